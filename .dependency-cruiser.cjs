@@ -1,0 +1,55 @@
+// Dependency rules of the monorepo (DESIGN.md "Layout"): apps may import libs; libs never import
+// apps; apps never import each other; no circular imports anywhere. `npm run depcheck` fails on
+// any violation; scripts/depcheck.test.ts proves that it does.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Circular imports make module initialisation order fragile.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'lib-imports-app',
+      severity: 'error',
+      comment: 'Libraries never import applications.',
+      from: { path: '(^|/)libs/[^/]+/' },
+      to: { path: '(^|/)apps/[^/]+/' },
+    },
+    {
+      name: 'app-imports-app',
+      severity: 'error',
+      comment: 'Applications talk over gRPC, never by importing each other.',
+      from: { path: '(^|/)apps/([^/]+)/' },
+      to: { path: '(^|/)apps/[^/]+/', pathNot: '(^|/)apps/$2/' },
+    },
+    {
+      name: 'lib-imports-app-package',
+      severity: 'error',
+      comment: 'Libraries never import applications, also not by package name.',
+      from: { path: '(^|/)libs/[^/]+/' },
+      to: { path: '@netaccel/app-' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'Every import must resolve.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: ['node_modules'] },
+    exclude: { path: ['(^|/)dist/', '(^|/)build/', '(^|/)node_modules/', '\\.d\\.ts$'] },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+      extensionAlias: { '.js': ['.ts', '.js'] },
+    },
+  },
+};

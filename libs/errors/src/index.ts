@@ -1,0 +1,2 @@
+export type { ErrorDefinition, ErrorFactory, ErrorKind, ErrorRegistry, NetaccelErrorOptions } from './errors.js';
+export { NetaccelError, checkRegistry, defineError, errorMessage, isNetaccelError, undocumentedCodes } from './errors.js';
