@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchContext, parseGoal, renderResult, stats, writeResult } from './harness.js';
+
+test('compare computes subject/baseline and judges the goal', () => {
+  const ctx = new BenchContext('demo');
+  ctx.figure('xlb', 'packets_per_s', 3000, 'pkt/s');
+  ctx.figure('iptables-dnat', 'packets_per_s', 1000, 'pkt/s');
+  ctx.figure('xlb', 'latency_p50', 65, 'us');
+  ctx.figure('nginx', 'latency_p50', 100, 'us');
+  assert.deepEqual(ctx.compare('packets_per_s', 'xlb', 'iptables-dnat', '>= 3'), {
+    metric: 'packets_per_s', subject: 'xlb', baseline: 'iptables-dnat', ratio: 3, goal: '>= 3', met: true,
+  });
+  assert.equal(ctx.compare('latency_p50', 'xlb', 'nginx', '<= 0.6').met, false);
+  assert.equal(ctx.comparisons.length, 2);
+});
+
+test('compare refuses missing figures, unit mismatches and zero baselines', () => {
+  const ctx = new BenchContext('demo');
+  ctx.figure('a', 'm', 1, 'ns');
+  ctx.figure('b', 'm', 0, 'ns');
+  ctx.figure('c', 'm', 2, 'us');
+  assert.throws(() => ctx.compare('m', 'a', 'zzz', '>= 1'), /no figure zzz\/m/);
+  assert.throws(() => ctx.compare('m', 'a', 'b', '>= 1'), /baseline b measured 0/);
+  assert.throws(() => ctx.compare('m', 'a', 'c', '>= 1'), /units differ/);
+  assert.throws(() => ctx.figure('a', 'n', Number.NaN, 'ns'), /not a finite number/);
+});
+
+test('goals parse and malformed goals are rejected', () => {
+  assert.equal(parseGoal('>= 1.5')(1.5), true);
+  assert.equal(parseGoal('> 1.5')(1.5), false);
+  assert.equal(parseGoal('<=0.65')(0.6), true);
+  assert.equal(parseGoal('< 1')(1), false);
+  assert.throws(() => parseGoal('about 2'), /goal: expected/);
+});
+
+test('result has the DESIGN.md shape and is written as JSON', () => {
+  const ctx = new BenchContext('shape');
+  ctx.figure('s', 'requests_per_s', 41200, 'req/s');
+  ctx.figure('b', 'requests_per_s', 25432, 'req/s');
+  ctx.compare('requests_per_s', 's', 'b', '>= 1.5');
+  const r = ctx.result(new Date('2026-11-21T12:00:00.123Z'));
+  assert.equal(r.when, '2026-11-21T12:00:00Z');
+  assert.equal(r.comparisons[0]!.ratio, 1.62);
+  assert.equal(r.comparisons[0]!.met, true);
+  assert.ok(r.host.cpus >= 1 && r.host.kernel.length > 0);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  try {
+    const path = writeResult(r, dir);
+    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), r);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const text = renderResult(r);
+  assert.match(text, /requests_per_s\s+s\s+b\s+1\.620\s+>= 1\.5\s+yes/);
+});
+
+test('stats gives median and spread', () => {
+  assert.deepEqual(stats([5, 1, 3]), { median: 3, min: 1, max: 5, p99: 5 });
+  assert.equal(stats([1, 2, 3, 4]).median, 2.5);
+  assert.throws(() => stats([]), /no samples/);
+});

@@ -1,0 +1,72 @@
+// The dependency rules (.dependency-cruiser.cjs) are enforced by a check that fails: these
+// tests run the real check on small trees that break each rule, and on one that keeps them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const depcruise = join(root, 'node_modules', '.bin', 'depcruise');
+
+function check(files: Record<string, string>): { status: number | null; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'depcheck-'));
+  try {
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    const r = spawnSync(depcruise, ['--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'err', 'libs', 'apps'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const clean = {
+  'libs/a/src/index.ts': "export const a = 1;\n",
+  'libs/b/src/index.ts': "import { a } from '../../a/src/index.js';\nexport const b = a + 1;\n",
+  'apps/x/src/main.ts': "import { b } from '../../../libs/b/src/index.js';\nimport { y } from './y.js';\nconsole.log(b, y);\n",
+  'apps/x/src/y.ts': "export const y = 2;\n",
+};
+
+test('a tree that keeps the rules passes', () => {
+  const r = check(clean);
+  assert.equal(r.status, 0, r.out);
+});
+
+test('a lib importing an app fails, naming the rule and the files', () => {
+  const r = check({ ...clean, 'libs/a/src/index.ts': "import '../../../apps/x/src/y.js';\nexport const a = 1;\n" });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /lib-imports-app/);
+  assert.match(r.out, /libs\/a\/src\/index\.ts/);
+});
+
+test('an app importing another app fails', () => {
+  const r = check({ ...clean, 'apps/z/src/main.ts': "import { y } from '../../x/src/y.js';\nconsole.log(y);\n" });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /app-imports-app/);
+  assert.match(r.out, /apps\/z\/src\/main\.ts/);
+});
+
+test('a circular import fails', () => {
+  const r = check({
+    ...clean,
+    'libs/c/src/p.ts': "import { q } from './q.js';\nexport const p = () => q;\n",
+    'libs/c/src/q.ts': "import { p } from './p.js';\nexport const q = () => p;\n",
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /no-circular/);
+});
+
+test('an import that does not resolve fails', () => {
+  const r = check({ ...clean, 'libs/a/src/index.ts': "import './missing.js';\nexport const a = 1;\n" });
+  assert.notEqual(r.status, 0);
+  assert.match(r.out, /not-to-unresolvable/);
+});
