@@ -1,0 +1,132 @@
+// @netaccel/protocol: wire codecs. Names are re-exported one by one, grouped by area.
+
+// ============================================================================================
+// Packet codecs (src/packet/, errors NA_ERR_PACKET_* in src/errors.ts)
+// ============================================================================================
+
+// --- errors -----------------------------------------------------------------------------------
+export {
+  NA_ERR_PACKET_BAD_ADDRESS,
+  NA_ERR_PACKET_BAD_CHECKSUM,
+  NA_ERR_PACKET_BAD_IHL,
+  NA_ERR_PACKET_BAD_LENGTH,
+  NA_ERR_PACKET_BAD_OPTION,
+  NA_ERR_PACKET_BAD_PREFIX,
+  NA_ERR_PACKET_BAD_VERSION,
+  NA_ERR_PACKET_EXT_CHAIN_TOO_LONG,
+  NA_ERR_PACKET_INVALID_OPTIONS,
+  NA_ERR_PACKET_INVALID_SPEC,
+  NA_ERR_PACKET_TOO_MANY_VLANS,
+  NA_ERR_PACKET_TRUNCATED,
+  packetErrors,
+} from './errors.js';
+
+// --- model ------------------------------------------------------------------------------------
+export type {
+  AhLayer,
+  EthernetLayer,
+  GueLayer,
+  IcmpLayer,
+  Ipv4Layer,
+  Ipv6FragmentLayer,
+  Ipv6Layer,
+  Ipv6OptionsLayer,
+  Ipv6RoutingLayer,
+  Layer,
+  LayerOf,
+  LayerType,
+  Packet,
+  TcpLayer,
+  UdpLayer,
+  VlanLayer,
+} from './packet/model.js';
+export { ETHERTYPE, IP_PROTO, TCP_FLAGS, findLayer, stripDerived, stripLayer, updateLayer } from './packet/model.js';
+
+// --- build and parse --------------------------------------------------------------------------
+export { buildPacket } from './packet/build.js';
+export type { ChecksumReport, LayerSpan, PacketAnalysis, ParseOptions } from './packet/parse.js';
+export { PARSE_DEFAULTS, inspectPacket, parsePacket, resolveParseOptions, verifyChecksums } from './packet/parse.js';
+export type { ChecksumCheck, ResolvedParseOptions } from './packet/codec.js';
+
+// --- builders ---------------------------------------------------------------------------------
+export type {
+  EncapOptions,
+  FlowSpec,
+  GueEncapOptions,
+  IcmpErrorSpec,
+  L2Spec,
+  TcpSpec,
+  TcpSynSpec,
+  UdpSpec,
+} from './packet/builders.js';
+export {
+  DEFAULT_DST_MAC,
+  DEFAULT_SRC_MAC,
+  gueEncap,
+  icmpFragNeeded,
+  icmpv6PacketTooBig,
+  ipipEncap,
+  tcp,
+  tcpSyn,
+  udp,
+} from './packet/builders.js';
+
+// --- headers and options ----------------------------------------------------------------------
+export { ETH_HEADER_LEN, VLAN_TAG_LEN, VLAN_TPIDS } from './packet/ethernet.js';
+export { IPV4_HEADER_LEN } from './packet/ipv4.js';
+export { IPV6_EXT_PROTOS, IPV6_HEADER_LEN, routingFinalDestination } from './packet/ipv6.js';
+export type { TcpOptionValues } from './packet/tcp.js';
+export { TCP_HEADER_LEN, TCP_OPTION, formatTcpFlags, tcpOptionValues, tcpOptions } from './packet/tcp.js';
+export { UDP_HEADER_LEN } from './packet/udp.js';
+export { ICMP, ICMPV6, ICMP_HEADER_LEN } from './packet/icmp.js';
+export { GUE_DEFAULT_PORT, GUE_HEADER_LEN } from './packet/gue.js';
+export type { TlvOption, TlvStyle } from './packet/wire.js';
+export { decodeTlvOptions, encodeTlvOptions, fromHex, toHex } from './packet/wire.js';
+
+// --- checksums --------------------------------------------------------------------------------
+export {
+  checksumAdjust,
+  checksumAdjust16,
+  checksumVerifies,
+  foldSum,
+  internetChecksum,
+  onesComplementSum,
+  pseudoHeaderSum,
+  transportChecksum,
+  udpChecksumAdjust,
+} from './packet/checksum.js';
+
+// --- addresses (shared with the BGP codecs) ---------------------------------------------------
+export type { IpFamily, Prefix } from './packet/addr.js';
+export {
+  canonicalIp,
+  formatIPv4,
+  formatIPv6,
+  formatIp,
+  formatMac,
+  formatPrefix,
+  ipFamily,
+  ipv4FromNumber,
+  ipv4ToNumber,
+  isIPv4,
+  isIPv6,
+  isMac,
+  netmask,
+  netmaskLength,
+  parseIPv4,
+  parseIPv6,
+  parseIp,
+  parseMac,
+  parsePrefix,
+  prefixContains,
+  prefixNetwork,
+} from './packet/addr.js';
+
+// --- test output ------------------------------------------------------------------------------
+export type { HexdumpOptions, PacketDiff, PacketDifference } from './packet/diff.js';
+export { assertPacketsEqual, describeOffset, diffPackets, hexdump } from './packet/diff.js';
+
+// ============================================================================================
+// BGP codecs (src/bgp/, errors NA_ERR_BGP_* in src/bgp/errors.ts)
+// ============================================================================================
+// export { … } from './bgp/index.js';
