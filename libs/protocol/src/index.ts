@@ -129,4 +129,6 @@ export { assertPacketsEqual, describeOffset, diffPackets, hexdump } from './pack
 // ============================================================================================
 // BGP codecs (src/bgp/, errors NA_ERR_BGP_* in src/bgp/errors.ts)
 // ============================================================================================
-// export { … } from './bgp/index.js';
+// One namespace, so BGP names (Family, Nlri, open, update …) never clash with packet names:
+//   import { bgp } from '@netaccel/protocol'; bgp.encodeMessage(bgp.keepalive());
+export * as bgp from './bgp/index.js';
