@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { HealthClient, createRpcServer, healthV1 } from '@netaccel/rpc';
+import { checkRegistry, undocumentedCodes } from '@netaccel/errors';
+import { readFileSync } from 'node:fs';
+import { runCli } from './cli.js';
+import type { CommandGroup } from './command.js';
+import { withDaemon } from './daemons.js';
+import { cliErrors } from './errors.js';
+import { renderTable, toJson } from './output.js';
+
+function io(env: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return { io: { stdout, stderr, env }, out: () => out, err: () => err };
+}
+
+// A group whose command asks a real gRPC server (the standard health service) for its status.
+const demo: CommandGroup = {
+  name: 'demo',
+  summary: 'commands for the tests',
+  commands: {
+    health: {
+      summary: 'ask the daemon for its health',
+      options: { service: { type: 'string', default: '' } },
+      async run(ctx) {
+        const r = await withDaemon('ebpf-loader', HealthClient, ctx, (c) =>
+          c.check(healthV1.HealthCheckRequest.create({ service: String(ctx.values.service) })),
+        );
+        const status = healthV1.healthCheckResponse_ServingStatusToJSON(r.status);
+        ctx.out.table([{ header: 'status', value: (x: { status: string }) => x.status }], [{ status }]);
+      },
+    },
+    fail: {
+      summary: 'always fails with a usage error',
+      async run() {
+        const { NA_ERR_CLI_USAGE } = await import('./errors.js');
+        throw NA_ERR_CLI_USAGE('bad thing');
+      },
+    },
+  },
+};
+
+test('a command reaches a running daemon over its socket; --json prints JSON', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+  const socket = join(dir, 'ebpf-loader.sock');
+  const server = await createRpcServer({ address: socket, services: [] });
+  try {
+    const a = io();
+    assert.equal(await runCli(['demo', 'health', '--socket', socket], [demo], a.io), 0, a.err());
+    assert.equal(a.out(), 'STATUS\nSERVING\n');
+    const b = io({ NETACCEL_EBPF_LOADER_SOCKET: socket });
+    assert.equal(await runCli(['demo', 'health', '--json'], [demo], b.io), 0, b.err());
+    assert.deepEqual(JSON.parse(b.out()), [{ status: 'SERVING' }]);
+  } finally {
+    await server.shutdown({ timeoutMs: 1000 });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a daemon that is not running: the message names the daemon, the socket tried and how to start it', async () => {
+  const socket = join(tmpdir(), `cli-missing-${process.pid}.sock`);
+  const a = io();
+  assert.equal(await runCli(['demo', 'health', '--socket', socket, '--timeout', '1000'], [demo], a.io), 1);
+  assert.match(a.err(), /ebpf-loader is not running \(tried .*cli-missing-\d+\.sock\)\. Start it with: systemctl start netaccel-ebpf-loader/);
+  assert.match(a.err(), /\[NA_ERR_CLI_DAEMON_DOWN\]/);
+  const b = io();
+  assert.equal(await runCli(['demo', 'health', '--socket', socket, '--timeout', '1000', '--json'], [demo], b.io), 1);
+  assert.equal(JSON.parse(b.err()).error.code, 'NA_ERR_CLI_DAEMON_DOWN');
+});
+
+test('usage errors exit 2 and say what is wrong', async () => {
+  const cases: [string[], RegExp][] = [
+    [['nope'], /unknown group "nope"/],
+    [['demo', 'nope'], /unknown command "nope"/],
+    [['demo', 'health', '--bogus'], /Unknown option '--bogus'/],
+    [['demo', 'health', '--timeout', 'soon'], /--timeout: expected milliseconds > 0, got soon/],
+    [['demo', 'fail'], /bad thing \[NA_ERR_CLI_USAGE\]/],
+  ];
+  for (const [argv, re] of cases) {
+    const a = io();
+    assert.equal(await runCli(argv, [demo], a.io), 2, argv.join(' '));
+    assert.match(a.err(), re);
+  }
+  const h = io();
+  assert.equal(await runCli(['--help'], [demo], h.io), 0);
+  assert.match(h.out(), /demo\s+commands for the tests/);
+  const g = io();
+  assert.equal(await runCli(['demo', 'health', '-h'], [demo], g.io), 0);
+  assert.match(g.out(), /usage: netaccel demo health \[--json --socket <value> --timeout <value> --help --service <value>\]/);
+});
+
+test('tables align, numbers right-aligned, empty cells shown as -', () => {
+  const t = renderTable(
+    [
+      { header: 'name', value: (r: { n: string; c?: number }) => r.n },
+      { header: 'count', value: (r: { n: string; c?: number }) => r.c, align: 'right' },
+    ],
+    [{ n: 'xdp_lb', c: 12345 }, { n: 'tc' }],
+  );
+  assert.equal(t, 'NAME    COUNT\nxdp_lb  12345\ntc          -');
+  assert.equal(toJson({ a: 1n, b: Buffer.from([1, 255]) }), '{\n  "a": "1",\n  "b": "01ff"\n}');
+});
+
+test('error codes are documented', () => {
+  assert.deepEqual(checkRegistry(cliErrors), []);
+  assert.deepEqual(undocumentedCodes(cliErrors, readFileSync(new URL('../README.md', import.meta.url), 'utf8')), []);
+});

@@ -1,0 +1,30 @@
+/** The shape of a CLI command and of a group of commands (`netaccel <group> <command>`). */
+import type { ParseArgsConfig } from 'node:util';
+import type { Output } from './output.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandContext {
+  /** Parsed options of the command (global ones included). */
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  /** Positional arguments after the command name. */
+  positionals: string[];
+  out: Output;
+  env: NodeJS.ProcessEnv;
+  /** Per-call deadline for daemon RPCs (--timeout, default 5 s). */
+  timeoutMs: number;
+}
+
+export interface Command {
+  summary: string;
+  /** Positional arguments for the usage line, e.g. `<prefix> <next-hop>`. */
+  args?: string;
+  options?: OptionSpec;
+  run(ctx: CommandContext): Promise<void>;
+}
+
+export interface CommandGroup {
+  name: string;
+  summary: string;
+  commands: Readonly<Record<string, Command>>;
+}

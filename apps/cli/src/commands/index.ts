@@ -1,0 +1,4 @@
+/** Every command group of the CLI, in the order `netaccel --help` lists them. */
+import type { CommandGroup } from '../command.js';
+
+export const groups: readonly CommandGroup[] = [];

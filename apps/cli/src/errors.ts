@@ -1,0 +1,11 @@
+/** Errors of the netaccel CLI (NA_ERR_CLI_*), documented in apps/cli/README.md. */
+import { defineError } from '@netaccel/errors';
+
+export const NA_ERR_CLI_USAGE = defineError('NA_ERR_CLI_USAGE', '%s', 'invalid-argument');
+export const NA_ERR_CLI_DAEMON_DOWN = defineError(
+  'NA_ERR_CLI_DAEMON_DOWN',
+  '%s is not running (tried %s). Start it with: %s',
+  'unavailable',
+);
+
+export const cliErrors = { NA_ERR_CLI_USAGE, NA_ERR_CLI_DAEMON_DOWN } as const;
