@@ -8,7 +8,11 @@
  *
  * Every header is taken through the bounds-checked cursor; lengths from the packet are checked
  * against both the frame and the IP length before use. The result is XLB_PARSE_OK,
- * XLB_PARSE_NOT_MINE (pass untouched, nothing counted) or a drop reason (pass, counted).
+ * XLB_PARSE_FRAGMENT, XLB_PARSE_NOT_MINE (pass untouched, nothing counted) or a drop reason
+ * (pass, counted).
+ *
+ * The parser leaves scalars only (offsets, not pointers) in struct xlb_pkt: the stages after it
+ * are global functions that re-derive and re-check their pointers (see xlb_structs.h).
  */
 #ifndef XLB_PCKT_PARSING_H
 #define XLB_PCKT_PARSING_H
@@ -104,7 +108,6 @@ static __always_inline int xlb_parse_l4(struct na_cursor *c, struct xlb_pkt *pkt
 	struct icmphdr *icmp;
 	struct icmp6hdr *icmp6;
 
-	pkt->l4 = c->pos;
 	pkt->l4_proto = proto;
 	pkt->flow.proto = proto;
 	if (proto == XLB_IPPROTO_TCP) {
@@ -122,6 +125,8 @@ static __always_inline int xlb_parse_l4(struct na_cursor *c, struct xlb_pkt *pkt
 			return XLB_DROP_TRUNCATED;
 		pkt->flow.sport = udp->source;
 		pkt->flow.dport = udp->dest;
+		if (!udp->check)
+			pkt->flags |= XLB_PKT_F_UDP_NO_CSUM;
 		return XLB_PARSE_OK;
 	}
 	if (!icmp_errors)
@@ -162,7 +167,6 @@ static __always_inline int xlb_parse_ipv4(struct na_cursor *c, struct xlb_pkt *p
 	if (tot < hlen || tot > l3_avail)
 		return XLB_DROP_BAD_LEN;
 
-	pkt->l3 = ip;
 	pkt->l3_hlen = hlen;
 	pkt->ip_len = tot;
 	pkt->tos = ip->tos;
@@ -171,13 +175,11 @@ static __always_inline int xlb_parse_ipv4(struct na_cursor *c, struct xlb_pkt *p
 	pkt->flow.dst[0] = ip->daddr;
 	pkt->flow.proto = ip->protocol;
 	if (ip->frag_off & NA_IP_MF_OFFSET_BE) {
+		/* Fragments are never balanced; the first one's ports help find its VIP. */
 		pkt->flags |= XLB_PKT_F_FRAGMENT;
-		if (ip->frag_off & XLB_IP_OFFSET_BE) {
-			pkt->flags |= XLB_PKT_F_NO_L4;
-			pkt->l4_proto = ip->protocol;
-			return XLB_PARSE_OK;
-		}
-		icmp_errors = false; /* a fragmented ICMP error is not worth reassembling */
+		if (!(ip->frag_off & XLB_IP_OFFSET_BE))
+			xlb_parse_l4(c, pkt, ip->protocol, tot - hlen, false);
+		return XLB_PARSE_FRAGMENT;
 	}
 	return xlb_parse_l4(c, pkt, ip->protocol, tot - hlen, icmp_errors);
 }
@@ -199,7 +201,6 @@ static __always_inline int xlb_parse_ipv6(struct na_cursor *c, struct xlb_pkt *p
 	if (tot > l3_avail)
 		return XLB_DROP_BAD_LEN;
 
-	pkt->l3 = ip6;
 	pkt->ip_len = tot;
 	pkt->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
 	pkt->flow.family = 6;
@@ -218,17 +219,12 @@ static __always_inline int xlb_parse_ipv6(struct na_cursor *c, struct xlb_pkt *p
 			hlen += sizeof(*frag);
 			nh = frag->nexthdr;
 			if (frag->frag_off & XLB_IPV6_FRAG_OFFSET_BE) {
-				pkt->flags |= XLB_PKT_F_FRAGMENT | XLB_PKT_F_NO_L4;
-				pkt->ext_hdrs = i + 1;
-				pkt->l3_hlen = hlen;
-				pkt->flow.proto = nh;
-				pkt->l4_proto = nh;
-				return hlen > tot ? XLB_DROP_BAD_LEN : XLB_PARSE_OK;
-			}
-			if (frag->frag_off & XLB_IPV6_FRAG_MF_BE) {
 				pkt->flags |= XLB_PKT_F_FRAGMENT;
-				icmp_errors = false;
+				pkt->flow.proto = nh;
+				return hlen > tot ? XLB_DROP_BAD_LEN : XLB_PARSE_FRAGMENT;
 			}
+			if (frag->frag_off & XLB_IPV6_FRAG_MF_BE)
+				pkt->flags |= XLB_PKT_F_FRAGMENT;
 			continue;
 		}
 		ext = na_cursor_pull(c, 2);
@@ -247,6 +243,10 @@ static __always_inline int xlb_parse_ipv6(struct na_cursor *c, struct xlb_pkt *p
 	if (hlen > tot)
 		return XLB_DROP_BAD_LEN;
 	pkt->l3_hlen = hlen;
+	if (pkt->flags & XLB_PKT_F_FRAGMENT) {
+		xlb_parse_l4(c, pkt, nh, tot - hlen, false);
+		return XLB_PARSE_FRAGMENT;
+	}
 	return xlb_parse_l4(c, pkt, nh, tot - hlen, icmp_errors);
 }
 
@@ -257,15 +257,16 @@ static __always_inline int xlb_parse_ipv6(struct na_cursor *c, struct xlb_pkt *p
 static __always_inline int xlb_parse(struct xdp_md *ctx, struct xlb_pkt *pkt, bool ipv6, bool icmp_errors)
 {
 	struct na_cursor c;
+	struct ethhdr *eth;
 	__be16 proto = 0;
 	__u32 l2_len, l3_avail;
 
 	na_cursor_init_xdp(&c, ctx);
 	pkt->pkt_len = ctx->data_end - ctx->data;
-	pkt->eth = na_parse_eth(&c, &proto);
-	if (!pkt->eth)
+	eth = na_parse_eth(&c, &proto);
+	if (!eth)
 		return XLB_DROP_TRUNCATED;
-	l2_len = c.pos - (void *)pkt->eth;
+	l2_len = c.pos - (void *)eth;
 	if (l2_len > XLB_MAX_L2_LEN)
 		return XLB_PARSE_NOT_MINE;
 	pkt->l2_len = l2_len;

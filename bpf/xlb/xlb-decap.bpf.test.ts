@@ -1,0 +1,123 @@
+/**
+ * BPF layer: the backends' TC decapsulator (xlb_decap.bpf.o) through BPF_PROG_TEST_RUN with
+ * __sk_buff data: IPIP and GUE tunnels to a local address become the inner packet (every
+ * family combination, GUE version 0 with and without extension fields, version 1); anything
+ * else passes untouched; broken tunnels to us are dropped with their reason counted.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertPacketsEqual, buildPacket, gueEncap, ipipEncap, tcpSyn, udp, updateLayer } from '@netaccel/protocol';
+import type { Packet } from '@netaccel/protocol';
+import { XLB_DECAP_STAT } from './constants.js';
+import { encodeDecapKey, encodeU32 } from './codec.js';
+import { XLB_DROP } from './drop-reasons.js';
+import type { XlbDropName } from './drop-reasons.js';
+import { XlbObject } from './xlb-harness.js';
+
+const TC_ACT = { OK: 0, SHOT: 2 } as const;
+const LOCAL = { v4: '10.2.0.20', v6: '2001:db8:2::20' };
+const OUTER_SRC = { v4: '172.16.1.2', v6: '100::1:2' };
+const ETH = { eth: { src: '02:00:00:00:00:fd', dst: '02:00:00:00:20:20' } };
+
+const inner4 = tcpSyn({ src: '192.0.2.10', dst: '10.0.0.2', sport: 40000, dport: 80, ...ETH });
+const inner6 = tcpSyn({ src: '2001:db8:c::10', dst: '2001:db8::2', sport: 40000, dport: 80, ...ETH });
+
+function bytes(p: Packet): Buffer {
+  return Buffer.from(buildPacket(p));
+}
+
+function outer(family: 4 | 6): { src: string; dst: string } {
+  return family === 4 ? { src: OUTER_SRC.v4, dst: LOCAL.v4 } : { src: OUTER_SRC.v6, dst: LOCAL.v6 };
+}
+
+interface Case {
+  name: string;
+  input: Packet | Buffer;
+  /** The frame the stack must get; undefined: the input, untouched. */
+  output?: Packet;
+  retval: number;
+  stat?: keyof typeof XLB_DECAP_STAT;
+  reason?: XlbDropName;
+}
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  for (const [innerName, inner] of [['IPv4', inner4], ['IPv6', inner6]] as const) {
+    for (const fam of [4, 6] as const) {
+      const o = outer(fam);
+      out.push({ name: `IPIP: ${innerName} in IPv${fam}`, input: ipipEncap(inner, o.src, o.dst), output: inner, retval: TC_ACT.OK, stat: 'ipip' });
+      out.push({
+        name: `GUE v0: ${innerName} in IPv${fam}`,
+        input: gueEncap(inner, { ...o, sport: 49153, udpChecksum: fam === 6 }),
+        output: inner,
+        retval: TC_ACT.OK,
+        stat: 'gue',
+      });
+    }
+  }
+  out.push({ name: 'GUE v1 (direct IP): IPv4 in IPv4', input: gueEncap(inner4, { ...outer(4), sport: 49154, version: 1, udpChecksum: false }), output: inner4, retval: TC_ACT.OK, stat: 'gue' });
+  out.push({ name: 'GUE v1 (direct IP): IPv6 in IPv6', input: gueEncap(inner6, { ...outer(6), sport: 49155, version: 1 }), output: inner6, retval: TC_ACT.OK, stat: 'gue' });
+  {
+    const g = gueEncap(inner4, { ...outer(4), sport: 49156, udpChecksum: false });
+    const withFields = { ...g, layers: g.layers.map((l) => (l.type === 'gue' ? { ...l, fields: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]) } : l)) };
+    out.push({ name: 'GUE v0 with 2 words of extension fields', input: withFields, output: inner4, retval: TC_ACT.OK, stat: 'gue' });
+  }
+  {
+    const g = gueEncap(inner4, { ...outer(4), sport: 49157, udpChecksum: false });
+    const vlan = { ...g, layers: [g.layers[0]!, { type: 'vlan' as const, vid: 10 }, ...g.layers.slice(1)] };
+    out.push({ name: 'a VLAN-tagged frame passes untouched (tags are offloaded before TC)', input: vlan, retval: TC_ACT.OK });
+  }
+  out.push({ name: 'IPIP to an address that is not local passes untouched', input: ipipEncap(inner4, OUTER_SRC.v4, '10.2.0.99'), retval: TC_ACT.OK });
+  out.push({ name: 'UDP to a local address on another port passes untouched', input: udp({ src: OUTER_SRC.v4, dst: LOCAL.v4, sport: 5000, dport: 6081, payload: 'x', ...ETH }), retval: TC_ACT.OK });
+  out.push({ name: 'plain TCP to a local address passes untouched', input: tcpSyn({ src: '192.0.2.10', dst: LOCAL.v4, sport: 1, dport: 22, ...ETH }), retval: TC_ACT.OK });
+  out.push({ name: 'an outer fragment passes untouched', input: updateLayer(ipipEncap(inner4, OUTER_SRC.v4, LOCAL.v4), 'ipv4', { mf: true }, 0), retval: TC_ACT.OK });
+  {
+    const g = gueEncap(inner4, { ...outer(4), sport: 49158, udpChecksum: false });
+    const control = { ...g, layers: g.layers.map((l) => (l.type === 'gue' ? { ...l, control: true, proto: 0 } : l)) };
+    out.push({ name: 'a GUE control message is dropped', input: control, retval: TC_ACT.SHOT, reason: 'DECAP_BAD_GUE' });
+    const unknown = { ...g, layers: g.layers.map((l) => (l.type === 'gue' ? { ...l, proto: 47 } : l)) };
+    out.push({ name: 'GUE carrying an unknown protocol is dropped', input: unknown, retval: TC_ACT.SHOT, reason: 'DECAP_BAD_GUE' });
+  }
+  {
+    const b = bytes(ipipEncap(inner4, OUTER_SRC.v4, LOCAL.v4));
+    b[34] = 0x65; // the inner header claims version 6 under protocol 4
+    out.push({ name: 'IPIP whose inner header is not the announced version is dropped', input: b, retval: TC_ACT.SHOT, reason: 'DECAP_BAD_INNER' });
+  }
+  return out;
+}
+
+describe('xlb_decap.bpf.o', () => {
+  let decap: XlbObject;
+  const all = cases();
+
+  before(() => {
+    decap = XlbObject.load('decap');
+    for (const a of [LOCAL.v4, LOCAL.v6]) decap.map('decap_addrs').update(encodeDecapKey(a), encodeU32(0));
+  });
+  after(() => decap?.close());
+
+  test('the program is a TC classifier', () => {
+    assert.equal(decap.prog.typeName, 'sched_cls');
+  });
+
+  for (const c of all) {
+    test(c.name, () => {
+      const input = Buffer.isBuffer(c.input) ? c.input : bytes(c.input);
+      const r = decap.run(input);
+      assert.equal(r.retval, c.retval, `retval of ${c.name}`);
+      if (c.retval === TC_ACT.OK) assertPacketsEqual(r.data, c.output === undefined ? input : bytes(c.output), { udp6ZeroChecksum: true });
+    });
+  }
+
+  test('decap_stats and drop_stats count what was decapsulated and dropped', () => {
+    for (const [stat, key] of Object.entries(XLB_DECAP_STAT)) {
+      const want = all.filter((c) => c.stat === stat);
+      const got = decap.counter('decap_stats', key);
+      assert.equal(got.packets, BigInt(want.length), `${stat} packets`);
+    }
+    for (const [reason, value] of Object.entries(XLB_DROP)) {
+      const want = all.filter((c) => c.reason === reason).length;
+      assert.equal(decap.counter('drop_stats', value).packets, BigInt(want), reason);
+    }
+  });
+});

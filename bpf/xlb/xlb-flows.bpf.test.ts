@@ -1,0 +1,207 @@
+/**
+ * BPF layer: what the connection table and the Maglev tables do across packets of a flow —
+ * backend choice as flow-hash.ts predicts it, flows that keep their backend when the active
+ * table flips, draining, TCP state (FIN/RST, port reuse), UDP expiry, removed backends, ICMP
+ * errors that follow their flow. Each test loads its own object so that state never leaks.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildPacket, icmpFragNeeded, tcp, tcpSyn, TCP_FLAGS, udp } from '@netaccel/protocol';
+import { XLB_BACKEND_F } from './constants.js';
+import { decodeCtValue, encodeBackend, encodeFlowKey } from './codec.js';
+import type { FlowKey } from './codec.js';
+import { XLB_DROP } from './drop-reasons.js';
+import { maglevPosition } from './flow-hash.js';
+import { MAC, TEST_TABLE_SIZE, clientFlow, vipEntries, worldBackend, worldEntries, worldVip, xlbWorld } from './test-world.js';
+import type { TestVip } from './test-world.js';
+import { XlbObject, pinThreadToCpu } from './xlb-harness.js';
+
+const world = xlbWorld();
+const FROM_ROUTER = { eth: { src: MAC.router, dst: MAC.lb } };
+
+function loadWorld(globals: Record<string, number> = {}): XlbObject {
+  const xlb = XlbObject.load('balancer', globals);
+  xlb.install(worldEntries(world, xlb.maglevSize));
+  return xlb;
+}
+
+/** A TCP segment of a client flow. */
+function segment(f: FlowKey, flags: number): Buffer {
+  return Buffer.from(buildPacket(tcp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, flags, ...FROM_ROUTER })));
+}
+
+function synOf(f: FlowKey): Buffer {
+  return Buffer.from(buildPacket(tcpSyn({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, ...FROM_ROUTER })));
+}
+
+/** The backend an L2 DSR frame was sent to (MAC.backend(i)), or the verdict when not sent. */
+function sentTo(xlb: XlbObject, packet: Buffer): number | string {
+  const r = xlb.run(packet);
+  if (r.verdict !== 'TX') return r.verdict;
+  const mac = r.data.subarray(0, 6);
+  assert.deepEqual(mac.subarray(0, 5), Buffer.from('0200000010', 'hex'), `a backend MAC, got ${mac.toString('hex')}`);
+  return mac[5]!;
+}
+
+/** Installs `table` in the spare slot of `v` and flips the VIP to it. */
+function flip(xlb: XlbObject, v: TestVip, table: number[], slot: 0 | 1 = 1): void {
+  xlb.install(vipEntries(v, xlb.maglevSize, slot, table));
+}
+
+function setBackendFlags(xlb: XlbObject, index: number, flags: number): void {
+  xlb.install([{ map: 'backends', key: Buffer.from(Uint32Array.of(index).buffer), value: encodeBackend({ ...worldBackend(world, index), flags }) }]);
+}
+
+/** Client flows to `v` (source ports from `from`) whose new-flow pick is backend `want`. */
+function flowsTo(v: TestVip, want: number, count: number, from = 20000): FlowKey[] {
+  const out: FlowKey[] = [];
+  for (let sport = from; out.length < count && sport < from + 10000; sport++) {
+    const f = clientFlow(v, sport, 4);
+    if (v.table[maglevPosition(f, TEST_TABLE_SIZE)] === want) out.push(f);
+  }
+  return out;
+}
+
+const allOf = (backend: number): number[] => Array.from({ length: TEST_TABLE_SIZE }, () => backend);
+
+describe('xlb.bpf.o: connection table and Maglev tables', () => {
+  let unpin: () => void = () => {};
+  let xlb: XlbObject | undefined;
+
+  before(() => {
+    unpin = pinThreadToCpu(0);
+  });
+  after(() => unpin());
+
+  const withObject = (name: string, globals: Record<string, number>, fn: (x: XlbObject) => Promise<void> | void) =>
+    test(name, async () => {
+      xlb = loadWorld(globals);
+      try {
+        await fn(xlb);
+      } finally {
+        xlb.close();
+        xlb = undefined;
+      }
+    });
+
+  withObject('new flows land where flow-hash.ts predicts (IPv4 and IPv6, 13-entry table of 4 backends)', {}, (x) => {
+    const spread4 = { ...worldVip(world, 'multi-v4'), table: Array.from({ length: TEST_TABLE_SIZE }, (_, i) => i % 4) };
+    flip(x, spread4, spread4.table, 0);
+    const seen = new Set<number>();
+    for (let sport = 30000; sport < 30200; sport++) {
+      const f = clientFlow(spread4, sport, 4);
+      const want = spread4.table[maglevPosition(f, TEST_TABLE_SIZE)]!;
+      seen.add(want);
+      assert.equal(sentTo(x, synOf(f)), want, `sport ${sport}`);
+    }
+    assert.equal(seen.size, 4, 'the flows spread over all 4 backends');
+    const l2v6 = worldVip(world, 'l2-v6');
+    const spread6 = { ...l2v6, table: Array.from({ length: TEST_TABLE_SIZE }, (_, i) => (i * 5) % 4) };
+    flip(x, spread6, spread6.table, 0);
+    for (let sport = 30000; sport < 30100; sport++) {
+      const f = clientFlow(spread6, sport, 6);
+      assert.equal(sentTo(x, synOf(f)), spread6.table[maglevPosition(f, TEST_TABLE_SIZE)], `IPv6 sport ${sport}`);
+    }
+  });
+
+  withObject('an established flow keeps its backend when the active table flips; new flows use the new table', {}, (x) => {
+    const v = worldVip(world, 'multi-v4');
+    const [a] = flowsTo(v, 0, 1);
+    assert.ok(a);
+    assert.equal(sentTo(x, synOf(a)), 0);
+    assert.equal(sentTo(x, segment(a, TCP_FLAGS.ACK)), 0);
+    flip(x, v, allOf(1));
+    assert.equal(sentTo(x, segment(a, TCP_FLAGS.ACK | TCP_FLAGS.PSH)), 0, 'the flow stays after the flip');
+    const [b] = flowsTo(v, 0, 1, 25000);
+    assert.ok(b);
+    assert.equal(sentTo(x, synOf(b)), 1, 'a new flow follows the new table');
+    const ct = x.map('conntrack').lookupPerCpu(encodeFlowKey(a));
+    assert.ok(ct, 'the flow has an entry');
+    const mine = ct.map((c) => decodeCtValue(c)).filter((c) => c.state !== 'empty');
+    assert.equal(mine.length, 1, 'on one CPU only');
+    assert.equal(mine[0]!.backendIndex, 0);
+    assert.equal(mine[0]!.state, 'tcp-established');
+    assert.equal(x.stats('vip_stats', v.meta.vipIndex).newFlows, 2n);
+    // Flip back to slot 0 (the old table): both flows keep the backends of their entries.
+    flip(x, v, v.table as number[], 0);
+    assert.equal(sentTo(x, synOf(b)), 1, 'a SYN retransmission keeps its entry');
+    assert.equal(sentTo(x, segment(a, TCP_FLAGS.ACK)), 0);
+  });
+
+  withObject('an ICMP error quoting an established flow follows the flow, not the new table', {}, (x) => {
+    const v = worldVip(world, 'multi-v4');
+    const [a] = flowsTo(v, 1, 1);
+    assert.ok(a);
+    assert.equal(sentTo(x, synOf(a)), 1);
+    flip(x, v, allOf(0));
+    const quoted = tcp({ src: a.dst, dst: a.src, sport: a.dport, dport: a.sport, flags: TCP_FLAGS.ACK });
+    const err = Buffer.from(buildPacket(icmpFragNeeded(quoted, { from: '198.51.100.1', mtu: 1400, ...FROM_ROUTER })));
+    assert.equal(sentTo(x, err), 1);
+    const [fresh] = flowsTo(v, 1, 1, 26000);
+    const quotedFresh = tcp({ src: fresh!.dst, dst: fresh!.src, sport: fresh!.dport, dport: fresh!.sport, flags: TCP_FLAGS.ACK });
+    const err2 = Buffer.from(buildPacket(icmpFragNeeded(quotedFresh, { from: '198.51.100.1', mtu: 1400, ...FROM_ROUTER })));
+    assert.equal(sentTo(x, err2), 0, 'an error about an unknown flow goes where the table says');
+    assert.equal(x.map('conntrack').lookupPerCpu(encodeFlowKey(fresh!)), undefined, 'ICMP errors create no entry');
+  });
+
+  withObject('a draining backend gets no new flows but keeps its existing ones', {}, (x) => {
+    const v = worldVip(world, 'multi-v4');
+    const old = flowsTo(v, 0, 3);
+    for (const f of old) assert.equal(sentTo(x, synOf(f)), 0);
+    setBackendFlags(x, 0, XLB_BACKEND_F.VALID | XLB_BACKEND_F.ON_LINK | XLB_BACKEND_F.DRAINING);
+    for (const f of old) assert.equal(sentTo(x, segment(f, TCP_FLAGS.ACK)), 0, `existing flow ${f.sport} stays`);
+    const fresh = flowsTo(v, 0, 20, 26000);
+    assert.equal(fresh.length, 20);
+    for (const f of fresh) assert.equal(sentTo(x, synOf(f)), 1, `new flow ${f.sport} avoids the draining backend`);
+    for (const f of flowsTo(v, 1, 5, 27000)) assert.equal(sentTo(x, synOf(f)), 1);
+    const [lost] = flowsTo(v, 0, 1, 28000);
+    assert.equal(sentTo(x, segment(lost!, TCP_FLAGS.ACK)), 0, 'a mid-flow segment without entry keeps the table backend');
+    const u = clientFlow(worldVip(world, 'src-hash-v4'), 5353, 4);
+    const dgram = Buffer.from(buildPacket(udp({ src: u.src, dst: u.dst, sport: u.sport, dport: u.dport, ...FROM_ROUTER })));
+    assert.equal(sentTo(x, dgram), 1, 'a new UDP flow avoids it too');
+    const l2 = worldVip(world, 'l2-v4'); // its table is backend 0 only
+    const before = x.drops().get(XLB_DROP.NO_BACKEND)!.packets;
+    assert.equal(sentTo(x, synOf(clientFlow(l2, 29000, 4))), 'DROP', 'no backend left for new flows');
+    assert.equal(x.drops().get(XLB_DROP.NO_BACKEND)!.packets, before + 1n);
+    setBackendFlags(x, 0, XLB_BACKEND_F.VALID | XLB_BACKEND_F.ON_LINK);
+    assert.equal(sentTo(x, synOf(clientFlow(l2, 29000, 4))), 0, 'undrained, it takes new flows again');
+  });
+
+  withObject('FIN and RST close a flow: a new SYN on its ports is a new flow', {}, (x) => {
+    const v = worldVip(world, 'multi-v4');
+    const [a, b] = flowsTo(v, 0, 2);
+    assert.equal(sentTo(x, synOf(a!)), 0);
+    assert.equal(sentTo(x, synOf(b!)), 0);
+    flip(x, v, allOf(1));
+    assert.equal(sentTo(x, segment(a!, TCP_FLAGS.FIN | TCP_FLAGS.ACK)), 0, 'the FIN goes to the flow backend');
+    assert.equal(sentTo(x, segment(b!, TCP_FLAGS.RST)), 0, 'so does the RST');
+    const state = (f: FlowKey) => decodeCtValue(x.map('conntrack').lookupPerCpu(encodeFlowKey(f))!.find((c) => c.some((byte) => byte !== 0))!).state;
+    assert.equal(state(a!), 'tcp-closing');
+    assert.equal(state(b!), 'tcp-closing');
+    assert.equal(sentTo(x, segment(a!, TCP_FLAGS.ACK)), 0, 'the last ACK too');
+    assert.equal(sentTo(x, synOf(a!)), 1, 'a SYN reusing the ports is a new flow');
+    assert.equal(state(a!), 'tcp-syn');
+  });
+
+  withObject('an expired UDP flow is a new flow (ct_udp_timeout_ms = 200)', { ct_udp_timeout_ms: 200 }, async (x) => {
+    const v = worldVip(world, 'src-hash-v4');
+    const u = clientFlow(v, 5000, 4);
+    const dgram = Buffer.from(buildPacket(udp({ src: u.src, dst: u.dst, sport: u.sport, dport: u.dport, ...FROM_ROUTER })));
+    const first = sentTo(x, dgram);
+    assert.equal(typeof first, 'number');
+    flip(x, v, allOf(first === 0 ? 1 : 0));
+    assert.equal(sentTo(x, dgram), first, 'within the timeout the flow stays');
+    await sleep(400);
+    assert.equal(sentTo(x, dgram), first === 0 ? 1 : 0, 'after it, the flow is new');
+  });
+
+  withObject('a flow whose backend record is removed is re-balanced', {}, (x) => {
+    const v = worldVip(world, 'multi-v4');
+    const [a] = flowsTo(v, 0, 1);
+    assert.equal(sentTo(x, synOf(a!)), 0);
+    setBackendFlags(x, 0, 0);
+    flip(x, v, allOf(1));
+    assert.equal(sentTo(x, segment(a!, TCP_FLAGS.ACK)), 1);
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * BPF layer: NAT mode across both directions — replies translated back to VIP -> client
+ * (IPv4, IPv6, UDP), the port allocation scheme of xlb_nat.h (deterministic candidates,
+ * collision probing, reuse by the same flow, exhaustion, takeover of expired flows), and what
+ * is not a reply.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { assertPacketsEqual, buildPacket, findLayer, parsePacket, tcp, tcpSyn, TCP_FLAGS, udp, verifyChecksums } from '@netaccel/protocol';
+import { decodeNatValue, encodeFlowKey } from './codec.js';
+import type { FlowKey } from './codec.js';
+import { XLB_DROP } from './drop-reasons.js';
+import { natPortCandidates } from './flow-hash.js';
+import { MAC, NAT_SOURCE, clientFlow, worldBackend, worldEntries, worldVip, xlbWorld } from './test-world.js';
+import { XlbObject, pinThreadToCpu } from './xlb-harness.js';
+
+const world = xlbWorld();
+const FROM_ROUTER = { eth: { src: MAC.router, dst: MAC.lb } };
+const natV4 = worldVip(world, 'nat-v4');
+const natV6 = worldVip(world, 'nat-v6');
+const natUdp = worldVip(world, 'nat-udp-v4');
+
+function loadWorld(globals: Record<string, number> = {}): XlbObject {
+  const xlb = XlbObject.load('balancer', globals);
+  xlb.install(worldEntries(world, xlb.maglevSize));
+  return xlb;
+}
+
+function bytes(p: Parameters<typeof buildPacket>[0]): Buffer {
+  return Buffer.from(buildPacket(p));
+}
+
+/** Sends a client SYN through NAT; returns the source port it got (or the verdict). */
+function natPortOf(x: XlbObject, f: FlowKey): number | string {
+  const r = x.run(bytes(tcpSyn({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, ...FROM_ROUTER })));
+  if (r.verdict !== 'TX') return r.verdict;
+  const seg = findLayer(parsePacket(r.data), 'tcp');
+  assert.ok(seg, 'a TCP segment');
+  return seg.sport;
+}
+
+/** The backend's answer to the translated flow: backend -> NAT source:port. */
+function reply(f: FlowKey, backendIndex: number, natPort: number, flags: number): Buffer {
+  const be = worldBackend(world, backendIndex);
+  const natSrc = f.src.includes(':') ? NAT_SOURCE.v6 : NAT_SOURCE.v4;
+  const spec = { src: be.address, dst: natSrc, sport: be.port || f.dport, dport: natPort, eth: { src: MAC.backend(backendIndex), dst: MAC.lb }, payload: 'answer' };
+  return f.protocol === 6 ? bytes(tcp({ ...spec, flags, seq: 777, ack: 1 })) : bytes(udp(spec));
+}
+
+/** What the client must receive: VIP:port -> client, to the router's MAC. */
+function translated(f: FlowKey, flags: number): Buffer {
+  const spec = { src: f.dst, dst: f.src, sport: f.dport, dport: f.sport, eth: { src: MAC.lb, dst: MAC.router }, payload: 'answer' };
+  return f.protocol === 6 ? bytes(tcp({ ...spec, flags, seq: 777, ack: 1 })) : bytes(udp(spec));
+}
+
+describe('xlb.bpf.o: NAT', () => {
+  let unpin: () => void = () => {};
+  before(() => {
+    unpin = pinThreadToCpu(0);
+  });
+  after(() => unpin());
+
+  const withObject = (name: string, globals: Record<string, number>, fn: (x: XlbObject) => Promise<void> | void) =>
+    test(name, async () => {
+      const x = loadWorld(globals);
+      try {
+        await fn(x);
+      } finally {
+        x.close();
+      }
+    });
+
+  withObject('replies are translated back to VIP -> client (TCP over IPv4 and IPv6, UDP)', {}, (x) => {
+    const cases = [
+      { f: clientFlow(natV4, 45001, 4), be: natV4.table[0]! },
+      { f: clientFlow(natV6, 45002, 6), be: natV6.table[0]! },
+      { f: clientFlow(natUdp, 45003, 4), be: natUdp.table[0]! },
+    ];
+    for (const { f, be } of cases) {
+      let port: number;
+      if (f.protocol === 6) {
+        port = natPortOf(x, f) as number;
+      } else {
+        const r = x.run(bytes(udp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, payload: 'q', ...FROM_ROUTER })));
+        assert.equal(r.verdict, 'TX');
+        port = findLayer(parsePacket(r.data), 'udp')!.sport;
+      }
+      assert.equal(port, natPortCandidates(f)[0], `${f.dst}: the first candidate port of a fresh table`);
+      const flags = TCP_FLAGS.SYN | TCP_FLAGS.ACK;
+      const r = x.run(reply(f, be, port, flags));
+      assert.equal(r.verdict, 'TX', `reply to ${f.dst}`);
+      assertPacketsEqual(r.data, translated(f, flags), { message: `reply to ${f.dst}` });
+      assert.ok(verifyChecksums(r.data).ok);
+    }
+    const s = x.stats('vip_stats', natV4.meta.vipIndex);
+    assert.equal(s.replyPackets, 1n);
+    assert.ok(s.replyBytes > 0n);
+    assert.equal(x.stats('backend_stats', natV4.table[0]!).replyPackets, 1n);
+  });
+
+  withObject('later packets of a flow keep its port; a server FIN marks the NAT entry closing', {}, (x) => {
+    const f = clientFlow(natV4, 45010, 4);
+    const port = natPortOf(x, f) as number;
+    const ack = bytes(tcp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, flags: TCP_FLAGS.ACK, ...FROM_ROUTER }));
+    for (let i = 0; i < 3; i++) {
+      const r = x.run(ack);
+      assert.equal(findLayer(parsePacket(r.data), 'tcp')?.sport, port);
+    }
+    assert.equal(x.run(reply(f, 0, port, TCP_FLAGS.FIN | TCP_FLAGS.ACK)).verdict, 'TX');
+    const be = worldBackend(world, 0);
+    const key = encodeFlowKey({ src: be.address, dst: NAT_SOURCE.v4, sport: be.port, dport: port, protocol: 6 });
+    const v = decodeNatValue(x.map('nat_rev').lookup(key)!, 4);
+    assert.deepEqual([v.client, v.clientPort, v.vip, v.vipPort, v.clientMac, v.state], [f.src, f.sport, f.dst, f.dport, MAC.router, 'tcp-closing']);
+  });
+
+  withObject('what is not a reply passes: unknown port, another backend, another protocol', {}, (x) => {
+    const f = clientFlow(natV4, 45020, 4);
+    const port = natPortOf(x, f) as number;
+    const unknown = reply(f, 0, port === 1024 ? 1025 : port - 1, TCP_FLAGS.ACK);
+    const r1 = x.run(unknown);
+    assert.equal(r1.verdict, 'PASS');
+    assert.deepEqual(r1.data, unknown);
+    const stranger = reply(f, 1, port, TCP_FLAGS.ACK);
+    assert.equal(x.run(stranger).verdict, 'PASS');
+    const asUdp = reply({ ...f, protocol: 17 }, 0, port, 0);
+    assert.equal(x.run(asUdp).verdict, 'PASS');
+  });
+
+  withObject('ports: deterministic candidates, collisions probe on, the same flow reuses, exhaustion drops', { nat_port_min: 50000, nat_port_max: 50002 }, (x) => {
+    const taken = new Set<number>();
+    const flows = [45030, 45031, 45032].map((sport) => clientFlow(natV4, sport, 4));
+    for (const f of flows) {
+      const want = natPortCandidates(f, 50000, 50002).find((p) => !taken.has(p))!;
+      assert.equal(natPortOf(x, f), want, `flow ${f.sport}: first free candidate`);
+      taken.add(want);
+    }
+    assert.deepEqual([...taken].sort(), [50000, 50001, 50002]);
+    const before = x.drops().get(XLB_DROP.NAT_PORTS_EXHAUSTED)!.packets;
+    assert.equal(natPortOf(x, clientFlow(natV4, 45033, 4)), 'DROP', 'a fourth flow finds every port live');
+    assert.equal(x.drops().get(XLB_DROP.NAT_PORTS_EXHAUSTED)!.packets, before + 1n);
+    // The first flow, having lost its connection-table entry (as on another CPU), finds its own port.
+    const first = flows[0]!;
+    const firstPort = natPortCandidates(first, 50000, 50002)[0]!;
+    assert.equal(x.map('conntrack').delete(encodeFlowKey(first)), true);
+    const ack = bytes(tcp({ src: first.src, dst: first.dst, sport: first.sport, dport: first.dport, flags: TCP_FLAGS.ACK, ...FROM_ROUTER }));
+    assert.equal(findLayer(parsePacket(x.run(ack).data), 'tcp')?.sport, firstPort);
+    // A different backend has its own port space.
+    const udpFlow = clientFlow(natUdp, 45034, 4);
+    const r = x.run(bytes(udp({ src: udpFlow.src, dst: udpFlow.dst, sport: udpFlow.sport, dport: udpFlow.dport, ...FROM_ROUTER })));
+    assert.equal(r.verdict, 'TX');
+  });
+
+  withObject('the port of an expired flow is taken over (ct_tcp_syn_timeout_ms = 100)', { nat_port_min: 50000, nat_port_max: 50002, ct_tcp_syn_timeout_ms: 100 }, async (x) => {
+    const old = clientFlow(natV4, 45040, 4);
+    const port = natPortOf(x, old) as number;
+    let next: FlowKey | undefined;
+    for (let sport = 45041; !next; sport++) {
+      const f = clientFlow(natV4, sport, 4);
+      if (natPortCandidates(f, 50000, 50002)[0] === port) next = f;
+    }
+    await sleep(300);
+    assert.equal(natPortOf(x, next), port, 'the new flow takes the expired one\'s port');
+    const r = x.run(reply(next, 0, port, TCP_FLAGS.SYN | TCP_FLAGS.ACK));
+    assertPacketsEqual(r.data, translated(next, TCP_FLAGS.SYN | TCP_FLAGS.ACK), { message: 'replies now go to the new flow' });
+  });
+});

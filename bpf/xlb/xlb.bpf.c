@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xlb: the XDP layer-4 load balancer of netaccel (Maglev + connection table, after Katran).
+ *
+ * For each frame:
+ *   1. parse (pckt_parsing.h): Ethernet + VLAN tags, IPv4/IPv6 (+ extension headers), TCP/UDP
+ *      or an ICMP error quoting a TCP/UDP packet (then the quoted flow, reversed, is balanced:
+ *      the error reaches the backend of the flow it is about). Not IP, other protocols: XDP_PASS
+ *      untouched. Malformed or truncated: XDP_PASS, counted by reason in drop_stats.
+ *   2. NAT replies: a TCP/UDP packet to the NAT source address with a nat_rev entry is
+ *      translated back (xlb_nat.h) and sent with XDP_TX; without an entry it passes.
+ *   3. VIP lookup in `vips` by (address, port, protocol), then (address, 0, protocol) for
+ *      port-wildcard VIPs. No VIP: XDP_PASS untouched. A fragment to a VIP: XDP_DROP.
+ *   4. backend selection (xlb_conntrack.h): the connection table, else the VIP's active Maglev
+ *      table at hash % table_size (5-tuple hash, or source only with XLB_VIP_F_HASH_SRC_ONLY).
+ *   5. forwarding by the VIP's mode, then XDP_TX:
+ *        L2 DSR  destination MAC := backend MAC, source MAC := local MAC
+ *        IPIP    outer IPv4/IPv6 header to the backend (pckt_encap.h)
+ *        GUE     outer IP + UDP(sport from the flow hash, dport gue_port) + GUE header
+ *        NAT     destination := backend, source := NAT address and allocated port (xlb_nat.h)
+ *      Encapsulated and NAT frames go to the backend's MAC when it is on-link, else to its
+ *      next hop's (`nexthops`). The local MAC is config.local_mac, or the received frame's
+ *      destination MAC when that is zero.
+ * Maps and load-time globals: xlb_maps.h. Shared structs and the drop reasons: xlb_kern_user.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xlb_consts.h"
+#include "xlb_kern_user.h"
+#include "xlb_structs.h"
+#include "xlb_maps.h"
+#include "xlb_helpers.h"
+#include "csum_helpers.h"
+#include "pckt_parsing.h"
+#include "pckt_encap.h"
+#include "xlb_conntrack.h"
+#include "xlb_nat.h"
+
+static __always_inline bool xlb_meta_ok(const struct xlb_vip_meta *m)
+{
+	switch (m->mode) {
+	case XLB_MODE_L2_DSR:
+		break;
+	case XLB_MODE_IPIP:
+	case XLB_MODE_GUE:
+		if (!(features & XLB_FEAT_ENCAP))
+			return false;
+		break;
+	case XLB_MODE_NAT:
+		if (!(features & XLB_FEAT_NAT))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	return m->vip_index < XLB_MAX_VIPS && m->table_size >= 1 && m->table_size <= XLB_MAGLEV_SIZE &&
+	       m->active_slot <= 1;
+}
+
+/*
+ * Chooses the backend of a flow to a VIP (connection table, else Maglev), binds a NAT port in
+ * NAT mode, and records the flow in the connection table. Global: verified once.
+ * Returns 0 (s->be, s->backend_index, s->nat_port, s->new_flow set) or a drop reason.
+ */
+__attribute__((noinline)) int xlb_schedule(struct xlb_sched *s)
+{
+	struct xlb_ct_value *ct, *hit;
+	bool begins;
+	int err;
+
+	if (!s)
+		return XLB_DROP_BAD_CONFIG;
+	ct = bpf_map_lookup_elem(&conntrack, &s->flow);
+	hit = xlb_ct_usable(s, ct);
+	if (!hit) {
+		s->nat_port = 0;
+		/* Only flows that begin here avoid draining backends (see xlb_conntrack.h). */
+		begins = !s->icmp_error && (s->flow.proto != XLB_IPPROTO_TCP || xlb_is_syn(s->flow.proto, s->tcp_flags));
+		err = xlb_table_pick(s, begins);
+		if (err)
+			return err;
+	}
+	if (s->meta.mode == XLB_MODE_NAT) {
+		if (s->be.family != s->flow.family)
+			return XLB_DROP_FAMILY;
+		err = xlb_nat_bind(s);
+		if (err)
+			return err;
+	}
+	xlb_ct_commit(s, ct, hit);
+	return 0;
+}
+
+/* The MAC that frames to `be` go to: its own when on-link (always for L2 DSR), else its next hop's. */
+static __always_inline const __u8 *xlb_backend_mac(const struct xlb_backend *be, bool l2)
+{
+	struct xlb_nexthop *nh;
+	__u32 key;
+
+	if (l2 || (be->flags & XLB_BACKEND_F_ON_LINK))
+		return xlb_mac_is_zero(be->mac) ? NULL : be->mac;
+	key = be->nexthop;
+	nh = bpf_map_lookup_elem(&nexthops, &key);
+	if (!nh || !(nh->flags & XLB_NEXTHOP_F_VALID))
+		return NULL;
+	return nh->mac;
+}
+
+/* Forwards a packet to a VIP; `eth_dst`/`eth_src` are the received frame's MACs. */
+static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
+				       const struct xlb_config *cfg, const __u8 *eth_dst, const __u8 *eth_src)
+{
+	struct xlb_rewrite_args *ra;
+	struct xlb_encap_args *ea;
+	struct xlb_scratch *sc;
+	struct xlb_sched *s;
+	const __u8 *dmac, *smac;
+	struct ethhdr *eth;
+	__u32 len = pkt->pkt_len, zero = 0;
+	__u8 mode = meta->mode;
+	int err;
+
+	if (!xlb_meta_ok(meta))
+		return xlb_count_drop(XLB_DROP_BAD_CONFIG, len, XDP_DROP);
+	if ((pkt->flags & XLB_PKT_F_ICMP_ERROR) && mode == XLB_MODE_NAT)
+		return xlb_count_drop(XLB_DROP_ICMP_NAT, len, XDP_PASS);
+	sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
+	if (!sc)
+		return XDP_PASS;
+	s = &sc->sched;
+	__builtin_memset(s, 0, sizeof(*s));
+	s->flow = pkt->flow;
+	s->meta = *meta;
+	s->now = bpf_ktime_get_coarse_ns();
+	s->tcp_flags = pkt->tcp_flags;
+	s->icmp_error = !!(pkt->flags & XLB_PKT_F_ICMP_ERROR);
+	if (mode == XLB_MODE_NAT) {
+		if (!xlb_nat_source(cfg, pkt->flow.family, s->nat_src))
+			return xlb_count_drop(XLB_DROP_NO_NAT_SOURCE, len, XDP_DROP);
+		__builtin_memcpy(s->client_mac, eth_src, 6);
+	}
+	err = xlb_schedule(s);
+	if (err)
+		return xlb_count_drop(err, len, XDP_DROP);
+	dmac = xlb_backend_mac(&s->be, mode == XLB_MODE_L2_DSR);
+	if (!dmac)
+		return xlb_count_drop(XLB_DROP_NO_NEXTHOP, len, XDP_DROP);
+	smac = xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac;
+
+	if (mode == XLB_MODE_L2_DSR) {
+		eth = (void *)(long)ctx->data;
+		if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+			return XDP_PASS;
+		__builtin_memcpy(eth->h_source, smac, 6);
+		__builtin_memcpy(eth->h_dest, dmac, 6);
+	} else if (mode == XLB_MODE_NAT) {
+		ra = &sc->rewrite;
+		xlb_addr_copy(ra->src, s->nat_src);
+		xlb_addr_copy(ra->dst, s->be.addr);
+		ra->sport = s->nat_port;
+		ra->dport = s->be.port ? s->be.port : pkt->flow.dport;
+		ra->l2_len = pkt->l2_len;
+		ra->l3_hlen = pkt->l3_hlen;
+		__builtin_memcpy(ra->dmac, dmac, 6);
+		__builtin_memcpy(ra->smac, smac, 6);
+		ra->family = pkt->flow.family;
+		ra->proto = pkt->flow.proto;
+		if (xlb_nat_rewrite(ctx, ra))
+			return xlb_count_drop(XLB_DROP_TRUNCATED, len, XDP_DROP);
+	} else {
+		ea = &sc->encap;
+		xlb_addr_copy(ea->dst, s->be.addr);
+		ea->hash = xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
+		ea->l2_len = pkt->l2_len;
+		ea->ip_len = pkt->ip_len;
+		ea->l3_hlen = pkt->l3_hlen;
+		__builtin_memcpy(ea->dmac, dmac, 6);
+		__builtin_memcpy(ea->smac, smac, 6);
+		ea->inner_family = pkt->flow.family;
+		ea->outer_family = s->be.family;
+		ea->gue = mode == XLB_MODE_GUE;
+		ea->l4_proto = pkt->l4_proto;
+		ea->tos = pkt->tos;
+		ea->lco_ok = !(pkt->flags & XLB_PKT_F_UDP_NO_CSUM) && !pkt->ext_hdrs;
+		err = xlb_encap(ctx, ea);
+		if (err)
+			return xlb_count_drop(err, len, XDP_DROP);
+	}
+	xlb_count_forward(meta->vip_index, s->backend_index, len, s->new_flow);
+	return XDP_TX;
+}
+
+/* Translates a backend's reply back to VIP -> client. XDP_PASS when it has no NAT entry. */
+static __always_inline int xlb_nat_reply(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_config *cfg,
+					 const __u8 *eth_dst)
+{
+	struct xlb_nat_value *v = bpf_map_lookup_elem(&nat_rev, &pkt->flow);
+	struct xlb_rewrite_args *ra;
+	struct xlb_scratch *sc;
+	__u32 zero = 0;
+
+	if (!v)
+		return XDP_PASS;
+	sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
+	if (!sc)
+		return XDP_PASS;
+	ra = &sc->rewrite;
+	xlb_addr_copy(ra->src, v->vip_addr);
+	xlb_addr_copy(ra->dst, v->client_addr);
+	ra->sport = v->vip_port;
+	ra->dport = v->client_port;
+	ra->l2_len = pkt->l2_len;
+	ra->l3_hlen = pkt->l3_hlen;
+	__builtin_memcpy(ra->dmac, v->client_mac, 6);
+	__builtin_memcpy(ra->smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
+	ra->family = pkt->flow.family;
+	ra->proto = pkt->flow.proto;
+	if (xlb_nat_rewrite(ctx, ra))
+		return XDP_PASS;
+	v->last_seen_ns = bpf_ktime_get_coarse_ns();
+	if (pkt->flow.proto == XLB_IPPROTO_TCP && (pkt->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST)))
+		v->state = XLB_CT_TCP_CLOSING;
+	xlb_count_reply(v->vip_index, v->backend_index, pkt->pkt_len);
+	return XDP_TX;
+}
+
+/* The VIP of a flow: exact port first, then the port wildcard. */
+static __always_inline struct xlb_vip_meta *xlb_vip_lookup(const struct xlb_flow_key *flow)
+{
+	struct xlb_vip_key vk = {};
+	struct xlb_vip_meta *meta;
+
+	xlb_addr_copy(vk.addr, flow->dst);
+	vk.port = flow->dport;
+	vk.proto = flow->proto;
+	vk.family = flow->family;
+	meta = bpf_map_lookup_elem(&vips, &vk);
+	if (!meta && vk.port) {
+		vk.port = 0;
+		meta = bpf_map_lookup_elem(&vips, &vk);
+	}
+	return meta;
+}
+
+SEC("xdp")
+int xlb_xdp(struct xdp_md *ctx)
+{
+	struct xlb_pkt pkt = {};
+	struct xlb_vip_meta *meta;
+	struct xlb_config *cfg;
+	__u8 eth_dst[6], eth_src[6];
+	__be32 nat_src[4];
+	struct ethhdr *eth;
+	__u32 zero = 0;
+	int r;
+
+	r = xlb_parse(ctx, &pkt, features & XLB_FEAT_IPV6, features & XLB_FEAT_ICMP_ERRORS);
+	if (r == XLB_PARSE_NOT_MINE)
+		return XDP_PASS;
+	if (r == XLB_PARSE_FRAGMENT)
+		return xlb_vip_lookup(&pkt.flow) ? xlb_count_drop(XLB_DROP_FRAGMENT, pkt.pkt_len, XDP_DROP) : XDP_PASS;
+	if (r > 0)
+		return xlb_count_drop(r, pkt.pkt_len, XDP_PASS);
+	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
+	if (!cfg)
+		return XDP_PASS;
+	eth = (void *)(long)ctx->data;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return XDP_PASS;
+	__builtin_memcpy(eth_dst, eth->h_dest, 6);
+	__builtin_memcpy(eth_src, eth->h_source, 6);
+
+	if ((features & XLB_FEAT_NAT) && !(pkt.flags & XLB_PKT_F_ICMP_ERROR) &&
+	    xlb_nat_source(cfg, pkt.flow.family, nat_src) && xlb_addr_eq(pkt.flow.dst, nat_src))
+		return xlb_nat_reply(ctx, &pkt, cfg, eth_dst);
+	meta = xlb_vip_lookup(&pkt.flow);
+	if (!meta)
+		return XDP_PASS;
+	return xlb_forward(ctx, &pkt, meta, cfg, eth_dst, eth_src);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * NAT mode: backends see ordinary traffic from the balancer and answer it.
+ *
+ *   client C:c -> VIP V:v      becomes   S:p -> backend B:b     (S: config nat_src_v4/v6)
+ *   backend B:b -> S:p         becomes   V:v -> C:c             (found in nat_rev, XDP_TX)
+ *
+ * b is the backend record's port (0: v). Checksums are updated incrementally (RFC 1624): the
+ * IPv4 header for the addresses, TCP/UDP for the pseudo-header addresses and both ports; a UDP
+ * datagram without checksum (IPv4, 0) keeps none. Address families are not translated.
+ *
+ * Port allocation. `nat_rev` is keyed by the reply's flow (B, S, b, p, protocol), so a source
+ * port needs to be unique per backend address, port and protocol only. For a new flow the
+ * candidates are
+ *     p_i = nat_port_min + (h + i) mod R,  i = 0 .. XLB_NAT_PROBES-1,
+ *     R = nat_port_max - nat_port_min + 1,  h = jhash(client flow, XLB_NAT_HASH_SEED) mod R
+ * (deterministic: flow-hash.ts predicts them). Each candidate is looked up in nat_rev:
+ *   - free: inserted with BPF_NOEXIST, which is atomic, so two CPUs cannot both win it (the
+ *     loser re-reads the entry and goes on);
+ *   - taken by this same client flow (its connection-table entry was evicted or the flow moved
+ *     to another CPU): reused, so the flow keeps its port;
+ *   - taken by a flow whose state has timed out (ct_*_timeout_ms): taken over (replaced with
+ *     BPF_ANY; should two CPUs take over the same port at the same moment, the later wins and
+ *     the earlier flow's replies go astray, so ports are only reused after their timeout);
+ *   - taken by a live flow: next candidate.
+ * When all candidates are live the packet is dropped (XLB_DROP_NAT_PORTS_EXHAUSTED). The
+ * port is remembered in the connection-table entry; every forwarded packet refreshes the
+ * reverse entry (re-inserting it if the LRU evicted it) and every reply does too, so only idle
+ * flows lose their ports. Linear probing from a hashed start keeps the expected number of
+ * probes low while the table is below ~70 % of R per backend; size R and XLB_NAT_SIZE for the
+ * flows per backend.
+ *
+ * ICMP errors quoting a NAT flow are not translated: they pass (XLB_DROP_ICMP_NAT).
+ */
+#ifndef XLB_NAT_H
+#define XLB_NAT_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xlb_consts.h"
+#include "xlb_kern_user.h"
+#include "xlb_structs.h"
+#include "xlb_maps.h"
+#include "xlb_helpers.h"
+#include "xlb_conntrack.h"
+#include "csum_helpers.h"
+#include "pckt_parsing.h"
+
+/* The NAT source address for `family` into out[4] (IPv4: out[0], rest zero); false when none. */
+static __always_inline bool xlb_nat_source(const struct xlb_config *cfg, __u8 family, __be32 *out)
+{
+	if (family == 4) {
+		out[0] = cfg->nat_src_v4;
+		out[1] = out[2] = out[3] = 0;
+		return out[0] != 0;
+	}
+	xlb_addr_copy(out, cfg->nat_src_v6);
+	return (out[0] | out[1] | out[2] | out[3]) != 0;
+}
+
+/* Checksum after addresses (`words` 4-byte words each, a constant) and the two ports changed. */
+static __always_inline __sum16 xlb_csum_nat(__sum16 check, const __be32 *os, const __be32 *ns, const __be32 *od,
+					    const __be32 *nd, int words, __u32 oports, __u32 nports)
+{
+	__u64 sum = (__u16)~check;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < words; i++) {
+		sum += (__u32)~os[i];
+		sum += ns[i];
+		sum += (__u32)~od[i];
+		sum += nd[i];
+	}
+	sum += (__u32)~oports;
+	sum += nports;
+	return (__sum16)~xlb_csum_fold64(sum);
+}
+
+static __always_inline bool xlb_nat_same_flow(const struct xlb_nat_value *a, const struct xlb_nat_value *b)
+{
+	return a->client_port == b->client_port && a->vip_port == b->vip_port && a->vip_index == b->vip_index &&
+	       xlb_addr_eq(a->client_addr, b->client_addr) && xlb_addr_eq(a->vip_addr, b->vip_addr);
+}
+
+/*
+ * Binds s->flow to a NAT source port towards s->be: keeps s->nat_port when it is still the
+ * flow's (refreshing the reverse entry, re-inserting it if it was evicted), else allocates one
+ * as described above. Returns 0 (s->nat_port set) or a drop reason.
+ */
+static __always_inline int xlb_nat_bind(struct xlb_sched *s)
+{
+	__u32 min = nat_port_min, max = nat_port_max, range, h, i;
+	__u8 state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, XLB_CT_EMPTY);
+	struct xlb_nat_value val = {};
+	struct xlb_flow_key key = {};
+	struct xlb_nat_value *cur;
+
+	if (min == 0 || min > max)
+		return XLB_DROP_BAD_CONFIG;
+	range = max - min + 1;
+	h = xlb_flow_hash(&s->flow, XLB_NAT_HASH_SEED) % range;
+
+	xlb_addr_copy(key.src, s->be.addr);
+	xlb_addr_copy(key.dst, s->nat_src);
+	key.sport = s->be.port ? s->be.port : s->flow.dport;
+	key.proto = s->flow.proto;
+	key.family = s->flow.family;
+
+	val.last_seen_ns = s->now;
+	val.vip_index = s->meta.vip_index;
+	val.backend_index = s->backend_index;
+	xlb_addr_copy(val.client_addr, s->flow.src);
+	xlb_addr_copy(val.vip_addr, s->flow.dst);
+	val.client_port = s->flow.sport;
+	val.vip_port = s->flow.dport;
+	__builtin_memcpy(val.client_mac, s->client_mac, 6);
+	val.state = state;
+
+	/* Candidate 0 is the port the flow already has; then the hashed sequence. */
+	for (i = s->nat_port ? 0 : 1; i <= XLB_NAT_PROBES; i++) {
+		if (i == 0) {
+			key.dport = s->nat_port;
+		} else {
+			key.dport = bpf_htons(min + h);
+			h = h + 1 < range ? h + 1 : 0;
+		}
+		cur = bpf_map_lookup_elem(&nat_rev, &key);
+		if (!cur) {
+			if (bpf_map_update_elem(&nat_rev, &key, &val, BPF_NOEXIST) == 0)
+				goto bound;
+			cur = bpf_map_lookup_elem(&nat_rev, &key);
+			if (!cur)
+				continue;
+		}
+		if (xlb_nat_same_flow(cur, &val)) {
+			cur->last_seen_ns = s->now;
+			if (cur->state != XLB_CT_TCP_CLOSING)
+				cur->state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, cur->state);
+			goto bound;
+		}
+		if (xlb_ct_expired(cur->last_seen_ns, cur->state, s->now) &&
+		    bpf_map_update_elem(&nat_rev, &key, &val, BPF_ANY) == 0)
+			goto bound;
+	}
+	return XLB_DROP_NAT_PORTS_EXHAUSTED;
+bound:
+	s->nat_port = key.dport;
+	return 0;
+}
+
+/*
+ * Rewrites the TCP/UDP packet at a->l2_len to a->src:sport -> a->dst:dport (same family) with
+ * incremental checksums, and sets the MACs. The old addresses and ports are read from the
+ * packet. Global: verified once. Returns 0, or 1 when a header is not inside the frame (the
+ * parser excluded that).
+ */
+__attribute__((noinline)) int xlb_nat_rewrite(struct xdp_md *ctx, struct xlb_rewrite_args *a)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	/* Masked so that the bounds survive clang's rewriting of the range checks below. */
+	__u32 l2 = a ? a->l2_len & 0xff : 0, hlen = a ? a->l3_hlen & 0x3fff : 0;
+	struct ethhdr *eth = data;
+	__be32 os[4] = {}, od[4] = {};
+	__u32 oports, nports;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	void *l4;
+	__sum16 *check;
+	__be16 *ports;
+
+	if (!a || l2 < sizeof(*eth) || l2 > XLB_MAX_L2_LEN)
+		return 1;
+	if ((void *)(eth + 1) > end)
+		return 1;
+	l4 = data + l2 + hlen;
+	barrier_var(l4); /* keeps clang from re-deriving it after the checks */
+	nports = (__u32)a->sport | ((__u32)a->dport << 16);
+	ip = data + l2;
+	barrier_var(ip);
+	if (a->family == 6) {
+		ip6 = (void *)ip;
+		if ((void *)(ip6 + 1) > end)
+			return 1;
+		xlb_addr_copy(os, (__be32 *)&ip6->saddr);
+		xlb_addr_copy(od, (__be32 *)&ip6->daddr);
+		xlb_addr_copy((__be32 *)&ip6->saddr, a->src);
+		xlb_addr_copy((__be32 *)&ip6->daddr, a->dst);
+	} else {
+		if ((void *)(ip + 1) > end)
+			return 1;
+		os[0] = ip->saddr;
+		od[0] = ip->daddr;
+		ip->check = xlb_csum_replace4(ip->check, os[0], a->src[0]);
+		ip->check = xlb_csum_replace4(ip->check, od[0], a->dst[0]);
+		ip->saddr = a->src[0];
+		ip->daddr = a->dst[0];
+	}
+	ports = l4;
+	if ((void *)(ports + 2) > end)
+		return 1;
+	oports = (__u32)ports[0] | ((__u32)ports[1] << 16);
+	ports[0] = a->sport;
+	ports[1] = a->dport;
+	if (a->proto == XLB_IPPROTO_TCP) {
+		check = l4 + offsetof(struct tcphdr, check);
+		if ((void *)(check + 1) > end)
+			return 1;
+		*check = a->family == 6 ? xlb_csum_nat(*check, os, a->src, od, a->dst, 4, oports, nports)
+				       : xlb_csum_nat(*check, os, a->src, od, a->dst, 1, oports, nports);
+	} else {
+		check = l4 + offsetof(struct udphdr, check);
+		if ((void *)(check + 1) > end)
+			return 1;
+		/* IPv4 UDP without checksum keeps none. */
+		if (a->family == 6)
+			*check = xlb_udp_csum_mangle(xlb_csum_nat(*check, os, a->src, od, a->dst, 4, oports, nports));
+		else if (*check)
+			*check = xlb_udp_csum_mangle(xlb_csum_nat(*check, os, a->src, od, a->dst, 1, oports, nports));
+	}
+	__builtin_memcpy(eth->h_source, a->smac, 6);
+	__builtin_memcpy(eth->h_dest, a->dmac, 6);
+	return 0;
+}
+
+#endif /* XLB_NAT_H */
