@@ -1,0 +1,93 @@
+/**
+ * GoBGP as a route reflector (the thesis' setup: announcers → gobgpd → router): announcers are
+ * dynamic neighbors (peer group + dynamic-neighbors prefixes) and route-reflector clients with
+ * add-path receive; the router is a static iBGP neighbor that gets every path (add-path send).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Lab, LabProcess } from '@netaccel/netlab';
+import { waitFor } from '@netaccel/netlab';
+import { LBS, RR_AS, lbIndex } from './support.js';
+
+export const RR_ADDR = '10.1.9.2';
+export const RR_ROUTER_ADDR = '10.1.9.1';
+
+export function gobgpConfig(): string {
+  const timers = ['    connect-retry = 1', '    hold-time = 3', '    keepalive-interval = 1'];
+  const lines = [
+    '[global.config]',
+    `  as = ${RR_AS}`,
+    `  router-id = "${RR_ADDR}"`,
+    `  local-address-list = ["${RR_ADDR}"]`,
+    '',
+    '[[neighbors]]',
+    '  [neighbors.config]',
+    `    neighbor-address = "${RR_ROUTER_ADDR}"`,
+    `    peer-as = ${RR_AS}`,
+    '  [neighbors.timers.config]',
+    ...timers,
+    '  [[neighbors.afi-safis]]',
+    '    [neighbors.afi-safis.config]',
+    '      afi-safi-name = "ipv4-unicast"',
+    '    [neighbors.afi-safis.add-paths.config]',
+    '      send-max = 8',
+    '',
+    '[[peer-groups]]',
+    '  [peer-groups.config]',
+    '    peer-group-name = "announcers"',
+    `    peer-as = ${RR_AS}`,
+    '  [peer-groups.timers.config]',
+    ...timers,
+    '  [peer-groups.add-paths.config]',
+    '    receive = true',
+    '  [peer-groups.route-reflector.config]',
+    '    route-reflector-client = true',
+    `    route-reflector-cluster-id = "${RR_ADDR}"`,
+    '  [[peer-groups.afi-safis]]',
+    '    [peer-groups.afi-safis.config]',
+    '      afi-safi-name = "ipv4-unicast"',
+    '    [peer-groups.afi-safis.add-paths.config]',
+    '      receive = true',
+  ];
+  for (const lb of LBS) {
+    lines.push('', '[[dynamic-neighbors]]', '  [dynamic-neighbors.config]', `    prefix = "10.1.${lbIndex(lb)}.0/24"`, '    peer-group = "announcers"');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function startGobgp(lab: Lab): Promise<{ proc: LabProcess; neighbors(): Promise<{ address: string; state: string }[]> }> {
+  const conf = join(lab.logDir, 'gobgpd.toml');
+  writeFileSync(conf, gobgpConfig());
+  const proc = await lab.spawn('rr', ['gobgpd', '-f', conf, '-t', 'toml', '-p', '--api-hosts', '127.0.0.1:50051', '--pprof-disable'], {
+    name: 'gobgpd',
+    ready: { tcp: `${RR_ADDR}:179` },
+  });
+  const neighbors = async (): Promise<{ address: string; state: string }[]> => {
+    const out = await lab.exec('rr', ['gobgp', '-u', '127.0.0.1', '-p', '50051', 'neighbor', '-j'], { timeoutMs: 10_000, check: false });
+    if (out.code !== 0) return [];
+    const list = JSON.parse(out.stdout) as { state?: { neighbor_address?: string; session_state?: number | string }; conf?: { neighbor_address?: string } }[];
+    return list.map((n) => ({ address: n.state?.neighbor_address ?? n.conf?.neighbor_address ?? '', state: String(n.state?.session_state ?? '') }));
+  };
+  // gobgpd listens before it has read its configuration; peer groups and dynamic neighbors are
+  // added before the static neighbor, so once that one is there, a dynamic neighbor gets its group
+  await waitFor(async () => ((await neighbors()).some((n) => n.address === RR_ROUTER_ADDR) ? true : undefined), { timeoutMs: 15_000, intervalMs: 50, what: 'gobgpd configured' });
+  return { proc, neighbors };
+}
+
+/** BIRD on the router as the reflector's iBGP client, with add-path receive and ECMP in the kernel. */
+export function birdRrConfig(): string {
+  return [
+    'log stderr all;',
+    `router id ${RR_ROUTER_ADDR};`,
+    'protocol device { scan time 1; }',
+    'protocol kernel k4 { ipv4 { import none; export all; }; merge paths on; }',
+    'protocol bgp reflector {',
+    `  local ${RR_ROUTER_ADDR} as ${RR_AS};`,
+    `  neighbor ${RR_ADDR} as ${RR_AS};`,
+    '  hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 2;',
+    '  direct;',
+    '  ipv4 { import all; export none; add paths rx; gateway direct; };',
+    '}',
+    '',
+  ].join('\n');
+}
