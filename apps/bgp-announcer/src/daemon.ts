@@ -168,6 +168,16 @@ export class Daemon {
     this.log.info({ component: 'config', peers: settings.length, routes: routes.length }, 'configuration applied');
   }
 
+  /**
+   * Called before the configuration store re-reads the file: parsing and validating a large
+   * configuration (10,000 routes) keeps the event loop busy for hundreds of milliseconds, longer
+   * on a loaded host, so every established peer gets a KEEPALIVE first and its hold timer starts
+   * afresh instead of expiring during the reload.
+   */
+  beforeReload(): void {
+    this.speaker.keepaliveAll();
+  }
+
   /** Counts a reload that the configuration store refused. */
   reloadRefused(): void {
     this.counters.reload('refused');

@@ -19,8 +19,10 @@ const daemon = await Daemon.start(store.current, { log });
 let graceful = false;
 store.subscribe((next) => daemon.reconfigure(next));
 process.on('SIGHUP', () => {
+  daemon.beforeReload();
   store.reload().then(
-    (r) => log.info({ component: 'config', result: r }, 'configuration reloaded'),
+    // The changed paths, not the configurations: those can hold 10,000 routes and secrets.
+    (r) => log.info({ component: 'config', changed: r.changed.length, paths: r.changed.slice(0, 20) }, 'configuration reloaded'),
     (err: unknown) => {
       daemon.reloadRefused();
       log.warn({ component: 'config', err }, 'configuration reload refused; the running configuration stays');

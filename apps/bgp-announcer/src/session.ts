@@ -52,7 +52,7 @@ export class Session {
     private readonly random: Random,
     private readonly hooks: SessionHooks,
   ) {
-    this.holdTimer = new Timer(clock, () => this.hooks.holdExpired(this));
+    this.holdTimer = new Timer(clock, () => this.hooks.holdExpired(this), { drainInput: true });
     this.keepaliveTimer = new Timer(clock, () => this.sendKeepalive());
     conn.onData((chunk) => this.receive(chunk));
     conn.onClose((err) => {
@@ -105,7 +105,11 @@ export class Session {
     if ((kind === 'update' || kind === 'keepalive') && this.keepaliveMs > 0) this.keepaliveTimer.start(jitter(this.keepaliveMs, this.random));
   }
 
-  private sendKeepalive(): void {
+  /**
+   * Sends a KEEPALIVE now. Besides the timer, the daemon calls it before work that keeps the
+   * event loop busy (a reload of a large configuration), so the peer's hold timer starts afresh.
+   */
+  sendKeepalive(): void {
     this.send(bgp.keepalive());
   }
 

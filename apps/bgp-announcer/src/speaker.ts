@@ -186,6 +186,19 @@ export class Speaker extends EventEmitter<SpeakerEventMap> {
   }
 
   /** Announces (or replaces) a route; answers the established peers it went to. */
+  /** Sends a KEEPALIVE on every established session (before a long synchronous task). */
+  keepaliveAll(): number {
+    let n = 0;
+    for (const e of this.peers.values()) {
+      const s = e.peer.established;
+      if (s !== undefined) {
+        s.sendKeepalive();
+        n++;
+      }
+    }
+    return n;
+  }
+
   announce(route: LocalRoute): number {
     if (this.familyPeers(route.family).length === 0) throw NA_ERR_BGPD_NO_PEER_FOR_FAMILY(route.family, route.prefix);
     const old = this.rib.get(route.prefix);

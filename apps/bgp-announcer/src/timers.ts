@@ -13,6 +13,12 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Runs `fn` once the input that is already waiting has been handled. Node runs due timers
+   * before it polls sockets, so after the event loop was blocked a timer can fire while the
+   * messages that would have restarted it sit unread; deferring with setImmediate lets them in.
+   */
+  afterPendingInput(fn: () => void): void;
 }
 
 /** The process clock: performance.now() and unref'd Node timers. */
@@ -35,6 +41,9 @@ export function realClock(): Clock {
       const t = handles.get(h.id);
       if (t !== undefined) clearTimeout(t);
       handles.delete(h.id);
+    },
+    afterPendingInput(fn) {
+      setImmediate(fn);
     },
   };
 }
@@ -63,10 +72,18 @@ export function seededRandom(seed: number): Random {
 export class Timer {
   private handle: TimerHandle | undefined;
   private deadline = 0;
+  /** Bumped by every start and stop, so a deferred expiry knows whether it still stands. */
+  private generation = 0;
 
+  /**
+   * With `drainInput`, an expiry is confirmed only after the input already waiting has been
+   * handled (`Clock.afterPendingInput`): a liveness timer (BGP HoldTimer, BFD detection time)
+   * must not declare a peer dead for messages that arrived while the process was busy.
+   */
   constructor(
     private readonly clock: Clock,
     private readonly onExpire: () => void,
+    private readonly opts: { drainInput?: boolean } = {},
   ) {}
 
   get running(): boolean {
@@ -83,13 +100,21 @@ export class Timer {
     this.stop();
     if (!(ms > 0)) return;
     this.deadline = this.clock.now() + ms;
+    const generation = this.generation;
     this.handle = this.clock.setTimeout(() => {
       this.handle = undefined;
-      this.onExpire();
+      if (!this.opts.drainInput) {
+        this.onExpire();
+        return;
+      }
+      this.clock.afterPendingInput(() => {
+        if (this.generation === generation) this.onExpire();
+      });
     }, ms);
   }
 
   stop(): void {
+    this.generation++;
     if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
     this.handle = undefined;
   }

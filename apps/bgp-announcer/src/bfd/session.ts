@@ -46,7 +46,7 @@ export class BfdSession {
     private readonly changed: (prev: BfdStateName, next: BfdStateName, diag: string) => void,
   ) {
     this.txTimer = new Timer(clock, () => this.periodic());
-    this.detectTimer = new Timer(clock, () => this.detectionExpired());
+    this.detectTimer = new Timer(clock, () => this.detectionExpired(), { drainInput: true });
   }
 
   start(): void {

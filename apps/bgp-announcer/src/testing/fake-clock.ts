@@ -22,6 +22,11 @@ export class FakeClock implements Clock {
     return { id };
   }
 
+  /** Pending input is delivered synchronously in tests, so nothing is waiting: run at once. */
+  afterPendingInput(fn: () => void): void {
+    fn();
+  }
+
   clearTimeout(h: TimerHandle): void {
     this.pending = this.pending.filter((p) => p.id !== h.id);
   }
