@@ -1,70 +1,23 @@
 /**
- * The little address handling BGP needs: IPv4 / IPv6 text to bytes and back (RFC 5952 text for
- * IPv6), prefixes in CIDR text, and the next-hop sanity rules of RFC 4271 §6.3 / RFC 2545.
- * Validation leans on `node:net` (`isIPv4`, `isIPv6`); the byte work is done here.
+ * The address handling BGP needs on top of the package's address helpers (../packet/addr.ts,
+ * which parse and format the text forms): Buffers for the wire, prefixes in CIDR text as NLRI
+ * (address bytes + length), and the next-hop sanity rules of RFC 4271 §6.3 / RFC 2545.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { formatIPv4, formatIPv6, ipv4Bytes as packetIpv4Bytes, ipv6Bytes as packetIpv6Bytes } from '../packet/addr.js';
 import type { Family } from './constants.js';
+
+export { formatIPv4, formatIPv6 };
 
 /** The 4 octets of a dotted-quad IPv4 address, or undefined when the text is not one. */
 export function ipv4Bytes(text: string): Buffer | undefined {
-  if (typeof text !== 'string' || !isIPv4(text)) return undefined;
-  const out = Buffer.alloc(4);
-  const parts = text.split('.');
-  for (let i = 0; i < 4; i++) out[i] = Number(parts[i]);
-  return out;
+  const b = typeof text === 'string' ? packetIpv4Bytes(text) : undefined;
+  return b === undefined ? undefined : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** The 16 octets of an IPv6 address (no zone index), or undefined when the text is not one. */
 export function ipv6Bytes(text: string): Buffer | undefined {
-  if (typeof text !== 'string' || !isIPv6(text) || text.includes('%')) return undefined;
-  const out = Buffer.alloc(16);
-  let body = text;
-  let tail: Buffer | undefined;
-  const lastColon = body.lastIndexOf(':');
-  if (body.includes('.', lastColon)) {
-    tail = ipv4Bytes(body.slice(lastColon + 1));
-    if (tail === undefined) return undefined;
-    body = body.slice(0, lastColon + 1) + '0:0';
-  }
-  const halves = body.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] === '' ? [] : (halves[0] ?? '').split(':');
-  const rest = halves.length === 2 ? (halves[1] === '' ? [] : (halves[1] ?? '').split(':')) : [];
-  const groups = head.length + rest.length;
-  if (groups > 8 || (halves.length === 1 && groups !== 8)) return undefined;
-  head.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  rest.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), (8 - rest.length + i) * 2));
-  if (tail !== undefined) tail.copy(out, 12);
-  return out;
-}
-
-export function formatIPv4(buf: Uint8Array, offset = 0): string {
-  return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
-}
-
-/** RFC 5952 text: lower-case hex, no leading zeros, the longest run (>= 2) of zero groups as `::`. */
-export function formatIPv6(buf: Uint8Array, offset = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(((buf[offset + 2 * i] ?? 0) << 8) | (buf[offset + 2 * i + 1] ?? 0));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
+  const b = typeof text === 'string' ? packetIpv6Bytes(text) : undefined;
+  return b === undefined ? undefined : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** A prefix in CIDR text, parsed. `bytes` is the whole address (4 or 16 octets). */

@@ -23,7 +23,8 @@ const MAC_RE = /^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/;
 
 // --- IPv4 -------------------------------------------------------------------------------------
 
-function ipv4Bytes(text: string): Uint8Array | undefined {
+/** The 4 bytes of dotted-quad text, or undefined when it is not one (the non-throwing parseIPv4). */
+export function ipv4Bytes(text: string): Uint8Array | undefined {
   const parts = text.split('.');
   if (parts.length !== 4) return undefined;
   const out = new Uint8Array(4);
@@ -78,7 +79,8 @@ function groupsToWords(groups: string[], allowDotted: boolean, words: number[]):
   return true;
 }
 
-function ipv6Bytes(text: string): Uint8Array | undefined {
+/** The 16 bytes of IPv6 text (no zone), or undefined when it is not one (the non-throwing parseIPv6). */
+export function ipv6Bytes(text: string): Uint8Array | undefined {
   if (text.length < 2 || text.length > 45) return undefined;
   const dbl = text.indexOf('::');
   if (dbl !== -1 && text.indexOf('::', dbl + 1) !== -1) return undefined;
