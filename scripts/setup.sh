@@ -20,14 +20,16 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #   wrk nghttp2-client nginx                   load generators and baselines
 #   protobuf-compiler                          protoc for libs/rpc code generation
 #   openssl                                    TLS test certificates
-#   jq make                                    scripts
+#   jq make python3 procps util-linux curl     scripts; netlab (python3 pinger, sysctl, nsenter, flock, taskset)
+#   gcc libc6-dev gcc-multilib                 C generators built by benchmarks; <asm/types.h> for BPF fixtures
 PACKAGES=(
   clang llvm libbpf-dev libbpf1 bpftool libxdp1 xdp-tools
   iproute2 iptables nftables ethtool tcpdump
   bird2 frr gobgpd
   etcd-server etcd-client redis-server
   wrk nghttp2-client nginx
-  protobuf-compiler openssl jq make
+  protobuf-compiler openssl jq make python3 procps util-linux curl
+  gcc libc6-dev gcc-multilib
 )
 missing=()
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2 == "installed" { print $1 }')
