@@ -41,6 +41,7 @@ const TABLE: ReadonlyArray<readonly [number, string, string, ErrorKind]> = [
   [38, 'ENOSYS', 'Function not implemented', 'failed-precondition'],
   [40, 'ELOOP', 'Too many levels of symbolic links', 'invalid-argument'],
   [61, 'ENODATA', 'No data available', 'not-found'],
+  [67, 'ENOLINK', 'Link has been severed', 'failed-precondition'],
   [71, 'EPROTO', 'Protocol error', 'internal'],
   [75, 'EOVERFLOW', 'Value too large for defined data type', 'invalid-argument'],
   [95, 'EOPNOTSUPP', 'Operation not supported', 'failed-precondition'],
@@ -81,6 +82,7 @@ export const ERRNO = Object.freeze({
   ENODEV: 19,
   EINVAL: 22,
   ENOSPC: 28,
+  ENOLINK: 67,
   EOPNOTSUPP: 95,
   ENOTSUPP: 524,
 } as const);

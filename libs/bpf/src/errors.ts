@@ -35,6 +35,11 @@ export const NA_ERR_BPF_BUSY = defineError(
   'interface %s already has an XDP program (id %d): detach it or attach with replace',
   'failed-precondition',
 );
+export const NA_ERR_BPF_HOOK_BUSY = defineError(
+  'NA_ERR_BPF_HOOK_BUSY',
+  '%s is taken by program id %d: detach it first or replace it',
+  'failed-precondition',
+);
 export const NA_ERR_BPF_PERM = defineError(
   'NA_ERR_BPF_PERM',
   '%s: %s; BPF needs root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON)',
@@ -58,6 +63,7 @@ export const BPF_ERRORS = Object.freeze({
   NA_ERR_BPF_MAP_FULL,
   NA_ERR_BPF_NO_IFACE,
   NA_ERR_BPF_BUSY,
+  NA_ERR_BPF_HOOK_BUSY,
   NA_ERR_BPF_PERM,
   NA_ERR_BPF_TEST_RUN,
   NA_ERR_BPF_BTF,

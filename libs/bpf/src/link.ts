@@ -61,6 +61,25 @@ export function resolveIfindex(iface: string | number): number {
   return index;
 }
 
+/**
+ * An interface by name or index, both resolved: `{ ifindex, name }`. Given both, they must name the
+ * same interface (NA_ERR_BPF_INVALID otherwise); NA_ERR_BPF_NO_IFACE when there is none.
+ */
+export function resolveIface(iface: { name?: string; ifindex?: number }): { ifindex: number; name: string } {
+  const byName = iface.name !== undefined && iface.name !== '' ? resolveIfindex(iface.name) : undefined;
+  if (iface.ifindex !== undefined && iface.ifindex !== 0) {
+    const index = resolveIfindex(iface.ifindex);
+    const name = native().if_indextoname(index);
+    if (name === null) throw NA_ERR_BPF_NO_IFACE(`with index ${index}`);
+    if (byName !== undefined && byName !== index) {
+      throw NA_ERR_BPF_INVALID(`iface: name ${iface.name} is interface ${byName}, but ifindex ${index} is ${name}`);
+    }
+    return { ifindex: index, name };
+  }
+  if (byName === undefined) throw NA_ERR_BPF_INVALID('iface: expected an interface name or index');
+  return { ifindex: byName, name: iface.name! };
+}
+
 function modeFlags(mode: XdpMode | undefined): number {
   const m = mode ?? 'native';
   const flags = MODE_FLAGS[m];

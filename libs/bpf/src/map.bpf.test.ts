@@ -62,6 +62,8 @@ describe('per-CPU counters of the selftest', () => {
 
     const keys = [...stats.keys()].map((k) => k.readUInt32LE());
     assert.deepEqual(keys, [0, 1, 2, 3, 4]);
+    assert.deepEqual([...stats.keys(u32(2))].map((k) => k.readUInt32LE()), [3, 4], 'resumed after a key');
+    assert.throws(() => [...stats.keys(Buffer.alloc(8))], (e: unknown) => NA_ERR_BPF_KEY_SIZE.is(e));
     assert.equal([...stats.entriesPerCpu()].length, 5);
     const batch = stats.lookupBatch(2);
     assert.equal(batch.length, 5);

@@ -29,9 +29,10 @@ test('decodeProgramInfo reads struct bpf_prog_info', () => {
   b.writeUInt32LE(103, 128);
   b.writeBigUInt64LE(5000n, 192);
   b.writeBigUInt64LE(10n, 200);
+  b.writeBigUInt64LE(2n, 208);
   b.writeUInt32LE(501, 216);
   assert.deepEqual(decodeProgramInfo(b), {
     type: 6, id: 171, tag: '7e367aaa9e851e17', jitedBytes: 888, xlatedBytes: 1520, loadTime: 123n, name: 'selftest_xdp',
-    btfId: 103, runTimeNs: 5000n, runCount: 10n, verifiedInstructions: 501,
+    btfId: 103, runTimeNs: 5000n, runCount: 10n, recursionMisses: 2n, verifiedInstructions: 501,
   });
 });

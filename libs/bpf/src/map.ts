@@ -86,6 +86,11 @@ export function decodeMapInfo(buf: Uint8Array): Omit<MapInfo, 'typeName'> {
   };
 }
 
+/** Possible CPUs (libbpf_num_possible_cpus): the number of values per key of a per-CPU map. */
+export function possibleCpus(): number {
+  return native().possibleCpus;
+}
+
 /** Kernel info of the map behind `fd` (bpf_obj_get_info_by_fd). */
 export function mapInfoByFd(fd: number, what: string): MapInfo {
   const n = native();
@@ -208,10 +213,14 @@ export class BpfMap implements MapMeta {
     throw syscallError(`bpf_map_delete_elem(${this.name})`, err, { map: this.name });
   }
 
-  /** Every key, in the kernel's order (bpf_map_get_next_key). */
-  *keys(): Generator<Buffer, void, undefined> {
+  /**
+   * Every key, in the kernel's order (bpf_map_get_next_key); with `startAfter`, the keys after
+   * that one (to resume a limited dump; a key no longer in a hash map restarts from the first).
+   */
+  *keys(startAfter?: Uint8Array): Generator<Buffer, void, undefined> {
     const n = native();
-    let prev: Buffer | null = null;
+    if (startAfter !== undefined) this.#checkKey(startAfter);
+    let prev: Buffer | null = startAfter === undefined ? null : Buffer.from(startAfter);
     for (;;) {
       const next = Buffer.alloc(this.keySize);
       const err = n.bpf_map_get_next_key(this.fd, prev, next);

@@ -65,6 +65,102 @@ export const BpfMapBatchOpts = koffi.struct('bpf_map_batch_opts', {
   flags: 'uint64_t',
 });
 
+export const BpfTcHook = koffi.struct('bpf_tc_hook', {
+  sz: 'size_t',
+  ifindex: 'int',
+  attach_point: 'int', // enum bpf_tc_attach_point: BPF_TC_INGRESS 1, BPF_TC_EGRESS 2, BPF_TC_CUSTOM 4
+  parent: 'uint32_t',
+  _pad: 'uint32_t', // `size_t :0` rounds the struct up to 24 bytes
+});
+
+export const BpfTcOpts = koffi.struct('bpf_tc_opts', {
+  sz: 'size_t',
+  prog_fd: 'int',
+  flags: 'uint32_t', // BPF_TC_F_REPLACE 1
+  prog_id: 'uint32_t', // out of bpf_tc_attach / bpf_tc_query
+  handle: 'uint32_t', // in and out: 0 lets the kernel choose
+  priority: 'uint32_t', // in and out: 0 lets the kernel choose
+  _pad: 'uint32_t',
+});
+
+export const BpfProgAttachOpts = koffi.struct('bpf_prog_attach_opts', {
+  sz: 'size_t',
+  flags: 'uint32_t', // BPF_F_ALLOW_OVERRIDE 1, BPF_F_ALLOW_MULTI 2, BPF_F_REPLACE 4
+  replace_prog_fd: 'int',
+});
+
+export const BpfLinkCreateOpts = koffi.struct('bpf_link_create_opts', {
+  sz: 'size_t',
+  flags: 'uint32_t', // for BPF_XDP: XDP_FLAGS_SKB_MODE / XDP_FLAGS_DRV_MODE
+  iter_info: 'void *',
+  iter_info_len: 'uint32_t',
+  target_btf_id: 'uint32_t',
+  union_: koffi.array('uint64_t', 4), // perf_event / kprobe_multi / tracing: unused, zero
+});
+
+export const BpfLinkUpdateOpts = koffi.struct('bpf_link_update_opts', {
+  sz: 'size_t',
+  flags: 'uint32_t', // BPF_F_REPLACE 4: only if old_prog_fd is the attached program
+  old_prog_fd: 'uint32_t',
+});
+
+export const BpfProgQueryOpts = koffi.struct('bpf_prog_query_opts', {
+  sz: 'size_t',
+  query_flags: 'uint32_t',
+  attach_flags: 'uint32_t', // out
+  prog_ids: 'void *', // native array of prog_cnt u32, filled by the kernel
+  prog_cnt: 'uint32_t', // in: room in prog_ids; out: programs attached
+  prog_attach_flags: 'void *',
+});
+
+export interface TcHookValue {
+  sz: number;
+  ifindex: number;
+  attach_point: number;
+  parent: number;
+  _pad: number;
+}
+
+export interface TcOptsValue {
+  sz: number;
+  prog_fd: number;
+  flags: number;
+  prog_id: number;
+  handle: number;
+  priority: number;
+  _pad: number;
+}
+
+export interface ProgAttachOptsValue {
+  sz: number;
+  flags: number;
+  replace_prog_fd: number;
+}
+
+export interface LinkCreateOptsValue {
+  sz: number;
+  flags: number;
+  iter_info: Ptr | null;
+  iter_info_len: number;
+  target_btf_id: number;
+  union_: bigint[];
+}
+
+export interface LinkUpdateOptsValue {
+  sz: number;
+  flags: number;
+  old_prog_fd: number;
+}
+
+export interface ProgQueryOptsValue {
+  sz: number;
+  query_flags: number;
+  attach_flags: number;
+  prog_ids: Ptr | null;
+  prog_cnt: number;
+  prog_attach_flags: Ptr | null;
+}
+
 export interface OpenOptsValue {
   sz: number;
   object_name: string | null;
@@ -117,6 +213,8 @@ export interface Native {
   errno(): number;
   close(fd: number): number;
   if_nametoindex(name: string): number;
+  /** The interface's name, or null when there is no interface of that index. */
+  if_indextoname(index: number): string | null;
 
   bpf_object__open_file(path: string, opts: OpenOptsValue | null): Ptr | null;
   bpf_object__open_mem(buf: Ptr, size: number, opts: OpenOptsValue | null): Ptr | null;
@@ -174,6 +272,21 @@ export interface Native {
 
   bpf_xdp_query_id(ifindex: number, flags: number, progId: [number]): number;
   bpf_prog_get_fd_by_id(id: number): number;
+  bpf_map_get_fd_by_id(id: number): number;
+  bpf_link_get_fd_by_id(id: number): number;
+
+  bpf_tc_hook_create(hook: TcHookValue): number;
+  bpf_tc_hook_destroy(hook: TcHookValue): number;
+  bpf_tc_attach(hook: TcHookValue, opts: TcOptsValue): number;
+  bpf_tc_detach(hook: TcHookValue, opts: TcOptsValue): number;
+  bpf_tc_query(hook: TcHookValue, opts: TcOptsValue): number;
+
+  bpf_prog_attach_opts(progFd: number, targetFd: number, type: number, opts: ProgAttachOptsValue): number;
+  bpf_prog_detach2(progFd: number, targetFd: number, type: number): number;
+  bpf_prog_query_opts(targetFd: number, type: number, opts: ProgQueryOptsValue): number;
+  bpf_link_create(progFd: number, targetFd: number, type: number, opts: LinkCreateOptsValue): number;
+  bpf_link_update(linkFd: number, newProgFd: number, opts: LinkUpdateOptsValue): number;
+  bpf_link_detach(linkFd: number): number;
   libbpf_bpf_prog_type_str(type: number): string | null;
   libbpf_bpf_map_type_str(type: number): string | null;
 
@@ -238,6 +351,19 @@ const SIGNATURES: readonly string[] = [
   'const void *btf__raw_data(void *btf, _Out_ uint32_t *size)',
   'int bpf_xdp_query_id(int ifindex, int flags, _Out_ uint32_t *prog_id)',
   'int bpf_prog_get_fd_by_id(uint32_t id)',
+  'int bpf_map_get_fd_by_id(uint32_t id)',
+  'int bpf_link_get_fd_by_id(uint32_t id)',
+  'int bpf_tc_hook_create(bpf_tc_hook *hook)',
+  'int bpf_tc_hook_destroy(bpf_tc_hook *hook)',
+  'int bpf_tc_attach(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)',
+  'int bpf_tc_detach(const bpf_tc_hook *hook, const bpf_tc_opts *opts)',
+  'int bpf_tc_query(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)',
+  'int bpf_prog_attach_opts(int prog_fd, int target_fd, int type, const bpf_prog_attach_opts *opts)',
+  'int bpf_prog_detach2(int prog_fd, int target_fd, int type)',
+  'int bpf_prog_query_opts(int target_fd, int type, _Inout_ bpf_prog_query_opts *opts)',
+  'int bpf_link_create(int prog_fd, int target_fd, int type, const bpf_link_create_opts *opts)',
+  'int bpf_link_update(int link_fd, int new_prog_fd, const bpf_link_update_opts *opts)',
+  'int bpf_link_detach(int link_fd)',
   'const char *libbpf_bpf_prog_type_str(int type)',
   'const char *libbpf_bpf_map_type_str(int type)',
 ];
@@ -256,6 +382,7 @@ function bind(): Native {
   }
   const closeFd = libc.func('int close(int fd)');
   const ifNameToIndex = libc.func('unsigned int if_nametoindex(const char *name)');
+  const ifIndexToName = libc.func('void *if_indextoname(unsigned int index, _Out_ uint8_t *name)');
   const vasprintf = libc.func('int vasprintf(void *strp, const char *fmt, void *ap)');
   const cfree = libc.func('void free(void *ptr)');
   const numCpus = libbpf.func('int libbpf_num_possible_cpus(void)');
@@ -290,11 +417,17 @@ function bind(): Native {
   if (possibleCpus < 1) throw new Error(`libbpf_num_possible_cpus() returned ${possibleCpus}`);
 
   return Object.freeze({
-    ...(fns as unknown as Omit<Native, 'possibleCpus' | 'errno' | 'close' | 'if_nametoindex' | 'alloc' | 'free' | 'view'>),
+    ...(fns as unknown as Omit<Native, 'possibleCpus' | 'errno' | 'close' | 'if_nametoindex' | 'if_indextoname' | 'alloc' | 'free' | 'view'>),
     possibleCpus,
     errno: () => koffi.errno(),
     close: (fd: number) => closeFd(fd) as number,
     if_nametoindex: (name: string) => ifNameToIndex(name) as number,
+    if_indextoname: (index: number) => {
+      const buf = Buffer.alloc(16); // IF_NAMESIZE
+      if (ifIndexToName(index, buf) === null) return null;
+      const nul = buf.indexOf(0);
+      return buf.subarray(0, nul < 0 ? 16 : nul).toString('utf8');
+    },
     alloc: (size: number) => koffi.alloc('uint8_t', Math.max(1, size)) as Ptr,
     free: (ptr: Ptr) => koffi.free(ptr),
     view: (ptr: Ptr, size: number) => new Uint8Array(koffi.view(ptr, size)),

@@ -68,6 +68,10 @@ describe('selftest.bpf.o through libbpf', () => {
     assert.throws(() => obj.program('selftest_xdp').fd, (e: unknown) => NA_ERR_BPF_STATE.is(e) && /not loaded yet/.test(e.message));
     assert.throws(() => obj.setGlobal('drop_udp_port', 70000), (e: unknown) => NA_ERR_BPF_INVALID.is(e) && e.message === 'globals.drop_udp_port: expected 0..65535, got 70000');
     assert.throws(() => obj.setGlobal('no_such_global', 1), (e: unknown) => NA_ERR_BPF_NOT_FOUND.is(e));
+    assert.deepEqual(obj.globals(), [{ name: 'drop_udp_port', section: '.rodata', offset: 0, size: 2, type: 'const volatile __u16' }], 'data sections only, not .maps or license');
+    obj.setGlobalBytes('drop_udp_port', Buffer.from([0x34, 0x12]));
+    assert.equal(obj.getGlobal('drop_udp_port'), 0x1234, 'raw bytes in the variable\'s (little-endian) layout');
+    assert.throws(() => obj.setGlobalBytes('drop_udp_port', Buffer.alloc(4)), (e: unknown) => NA_ERR_BPF_INVALID.is(e) && e.message === 'globals.drop_udp_port: expected 2 bytes, got 4');
     obj.setGlobal('drop_udp_port', DROP_PORT);
     assert.equal(obj.getGlobal('drop_udp_port'), DROP_PORT);
   });

@@ -210,6 +210,32 @@ export class BpfObject {
     if (err < 0) throw NA_ERR_BPF_INVALID.with({ details: errnoDetails('bpf_map__set_initial_value', err) }, `globals.${name}: libbpf refused the value`);
   }
 
+  /**
+   * Sets a global from raw bytes in its C layout (exactly its size; little-endian integers), as a
+   * loader receives them over the wire. Before load.
+   */
+  setGlobalBytes(name: string, bytes: Uint8Array): void {
+    this.#assertState('opened', `set global ${name}`);
+    const g = this.#global(name);
+    if (!(bytes instanceof Uint8Array)) throw NA_ERR_BPF_INVALID(`globals.${name}: expected bytes`);
+    if (bytes.length !== g.size) throw NA_ERR_BPF_INVALID.with({ details: { global: name, size: g.size, got: bytes.length } }, `globals.${name}: expected ${g.size} bytes, got ${bytes.length}`);
+    const current = this.#initialValue(g.mapPtr);
+    current.set(bytes, g.offset);
+    const err = native().bpf_map__set_initial_value(g.mapPtr, current, current.length);
+    if (err < 0) throw NA_ERR_BPF_INVALID.with({ details: errnoDetails('bpf_map__set_initial_value', err) }, `globals.${name}: libbpf refused the value`);
+  }
+
+  /** The globals of the object's data sections (`.rodata*`, `.data*`, `.bss*`; not `.maps` or `license`) with their sizes and C types. */
+  globals(): { name: string; section: string; offset: number; size: number; type: string }[] {
+    this.#assertOpen('list globals');
+    const btf = this.btf();
+    return btf.types
+      .filter((t) => t.kind === 'datasec' && /^\.(rodata|data|bss)/.test(t.name))
+      .flatMap((sec) => sec.secinfos!.map((si) => ({ sec, si, v: btf.type(si.typeId) })))
+      .filter(({ v }) => v.kind === 'var')
+      .map(({ sec, si, v }) => ({ name: v.name, section: sec.name, offset: si.offset, size: si.size, type: btf.typeName(v.typeId!) }));
+  }
+
   /** A global's value: before load what setGlobal wrote, after load the map's content. */
   getGlobal(name: string): number | bigint | Buffer {
     this.#assertOpen(`read global ${name}`);

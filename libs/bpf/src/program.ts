@@ -5,7 +5,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { NA_ERR_BPF_INVALID, syscallError } from './errors.js';
+import { ERRNO, normalizeErrno } from './errno.js';
+import { NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, errnoDetails, syscallError } from './errors.js';
 import { OwnedFd, bpfFdKind, objGet } from './fd.js';
 import { native } from './native.js';
 import { testRun } from './test-run.js';
@@ -28,6 +29,8 @@ export interface ProgramInfo {
   readonly runCount: bigint;
   /** Total ns spent in it while run-time stats were enabled. */
   readonly runTimeNs: bigint;
+  /** Runs skipped because the program was already running on that CPU. */
+  readonly recursionMisses: bigint;
   readonly verifiedInstructions: number;
   readonly xlatedBytes: number;
   readonly jitedBytes: number;
@@ -41,7 +44,7 @@ const PROG_INFO_SIZE = 232; // sizeof(struct bpf_prog_info), linux/bpf.h of Linu
 /**
  * Decodes struct bpf_prog_info (uapi offsets: type 0, id 4, tag 8, jited_prog_len 16,
  * xlated_prog_len 20, load_time 40, name 64, btf_id 128, run_time_ns 192, run_cnt 200,
- * verified_insns 216).
+ * recursion_misses 208, verified_insns 216).
  */
 export function decodeProgramInfo(buf: Uint8Array): Omit<ProgramInfo, 'typeName'> {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -58,6 +61,7 @@ export function decodeProgramInfo(buf: Uint8Array): Omit<ProgramInfo, 'typeName'
     btfId: v.getUint32(128, true),
     runTimeNs: v.getBigUint64(192, true),
     runCount: v.getBigUint64(200, true),
+    recursionMisses: v.getBigUint64(208, true),
     verifiedInstructions: v.getUint32(216, true),
   };
 }
@@ -70,6 +74,21 @@ export function programInfoByFd(fd: number, what: string): ProgramInfo {
   if (err < 0) throw syscallError(`bpf_obj_get_info_by_fd(${what})`, err);
   const info = decodeProgramInfo(buf);
   return { ...info, typeName: n.libbpf_bpf_prog_type_str(info.type) ?? `type ${info.type}` };
+}
+
+/** Kernel info of the program with kernel id `id`; NA_ERR_BPF_NOT_FOUND when there is none. */
+export function programInfoById(id: number): ProgramInfo {
+  const n = native();
+  const fd = n.bpf_prog_get_fd_by_id(id);
+  if (fd < 0) {
+    if (normalizeErrno(fd) === ERRNO.ENOENT) throw NA_ERR_BPF_NOT_FOUND.with({ details: errnoDetails('bpf_prog_get_fd_by_id', fd, { id }) }, `program id ${id}`);
+    throw syscallError(`bpf_prog_get_fd_by_id(${id})`, fd, { id });
+  }
+  try {
+    return programInfoByFd(fd, `program id ${id}`);
+  } finally {
+    n.close(fd);
+  }
 }
 
 /** Where a BpfProgram gets its descriptor: its libbpf object (after load) or one it owns. */

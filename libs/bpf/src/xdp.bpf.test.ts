@@ -14,7 +14,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '../../../bpf/selftest/selftest.fixtures.js';
 import { NA_ERR_BPF_BUSY, NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_NO_IFACE } from './errors.js';
-import { attachXdp, detachXdp, queryXdp, xdpProgramId } from './link.js';
+import { attachXdp, detachXdp, queryXdp, resolveIface, xdpProgramId } from './link.js';
 import { BpfObject } from './object.js';
 
 const SELFTEST = fileURLToPath(new URL('../../../bpf/build/selftest/selftest.bpf.o', import.meta.url));
@@ -95,6 +95,13 @@ describe(`XDP on ${HOST_IF} (peer ${PEER_IF} in netns ${NS})`, () => {
       assert.throws(() => attachXdp(0, prog), (e: unknown) => NA_ERR_BPF_INVALID.is(e) && /^iface: expected/.test(e.message));
       assert.throws(() => attachXdp(HOST_IF, prog, { mode: 'turbo' as 'native' }), (e: unknown) => NA_ERR_BPF_INVALID.is(e) && /^mode: expected native, generic or offload/.test(e.message));
       assert.throws(() => queryXdp('nabpf-nonexist'), (e: unknown) => NA_ERR_BPF_NO_IFACE.is(e));
+      const ifindex = queryXdp(HOST_IF).ifindex;
+      assert.deepEqual(resolveIface({ name: HOST_IF }), { ifindex, name: HOST_IF });
+      assert.deepEqual(resolveIface({ ifindex }), { ifindex, name: HOST_IF }, 'the name of an index');
+      assert.deepEqual(resolveIface({ name: HOST_IF, ifindex }), { ifindex, name: HOST_IF });
+      assert.throws(() => resolveIface({ name: 'lo', ifindex }), (e: unknown) => NA_ERR_BPF_INVALID.is(e) && e.message === `iface: name lo is interface 1, but ifindex ${ifindex} is ${HOST_IF}`);
+      assert.throws(() => resolveIface({ ifindex: 0x7ffffff0 }), (e: unknown) => NA_ERR_BPF_NO_IFACE.is(e));
+      assert.throws(() => resolveIface({}), (e: unknown) => NA_ERR_BPF_INVALID.is(e));
       assert.equal(queryXdp(HOST_IF).mode, 'none');
     } finally {
       obj.close();

@@ -1,5 +1,6 @@
 /** Every command group of the CLI, in the order `netaccel --help` lists them. */
 import type { CommandGroup } from '../command.js';
 import { bgp } from './bgp.js';
+import { bpf } from './bpf.js';
 
-export const groups: readonly CommandGroup[] = [bgp];
+export const groups: readonly CommandGroup[] = [bpf, bgp];

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CallContext } from '@netaccel/rpc';
+import { createLogCapture, createLogger } from '@netaccel/telemetry';
+import { Audit, USER_METADATA, whoOf } from './audit.js';
+import { NA_ERR_LOADER_HOOK_TAKEN } from './errors.js';
+
+/** The part of a call's context the audit reads: metadata values by key, and the peer. */
+function ctx(user?: string): Pick<CallContext, 'metadata' | 'peer'> {
+  const metadata = { get: (key: string) => (key === USER_METADATA && user !== undefined ? [user] : []) } as unknown as CallContext['metadata'];
+  return { metadata, peer: 'unix:/run/netaccel/ebpf-loader.sock' };
+}
+
+test('who: the user the client states (never verified) and the peer', () => {
+  assert.deepEqual(whoOf(ctx('alice(uid 1000)')), { user: 'alice(uid 1000)', peer: 'unix:/run/netaccel/ebpf-loader.sock', verified: false });
+  assert.equal(whoOf(ctx()).user, null);
+  assert.equal(whoOf(ctx('x'.repeat(500))).user?.length, 128);
+});
+
+test('a change writes one audit line with who, what and the outcome; a failure too, then rethrows', () => {
+  const capture = createLogCapture();
+  const audit = new Audit(createLogger({ name: 'test', destination: capture.stream, pretty: false }));
+  const r = audit.run(ctx('bob(uid 1001)'), 'attach', (res) => ({ programId: 'o/p', objectSha256: 'ab', linkId: res }), () => 'l-1');
+  assert.equal(r, 'l-1');
+  assert.throws(() => audit.run(ctx(), 'attach', () => ({ programId: 'o/q' }), () => {
+    throw NA_ERR_LOADER_HOOK_TAKEN('interface eth0 (XDP)', 'program o/p (kernel id 1)');
+  }), (e: unknown) => NA_ERR_LOADER_HOOK_TAKEN.is(e));
+  const lines = capture.find({ component: 'audit' });
+  assert.equal(lines.length, 2);
+  assert.deepEqual(
+    { who: lines[0]!.who, action: lines[0]!.action, programId: lines[0]!.programId, objectSha256: lines[0]!.objectSha256, linkId: lines[0]!.linkId, outcome: lines[0]!.outcome },
+    { who: { user: 'bob(uid 1001)', peer: 'unix:/run/netaccel/ebpf-loader.sock', verified: false }, action: 'attach', programId: 'o/p', objectSha256: 'ab', linkId: 'l-1', outcome: 'ok' },
+  );
+  assert.deepEqual([lines[1]!.outcome, lines[1]!.code, lines[1]!.programId, lines[1]!.level], ['failed', 'NA_ERR_LOADER_HOOK_TAKEN', 'o/q', 'warn']);
+});

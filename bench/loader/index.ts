@@ -1,0 +1,187 @@
+/**
+ * ebpf-loader through its gRPC API against bpftool doing the same work in the same run:
+ *
+ * - single map updates: MapUpdate calls one after another vs `bpftool map update pinned …` run
+ *   once per update (what a script or a controller without a loader would do);
+ * - batch map updates: MapUpdateBatch (one BPF_MAP_UPDATE_BATCH) vs `bpftool batch file` with one
+ *   `map update` line per entry (one bpftool process for the whole batch);
+ * - test-run overhead: TestRun calls (repeat 1) vs `bpftool prog run pinned …` per run.
+ *
+ * The loader runs as a real process (node + tsx, as in the tests) on a Unix socket; the maps and
+ * programs are the pinned ones of loader-fixture.bpf.o and the selftest, so both sides touch the
+ * same kernel objects. Measurements alternate between the two sides, three rounds each, and the
+ * median of the rounds is recorded, because the machines are shared and noisy.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loaderV1 } from '@netaccel/rpc';
+import { selftestFixtures } from '../../bpf/selftest/selftest.fixtures.js';
+import { MAIN, REPO, connect, load, makeHome, removeHome, u16, u32 } from '../../test/loader/harness.js';
+import type { Loader, LoaderHome } from '../../test/loader/harness.js';
+import { stats } from '../lib/harness.js';
+import type { BenchContext, Benchmark } from '../lib/harness.js';
+
+const ROUNDS = 5;
+const SINGLE_GRPC = 3000; // MapUpdate calls per round
+const SINGLE_BPFTOOL = 150; // bpftool processes per round
+const BATCH = 10_000; // entries per batch
+const BATCHES = 3; // batches per round
+const TESTRUN_GRPC = 3000;
+const TESTRUN_BPFTOOL = 150;
+
+function key(i: number): Buffer {
+  return u32(i);
+}
+
+function value(i: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(i) * 3n);
+  return b;
+}
+
+function hexBytes(b: Buffer): string[] {
+  return [...b].map((x) => x.toString(16).padStart(2, '0'));
+}
+
+function perSecond(n: number, ms: number): number {
+  return (n * 1000) / ms;
+}
+
+/** Starts the loader with its log in a file (a pipe read by this process would slow both sides). */
+async function startDaemon(home: LoaderHome): Promise<ChildProcess> {
+  const logPath = join(home.root, 'loader.log');
+  const fd = openSync(logPath, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', home.config], { cwd: REPO, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const deadline = Date.now() + 30_000;
+  while (!readFileSync(logPath, 'utf8').includes('"msg":"loader ready"')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the loader did not start:\n${readFileSync(logPath, 'utf8').slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child;
+}
+
+async function singleGrpc(c: Loader, mapId: string, round: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < SINGLE_GRPC; i++) {
+    const k = (round * SINGLE_GRPC + i) % 60_000;
+    await c.mapUpdate(loaderV1.MapUpdateRequest.create({ mapId, entry: { key: key(k), value: value(k), perCpuValues: [] } }));
+  }
+  return perSecond(SINGLE_GRPC, performance.now() - t0);
+}
+
+function singleBpftool(pin: string, round: number): number {
+  const t0 = performance.now();
+  for (let i = 0; i < SINGLE_BPFTOOL; i++) {
+    const k = (round * SINGLE_BPFTOOL + i) % 60_000;
+    execFileSync('bpftool', ['map', 'update', 'pinned', pin, 'key', 'hex', ...hexBytes(key(k)), 'value', 'hex', ...hexBytes(value(k))]);
+  }
+  return perSecond(SINGLE_BPFTOOL, performance.now() - t0);
+}
+
+async function batchGrpc(c: Loader, mapId: string, round: number): Promise<number> {
+  const requests = Array.from({ length: BATCHES }, (_, b) => loaderV1.MapUpdateBatchRequest.create({
+    mapId,
+    entries: Array.from({ length: BATCH }, (_, i) => loaderV1.MapEntry.create({ key: key((round * 7 + b * 11 + i) % 60_000), value: value(i) })),
+  }));
+  const t0 = performance.now();
+  for (const req of requests) {
+    const r = await c.mapUpdateBatch(req, { deadlineMs: 60_000 });
+    if (r.updated !== BATCH) throw new Error(`batch wrote ${r.updated} of ${BATCH}`);
+  }
+  return perSecond(BATCH * BATCHES, performance.now() - t0);
+}
+
+function batchBpftool(pin: string, file: string, round: number): number {
+  const files = Array.from({ length: BATCHES }, (_, b) => {
+    const lines = Array.from({ length: BATCH }, (_, i) => `map update pinned ${pin} key hex ${hexBytes(key((round * 7 + b * 11 + i) % 60_000)).join(' ')} value hex ${hexBytes(value(i)).join(' ')}`);
+    writeFileSync(`${file}.${b}`, `${lines.join('\n')}\n`);
+    return `${file}.${b}`;
+  });
+  const t0 = performance.now();
+  for (const f of files) execFileSync('bpftool', ['batch', 'file', f], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  return perSecond(BATCH * BATCHES, performance.now() - t0);
+}
+
+async function testRunGrpc(c: Loader, programId: string, packet: Buffer): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < TESTRUN_GRPC; i++) await c.testRun(loaderV1.TestRunRequest.create({ programId, dataIn: packet, repeat: 1 }));
+  return ((performance.now() - t0) * 1000) / TESTRUN_GRPC;
+}
+
+function testRunBpftool(pin: string, dataFile: string): number {
+  const t0 = performance.now();
+  for (let i = 0; i < TESTRUN_BPFTOOL; i++) execFileSync('bpftool', ['prog', 'run', 'pinned', pin, 'data_in', dataFile, 'repeat', '1'], { stdio: 'ignore' });
+  return ((performance.now() - t0) * 1000) / TESTRUN_BPFTOOL;
+}
+
+const benchmark: Benchmark = {
+  name: 'loader',
+  description: 'ebpf-loader gRPC API vs bpftool: single and batch map updates, test-run overhead',
+  needsRoot: true,
+  async run(ctx: BenchContext) {
+    const home = makeHome('bench');
+    let daemon: ChildProcess | undefined;
+    let c: Loader | undefined;
+    try {
+      daemon = await startDaemon(home);
+      c = connect(home);
+      const fixture = await load(c, 'loader-fixture.bpf.o');
+      const selftest = await load(c, 'selftest.bpf.o', { drop_udp_port: u16(4789) });
+      const mapId = `${fixture.id}/bench_map`;
+      const mapPin = fixture.maps.find((m) => m.name === 'bench_map')!.pinPath;
+      const prog = selftest.programs[0]!;
+      const packet = selftestFixtures(4789)[1]!.packet; // a datagram the program passes
+      const dataFile = join(home.root, 'packet.bin');
+      writeFileSync(dataFile, packet);
+      const batchFile = join(home.root, 'batch.txt');
+
+      // Warm-up of every path on both sides (JIT of client and daemon, page cache of bpftool).
+      await singleGrpc(c, mapId, 99);
+      singleBpftool(mapPin, 99);
+      await batchGrpc(c, mapId, 99);
+      batchBpftool(mapPin, batchFile, 99);
+      await testRunGrpc(c, prog.id, packet);
+      testRunBpftool(prog.pinPath, dataFile);
+
+      const s = { grpc: [] as number[], bpftool: [] as number[], grpcBatch: [] as number[], bpftoolBatch: [] as number[], runGrpc: [] as number[], runBpftool: [] as number[] };
+      for (let round = 0; round < ROUNDS; round++) {
+        s.grpc.push(await singleGrpc(c, mapId, round));
+        s.bpftool.push(singleBpftool(mapPin, round));
+        s.grpcBatch.push(await batchGrpc(c, mapId, round));
+        s.bpftoolBatch.push(batchBpftool(mapPin, batchFile, round));
+        s.runGrpc.push(await testRunGrpc(c, prog.id, packet));
+        s.runBpftool.push(testRunBpftool(prog.pinPath, dataFile));
+      }
+      const m = (x: number[]) => stats(x).median;
+      ctx.figure('loader-grpc-single', 'map_updates_per_s', m(s.grpc), 'updates/s');
+      ctx.figure('bpftool-map-update', 'map_updates_per_s', m(s.bpftool), 'updates/s');
+      ctx.figure('loader-grpc-batch', 'batch_map_updates_per_s', m(s.grpcBatch), 'updates/s');
+      ctx.figure('bpftool-batch-file', 'batch_map_updates_per_s', m(s.bpftoolBatch), 'updates/s');
+      ctx.figure('loader-grpc-testrun', 'test_run_latency_us', m(s.runGrpc), 'µs');
+      ctx.figure('bpftool-prog-run', 'test_run_latency_us', m(s.runBpftool), 'µs');
+      const stats0 = await c.programStats(loaderV1.ProgramStatsRequest.create({ programId: prog.id }));
+      ctx.figure('selftest-xdp-in-kernel', 'run_time_ns_per_run', Number(stats0.stats[0]!.runTimeNs) / Math.max(1, Number(stats0.stats[0]!.runCount)), 'ns');
+
+      // A daemon on a Unix socket against a process per update: at least ten times the rate.
+      ctx.compare('map_updates_per_s', 'loader-grpc-single', 'bpftool-map-update', '>= 10');
+      // One BPF_MAP_UPDATE_BATCH against bpftool parsing and updating line by line.
+      ctx.compare('batch_map_updates_per_s', 'loader-grpc-batch', 'bpftool-batch-file', '>= 2');
+      // A test run through the loader costs at most a tenth of starting bpftool for it.
+      ctx.compare('test_run_latency_us', 'loader-grpc-testrun', 'bpftool-prog-run', '<= 0.1');
+    } finally {
+      c?.close();
+      if (daemon && daemon.exitCode === null) {
+        const exited = new Promise((r) => daemon!.once('exit', r));
+        daemon.kill('SIGTERM');
+        await exited;
+      }
+      removeHome(home);
+    }
+  },
+};
+
+export default benchmark;
