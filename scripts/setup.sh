@@ -17,7 +17,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #   iproute2 iptables nftables ethtool tcpdump namespaces, veth, routes; DNAT baselines; debugging
 #   bird2 frr gobgpd                           real BGP peers: upstream routers, route reflector
 #   etcd-server etcd-client redis-server       real key-value stores for tests
-#   wrk nghttp2-client nginx                   load generators and baselines
+#   wrk nghttp2-client nginx libnginx-mod-stream  load generators and baselines (nginx stream proxy)
 #   protobuf-compiler                          protoc for libs/rpc code generation
 #   openssl                                    TLS test certificates
 #   jq make python3 procps util-linux curl     scripts; netlab (python3 pinger, sysctl, nsenter, flock, taskset)
@@ -27,7 +27,7 @@ PACKAGES=(
   iproute2 iptables nftables ethtool tcpdump
   bird2 frr gobgpd
   etcd-server etcd-client redis-server
-  wrk nghttp2-client nginx
+  wrk nghttp2-client nginx libnginx-mod-stream
   protobuf-compiler openssl jq make python3 procps util-linux curl
   gcc libc6-dev gcc-multilib
 )

@@ -1,0 +1,228 @@
+/**
+ * Section 2: packets per second forwarded by the balancer node, the way the XDP paper set
+ * Katran against IPVS: a UDP flood to a VIP, through the balancer, to backends that count and
+ * drop in XDP; each xlb mode against iptables DNAT on the same node, same topology, same run.
+ *
+ * Topology (topology.ts), all frames 60 bytes, `flows` UDP source ports:
+ * - Generator: xlb-gen in the client namespace, BPF_PROG_TEST_RUN with
+ *   BPF_F_TEST_XDP_LIVE_FRAMES on client:eth0 — the kernel makes xdp_frames from one template
+ *   and transmits them in 64-frame batches; xdp_gen rewrites every frame's headers and cycles
+ *   the UDP source port.
+ * - Switch (sw): xdp_switch redirects by destination MAC between its ports, so frames stay
+ *   xdp_frames from generator to sink; broadcast and unknown MACs go to the Linux bridge.
+ * - Balancer (lb:eth0): xlb (native XDP) for the xlb modes. Baseline `iptables-dnat`: xdp_empty
+ *   (frames redirected into a veth land only where the receiving end has NAPI, which an XDP
+ *   program gives it) then the kernel: conntrack, DNAT (kube-proxy's rules, dnat.ts), routing
+ *   back out of eth0. Floor `xdp-bounce`: xdp_bounce, which only rewrites the MACs and sends
+ *   the frame on — the cheapest forwarder possible, the limit of this rig.
+ * - Backends: xdp_sink counts and drops.
+ *
+ * Two measurements per mode and round, back to back:
+ * - inline: every receive runs in the softirq of whoever sent (the generator's syscall drives
+ *   the whole chain, closed loop, nothing lost). `packets_per_s` = packets counted at the
+ *   backends / generator run time; `balancer_packets_per_s` = the balancer's own count (xlb
+ *   vip_stats; eth0 tx_packets for DNAT; xdp_bounce's counter). On 2 shared CPUs this is the
+ *   throughput of the whole chain, generator and sinks included.
+ * - threaded: lb:eth0's receive processing moves into a NAPI kernel thread pinned to the last
+ *   CPU, sw:p1's (the balancer's output) into another on CPU 0, the generator pinned to CPU 0,
+ *   so the balancer's thread is charged with the balancer's work only (receive, XDP or stack,
+ *   transmit into the next veth). `packets_per_cpu_s` = packets the balancer forwarded / its
+ *   thread's CPU time (schedstat): the balancer's capacity per core, which other tenants of the
+ *   machine do not change the way they change wall-clock rates.
+ * Modes run in turn inside each round (order rotated per round) after a warm-up; figures are
+ * medians over rounds.
+ */
+import { cpus } from 'node:os';
+import { BpfObject } from '@netaccel/bpf';
+import type { BpfMap } from '@netaccel/bpf';
+import { buildPacket, toHex, udp } from '@netaccel/protocol';
+import { decodeStats } from '../../bpf/xlb/codec.js';
+import { XlbObject } from '../../bpf/xlb/xlb-harness.js';
+import type { BenchContext } from '../lib/harness.js';
+import { stats } from '../lib/harness.js';
+import { installDnat, removeDnat } from './dnat.js';
+import type { XlbBenchOptions } from './options.js';
+import type { BenchTools } from './tools.js';
+import { BACKEND_NODES, NET, Pins, SW_PORT, VIP, attachXdpPinned, ifaceOf, newLab, pinTask, taskCpuNs, threadedNapi } from './topology.js';
+import { FLOOD_PORT, XDP_MODES, programXlb, vipIndex } from './xlb-setup.js';
+import type { XdpMode } from './xlb-setup.js';
+
+type RateMode = XdpMode | 'dnat' | 'bounce';
+export const RATE_SUBJECT: Readonly<Record<RateMode, string>> = {
+  'l2-dsr': 'xlb-l2dsr',
+  ipip: 'xlb-ipip',
+  gue: 'xlb-gue',
+  nat: 'xlb-nat',
+  dnat: 'iptables-dnat',
+  bounce: 'xdp-bounce',
+};
+const SPORT_BASE = 10_000;
+const FRAME_PAYLOAD = 18; // bytes: a 60-byte frame, the Ethernet minimum without FCS
+
+const mpps = (pps: number): string => (pps / 1e6).toFixed(3);
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+const u32 = (v: number) => Buffer.from(Uint32Array.of(v).buffer);
+
+/** Packets (first u64 of the value) of a per-CPU array entry, summed over CPUs. */
+function sumPackets(map: BpfMap, key: number): number {
+  return Number((map.lookupPerCpu(u32(key)) ?? []).reduce((s, v) => s + Buffer.from(v).readBigUInt64LE(0), 0n));
+}
+
+function macBytes(mac: string): Buffer {
+  return Buffer.from(mac.replaceAll(':', ''), 'hex');
+}
+
+interface Sample {
+  /** inline: packets counted at the backends per second, total and by backend */
+  backendPps: number;
+  perBackend: number[];
+  /** inline: packets the balancer counted per second; frames the generator offered */
+  balancerPps: number;
+  sentPps: number;
+  /** threaded: packets the balancer forwarded per second of its NAPI thread's CPU time */
+  perCpuPps: number;
+  /** threaded: share of the run the balancer's thread was on a CPU */
+  lbBusy: number;
+}
+
+export async function rateSection(ctx: BenchContext, opts: XlbBenchOptions, tools: BenchTools, log: (msg: string) => void): Promise<void> {
+  const lab = newLab('rate');
+  const pins = new Pins();
+  const objects: { close(): void }[] = [];
+  const loadProgs = () => {
+    const o = BpfObject.openFile(tools.progs);
+    objects.push(o);
+    o.load();
+    return o;
+  };
+  try {
+    await lab.up();
+    const sw = loadProgs();
+    const bounce = loadProgs();
+    const sinks = BACKEND_NODES.map(loadProgs);
+    const portSink = loadProgs();
+    const xlb = XlbObject.load('balancer');
+    objects.push(xlb);
+
+    const mac = {
+      client: (await ifaceOf(lab, 'client', 'eth0')).mac,
+      lb: (await ifaceOf(lab, 'lb', 'eth0')).mac,
+      be: await Promise.all(BACKEND_NODES.map(async (n) => (await ifaceOf(lab, n, 'eth0')).mac)),
+    };
+    // the switch's forwarding table: MAC -> sw port
+    const fdb = sw.map('fdb');
+    const learn = async (m: string, node: keyof typeof SW_PORT) => fdb.update(Buffer.concat([macBytes(m), Buffer.alloc(2)]), u32((await ifaceOf(lab, 'sw', SW_PORT[node])).ifindex));
+    await learn(mac.client, 'client');
+    await learn(mac.lb, 'lb');
+    for (const [i, n] of BACKEND_NODES.entries()) await learn(mac.be[i]!, n);
+    mac.be.forEach((m, i) => bounce.map('bounce_macs').update(u32(i), Buffer.concat([macBytes(m), macBytes(mac.lb)])));
+
+    const swPin = pins.pin(sw.program('xdp_switch'), 'switch');
+    const portSinkPin = pins.pin(portSink.program('xdp_sink'), 'port-sink');
+    for (const port of Object.values(SW_PORT)) await attachXdpPinned(lab, 'sw', port, swPin);
+    for (const [i, n] of BACKEND_NODES.entries()) await attachXdpPinned(lab, n, 'eth0', pins.pin(sinks[i]!.program('xdp_sink'), `sink-${n}`));
+    const lbPins = { xlb: pins.pin(xlb.prog, 'xlb'), empty: pins.pin(sw.program('xdp_empty'), 'empty'), bounce: pins.pin(bounce.program('xdp_bounce'), 'bounce') };
+    let lbProg: keyof typeof lbPins = 'empty';
+    await attachXdpPinned(lab, 'lb', 'eth0', lbPins.empty);
+    const setLb = async (want: keyof typeof lbPins) => {
+      if (lbProg === want) return;
+      await attachXdpPinned(lab, 'lb', 'eth0', lbPins[want]);
+      lbProg = want;
+    };
+    programXlb(xlb, mac.lb, mac.be);
+
+    // neighbours for the kernel path (DNAT), and a check that the segment works
+    for (const be of NET.backends) {
+      if (!(await lab.ping('lb', be, { count: 1 })).ok) throw new Error(`rate: lb cannot reach backend ${be}`);
+    }
+
+    const lbCpu = cpus().length - 1;
+    /** The threaded arrangement on or off; returns the balancer thread's pid when on. */
+    const setThreaded = async (on: boolean): Promise<number> => {
+      if (!on) {
+        await lab.exec('sw', ['sh', '-c', `echo 0 > /sys/class/net/${SW_PORT.lb}/threaded`]);
+        await lab.exec('lb', ['sh', '-c', 'echo 0 > /sys/class/net/eth0/threaded']);
+        await attachXdpPinned(lab, 'sw', SW_PORT.lb, swPin);
+        return 0;
+      }
+      await attachXdpPinned(lab, 'sw', SW_PORT.lb, portSinkPin);
+      pinTask(await threadedNapi(lab, 'sw', SW_PORT.lb), 0);
+      const pid = await threadedNapi(lab, 'lb', 'eth0');
+      pinTask(pid, lbCpu);
+      return pid;
+    };
+
+    const frame = (dst: string) =>
+      toHex(buildPacket(udp({ src: NET.client, dst, sport: SPORT_BASE, dport: FLOOD_PORT, checksum: 0, payload: Buffer.alloc(FRAME_PAYLOAD, 0x78), eth: { src: mac.client, dst: mac.lb } })));
+    const destination = (m: RateMode) => (m === 'dnat' ? VIP.dnat : m === 'bounce' ? VIP['l2-dsr'] : VIP[m]);
+
+    const balancerCount = async (m: RateMode): Promise<number> => {
+      if (m === 'dnat') return (await lab.counters('lb', 'eth0')).tx_packets;
+      if (m === 'bounce') return sumPackets(bounce.map('stats'), 0);
+      return Number(decodeStats(xlb.map('vip_stats').lookupPerCpu(u32(vipIndex(m, 'udp'))) ?? []).packets);
+    };
+
+    const flood = async (m: RateMode, seconds: number, pinCpu?: number): Promise<{ frames: number; seconds: number }> => {
+      const pin = pinCpu === undefined ? [] : ['taskset', '-c', String(pinCpu)];
+      const argv = [...pin, tools.gen, tools.progs, 'eth0', frame(destination(m)), String(seconds), String(opts.flows), String(SPORT_BASE)];
+      const r = await lab.exec('client', argv, { timeoutMs: seconds * 1000 + 30_000 });
+      await sleep(50); // frames still in rings
+      return JSON.parse(r.stdout.trim()) as { frames: number; seconds: number };
+    };
+
+    const once = async (m: RateMode, seconds: number): Promise<Sample> => {
+      await setLb(m === 'dnat' ? 'empty' : m === 'bounce' ? 'bounce' : 'xlb');
+      if (m === 'dnat') await installDnat(lab, 'udp', FLOOD_PORT);
+      try {
+        const before = sinks.map((x) => sumPackets(x.map('stats'), 0));
+        const lb0 = await balancerCount(m);
+        const g = await flood(m, seconds);
+        const perBackend = sinks.map((x, i) => (sumPackets(x.map('stats'), 0) - before[i]!) / g.seconds);
+        const balancerPps = ((await balancerCount(m)) - lb0) / g.seconds;
+        const pid = await setThreaded(true);
+        try {
+          const lb1 = await balancerCount(m);
+          const cpu1 = taskCpuNs(pid);
+          const t = await flood(m, seconds, 0);
+          const lbCpuS = (taskCpuNs(pid) - cpu1) / 1e9;
+          const forwarded = (await balancerCount(m)) - lb1;
+          if (forwarded <= 0 || lbCpuS <= 0) throw new Error(`rate: ${RATE_SUBJECT[m]}: the balancer forwarded ${forwarded} packets in ${lbCpuS} CPU-s`);
+          return { backendPps: perBackend.reduce((a, b) => a + b, 0), perBackend, balancerPps, sentPps: g.frames / g.seconds, perCpuPps: forwarded / lbCpuS, lbBusy: lbCpuS / t.seconds };
+        } finally {
+          await setThreaded(false);
+        }
+      } finally {
+        if (m === 'dnat') await removeDnat(lab);
+      }
+    };
+
+    const modes: RateMode[] = [...XDP_MODES, 'dnat', 'bounce'];
+    // warm-up (not in quick mode): every path once, short
+    if (!opts.quick) for (const m of modes) await once(m, Math.min(0.3, opts.floodSeconds));
+    const samples = new Map<RateMode, Sample[]>(modes.map((m) => [m, []]));
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const m of modes.map((_, i) => modes[(i + round) % modes.length]!)) {
+        const x = await once(m, opts.floodSeconds);
+        samples.get(m)!.push(x);
+        log(
+          `rate: round ${round + 1} ${RATE_SUBJECT[m]}: inline ${mpps(x.backendPps)} Mpps at the backends (${x.perBackend.map(mpps).join(' + ')}), ` +
+            `${mpps(x.balancerPps)} at the balancer, offered ${mpps(x.sentPps)}; threaded ${mpps(x.perCpuPps)} Mpps per balancer CPU-s (thread busy ${(x.lbBusy * 100).toFixed(0)}%)`,
+        );
+      }
+    }
+    for (const m of modes) {
+      const list = samples.get(m)!;
+      const med = (f: (x: Sample) => number) => Math.round(stats(list.map(f)).median);
+      ctx.figure(RATE_SUBJECT[m], 'packets_per_s', med((x) => x.backendPps), 'pkt/s');
+      ctx.figure(RATE_SUBJECT[m], 'balancer_packets_per_s', med((x) => x.balancerPps), 'pkt/s');
+      ctx.figure(RATE_SUBJECT[m], 'packets_per_cpu_s', med((x) => x.perCpuPps), 'pkt/cpu-s');
+    }
+    for (const metric of ['packets_per_cpu_s', 'packets_per_s']) {
+      for (const m of XDP_MODES) ctx.compare(metric, RATE_SUBJECT[m], RATE_SUBJECT.dnat, '>= 3');
+    }
+  } finally {
+    for (const o of objects.reverse()) o.close();
+    await lab.down();
+    pins.close();
+  }
+}

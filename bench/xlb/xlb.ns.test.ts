@@ -1,0 +1,82 @@
+/**
+ * End to end (root): the xlb benchmark in quick mode, every section on real namespaces. Checks
+ * that every expected figure and comparison is there with a finite positive value and that the
+ * result is written as JSON (to a temporary folder). Goals are not asserted: a benchmark is not a
+ * timed test, and this machine is shared.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listNetns } from '@netaccel/netlab';
+import { BenchContext, parseGoal, writeResult } from '../lib/harness.js';
+import { runXlbBench } from './index.js';
+import { benchOptions } from './options.js';
+
+const FAMILIES = ['v4', 'v6'];
+const TESTRUN_PATHS = ['ct-hit', 'new-flow', 'nat-reply', 'pass'].flatMap((p) => FAMILIES.map((f) => `xlb-${p}-${f}`));
+const XLB_MODES = ['xlb-l2dsr', 'xlb-ipip', 'xlb-gue', 'xlb-nat'];
+const KATRAN = 'katran-reference (stated 101-119 ns, not measured)';
+
+const EXPECTED_FIGURES: [string, string, string][] = [
+  ['xdp-empty-repeat', 'test_run_ns', 'ns'],
+  ['xdp-empty-single', 'test_run_ns', 'ns'],
+  [KATRAN, 'ns_per_packet', 'ns'],
+  ...TESTRUN_PATHS.flatMap((s): [string, string, string][] => [[s, 'ns_per_packet', 'ns'], [s, 'test_run_ns', 'ns']]),
+  ...[...XLB_MODES, 'iptables-dnat', 'xdp-bounce'].flatMap((s): [string, string, string][] => [
+    [s, 'packets_per_s', 'pkt/s'],
+    [s, 'balancer_packets_per_s', 'pkt/s'],
+    [s, 'packets_per_cpu_s', 'pkt/cpu-s'],
+  ]),
+  ...['ceiling', ...XLB_MODES, 'iptables-dnat', 'nginx-stream'].flatMap((s): [string, string, string][] => [
+    [s, 'requests_per_s_keepalive', 'req/s'],
+    [s, 'requests_per_s_close', 'req/s'],
+    [s, 'requests_per_cpu_s_keepalive', 'req/cpu-s'],
+    [s, 'requests_per_cpu_s_close', 'req/cpu-s'],
+  ]),
+];
+
+const EXPECTED_COMPARISONS: [string, string, string][] = [
+  ...TESTRUN_PATHS.map((s): [string, string, string] => ['ns_per_packet', s, KATRAN]),
+  ...TESTRUN_PATHS.map((s): [string, string, string] => ['test_run_ns', s, /ct-hit|pass/.test(s) ? 'xdp-empty-repeat' : 'xdp-empty-single']),
+  ...['packets_per_cpu_s', 'packets_per_s'].flatMap((m) => XLB_MODES.map((s): [string, string, string] => [m, s, 'iptables-dnat'])),
+  ...['requests_per_s_keepalive', 'requests_per_s_close', 'requests_per_cpu_s_keepalive', 'requests_per_cpu_s_close'].flatMap((m) =>
+    [...XLB_MODES, 'iptables-dnat', 'nginx-stream'].map((s): [string, string, string] => [m, s, 'ceiling']),
+  ),
+];
+
+test('xlb benchmark, quick mode: every figure and comparison, finite and positive, written as JSON', { timeout: 150_000 }, async () => {
+  const before = new Set(listNetns());
+  const ctx = new BenchContext('xlb');
+  const lines: string[] = [];
+  await runXlbBench(ctx, benchOptions({ XLB_BENCH_QUICK: '1' }), (m) => lines.push(m));
+  const result = ctx.result();
+
+  for (const [subject, metric, unit] of EXPECTED_FIGURES) {
+    const f = result.figures.filter((x) => x.subject === subject && x.metric === metric);
+    assert.equal(f.length, 1, `one figure ${subject}/${metric}`);
+    assert.equal(f[0]!.unit, unit, `${subject}/${metric} unit`);
+    assert.ok(Number.isFinite(f[0]!.value) && f[0]!.value > 0, `${subject}/${metric} = ${f[0]!.value}`);
+  }
+  assert.equal(result.figures.length, EXPECTED_FIGURES.length, 'no unexpected figures');
+  for (const [metric, subject, baseline] of EXPECTED_COMPARISONS) {
+    const c = result.comparisons.filter((x) => x.metric === metric && x.subject === subject && x.baseline === baseline);
+    assert.equal(c.length, 1, `one comparison ${metric} ${subject} vs ${baseline}`);
+    assert.ok(Number.isFinite(c[0]!.ratio) && c[0]!.ratio > 0, `${metric} ${subject} ratio ${c[0]!.ratio}`);
+    assert.equal(c[0]!.met, parseGoal(c[0]!.goal)(c[0]!.ratio), `${metric} ${subject}: met follows the goal`);
+  }
+  assert.equal(result.comparisons.length, EXPECTED_COMPARISONS.length, 'no unexpected comparisons');
+  assert.ok(lines.some((l) => l.startsWith('rate: ')) && lines.some((l) => l.startsWith('e2e: ')), 'progress was reported');
+
+  const dir = mkdtempSync(join(tmpdir(), 'xlb-bench-'));
+  try {
+    const path = writeResult(result, dir);
+    assert.equal(path, join(dir, 'xlb.json'));
+    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), result);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // everything built was torn down
+  assert.deepEqual(listNetns().filter((n) => !before.has(n) && n.startsWith('xlbbench-')), []);
+});
