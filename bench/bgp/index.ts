@@ -11,7 +11,12 @@
  *   with -9) until its next hop leaves the router's FIB, with BFD (100 ms x 3) and with the BGP
  *   hold timer alone (3 s); ratio BFD / hold.
  *
+ * - bulk (bulk.ts): 100,000 prefixes to a GoBGP peer, time and peak RSS, against `gobgp mrt
+ *   inject` feeding the same prefixes to its own gobgpd, which sends them to a second gobgpd.
+ *
  * Router: BIRD 2 with `merge paths on`. Run: node --import tsx bench/run.ts bgp
+ * BGP_BENCH_SECTIONS=fib,bulk (default: both) chooses sections; fib is convergence and failure
+ * detection. BGP_BULK_PREFIXES / BGP_BULK_ROUNDS make the bulk section quick (see bulk.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +27,7 @@ import type { Benchmark } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
 import type { LbName } from '../../test/bgp/support.js';
 import { LBS, LB_AS, ROUTER_AS, announcerClient, announcerConfig, fibNextHops, lbAddr, lbIndex, newLab, nodeFailure, routerAddr, startAnnouncer, timeUntilGone } from '../../test/bgp/support.js';
+import { bulk } from './bulk.js';
 
 const VIP = '192.0.2.10'; // announced by bgp-announcer
 const BIRD_VIP = '192.0.2.20'; // announced by BIRD on the same nodes (baseline)
@@ -101,10 +107,8 @@ function changes(n: number, random: () => number): LbName[][] {
   return out;
 }
 
-const bench: Benchmark = {
-  name: 'bgp',
-  description: 'router FIB convergence after announcement changes (vs BIRD as announcer) and failure detection with BFD vs the hold timer',
-  needsRoot: true,
+/** Convergence of the router's FIB and failure detection: the router + three announcers lab. */
+const fib: Pick<Benchmark, 'run'> = {
   async run(ctx) {
     const lab = newLab('bench-bgp');
     try {
@@ -215,6 +219,32 @@ const bench: Benchmark = {
     } finally {
       await lab.down();
     }
+  },
+};
+
+const SECTIONS = ['fib', 'bulk'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function sections(): Set<Section> {
+  const raw = process.env.BGP_BENCH_SECTIONS;
+  if (raw === undefined || raw.trim() === '') return new Set(SECTIONS);
+  const out = new Set<Section>();
+  for (const s of raw.split(',').map((x) => x.trim())) {
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BGP_BENCH_SECTIONS: expected a comma-separated list of ${SECTIONS.join(', ')}, got ${JSON.stringify(raw)}`);
+    out.add(s as Section);
+  }
+  return out;
+}
+
+const bench: Benchmark = {
+  name: 'bgp',
+  description:
+    'router FIB convergence after announcement changes (vs BIRD as announcer), failure detection with BFD vs the hold timer, and 100,000 prefixes to a GoBGP peer (vs gobgp mrt inject into its own gobgpd)',
+  needsRoot: true,
+  async run(ctx) {
+    const want = sections(); // checked before any lab is built
+    if (want.has('fib')) await fib.run(ctx);
+    if (want.has('bulk')) await bulk(ctx);
   },
 };
 
