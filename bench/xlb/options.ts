@@ -6,7 +6,7 @@
  * | variable | meaning |
  * |---|---|
  * | `XLB_BENCH_QUICK` | 1: quick defaults |
- * | `XLB_BENCH_SECTIONS` | comma list of `testrun`, `rate`, `e2e` (default all) |
+ * | `XLB_BENCH_SECTIONS` | comma list of `testrun`, `rate`, `e2e`, `control` (default all) |
  * | `XLB_BENCH_TESTRUN_ROUNDS` | rounds of the test-run section; figures are medians over rounds |
  * | `XLB_BENCH_ROUNDS` | rounds of the packet-rate section (every mode once per round) |
  * | `XLB_BENCH_E2E_ROUNDS` | rounds of the end-to-end section |
@@ -19,7 +19,7 @@
  * | `XLB_BENCH_WRK_THREADS` | wrk threads (`-t`) |
  */
 
-export const SECTIONS = ['testrun', 'rate', 'e2e'] as const;
+export const SECTIONS = ['testrun', 'rate', 'e2e', 'control'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface XlbBenchOptions {

@@ -2,5 +2,6 @@
 import type { CommandGroup } from '../command.js';
 import { bgp } from './bgp.js';
 import { bpf } from './bpf.js';
+import { lbGroup } from './lb.js';
 
-export const groups: readonly CommandGroup[] = [bpf, bgp];
+export const groups: readonly CommandGroup[] = [bpf, bgp, lbGroup];

@@ -1,0 +1,127 @@
+/**
+ * BPF layer: the whole controller (Daemon) on the real xlb.bpf.o loaded in this process, with a
+ * services file, HTTP health checks against servers on loopback, a recording announcer, the
+ * Balancer gRPC service, and the metrics endpoint.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '@netaccel/config';
+import { createLogCapture, createLogger } from '@netaccel/telemetry';
+import { objectPath } from '../../../bpf/xlb/xlb-harness.js';
+import { BalancerClient, balancerV1, createRpcClient } from '@netaccel/rpc';
+import { lbControllerConfig } from './config.js';
+import { Daemon } from './daemon.js';
+import { XlbDataPlane } from './data-plane.js';
+import { DirectMaps } from './map-access.js';
+
+async function until(ok: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('the controller: file → tables, health → rotation and announcements, gRPC, metrics, shutdown withdraws', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lb-daemon-'));
+  const servers: Server[] = [];
+  const statuses = [200, 200, 200];
+  for (let i = 0; i < 3; i++) {
+    const s = createServer((_req, res) => res.writeHead(statuses[i]!).end(`b${i}`));
+    await new Promise<void>((r) => s.listen(18080, `127.0.0.${i + 2}`, r));
+    servers.push(s);
+  }
+  const services = join(dir, 'services.yaml');
+  const backends = (n: number) => Array.from({ length: n }, (_, i) => `{ address: 127.0.0.${i + 2}, port: 18080, mac: "02:00:00:00:10:0${i}" }`).join(', ');
+  const write = (n: number) =>
+    writeFileSync(services, `services:\n  - { name: web, vip: 198.51.100.10, port: 80, mode: nat, tableSize: 1009, healthCheck: { type: http, path: /, interval: 50ms, timeout: 1s, rise: 1, fall: 2 }, backends: [${backends(n)}] }\n`);
+  write(2);
+  const socket = join(dir, 'lb.sock');
+  const config = parseConfig(lbControllerConfig, {
+    yaml: `dataPlane: { via: direct, object: ${objectPath('balancer')}, natSourceV4: 10.99.0.1 }\nsource: { kind: file, file: ${services} }\ngrpc: { socket: ${socket} }\ntelemetry: { listen: "127.0.0.1:0" }\nleastConn: { interval: 100ms }\n`,
+    env: {},
+  });
+  const maps = DirectMaps.open({ objectPath: objectPath('balancer') });
+  const dp = new XlbDataPlane(maps);
+  // the program counts as attached so that announcements are made (attaching is the ns tests')
+  const wrapped = new Proxy(dp, {
+    get(t, p) {
+      if (p === 'attached') return async () => true;
+      const v: unknown = Reflect.get(t, p, t);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+  const calls: string[] = [];
+  const capture = createLogCapture();
+  const log = createLogger({ name: 'lb-controller', destination: capture.stream, level: 'debug' });
+  const daemon = await Daemon.start(config, {
+    log,
+    dataPlane: wrapped,
+    announcer: { announce: async (p) => void calls.push(`+${p}`), withdraw: async (p) => void calls.push(`-${p}`), close: () => undefined },
+  });
+  try {
+    const svc = () => daemon.reconciler.services.get('198.51.100.10:80/tcp')!;
+    await until(() => [...svc().backends.values()].every((b) => b.inTable), 'both backends healthy and in the table');
+    await until(() => calls.includes('+198.51.100.10/32'), 'announced');
+
+    const client = createRpcClient(BalancerClient, { address: socket });
+    try {
+      const ls = await client.listServices(balancerV1.ListServicesRequest.create());
+      assert.equal(ls.services.length, 1);
+      assert.deepEqual(
+        { id: ls.services[0]!.id, name: ls.services[0]!.name, mode: ls.services[0]!.mode, healthy: ls.services[0]!.backendsHealthy, announced: ls.services[0]!.announced },
+        { id: '198.51.100.10:80/tcp', name: 'web', mode: balancerV1.ForwardingMode.FORWARDING_MODE_NAT, healthy: 2, announced: true },
+      );
+      const lb = await client.listBackends(balancerV1.ListBackendsRequest.create({ serviceId: '198.51.100.10:80/tcp' }));
+      assert.deepEqual(lb.backends.map((x) => [x.address, x.port, x.health]), [['127.0.0.2', 18080, 1], ['127.0.0.3', 18080, 1]]);
+
+      // a backend answering 500 leaves the rotation within interval x fall
+      const t0 = performance.now();
+      statuses[0] = 500;
+      await until(() => !svc().backends.get('198.51.100.10:80/tcp|127.0.0.2:18080')!.inTable, 'failed backend out');
+      assert.ok(performance.now() - t0 < 50 * 2 + 1000, `${performance.now() - t0} ms`);
+      const lb2 = await client.listBackends(balancerV1.ListBackendsRequest.create());
+      assert.deepEqual(lb2.backends.map((x) => [x.address, x.health, x.lastCheckError]), [['127.0.0.2', 2, 'HTTP 500 (expected 200)'], ['127.0.0.3', 1, '']]);
+
+      // drain the other one: no backend in the table, the VIP is withdrawn; undrain announces again
+      assert.equal((await client.drain(balancerV1.DrainRequest.create({ address: '127.0.0.3' }))).changed, 1);
+      assert.equal(svc().backends.get('198.51.100.10:80/tcp|127.0.0.3:18080')!.inTable, false);
+      await until(() => calls.includes('-198.51.100.10/32'), 'withdrawn with no backend left');
+      assert.equal((await client.drain(balancerV1.DrainRequest.create({ address: '127.0.0.3', cancel: true }))).changed, 1);
+      await until(() => calls.filter((c) => c === '+198.51.100.10/32').length === 2, 'announced again');
+      await assert.rejects(client.drain(balancerV1.DrainRequest.create({ address: '10.9.9.9' })), /no backend 10\.9\.9\.9/);
+      await assert.rejects(client.listBackends(balancerV1.ListBackendsRequest.create({ serviceId: 'nope' })), /no service "nope"/);
+      const st = await client.getStats(balancerV1.GetStatsRequest.create());
+      assert.equal(st.vips.length, 1);
+      assert.equal(st.vips[0]!.backends.length, 2);
+    } finally {
+      client.close();
+    }
+
+    // the file changes: a third backend; a bad file is refused whole
+    write(3);
+    await until(() => svc().backends.size === 3 && svc().backends.get('198.51.100.10:80/tcp|127.0.0.4:18080')!.inTable, 'third backend');
+    writeFileSync(services, 'services: [{ vip: 198.51.100.10, port: 80, mode: warp }]\n');
+    await until(() => capture.find({ level: 'error', component: 'source-file' }).length === 1, 'refusal logged');
+    assert.equal(svc().backends.size, 3);
+
+    const metrics = await daemon.telemetry!.app.inject({ method: 'GET', url: '/metrics' });
+    assert.match(metrics.body, /netaccel_lb_backend_healthy\{service="198\.51\.100\.10:80\/tcp",backend="127\.0\.0\.2:18080",state="unhealthy"\} 0/);
+    assert.match(metrics.body, /netaccel_lb_table_builds_total [1-9]/);
+    assert.match(metrics.body, /netaccel_lb_apply_latency_seconds_count [1-9]/);
+    assert.match(metrics.body, /netaccel_lb_source_problems_total\{source="file",kind="state"\} 1/);
+    assert.match(metrics.body, /netaccel_lb_drops_packets\{reason="no_backend"\} 0/);
+    assert.match(metrics.body, /netaccel_lb_vip_announced\{prefix="198\.51\.100\.10\/32"\} 1/);
+  } finally {
+    await daemon.stop();
+    for (const s of servers) s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(calls.at(-1), '-198.51.100.10/32', 'shutdown withdraws');
+  await maps.close().catch(() => undefined);
+});

@@ -1,0 +1,239 @@
+/**
+ * lb-controller wired together: the data plane (through ebpf-loader, or in this process), the
+ * reconciler, the desired-state source, health checks, least-connection re-weighting, VIP
+ * announcements, the Balancer gRPC service and the telemetry server. main.ts only loads the
+ * configuration and calls Daemon.start().
+ */
+import { resolve } from 'node:path';
+import { BalancerService, createRpcServer } from '@netaccel/rpc';
+import type { RpcServer } from '@netaccel/rpc';
+import { buildTelemetryServer, childLogger, createMetrics } from '@netaccel/telemetry';
+import type { Logger, Metrics, TelemetryServer } from '@netaccel/telemetry';
+import { Announcements, announcerClient, vipPrefix } from './announcements.js';
+import type { AnnouncerLike } from './announcements.js';
+import { balancerHandlers } from './balancer-service.js';
+import type { LbControllerConfig } from './config.js';
+import { XlbDataPlane } from './data-plane.js';
+import type { DataPlane } from './data-plane.js';
+import type { DesiredState } from './desired-state.js';
+import { HealthChecker } from './health.js';
+import type { HealthTarget } from './health.js';
+import { leastConnWeights, weightsMoved } from './least-conn.js';
+import { LoaderMaps } from './loader-maps.js';
+import { DirectMaps } from './map-access.js';
+import type { MapAccess } from './map-access.js';
+import { lbMetrics } from './metrics.js';
+import type { LbMetrics } from './metrics.js';
+import { Reconciler, backendKey } from './reconciler.js';
+import { EtcdSource } from './sources/etcd-source.js';
+import { FileSource } from './sources/file-source.js';
+import { K8sSource } from './sources/k8s-source.js';
+import type { StateSource } from './sources/source.js';
+
+export interface DaemonDeps {
+  readonly log: Logger;
+  /** Tests: a data plane made elsewhere instead of the configured one. */
+  readonly dataPlane?: DataPlane;
+  /** Tests: an announcer instead of the gRPC client. */
+  readonly announcer?: AnnouncerLike;
+  readonly metrics?: Metrics;
+}
+
+const TICK_MS = 1000; // announcements and attachment re-checked every second
+
+async function openDataPlane(config: LbControllerConfig): Promise<DataPlane> {
+  const dpc = config.dataPlane;
+  const globals = { ...dpc.globals };
+  let maps: MapAccess;
+  if (dpc.via === 'loader') {
+    maps = await LoaderMaps.open({ address: dpc.loaderSocket, objectPath: dpc.object, xdpMode: dpc.xdpMode, globals, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) });
+  } else {
+    maps = DirectMaps.open({ objectPath: resolve(dpc.object), xdpMode: dpc.xdpMode, globals, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) });
+  }
+  return new XlbDataPlane(maps, {
+    ...(globals.ct_tcp_syn_timeout_ms === undefined ? {} : { 'tcp-syn': globals.ct_tcp_syn_timeout_ms }),
+    ...(globals.ct_tcp_timeout_ms === undefined ? {} : { 'tcp-established': globals.ct_tcp_timeout_ms }),
+    ...(globals.ct_udp_timeout_ms === undefined ? {} : { udp: globals.ct_udp_timeout_ms }),
+  });
+}
+
+export class Daemon {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly lb: LbMetrics;
+  readonly dataPlane: DataPlane;
+  readonly reconciler: Reconciler;
+  readonly health: HealthChecker;
+  readonly announcements: Announcements | undefined;
+  source: StateSource | undefined;
+  grpc: RpcServer | undefined;
+  telemetry: TelemetryServer | undefined;
+  #attached = false;
+  #tick: NodeJS.Timeout | undefined;
+  #lc: NodeJS.Timeout | undefined;
+  #lcWeights = new Map<string, ReadonlyMap<string, number>>();
+  #stopped = false;
+
+  private constructor(config: LbControllerConfig, deps: DaemonDeps, dp: DataPlane, metrics: Metrics) {
+    this.log = deps.log;
+    this.metrics = metrics;
+    this.dataPlane = dp;
+    this.lb = lbMetrics(metrics, { reconciler: () => this.reconciler, dataPlane: () => this.dataPlane });
+    const dpc = config.dataPlane;
+    this.reconciler = new Reconciler({
+      dataPlane: dp,
+      config: {
+        ...(dpc.localMac === undefined ? {} : { localMac: dpc.localMac }),
+        ...(dpc.natSourceV4 === undefined ? {} : { natSourceV4: dpc.natSourceV4 }),
+        ...(dpc.natSourceV6 === undefined ? {} : { natSourceV6: dpc.natSourceV6 }),
+      },
+      ...(dpc.gatewayMac === undefined ? {} : { gatewayMac: dpc.gatewayMac }),
+      quiesceMs: dpc.quiesce,
+      log: childLogger(deps.log, 'reconciler'),
+      onApplied: (r) => {
+        this.lb.tableBuilds.inc(r.tablesBuilt);
+        this.lb.applyDuration.observe(r.durationMs / 1000);
+        this.lb.applyLatency.observe(r.latencyMs / 1000);
+        this.log.info({ component: 'reconciler', ...r }, 'data plane updated');
+        void this.#announce();
+      },
+    });
+    this.health = new HealthChecker({
+      onChange: (key, healthy, error) => {
+        this.log.info({ component: 'health', backend: key, healthy, error }, healthy ? 'backend healthy' : 'backend unhealthy');
+        this.reconciler.setHealth(key, healthy ? 'healthy' : 'unhealthy', error);
+      },
+      onResult: (_key, r) => this.lb.healthChecks.inc({ result: r.ok ? 'ok' : 'failed' }),
+    });
+    const ann = config.announcer;
+    if (ann.enabled || deps.announcer) {
+      this.announcements = new Announcements({
+        announcer: deps.announcer ?? announcerClient(ann.socket),
+        nextHop: ann.nextHop,
+        log: childLogger(deps.log, 'announcements'),
+        onChange: (prefix, on) => this.lb.announced.set({ prefix }, on ? 1 : 0),
+      });
+    }
+  }
+
+  static async start(config: LbControllerConfig, deps: DaemonDeps): Promise<Daemon> {
+    const dp = deps.dataPlane ?? (await openDataPlane(config));
+    const d = new Daemon(config, deps, dp, deps.metrics ?? createMetrics({ app: 'lb-controller' }));
+    try {
+      await d.reconciler.init();
+      d.#attached = await dp.attached();
+      d.log.info({ dataPlane: dp.describe, attached: d.#attached, ...dp.info }, 'data plane ready');
+      d.source = d.#makeSource(config);
+      await d.source.start({
+        state: (s, origin) => d.#onState(s, origin),
+        problem: (kind) => d.lb.sourceProblems.inc({ source: d.source?.kind ?? 'unknown', kind }),
+      });
+      await d.reconciler.settled();
+      d.grpc = await createRpcServer({
+        address: config.grpc.socket,
+        log: childLogger(deps.log, 'grpc'),
+        services: [{ definition: BalancerService, implementation: balancerHandlers({ reconciler: d.reconciler, dataPlane: dp, announced: (vip) => d.announcements?.announced.has(vipPrefix(vip)) ?? false }) }],
+      });
+      d.telemetry = buildTelemetryServer({
+        log: deps.log,
+        metrics: d.metrics,
+        listen: config.telemetry.listen,
+        status: () => ({
+          dataPlane: dp.describe,
+          attached: d.#attached,
+          services: d.reconciler.services.size,
+          passes: d.reconciler.passes,
+          tablesBuilt: d.reconciler.tablesBuilt,
+          announced: [...(d.announcements?.announced ?? [])],
+        }),
+        readiness: { 'data-plane': () => d.reconciler.lastError === undefined },
+      });
+      await d.telemetry.listen();
+      d.#tick = setInterval(() => void d.#onTick(), TICK_MS);
+      d.#lc = setInterval(() => void d.#leastConn(), config.leastConn.interval);
+      return d;
+    } catch (err) {
+      await d.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  #makeSource(config: LbControllerConfig): StateSource {
+    const s = config.source;
+    const log = childLogger(this.log, `source-${s.kind}`);
+    if (s.kind === 'etcd') return new EtcdSource({ endpoints: s.etcd!.endpoints, prefix: s.etcd!.prefix, retryMs: s.etcd!.retry, log });
+    if (s.kind === 'kubernetes') {
+      const k = s.kubernetes;
+      return new K8sSource({ log, ...(k?.kubeconfig === undefined ? {} : { kubeconfig: k.kubeconfig }), ...(k?.server === undefined ? {} : { server: k.server }), ...(k ? { retryMs: k.retry } : {}) });
+    }
+    return new FileSource({ file: s.file!, log });
+  }
+
+  #onState(state: DesiredState, origin: string): void {
+    try {
+      this.reconciler.setDesired(state, origin);
+    } catch (err) {
+      this.lb.statesRefused.inc();
+      this.log.error({ component: 'reconciler', err, origin }, 'desired state refused; the running tables stay');
+      return;
+    }
+    const targets: HealthTarget[] = [];
+    for (const s of state.services) {
+      for (const b of s.backends) {
+        targets.push({ key: backendKey(s.id, b), address: b.address, port: s.healthCheck.port ?? (b.port || s.port), spec: s.healthCheck });
+      }
+    }
+    this.health.setTargets(targets);
+    this.log.info({ component: 'reconciler', origin, services: state.services.length }, 'desired state accepted');
+  }
+
+  async #onTick(): Promise<void> {
+    this.#attached = await this.dataPlane.attached();
+    await this.#announce();
+  }
+
+  async #announce(): Promise<void> {
+    if (!this.announcements || this.#stopped) return;
+    const wanted = new Set<string>();
+    if (this.#attached) {
+      for (const svc of this.reconciler.services.values()) {
+        if (svc.spec.flags.announce && [...svc.backends.values()].some((b) => b.inTable)) wanted.add(vipPrefix(svc.spec.vip));
+      }
+    }
+    await this.announcements.update(wanted);
+  }
+
+  /** Least connection: reads the connection table and re-weights lc / wlc services. */
+  async #leastConn(): Promise<void> {
+    const lcServices = [...this.reconciler.services.values()].filter((s) => s.spec.scheduler === 'lc' || s.spec.scheduler === 'wlc');
+    if (lcServices.length === 0 || this.#stopped) return;
+    const t0 = performance.now();
+    const flows = await this.dataPlane.activeFlows(process.hrtime.bigint());
+    let moved = false;
+    const all = new Map<string, number>();
+    for (const svc of lcServices) {
+      const w = leastConnWeights([...svc.backends.values()].map((b) => ({ key: b.key, weight: b.spec.weight, active: flows.get(b.index) ?? 0 })));
+      if (weightsMoved(this.#lcWeights.get(svc.spec.id), w)) {
+        this.#lcWeights.set(svc.spec.id, w);
+        moved = true;
+      }
+      for (const [k, v] of this.#lcWeights.get(svc.spec.id) ?? w) all.set(k, v);
+    }
+    if (moved) this.reconciler.setWeights(all);
+    this.lb.lcReads.observe((performance.now() - t0) / 1000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#tick);
+    clearInterval(this.#lc);
+    await this.source?.close();
+    this.health.close();
+    await this.reconciler.settled();
+    await this.announcements?.withdrawAll();
+    await this.grpc?.shutdown({ timeoutMs: 2000 });
+    await this.telemetry?.close();
+    await this.dataPlane.close();
+  }
+}

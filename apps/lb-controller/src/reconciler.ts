@@ -1,0 +1,433 @@
+/**
+ * The reconciler: turns the desired state, the backends' health, operator drains and
+ * least-connection weights into data-plane writes, and keeps the view the Balancer API, the
+ * metrics and the announcements read.
+ *
+ * A state is checked against the loaded data plane (VIPs, backends, table size, NAT sources,
+ * next hops) before anything is written: a state that does not fit is refused whole and the
+ * running tables stay. Applying then goes in three phases so that no packet meets a table that
+ * names a backend record not yet written or already withdrawn:
+ *   1. backend records that gain (new, recovered, draining flag set) are written;
+ *   2. each changed VIP gets its new Maglev table in the spare slot and one flip (table-switch);
+ *   3. records that lose (removed backends, failed ones) are invalidated, removed VIPs deleted,
+ *      and their indexes freed (FIFO, so an index is reused as late as possible).
+ * Changes arriving while a pass runs are coalesced into the next pass.
+ *
+ * Backend records: VALID when the backend is healthy (or unchecked) — a failed backend's record
+ * is invalid, so its connection-table entries miss and its flows are rescheduled (its
+ * connections are lost anyway; the IPVS analogue is expire_nodest_conn=1); DRAINING when the
+ * state or an operator drains it. A table holds the backends that are healthy, not draining and
+ * of weight > 0; an unchecked backend ('unknown') enters after its first successful check.
+ */
+import { XLB_BACKEND_F, XLB_VIP_F } from '../../../bpf/xlb/constants.js';
+import type { Backend, VipKey, XlbConfig } from '../../../bpf/xlb/codec.js';
+import type { DataPlane } from './data-plane.js';
+import type { BackendSpec, DesiredState, ServiceSpec } from './desired-state.js';
+import { EMPTY_STATE } from './desired-state.js';
+import { NA_ERR_LB_CAPACITY, NA_ERR_LB_STATE_INVALID } from './errors.js';
+import { buildMaglevTable, mapTable } from './maglev.js';
+import { TableSwitcher } from './table-switch.js';
+import type { PreparedSwitch } from './table-switch.js';
+
+export type HealthState = 'unknown' | 'healthy' | 'unhealthy' | 'disabled';
+
+/** Reserved backend index: never valid; empty table entries point to it. */
+export const NO_BACKEND_INDEX = 0;
+
+export interface ReconcilerOptions {
+  readonly dataPlane: DataPlane;
+  /** Written to `xlb_config`: local MAC, NAT sources. */
+  readonly config: XlbConfig;
+  /** MAC of the router for backends without a MAC (IPIP, GUE, NAT); nexthop 0. */
+  readonly gatewayMac?: string;
+  readonly quiesceMs?: number;
+  /** Called after every pass with what it did (metrics, announcements). */
+  readonly onApplied?: (r: ApplyReport) => void;
+  readonly log?: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void; debug(o: object, m: string): void };
+}
+
+export interface AppliedBackend {
+  readonly key: string;
+  spec: BackendSpec;
+  readonly index: number;
+  health: HealthState;
+  lastError: string;
+  healthChangedAt: Date;
+  /** Drained by the operator (Balancer.Drain), on top of spec.draining. */
+  drainOverride: boolean | undefined;
+  /** Weight in the table (least-connection may differ from spec.weight). */
+  effectiveWeight: number;
+  inTable: boolean;
+  /** The record as last written (undefined: not yet). */
+  written: string | undefined;
+}
+
+export interface AppliedService {
+  spec: ServiceSpec;
+  readonly vipIndex: number;
+  readonly backends: Map<string, AppliedBackend>;
+  /** Identity of the last table built (eligible backends and weights). */
+  tableKey: string;
+  metaKey: string;
+}
+
+export interface ApplyReport {
+  readonly durationMs: number;
+  /** Time from the oldest change this pass applied to its end. */
+  readonly latencyMs: number;
+  readonly tablesBuilt: number;
+  readonly entriesWritten: number;
+  readonly services: number;
+}
+
+export function backendKey(serviceId: string, b: { address: string; port: number }): string {
+  return `${serviceId}|${b.address}:${b.port}`;
+}
+
+export function vipKeyOf(s: ServiceSpec): VipKey {
+  return { address: s.vip, port: s.port, protocol: s.protocol };
+}
+
+export function isDraining(b: AppliedBackend): boolean {
+  return b.drainOverride ?? b.spec.draining;
+}
+
+export function isEligible(b: AppliedBackend): boolean {
+  return (b.health === 'healthy' || b.health === 'disabled') && !isDraining(b) && b.spec.weight > 0;
+}
+
+/** Indexes handed out lowest first, returned at the back (reused as late as possible). */
+class IndexPool {
+  readonly #free: number[];
+  /** Indexes handed out at least once (their stats rows may hold counts). */
+  readonly #used = new Set<number>();
+  constructor(from: number, to: number, taken: ReadonlySet<number> = new Set()) {
+    this.#free = [];
+    for (let i = from; i < to; i++) if (!taken.has(i)) this.#free.push(i);
+    for (const i of taken) if (i >= from && i < to) this.#free.push(i);
+  }
+  get available(): number {
+    return this.#free.length;
+  }
+  take(): number {
+    const i = this.#free.shift();
+    if (i === undefined) throw NA_ERR_LB_CAPACITY('no free index');
+    return i;
+  }
+  /** True when the index was handed out before (by this pool or a previous controller). */
+  reused(i: number): boolean {
+    const was = this.#used.has(i);
+    this.#used.add(i);
+    return was;
+  }
+  markUsed(i: number): void {
+    this.#used.add(i);
+  }
+  takeExact(i: number): void {
+    const at = this.#free.indexOf(i);
+    if (at >= 0) this.#free.splice(at, 1);
+  }
+  give(i: number): void {
+    this.#free.push(i);
+  }
+}
+
+export class Reconciler {
+  readonly #dp: DataPlane;
+  readonly #opts: ReconcilerOptions;
+  readonly #switcher: TableSwitcher;
+  readonly services = new Map<string, AppliedService>();
+  #vipPool: IndexPool;
+  #backendPool: IndexPool;
+  /** VIPs found in the data plane at start, by service id: index and active slot. */
+  #adopted = new Map<string, { key: VipKey; vipIndex: number; activeSlot: 0 | 1 }>();
+  #staleBackends: number[] = [];
+  #adoptedDataPlane = false;
+  #desired: DesiredState = EMPTY_STATE;
+  #health = new Map<string, { state: HealthState; error: string; at: Date }>();
+  #drains = new Map<string, boolean>();
+  #weights = new Map<string, number>();
+  #dirtySince: number | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #lastError: unknown;
+  tablesBuilt = 0;
+  passes = 0;
+
+  constructor(opts: ReconcilerOptions) {
+    this.#dp = opts.dataPlane;
+    this.#opts = opts;
+    this.#switcher = new TableSwitcher(opts.dataPlane, opts.quiesceMs);
+    this.#vipPool = new IndexPool(0, opts.dataPlane.info.maxVips);
+    this.#backendPool = new IndexPool(1, opts.dataPlane.info.maxBackends);
+  }
+
+  get desired(): DesiredState {
+    return this.#desired;
+  }
+
+  /** The last pass's error, if it failed (retried on the next change). */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  /** Writes the run-time config and next hop, and adopts what a previous controller left. */
+  async init(): Promise<void> {
+    await this.#dp.writeConfig(this.#opts.config);
+    if (this.#opts.gatewayMac !== undefined) await this.#dp.writeNexthop(0, { mac: this.#opts.gatewayMac, flags: 1 });
+    const vips = await this.#dp.readVips();
+    const taken = new Set<number>();
+    for (const v of vips) {
+      const id = `${v.key.address.includes(':') ? `[${v.key.address}]` : v.key.address}:${v.key.port}/${v.key.protocol}`;
+      this.#adopted.set(id, { key: v.key, vipIndex: v.meta.vipIndex, activeSlot: v.meta.activeSlot });
+      taken.add(v.meta.vipIndex);
+    }
+    this.#vipPool = new IndexPool(0, this.#dp.info.maxVips, taken);
+    for (const i of taken) this.#vipPool.takeExact(i);
+    this.#staleBackends = await this.#dp.validBackends();
+    // a previous controller may have used any index: its stats rows may hold counts
+    this.#adoptedDataPlane = vips.length > 0 || this.#staleBackends.length > 0;
+    this.#backendPool = new IndexPool(1, this.#dp.info.maxBackends, new Set(this.#staleBackends));
+    for (const i of this.#staleBackends) this.#backendPool.takeExact(i);
+    if (vips.length > 0 || this.#staleBackends.length > 0) {
+      this.#opts.log?.info({ vips: vips.length, backends: this.#staleBackends.length }, 'adopting the data plane a previous controller left');
+    }
+  }
+
+  /**
+   * Checks a state against the data plane and the controller's configuration; throws
+   * NA_ERR_LB_STATE_INVALID / NA_ERR_LB_CAPACITY without changing anything.
+   */
+  check(state: DesiredState, source = 'desired state'): void {
+    const info = this.#dp.info;
+    const problems: string[] = [];
+    if (state.services.length > info.maxVips) {
+      throw NA_ERR_LB_CAPACITY(`${source}: ${state.services.length} services, the data plane holds ${info.maxVips} VIPs (XLB_MAX_VIPS)`);
+    }
+    const backends = state.services.reduce((n, s) => n + s.backends.length, 0);
+    if (backends > info.maxBackends - 1) {
+      throw NA_ERR_LB_CAPACITY(`${source}: ${backends} backends, the data plane holds ${info.maxBackends - 1} (XLB_MAX_BACKENDS - 1)`);
+    }
+    state.services.forEach((s, i) => {
+      if (s.tableSize > info.maglevSize) problems.push(`services[${i}].tableSize: expected at most ${info.maglevSize} (XLB_MAGLEV_SIZE of the loaded data plane), got ${s.tableSize}`);
+      if (s.mode === 'nat') {
+        const family = s.vip.includes(':') ? 6 : 4;
+        if ((family === 4 ? this.#opts.config.natSourceV4 : this.#opts.config.natSourceV6) === undefined) {
+          problems.push(`services[${i}].mode: nat needs dataPlane.natSourceV${family} in the controller's configuration, got "nat"`);
+        }
+      }
+      s.backends.forEach((b, j) => {
+        if (b.mac === undefined && this.#opts.gatewayMac === undefined) {
+          problems.push(`services[${i}].backends[${j}].mac: expected a MAC address (or dataPlane.gatewayMac in the controller's configuration), got nothing`);
+        }
+      });
+    });
+    if (problems.length > 0) throw NA_ERR_LB_STATE_INVALID.with({ details: { source, issues: problems } }, source, problems.join('\n'));
+  }
+
+  /** Replaces the desired state (after check()) and schedules a pass. */
+  setDesired(state: DesiredState, source?: string): void {
+    this.check(state, source);
+    this.#desired = state;
+    this.schedule();
+  }
+
+  setHealth(key: string, state: HealthState, error = ''): void {
+    const prev = this.#health.get(key);
+    if (prev && prev.state === state && prev.error === error) return;
+    this.#health.set(key, { state, error, at: prev?.state === state ? prev.at : new Date() });
+    if (prev?.state !== state) this.schedule();
+    else this.#copyHealth(key);
+  }
+
+  /** Operator drain (true), undrain (false) or back to the state's flag (undefined). */
+  setDrain(key: string, drain: boolean | undefined): void {
+    if (drain === undefined) this.#drains.delete(key);
+    else this.#drains.set(key, drain);
+    this.schedule();
+  }
+
+  /** Least-connection weights by backend key (absent: the spec's weight). */
+  setWeights(weights: ReadonlyMap<string, number>): void {
+    this.#weights = new Map(weights);
+    this.schedule();
+  }
+
+  /** Runs a pass soon; concurrent requests are coalesced. Resolves when the state is applied. */
+  schedule(): Promise<void> {
+    this.#dirtySince ??= performance.now();
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Resolves once every scheduled change is applied (or failed). */
+  async settled(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      const since = this.#dirtySince ?? performance.now();
+      this.#dirtySince = undefined;
+      try {
+        await this.#pass(since);
+        this.#lastError = undefined;
+      } catch (err) {
+        this.#lastError = err;
+        this.#opts.log?.error({ err }, 'applying the desired state failed; retried on the next change');
+      }
+    } while (this.#again);
+  }
+
+  #copyHealth(key: string): void {
+    const h = this.#health.get(key);
+    for (const s of this.services.values()) {
+      const b = s.backends.get(key);
+      if (b && h) {
+        b.health = h.state;
+        b.lastError = h.error;
+        b.healthChangedAt = h.at;
+      }
+    }
+  }
+
+  #record(s: ServiceSpec, b: AppliedBackend): Backend {
+    const valid = b.health !== 'unhealthy';
+    const flags = (valid ? XLB_BACKEND_F.VALID : 0) | (b.spec.mac !== undefined ? XLB_BACKEND_F.ON_LINK : 0) | (isDraining(b) ? XLB_BACKEND_F.DRAINING : 0);
+    return { address: b.spec.address, mac: b.spec.mac ?? '00:00:00:00:00:00', port: s.mode === 'nat' ? b.spec.port : 0, flags, nexthop: 0 };
+  }
+
+  async #pass(since: number): Promise<void> {
+    const t0 = performance.now();
+    this.passes++;
+    const dp = this.#dp;
+    const state = this.#desired;
+    const wanted = new Map(state.services.map((s) => [s.id, s] as const));
+    const losing: { index: number; record: Backend | undefined }[] = [];
+    const gaining: { index: number; backend: Backend }[] = [];
+    let tablesBuilt = 0;
+    let entriesWritten = 0;
+
+    // services: new ones get an index (adopted from the data plane when it has the VIP)
+    for (const spec of state.services) {
+      let svc = this.services.get(spec.id);
+      if (!svc) {
+        const adopted = this.#adopted.get(spec.id);
+        const vipIndex = adopted ? adopted.vipIndex : this.#vipPool.take();
+        if (adopted) this.#adopted.delete(spec.id);
+        else if (this.#vipPool.reused(vipIndex) || this.#adoptedDataPlane) await dp.resetStats('vip_stats', vipIndex);
+        svc = { spec, vipIndex, backends: new Map(), tableKey: '', metaKey: '' };
+        this.services.set(spec.id, svc);
+        if (adopted) this.#switcher.adopt(vipIndex, adopted.activeSlot);
+      }
+      svc.spec = spec;
+      const keep = new Set<string>();
+      for (const b of spec.backends) {
+        const key = backendKey(spec.id, b);
+        keep.add(key);
+        let ab = svc.backends.get(key);
+        if (!ab) {
+          const index = this.#backendPool.take();
+          if (this.#backendPool.reused(index) || this.#adoptedDataPlane) await dp.resetStats('backend_stats', index);
+          const h = this.#health.get(key);
+          ab = {
+            key, spec: b, index, health: h?.state ?? (spec.healthCheck.type === 'none' ? 'disabled' : 'unknown'), lastError: h?.error ?? '',
+            healthChangedAt: h?.at ?? new Date(), drainOverride: undefined, effectiveWeight: b.weight, inTable: false, written: undefined,
+          };
+          svc.backends.set(key, ab);
+        }
+        ab.spec = b;
+        const h = this.#health.get(key);
+        if (spec.healthCheck.type === 'none') ab.health = 'disabled';
+        else if (h) {
+          ab.health = h.state === 'disabled' ? 'unknown' : h.state;
+          ab.lastError = h.error;
+          ab.healthChangedAt = h.at;
+        } else if (ab.health === 'disabled') ab.health = 'unknown';
+        ab.drainOverride = this.#drains.get(key);
+        const lc = spec.scheduler === 'lc' || spec.scheduler === 'wlc' ? this.#weights.get(key) : undefined;
+        ab.effectiveWeight = ab.spec.weight === 0 ? 0 : (lc ?? ab.spec.weight);
+      }
+      for (const [key, ab] of svc.backends) {
+        if (!keep.has(key)) {
+          svc.backends.delete(key);
+          losing.push({ index: ab.index, record: undefined });
+        }
+      }
+      // phase 1: records that gain
+      for (const ab of svc.backends.values()) {
+        const rec = this.#record(spec, ab);
+        const text = JSON.stringify(rec);
+        if (text === ab.written) continue;
+        if ((rec.flags & XLB_BACKEND_F.VALID) === 0 && ab.written !== undefined) losing.push({ index: ab.index, record: rec });
+        else gaining.push({ index: ab.index, backend: rec });
+        ab.written = text;
+      }
+    }
+
+    // phase 2: new records and the spare slots' tables are written concurrently (nothing reads
+    // a spare slot), then each VIP flips once both are in place
+    const records = dp.writeBackends(gaining);
+    const prepared: Promise<PreparedSwitch>[] = [];
+    const built: { svc: AppliedService; tableKey: string; metaKey: string }[] = [];
+    for (const svc of this.services.values()) {
+      if (!wanted.has(svc.spec.id)) continue;
+      const spec = svc.spec;
+      const eligible = [...svc.backends.values()].filter(isEligible);
+      for (const b of svc.backends.values()) b.inTable = false;
+      const tableKey = `${spec.tableSize}|${eligible.map((b) => `${b.key}*${b.effectiveWeight}`).sort().join(',')}`;
+      const flags = spec.flags.hashSourceOnly ? XLB_VIP_F.HASH_SRC_ONLY : 0;
+      const metaKey = `${flags}|${spec.mode}|${spec.tableSize}`;
+      for (const b of eligible) b.inTable = b.effectiveWeight > 0;
+      if (tableKey === svc.tableKey && metaKey === svc.metaKey) continue;
+      const byName = new Map(eligible.map((b) => [b.key, b] as const));
+      const t = buildMaglevTable(eligible.map((b) => ({ name: b.key.slice(b.key.indexOf('|') + 1), weight: b.effectiveWeight })), spec.tableSize);
+      const indexOf = (mb: { name: string }): number => byName.get(`${spec.id}|${mb.name}`)!.index;
+      const table = mapTable(t, indexOf, NO_BACKEND_INDEX);
+      tablesBuilt++;
+      prepared.push(this.#switcher.prepare(vipKeyOf(spec), { vipIndex: svc.vipIndex, flags, tableSize: spec.tableSize, mode: spec.mode }, table, metaKey !== svc.metaKey));
+      built.push({ svc, tableKey, metaKey });
+    }
+    const ready = await Promise.allSettled(prepared);
+    await records;
+    for (const r of ready) if (r.status === 'rejected') throw r.reason;
+    const flips = await Promise.all(ready.map((r) => this.#switcher.commit((r as PromiseFulfilledResult<PreparedSwitch>).value)));
+    for (const f of flips) entriesWritten += f.written;
+    // only now is the table current (a failed pass leaves the keys, so the next pass retries)
+    for (const b of built) {
+      b.svc.tableKey = b.tableKey;
+      b.svc.metaKey = b.metaKey;
+    }
+
+    // phase 3: what loses, removed VIPs, adopted leftovers
+    for (const [id, svc] of this.services) {
+      if (wanted.has(id)) continue;
+      await this.#switcher.remove(vipKeyOf(svc.spec), svc.vipIndex);
+      for (const ab of svc.backends.values()) losing.push({ index: ab.index, record: undefined });
+      this.services.delete(id);
+      this.#vipPool.give(svc.vipIndex);
+    }
+    for (const [id, a] of this.#adopted) {
+      await dp.deleteVip(a.key);
+      this.#vipPool.give(a.vipIndex);
+      this.#adopted.delete(id);
+    }
+    const invalid: Backend = { address: '0.0.0.0', mac: '00:00:00:00:00:00', port: 0, flags: 0, nexthop: 0 };
+    const stale = this.#staleBackends.splice(0);
+    await dp.writeBackends([...losing.map((l) => ({ index: l.index, backend: l.record ?? invalid })), ...stale.map((index) => ({ index, backend: invalid }))]);
+    for (const l of losing) if (l.record === undefined) this.#backendPool.give(l.index);
+    for (const i of stale) this.#backendPool.give(i);
+    this.tablesBuilt += tablesBuilt;
+    const end = performance.now();
+    const report: ApplyReport = { durationMs: end - t0, latencyMs: end - since, tablesBuilt, entriesWritten, services: this.services.size };
+    this.#opts.log?.debug({ ...report }, 'desired state applied');
+    this.#opts.onApplied?.(report);
+  }
+}
