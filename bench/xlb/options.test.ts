@@ -27,5 +27,5 @@ test('malformed values are refused, naming the variable', () => {
   assert.throws(() => benchOptions({ XLB_BENCH_ROUNDS: '0' }), /^Error: XLB_BENCH_ROUNDS: expected an integer 1\.\.20, got "0"/);
   assert.throws(() => benchOptions({ XLB_BENCH_WRK_SECONDS: '1.5' }), /^Error: XLB_BENCH_WRK_SECONDS: expected an integer/);
   assert.throws(() => benchOptions({ XLB_BENCH_FLOOD_SECONDS: 'abc' }), /^Error: XLB_BENCH_FLOOD_SECONDS: expected a number/);
-  assert.throws(() => benchOptions({ XLB_BENCH_SECTIONS: 'rate,bogus' }), /^Error: XLB_BENCH_SECTIONS: expected a comma list of testrun, rate, e2e, got "bogus"/);
+  assert.throws(() => benchOptions({ XLB_BENCH_SECTIONS: 'rate,bogus' }), /^Error: XLB_BENCH_SECTIONS: expected a comma list of testrun, rate, e2e, control, got "bogus"/);
 });
