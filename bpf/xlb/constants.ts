@@ -9,7 +9,7 @@
 export const XLB_MODE = Object.freeze({ 'l2-dsr': 1, ipip: 2, gue: 3, nat: 4 } as const);
 export type XlbModeName = keyof typeof XLB_MODE;
 
-/** enum xlb_ct_state: state of a connection-table or NAT entry (0: empty per-CPU value). */
+/** enum xlb_ct_state: state of a connection-table or NAT entry (0: empty). */
 export const XLB_CT_STATE = Object.freeze({ empty: 0, 'tcp-syn': 1, 'tcp-established': 2, 'tcp-closing': 3, udp: 4 } as const);
 export type XlbCtStateName = keyof typeof XLB_CT_STATE;
 

@@ -3,9 +3,9 @@
  * install map entries, run packets with BPF_PROG_TEST_RUN, read the per-CPU counters.
  * Nothing is pinned or attached; close() releases everything.
  *
- * The connection table is an LRU hash with per-CPU values and a test run executes on the
- * calling CPU, so tests that send a flow twice pin their thread to one CPU first
- * (pinThreadToCpu), as RSS pins a flow on a NIC.
+ * The connection table is one LRU hash shared by all CPUs; the per-CPU counters are summed.
+ * Tests that send a flow twice still pin their thread to one CPU (pinThreadToCpu), so that the
+ * per-CPU counters they read and the LRU's per-CPU free lists behave the same on every run.
  */
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';

@@ -34,7 +34,7 @@ describe('xlb.bpf.o: fixtures', () => {
   test('the object loads with the build-time sizes the fixtures assume', () => {
     assert.equal(xlb.prog.typeName, 'xdp');
     assert.ok(xlb.maglevSize >= 13, `maglev slot of ${xlb.maglevSize} entries`);
-    assert.equal(xlb.map('conntrack').info().typeName, 'lru_percpu_hash');
+    assert.equal(xlb.map('conntrack').info().typeName, 'lru_hash');
   });
 
   for (const f of fixtures) {

@@ -99,9 +99,14 @@ struct {
 
 /* --- state ------------------------------------------------------------------------------------ */
 
-/* Connection table: client flow -> backend, per CPU (RSS keeps a flow on one CPU). */
+/*
+ * Connection table: client flow -> backend. Shared by all CPUs, not per CPU: a flow's packets
+ * do not stay on one CPU where there is no RSS (veth, the container case) and where the sender's
+ * timers and retransmits run elsewhere; a per-CPU entry missed there would re-hash the flow onto
+ * a changed Maglev table and reset it.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_CT_SIZE);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_ct_value);

@@ -158,16 +158,12 @@ export class XlbDataPlane implements DataPlane {
 
   async activeFlows(nowNs: bigint): Promise<FlowCounts> {
     const out: FlowCounts = new Map();
-    for await (const { values } of this.#maps.dumpPerCpu('conntrack')) {
-      // RSS keeps a flow on one CPU: its entry is the one value that is not empty
-      for (const v of values) {
-        const ct = decodeCtValue(v);
-        const timeout = this.#timeoutsNs[ct.state];
-        if (timeout === undefined) continue; // empty or closing
-        if (nowNs > ct.lastSeenNs && nowNs - ct.lastSeenNs > timeout) continue;
-        out.set(ct.backendIndex, (out.get(ct.backendIndex) ?? 0) + 1);
-        break;
-      }
+    for await (const { value } of this.#maps.dump('conntrack')) {
+      const ct = decodeCtValue(value);
+      const timeout = this.#timeoutsNs[ct.state];
+      if (timeout === undefined) continue; // closing
+      if (nowNs > ct.lastSeenNs && nowNs - ct.lastSeenNs > timeout) continue;
+      out.set(ct.backendIndex, (out.get(ct.backendIndex) ?? 0) + 1);
     }
     return out;
   }
