@@ -71,7 +71,7 @@ __attribute__((noinline)) int xlb_schedule(struct xlb_sched *s)
 
 	if (!s)
 		return XLB_DROP_BAD_CONFIG;
-	ct = bpf_map_lookup_elem(&conntrack, &s->flow);
+	ct = s->ct_absent ? NULL : bpf_map_lookup_elem(&conntrack, &s->flow);
 	hit = xlb_ct_usable(s, ct);
 	if (!hit) {
 		s->nat_port = 0;
@@ -107,6 +107,49 @@ static __always_inline const __u8 *xlb_backend_mac(const struct xlb_backend *be,
 	return nh->mac;
 }
 
+/*
+ * The connection-table hit of an L2 DSR flow, inline: no scratch space, no global function.
+ * Does what xlb_schedule + xlb_forward do for a usable entry (refresh it unless an ICMP error,
+ * rewrite the MACs, count). Returns -1 when the entry is not usable, -2 when there is none (the
+ * slow path then skips its own lookup); the slow path decides.
+ */
+static __always_inline int xlb_dsr_ct_hit(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
+					  const struct xlb_config *cfg, const __u8 *eth_dst, __u64 now)
+{
+	bool icmp_error = pkt->flags & XLB_PKT_F_ICMP_ERROR;
+	struct xlb_ct_value *ct;
+	struct xlb_backend *be;
+	struct ethhdr *eth;
+	__u32 bi;
+	__u8 state;
+
+	ct = bpf_map_lookup_elem(&conntrack, &pkt->flow);
+	if (!ct)
+		return -2;
+	state = ct->state;
+	if (state == XLB_CT_EMPTY || ct->vip_index != meta->vip_index || xlb_ct_expired(ct->last_seen_ns, state, now))
+		return -1;
+	if (state == XLB_CT_TCP_CLOSING && !icmp_error && xlb_is_syn(pkt->flow.proto, pkt->tcp_flags))
+		return -1;
+	bi = ct->backend_index;
+	be = xlb_backend_get(bi);
+	if (!be)
+		return -1;
+	if (!icmp_error) {
+		ct->last_seen_ns = now;
+		ct->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state);
+	}
+	if (xlb_mac_is_zero(be->mac))
+		return xlb_count_drop(XLB_DROP_NO_NEXTHOP, pkt->pkt_len, XDP_DROP);
+	eth = (void *)(long)ctx->data;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return XDP_PASS;
+	__builtin_memcpy(eth->h_source, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
+	__builtin_memcpy(eth->h_dest, be->mac, 6);
+	xlb_count_forward(meta->vip_index, bi, pkt->pkt_len, false);
+	return XDP_TX;
+}
+
 /* Forwards a packet to a VIP; `eth_dst`/`eth_src` are the received frame's MACs. */
 static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
 				       const struct xlb_config *cfg, const __u8 *eth_dst, const __u8 *eth_src)
@@ -119,12 +162,21 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	struct ethhdr *eth;
 	__u32 len = pkt->pkt_len, zero = 0;
 	__u8 mode = meta->mode;
+	bool ct_absent = false;
+	__u64 now;
 	int err;
 
 	if (!xlb_meta_ok(meta))
 		return xlb_count_drop(XLB_DROP_BAD_CONFIG, len, XDP_DROP);
 	if ((pkt->flags & XLB_PKT_F_ICMP_ERROR) && mode == XLB_MODE_NAT)
 		return xlb_count_drop(XLB_DROP_ICMP_NAT, len, XDP_PASS);
+	now = bpf_ktime_get_coarse_ns();
+	if (mode == XLB_MODE_L2_DSR) {
+		err = xlb_dsr_ct_hit(ctx, pkt, meta, cfg, eth_dst, now);
+		if (err >= 0)
+			return err;
+		ct_absent = err == -2;
+	}
 	sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
 	if (!sc)
 		return XDP_PASS;
@@ -132,7 +184,8 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	__builtin_memset(s, 0, sizeof(*s));
 	s->flow = pkt->flow;
 	s->meta = *meta;
-	s->now = bpf_ktime_get_coarse_ns();
+	s->now = now;
+	s->ct_absent = ct_absent;
 	s->tcp_flags = pkt->tcp_flags;
 	s->icmp_error = !!(pkt->flags & XLB_PKT_F_ICMP_ERROR);
 	if (mode == XLB_MODE_NAT) {
@@ -196,27 +249,22 @@ static __always_inline int xlb_nat_reply(struct xdp_md *ctx, const struct xlb_pk
 					 const __u8 *eth_dst)
 {
 	struct xlb_nat_value *v = bpf_map_lookup_elem(&nat_rev, &pkt->flow);
-	struct xlb_rewrite_args *ra;
-	struct xlb_scratch *sc;
-	__u32 zero = 0;
+	struct xlb_rewrite_args ra;
 
 	if (!v)
 		return XDP_PASS;
-	sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
-	if (!sc)
-		return XDP_PASS;
-	ra = &sc->rewrite;
-	xlb_addr_copy(ra->src, v->vip_addr);
-	xlb_addr_copy(ra->dst, v->client_addr);
-	ra->sport = v->vip_port;
-	ra->dport = v->client_port;
-	ra->l2_len = pkt->l2_len;
-	ra->l3_hlen = pkt->l3_hlen;
-	__builtin_memcpy(ra->dmac, v->client_mac, 6);
-	__builtin_memcpy(ra->smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
-	ra->family = pkt->flow.family;
-	ra->proto = pkt->flow.proto;
-	if (xlb_nat_rewrite(ctx, ra))
+	/* Inline with the arguments on the stack: no scratch map, no global function call. */
+	xlb_addr_copy(ra.src, v->vip_addr);
+	xlb_addr_copy(ra.dst, v->client_addr);
+	ra.sport = v->vip_port;
+	ra.dport = v->client_port;
+	ra.l2_len = pkt->l2_len;
+	ra.l3_hlen = pkt->l3_hlen;
+	__builtin_memcpy(ra.dmac, v->client_mac, 6);
+	__builtin_memcpy(ra.smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
+	ra.family = pkt->flow.family;
+	ra.proto = pkt->flow.proto;
+	if (xlb_nat_rewrite_inline(ctx, &ra))
 		return XDP_PASS;
 	v->last_seen_ns = bpf_ktime_get_coarse_ns();
 	if (pkt->flow.proto == XLB_IPPROTO_TCP && (pkt->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST)))

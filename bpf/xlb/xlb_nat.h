@@ -153,10 +153,11 @@ bound:
 /*
  * Rewrites the TCP/UDP packet at a->l2_len to a->src:sport -> a->dst:dport (same family) with
  * incremental checksums, and sets the MACs. The old addresses and ports are read from the
- * packet. Global: verified once. Returns 0, or 1 when a header is not inside the frame (the
- * parser excluded that).
+ * packet. Inlined in the NAT reply path; the forward path calls the global xlb_nat_rewrite
+ * below (verified once). Returns 0, or 1 when a header is not inside the frame (the parser
+ * excluded that).
  */
-__attribute__((noinline)) int xlb_nat_rewrite(struct xdp_md *ctx, struct xlb_rewrite_args *a)
+static __always_inline int xlb_nat_rewrite_inline(struct xdp_md *ctx, const struct xlb_rewrite_args *a)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -223,6 +224,12 @@ __attribute__((noinline)) int xlb_nat_rewrite(struct xdp_md *ctx, struct xlb_rew
 	__builtin_memcpy(eth->h_source, a->smac, 6);
 	__builtin_memcpy(eth->h_dest, a->dmac, 6);
 	return 0;
+}
+
+/* The same as a global function (verified once): the forward path's NAT rewrite. */
+__attribute__((noinline)) int xlb_nat_rewrite(struct xdp_md *ctx, struct xlb_rewrite_args *a)
+{
+	return xlb_nat_rewrite_inline(ctx, a);
 }
 
 #endif /* XLB_NAT_H */

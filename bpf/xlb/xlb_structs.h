@@ -57,7 +57,7 @@ struct xlb_sched {
 	__u32 backend_index;
 	__be16 nat_port;
 	__u8 new_flow;
-	__u8 pad;
+	__u8 ct_absent;      /* in: the caller found no connection-table entry; skip the lookup */
 };
 
 /* In to xlb_encap. */
