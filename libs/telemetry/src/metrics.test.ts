@@ -25,7 +25,14 @@ describe('createMetrics', () => {
   });
 
   it('collects process and Node.js metrics, unprefixed', async () => {
-    const text = await createMetrics({ app: 'lbd' }).text();
+    const metrics = createMetrics({ app: 'lbd' });
+    // prom-client counts CPU time from the registry's creation, in scheduler ticks: spend some
+    // so that the first scrape has something to see.
+    const end = process.cpuUsage().user + 50_000;
+    while (process.cpuUsage().user < end) {
+      /* burn 50 ms of user CPU */
+    }
+    const text = await metrics.text();
     for (const name of [
       'process_cpu_user_seconds_total',
       'process_cpu_system_seconds_total',
