@@ -9,10 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
-import { PassThrough } from 'node:stream';
 import { createLab } from '@netaccel/netlab';
 import type { LabProcess } from '@netaccel/netlab';
-import { runCli } from '../../apps/cli/src/cli.js';
+import { runCliCaptured } from '../../apps/cli/src/capture.js';
 import { groups } from '../../apps/cli/src/commands/index.js';
 import { selftestFixtures } from '../../bpf/selftest/selftest.fixtures.js';
 import { burstScript, logLines, makeHome, removeHome, startLoader } from './harness.js';
@@ -29,14 +28,7 @@ describe('netaccel bpf against a real loader', () => {
   let loader: LabProcess;
 
   async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d: Buffer) => (out += d.toString()));
-    stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await runCli([...argv, '--socket', home.socket], groups, { stdout, stderr, env: {} });
-    return { code, out, err };
+    return runCliCaptured([...argv, '--socket', home.socket], groups);
   }
   async function json<T>(...argv: string[]): Promise<T> {
     const r = await cli(...argv, '--json');

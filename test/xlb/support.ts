@@ -31,9 +31,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab, LabProcess, LabSpec, NodeSpec } from '@netaccel/netlab';
 import { createLab, waitFor } from '@netaccel/netlab';
-import { PassThrough } from 'node:stream';
 import { BalancerClient, balancerV1, createRpcClient } from '@netaccel/rpc';
-import { runCli } from '../../apps/cli/src/cli.js';
+import { runCliCaptured } from '../../apps/cli/src/capture.js';
 import { groups } from '../../apps/cli/src/commands/index.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -115,14 +114,7 @@ export async function listBackends(socket: string): Promise<balancerV1.Backend[]
 
 /** Runs `netaccel lb …` (the CLI's code, in this process) against the controller's socket. */
 export async function netaccel(args: string[], socket: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(['lb', ...args, '--socket', socket], groups, { stdout, stderr, env: {} });
-  return { code, out, err };
+  return runCliCaptured(['lb', ...args, '--socket', socket], groups);
 }
 
 /** Where the loader of a `via: 'loader'` run pins (removed after the lab is down). */

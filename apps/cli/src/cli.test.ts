@@ -3,25 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { HealthClient, createRpcServer, healthV1 } from '@netaccel/rpc';
 import { checkRegistry, undocumentedCodes } from '@netaccel/errors';
 import { readFileSync } from 'node:fs';
-import { runCli } from './cli.js';
+import { runCliCaptured } from './capture.js';
 import type { CommandGroup } from './command.js';
 import { withDaemon } from './daemons.js';
 import { cliErrors } from './errors.js';
 import { renderTable, toJson } from './output.js';
 
-function io(env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { io: { stdout, stderr, env }, out: () => out, err: () => err };
-}
 
 // A group whose command asks a real gRPC server (the standard health service) for its status.
 const demo: CommandGroup = {
@@ -54,12 +44,12 @@ test('a command reaches a running daemon over its socket; --json prints JSON', a
   const socket = join(dir, 'ebpf-loader.sock');
   const server = await createRpcServer({ address: socket, services: [] });
   try {
-    const a = io();
-    assert.equal(await runCli(['demo', 'health', '--socket', socket], [demo], a.io), 0, a.err());
-    assert.equal(a.out(), 'STATUS\nSERVING\n');
-    const b = io({ NETACCEL_EBPF_LOADER_SOCKET: socket });
-    assert.equal(await runCli(['demo', 'health', '--json'], [demo], b.io), 0, b.err());
-    assert.deepEqual(JSON.parse(b.out()), [{ status: 'SERVING' }]);
+    const a = await runCliCaptured(['demo', 'health', '--socket', socket], [demo]);
+    assert.equal(a.code, 0, a.err);
+    assert.equal(a.out, 'STATUS\nSERVING\n');
+    const b = await runCliCaptured(['demo', 'health', '--json'], [demo], { NETACCEL_EBPF_LOADER_SOCKET: socket });
+    assert.equal(b.code, 0, b.err);
+    assert.deepEqual(JSON.parse(b.out), [{ status: 'SERVING' }]);
   } finally {
     await server.shutdown({ timeoutMs: 1000 });
     rmSync(dir, { recursive: true, force: true });
@@ -68,13 +58,13 @@ test('a command reaches a running daemon over its socket; --json prints JSON', a
 
 test('a daemon that is not running: the message names the daemon, the socket tried and how to start it', async () => {
   const socket = join(tmpdir(), `cli-missing-${process.pid}.sock`);
-  const a = io();
-  assert.equal(await runCli(['demo', 'health', '--socket', socket, '--timeout', '1000'], [demo], a.io), 1);
-  assert.match(a.err(), /ebpf-loader is not running \(tried .*cli-missing-\d+\.sock\)\. Start it with: systemctl start netaccel-ebpf-loader/);
-  assert.match(a.err(), /\[NA_ERR_CLI_DAEMON_DOWN\]/);
-  const b = io();
-  assert.equal(await runCli(['demo', 'health', '--socket', socket, '--timeout', '1000', '--json'], [demo], b.io), 1);
-  assert.equal(JSON.parse(b.err()).error.code, 'NA_ERR_CLI_DAEMON_DOWN');
+  const a = await runCliCaptured(['demo', 'health', '--socket', socket, '--timeout', '1000'], [demo]);
+  assert.equal(a.code, 1);
+  assert.match(a.err, /ebpf-loader is not running \(tried .*cli-missing-\d+\.sock\)\. Start it with: systemctl start netaccel-ebpf-loader/);
+  assert.match(a.err, /\[NA_ERR_CLI_DAEMON_DOWN\]/);
+  const b = await runCliCaptured(['demo', 'health', '--socket', socket, '--timeout', '1000', '--json'], [demo]);
+  assert.equal(b.code, 1);
+  assert.equal(JSON.parse(b.err).error.code, 'NA_ERR_CLI_DAEMON_DOWN');
 });
 
 test('usage errors exit 2 and say what is wrong', async () => {
@@ -86,16 +76,16 @@ test('usage errors exit 2 and say what is wrong', async () => {
     [['demo', 'fail'], /bad thing \[NA_ERR_CLI_USAGE\]/],
   ];
   for (const [argv, re] of cases) {
-    const a = io();
-    assert.equal(await runCli(argv, [demo], a.io), 2, argv.join(' '));
-    assert.match(a.err(), re);
+    const a = await runCliCaptured(argv, [demo]);
+    assert.equal(a.code, 2, argv.join(' '));
+    assert.match(a.err, re);
   }
-  const h = io();
-  assert.equal(await runCli(['--help'], [demo], h.io), 0);
-  assert.match(h.out(), /demo\s+commands for the tests/);
-  const g = io();
-  assert.equal(await runCli(['demo', 'health', '-h'], [demo], g.io), 0);
-  assert.match(g.out(), /usage: netaccel demo health \[--json --socket <value> --timeout <value> --help --service <value>\]/);
+  const h = await runCliCaptured(['--help'], [demo]);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /demo\s+commands for the tests/);
+  const g = await runCliCaptured(['demo', 'health', '-h'], [demo]);
+  assert.equal(g.code, 0);
+  assert.match(g.out, /usage: netaccel demo health \[--json --socket <value> --timeout <value> --help --service <value>\]/);
 });
 
 test('tables align, numbers right-aligned, empty cells shown as -', () => {

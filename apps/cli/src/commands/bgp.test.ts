@@ -3,20 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { AnnouncerService, announcerV1, createRpcServer, rpcService } from '@netaccel/rpc';
-import { runCli } from '../cli.js';
+import { runCliCaptured } from '../capture.js';
 import { bgp } from './bgp.js';
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { io: { stdout, stderr, env: {} }, out: () => out, err: () => err };
-}
 
 test('netaccel bgp peers | routes | announce | withdraw against an Announcer service', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cli-bgp-'));
@@ -41,11 +31,7 @@ test('netaccel bgp peers | routes | announce | withdraw against an Announcer ser
     ],
   });
   try {
-    const run = async (...argv: string[]) => {
-      const x = io();
-      const code = await runCli([...argv, '--socket', socket], [bgp], x.io);
-      return { code, out: x.out(), err: x.err() };
-    };
+    const run = (...argv: string[]) => runCliCaptured([...argv, '--socket', socket], [bgp]);
     const p = await run('bgp', 'peers');
     assert.equal(p.code, 0, p.err);
     assert.match(p.out, /^PEER\s+AS\s+STATE\s+UP\s+HOLD\s+BFD\s+SENT\s+RCVD\s+LAST ERROR\n10\.1\.1\.1\s+65000\s+established\s+1m15s\s+3\s+up\s+2\s+0\s+-\n$/);
