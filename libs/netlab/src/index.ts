@@ -45,8 +45,8 @@ export type { WaitForOptions } from './wait.js';
 
 // naming, ownership and teardown
 export { DEFAULT_PREFIX, nsName, parseNsName } from './names.js';
-export { cleanStale, liveTeardowns } from './teardown.js';
-export type { CleanStaleOptions, CleanStaleReport } from './teardown.js';
+export { cleanStale, keptRuns, liveTeardowns, removeRun } from './teardown.js';
+export type { CleanStaleOptions, CleanStaleReport, RemovedRun, RemoveRunOptions } from './teardown.js';
 export { findStale, procfs, readRecords } from './registry.js';
 export type { ProcTable, RecordEntry, RunRecord, StaleRun } from './registry.js';
 export { NETNS_DIR, listNetns } from './netns.js';

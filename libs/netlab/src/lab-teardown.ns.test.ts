@@ -16,7 +16,7 @@ import { createLab, withLab } from './lab.js';
 import { NETNS_DIR, isRunning, listNetns } from './netns.js';
 import { recordFile } from './registry.js';
 import type { LabSpec } from './spec-types.js';
-import { cleanStale } from './teardown.js';
+import { cleanStale, keptRuns, removeRun } from './teardown.js';
 import { waitFor } from './wait.js';
 
 const STATE_DIR = '/run/netaccel-netlab';
@@ -196,4 +196,31 @@ test('after SIGKILL, cleanStale() removes the dead run and leaves a live run alo
   } finally {
     await mine.down();
   }
+});
+
+test('a kept run outlives its owner, survives cleanStale() and is taken down by removeRun()', async () => {
+  const prefix = 'nalabkeep';
+  await withChild(prefix, 'keep', async ({ info, exited }) => {
+    assert.deepEqual(await exited, { code: 0, signal: null }, 'the owner ends by itself once the lab is kept');
+    assert.deepEqual(namespacesOf(prefix, info.runId).sort(), [...info.namespaces].sort());
+    assert.ok(isRunning(info.sleeper), 'the process in the lab runs on');
+    assert.deepEqual(keptRuns({ prefix }).map((r) => r.runId), [info.runId]);
+    const report = await cleanStale({ prefix });
+    assert.deepEqual(report.runs, [], 'a kept run is not stale');
+    assert.equal(namespacesOf(prefix, info.runId).length, 2);
+    const removed = await removeRun(info.runId, { prefix });
+    assert.deepEqual([...removed.namespaces].sort(), [...info.namespaces].sort());
+    assert.ok(removed.pids.includes(info.sleeper));
+    assert.deepEqual(namespacesOf(prefix, info.runId), []);
+    assert.ok(!existsSync(recordFile(STATE_DIR, prefix, info.runId)));
+    assert.deepEqual(keptRuns({ prefix }), []);
+  });
+});
+
+test('removeRun() refuses a run whose owner is alive and did not keep it', async () => {
+  const prefix = 'nalabown';
+  await withChild(prefix, 'wait', async ({ info }) => {
+    await assert.rejects(removeRun(info.runId, { prefix }), (err: unknown) => NA_ERR_NETLAB_BAD_STATE.is(err) && /owned by the running process/.test(String(err)));
+    assert.equal(namespacesOf(prefix, info.runId).length, 2);
+  });
 });

@@ -38,7 +38,8 @@ import type { IfCounters, LinkInfo, PingOptions, PingResult, RouteInfo } from '.
 import { LabProcess } from './process.js';
 import type { SpawnOptions } from './process.js';
 import { validateReady } from './ready.js';
-import { procfs, publishRecord, recordFile, removeRecord } from './registry.js';
+import { procfs, publishRecord, recordFile, removeRecord, rewriteRecord } from './registry.js';
+import type { RunRecord } from './registry.js';
 import { validateSpec } from './spec.js';
 import type { LabSpec } from './spec-types.js';
 import { cleanStale, registerTeardown, unregisterTeardown } from './teardown.js';
@@ -101,6 +102,8 @@ export class Lab extends LabNodes implements SyncTeardown {
   readonly options: ResolvedLabOptions;
   #runId: string;
   #state: LabState = 'new';
+  #record: RunRecord | undefined;
+  #kept = false;
   readonly #procs = new Map<string, LabProcess>();
   readonly #log: LabLogger;
   #upPromise: Promise<this> | undefined;
@@ -217,7 +220,7 @@ export class Lab extends LabNodes implements SyncTeardown {
     for (let attempt = 1; ; attempt++) {
       const taken = listNetns().some((n) => n.startsWith(`${o.prefix}-${this.#runId}-`));
       if (!taken) {
-        const published = publishRecord(o.stateDir, {
+        const record: RunRecord = {
           version: 1,
           runId: this.#runId,
           prefix: o.prefix,
@@ -227,14 +230,40 @@ export class Lab extends LabNodes implements SyncTeardown {
           createdAt: new Date().toISOString(),
           namespaces: this.namespaces(),
           logDir: this.logDir,
-        });
-        if (published) return;
+        };
+        if (publishRecord(o.stateDir, record)) {
+          this.#record = record;
+          return;
+        }
       }
       if (attempt >= RUN_ID_ATTEMPTS) {
         throw NA_ERR_NETLAB_REGISTRY_FAILED(this.#runId, o.stateDir, `no free run id after ${RUN_ID_ATTEMPTS} attempts`);
       }
       this.#runId = newRunId();
     }
+  }
+
+  /**
+   * Hands the running lab over so that this process may exit with it still up: the record is
+   * marked kept (cleanStale() leaves it alone), the exit and signal handlers forget it, and its
+   * processes no longer hold the event loop. `removeRun()` (or `down()` from this process) takes
+   * it down later.
+   */
+  keep(): void {
+    this.#requireUp('keep()');
+    if (this.#kept) return;
+    const record = this.#record;
+    if (record === undefined) throw NA_ERR_NETLAB_BAD_STATE(this.label, this.#state, 'keep()', 'published');
+    rewriteRecord(this.options.stateDir, { ...record, kept: true });
+    this.#kept = true;
+    unregisterTeardown(this);
+    for (const p of this.#procs.values()) p.unref();
+    this.#log.info({ runId: this.#runId }, 'lab kept');
+  }
+
+  /** True after keep(). */
+  get kept(): boolean {
+    return this.#kept;
   }
 
   /** Stops every process and deletes every namespace of the run. Idempotent. */

@@ -6,6 +6,7 @@
  * until ready. Errors about a process name its log file and quote its last lines.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, fstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '@netaccel/errors';
@@ -67,9 +68,12 @@ export class LabProcess {
   readonly #ctx: ProcessContext;
   readonly #logStart: number;
   readonly #exited: Promise<ExitInfo>;
+  readonly #child: ChildProcess;
   #exit: ExitInfo | undefined;
 
-  private constructor(ctx: ProcessContext, name: string, argv: readonly string[], logPath: string, logStart: number, pid: number, exited: Promise<ExitInfo>) {
+  private constructor(ctx: ProcessContext, name: string, argv: readonly string[], logPath: string, logStart: number, child: ChildProcess, exited: Promise<ExitInfo>) {
+    const pid = child.pid!;
+    this.#child = child;
     this.#ctx = ctx;
     this.name = name;
     this.node = ctx.node;
@@ -109,10 +113,15 @@ export class LabProcess {
         throw NA_ERR_NETLAB_SPAWN_FAILED.with({ cause: failed }, [cmd, ...args].join(' '), errorMessage(failed ?? 'no pid'));
       }
       ctx.log.info({ name, node: ctx.node, pid: child.pid, argv, logPath }, 'process started');
-      return new LabProcess(ctx, name, argv, logPath, logStart, child.pid, exited);
+      return new LabProcess(ctx, name, argv, logPath, logStart, child, exited);
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Lets this process exit while the child runs on (Lab.keep()). */
+  unref(): void {
+    this.#child.unref();
   }
 
   /** True once the process has exited. */

@@ -5,7 +5,7 @@
  * one is gone, so a namespace carrying the prefix without a live record belongs to nobody.
  * `findStale` is the pure decision over a snapshot; the sweep itself lives in teardown.ts.
  */
-import { linkSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '@netaccel/errors';
 import { NA_ERR_NETLAB_REGISTRY_FAILED } from './errors.js';
@@ -23,6 +23,11 @@ export interface RunRecord {
   readonly createdAt: string;
   readonly namespaces: readonly string[];
   readonly logDir: string;
+  /**
+   * Set by `Lab.keep()`: the owner handed the run over and may exit; the run counts as alive
+   * (never stale) until `removeRun()` takes it down.
+   */
+  readonly kept?: boolean;
 }
 
 /** What staleness needs to know about processes; `procfs` reads /proc, tests pass a fake. */
@@ -102,6 +107,19 @@ export function publishRecord(stateDir: string, record: RunRecord): boolean {
   }
 }
 
+/** Replaces the record of a published run (atomic rename), e.g. to mark it kept. */
+export function rewriteRecord(stateDir: string, record: RunRecord): void {
+  const dir = registryDir(stateDir, record.prefix);
+  const file = recordFile(stateDir, record.prefix, record.runId);
+  const tmp = join(dir, `.${record.runId}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+    renameSync(tmp, file);
+  } catch (err) {
+    throw NA_ERR_NETLAB_REGISTRY_FAILED.with({ cause: err }, record.runId, dir, errorMessage(err));
+  }
+}
+
 export function removeRecord(file: string): void {
   try {
     unlinkSync(file);
@@ -114,7 +132,7 @@ function parseRecord(text: string, runId: string): RunRecord | undefined {
   try {
     const r = JSON.parse(text) as Partial<RunRecord>;
     const ok = r.version === 1 && r.runId === runId && typeof r.pid === 'number' && typeof r.pidStart === 'string' &&
-      Array.isArray(r.namespaces) && r.namespaces.every((n) => typeof n === 'string');
+      Array.isArray(r.namespaces) && r.namespaces.every((n) => typeof n === 'string') && (r.kept === undefined || typeof r.kept === 'boolean');
     return ok ? (r as RunRecord) : undefined;
   } catch {
     return undefined;
@@ -146,8 +164,9 @@ export function readRecords(stateDir: string, prefix: string): RecordEntry[] {
   return entries;
 }
 
-/** 'alive', or why the owner of the record is not. */
+/** 'alive', or why the owner of the record is not. A kept run counts as alive. */
 export function ownerState(record: RunRecord, procs: ProcTable): 'alive' | 'owner-dead' | 'pid-reused' {
+  if (record.kept === true) return 'alive';
   const start = procs.startTime(record.pid);
   if (start === undefined) return 'owner-dead';
   return start === record.pidStart ? 'alive' : 'pid-reused';

@@ -13,8 +13,9 @@ import type { LabLogger } from './log.js';
 import { parseRunDirName } from './names.js';
 import { NETNS_DIR, listNetns, sweepNetns } from './netns.js';
 import { LAB_DEFAULTS, defaultLogDir } from './options.js';
+import { NA_ERR_NETLAB_BAD_STATE, NA_ERR_NETLAB_DOWN_FAILED } from './errors.js';
 import { findStale, ownerState, procfs, readRecords, removeRecord } from './registry.js';
-import type { ProcTable, StaleRun } from './registry.js';
+import type { ProcTable, RunRecord, StaleRun } from './registry.js';
 
 /** Something that can tear itself down without the event loop. */
 export interface SyncTeardown {
@@ -163,4 +164,48 @@ function pruneLogs(logDir: string, prefix: string, liveRuns: ReadonlySet<string>
     }
   }
   return removed;
+}
+
+export interface RemoveRunOptions {
+  readonly prefix?: string;
+  readonly stateDir?: string;
+  readonly killGraceMs?: number;
+  readonly procs?: ProcTable;
+  readonly netnsDir?: string;
+}
+
+export interface RemovedRun {
+  readonly runId: string;
+  readonly namespaces: readonly string[];
+  readonly pids: readonly number[];
+}
+
+/**
+ * Takes down a run whose owner is gone or that was kept (`Lab.keep()`): its processes, its
+ * namespaces and its record. A run whose owner process is alive and did not keep it is refused
+ * (NA_ERR_NETLAB_BAD_STATE): it is that process's to end.
+ */
+export async function removeRun(runId: string, opts: RemoveRunOptions = {}): Promise<RemovedRun> {
+  const prefix = opts.prefix ?? LAB_DEFAULTS.prefix;
+  const stateDir = opts.stateDir ?? LAB_DEFAULTS.stateDir;
+  const procs = opts.procs ?? procfs;
+  const netnsDir = opts.netnsDir ?? NETNS_DIR;
+  const entry = readRecords(stateDir, prefix).find((e) => e.runId === runId);
+  if (entry?.record !== undefined && entry.record.kept !== true && ownerState(entry.record, procs) === 'alive') {
+    throw NA_ERR_NETLAB_BAD_STATE(`${prefix}-${runId}`, `owned by the running process ${entry.record.pid}`, 'removeRun()', 'kept or without a live owner');
+  }
+  const found = listNetns(netnsDir).filter((n) => n.startsWith(`${prefix}-${runId}-`));
+  const namespaces = [...new Set([...(entry?.record?.namespaces ?? []), ...found])].filter((n) => found.includes(n)).sort();
+  const r = await sweepNetns(namespaces, { graceMs: opts.killGraceMs ?? LAB_DEFAULTS.killGraceMs, dir: netnsDir });
+  if (r.remaining.length > 0) throw NA_ERR_NETLAB_DOWN_FAILED(`${prefix}-${runId}`, runId, r.remaining.join(', '));
+  if (entry !== undefined) removeRecord(entry.file);
+  return { runId, namespaces, pids: r.pids };
+}
+
+/** Runs of a prefix that were kept (`Lab.keep()`), oldest first. */
+export function keptRuns(opts: { prefix?: string; stateDir?: string } = {}): RunRecord[] {
+  return readRecords(opts.stateDir ?? LAB_DEFAULTS.stateDir, opts.prefix ?? LAB_DEFAULTS.prefix)
+    .map((e) => e.record)
+    .filter((r): r is RunRecord => r?.kept === true)
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
