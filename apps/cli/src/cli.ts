@@ -52,7 +52,11 @@ export function usage(groups: readonly CommandGroup[], group?: CommandGroup, cmd
 
 /** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function runCli(argv: readonly string[], groups: readonly CommandGroup[], io: CliIo): Promise<number> {
-  const [groupName, cmdName, ...rest] = argv;
+  const [groupName, ...tail] = argv;
+  const group0 = groups.find((g) => g.name === groupName);
+  // A group with a default command runs it when no command is named: `netaccel lab --keep`.
+  const useDefault = group0?.default !== undefined && (tail.length === 0 || tail[0]!.startsWith('-')) && !tail.some((a) => a === '-h' || a === '--help');
+  const [cmdName, ...rest] = useDefault ? [group0.default!, ...tail] : tail;
   if (!groupName || groupName === '-h' || groupName === '--help' || groupName === 'help') {
     io.stdout.write(`${usage(groups)}\n`);
     return groupName ? 0 : 2;
@@ -90,7 +94,7 @@ export async function runCli(argv: readonly string[], groups: readonly CommandGr
       timeoutMs = Number(values.timeout);
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw NA_ERR_CLI_USAGE(`--timeout: expected milliseconds > 0, got ${values.timeout}`);
     }
-    await cmd.run({ values: parsed.values, positionals: parsed.positionals, out: new Output(json, io.stdout), env: io.env, timeoutMs });
+    await cmd.run({ values: parsed.values, positionals: parsed.positionals, out: new Output(json, io.stdout), progress: (text) => void io.stderr.write(text), env: io.env, timeoutMs });
     return 0;
   } catch (err) {
     const code = isNetaccelError(err) ? err.code : undefined;

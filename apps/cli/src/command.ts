@@ -11,6 +11,8 @@ export interface CommandContext {
   positionals: string[];
   out: Output;
   env: NodeJS.ProcessEnv;
+  /** Progress for people while a long command runs (stderr; results go to `out`). */
+  progress: (text: string) => void;
   /** Per-call deadline for daemon RPCs (--timeout, default 5 s). */
   timeoutMs: number;
 }
@@ -27,4 +29,6 @@ export interface CommandGroup {
   name: string;
   summary: string;
   commands: Readonly<Record<string, Command>>;
+  /** The command run when none is named (`netaccel lab` = `netaccel lab run`). */
+  default?: string;
 }

@@ -2,6 +2,7 @@
 import type { CommandGroup } from '../command.js';
 import { bgp } from './bgp.js';
 import { bpf } from './bpf.js';
+import { labGroup } from './lab.js';
 import { lbGroup } from './lb.js';
 
-export const groups: readonly CommandGroup[] = [bpf, bgp, lbGroup];
+export const groups: readonly CommandGroup[] = [bpf, bgp, lbGroup, labGroup];

@@ -1,0 +1,94 @@
+/**
+ * `netaccel lab …`: the lab (apps/cli/src/lab/): run the scenario, show a kept lab, remove it.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { keptRuns, removeRun } from '@netaccel/netlab';
+import type { CommandGroup } from '../command.js';
+import { NA_ERR_CLI_USAGE } from '../errors.js';
+import { reportText } from '../lab/report.js';
+import { KEPT_FILE, runLab } from '../lab/run.js';
+import type { KeptLab } from '../lab/run.js';
+import { LAB_PREFIX, PIN_BASE, SERVICES } from '../lab/topology.js';
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw NA_ERR_CLI_USAGE('the lab needs root: it builds network namespaces and loads XDP programs (run it as root, e.g. sudo netaccel lab)');
+}
+
+function readKept(): KeptLab | undefined {
+  if (!existsSync(KEPT_FILE)) return undefined;
+  return JSON.parse(readFileSync(KEPT_FILE, 'utf8')) as KeptLab;
+}
+
+/** How to look around a kept lab with the CLI and iproute2. */
+export function exploreText(k: KeptLab): string {
+  const s = k.sockets.lb1!;
+  const router = k.namespaces.router!;
+  return [
+    `the lab keeps running (run ${k.runId}). Look around:`,
+    `  netaccel lb services  --socket ${s['lb-controller']}`,
+    `  netaccel lb stats     --socket ${s['lb-controller']}`,
+    `  netaccel bgp peers    --socket ${s['bgp-announcer']}`,
+    `  netaccel bpf programs --socket ${s['ebpf-loader']}`,
+    `  ip netns exec ${router} ip route show proto bird`,
+    `  ip netns exec ${router} curl -s http://${SERVICES[0]!.vip}/`,
+    `  (lb2 and lb3: the same sockets under ${k.logDir}/lb2, /lb3; every log is in ${k.logDir})`,
+    '  netaccel lab status   this list, with the router\'s routes',
+    '  netaccel lab down     remove everything',
+  ].join('\n');
+}
+
+export const labGroup: CommandGroup = {
+  name: 'lab',
+  summary: 'the lab: router, route reflector, three XDP balancers and six backends in namespaces (root)',
+  default: 'run',
+  commands: {
+    run: {
+      summary: 'run the scenario (the default): traffic, kill -9 a balancer, bring it back, remove a backend; report',
+      options: { keep: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+      async run(ctx) {
+        requireRoot();
+        const report = await runLab({ quick: ctx.values.quick === true, keep: ctx.values.keep === true, progress: ctx.progress });
+        const kept = ctx.values.keep === true ? readKept() : undefined;
+        ctx.out.result(
+          [
+            '',
+            reportText(report),
+            '',
+            `report with the chart: ${report.html}`,
+            ...(kept !== undefined ? ['', exploreText(kept)] : []),
+          ].join('\n'),
+          report,
+        );
+      },
+    },
+    status: {
+      summary: 'the lab left running by --keep: namespaces, sockets, the router\'s routes',
+      async run(ctx) {
+        const k = readKept();
+        const runs = keptRuns({ prefix: LAB_PREFIX });
+        if (k === undefined || !runs.some((r) => r.runId === k.runId)) {
+          ctx.out.result('no lab is running (start one with: netaccel lab --keep)', { running: false });
+          return;
+        }
+        const routes = execFileSync('ip', ['-n', k.namespaces.router!, 'route', 'show', 'proto', 'bird'], { encoding: 'utf8' }).trimEnd();
+        ctx.out.result([`run ${k.runId}, started ${k.startedAt}`, '', 'router:', routes, '', exploreText(k)].join('\n'), { running: true, ...k, routes });
+      },
+    },
+    down: {
+      summary: 'remove the lab left running by --keep (namespaces, processes, pins)',
+      async run(ctx) {
+        requireRoot();
+        const removed: string[] = [];
+        for (const r of keptRuns({ prefix: LAB_PREFIX })) {
+          await removeRun(r.runId, { prefix: LAB_PREFIX });
+          rmSync(join(PIN_BASE, r.runId), { recursive: true, force: true });
+          removed.push(r.runId);
+        }
+        rmSync(KEPT_FILE, { force: true });
+        ctx.out.result(removed.length === 0 ? 'no lab was running' : `removed the lab (run ${removed.join(', ')})`, { removed });
+      },
+    },
+  },
+};

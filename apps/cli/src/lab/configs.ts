@@ -1,0 +1,211 @@
+/**
+ * The configuration files of every process in the lab, written into the run's folder so that
+ * they sit beside the logs: per balancer an ebpf-loader, a bgp-announcer and an lb-controller
+ * configuration and a services file; BIRD for the router, gobgpd for the reflector, nginx per
+ * backend. The daemons validate their own files: a mistake here fails the step that starts them.
+ */
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AS, BALANCER_RANGE, RR_ADDR, ROUTER_ADDR, SERVICES, backendAddr, balancerAddr } from './topology.js';
+import type { BackendName, BalancerName } from './topology.js';
+
+/** The repository (a checkout) or the installed tree (/usr/lib/netaccel): same layout. */
+export const INSTALL_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
+
+export const DAEMON_MAINS = {
+  'ebpf-loader': join(INSTALL_ROOT, 'apps', 'ebpf-loader', 'dist', 'main.js'),
+  'bgp-announcer': join(INSTALL_ROOT, 'apps', 'bgp-announcer', 'dist', 'main.js'),
+  'lb-controller': join(INSTALL_ROOT, 'apps', 'lb-controller', 'dist', 'apps', 'lb-controller', 'src', 'main.js'),
+} as const;
+export type LabDaemon = keyof typeof DAEMON_MAINS;
+
+/** BPF objects: the checkout's bpf/build, else the installed ones. */
+export function objectDir(): string {
+  const build = join(INSTALL_ROOT, 'bpf', 'build');
+  return existsSync(join(build, 'xlb', 'xlb.bpf.o')) ? build : join(INSTALL_ROOT, 'bpf');
+}
+
+/** Health checks of the lab: a dead backend is out after 3 × 200 ms. */
+export const HEALTH = { interval: '200ms', timeout: '150ms', rise: 2, fall: 3 } as const;
+/** BGP timers of the lab (the smallest RFC 4271 allows: hold 3 s). */
+export const HOLD_TIME_S = 3;
+
+export interface BalancerFiles {
+  readonly dir: string;
+  readonly loaderConfig: string;
+  readonly announcerConfig: string;
+  readonly controllerConfig: string;
+  readonly services: string;
+  readonly loaderSocket: string;
+  readonly announcerSocket: string;
+  readonly controllerSocket: string;
+  readonly pinRoot: string;
+}
+
+const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
+
+/** Writes the three daemons' configurations of a balancer (JSON, which is YAML). */
+export function writeBalancerFiles(runDir: string, lb: BalancerName, pinRoot: string, macs: ReadonlyMap<BackendName, string>, without: readonly { service: string; backend: BackendName }[] = []): BalancerFiles {
+  const dir = join(runDir, lb);
+  mkdirSync(dir, { recursive: true });
+  const f: BalancerFiles = {
+    dir,
+    loaderConfig: join(dir, 'ebpf-loader.yaml'),
+    announcerConfig: join(dir, 'bgp-announcer.yaml'),
+    controllerConfig: join(dir, 'lb-controller.yaml'),
+    services: join(dir, 'services.yaml'),
+    loaderSocket: join(dir, 'ebpf-loader.sock'),
+    announcerSocket: join(dir, 'bgp-announcer.sock'),
+    controllerSocket: join(dir, 'lb-controller.sock'),
+    pinRoot,
+  };
+  writeFileSync(
+    f.loaderConfig,
+    json({
+      logLevel: 'info',
+      objectDir: objectDir(),
+      pinRoot,
+      stateDir: join(dir, 'loader-state'),
+      rpc: { socket: f.loaderSocket },
+      telemetry: { listen: '127.0.0.1:9465' },
+      stats: { runTime: false },
+    }),
+  );
+  writeFileSync(
+    f.announcerConfig,
+    json({
+      logLevel: 'info',
+      bgp: {
+        localAs: AS,
+        routerId: balancerAddr(lb),
+        listen: [],
+        holdTime: HOLD_TIME_S,
+        connectRetry: '1s',
+        idleHold: '200ms',
+        families: ['ipv4-unicast'],
+        peers: [{ address: RR_ADDR, remoteAs: AS, localAddress: balancerAddr(lb), description: 'route reflector (gobgpd)' }],
+        announce: [],
+      },
+      grpc: { socket: f.announcerSocket },
+      telemetry: { listen: '127.0.0.1:9179' },
+    }),
+  );
+  writeFileSync(
+    f.controllerConfig,
+    json({
+      logLevel: 'info',
+      dataPlane: { via: 'loader', loaderSocket: f.loaderSocket, object: 'xlb/xlb.bpf.o', interface: 'eth0', xdpMode: 'native' },
+      source: { kind: 'file', file: f.services },
+      announcer: { enabled: true, socket: f.announcerSocket, nextHop: '' },
+      grpc: { socket: f.controllerSocket },
+      telemetry: { listen: '127.0.0.1:9464' },
+    }),
+  );
+  writeServices(f.services, lb, macs, without);
+  return f;
+}
+
+/** The services file of a balancer: the services it carries, minus removed backends. */
+export function writeServices(file: string, lb: BalancerName, macs: ReadonlyMap<BackendName, string>, without: readonly { service: string; backend: BackendName }[]): void {
+  const services = SERVICES.filter((s) => s.balancers.includes(lb)).map((s) => ({
+    name: s.name,
+    vip: s.vip,
+    port: s.port,
+    mode: 'l2dsr',
+    healthCheck: { type: 'http', path: '/', ...HEALTH },
+    backends: s.backends
+      .filter((b) => !without.some((w) => w.service === s.name && w.backend === b))
+      .map((b) => ({ address: backendAddr(b), mac: macs.get(b) })),
+  }));
+  // written aside and renamed: the controller, which watches the folder, never reads half a file
+  writeFileSync(`${file}.tmp`, json({ services }));
+  renameSync(`${file}.tmp`, file);
+}
+
+/** BIRD on the router: iBGP with the reflector, every path received, ECMP in the kernel. */
+export function birdConfig(): string {
+  return [
+    'log stderr all;',
+    `router id ${ROUTER_ADDR};`,
+    'protocol device { scan time 1; }',
+    '# merge paths: the paths of a prefix become one multipath route in the kernel FIB',
+    'protocol kernel k4 { ipv4 { import none; export all; }; merge paths on; }',
+    'protocol bgp reflector {',
+    `  local ${ROUTER_ADDR} as ${AS};`,
+    `  neighbor ${RR_ADDR} as ${AS};`,
+    `  hold time ${HOLD_TIME_S}; keepalive time 1; connect retry time 1; error wait time 1, 2;`,
+    '  direct;',
+    '  ipv4 { import all; export none; add paths rx; gateway direct; };',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** gobgpd as route reflector: the balancers are dynamic neighbours, the router gets every path. */
+export function gobgpConfig(): string {
+  const timers = ['    connect-retry = 1', `    hold-time = ${HOLD_TIME_S}`, '    keepalive-interval = 1'];
+  return [
+    '[global.config]',
+    `  as = ${AS}`,
+    `  router-id = "${RR_ADDR}"`,
+    `  local-address-list = ["${RR_ADDR}"]`,
+    '',
+    '[[neighbors]]',
+    '  [neighbors.config]',
+    `    neighbor-address = "${ROUTER_ADDR}"`,
+    `    peer-as = ${AS}`,
+    '    description = "upstream router (BIRD)"',
+    '  [neighbors.timers.config]',
+    ...timers,
+    '  [[neighbors.afi-safis]]',
+    '    [neighbors.afi-safis.config]',
+    '      afi-safi-name = "ipv4-unicast"',
+    '    [neighbors.afi-safis.add-paths.config]',
+    '      send-max = 8',
+    '',
+    '[[peer-groups]]',
+    '  [peer-groups.config]',
+    '    peer-group-name = "balancers"',
+    `    peer-as = ${AS}`,
+    '  [peer-groups.timers.config]',
+    ...timers,
+    '  [peer-groups.route-reflector.config]',
+    '    route-reflector-client = true',
+    `    route-reflector-cluster-id = "${RR_ADDR}"`,
+    '  [[peer-groups.afi-safis]]',
+    '    [peer-groups.afi-safis.config]',
+    '      afi-safi-name = "ipv4-unicast"',
+    '    [peer-groups.afi-safis.add-paths.config]',
+    '      receive = true',
+    '',
+    '[[dynamic-neighbors]]',
+    '  [dynamic-neighbors.config]',
+    `    prefix = "${BALANCER_RANGE}"`,
+    '    peer-group = "balancers"',
+    '',
+  ].join('\n');
+}
+
+/** nginx for a backend: answers every request with its name, no keep-alive, no access log. */
+export function nginxConfig(name: BackendName, dir: string): string {
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  return [
+    'daemon off;',
+    'worker_processes 1;',
+    `pid ${join(dir, 'nginx.pid')};`,
+    'error_log stderr warn;',
+    'events { worker_connections 4096; }',
+    'http {',
+    '  access_log off;',
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(tmp, t)};`),
+    '  server {',
+    '    listen 80 default_server backlog=4096;',
+    '    keepalive_timeout 0;',
+    `    location / { default_type text/plain; return 200 "${name}\\n"; }`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}

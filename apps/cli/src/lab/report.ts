@@ -1,0 +1,230 @@
+/**
+ * The lab's report: a typed record of the run (JSON with `--json`), a short text for people, and
+ * an HTML page with an inline SVG chart of requests/s over time against the number of live
+ * balancers (the thesis' figure 4.14). The page has no script and no external resource.
+ */
+import { renderTable } from '../output.js';
+
+export interface PhaseSplit {
+  readonly name: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Packets to each VIP by balancer during the phase (XDP counters); null: the node was down. */
+  readonly balancers: Readonly<Record<string, Readonly<Record<string, number | null>>>>;
+  /** Responses by service and backend during the phase (wrk). */
+  readonly backends: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+export interface TrafficSummary {
+  readonly service: string;
+  readonly url: string;
+  readonly requests: number;
+  readonly errors: { readonly connect: number; readonly read: number; readonly write: number; readonly status: number; readonly timeout: number };
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly meanRps: number;
+}
+
+export interface ChartSeries {
+  readonly label: string;
+  /** [ms since traffic start, requests/s]. */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+export interface LabReport {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly quick: boolean;
+  readonly logDir: string;
+  readonly html: string;
+  readonly steps: readonly { readonly title: string; readonly ms: number }[];
+  /** The router's routes to the VIPs once the lab was up. */
+  readonly routes: readonly { readonly vip: string; readonly nexthops: readonly string[] }[];
+  readonly convergence: {
+    /** kill -9 of the balancer → its next hop gone from the router's route, per VIP. */
+    readonly withdrawMs: Readonly<Record<string, number>>;
+    /** restart of the balancer's daemons → its next hop back, per VIP. */
+    readonly restoreMs: Readonly<Record<string, number>>;
+    /** Parts of the restart: until the three daemons were ready; the controller's (re)programming of the data plane. */
+    readonly restart: { readonly daemonsReadyMs: number; readonly dataPlaneMs: number };
+    /** services files rewritten without the backend → every controller reports it gone. */
+    readonly backendRemovalMs: number;
+  };
+  readonly killed: string;
+  readonly removed: { readonly service: string; readonly backend: string };
+  readonly traffic: readonly TrafficSummary[];
+  readonly phases: readonly PhaseSplit[];
+  readonly chart: {
+    readonly series: readonly ChartSeries[];
+    /** [ms since traffic start, live balancers of the first service]. */
+    readonly live: readonly (readonly [number, number])[];
+    readonly events: readonly { readonly atMs: number; readonly label: string }[];
+    readonly durationMs: number;
+    readonly maxBalancers: number;
+  };
+}
+
+const ms = (v: number): string => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+const pct = (n: number, total: number): string => (total === 0 ? '-' : `${((100 * n) / total).toFixed(0)}%`);
+
+/** The text report printed at the end of a run. */
+export function reportText(r: LabReport): string {
+  const out: string[] = [];
+  const c = r.convergence;
+  out.push('convergence');
+  out.push(
+    renderTable(
+      [
+        { header: 'event', value: (x: [string, string]) => x[0] },
+        { header: 'delay', value: (x) => x[1], align: 'right' },
+      ],
+      [
+        ...Object.entries(c.withdrawMs).map(([vip, v]): [string, string] => [`kill -9 ${r.killed} → its next hop gone for ${vip}`, ms(v)]),
+        ...Object.entries(c.restoreMs).map(([vip, v]): [string, string] => [`${r.killed} restarted → next hop back for ${vip}`, ms(v)]),
+        [`  of which: until its three daemons were ready`, ms(c.restart.daemonsReadyMs)],
+        [`  within that: the controller rewrote the Maglev tables`, ms(c.restart.dataPlaneMs)],
+        [`${r.removed.backend} removed from ${r.removed.service} → out of every balancer`, ms(c.backendRemovalMs)],
+      ],
+    ),
+  );
+  out.push('', 'traffic (wrk, a new connection per request)');
+  out.push(
+    renderTable(
+      [
+        { header: 'service', value: (t: TrafficSummary) => `${t.service} ${t.url}` },
+        { header: 'requests', value: (t) => t.requests, align: 'right' },
+        { header: 'req/s', value: (t) => Math.round(t.meanRps), align: 'right' },
+        { header: 'errors', value: (t) => `${t.errors.connect + t.errors.read + t.errors.write + t.errors.status + t.errors.timeout} (connect ${t.errors.connect}, read ${t.errors.read}, timeout ${t.errors.timeout}, status ${t.errors.status})` },
+        { header: 'p50', value: (t) => `${t.latencyMs.p50.toFixed(1)} ms`, align: 'right' },
+        { header: 'p99', value: (t) => `${t.latencyMs.p99.toFixed(1)} ms`, align: 'right' },
+      ],
+      r.traffic,
+    ),
+  );
+  for (const service of Object.keys(r.phases[0]?.balancers ?? {})) {
+    out.push('', `split of ${service} per phase: packets per balancer (XDP counters), responses per backend (wrk)`);
+    const balancerNames = [...new Set(r.phases.flatMap((p) => Object.keys(p.balancers[service] ?? {})))].sort();
+    const backendNames = [...new Set(r.phases.flatMap((p) => Object.keys(p.backends[service] ?? {})))].sort();
+    out.push(
+      renderTable(
+        [
+          { header: 'phase', value: (p: PhaseSplit) => `${p.name} (${((p.toMs - p.fromMs) / 1000).toFixed(1)} s)` },
+          ...balancerNames.map((b) => ({
+            header: b,
+            value: (p: PhaseSplit) => {
+              const row = p.balancers[service] ?? {};
+              const v = row[b];
+              const total = Object.values(row).reduce<number>((s, x) => s + (x ?? 0), 0);
+              return v === null ? 'down' : v === undefined ? '-' : pct(v, total);
+            },
+            align: 'right' as const,
+          })),
+          ...backendNames.map((b) => ({
+            header: b,
+            value: (p: PhaseSplit) => {
+              const row = p.backends[service] ?? {};
+              const total = Object.values(row).reduce((s, x) => s + x, 0);
+              return pct(row[b] ?? 0, total);
+            },
+            align: 'right' as const,
+          })),
+        ],
+        r.phases,
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** A round step for axis ticks covering `max` in about `n` steps. */
+function niceStep(max: number, n: number): number {
+  const raw = Math.max(max, 1) / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+}
+
+const COLORS = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b'];
+
+/** The chart: requests/s per service (left axis) and live balancers (right axis, step line). */
+export function chartSvg(r: LabReport): string {
+  const W = 900;
+  const H = 380;
+  const m = { l: 64, r: 64, t: 24, b: 48 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const dur = Math.max(r.chart.durationMs, 1);
+  const maxRps = Math.max(1, ...r.chart.series.flatMap((s) => s.points.map((p) => p[1])));
+  const yStep = niceStep(maxRps, 5);
+  const yMax = Math.ceil(maxRps / yStep) * yStep;
+  const nb = Math.max(1, r.chart.maxBalancers);
+  const x = (t: number): number => m.l + (Math.min(Math.max(t, 0), dur) / dur) * pw;
+  const y = (v: number): number => m.t + ph - (v / yMax) * ph;
+  const yb = (v: number): number => m.t + ph - (v / (nb + 0.5)) * ph;
+  const f = (v: number): string => v.toFixed(1);
+  const parts: string[] = [];
+  parts.push(`<svg id="rps-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="chart-title">`);
+  parts.push('<title id="chart-title">Requests per second over time against the number of live balancers</title>');
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#ccc"/>`);
+  const xStep = niceStep(dur / 1000, 10);
+  for (let s = 0; s * 1000 <= dur; s += xStep) {
+    parts.push(`<line x1="${f(x(s * 1000))}" y1="${m.t + ph}" x2="${f(x(s * 1000))}" y2="${m.t + ph + 5}" stroke="#444"/>`);
+    parts.push(`<text x="${f(x(s * 1000))}" y="${m.t + ph + 18}" font-size="11" text-anchor="middle">${s}</text>`);
+  }
+  parts.push(`<text x="${m.l + pw / 2}" y="${H - 8}" font-size="12" text-anchor="middle">time since the traffic started (s)</text>`);
+  for (let v = 0; v <= yMax; v += yStep) {
+    parts.push(`<line x1="${m.l}" y1="${f(y(v))}" x2="${m.l + pw}" y2="${f(y(v))}" stroke="#e5e5e5"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${f(y(v) + 4)}" font-size="11" text-anchor="end">${v}</text>`);
+  }
+  parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" font-size="12" text-anchor="middle">requests/s</text>`);
+  for (let v = 0; v <= nb; v++) parts.push(`<text x="${m.l + pw + 6}" y="${f(yb(v) + 4)}" font-size="11" fill="#d62728">${v}</text>`);
+  parts.push(`<text transform="translate(${W - 14} ${m.t + ph / 2}) rotate(90)" font-size="12" text-anchor="middle" fill="#d62728">live balancers</text>`);
+  for (const e of r.chart.events) {
+    parts.push(`<line class="event" x1="${f(x(e.atMs))}" y1="${m.t}" x2="${f(x(e.atMs))}" y2="${m.t + ph}" stroke="#888" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${f(x(e.atMs) + 3)}" y="${m.t + 12}" font-size="11" fill="#555">${esc(e.label)}</text>`);
+  }
+  if (r.chart.live.length > 0) {
+    const pts: string[] = [];
+    let prev: number | undefined;
+    for (const [t, n] of r.chart.live) {
+      if (prev !== undefined) pts.push(`${f(x(t))},${f(yb(prev))}`);
+      pts.push(`${f(x(t))},${f(yb(n))}`);
+      prev = n;
+    }
+    pts.push(`${f(x(dur))},${f(yb(prev ?? 0))}`);
+    parts.push(`<polyline class="live" points="${pts.join(' ')}" fill="none" stroke="#d62728" stroke-width="2"/>`);
+  }
+  r.chart.series.forEach((s, i) => {
+    const pts = s.points.map(([t, v]) => `${f(x(t))},${f(y(v))}`).join(' ');
+    parts.push(`<polyline class="series" data-label="${esc(s.label)}" points="${pts}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>`);
+  });
+  const legend = [...r.chart.series.map((s, i) => [s.label, COLORS[i % COLORS.length]!] as const), ['live balancers (web)', '#d62728'] as const];
+  legend.forEach(([label, color], i) => {
+    const lx = m.l + 10 + i * 200;
+    parts.push(`<line x1="${lx}" y1="${m.t + ph - 12}" x2="${lx + 20}" y2="${m.t + ph - 12}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<text x="${lx + 26}" y="${m.t + ph - 8}" font-size="11">${esc(label)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** The HTML page: the chart, the convergence table and the splits, self-contained. */
+export function reportHtml(r: LabReport): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>netaccel lab ${esc(r.runId)}</title>`,
+    '<style>body{font-family:sans-serif;margin:2em;max-width:960px}pre{background:#f4f4f4;padding:1em;overflow-x:auto}</style>',
+    '</head><body>',
+    `<h1>netaccel lab — run ${esc(r.runId)}</h1>`,
+    `<p>Started ${esc(r.startedAt)}${r.quick ? ' (shortened run)' : ''}. Router (BIRD, ECMP) and client, route reflector (gobgpd), three XDP balancers (ebpf-loader, bgp-announcer, lb-controller), six backends. Logs: <code>${esc(r.logDir)}</code>.</p>`,
+    '<h2>Requests per second and live balancers</h2>',
+    chartSvg(r),
+    '<h2>Report</h2>',
+    `<pre>${esc(reportText(r))}</pre>`,
+    '<h2>Steps</h2>',
+    `<pre>${esc(r.steps.map((s) => `${ms(s.ms).padStart(8)}  ${s.title}`).join('\n'))}</pre>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,87 @@
+/**
+ * The lab's topology: the thesis' figure 4.12 on one machine. One switched segment (a bridge in
+ * the `sw` namespace) joins an upstream router that is also the client, a route reflector, three
+ * balancer nodes and six HTTP backends:
+ *
+ *   router 10.0.0.1   BIRD 2, ECMP in the kernel FIB (fib_multipath_hash_policy=1), wrk
+ *   rr     10.0.0.2   gobgpd: dynamic neighbors 10.0.0.8/29 (the balancers), add-path to the router
+ *   lb1..3 10.0.0.11-13  ebpf-loader + bgp-announcer + lb-controller, XDP on eth0 (one-armed)
+ *   b1..6  10.0.0.21-26  nginx answering its name; the VIPs on lo (L2 DSR)
+ *
+ * Services (the thesis' table 4.6c, two services on the same balancer nodes):
+ *   web 10.1.1.1:80 on lb1, lb2, lb3 → b1 b2 b3 b4
+ *   api 10.1.2.1:80 on lb1, lb2      → b3 b4 b5 b6
+ *
+ * Every BGP speaker is in AS 65000: the balancers are the reflector's clients, the router its
+ * ordinary iBGP neighbour that receives every path (add-path) and installs them as one multipath
+ * route. Backends answer the router directly (direct server return).
+ */
+import type { LabSpec, NodeSpec } from '@netaccel/netlab';
+
+/** Namespace prefix of the lab (`nxlab-<run>-<node>`), distinct from the tests' `nalab`. */
+export const LAB_PREFIX = 'nxlab';
+/** Where a kept lab is described for `netaccel lab down` / `status`. */
+export const LAB_STATE_DIR = '/run/netaccel-lab';
+/** bpffs directory under which each balancer's loader pins (`<run>/<lb>`). */
+export const PIN_BASE = '/sys/fs/bpf/netaccel-lab';
+export const AS = 65000;
+export const ROUTER_ADDR = '10.0.0.1';
+export const RR_ADDR = '10.0.0.2';
+/** The balancers' block, the reflector's dynamic-neighbor range. */
+export const BALANCER_RANGE = '10.0.0.8/29';
+export const BALANCERS = ['lb1', 'lb2', 'lb3'] as const;
+export type BalancerName = (typeof BALANCERS)[number];
+export const BACKENDS = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export const balancerAddr = (lb: BalancerName): string => `10.0.0.${11 + BALANCERS.indexOf(lb)}`;
+export const backendAddr = (b: BackendName): string => `10.0.0.${21 + BACKENDS.indexOf(b)}`;
+
+export interface ServiceDef {
+  readonly name: string;
+  readonly vip: string;
+  readonly port: number;
+  readonly balancers: readonly BalancerName[];
+  readonly backends: readonly BackendName[];
+}
+
+export const SERVICES: readonly ServiceDef[] = [
+  { name: 'web', vip: '10.1.1.1', port: 80, balancers: ['lb1', 'lb2', 'lb3'], backends: ['b1', 'b2', 'b3', 'b4'] },
+  { name: 'api', vip: '10.1.2.1', port: 80, balancers: ['lb1', 'lb2'], backends: ['b3', 'b4', 'b5', 'b6'] },
+];
+
+/** The switch port facing a node. */
+export const switchPort = (node: string): string => `p${node}`;
+
+export function labSpec(): LabSpec {
+  const vips = SERVICES.map((s) => `${s.vip}/32`);
+  const nodes: Record<string, NodeSpec> = {
+    sw: {},
+    router: {
+      forwarding: true,
+      // L4 hash: the flows of one client spread over the balancers
+      sysctls: { 'net.ipv4.fib_multipath_hash_policy': 1 },
+    },
+    rr: {},
+  };
+  for (const lb of BALANCERS) nodes[lb] = {};
+  for (const b of BACKENDS) {
+    nodes[b] = {
+      addrs: { lo: vips },
+      // the VIPs are on lo for direct server return: never answer ARP for them
+      sysctls: { 'net.ipv4.conf.all.arp_ignore': 1, 'net.ipv4.conf.all.arp_announce': 2, 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0 },
+    };
+  }
+  const members: [string, string][] = [
+    ['router', ROUTER_ADDR],
+    ['rr', RR_ADDR],
+    ...BALANCERS.map((lb): [string, string] => [lb, balancerAddr(lb)]),
+    ...BACKENDS.map((b): [string, string] => [b, backendAddr(b)]),
+  ];
+  return {
+    name: 'netaccel-lab',
+    nodes,
+    links: members.map(([node, addr]) => ({ a: `${node}:eth0`, b: `sw:${switchPort(node)}`, aAddr: `${addr}/24` })),
+    bridges: [{ node: 'sw', name: 'br0', ports: members.map(([node]) => switchPort(node)) }],
+  };
+}
