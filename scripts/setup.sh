@@ -22,6 +22,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #   openssl                                    TLS test certificates
 #   jq make python3 procps util-linux curl     scripts; netlab (python3 pinger, sysctl, nsenter, flock, taskset)
 #   gcc libc6-dev gcc-multilib                 C generators built by benchmarks; <asm/types.h> for BPF fixtures
+#   chromium fonts-dejavu-core                 headless browser that renders the lab's HTML report in a test
 PACKAGES=(
   clang llvm libbpf-dev libbpf1 bpftool libxdp1 xdp-tools
   iproute2 iptables nftables ethtool tcpdump
@@ -30,6 +31,7 @@ PACKAGES=(
   wrk nghttp2-client nginx libnginx-mod-stream
   protobuf-compiler openssl jq make python3 procps util-linux curl
   gcc libc6-dev gcc-multilib
+  chromium fonts-dejavu-core
 )
 missing=()
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2 == "installed" { print $1 }')

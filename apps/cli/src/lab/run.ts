@@ -58,7 +58,7 @@ interface BalancerRun {
   controller?: LabProcess;
 }
 
-class Steps {
+export class Steps {
   readonly done: { title: string; ms: number }[] = [];
   #n = 0;
   constructor(

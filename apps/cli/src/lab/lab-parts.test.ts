@@ -1,0 +1,134 @@
+/**
+ * The lab's parts that need no namespaces: parsing `ip monitor route` and wrk's summary line,
+ * the phase counts, the report text and HTML, the step runner's failure message, and the
+ * `netaccel lab` command dispatch. The whole lab runs in test/lab/lab.ns.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCliCaptured } from '../capture.js';
+import { groups } from '../commands/index.js';
+import { NA_ERR_CLI_LAB_CHECK, NA_ERR_CLI_LAB_STEP } from '../errors.js';
+import { chartSvg, reportHtml, reportText } from './report.js';
+import type { LabReport } from './report.js';
+import { parseMonitorLine } from './route-monitor.js';
+import { Steps, checkReport } from './run.js';
+import { BUCKET_MS, countsBetween, parseWrkOutput } from './wrk.js';
+
+const VIPS = ['10.1.1.1', '10.1.2.1'];
+
+test('ip monitor lines: multipath, single path, deleted, other routes and tables', () => {
+  const multi = '10.1.1.1 proto bird metric 32 \\tnexthop via 10.0.0.11 dev eth0 weight 1 \\tnexthop via 10.0.0.13 dev eth0 weight 1 \\tnexthop via 10.0.0.12 dev eth0 weight 1 ';
+  assert.deepEqual(parseMonitorLine(multi, VIPS, 5), { at: 5, vip: '10.1.1.1', nexthops: ['10.0.0.11', '10.0.0.12', '10.0.0.13'] });
+  assert.deepEqual(parseMonitorLine('10.1.2.1 via 10.0.0.11 dev eth0 proto bird metric 32 ', VIPS, 6)?.nexthops, ['10.0.0.11']);
+  assert.deepEqual(parseMonitorLine('Deleted 10.1.2.1 via 10.0.0.11 dev eth0 proto bird metric 32 ', VIPS, 7), { at: 7, vip: '10.1.2.1', nexthops: [] });
+  assert.equal(parseMonitorLine('10.1.1.10 via 10.0.0.11 dev eth0 proto bird', VIPS, 8), undefined, 'a longer address is another route');
+  assert.equal(parseMonitorLine('10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.1', VIPS, 8), undefined);
+  assert.equal(parseMonitorLine('local 10.1.1.1 dev lo table local proto kernel', VIPS, 8), undefined);
+  assert.equal(parseMonitorLine('10.1.1.1 via 10.0.0.11 dev eth0 table 100', VIPS, 8), undefined, 'only the main table');
+});
+
+const wrkLine = (counts: Record<string, number>): string =>
+  `Running 1s test\nNETACCEL_WRK {"requests":42,"durationUs":2000000,"errors":{"connect":1,"read":2,"write":0,"status":3,"timeout":4},"latencyUs":{"p50":900,"p99":5000,"max":9000},"counts":${JSON.stringify(counts)}}\n`;
+
+test('wrk summary: totals, errors and per-bucket counts by backend; counts within a window', () => {
+  const r = parseWrkOutput(wrkLine({ '100|b1': 3, '100|b2': 4, '101|b1': 5, '102|status-503': 1 }));
+  assert.equal(r.requests, 42);
+  assert.deepEqual(r.errors, { connect: 1, read: 2, write: 0, status: 3, timeout: 4 });
+  assert.deepEqual(r.latencyUs, { p50: 900, p99: 5000, max: 9000 });
+  assert.deepEqual([...r.buckets.keys()].sort(), [100 * BUCKET_MS, 101 * BUCKET_MS, 102 * BUCKET_MS]);
+  assert.deepEqual(Object.fromEntries(countsBetween(r, 100 * BUCKET_MS, 102 * BUCKET_MS)), { b1: 8, b2: 4 });
+  assert.deepEqual(Object.fromEntries(countsBetween(r, 101 * BUCKET_MS, 103 * BUCKET_MS)), { b1: 5, 'status-503': 1 });
+  assert.throws(() => parseWrkOutput('Running 1s test\nSocket errors: connect 5\n'), (e: unknown) => NA_ERR_CLI_LAB_CHECK.is(e) && /no summary line/.test(String(e)));
+});
+
+function sampleReport(over: Partial<LabReport> = {}): LabReport {
+  const even = { lb1: 100, lb2: 100, lb3: 100 };
+  const web = { b1: 10, b2: 10, b3: 10, b4: 10 };
+  const api = { b3: 5, b4: 5, b5: 5, b6: 5 };
+  return {
+    runId: 'abc123',
+    startedAt: '2026-11-22T00:00:00.000Z',
+    quick: true,
+    logDir: '/tmp/x',
+    html: '/tmp/x/report.html',
+    steps: [{ title: 'build <the> topology', ms: 300 }],
+    routes: [
+      { vip: '10.1.1.1', nexthops: ['10.0.0.11', '10.0.0.12', '10.0.0.13'] },
+      { vip: '10.1.2.1', nexthops: ['10.0.0.11', '10.0.0.12'] },
+    ],
+    convergence: { withdrawMs: { '10.1.1.1': 16 }, restoreMs: { '10.1.1.1': 7600 }, restart: { daemonsReadyMs: 4000, dataPlaneMs: 2900 }, backendRemovalMs: 900 },
+    killed: 'lb2',
+    removed: { service: 'web', backend: 'b4' },
+    traffic: [{ service: 'web', url: 'http://10.1.1.1:80/', requests: 1000, errors: { connect: 0, read: 0, write: 0, status: 0, timeout: 0 }, latencyMs: { p50: 1, p99: 10, max: 20 }, meanRps: 500 }],
+    phases: [
+      { name: '3 balancers', fromMs: 0, toMs: 1000, balancers: { web: even, api: { lb1: 50, lb2: 50 } }, backends: { web, api } },
+      { name: 'lb2 down', fromMs: 1000, toMs: 2000, balancers: { web: { lb1: 150, lb2: null, lb3: 150 }, api: { lb1: 100, lb2: null } }, backends: { web, api } },
+      { name: 'lb2 back', fromMs: 2000, toMs: 3000, balancers: { web: even, api: { lb1: 50, lb2: 50 } }, backends: { web, api } },
+      { name: 'b4 out of web', fromMs: 3000, toMs: 4000, balancers: { web: even, api: { lb1: 50, lb2: 50 } }, backends: { web: { b1: 10, b2: 10, b3: 10 }, api } },
+    ],
+    chart: {
+      series: [{ label: 'web requests/s', points: [[125, 400], [375, 600], [625, 500]] }],
+      live: [[0, 3], [1010, 2], [2500, 3]],
+      events: [{ atMs: 1000, label: 'kill -9 lb2' }],
+      durationMs: 4000,
+      maxBalancers: 3,
+    },
+    ...over,
+  };
+}
+
+test('report text: convergence rows, traffic, the split per phase with the dead balancer shown as down', () => {
+  const text = reportText(sampleReport());
+  assert.match(text, /kill -9 lb2 → its next hop gone for 10\.1\.1\.1\s+16 ms/);
+  assert.match(text, /lb2 restarted → next hop back for 10\.1\.1\.1\s+7600 ms/);
+  assert.match(text, /b4 removed from web → out of every balancer\s+900 ms/);
+  assert.match(text, /web http:\/\/10\.1\.1\.1:80\/\s+1000\s+500\s+0 \(connect 0/);
+  assert.match(text, /lb2 down \(1\.0 s\)\s+50%\s+down\s+50%/);
+  assert.match(text, /b4 out of web \(1\.0 s\)\s+33%\s+33%\s+33%\s+33%\s+33%\s+33%\s+0%/);
+});
+
+test('report HTML: self-contained, escaped, with the chart and its series, events and live-balancer line', () => {
+  const html = reportHtml(sampleReport());
+  assert.ok(!/<script|\b(?:src|href)=/i.test(html), 'no script and no external resource');
+  assert.match(html, /build &lt;the&gt; topology/);
+  const svg = chartSvg(sampleReport());
+  assert.match(svg, /<polyline class="series" data-label="web requests\/s" points="[^"]+ [^"]+ [^"]+"/);
+  assert.match(svg, /<polyline class="live" points="[^"]+"/);
+  assert.match(svg, /kill -9 lb2<\/text>/);
+});
+
+test('checkReport: a removed backend that still answers, a silent balancer or a missing next hop fail the run', () => {
+  checkReport(sampleReport());
+  const r = sampleReport();
+  const strayPhases = r.phases.map((p, i) => (i === 3 ? { ...p, backends: { ...p.backends, web: { ...p.backends.web, b4: 2 } } } : p));
+  assert.throws(() => checkReport({ ...r, phases: strayPhases }), /b4 still answered 2 requests of web/);
+  const silent = r.phases.map((p, i) => (i === 0 ? { ...p, balancers: { ...p.balancers, web: { lb1: 10, lb2: 0, lb3: 10 } } } : p));
+  assert.throws(() => checkReport({ ...r, phases: silent }), /balancer lb2 forwarded no packet of web/);
+  assert.throws(() => checkReport({ ...r, routes: [{ vip: '10.1.1.1', nexthops: ['10.0.0.11'] }, r.routes[1]!] }), /route to 10\.1\.1\.1 had next hops 10\.0\.0\.11/);
+});
+
+test('a failing step names its number, its title, the error and the logs to read', async () => {
+  const lines: string[] = [];
+  const steps = new Steps(3, (t) => lines.push(t), () => 'the logs in /tmp/lab');
+  assert.equal(await steps.run('first', async () => 7), 7);
+  await assert.rejects(
+    steps.run('start the router', async () => Promise.reject(new Error('bird exited with status 1')), () => [process.execPath, '/nonexistent/bird.log']),
+    (e: unknown) => {
+      assert.ok(NA_ERR_CLI_LAB_STEP.is(e));
+      assert.equal(e.message, `lab step 2/3 "start the router" failed: bird exited with status 1; read ${process.execPath}`);
+      return true;
+    },
+  );
+  await assert.rejects(steps.run('third', async () => Promise.reject(new Error('x'))), /failed: x; read the logs in \/tmp\/lab/);
+  assert.match(lines.join(''), /\[ 1\/3\] first …\n\s+done in \d+ ms\n\[ 2\/3\] start the router …\n\s+FAILED after/);
+  assert.deepEqual(steps.done.map((s) => s.title), ['first']);
+});
+
+test('netaccel lab: run is the default command; --help lists the commands', async () => {
+  const help = await runCliCaptured(['lab', '--help'], groups);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /commands:\n\s+run\s+.*\n\s+status\s+.*\n\s+down\s+/);
+  const bad = await runCliCaptured(['lab', '--no-such-option'], groups);
+  assert.equal(bad.code, 2, 'the default command parses the options');
+  assert.match(bad.err, /netaccel lab run: .*--no-such-option/);
+});

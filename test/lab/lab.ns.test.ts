@@ -1,0 +1,103 @@
+/**
+ * The lab as a user runs it, shortened (`--quick`): `netaccel lab --keep` brings up the thesis
+ * topology with real BIRD, gobgpd, nginx, wrk and our three daemons per balancer, runs the
+ * scenario and leaves everything up; the CLI reaches the kept daemons; `netaccel lab down`
+ * removes it all; a second, plain run works and leaves nothing behind. The HTML report of the
+ * run is rendered in headless Chromium. The lab checks its own claims (routes, spread, failover,
+ * removal) and exits non-zero when one does not hold.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { listNetns } from '@netaccel/netlab';
+import type { LabReport } from '../../apps/cli/src/lab/report.js';
+import { renderChart } from './chromium.js';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const CLI = join(ROOT, 'apps', 'cli', 'src', 'main.ts');
+const PIN_BASE = '/sys/fs/bpf/netaccel-lab';
+
+async function netaccel(args: string[], timeoutMs = 240_000): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20 });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, out: e.stdout ?? '', err: e.stderr ?? String(err) };
+  }
+}
+
+const labNamespaces = (): string[] => listNetns().filter((n) => n.startsWith('nxlab-'));
+
+after(async () => {
+  await netaccel(['lab', 'down']); // whatever a failed test left up
+});
+
+function checkReport(r: LabReport): void {
+  assert.deepEqual(r.routes.map((x) => [x.vip, x.nexthops.length]), [['10.1.1.1', 3], ['10.1.2.1', 2]]);
+  for (const vip of ['10.1.1.1', '10.1.2.1']) {
+    assert.ok(r.convergence.withdrawMs[vip]! >= 0, `withdrawal of ${vip} measured`);
+    assert.ok(r.convergence.restoreMs[vip]! > 0, `return of ${vip} measured`);
+  }
+  assert.ok(r.convergence.backendRemovalMs > 0);
+  assert.deepEqual(r.traffic.map((t) => t.service), ['web', 'api']);
+  for (const t of r.traffic) assert.ok(t.requests > 100, `${t.service}: ${t.requests} requests`);
+  assert.equal(r.phases.length, 4);
+  assert.equal(r.phases[1]!.balancers.web!.lb2, null, 'the killed balancer is down in the second phase');
+  assert.ok(r.phases[1]!.balancers.web!.lb1! > 0 && r.phases[1]!.balancers.web!.lb3! > 0, 'the others carried web meanwhile');
+  assert.equal(r.phases[3]!.backends.web!.b4 ?? 0, 0, 'the removed backend answers no new request');
+  assert.ok(r.phases[3]!.backends.api!.b4! > 0, 'it still serves the other service');
+}
+
+test('netaccel lab --keep runs the scenario, reports, and leaves a lab the CLI can explore', async () => {
+  const r = await netaccel(['lab', '--quick', '--keep', '--json']);
+  assert.equal(r.code, 0, `lab failed:\n${r.err.slice(-3000)}`);
+  assert.match(r.err, /\[ 1\/13\] check the build/);
+  assert.match(r.err, /\[13\/13\] check what happened and write the report …\n\s+done in/);
+  const report = JSON.parse(r.out) as LabReport;
+  checkReport(report);
+  assert.ok(existsSync(report.html));
+
+  const chart = await renderChart(report.html);
+  assert.ok(chart.found, 'the chart is in the page');
+  assert.deepEqual(chart.series.map((s) => s.label), ['web requests/s', 'api requests/s']);
+  for (const s of chart.series) assert.ok(s.points > 10 && s.length > 300, `${s.label}: ${s.points} points, ${s.length} px`);
+  assert.ok(chart.liveLength > 300);
+  assert.equal(chart.events, 3);
+
+  assert.equal(labNamespaces().length, 12, 'the kept lab is up');
+  const status = await netaccel(['lab', 'status', '--json']);
+  assert.equal(status.code, 0, status.err);
+  const s = JSON.parse(status.out) as { running: boolean; runId: string; sockets: Record<string, Record<string, string>>; routes: string };
+  assert.equal(s.running, true);
+  assert.equal(s.runId, report.runId);
+  assert.match(s.routes, /10\.1\.1\.1 .*\n\s+nexthop via 10\.0\.0\.11/);
+  const services = await netaccel(['lb', 'services', '--json', '--socket', s.sockets.lb1!['lb-controller']!]);
+  assert.equal(services.code, 0, services.err);
+  assert.deepEqual((JSON.parse(services.out) as { services: { vip: string }[] }).services.map((x) => x.vip).sort(), ['10.1.1.1', '10.1.2.1']);
+  const peers = await netaccel(['bgp', 'peers', '--socket', s.sockets.lb3!['bgp-announcer']!]);
+  assert.equal(peers.code, 0, peers.err);
+  assert.match(peers.out, /10\.0\.0\.2\s.*established/i);
+
+  const down = await netaccel(['lab', 'down']);
+  assert.equal(down.code, 0, down.err);
+  assert.match(down.out, new RegExp(`removed the lab \\(run ${report.runId}\\)`));
+  assert.deepEqual(labNamespaces(), []);
+  assert.ok(!existsSync(join(PIN_BASE, report.runId)), 'its pins are gone');
+  const again = await netaccel(['lab', 'status']);
+  assert.match(again.out, /no lab is running/);
+});
+
+test('a second run works and leaves nothing behind', async () => {
+  const r = await netaccel(['lab', '--quick']);
+  assert.equal(r.code, 0, `lab failed:\n${r.err.slice(-3000)}`);
+  assert.match(r.err, /\[14\/14\] tear the lab down/);
+  assert.match(r.out, /kill -9 lb2 → its next hop gone for 10\.1\.1\.1/);
+  assert.match(r.out, /report with the chart: \/.*report\.html/);
+  assert.deepEqual(labNamespaces(), []);
+  assert.deepEqual(existsSync(PIN_BASE) ? readdirSync(PIN_BASE) : [], []);
+});
