@@ -37,7 +37,8 @@ export function usage(groups: readonly CommandGroup[], group?: CommandGroup, cmd
   }
   if (group) {
     const rows = Object.entries(group.commands).map(([n, c]) => `  ${n.padEnd(14)} ${c.summary}`);
-    return `usage: netaccel ${group.name} <command> [options]\n${group.summary}\n\ncommands:\n${rows.join('\n')}`;
+    const cmd = group.default !== undefined ? `[<command>] [options]  (no command: ${group.default})` : '<command> [options]';
+    return `usage: netaccel ${group.name} ${cmd}\n${group.summary}\n\ncommands:\n${rows.join('\n')}`;
   }
   const rows = groups.map((g) => `  ${g.name.padEnd(14)} ${g.summary}`);
   return [

@@ -80,8 +80,8 @@ export function reportText(r: LabReport): string {
       [
         ...Object.entries(c.withdrawMs).map(([vip, v]): [string, string] => [`kill -9 ${r.killed} → its next hop gone for ${vip}`, ms(v)]),
         ...Object.entries(c.restoreMs).map(([vip, v]): [string, string] => [`${r.killed} restarted → next hop back for ${vip}`, ms(v)]),
-        [`  of which: until its three daemons were ready`, ms(c.restart.daemonsReadyMs)],
-        [`  within that: the controller rewrote the Maglev tables`, ms(c.restart.dataPlaneMs)],
+        [`${r.killed} restarted → its controller reported running`, ms(c.restart.daemonsReadyMs)],
+        [`  the restarted controller's first data-plane programming`, ms(c.restart.dataPlaneMs)],
         [`${r.removed.backend} removed from ${r.removed.service} → out of every balancer`, ms(c.backendRemovalMs)],
       ],
     ),
