@@ -6,53 +6,20 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, LabProcess } from '@netaccel/netlab';
-import { waitFor } from '@netaccel/netlab';
+import { gobgpReflectorConfig, waitFor } from '@netaccel/netlab';
 import { LBS, RR_AS, lbIndex } from './support.js';
 
 export const RR_ADDR = '10.1.9.2';
 export const RR_ROUTER_ADDR = '10.1.9.1';
 
 export function gobgpConfig(): string {
-  const timers = ['    connect-retry = 1', '    hold-time = 3', '    keepalive-interval = 1'];
-  const lines = [
-    '[global.config]',
-    `  as = ${RR_AS}`,
-    `  router-id = "${RR_ADDR}"`,
-    `  local-address-list = ["${RR_ADDR}"]`,
-    '',
-    '[[neighbors]]',
-    '  [neighbors.config]',
-    `    neighbor-address = "${RR_ROUTER_ADDR}"`,
-    `    peer-as = ${RR_AS}`,
-    '  [neighbors.timers.config]',
-    ...timers,
-    '  [[neighbors.afi-safis]]',
-    '    [neighbors.afi-safis.config]',
-    '      afi-safi-name = "ipv4-unicast"',
-    '    [neighbors.afi-safis.add-paths.config]',
-    '      send-max = 8',
-    '',
-    '[[peer-groups]]',
-    '  [peer-groups.config]',
-    '    peer-group-name = "announcers"',
-    `    peer-as = ${RR_AS}`,
-    '  [peer-groups.timers.config]',
-    ...timers,
-    '  [peer-groups.add-paths.config]',
-    '    receive = true',
-    '  [peer-groups.route-reflector.config]',
-    '    route-reflector-client = true',
-    `    route-reflector-cluster-id = "${RR_ADDR}"`,
-    '  [[peer-groups.afi-safis]]',
-    '    [peer-groups.afi-safis.config]',
-    '      afi-safi-name = "ipv4-unicast"',
-    '    [peer-groups.afi-safis.add-paths.config]',
-    '      receive = true',
-  ];
-  for (const lb of LBS) {
-    lines.push('', '[[dynamic-neighbors]]', '  [dynamic-neighbors.config]', `    prefix = "10.1.${lbIndex(lb)}.0/24"`, '    peer-group = "announcers"');
-  }
-  return `${lines.join('\n')}\n`;
+  return gobgpReflectorConfig({
+    as: RR_AS,
+    routerId: RR_ADDR,
+    localAddress: RR_ADDR,
+    router: { address: RR_ROUTER_ADDR },
+    clientPrefixes: LBS.map((lb) => `10.1.${lbIndex(lb)}.0/24`),
+  });
 }
 
 export async function startGobgp(lab: Lab): Promise<{ proc: LabProcess; neighbors(): Promise<{ address: string; state: string }[]> }> {

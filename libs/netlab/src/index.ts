@@ -52,6 +52,10 @@ export type { ProcTable, RecordEntry, RunRecord, StaleRun } from './registry.js'
 export { NETNS_DIR, listNetns } from './netns.js';
 export type { SysfsView } from './netns.js';
 
+// configuration of routing daemons
+export { gobgpReflectorConfig } from './routers.js';
+export type { GobgpReflectorOptions } from './routers.js';
+
 // errors
 export {
   NA_ERR_NETLAB_BAD_STATE,

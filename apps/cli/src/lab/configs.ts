@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gobgpReflectorConfig } from '@netaccel/netlab';
 import { AS, BALANCER_RANGE, RR_ADDR, ROUTER_ADDR, SERVICES, backendAddr, balancerAddr } from './topology.js';
 import type { BackendName, BalancerName } from './topology.js';
 
@@ -144,47 +145,15 @@ export function birdConfig(): string {
 
 /** gobgpd as route reflector: the balancers are dynamic neighbours, the router gets every path. */
 export function gobgpConfig(): string {
-  const timers = ['    connect-retry = 1', `    hold-time = ${HOLD_TIME_S}`, '    keepalive-interval = 1'];
-  return [
-    '[global.config]',
-    `  as = ${AS}`,
-    `  router-id = "${RR_ADDR}"`,
-    `  local-address-list = ["${RR_ADDR}"]`,
-    '',
-    '[[neighbors]]',
-    '  [neighbors.config]',
-    `    neighbor-address = "${ROUTER_ADDR}"`,
-    `    peer-as = ${AS}`,
-    '    description = "upstream router (BIRD)"',
-    '  [neighbors.timers.config]',
-    ...timers,
-    '  [[neighbors.afi-safis]]',
-    '    [neighbors.afi-safis.config]',
-    '      afi-safi-name = "ipv4-unicast"',
-    '    [neighbors.afi-safis.add-paths.config]',
-    '      send-max = 8',
-    '',
-    '[[peer-groups]]',
-    '  [peer-groups.config]',
-    '    peer-group-name = "balancers"',
-    `    peer-as = ${AS}`,
-    '  [peer-groups.timers.config]',
-    ...timers,
-    '  [peer-groups.route-reflector.config]',
-    '    route-reflector-client = true',
-    `    route-reflector-cluster-id = "${RR_ADDR}"`,
-    '  [[peer-groups.afi-safis]]',
-    '    [peer-groups.afi-safis.config]',
-    '      afi-safi-name = "ipv4-unicast"',
-    '    [peer-groups.afi-safis.add-paths.config]',
-    '      receive = true',
-    '',
-    '[[dynamic-neighbors]]',
-    '  [dynamic-neighbors.config]',
-    `    prefix = "${BALANCER_RANGE}"`,
-    '    peer-group = "balancers"',
-    '',
-  ].join('\n');
+  return gobgpReflectorConfig({
+    as: AS,
+    routerId: RR_ADDR,
+    localAddress: RR_ADDR,
+    router: { address: ROUTER_ADDR, description: 'upstream router (BIRD)' },
+    clientPrefixes: [BALANCER_RANGE],
+    peerGroup: 'balancers',
+    timers: { connectRetry: 1, holdTime: HOLD_TIME_S, keepalive: 1 },
+  });
 }
 
 /** nginx for a backend: answers every request with its name, no keep-alive, no access log. */
