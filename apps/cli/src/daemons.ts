@@ -19,7 +19,7 @@ export function defaultSocket(daemon: DaemonName): string {
 
 /** How to start a daemon, for the message shown when it is not running. */
 export function startHint(daemon: DaemonName): string {
-  return `systemctl start netaccel-${daemon}  (or run: netaccel-${daemon} --config /etc/netaccel/${daemon}.yaml)`;
+  return `systemctl start ${daemon}  (or run: netaccel-${daemon} --config /etc/netaccel/${daemon}.yaml)`;
 }
 
 /** The socket to use: the --socket option, else NETACCEL_<DAEMON>_SOCKET, else the default. */
