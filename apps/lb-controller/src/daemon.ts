@@ -25,9 +25,7 @@ import type { MapAccess } from './map-access.js';
 import { lbMetrics } from './metrics.js';
 import type { LbMetrics } from './metrics.js';
 import { Reconciler, backendKey } from './reconciler.js';
-import { EtcdSource } from './sources/etcd-source.js';
 import { FileSource } from './sources/file-source.js';
-import { K8sSource } from './sources/k8s-source.js';
 import type { StateSource } from './sources/source.js';
 
 export interface DaemonDeps {
@@ -123,7 +121,7 @@ export class Daemon {
       await d.reconciler.init();
       d.#attached = await dp.attached();
       d.log.info({ dataPlane: dp.describe, attached: d.#attached, ...dp.info }, 'data plane ready');
-      d.source = d.#makeSource(config);
+      d.source = await d.#makeSource(config);
       await d.source.start({
         state: (s, origin) => d.#onState(s, origin),
         problem: (kind) => d.lb.sourceProblems.inc({ source: d.source?.kind ?? 'unknown', kind }),
@@ -158,11 +156,16 @@ export class Daemon {
     }
   }
 
-  #makeSource(config: LbControllerConfig): StateSource {
+  /** The etcd and Kubernetes clients are loaded only when configured (they cost ~1 s of start-up). */
+  async #makeSource(config: LbControllerConfig): Promise<StateSource> {
     const s = config.source;
     const log = childLogger(this.log, `source-${s.kind}`);
-    if (s.kind === 'etcd') return new EtcdSource({ endpoints: s.etcd!.endpoints, prefix: s.etcd!.prefix, retryMs: s.etcd!.retry, log });
+    if (s.kind === 'etcd') {
+      const { EtcdSource } = await import('./sources/etcd-source.js');
+      return new EtcdSource({ endpoints: s.etcd!.endpoints, prefix: s.etcd!.prefix, retryMs: s.etcd!.retry, log });
+    }
     if (s.kind === 'kubernetes') {
+      const { K8sSource } = await import('./sources/k8s-source.js');
       const k = s.kubernetes;
       return new K8sSource({ log, ...(k?.kubeconfig === undefined ? {} : { kubeconfig: k.kubeconfig }), ...(k?.server === undefined ? {} : { server: k.server }), ...(k ? { retryMs: k.retry } : {}) });
     }
