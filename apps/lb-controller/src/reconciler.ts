@@ -266,9 +266,15 @@ export class Reconciler {
     return this.#running;
   }
 
-  /** Resolves once every scheduled change is applied (or failed). */
+  /** Resolves once every scheduled change is applied (or failed), background slot copies included. */
   async settled(): Promise<void> {
     while (this.#running) await this.#running;
+    await this.#switcher.idle();
+  }
+
+  /** Entries written into spare slots in the background (see TableSwitcher). */
+  get backgroundEntriesWritten(): number {
+    return this.#switcher.filledEntries;
   }
 
   async #loop(): Promise<void> {

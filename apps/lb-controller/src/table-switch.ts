@@ -22,6 +22,8 @@ export interface SlotState {
   flippedAt: number;
   /** The VIP exists in `vips`. */
   installed: boolean;
+  /** The background write that copies the active table into a spare slot of unknown content. */
+  filling?: Promise<void>;
 }
 
 export interface SwitchResult {
@@ -57,6 +59,7 @@ export class TableSwitcher {
   readonly #dp: DataPlane;
   readonly #quiesceMs: number;
   readonly #state = new Map<number, SlotState>();
+  #filled = 0;
 
   constructor(dp: DataPlane, quiesceMs = QUIESCE_DEFAULT_MS) {
     this.#dp = dp;
@@ -92,6 +95,7 @@ export class TableSwitcher {
       s = { slots: [undefined, undefined], active: 0, flippedAt: -Infinity, installed: false };
       this.#state.set(meta.vipIndex, s);
     }
+    if (s.filling) await s.filling; // the spare slot is the target: its background copy first
     if (s.installed && equal(s.slots[s.active], table)) {
       return { key, meta, table, slot: s.active, written: 0, flip: metaChanged };
     }
@@ -121,22 +125,42 @@ export class TableSwitcher {
     const full: VipMeta = { ...p.meta, activeSlot: p.slot };
     if (s.installed) await this.#dp.flipSlot(p.key, full);
     else await this.#dp.writeVip(p.key, full);
-    let written = p.written;
+    const written = p.written;
     const changed = !s.installed || s.active !== p.slot;
     s.installed = true;
     s.active = p.slot;
     if (changed) s.flippedAt = performance.now();
-    // a spare slot of unknown content (new or adopted VIP) gets the same table once it rests, so
+    // A spare slot of unknown content (new or adopted VIP) gets the same table once it rests, so
     // that the next switch writes only differences (the first change would otherwise write a
-    // whole table, ~1 s for 65537 entries through the loader)
+    // whole table, ~1 s for 65537 entries through the loader). The copy runs in the background:
+    // the switch is complete without it (a restarted controller announces its VIPs that much
+    // sooner), and the next switch or removal of this VIP waits for it.
     const spare: 0 | 1 = p.slot === 0 ? 1 : 0;
-    if (s.slots[spare] === undefined) {
-      await sleep(this.#quiesceMs);
-      await this.#dp.writeTableSlot(p.meta.vipIndex, spare, p.table);
-      s.slots[spare] = p.table;
-      written += p.table.length;
-    }
+    if (s.slots[spare] === undefined && s.filling === undefined) s.filling = this.#fill(s, p.meta.vipIndex, spare, p.table);
     return { written, flipped: true, slot: p.slot };
+  }
+
+  async #fill(s: SlotState, vipIndex: number, spare: 0 | 1, table: Uint32Array): Promise<void> {
+    try {
+      await sleep(this.#quiesceMs);
+      await this.#dp.writeTableSlot(vipIndex, spare, table);
+      s.slots[spare] = table;
+      this.#filled += table.length;
+    } catch {
+      // left unknown: the next switch into this slot writes it whole
+    } finally {
+      s.filling = undefined;
+    }
+  }
+
+  /** Entries written by background copies into spare slots, since the switcher was made. */
+  get filledEntries(): number {
+    return this.#filled;
+  }
+
+  /** Resolves once no background copy is running. */
+  async idle(): Promise<void> {
+    for (const s of this.#state.values()) if (s.filling) await s.filling;
   }
 
   /** Takes over a VIP found in the data plane: installed, `active` read by packets, contents unknown. */
@@ -147,6 +171,7 @@ export class TableSwitcher {
   /** Removes a VIP from `vips`; its slots become unknown (the index may be given to another VIP). */
   async remove(key: VipKey, vipIndex: number): Promise<void> {
     const s = this.#state.get(vipIndex);
+    if (s?.filling) await s.filling;
     if (s?.installed) await this.#dp.deleteVip(key);
     this.#state.delete(vipIndex);
   }
