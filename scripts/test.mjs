@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import process from 'node:process';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
-const SEARCH = ['libs', 'apps', 'bpf', 'test', 'bench', 'scripts'];
+const SEARCH = ['libs', 'apps', 'bpf', 'test', 'bench', 'scripts', 'docker', 'packaging'];
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', '.nx', '.git', 'results']);
 
 function layerOf(file) {

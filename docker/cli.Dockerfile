@@ -1,0 +1,81 @@
+# syntax=docker/dockerfile:1
+#
+# netaccel CLI: the `netaccel` command alone (apps/cli/README.md), for a container that talks to
+# the daemons over their sockets. The daemon images carry the same command as well
+# (`docker compose exec lb1-controller netaccel lb services`). Build from the repository root:
+#
+#   docker build -f docker/cli.Dockerfile -t netaccel/cli .
+#   docker run --rm -v <the daemons' /run/netaccel>:/run/netaccel netaccel/cli bpf programs
+#
+# Runs as user netaccel (uid 10001, group netaccel, gid 10001), which may call every daemon's
+# socket (0660, group netaccel). Needs NO capability. Not a daemon: no port, no health check.
+# Mounts: /run/netaccel of the daemons it talks to.
+
+ARG BUILD_IMAGE=node:20-bookworm
+ARG RUNTIME_IMAGE=node:20-bookworm-slim
+
+# --- manifests: package.json of the root and of every workspace, and the lock file ----------
+# (the same in every docker/*.Dockerfile, so BuildKit builds the stages below once)
+FROM ${BUILD_IMAGE} AS manifests
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY bpf/package.json bpf/
+COPY libs/bpf/package.json libs/bpf/
+COPY libs/config/package.json libs/config/
+COPY libs/errors/package.json libs/errors/
+COPY libs/netlab/package.json libs/netlab/
+COPY libs/protocol/package.json libs/protocol/
+COPY libs/rpc/package.json libs/rpc/
+COPY libs/telemetry/package.json libs/telemetry/
+COPY apps/bgp-announcer/package.json apps/bgp-announcer/
+COPY apps/cli/package.json apps/cli/
+COPY apps/ebpf-loader/package.json apps/ebpf-loader/
+COPY apps/lb-controller/package.json apps/lb-controller/
+
+# --- deps: every npm package, dev tools included (tsc, nx) ----------------------------------
+FROM manifests AS deps
+RUN npm ci --no-audit --no-fund
+
+# --- build: the libraries, then the CLI (TypeScript -> dist/) -------------------------------
+# --excludeTaskDependencies keeps nx from running bpf/Makefile (an implicit dependency of
+# libs/bpf); this image needs no BPF object and no clang.
+FROM deps AS build
+ENV NX_DAEMON=false NX_NO_CLOUD=true
+COPY . .
+RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs' --excludeTaskDependencies --outputStyle=static
+RUN npx nx run-many -t build -p @netaccel/app-cli --excludeTaskDependencies --outputStyle=static
+
+# --- prod-deps: production packages of the CLI only -----------------------------------------
+FROM manifests AS prod-deps
+RUN npm ci --omit=dev --no-audit --no-fund -w @netaccel/app-cli
+
+# --- runtime ---------------------------------------------------------------------------------
+FROM ${RUNTIME_IMAGE} AS runtime
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="netaccel CLI" \
+      org.opencontainers.image.description="netaccel: the command line for every netaccel daemon (bpf, bgp, lb), over their sockets in /run/netaccel" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.vendor="netaccel" \
+      io.netaccel.capabilities=""
+# libbpf1: `netaccel bpf ... --typed` reads BTF through @netaccel/bpf (koffi).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libbpf1 \
+ && rm -rf /var/lib/apt/lists/*
+RUN groupadd --system --gid 10001 netaccel \
+ && useradd --system --uid 10001 --gid netaccel --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin netaccel \
+ && install -d -m 0770 -o root -g netaccel /run/netaccel
+WORKDIR /opt/netaccel
+COPY --from=prod-deps /src/ ./
+COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
+COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
+COPY --from=build /src/libs/netlab/dist/ libs/netlab/dist/
+COPY --from=build /src/libs/rpc/dist/ libs/rpc/dist/
+COPY --from=build /src/apps/cli/dist/ apps/cli/dist/
+RUN ln -s /opt/netaccel/apps/cli/dist/main.js /usr/local/bin/netaccel
+ENV NODE_ENV=production
+USER netaccel:netaccel
+# A command, not a daemon: nothing to check.
+HEALTHCHECK NONE
+ENTRYPOINT ["node", "/opt/netaccel/apps/cli/dist/main.js"]
+CMD ["--help"]

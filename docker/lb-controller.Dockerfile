@@ -1,0 +1,98 @@
+# syntax=docker/dockerfile:1
+#
+# netaccel lb-controller: watches services, health-checks backends, computes Maglev tables and
+# programs the XDP balancer through ebpf-loader (apps/lb-controller/README.md), with the
+# `netaccel` CLI beside it. Build from the repository root:
+#
+#   docker build -f docker/lb-controller.Dockerfile -t netaccel/lb-controller .
+#
+# Runs as user netaccel (uid 10001, group netaccel, gid 10001) with NO capability
+# (compose `cap_drop: [ALL]`): with dataPlane.via: loader (the default and what this image is
+# for) every BPF operation goes through ebpf-loader's socket, and the TCP / HTTP health checks
+# are ordinary connections (no raw sockets, no ICMP). dataPlane.via: direct would load BPF in
+# this process and need the loader's capabilities, root and /sys/fs/bpf; this image carries no
+# BPF objects for it.
+# Mounts: /run/netaccel shared with ebpf-loader and bgp-announcer (their sockets, and
+# lb-controller.sock here); /etc/netaccel with lb-controller.yaml and the services file.
+# Network: the balancer node's namespace (the loader's: `network_mode: service:<loader>`), so
+# that dataPlane.interface names the interface the loader attaches to.
+# Configuration: /etc/netaccel/lb-controller.yaml (mount it).
+
+ARG BUILD_IMAGE=node:20-bookworm
+ARG RUNTIME_IMAGE=node:20-bookworm-slim
+
+# --- manifests: package.json of the root and of every workspace, and the lock file ----------
+# (the same in every docker/*.Dockerfile, so BuildKit builds the stages below once)
+FROM ${BUILD_IMAGE} AS manifests
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY bpf/package.json bpf/
+COPY libs/bpf/package.json libs/bpf/
+COPY libs/config/package.json libs/config/
+COPY libs/errors/package.json libs/errors/
+COPY libs/netlab/package.json libs/netlab/
+COPY libs/protocol/package.json libs/protocol/
+COPY libs/rpc/package.json libs/rpc/
+COPY libs/telemetry/package.json libs/telemetry/
+COPY apps/bgp-announcer/package.json apps/bgp-announcer/
+COPY apps/cli/package.json apps/cli/
+COPY apps/ebpf-loader/package.json apps/ebpf-loader/
+COPY apps/lb-controller/package.json apps/lb-controller/
+
+# --- deps: every npm package, dev tools included (tsc, nx) ----------------------------------
+FROM manifests AS deps
+RUN npm ci --no-audit --no-fund
+
+# --- build: the libraries, then this image's apps (TypeScript -> dist/) ---------------------
+# --excludeTaskDependencies: nx would otherwise also run bpf/Makefile (libs/bpf and
+# lb-controller name the BPF programs as an implicit dependency), which needs clang and the
+# build host's BTF; this image needs no BPF object (the loader has them).
+FROM deps AS build
+ENV NX_DAEMON=false NX_NO_CLOUD=true
+COPY . .
+RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs' --excludeTaskDependencies --outputStyle=static
+RUN npx nx run-many -t build -p @netaccel/app-lb-controller @netaccel/app-cli --excludeTaskDependencies --outputStyle=static
+
+# --- prod-deps: production packages of lb-controller and the CLI only -----------------------
+FROM manifests AS prod-deps
+RUN npm ci --omit=dev --no-audit --no-fund -w @netaccel/app-lb-controller -w @netaccel/app-cli
+
+# --- runtime ---------------------------------------------------------------------------------
+FROM ${RUNTIME_IMAGE} AS runtime
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="netaccel lb-controller" \
+      org.opencontainers.image.description="Programs the XDP load balancer through ebpf-loader: services, health checks, Maglev tables; Balancer gRPC on /run/netaccel/lb-controller.sock" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.vendor="netaccel" \
+      io.netaccel.capabilities=""
+# libbpf1: the CLI's `netaccel bpf ... --typed` reads BTF through @netaccel/bpf (koffi).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libbpf1 \
+ && rm -rf /var/lib/apt/lists/*
+RUN groupadd --system --gid 10001 netaccel \
+ && useradd --system --uid 10001 --gid netaccel --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin netaccel \
+ && install -d -m 0770 -o root -g netaccel /run/netaccel \
+ && install -d -m 0755 /etc/netaccel
+WORKDIR /opt/netaccel
+COPY --from=prod-deps /src/ ./
+COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
+COPY --from=build /src/libs/config/dist/ libs/config/dist/
+COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
+COPY --from=build /src/libs/netlab/dist/ libs/netlab/dist/
+COPY --from=build /src/libs/protocol/dist/ libs/protocol/dist/
+COPY --from=build /src/libs/rpc/dist/ libs/rpc/dist/
+COPY --from=build /src/libs/telemetry/dist/ libs/telemetry/dist/
+COPY --from=build /src/apps/lb-controller/dist/ apps/lb-controller/dist/
+COPY --from=build /src/apps/cli/dist/ apps/cli/dist/
+COPY docker/healthcheck.mjs /opt/netaccel/healthcheck.mjs
+RUN ln -s /opt/netaccel/apps/lb-controller/dist/apps/lb-controller/src/main.js /usr/local/bin/netaccel-lb-controller \
+ && ln -s /opt/netaccel/apps/cli/dist/main.js /usr/local/bin/netaccel
+ENV NODE_ENV=production
+USER netaccel:netaccel
+# telemetry.listen's default (127.0.0.1:9464): /healthz, /readyz, /metrics, /v1/status
+EXPOSE 9464/tcp
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "/opt/netaccel/healthcheck.mjs", "http://127.0.0.1:9464/healthz"]
+ENTRYPOINT ["node", "/opt/netaccel/apps/lb-controller/dist/apps/lb-controller/src/main.js"]
+CMD ["--config", "/etc/netaccel/lb-controller.yaml"]
