@@ -366,7 +366,8 @@ function checkServices(c: Compose, files: Record<string, string>): string[] {
         }
         const mac = be.s.networks?.lab?.mac_address?.toLowerCase();
         if (b.mac !== mac) problems.push(`${lb} ${svc.name}: ${be.name} MAC ${b.mac}, compose gives ${mac}`);
-        if (String(be.s.environment?.VIP) !== svc.vip) problems.push(`${lb} ${svc.name}: ${be.name} has VIP ${be.s.environment?.VIP} on lo, expected ${svc.vip}`);
+        const onLo = String(be.s.environment?.VIPS ?? '').split(/\s+/);
+        if (!onLo.includes(svc.vip)) problems.push(`${lb} ${svc.name}: ${be.name} has VIPs ${onLo.join(' ')} on lo, not ${svc.vip}`);
       }
     }
   }
@@ -426,13 +427,14 @@ test('reflector: gobgpd accepts gobgpd.toml; the balancers are its dynamic neigh
   assert.match(conf, /send-max = \d+/);
 });
 
-test('backends: nginx answers its host name, the VIP goes on lo, ARP stays off it', () => {
+test('backends: nginx answers its host name, the VIPs go on lo, ARP stays off them', () => {
   assert.match(read(join(LAB, 'backend', 'nginx.conf')), /return 200 "\$hostname\\n";/);
-  assert.match(read(join(LAB, 'backend', 'start.sh')), /ip addr add "\$VIP\/32" dev lo/);
+  assert.match(read(join(LAB, 'backend', 'start.sh')), /for vip in \$VIPS; do ip addr add "\$vip\/32" dev lo; done/);
   for (const b of BACKENDS) {
     const s = compose.services[b]!;
     assert.equal(s.hostname, b);
-    assert.ok(isIPv4(String(s.environment?.VIP)), `${b}: VIP`);
+    const vips = String(s.environment?.VIPS ?? '').split(/\s+/);
+    assert.ok(vips.length > 0 && vips.every((v) => isIPv4(v)), `${b}: VIPS ${vips.join(' ')}`);
     assert.equal(Number(s.sysctls?.['net.ipv4.conf.all.arp_ignore']), 1, `${b}: arp_ignore`);
     assert.equal(Number(s.sysctls?.['net.ipv4.conf.all.arp_announce']), 2, `${b}: arp_announce`);
     assert.ok(capsOf(s).includes('CAP_NET_ADMIN'), `${b}: ip addr add needs NET_ADMIN`);
