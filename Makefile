@@ -5,21 +5,23 @@ NAME ?=
 export NX_DAEMON := false
 export NX_NO_CLOUD := true
 
-.PHONY: help setup build lab test test-unit check depcheck bench clean
+.PHONY: help setup build lab test test-unit check depcheck bench clean install uninstall
 
 help:
-	@echo "make lab     set up this machine and run the netaccel demonstration (root)"
+	@echo "make lab     set up this machine and run the lab: BGP/ECMP router, reflector, 3 XDP balancers, 6 backends (root; ARGS=--keep leaves it up)"
 	@echo "make test    set up this machine and run every test: checks, unit, BPF, namespaces (root)"
 	@echo "make bench   run the benchmarks (NAME=<name> for one); results in bench/results/"
 	@echo "make setup   only install packages and build"
+	@echo "make install install the build, systemd units and example configs (DESTDIR, PREFIX=/usr); make uninstall removes them"
 
 setup:
 	@scripts/setup.sh
 
 build: setup
 
+# ARGS: options of `netaccel lab` (--keep, --quick, --json)
 lab: setup
-	@node --import tsx scripts/demo.ts
+	@node apps/cli/dist/main.js lab $(ARGS)
 
 # Static checks first, then one test-runner invocation for every layer, so the run ends with
 # the runner's summary.
@@ -30,7 +32,7 @@ check:
 	@$(MAKE) -s depcheck
 
 depcheck:
-	@echo "check: dependency rules"; npx depcruise --config .dependency-cruiser.cjs $(wildcard libs apps bench test scripts bpf) --output-type err
+	@echo "check: dependency rules"; npx depcruise --config .dependency-cruiser.cjs $(wildcard libs apps bench test scripts bpf docker packaging) --output-type err
 
 test: setup check
 	@node scripts/test.mjs --layer all
@@ -40,6 +42,14 @@ test-unit:
 
 bench: setup
 	@node --import tsx bench/run.ts $(NAME)
+
+# The build, the three systemd units and the example configurations (packaging/README.md);
+# DESTDIR, PREFIX (default /usr) and SYSTEMD_UNIT_DIR (default /lib/systemd/system) as usual.
+install: setup
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSTEMD_UNIT_DIR='$(SYSTEMD_UNIT_DIR)' packaging/install.sh install
+
+uninstall:
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSTEMD_UNIT_DIR='$(SYSTEMD_UNIT_DIR)' packaging/install.sh uninstall
 
 clean:
 	rm -rf libs/*/dist apps/*/dist bpf/build .nx/cache
