@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HealthClient, createRpcServer, healthV1 } from '@netaccel/rpc';
@@ -103,4 +105,22 @@ test('tables align, numbers right-aligned, empty cells shown as -', () => {
 test('error codes are documented', () => {
   assert.deepEqual(checkRegistry(cliErrors), []);
   assert.deepEqual(undocumentedCodes(cliErrors, readFileSync(new URL('../README.md', import.meta.url), 'utf8')), []);
+});
+
+test('a daemon whose socket refuses this user: the message says permission denied and names the group', async () => {
+  // the built CLI (make test builds first) runs as `nobody` against a socket of root's, mode 0600
+  const dir = mkdtempSync(join(tmpdir(), 'cli-denied-'));
+  chmodSync(dir, 0o755);
+  const socket = join(dir, 'lb-controller.sock');
+  const server = await createRpcServer({ address: socket, services: [] });
+  try {
+    chmodSync(socket, 0o600);
+    const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+    const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, main, 'lb', 'services', '--socket', socket, '--timeout', '2000'], { encoding: 'utf8', cwd: fileURLToPath(new URL('../../..', import.meta.url)), timeout: 60_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /lb-controller refused this user: permission denied on .*lb-controller\.sock \(owner root, group root, mode 0600\)\. Run as root or as a member of group root \[NA_ERR_CLI_DAEMON_DENIED\]/);
+  } finally {
+    await server.shutdown({ timeoutMs: 1000 });
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,11 +3,12 @@
  * Sockets live under /run/netaccel/ (DESIGN.md); `--socket` or NETACCEL_<DAEMON>_SOCKET
  * (e.g. NETACCEL_EBPF_LOADER_SOCKET) point elsewhere.
  */
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isNetaccelError } from '@netaccel/errors';
 import { createRpcClient } from '@netaccel/rpc';
 import type { RpcClient, ServiceClientConstructorLike, ServiceDefinitionLike } from '@netaccel/rpc';
 import type { CommandContext } from './command.js';
-import { NA_ERR_CLI_DAEMON_DOWN } from './errors.js';
+import { NA_ERR_CLI_DAEMON_DENIED, NA_ERR_CLI_DAEMON_DOWN } from './errors.js';
 
 export type DaemonName = 'ebpf-loader' | 'bgp-announcer' | 'lb-controller';
 
@@ -29,12 +30,32 @@ export function socketFor(daemon: DaemonName, option: string | undefined, env: N
   return fromEnv && fromEnv.length > 0 ? fromEnv : defaultSocket(daemon);
 }
 
-/** Turns "could not connect" into an error that names the daemon, the socket and the fix. */
-export function explainUnavailable(err: unknown, daemon: DaemonName, socket: string): unknown {
-  if (isNetaccelError(err) && err.code === 'NA_ERR_RPC_UNAVAILABLE') {
-    return NA_ERR_CLI_DAEMON_DOWN.with({ cause: err, details: { daemon, socket } }, daemon, socket, startHint(daemon));
+/** The user and group names of ids, from /etc/passwd and /etc/group (the ids when unknown). */
+function nameOf(file: string, id: number): string {
+  try {
+    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[2] === String(id));
+    return line?.split(':')[0] ?? String(id);
+  } catch {
+    return String(id);
   }
-  return err;
+}
+
+/**
+ * Turns "could not connect" into an error that names the daemon, the socket and the fix: the
+ * daemon is not running, or it is and this user may not use its socket (mode 0660, group).
+ */
+export function explainUnavailable(err: unknown, daemon: DaemonName, socket: string): unknown {
+  if (!isNetaccelError(err) || err.code !== 'NA_ERR_RPC_UNAVAILABLE') return err;
+  try {
+    accessSync(socket, constants.R_OK | constants.W_OK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EACCES') {
+      const st = statSync(socket);
+      const group = nameOf('/etc/group', st.gid);
+      return NA_ERR_CLI_DAEMON_DENIED.with({ cause: err, details: { daemon, socket } }, daemon, socket, nameOf('/etc/passwd', st.uid), group, (st.mode & 0o777).toString(8).padStart(4, '0'), group);
+    }
+  }
+  return NA_ERR_CLI_DAEMON_DOWN.with({ cause: err, details: { daemon, socket } }, daemon, socket, startHint(daemon));
 }
 
 /**

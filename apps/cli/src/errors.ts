@@ -8,6 +8,11 @@ export const NA_ERR_CLI_DAEMON_DOWN = defineError(
   'unavailable',
 );
 
+export const NA_ERR_CLI_DAEMON_DENIED = defineError(
+  'NA_ERR_CLI_DAEMON_DENIED',
+  '%s refused this user: permission denied on %s (owner %s, group %s, mode %s). Run as root or as a member of group %s',
+  'permission-denied',
+);
 export const NA_ERR_CLI_LAB_STEP = defineError('NA_ERR_CLI_LAB_STEP', 'lab step %s failed: %s; read %s', 'internal');
 export const NA_ERR_CLI_LAB_BUSY = defineError(
   'NA_ERR_CLI_LAB_BUSY',
@@ -24,6 +29,7 @@ export const NA_ERR_CLI_LAB_CHECK = defineError('NA_ERR_CLI_LAB_CHECK', 'the lab
 export const cliErrors = {
   NA_ERR_CLI_USAGE,
   NA_ERR_CLI_DAEMON_DOWN,
+  NA_ERR_CLI_DAEMON_DENIED,
   NA_ERR_CLI_LAB_STEP,
   NA_ERR_CLI_LAB_BUSY,
   NA_ERR_CLI_LAB_NOT_BUILT,
