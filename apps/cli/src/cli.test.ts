@@ -62,7 +62,7 @@ test('a daemon that is not running: the message names the daemon, the socket tri
   const socket = join(tmpdir(), `cli-missing-${process.pid}.sock`);
   const a = await runCliCaptured(['demo', 'health', '--socket', socket, '--timeout', '1000'], [demo]);
   assert.equal(a.code, 1);
-  assert.match(a.err, /ebpf-loader is not running \(tried .*cli-missing-\d+\.sock\)\. Start it with: systemctl start ebpf-loader  \(or run: netaccel-ebpf-loader --config \/etc\/netaccel\/ebpf-loader\.yaml\)/);
+  assert.match(a.err, /ebpf-loader is not running \(tried .*cli-missing-\d+\.sock\)\. Start it with: systemctl start ebpf-loader {2}\(or run: netaccel-ebpf-loader --config \/etc\/netaccel\/ebpf-loader\.yaml\)/);
   assert.match(a.err, /\[NA_ERR_CLI_DAEMON_DOWN\]/);
   const b = await runCliCaptured(['demo', 'health', '--socket', socket, '--timeout', '1000', '--json'], [demo]);
   assert.equal(b.code, 1);
