@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, LabProcess } from '@netaccel/netlab';
-import { gobgpReflectorConfig, waitFor } from '@netaccel/netlab';
+import { birdReflectorClientConfig, gobgpReflectorConfig, waitFor } from '@netaccel/netlab';
 import { LBS, RR_AS, lbIndex } from './support.js';
 
 export const RR_ADDR = '10.1.9.2';
@@ -43,18 +43,5 @@ export async function startGobgp(lab: Lab): Promise<{ proc: LabProcess; neighbor
 
 /** BIRD on the router as the reflector's iBGP client, with add-path receive and ECMP in the kernel. */
 export function birdRrConfig(): string {
-  return [
-    'log stderr all;',
-    `router id ${RR_ROUTER_ADDR};`,
-    'protocol device { scan time 1; }',
-    'protocol kernel k4 { ipv4 { import none; export all; }; merge paths on; }',
-    'protocol bgp reflector {',
-    `  local ${RR_ROUTER_ADDR} as ${RR_AS};`,
-    `  neighbor ${RR_ADDR} as ${RR_AS};`,
-    '  hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 2;',
-    '  direct;',
-    '  ipv4 { import all; export none; add paths rx; gateway direct; };',
-    '}',
-    '',
-  ].join('\n');
+  return birdReflectorClientConfig({ as: RR_AS, local: RR_ROUTER_ADDR, reflector: RR_ADDR });
 }

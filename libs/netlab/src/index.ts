@@ -53,8 +53,8 @@ export { NETNS_DIR, listNetns } from './netns.js';
 export type { SysfsView } from './netns.js';
 
 // configuration of routing daemons
-export { gobgpReflectorConfig } from './routers.js';
-export type { GobgpReflectorOptions } from './routers.js';
+export { birdReflectorClientConfig, gobgpReflectorConfig } from './routers.js';
+export type { BirdReflectorClientOptions, GobgpReflectorOptions } from './routers.js';
 
 // errors
 export {

@@ -64,3 +64,34 @@ export function gobgpReflectorConfig(o: GobgpReflectorOptions): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+export interface BirdReflectorClientOptions {
+  readonly as: number;
+  /** The router's address on the reflector's network (also its router id). */
+  readonly local: string;
+  readonly reflector: string;
+  /** Seconds; default 3 (keepalive 1). */
+  readonly holdTime?: number;
+}
+
+/**
+ * BIRD 2 as the upstream router: iBGP with a route reflector, every path received (add-path)
+ * and installed as one multipath route in the kernel FIB (`merge paths`).
+ */
+export function birdReflectorClientConfig(o: BirdReflectorClientOptions): string {
+  return [
+    'log stderr all;',
+    `router id ${o.local};`,
+    'protocol device { scan time 1; }',
+    '# merge paths: the paths of a prefix become one multipath route in the kernel FIB',
+    'protocol kernel k4 { ipv4 { import none; export all; }; merge paths on; }',
+    'protocol bgp reflector {',
+    `  local ${o.local} as ${o.as};`,
+    `  neighbor ${o.reflector} as ${o.as};`,
+    `  hold time ${o.holdTime ?? 3}; keepalive time 1; connect retry time 1; error wait time 1, 2;`,
+    '  direct;',
+    '  ipv4 { import all; export none; add paths rx; gateway direct; };',
+    '}',
+    '',
+  ].join('\n');
+}

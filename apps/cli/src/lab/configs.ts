@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gobgpReflectorConfig } from '@netaccel/netlab';
+import { birdReflectorClientConfig, gobgpReflectorConfig } from '@netaccel/netlab';
 import { AS, BALANCER_RANGE, RR_ADDR, ROUTER_ADDR, SERVICES, backendAddr, balancerAddr } from './topology.js';
 import type { BackendName, BalancerName } from './topology.js';
 
@@ -126,21 +126,7 @@ export function writeServices(file: string, lb: BalancerName, macs: ReadonlyMap<
 
 /** BIRD on the router: iBGP with the reflector, every path received, ECMP in the kernel. */
 export function birdConfig(): string {
-  return [
-    'log stderr all;',
-    `router id ${ROUTER_ADDR};`,
-    'protocol device { scan time 1; }',
-    '# merge paths: the paths of a prefix become one multipath route in the kernel FIB',
-    'protocol kernel k4 { ipv4 { import none; export all; }; merge paths on; }',
-    'protocol bgp reflector {',
-    `  local ${ROUTER_ADDR} as ${AS};`,
-    `  neighbor ${RR_ADDR} as ${AS};`,
-    `  hold time ${HOLD_TIME_S}; keepalive time 1; connect retry time 1; error wait time 1, 2;`,
-    '  direct;',
-    '  ipv4 { import all; export none; add paths rx; gateway direct; };',
-    '}',
-    '',
-  ].join('\n');
+  return birdReflectorClientConfig({ as: AS, local: ROUTER_ADDR, reflector: RR_ADDR, holdTime: HOLD_TIME_S });
 }
 
 /** gobgpd as route reflector: the balancers are dynamic neighbours, the router gets every path. */
