@@ -285,10 +285,10 @@ describe('a second install, another prefix, uninstall', () => {
 
   test('make install and make uninstall hand DESTDIR, PREFIX and SYSTEMD_UNIT_DIR to install.sh', () => {
     const vars = ['DESTDIR=/stage', 'PREFIX=/opt/x', 'SYSTEMD_UNIT_DIR=/units'];
-    const i = run('make', ['-n', 'install', ...vars]);
+    const i = run('make', ['-n', '--no-print-directory', 'install', ...vars]); // also under `make test`
     assert.equal(i.status, 0, i.stderr);
     assert.deepEqual(i.stdout.trim().split('\n'), ['scripts/setup.sh', "DESTDIR='/stage' PREFIX='/opt/x' SYSTEMD_UNIT_DIR='/units' packaging/install.sh install"]);
-    const u = run('make', ['-n', 'uninstall', ...vars]);
+    const u = run('make', ['-n', '--no-print-directory', 'uninstall', ...vars]);
     assert.deepEqual(u.stdout.trim().split('\n'), ["DESTDIR='/stage' PREFIX='/opt/x' SYSTEMD_UNIT_DIR='/units' packaging/install.sh uninstall"]);
   });
 

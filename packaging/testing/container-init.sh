@@ -21,6 +21,10 @@ mount -t bpf -o mode=0700 bpf "$root/sys/fs/bpf"
 mount --rbind /dev "$root/dev"
 mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+# The overlay shows only the root filesystem: a checkout on another filesystem, or under /tmp
+# (just hidden by the tmpfs), is bound in at its own path for install.sh to read.
+mkdir -p "$root$repo"
+mount --rbind "$repo" "$root$repo"
 hostname netaccel-test
 ip link set lo up
 
