@@ -68,6 +68,14 @@ test('netaccel lab --keep runs the scenario, reports, and leaves a lab the CLI c
   for (const s of chart.series) assert.ok(s.points > 10 && s.length > 300, `${s.label}: ${s.points} points, ${s.length} px`);
   assert.ok(chart.liveLength > 300);
   assert.equal(chart.events, 3);
+  const perLb = await renderChart(report.html, 'balancer-chart');
+  assert.deepEqual(perLb.series.map((x) => x.label), ['lb1', 'lb2', 'lb3']);
+  const lb2 = report.chart.balancers.find((x) => x.label === 'lb2')!.points;
+  const killAt = report.chart.events[0]!.atMs;
+  const restartAt = report.chart.events[1]!.atMs;
+  assert.ok(lb2.some(([t, v]) => t < killAt && v > 0), 'lb2 carried packets before it was killed');
+  assert.ok(lb2.filter(([t]) => t > killAt + 1000 && t < restartAt - 1000).every(([, v]) => v === 0), 'and none while it was down');
+  assert.ok(lb2.some(([t, v]) => t > restartAt && v > 0), 'and again once back');
 
   assert.equal(labNamespaces().length, 12, 'the kept lab is up');
   const status = await netaccel(['lab', 'status', '--json']);

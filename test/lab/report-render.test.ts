@@ -29,6 +29,7 @@ const report: LabReport = {
       { label: 'web requests/s', points: Array.from({ length: 40 }, (_, i): [number, number] => [i * 250 + 125, 5000 + (i % 7) * 300]) },
       { label: 'api requests/s', points: Array.from({ length: 40 }, (_, i): [number, number] => [i * 250 + 125, 3000 + (i % 5) * 200]) },
     ],
+    balancers: ['lb1', 'lb2', 'lb3'].map((label, j) => ({ label, points: Array.from({ length: 20 }, (_, i): [number, number] => [i * 500 + 250, j === 1 && i > 5 && i < 14 ? 0 : 2000 + i * 10]) })),
     live: [[0, 3], [2600, 2], [7000, 3]],
     events: [{ atMs: 2600, label: 'kill -9 lb2' }, { atMs: 7000, label: 'lb2 back' }],
     durationMs: 10_000,
@@ -36,7 +37,7 @@ const report: LabReport = {
   },
 };
 
-test('Chromium draws the chart: two series with every point, the live-balancer steps and the event markers', async () => {
+test('Chromium draws the charts: requests/s with the live-balancer steps and event markers, packets/s per balancer', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
   try {
     const file = join(dir, 'report.html');
@@ -50,6 +51,11 @@ test('Chromium draws the chart: two series with every point, the live-balancer s
     assert.ok(c.liveLength > 700, `the live-balancer line is drawn (${c.liveLength} px)`);
     assert.equal(c.events, 2);
     assert.ok(c.screenshot.length > 10_000, 'a screenshot with content');
+    const b = await renderChart(file, 'balancer-chart');
+    assert.ok(b.found);
+    assert.deepEqual(b.series.map((s) => [s.label, s.points]), [['lb1', 20], ['lb2', 20], ['lb3', 20]]);
+    for (const s of b.series) assert.ok(s.length > 700, `${s.label} is drawn (${s.length} px)`);
+    assert.equal(b.liveLength, 0, 'no live-balancer line on the per-balancer chart');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -68,6 +68,7 @@ function sampleReport(over: Partial<LabReport> = {}): LabReport {
     ],
     chart: {
       series: [{ label: 'web requests/s', points: [[125, 400], [375, 600], [625, 500]] }],
+      balancers: [{ label: 'lb1', points: [[250, 1000], [750, 1500]] }, { label: 'lb2', points: [[250, 1000], [750, 0]] }],
       live: [[0, 3], [1010, 2], [2500, 3]],
       events: [{ atMs: 1000, label: 'kill -9 lb2' }],
       durationMs: 4000,
@@ -95,6 +96,7 @@ test('report HTML: self-contained, escaped, with the chart and its series, event
   assert.match(svg, /<polyline class="series" data-label="web requests\/s" points="[^"]+ [^"]+ [^"]+"/);
   assert.match(svg, /<polyline class="live" points="[^"]+"/);
   assert.match(svg, /kill -9 lb2<\/text>/);
+  assert.match(html, /<svg id="balancer-chart"[^]*<polyline class="series" data-label="lb1" points="[^"]+ [^"]+"[^]*data-label="lb2"/);
 });
 
 test('checkReport: a removed backend that still answers, a silent balancer or a missing next hop fail the run', () => {

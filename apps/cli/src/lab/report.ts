@@ -55,6 +55,8 @@ export interface LabReport {
   readonly phases: readonly PhaseSplit[];
   readonly chart: {
     readonly series: readonly ChartSeries[];
+    /** Packets/s to the first service's VIP by balancer (XDP counters, sampled every 500 ms). */
+    readonly balancers: readonly ChartSeries[];
     /** [ms since traffic start, live balancers of the first service]. */
     readonly live: readonly (readonly [number, number])[];
     readonly events: readonly { readonly atMs: number; readonly label: string }[];
@@ -144,27 +146,39 @@ function niceStep(max: number, n: number): number {
   return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
 }
 
-const COLORS = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b'];
+const COLORS = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#ff7f0e'];
+const LIVE_COLOR = '#d62728';
 
-/** The chart: requests/s per service (left axis) and live balancers (right axis, step line). */
-export function chartSvg(r: LabReport): string {
+interface LineChart {
+  readonly id: string;
+  readonly title: string;
+  readonly yLabel: string;
+  readonly series: readonly ChartSeries[];
+  /** A step line of live balancers on a right-hand axis. */
+  readonly live?: { readonly points: readonly (readonly [number, number])[]; readonly max: number; readonly label: string };
+  readonly events: readonly { readonly atMs: number; readonly label: string }[];
+  readonly durationMs: number;
+}
+
+/** An SVG line chart over the traffic's time, with event markers and an optional step line. */
+function lineChart(c: LineChart): string {
   const W = 900;
   const H = 380;
   const m = { l: 64, r: 64, t: 24, b: 48 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
-  const dur = Math.max(r.chart.durationMs, 1);
-  const maxRps = Math.max(1, ...r.chart.series.flatMap((s) => s.points.map((p) => p[1])));
-  const yStep = niceStep(maxRps, 5);
-  const yMax = Math.ceil(maxRps / yStep) * yStep;
-  const nb = Math.max(1, r.chart.maxBalancers);
+  const dur = Math.max(c.durationMs, 1);
+  const maxY = Math.max(1, ...c.series.flatMap((s) => s.points.map((p) => p[1])));
+  const yStep = niceStep(maxY, 5);
+  const yMax = Math.ceil(maxY / yStep) * yStep;
+  const nb = Math.max(1, c.live?.max ?? 1);
   const x = (t: number): number => m.l + (Math.min(Math.max(t, 0), dur) / dur) * pw;
   const y = (v: number): number => m.t + ph - (v / yMax) * ph;
   const yb = (v: number): number => m.t + ph - (v / (nb + 0.5)) * ph;
   const f = (v: number): string => v.toFixed(1);
   const parts: string[] = [];
-  parts.push(`<svg id="rps-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="chart-title">`);
-  parts.push('<title id="chart-title">Requests per second over time against the number of live balancers</title>');
+  parts.push(`<svg id="${c.id}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${c.id}-title">`);
+  parts.push(`<title id="${c.id}-title">${esc(c.title)}</title>`);
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#ccc"/>`);
   const xStep = niceStep(dur / 1000, 10);
   for (let s = 0; s * 1000 <= dur; s += xStep) {
@@ -176,36 +190,61 @@ export function chartSvg(r: LabReport): string {
     parts.push(`<line x1="${m.l}" y1="${f(y(v))}" x2="${m.l + pw}" y2="${f(y(v))}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${m.l - 6}" y="${f(y(v) + 4)}" font-size="11" text-anchor="end">${v}</text>`);
   }
-  parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" font-size="12" text-anchor="middle">requests/s</text>`);
-  for (let v = 0; v <= nb; v++) parts.push(`<text x="${m.l + pw + 6}" y="${f(yb(v) + 4)}" font-size="11" fill="#d62728">${v}</text>`);
-  parts.push(`<text transform="translate(${W - 14} ${m.t + ph / 2}) rotate(90)" font-size="12" text-anchor="middle" fill="#d62728">live balancers</text>`);
-  for (const e of r.chart.events) {
+  parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" font-size="12" text-anchor="middle">${esc(c.yLabel)}</text>`);
+  for (const e of c.events) {
     parts.push(`<line class="event" x1="${f(x(e.atMs))}" y1="${m.t}" x2="${f(x(e.atMs))}" y2="${m.t + ph}" stroke="#888" stroke-dasharray="4 3"/>`);
     parts.push(`<text x="${f(x(e.atMs) + 3)}" y="${m.t + 12}" font-size="11" fill="#555">${esc(e.label)}</text>`);
   }
-  if (r.chart.live.length > 0) {
+  if (c.live !== undefined && c.live.points.length > 0) {
+    for (let v = 0; v <= nb; v++) parts.push(`<text x="${m.l + pw + 6}" y="${f(yb(v) + 4)}" font-size="11" fill="${LIVE_COLOR}">${v}</text>`);
+    parts.push(`<text transform="translate(${W - 14} ${m.t + ph / 2}) rotate(90)" font-size="12" text-anchor="middle" fill="${LIVE_COLOR}">live balancers</text>`);
     const pts: string[] = [];
     let prev: number | undefined;
-    for (const [t, n] of r.chart.live) {
+    for (const [t, n] of c.live.points) {
       if (prev !== undefined) pts.push(`${f(x(t))},${f(yb(prev))}`);
       pts.push(`${f(x(t))},${f(yb(n))}`);
       prev = n;
     }
     pts.push(`${f(x(dur))},${f(yb(prev ?? 0))}`);
-    parts.push(`<polyline class="live" points="${pts.join(' ')}" fill="none" stroke="#d62728" stroke-width="2"/>`);
+    parts.push(`<polyline class="live" points="${pts.join(' ')}" fill="none" stroke="${LIVE_COLOR}" stroke-width="2"/>`);
   }
-  r.chart.series.forEach((s, i) => {
+  c.series.forEach((s, i) => {
     const pts = s.points.map(([t, v]) => `${f(x(t))},${f(y(v))}`).join(' ');
     parts.push(`<polyline class="series" data-label="${esc(s.label)}" points="${pts}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>`);
   });
-  const legend = [...r.chart.series.map((s, i) => [s.label, COLORS[i % COLORS.length]!] as const), ['live balancers (web)', '#d62728'] as const];
+  const legend: (readonly [string, string])[] = [...c.series.map((s, i) => [s.label, COLORS[i % COLORS.length]!] as const), ...(c.live ? [[c.live.label, LIVE_COLOR] as const] : [])];
   legend.forEach(([label, color], i) => {
-    const lx = m.l + 10 + i * 200;
+    const lx = m.l + 10 + i * 170;
     parts.push(`<line x1="${lx}" y1="${m.t + ph - 12}" x2="${lx + 20}" y2="${m.t + ph - 12}" stroke="${color}" stroke-width="2"/>`);
     parts.push(`<text x="${lx + 26}" y="${m.t + ph - 8}" font-size="11">${esc(label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/** The thesis' figure 4.14: requests/s per service (left axis) and live balancers (right axis). */
+export function chartSvg(r: LabReport): string {
+  return lineChart({
+    id: 'rps-chart',
+    title: 'Requests per second over time against the number of live balancers',
+    yLabel: 'requests/s',
+    series: r.chart.series,
+    live: { points: r.chart.live, max: r.chart.maxBalancers, label: 'live balancers (web)' },
+    events: r.chart.events,
+    durationMs: r.chart.durationMs,
+  });
+}
+
+/** Where the packets went: packets/s to the first service's VIP, per balancer. */
+export function balancerChartSvg(r: LabReport): string {
+  return lineChart({
+    id: 'balancer-chart',
+    title: 'Packets per second to the web VIP, per balancer',
+    yLabel: 'packets/s (XDP)',
+    series: r.chart.balancers,
+    events: r.chart.events,
+    durationMs: r.chart.durationMs,
+  });
 }
 
 /** The HTML page: the chart, the convergence table and the splits, self-contained. */
@@ -220,6 +259,8 @@ export function reportHtml(r: LabReport): string {
     `<p>Started ${esc(r.startedAt)}${r.quick ? ' (shortened run)' : ''}. Router (BIRD, ECMP) and client, route reflector (gobgpd), three XDP balancers (ebpf-loader, bgp-announcer, lb-controller), six backends. Logs: <code>${esc(r.logDir)}</code>.</p>`,
     '<h2>Requests per second and live balancers</h2>',
     chartSvg(r),
+    '<h2>Packets per second per balancer (web)</h2>',
+    balancerChartSvg(r),
     '<h2>Report</h2>',
     `<pre>${esc(reportText(r))}</pre>`,
     '<h2>Steps</h2>',

@@ -211,6 +211,8 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
     // --- traffic and the failure ------------------------------------------------------------
     const script = writeWrkScript(runDir());
     const samples: { at: number; packets: Map<BalancerName, Map<string, number> | null> }[] = [];
+    const rates: RateSample[] = [];
+    let sampler: { stop(): Promise<void> } | undefined;
     const sample = async (): Promise<void> => {
       const at = Date.now();
       const packets = new Map<BalancerName, Map<string, number> | null>();
@@ -231,6 +233,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
         const [threads, conns] = s.name === 'web' ? [2, 32] : [1, 8];
         wrks.push({ service: s.name, url, proc: await lab.spawn('router', wrkArgv(script, url, threads, conns), { name: `wrk-${s.name}` }) });
       }
+      sampler = samplePerBalancer(balancers, SERVICES[0]!.vip, rates);
       await sleep(hold);
       return start;
     }, logsOf('wrk-web', 'wrk-api'));
@@ -257,9 +260,11 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
 
     const restoreMs: Record<string, number> = {};
     let restartParts = { daemonsReadyMs: 0, dataPlaneMs: 0 };
+    let restartAt = 0;
     await steps.run(`bring ${KILLED} back: link up, the same daemons and files; the loader adopts its pins`, async () => {
       const b = balancers.get(KILLED)!;
       const at = Date.now();
+      restartAt = at;
       await lab.exec(KILLED, ['ip', 'link', 'set', 'dev', 'eth0', 'up']);
       await startBalancer(lab, KILLED, b);
       const ready = Date.now();
@@ -294,6 +299,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
     });
 
     const results = await steps.run('stop the traffic and collect the results', async () => {
+      await sampler?.stop();
       await sample();
       const out: { service: string; url: string; r: WrkResult }[] = [];
       for (const w of wrks) w.proc.kill('SIGINT');
@@ -368,10 +374,11 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
         phases,
         chart: {
           series,
+          balancers: balancerRates(rates, t0, endAt),
           live,
           events: [
             { atMs: killAt - t0, label: `kill -9 ${KILLED}` },
-            { atMs: samples[2]!.at - t0, label: `${KILLED} back` },
+            { atMs: restartAt - t0, label: `${KILLED} restarted` },
             { atMs: removedAt - t0, label: `${REMOVED.backend} removed` },
           ],
           durationMs: endAt - t0,
@@ -419,6 +426,60 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
       rmSync(pinRoot, { recursive: true, force: true });
     }
   }
+}
+
+interface RateSample {
+  readonly at: number;
+  /** Packets to the VIP so far, by balancer; a balancer whose controller did not answer is absent. */
+  readonly packets: ReadonlyMap<BalancerName, number>;
+}
+
+/** Reads every live controller's counter of `vip` every 500 ms until stopped. */
+function samplePerBalancer(balancers: ReadonlyMap<BalancerName, BalancerRun>, vip: string, out: RateSample[]): { stop(): Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const at = Date.now();
+      const packets = new Map<BalancerName, number>();
+      await Promise.all(
+        BALANCERS.map(async (lb) => {
+          const b = balancers.get(lb)!;
+          if (b.controller === undefined || b.controller.exited) return;
+          try {
+            packets.set(lb, (await vipPackets(b.files.controllerSocket)).get(vip) ?? 0);
+          } catch {
+            // starting, or gone: no sample
+          }
+        }),
+      );
+      out.push({ at, packets });
+      await sleep(Math.max(50, 500 - (Date.now() - at)));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** Packets/s per balancer between consecutive samples; 0 where its controller could not be asked (the node was down). */
+function balancerRates(samples: readonly RateSample[], t0: number, end: number): { label: string; points: [number, number][] }[] {
+  return BALANCERS.map((lb) => {
+    const points: [number, number][] = [];
+    for (let i = 1; i < samples.length; i++) {
+      const a = samples[i - 1]!;
+      const b = samples[i]!;
+      if (b.at > end) break;
+      const pa = a.packets.get(lb);
+      const pb = b.packets.get(lb);
+      const mid = (a.at + b.at) / 2 - t0;
+      if (pa === undefined || pb === undefined) points.push([mid, 0]);
+      else if (pb >= pa) points.push([mid, ((pb - pa) * 1000) / (b.at - a.at)]);
+    }
+    return { label: lb, points };
+  });
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
