@@ -42,6 +42,8 @@ function checkReport(r: LabReport): void {
   for (const vip of ['10.1.1.1', '10.1.2.1']) {
     assert.ok(r.convergence.withdrawMs[vip]! >= 0, `withdrawal of ${vip} measured`);
     assert.ok(r.convergence.restoreMs[vip]! > 0, `return of ${vip} measured`);
+    const a = r.convergence.announceToRouteMs[vip];
+    assert.ok(a !== undefined && a >= 0 && a <= r.convergence.restoreMs[vip]!, `announcement → FIB of ${vip} measured (${a} ms)`);
   }
   assert.ok(r.convergence.backendRemovalMs > 0);
   assert.deepEqual(r.traffic.map((t) => t.service), ['web', 'api']);

@@ -19,7 +19,7 @@ const report: LabReport = {
   html: '/tmp/render/report.html',
   steps: [],
   routes: [],
-  convergence: { withdrawMs: {}, restoreMs: {}, restart: { daemonsReadyMs: 0, dataPlaneMs: 0 }, backendRemovalMs: 0 },
+  convergence: { withdrawMs: {}, restoreMs: {}, announceToRouteMs: {}, restart: { daemonsReadyMs: 0, dataPlaneMs: 0 }, backendRemovalMs: 0 },
   killed: 'lb2',
   removed: { service: 'web', backend: 'b4' },
   traffic: [],

@@ -72,6 +72,8 @@ describe('daemon: telemetry, the Announcer service and reconfiguration (loopback
       ['198.51.100.0/24', 10, 0, 1],
     ]);
     assert.deepEqual(await client.withdraw(announcerV1.WithdrawRequest.create({ prefix: '198.51.100.0/24' })), { wasAnnounced: true, peers: 0 });
+    const api = capture.records().filter((r) => r.component === 'api').map((r) => [r.msg, r.prefix, r.peers]);
+    assert.deepEqual(api, [['route announced', '198.51.100.0/24', 0], ['route withdrawn', '198.51.100.0/24', 0]], 'each change through the API is logged once');
     await assert.rejects(client.announce(announcerV1.AnnounceRequest.create({ route: announcerV1.Route.create({ prefix: '198.51.100.1/24' }) })), { code: 'NA_ERR_BGPD_INVALID_ROUTE' });
     await assert.rejects(client.announce(announcerV1.AnnounceRequest.create({ route: announcerV1.Route.create({ prefix: '2001:db8::/64' }) })), { code: 'NA_ERR_BGPD_NO_PEER_FOR_FAMILY' });
     await assert.rejects(client.listRoutes(announcerV1.ListRoutesRequest.create({ peer: '10.9.9.9' })), { code: 'NA_ERR_BGPD_PEER_NOT_FOUND' });

@@ -111,7 +111,7 @@ export class Daemon {
     this.rpc = await createRpcServer({
       address: this.config.grpc.socket,
       log: this.log,
-      services: [rpcService(AnnouncerService, announcerHandlers(this.speaker, this.clock))],
+      services: [rpcService(AnnouncerService, announcerHandlers(this.speaker, this.clock, childLogger(this.log, 'api')))],
     });
     this.telemetry = buildTelemetryServer({
       log: this.log,

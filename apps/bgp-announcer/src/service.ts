@@ -61,16 +61,24 @@ function lookup(speaker: Speaker, address: string): PeerEntry {
   return e;
 }
 
-export function announcerHandlers(speaker: Speaker, clock: Clock): ServiceHandlers<typeof AnnouncerService> {
+/** Where the API's changes are logged (one info line per announce / withdraw). */
+interface ApiLog {
+  info(obj: object, msg: string): void;
+}
+
+export function announcerHandlers(speaker: Speaker, clock: Clock, log?: ApiLog): ServiceHandlers<typeof AnnouncerService> {
   return {
     announce: (req) => {
+      const requestedAt = Date.now();
       if (req.route === undefined) throw NA_ERR_BGPD_INVALID_ROUTE('route: is required');
       const r = req.route;
       const route = parseRoute(
         { prefix: r.prefix, nextHop: r.nextHop, med: r.med, localPref: r.localPref, communities: r.communities, largeCommunities: r.largeCommunities },
         'api',
       );
-      return announcerV1.AnnounceResponse.create({ peers: speaker.announce(route) });
+      const peers = speaker.announce(route);
+      log?.info({ prefix: route.prefix, nextHop: route.nextHop ?? 'self', peers, requestedAt }, 'route announced');
+      return announcerV1.AnnounceResponse.create({ peers });
     },
     withdraw: (req) => {
       let prefix = req.prefix;
@@ -79,7 +87,9 @@ export function announcerHandlers(speaker: Speaker, clock: Clock): ServiceHandle
       } catch (err) {
         throw NA_ERR_BGPD_INVALID_ROUTE.with({ cause: err }, `prefix: expected a prefix, got ${JSON.stringify(req.prefix)}`);
       }
-      return announcerV1.WithdrawResponse.create(speaker.withdraw(prefix));
+      const r = speaker.withdraw(prefix);
+      log?.info({ prefix, ...r }, 'route withdrawn');
+      return announcerV1.WithdrawResponse.create(r);
     },
     listPeers: () => announcerV1.ListPeersResponse.create({ peers: [...speaker.peers.values()].map((e) => peerMessage(e, clock)) }),
     listRoutes: (req) => {

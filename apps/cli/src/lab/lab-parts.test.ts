@@ -56,7 +56,7 @@ function sampleReport(over: Partial<LabReport> = {}): LabReport {
       { vip: '10.1.1.1', nexthops: ['10.0.0.11', '10.0.0.12', '10.0.0.13'] },
       { vip: '10.1.2.1', nexthops: ['10.0.0.11', '10.0.0.12'] },
     ],
-    convergence: { withdrawMs: { '10.1.1.1': 16 }, restoreMs: { '10.1.1.1': 7600 }, restart: { daemonsReadyMs: 4000, dataPlaneMs: 2900 }, backendRemovalMs: 900 },
+    convergence: { withdrawMs: { '10.1.1.1': 16 }, restoreMs: { '10.1.1.1': 7600 }, announceToRouteMs: { '10.1.1.1': 12 }, restart: { daemonsReadyMs: 4000, dataPlaneMs: 2900 }, backendRemovalMs: 900 },
     killed: 'lb2',
     removed: { service: 'web', backend: 'b4' },
     traffic: [{ service: 'web', url: 'http://10.1.1.1:80/', requests: 1000, errors: { connect: 0, read: 0, write: 0, status: 0, timeout: 0 }, latencyMs: { p50: 1, p99: 10, max: 20 }, meanRps: 500 }],
@@ -82,6 +82,7 @@ test('report text: convergence rows, traffic, the split per phase with the dead 
   const text = reportText(sampleReport());
   assert.match(text, /kill -9 lb2 → its next hop gone for 10\.1\.1\.1\s+16 ms/);
   assert.match(text, /lb2 restarted → next hop back for 10\.1\.1\.1\s+7600 ms/);
+  assert.match(text, /announcement → router FIB for 10\.1\.1\.1 \(through the reflector\)\s+12 ms/);
   assert.match(text, /b4 removed from web → out of every balancer\s+900 ms/);
   assert.match(text, /web http:\/\/10\.1\.1\.1:80\/\s+1000\s+500\s+0 \(connect 0/);
   assert.match(text, /lb2 down \(1\.0 s\)\s+50%\s+down\s+50%/);

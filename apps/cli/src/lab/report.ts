@@ -44,6 +44,8 @@ export interface LabReport {
     readonly withdrawMs: Readonly<Record<string, number>>;
     /** restart of the balancer's daemons → its next hop back, per VIP. */
     readonly restoreMs: Readonly<Record<string, number>>;
+    /** The controller's Announce call to the restarted announcer (its log's requestedAt) → next hop back in the router's FIB, per VIP. */
+    readonly announceToRouteMs: Readonly<Record<string, number>>;
     /** Parts of the restart: until the three daemons were ready; the controller's (re)programming of the data plane. */
     readonly restart: { readonly daemonsReadyMs: number; readonly dataPlaneMs: number };
     /** services files rewritten without the backend → every controller reports it gone. */
@@ -82,6 +84,7 @@ export function reportText(r: LabReport): string {
       [
         ...Object.entries(c.withdrawMs).map(([vip, v]): [string, string] => [`kill -9 ${r.killed} → its next hop gone for ${vip}`, ms(v)]),
         ...Object.entries(c.restoreMs).map(([vip, v]): [string, string] => [`${r.killed} restarted → next hop back for ${vip}`, ms(v)]),
+        ...Object.entries(c.announceToRouteMs).map(([vip, v]): [string, string] => [`  announcement → router FIB for ${vip} (through the reflector)`, ms(v)]),
         [`${r.killed} restarted → its controller reported running`, ms(c.restart.daemonsReadyMs)],
         [`  the restarted controller's first data-plane programming`, ms(c.restart.dataPlaneMs)],
         [`${r.removed.backend} removed from ${r.removed.service} → out of every balancer`, ms(c.backendRemovalMs)],

@@ -260,6 +260,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
 
     const restoreMs: Record<string, number> = {};
     let restartParts = { daemonsReadyMs: 0, dataPlaneMs: 0 };
+    const announceToRouteMs: Record<string, number> = {};
     let restartAt = 0;
     await steps.run(`bring ${KILLED} back: link up, the same daemons and files; the loader adopts its pins`, async () => {
       const b = balancers.get(KILLED)!;
@@ -270,7 +271,10 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
       const ready = Date.now();
       for (const s of SERVICES.filter((x) => x.balancers.includes(KILLED))) {
         const want = s.balancers.map(balancerAddr).sort();
-        restoreMs[s.vip] = (await mon.waitFor(s.vip, (nh) => sameSet(nh, want), at, 30_000)) - at;
+        const back = await mon.waitFor(s.vip, (nh) => sameSet(nh, want), at, 30_000);
+        restoreMs[s.vip] = back - at;
+        const announced = announcedAt(b.announcer!, `${s.vip}/32`);
+        if (announced !== undefined) announceToRouteMs[s.vip] = back - announced;
       }
       restartParts = { daemonsReadyMs: ready - at, dataPlaneMs: dataPlaneUpMs(b.controller!) };
       await sample();
@@ -367,7 +371,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
         html,
         steps: steps.done,
         routes,
-        convergence: { withdrawMs, restoreMs, restart: restartParts, backendRemovalMs },
+        convergence: { withdrawMs, restoreMs, announceToRouteMs, restart: restartParts, backendRemovalMs },
         killed: KILLED,
         removed: REMOVED,
         traffic,
@@ -484,6 +488,20 @@ function balancerRates(samples: readonly RateSample[], t0: number, end: number):
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+}
+
+/** When the announcer's API was asked to announce `prefix` (its log's `requestedAt`, ms). */
+function announcedAt(announcer: LabProcess, prefix: string): number | undefined {
+  for (const line of announcer.output().split('\n')) {
+    if (!line.includes('"msg":"route announced"') || !line.includes(`"prefix":"${prefix}"`)) continue;
+    try {
+      const t = (JSON.parse(line) as { requestedAt?: unknown }).requestedAt;
+      if (typeof t === 'number') return t;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return undefined;
 }
 
 /** How long the restarted controller took to program the data plane the first time (its log says). */
