@@ -18,7 +18,7 @@ import type { BalancerFiles, LabDaemon } from './configs.js';
 import { reportHtml } from './report.js';
 import type { LabReport, PhaseSplit, TrafficSummary } from './report.js';
 import { RouteMonitor } from './route-monitor.js';
-import { BACKENDS, BALANCERS, LAB_PREFIX, LAB_STATE_DIR, PIN_BASE, RR_ADDR, SERVICES, balancerAddr, labSpec, switchPort } from './topology.js';
+import { BACKENDS, BALANCERS, LAB_PREFIX, LAB_STATE_DIR, PIN_BASE, RR_ADDR, SERVICES, backendAddr, balancerAddr, labSpec, switchPort } from './topology.js';
 import type { BackendName, BalancerName } from './topology.js';
 import { BUCKET_MS, countsBetween, parseWrkOutput, writeWrkScript, wrkArgv } from './wrk.js';
 import type { WrkResult } from './wrk.js';
@@ -288,7 +288,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
       const at = Date.now();
       for (const lb of BALANCERS) writeServices(balancers.get(lb)!.files.services, lb, macs, [REMOVED]);
       const svc = SERVICES.find((s) => s.name === REMOVED.service)!;
-      const addr = `10.0.0.${21 + BACKENDS.indexOf(REMOVED.backend)}`;
+      const addr = backendAddr(REMOVED.backend);
       await waitFor(
         async () => {
           const lists = await Promise.all(svc.balancers.map((lb) => balancerClient(balancers.get(lb)!.files.controllerSocket, (c) => c.listBackends(balancerV1.ListBackendsRequest.create({ serviceId: `${svc.vip}:${svc.port}/tcp` })))));
@@ -487,7 +487,8 @@ function balancerRates(samples: readonly RateSample[], t0: number, end: number):
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+  const set = new Set(a);
+  return a.length === b.length && set.size === a.length && b.every((x) => set.has(x));
 }
 
 /** When the announcer's API was asked to announce `prefix` (its log's `requestedAt`, ms). */
