@@ -153,8 +153,13 @@ after(async () => {
 });
 
 describe('the units under systemd', () => {
-  test('the three daemons start and stay up', async () => {
+  test('the three daemons start, say they are ready once they serve, and stay up', async () => {
     await until('all three active', allActive);
+    // Type=notify: active means READY=1 came, sent once the socket serves: it must be there now.
+    for (const d of DAEMONS) inside(['test', '-S', `/run/netaccel/${d}.sock`]);
+    assert.match(show('ebpf-loader.service', 'StatusText'), /^serving \/run\/netaccel\/ebpf-loader\.sock$/);
+    assert.match(show('lb-controller.service', 'StatusText'), /^1 services; .*; serving \/run\/netaccel\/lb-controller\.sock$/);
+    assert.match(show('bgp-announcer.service', 'StatusText'), /^1 peers$/);
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(allActive(), true);
     // lb-controller too: the loader's unit is started only once its socket answers.
@@ -240,6 +245,8 @@ describe('the units under systemd', () => {
   test('systemctl reload bgp-announcer reloads its configuration', async () => {
     inside(['systemctl', 'reload', 'bgp-announcer.service']);
     await until('reloaded', () => (inside(['journalctl', '--no-pager', '-o', 'cat', '-u', 'bgp-announcer.service']).stdout.includes('"msg":"configuration reloaded"') ? true : undefined), 10_000);
+    // RELOADING=1 … READY=1: back to active with its status line.
+    await until('active after the reload', () => (show('bgp-announcer.service', 'ActiveState') === 'active' && show('bgp-announcer.service', 'StatusText') === '1 peers' ? true : undefined), 10_000);
   });
 
   test('stopping lb-controller removes its socket and leaves the others', () => {

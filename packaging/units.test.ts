@@ -35,7 +35,8 @@ const EXPOSURE: Record<Daemon, number> = { 'ebpf-loader': 2.5, 'lb-controller': 
 
 /** Hardening every unit has, as written in the [Service] section. */
 const COMMON: Record<string, string> = {
-  Type: 'exec',
+  Type: 'notify',
+  NotifyAccess: 'main',
   Restart: 'on-failure',
   Group: 'netaccel',
   UMask: '0077',

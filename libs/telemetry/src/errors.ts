@@ -77,6 +77,8 @@ export const telemetryErrors = Object.freeze({
     'shutdown did not finish within %d ms',
     'deadline-exceeded',
   ),
+  /** A message to the service manager (`$NOTIFY_SOCKET`, sd_notify(3)) could not be sent or is malformed. */
+  NA_ERR_TELEMETRY_NOTIFY_FAILED: defineError('NA_ERR_TELEMETRY_NOTIFY_FAILED', 'cannot notify the service manager (%s): %s', 'unavailable'),
 } satisfies ErrorRegistry);
 
 export type TelemetryErrorCode = keyof typeof telemetryErrors;

@@ -46,3 +46,7 @@ export type {
 // Errors
 export { telemetryErrors } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';
+
+// Service manager (sd_notify)
+export { monotonicUsec, notifyAddress, notifyMessage, serviceManager } from './service-manager.js';
+export type { ServiceManager } from './service-manager.js';
