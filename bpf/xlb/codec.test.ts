@@ -75,6 +75,10 @@ describe('codec', () => {
     assert.deepEqual(decodeConfig(encodeConfig(c)), c);
     assert.deepEqual(decodeConfig(encodeConfig({})), {});
     assert.equal(encodeConfig({ natSourceV4: '10.99.0.1' }).subarray(8, 12).toString('hex'), '0a630001');
+    const pool = { natSourceV4: '10.99.0.1', natSourceCount: 4 };
+    assert.equal(encodeConfig(pool).readUInt16LE(6), 4); // nat_src_count, host order
+    assert.deepEqual(decodeConfig(encodeConfig(pool)), pool);
+    assert.equal(encodeConfig({ natSourceV4: '10.99.0.1' }).readUInt16LE(6), 0, 'no count: 0, read as one');
   });
 
   test('flow key, connection and NAT values', () => {
@@ -82,7 +86,7 @@ describe('codec', () => {
     const b = encodeFlowKey(f);
     assert.equal(b.subarray(32, 38).toString('hex'), '9c40' + '0050' + '06' + '04');
     assert.deepEqual(decodeFlowKey(b), f);
-    const ct: CtValue = { lastSeenNs: 123456789012345n, backendIndex: 7, vipIndex: 2, natPort: 50001, state: 'tcp-established' };
+    const ct: CtValue = { lastSeenNs: 123456789012345n, backendIndex: 7, vipIndex: 2, natPort: 50001, natSrcIndex: 3, state: 'tcp-established' };
     assert.deepEqual(decodeCtValue(encodeCtValue(ct)), ct);
     const nat: NatValue = {
       lastSeenNs: 5n, vipIndex: 6, backendIndex: 0, client: '2001:db8:c::10', vip: '2001:db8::4', clientPort: 45002,
@@ -113,6 +117,10 @@ describe('codec', () => {
     assert.throws(() => encodeVipMeta({ vipIndex: 0, flags: 0, tableSize: 13, activeSlot: 0, mode: 'dsr' as 'nat' }), /vipMeta\.mode/);
     assert.throws(() => encodeFlowKey({ src: '10.0.0.1', dst: '::1', sport: 1, dport: 2, protocol: 6 }), /flowKey\.dst: expected an IPv4 address like src/);
     assert.throws(() => encodeConfig({ natSourceV4: '::1' }), /config\.natSourceV4: expected an IPv4 address/);
+    assert.throws(() => encodeConfig({ natSourceV4: '10.0.0.1', natSourceCount: 0 }), /config\.natSourceCount: expected an integer 1\.\.64, got 0/);
+    assert.throws(() => encodeConfig({ natSourceV4: '10.0.0.1', natSourceCount: 65 }), /config\.natSourceCount: expected an integer 1\.\.64/);
+    assert.throws(() => encodeConfig({ natSourceV4: '255.255.255.254', natSourceCount: 3 }), /config\.natSourceCount: 3 addresses from 255\.255\.255\.254 wrap around/);
+    assert.throws(() => encodeConfig({ natSourceV6: '2001:db8::ffff:ffff', natSourceCount: 2 }), /overflow its last 32 bits/);
     assert.throws(() => encodeBackend({ address: '10.0.0.1', mac: 'zz', port: 0, flags: 1, nexthop: 0 }), /backend\.mac/);
     assert.throws(() => decodeVipMeta(Buffer.alloc(15)), /xlb_vip_meta: expected 16 bytes, got 15/);
   });

@@ -8,7 +8,7 @@
  * throws a RangeError whose message starts with the field path.
  */
 import { formatIp, formatMac, parseIp, parseMac } from '@netaccel/protocol';
-import { XLB_CT_STATE, XLB_MODE } from './constants.js';
+import { XLB_BUILD_DEFAULTS, XLB_CT_STATE, XLB_MODE } from './constants.js';
 import type { XlbCtStateName, XlbModeName } from './constants.js';
 
 export interface StructLayout {
@@ -23,12 +23,12 @@ export const XLB_LAYOUTS = Object.freeze({
   vipMeta: { name: 'xlb_vip_meta', size: 16, members: { vip_index: 0, flags: 4, table_size: 8, active_slot: 12, mode: 13, pad: 14 } },
   backend: { name: 'xlb_backend', size: 28, members: { addr: 0, mac: 16, port: 22, family: 24, flags: 25, nexthop: 26 } },
   nexthop: { name: 'xlb_nexthop', size: 8, members: { mac: 0, flags: 6 } },
-  config: { name: 'xlb_config', size: 28, members: { local_mac: 0, pad: 6, nat_src_v4: 8, nat_src_v6: 12 } },
+  config: { name: 'xlb_config', size: 28, members: { local_mac: 0, nat_src_count: 6, nat_src_v4: 8, nat_src_v6: 12 } },
   flowKey: { name: 'xlb_flow_key', size: 40, members: { src: 0, dst: 16, sport: 32, dport: 34, proto: 36, family: 37, pad: 38 } },
   ctValue: {
     name: 'xlb_ct_value',
     size: 24,
-    members: { last_seen_ns: 0, backend_index: 8, vip_index: 12, nat_port: 16, state: 18, pad8: 19, pad32: 20 },
+    members: { last_seen_ns: 0, backend_index: 8, vip_index: 12, nat_port: 16, state: 18, nat_src_index: 19, pad32: 20 },
   },
   natValue: {
     name: 'xlb_nat_value',
@@ -47,9 +47,9 @@ const L = XLB_LAYOUTS;
 
 // --- field helpers ----------------------------------------------------------------------------
 
-function uint(path: string, v: unknown, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    throw new RangeError(`${path}: expected an integer 0..${max}, got ${JSON.stringify(v)}`);
+function uint(path: string, v: unknown, max: number, min = 0): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`${path}: expected an integer ${min}..${max}, got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -235,14 +235,20 @@ export function decodeNexthop(buf: Uint8Array): Nexthop {
 export interface XlbConfig {
   /** Source MAC of sent frames; undefined: the received frame's destination MAC. */
   localMac?: string;
-  /** NAT source addresses; undefined: no NAT for that family. */
+  /** The first NAT source address of each family; undefined: no NAT for that family. */
   natSourceV4?: string;
   natSourceV6?: string;
+  /**
+   * How many NAT source addresses: the first and the ones after it (the last 32 bits counted
+   * up), 1..XLB_NAT_SRC_MAX; undefined: one.
+   */
+  natSourceCount?: number;
 }
 
 export function encodeConfig(c: XlbConfig): Buffer {
   const b = Buffer.alloc(L.config.size);
   if (c.localMac !== undefined) b.set(parseMac(c.localMac, 'config.localMac'), L.config.members.local_mac);
+  if (c.natSourceCount !== undefined) b.writeUInt16LE(uint('config.natSourceCount', c.natSourceCount, XLB_BUILD_DEFAULTS.XLB_NAT_SRC_MAX, 1), L.config.members.nat_src_count);
   if (c.natSourceV4 !== undefined) {
     if (writeAddr(b, L.config.members.nat_src_v4, c.natSourceV4, 'config.natSourceV4') !== 4) {
       throw new RangeError(`config.natSourceV4: expected an IPv4 address, got ${JSON.stringify(c.natSourceV4)}`);
@@ -253,6 +259,11 @@ export function encodeConfig(c: XlbConfig): Buffer {
       throw new RangeError(`config.natSourceV6: expected an IPv6 address, got ${JSON.stringify(c.natSourceV6)}`);
     }
   }
+  // The data plane counts the last 32 bits up: the range may not wrap around.
+  const last = (off: number) => b.readUInt32BE(off);
+  const count = c.natSourceCount ?? 1;
+  if (c.natSourceV4 !== undefined && last(L.config.members.nat_src_v4) + count - 1 > 0xffffffff) throw new RangeError(`config.natSourceCount: ${count} addresses from ${c.natSourceV4} wrap around`);
+  if (c.natSourceV6 !== undefined && last(L.config.members.nat_src_v6 + 12) + count - 1 > 0xffffffff) throw new RangeError(`config.natSourceCount: ${count} addresses from ${c.natSourceV6} overflow its last 32 bits`);
   return b;
 }
 
@@ -263,6 +274,8 @@ export function decodeConfig(buf: Uint8Array): XlbConfig {
   if (!zero(L.config.members.local_mac, 6)) out.localMac = formatMac(b, L.config.members.local_mac);
   if (!zero(L.config.members.nat_src_v4, 4)) out.natSourceV4 = readAddr(b, L.config.members.nat_src_v4, 4, 'config');
   if (!zero(L.config.members.nat_src_v6, 16)) out.natSourceV6 = readAddr(b, L.config.members.nat_src_v6, 6, 'config');
+  const count = b.readUInt16LE(L.config.members.nat_src_count);
+  if (count !== 0) out.natSourceCount = count;
   return out;
 }
 
@@ -309,6 +322,8 @@ export interface CtValue {
   vipIndex: number;
   /** NAT source port (0: none). */
   natPort: number;
+  /** NAT: which source address (0 .. natSourceCount-1); undefined: 0. */
+  natSrcIndex?: number;
   state: XlbCtStateName;
 }
 
@@ -319,6 +334,7 @@ export function encodeCtValue(v: CtValue): Buffer {
   b.writeUInt32LE(uint('ctValue.vipIndex', v.vipIndex, 0xffffffff), L.ctValue.members.vip_index);
   b.writeUInt16BE(uint('ctValue.natPort', v.natPort, 0xffff), L.ctValue.members.nat_port);
   b[L.ctValue.members.state] = XLB_CT_STATE[v.state];
+  b[L.ctValue.members.nat_src_index] = uint('ctValue.natSrcIndex', v.natSrcIndex ?? 0, 0xff);
   return b;
 }
 
@@ -329,6 +345,7 @@ export function decodeCtValue(buf: Uint8Array): CtValue {
     backendIndex: b.readUInt32LE(L.ctValue.members.backend_index),
     vipIndex: b.readUInt32LE(L.ctValue.members.vip_index),
     natPort: b.readUInt16BE(L.ctValue.members.nat_port),
+    ...(b[L.ctValue.members.nat_src_index] ? { natSrcIndex: b[L.ctValue.members.nat_src_index]! } : {}),
     state: stateName(b[L.ctValue.members.state]!, 'xlb_ct_value.state'),
   };
 }

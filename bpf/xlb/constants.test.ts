@@ -64,6 +64,7 @@ describe('constants match the headers', () => {
     assert.equal(consts.get('XLB_ENCAP_SRC_V6_LEN'), g.encap_src_v6_len);
     assert.equal(consts.get('XLB_NAT_PORT_MIN'), g.nat_port_min);
     assert.equal(consts.get('XLB_NAT_PORT_MAX'), g.nat_port_max);
+    assert.equal(consts.get('XLB_NAT_TCP_TIME_WAIT_MS'), g.nat_tcp_time_wait_ms);
     assert.equal(consts.get('XLB_CT_TCP_SYN_TIMEOUT_MS'), g.ct_tcp_syn_timeout_ms);
     assert.equal(consts.get('XLB_CT_TCP_TIMEOUT_MS'), g.ct_tcp_timeout_ms);
     assert.equal(consts.get('XLB_CT_TCP_CLOSING_TIMEOUT_MS'), g.ct_tcp_closing_timeout_ms);

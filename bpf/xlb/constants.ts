@@ -38,6 +38,7 @@ export const XLB_BUILD_DEFAULTS = Object.freeze({
   XLB_MAX_IPV6_EXT: 4, // extension headers walked
   XLB_DRAIN_PROBES: 4, // table positions tried past a draining backend
   XLB_NAT_PROBES: 8, // candidate NAT ports per new flow
+  XLB_NAT_SRC_MAX: 64, // NAT source addresses (config nat_src_count)
   XLB_HASH_SEED: 0x7862c0de,
   XLB_NAT_HASH_SEED: 0x6e617470,
   XLB_GUE_SPORT_BASE: 0xc000,
@@ -56,6 +57,7 @@ export const XLB_GLOBAL_DEFAULTS = Object.freeze({
   encap_mtu: 0, // bytes; 0: no limit
   nat_port_min: 1024,
   nat_port_max: 65535,
+  nat_tcp_time_wait_ms: 60_000, // 60 s: a closed TCP flow's NAT port stays reserved (the backend's TIME_WAIT)
   ct_tcp_syn_timeout_ms: 30_000, // 30 s
   ct_tcp_timeout_ms: 3_600_000, // 1 h
   ct_tcp_closing_timeout_ms: 10_000, // 10 s

@@ -164,19 +164,33 @@ export function gueSourcePort(hash: number): number {
   return XLB_BUILD_DEFAULTS.XLB_GUE_SPORT_BASE | (hash & XLB_BUILD_DEFAULTS.XLB_GUE_SPORT_MASK);
 }
 
-/** The NAT source ports a new flow tries, in order (xlb_nat.h). */
+/** The NAT source ports a new flow tries, in order, with one source address (xlb_nat.h). */
 export function natPortCandidates(
   f: FlowKey,
   min: number = XLB_GLOBAL_DEFAULTS.nat_port_min,
   max: number = XLB_GLOBAL_DEFAULTS.nat_port_max,
   probes: number = XLB_BUILD_DEFAULTS.XLB_NAT_PROBES,
 ): number[] {
-  const range = max - min + 1;
-  let h = flowHash(f, XLB_BUILD_DEFAULTS.XLB_NAT_HASH_SEED) % range;
-  const out: number[] = [];
-  for (let i = 0; i < probes; i++) {
-    out.push(min + h);
-    h = h + 1 < range ? h + 1 : 0;
+  return natCandidates(f, { min, max, probes }).map((c) => c.port);
+}
+
+/**
+ * The (source address index, port) pairs a new flow tries, in order (xlb_nat.h): N addresses ×
+ * R ports are N × R slots, probed linearly from a hashed start; slot j is address j / R, port
+ * min + j mod R.
+ */
+export function natCandidates(
+  f: FlowKey,
+  o: { min?: number; max?: number; sources?: number; probes?: number } = {},
+): { source: number; port: number }[] {
+  const min = o.min ?? XLB_GLOBAL_DEFAULTS.nat_port_min;
+  const range = (o.max ?? XLB_GLOBAL_DEFAULTS.nat_port_max) - min + 1;
+  const slots = range * (o.sources ?? 1);
+  let h = flowHash(f, XLB_BUILD_DEFAULTS.XLB_NAT_HASH_SEED) % slots;
+  const out: { source: number; port: number }[] = [];
+  for (let i = 0; i < (o.probes ?? XLB_BUILD_DEFAULTS.XLB_NAT_PROBES); i++) {
+    out.push({ source: Math.floor(h / range), port: min + (h % range) });
+    h = h + 1 < slots ? h + 1 : 0;
   }
   return out;
 }

@@ -1,17 +1,17 @@
 /**
  * BPF layer: NAT mode across both directions — replies translated back to VIP -> client
  * (IPv4, IPv6, UDP), the port allocation scheme of xlb_nat.h (deterministic candidates,
- * collision probing, reuse by the same flow, exhaustion, takeover of expired flows), and what
- * is not a reply.
+ * collision probing, reuse by the same flow, exhaustion, takeover of expired flows, the TIME_WAIT
+ * reserve of closed TCP flows, several source addresses), and what is not a reply.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertPacketsEqual, buildPacket, findLayer, parsePacket, tcp, tcpSyn, TCP_FLAGS, udp, verifyChecksums } from '@netaccel/protocol';
-import { decodeNatValue, encodeFlowKey } from './codec.js';
+import { decodeCtValue, decodeNatValue, encodeConfig, encodeFlowKey } from './codec.js';
 import type { FlowKey } from './codec.js';
 import { XLB_DROP } from './drop-reasons.js';
-import { natPortCandidates } from './flow-hash.js';
+import { natCandidates, natPortCandidates } from './flow-hash.js';
 import { MAC, NAT_SOURCE, clientFlow, worldBackend, worldEntries, worldVip, xlbWorld } from './test-world.js';
 import { XlbObject, pinThreadToCpu } from './xlb-harness.js';
 
@@ -40,10 +40,24 @@ function natPortOf(x: XlbObject, f: FlowKey): number | string {
   return seg.sport;
 }
 
+/** Sends a client SYN through NAT; returns the source address and port it got (or the verdict). */
+function natSourceOf(x: XlbObject, f: FlowKey): { address: string; port: number } | string {
+  const r = x.run(bytes(tcpSyn({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, ...FROM_ROUTER })));
+  if (r.verdict !== 'TX') return r.verdict;
+  const p = parsePacket(r.data);
+  const ip = findLayer(p, 'ipv4');
+  assert.ok(ip);
+  return { address: ip.src, port: findLayer(p, 'tcp')!.sport };
+}
+
+/** The client's FIN on a flow (it closes first). */
+function fin(f: FlowKey): Buffer {
+  return bytes(tcp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, flags: TCP_FLAGS.FIN | TCP_FLAGS.ACK, ...FROM_ROUTER }));
+}
+
 /** The backend's answer to the translated flow: backend -> NAT source:port. */
-function reply(f: FlowKey, backendIndex: number, natPort: number, flags: number): Buffer {
+function reply(f: FlowKey, backendIndex: number, natPort: number, flags: number, natSrc: string = f.src.includes(':') ? NAT_SOURCE.v6 : NAT_SOURCE.v4): Buffer {
   const be = worldBackend(world, backendIndex);
-  const natSrc = f.src.includes(':') ? NAT_SOURCE.v6 : NAT_SOURCE.v4;
   const spec = { src: be.address, dst: natSrc, sport: be.port || f.dport, dport: natPort, eth: { src: MAC.backend(backendIndex), dst: MAC.lb }, payload: 'answer' };
   return f.protocol === 6 ? bytes(tcp({ ...spec, flags, seq: 777, ack: 1 })) : bytes(udp(spec));
 }
@@ -151,7 +165,7 @@ describe('xlb.bpf.o: NAT', () => {
     assert.equal(r.verdict, 'TX');
   });
 
-  withObject('the port of an expired flow is taken over (ct_tcp_syn_timeout_ms = 100)', { nat_port_min: 50000, nat_port_max: 50002, ct_tcp_syn_timeout_ms: 100 }, async (x) => {
+  withObject('the port of an expired flow is taken over (ct_tcp_syn_timeout_ms = 100, nat_tcp_time_wait_ms = 200)', { nat_port_min: 50000, nat_port_max: 50002, ct_tcp_syn_timeout_ms: 100, nat_tcp_time_wait_ms: 200 }, async (x) => {
     const old = clientFlow(natV4, 45040, 4);
     const port = natPortOf(x, old) as number;
     let next: FlowKey | undefined;
@@ -163,5 +177,56 @@ describe('xlb.bpf.o: NAT', () => {
     assert.equal(natPortOf(x, next), port, 'the new flow takes the expired one\'s port');
     const r = x.run(reply(next, 0, port, TCP_FLAGS.SYN | TCP_FLAGS.ACK));
     assertPacketsEqual(r.data, translated(next, TCP_FLAGS.SYN | TCP_FLAGS.ACK), { message: 'replies now go to the new flow' });
+  });
+
+  withObject('a closed TCP flow\'s port stays reserved for nat_tcp_time_wait_ms after its closing timeout', { nat_port_min: 50000, nat_port_max: 50002, ct_tcp_closing_timeout_ms: 100, nat_tcp_time_wait_ms: 1500 }, async (x) => {
+    const old = clientFlow(natV4, 45050, 4);
+    const port = natPortOf(x, old) as number;
+    assert.equal(x.run(fin(old)).verdict, 'TX');
+    let next: FlowKey | undefined;
+    for (let sport = 45051; !next; sport++) {
+      const f = clientFlow(natV4, sport, 4);
+      if (natPortCandidates(f, 50000, 50002)[0] === port) next = f;
+    }
+    await sleep(400); // the closing timeout is over; the backend's TIME_WAIT is not
+    const during = natPortOf(x, next);
+    assert.notEqual(during, port, 'not given away while the backend may still hold it in TIME_WAIT');
+    assert.equal(typeof during, 'number');
+    // The reserved port still translates the old flow's late packets.
+    assert.equal(x.run(reply(old, 0, port, TCP_FLAGS.ACK)).verdict, 'TX');
+    await sleep(1700);
+    let later: FlowKey | undefined;
+    for (let sport = 46051; !later; sport++) {
+      const f = clientFlow(natV4, sport, 4);
+      if (natPortCandidates(f, 50000, 50002)[0] === port) later = f;
+    }
+    assert.equal(natPortOf(x, later), port, 'taken over once the reserve is over');
+  });
+
+  withObject('several source addresses: each is its own port space, replies to each are translated, the flow remembers its address', { nat_port_min: 50000, nat_port_max: 50001 }, (x) => {
+    x.map('xlb_config').update(Buffer.alloc(4), encodeConfig({ ...world.config, natSourceCount: 2 }));
+    const second = NAT_SOURCE.v4.replace(/\d+$/, (d) => String(Number(d) + 1));
+    const flows = [45060, 45061, 45062, 45063].map((sport) => clientFlow(natV4, sport, 4));
+    const taken = new Set<string>();
+    for (const f of flows) {
+      const want = natCandidates(f, { min: 50000, max: 50001, sources: 2 }).find((c) => !taken.has(`${c.source}:${c.port}`))!;
+      const got = natSourceOf(x, f);
+      const address = want.source === 0 ? NAT_SOURCE.v4 : second;
+      assert.deepEqual(got, { address: want.source === 0 ? NAT_SOURCE.v4 : second, port: want.port }, `flow ${f.sport}`);
+      taken.add(`${want.source}:${want.port}`);
+      const r = x.run(reply(f, 0, want.port, TCP_FLAGS.SYN | TCP_FLAGS.ACK, want.source === 0 ? NAT_SOURCE.v4 : second));
+      assertPacketsEqual(r.data, translated(f, TCP_FLAGS.SYN | TCP_FLAGS.ACK), { message: `reply to flow ${f.sport}` });
+      const ct = decodeCtValue(x.map('conntrack').lookup(encodeFlowKey(f))!);
+      assert.equal(ct.natSrcIndex ?? 0, want.source);
+      // A later packet keeps its address and port.
+      const ack = bytes(tcp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, flags: TCP_FLAGS.ACK, ...FROM_ROUTER }));
+      const again = parsePacket(x.run(ack).data);
+      assert.deepEqual([findLayer(again, 'ipv4')?.src, findLayer(again, 'tcp')?.sport], [address, want.port]);
+    }
+    assert.equal(taken.size, 4, 'two addresses × two ports');
+    assert.equal(natPortOf(x, clientFlow(natV4, 45064, 4)), 'DROP', 'a fifth flow finds every slot live');
+    // An address past the range is not a NAT source: a packet to it passes.
+    const third = NAT_SOURCE.v4.replace(/\d+$/, (d) => String(Number(d) + 2));
+    assert.equal(x.run(reply(flows[0]!, 0, 50000, TCP_FLAGS.ACK, third)).verdict, 'PASS');
   });
 });

@@ -191,6 +191,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	if (mode == XLB_MODE_NAT) {
 		if (!xlb_nat_source(cfg, pkt->flow.family, s->nat_src))
 			return xlb_count_drop(XLB_DROP_NO_NAT_SOURCE, len, XDP_DROP);
+		s->nat_src_count = xlb_nat_source_count(cfg);
 		__builtin_memcpy(s->client_mac, eth_src, 6);
 	}
 	err = xlb_schedule(s);
@@ -298,7 +299,6 @@ int xlb_xdp(struct xdp_md *ctx)
 	struct xlb_vip_meta *meta;
 	struct xlb_config *cfg;
 	__u8 eth_dst[6], eth_src[6];
-	__be32 nat_src[4];
 	struct ethhdr *eth;
 	__u32 zero = 0;
 	int r;
@@ -320,7 +320,7 @@ int xlb_xdp(struct xdp_md *ctx)
 	__builtin_memcpy(eth_src, eth->h_source, 6);
 
 	if ((features & XLB_FEAT_NAT) && !(pkt.flags & XLB_PKT_F_ICMP_ERROR) &&
-	    xlb_nat_source(cfg, pkt.flow.family, nat_src) && xlb_addr_eq(pkt.flow.dst, nat_src))
+	    xlb_nat_source_match(cfg, pkt.flow.family, pkt.flow.dst))
 		return xlb_nat_reply(ctx, &pkt, cfg, eth_dst);
 	meta = xlb_vip_lookup(&pkt.flow);
 	if (!meta)

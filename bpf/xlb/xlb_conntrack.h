@@ -143,6 +143,7 @@ static __always_inline struct xlb_ct_value *xlb_ct_usable(struct xlb_sched *s, s
 	s->be = *be;
 	s->backend_index = ct->backend_index;
 	s->nat_port = ct->nat_port;
+	s->nat_src_index = ct->nat_src_index;
 	return ct;
 }
 
@@ -160,6 +161,7 @@ static __always_inline void xlb_ct_commit(struct xlb_sched *s, struct xlb_ct_val
 	if (hit) {
 		hit->last_seen_ns = s->now;
 		hit->nat_port = s->nat_port;
+		hit->nat_src_index = s->nat_src_index;
 		hit->state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, hit->state);
 		return;
 	}
@@ -169,6 +171,7 @@ static __always_inline void xlb_ct_commit(struct xlb_sched *s, struct xlb_ct_val
 	v.backend_index = s->backend_index;
 	v.vip_index = s->meta.vip_index;
 	v.nat_port = s->nat_port;
+	v.nat_src_index = s->nat_src_index;
 	v.state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, XLB_CT_EMPTY);
 	s->new_flow = 1;
 	if (ct) {

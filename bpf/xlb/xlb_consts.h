@@ -99,6 +99,15 @@
 #define XLB_NAT_PORT_MAX 65535
 #endif
 
+/* Default of nat_tcp_time_wait_ms: how long a closed TCP flow's NAT port stays reserved after
+ * its last packet (Linux TCP_TIMEWAIT_LEN: the backend's socket lingers that long in TIME_WAIT). */
+#ifndef XLB_NAT_TCP_TIME_WAIT_MS
+#define XLB_NAT_TCP_TIME_WAIT_MS 60000
+#endif
+
+/* Most NAT source addresses (config nat_src_count). */
+#define XLB_NAT_SRC_MAX 64
+
 /* --- connection timeouts (defaults of the ct_*_timeout_ms globals) ------------------------ */
 
 #ifndef XLB_CT_TCP_SYN_TIMEOUT_MS

@@ -130,9 +130,9 @@ struct xlb_nexthop {
 /* Value of `config` (array of one): run-time settings of the balancer. */
 struct xlb_config {
 	__u8 local_mac[6];   /* source MAC of sent frames; all zero: the received frame's destination */
-	__u16 pad;           /* zero */
-	__be32 nat_src_v4;   /* NAT source address for IPv4 backends; 0: none */
-	__be32 nat_src_v6[4]; /* NAT source address for IPv6 backends; all zero: none */
+	__u16 nat_src_count; /* NAT source addresses: nat_src_v4/v6 and the ones after it (0 = 1) */
+	__be32 nat_src_v4;   /* first NAT source address for IPv4 backends; 0: none */
+	__be32 nat_src_v6[4]; /* first NAT source address for IPv6 backends; all zero: none */
 };
 
 /*
@@ -156,7 +156,7 @@ struct xlb_ct_value {
 	__u32 vip_index;     /* an entry of another VIP (re-numbered VIPs) is ignored */
 	__be16 nat_port;     /* NAT: the flow's source port towards the backend; else 0 */
 	__u8 state;          /* enum xlb_ct_state; XLB_CT_EMPTY: no entry on this CPU */
-	__u8 pad8;
+	__u8 nat_src_index;  /* NAT: which source address (0 .. nat_src_count-1) */
 	__u32 pad32;
 };
 

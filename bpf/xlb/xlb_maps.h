@@ -18,6 +18,9 @@
  *   encap_mtu                __u16  largest encapsulated IP packet; larger ones are dropped as
  *                                   XLB_DROP_TOO_BIG (0: no limit, the default)
  *   nat_port_min, nat_port_max __u16 NAT source port range, inclusive (1024..65535)
+ *   nat_tcp_time_wait_ms     __u32  a closed (or timed-out) TCP flow's NAT port is not given to
+ *                                   another flow until this long after its last packet (60 s,
+ *                                   the backend's TIME_WAIT)
  *   ct_tcp_syn_timeout_ms    __u32  connection-table timeouts by state (30 s, 1 h, 10 s, 30 s):
  *   ct_tcp_timeout_ms               an expired entry is a new flow; NAT ports of expired flows
  *   ct_tcp_closing_timeout_ms       may be taken over
@@ -44,6 +47,7 @@ const volatile __u8 encap_src_v6_len = XLB_ENCAP_SRC_V6_LEN;
 const volatile __u16 encap_mtu = 0;
 const volatile __u16 nat_port_min = XLB_NAT_PORT_MIN;
 const volatile __u16 nat_port_max = XLB_NAT_PORT_MAX;
+const volatile __u32 nat_tcp_time_wait_ms = XLB_NAT_TCP_TIME_WAIT_MS;
 const volatile __u32 ct_tcp_syn_timeout_ms = XLB_CT_TCP_SYN_TIMEOUT_MS;
 const volatile __u32 ct_tcp_timeout_ms = XLB_CT_TCP_TIMEOUT_MS;
 const volatile __u32 ct_tcp_closing_timeout_ms = XLB_CT_TCP_CLOSING_TIMEOUT_MS;

@@ -2,26 +2,35 @@
 /*
  * NAT mode: backends see ordinary traffic from the balancer and answer it.
  *
- *   client C:c -> VIP V:v      becomes   S:p -> backend B:b     (S: config nat_src_v4/v6)
+ *   client C:c -> VIP V:v      becomes   S:p -> backend B:b     (S: a NAT source address)
  *   backend B:b -> S:p         becomes   V:v -> C:c             (found in nat_rev, XDP_TX)
+ *
+ * The NAT source addresses are config nat_src_v4 / nat_src_v6 and the nat_src_count - 1
+ * addresses after it (the last 32 bits counted up); the balancer must own them all (answer ARP /
+ * neighbour solicitation), so that the backends' replies come back to it.
  *
  * b is the backend record's port (0: v). Checksums are updated incrementally (RFC 1624): the
  * IPv4 header for the addresses, TCP/UDP for the pseudo-header addresses and both ports; a UDP
  * datagram without checksum (IPv4, 0) keeps none. Address families are not translated.
  *
  * Port allocation. `nat_rev` is keyed by the reply's flow (B, S, b, p, protocol), so a source
- * port needs to be unique per backend address, port and protocol only. For a new flow the
- * candidates are
- *     p_i = nat_port_min + (h + i) mod R,  i = 0 .. XLB_NAT_PROBES-1,
- *     R = nat_port_max - nat_port_min + 1,  h = jhash(client flow, XLB_NAT_HASH_SEED) mod R
+ * (address, port) needs to be unique per backend address, port and protocol only. The N source
+ * addresses and R ports make N × R slots; for a new flow the candidates are
+ *     j_i = (h + i) mod (N × R),  i = 0 .. XLB_NAT_PROBES-1,  h = jhash(client flow, XLB_NAT_HASH_SEED) mod (N × R)
+ *     address S + j_i / R,  port nat_port_min + j_i mod R,  R = nat_port_max - nat_port_min + 1
  * (deterministic: flow-hash.ts predicts them). Each candidate is looked up in nat_rev:
  *   - free: inserted with BPF_NOEXIST, which is atomic, so two CPUs cannot both win it (the
  *     loser re-reads the entry and goes on);
  *   - taken by this same client flow (its connection-table entry was evicted or the flow moved
  *     to another CPU): reused, so the flow keeps its port;
- *   - taken by a flow whose state has timed out (ct_*_timeout_ms): taken over (replaced with
- *     BPF_ANY; should two CPUs take over the same port at the same moment, the later wins and
- *     the earlier flow's replies go astray, so ports are only reused after their timeout);
+ *   - taken by a flow whose state has timed out (ct_*_timeout_ms) and, for TCP, whose last
+ *     packet is older than nat_tcp_time_wait_ms (60 s): taken over (replaced with BPF_ANY;
+ *     should two CPUs take over the same port at the same moment, the later wins and the
+ *     earlier flow's replies go astray, so ports are only reused after their timeout). The
+ *     TIME_WAIT reserve matters: the backend's socket of a closed flow lingers 60 s in
+ *     TIME_WAIT, and a new SYN on its 4-tuple that Linux does not accept there gets a challenge
+ *     ACK instead of a SYN-ACK, and the new connection hangs. A NAT table (XLB_NAT_SIZE) smaller
+ *     than new flows/s × 60 s evicts reserved ports early: size it for the rate;
  *   - taken by a live flow: next candidate.
  * When all candidates are live the packet is dropped (XLB_DROP_NAT_PORTS_EXHAUSTED). The
  * port is remembered in the connection-table entry; every forwarded packet refreshes the
@@ -47,7 +56,15 @@
 #include "csum_helpers.h"
 #include "pckt_parsing.h"
 
-/* The NAT source address for `family` into out[4] (IPv4: out[0], rest zero); false when none. */
+/* How many NAT source addresses the configuration has (0 reads as 1). */
+static __always_inline __u32 xlb_nat_source_count(const struct xlb_config *cfg)
+{
+	__u32 n = cfg->nat_src_count;
+
+	return n == 0 ? 1 : n > XLB_NAT_SRC_MAX ? XLB_NAT_SRC_MAX : n;
+}
+
+/* The first NAT source address for `family` into out[4] (IPv4: out[0], rest zero); false when none. */
 static __always_inline bool xlb_nat_source(const struct xlb_config *cfg, __u8 family, __be32 *out)
 {
 	if (family == 4) {
@@ -57,6 +74,40 @@ static __always_inline bool xlb_nat_source(const struct xlb_config *cfg, __u8 fa
 	}
 	xlb_addr_copy(out, cfg->nat_src_v6);
 	return (out[0] | out[1] | out[2] | out[3]) != 0;
+}
+
+/* The index-th NAT source address after `first` (the last 32 bits counted up). */
+static __always_inline void xlb_nat_source_at(__be32 *out, const __be32 *first, __u8 family, __u32 index)
+{
+	xlb_addr_copy(out, first);
+	if (family == 4)
+		out[0] = bpf_htonl(bpf_ntohl(first[0]) + index);
+	else
+		out[3] = bpf_htonl(bpf_ntohl(first[3]) + index);
+}
+
+/* Whether `addr` is one of the NAT source addresses of its family: a reply to translate. */
+static __always_inline bool xlb_nat_source_match(const struct xlb_config *cfg, __u8 family, const __be32 *addr)
+{
+	__u32 n = xlb_nat_source_count(cfg);
+
+	if (family == 4)
+		return cfg->nat_src_v4 != 0 && bpf_ntohl(addr[0]) - bpf_ntohl(cfg->nat_src_v4) < n;
+	if (!(cfg->nat_src_v6[0] | cfg->nat_src_v6[1] | cfg->nat_src_v6[2] | cfg->nat_src_v6[3]))
+		return false;
+	return addr[0] == cfg->nat_src_v6[0] && addr[1] == cfg->nat_src_v6[1] && addr[2] == cfg->nat_src_v6[2] &&
+	       bpf_ntohl(addr[3]) - bpf_ntohl(cfg->nat_src_v6[3]) < n;
+}
+
+/*
+ * Whether a NAT entry's port may go to another flow: its state has timed out and, for TCP, its
+ * last packet is older than the backend's TIME_WAIT.
+ */
+static __always_inline bool xlb_nat_reusable(const struct xlb_nat_value *cur, __u8 proto, __u64 now)
+{
+	if (!xlb_ct_expired(cur->last_seen_ns, cur->state, now))
+		return false;
+	return proto != XLB_IPPROTO_TCP || now - cur->last_seen_ns > (__u64)nat_tcp_time_wait_ms * XLB_NS_PER_MS;
 }
 
 /* Checksum after addresses (`words` 4-byte words each, a constant) and the two ports changed. */
@@ -85,25 +136,29 @@ static __always_inline bool xlb_nat_same_flow(const struct xlb_nat_value *a, con
 }
 
 /*
- * Binds s->flow to a NAT source port towards s->be: keeps s->nat_port when it is still the
- * flow's (refreshing the reverse entry, re-inserting it if it was evicted), else allocates one
- * as described above. Returns 0 (s->nat_port set) or a drop reason.
+ * Binds s->flow to a NAT source address and port towards s->be: keeps s->nat_src_index and
+ * s->nat_port when they are still the flow's (refreshing the reverse entry, re-inserting it if
+ * it was evicted), else allocates a pair as described above. s->nat_src comes in as the first
+ * source address. Returns 0 (s->nat_src, s->nat_src_index, s->nat_port set) or a drop reason.
  */
 static __always_inline int xlb_nat_bind(struct xlb_sched *s)
 {
-	__u32 min = nat_port_min, max = nat_port_max, range, h, i;
+	__u32 min = nat_port_min, max = nat_port_max, range, slots, h, i, index = 0;
+	__u32 count = s->nat_src_count ? s->nat_src_count : 1;
+	__be32 first[4];
 	__u8 state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, XLB_CT_EMPTY);
 	struct xlb_nat_value val = {};
 	struct xlb_flow_key key = {};
 	struct xlb_nat_value *cur;
 
-	if (min == 0 || min > max)
+	if (min == 0 || min > max || count > XLB_NAT_SRC_MAX)
 		return XLB_DROP_BAD_CONFIG;
 	range = max - min + 1;
-	h = xlb_flow_hash(&s->flow, XLB_NAT_HASH_SEED) % range;
+	slots = range * count;
+	h = xlb_flow_hash(&s->flow, XLB_NAT_HASH_SEED) % slots;
+	xlb_addr_copy(first, s->nat_src);
 
 	xlb_addr_copy(key.src, s->be.addr);
-	xlb_addr_copy(key.dst, s->nat_src);
 	key.sport = s->be.port ? s->be.port : s->flow.dport;
 	key.proto = s->flow.proto;
 	key.family = s->flow.family;
@@ -118,14 +173,19 @@ static __always_inline int xlb_nat_bind(struct xlb_sched *s)
 	__builtin_memcpy(val.client_mac, s->client_mac, 6);
 	val.state = state;
 
-	/* Candidate 0 is the port the flow already has; then the hashed sequence. */
+	/* Candidate 0 is the address and port the flow already has; then the hashed sequence. */
 	for (i = s->nat_port ? 0 : 1; i <= XLB_NAT_PROBES; i++) {
 		if (i == 0) {
+			index = s->nat_src_index;
 			key.dport = s->nat_port;
 		} else {
-			key.dport = bpf_htons(min + h);
-			h = h + 1 < range ? h + 1 : 0;
+			index = h / range;
+			key.dport = bpf_htons(min + h % range);
+			h = h + 1 < slots ? h + 1 : 0;
 		}
+		if (index >= count)
+			continue;
+		xlb_nat_source_at(key.dst, first, s->flow.family, index);
 		cur = bpf_map_lookup_elem(&nat_rev, &key);
 		if (!cur) {
 			if (bpf_map_update_elem(&nat_rev, &key, &val, BPF_NOEXIST) == 0)
@@ -140,13 +200,15 @@ static __always_inline int xlb_nat_bind(struct xlb_sched *s)
 				cur->state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, cur->state);
 			goto bound;
 		}
-		if (xlb_ct_expired(cur->last_seen_ns, cur->state, s->now) &&
+		if (xlb_nat_reusable(cur, s->flow.proto, s->now) &&
 		    bpf_map_update_elem(&nat_rev, &key, &val, BPF_ANY) == 0)
 			goto bound;
 	}
 	return XLB_DROP_NAT_PORTS_EXHAUSTED;
 bound:
 	s->nat_port = key.dport;
+	s->nat_src_index = index;
+	xlb_addr_copy(s->nat_src, key.dst);
 	return 0;
 }
 

@@ -48,7 +48,7 @@ struct xlb_sched {
 	struct xlb_flow_key flow;
 	struct xlb_vip_meta meta;
 	__u64 now;
-	__be32 nat_src[4];   /* NAT mode: the source address for the backend's family */
+	__be32 nat_src[4];   /* NAT mode: in, the first source address of the family; out, the flow's */
 	__u8 client_mac[6];  /* NAT mode: where replies go */
 	__u8 tcp_flags;
 	__u8 icmp_error;     /* 1: use the flow's entry, never create or refresh one */
@@ -56,6 +56,8 @@ struct xlb_sched {
 	struct xlb_backend be;
 	__u32 backend_index;
 	__be16 nat_port;
+	__u8 nat_src_index;  /* in/out with nat_port: the flow's source address, as an index */
+	__u16 nat_src_count; /* in: how many source addresses (>= 1) */
 	__u8 new_flow;
 	__u8 ct_absent;      /* in: the caller found no connection-table entry; skip the lookup */
 };

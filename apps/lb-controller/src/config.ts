@@ -6,6 +6,8 @@
 import * as z from 'zod';
 import { defineConfig, duration, filePath, ipv4, ipv6, listenAddress, logLevel, unixSocketPath } from '@netaccel/config';
 import type { ConfigOf } from '@netaccel/config';
+import { parseIp } from '@netaccel/protocol';
+import { XLB_BUILD_DEFAULTS } from '../../../bpf/xlb/constants.js';
 
 const mac = z.string().regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'expected a MAC address like 02:00:00:00:00:01');
 
@@ -24,12 +26,26 @@ const schema = z.strictObject({
     localMac: mac.optional(),
     /** Router MAC for backends that have no MAC (IPIP, GUE, NAT behind a router). */
     gatewayMac: mac.optional(),
+    /** The first NAT source address of each family (required by `nat` services of that family). */
     natSourceV4: ipv4().optional(),
     natSourceV6: ipv6().optional(),
+    /**
+     * How many NAT source addresses: natSourceV4/V6 and the ones after it (1..64). Each adds
+     * nat_port_min..max ports per backend; the balancer must own them all.
+     */
+    natSourceCount: z.int().min(1).max(XLB_BUILD_DEFAULTS.XLB_NAT_SRC_MAX),
     /** Load-time globals of xlb.bpf.o (gue_port, ct_tcp_timeout_ms, …). */
     globals: z.record(z.string(), z.int().min(0)),
     /** Time a table slot rests after it stopped being active before it is rewritten. */
     quiesce: duration({ min: 0, max: 1000 }),
+  }).superRefine((d, ctx) => {
+    // The data plane counts the last 32 bits up: the range may not wrap around.
+    const last32 = (a: string): number => Buffer.from(parseIp(a)).readUInt32BE(a.includes(':') ? 12 : 0);
+    for (const [key, a] of [['natSourceV4', d.natSourceV4], ['natSourceV6', d.natSourceV6]] as const) {
+      if (a !== undefined && last32(a) + d.natSourceCount - 1 > 0xffffffff) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `${d.natSourceCount} addresses from ${a} (natSourceCount) overflow its last 32 bits`, input: a });
+      }
+    }
   }),
   source: z.strictObject({
     kind: z.enum(['file', 'etcd', 'kubernetes']),
@@ -69,6 +85,7 @@ export const lbControllerConfig = defineConfig({
       loaderSocket: '/run/netaccel/ebpf-loader.sock',
       object: 'xlb/xlb.bpf.o',
       xdpMode: 'native',
+      natSourceCount: 1,
       globals: {},
       quiesce: '5ms', // 5 ms
     },

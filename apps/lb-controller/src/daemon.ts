@@ -84,6 +84,7 @@ export class Daemon {
         ...(dpc.localMac === undefined ? {} : { localMac: dpc.localMac }),
         ...(dpc.natSourceV4 === undefined ? {} : { natSourceV4: dpc.natSourceV4 }),
         ...(dpc.natSourceV6 === undefined ? {} : { natSourceV6: dpc.natSourceV6 }),
+        ...(dpc.natSourceCount === 1 ? {} : { natSourceCount: dpc.natSourceCount }),
       },
       ...(dpc.gatewayMac === undefined ? {} : { gatewayMac: dpc.gatewayMac }),
       quiesceMs: dpc.quiesce,

@@ -22,6 +22,7 @@ export const XLB_GLOBAL_SIZES: Readonly<Record<string, 1 | 2 | 4>> = Object.free
   encap_mtu: 2,
   nat_port_min: 2,
   nat_port_max: 2,
+  nat_tcp_time_wait_ms: 4,
   ct_tcp_syn_timeout_ms: 4,
   ct_tcp_timeout_ms: 4,
   ct_tcp_closing_timeout_ms: 4,
