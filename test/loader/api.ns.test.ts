@@ -102,6 +102,14 @@ describe('the Loader API on a real loader', () => {
     assert.deepEqual(objects.map((o) => o.id).sort(), [a.id, b.id, fixture.id].sort());
     await c.unloadObject(loaderV1.UnloadObjectRequest.create({ objectId: b.id }), { metadata: AS_TEST });
     assert.ok(!existsSync(b.pinPath), 'unload removes the pins');
+    // Map sizes are set before load, part of the identity, and the kernel map has them.
+    const sized = await c.loadObject(loaderV1.LoadObjectRequest.create({ path: 'selftest.bpf.o', owner: 'loader-test', globals: { drop_udp_port: u16(53) }, mapSizes: { verdict_stats: 16 } }), { metadata: AS_TEST });
+    assert.equal(sized.alreadyLoaded, false);
+    assert.notEqual(sized.object?.id, a.id, 'other map sizes make another object');
+    assert.equal(sized.object?.maps.find((m) => m.name === 'verdict_stats')?.maxEntries, 16);
+    const resized = await c.loadObject(loaderV1.LoadObjectRequest.create({ path: 'selftest.bpf.o', owner: 'loader-test', globals: { drop_udp_port: u16(53) }, mapSizes: { verdict_stats: 16 } }), { metadata: AS_TEST });
+    assert.deepEqual([resized.alreadyLoaded, resized.object?.id], [true, sized.object?.id]);
+    await c.unloadObject(loaderV1.UnloadObjectRequest.create({ objectId: sized.object!.id }), { metadata: AS_TEST });
   });
 
   test('test runs through the API answer as the selftest fixtures say', async () => {

@@ -107,13 +107,15 @@ describe('bad requests: precise errors, no partial state', () => {
     assert.equal(typeof err.details.logBytes, 'number');
   });
 
-  test('not an object, a sha256 that does not match, globals that do not fit', async () => {
+  test('not an object, a sha256 that does not match, globals and map sizes that do not fit', async () => {
     await refused(loadReq('junk.bpf.o'), 'NA_ERR_BPF_OPEN', Status.INVALID_ARGUMENT, /^cannot open BPF object <buffer of 26 bytes>: /);
     await refused(loadReq('selftest.bpf.o', { expectedSha256: 'ab'.repeat(32) }), 'NA_ERR_LOADER_SHA256_MISMATCH', Status.FAILED_PRECONDITION,
       `object selftest.bpf.o: sha256 is ${selftest.sha256}, the request expected ${'ab'.repeat(32)}`);
     await refused(loadReq('selftest.bpf.o', { expectedSha256: 'xyz' }), 'NA_ERR_LOADER_INVALID_REQUEST', Status.INVALID_ARGUMENT, 'expectedSha256: expected 64 hex digits, got "xyz"');
     await refused(loadReq('selftest.bpf.o', { globals: { nope: u16(1) } }), 'NA_ERR_LOADER_GLOBAL', Status.INVALID_ARGUMENT, 'globals.nope: no such global in selftest (it has drop_udp_port)');
     await refused(loadReq('selftest.bpf.o', { globals: { drop_udp_port: u32(1) } }), 'NA_ERR_LOADER_GLOBAL', Status.INVALID_ARGUMENT, 'globals.drop_udp_port: expected 2 bytes (const volatile __u16), got 4');
+    await refused(loadReq('selftest.bpf.o', { mapSizes: { nope: 4 } }), 'NA_ERR_LOADER_MAP_SIZE', Status.INVALID_ARGUMENT, 'mapSizes.nope: no such map in selftest (it has verdict_stats)');
+    await refused(loadReq('selftest.bpf.o', { mapSizes: { verdict_stats: 0 } }), 'NA_ERR_LOADER_MAP_SIZE', Status.INVALID_ARGUMENT, 'mapSizes.verdict_stats: expected 1..4294967295 entries, got 0');
   });
 
   test('wrong key and value sizes, absent keys, update flags, indexes out of range', async () => {

@@ -21,6 +21,8 @@ export const NA_ERR_LOADER_SHA256_MISMATCH = defineError(
   'failed-precondition',
 );
 export const NA_ERR_LOADER_GLOBAL = defineError('NA_ERR_LOADER_GLOBAL', '%s', 'invalid-argument');
+/** A map size names no map of the object, or is not 1..2^32-1. */
+export const NA_ERR_LOADER_MAP_SIZE = defineError('NA_ERR_LOADER_MAP_SIZE', '%s', 'invalid-argument');
 export const NA_ERR_LOADER_VERIFIER = defineError(
   'NA_ERR_LOADER_VERIFIER',
   'the verifier rejected program %s of %s: %s',
@@ -56,6 +58,7 @@ export const LOADER_ERRORS = Object.freeze({
   NA_ERR_LOADER_PATH_OUTSIDE,
   NA_ERR_LOADER_SHA256_MISMATCH,
   NA_ERR_LOADER_GLOBAL,
+  NA_ERR_LOADER_MAP_SIZE,
   NA_ERR_LOADER_VERIFIER,
   NA_ERR_LOADER_PROGRAM_NOT_FOUND,
   NA_ERR_LOADER_MAP_NOT_FOUND,

@@ -72,8 +72,15 @@ export function canonicalGlobals(globals: Readonly<Record<string, Uint8Array>>):
   return out;
 }
 
-/** The object id for a file hash and its globals: same inputs, same id, across restarts. */
-export function objectId(name: string, sha256: string, globals: Readonly<Record<string, string>>): string {
-  const lines = [sha256, ...Object.keys(globals).sort().map((k) => `${k}=${globals[k]}`)];
+/** Canonical map sizes: sorted by map name. */
+export function canonicalMapSizes(sizes: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(sizes).sort()) out[name] = sizes[name]!;
+  return out;
+}
+
+/** The object id for a file hash, its globals and map sizes: same inputs, same id, across restarts. */
+export function objectId(name: string, sha256: string, globals: Readonly<Record<string, string>>, mapSizes: Readonly<Record<string, number>> = {}): string {
+  const lines = [sha256, ...Object.keys(globals).sort().map((k) => `${k}=${globals[k]}`), ...Object.keys(mapSizes).sort().map((k) => `map ${k}=${mapSizes[k]}`)];
   return `${name}-${sha256Hex(lines.join('\n')).slice(0, 12)}`;
 }

@@ -1,18 +1,18 @@
 /**
  * Loading and unloading objects. A load reads the file once (inside the object directory), checks
- * its sha256, answers the object already loaded when the same bytes and globals are, journals a
- * `pending` record, opens the bytes with libbpf, sets the globals, loads (a verifier rejection
+ * its sha256, answers the object already loaded when the same bytes, globals and map sizes are,
+ * journals a `pending` record, opens the bytes with libbpf, sets the globals and map sizes, loads (a verifier rejection
  * comes back with the tail of the verifier's log), pins every program and map under the object's
  * pin directory, closes the libbpf object and reopens the pins — the same path a restarted loader
  * takes — and marks the record `active`. Any failure removes every pin made and the record:
  * nothing partial is left behind.
  */
 import { rmSync } from 'node:fs';
-import { BpfMap, BpfObject, BpfProgram, NA_ERR_BPF_VERIFIER, codecName, mapBtfTypes, verifierSummary } from '@netaccel/bpf';
+import { BpfMap, BpfObject, BpfProgram, NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_VERIFIER, codecName, mapBtfTypes, verifierSummary } from '@netaccel/bpf';
 import type { Btf } from '@netaccel/bpf';
 import type { NetaccelError } from '@netaccel/errors';
-import { NA_ERR_LOADER_GLOBAL, NA_ERR_LOADER_INVALID_REQUEST, NA_ERR_LOADER_OBJECT_IN_USE, NA_ERR_LOADER_SHA256_MISMATCH, NA_ERR_LOADER_VERIFIER } from './errors.js';
-import { canonicalGlobals, objectId, readObject } from './object-source.js';
+import { NA_ERR_LOADER_GLOBAL, NA_ERR_LOADER_INVALID_REQUEST, NA_ERR_LOADER_MAP_SIZE, NA_ERR_LOADER_OBJECT_IN_USE, NA_ERR_LOADER_SHA256_MISMATCH, NA_ERR_LOADER_VERIFIER } from './errors.js';
+import { canonicalGlobals, canonicalMapSizes, objectId, readObject } from './object-source.js';
 import type { LoadedObject, Registry } from './registry.js';
 import type { MapRecord, ObjectRecord } from './state.js';
 
@@ -20,6 +20,8 @@ export interface LoadRequest {
   readonly path: string;
   readonly owner: string;
   readonly globals: Readonly<Record<string, Uint8Array>>;
+  /** max_entries by map name, set before load. */
+  readonly mapSizes?: Readonly<Record<string, number>>;
   readonly expectedSha256: string;
 }
 
@@ -59,6 +61,21 @@ function applyGlobals(obj: BpfObject, globals: Readonly<Record<string, Uint8Arra
       throw NA_ERR_LOADER_GLOBAL.with({ details: { global: name, size: g.size, got: bytes.length } }, `globals.${name}: expected ${g.size} bytes (${g.type}), got ${bytes.length}`);
     }
     obj.setGlobalBytes(name, bytes);
+  }
+}
+
+function applyMapSizes(obj: BpfObject, sizes: Readonly<Record<string, number>>): void {
+  for (const [name, n] of Object.entries(sizes)) {
+    try {
+      obj.setMaxEntries(name, n);
+    } catch (err) {
+      if (NA_ERR_BPF_NOT_FOUND.is(err)) {
+        const maps = Array.isArray(err.details.maps) ? (err.details.maps as string[]) : [];
+        throw NA_ERR_LOADER_MAP_SIZE.with({ cause: err, details: { map: name, maps } }, `mapSizes.${name}: no such map in ${obj.name} (it has ${maps.join(', ') || 'none'})`);
+      }
+      if (NA_ERR_BPF_INVALID.is(err)) throw NA_ERR_LOADER_MAP_SIZE.with({ cause: err, details: { map: name, maxEntries: n } }, `mapSizes.${name}: expected 1..4294967295 entries, got ${n}`);
+      throw err;
+    }
   }
 }
 
@@ -118,12 +135,13 @@ export function loadObject(reg: Registry, objectDir: string, req: LoadRequest): 
   const src = readObject(objectDir, req.path);
   if (expected !== '' && expected !== src.sha256) throw NA_ERR_LOADER_SHA256_MISMATCH(req.path, src.sha256, expected);
   const globals = canonicalGlobals(req.globals);
-  const id = objectId(src.name, src.sha256, globals);
+  const mapSizes = canonicalMapSizes(req.mapSizes ?? {});
+  const id = objectId(src.name, src.sha256, globals, mapSizes);
   const existing = reg.objects.get(id);
   if (existing) return { object: existing, alreadyLoaded: true };
 
   const record: ObjectRecord = {
-    id, name: src.name, path: src.path, sha256: src.sha256, globals, owner: req.owner, loadedAt: new Date().toISOString(),
+    id, name: src.name, path: src.path, sha256: src.sha256, globals, ...(Object.keys(mapSizes).length > 0 ? { mapSizes } : {}), owner: req.owner, loadedAt: new Date().toISOString(),
     pinDir: reg.objectPinDir(id), status: 'pending', programs: [], maps: [],
   };
   const loaded: LoadedObject = { record, programs: new Map(), maps: new Map() };
@@ -134,6 +152,7 @@ export function loadObject(reg: Registry, objectDir: string, req: LoadRequest): 
     reg.persist();
     obj = BpfObject.openBuffer(src.bytes, { name: src.name, logger: log });
     applyGlobals(obj, req.globals);
+    applyMapSizes(obj, mapSizes);
     try {
       obj.load();
     } catch (err) {

@@ -49,8 +49,8 @@ export function loaderService(loader: Loader, audit: Audit): ServiceRegistration
     loadObject: async (req, ctx) => {
       const result = audit.run(
         ctx, 'load-object',
-        (r) => ({ path: req.path, owner: req.owner, globals: Object.fromEntries(Object.entries(req.globals).map(([k, v]) => [k, hex(v)])), objectId: r?.object.record.id, objectSha256: r?.object.record.sha256, alreadyLoaded: r?.alreadyLoaded }),
-        () => loader.load({ path: req.path, owner: req.owner, globals: req.globals, expectedSha256: req.expectedSha256 }),
+        (r) => ({ path: req.path, owner: req.owner, globals: Object.fromEntries(Object.entries(req.globals).map(([k, v]) => [k, hex(v)])), mapSizes: req.mapSizes, objectId: r?.object.record.id, objectSha256: r?.object.record.sha256, alreadyLoaded: r?.alreadyLoaded }),
+        () => loader.load({ path: req.path, owner: req.owner, globals: req.globals, mapSizes: req.mapSizes, expectedSha256: req.expectedSha256 }),
       );
       return loaderV1.LoadObjectResponse.create({ object: objectInfoOf(loader, result.object), alreadyLoaded: result.alreadyLoaded });
     },

@@ -54,6 +54,8 @@ const objectRecord = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** Global name -> hex bytes, as the LoadObject request gave them. */
   globals: z.record(z.string(), z.string().regex(/^([0-9a-f]{2})*$/)),
+  /** Map name -> max_entries set before load (absent in records written before map sizes existed). */
+  mapSizes: z.record(z.string(), z.int().min(1)).optional(),
   owner: z.string(),
   loadedAt: z.string(),
   pinDir: z.string().min(1),

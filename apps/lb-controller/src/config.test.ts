@@ -26,3 +26,11 @@ test('NAT source addresses: one by default, a counted range, refused when it wou
   assert.ok('dataPlane.natSourceCount' in issues('dataPlane: { natSourceV4: 10.99.0.1, natSourceCount: 0 }'));
   assert.ok('dataPlane.natSourceCount' in issues('dataPlane: { natSourceV4: 10.99.0.1, natSourceCount: 65 }'));
 });
+
+test('map sizes: conntrack and nat_rev only', () => {
+  assert.deepEqual(parse('dataPlane: { mapSizes: { nat_rev: 262144 } }').dataPlane.mapSizes, { nat_rev: 262144 });
+  assert.deepEqual(parse('{}').dataPlane.mapSizes, {});
+  const refused = issues('dataPlane: { mapSizes: { vips: 10 } }');
+  assert.ok(Object.keys(refused).some((p) => p.startsWith('dataPlane.mapSizes')), JSON.stringify(refused));
+  assert.ok(Object.keys(issues('dataPlane: { mapSizes: { conntrack: 0 } }')).some((p) => p.startsWith('dataPlane.mapSizes.conntrack')));
+});

@@ -36,6 +36,11 @@ const schema = z.strictObject({
     natSourceCount: z.int().min(1).max(XLB_BUILD_DEFAULTS.XLB_NAT_SRC_MAX),
     /** Load-time globals of xlb.bpf.o (gue_port, ct_tcp_timeout_ms, …). */
     globals: z.record(z.string(), z.int().min(0)),
+    /**
+     * Map sizes (max_entries) by map name, over the object's: `conntrack` (flows), `nat_rev` (NAT
+     * flows: ≥ new NAT flows/s × 60 s + live ones). Set when the object is loaded.
+     */
+    mapSizes: z.partialRecord(z.enum(['conntrack', 'nat_rev']), z.int().min(1).max(0x7fffffff)),
     /** Time a table slot rests after it stopped being active before it is rewritten. */
     quiesce: duration({ min: 0, max: 1000 }),
   }).superRefine((d, ctx) => {
@@ -87,6 +92,7 @@ export const lbControllerConfig = defineConfig({
       xdpMode: 'native',
       natSourceCount: 1,
       globals: {},
+      mapSizes: {},
       quiesce: '5ms', // 5 ms
     },
     source: { kind: 'file', file: '/etc/netaccel/services.yaml' },

@@ -44,9 +44,9 @@ async function openDataPlane(config: LbControllerConfig): Promise<DataPlane> {
   const globals = { ...dpc.globals };
   let maps: MapAccess;
   if (dpc.via === 'loader') {
-    maps = await LoaderMaps.open({ address: dpc.loaderSocket, objectPath: dpc.object, xdpMode: dpc.xdpMode, globals, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) });
+    maps = await LoaderMaps.open({ address: dpc.loaderSocket, objectPath: dpc.object, xdpMode: dpc.xdpMode, globals, mapSizes: dpc.mapSizes, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) });
   } else {
-    maps = DirectMaps.open({ objectPath: resolve(dpc.object), xdpMode: dpc.xdpMode, globals, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) });
+    maps = DirectMaps.open({ objectPath: resolve(dpc.object), xdpMode: dpc.xdpMode, globals, mapSizes: dpc.mapSizes, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) });
   }
   return new XlbDataPlane(maps, {
     ...(globals.ct_tcp_syn_timeout_ms === undefined ? {} : { 'tcp-syn': globals.ct_tcp_syn_timeout_ms }),

@@ -49,6 +49,8 @@ export interface LoaderMapsOptions {
   readonly iface?: string;
   readonly xdpMode?: 'native' | 'generic';
   readonly globals?: Readonly<Record<string, number>>;
+  /** max_entries by map name (conntrack, nat_rev, …), set by the loader before load. */
+  readonly mapSizes?: Readonly<Record<string, number>>;
   /** Per-call deadline, ms. */
   readonly deadlineMs?: number;
   readonly owner?: string;
@@ -88,7 +90,7 @@ export class LoaderMaps implements MapAccess {
       for (const [name, value] of Object.entries(opts.globals ?? {})) globals[name] = encodeGlobal(name, value);
       let loaded: loaderV1.LoadObjectResponse;
       try {
-        loaded = await client.loadObject(loaderV1.LoadObjectRequest.create({ path: opts.objectPath, owner: opts.owner ?? 'lb-controller', globals }), { deadlineMs: 60_000 });
+        loaded = await client.loadObject(loaderV1.LoadObjectRequest.create({ path: opts.objectPath, owner: opts.owner ?? 'lb-controller', globals, mapSizes: { ...opts.mapSizes } }), { deadlineMs: 60_000 });
       } catch (err) {
         throw failed(`load ${opts.objectPath}`, err);
       }

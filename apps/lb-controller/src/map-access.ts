@@ -54,6 +54,8 @@ export interface DirectMapsOptions {
   readonly xdpMode?: XdpMode;
   /** Load-time globals (`.rodata`) by name. */
   readonly globals?: Readonly<Record<string, number | bigint | Uint8Array>>;
+  /** max_entries by map name (conntrack, nat_rev, …), set before load. */
+  readonly mapSizes?: Readonly<Record<string, number>>;
 }
 
 function wrap<T>(what: string, fn: () => T): T {
@@ -85,6 +87,13 @@ export class DirectMaps implements MapAccess {
     const dm = new DirectMaps(obj);
     try {
       for (const [name, value] of Object.entries(opts.globals ?? {})) obj.setGlobal(name, value);
+      for (const [name, n] of Object.entries(opts.mapSizes ?? {})) {
+        try {
+          obj.setMaxEntries(name, n);
+        } catch (err) {
+          throw NA_ERR_LB_OBJECT.with({ cause: err }, opts.objectPath, `mapSizes.${name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       wrap('load', () => obj.load());
       if (opts.iface !== undefined) {
         const prog = obj.program(XLB_OBJECTS.balancer.program);

@@ -246,6 +246,7 @@ export interface Native {
   bpf_map__is_internal(map: Ptr): boolean;
   bpf_map__initial_value(map: Ptr, size: [number]): Ptr | null;
   bpf_map__set_initial_value(map: Ptr, data: Uint8Array, size: number): number;
+  bpf_map__set_max_entries(map: Ptr, maxEntries: number): number;
   bpf_map__pin(map: Ptr, path: string): number;
   bpf_map__unpin(map: Ptr, path: string): number;
 
@@ -331,6 +332,7 @@ const SIGNATURES: readonly string[] = [
   'bool bpf_map__is_internal(void *map)',
   'void *bpf_map__initial_value(void *map, _Out_ size_t *size)',
   'int bpf_map__set_initial_value(void *map, const void *data, size_t size)',
+  'int bpf_map__set_max_entries(void *map, uint32_t max_entries)',
   'int bpf_map__pin(void *map, const char *path)',
   'int bpf_map__unpin(void *map, const char *path)',
   'int bpf_map_create(int type, const char *name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, void *opts)',

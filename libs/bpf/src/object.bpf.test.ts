@@ -127,6 +127,22 @@ describe('selftest.bpf.o through libbpf', () => {
 });
 
 describe('opening objects', () => {
+  test('a map sized before load: libbpf and the kernel have the new size; bad sizes and names are refused', () => {
+    const o = BpfObject.openFile(SELFTEST);
+    try {
+      o.setMaxEntries('verdict_stats', 16);
+      assert.equal(o.map('verdict_stats').maxEntries, 16);
+      assert.throws(() => o.setMaxEntries('verdict_stats', 0), (e: unknown) => NA_ERR_BPF_INVALID.is(e) && /maxEntries\.verdict_stats: expected an integer 1\.\.4294967295, got 0/.test(e.message));
+      assert.throws(() => o.setMaxEntries('no_such_map', 4), (e: unknown) => NA_ERR_BPF_NOT_FOUND.is(e) && /it has verdict_stats/.test(e.message));
+      assert.throws(() => o.setMaxEntries(o.maps().find((m) => m.name.endsWith('.rodata'))!.name, 4), (e: unknown) => NA_ERR_BPF_NOT_FOUND.is(e), 'a globals section is not sized');
+      o.load();
+      assert.equal(o.map('verdict_stats').info().maxEntries, 16, 'the kernel map');
+      assert.throws(() => o.setMaxEntries('verdict_stats', 32), (e: unknown) => NA_ERR_BPF_STATE.is(e));
+    } finally {
+      o.close();
+    }
+  });
+
   test('from a buffer: the same program, named as asked', () => {
     const o = BpfObject.openBuffer(readFileSync(SELFTEST), { name: 'fromMem' });
     try {

@@ -111,19 +111,7 @@ export class BpfObject {
       this.#programs.set(prog.name, { ptr: p, prog });
     }
     for (let m = n.bpf_object__next_map(ptr, null); m !== null; m = n.bpf_object__next_map(ptr, m)) {
-      const name = n.bpf_map__name(m);
-      const map = new BpfMap(
-        {
-          name,
-          type: n.bpf_map__type(m),
-          keySize: n.bpf_map__key_size(m),
-          valueSize: n.bpf_map__value_size(m),
-          maxEntries: n.bpf_map__max_entries(m),
-          flags: n.bpf_map__map_flags(m),
-        },
-        { fd: () => this.#fdOf(`map ${name}`, () => n.bpf_map__fd(m)), close: () => undefined },
-      );
-      this.#maps.push({ ptr: m, map });
+      this.#maps.push({ ptr: m, map: this.#wrapMap(m) });
     }
     leaked.register(this, { ptr, mem }, this);
   }
@@ -225,6 +213,26 @@ export class BpfObject {
     if (err < 0) throw NA_ERR_BPF_INVALID.with({ details: errnoDetails('bpf_map__set_initial_value', err) }, `globals.${name}: libbpf refused the value`);
   }
 
+  /**
+   * Sizes a map before load (bpf_map__set_max_entries), overriding the object's definition: an
+   * operator sizes connection tables for the flows of the host without rebuilding the object.
+   * Not for the data-section maps of globals.
+   */
+  setMaxEntries(name: string, maxEntries: number): void {
+    this.#assertState('opened', `size map ${name}`);
+    const found = this.#findMap(name);
+    if (!found || native().bpf_map__is_internal(found.ptr)) {
+      const names = this.#maps.filter((m) => !native().bpf_map__is_internal(m.ptr)).map((m) => m.map.name);
+      throw NA_ERR_BPF_NOT_FOUND.with({ details: { map: name, maps: names } }, `map ${name} in ${this.name} (it has ${names.join(', ') || 'none'})`);
+    }
+    if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 0xffffffff) {
+      throw NA_ERR_BPF_INVALID.with({ details: { map: name, maxEntries } }, `maxEntries.${name}: expected an integer 1..4294967295, got ${maxEntries}`);
+    }
+    const err = native().bpf_map__set_max_entries(found.ptr, maxEntries);
+    if (err < 0) throw NA_ERR_BPF_INVALID.with({ details: errnoDetails('bpf_map__set_max_entries', err) }, `maxEntries.${name}: libbpf refused ${maxEntries}`);
+    this.#maps[this.#maps.indexOf(found)] = { ptr: found.ptr, map: this.#wrapMap(found.ptr) };
+  }
+
   /** The globals of the object's data sections (`.rodata*`, `.data*`, `.bss*`; not `.maps` or `license`) with their sizes and C types. */
   globals(): { name: string; section: string; offset: number; size: number; type: string }[] {
     this.#assertOpen('list globals');
@@ -301,6 +309,23 @@ export class BpfObject {
     this.#assertOpen(`use ${what}`);
     if (this.#state !== 'loaded') throw NA_ERR_BPF_STATE(`${what} of ${this.name}`, 'use it', this.#state === 'opened' ? 'not loaded yet' : this.#state);
     return get();
+  }
+
+  /** The BpfMap of a libbpf map pointer, with its definition as libbpf has it now. */
+  #wrapMap(m: Ptr): BpfMap {
+    const n = native();
+    const name = n.bpf_map__name(m);
+    return new BpfMap(
+      {
+        name,
+        type: n.bpf_map__type(m),
+        keySize: n.bpf_map__key_size(m),
+        valueSize: n.bpf_map__value_size(m),
+        maxEntries: n.bpf_map__max_entries(m),
+        flags: n.bpf_map__map_flags(m),
+      },
+      { fd: () => this.#fdOf(`map ${name}`, () => n.bpf_map__fd(m)), close: () => undefined },
+    );
   }
 
   #findMap(name: string): { ptr: Ptr; map: BpfMap } | undefined {

@@ -309,11 +309,22 @@ export interface LoadObjectRequest {
    * FAILED_PRECONDITION before anything is loaded.
    */
   expectedSha256: string;
+  /**
+   * Map sizes (max_entries) by map name, set before load over the object's definitions: an
+   * operator sizes connection tables for the host's flows without rebuilding the object. Part
+   * of the object's identity, like the globals.
+   */
+  mapSizes: { [key: string]: number };
 }
 
 export interface LoadObjectRequest_GlobalsEntry {
   key: string;
   value: Buffer;
+}
+
+export interface LoadObjectRequest_MapSizesEntry {
+  key: string;
+  value: number;
 }
 
 export interface LoadObjectResponse {
@@ -593,7 +604,7 @@ export interface ProgramStatsResponse {
 }
 
 function createBaseLoadObjectRequest(): LoadObjectRequest {
-  return { path: "", owner: "", globals: {}, expectedSha256: "" };
+  return { path: "", owner: "", globals: {}, expectedSha256: "", mapSizes: {} };
 }
 
 export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
@@ -610,6 +621,9 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
     if (message.expectedSha256 !== "") {
       writer.uint32(34).string(message.expectedSha256);
     }
+    globalThis.Object.entries(message.mapSizes).forEach(([key, value]: [string, number]) => {
+      LoadObjectRequest_MapSizesEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
     return writer;
   },
 
@@ -661,6 +675,17 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
             message.expectedSha256 = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = LoadObjectRequest_MapSizesEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.mapSizes[entry5.key] = entry5.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -696,6 +721,33 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
         : isSet(object.expected_sha256)
         ? globalThis.String(object.expected_sha256)
         : "",
+      mapSizes: isObject(object.mapSizes)
+        ? (globalThis.Object.entries(object.mapSizes) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.map_sizes)
+        ? (globalThis.Object.entries(object.map_sizes) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -719,6 +771,15 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
     if (message.expectedSha256 !== "") {
       obj.expectedSha256 = message.expectedSha256;
     }
+    if (message.mapSizes) {
+      const entries = globalThis.Object.entries(message.mapSizes) as [string, number][];
+      if (entries.length > 0) {
+        obj.mapSizes = {};
+        entries.forEach(([k, v]) => {
+          obj.mapSizes[k] = Math.round(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -739,6 +800,15 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
       {},
     );
     message.expectedSha256 = object.expectedSha256 ?? "";
+    message.mapSizes = (globalThis.Object.entries(object.mapSizes ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -826,6 +896,93 @@ export const LoadObjectRequest_GlobalsEntry: MessageFns<LoadObjectRequest_Global
     const message = createBaseLoadObjectRequest_GlobalsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseLoadObjectRequest_MapSizesEntry(): LoadObjectRequest_MapSizesEntry {
+  return { key: "", value: 0 };
+}
+
+export const LoadObjectRequest_MapSizesEntry: MessageFns<LoadObjectRequest_MapSizesEntry> = {
+  encode(message: LoadObjectRequest_MapSizesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadObjectRequest_MapSizesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadObjectRequest_MapSizesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadObjectRequest_MapSizesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: LoadObjectRequest_MapSizesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadObjectRequest_MapSizesEntry>, I>>(base?: I): LoadObjectRequest_MapSizesEntry {
+    return LoadObjectRequest_MapSizesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadObjectRequest_MapSizesEntry>, I>>(
+    object: I,
+  ): LoadObjectRequest_MapSizesEntry {
+    const message = createBaseLoadObjectRequest_MapSizesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
