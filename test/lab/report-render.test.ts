@@ -15,6 +15,7 @@ const report: LabReport = {
   runId: 'render',
   startedAt: '2026-11-22T00:00:00.000Z',
   quick: true,
+  mode: 'l2dsr',
   logDir: '/tmp/render',
   html: '/tmp/render/report.html',
   steps: [],

@@ -10,7 +10,8 @@ import { NA_ERR_CLI_USAGE } from '../errors.js';
 import { reportText } from '../lab/report.js';
 import { KEPT_FILE, runLab } from '../lab/run.js';
 import type { KeptLab } from '../lab/run.js';
-import { LAB_PREFIX, PIN_BASE, SERVICES } from '../lab/topology.js';
+import { LAB_MODES, LAB_PREFIX, PIN_BASE, SERVICES } from '../lab/topology.js';
+import type { LabMode } from '../lab/topology.js';
 
 function requireRoot(): void {
   if (process.getuid?.() !== 0) throw NA_ERR_CLI_USAGE('the lab needs root: it builds network namespaces and loads XDP programs (run it as root, e.g. sudo netaccel lab)');
@@ -45,11 +46,13 @@ export const labGroup: CommandGroup = {
   default: 'run',
   commands: {
     run: {
-      summary: 'run the scenario (the default): traffic, kill -9 a balancer, bring it back, remove a backend; report',
-      options: { keep: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+      summary: 'run the scenario (the default): traffic, kill -9 a balancer, bring it back, remove a backend; report (--mode l2dsr|nat)',
+      options: { keep: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, mode: { type: 'string', default: 'l2dsr' } },
       async run(ctx) {
+        const mode = String(ctx.values.mode);
+        if (!(LAB_MODES as readonly string[]).includes(mode)) throw NA_ERR_CLI_USAGE(`--mode: expected one of ${LAB_MODES.join(', ')}, got ${mode}`);
         requireRoot();
-        const report = await runLab({ quick: ctx.values.quick === true, keep: ctx.values.keep === true, progress: ctx.progress });
+        const report = await runLab({ quick: ctx.values.quick === true, keep: ctx.values.keep === true, mode: mode as LabMode, progress: ctx.progress });
         const kept = ctx.values.keep === true ? readKept() : undefined;
         ctx.out.result(
           [

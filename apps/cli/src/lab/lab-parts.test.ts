@@ -1,7 +1,7 @@
 /**
  * The lab's parts that need no namespaces: parsing `ip monitor route` and wrk's summary line,
  * the phase counts, the report text and HTML, the step runner's failure message, and the
- * `netaccel lab` command dispatch. The whole lab runs in test/lab/lab.ns.test.ts.
+ * `netaccel lab` command dispatch, the NAT mode's configuration. The whole lab runs in test/lab/lab.ns.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,11 @@ import type { LabReport } from './report.js';
 import { parseMonitorLine } from './route-monitor.js';
 import { Steps, checkReport } from './run.js';
 import { BUCKET_MS, countsBetween, parseWrkOutput } from './wrk.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeBalancerFiles } from './configs.js';
+import { NAT_SOURCE_COUNT, labSpec, natSourceAddr } from './topology.js';
 
 const VIPS = ['10.1.1.1', '10.1.2.1'];
 
@@ -49,6 +54,7 @@ function sampleReport(over: Partial<LabReport> = {}): LabReport {
     runId: 'abc123',
     startedAt: '2026-11-22T00:00:00.000Z',
     quick: true,
+    mode: 'l2dsr',
     logDir: '/tmp/x',
     html: '/tmp/x/report.html',
     steps: [{ title: 'build <the> topology', ms: 300 }],
@@ -134,4 +140,26 @@ test('netaccel lab: run is the default command; --help lists the commands', asyn
   const bad = await runCliCaptured(['lab', '--no-such-option'], groups);
   assert.equal(bad.code, 2, 'the default command parses the options');
   assert.match(bad.err, /netaccel lab run: .*--no-such-option/);
+});
+
+test('--mode nat: a pool of NAT source addresses per balancer on its lo, the controller configured for it, nat services; a bad mode is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-nat-'));
+  try {
+    const f = writeBalancerFiles(dir, 'lb2', '/sys/fs/bpf/x', 'nat', new Map());
+    // (the controller itself loads these files in test/lab/lab.ns.test.ts's NAT run)
+    const c = JSON.parse(readFileSync(f.controllerConfig, 'utf8')) as { dataPlane: Record<string, unknown> };
+    assert.deepEqual([c.dataPlane.natSourceV4, c.dataPlane.natSourceCount, c.dataPlane.mapSizes], ['10.0.0.111', NAT_SOURCE_COUNT, { nat_rev: 262_144 }]);
+    assert.match(readFileSync(f.services, 'utf8'), /"mode": "nat"/);
+    const dsr = writeBalancerFiles(dir, 'lb3', '/sys/fs/bpf/x', 'l2dsr', new Map());
+    assert.equal((JSON.parse(readFileSync(dsr.controllerConfig, 'utf8')) as { dataPlane: Record<string, unknown> }).dataPlane.natSourceV4, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(labSpec('nat').nodes.lb1?.addrs?.lo, ['10.0.0.101/32', '10.0.0.102/32', '10.0.0.103/32', '10.0.0.104/32']);
+  assert.equal(natSourceAddr('lb3', 3), '10.0.0.124');
+  assert.equal(labSpec('nat').nodes.b1?.addrs, undefined, 'NAT: nothing on the backends');
+  assert.deepEqual(labSpec('l2dsr').nodes.b1?.addrs?.lo, ['10.1.1.1/32', '10.1.2.1/32']);
+  const bad = await runCliCaptured(['lab', '--mode', 'ipvs'], groups);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--mode: expected one of l2dsr, nat, got ipvs/);
 });

@@ -19,7 +19,7 @@ import { reportHtml } from './report.js';
 import type { LabReport, PhaseSplit, TrafficSummary } from './report.js';
 import { RouteMonitor } from './route-monitor.js';
 import { BACKENDS, BALANCERS, LAB_PREFIX, LAB_STATE_DIR, PIN_BASE, RR_ADDR, SERVICES, backendAddr, balancerAddr, labSpec, switchPort } from './topology.js';
-import type { BackendName, BalancerName } from './topology.js';
+import type { BackendName, BalancerName, LabMode } from './topology.js';
 import { BUCKET_MS, countsBetween, parseWrkOutput, writeWrkScript, wrkArgv } from './wrk.js';
 import type { WrkResult } from './wrk.js';
 
@@ -29,6 +29,8 @@ export interface LabRunOptions {
   /** Leave the lab running (`netaccel lab down` removes it). */
   readonly keep: boolean;
   /** Progress lines for people. */
+  /** How the balancers forward (default L2 DSR). */
+  readonly mode?: LabMode;
   readonly progress: (text: string) => void;
 }
 
@@ -133,7 +135,8 @@ async function vipPackets(socket: string): Promise<Map<string, number>> {
 
 export async function runLab(o: LabRunOptions): Promise<LabReport> {
   const say = o.progress;
-  const lab = createLab(labSpec(), { prefix: LAB_PREFIX, readyTimeoutMs: 30_000, killGraceMs: 2000, execTimeoutMs: 30_000 });
+  const mode = o.mode ?? 'l2dsr';
+  const lab = createLab(labSpec(mode), { prefix: LAB_PREFIX, readyTimeoutMs: 30_000, killGraceMs: 2000, execTimeoutMs: 30_000 });
   const runDir = (): string => lab.logDir;
   const steps = new Steps(o.keep ? 13 : 14, say, () => `the logs in ${lab.logDir}`);
   const pinRoot = join(PIN_BASE, lab.runId);
@@ -146,14 +149,14 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
   const logsOf = (...names: string[]): (() => string[]) => () => names.map((n) => join(lab.logDir, `${n}.log`));
   let kept = false;
 
-  say(`netaccel lab: the thesis topology in network namespaces${o.quick ? ' (shortened run)' : ''}\n`);
+  say(`netaccel lab: the thesis topology in network namespaces, balancers in ${mode === 'nat' ? 'NAT' : 'L2 DSR'} mode${o.quick ? ' (shortened run)' : ''}\n`);
   try {
     await steps.run('check the build and remove what an earlier lab left', async () => {
       checkBuilt();
       await removeEarlierLabs(say);
     });
 
-    await steps.run(`build the topology: ${Object.keys(labSpec().nodes).length} namespaces on one switch`, async () => {
+    await steps.run(`build the topology: ${Object.keys(labSpec(mode).nodes).length} namespaces on one switch`, async () => {
       await lab.up();
       say(`${' '.repeat(8)}run ${lab.runId}, logs and configuration files in ${lab.logDir}\n`);
       // Veth quirks, not product configuration: senders hand complete checksums to the balancers
@@ -194,7 +197,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
     const mon = monitor;
 
     await steps.run('start three balancers, each: ebpf-loader, bgp-announcer, lb-controller', async () => {
-      for (const lb of BALANCERS) balancers.set(lb, { files: writeBalancerFiles(runDir(), lb, join(pinRoot, lb), macs) });
+      for (const lb of BALANCERS) balancers.set(lb, { files: writeBalancerFiles(runDir(), lb, join(pinRoot, lb), mode, macs) });
       await Promise.all(BALANCERS.map((lb) => startBalancer(lab, lb, balancers.get(lb)!)));
     }, logsOf(...BALANCERS.flatMap((lb) => [`${lb}-ebpf-loader`, `${lb}-bgp-announcer`, `${lb}-lb-controller`])));
 
@@ -286,7 +289,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
     const backendRemovalMs = await steps.run(`remove backend ${REMOVED.backend} from ${REMOVED.service} (services files rewritten) and keep the traffic on`, async () => {
       await sample();
       const at = Date.now();
-      for (const lb of BALANCERS) writeServices(balancers.get(lb)!.files.services, lb, macs, [REMOVED]);
+      for (const lb of BALANCERS) writeServices(balancers.get(lb)!.files.services, lb, mode, macs, [REMOVED]);
       const svc = SERVICES.find((s) => s.name === REMOVED.service)!;
       const addr = backendAddr(REMOVED.backend);
       await waitFor(
@@ -367,6 +370,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
         runId: lab.runId,
         startedAt: startedAt.toISOString(),
         quick: o.quick,
+        mode,
         logDir: lab.logDir,
         html,
         steps: steps.done,

@@ -35,6 +35,9 @@ export const BACKENDS = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export const balancerAddr = (lb: BalancerName): string => `10.0.0.${11 + BALANCERS.indexOf(lb)}`;
+/** NAT mode: each balancer's NAT source addresses (on its lo; it answers ARP for them). */
+export const NAT_SOURCE_COUNT = 4;
+export const natSourceAddr = (lb: BalancerName, i = 0): string => `10.0.0.${101 + 10 * BALANCERS.indexOf(lb) + i}`;
 export const backendAddr = (b: BackendName): string => `10.0.0.${21 + BACKENDS.indexOf(b)}`;
 
 export interface ServiceDef {
@@ -50,10 +53,18 @@ export const SERVICES: readonly ServiceDef[] = [
   { name: 'api', vip: '10.1.2.1', port: 80, balancers: ['lb1', 'lb2'], backends: ['b3', 'b4', 'b5', 'b6'] },
 ];
 
+/**
+ * How the balancers forward: L2 DSR (the default; backends hold the VIPs on lo and answer the
+ * client directly) or NAT (backends untouched; replies come back through the balancer that
+ * translated the flow).
+ */
+export type LabMode = 'l2dsr' | 'nat';
+export const LAB_MODES: readonly LabMode[] = ['l2dsr', 'nat'];
+
 /** The switch port facing a node. */
 export const switchPort = (node: string): string => `p${node}`;
 
-export function labSpec(): LabSpec {
+export function labSpec(mode: LabMode = 'l2dsr'): LabSpec {
   const vips = SERVICES.map((s) => `${s.vip}/32`);
   const nodes: Record<string, NodeSpec> = {
     sw: {},
@@ -64,13 +75,16 @@ export function labSpec(): LabSpec {
     },
     rr: {},
   };
-  for (const lb of BALANCERS) nodes[lb] = {};
+  for (const lb of BALANCERS) nodes[lb] = mode === 'nat' ? { addrs: { lo: Array.from({ length: NAT_SOURCE_COUNT }, (_, i) => `${natSourceAddr(lb, i)}/32`) } } : {};
   for (const b of BACKENDS) {
-    nodes[b] = {
-      addrs: { lo: vips },
-      // the VIPs are on lo for direct server return: never answer ARP for them
-      sysctls: { 'net.ipv4.conf.all.arp_ignore': 1, 'net.ipv4.conf.all.arp_announce': 2, 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0 },
-    };
+    nodes[b] =
+      mode === 'l2dsr'
+        ? {
+            addrs: { lo: vips },
+            // the VIPs are on lo for direct server return: never answer ARP for them
+            sysctls: { 'net.ipv4.conf.all.arp_ignore': 1, 'net.ipv4.conf.all.arp_announce': 2, 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0 },
+          }
+        : {}; // NAT: nothing on the backends
   }
   const members: [string, string][] = [
     ['router', ROUTER_ADDR],
