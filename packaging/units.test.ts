@@ -69,7 +69,7 @@ const COMMON: Record<string, string> = {
 const work = mkdtempSync(join(tmpdir(), 'netaccel-units-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** The three units as verify needs them: ExecStart= pointing at stubs that exist. */
+/** The three units as verify needs them: ExecStart= pointing at programs that exist (they exit 0). */
 function staged(dir: string, edit: (d: Daemon, t: string) => string = (_d, t) => t): string[] {
   const bin = join(work, 'bin');
   return stageUnits(

@@ -126,16 +126,17 @@ export function withinThreshold(file: string, exposure: number): boolean {
 /**
  * Writes unit texts into `dir` (same file names, so they find each other), with `rewrite.from`
  * in every ExecStart= replaced by `rewrite.to` (verify insists that the program exists), and
- * creates each of `stubs` as an executable. Answers the written paths.
+ * creates each of `execTargets` as an executable that exits 0 (verify only checks that the
+ * ExecStart= program exists; the real daemons run in systemd.ns.test.ts). Answers the written paths.
  */
 export function stageUnits(
   dir: string,
   units: readonly { name: string; text: string }[],
   rewrite?: { readonly from: string; readonly to: string },
-  stubs: readonly string[] = [],
+  execTargets: readonly string[] = [],
 ): string[] {
   mkdirSync(dir, { recursive: true });
-  for (const s of stubs) {
+  for (const s of execTargets) {
     mkdirSync(dirname(s), { recursive: true });
     writeFileSync(s, '#!/bin/sh\nexit 0\n');
     chmodSync(s, 0o755);
