@@ -18,7 +18,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #   bird2 frr gobgpd                           real BGP peers: upstream routers, route reflector
 #   etcd-server etcd-client redis-server       real key-value stores for tests
 #   wrk nghttp2-client nginx libnginx-mod-stream  load generators and baselines (nginx stream proxy)
-#   protobuf-compiler                          protoc for libs/rpc code generation
+#   protobuf-compiler libprotobuf-dev          protoc and its well-known types (google/protobuf/*.proto) for libs/rpc
 #   openssl                                    TLS test certificates
 #   jq make python3 procps util-linux curl     scripts; netlab (python3 pinger, sysctl, nsenter, flock, taskset)
 #   gcc libc6-dev gcc-multilib                 C generators built by benchmarks; <asm/types.h> for BPF fixtures
@@ -29,7 +29,7 @@ PACKAGES=(
   bird2 frr gobgpd
   etcd-server etcd-client redis-server
   wrk nghttp2-client nginx libnginx-mod-stream
-  protobuf-compiler openssl jq make python3 procps util-linux curl
+  protobuf-compiler libprotobuf-dev openssl jq make python3 procps util-linux curl
   gcc libc6-dev gcc-multilib
   chromium fonts-dejavu-core
 )
