@@ -5,13 +5,14 @@ NAME ?=
 export NX_DAEMON := false
 export NX_NO_CLOUD := true
 
-.PHONY: help setup build lab test test-unit check depcheck bench clean install uninstall
+.PHONY: help setup build lab test test-unit check depcheck bench clean install uninstall fresh-check
 
 help:
 	@echo "make lab     set up this machine and run the lab: BGP/ECMP router, reflector, 3 XDP balancers, 6 backends (root; ARGS=--keep leaves it up)"
 	@echo "make test    set up this machine and run every test: checks, unit, BPF, namespaces (root)"
 	@echo "make bench   run the benchmarks (NAME=<name> for one); results in bench/results/"
 	@echo "make setup   only install packages and build"
+	@echo "make fresh-check  run the set-up, make check and the unit tests on a fresh Debian 12 root (root; slow; before closing a change to the set-up)"
 	@echo "make install install the build, systemd units and example configs (DESTDIR, PREFIX=/usr); make uninstall removes them"
 
 setup:
@@ -42,6 +43,11 @@ test-unit:
 
 bench: setup
 	@node --import tsx bench/run.ts $(NAME)
+
+# scripts/setup.sh, make check and the unit layer on a fresh Debian 12 root that holds only
+# what the README asks for (Node 20, make): catches what setup.sh forgets to install.
+fresh-check:
+	@scripts/fresh-check.sh $(ARGS)
 
 # The build, the three systemd units and the example configurations (packaging/README.md);
 # DESTDIR, PREFIX (default /usr) and SYSTEMD_UNIT_DIR (default /lib/systemd/system) as usual.
