@@ -5,11 +5,12 @@ NAME ?=
 export NX_DAEMON := false
 export NX_NO_CLOUD := true
 
-.PHONY: help setup build lab test test-unit check depcheck bench clean install uninstall fresh-check
+.PHONY: help setup build lab test test-unit coverage check depcheck bench clean install uninstall fresh-check
 
 help:
 	@echo "make lab     set up this machine and run the lab: BGP/ECMP router, reflector, 3 XDP balancers, 6 backends (root; ARGS=--keep leaves it up)"
 	@echo "make test    set up this machine and run every test: checks, unit, BPF, namespaces (root)"
+	@echo "make coverage  the unit layer with a v8 coverage report (coverage/index.html)"
 	@echo "make bench   run the benchmarks (NAME=<name> for one); results in bench/results/"
 	@echo "make setup   only install packages and build"
 	@echo "make fresh-check  run the set-up, make check and the unit tests on a fresh Debian 12 root (root; slow; before closing a change to the set-up)"
@@ -24,8 +25,8 @@ build: setup
 lab: setup
 	@node apps/cli/dist/main.js lab $(ARGS)
 
-# Static checks first, then one test-runner invocation for every layer, so the run ends with
-# the runner's summary.
+# Static checks first, then one `vitest run` for every layer (unit, then bpf, then ns), so the
+# run ends with vitest's one summary.
 check:
 	@echo "check: generated code is current"; npm run -s gen:check -w @netaccel/rpc
 	@echo "check: types"; npx tsc -p tsconfig.json
@@ -40,6 +41,10 @@ test: setup check
 
 test-unit:
 	@node scripts/test.mjs --layer unit
+
+# The unit layer with v8 coverage: text summary here, HTML in coverage/index.html.
+coverage: setup
+	@node scripts/test.mjs --layer unit -- --coverage
 
 bench: setup
 	@node --import tsx bench/run.ts $(NAME)
@@ -58,4 +63,4 @@ uninstall:
 	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSTEMD_UNIT_DIR='$(SYSTEMD_UNIT_DIR)' packaging/install.sh uninstall
 
 clean:
-	rm -rf libs/*/dist apps/*/dist bpf/build .nx/cache
+	rm -rf libs/*/dist apps/*/dist bpf/build .nx/cache coverage

@@ -12,7 +12,7 @@
  * Checks collect problems as text; the tests assert there are none for the real files and that
  * broken copies produce the expected ones.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

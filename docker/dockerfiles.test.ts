@@ -8,7 +8,7 @@
  * problems as text; the tests assert there are none for the real files and that broken copies
  * produce the expected ones.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

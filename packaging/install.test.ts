@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig } from '@netaccel/config';
 import { bgpAnnouncerConfig } from '../apps/bgp-announcer/src/config.js';
@@ -77,10 +77,10 @@ const dest = mkdtempSync('/tmp/na-inst-');
 const lib = join(dest, 'usr', 'lib', 'netaccel');
 let firstRun: Result;
 
-before(() => {
+beforeAll(() => {
   firstRun = install('install', { DESTDIR: dest });
 });
-after(() => rmSync(dest, { recursive: true, force: true }));
+afterAll(() => rmSync(dest, { recursive: true, force: true }));
 
 describe('make install DESTDIR=<tmp>', () => {
   test('installs the wrappers, the built workspace and the BPF objects', () => {

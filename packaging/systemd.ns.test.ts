@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -109,7 +109,7 @@ function removeCgroup(dir: string): void {
   rmdirSync(dir);
 }
 
-before(async () => {
+beforeAll(async () => {
   mkdirSync(join(work, 't'));
   mkdirSync(join(work, 'root'));
   mkdirSync(cgroup);
@@ -134,7 +134,7 @@ before(async () => {
   }, 120_000);
 });
 
-after(async () => {
+afterAll(async () => {
   if (unshare?.exitCode === null) {
     const exited = new Promise((r) => unshare!.once('exit', r));
     unshare.kill('SIGKILL'); // --kill-child: the container's PID 1, and with it every process inside

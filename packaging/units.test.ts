@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { afterAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { allowedSyscalls, checkUnits, knownCapabilities, security, stageUnits, syscalls, verify, withinThreshold } from './testing/systemd-analyze.js';
 import { parseUnit, value, values, words } from './testing/unit-file.js';
@@ -67,7 +67,7 @@ const COMMON: Record<string, string> = {
 };
 
 const work = mkdtempSync(join(tmpdir(), 'netaccel-units-'));
-after(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The three units as verify needs them: ExecStart= pointing at programs that exist (they exit 0). */
 function staged(dir: string, edit: (d: Daemon, t: string) => string = (_d, t) => t): string[] {

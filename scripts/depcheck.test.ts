@@ -1,6 +1,6 @@
 // The dependency rules (.dependency-cruiser.cjs) are enforced by a check that fails: these
 // tests run the real check on small trees that break each rule, and on one that keeps them.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,60 +1,42 @@
 #!/usr/bin/env node
-// Runs netaccel's tests with Node's own test runner, from TypeScript sources through tsx.
+// Runs netaccel's tests with vitest (vitest.config.ts: one project per layer).
 //
-//   node scripts/test.mjs [--layer unit|bpf|ns|all] [--concurrency N] [path ...]
+//   node scripts/test.mjs [--layer unit|bpf|ns|all] [path ...] [-- <vitest options>]
 //
 // Layers are chosen by file name:
 //   *.test.ts       unit: no root, no kernel objects, no namespaces
 //   *.bpf.test.ts   BPF: loads programs and runs them with BPF_PROG_TEST_RUN (root)
 //   *.ns.test.ts    end to end: real traffic across network namespaces (root)
-// Every selected file runs in one `node --test` invocation, so the run ends with the runner's
-// own summary (tests / pass / fail). Root layers are never skipped silently: without root the
-// script refuses to run them and says so.
+// Every selected layer runs in one `vitest run`, layer after layer, so the run ends with one
+// summary (Test Files / Tests). Paths select the test files under them (a file or a folder).
+// Root layers are never skipped silently: without root the script refuses to run them and says so.
+// Anything after `--` goes to vitest as it is (e.g. `-- -t "hold timer"`, `-- --reporter=verbose`).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import process from 'node:process';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
-const SEARCH = ['libs', 'apps', 'bpf', 'test', 'bench', 'scripts', 'docker', 'packaging'];
-const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', '.nx', '.git', 'results']);
-
-function layerOf(file) {
-  if (file.endsWith('.bpf.test.ts')) return 'bpf';
-  if (file.endsWith('.ns.test.ts')) return 'ns';
-  if (file.endsWith('.test.ts')) return 'unit';
-  return null;
-}
-
-function walk(dir, out) {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) walk(join(dir, e.name), out);
-    } else if (e.isFile() && layerOf(e.name)) {
-      out.push(join(dir, e.name));
-    }
-  }
-  return out;
-}
+const USAGE = 'usage: node scripts/test.mjs [--layer unit|bpf|ns|all] [path ...] [-- <vitest options>]';
 
 const args = process.argv.slice(2);
 let layer = 'all';
-let concurrency = 2;
 const paths = [];
+const passthrough = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
-  if (a === '--layer') layer = args[++i] ?? '';
-  else if (a === '--concurrency') concurrency = Number(args[++i]);
+  if (a === '--') {
+    passthrough.push(...args.slice(i + 1));
+    break;
+  } else if (a === '--layer') layer = args[++i] ?? '';
+  else if (a.startsWith('--layer=')) layer = a.slice('--layer='.length);
   else if (a === '-h' || a === '--help') {
-    console.log('usage: node scripts/test.mjs [--layer unit|bpf|ns|all] [--concurrency N] [path ...]');
+    console.log(USAGE);
     process.exit(0);
+  } else if (a.startsWith('-')) {
+    console.error(`test: unknown option ${a}\n${USAGE}`);
+    process.exit(2);
   } else paths.push(a);
 }
 const layers = layer === 'all' ? ['unit', 'bpf', 'ns'] : [layer];
@@ -64,30 +46,26 @@ for (const l of layers) {
     process.exit(2);
   }
 }
-if (!Number.isInteger(concurrency) || concurrency < 1) {
-  console.error(`test: --concurrency: expected a whole number >= 1, got ${concurrency}`);
-  process.exit(2);
-}
 
-const bases = paths.length > 0 ? paths.map((p) => resolve(p)) : SEARCH.map((d) => join(root, d));
-const files = [];
-for (const b of bases) {
-  let st;
-  try {
-    st = statSync(b);
-  } catch {
-    if (paths.length > 0) {
-      console.error(`test: no such file or folder: ${b}`);
-      process.exit(2);
-    }
-    continue;
+// Paths become vitest file filters relative to the repository root (vitest matches them as
+// substrings of the file path, so a folder selects everything under it).
+const filters = [];
+for (const p of paths) {
+  const abs = resolve(p);
+  if (!existsSync(abs)) {
+    console.error(`test: no such file or folder: ${abs}`);
+    process.exit(2);
   }
-  if (st.isFile()) files.push(b);
-  else walk(b, files);
+  const rel = relative(root, abs);
+  if (rel.startsWith('..')) {
+    console.error(`test: ${abs} is outside the repository (${root})`);
+    process.exit(2);
+  }
+  if (rel === '') continue; // the whole repository
+  filters.push(statSync(abs).isDirectory() ? rel.split(sep).join('/') + '/' : rel.split(sep).join('/'));
 }
-const selected = files.filter((f) => layers.includes(layerOf(f))).sort();
 
-const needsRoot = selected.some((f) => layerOf(f) !== 'unit');
+const needsRoot = layers.some((l) => l !== 'unit');
 if (needsRoot && process.getuid?.() !== 0) {
   console.error(
     'test: the bpf and ns layers load BPF programs and build network namespaces, which needs root.\n' +
@@ -95,27 +73,13 @@ if (needsRoot && process.getuid?.() !== 0) {
   );
   process.exit(2);
 }
-if (selected.length === 0) {
-  console.error(`test: no test files found for layer ${layer}`);
-  process.exit(2);
-}
 
-const counts = { unit: 0, bpf: 0, ns: 0 };
-for (const f of selected) counts[layerOf(f)]++;
-console.log(
-  `test: ${selected.length} files (unit ${counts.unit}, bpf ${counts.bpf}, ns ${counts.ns}), concurrency ${concurrency}`,
-);
-
-const r = spawnSync(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    '--test-reporter=spec',
-    ...selected.map((f) => relative(root, f)),
-  ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NETACCEL_TEST: '1' } },
-);
+const vitest = resolve(root, 'node_modules/vitest/vitest.mjs');
+const vitestArgs = ['run', ...layers.map((l) => `--project=${l}`), ...filters, ...passthrough];
+console.log(`test: vitest ${vitestArgs.join(' ')}`);
+const r = spawnSync(process.execPath, [vitest, ...vitestArgs], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NETACCEL_TEST: '1' },
+});
 process.exit(r.status ?? 1);

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { XLB_BUILD_DEFAULTS } from '../../bpf/xlb/constants.js';
 import { VIP } from './topology.js';

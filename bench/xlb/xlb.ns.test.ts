@@ -4,7 +4,7 @@
  * result is written as JSON (to a temporary folder). Goals are not asserted: a benchmark is not a
  * timed test, and this machine is shared.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

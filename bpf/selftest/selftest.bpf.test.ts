@@ -6,15 +6,15 @@
  * @netaccel/bpf: that package depends on this one (nx implicitDependencies), and the reverse
  * import would make a cycle in the task graph.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SELFTEST_VERDICTS, XDP_VERDICT, expectedCounters, selftestFixtures } from './selftest.fixtures.js';
-import type { XdpVerdictName } from './selftest.fixtures.js';
+import { SELFTEST_DEFAULT_DROP_PORT, SELFTEST_VERDICTS, XDP_VERDICT, expectedCounters, selftestFixtures } from './selftest.fixtures.js';
+import type { SelftestFixture, XdpVerdictName } from './selftest.fixtures.js';
 
 const BPF_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OBJECT = join(BPF_DIR, 'build/selftest/selftest.bpf.o');
@@ -52,14 +52,14 @@ interface FormattedCounters {
 describe('selftest.bpf.o through bpftool', () => {
   let work = '';
 
-  before(() => {
+  beforeAll(() => {
     assert.ok(statSync(OBJECT, { throwIfNoEntry: false }), `${OBJECT} is missing: run make -C bpf`);
     ensureBpffs();
     work = mkdtempSync(join(tmpdir(), 'netaccel-selftest-'));
     bpftool('prog', 'loadall', OBJECT, PIN_DIR, 'pinmaps', join(PIN_DIR, 'maps'));
   });
 
-  after(() => {
+  afterAll(() => {
     rmSync(PIN_DIR, { recursive: true, force: true });
     if (work !== '') rmSync(work, { recursive: true, force: true });
   });
@@ -84,16 +84,24 @@ describe('selftest.bpf.o through bpftool', () => {
     assert.equal(map.bytes_value, 16);
   });
 
-  test('BPF_PROG_TEST_RUN gives each fixture its verdict and output bytes; verdict_stats counts them', async (t) => {
-    const rodata = bpftool('map', 'dump', 'pinned', join(PIN_DIR, 'maps/selftest_rodata')) as {
-      formatted: { value: { '.rodata': { drop_udp_port: number }[] } };
-    }[];
-    const dropPort = rodata[0]?.formatted.value['.rodata'][0]?.drop_udp_port;
-    assert.equal(typeof dropPort, 'number', 'drop_udp_port is readable from .rodata through BTF');
-    const fixtures = selftestFixtures(dropPort!);
+  // One test per fixture, in order (vitest runs a file's tests in order). The object was loaded by
+  // bpftool, which cannot set a global before load, so drop_udp_port holds its default.
+  describe('BPF_PROG_TEST_RUN gives each fixture its verdict and output bytes; verdict_stats counts them', () => {
+    let fixtures: readonly SelftestFixture[] = [];
+    test('drop_udp_port is readable from .rodata through BTF and holds its default', () => {
+      const rodata = bpftool('map', 'dump', 'pinned', join(PIN_DIR, 'maps/selftest_rodata')) as {
+        formatted: { value: { '.rodata': { drop_udp_port: number }[] } };
+      }[];
+      const dropPort = rodata[0]?.formatted.value['.rodata'][0]?.drop_udp_port;
+      assert.equal(typeof dropPort, 'number', 'drop_udp_port is readable from .rodata through BTF');
+      assert.equal(dropPort, SELFTEST_DEFAULT_DROP_PORT);
+      fixtures = selftestFixtures(dropPort!);
+    });
 
-    for (const [i, f] of fixtures.entries()) {
-      await t.test(f.name, () => {
+    for (const [i, named] of selftestFixtures(SELFTEST_DEFAULT_DROP_PORT).entries()) {
+      test(named.name, () => {
+        const f = fixtures[i];
+        assert.ok(f, 'the fixtures were built from the loaded object\'s drop port');
         const input = join(work, `in-${i}.bin`);
         const output = join(work, `out-${i}.bin`);
         writeFileSync(input, f.packet);
@@ -106,17 +114,19 @@ describe('selftest.bpf.o through bpftool', () => {
       });
     }
 
-    const dump = bpftool('map', 'dump', 'pinned', join(PIN_DIR, 'maps/verdict_stats')) as FormattedCounters[];
-    assert.equal(dump.length, SELFTEST_VERDICTS);
-    const expected = expectedCounters(fixtures);
-    for (const name of Object.keys(XDP_VERDICT) as XdpVerdictName[]) {
-      const entry = dump.find((e) => e.formatted.key === XDP_VERDICT[name]);
-      assert.ok(entry, `verdict_stats has key ${XDP_VERDICT[name]}`);
-      const sum = entry.formatted.values.reduce(
-        (acc, v) => ({ packets: acc.packets + BigInt(v.value.packets), bytes: acc.bytes + BigInt(v.value.bytes) }),
-        { packets: 0n, bytes: 0n },
-      );
-      assert.deepEqual(sum, expected.get(name) ?? { packets: 0n, bytes: 0n }, `counters of ${name}`);
-    }
+    test('verdict_stats counts them', () => {
+      const dump = bpftool('map', 'dump', 'pinned', join(PIN_DIR, 'maps/verdict_stats')) as FormattedCounters[];
+      assert.equal(dump.length, SELFTEST_VERDICTS);
+      const expected = expectedCounters(fixtures);
+      for (const name of Object.keys(XDP_VERDICT) as XdpVerdictName[]) {
+        const entry = dump.find((e) => e.formatted.key === XDP_VERDICT[name]);
+        assert.ok(entry, `verdict_stats has key ${XDP_VERDICT[name]}`);
+        const sum = entry.formatted.values.reduce(
+          (acc, v) => ({ packets: acc.packets + BigInt(v.value.packets), bytes: acc.bytes + BigInt(v.value.bytes) }),
+          { packets: 0n, bytes: 0n },
+        );
+        assert.deepEqual(sum, expected.get(name) ?? { packets: 0n, bytes: 0n }, `counters of ${name}`);
+      }
+    });
   });
 });

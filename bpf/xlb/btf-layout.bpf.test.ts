@@ -4,7 +4,7 @@
  * the load-time globals with their defaults (constants.ts XLB_GLOBAL_DEFAULTS). Objects are
  * opened by libbpf (not loaded).
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,11 +48,11 @@ describe('xlb BTF and maps against the TypeScript codecs', () => {
   let balancer: BpfObject;
   let decap: BpfObject;
 
-  before(() => {
+  beforeAll(() => {
     balancer = BpfObject.openFile(objectPath('balancer'));
     decap = BpfObject.openFile(objectPath('decap'));
   });
-  after(() => {
+  afterAll(() => {
     balancer?.close();
     decap?.close();
   });

@@ -2,7 +2,7 @@
  * Unit: the codecs of codec.ts — round trips, byte positions (network order for addresses and
  * ports, host order for the rest), and errors that name the field.
  */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import {
   XLB_LAYOUTS,

@@ -2,7 +2,7 @@
  * Unit: constants.ts against the C headers (xlb_kern_user.h, xlb_consts.h): enums, flags and
  * build-time defaults.
  */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { parseIPv6 } from '@netaccel/protocol';
 import {

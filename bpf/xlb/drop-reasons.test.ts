@@ -2,7 +2,7 @@
  * Unit: drop-reasons.ts against enum xlb_drop_reason in xlb_kern_user.h (the one source):
  * names, values, verdicts and descriptions, entry by entry.
  */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { XLB_DROP, XLB_DROP_MAX, XLB_DROP_REASONS, dropReason, dropReasonByName } from './drop-reasons.js';
 import { headerText, parseEnum } from './header-text.js';

@@ -3,7 +3,7 @@
  * between jhash, jhash2 and jhash_Nwords that Linux relies on, and the derived values' ranges.
  * (xlb-flows.bpf.test.ts checks the flow hashes against the kernel.)
  */
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { addressWords, encapSource, flowHash, gueSourcePort, jhash, jhash1word, jhash2, jhash3words, natPortCandidates, srcHash } from './flow-hash.js';

@@ -3,7 +3,7 @@
  * FAMILY, NO_NEXTHOP, TOO_BIG) and the load-time globals (features, gue_port, encap source
  * prefix, encap_mtu) and the local-MAC fallback.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { assertPacketsEqual, buildPacket, gueEncap, icmpFragNeeded, ipipEncap, tcp, tcpSyn, TCP_FLAGS, updateLayer } from '@netaccel/protocol';
 import type { Packet } from '@netaccel/protocol';
@@ -57,10 +57,10 @@ function variant(name: string, patch: { address: string; vipIndex: number; mode?
 
 describe('xlb.bpf.o: configuration', () => {
   let unpin: () => void = () => {};
-  before(() => {
+  beforeAll(() => {
     unpin = pinThreadToCpu(0);
   });
-  after(() => unpin());
+  afterAll(() => unpin());
 
   const withObject = (name: string, globals: Record<string, number>, fn: (x: XlbObject) => void) =>
     test(name, () => {

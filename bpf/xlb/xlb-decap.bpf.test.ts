@@ -4,7 +4,7 @@
  * family combination, GUE version 0 with and without extension fields, version 1); anything
  * else passes untouched; broken tunnels to us are dropped with their reason counted.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { assertPacketsEqual, buildPacket, gueEncap, ipipEncap, tcpSyn, udp, updateLayer } from '@netaccel/protocol';
 import type { Packet } from '@netaccel/protocol';
@@ -90,11 +90,11 @@ describe('xlb_decap.bpf.o', () => {
   let decap: XlbObject;
   const all = cases();
 
-  before(() => {
+  beforeAll(() => {
     decap = XlbObject.load('decap');
     for (const a of [LOCAL.v4, LOCAL.v6]) decap.map('decap_addrs').update(encodeDecapKey(a), encodeU32(0));
   });
-  after(() => decap?.close());
+  afterAll(() => decap?.close());
 
   test('the program is a TC classifier', () => {
     assert.equal(decap.prog.typeName, 'sched_cls');

@@ -4,7 +4,7 @@
  * table flips, draining, TCP state (FIN/RST, port reuse), UDP expiry, removed backends, ICMP
  * errors that follow their flow. Each test loads its own object so that state never leaks.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildPacket, icmpFragNeeded, tcp, tcpSyn, TCP_FLAGS, udp } from '@netaccel/protocol';
@@ -69,10 +69,10 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
   let unpin: () => void = () => {};
   let xlb: XlbObject | undefined;
 
-  before(() => {
+  beforeAll(() => {
     unpin = pinThreadToCpu(0);
   });
-  after(() => unpin());
+  afterAll(() => unpin());
 
   const withObject = (name: string, globals: Record<string, number>, fn: (x: XlbObject) => Promise<void> | void) =>
     test(name, async () => {

@@ -4,7 +4,7 @@
  * collision probing, reuse by the same flow, exhaustion, takeover of expired flows, the TIME_WAIT
  * reserve of closed TCP flows, several source addresses), and what is not a reply.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertPacketsEqual, buildPacket, findLayer, parsePacket, tcp, tcpSyn, TCP_FLAGS, udp, verifyChecksums } from '@netaccel/protocol';
@@ -70,10 +70,10 @@ function translated(f: FlowKey, flags: number): Buffer {
 
 describe('xlb.bpf.o: NAT', () => {
   let unpin: () => void = () => {};
-  before(() => {
+  beforeAll(() => {
     unpin = pinThreadToCpu(0);
   });
-  after(() => unpin());
+  afterAll(() => unpin());
 
   const withObject = (name: string, globals: Record<string, number>, fn: (x: XlbObject) => Promise<void> | void) =>
     test(name, async () => {

@@ -3,7 +3,7 @@
  * world installed: verdict, output bytes (and their checksums), then the drop-reason and
  * per-VIP / per-backend counters the run must have left.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { assertPacketsEqual, verifyChecksums } from '@netaccel/protocol';
 import { XLB_DROP } from './drop-reasons.js';
@@ -20,13 +20,13 @@ describe('xlb.bpf.o: fixtures', () => {
   let unpin: () => void = () => {};
   const ran: XlbFixture[] = [];
 
-  before(() => {
+  beforeAll(() => {
     unpin = pinThreadToCpu(0);
     xlb = XlbObject.load('balancer');
     xlb.install(worldEntries(world, xlb.maglevSize));
   });
 
-  after(() => {
+  afterAll(() => {
     xlb?.close();
     unpin();
   });

@@ -6,7 +6,7 @@
  * sooner, because the kernel closes the TCP connection.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import type { Lab, LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
@@ -29,7 +29,7 @@ function bfdSuite(name: string, start: (lab: Lab) => Promise<Router>): void {
     const procs = new Map<LbName, LabProcess>();
     const sockets = new Map<LbName, string>();
 
-    before(async () => {
+    beforeAll(async () => {
       await lab.up();
       router = await start(lab);
       await Promise.all(
@@ -48,7 +48,7 @@ function bfdSuite(name: string, start: (lab: Lab) => Promise<Router>): void {
       );
     });
 
-    after(() => lab.down());
+    afterAll(() => lab.down());
 
     test(`${name}: BGP established and BFD up on both sides`, async () => {
       await waitFor(async () => ((await router.established()) === 6 ? true : undefined), { timeoutMs: 20_000, intervalMs: 100, what: 'BGP sessions established' });

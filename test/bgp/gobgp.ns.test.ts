@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import type { LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
@@ -20,7 +20,7 @@ const sockets = new Map<LbName, string>();
 const procs = new Map<LbName, LabProcess>();
 let birdc: (...args: string[]) => Promise<string>;
 
-before(async () => {
+beforeAll(async () => {
   await lab.up();
   rr = await startGobgp(lab);
   const conf = join(lab.logDir, 'bird.conf');
@@ -41,7 +41,7 @@ before(async () => {
   );
 });
 
-after(() => lab.down());
+afterAll(() => lab.down());
 
 test('GoBGP RR: the announcers come up as dynamic neighbors, the router as a static one', async () => {
   await waitFor(

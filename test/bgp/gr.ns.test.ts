@@ -5,7 +5,7 @@
  * carries the R bit and forwarding-preserved families, followed by End-of-RIB.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import type { LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import type { Bird } from './bird.js';
@@ -18,7 +18,7 @@ let bird: Bird;
 const procs = new Map<LbName, LabProcess>();
 const files = new Map<LbName, string>();
 
-before(async () => {
+beforeAll(async () => {
   await lab.up();
   bird = await startBird(lab, { gracefulRestart: true, ipv6: false });
   await Promise.all(
@@ -36,7 +36,7 @@ before(async () => {
   await waitNextHops(lab, 'router', '192.0.2.10', LBS.map((lb) => lbAddr(lb)));
 });
 
-after(() => lab.down());
+afterAll(() => lab.down());
 
 test('graceful restart: the route stays in the router FIB while the announcer restarts', async () => {
   const status = await bird.birdc('show', 'protocols', 'all', 'lb1');

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import type { LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
@@ -27,7 +27,7 @@ async function lb1Since(): Promise<string> {
   return line ?? '';
 }
 
-before(async () => {
+beforeAll(async () => {
   await lab.up();
   await lab.exec('router', ['ip', 'addr', 'add', `${SCRIPTED}/24`, 'dev', 'eth1']);
   bird = await startBird(lab, { ipv6: false });
@@ -44,7 +44,7 @@ before(async () => {
   birdSince = await lb1Since();
 });
 
-after(() => lab.down());
+afterAll(() => lab.down());
 
 async function play(scenario: string): Promise<{ notification: [number, number] | null; up: boolean }> {
   const r = await lab.exec('router', [process.execPath, '--import', 'tsx', join(ROOT, 'test/bgp/fixtures/scripted-peer.ts'), scenario, lbAddr('lb1'), SCRIPTED], { cwd: ROOT, timeoutMs: 30_000 });

@@ -4,7 +4,7 @@
  * peer without the key (lb2) never gets a session.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
 import type { Bird } from './bird.js';
@@ -15,7 +15,7 @@ const lab = newLab('bgp-md5');
 let bird: Bird;
 const sockets = new Map<string, string>();
 
-before(async () => {
+beforeAll(async () => {
   await lab.up();
   bird = await startBird(lab, { ipv6: false, passwords: { lb1: 'k3y-one', lb2: 'k3y-two', lb3: 'k3y-three' }, passive: ['lb1'] });
   const peer = {
@@ -35,7 +35,7 @@ before(async () => {
   );
 });
 
-after(() => lab.down());
+afterAll(() => lab.down());
 
 test('MD5: sessions with the key come up, dialled (lb1) and accepted (lb3); the route has their next hops', async () => {
   await waitFor(async () => (JSON.stringify(await birdEstablished(bird)) === '["lb1","lb3"]' ? true : undefined), { timeoutMs: 20_000, intervalMs: 100, what: 'lb1 and lb3 established' });

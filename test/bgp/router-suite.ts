@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import type { Lab, LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
@@ -38,7 +38,7 @@ export function routerSuite(name: string, start: (lab: Lab) => Promise<RouterDri
     }
   };
 
-  before(async () => {
+  beforeAll(async () => {
     await lab.up();
     router = await start(lab);
     await Promise.all(
@@ -56,7 +56,7 @@ export function routerSuite(name: string, start: (lab: Lab) => Promise<RouterDri
     );
   });
 
-  after(() => lab.down());
+  afterAll(() => lab.down());
 
   test(`${name}: every session reaches Established (IPv4 and IPv6)`, async () => {
     await waitFor(async () => ((await router.established()) === 6 ? true : undefined), { timeoutMs: 20_000, intervalMs: 100, what: `all ${name} sessions established` });

@@ -6,7 +6,7 @@
  * run is rendered in headless Chromium. The lab checks its own claims (routes, spread, failover,
  * removal) and exits non-zero when one does not hold.
  */
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -33,7 +33,7 @@ async function netaccel(args: string[], timeoutMs = 240_000): Promise<{ code: nu
 
 const labNamespaces = (): string[] => listNetns().filter((n) => n.startsWith('nxlab-'));
 
-after(async () => {
+afterAll(async () => {
   await netaccel(['lab', 'down']); // whatever a failed test left up
 });
 

@@ -2,7 +2,7 @@
  * The lab report as a browser shows it: a report built from known figures is rendered in headless
  * Chromium and its chart measured; a page without the chart is told apart.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,7 +7,7 @@
  * unload refused while attached and forced. Teardown removes the lab, the pins, the cgroup and
  * the home folder whatever happened.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
@@ -58,14 +58,14 @@ describe('the Loader API on a real loader', () => {
   const progId = (name: string) => fixture.programs.find((p) => p.name === name)!.id;
   const mapId = (name: string) => fixture.maps.find((m) => m.name === name)!.id;
 
-  before(async () => {
+  beforeAll(async () => {
     home = makeHome('api', { socketGroup: 'adm' });
     await lab.up();
     loader = await startLoader(lab, 'server', home);
     c = connect(home);
   });
 
-  after(async () => {
+  afterAll(async () => {
     c?.close();
     await lab.down();
     removeHome(home);

@@ -1,5 +1,5 @@
 /** Unit: how `netaccel bpf` reads keys, values and globals (apps/cli/src/commands/bpf.ts). */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loaderV1 } from '@netaccel/rpc';
 import { ATTACH_MODES, parseBytes, parseGlobals, programJson } from '../../apps/cli/src/commands/bpf.js';

@@ -6,7 +6,7 @@
  * usage errors and of errors from the loader. The CLI's calls appear in the loader's audit lines
  * with the user it sends.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { createLab } from '@netaccel/netlab';
@@ -36,13 +36,13 @@ describe('netaccel bpf against a real loader', () => {
     return JSON.parse(r.out) as T;
   }
 
-  before(async () => {
+  beforeAll(async () => {
     home = makeHome('cli');
     await lab.up();
     loader = await startLoader(lab, 'server', home);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await lab.down();
     removeHome(home);
   });

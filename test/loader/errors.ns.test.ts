@@ -3,7 +3,7 @@
  * a person can act on — and leaves nothing behind: the state file, the pins under the pin root
  * and the kernel's hooks are exactly as they were before the request.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,7 +59,7 @@ describe('bad requests: precise errors, no partial state', () => {
     return caught;
   }
 
-  before(async () => {
+  beforeAll(async () => {
     home = makeHome('errors');
     symlinkSync(home.config, join(home.objectDir, 'escape.bpf.o'));
     symlinkSync(SELFTEST, join(home.objectDir, 'elsewhere.bpf.o'));
@@ -73,7 +73,7 @@ describe('bad requests: precise errors, no partial state', () => {
     xdpLink = r.point!.linkId;
   });
 
-  after(async () => {
+  afterAll(async () => {
     c?.close();
     await lab.down();
     removeHome(home);

@@ -11,7 +11,7 @@
  * never changes, and the new loader reports the same program, kernel id and attachment.
  * Then: a graceful restart, and a record whose interface vanished reported as dangling.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -55,14 +55,14 @@ describe('loader restarts with traffic flowing', () => {
   let linkId = '';
   let verdictStats = '';
 
-  before(async () => {
+  beforeAll(async () => {
     home = makeHome('restart');
     await lab.up();
     loader = await startLoader(lab, 'server', home, 'loader-0');
     c = connect(home);
   });
 
-  after(async () => {
+  afterAll(async () => {
     c?.close();
     await lab.down();
     removeHome(home);
@@ -84,7 +84,7 @@ describe('loader restarts with traffic flowing', () => {
     await lab.ping('client', SERVER_IP, { count: 1, timeoutMs: 1000 }); // ARP both ways before counting
   });
 
-  test(`SIGKILL and restart with a UDP stream flowing, ${RUNS} times in a row: zero datagrams lost`, async (t) => {
+  test(`SIGKILL and restart with a UDP stream flowing, ${RUNS} times in a row: zero datagrams lost`, async () => {
     const results: { run: number; sent: number; received: number; dropSent: number; dropArrived: number; dropCounted: number; restartMs: number }[] = [];
     for (let run = 1; run <= RUNS; run++) {
       const sink = await lab.spawn('server', [process.execPath, '-e', sinkScript(PASS_PORT, DROP_PORT)], { name: `sink-${run}`, ready: { udp: `0.0.0.0:${DROP_PORT}` } });
@@ -124,7 +124,7 @@ describe('loader restarts with traffic flowing', () => {
       await poller;
       const dropCounted = Number((await dropCount()) - dropsBefore);
       results.push({ run, sent: sent.sentPass, received: got.pass, dropSent: sent.sentDrop, dropArrived: got.drop, dropCounted, restartMs });
-      t.diagnostic(`run ${run}: sent ${sent.sentPass}, received ${got.pass}, lost ${sent.sentPass - got.pass}; drop port: sent ${sent.sentDrop}, arrived ${got.drop}, dropped by XDP ${dropCounted}; loader back in ${restartMs} ms`);
+      console.log(`run ${run}: sent ${sent.sentPass}, received ${got.pass}, lost ${sent.sentPass - got.pass}; drop port: sent ${sent.sentDrop}, arrived ${got.drop}, dropped by XDP ${dropCounted}; loader back in ${restartMs} ms`);
 
       assert.equal(sent.errors, 0, 'the sender had no send errors');
       assert.ok(sent.sentPass > 500, `a real stream (${sent.sentPass} datagrams)`);

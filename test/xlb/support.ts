@@ -24,7 +24,7 @@
  * connection (seen: 1-5 of 24 long-lived connections reset when a backend was added). Pinning
  * every endpoint to one CPU gives each flow one CPU, as RSS does on a NIC.
  */
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -186,11 +186,11 @@ export async function setUp(lab: Lab, mode: Mode, via: 'loader' | 'direct' = 'di
 export function modeSuite(mode: Mode, via: 'loader' | 'direct' = 'direct'): void {
   const lab = createLab(topology(mode));
   let env: Env;
-  before(async () => {
+  beforeAll(async () => {
     await lab.up();
     env = await setUp(lab, mode, via);
   });
-  after(async () => {
+  afterAll(async () => {
     try {
       await lab.down();
     } finally {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { parseConfig } from '@netaccel/config';
 import { bgpAnnouncerConfig } from './config.js';
 import { allPeerSettings } from './peer-config.js';

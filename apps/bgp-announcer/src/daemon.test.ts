@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { parseConfig } from '@netaccel/config';
 import type { AnnouncerService, RpcClient } from '@netaccel/rpc';
 import { AnnouncerClient, announcerV1, createRpcClient } from '@netaccel/rpc';
@@ -36,12 +36,12 @@ describe('daemon: telemetry, the Announcer service and reconfiguration (loopback
   let daemon: Daemon;
   let client: RpcClient<typeof AnnouncerService>;
 
-  before(async () => {
+  beforeAll(async () => {
     daemon = await Daemon.start(config(), { log: createLogger({ name: 'test', level: 'debug', destination: capture.stream }) });
     client = createRpcClient(AnnouncerClient, { address: socket });
   });
 
-  after(async () => {
+  afterAll(async () => {
     client.close();
     await daemon.stop();
     rmSync(dir, { recursive: true, force: true });

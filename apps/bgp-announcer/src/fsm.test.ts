@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import { bgp } from '@netaccel/protocol';
 import { Harness, flush } from './testing/harness.js';
 import { jitter, seededRandom } from './timers.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import { bgp } from '@netaccel/protocol';
 import type { PeerSettings } from './peer-config.js';
 import { parseRoute } from './routes.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import type { BgpConnection } from './transport.js';
 import { TcpDialer, TcpListener } from './tcp.js';
 

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loaderV1 } from '@netaccel/rpc';
 import { MODES, modeByName, modeOfProto, protoProgramType } from './attach-mode.js';

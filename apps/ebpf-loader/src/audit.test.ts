@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { CallContext } from '@netaccel/rpc';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';

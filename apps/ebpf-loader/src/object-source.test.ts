@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { canonicalGlobals, objectId, objectName, readObject, sha256Hex } from '.
 
 let root = '';
 let dir = '';
-before(() => {
+beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'loader-source-'));
   dir = join(root, 'objects');
   mkdirSync(join(dir, 'sub'), { recursive: true });
@@ -19,7 +19,7 @@ before(() => {
   symlinkSync(join(dir, 'a.bpf.o'), join(dir, 'alias.bpf.o'));
   symlinkSync(dir, join(root, 'link-to-objects'));
 });
-after(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 test('paths inside the directory: relative, absolute, through symlinks that stay inside', () => {
   const a = readObject(dir, 'a.bpf.o');

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,10 +8,10 @@ import { StateStore, emptyState, parseState } from './state.js';
 import type { StateData } from './state.js';
 
 let dir = '';
-before(() => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'loader-state-'));
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const sample: StateData = {
   version: 1,

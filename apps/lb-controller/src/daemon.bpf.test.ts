@@ -3,7 +3,7 @@
  * services file, HTTP health checks against servers on loopback, a recording announcer, the
  * Balancer gRPC service, and the metrics endpoint.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { NA_ERR_LB_STATE_INVALID } from './errors.js';
 import { mergeServices, parseService, parseState, serviceId } from './desired-state.js';

@@ -3,7 +3,7 @@
  * (apps/ebpf-loader/src/main.ts, started as a process with its own pin root, state folder and
  * socket) — programmed by the reconciler; forwarding checked with the loader's TestRun.
  */
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { buildPacket, tcpSyn } from '@netaccel/protocol';
 import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
@@ -14,10 +14,10 @@ import { Reconciler } from './reconciler.js';
 import { TestLoader } from './testing/loader.js';
 
 let loader: TestLoader;
-before(async () => {
+beforeAll(async () => {
   loader = await TestLoader.start();
 });
-after(async () => {
+afterAll(async () => {
   await loader?.stop(['lb-controller-test']);
 });
 

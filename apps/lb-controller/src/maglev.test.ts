@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { MAGLEV_DEFAULT_SIZE, MAGLEV_EMPTY, buildMaglevTable, diffTables, isPrime, mapTable, permutationOf } from './maglev.js';
 import type { MaglevBackend } from './maglev.js';

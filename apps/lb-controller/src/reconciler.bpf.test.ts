@@ -3,7 +3,7 @@
  * with BPF_PROG_TEST_RUN), loaded in this process with DirectMaps. Atomic table switches are
  * checked after every single map operation; forwarding is checked with packets.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { buildPacket, tcp, tcpSyn, TCP_FLAGS } from '@netaccel/protocol';
 import { decodeU32, decodeVipKey, decodeVipMeta, encodeU32, encodeVipKey } from '../../../bpf/xlb/codec.js';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { ATTACH_TYPE, attachTypeName, attachTypeNumber, checkProgramFits } from './attach-type.js';
 import { cgroup2Mounts, cgroup2Root } from './cgroup.js';

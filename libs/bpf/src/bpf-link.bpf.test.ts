@@ -7,7 +7,7 @@
  * connections of a process moved into the cgroup. Everything (namespace, veth, pins, cgroup,
  * temporary folder) is removed in `after`.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -80,7 +80,7 @@ async function udpThrough(count: number): Promise<Record<number, number>> {
 }
 
 describe(`XDP links on ${HOST_IF} (peer in netns ${NS})`, () => {
-  before(() => {
+  beforeAll(() => {
     sh('ip', 'netns', 'add', NS);
     sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', PEER_IF);
     sh('ip', 'link', 'set', PEER_IF, 'netns', NS);
@@ -90,7 +90,7 @@ describe(`XDP links on ${HOST_IF} (peer in netns ${NS})`, () => {
     sh('ip', '-n', NS, 'link', 'set', PEER_IF, 'up');
   });
 
-  after(() => {
+  afterAll(() => {
     rmSync(PIN_DIR, { recursive: true, force: true });
     quietly(() => sh('ip', 'netns', 'del', NS));
     quietly(() => sh('ip', 'link', 'del', HOST_IF));
@@ -188,7 +188,7 @@ describe('cgroup links and classic cgroup attachments', () => {
   let object = '';
   let cgroup = '';
 
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'netaccel-bpf-cgroup-'));
     object = join(dir, 'attach-kinds.bpf.o');
     execFileSync('clang', ['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', '-I/usr/include/x86_64-linux-gnu', '-c', SOURCE, '-o', object]);
@@ -196,7 +196,7 @@ describe('cgroup links and classic cgroup attachments', () => {
     mkdirSync(cgroup);
   });
 
-  after(() => {
+  afterAll(() => {
     quietly(() => rmdirSync(cgroup));
     rmSync(dir, { recursive: true, force: true });
   });

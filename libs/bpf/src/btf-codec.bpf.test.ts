@@ -3,7 +3,7 @@
  * the BTF codec exactly as the hand-written codec of selftest.fixtures.ts decodes them, and a
  * registered codec is used in its place; map key/value types come from the `.maps` section.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { SELFTEST_COUNTER_LAYOUT, XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '../../../bpf/selftest/selftest.fixtures.js';

@@ -2,7 +2,7 @@
  * BPF layer (needs the toolchain and libbpf): the committed BTF fixture still matches its source,
  * and the TypeScript ELF fix-up of DATASEC offsets agrees with libbpf's own.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,10 +23,10 @@ function layoutsOf(btf: Btf): unknown {
 
 describe('BTF fixture', () => {
   let dir = '';
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'netaccel-bpf-btf-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('the committed object matches a fresh compile of its source', () => {
     const fresh = join(dir, 'btf-types.bpf.o');

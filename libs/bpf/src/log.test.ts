@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { cleanLibbpfText, deliverLibbpfMessage, setLibbpfLogger, wantsLevel, withLibbpfLog } from './log.js';
 import type { BpfLogger } from './log.js';

@@ -3,7 +3,7 @@
  * hash / per-CPU hash / array maps made with bpf_map_create for update flags, delete, iteration,
  * batches, size errors, a full map and pinning.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -39,12 +39,12 @@ function counter(packets: bigint, bytes: bigint): Buffer {
 
 describe('per-CPU counters of the selftest', () => {
   let obj: BpfObject;
-  before(() => {
+  beforeAll(() => {
     obj = BpfObject.openFile(SELFTEST);
     obj.setGlobal('drop_udp_port', 9);
     obj.load();
   });
-  after(() => obj.close());
+  afterAll(() => obj.close());
 
   test('one value per possible CPU, value size rounded to 8; updatePerCpu writes each CPU', () => {
     const stats = obj.map('verdict_stats');

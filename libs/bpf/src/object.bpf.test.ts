@@ -4,7 +4,7 @@
  * the TypeScript codec (itself checked against the object's BTF), state and lookup errors, and
  * libbpf's log reaching the logger.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,10 +41,10 @@ describe('selftest.bpf.o through libbpf', () => {
   let obj: BpfObject;
   const log = recorder();
 
-  before(() => {
+  beforeAll(() => {
     obj = BpfObject.openFile(SELFTEST, { logger: log });
   });
-  after(() => obj.close());
+  afterAll(() => obj.close());
 
   test('opening lists the program, the counters map and the .rodata map', () => {
     assert.equal(obj.name, 'selftest');
@@ -76,24 +76,28 @@ describe('selftest.bpf.o through libbpf', () => {
     assert.equal(obj.getGlobal('drop_udp_port'), DROP_PORT);
   });
 
-  test('load, then every fixture gives its verdict and output bytes for the port set before load', async (t) => {
+  test('load, then every fixture gives its verdict and output bytes for the port set before load', () => {
     obj.load();
     assert.equal(obj.state, 'loaded');
     assert.equal(obj.getGlobal('drop_udp_port'), DROP_PORT, 'the loaded .rodata holds the value');
     assert.throws(() => obj.setGlobal('drop_udp_port', 1), (e: unknown) => NA_ERR_BPF_STATE.is(e) && /it is loaded/.test(e.message));
     assert.throws(() => obj.load(), (e: unknown) => NA_ERR_BPF_STATE.is(e));
-    const prog = obj.program('selftest_xdp');
+  });
+
+  // One test per fixture, run in order after the load above (vitest runs a file's tests in order).
+  describe('load, then every fixture gives its verdict and output bytes for the port set before load', () => {
     for (const f of selftestFixtures(DROP_PORT)) {
-      await t.test(f.name, () => {
-        const run = prog.testRun({ data: f.packet, repeat: f.repeat });
+      test(f.name, () => {
+        const run = obj.program('selftest_xdp').testRun({ data: f.packet, repeat: f.repeat });
         assert.equal(run.retval, XDP_VERDICT[f.verdict]);
         assert.deepEqual(run.data, f.output);
         assert.ok(run.durationNs > 0);
       });
     }
-    // The default port is no longer special.
-    const defaultPortFixture = selftestFixtures(SELFTEST_DEFAULT_DROP_PORT)[0]!;
-    assert.equal(prog.testRun({ data: defaultPortFixture.packet }).retval, XDP_VERDICT.PASS);
+    test('the default port is no longer special', () => {
+      const defaultPortFixture = selftestFixtures(SELFTEST_DEFAULT_DROP_PORT)[0]!;
+      assert.equal(obj.program('selftest_xdp').testRun({ data: defaultPortFixture.packet }).retval, XDP_VERDICT.PASS);
+    });
   });
 
   test('verdict_stats holds the counts, per CPU, decoded with the codec', () => {

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import type { BtfType } from './btf.js';
 import { NA_ERR_BPF_INVALID } from './errors.js';

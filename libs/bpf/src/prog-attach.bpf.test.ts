@@ -5,7 +5,7 @@
  * sk_msg program runs for what it sends and the stream parser/verdict for what it receives, while
  * the data still arrives (the programs pass everything).
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,12 +46,12 @@ describe('sockmap programs', () => {
   let dir = '';
   let object = '';
 
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'netaccel-bpf-sockmap-'));
     object = join(dir, 'attach-kinds.bpf.o');
     execFileSync('clang', ['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', '-I/usr/include/x86_64-linux-gnu', '-c', SOURCE, '-o', object]);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('attach, query, BUSY, replace, detach; the type checks name what does not fit', () => {
     const obj = BpfObject.openFile(object).load();

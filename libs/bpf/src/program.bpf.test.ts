@@ -2,7 +2,7 @@
  * BPF layer: program info against bpftool's view of the same program, run-time statistics,
  * pinning and reopening a program, and the errors of BPF_PROG_TEST_RUN.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -18,10 +18,10 @@ const PIN_DIR = `/sys/fs/bpf/netaccel-test-${process.pid}-prog`;
 
 describe('programs', () => {
   let obj: BpfObject;
-  before(() => {
+  beforeAll(() => {
     obj = BpfObject.openFile(SELFTEST).load();
   });
-  after(() => {
+  afterAll(() => {
     obj.close();
     rmSync(PIN_DIR, { recursive: true, force: true });
   });

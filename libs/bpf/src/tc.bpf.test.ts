@@ -6,7 +6,7 @@
  * filter that outlives its closed object. The fixture is compiled into a temporary folder;
  * namespace, veth and folder go in `after`, whatever happened.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,7 +72,7 @@ describe(`TC on ${HOST_IF} (peer in netns ${NS})`, () => {
   let dir = '';
   let object = '';
 
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'netaccel-bpf-tc-'));
     object = join(dir, 'attach-kinds.bpf.o');
     execFileSync('clang', ['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', '-I/usr/include/x86_64-linux-gnu', '-c', SOURCE, '-o', object]);
@@ -85,7 +85,7 @@ describe(`TC on ${HOST_IF} (peer in netns ${NS})`, () => {
     sh('ip', '-n', NS, 'link', 'set', PEER_IF, 'up');
   });
 
-  after(() => {
+  afterAll(() => {
     quietly(() => destroyClsact(HOST_IF));
     quietly(() => sh('ip', 'netns', 'del', NS));
     quietly(() => sh('ip', 'link', 'del', HOST_IF));

@@ -4,7 +4,7 @@
  * it builds) comes back as NA_ERR_BPF_VERIFIER with the verifier's log; a verbose load keeps the
  * log of a program that passed.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,12 +22,12 @@ describe('verifier rejection', () => {
   let dir = '';
   let object = '';
 
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'netaccel-bpf-verifier-'));
     object = join(dir, 'verifier-reject.bpf.o');
     execFileSync('clang', ['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', '-c', SOURCE, '-o', object]);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('the load fails with NA_ERR_BPF_VERIFIER naming the program, with the log in details', () => {
     const warnings: string[] = [];

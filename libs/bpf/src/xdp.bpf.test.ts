@@ -5,7 +5,7 @@
  * 1,000-cycle open/load/test-run/attach/detach/close run that must leave no descriptor behind.
  * The namespace and the veth are deleted in `after`, whatever happened.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -66,7 +66,7 @@ function openFds(): number {
 }
 
 describe(`XDP on ${HOST_IF} (peer ${PEER_IF} in netns ${NS})`, () => {
-  before(() => {
+  beforeAll(() => {
     sh('ip', 'netns', 'add', NS);
     sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', PEER_IF);
     sh('ip', 'link', 'set', PEER_IF, 'netns', NS);
@@ -77,7 +77,7 @@ describe(`XDP on ${HOST_IF} (peer ${PEER_IF} in netns ${NS})`, () => {
     sh('ip', '-n', NS, 'link', 'set', 'lo', 'up');
   });
 
-  after(() => {
+  afterAll(() => {
     quietly(() => detachXdp(HOST_IF, { mode: 'native' }));
     quietly(() => detachXdp(HOST_IF, { mode: 'generic' }));
     quietly(() => sh('ip', 'netns', 'del', NS));

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import * as z from 'zod';
 import { closestName, describeSource, formatPath, issueLine, renderValue } from './format-issues.js';

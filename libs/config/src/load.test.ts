@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -214,7 +214,7 @@ test('the message lists at most 50 problems; details has them all', () => {
 
 test('loadConfig reads the file; a missing file and an unreadable one are told apart', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'netaccel-config-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'bgp-announcer.yaml');
   await writeFile(file, VALID_YAML);
   const config = await loadConfig(bgpAnnouncer, { file, env: {} });

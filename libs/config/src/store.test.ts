@@ -1,4 +1,5 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
+import type { TestContext } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,9 +14,9 @@ type Config = ConfigOf<typeof bgpAnnouncer>;
 type Call = { next: Config; prev: Config; changed: readonly string[] };
 
 /** A temp folder with the valid file, removed after the test. */
-async function fixture(t: { after(fn: () => Promise<void>): void }): Promise<{ dir: string; file: string }> {
+async function fixture(t: TestContext): Promise<{ dir: string; file: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'netaccel-config-store-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'bgp-announcer.yaml');
   await writeFile(file, VALID_YAML);
   return { dir, file };
@@ -170,7 +171,7 @@ test('listeners: unsubscribe, and a throwing listener neither stops the others n
 test('watch reloads after the file is replaced, and reports a refused reload without throwing', async (t) => {
   const { file } = await fixture(t);
   const store = await ConfigStore.open(bgpAnnouncer, { file, env: {} });
-  t.after(() => store.close());
+  t.onTestFinished(() => store.close());
   const calls = record(store);
 
   const reloads = new Inbox<ReloadResult<Config>>();

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { canonicalIp, cidrContains, isLinkLocal6, isNetworkAddress, parseCidr, parseHostPort, procHexToIp } from './addr.js';
 import type { Cidr } from './addr.js';

@@ -2,7 +2,7 @@
  * A switch node with a bridge of three members, built with withLab() (which tears down even
  * when an assertion inside fails).
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { withLab } from './lab.js';
 import type { LabSpec } from './spec-types.js';

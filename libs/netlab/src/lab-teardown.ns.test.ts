@@ -3,7 +3,7 @@
  * build, on SIGINT of the owning process, and — for SIGKILL, where no handler runs — by
  * cleanStale() of a later run, which must not touch runs whose owner is alive.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

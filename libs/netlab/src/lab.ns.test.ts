@@ -3,7 +3,7 @@
  * over two router–server links; processes in it. The lab is built once in `before` and torn
  * down in `after`, which node:test runs whether the tests pass or fail.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { NA_ERR_NETLAB_EXEC_FAILED, NA_ERR_NETLAB_OPTIONS_INVALID, NA_ERR_NETLAB_PROC_EXITED, NA_ERR_NETLAB_READY_TIMEOUT, NA_ERR_NETLAB_UNKNOWN_NODE } from './errors.js';
@@ -38,8 +38,8 @@ const spec: LabSpec = {
 };
 
 const lab = createLab(spec);
-before(() => lab.up());
-after(() => lab.down());
+beforeAll(() => lab.up());
+afterAll(() => lab.down());
 
 describe('three-node topology', () => {
   test('every node has its namespace, loopback up and the spec addresses', async () => {

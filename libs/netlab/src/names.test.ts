@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import {
   IFNAME_MAX, ifNameProblem, isRunId, newRunId, nextIfName, nodeNameProblem, nsName, parseNsName, parseRunDirName, prefixProblem, runDirName,

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { NODE_SCRIPT, planUp, routeLine, sysctlConf, vethIndexes } from './plan.js';
 import { validateSpec } from './spec.js';

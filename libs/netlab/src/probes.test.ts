@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { NA_ERR_NETLAB_EXEC_FAILED } from './errors.js';
 import { countersArgv, parseCounters, parsePing, pingArgv } from './probes.js';

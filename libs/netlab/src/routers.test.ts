@@ -1,5 +1,5 @@
 /** The routing daemons' configurations, parsed by the daemons themselves (bird -p, gobgpd --dry-run). */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { NA_ERR_NETLAB_SPEC_INVALID } from './errors.js';
 import { validateSpec } from './spec.js';

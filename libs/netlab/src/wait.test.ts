@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { NA_ERR_NETLAB_WAIT_TIMEOUT } from './errors.js';
 import { sleep, waitFor, within } from './wait.js';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { MAX_UNIX_PATH_BYTES, parseAddress, withPort } from './address.js';

@@ -1,6 +1,6 @@
 // The generated code: messages round-trip through the wire format and JSON, the service
 // definitions carry the contract's paths, and `gen:check` tells a current tree from a stale one.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFile, cp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { StreamQueue } from './stream-queue.js';
 import { NA_ERR_RPC_INVALID_OPTIONS, NA_ERR_RPC_STREAM_OVERFLOW } from './errors.js';

@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ function makeLeaf(name: string, ca: string, ext: string): void {
     '-days', '1', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
 }
 
-before(async () => {
+beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
   makeCa('ca');
   makeCa('other-ca');
@@ -43,7 +43,7 @@ before(async () => {
   makeLeaf('client', 'ca', 'extendedKeyUsage=clientAuth\n');
 });
 
-after(async () => {
+afterAll(async () => {
   await cleanup();
 });
 

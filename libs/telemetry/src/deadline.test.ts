@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { withDeadline } from './deadline.js';
 
 const timeoutError = () => Object.assign(new Error('too slow'), { code: 'TEST_TIMEOUT' });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { defineError } from '@netaccel/errors';
 import type { ErrorKind } from '@netaccel/errors';
 import { errorReply, httpStatusOfKind } from './http-errors.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { defineError } from '@netaccel/errors';
 import { createLogCapture, parseNdjson } from './log-capture.js';
 import { DEFAULT_REDACT_PATHS, REDACTED, childLogger, createLogger, wantsPretty } from './logger.js';

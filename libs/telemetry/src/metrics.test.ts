@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { register as globalRegistry } from 'prom-client';
 import { createMetrics } from './metrics.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { defineError } from '@netaccel/errors';
 import { createLogCapture } from './log-capture.js';
 import { createLogger } from './logger.js';

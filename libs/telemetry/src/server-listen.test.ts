@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import type { Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { createLogCapture } from './log-capture.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -17,7 +17,7 @@ import type { TelemetryServer, TelemetryServerOptions } from './server.js';
 const servers: TelemetryServer[] = [];
 const netServers: NetServer[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'netaccel-telemetry-'));
-after(async () => {
+afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
   await Promise.all(netServers.map((s) => new Promise((resolve) => s.close(resolve))));
   rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // The telemetry server's routes, through fastify's inject (no sockets). Real listening and
 // graceful close are in server-listen.test.ts.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { defineError } from '@netaccel/errors';
 import { createLogCapture } from './log-capture.js';
 import { createLogger } from './logger.js';
@@ -13,7 +13,7 @@ import type { TelemetryServer, TelemetryServerOptions } from './server.js';
 const E_BUSY = defineError('NA_ERR_TESTSRV_BUSY', 'table %s is full', 'resource-exhausted');
 
 const servers: TelemetryServer[] = [];
-after(async () => {
+afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import koffi from 'koffi';
 import { createLogCapture } from './log-capture.js';
 import { createLogger } from './logger.js';
@@ -32,7 +32,7 @@ function receiver(name: string): { read(): string | undefined; close(): void } {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'netaccel-notify-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('service manager notification (sd_notify)', () => {
   it('sends READY and STATUS as one datagram to a socket path', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { createLogCapture } from './log-capture.js';
 import { createLogger } from './logger.js';
 import { onShutdown } from './shutdown.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import { seededRandom } from '../timers.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import type { BfdStateName } from './packet.js';

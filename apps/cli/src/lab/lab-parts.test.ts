@@ -3,7 +3,7 @@
  * the phase counts, the report text and HTML, the step runner's failure message, and the
  * `netaccel lab` command dispatch, the NAT mode's configuration. The whole lab runs in test/lab/lab.ns.test.ts.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { runCliCaptured } from '../capture.js';
 import { groups } from '../commands/index.js';

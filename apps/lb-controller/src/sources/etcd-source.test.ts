@@ -2,7 +2,7 @@
  * The etcd source against a real etcd (Debian's etcd-server) started on loopback with a
  * temporary data folder and free ports, including a restart of etcd under the watch.
  */
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
@@ -13,11 +13,11 @@ import { EtcdSource } from './etcd-source.js';
 let etcd: TestEtcd;
 let writer: Etcd3;
 
-before(async () => {
+beforeAll(async () => {
   etcd = await TestEtcd.start();
   writer = new Etcd3({ hosts: etcd.clientUrl });
 });
-after(async () => {
+afterAll(async () => {
   writer?.close();
   await etcd?.stop();
 });

@@ -4,7 +4,7 @@
  * mapped to services, watch events, bookmarks, 410 Gone → relist, a refused Service keeping its
  * last good version.
  */
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
 import type { DesiredState } from '../desired-state.js';
@@ -12,10 +12,10 @@ import { FakeKube } from '../testing/fake-kube.js';
 import { K8sSource, K8S_CLASS } from './k8s-source.js';
 
 let kube: FakeKube;
-before(async () => {
+beforeAll(async () => {
   kube = await FakeKube.start();
 });
-after(async () => {
+afterAll(async () => {
   await kube?.close();
 });
 

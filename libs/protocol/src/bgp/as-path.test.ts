@@ -1,5 +1,5 @@
 // AS_PATH / AS4_PATH and the 2-octet / 4-octet reconciliation of RFC 6793.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { asPathLength, asSequence, reconcileAs4, reconcileAsPath } from './as-path.js';

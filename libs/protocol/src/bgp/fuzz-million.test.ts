@@ -4,7 +4,7 @@
 // becomes a NOTIFICATION we can send. About 30 s of CPU; fuzz.test.ts keeps a quick 50,000.
 // Replay another seed with BGP_FUZZ_MILLION_SEED=<n>.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { isKnownNotification } from './constants.js';
 import { decodeMessage, encodeMessage } from './message.js';
 import { notification } from './notification.js';
@@ -29,15 +29,15 @@ function sendable(code: number, subcode: number): boolean {
   return m?.type === 'notification' && m.code === code && m.subcode === subcode && decoded?.consumed === 23;
 }
 
-test(`1,000,000 random and mutated messages: no uncaught exception, every rejection a NOTIFICATION (seed ${SEED})`, (t) => {
+test(`1,000,000 random and mutated messages: no uncaught exception, every rejection a NOTIFICATION (seed ${SEED})`, () => {
   assert.ok(Number.isInteger(SEED) && SEED >= 0, `BGP_FUZZ_MILLION_SEED: expected a whole number, got ${process.env.BGP_FUZZ_MILLION_SEED}`);
   const s = runFuzz({ iterations: ITERATIONS, seed: SEED });
-  t.diagnostic(`${(s.durationMs / 1000).toFixed(1)} s, ${Math.round(ITERATIONS / (s.durationMs / 1000))} messages/s`);
-  t.diagnostic(
+  console.log(`${(s.durationMs / 1000).toFixed(1)} s, ${Math.round(ITERATIONS / (s.durationMs / 1000))} messages/s`);
+  console.log(
     `random ${s.random}, mutated ${s.mutated}; ok ${s.ok}, ok-with-discards ${s.okWithDiscards}, treat-as-withdraw ${s.treatAsWithdraw}, incomplete ${s.incomplete}, session reset ${sum(s.notifications)}; framer checks ${s.framerChecks}`,
   );
-  t.diagnostic(`session resets ${JSON.stringify(s.notifications)}`);
-  t.diagnostic(`UPDATE faults ${JSON.stringify(s.updateFaults)}`);
+  console.log(`session resets ${JSON.stringify(s.notifications)}`);
+  console.log(`UPDATE faults ${JSON.stringify(s.updateFaults)}`);
 
   // no uncaught exception, no other failure of the fuzzer's checks (re-encoding, framer)
   assert.equal(s.failureCount, 0, `${s.failureCount} failures (replay with BGP_FUZZ_MILLION_SEED=${SEED}):\n${s.failures.map((f) => `${f.problem}\n  context ${f.context} input ${f.input}`).join('\n')}`);

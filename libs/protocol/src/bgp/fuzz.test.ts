@@ -1,6 +1,6 @@
 // Bounded fuzzing in the unit suite: 50,000 random and mutated messages (a few seconds). The long
 // run is `node --import tsx libs/protocol/scripts/fuzz-bgp.ts` (1,000,000 by default).
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { runFuzz } from './testing/fuzz.js';
 

@@ -1,5 +1,5 @@
 // Message header errors (RFC 4271 §6.1), per-type lengths, stream decoding and size limits.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createContext } from './context.js';
 import { decodeMessage, encodeMessage, keepalive } from './message.js';

@@ -1,5 +1,5 @@
 // NOTIFICATION (with RFC 8203 / 9003 shutdown communication) and ROUTE-REFRESH (RFC 2918, 7313).
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createContext } from './context.js';
 import { NA_ERR_BGP_OPTIONAL_ATTRIBUTE, bgpError } from './errors.js';

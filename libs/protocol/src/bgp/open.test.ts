@@ -1,5 +1,5 @@
 // OPEN errors (RFC 4271 §6.2, RFC 5492, RFC 7607, RFC 9072) and the open() builder.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { AS_TRANS } from './constants.js';
 import { decodeMessage, encodeMessage } from './message.js';

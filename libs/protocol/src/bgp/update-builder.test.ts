@@ -1,5 +1,5 @@
 // update(): packing prefixes into as few UPDATEs as the session allows, and splitting.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { asSequence } from './as-path.js';
 import { createContext } from './context.js';

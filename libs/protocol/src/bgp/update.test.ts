@@ -1,5 +1,5 @@
 // UPDATE errors: RFC 4271 §6.3 codes and data, with the RFC 7606 outcome of each case.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createContext } from './context.js';
 import type { SessionContext } from './context.js';

@@ -1,6 +1,6 @@
 // Known-answer vectors: hand-assembled octets, checked both ways (decode to the expected value,
 // encode back to the very same octets).
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { asSequence } from './as-path.js';
 import { createContext } from './context.js';

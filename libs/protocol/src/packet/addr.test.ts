@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { NA_ERR_PACKET_BAD_ADDRESS, NA_ERR_PACKET_BAD_PREFIX } from '../errors.js';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { NA_ERR_PACKET_INVALID_SPEC } from '../errors.js';
 import { buildPacket } from './build.js';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { NA_ERR_PACKET_BAD_ADDRESS, NA_ERR_PACKET_INVALID_SPEC, NA_ERR_PACKET_TOO_MANY_VLANS, NA_ERR_PACKET_TRUNCATED } from '../errors.js';
 import { buildPacket } from './build.js';

@@ -3,7 +3,7 @@
  * reconstruction, valid checksums, and typed errors (never anything else) for truncated,
  * mutated and random input.
  */
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isNetaccelError } from '@netaccel/errors';
