@@ -55,6 +55,36 @@ async function runNode(n: NodeBatch, opts: BuildOptions, signal: AbortSignal): P
   throw NA_ERR_NETLAB_IP_FAILED.with({ details: { node: n.node, ns: n.ns, code: r.code, stderr: r.stderr } }, `node ${n.node}: ${what}`, stderrText(r.stderr));
 }
 
+/**
+ * Runs `task` for every item at once and waits until all have ended; rejects with the first
+ * failure. Each task gets an AbortSignal of its own, aborted by the first failure of another task
+ * or by `signal`. One signal per task (not one shared by all) keeps a single 'abort' listener on
+ * each however many tasks run, and the one listener added to `signal` is removed before this
+ * returns, so a long-lived caller signal collects none.
+ */
+export async function allOrStop<T>(items: readonly T[], task: (item: T, signal: AbortSignal) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  const controllers = items.map(() => new AbortController());
+  const stopAll = (): void => {
+    for (const c of controllers) c.abort();
+  };
+  let first: { err: unknown } | undefined;
+  signal?.addEventListener('abort', stopAll, { once: true });
+  try {
+    if (signal?.aborted === true) stopAll();
+    await Promise.all(
+      items.map((item, i) =>
+        task(item, controllers[i]!.signal).catch((err: unknown) => {
+          first ??= { err };
+          stopAll();
+        }),
+      ),
+    );
+  } finally {
+    signal?.removeEventListener('abort', stopAll);
+  }
+  if (first !== undefined) throw first.err;
+}
+
 export async function buildPlan(plan: UpPlan, opts: BuildOptions): Promise<BuildTimings> {
   for (const f of plan.sysctlFiles) writeFileSync(f.path, f.content);
   const t0 = performance.now();
@@ -62,17 +92,6 @@ export async function buildPlan(plan: UpPlan, opts: BuildOptions): Promise<Build
   const t1 = performance.now();
   // The first failure stops the other nodes (whose links may never come up now); all have ended
   // before this returns, so a rollback does not race them.
-  const abort = new AbortController();
-  opts.signal?.addEventListener('abort', () => abort.abort(), { once: true });
-  let first: unknown;
-  await Promise.all(
-    plan.nodes.map((n) =>
-      runNode(n, opts, abort.signal).catch((err: unknown) => {
-        if (first === undefined) first = err;
-        abort.abort();
-      }),
-    ),
-  );
-  if (first !== undefined) throw first;
+  await allOrStop(plan.nodes, (n, signal) => runNode(n, opts, signal), opts.signal);
   return { rootMs: t1 - t0, nodesMs: performance.now() - t1 };
 }

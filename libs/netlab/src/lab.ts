@@ -4,7 +4,6 @@
  * `down()` stops processes, sweeps the namespaces and drops the record — idempotent, and also run
  * synchronously on exit and on SIGINT/SIGTERM/SIGHUP. `withLab()` wraps a function in up/down.
  */
-import { setMaxListeners } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, join } from 'node:path';
@@ -175,8 +174,6 @@ export class Lab extends LabNodes implements SyncTeardown {
       throw NA_ERR_NETLAB_NOT_ROOT(uid);
     }
     this.#state = 'starting';
-    // one abort listener per node's build command: a lab of more than ten nodes is not a leak
-    setMaxListeners(0, this.#building.signal);
     const t0 = performance.now();
     const o = this.options;
     try {

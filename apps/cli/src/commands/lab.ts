@@ -3,14 +3,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { keptRuns, removeRun } from '@netaccel/netlab';
 import type { CommandGroup } from '../command.js';
 import { NA_ERR_CLI_USAGE } from '../errors.js';
 import { reportText } from '../lab/report.js';
-import { KEPT_FILE, runLab } from '../lab/run.js';
+import { KEPT_FILE, removePins, runLab } from '../lab/run.js';
 import type { KeptLab } from '../lab/run.js';
-import { LAB_MODES, LAB_PREFIX, PIN_BASE, SERVICES } from '../lab/topology.js';
+import { LAB_MODES, LAB_PREFIX, SERVICES } from '../lab/topology.js';
 import type { LabMode } from '../lab/topology.js';
 
 function requireRoot(): void {
@@ -86,9 +85,10 @@ export const labGroup: CommandGroup = {
         const removed: string[] = [];
         for (const r of keptRuns({ prefix: LAB_PREFIX })) {
           await removeRun(r.runId, { prefix: LAB_PREFIX });
-          rmSync(join(PIN_BASE, r.runId), { recursive: true, force: true });
+          removePins(r.runId);
           removed.push(r.runId);
         }
+        removePins(); // the lab's bpffs folder too, once empty
         rmSync(KEPT_FILE, { force: true });
         ctx.out.result(removed.length === 0 ? 'no lab was running' : `removed the lab (run ${removed.join(', ')})`, { removed });
       },

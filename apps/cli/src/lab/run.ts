@@ -6,7 +6,7 @@
  * step and the log to read. The lab checks what it shows: a route that does not converge, a
  * balancer or backend that gets no traffic, or a removed backend that still does fails the run.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '@netaccel/errors';
 import { LAB_DEFAULTS, cleanStale, createLab, keptRuns, readRecords, removeRun, sleep, waitFor } from '@netaccel/netlab';
@@ -111,9 +111,25 @@ export async function removeEarlierLabs(say: (text: string) => void): Promise<st
   const live = readRecords(LAB_DEFAULTS.stateDir, LAB_PREFIX).flatMap((e) => (e.record === undefined ? [] : [e.record]));
   if (live.length > 0) throw NA_ERR_CLI_LAB_BUSY(live[0]!.runId, String(live[0]!.pid));
   if (existsSync(PIN_BASE)) {
-    for (const dir of readdirSync(PIN_BASE)) rmSync(join(PIN_BASE, dir), { recursive: true, force: true });
+    for (const dir of readdirSync(PIN_BASE)) removePins(dir);
   }
   return removed;
+}
+
+/**
+ * Removes what a run pinned: its folder PIN_BASE/<runId> (the loaders create it and their own
+ * folders in it), then PIN_BASE itself once no run has pins left in it (without a run id, only
+ * that). rmdir, not a recursive removal, for PIN_BASE: the folder of another run (a kept lab) is
+ * never touched, and nothing outside PIN_BASE ever is.
+ */
+export function removePins(runId?: string): void {
+  if (runId !== undefined) rmSync(join(PIN_BASE, runId), { recursive: true, force: true });
+  try {
+    rmdirSync(PIN_BASE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+  }
 }
 
 const newBalancerClient = (socket: string) => createRpcClient(BalancerClient, { address: socket, deadlineMs: 3000 });
@@ -139,7 +155,8 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
   const lab = createLab(labSpec(mode), { prefix: LAB_PREFIX, readyTimeoutMs: 30_000, killGraceMs: 2000, execTimeoutMs: 30_000 });
   const runDir = (): string => lab.logDir;
   const steps = new Steps(o.keep ? 13 : 14, say, () => `the logs in ${lab.logDir}`);
-  const pinRoot = join(PIN_BASE, lab.runId);
+  // The run id is final once up() has published the run (a taken id is replaced there).
+  const pinRoot = (): string => join(PIN_BASE, lab.runId);
   const balancers = new Map<BalancerName, BalancerRun>();
   const macs = new Map<BackendName, string>();
   let monitor: RouteMonitor | undefined;
@@ -197,7 +214,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
     const mon = monitor;
 
     await steps.run('start three balancers, each: ebpf-loader, bgp-announcer, lb-controller', async () => {
-      for (const lb of BALANCERS) balancers.set(lb, { files: writeBalancerFiles(runDir(), lb, join(pinRoot, lb), mode, macs) });
+      for (const lb of BALANCERS) balancers.set(lb, { files: writeBalancerFiles(runDir(), lb, join(pinRoot(), lb), mode, macs) });
       await Promise.all(BALANCERS.map((lb) => startBalancer(lab, lb, balancers.get(lb)!)));
     }, logsOf(...BALANCERS.flatMap((lb) => [`${lb}-ebpf-loader`, `${lb}-bgp-announcer`, `${lb}-lb-controller`])));
 
@@ -408,7 +425,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
         runId: lab.runId,
         startedAt: startedAt.toISOString(),
         logDir: lab.logDir,
-        pinRoot,
+        pinRoot: pinRoot(),
         report: report.html,
         namespaces: Object.fromEntries(lab.nodes().map((n) => [n, lab.ns(n)])),
         sockets: Object.fromEntries(
@@ -423,7 +440,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
     } else {
       await steps.run('tear the lab down', async () => {
         await lab.down();
-        rmSync(pinRoot, { recursive: true, force: true });
+        removePins(lab.runId);
       });
     }
     return report;
@@ -431,7 +448,7 @@ export async function runLab(o: LabRunOptions): Promise<LabReport> {
     monitor?.stop();
     if (!kept) {
       await lab.down().catch((err: unknown) => say(`netaccel lab: teardown failed: ${errorMessage(err)}\n`));
-      rmSync(pinRoot, { recursive: true, force: true });
+      removePins(lab.runId);
     }
   }
 }
