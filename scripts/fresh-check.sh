@@ -22,7 +22,8 @@
 #               commit (`git archive`, so no .git and no git: the README does not ask for it).
 #   4. setup    `scripts/setup.sh` as root (it installs the Debian packages, runs npm ci, builds).
 #   5. check    `make check` as root: generated code current, types, lint, dependency rules.
-#   6. unit     `node scripts/test.mjs --layer unit` as dev (the unit layer needs no root).
+#   6. unit     `node scripts/test.mjs --layer unit` as dev: the README says the unit layer
+#               needs no root, and this holds it to that (FRESH_UNIT_AS=root runs it as root).
 # It stops at the first phase that fails, prints a summary, and always removes the root.
 #
 # What runs inside is chrooted in its own mount and PID namespaces (`unshare --mount --pid
@@ -52,6 +53,7 @@
 #   FRESH_WORK=/var/tmp                     where the root is built (needs about 3 GB)
 #   FRESH_LOGS=/var/tmp/netaccel-fresh-logs each run's logs, in <date-time>/ (kept)
 #   NODE_VERSION=20.20.2  NPM_VERSION=10.8.2 (the npm nodejs.org's Node 20 bundles)
+#   FRESH_UNIT_AS=dev                       the user the unit layer runs as (dev or root)
 set -euo pipefail
 self=$(realpath "$0")
 cd "$(dirname "$self")/.."
@@ -62,6 +64,7 @@ FRESH_WORK=${FRESH_WORK:-/var/tmp}
 FRESH_LOGS=${FRESH_LOGS:-/var/tmp/netaccel-fresh-logs}
 NODE_VERSION=${NODE_VERSION:-20.20.2}
 NPM_VERSION=${NPM_VERSION:-10.8.2}
+FRESH_UNIT_AS=${FRESH_UNIT_AS:-dev}
 SUITE=bookworm
 PATH_IN=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 TREE_IN=/home/dev/netaccel
@@ -93,6 +96,7 @@ for a in "$@"; do
     *) die "unknown option $a (see --help)" ;;
   esac
 done
+case "$FRESH_UNIT_AS" in dev|root) ;; *) die "FRESH_UNIT_AS: expected dev or root, got $FRESH_UNIT_AS" ;; esac
 
 [ "$(id -u)" = 0 ] || die "needs root (it builds a Debian root and chroots into it); run: sudo make fresh-check"
 command -v mmdebstrap >/dev/null || die "needs mmdebstrap: apt-get install mmdebstrap"
@@ -213,7 +217,9 @@ ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 printf '#!/bin/sh\n# fresh-check: no services start inside the chroot\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod 755 "$root/usr/sbin/policy-rc.d"
-envs=(HOME=/root "PATH=$PATH_IN" LANG=C.UTF-8 TERM="${TERM:-dumb}")
+term=dumb   # the logs stay free of colour codes unless this runs on a terminal
+[ -t 1 ] && term=${TERM:-dumb}
+envs=("PATH=$PATH_IN" LANG=C.UTF-8 "TERM=$term")
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ]; then
   mkdir -p "$root/usr/local/etc/fresh-check"
   cp -L "$NODE_EXTRA_CA_CERTS" "$root/usr/local/etc/fresh-check/extra-ca.pem"
@@ -264,5 +270,5 @@ run_phase() {
 }
 run_phase setup root scripts/setup.sh
 run_phase check root 'make check'
-run_phase unit dev 'node scripts/test.mjs --layer unit'
+run_phase unit "$FRESH_UNIT_AS" 'node scripts/test.mjs --layer unit'
 status=ok

@@ -23,6 +23,14 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #   jq make python3 procps util-linux curl     scripts; netlab (python3 pinger, sysctl, nsenter, flock, taskset)
 #   gcc libc6-dev gcc-multilib                 C generators built by benchmarks; <asm/types.h> for BPF fixtures
 #   chromium fonts-dejavu-core                 headless browser that renders the lab's HTML report in a test
+#   systemd                                    systemd-analyze (verify, security) and systemctl --root in the
+#                                              packaging tests, systemd 252 booted as PID 1 in systemd.ns.test.ts;
+#                                              a booted Debian has it, a container or chroot had it only through
+#                                              chromium → GTK → dconf → dbus-user-session → libpam-systemd
+#                                              (found by make fresh-check)
+#   docker.io docker-compose mmdebstrap        the compose lab for real (docker/compose-lab.ns.test.ts): Docker
+#                                              Engine 20.10 and Compose v1 1.29; mmdebstrap builds the base
+#                                              images from Debian's archive (no Docker Hub here)
 PACKAGES=(
   clang llvm libbpf-dev libbpf1 bpftool libxdp1 xdp-tools
   iproute2 iptables nftables ethtool tcpdump
@@ -32,6 +40,8 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev openssl jq make python3 procps util-linux curl
   gcc libc6-dev gcc-multilib
   chromium fonts-dejavu-core
+  systemd
+  docker.io docker-compose mmdebstrap
 )
 missing=()
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2 == "installed" { print $1 }')
