@@ -20,12 +20,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isIPv4 } from 'node:net';
 import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import type { FormatsPlugin } from 'ajv-formats';
 import { parseDocument } from 'yaml';
-import { loadConfig, parseCidr } from '@netaccel/config';
+import { loadConfig } from '@netaccel/config';
+import { isIPv4, isPrefixProblem, prefixContains, tryParsePrefix } from '@netaccel/protocol';
 import { loaderConfig } from '../apps/ebpf-loader/src/config.js';
 import { lbControllerConfig } from '../apps/lb-controller/src/config.js';
 import { parseState } from '../apps/lb-controller/src/desired-state.js';
@@ -106,11 +106,9 @@ const healthUrl = (s: Service | undefined): string | undefined => {
 const portOf = (url: string | undefined): number | undefined => (url === undefined ? undefined : Number(new URL(url).port));
 /** True when the IPv4 address `a` is inside `prefix` (a valid a.b.c.d/n without host bits). */
 function inPrefix(a: string, prefix: string): boolean {
-  const net = parseCidr(prefix);
-  assert.ok(net.ok && net.cidr.family === 4, `${prefix}: expected an IPv4 prefix without host bits`);
-  const toInt = (x: string) => x.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-  const size = 2 ** (32 - net.cidr.prefixLength);
-  return isIPv4(a) && Math.floor(toInt(a) / size) === Math.floor(toInt(net.cidr.address) / size);
+  const net = tryParsePrefix(prefix);
+  assert.ok(!isPrefixProblem(net) && net.family === 4, `${prefix}: expected an IPv4 prefix without host bits`);
+  return isIPv4(a) && prefixContains(net, a);
 }
 
 // --- 1. the Compose Specification schema ------------------------------------------------------

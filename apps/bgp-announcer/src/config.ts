@@ -2,9 +2,8 @@
  * bgp-announcer's configuration: a YAML file (`--config`) and NETACCEL_BGP_ANNOUNCER_* overrides,
  * validated by @netaccel/config. Durations are written as `"30s"` / `"100ms"` and arrive in ms.
  */
-import { isIPv6 } from 'node:net';
 import * as z from 'zod';
-import { canonicalIp } from '@netaccel/protocol';
+import { canonicalIp, isIPv6 } from '@netaccel/protocol';
 import { cidr, defineConfig, duration, holdTime, ipAddress, ipv4, ipv6, listenAddress, logLevel, port, secret, unixSocketPath } from '@netaccel/config';
 import type { ConfigOf } from '@netaccel/config';
 

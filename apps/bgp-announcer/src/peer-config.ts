@@ -3,9 +3,8 @@
  * section, addresses canonical, and the checks a schema cannot make (one entry per peer
  * address, a local address of the peer's family). The result is frozen.
  */
-import { isIPv6 } from 'node:net';
 import type { bgp } from '@netaccel/protocol';
-import { canonicalIp } from '@netaccel/protocol';
+import { canonicalIp, isIPv6 } from '@netaccel/protocol';
 import type { BgpAnnouncerConfig, PeerConfig } from './config.js';
 import { NA_ERR_BGPD_CONFIG_INVALID } from './errors.js';
 

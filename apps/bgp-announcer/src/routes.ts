@@ -3,9 +3,8 @@
  * `bgp.announce` or from the Announcer API, into a frozen `LocalRoute`; and the announcement one
  * route becomes on one session (next hop, AS_PATH, LOCAL_PREF by session type).
  */
-import { isIP } from 'node:net';
 import { errorMessage } from '@netaccel/errors';
-import { bgp, canonicalIp, formatPrefix, parsePrefix, prefixNetwork } from '@netaccel/protocol';
+import { bgp, canonicalIp, formatPrefix, ipFamily, parsePrefix, prefixNetwork } from '@netaccel/protocol';
 import { NA_ERR_BGPD_INVALID_ROUTE } from './errors.js';
 
 export interface LocalRoute {
@@ -63,7 +62,7 @@ export function parseRoute(input: RouteInput, source: LocalRoute['source'], path
   if (input === null || typeof input !== 'object') throw bad(path, 'expected a route');
   let p;
   try {
-    p = parsePrefix(input.prefix, `${path}.prefix`);
+    p = parsePrefix(input.prefix, `${path}.prefix`, { allowHostBits: true }); // refused below, naming the network
   } catch (err) {
     throw bad(`${path}.prefix`, `expected a prefix like 198.51.100.10/32 or 2001:db8::/64, got ${JSON.stringify(input.prefix)} (${errorMessage(err)})`);
   }
@@ -72,8 +71,8 @@ export function parseRoute(input: RouteInput, source: LocalRoute['source'], path
   const family: bgp.Family = p.family === 4 ? 'ipv4-unicast' : 'ipv6-unicast';
   let nextHop: string | undefined;
   if (input.nextHop !== undefined && input.nextHop !== '') {
-    const v = isIP(input.nextHop);
-    if (v === 0) throw bad(`${path}.nextHop`, `expected an IP address, got ${JSON.stringify(input.nextHop)}`);
+    const v = ipFamily(input.nextHop);
+    if (v === undefined) throw bad(`${path}.nextHop`, `expected an IP address, got ${JSON.stringify(input.nextHop)}`);
     if (v !== p.family) throw bad(`${path}.nextHop`, `expected an IPv${p.family} next hop for ${formatPrefix(p)}, got ${input.nextHop}`);
     nextHop = canonicalIp(input.nextHop);
   }
@@ -106,7 +105,7 @@ export function nextHopFor(route: LocalRoute, view: SessionView): string | undef
   const configured = v6 ? view.nextHop.ipv6 : view.nextHop.ipv4;
   if (configured !== undefined) return configured;
   const local = view.localAddress.startsWith('::ffff:') && !v6 ? view.localAddress.slice(7) : view.localAddress;
-  return isIP(local) === (v6 ? 6 : 4) ? local : undefined;
+  return ipFamily(local) === (v6 ? 6 : 4) ? local : undefined;
 }
 
 /** The route's path attributes on a session: AS_PATH with our AS for eBGP, LOCAL_PREF for iBGP. */

@@ -71,6 +71,11 @@ test('IP address fields', () => {
   accepts(ipAddress(), '192.0.2.1');
   accepts(ipAddress(), '::1');
   refuses(ipAddress(), 'router1', 'f: expected an IPv4 or IPv6 address, got "router1"');
+  accepts(ipv6(), '::ffff:192.0.2.1');
+  // zones are refused: no daemon field can use one (see @netaccel/protocol's parseScopedIp)
+  refuses(ipv6(), 'fe80::1%eth0', 'f: expected an IPv6 address, got "fe80::1%eth0"');
+  refuses(ipAddress(), 'fe80::1%eth0', 'f: expected an IPv4 or IPv6 address, got "fe80::1%eth0"');
+  refuses(ipv4(), '010.0.0.1', 'f: expected an IPv4 address, got "010.0.0.1"');
 });
 
 test('cidr: prefixes, family, and host bits named', () => {

@@ -5,8 +5,10 @@
  */
 import { isAbsolute } from 'node:path';
 import * as z from 'zod';
-import { ipFamily, parseCidr, parseListenAddress } from './net-addr.js';
-import type { IpFamily, ListenAddress } from './net-addr.js';
+import { ipFamily, isIPv4, isIPv6, isPrefixProblem, tryParsePrefix } from '@netaccel/protocol';
+import type { IpFamily } from '@netaccel/protocol';
+import { parseListenAddress } from './net-addr.js';
+import type { ListenAddress } from './net-addr.js';
 import { formatByteSize, formatDuration, parseByteSize, parseDuration } from './units.js';
 
 /** pino's levels, most to least severe, and `silent`. */
@@ -45,19 +47,22 @@ export function holdTime(): z.ZodType<number, number> {
   return numberField('expected 0 or 3..65535', (n) => Number.isInteger(n) && (n === 0 || (n >= 3 && n <= 65535)));
 }
 
-/** An IPv4 address in dotted-quad form (`10.0.0.1`). */
+/** An IPv4 address in dotted-quad form (`10.0.0.1`; no leading zeros). @netaccel/protocol's isIPv4. */
 export function ipv4(): z.ZodType<string, string> {
-  return stringField('expected an IPv4 address', (s) => ipFamily(s) === 4);
+  return stringField('expected an IPv4 address', isIPv4);
 }
 
-/** An IPv6 address (`2001:db8::1`; a zone such as `fe80::1%eth0` is allowed). */
+/**
+ * An IPv6 address (`2001:db8::1`, `::ffff:192.0.2.1`). A zone (`fe80::1%eth0`) is refused: every
+ * address a daemon configures goes on the wire, into a BPF map or into a socket without a scope id.
+ */
 export function ipv6(): z.ZodType<string, string> {
-  return stringField('expected an IPv6 address', (s) => ipFamily(s) === 6);
+  return stringField('expected an IPv6 address', isIPv6);
 }
 
-/** An IPv4 or IPv6 address. */
+/** An IPv4 or IPv6 address (no zone), as @netaccel/protocol's ipFamily reads it. */
 export function ipAddress(): z.ZodType<string, string> {
-  return stringField('expected an IPv4 or IPv6 address', (s) => ipFamily(s) !== 0);
+  return stringField('expected an IPv4 or IPv6 address', (s) => ipFamily(s) !== undefined);
 }
 
 export interface CidrOptions {
@@ -77,9 +82,9 @@ export function cidr(options: CidrOptions = {}): z.ZodType<string, string> {
   const family = options.family === undefined ? 'an IPv4 or IPv6' : `an IPv${options.family}`;
   const expected = `expected ${family} prefix like ${example}`;
   return z.string({ error: expected }).superRefine((s, ctx) => {
-    const r = parseCidr(s, options.allowHostBits === true);
-    if (r.ok && (options.family === undefined || r.cidr.family === options.family)) return;
-    const message = !r.ok && r.reason === 'host-bits' ? `expected a prefix without host bits (${r.network})` : expected;
+    const r = tryParsePrefix(s, { allowHostBits: options.allowHostBits === true });
+    if (!isPrefixProblem(r) && (options.family === undefined || r.family === options.family)) return;
+    const message = isPrefixProblem(r) && r.reason === 'host-bits' ? `expected a prefix without host bits (${r.network})` : expected;
     ctx.addIssue({ code: 'custom', message, input: s });
   });
 }

@@ -54,5 +54,5 @@ export {
 
 // Units and addresses, for code that handles the same values outside a configuration
 export { formatByteSize, formatDuration, parseByteSize, parseDuration } from './units.js';
-export type { Cidr, CidrResult, IpFamily, ListenAddress } from './net-addr.js';
-export { ipFamily, parseCidr, parseListenAddress } from './net-addr.js';
+export type { ListenAddress } from './net-addr.js';
+export { parseListenAddress } from './net-addr.js';

@@ -96,31 +96,42 @@ export {
   udpChecksumAdjust,
 } from './packet/checksum.js';
 
-// --- addresses (shared with the BGP codecs) ---------------------------------------------------
-export type { IpFamily, Prefix } from './packet/addr.js';
+// --- IP addresses and prefixes (src/ip/; every package's one IP module) --------------------------
+export type { IpFamily, ScopedIp } from './ip/address.js';
 export {
   canonicalIp,
   formatIPv4,
   formatIPv6,
   formatIp,
-  formatMac,
-  formatPrefix,
+  formatScopedIp,
   ipFamily,
+  ipv4Bytes,
   ipv4FromNumber,
   ipv4ToNumber,
+  ipv6Bytes,
   isIPv4,
   isIPv6,
-  isMac,
-  netmask,
-  netmaskLength,
+  isLinkLocalIPv6,
   parseIPv4,
   parseIPv6,
   parseIp,
-  parseMac,
+  parseScopedIp,
+} from './ip/address.js';
+export type { Prefix, PrefixOptions, PrefixProblem } from './ip/prefix.js';
+export {
+  formatPrefix,
+  isPrefixProblem,
+  netmask,
+  netmaskLength,
   parsePrefix,
   prefixContains,
   prefixNetwork,
-} from './packet/addr.js';
+  tryParsePrefix,
+} from './ip/prefix.js';
+
+// --- MAC addresses ----------------------------------------------------------------------------
+export { formatMac, isMac, parseMac } from './packet/mac.js';
+
 
 // --- test output ------------------------------------------------------------------------------
 export type { HexdumpOptions, PacketDiff, PacketDifference } from './packet/diff.js';

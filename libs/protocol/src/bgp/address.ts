@@ -1,64 +1,43 @@
 /**
- * The address handling BGP needs on top of the package's address helpers (../packet/addr.ts,
- * which parse and format the text forms): Buffers for the wire, prefixes in CIDR text as NLRI
- * (address bytes + length), and the next-hop sanity rules of RFC 4271 §6.3 / RFC 2545.
+ * The address handling BGP needs on top of the package's IP module (../ip/address.ts and
+ * ../ip/prefix.ts, which parse and format the text forms): Buffers for the wire, prefixes in CIDR
+ * text as NLRI (address bytes + length), and the next-hop sanity rules of RFC 4271 §6.3 / RFC 2545.
  */
-import { formatIPv4, formatIPv6, ipv4Bytes as packetIpv4Bytes, ipv6Bytes as packetIpv6Bytes } from '../packet/addr.js';
+import { formatIPv4, formatIPv6, ipv4Bytes as ipIpv4Bytes, ipv6Bytes as ipIpv6Bytes, parseIp } from '../ip/address.js';
+import { isPrefixProblem, tryParsePrefix } from '../ip/prefix.js';
 import type { Family } from './constants.js';
 
 export { formatIPv4, formatIPv6 };
 
 /** The 4 octets of a dotted-quad IPv4 address, or undefined when the text is not one. */
 export function ipv4Bytes(text: string): Buffer | undefined {
-  const b = typeof text === 'string' ? packetIpv4Bytes(text) : undefined;
+  const b = typeof text === 'string' ? ipIpv4Bytes(text) : undefined;
   return b === undefined ? undefined : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** The 16 octets of an IPv6 address (no zone index), or undefined when the text is not one. */
 export function ipv6Bytes(text: string): Buffer | undefined {
-  const b = typeof text === 'string' ? packetIpv6Bytes(text) : undefined;
+  const b = typeof text === 'string' ? ipIpv6Bytes(text) : undefined;
   return b === undefined ? undefined : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** A prefix in CIDR text, parsed. `bytes` is the whole address (4 or 16 octets). */
-export interface ParsedPrefix {
+/** A prefix of an NLRI: `bytes` is the whole address (4 or 16 octets). */
+export interface NlriPrefix {
   readonly family: Family;
   readonly bytes: Buffer;
   readonly length: number;
 }
 
 /**
- * Parses `a.b.c.d/len` or `x::y/len`. Returns a problem description (a string) instead of
- * throwing, so that callers can prefix the path of the field.
+ * A prefix in CIDR text as an NLRI (address bytes + length), parsed by the package's one prefix
+ * parser (../ip/prefix.ts: host bits refused). Returns the problem's message (no field path)
+ * instead of throwing, so that callers can prefix the path of the field.
  */
-export function parsePrefix(text: unknown): ParsedPrefix | string {
-  if (typeof text !== 'string') return `expected a prefix in CIDR notation, got ${typeof text}`;
-  const slash = text.indexOf('/');
-  if (slash < 0) return `expected a prefix in CIDR notation, got ${JSON.stringify(text)}`;
-  const addr = text.slice(0, slash);
-  const lenText = text.slice(slash + 1);
-  const v4 = ipv4Bytes(addr);
-  const bytes = v4 ?? ipv6Bytes(addr);
-  if (bytes === undefined) return `expected a prefix in CIDR notation, got ${JSON.stringify(text)}`;
-  const family: Family = v4 !== undefined ? 'ipv4-unicast' : 'ipv6-unicast';
-  const max = bytes.length * 8;
-  if (!/^(0|[1-9][0-9]{0,2})$/.test(lenText) || Number(lenText) > max) {
-    return `prefix length of ${JSON.stringify(text)} must be 0..${max}`;
-  }
-  const length = Number(lenText);
-  if (!hostBitsZero(bytes, length)) return `${text} has host bits set beyond /${length}`;
-  return { family, bytes, length };
-}
-
-/** True when every bit of `bytes` after the first `length` bits is zero. */
-export function hostBitsZero(bytes: Uint8Array, length: number): boolean {
-  for (let bit = length; bit < bytes.length * 8; ) {
-    const i = bit >> 3;
-    const mask = 0xff >> (bit & 7);
-    if (((bytes[i] ?? 0) & mask) !== 0) return false;
-    bit = (i + 1) * 8;
-  }
-  return true;
+export function nlriPrefix(text: unknown): NlriPrefix | string {
+  const p = tryParsePrefix(text);
+  if (isPrefixProblem(p)) return p.message;
+  const bytes = parseIp(p.address);
+  return { family: p.family === 4 ? 'ipv4-unicast' : 'ipv6-unicast', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), length: p.length };
 }
 
 /** CIDR text of a prefix whose first ceil(length / 8) octets sit in `bytes` at `offset`. */
@@ -69,12 +48,6 @@ export function formatPrefix(family: Family, bytes: Uint8Array, offset: number, 
   for (let i = 0; i < n; i++) full[i] = bytes[offset + i] ?? 0;
   if ((length & 7) !== 0 && n > 0) full[n - 1] = (full[n - 1] ?? 0) & ((0xff << (8 - (length & 7))) & 0xff);
   return `${family === 'ipv4-unicast' ? formatIPv4(full) : formatIPv6(full)}/${length}`;
-}
-
-/** The canonical text of a prefix (RFC 5952 for IPv6), or undefined when it does not parse. */
-export function canonicalPrefix(text: string): string | undefined {
-  const p = parsePrefix(text);
-  return typeof p === 'string' ? undefined : formatPrefix(p.family, p.bytes, 0, p.length);
 }
 
 /**

@@ -8,7 +8,7 @@
  * allows or overruns the field; that is a session reset with Invalid Network Field (3/10), since
  * without the NLRI nothing can be withdrawn. Bits past the prefix length are ignored (RFC 4271).
  */
-import { formatPrefix, parsePrefix } from './address.js';
+import { formatPrefix, nlriPrefix } from './address.js';
 import { maxPrefixBits } from './constants.js';
 import type { Family } from './constants.js';
 import { NA_ERR_BGP_INVALID_MESSAGE, NA_ERR_BGP_INVALID_NETWORK_FIELD, bgpError } from './errors.js';
@@ -65,7 +65,7 @@ export interface PreparedNlri {
  */
 export function prepareNlri(n: Nlri, family: Family | undefined, addPath: boolean, path: string): PreparedNlri {
   if (n === null || typeof n !== 'object') throw NA_ERR_BGP_INVALID_MESSAGE(`${path}: expected { prefix, pathId? }`);
-  const p = parsePrefix(n.prefix);
+  const p = nlriPrefix(n.prefix);
   if (typeof p === 'string') throw NA_ERR_BGP_INVALID_MESSAGE(`${path}.prefix: ${p}`);
   if (family !== undefined && p.family !== family) throw NA_ERR_BGP_INVALID_MESSAGE(`${path}.prefix: ${n.prefix} is not ${family}`);
   let pathId: number | undefined;

@@ -5,7 +5,7 @@
  * MP_UNREACH_NLRI. Following RFC 7606 §5.1, each UPDATE carries only one of: withdrawn routes,
  * NLRI, MP_REACH_NLRI, MP_UNREACH_NLRI, with the MP attribute first.
  */
-import { parsePrefix } from './address.js';
+import { nlriPrefix } from './address.js';
 import type { PathAttributes } from './attributes.js';
 import { writeAttributes } from './attributes.js';
 import { HEADER_LENGTH } from './constants.js';
@@ -64,7 +64,7 @@ function toNlri(p: PreparedNlri): Nlri {
 }
 
 function prepare(n: { prefix: string; pathId?: number }, ctx: SessionContext, path: string): PreparedNlri {
-  const parsed = parsePrefix(n?.prefix);
+  const parsed = nlriPrefix(n?.prefix);
   if (typeof parsed === 'string') throw invalid(`${path}.prefix`, parsed);
   if (!ctx.families.includes(parsed.family)) throw invalid(`${path}.prefix`, `${parsed.family} is not a family of this session`);
   return prepareNlri(n, parsed.family, addPathOn(ctx, parsed.family, 'send'), path);

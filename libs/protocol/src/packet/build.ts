@@ -4,7 +4,7 @@
  * nearest IP layer before it) are computed unless the layer gives them.
  */
 import { NA_ERR_PACKET_INVALID_SPEC } from '../errors.js';
-import { parseIPv4, parseIPv6 } from './addr.js';
+import { parseIPv4, parseIPv6 } from '../ip/address.js';
 import type { EncodeContext } from './codec.js';
 import { encodeEthernet, encodeVlan } from './ethernet.js';
 import { encodeGue } from './gue.js';

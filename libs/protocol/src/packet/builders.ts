@@ -4,7 +4,7 @@
  * models (derived fields left out) to adjust further or pass to buildPacket.
  */
 import { NA_ERR_PACKET_INVALID_SPEC } from '../errors.js';
-import { ipFamily } from './addr.js';
+import { ipFamily } from '../ip/address.js';
 import { buildPacket } from './build.js';
 import { GUE_DEFAULT_PORT } from './gue.js';
 import { ICMP, ICMPV6 } from './icmp.js';

@@ -1,7 +1,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseIPv4 } from './addr.js';
+import { parseIPv4 } from '../ip/address.js';
 import { buildPacket } from './build.js';
 import { tcp, udp } from './builders.js';
 import {

@@ -1,7 +1,7 @@
 /**
  * Ethernet II and 802.1Q / 802.1ad (QinQ) tags.
  */
-import { formatMac, parseMac } from './addr.js';
+import { formatMac, parseMac } from './mac.js';
 import type { Decoded, EncodeContext, FieldSpan, ParseCursor } from './codec.js';
 import { derived, etherTypeOf, need } from './codec.js';
 import type { EthernetLayer, VlanLayer } from './model.js';

@@ -8,7 +8,7 @@ import {
   NA_ERR_PACKET_BAD_VERSION,
   NA_ERR_PACKET_INVALID_SPEC,
 } from '../errors.js';
-import { formatIPv4, parseIPv4 } from './addr.js';
+import { formatIPv4, parseIPv4 } from '../ip/address.js';
 import { checksumVerifies, internetChecksum, onesComplementSum } from './checksum.js';
 import type { Decoded, EncodeContext, FieldSpan, ParseCursor } from './codec.js';
 import { derived, ipProtoOf, need, recordChecksum } from './codec.js';

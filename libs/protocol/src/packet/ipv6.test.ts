@@ -1,7 +1,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { NA_ERR_PACKET_BAD_CHECKSUM, NA_ERR_PACKET_BAD_LENGTH, NA_ERR_PACKET_BAD_OPTION, NA_ERR_PACKET_EXT_CHAIN_TOO_LONG, NA_ERR_PACKET_TRUNCATED } from '../errors.js';
-import { parseIPv6 } from './addr.js';
+import { parseIPv6 } from '../ip/address.js';
 import { buildPacket } from './build.js';
 import { transportChecksum } from './checksum.js';
 import type { Ipv6Layer, Layer, Packet, UdpLayer } from './model.js';

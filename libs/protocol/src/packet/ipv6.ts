@@ -3,7 +3,7 @@
  * options, and the Authentication Header (RFC 4302, also after IPv4), which is skipped by length.
  */
 import { NA_ERR_PACKET_BAD_LENGTH, NA_ERR_PACKET_BAD_OPTION, NA_ERR_PACKET_BAD_VERSION, NA_ERR_PACKET_INVALID_SPEC } from '../errors.js';
-import { formatIPv6, parseIPv6 } from './addr.js';
+import { formatIPv6, parseIPv6 } from '../ip/address.js';
 import type { Decoded, EncodeContext, FieldSpan, ParseCursor } from './codec.js';
 import { derived, ipProtoOf, need } from './codec.js';
 import type { FragmentKind, DecodedIp } from './ipv4.js';
