@@ -1,20 +1,10 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { checkRegistry, undocumentedCodes } from '@netaccel/errors';
 import { BPF_ERRORS } from '@netaccel/bpf';
+import { registryTests } from '@netaccel/errors/testing';
 import { LOADER_ERRORS } from './errors.js';
 
-const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-
-test('the registry is consistent, unique across @netaccel/bpf too, and every code is documented in README.md', () => {
-  assert.deepEqual(checkRegistry(LOADER_ERRORS, BPF_ERRORS), []);
-  assert.deepEqual(undocumentedCodes(LOADER_ERRORS, README), []);
-});
-
-test('the README documents no NA_ERR_LOADER code that does not exist', () => {
-  for (const code of new Set(README.match(/NA_ERR_LOADER_[A-Z0-9_]+/g) ?? [])) assert.ok(code in LOADER_ERRORS, `${code} is documented but not defined`);
-});
+registryTests(LOADER_ERRORS, new URL('../README.md', import.meta.url), { area: 'LOADER', uniqueWith: [BPF_ERRORS] });
 
 test('kinds follow the Loader contract (occupied hook ALREADY_EXISTS, outside PERMISSION_DENIED, verifier FAILED_PRECONDITION)', () => {
   assert.equal(LOADER_ERRORS.NA_ERR_LOADER_HOOK_TAKEN.kind, 'already-exists');

@@ -1,16 +1,14 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { checkRegistry, isNetaccelError, undocumentedCodes } from '@netaccel/errors';
+import { isNetaccelError } from '@netaccel/errors';
+import { registryTests } from '@netaccel/errors/testing';
 import { isKnownNotification } from './constants.js';
 import { BgpNotificationError, NA_ERR_BGP_INVALID_ORIGIN, NOTIFICATION_OF, bgpError, bgpErrors, isBgpNotificationError } from './errors.js';
 
 const README = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
 
-test('every code is well formed, unique and documented in src/bgp/README.md', () => {
-  assert.deepEqual(checkRegistry(bgpErrors), []);
-  assert.deepEqual(undocumentedCodes(bgpErrors, README), []);
-});
+registryTests(bgpErrors, new URL('./README.md', import.meta.url), { area: 'BGP' });
 
 test('the README table gives each code the NOTIFICATION it maps to, and marks local codes', () => {
   const rows = new Map<string, string>();

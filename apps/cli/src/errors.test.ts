@@ -1,0 +1,4 @@
+import { registryTests } from '@netaccel/errors/testing';
+import { cliErrors } from './errors.js';
+
+registryTests(cliErrors, new URL('../README.md', import.meta.url), { area: 'CLI' });
