@@ -1,5 +1,6 @@
 // Dependency rules of the monorepo (DESIGN.md "Layout"): apps may import libs; libs never import
-// apps; apps never import each other; no circular imports anywhere. `npm run depcheck` fails on
+// apps; apps never import each other; no circular imports anywhere; a relative import never leaves
+// its package (other packages are imported by name, through their exports). `npm run depcheck` fails on
 // any violation; scripts/depcheck.test.ts proves that it does.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -31,6 +32,26 @@ module.exports = {
       comment: 'Libraries never import applications, also not by package name.',
       from: { path: '(^|/)libs/[^/]+/' },
       to: { path: '@netaccel/app-' },
+    },
+    {
+      name: 'relative-import-leaves-package',
+      severity: 'error',
+      comment:
+        'A relative import stays inside its own package (libs/<name>, apps/<name>, bpf, bench, test): ' +
+        "another package is imported by its name and through its package.json exports (`@netaccel/bpf-programs/xlb`, " +
+        '`@netaccel/app-lb-controller/testing`), never by a path into its folder.',
+      from: { path: '^(libs/[^/]+|apps/[^/]+|bpf|bench|test)/' },
+      to: {
+        dependencyTypes: ['local'],
+        dependencyTypesNot: ['aliased'],
+        pathNot: [
+          '^$1/',
+          // Known, to be moved into a package entry: the benchmarks still run the BGP and loader
+          // end-to-end harnesses of test/ (bench/bgp, bench/loader).
+          '^test/bgp/support\\.ts$',
+          '^test/loader/harness\\.ts$',
+        ],
+      },
     },
     {
       name: 'not-to-unresolvable',

@@ -13,7 +13,8 @@
 #   NPM               default npm
 #
 # Installs the built workspace (package manifests, libs/*/dist, apps/*/dist and the production
-# node_modules from `npm ci --omit=dev`), bpf/build/**/*.bpf.o, one wrapper per program, the
+# node_modules from `npm ci --omit=dev`), bpf/dist (the programs' TypeScript bindings),
+# bpf/build/**/*.bpf.o, one wrapper per program, the
 # three systemd units, a sysusers.d entry, the example configurations (as documentation, and
 # into /etc/netaccel where a file is absent: an operator's configuration is never replaced).
 # Only a real install (no DESTDIR) creates the user netaccel and reloads systemd.
@@ -88,6 +89,7 @@ check_build() {
   done
   for d in "$root"/libs/*/; do [[ -d $d/dist ]] || missing+=("${d#"$root"/}dist"); done
   compgen -G "$root/bpf/build/*/*.bpf.o" > /dev/null || missing+=("bpf/build/*/*.bpf.o")
+  [[ -d $root/bpf/dist ]] || missing+=("bpf/dist")
   ((${#missing[@]} == 0)) || die "the build is incomplete (run make setup first): ${missing[*]}"
 }
 
@@ -104,11 +106,14 @@ install_workspace() {
     install -m 0644 -- "$ws/package.json" "$lib/$rel/"
     if [[ -d $ws/dist ]]; then cp -R -- "$ws/dist" "$lib/$rel/dist"; fi
   done
-  # The bpf workspace: its manifest (npm ci needs every workspace of the lock file) and the
+  # The bpf workspace: its manifest (npm ci needs every workspace of the lock file), its
+  # TypeScript bindings (dist: lb-controller imports @netaccel/bpf-programs/xlb) and the
   # objects, subdirectories kept: this is ebpf-loader's installed objectDir.
   find "$lib/bpf" -name '*.bpf.o' -type f -delete 2> /dev/null || true
+  rm -rf -- "${lib:?}/bpf/dist"
   mkdir -p -- "$lib/bpf"
   install -m 0644 -- "$root/bpf/package.json" "$lib/bpf/"
+  cp -R -- "$root/bpf/dist" "$lib/bpf/dist"
   (cd -- "$root/bpf/build" && find . -name '*.bpf.o' -type f) | while read -r rel; do
     install -D -m 0644 -- "$root/bpf/build/$rel" "$lib/bpf/${rel#./}"
   done

@@ -19,7 +19,7 @@ import { lbControllerConfig } from '../apps/lb-controller/src/config.js';
 import type { DataPlane } from '../apps/lb-controller/src/data-plane.js';
 import { parseState } from '../apps/lb-controller/src/desired-state.js';
 import { Reconciler } from '../apps/lb-controller/src/reconciler.js';
-import { XLB_BUILD_DEFAULTS } from '../bpf/xlb/constants.js';
+import { XLB_BUILD_DEFAULTS } from '@netaccel/bpf-programs/xlb';
 import { checkUnits, stageUnits } from './testing/systemd-analyze.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -96,6 +96,7 @@ describe('make install DESTDIR=<tmp>', () => {
       assert.ok(existsSync(join(lib, ws, 'package.json')), ws);
       assert.ok(existsSync(join(lib, ws, 'dist')), `${ws}/dist`);
     }
+    assert.ok(existsSync(join(lib, 'bpf', 'dist', 'xlb', 'index.js')), 'bpf/dist: the xlb binding lb-controller imports');
     const objects = bpfObjects();
     assert.ok(objects.includes(join('xlb', 'xlb.bpf.o')), objects.join(' '));
     for (const o of objects) assert.equal(sha256(join(lib, 'bpf', o)), sha256(join(root, 'bpf', 'build', o)), o);

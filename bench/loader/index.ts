@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loaderV1 } from '@netaccel/rpc';
-import { selftestFixtures } from '../../bpf/selftest/selftest.fixtures.js';
+import { selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import { MAIN, REPO, connect, load, makeHome, removeHome, u16, u32 } from '../../test/loader/harness.js';
 import type { Loader, LoaderHome } from '../../test/loader/harness.js';
 import { stats } from '../lib/harness.js';

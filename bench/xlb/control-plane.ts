@@ -21,16 +21,8 @@
  */
 import { Etcd3 } from 'etcd3';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
-import { objectPath } from '../../bpf/xlb/xlb-harness.js';
-import { XlbDataPlane } from '../../apps/lb-controller/src/data-plane.js';
-import { parseService, mergeServices } from '../../apps/lb-controller/src/desired-state.js';
-import { MAGLEV_DEFAULT_SIZE, buildMaglevTable } from '../../apps/lb-controller/src/maglev.js';
-import { DirectMaps } from '../../apps/lb-controller/src/map-access.js';
-import { LoaderMaps } from '../../apps/lb-controller/src/loader-maps.js';
-import { Reconciler } from '../../apps/lb-controller/src/reconciler.js';
-import { TestLoader } from '../../apps/lb-controller/src/testing/loader.js';
-import { EtcdSource } from '../../apps/lb-controller/src/sources/etcd-source.js';
-import { TestEtcd } from '../../apps/lb-controller/src/testing/etcd.js';
+import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
+import { buildMaglevTable, DirectMaps, EtcdSource, LoaderMaps, MAGLEV_DEFAULT_SIZE, mergeServices, parseService, Reconciler, TestEtcd, TestLoader, XlbDataPlane } from '@netaccel/app-lb-controller/testing';
 import type { BenchContext } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
 

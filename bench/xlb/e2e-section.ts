@@ -25,7 +25,7 @@
  */
 import { BpfObject } from '@netaccel/bpf';
 import type { Lab, LabProcess } from '@netaccel/netlab';
-import { XlbObject } from '../../bpf/xlb/xlb-harness.js';
+import { XlbObject } from '@netaccel/bpf-programs/xlb/testing';
 import type { BenchContext } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
 import { installDnat, removeDnat } from './dnat.js';

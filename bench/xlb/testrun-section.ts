@@ -23,9 +23,8 @@
 import { BpfObject } from '@netaccel/bpf';
 import type { BpfProgram } from '@netaccel/bpf';
 import { TCP_FLAGS, buildPacket, tcp, tcpSyn } from '@netaccel/protocol';
-import { CLIENT, MAC, NAT_SOURCE, worldBackend, worldEntries, worldVip, xlbWorld } from '../../bpf/xlb/test-world.js';
-import type { XlbWorld } from '../../bpf/xlb/test-world.js';
-import { XlbObject, pinThreadToCpu } from '../../bpf/xlb/xlb-harness.js';
+import { CLIENT, MAC, NAT_SOURCE, pinThreadToCpu, worldBackend, worldEntries, worldVip, XlbObject, xlbWorld } from '@netaccel/bpf-programs/xlb/testing';
+import type { XlbWorld } from '@netaccel/bpf-programs/xlb/testing';
 import type { BenchContext } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
 import type { XlbBenchOptions } from './options.js';

@@ -1,6 +1,6 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { XLB_BUILD_DEFAULTS } from '../../bpf/xlb/constants.js';
+import { XLB_BUILD_DEFAULTS } from '@netaccel/bpf-programs/xlb';
 import { VIP } from './topology.js';
 import { FLOOD_PORT, HTTP_PORT, TABLE_SIZE, XDP_MODES, benchVips, vipIndex } from './xlb-setup.js';
 

@@ -5,12 +5,10 @@
  * (the flood), each with a Maglev-sized table alternating the two backends. The backends'
  * decapsulator (xlb_decap.bpf.o) learns their addresses.
  */
-import { XLB_BACKEND_F } from '../../bpf/xlb/constants.js';
-import type { XlbModeName } from '../../bpf/xlb/constants.js';
-import { encodeBackend, encodeConfig, encodeDecapKey, encodeU32 } from '../../bpf/xlb/codec.js';
-import { vipEntries } from '../../bpf/xlb/test-world.js';
-import type { TestVip } from '../../bpf/xlb/test-world.js';
-import type { XlbObject } from '../../bpf/xlb/xlb-harness.js';
+import { encodeBackend, encodeConfig, encodeDecapKey, encodeU32, XLB_BACKEND_F } from '@netaccel/bpf-programs/xlb';
+import type { XlbModeName } from '@netaccel/bpf-programs/xlb';
+import { vipEntries } from '@netaccel/bpf-programs/xlb/testing';
+import type { TestVip, XlbObject } from '@netaccel/bpf-programs/xlb/testing';
 import { NET, VIP } from './topology.js';
 
 export const XDP_MODES = ['l2-dsr', 'ipip', 'gue', 'nat'] as const satisfies readonly XlbModeName[];

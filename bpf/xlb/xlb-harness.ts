@@ -8,8 +8,8 @@
  * per-CPU counters they read and the LRU's per-CPU free lists behave the same on every run.
  */
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfObject } from '@netaccel/bpf';
 import type { BpfMap, BpfProgram, GlobalValue } from '@netaccel/bpf';
@@ -21,7 +21,16 @@ import { XDP_VERDICT } from './fixtures.js';
 import type { XdpVerdictName } from './fixtures.js';
 import type { MapEntrySpec } from './test-world.js';
 
-export const BPF_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The folder that holds bpf/package.json, from the sources (xlb/) and from the build (dist/xlb/) alike. */
+function packageDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+/** bpf/: the objects are under its build/ (XLB_OBJECTS' paths). */
+export const BPF_DIR = packageDir(dirname(fileURLToPath(import.meta.url)));
 
 /** Path of a built object; throws with the make command when it is missing. */
 export function objectPath(which: keyof typeof XLB_OBJECTS): string {

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { listNetns } from '@netaccel/netlab';
-import type { LabReport } from '../../apps/cli/src/lab/report.js';
+import type { LabReport } from '@netaccel/app-cli/testing';
 import { renderChart } from './chromium.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');

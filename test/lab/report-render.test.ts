@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportHtml } from '../../apps/cli/src/lab/report.js';
-import type { LabReport } from '../../apps/cli/src/lab/report.js';
+import { reportHtml } from '@netaccel/app-cli/testing';
+import type { LabReport } from '@netaccel/app-cli/testing';
 import { renderChart } from './chromium.js';
 
 const report: LabReport = {

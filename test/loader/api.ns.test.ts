@@ -18,7 +18,7 @@ import { Btf, cgroup2Root, mapBtfTypes, structCodecs } from '@netaccel/bpf';
 import { createLab } from '@netaccel/netlab';
 import type { LabProcess } from '@netaccel/netlab';
 import { loaderV1 } from '@netaccel/rpc';
-import { XDP_VERDICT, selftestFixtures } from '../../bpf/selftest/selftest.fixtures.js';
+import { XDP_VERDICT, selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import {
   AS_TEST, burstScript, connect, ifacePoint, lastJson, load, logLines, makeHome, metricValue, pinTree, removeHome, sinkScript,
   startLoader, telemetryGet, u16, u32,

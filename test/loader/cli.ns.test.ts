@@ -11,9 +11,8 @@ import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { createLab } from '@netaccel/netlab';
 import type { LabProcess } from '@netaccel/netlab';
-import { runCliCaptured } from '../../apps/cli/src/capture.js';
-import { groups } from '../../apps/cli/src/commands/index.js';
-import { selftestFixtures } from '../../bpf/selftest/selftest.fixtures.js';
+import { groups, runCliCaptured } from '@netaccel/app-cli/testing';
+import { selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import { burstScript, logLines, makeHome, removeHome, startLoader } from './harness.js';
 import type { LoaderHome } from './harness.js';
 

@@ -32,8 +32,7 @@ import { fileURLToPath } from 'node:url';
 import type { Lab, LabProcess, LabSpec, NodeSpec } from '@netaccel/netlab';
 import { createLab, waitFor } from '@netaccel/netlab';
 import { BalancerClient, balancerV1, createRpcClient } from '@netaccel/rpc';
-import { runCliCaptured } from '../../apps/cli/src/capture.js';
-import { groups } from '../../apps/cli/src/commands/index.js';
+import { groups, runCliCaptured } from '@netaccel/app-cli/testing';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 export const CONTROLLER = join(ROOT, 'apps', 'lb-controller', 'src', 'main.ts');

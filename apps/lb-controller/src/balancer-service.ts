@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { balancerV1 } from '@netaccel/rpc';
 import type { ServiceHandlers } from '@netaccel/rpc';
 import { canonicalIp } from '@netaccel/protocol';
-import { XLB_DROP_REASONS } from '../../../bpf/xlb/drop-reasons.js';
+import { XLB_DROP_REASONS } from '@netaccel/bpf-programs/xlb';
 import type { DataPlane } from './data-plane.js';
 import { NA_ERR_LB_BACKEND_NOT_FOUND, NA_ERR_LB_BAD_REQUEST, NA_ERR_LB_SERVICE_NOT_FOUND } from './errors.js';
 import { isDraining } from './reconciler.js';

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { defineConfig, duration, filePath, ipv4, ipv6, listenAddress, logLevel, unixSocketPath } from '@netaccel/config';
 import type { ConfigOf } from '@netaccel/config';
 import { parseIp } from '@netaccel/protocol';
-import { XLB_BUILD_DEFAULTS } from '../../../bpf/xlb/constants.js';
+import { XLB_BUILD_DEFAULTS } from '@netaccel/bpf-programs/xlb';
 
 const mac = z.string().regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'expected a MAC address like 02:00:00:00:00:01');
 

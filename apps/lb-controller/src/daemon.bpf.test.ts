@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '@netaccel/config';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
-import { objectPath } from '../../../bpf/xlb/xlb-harness.js';
+import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
 import { BalancerClient, balancerV1, createRpcClient } from '@netaccel/rpc';
 import { lbControllerConfig } from './config.js';
 import { Daemon } from './daemon.js';

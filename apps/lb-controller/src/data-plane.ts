@@ -4,10 +4,8 @@
  * with bpf/xlb/codec.ts (checked against the object's BTF there) and reaches the maps through a
  * MapAccess: the Loader gRPC service in production, libbpf in this process for tests.
  */
-import { XLB_LAYOUTS, decodeCounter, decodeCtValue, decodeStats, decodeU32, decodeVipKey, decodeVipMeta, encodeBackend, encodeConfig, encodeNexthop, encodeU32, encodeVipKey, encodeVipMeta } from '../../../bpf/xlb/codec.js';
-import type { Backend, Counter, Nexthop, Stats, VipKey, VipMeta, XlbConfig } from '../../../bpf/xlb/codec.js';
-import { XLB_DROP_MAX } from '../../../bpf/xlb/drop-reasons.js';
-import { XLB_BACKEND_F, XLB_GLOBAL_DEFAULTS } from '../../../bpf/xlb/constants.js';
+import { decodeCounter, decodeCtValue, decodeStats, decodeU32, decodeVipKey, decodeVipMeta, encodeBackend, encodeConfig, encodeNexthop, encodeU32, encodeVipKey, encodeVipMeta, XLB_BACKEND_F, XLB_DROP_MAX, XLB_GLOBAL_DEFAULTS, XLB_LAYOUTS } from '@netaccel/bpf-programs/xlb';
+import type { Backend, Counter, Nexthop, Stats, VipKey, VipMeta, XlbConfig } from '@netaccel/bpf-programs/xlb';
 import type { MapAccess } from './map-access.js';
 
 export interface DataPlaneInfo {

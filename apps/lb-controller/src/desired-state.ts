@@ -11,7 +11,7 @@ import { NA_ERR_CONFIG_INVALID, NA_ERR_CONFIG_PARSE, defineConfig, duration, par
 import type { ConfigIssue } from '@netaccel/config';
 import { isNetaccelError } from '@netaccel/errors';
 import { canonicalIp } from '@netaccel/protocol';
-import type { XlbModeName } from '../../../bpf/xlb/constants.js';
+import type { XlbModeName } from '@netaccel/bpf-programs/xlb';
 import { NA_ERR_LB_STATE_INVALID } from './errors.js';
 import { MAGLEV_DEFAULT_SIZE, MAGLEV_MAX_WEIGHT, isPrime } from './maglev.js';
 

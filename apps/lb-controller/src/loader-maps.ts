@@ -8,7 +8,7 @@
  */
 import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
 import type { RpcClient } from '@netaccel/rpc';
-import { XLB_OBJECTS } from '../../../bpf/xlb/constants.js';
+import { XLB_OBJECTS } from '@netaccel/bpf-programs/xlb';
 import { NA_ERR_LB_DATAPLANE, NA_ERR_LB_OBJECT } from './errors.js';
 import type { MapAccess, MapGeometry, XlbMapName } from './map-access.js';
 

@@ -16,7 +16,7 @@
  * (backends are sorted by name first), so every balancer of a cluster computes the same table
  * and ECMP may send a flow's packets to any of them.
  */
-import { jhash } from '../../../bpf/xlb/flow-hash.js';
+import { jhash } from '@netaccel/protocol';
 
 /** Default table size: the paper's and Katran's prime. */
 export const MAGLEV_DEFAULT_SIZE = 65537;

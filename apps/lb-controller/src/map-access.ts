@@ -6,7 +6,7 @@
  */
 import { BpfObject, attachXdp } from '@netaccel/bpf';
 import type { BpfMap, XdpAttachment, XdpMode } from '@netaccel/bpf';
-import { XLB_OBJECTS } from '../../../bpf/xlb/constants.js';
+import { XLB_OBJECTS } from '@netaccel/bpf-programs/xlb';
 import { NA_ERR_LB_DATAPLANE, NA_ERR_LB_OBJECT } from './errors.js';
 
 /** The maps of xlb.bpf.o the controller uses. */

@@ -6,9 +6,8 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { buildPacket, tcp, tcpSyn, TCP_FLAGS } from '@netaccel/protocol';
-import { decodeU32, decodeVipKey, decodeVipMeta, encodeU32, encodeVipKey } from '../../../bpf/xlb/codec.js';
-import { XLB_DROP } from '../../../bpf/xlb/drop-reasons.js';
-import { objectPath, pinThreadToCpu } from '../../../bpf/xlb/xlb-harness.js';
+import { decodeU32, decodeVipKey, decodeVipMeta, encodeU32, encodeVipKey, XLB_DROP } from '@netaccel/bpf-programs/xlb';
+import { objectPath, pinThreadToCpu } from '@netaccel/bpf-programs/xlb/testing';
 import { XlbDataPlane } from './data-plane.js';
 import { parseState } from './desired-state.js';
 import { NA_ERR_LB_CAPACITY, NA_ERR_LB_STATE_INVALID } from './errors.js';

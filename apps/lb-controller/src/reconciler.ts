@@ -19,8 +19,8 @@
  * state or an operator drains it. A table holds the backends that are healthy, not draining and
  * of weight > 0; an unchecked backend ('unknown') enters after its first successful check.
  */
-import { XLB_BACKEND_F, XLB_VIP_F } from '../../../bpf/xlb/constants.js';
-import type { Backend, VipKey, XlbConfig } from '../../../bpf/xlb/codec.js';
+import { XLB_BACKEND_F, XLB_VIP_F } from '@netaccel/bpf-programs/xlb';
+import type { Backend, VipKey, XlbConfig } from '@netaccel/bpf-programs/xlb';
 import type { DataPlane } from './data-plane.js';
 import type { BackendSpec, DesiredState, ServiceSpec } from './desired-state.js';
 import { EMPTY_STATE } from './desired-state.js';

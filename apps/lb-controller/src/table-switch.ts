@@ -10,7 +10,7 @@
  * before the flip; it is rewritten no sooner than `quiesceMs` after the flip (an RCU grace
  * period for XDP on the host is well below a millisecond; the default 5 ms leaves margin).
  */
-import type { VipKey, VipMeta } from '../../../bpf/xlb/codec.js';
+import type { VipKey, VipMeta } from '@netaccel/bpf-programs/xlb';
 import type { DataPlane } from './data-plane.js';
 import { diffTables } from './maglev.js';
 

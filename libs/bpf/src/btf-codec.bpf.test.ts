@@ -6,7 +6,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { SELFTEST_COUNTER_LAYOUT, XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '../../../bpf/selftest/selftest.fixtures.js';
+import { SELFTEST_COUNTER_LAYOUT, XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import { CodecRegistry, codecName, mapBtfTypes } from './btf-codec.js';
 import { BpfObject } from './object.js';
 

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SELFTEST_COUNTER_LAYOUT, XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '../../../bpf/selftest/selftest.fixtures.js';
+import { SELFTEST_COUNTER_LAYOUT, XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import { ensureBpffs } from './bpffs.js';
 import {
   NA_ERR_BPF_EXISTS, NA_ERR_BPF_INVALID, NA_ERR_BPF_KEY_SIZE, NA_ERR_BPF_MAP_FULL, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_VALUE_SIZE,

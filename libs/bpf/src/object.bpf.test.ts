@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import {
   SELFTEST_COUNTER_LAYOUT, SELFTEST_DEFAULT_DROP_PORT, SELFTEST_VERDICTS, XDP_VERDICT, decodeSelftestCounter,
   expectedCounters, selftestFixtures,
-} from '../../../bpf/selftest/selftest.fixtures.js';
-import type { XdpVerdictName } from '../../../bpf/selftest/selftest.fixtures.js';
+} from '@netaccel/bpf-programs/selftest/testing';
+import type { XdpVerdictName } from '@netaccel/bpf-programs/selftest/testing';
 import { Btf, checkStructLayout } from './btf.js';
 import { NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_OPEN, NA_ERR_BPF_STATE } from './errors.js';
 import type { BpfLogger } from './log.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { XDP_VERDICT, selftestFixtures } from '../../../bpf/selftest/selftest.fixtures.js';
+import { XDP_VERDICT, selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import { ensureBpffs } from './bpffs.js';
 import { NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_TEST_RUN } from './errors.js';
 import { BpfObject } from './object.js';

@@ -12,7 +12,7 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '../../../bpf/selftest/selftest.fixtures.js';
+import { XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import { NA_ERR_BPF_BUSY, NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_NO_IFACE } from './errors.js';
 import { attachXdp, detachXdp, queryXdp, resolveIface, xdpProgramId } from './link.js';
 import { BpfObject } from './object.js';

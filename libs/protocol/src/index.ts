@@ -133,6 +133,9 @@ export {
 export { formatMac, isMac, parseMac } from './packet/mac.js';
 
 
+// --- hashing ----------------------------------------------------------------------------------
+export { jhash, jhash1word, jhash2, jhash3words } from './jhash.js';
+
 // --- test output ------------------------------------------------------------------------------
 export type { HexdumpOptions, PacketDiff, PacketDifference } from './packet/diff.js';
 export { assertPacketsEqual, describeOffset, diffPackets, hexdump } from './packet/diff.js';

@@ -1,8 +1,8 @@
-/** Unit: how `netaccel bpf` reads keys, values and globals (apps/cli/src/commands/bpf.ts). */
+/** Unit: how `netaccel bpf` reads keys, values and globals (bpf.ts). */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loaderV1 } from '@netaccel/rpc';
-import { ATTACH_MODES, parseBytes, parseGlobals, programJson } from '../../apps/cli/src/commands/bpf.js';
+import { ATTACH_MODES, parseBytes, parseGlobals, programJson } from './bpf.js';
 
 const usage = (fn: () => unknown, message: string) =>
   assert.throws(fn, (e: unknown) => (e as { code?: string }).code === 'NA_ERR_CLI_USAGE' && (e as Error).message === message);

@@ -17,7 +17,7 @@ export const INSTALL_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '
 export const DAEMON_MAINS = {
   'ebpf-loader': join(INSTALL_ROOT, 'apps', 'ebpf-loader', 'dist', 'main.js'),
   'bgp-announcer': join(INSTALL_ROOT, 'apps', 'bgp-announcer', 'dist', 'main.js'),
-  'lb-controller': join(INSTALL_ROOT, 'apps', 'lb-controller', 'dist', 'apps', 'lb-controller', 'src', 'main.js'),
+  'lb-controller': join(INSTALL_ROOT, 'apps', 'lb-controller', 'dist', 'main.js'),
 } as const;
 export type LabDaemon = keyof typeof DAEMON_MAINS;
 
