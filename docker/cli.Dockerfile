@@ -22,6 +22,7 @@ COPY package.json package-lock.json ./
 COPY bpf/package.json bpf/
 COPY libs/bpf/package.json libs/bpf/
 COPY libs/config/package.json libs/config/
+COPY libs/daemon/package.json libs/daemon/
 COPY libs/errors/package.json libs/errors/
 COPY libs/netlab/package.json libs/netlab/
 COPY libs/protocol/package.json libs/protocol/

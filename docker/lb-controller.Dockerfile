@@ -29,6 +29,7 @@ COPY package.json package-lock.json ./
 COPY bpf/package.json bpf/
 COPY libs/bpf/package.json libs/bpf/
 COPY libs/config/package.json libs/config/
+COPY libs/daemon/package.json libs/daemon/
 COPY libs/errors/package.json libs/errors/
 COPY libs/netlab/package.json libs/netlab/
 COPY libs/protocol/package.json libs/protocol/
@@ -78,6 +79,7 @@ WORKDIR /opt/netaccel
 COPY --from=prod-deps /src/ ./
 COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
 COPY --from=build /src/libs/config/dist/ libs/config/dist/
+COPY --from=build /src/libs/daemon/dist/ libs/daemon/dist/
 COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
 COPY --from=build /src/libs/netlab/dist/ libs/netlab/dist/
 COPY --from=build /src/libs/protocol/dist/ libs/protocol/dist/

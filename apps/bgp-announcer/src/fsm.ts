@@ -21,6 +21,7 @@
  */
 import { bgp } from '@netaccel/protocol';
 import type { NetaccelError } from '@netaccel/errors';
+import type { Logger } from '@netaccel/telemetry';
 import {
   NA_ERR_BGPD_BFD_DOWN,
   NA_ERR_BGPD_COLLISION,
@@ -41,12 +42,6 @@ import type { BgpConnection, Dialer } from './transport.js';
 
 export type BgpState = 'idle' | 'connect' | 'active' | 'open-sent' | 'open-confirm' | 'established';
 
-export interface PeerLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 /** What the rest of the daemon hears from a peer. */
 export interface PeerHandlers {
   stateChanged?(peer: Peer, prev: BgpState, next: BgpState, reason: string): void;
@@ -62,7 +57,7 @@ export interface PeerDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly dialer: Dialer;
-  readonly log: PeerLogger;
+  readonly log: Logger;
   readonly handlers: PeerHandlers;
 }
 

@@ -5,6 +5,7 @@
 import type { AnnouncerService, ServiceHandlers } from '@netaccel/rpc';
 import { StreamQueue, announcerV1 } from '@netaccel/rpc';
 import { canonicalIp } from '@netaccel/protocol';
+import type { Logger } from '@netaccel/telemetry';
 import { NA_ERR_BGPD_INVALID_ROUTE, NA_ERR_BGPD_PEER_NOT_FOUND } from './errors.js';
 import type { BgpState } from './fsm.js';
 import { parseRoute, routeOutput } from './routes.js';
@@ -61,12 +62,7 @@ function lookup(speaker: Speaker, address: string): PeerEntry {
   return e;
 }
 
-/** Where the API's changes are logged (one info line per announce / withdraw). */
-interface ApiLog {
-  info(obj: object, msg: string): void;
-}
-
-export function announcerHandlers(speaker: Speaker, clock: Clock, log?: ApiLog): ServiceHandlers<typeof AnnouncerService> {
+export function announcerHandlers(speaker: Speaker, clock: Clock, log?: Logger): ServiceHandlers<typeof AnnouncerService> {
   return {
     announce: (req) => {
       const requestedAt = Date.now();

@@ -8,8 +8,9 @@ import { seededRandom } from './timers.js';
 import { FakeClock } from './testing/fake-clock.js';
 import { LOCAL, Remote, settings } from './testing/harness.js';
 import { ScriptedDialer, flush, memoryPair } from './testing/memory-transport.js';
+import { silentLogger } from '@netaccel/errors';
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined };
+const quiet = silentLogger;
 
 async function setup(over: Partial<PeerSettings> = {}, openOpts: Partial<bgp.OpenOptions> = {}) {
   const clock = new FakeClock();

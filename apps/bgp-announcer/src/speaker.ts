@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events';
 import type { NetaccelError } from '@netaccel/errors';
 import { bgp } from '@netaccel/protocol';
 import { NA_ERR_BGPD_NO_PEER_FOR_FAMILY } from './errors.js';
-import type { BgpState, PeerLogger } from './fsm.js';
+import type { Logger } from '@netaccel/telemetry';
+import type { BgpState } from './fsm.js';
 import { Peer } from './fsm.js';
 import type { PeerSettings } from './peer-config.js';
 import { AdjRibOut } from './rib-out.js';
@@ -53,7 +54,7 @@ export interface SpeakerDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly dialer: Dialer;
-  readonly log: PeerLogger;
+  readonly log: Logger;
 }
 
 /** Strips the IPv4-mapped prefix a dual-stack listener reports. */

@@ -23,7 +23,7 @@ import { OwnedFd, bpfFdKind, objGet } from './fd.js';
 import { XDP_FLAGS, queryXdp, resolveIfindex } from './link.js';
 import type { XdpMode } from './link.js';
 import { withLibbpfLog } from './log.js';
-import type { BpfLogger } from './log.js';
+import type { Logger } from '@netaccel/errors';
 import { BpfLinkCreateOpts, BpfLinkUpdateOpts, native } from './native.js';
 import { programInfoByFd } from './program.js';
 
@@ -184,7 +184,7 @@ export function createLink(
   prog: { readonly fd: number },
   targetFd: number,
   type: AttachTypeName,
-  opts: { flags?: number; what: string; logger?: BpfLogger },
+  opts: { flags?: number; what: string; logger?: Logger },
 ): BpfLink {
   const attachType = attachTypeNumber(type);
   const info = programInfoByFd(prog.fd, 'program');
@@ -209,7 +209,7 @@ export function createLink(
  * to keep the program attached after this process: an unpinned link detaches when its last
  * descriptor closes. NA_ERR_BPF_BUSY when any XDP program is attached to the interface already.
  */
-export function attachXdpLink(iface: string | number, prog: { readonly fd: number }, opts: { mode?: XdpMode; logger?: BpfLogger } = {}): BpfLink {
+export function attachXdpLink(iface: string | number, prog: { readonly fd: number }, opts: { mode?: XdpMode; logger?: Logger } = {}): BpfLink {
   const ifindex = resolveIfindex(iface);
   const mode = opts.mode ?? 'native';
   if (mode !== 'native' && mode !== 'generic') throw NA_ERR_BPF_INVALID(`mode: expected native or generic for an XDP link, got ${JSON.stringify(mode)}`);
@@ -239,7 +239,7 @@ export function attachXdpLink(iface: string | number, prog: { readonly fd: numbe
  * Attaches a cgroup program (sock_ops, cgroup_skb, connect4/6 …) to the cgroup at `cgroup` through a
  * bpf_link (several links of one type coexist on a cgroup and run in order of attachment).
  */
-export function attachCgroupLink(cgroup: string, prog: { readonly fd: number }, type: CgroupAttachType, opts: { logger?: BpfLogger } = {}): BpfLink {
+export function attachCgroupLink(cgroup: string, prog: { readonly fd: number }, type: CgroupAttachType, opts: { logger?: Logger } = {}): BpfLink {
   const path = resolveCgroupPath(cgroup);
   return withCgroupFd(path, (fd) => createLink(prog, fd, type, { what: `cgroup ${path}`, logger: opts.logger }));
 }

@@ -51,8 +51,8 @@ export { OwnedFd, bpfFdKind, objGet } from './fd.js';
 export type { BpfFdKind } from './fd.js';
 
 // Logging
-export { LIBBPF_LEVEL, setLibbpfLogger, silentLogger, withLibbpfLog } from './log.js';
-export type { BpfLogger, LibbpfLevelName, LibbpfMessage } from './log.js';
+export { LIBBPF_LEVEL, setLibbpfLogger, withLibbpfLog } from './log.js';
+export type { LibbpfLevelName, LibbpfMessage } from './log.js';
 
 // Errors and errno
 export {

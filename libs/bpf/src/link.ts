@@ -12,7 +12,7 @@ import koffi from 'koffi';
 import { ERRNO, describeErrno, normalizeErrno } from './errno.js';
 import { NA_ERR_BPF_BUSY, NA_ERR_BPF_INVALID, NA_ERR_BPF_NO_IFACE, errnoDetails, syscallError } from './errors.js';
 import { withLibbpfLog } from './log.js';
-import type { BpfLogger } from './log.js';
+import type { Logger } from '@netaccel/errors';
 import { BpfXdpAttachOpts, BpfXdpQueryOpts, native } from './native.js';
 import { programInfoByFd } from './program.js';
 
@@ -34,7 +34,7 @@ export interface XdpAttachOptions {
   mode?: XdpMode;
   /** Replace exactly this program (its fd) atomically; without it an attached program is an error. */
   replace?: { readonly fd: number };
-  logger?: BpfLogger;
+  logger?: Logger;
 }
 
 export interface XdpQuery {

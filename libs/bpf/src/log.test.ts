@@ -1,13 +1,15 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { cleanLibbpfText, deliverLibbpfMessage, setLibbpfLogger, wantsLevel, withLibbpfLog } from './log.js';
-import type { BpfLogger } from './log.js';
+import { silentLogger } from '@netaccel/errors';
+import type { Logger } from '@netaccel/errors';
 
 interface Line { level: string; obj: object; msg: string }
 
-function recorder(debug = true): BpfLogger & { lines: Line[] } {
+function recorder(debug = true): Logger & { lines: Line[] } {
   const lines: Line[] = [];
   return {
+    ...silentLogger,
     lines,
     debug: (obj, msg) => lines.push({ level: 'debug', obj, msg }),
     info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
@@ -74,12 +76,12 @@ test('debug lines are formatted only for a logger that wants them', () => {
   assert.equal(wantsLevel(0), true, 'warnings are always kept');
   withLibbpfLog(recorder(false), () => assert.equal(wantsLevel(2), false));
   withLibbpfLog(recorder(true), () => assert.equal(wantsLevel(2), true));
-  const noProbe: BpfLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
-  withLibbpfLog(noProbe, () => assert.equal(wantsLevel(2), true));
+  const everything: Logger = { ...silentLogger, isLevelEnabled: () => true };
+  withLibbpfLog(everything, () => assert.equal(wantsLevel(2), true));
 });
 
 test('a logger that throws does not break delivery', () => {
-  const bad: BpfLogger = { debug: () => { throw new Error('x'); }, info: () => { throw new Error('x'); }, warn: () => { throw new Error('x'); } };
+  const bad: Logger = { ...silentLogger, debug: () => { throw new Error('x'); }, info: () => { throw new Error('x'); }, warn: () => { throw new Error('x'); } };
   const { messages } = withLibbpfLog(bad, () => deliverLibbpfMessage(0, 'kept'));
   assert.deepEqual(messages, [{ level: 'warn', text: 'kept' }]);
 });

@@ -5,16 +5,11 @@
  * outside one, to the default logger (`setLibbpfLogger`). libbpf calls are synchronous on the JS
  * thread, so "the operation that is running" is well defined: a stack of scopes, no async state.
  *
- * The logger is anything pino-compatible: `debug/info/warn(obj, msg)`. `isLevelEnabled`, when
- * present (pino has it), lets us skip formatting libbpf's many debug lines nobody reads.
+ * The logger is netaccel's one `Logger` (@netaccel/errors; a pino logger fits): its
+ * `isLevelEnabled` lets us skip formatting libbpf's many debug lines nobody reads.
  */
-
-export interface BpfLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  isLevelEnabled?(level: string): boolean;
-}
+import { silentLogger } from '@netaccel/errors';
+import type { Logger } from '@netaccel/errors';
 
 /** libbpf's `enum libbpf_print_level`. */
 export const LIBBPF_LEVEL = Object.freeze({ warn: 0, info: 1, debug: 2 } as const);
@@ -26,28 +21,20 @@ export interface LibbpfMessage {
   readonly text: string;
 }
 
-/** A logger that drops everything. */
-export const silentLogger: BpfLogger = Object.freeze({
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  isLevelEnabled: () => false,
-});
-
 interface Scope {
-  readonly logger: BpfLogger;
+  readonly logger: Logger;
   /** warn and info messages of this scope, kept for error details. */
   readonly messages: LibbpfMessage[];
 }
 
-let defaultLogger: BpfLogger = silentLogger;
+let defaultLogger: Logger = silentLogger;
 const scopes: Scope[] = [];
 const LOG_FIELDS = Object.freeze({ component: 'libbpf' });
 /** A scope keeps at most this many messages; libbpf is chatty when things go wrong. */
 const MAX_SCOPE_MESSAGES = 200;
 
 /** Sets the logger for libbpf messages printed outside any operation (default: silent). */
-export function setLibbpfLogger(logger: BpfLogger | null): void {
+export function setLibbpfLogger(logger: Logger | null): void {
   defaultLogger = logger ?? silentLogger;
 }
 
@@ -66,7 +53,7 @@ export function wantsLevel(level: number): boolean {
   if (name !== 'debug') return true;
   const logger = scopes.at(-1)?.logger ?? defaultLogger;
   if (logger === silentLogger) return false;
-  return logger.isLevelEnabled ? logger.isLevelEnabled('debug') : true;
+  return logger.isLevelEnabled('debug');
 }
 
 /** Strips the newline and libbpf's `libbpf: ` prefix. */
@@ -92,7 +79,7 @@ export function deliverLibbpfMessage(level: number, raw: string): void {
  * returns what it returned plus the warn/info messages printed meanwhile. Nested scopes see only
  * their own messages.
  */
-export function withLibbpfLog<T>(logger: BpfLogger | undefined, fn: () => T): { value: T; messages: LibbpfMessage[] } {
+export function withLibbpfLog<T>(logger: Logger | undefined, fn: () => T): { value: T; messages: LibbpfMessage[] } {
   const scope: Scope = { logger: logger ?? defaultLogger, messages: [] };
   scopes.push(scope);
   try {

@@ -15,7 +15,8 @@ import {
 import type { XdpVerdictName } from '@netaccel/bpf-programs/selftest/testing';
 import { Btf, checkStructLayout } from './btf.js';
 import { NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_OPEN, NA_ERR_BPF_STATE } from './errors.js';
-import type { BpfLogger } from './log.js';
+import { silentLogger } from '@netaccel/errors';
+import type { Logger } from '@netaccel/errors';
 import { BpfObject } from './object.js';
 
 const SELFTEST = fileURLToPath(new URL('../../../bpf/build/selftest/selftest.bpf.o', import.meta.url));
@@ -27,9 +28,10 @@ function u32(n: number): Buffer {
   return b;
 }
 
-function recorder(): BpfLogger & { lines: { level: string; obj: object; msg: string }[] } {
+function recorder(): Logger & { lines: { level: string; obj: object; msg: string }[] } {
   const lines: { level: string; obj: object; msg: string }[] = [];
   return {
+    ...silentLogger,
     lines,
     debug: (obj, msg) => lines.push({ level: 'debug', obj, msg }),
     info: (obj, msg) => lines.push({ level: 'info', obj, msg }),

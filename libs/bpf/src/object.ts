@@ -18,7 +18,8 @@ import {
   NA_ERR_BPF_STATE, NA_ERR_BPF_VERIFIER, errnoDetails,
 } from './errors.js';
 import { withLibbpfLog } from './log.js';
-import type { BpfLogger, LibbpfMessage } from './log.js';
+import type { Logger } from '@netaccel/errors';
+import type { LibbpfMessage } from './log.js';
 import { BpfMap } from './map.js';
 import { BpfObjectOpenOpts, native } from './native.js';
 import type { OpenOptsValue, Ptr } from './native.js';
@@ -28,7 +29,7 @@ export interface OpenOptions {
   /** Object name (default: the file name without `.bpf.o` / `.o`; `buffer` for openBuffer). */
   name?: string;
   /** Receives libbpf's messages about this object (pino-compatible). */
-  logger?: BpfLogger;
+  logger?: Logger;
   /** Bytes of verifier log kept per program (default 1 MiB). */
   verifierLogSize?: number;
   /** 0: log only when a load fails (default); 1: always; 2: always, verbose. */
@@ -37,7 +38,7 @@ export interface OpenOptions {
 
 interface ResolvedOpenOptions {
   readonly name: string | undefined;
-  readonly logger: BpfLogger | undefined;
+  readonly logger: Logger | undefined;
   readonly verifierLogSize: number;
   readonly verifierLogLevel: 0 | 1 | 2;
 }

@@ -14,7 +14,7 @@ import { ERRNO, normalizeErrno } from './errno.js';
 import { NA_ERR_BPF_HOOK_BUSY, NA_ERR_BPF_INVALID, NA_ERR_BPF_NO_IFACE, errnoDetails, syscallError } from './errors.js';
 import { resolveIfindex } from './link.js';
 import { withLibbpfLog } from './log.js';
-import type { BpfLogger } from './log.js';
+import type { Logger } from '@netaccel/errors';
 import { BpfTcHook, BpfTcOpts, native } from './native.js';
 import type { TcHookValue, TcOptsValue } from './native.js';
 import { BPF_PROG_TYPE, programInfoByFd } from './program.js';
@@ -34,7 +34,7 @@ export interface TcAttachOptions {
   handle?: number;
   /** Replace the program of the filter at (priority, handle) atomically instead of failing. */
   replace?: boolean;
-  logger?: BpfLogger;
+  logger?: Logger;
 }
 
 /** One filter: where it is. */
@@ -95,7 +95,7 @@ function tcError(op: string, iface: string | number, err: number, extra: Record<
 }
 
 /** Creates the clsact qdisc on `iface` unless it is there (it holds both directions). */
-export function ensureClsact(iface: string | number, logger?: BpfLogger): number {
+export function ensureClsact(iface: string | number, logger?: Logger): number {
   const ifindex = resolveIfindex(iface);
   const { value: err } = withLibbpfLog(logger, () => native().bpf_tc_hook_create(hook(ifindex, 'ingress')));
   if (err < 0 && normalizeErrno(err) !== ERRNO.EEXIST) throw tcError(`bpf_tc_hook_create(${String(iface)})`, iface, err, { ifindex });

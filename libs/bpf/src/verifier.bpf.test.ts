@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NA_ERR_BPF_VERIFIER } from './errors.js';
-import type { BpfLogger } from './log.js';
+import { silentLogger } from '@netaccel/errors';
+import type { Logger } from '@netaccel/errors';
 import { BpfObject } from './object.js';
 
 const SOURCE = fileURLToPath(new URL('../fixtures/verifier-reject.bpf.c', import.meta.url));
@@ -31,7 +32,7 @@ describe('verifier rejection', () => {
 
   test('the load fails with NA_ERR_BPF_VERIFIER naming the program, with the log in details', () => {
     const warnings: string[] = [];
-    const logger: BpfLogger = { debug: () => undefined, info: () => undefined, warn: (_o, msg) => warnings.push(msg) };
+    const logger: Logger = { ...silentLogger, warn: (_o, msg) => void warnings.push(msg) };
     const obj = BpfObject.openFile(object, { logger });
     try {
       let caught: unknown;

@@ -31,7 +31,7 @@ export type { Env } from './env.js';
 export { envPrefix, envVariableFor, fieldEnvName } from './env.js';
 
 // The running configuration
-export type { ConfigListener, ConfigStoreOptions, ConfigWatcher, ReloadResult, WatchOptions } from './store.js';
+export type { ConfigListener, ConfigStoreOptions, ConfigWatcher, ReloadOptions, ReloadResult, WatchOptions } from './store.js';
 export { ConfigStore } from './store.js';
 
 // Logging

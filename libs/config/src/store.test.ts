@@ -111,6 +111,42 @@ test('a good reload replaces the configuration and tells listeners what changed'
   assert.ok(Object.isFrozen(store.current.bgp.peers[1]));
 });
 
+test('reload({ apply }): a changed configuration is applied before it replaces the running one; a throwing apply refuses it whole', async (t) => {
+  const { file } = await fixture(t);
+  const store = await ConfigStore.open(bgpAnnouncer, { file, env: {} });
+  const before = store.current;
+  const calls = record(store);
+  const applied: string[][] = [];
+  await writeFile(file, VALID_YAML.replace('localAs: 65001', 'localAs: 65009'));
+  const refusal = new Error('peer 192.0.2.1 cannot be reconfigured');
+  await assert.rejects(
+    store.reload({
+      apply: (next, prev, changed) => {
+        assert.equal(prev, before);
+        assert.equal(next.bgp.localAs, 65009);
+        applied.push([...changed]);
+        throw refusal;
+      },
+    }),
+    (err) => err === refusal,
+  );
+  assert.equal(store.current, before, 'refused: the running configuration stays');
+  assert.deepEqual(calls, []);
+  const result = await store.reload({
+    apply: async (next, _prev, changed) => {
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(store.current, before, 'applied before the swap');
+      assert.equal(next.bgp.localAs, 65009);
+      applied.push([...changed]);
+    },
+  });
+  assert.equal(store.current, result.config);
+  assert.equal(store.current.bgp.localAs, 65009);
+  assert.equal(calls.length, 1);
+  assert.deepEqual(applied, [['bgp.localAs'], ['bgp.localAs']]);
+  await store.reload({ apply: () => assert.fail('nothing changed: apply is not called') });
+});
+
 test('a reload that changes nothing keeps the running object and calls no listener', async (t) => {
   const { file } = await fixture(t);
   const store = await ConfigStore.open(bgpAnnouncer, { file, env: {} });

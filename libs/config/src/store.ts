@@ -37,6 +37,16 @@ export interface ReloadResult<C> {
   readonly changed: readonly string[];
 }
 
+export interface ReloadOptions<C> {
+  /**
+   * Applies a changed configuration to what runs, before it replaces the running one; called
+   * only when something changed. When it throws (or rejects), the reload is refused as an
+   * invalid configuration is: it rejects with that error, the running configuration stays and no
+   * listener runs. So it checks everything before it changes anything.
+   */
+  readonly apply?: (next: C, prev: C, changed: readonly string[]) => void | Promise<void>;
+}
+
 export interface WatchOptions<C> {
   /** Quiet time after the last change before reloading, in ms. Default 100 ms. */
   readonly debounceMs?: number;
@@ -92,20 +102,22 @@ export class ConfigStore<D extends ConfigDefinition> {
   }
 
   /**
-   * Reads the file and the environment again. Rejects with the loader's error (the running
-   * configuration unchanged, no listener called) or resolves with what changed.
+   * Reads the file and the environment again. Rejects with the loader's error or with the error
+   * of `options.apply` (the running configuration unchanged, no listener called) or resolves with
+   * what changed.
    */
-  reload(): Promise<ReloadResult<ConfigOf<D>>> {
-    const run = this.queue.then(() => this.reloadNow());
+  reload(options: ReloadOptions<ConfigOf<D>> = {}): Promise<ReloadResult<ConfigOf<D>>> {
+    const run = this.queue.then(() => this.reloadNow(options));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async reloadNow(): Promise<ReloadResult<ConfigOf<D>>> {
+  private async reloadNow(options: ReloadOptions<ConfigOf<D>>): Promise<ReloadResult<ConfigOf<D>>> {
     const next = await loadConfig(this.definition, { file: this.file, env: this.env });
     const previous = this.config;
     const changed = changedPaths(previous, next).map(formatPath);
     if (changed.length === 0) return { config: previous, previous, changed };
+    if (options.apply !== undefined) await options.apply(next, previous, changed);
     this.config = next;
     for (const listener of [...this.listeners]) {
       try {

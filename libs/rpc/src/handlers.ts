@@ -10,7 +10,7 @@ import { status as Status } from '@grpc/grpc-js';
 import type { Metadata, ServerUnaryCall, ServerWritableStream, UntypedHandleCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { errorMessage } from '@netaccel/errors';
 import { NA_ERR_RPC_CANCELLED, NA_ERR_RPC_DEADLINE_EXCEEDED, NA_ERR_RPC_INVALID_OPTIONS, NA_ERR_RPC_SHUTTING_DOWN } from './errors.js';
-import type { RpcLogger } from './logger.js';
+import type { Logger } from '@netaccel/errors';
 import { callName, splitPath, statusName, toServerFailure } from './status.js';
 import type { CallSite } from './status.js';
 
@@ -51,7 +51,7 @@ export interface CallContext extends CallSite {
    */
   readonly signal: AbortSignal;
   /** The server's logger with `service` and `method` bound. */
-  readonly log: RpcLogger;
+  readonly log: Logger;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res> | Res;
@@ -109,7 +109,7 @@ export interface RpcCallInfo extends CallSite {
 export type OnCall = (info: RpcCallInfo) => void;
 
 /** Calls the hook; a hook that throws is logged, never breaks the call. */
-export function reportCall(onCall: OnCall | undefined, log: RpcLogger, info: RpcCallInfo): void {
+export function reportCall(onCall: OnCall | undefined, log: Logger, info: RpcCallInfo): void {
   if (onCall === undefined) return;
   try {
     onCall(info);
@@ -174,7 +174,7 @@ function abortCall(call: ActiveCall, cause: AbortCause, reason: unknown, hard: b
 // --- the wrapper -------------------------------------------------------------------------------
 
 export interface WrapEnv {
-  readonly log: RpcLogger;
+  readonly log: Logger;
   readonly onCall: OnCall | undefined;
   readonly tracker: CallTracker;
 }
@@ -199,7 +199,7 @@ function watchCall(grpcCall: GrpcCall, active: ActiveCall, site: CallSite): () =
   };
 }
 
-function contextOf(grpcCall: GrpcCall, site: CallSite, signal: AbortSignal, log: RpcLogger): CallContext {
+function contextOf(grpcCall: GrpcCall, site: CallSite, signal: AbortSignal, log: Logger): CallContext {
   const d = grpcCall.getDeadline();
   const deadline = d instanceof Date ? d : Number.isFinite(d) ? new Date(d) : undefined;
   return Object.freeze({ ...site, metadata: grpcCall.metadata, peer: grpcCall.getPeer(), deadline, signal, log });
@@ -210,13 +210,13 @@ function goneCode(active: ActiveCall): Status {
   return active.cause === 'deadline' ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
 }
 
-function logFailure(log: RpcLogger, err: unknown, unexpected: boolean, naCode: string, code: Status): void {
+function logFailure(log: Logger, err: unknown, unexpected: boolean, naCode: string, code: Status): void {
   if (unexpected) log.error({ err }, 'handler failed with an unexpected error; answered INTERNAL');
   else if (code === Status.INTERNAL) log.error({ err, code: naCode }, 'handler failed');
   else log.debug({ code: naCode, status: statusName(code), reason: errorMessage(err) }, 'handler answered an error');
 }
 
-function wrapUnary(handler: UnaryHandler<unknown, unknown>, site: CallSite, env: WrapEnv, log: RpcLogger): UntypedHandleCall {
+function wrapUnary(handler: UnaryHandler<unknown, unknown>, site: CallSite, env: WrapEnv, log: Logger): UntypedHandleCall {
   return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
     const t0 = performance.now();
     const active = env.tracker.start('unary');
@@ -279,7 +279,7 @@ function iteratorOf<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T>
   throw NA_ERR_RPC_INVALID_OPTIONS('handler', 'a server-streaming handler must return an async iterable or an iterable');
 }
 
-function wrapServerStream(handler: ServerStreamHandler<unknown, unknown>, site: CallSite, env: WrapEnv, log: RpcLogger): UntypedHandleCall {
+function wrapServerStream(handler: ServerStreamHandler<unknown, unknown>, site: CallSite, env: WrapEnv, log: Logger): UntypedHandleCall {
   return (call: ServerWritableStream<unknown, unknown>): void => {
     const t0 = performance.now();
     const active = env.tracker.start('server-stream');

@@ -47,8 +47,6 @@ export type { RpcClientOptions, RpcServerOptions } from './options.js';
 export { MAX_UNIX_PATH_BYTES, parseAddress } from './address.js';
 export type { ParseAddressOptions, RpcAddress, TcpAddress, UnixAddress } from './address.js';
 export type { ClientTlsOptions, ServerTlsOptions } from './tls.js';
-export { silentLogger } from './logger.js';
-export type { RpcLogger } from './logger.js';
 
 // --- errors and status codes
 export { ERROR_CODE_METADATA, ERROR_DETAILS_METADATA, RpcError, STATUS_OF_KIND, isRpcError, kindOfStatus, statusName, statusOfKind } from './status.js';

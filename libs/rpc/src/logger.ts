@@ -1,26 +1,11 @@
 /**
- * The logger this package writes to: the subset of pino it uses (object first, message second,
- * child loggers). A pino logger fits as is; without one, nothing is logged.
+ * The logger this package writes to: netaccel's one `Logger` (@netaccel/errors; a pino logger
+ * fits as it is); without one, nothing is logged.
  */
-export interface RpcLogger {
-  child(bindings: Record<string, unknown>): RpcLogger;
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-const noop = (): void => undefined;
-
-export const silentLogger: RpcLogger = Object.freeze({
-  child: (): RpcLogger => silentLogger,
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-});
+import { silentLogger } from '@netaccel/errors';
+import type { Logger } from '@netaccel/errors';
 
 /** The child logger of one module of this package: `{ component: 'rpc-server' }`. */
-export function componentLogger(log: RpcLogger | undefined, component: string): RpcLogger {
+export function componentLogger(log: Logger | undefined, component: string): Logger {
   return (log ?? silentLogger).child({ component });
 }

@@ -10,7 +10,7 @@ import { NA_ERR_RPC_INVALID_OPTIONS } from './errors.js';
 import type { AnyServiceRegistration, OnCall, ServiceDefinitionLike, ServiceRegistration } from './handlers.js';
 import type { HealthStatus } from './health.js';
 import { componentLogger } from './logger.js';
-import type { RpcLogger } from './logger.js';
+import type { Logger } from '@netaccel/errors';
 import type { ClientTlsOptions, ServerTlsOptions } from './tls.js';
 
 export const SERVER_DEFAULTS = Object.freeze({
@@ -41,7 +41,7 @@ export interface RpcServerOptions<D extends readonly ServiceDefinitionLike[] = r
   readonly tls?: ServerTlsOptions;
   /** Allow TCP without TLS (tests on loopback). Default false. */
   readonly allowInsecureTcp?: boolean;
-  readonly log?: RpcLogger;
+  readonly log?: Logger;
   /** Mode of the socket file. Default 0o660. */
   readonly socketMode?: number;
   /** Mode of directories created for the socket. Default 0o750. */
@@ -63,7 +63,7 @@ export interface CompiledServerOptions {
   readonly services: readonly AnyServiceRegistration[];
   readonly tls: ServerTlsOptions | undefined;
   readonly allowInsecureTcp: boolean;
-  readonly log: RpcLogger;
+  readonly log: Logger;
   readonly socketMode: number;
   readonly socketDirMode: number;
   readonly socketGroup: string | number | undefined;
@@ -87,7 +87,7 @@ export interface RpcClientOptions {
   readonly streamDeadlineMs?: number;
   /** Called after every call with its status and duration. */
   readonly onCall?: OnCall;
-  readonly log?: RpcLogger;
+  readonly log?: Logger;
   /** Passed to grpc-js (message size limits, keepalive, ...). */
   readonly grpcOptions?: ChannelOptions;
 }
@@ -99,7 +99,7 @@ export interface CompiledClientOptions {
   readonly deadlineMs: number;
   readonly streamDeadlineMs: number;
   readonly onCall: OnCall | undefined;
-  readonly log: RpcLogger;
+  readonly log: Logger;
   readonly grpcOptions: ChannelOptions;
 }
 
@@ -187,7 +187,7 @@ export function compileServerOptions(input: unknown): CompiledServerOptions {
     services: Object.freeze(services),
     tls: o.tls as ServerTlsOptions | undefined,
     allowInsecureTcp: bool(o, 'allowInsecureTcp', SERVER_DEFAULTS.allowInsecureTcp),
-    log: componentLogger(o.log as RpcLogger | undefined, 'rpc-server'),
+    log: componentLogger(o.log as Logger | undefined, 'rpc-server'),
     socketMode: integer(o, 'socketMode', SERVER_DEFAULTS.socketMode, 0, 0o777, 'mode bits'),
     socketDirMode: integer(o, 'socketDirMode', SERVER_DEFAULTS.socketDirMode, 0, 0o777, 'mode bits'),
     socketGroup: group as string | number | undefined,
@@ -212,7 +212,7 @@ export function compileClientOptions(input: unknown): CompiledClientOptions {
     deadlineMs: o.deadlineMs === undefined ? CLIENT_DEFAULTS.deadlineMs : checkDeadline(o.deadlineMs, 'deadlineMs'),
     streamDeadlineMs: integer(o, 'streamDeadlineMs', CLIENT_DEFAULTS.streamDeadlineMs, 0, MAX_MS, 'ms'),
     onCall: fn<OnCall>(o, 'onCall'),
-    log: componentLogger(o.log as RpcLogger | undefined, 'rpc-client'),
+    log: componentLogger(o.log as Logger | undefined, 'rpc-client'),
     grpcOptions: plainObject<ChannelOptions>(o, 'grpcOptions'),
   });
 }

@@ -14,7 +14,7 @@ import {
   NA_ERR_RPC_SOCKET_PERMISSIONS,
   NA_ERR_RPC_UNKNOWN_GROUP,
 } from './errors.js';
-import type { RpcLogger } from './logger.js';
+import type { Logger } from '@netaccel/errors';
 
 const GROUP_FILE = '/etc/group';
 
@@ -73,7 +73,7 @@ export function probeSocket(path: string, timeoutMs: number): Promise<'live' | '
  * Makes `path` bindable: creates its directory (mode `dirMode`) and removes a stale socket file.
  * Answers the directory if this call created it.
  */
-export async function prepareSocketPath(path: string, dirMode: number, probeTimeoutMs: number, log: RpcLogger): Promise<string | undefined> {
+export async function prepareSocketPath(path: string, dirMode: number, probeTimeoutMs: number, log: Logger): Promise<string | undefined> {
   const dir = dirname(path);
   let created: string | undefined;
   try {
@@ -122,7 +122,7 @@ export async function secureSocket(path: string, mode: number, gid: number | und
 }
 
 /** Removes the socket file if it is still the one this server bound (same inode). */
-export async function removeSocket(path: string, ino: number | undefined, log: RpcLogger): Promise<void> {
+export async function removeSocket(path: string, ino: number | undefined, log: Logger): Promise<void> {
   try {
     const st = await lstat(path);
     if (!st.isSocket() || (ino !== undefined && st.ino !== ino)) {

@@ -160,8 +160,8 @@ describe('parseNdjson', () => {
   it('finds captured records by their fields', () => {
     const capture = createLogCapture();
     const log = createLogger({ name: 'x', destination: capture.stream });
-    childLogger(log, 'a').info('one');
-    childLogger(log, 'b').error('two');
+    childLogger(log, 'a').info({}, 'one');
+    childLogger(log, 'b').error({}, 'two');
     assert.deepEqual(
       capture.find({ component: 'b', level: 'error' }).map((r) => r.msg),
       ['two'],

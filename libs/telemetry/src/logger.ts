@@ -15,11 +15,14 @@ import { pino } from 'pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import { errorMessage } from '@netaccel/errors';
+import type { Logger } from '@netaccel/errors';
 import { describe, failOption, join, nonEmptyString, oneOf, optional, record } from './validate.js';
 
-/** The logger type of every netaccel package. */
-export type Logger = PinoLogger;
-export type { DestinationStream };
+/**
+ * The logger type of every netaccel package (defined in @netaccel/errors, so that the libraries
+ * below this one share it); `createLogger` makes a pino logger, which is one.
+ */
+export type { DestinationStream, Logger };
 
 export const LOG_LEVELS = Object.freeze(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -102,8 +105,11 @@ export function wantsPretty(pretty: boolean | 'auto', destination?: DestinationS
   return (target as { isTTY?: unknown }).isTTY === true;
 }
 
-/** Creates a daemon's root logger. Throws NA_ERR_TELEMETRY_OPTIONS_INVALID on bad options. */
-export function createLogger(options: LoggerOptions): Logger {
+/**
+ * Creates a daemon's root logger: a pino logger (its `level` can be changed while it runs), which
+ * is a `Logger`. Throws NA_ERR_TELEMETRY_OPTIONS_INVALID on bad options.
+ */
+export function createLogger(options: LoggerOptions): PinoLogger {
   const o = resolveLoggerOptions(options);
   const pretty = wantsPretty(o.pretty, o.destination);
   const stream = pretty ? prettyStream(o.destination) : o.destination;

@@ -141,8 +141,9 @@ export function buildTelemetryServer(options: TelemetryServerOptions): Telemetry
   }
 
   const app = fastify({
-    // The base logger type keeps FastifyInstance's default generics for the routes daemons add.
-    loggerInstance: httpLog as FastifyBaseLogger,
+    // The base logger type keeps FastifyInstance's default generics for the routes daemons add;
+    // a daemon's Logger is a pino logger.
+    loggerInstance: httpLog as unknown as FastifyBaseLogger,
     logController: new DebugLogController(),
     keepAliveTimeout: SERVER.keepAliveTimeout,
     requestTimeout: SERVER.requestTimeout,

@@ -12,7 +12,7 @@ import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { errorMessage } from '@netaccel/errors';
 import { NA_ERR_BGPD_BFD_SOCKET } from '../errors.js';
-import type { PeerLogger } from '../fsm.js';
+import type { Logger } from '@netaccel/telemetry';
 import type { PeerSettings } from '../peer-config.js';
 import type { Speaker } from '../speaker.js';
 import { plainAddress } from '../speaker.js';
@@ -34,7 +34,7 @@ interface Entry {
 export interface BfdManagerDeps {
   readonly clock: Clock;
   readonly random: Random;
-  readonly log: PeerLogger & { error(obj: object, msg: string): void };
+  readonly log: Logger;
 }
 
 export class BfdManager {

@@ -10,6 +10,7 @@ import { seededRandom } from '../timers.js';
 import { FakeClock } from './fake-clock.js';
 import type { MemoryConnection } from './memory-transport.js';
 import { ScriptedDialer, flush, memoryPair } from './memory-transport.js';
+import { silentLogger } from '@netaccel/errors';
 
 export const LOCAL = '10.0.0.2';
 export const REMOTE = '10.0.0.1';
@@ -88,7 +89,7 @@ export class Harness {
   readonly events: string[] = [];
 
   constructor(over: Partial<PeerSettings> = {}, handlers: PeerHandlers = {}) {
-    const log = { debug: () => undefined, info: () => undefined, warn: () => undefined };
+    const log = silentLogger;
     this.peer = new Peer(settings(over), {
       clock: this.clock,
       random: seededRandom(42),

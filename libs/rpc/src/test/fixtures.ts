@@ -11,7 +11,7 @@ import type { ErrorFactory, ErrorKind } from '@netaccel/errors';
 import { MapEntry, MapLookupResponse } from '../generated/netaccel/loader/v1/loader.js';
 import type { LoaderService } from '../generated/netaccel/loader/v1/loader.js';
 import type { ServiceHandlers } from '../handlers.js';
-import type { RpcLogger } from '../logger.js';
+import type { Logger } from '@netaccel/errors';
 
 export const KINDS: readonly ErrorKind[] = [
   'invalid-argument', 'not-found', 'already-exists', 'failed-precondition', 'permission-denied',
@@ -108,25 +108,28 @@ export function fixtureLoader(probe: Probe): ServiceHandlers<typeof LoaderServic
 }
 
 export interface LogRecord {
-  level: 'debug' | 'info' | 'warn' | 'error';
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   bindings: Record<string, unknown>;
   obj: Record<string, unknown>;
   msg: string;
 }
 
 /** A logger that keeps every record, with its child bindings merged, like pino's NDJSON lines. */
-export function captureLogger(): { log: RpcLogger; records: LogRecord[] } {
+export function captureLogger(): { log: Logger; records: LogRecord[] } {
   const records: LogRecord[] = [];
-  const make = (bindings: Record<string, unknown>): RpcLogger => {
+  const make = (bindings: Record<string, unknown>): Logger => {
     const at = (level: LogRecord['level']) => (obj: object, msg: string): void => {
       records.push({ level, bindings, obj: obj as Record<string, unknown>, msg });
     };
     return {
       child: (b) => make({ ...bindings, ...b }),
+      trace: at('trace'),
       debug: at('debug'),
       info: at('info'),
       warn: at('warn'),
       error: at('error'),
+      fatal: at('fatal'),
+      isLevelEnabled: () => true,
     };
   };
   return { log: make({}), records };
