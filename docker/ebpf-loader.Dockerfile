@@ -107,6 +107,7 @@ COPY --from=build /src/libs/config/dist/ libs/config/dist/
 COPY --from=build /src/libs/daemon/dist/ libs/daemon/dist/
 COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
 COPY --from=build /src/libs/netlab/dist/ libs/netlab/dist/
+COPY --from=build /src/libs/protocol/dist/ libs/protocol/dist/
 COPY --from=build /src/libs/rpc/dist/ libs/rpc/dist/
 COPY --from=build /src/libs/telemetry/dist/ libs/telemetry/dist/
 COPY --from=build /src/apps/ebpf-loader/dist/ apps/ebpf-loader/dist/
