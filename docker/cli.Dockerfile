@@ -37,14 +37,24 @@ COPY apps/lb-controller/package.json apps/lb-controller/
 FROM manifests AS deps
 RUN npm ci --no-audit --no-fund
 
-# --- build: the libraries, then the CLI (TypeScript -> dist/) -------------------------------
-# --excludeTaskDependencies keeps nx from running bpf/Makefile (an implicit dependency of
-# libs/bpf); this image needs no BPF object and no clang.
+# --- build: the libraries, then every app (TypeScript -> dist/) -------------------------------
+# The same text in every docker/*.Dockerfile, like the stages above, so that the TypeScript is
+# built once for the four images (BuildKit and the classic builder alike reuse the layers); each
+# runtime stage copies the dist/ folders of its own apps. Only the folders the build reads are
+# copied, so that an edit elsewhere (tests outside libs/ and apps/, docs, docker/) keeps the cache.
+# --excludeTaskDependencies: nx would otherwise also run bpf/Makefile (the build of
+# @netaccel/bpf-programs, which libs/bpf and the apps depend on); here only its TypeScript
+# bindings are built (build:ts, lb-controller imports them); the loader's objects are built in
+# its own `bpf` stage, which alone needs clang and BTF.
 FROM deps AS build
 ENV NX_DAEMON=false NX_NO_CLOUD=true
-COPY . .
+COPY nx.json tsconfig.base.json ./
+COPY bpf/ bpf/
+COPY libs/ libs/
+COPY apps/ apps/
 RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs' --excludeTaskDependencies --outputStyle=static
-RUN npx nx run-many -t build -p @netaccel/app-cli --excludeTaskDependencies --outputStyle=static
+RUN npm run build:ts -w @netaccel/bpf-programs
+RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-ebpf-loader @netaccel/app-lb-controller --excludeTaskDependencies --outputStyle=static
 
 # --- prod-deps: production packages of the CLI only -----------------------------------------
 FROM manifests AS prod-deps

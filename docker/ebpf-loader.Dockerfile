@@ -12,10 +12,11 @@
 #   CAP_PERFMON     pointer arithmetic and helpers the verifier reserves to it
 #   CAP_SYS_ADMIN   BPF_ENABLE_STATS (stats.runTime, on by default) and BPF_PROG_GET_FD_BY_ID;
 #                   it also lets the loader mount bpffs itself when /sys/fs/bpf is not one
-# Mounts: /sys/fs/bpf from the host (bind, rshared: pins outlive the container, and a restarted
+# Mounts: /sys/fs/bpf from the host (a bind mount: pins outlive the container, and a restarted
 # loader adopts them), /run/netaccel shared with its clients (ebpf-loader.sock, 0660, group
 # netaccel when rpc.socketGroup says so), /var/lib/netaccel/loader for state.json (a volume).
-# Limits: memlock unlimited (--ulimit memlock=-1; kernels before 5.11 charge BPF memory to it).
+# Limits: none since Linux 5.11 (BPF memory is charged to the cgroup); before 5.11, memlock
+# unlimited (--ulimit memlock=-1), which only an engine allowed to raise rlimits can give.
 # Network: the network namespace whose interfaces it attaches to (the balancer node's).
 # Configuration: /etc/netaccel/ebpf-loader.yaml (mount it); objects in /usr/lib/netaccel/bpf.
 #
@@ -53,15 +54,24 @@ COPY apps/lb-controller/package.json apps/lb-controller/
 FROM manifests AS deps
 RUN npm ci --no-audit --no-fund
 
-# --- build: the libraries, then this image's apps (TypeScript -> dist/) ---------------------
-# --excludeTaskDependencies: nx would otherwise also run bpf/Makefile (libs/bpf and the loader
-# name the BPF programs as an implicit dependency); the objects are built in the `bpf` stage
-# below, which alone needs clang and BTF.
+# --- build: the libraries, then every app (TypeScript -> dist/) -------------------------------
+# The same text in every docker/*.Dockerfile, like the stages above, so that the TypeScript is
+# built once for the four images (BuildKit and the classic builder alike reuse the layers); each
+# runtime stage copies the dist/ folders of its own apps. Only the folders the build reads are
+# copied, so that an edit elsewhere (tests outside libs/ and apps/, docs, docker/) keeps the cache.
+# --excludeTaskDependencies: nx would otherwise also run bpf/Makefile (the build of
+# @netaccel/bpf-programs, which libs/bpf and the apps depend on); here only its TypeScript
+# bindings are built (build:ts, lb-controller imports them); the loader's objects are built in
+# its own `bpf` stage, which alone needs clang and BTF.
 FROM deps AS build
 ENV NX_DAEMON=false NX_NO_CLOUD=true
-COPY . .
+COPY nx.json tsconfig.base.json ./
+COPY bpf/ bpf/
+COPY libs/ libs/
+COPY apps/ apps/
 RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs' --excludeTaskDependencies --outputStyle=static
-RUN npx nx run-many -t build -p @netaccel/app-ebpf-loader @netaccel/app-cli --excludeTaskDependencies --outputStyle=static
+RUN npm run build:ts -w @netaccel/bpf-programs
+RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-ebpf-loader @netaccel/app-lb-controller --excludeTaskDependencies --outputStyle=static
 
 # --- bpf: the BPF objects (clang, bpftool; BTF of the build host, see the top) ---------------
 FROM ${BUILD_IMAGE} AS bpf

@@ -44,15 +44,24 @@ COPY apps/lb-controller/package.json apps/lb-controller/
 FROM manifests AS deps
 RUN npm ci --no-audit --no-fund
 
-# --- build: the libraries, then this image's apps (TypeScript -> dist/) ---------------------
-# --excludeTaskDependencies: nx would otherwise also run bpf/Makefile (libs/bpf and
-# lb-controller name the BPF programs as an implicit dependency), which needs clang and the
-# build host's BTF; this image needs no BPF object (the loader has them).
+# --- build: the libraries, then every app (TypeScript -> dist/) -------------------------------
+# The same text in every docker/*.Dockerfile, like the stages above, so that the TypeScript is
+# built once for the four images (BuildKit and the classic builder alike reuse the layers); each
+# runtime stage copies the dist/ folders of its own apps. Only the folders the build reads are
+# copied, so that an edit elsewhere (tests outside libs/ and apps/, docs, docker/) keeps the cache.
+# --excludeTaskDependencies: nx would otherwise also run bpf/Makefile (the build of
+# @netaccel/bpf-programs, which libs/bpf and the apps depend on); here only its TypeScript
+# bindings are built (build:ts, lb-controller imports them); the loader's objects are built in
+# its own `bpf` stage, which alone needs clang and BTF.
 FROM deps AS build
 ENV NX_DAEMON=false NX_NO_CLOUD=true
-COPY . .
+COPY nx.json tsconfig.base.json ./
+COPY bpf/ bpf/
+COPY libs/ libs/
+COPY apps/ apps/
 RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs' --excludeTaskDependencies --outputStyle=static
-RUN npx nx run-many -t build -p @netaccel/app-lb-controller @netaccel/app-cli --excludeTaskDependencies --outputStyle=static
+RUN npm run build:ts -w @netaccel/bpf-programs
+RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-ebpf-loader @netaccel/app-lb-controller --excludeTaskDependencies --outputStyle=static
 
 # --- prod-deps: production packages of lb-controller and the CLI only -----------------------
 FROM manifests AS prod-deps
@@ -85,10 +94,11 @@ COPY --from=build /src/libs/netlab/dist/ libs/netlab/dist/
 COPY --from=build /src/libs/protocol/dist/ libs/protocol/dist/
 COPY --from=build /src/libs/rpc/dist/ libs/rpc/dist/
 COPY --from=build /src/libs/telemetry/dist/ libs/telemetry/dist/
+COPY --from=build /src/bpf/dist/ bpf/dist/
 COPY --from=build /src/apps/lb-controller/dist/ apps/lb-controller/dist/
 COPY --from=build /src/apps/cli/dist/ apps/cli/dist/
 COPY docker/healthcheck.mjs /opt/netaccel/healthcheck.mjs
-RUN ln -s /opt/netaccel/apps/lb-controller/dist/apps/lb-controller/src/main.js /usr/local/bin/netaccel-lb-controller \
+RUN ln -s /opt/netaccel/apps/lb-controller/dist/main.js /usr/local/bin/netaccel-lb-controller \
  && ln -s /opt/netaccel/apps/cli/dist/main.js /usr/local/bin/netaccel
 ENV NODE_ENV=production
 USER netaccel:netaccel
@@ -96,5 +106,5 @@ USER netaccel:netaccel
 EXPOSE 9464/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "/opt/netaccel/healthcheck.mjs", "http://127.0.0.1:9464/healthz"]
-ENTRYPOINT ["node", "/opt/netaccel/apps/lb-controller/dist/apps/lb-controller/src/main.js"]
+ENTRYPOINT ["node", "/opt/netaccel/apps/lb-controller/dist/main.js"]
 CMD ["--config", "/etc/netaccel/lb-controller.yaml"]

@@ -8,7 +8,9 @@
 #
 # Capabilities: CAP_NET_ADMIN (ip addr add on lo, ethtool) on top of Docker's default set;
 # runs as root (nginx drops its workers to www-data).
-FROM debian:bookworm-slim
+# DEBIAN_IMAGE: Docker Hub's debian:bookworm-slim, or docker/local-base/build.sh's stand-in
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+FROM ${DEBIAN_IMAGE}
 LABEL org.opencontainers.image.title="netaccel lab backend" \
       org.opencontainers.image.description="nginx answering with its host name; VIP on lo for L2 DSR" \
       org.opencontainers.image.licenses="Apache-2.0"

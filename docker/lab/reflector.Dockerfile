@@ -6,7 +6,9 @@
 # test/bgp/gobgp.ns.test.ts runs. Debian's gobgpd package (daemon and the gobgp client).
 #
 # Capabilities: Docker's default set (CAP_NET_BIND_SERVICE for 179); runs as root.
-FROM debian:bookworm-slim
+# DEBIAN_IMAGE: Docker Hub's debian:bookworm-slim, or docker/local-base/build.sh's stand-in
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+FROM ${DEBIAN_IMAGE}
 LABEL org.opencontainers.image.title="netaccel lab route reflector" \
       org.opencontainers.image.description="gobgpd: dynamic neighbors, route-reflector clients, add-path" \
       org.opencontainers.image.licenses="Apache-2.0"

@@ -8,7 +8,9 @@
 # Capabilities: CAP_NET_ADMIN (BIRD writes routes over netlink; start.sh switches off TX
 # checksum offload with ethtool) on top of Docker's default set (CAP_NET_BIND_SERVICE for 179).
 # Runs as root (BIRD's own default; it only talks BGP to the reflector).
-FROM debian:bookworm-slim
+# DEBIAN_IMAGE: Docker Hub's debian:bookworm-slim, or docker/local-base/build.sh's stand-in
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+FROM ${DEBIAN_IMAGE}
 LABEL org.opencontainers.image.title="netaccel lab router" \
       org.opencontainers.image.description="BIRD 2 with ECMP (merge paths) and wrk: the lab's upstream router and client" \
       org.opencontainers.image.licenses="Apache-2.0"
