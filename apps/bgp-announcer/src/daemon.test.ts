@@ -1,22 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { parseConfig } from '@netaccel/config';
+import { ConfigStore, parseConfig } from '@netaccel/config';
+import { DaemonHost } from '@netaccel/daemon';
 import type { AnnouncerService, RpcClient } from '@netaccel/rpc';
 import { AnnouncerClient, announcerV1, createRpcClient } from '@netaccel/rpc';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
 import { bgpAnnouncerConfig } from './config.js';
-import { Daemon } from './daemon.js';
+import { Announcer, VERSION } from './daemon.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bgpd-test-'));
 const socket = join(dir, 'announcer.sock');
+const file = join(dir, 'bgp-announcer.yaml');
 
-function config() {
-  return parseConfig(bgpAnnouncerConfig, {
-    env: {},
-    yaml: `
+const YAML = `
 bgp:
   localAs: 65001
   routerId: 192.0.2.1
@@ -27,23 +26,30 @@ bgp:
     - { prefix: 192.0.2.10/32, communities: ['65001:1'] }
 telemetry: { listen: '127.0.0.1:0' }
 grpc: { socket: ${socket} }
-`,
-  });
+`;
+
+function config() {
+  return parseConfig(bgpAnnouncerConfig, { env: {}, yaml: YAML });
 }
 
 describe('daemon: telemetry, the Announcer service and reconfiguration (loopback only)', () => {
   const capture = createLogCapture();
-  let daemon: Daemon;
+  let host: DaemonHost<typeof bgpAnnouncerConfig>;
+  let daemon: Announcer;
   let client: RpcClient<typeof AnnouncerService>;
 
   beforeAll(async () => {
-    daemon = await Daemon.start(config(), { log: createLogger({ name: 'test', level: 'debug', destination: capture.stream }) });
+    writeFileSync(file, YAML);
+    const store = await ConfigStore.open(bgpAnnouncerConfig, { file, env: {} });
+    const log = createLogger({ name: 'test', level: 'debug', destination: capture.stream });
+    host = new DaemonHost({ name: 'bgp-announcer', version: VERSION, store, log, env: {} });
+    daemon = await host.start((h) => Announcer.start(h));
     client = createRpcClient(AnnouncerClient, { address: socket });
   });
 
   afterAll(async () => {
     client.close();
-    await daemon.stop();
+    await host.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -57,7 +63,9 @@ describe('daemon: telemetry, the Announcer service and reconfiguration (loopback
     assert.match(metrics, /netaccel_bgp_session_state\{peer="127.0.0.2"\} 3/, 'Active (passive peer)');
     assert.match(metrics, /netaccel_bgp_routes_announced 1/);
     assert.match(metrics, /# TYPE netaccel_bgp_messages_total counter/);
-    const status = JSON.parse((await app.inject({ url: '/v1/status' })).body) as { localAs: number; routes: number; peers: { address: string; state: string }[] };
+    const status = JSON.parse((await app.inject({ url: '/v1/status' })).body) as { app: string; version: string; localAs: number; routes: number; peers: { address: string; state: string }[] };
+    assert.equal(status.app, 'bgp-announcer');
+    assert.equal(status.version, VERSION);
     assert.equal(status.localAs, 65001);
     assert.equal(status.routes, 1);
     assert.deepEqual(status.peers.map((p) => [p.address, p.state]), [['127.0.0.2', 'active']]);
@@ -105,23 +113,33 @@ describe('daemon: telemetry, the Announcer service and reconfiguration (loopback
     assert.equal(added.previousState, announcerV1.PeerState.PEER_STATE_IDLE);
   });
 
-  test('reconfigure: peers removed and routes replaced; unchanged peers keep their FSM', async () => {
+  test('reload (SIGHUP): peers removed and routes replaced; unchanged peers keep their FSM', async () => {
     const before = daemon.speaker.peers.get('127.0.0.2')!.peer;
-    daemon.reconfigure(withRoutes());
-    assert.equal(daemon.speaker.peers.size, 1);
+    writeFileSync(file, YAML.replace("- { prefix: 192.0.2.10/32, communities: ['65001:1'] }", '- { prefix: 203.0.113.0/24 }'));
+    const outcome = await host.reload();
+    assert.deepEqual(outcome, { accepted: true, changed: ['bgp.announce[0].prefix', 'bgp.announce[0].communities[0]'] });
+    assert.equal(daemon.speaker.peers.size, 1, 'the peer added by hand is gone: the file has one');
     assert.equal(daemon.speaker.peers.get('127.0.0.2')!.peer, before, 'the unchanged peer was not restarted');
     assert.deepEqual(daemon.speaker.routes().map((r) => r.prefix), ['203.0.113.0/24']);
+    assert.equal(daemon.status(), '1 peers');
     const metrics = (await daemon.telemetryServer!.app.inject({ url: '/metrics' })).body;
-    assert.match(metrics, /netaccel_config_reloads_total\{result="ok"\} 2/);
+    assert.match(metrics, /netaccel_config_reloads_total\{result="ok"\} 1/);
+  });
+
+  test('reload (SIGHUP): a configuration the speaker refuses is refused whole; the running one and the routes stay', async () => {
+    const running = host.config;
+    writeFileSync(file, YAML.replace("- { prefix: 192.0.2.10/32, communities: ['65001:1'] }", '- { prefix: 198.51.100.0/24, nextHop: "2001:db8::1" }'));
+    const outcome = await host.reload();
+    assert.equal(outcome.accepted, false);
+    assert.equal((outcome.error as { code?: string }).code, 'NA_ERR_BGPD_INVALID_ROUTE', 'refused by the announcer, after the schema');
+    assert.equal(host.config, running);
+    assert.deepEqual(daemon.speaker.routes().map((r) => r.prefix), ['203.0.113.0/24']);
+    const metrics = (await daemon.telemetryServer!.app.inject({ url: '/metrics' })).body;
+    assert.match(metrics, /netaccel_config_reloads_total\{result="refused"\} 1/);
   });
 });
 
 function withPeer() {
   const c = config();
   return { ...c, bgp: { ...c.bgp, peers: [...c.bgp.peers, { ...c.bgp.peers[0]!, address: '127.0.0.3', description: 'added' }] } };
-}
-
-function withRoutes() {
-  const c = config();
-  return { ...c, bgp: { ...c.bgp, announce: [{ prefix: '203.0.113.0/24', communities: [], largeCommunities: [] }] } };
 }

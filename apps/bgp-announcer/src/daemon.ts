@@ -1,16 +1,21 @@
 /**
- * The daemon assembled: speaker, BGP listeners, BFD, the Announcer gRPC server and the telemetry
- * server; `reconfigure()` applies a new configuration (peers added, removed or changed; static
- * routes replaced) without touching sessions whose settings did not change.
+ * bgp-announcer on the daemon host (@netaccel/daemon): BGP listeners, the speaker with its peers
+ * and static routes, BFD, the Announcer gRPC service and the telemetry server, started in that
+ * order and stopped in the reverse one (the speaker's Cease, or nothing on a graceful restart,
+ * leaves before the listeners close). `reconfigure()` applies a new configuration (peers added,
+ * removed or changed; static routes replaced) without touching sessions whose settings did not
+ * change; the host calls it on SIGHUP and refuses the configuration whole when it throws.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { packageVersion } from '@netaccel/daemon';
+import type { DaemonApp, DaemonHost, DaemonSpec } from '@netaccel/daemon';
 import type { Logger, Metrics, TelemetryServer } from '@netaccel/telemetry';
-import { buildTelemetryServer, childLogger, createMetrics } from '@netaccel/telemetry';
+import { childLogger } from '@netaccel/telemetry';
 import type { RpcServer } from '@netaccel/rpc';
-import { AnnouncerService, createRpcServer, rpcService } from '@netaccel/rpc';
+import { AnnouncerService, rpcService } from '@netaccel/rpc';
 import { BfdManager } from './bfd/manager.js';
+import { bgpAnnouncerConfig } from './config.js';
 import type { BgpAnnouncerConfig } from './config.js';
-import type { AnnouncerMetrics } from './metrics.js';
 import { registerMetrics } from './metrics.js';
 import type { PeerSettings } from './peer-config.js';
 import { allPeerSettings } from './peer-config.js';
@@ -21,21 +26,30 @@ import { TcpDialer, TcpListener } from './tcp.js';
 import type { Clock, Random } from './timers.js';
 import { realClock } from './timers.js';
 
-export const VERSION = '0.1.0';
+/** The version of this app: its package.json's. */
+export const VERSION = packageVersion(import.meta.url);
 
-export interface DaemonOptions {
-  readonly log: Logger;
+export interface AnnouncerOptions {
   readonly clock?: Clock;
   readonly random?: Random;
-  /** Serve gRPC and telemetry (the daemon); false for tests that only need BGP. */
-  readonly serve?: boolean;
+}
+
+/** bgp-announcer for runDaemon: `await runDaemon(bgpAnnouncer())`. */
+export function bgpAnnouncer(opts: AnnouncerOptions = {}): DaemonSpec<typeof bgpAnnouncerConfig, Announcer> {
+  return {
+    name: 'bgp-announcer',
+    version: VERSION,
+    config: bgpAnnouncerConfig,
+    start: (host) => Announcer.start(host, opts),
+    running: (a) => ({ peers: a.speaker.peers.size }),
+  };
 }
 
 function staticRoutes(config: BgpAnnouncerConfig): ReturnType<typeof parseRoute>[] {
   return config.bgp.announce.map((r, i) => parseRoute(r, 'config', `bgp.announce[${i}]`));
 }
 
-export class Daemon {
+export class Announcer implements DaemonApp {
   readonly speaker: Speaker;
   readonly metrics: Metrics;
   readonly bfd: BfdManager;
@@ -43,53 +57,90 @@ export class Daemon {
   private rpc: RpcServer | undefined;
   private telemetry: TelemetryServer | undefined;
   private settings = new Map<string, PeerSettings>();
-  private readonly counters: AnnouncerMetrics;
   private readonly log: Logger;
   private readonly clock: Clock;
+  private config: BgpAnnouncerConfig;
+  /** SIGUSR2: stop without NOTIFICATION so that peers keep the routes (RFC 4724). */
+  private graceful = false;
 
-  private constructor(
-    private config: BgpAnnouncerConfig,
-    private readonly opts: DaemonOptions,
-  ) {
-    this.log = opts.log;
+  private constructor(private readonly host: DaemonHost<typeof bgpAnnouncerConfig>, opts: AnnouncerOptions) {
+    this.config = host.config;
+    this.log = host.log;
     this.clock = opts.clock ?? realClock();
     const random = opts.random ?? Math.random;
-    this.speaker = new Speaker({ clock: this.clock, random, dialer: new TcpDialer(), log: childLogger(opts.log, 'bgp-fsm') });
-    this.metrics = createMetrics({ app: 'bgp-announcer', version: VERSION });
-    this.counters = registerMetrics(this.metrics, this.speaker);
-    this.bfd = new BfdManager(this.speaker, { clock: this.clock, random, log: childLogger(opts.log, 'bfd') });
+    this.speaker = new Speaker({ clock: this.clock, random, dialer: new TcpDialer(), log: host.logger('bgp-fsm') });
+    this.metrics = host.metrics;
+    registerMetrics(this.metrics, this.speaker);
+    this.bfd = new BfdManager(this.speaker, { clock: this.clock, random, log: host.logger('bfd') });
   }
 
-  /** The telemetry server (undefined without `serve`). */
+  /** The telemetry server. */
   get telemetryServer(): TelemetryServer | undefined {
     return this.telemetry;
   }
 
-  /** Validates the configuration's semantics, binds everything and starts the peers. */
-  static async start(config: BgpAnnouncerConfig, opts: DaemonOptions): Promise<Daemon> {
-    const d = new Daemon(config, opts);
-    try {
-      await d.boot();
-    } catch (err) {
-      await d.stop();
-      throw err;
-    }
-    return d;
+  /** Validates the configuration's semantics, binds everything and starts the peers, on the host. */
+  static async start(host: DaemonHost<typeof bgpAnnouncerConfig>, opts: AnnouncerOptions = {}): Promise<Announcer> {
+    const a = new Announcer(host, opts);
+    await a.boot();
+    return a;
+  }
+
+  /** The service manager's status line. */
+  status(): string {
+    return `${this.speaker.peers.size} peers`;
   }
 
   private async boot(): Promise<void> {
+    const host = this.host;
     const settings = allPeerSettings(this.config);
     const routes = staticRoutes(this.config);
+    host.onClose('bgp listeners', () => Promise.all(this.listeners.map((l) => l.close())));
     for (const l of this.config.bgp.listen) {
       const listener = new TcpListener(l.host, l.port, (conn) => this.speaker.accept(conn));
       const bound = await listener.listen();
       this.listeners.push(listener);
       this.log.info({ component: 'bgp', listen: `${bound.host}:${bound.port}` }, 'listening for BGP');
     }
+    host.onClose('speaker', async () => {
+      this.bfd.stopAll();
+      this.speaker.stop('bgp-announcer shutting down', this.graceful);
+      // let the NOTIFICATIONs leave before the listeners and the process go
+      await new Promise((r) => setTimeout(r, 50));
+    });
     for (const s of settings) this.addPeer(s);
     this.speaker.replaceSource('config', routes);
     this.speaker.start();
-    if (this.opts.serve !== false) await this.serve();
+    this.rpc = await host.serveGrpc({
+      address: this.config.grpc.socket,
+      shutdownTimeoutMs: 2000,
+      services: [rpcService(AnnouncerService, announcerHandlers(this.speaker, this.clock, childLogger(this.log, 'api')))],
+    });
+    ({ server: this.telemetry } = await host.serveTelemetry({
+      listen: this.config.telemetry.listen,
+      readiness: {
+        config: () => true,
+        grpc: () => (this.rpc !== undefined && this.rpc.health.getStatus(AnnouncerService) === 'SERVING' ? true : { ready: false, message: 'gRPC not serving' }),
+      },
+      status: () => ({
+        routerId: this.config.bgp.routerId,
+        localAs: this.config.bgp.localAs,
+        routes: this.speaker.routes().length,
+        peers: [...this.speaker.peers.values()].map((e) => {
+          const m = peerMessage(e, this.clock);
+          return { address: m.address, asn: m.asn, state: e.peer.state, bfd: e.bfdState ?? null, uptimeSeconds: m.uptimeSeconds, prefixesSent: m.prefixesSent, prefixesReceived: m.prefixesReceived, lastError: m.lastError };
+        }),
+      }),
+    }));
+    // Parsing and validating a large configuration (10,000 routes) keeps the event loop busy for
+    // hundreds of milliseconds, longer on a loaded host: every established peer gets a KEEPALIVE
+    // first, so its hold timer starts afresh instead of expiring during the reload.
+    host.beforeReload(() => this.speaker.keepaliveAll());
+    host.onReload((next) => this.reconfigure(next));
+    host.onSignal('SIGUSR2', () => {
+      this.graceful = true;
+      void host.shutdown('graceful restart');
+    });
   }
 
   private addPeer(s: PeerSettings): void {
@@ -107,47 +158,13 @@ export class Daemon {
     this.settings.delete(address);
   }
 
-  private async serve(): Promise<void> {
-    this.rpc = await createRpcServer({
-      address: this.config.grpc.socket,
-      log: this.log,
-      services: [rpcService(AnnouncerService, announcerHandlers(this.speaker, this.clock, childLogger(this.log, 'api')))],
-    });
-    this.telemetry = buildTelemetryServer({
-      log: this.log,
-      metrics: this.metrics,
-      listen: this.config.telemetry.listen,
-      readiness: {
-        config: () => true,
-        grpc: () => (this.rpc !== undefined && this.rpc.health.getStatus(AnnouncerService) === 'SERVING' ? true : { ready: false, message: 'gRPC not serving' }),
-      },
-      status: () => ({
-        app: 'bgp-announcer',
-        version: VERSION,
-        routerId: this.config.bgp.routerId,
-        localAs: this.config.bgp.localAs,
-        routes: this.speaker.routes().length,
-        peers: [...this.speaker.peers.values()].map((e) => {
-          const m = peerMessage(e, this.clock);
-          return { address: m.address, asn: m.asn, state: e.peer.state, bfd: e.bfdState ?? null, uptimeSeconds: m.uptimeSeconds, prefixesSent: m.prefixesSent, prefixesReceived: m.prefixesReceived, lastError: m.lastError };
-        }),
-      }),
-    });
-    const bound = await this.telemetry.listen();
-    this.log.info({ component: 'telemetry', address: bound }, 'telemetry listening');
-  }
-
-  /** Applies a new (already validated) configuration; a semantic problem refuses it whole. */
+  /**
+   * Applies a new (schema-validated) configuration; a semantic problem throws before anything
+   * changed, and the host refuses the configuration whole.
+   */
   reconfigure(next: BgpAnnouncerConfig): void {
-    let settings: PeerSettings[];
-    let routes: ReturnType<typeof parseRoute>[];
-    try {
-      settings = allPeerSettings(next, { restarted: false });
-      routes = staticRoutes(next);
-    } catch (err) {
-      this.counters.reload('refused');
-      throw err;
-    }
+    const settings = allPeerSettings(next, { restarted: false });
+    const routes = staticRoutes(next);
     if (!isDeepStrictEqual(next.bgp.listen, this.config.bgp.listen) || !isDeepStrictEqual(next.grpc, this.config.grpc) || !isDeepStrictEqual(next.telemetry, this.config.telemetry)) {
       this.log.warn({ component: 'config' }, 'listen addresses changed: they take effect at the next start');
     }
@@ -164,32 +181,6 @@ export class Daemon {
     for (const s of settings) if (!this.settings.has(s.address)) this.addPeer(s);
     this.speaker.replaceSource('config', routes);
     this.config = next;
-    this.counters.reload('ok');
     this.log.info({ component: 'config', peers: settings.length, routes: routes.length }, 'configuration applied');
-  }
-
-  /**
-   * Called before the configuration store re-reads the file: parsing and validating a large
-   * configuration (10,000 routes) keeps the event loop busy for hundreds of milliseconds, longer
-   * on a loaded host, so every established peer gets a KEEPALIVE first and its hold timer starts
-   * afresh instead of expiring during the reload.
-   */
-  beforeReload(): void {
-    this.speaker.keepaliveAll();
-  }
-
-  /** Counts a reload that the configuration store refused. */
-  reloadRefused(): void {
-    this.counters.reload('refused');
-  }
-
-  async stop(opts: { graceful?: boolean } = {}): Promise<void> {
-    this.bfd.stopAll();
-    this.speaker.stop('bgp-announcer shutting down', opts.graceful ?? false);
-    await this.rpc?.shutdown({ timeoutMs: 2000 });
-    await this.telemetry?.close();
-    // let the NOTIFICATIONs leave before the listeners and the process go
-    await new Promise((r) => setTimeout(r, 50));
-    await Promise.all(this.listeners.map((l) => l.close()));
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics of bgp-announcer: session state, messages in and out by type, prefixes
- * sent and received, flaps, BFD state, local routes and configuration reloads.
+ * sent and received, flaps, BFD state and local routes (configuration reloads are the daemon
+ * host's, @netaccel/daemon).
  */
 import type { Metrics } from '@netaccel/telemetry';
 import type { BgpState } from './fsm.js';
@@ -9,11 +10,7 @@ import type { Speaker } from './speaker.js';
 export const STATE_NUMBER: Readonly<Record<BgpState, number>> = { idle: 1, connect: 2, active: 3, 'open-sent': 4, 'open-confirm': 5, established: 6 };
 export const BFD_NUMBER: Readonly<Record<string, number>> = { 'admin-down': 1, down: 2, init: 3, up: 4 };
 
-export interface AnnouncerMetrics {
-  reload(result: 'ok' | 'refused'): void;
-}
-
-export function registerMetrics(metrics: Metrics, speaker: Speaker): AnnouncerMetrics {
+export function registerMetrics(metrics: Metrics, speaker: Speaker): void {
   metrics.gauge({
     name: 'bgp_session_state',
     help: 'BGP FSM state per peer: 1 idle, 2 connect, 3 active, 4 open-sent, 5 open-confirm, 6 established',
@@ -69,9 +66,7 @@ export function registerMetrics(metrics: Metrics, speaker: Speaker): AnnouncerMe
   const messages = metrics.counter({ name: 'bgp_messages_total', help: 'BGP messages by peer, direction and type', labelNames: ['peer', 'direction', 'type'] });
   const flaps = metrics.counter({ name: 'bgp_session_flaps_total', help: 'Established sessions that went down', labelNames: ['peer'] });
   const transitions = metrics.counter({ name: 'bgp_state_transitions_total', help: 'FSM state changes by peer and new state', labelNames: ['peer', 'state'] });
-  const reloads = metrics.counter({ name: 'config_reloads_total', help: 'Configuration reloads by result', labelNames: ['result'] });
   speaker.on('message', (m) => messages.inc({ peer: m.address, direction: m.direction, type: m.kind }));
   speaker.on('down', (d) => flaps.inc({ peer: d.address }));
   speaker.on('state', (c) => transitions.inc({ peer: c.address, state: c.next }));
-  return { reload: (result) => reloads.inc({ result }) };
 }

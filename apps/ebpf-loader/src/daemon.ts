@@ -1,18 +1,18 @@
 /**
- * The ebpf-loader daemon: the state directory is locked (one loader per state), the loader opens
- * and adopts what is pinned, then the telemetry server (/healthz, /readyz, /metrics, /v1/status)
- * and the Loader gRPC service on its Unix socket (0660, optional group) start. `stop()` shuts both
- * servers down and closes descriptors; it never detaches or unpins anything, and neither does a
- * crash: the next start adopts the same pins.
+ * The ebpf-loader daemon on the host (@netaccel/daemon): the state directory is locked (one
+ * loader per state), the loader opens and adopts what is pinned, then the telemetry server
+ * (/healthz, /readyz, /metrics, /v1/status) and the Loader gRPC service on its Unix socket (0660,
+ * optional group) start. Shutdown stops both servers and closes descriptors, in reverse order; it
+ * never detaches or unpins anything, and neither does a crash: the next start adopts the same pins.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRpcServer } from '@netaccel/rpc';
+import { packageVersion } from '@netaccel/daemon';
+import type { DaemonApp, DaemonHost, DaemonSpec } from '@netaccel/daemon';
 import type { RpcServer } from '@netaccel/rpc';
-import { buildTelemetryServer, childLogger, createMetrics } from '@netaccel/telemetry';
-import type { BoundAddress, Logger, TelemetryServer } from '@netaccel/telemetry';
+import type { BoundAddress, TelemetryServer } from '@netaccel/telemetry';
 import { Audit } from './audit.js';
-import { defaultObjectDir } from './config.js';
+import { defaultObjectDir, loaderConfig } from './config.js';
 import type { LoaderConfig } from './config.js';
 import { NA_ERR_LOADER_STATE } from './errors.js';
 import { Loader } from './loader.js';
@@ -20,14 +20,25 @@ import { registerLoaderMetrics } from './metrics.js';
 import { loaderService } from './service.js';
 import { attachPointOf } from './views.js';
 
-export const VERSION = '0.1.0';
+/** The version of this app: its package.json's. */
+export const VERSION = packageVersion(import.meta.url);
 
-export interface LoaderDaemon {
+export interface LoaderDaemon extends DaemonApp {
   readonly loader: Loader;
   readonly rpc: RpcServer;
   readonly telemetry: TelemetryServer;
   readonly telemetryAddress: BoundAddress;
-  stop(): Promise<void>;
+}
+
+/** ebpf-loader for runDaemon: `await runDaemon(ebpfLoader())`. */
+export function ebpfLoader(): DaemonSpec<typeof loaderConfig, LoaderDaemon> {
+  return {
+    name: 'ebpf-loader',
+    version: VERSION,
+    config: loaderConfig,
+    start: startLoader,
+    running: (d) => ({ objects: d.loader.reg.objects.size, attachments: d.loader.reg.attachments.size }),
+  };
 }
 
 function alive(pid: number): boolean {
@@ -70,9 +81,6 @@ function lockStateDir(stateDir: string): () => void {
 function statusOf(loader: Loader, config: LoaderConfig, objectDir: string): Record<string, unknown> {
   const reg = loader.reg;
   return {
-    app: 'ebpf-loader',
-    version: VERSION,
-    pid: process.pid,
     objectDir,
     pinRoot: config.pinRoot,
     stateFile: reg.store.file,
@@ -86,53 +94,32 @@ function statusOf(loader: Loader, config: LoaderConfig, objectDir: string): Reco
   };
 }
 
-export async function startDaemon(config: LoaderConfig, opts: { log: Logger }): Promise<LoaderDaemon> {
-  const log = opts.log;
+/** Starts the loader's parts on the host, each with its close hook (see the file's comment). */
+export async function startLoader(host: DaemonHost<typeof loaderConfig>): Promise<LoaderDaemon> {
+  const config = host.config;
+  const log = host.log;
   const objectDir = config.objectDir ?? defaultObjectDir();
-  const unlock = lockStateDir(config.stateDir);
-  const cleanups: (() => Promise<unknown> | void)[] = [unlock];
-  const undo = async (): Promise<void> => {
-    for (const c of cleanups.reverse()) await c();
-  };
-  try {
-    const loader = Loader.open({ objectDir, pinRoot: config.pinRoot, stateDir: config.stateDir, statsRunTime: config.stats.runTime, log: childLogger(log, 'loader') });
-    cleanups.push(() => loader.close());
-    const metrics = createMetrics({ app: 'ebpf-loader', version: VERSION });
-    const onCall = registerLoaderMetrics(metrics, loader);
-    const telemetry = buildTelemetryServer({
-      log,
-      metrics,
-      listen: config.telemetry.socket !== undefined ? { path: config.telemetry.socket } : { host: config.telemetry.listen.host, port: config.telemetry.listen.port },
-      status: () => statusOf(loader, config, objectDir),
-      readiness: { 'pins-adopted': () => true },
-    });
-    const telemetryAddress = await telemetry.listen();
-    cleanups.push(() => telemetry.close());
-    const rpc = await createRpcServer({
-      log,
-      address: config.rpc.socket,
-      socketGroup: config.rpc.socketGroup,
-      shutdownTimeoutMs: config.rpc.shutdownTimeout,
-      onCall,
-      services: [loaderService(loader, new Audit(log))],
-    });
-    log.info(
-      { socket: config.rpc.socket, telemetry: telemetryAddress, objectDir, pinRoot: config.pinRoot, objects: loader.reg.objects.size, attachments: loader.reg.attachments.size },
-      'loader ready',
-    );
-    let stopped = false;
-    return {
-      loader, rpc, telemetry, telemetryAddress,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await rpc.shutdown({ timeoutMs: config.rpc.shutdownTimeout });
-        await undo();
-        log.info({}, 'loader stopped; programs stay attached');
-      },
-    };
-  } catch (err) {
-    await undo();
-    throw err;
-  }
+  host.onClose('stopped', () => log.info({}, 'loader stopped; programs stay attached')); // the last to run
+  host.onClose('state lock', lockStateDir(config.stateDir));
+  const loader = Loader.open({ objectDir, pinRoot: config.pinRoot, stateDir: config.stateDir, statsRunTime: config.stats.runTime, log: host.logger('loader') });
+  host.onClose('loader', () => loader.close());
+  const onCall = registerLoaderMetrics(host.metrics, loader);
+  const { server: telemetry, address: telemetryAddress } = await host.serveTelemetry({
+    listen: config.telemetry.socket !== undefined ? { path: config.telemetry.socket } : { host: config.telemetry.listen.host, port: config.telemetry.listen.port },
+    status: () => statusOf(loader, config, objectDir),
+    readiness: { 'pins-adopted': () => true },
+  });
+  const rpc = await host.serveGrpc({
+    address: config.rpc.socket,
+    socketGroup: config.rpc.socketGroup,
+    shutdownTimeoutMs: config.rpc.shutdownTimeout,
+    onCall,
+    services: [loaderService(loader, new Audit(log))],
+  });
+  log.info(
+    { socket: config.rpc.socket, telemetry: telemetryAddress, objectDir, pinRoot: config.pinRoot, objects: loader.reg.objects.size, attachments: loader.reg.attachments.size },
+    'loader ready',
+  );
+  // Type=notify: ready once the socket serves (its mode set) and earlier objects are adopted.
+  return { loader, rpc, telemetry, telemetryAddress, status: () => `serving ${config.rpc.socket}` };
 }
