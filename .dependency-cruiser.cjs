@@ -44,13 +44,7 @@ module.exports = {
       to: {
         dependencyTypes: ['local'],
         dependencyTypesNot: ['aliased'],
-        pathNot: [
-          '^$1/',
-          // Known, to be moved into a package entry: the benchmarks still run the BGP and loader
-          // end-to-end harnesses of test/ (bench/bgp, bench/loader).
-          '^test/bgp/support\\.ts$',
-          '^test/loader/harness\\.ts$',
-        ],
+        pathNot: '^$1/',
       },
     },
     {

@@ -19,8 +19,8 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loaderV1 } from '@netaccel/rpc';
 import { selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
-import { MAIN, REPO, connect, load, makeHome, removeHome, u16, u32 } from '../../test/loader/harness.js';
-import type { Loader, LoaderHome } from '../../test/loader/harness.js';
+import { MAIN, REPO, connect, load, makeHome, removeHome, u16, u32 } from '@netaccel/app-ebpf-loader/testing';
+import type { Loader, LoaderHome } from '@netaccel/app-ebpf-loader/testing';
 import { stats } from '../lib/harness.js';
 import type { BenchContext, Benchmark } from '../lib/harness.js';
 

@@ -12,8 +12,8 @@ import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
 import { birdEstablished, startBird } from './bird.js';
 import { frrEstablished, startFrr } from './frr.js';
-import type { LbName } from './support.js';
-import { LBS, ROUTER_AS, announcerClient, announcerConfig, fibNextHops, lbAddr, newLab, nodeFailure, routerAddr, startAnnouncer, timeUntilGone, waitNextHops } from './support.js';
+import type { LbName } from '@netaccel/app-bgp-announcer/testing';
+import { LBS, ROUTER_AS, announcerClient, announcerConfig, fibNextHops, lbAddr, newLab, nodeFailure, routerAddr, startAnnouncer, timeUntilGone, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
 
 const BFD = { intervalMs: 100, multiplier: 3 };
 

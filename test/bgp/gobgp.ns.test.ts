@@ -11,8 +11,8 @@ import type { LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
 import { RR_ADDR, birdRrConfig, startGobgp } from './gobgp.js';
-import type { LbName } from './support.js';
-import { LBS, RR_AS, announcerClient, announcerConfig, lbAddr, newLab, startAnnouncer, waitNextHops } from './support.js';
+import type { LbName } from '@netaccel/app-bgp-announcer/testing';
+import { LBS, RR_AS, announcerClient, announcerConfig, lbAddr, newLab, startAnnouncer, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
 
 const lab = newLab('bgp-gobgp', { rr: true });
 let rr: Awaited<ReturnType<typeof startGobgp>>;

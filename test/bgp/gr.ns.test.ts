@@ -10,8 +10,8 @@ import type { LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import type { Bird } from './bird.js';
 import { birdEstablished, startBird } from './bird.js';
-import type { LbName } from './support.js';
-import { LBS, ROUTER_AS, announcerConfig, fibNextHops, lbAddr, newLab, routerAddr, sleep, startAnnouncer, waitNextHops } from './support.js';
+import type { LbName } from '@netaccel/app-bgp-announcer/testing';
+import { LBS, ROUTER_AS, announcerConfig, fibNextHops, lbAddr, newLab, routerAddr, sleep, startAnnouncer, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
 
 const lab = newLab('bgp-gr');
 let bird: Bird;

@@ -9,7 +9,7 @@ import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
 import type { Bird } from './bird.js';
 import { birdEstablished, startBird } from './bird.js';
-import { LBS, ROUTER_AS, announcerClient, announcerConfig, lbAddr, newLab, routerAddr, sleep, startAnnouncer, waitNextHops } from './support.js';
+import { LBS, ROUTER_AS, announcerClient, announcerConfig, lbAddr, newLab, routerAddr, sleep, startAnnouncer, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
 
 const lab = newLab('bgp-md5');
 let bird: Bird;

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, test } from 'vitest';
 import type { Lab, LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
-import type { LbName } from './support.js';
-import { LBS, ROUTER_AS, announcerClient, announcerConfig, countRoutes, lbAddr, newLab, prefixes, routerAddr, startAnnouncer, waitNextHops } from './support.js';
+import type { LbName } from '@netaccel/app-bgp-announcer/testing';
+import { LBS, ROUTER_AS, announcerClient, announcerConfig, countRoutes, lbAddr, newLab, prefixes, routerAddr, startAnnouncer, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
 
 export interface RouterDriver {
   /** Established sessions (of 6: three announcers, IPv4 and IPv6). */

@@ -22,8 +22,8 @@ import { XDP_VERDICT, selftestFixtures } from '@netaccel/bpf-programs/selftest/t
 import {
   AS_TEST, burstScript, connect, ifacePoint, lastJson, load, logLines, makeHome, metricValue, pinTree, removeHome, sinkScript,
   startLoader, telemetryGet, u16, u32,
-} from './harness.js';
-import type { Loader, LoaderHome } from './harness.js';
+} from '@netaccel/app-ebpf-loader/testing';
+import type { Loader, LoaderHome } from '@netaccel/app-ebpf-loader/testing';
 
 const SERVER_IP = '10.79.0.2';
 const OPEN_PORT = 7400;

@@ -13,8 +13,8 @@ import { createLab } from '@netaccel/netlab';
 import type { LabProcess } from '@netaccel/netlab';
 import { groups, runCliCaptured } from '@netaccel/app-cli/testing';
 import { selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
-import { burstScript, logLines, makeHome, removeHome, startLoader } from './harness.js';
-import type { LoaderHome } from './harness.js';
+import { burstScript, logLines, makeHome, removeHome, startLoader } from '@netaccel/app-ebpf-loader/testing';
+import type { LoaderHome } from '@netaccel/app-ebpf-loader/testing';
 
 const lab = createLab({
   name: 'loader-cli',

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { createLab } from '@netaccel/netlab';
 import { isRpcError, loaderV1 } from '@netaccel/rpc';
 import type { RpcError } from '@netaccel/rpc';
-import { AS_TEST, SELFTEST, connect, ifacePoint, load, makeHome, pinTree, removeHome, startLoader, stateText, u16, u32 } from './harness.js';
-import type { Loader, LoaderHome } from './harness.js';
+import { AS_TEST, SELFTEST, connect, ifacePoint, load, makeHome, pinTree, removeHome, startLoader, stateText, u16, u32 } from '@netaccel/app-ebpf-loader/testing';
+import type { Loader, LoaderHome } from '@netaccel/app-ebpf-loader/testing';
 
 const { AttachMode } = loaderV1;
 /** gRPC status codes (grpc/status.h). */

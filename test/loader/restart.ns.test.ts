@@ -20,9 +20,8 @@ import type { LabProcess } from '@netaccel/netlab';
 import { loaderV1 } from '@netaccel/rpc';
 import {
   AS_TEST, connect, ifacePoint, lastJson, load, logLines, makeHome, perCpuPackets, removeHome, senderScript, sinkScript, sleep, startLoader, u16, u32,
-} from './harness.js';
-import type { Loader, LoaderHome } from './harness.js';
-import type { StateData } from '@netaccel/app-ebpf-loader/testing';
+} from '@netaccel/app-ebpf-loader/testing';
+import type { Loader, LoaderHome, StateData } from '@netaccel/app-ebpf-loader/testing';
 
 const SERVER_IP = '10.77.0.2';
 const PASS_PORT = 7300;

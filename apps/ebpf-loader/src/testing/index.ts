@@ -1,3 +1,32 @@
-// @netaccel/app-ebpf-loader/testing: what end-to-end tests read of the loader: the shape of its
-// state file (adoption after a restart). Not an API for other apps: they talk over gRPC.
+// @netaccel/app-ebpf-loader/testing: what the loader's end-to-end tests and its benchmark drive
+// it with: a home per test file (objects, state, sockets, a pin root of its own), the daemon run
+// as a real process inside a netlab node, a client, traffic scripts, and the shape of the state
+// file (adoption after a restart). Not an API for other apps: they talk to the loader over gRPC.
 export type { StateData } from '../state.js';
+export type { Loader, LoaderHome } from './harness.js';
+export {
+  AS_TEST,
+  MAIN,
+  REPO,
+  SELFTEST,
+  burstScript,
+  compileObjects,
+  connect,
+  ifacePoint,
+  lastJson,
+  load,
+  logLines,
+  makeHome,
+  metricValue,
+  perCpuPackets,
+  pinTree,
+  removeHome,
+  senderScript,
+  sinkScript,
+  sleep,
+  startLoader,
+  stateText,
+  telemetryGet,
+  u16,
+  u32,
+} from './harness.js';

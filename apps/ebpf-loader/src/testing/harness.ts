@@ -16,7 +16,7 @@ import type { Lab, LabProcess } from '@netaccel/netlab';
 import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
 import type { LoaderService, RpcClient } from '@netaccel/rpc';
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
 export const MAIN = join(REPO, 'apps/ebpf-loader/src/main.ts');
 export const SELFTEST = join(REPO, 'bpf/build/selftest/selftest.bpf.o');
 const FIXTURE = join(REPO, 'test/loader/fixtures/loader-fixture.bpf.c');

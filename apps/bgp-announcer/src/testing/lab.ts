@@ -12,7 +12,7 @@ import { createLab, waitFor } from '@netaccel/netlab';
 import type { AnnouncerService, RpcClient } from '@netaccel/rpc';
 import { AnnouncerClient, createRpcClient } from '@netaccel/rpc';
 
-export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
 export const MAIN = join(ROOT, 'apps', 'bgp-announcer', 'src', 'main.ts');
 export const ROUTER_AS = 65000;
 export const LB_AS = 65001;
