@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { HealthClient, createRpcServer, healthV1 } from '@netaccel/rpc';
 import { checkRegistry, undocumentedCodes } from '@netaccel/errors';
@@ -107,18 +107,37 @@ test('error codes are documented', () => {
   assert.deepEqual(undocumentedCodes(cliErrors, readFileSync(new URL('../README.md', import.meta.url), 'utf8')), []);
 });
 
+/** The name of a group from /etc/group (the CLI names groups the same way). */
+function groupName(gid: number): string {
+  const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(gid));
+  return line?.split(':')[0] ?? String(gid);
+}
+
 test('a daemon whose socket refuses this user: the message says permission denied and names the group', async () => {
-  // the built CLI (make test builds first) runs as `nobody` against a socket of root's, mode 0600
+  // The built CLI (make test builds first) against a socket it may not use. As root (make test),
+  // it runs as `nobody` against root's socket of mode 0600; as another user (the unit layer needs
+  // no root), against this user's own socket of mode 0000, which refuses its owner as well.
+  const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'cli-denied-'));
   chmodSync(dir, 0o755);
   const socket = join(dir, 'lb-controller.sock');
   const server = await createRpcServer({ address: socket, services: [] });
   try {
-    chmodSync(socket, 0o600);
+    chmodSync(socket, asRoot ? 0o600 : 0o000);
     const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-    const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, main, 'lb', 'services', '--socket', socket, '--timeout', '2000'], { encoding: 'utf8', cwd: fileURLToPath(new URL('../../..', import.meta.url)), timeout: 60_000 });
+    const cli = [main, 'lb', 'services', '--socket', socket, '--timeout', '2000'];
+    const opts = { encoding: 'utf8', cwd: fileURLToPath(new URL('../../..', import.meta.url)), timeout: 60_000 } as const;
+    const r = asRoot
+      ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, ...cli], opts)
+      : spawnSync(process.execPath, cli, opts);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /lb-controller refused this user: permission denied on .*lb-controller\.sock \(owner root, group root, mode 0600\)\. Run as root or as a member of group root \[NA_ERR_CLI_DAEMON_DENIED\]/);
+    const owner = asRoot ? 'root' : userInfo().username;
+    const group = asRoot ? 'root' : groupName(process.getgid!());
+    const mode = asRoot ? '0600' : '0000';
+    assert.match(r.stderr, new RegExp(
+      `lb-controller refused this user: permission denied on .*lb-controller\\.sock \\(owner ${owner}, group ${group}, mode ${mode}\\)\\. ` +
+        `Run as root or as a member of group ${group} \\[NA_ERR_CLI_DAEMON_DENIED\\]`,
+    ));
   } finally {
     await server.shutdown({ timeoutMs: 1000 });
     rmSync(dir, { recursive: true, force: true });
