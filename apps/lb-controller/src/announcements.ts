@@ -7,6 +7,7 @@
  */
 import { AnnouncerClient, announcerV1, createRpcClient } from '@netaccel/rpc';
 import type { RpcClient } from '@netaccel/rpc';
+import type { Logger } from '@netaccel/telemetry';
 import { NA_ERR_LB_ANNOUNCE } from './errors.js';
 
 export function vipPrefix(vip: string): string {
@@ -36,7 +37,7 @@ export function announcerClient(address: string, deadlineMs = 3000): AnnouncerLi
 export interface AnnouncementsOptions {
   readonly announcer: AnnouncerLike;
   readonly nextHop: string;
-  readonly log: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  readonly log: Logger;
   readonly onChange?: (prefix: string, announced: boolean) => void;
 }
 

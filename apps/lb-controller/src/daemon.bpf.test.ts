@@ -1,5 +1,5 @@
 /**
- * BPF layer: the whole controller (Daemon) on the real xlb.bpf.o loaded in this process, with a
+ * BPF layer: the whole controller (on the daemon host) on the real xlb.bpf.o loaded in this process, with a
  * services file, HTTP health checks against servers on loopback, a recording announcer, the
  * Balancer gRPC service, and the metrics endpoint.
  */
@@ -10,12 +10,13 @@ import type { Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '@netaccel/config';
+import { ConfigStore } from '@netaccel/config';
+import { DaemonHost } from '@netaccel/daemon';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
 import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
 import { BalancerClient, balancerV1, createRpcClient } from '@netaccel/rpc';
 import { lbControllerConfig } from './config.js';
-import { Daemon } from './daemon.js';
+import { Controller, VERSION } from './daemon.js';
 import { XlbDataPlane } from './data-plane.js';
 import { DirectMaps } from './map-access.js';
 
@@ -42,10 +43,9 @@ test('the controller: file → tables, health → rotation and announcements, gR
     writeFileSync(services, `services:\n  - { name: web, vip: 198.51.100.10, port: 80, mode: nat, tableSize: 1009, healthCheck: { type: http, path: /, interval: 50ms, timeout: 1s, rise: 1, fall: 2 }, backends: [${backends(n)}] }\n`);
   write(2);
   const socket = join(dir, 'lb.sock');
-  const config = parseConfig(lbControllerConfig, {
-    yaml: `dataPlane: { via: direct, object: ${objectPath('balancer')}, natSourceV4: 10.99.0.1 }\nsource: { kind: file, file: ${services} }\ngrpc: { socket: ${socket} }\ntelemetry: { listen: "127.0.0.1:0" }\nleastConn: { interval: 100ms }\n`,
-    env: {},
-  });
+  const configFile = join(dir, 'lb-controller.yaml');
+  writeFileSync(configFile, `dataPlane: { via: direct, object: ${objectPath('balancer')}, natSourceV4: 10.99.0.1 }\nsource: { kind: file, file: ${services} }\ngrpc: { socket: ${socket} }\ntelemetry: { listen: "127.0.0.1:0" }\nleastConn: { interval: 100ms }\n`);
+  const store = await ConfigStore.open(lbControllerConfig, { file: configFile, env: {} });
   const maps = DirectMaps.open({ objectPath: objectPath('balancer') });
   const dp = new XlbDataPlane(maps);
   // the program counts as attached so that announcements are made (attaching is the ns tests')
@@ -59,11 +59,13 @@ test('the controller: file → tables, health → rotation and announcements, gR
   const calls: string[] = [];
   const capture = createLogCapture();
   const log = createLogger({ name: 'lb-controller', destination: capture.stream, level: 'debug' });
-  const daemon = await Daemon.start(config, {
-    log,
-    dataPlane: wrapped,
-    announcer: { announce: async (p) => void calls.push(`+${p}`), withdraw: async (p) => void calls.push(`-${p}`), close: () => undefined },
-  });
+  const host = new DaemonHost({ name: 'lb-controller', version: VERSION, store, log, env: {} });
+  const daemon = await host.start((h) =>
+    Controller.start(h, {
+      dataPlane: wrapped,
+      announcer: { announce: async (p) => void calls.push(`+${p}`), withdraw: async (p) => void calls.push(`-${p}`), close: () => undefined },
+    }),
+  );
   try {
     const svc = () => daemon.reconciler.services.get('198.51.100.10:80/tcp')!;
     await until(() => [...svc().backends.values()].every((b) => b.inTable), 'both backends healthy and in the table');
@@ -110,6 +112,9 @@ test('the controller: file → tables, health → rotation and announcements, gR
     await until(() => capture.find({ level: 'error', component: 'source-file' }).length === 1, 'refusal logged');
     assert.equal(svc().backends.size, 3);
 
+    assert.match(daemon.status(), /^1 services; .*; serving .*lb\.sock$/);
+    const status = JSON.parse((await daemon.telemetry!.app.inject({ method: 'GET', url: '/v1/status' })).body) as { app: string; version: string; services: number };
+    assert.deepEqual([status.app, status.version, status.services], ['lb-controller', VERSION, 1]);
     const metrics = await daemon.telemetry!.app.inject({ method: 'GET', url: '/metrics' });
     assert.match(metrics.body, /netaccel_lb_backend_healthy\{service="198\.51\.100\.10:80\/tcp",backend="127\.0\.0\.2:18080",state="unhealthy"\} 0/);
     assert.match(metrics.body, /netaccel_lb_table_builds_total [1-9]/);
@@ -118,7 +123,7 @@ test('the controller: file → tables, health → rotation and announcements, gR
     assert.match(metrics.body, /netaccel_lb_drops_packets\{reason="no_backend"\} 0/);
     assert.match(metrics.body, /netaccel_lb_vip_announced\{prefix="198\.51\.100\.10\/32"\} 1/);
   } finally {
-    await daemon.stop();
+    await host.close();
     for (const s of servers) s.close();
     rmSync(dir, { recursive: true, force: true });
   }

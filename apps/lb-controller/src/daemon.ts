@@ -1,17 +1,21 @@
 /**
- * lb-controller wired together: the data plane (through ebpf-loader, or in this process), the
- * reconciler, the desired-state source, health checks, least-connection re-weighting, VIP
- * announcements, the Balancer gRPC service and the telemetry server. main.ts only loads the
- * configuration and calls Daemon.start().
+ * lb-controller on the daemon host (@netaccel/daemon): the data plane (through ebpf-loader, or
+ * in this process), the reconciler, the desired-state source, health checks, least-connection
+ * re-weighting, VIP announcements, the Balancer gRPC service and the telemetry server, started in
+ * that order and stopped in the reverse one (timers, servers, the source, then the VIPs withdrawn
+ * and the data plane closed; the data plane keeps forwarding). main.ts is runDaemon(lbController()).
  */
 import { resolve } from 'node:path';
-import { BalancerService, createRpcServer } from '@netaccel/rpc';
+import { packageVersion } from '@netaccel/daemon';
+import type { DaemonApp, DaemonHost, DaemonSpec } from '@netaccel/daemon';
+import { BalancerService, rpcService } from '@netaccel/rpc';
 import type { RpcServer } from '@netaccel/rpc';
-import { buildTelemetryServer, childLogger, createMetrics } from '@netaccel/telemetry';
+import { childLogger } from '@netaccel/telemetry';
 import type { Logger, Metrics, TelemetryServer } from '@netaccel/telemetry';
 import { Announcements, announcerClient, vipPrefix } from './announcements.js';
 import type { AnnouncerLike } from './announcements.js';
 import { balancerHandlers } from './balancer-service.js';
+import { lbControllerConfig } from './config.js';
 import type { LbControllerConfig } from './config.js';
 import { XlbDataPlane } from './data-plane.js';
 import type { DataPlane } from './data-plane.js';
@@ -28,13 +32,25 @@ import { Reconciler, backendKey } from './reconciler.js';
 import { FileSource } from './sources/file-source.js';
 import type { StateSource } from './sources/source.js';
 
-export interface DaemonDeps {
-  readonly log: Logger;
+/** The version of this app: its package.json's. */
+export const VERSION = packageVersion(import.meta.url);
+
+export interface ControllerDeps {
   /** Tests: a data plane made elsewhere instead of the configured one. */
   readonly dataPlane?: DataPlane;
   /** Tests: an announcer instead of the gRPC client. */
   readonly announcer?: AnnouncerLike;
-  readonly metrics?: Metrics;
+}
+
+/** lb-controller for runDaemon: `await runDaemon(lbController())`. */
+export function lbController(deps: ControllerDeps = {}): DaemonSpec<typeof lbControllerConfig, Controller> {
+  return {
+    name: 'lb-controller',
+    version: VERSION,
+    config: lbControllerConfig,
+    start: (host) => Controller.start(host, deps),
+    running: (c, host) => ({ services: c.reconciler.services.size, grpc: host.config.grpc.socket }),
+  };
 }
 
 const TICK_MS = 1000; // announcements and attachment re-checked every second
@@ -55,7 +71,7 @@ async function openDataPlane(config: LbControllerConfig): Promise<DataPlane> {
   });
 }
 
-export class Daemon {
+export class Controller implements DaemonApp {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly lb: LbMetrics;
@@ -66,17 +82,20 @@ export class Daemon {
   source: StateSource | undefined;
   grpc: RpcServer | undefined;
   telemetry: TelemetryServer | undefined;
+  readonly #config: LbControllerConfig;
   #attached = false;
   #tick: NodeJS.Timeout | undefined;
   #lc: NodeJS.Timeout | undefined;
   #lcWeights = new Map<string, ReadonlyMap<string, number>>();
   #stopped = false;
 
-  private constructor(config: LbControllerConfig, deps: DaemonDeps, dp: DataPlane, metrics: Metrics) {
-    this.log = deps.log;
-    this.metrics = metrics;
+  private constructor(host: DaemonHost<typeof lbControllerConfig>, deps: ControllerDeps, dp: DataPlane) {
+    const config = host.config;
+    this.#config = config;
+    this.log = host.log;
+    this.metrics = host.metrics;
     this.dataPlane = dp;
-    this.lb = lbMetrics(metrics, { reconciler: () => this.reconciler, dataPlane: () => this.dataPlane });
+    this.lb = lbMetrics(this.metrics, { reconciler: () => this.reconciler, dataPlane: () => this.dataPlane });
     const dpc = config.dataPlane;
     this.reconciler = new Reconciler({
       dataPlane: dp,
@@ -88,7 +107,7 @@ export class Daemon {
       },
       ...(dpc.gatewayMac === undefined ? {} : { gatewayMac: dpc.gatewayMac }),
       quiesceMs: dpc.quiesce,
-      log: childLogger(deps.log, 'reconciler'),
+      log: host.logger('reconciler'),
       onApplied: (r) => {
         this.lb.tableBuilds.inc(r.tablesBuilt);
         this.lb.applyDuration.observe(r.durationMs / 1000);
@@ -109,52 +128,64 @@ export class Daemon {
       this.announcements = new Announcements({
         announcer: deps.announcer ?? announcerClient(ann.socket),
         nextHop: ann.nextHop,
-        log: childLogger(deps.log, 'announcements'),
+        log: host.logger('announcements'),
         onChange: (prefix, on) => this.lb.announced.set({ prefix }, on ? 1 : 0),
       });
     }
   }
 
-  static async start(config: LbControllerConfig, deps: DaemonDeps): Promise<Daemon> {
+  /** Starts the controller's parts on the host, each with its close hook (see the file's comment). */
+  static async start(host: DaemonHost<typeof lbControllerConfig>, deps: ControllerDeps = {}): Promise<Controller> {
+    const config = host.config;
     const dp = deps.dataPlane ?? (await openDataPlane(config));
-    const d = new Daemon(config, deps, dp, deps.metrics ?? createMetrics({ app: 'lb-controller' }));
-    try {
-      await d.reconciler.init();
-      d.#attached = await dp.attached();
-      d.log.info({ dataPlane: dp.describe, attached: d.#attached, ...dp.info }, 'data plane ready');
-      d.source = await d.#makeSource(config);
-      await d.source.start({
-        state: (s, origin) => d.#onState(s, origin),
-        problem: (kind) => d.lb.sourceProblems.inc({ source: d.source?.kind ?? 'unknown', kind }),
-      });
+    host.onClose('data plane', () => dp.close());
+    const d = new Controller(host, deps, dp);
+    host.onClose('withdraw', async () => {
+      d.#stopped = true;
+      d.health.close();
       await d.reconciler.settled();
-      d.grpc = await createRpcServer({
-        address: config.grpc.socket,
-        log: childLogger(deps.log, 'grpc'),
-        services: [{ definition: BalancerService, implementation: balancerHandlers({ reconciler: d.reconciler, dataPlane: dp, announced: (vip) => d.announcements?.announced.has(vipPrefix(vip)) ?? false }) }],
-      });
-      d.telemetry = buildTelemetryServer({
-        log: deps.log,
-        metrics: d.metrics,
-        listen: config.telemetry.listen,
-        status: () => ({
-          dataPlane: dp.describe,
-          attached: d.#attached,
-          services: d.reconciler.services.size,
-          passes: d.reconciler.passes,
-          tablesBuilt: d.reconciler.tablesBuilt,
-          announced: [...(d.announcements?.announced ?? [])],
-        }),
-        readiness: { 'data-plane': () => d.reconciler.lastError === undefined },
-      });
-      await d.telemetry.listen();
-      d.#tick = setInterval(() => void d.#onTick(), TICK_MS);
-      d.#lc = setInterval(() => void d.#leastConn(), config.leastConn.interval);
-      return d;
-    } catch (err) {
-      await d.stop().catch(() => undefined);
-      throw err;
-    }
+      await d.announcements?.withdrawAll();
+    });
+    await d.reconciler.init();
+    d.#attached = await dp.attached();
+    d.log.info({ dataPlane: dp.describe, attached: d.#attached, ...dp.info }, 'data plane ready');
+    d.source = await d.#makeSource(config);
+    host.onClose('source', () => d.source?.close());
+    await d.source.start({
+      state: (s, origin) => d.#onState(s, origin),
+      problem: (kind) => d.lb.sourceProblems.inc({ source: d.source?.kind ?? 'unknown', kind }),
+    });
+    await d.reconciler.settled();
+    d.grpc = await host.serveGrpc({
+      address: config.grpc.socket,
+      shutdownTimeoutMs: 2000,
+      services: [rpcService(BalancerService, balancerHandlers({ reconciler: d.reconciler, dataPlane: dp, announced: (vip) => d.announcements?.announced.has(vipPrefix(vip)) ?? false }))],
+    });
+    ({ server: d.telemetry } = await host.serveTelemetry({
+      listen: config.telemetry.listen,
+      status: () => ({
+        dataPlane: dp.describe,
+        attached: d.#attached,
+        services: d.reconciler.services.size,
+        passes: d.reconciler.passes,
+        tablesBuilt: d.reconciler.tablesBuilt,
+        announced: [...(d.announcements?.announced ?? [])],
+      }),
+      readiness: { 'data-plane': () => d.reconciler.lastError === undefined },
+    }));
+    d.#tick = setInterval(() => void d.#onTick(), TICK_MS);
+    d.#lc = setInterval(() => void d.#leastConn(), config.leastConn.interval);
+    host.onClose('timers', () => {
+      d.#stopped = true;
+      clearInterval(d.#tick);
+      clearInterval(d.#lc);
+    });
+    return d;
+  }
+
+  /** The service manager's status line: ready once the tables are written and the socket serves. */
+  status(): string {
+    return `${this.reconciler.services.size} services; ${this.dataPlane.describe}; serving ${this.#config.grpc.socket}`;
   }
 
   /** The etcd and Kubernetes clients are loaded only when configured (they cost ~1 s of start-up). */
@@ -225,19 +256,5 @@ export class Daemon {
     }
     if (moved) this.reconciler.setWeights(all);
     this.lb.lcReads.observe((performance.now() - t0) / 1000);
-  }
-
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    clearInterval(this.#tick);
-    clearInterval(this.#lc);
-    await this.source?.close();
-    this.health.close();
-    await this.reconciler.settled();
-    await this.announcements?.withdrawAll();
-    await this.grpc?.shutdown({ timeoutMs: 2000 });
-    await this.telemetry?.close();
-    await this.dataPlane.close();
   }
 }

@@ -21,6 +21,7 @@
  */
 import { XLB_BACKEND_F, XLB_VIP_F } from '@netaccel/bpf-programs/xlb';
 import type { Backend, VipKey, XlbConfig } from '@netaccel/bpf-programs/xlb';
+import type { Logger } from '@netaccel/telemetry';
 import type { DataPlane } from './data-plane.js';
 import type { BackendSpec, DesiredState, ServiceSpec } from './desired-state.js';
 import { EMPTY_STATE } from './desired-state.js';
@@ -43,7 +44,7 @@ export interface ReconcilerOptions {
   readonly quiesceMs?: number;
   /** Called after every pass with what it did (metrics, announcements). */
   readonly onApplied?: (r: ApplyReport) => void;
-  readonly log?: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void; debug(o: object, m: string): void };
+  readonly log?: Logger;
 }
 
 export interface AppliedBackend {

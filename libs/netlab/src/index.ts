@@ -6,8 +6,6 @@ export { Lab, createLab, withLab } from './lab.js';
 export type { ExecOptions, ExecResult, LabState, LabTimings } from './lab.js';
 export { LAB_DEFAULTS, resolveLabOptions } from './options.js';
 export type { LabOptions, ResolvedLabOptions } from './options.js';
-export type { LabLogger } from './log.js';
-export { silentLogger } from './log.js';
 
 // specs
 export { validateSpec } from './spec.js';

@@ -25,7 +25,7 @@ import {
 import { buildPlan } from './build.js';
 import type { BuildTimings } from './build.js';
 import { ipJson } from './ip.js';
-import type { LabLogger } from './log.js';
+import type { Logger } from '@netaccel/errors';
 import { LabNodes } from './lab-nodes.js';
 import { newRunId, nsName, runDirName } from './names.js';
 import { NETNS_DIR, inNetns, listNetns, netnsId, sweepNetns, sweepNetnsSync } from './netns.js';
@@ -105,7 +105,7 @@ export class Lab extends LabNodes implements SyncTeardown {
   #record: RunRecord | undefined;
   #kept = false;
   readonly #procs = new Map<string, LabProcess>();
-  readonly #log: LabLogger;
+  readonly #log: Logger;
   #upPromise: Promise<this> | undefined;
   #downPromise: Promise<void> | undefined;
   #timings: LabTimings = {};

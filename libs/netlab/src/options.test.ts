@@ -1,7 +1,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { NA_ERR_NETLAB_OPTIONS_INVALID } from './errors.js';
-import { silentLogger } from './log.js';
+import { silentLogger } from '@netaccel/errors';
 import { LAB_DEFAULTS, resolveLabOptions } from './options.js';
 
 test('defaults fill every option and the result is frozen', () => {

@@ -6,8 +6,8 @@ import { isAbsolute, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Checker } from './check.js';
 import { NA_ERR_NETLAB_OPTIONS_INVALID } from './errors.js';
-import { silentLogger } from './log.js';
-import type { LabLogger } from './log.js';
+import { isLogger, silentLogger } from '@netaccel/errors';
+import type { Logger } from '@netaccel/errors';
 import { DEFAULT_PREFIX, prefixProblem } from './names.js';
 
 export interface LabOptions {
@@ -26,7 +26,7 @@ export interface LabOptions {
   readonly execTimeoutMs?: number;
   readonly pollIntervalMs?: number;
   readonly logRetentionMs?: number;
-  readonly log?: LabLogger;
+  readonly log?: Logger;
 }
 
 export type ResolvedLabOptions = { readonly [K in keyof LabOptions]-?: NonNullable<LabOptions[K]> };
@@ -69,8 +69,8 @@ export function resolveLabOptions(input: LabOptions = {}): ResolvedLabOptions {
   };
   const ms = (key: 'killGraceMs' | 'readyTimeoutMs' | 'execTimeoutMs' | 'pollIntervalMs' | 'logRetentionMs', min: number, max: number): number =>
     o[key] === undefined ? LAB_DEFAULTS[key] : c.int(o[key], `options.${key}`, min, max);
-  const log = o.log === undefined ? silentLogger : (o.log as LabLogger);
-  if (typeof log.child !== 'function' || typeof log.info !== 'function') c.fail('options.log', 'expected a pino-like logger');
+  const log = o.log === undefined ? silentLogger : o.log;
+  if (!isLogger(log)) return c.fail('options.log', 'expected a pino-like logger (a Logger of @netaccel/errors)');
   return Object.freeze({
     prefix,
     stateDir: dir('stateDir', LAB_DEFAULTS.stateDir),

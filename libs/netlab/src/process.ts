@@ -17,7 +17,7 @@ import {
   NA_ERR_NETLAB_SPAWN_FAILED,
   NA_ERR_NETLAB_WAIT_TIMEOUT,
 } from './errors.js';
-import type { LabLogger } from './log.js';
+import type { Logger } from '@netaccel/errors';
 import { inNetns, isRunning } from './netns.js';
 import type { SysfsView } from './netns.js';
 import { describeReady, probeFor } from './ready.js';
@@ -51,7 +51,7 @@ export interface ProcessContext {
   readonly logDir: string;
   readonly killGraceMs: number;
   readonly pollIntervalMs: number;
-  readonly log: LabLogger;
+  readonly log: Logger;
 }
 
 const TAIL_BYTES = 64 * 1024;

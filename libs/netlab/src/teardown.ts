@@ -8,8 +8,8 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '@netaccel/errors';
-import { silentLogger } from './log.js';
-import type { LabLogger } from './log.js';
+import { silentLogger } from '@netaccel/errors';
+import type { Logger } from '@netaccel/errors';
 import { parseRunDirName } from './names.js';
 import { NETNS_DIR, listNetns, sweepNetns } from './netns.js';
 import { LAB_DEFAULTS, defaultLogDir } from './options.js';
@@ -97,7 +97,7 @@ export interface CleanStaleOptions {
   readonly logDir?: string;
   readonly killGraceMs?: number;
   readonly logRetentionMs?: number;
-  readonly log?: LabLogger;
+  readonly log?: Logger;
   /** Process table used to decide whether owners live; /proc by default. */
   readonly procs?: ProcTable;
   readonly netnsDir?: string;

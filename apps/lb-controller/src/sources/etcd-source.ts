@@ -18,7 +18,8 @@ import { noop } from 'cockatiel';
 import { mergeServices, parseService } from '../desired-state.js';
 import type { ServiceSpec } from '../desired-state.js';
 import { NA_ERR_LB_ETCD_RECORD, NA_ERR_LB_ETCD_UNAVAILABLE } from '../errors.js';
-import type { SourceEvents, SourceLog, StateSource } from './source.js';
+import type { Logger } from '@netaccel/telemetry';
+import type { SourceEvents, StateSource } from './source.js';
 
 export interface EtcdSourceOptions {
   readonly endpoints: readonly string[];
@@ -27,7 +28,7 @@ export interface EtcdSourceOptions {
   /** Delay between reconnection attempts, ms. */
   readonly retryMs?: number;
   readonly dialTimeoutMs?: number;
-  readonly log: SourceLog;
+  readonly log: Logger;
 }
 
 /** The same delay before every watch reconnection (etcd3's backoff interface). */

@@ -9,12 +9,13 @@ import type { FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseState } from '../desired-state.js';
-import type { SourceEvents, SourceLog, StateSource } from './source.js';
+import type { Logger } from '@netaccel/telemetry';
+import type { SourceEvents, StateSource } from './source.js';
 
 export interface FileSourceOptions {
   readonly file: string;
   readonly debounceMs?: number;
-  readonly log: SourceLog;
+  readonly log: Logger;
 }
 
 export class FileSource implements StateSource {

@@ -20,7 +20,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { stateFromObject } from '../desired-state.js';
 import type { DesiredState, ServiceInput, ServiceSpec } from '../desired-state.js';
 import { NA_ERR_LB_K8S_WATCH } from '../errors.js';
-import type { SourceEvents, SourceLog, StateSource } from './source.js';
+import type { Logger } from '@netaccel/telemetry';
+import type { SourceEvents, StateSource } from './source.js';
 
 export const K8S_CLASS = 'netaccel.io/xlb';
 export const K8S_ANNOTATION = Object.freeze({
@@ -37,7 +38,7 @@ export interface K8sSourceOptions {
   /** An API server URL without credentials (tests, kubectl proxy). */
   readonly server?: string;
   readonly retryMs?: number;
-  readonly log: SourceLog;
+  readonly log: Logger;
 }
 
 type Svc = k8s.V1Service;

@@ -18,10 +18,3 @@ export interface StateSource {
   close(): Promise<void>;
 }
 
-/** The logger shape the sources use (pino fits). */
-export interface SourceLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
