@@ -37,10 +37,10 @@ module.exports = {
       name: 'relative-import-leaves-package',
       severity: 'error',
       comment:
-        'A relative import stays inside its own package (libs/<name>, apps/<name>, bpf, bench, test): ' +
+        'A relative import stays inside its own package (libs/<name>, apps/<name>, bpf, bench, test, packaging, scripts): ' +
         "another package is imported by its name and through its package.json exports (`@netaccel/bpf-programs/xlb`, " +
         '`@netaccel/app-lb-controller/testing`), never by a path into its folder.',
-      from: { path: '^(libs/[^/]+|apps/[^/]+|bpf|bench|test)/' },
+      from: { path: '^(libs/[^/]+|apps/[^/]+|bpf|bench|test|packaging|scripts)/' },
       to: {
         dependencyTypes: ['local'],
         dependencyTypesNot: ['aliased'],

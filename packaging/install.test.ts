@@ -13,12 +13,10 @@ import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig } from '@netaccel/config';
-import { bgpAnnouncerConfig } from '../apps/bgp-announcer/src/config.js';
-import { INSTALLED_OBJECT_DIR, defaultObjectDir, loaderConfig } from '../apps/ebpf-loader/src/config.js';
-import { lbControllerConfig } from '../apps/lb-controller/src/config.js';
-import type { DataPlane } from '../apps/lb-controller/src/data-plane.js';
-import { parseState } from '../apps/lb-controller/src/desired-state.js';
-import { Reconciler } from '../apps/lb-controller/src/reconciler.js';
+import { bgpAnnouncerConfig } from '@netaccel/app-bgp-announcer/testing';
+import { INSTALLED_OBJECT_DIR, defaultObjectDir, loaderConfig } from '@netaccel/app-ebpf-loader/testing';
+import { Reconciler, lbControllerConfig, parseState } from '@netaccel/app-lb-controller/testing';
+import type { DataPlane } from '@netaccel/app-lb-controller/testing';
 import { XLB_BUILD_DEFAULTS } from '@netaccel/bpf-programs/xlb';
 import { checkUnits, stageUnits } from './testing/systemd-analyze.js';
 
