@@ -81,6 +81,7 @@ COPY --from=prod-deps /src/ ./
 COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
 COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
 COPY --from=build /src/libs/netlab/dist/ libs/netlab/dist/
+COPY --from=build /src/libs/protocol/dist/ libs/protocol/dist/
 COPY --from=build /src/libs/rpc/dist/ libs/rpc/dist/
 COPY --from=build /src/apps/cli/dist/ apps/cli/dist/
 RUN ln -s /opt/netaccel/apps/cli/dist/main.js /usr/local/bin/netaccel

@@ -5,9 +5,9 @@
  * synchronously on exit and on SIGINT/SIGTERM/SIGHUP. `withLab()` wraps a function in up/down.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { basename, join } from 'node:path';
 import { errorMessage } from '@netaccel/errors';
+import { parseScopedIp } from '@netaccel/protocol';
 import { Checker } from './check.js';
 import { exitText, runCommand } from './command.js';
 import type { RunResult } from './command.js';
@@ -392,7 +392,11 @@ export class Lab extends LabNodes implements SyncTeardown {
 
   /** ICMP echo from a node to an address; never throws for lost replies (see `ok`). */
   async ping(from: string, to: string, opts: PingOptions = {}): Promise<PingResult> {
-    if (isIP(to) === 0) new Checker(NA_ERR_NETLAB_OPTIONS_INVALID).fail('to', `expected an IPv4 or IPv6 address, got ${JSON.stringify(to)}`);
+    try {
+      parseScopedIp(to); // a link-local target may name its interface: fe80::1%eth0
+    } catch {
+      new Checker(NA_ERR_NETLAB_OPTIONS_INVALID).fail('to', `expected an IPv4 or IPv6 address (fe80::…%<interface> for a link-local one), got ${JSON.stringify(to)}`);
+    }
     const count = opts.count ?? PING_DEFAULTS.count;
     const perProbe = (opts.timeoutMs ?? PING_DEFAULTS.timeoutMs) + (opts.intervalMs ?? PING_DEFAULTS.intervalMs);
     const timeoutMs = count * perProbe + PING_STARTUP_MS;

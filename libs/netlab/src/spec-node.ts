@@ -4,8 +4,9 @@
  * checks them — they must lie on a subnet of one of the node's interfaces (or be link-local with a
  * `dev`) — so a typo fails here with the field path instead of as "Nexthop has invalid gateway".
  */
-import { canonicalIp, cidrContains, ipFamily, isLinkLocal6, isNetworkAddress, parseCidr } from './addr.js';
-import type { IpFamily } from './addr.js';
+import { canonicalIp, ipFamily, isLinkLocalIPv6 } from '@netaccel/protocol';
+import type { IpFamily } from '@netaccel/protocol';
+import { cidrContains, interfaceAddress, isNetworkAddress } from './addr.js';
 import { join } from './check.js';
 import type { Checker } from './check.js';
 import { addAddrs, freezeIface } from './spec-types.js';
@@ -65,8 +66,8 @@ function sysctlValue(c: Checker, key: string, value: unknown, path: string, ifac
 function checkAddr(c: Checker, value: unknown, path: string): { addr: string; family: IpFamily } {
   const text = c.string(value, path);
   const family = ipFamily(text);
-  if (family === 0) c.fail(path, `${JSON.stringify(text)} is not an IPv4 or IPv6 address`);
-  return { addr: canonicalIp(text)!, family };
+  if (family === undefined) c.fail(path, `${JSON.stringify(text)} is not an IPv4 or IPv6 address`);
+  return { addr: canonicalIp(text), family };
 }
 
 function subnets(ifaces: Map<string, DraftIface>, family: IpFamily): string {
@@ -87,7 +88,7 @@ function checkGateway(
   c: Checker, node: string, ifaces: Map<string, DraftIface>,
   via: { addr: string; family: IpFamily }, viaPath: string, dev: string | undefined, devPath: string,
 ): void {
-  if (isLinkLocal6(via.addr)) {
+  if (isLinkLocalIPv6(via.addr)) {
     if (dev === undefined) c.fail(viaPath, `link-local gateway ${via.addr} needs a dev`);
     return;
   }
@@ -116,7 +117,7 @@ function checkRoute(c: Checker, raw: unknown, path: string, node: string, ifaces
     c.fail(`${path}.type`, `a ${type} route takes no via, dev or nexthops`);
   }
   const firstVia = via?.addr ?? (nexthopsIn?.[0] as { via?: unknown } | undefined)?.via;
-  const family = routeFamily(c, toText, `${path}.to`, typeof firstVia === 'string' ? ipFamily(firstVia) : 0);
+  const family = routeFamily(c, toText, `${path}.to`, typeof firstVia === 'string' ? ipFamily(firstVia) : undefined);
   const to = routeDestination(c, toText, `${path}.to`, family);
   if (via !== undefined) {
     if (via.family !== family) c.fail(`${path}.via`, `gateway ${via.addr} is IPv${via.family} but the route is IPv${family}`);
@@ -152,19 +153,19 @@ function checkRoute(c: Checker, raw: unknown, path: string, node: string, ifaces
   });
 }
 
-function routeFamily(c: Checker, to: string, path: string, gatewayFamily: IpFamily | 0): IpFamily {
+function routeFamily(c: Checker, to: string, path: string, gatewayFamily: IpFamily | undefined): IpFamily {
   if (to === 'default') {
-    if (gatewayFamily === 0) c.fail(path, '"default" without a gateway has no address family; write 0.0.0.0/0 or ::/0');
+    if (gatewayFamily === undefined) c.fail(path, '"default" without a gateway has no address family; write 0.0.0.0/0 or ::/0');
     return gatewayFamily;
   }
   const family = ipFamily(to.split('/')[0] ?? '');
-  if (family === 0) c.fail(path, `expected "default", a prefix like 10.1.0.0/16 or an address, got ${JSON.stringify(to)}`);
+  if (family === undefined) c.fail(path, `expected "default", a prefix like 10.1.0.0/16 or an address, got ${JSON.stringify(to)}`);
   return family;
 }
 
 function routeDestination(c: Checker, to: string, path: string, family: IpFamily): string {
   if (to === 'default') return family === 4 ? '0.0.0.0/0' : '::/0';
-  const cidr = parseCidr(to.includes('/') ? to : `${to}/${family === 4 ? 32 : 128}`);
+  const cidr = interfaceAddress(to.includes('/') ? to : `${to}/${family === 4 ? 32 : 128}`);
   if (typeof cidr === 'string') c.fail(path, cidr);
   if (!isNetworkAddress(cidr)) c.fail(path, `${to} has host bits set; write the prefix itself`);
   return `${cidr.addr}/${cidr.len}`;

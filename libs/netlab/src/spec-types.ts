@@ -2,7 +2,7 @@
  * Types of the topology spec (what callers write) and of the validated `Topology` (what the lab
  * builds from), plus the draft interfaces the validators fill in before freezing them.
  */
-import { parseCidr } from './addr.js';
+import { interfaceAddress } from './addr.js';
 import type { Cidr } from './addr.js';
 import type { Checker } from './check.js';
 
@@ -159,7 +159,7 @@ export function draft(node: string, ifname: string, kind: IfaceKind, mtu: number
 /** Parses an AddrList onto an interface; duplicates on one interface are an error. */
 export function addAddrs(c: Checker, iface: DraftIface, value: unknown, path: string): void {
   for (const item of c.stringList(value, path)) {
-    const cidr = parseCidr(item.value);
+    const cidr = interfaceAddress(item.value);
     if (typeof cidr === 'string') c.fail(item.path, cidr);
     const dup = iface.addrs.findIndex((x) => x.addr === cidr.addr);
     if (dup >= 0) c.fail(item.path, `${cidr.addr} is already on ${iface.node}:${iface.ifname} (${iface.addrPaths[dup]})`);
