@@ -88,6 +88,24 @@ const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
   }
 };
 
+/** Waits until the services' containers run and are healthy; fails with their last log lines. */
+async function waitHealthy(services: readonly string[], timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const bad: string[] = [];
+    for (const svc of services) {
+      const st = await run('docker', ['inspect', '--format', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', names.get(svc) ?? svc]);
+      if (st.stdout.trim() !== 'running healthy') bad.push(svc);
+    }
+    if (bad.length === 0) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) {
+      const logs = await Promise.all(bad.map(async (svc) => `--- ${svc}:\n${(await run('docker', ['logs', '--tail', '30', names.get(svc) ?? svc])).stderr.slice(-3000)}`));
+      assert.fail(`not running and healthy after ${secs(timeoutMs)}: ${bad.join(' ')}\n${logs.join('\n')}`);
+    }
+    await sleep(500);
+  }
+}
+
 /** Next hops of the router's kernel route to `vip` (one ECMP route, `nexthop via …` lines). */
 async function nextHops(vip: string): Promise<string[]> {
   const out = await exec('router', ['ip', '-4', 'route', 'show', `${vip}/32`]);
@@ -202,8 +220,15 @@ beforeAll(async () => {
     assert.deepEqual(await leftovers(), [], 'an earlier run\'s lab could not be removed');
   });
   await timed('base images (docker/local-base/build.sh)', () => must(join(DOCKER, 'local-base', 'build.sh'), [], { timeoutMs: 15 * MINUTE }));
-  // one service per image (lb2-*, lb3-* and b2-b6 name the same images), so each is built once
-  await timed('compose build', () => composeOk(['--profile', 'tools', 'build', 'lb1-loader', 'lb1-announcer', 'lb1-controller', 'cli', 'router', 'reflector', 'b1'], 30 * MINUTE));
+  // One service per image (lb2-*, lb3-* and b2-b6 name the same images), so each is built once.
+  // First the loader, whose build makes the stages the four app images share, beside the three
+  // lab images (apt-get: network-bound); then the other app images, from those stages. Compose v1
+  // builds one at a time unless told --parallel; v2 builds in parallel by itself.
+  const parallel = V2 ? [] : ['--parallel'];
+  await timed('compose build', async () => {
+    await composeOk(['build', ...parallel, 'lb1-loader', 'router', 'reflector', 'b1'], 30 * MINUTE);
+    await composeOk(['--profile', 'tools', 'build', ...parallel, 'lb1-announcer', 'lb1-controller', 'cli'], 30 * MINUTE);
+  });
   await timed('compose up -d', () => composeOk(['up', '-d'], 5 * MINUTE));
   names = await containers();
   labNetwork = (await must('docker', ['network', 'inspect', '--format', '{{.Id}}', `${PROJECT}_lab`])).trim();
@@ -272,6 +297,7 @@ test('lb2 killed: its next hop leaves the routes and the VIPs still answer; star
   names = await containers(); // Compose may have made new containers
   const back = await waitRoutes({ [VIPS.web.vip]: hopsFor(VIPS.web.balancers), [VIPS.api.vip]: hopsFor(VIPS.api.balancers) }, 2 * MINUTE);
   console.log(`compose lab: lb2 started again: back in the routes ${secs(Date.now() - t1)} after compose up (${secs(back)} after it returned)`);
+  await waitHealthy(lb2, 2 * MINUTE);
   await traffic('lb2 back', BALANCERS);
 });
 
