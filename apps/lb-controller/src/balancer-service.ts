@@ -3,10 +3,9 @@
  * health and drain state, Drain, and the data plane's counters per VIP and backend (drops by
  * the shared drop-reason table's names).
  */
-import { isIP } from 'node:net';
 import { balancerV1 } from '@netaccel/rpc';
 import type { ServiceHandlers } from '@netaccel/rpc';
-import { canonicalIp } from '@netaccel/protocol';
+import { canonicalIp, ipFamily } from '@netaccel/protocol';
 import { XLB_DROP_REASONS } from '@netaccel/bpf-programs/xlb';
 import type { DataPlane } from './data-plane.js';
 import { NA_ERR_LB_BACKEND_NOT_FOUND, NA_ERR_LB_BAD_REQUEST, NA_ERR_LB_SERVICE_NOT_FOUND } from './errors.js';
@@ -90,7 +89,7 @@ export function balancerHandlers(view: BalancerView): ServiceHandlers<typeof bal
       return balancerV1.ListBackendsResponse.create({ backends: services(req.serviceId).flatMap((svc) => [...svc.backends.values()].map((b) => backendMessage(svc, b))) });
     },
     drain: async (req) => {
-      if (isIP(req.address) === 0) throw NA_ERR_LB_BAD_REQUEST(`address: expected an IPv4 or IPv6 address, got ${JSON.stringify(req.address)}`);
+      if (ipFamily(req.address) === undefined) throw NA_ERR_LB_BAD_REQUEST(`address: expected an IPv4 or IPv6 address, got ${JSON.stringify(req.address)}`);
       const address = canonicalIp(req.address);
       let changed = 0;
       let found = 0;

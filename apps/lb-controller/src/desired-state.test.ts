@@ -64,6 +64,7 @@ services:
   - { vip: 10.0.0.6, port: 80, mode: nat, backends: [{ address: "2001:db8::1" }] }
   - { vip: 10.0.0.7, port: 80, mode: nat, backends: [{ address: 10.0.1.1 }, { address: 10.0.1.1 }] }
   - { vip: 10.0.0.8, prot: 80, mode: nat }
+  - { vip: "2001:db8::9", port: 80, mode: nat, backends: [{ address: "fe80::1%eth0" }] }
 `);
   const has = (re: RegExp) => assert.ok(issues.some((i) => re.test(i)), `${re} not in:\n${issues.join('\n')}`);
   has(/^services\[1\]\.backends\[0\]\.address: expected an IPv4 or IPv6 address \(no zone\), got "10\.0\.1\.300"/);
@@ -73,6 +74,7 @@ services:
   has(/^services\[5\]\.tableSize: expected a prime, got 65536/);
   has(/^services\[6\]\.backends\[0\]\.address: expected an IPv4 address like the VIP/);
   has(/^services\[7\]\.backends\[1\]\.address: expected each backend once/);
+  has(/^services\[9\]\.backends\[0\]\.address: expected an IPv4 or IPv6 address \(no zone\), got "fe80::1%eth0"/);
   has(/^services\[8\]\.prot: unknown field \(did you mean port\?\)/);
   has(/^services\[8\]\.port: expected/);
 });

@@ -5,12 +5,11 @@
  * 70000`); a state with any problem is refused whole. The result is normalised (canonical
  * addresses, the service id, the data plane's mode names) and frozen.
  */
-import { isIP } from 'node:net';
 import * as z from 'zod';
 import { NA_ERR_CONFIG_INVALID, NA_ERR_CONFIG_PARSE, defineConfig, duration, parseConfig, port } from '@netaccel/config';
 import type { ConfigIssue } from '@netaccel/config';
 import { isNetaccelError } from '@netaccel/errors';
-import { canonicalIp } from '@netaccel/protocol';
+import { canonicalIp, ipFamily } from '@netaccel/protocol';
 import type { XlbModeName } from '@netaccel/bpf-programs/xlb';
 import { NA_ERR_LB_STATE_INVALID } from './errors.js';
 import { MAGLEV_DEFAULT_SIZE, MAGLEV_MAX_WEIGHT, isPrime } from './maglev.js';
@@ -28,7 +27,7 @@ export type ModeName = keyof typeof MODES;
 export const SCHEDULERS = ['maglev', 'lc', 'rr', 'wrr', 'sh', 'mh', 'wlc'] as const;
 export type SchedulerName = (typeof SCHEDULERS)[number];
 
-const ipText = z.string().refine((s) => isIP(s) !== 0 && !s.includes('%'), 'expected an IPv4 or IPv6 address (no zone)');
+const ipText = z.string().refine((s) => ipFamily(s) !== undefined, 'expected an IPv4 or IPv6 address (no zone)');
 const macText = z.string().regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'expected a MAC address like 02:00:00:00:00:01');
 
 const healthCheckSchema = z.strictObject({
@@ -71,15 +70,15 @@ const serviceSchema = z.strictObject({
   healthCheck: healthCheckSchema.default({ type: 'tcp', path: '/', expectStatus: 200, interval: 2000, timeout: 1000, rise: 2, fall: 3 }),
   backends: z.array(backendSchema).default([]),
 }).superRefine((s, ctx) => {
-  const family = isIP(s.vip);
+  const family = ipFamily(s.vip);
   const seen = new Map<string, number>();
   s.backends.forEach((b, i) => {
-    const f = isIP(b.address);
-    if (f === 0) return;
+    const f = ipFamily(b.address);
+    if (f === undefined) return;
     if (s.mode === 'l2dsr' && b.mac === undefined) {
       ctx.addIssue({ code: 'custom', path: ['backends', i, 'mac'], message: 'expected a MAC address: l2dsr forwards to the backend\'s MAC', input: b.mac });
     }
-    if (s.mode === 'nat' && family !== 0 && f !== family) {
+    if (s.mode === 'nat' && family !== undefined && f !== family) {
       ctx.addIssue({ code: 'custom', path: ['backends', i, 'address'], message: `expected an IPv${family} address like the VIP (nat does not translate between families)`, input: b.address });
     }
     if (s.mode !== 'nat' && b.port !== 0 && b.port !== s.port) {
@@ -114,7 +113,7 @@ const stateSchema = z.strictObject({
 }).superRefine((st, ctx) => {
   const seen = new Map<string, number>();
   st.services.forEach((s, i) => {
-    if (isIP(s.vip) === 0) return;
+    if (ipFamily(s.vip) === undefined) return;
     const id = serviceId(s.vip, s.port, s.protocol);
     const j = seen.get(id);
     if (j !== undefined) ctx.addIssue({ code: 'custom', path: ['services', i, 'vip'], message: `expected each VIP, port and protocol once, ${id} is already services[${j}]`, input: s.vip });

@@ -1,7 +1,7 @@
 /**
  * `netaccel lb …`: lb-controller's Balancer service — services, backends, stats, drain.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '@netaccel/protocol';
 import { BalancerClient, balancerV1 } from '@netaccel/rpc';
 import type { CommandGroup } from '../command.js';
 import { withDaemon } from '../daemons.js';
@@ -86,7 +86,7 @@ export const lbGroup: CommandGroup = {
       options: { service: { type: 'string' }, cancel: { type: 'boolean', default: false } },
       async run(ctx) {
         const address = ctx.positionals[0];
-        if (!address || isIP(address) === 0) throw NA_ERR_CLI_USAGE(`<backend-address>: expected an IPv4 or IPv6 address, got ${JSON.stringify(address ?? '')}`);
+        if (!address || ipFamily(address) === undefined) throw NA_ERR_CLI_USAGE(`<backend-address>: expected an IPv4 or IPv6 address, got ${JSON.stringify(address ?? '')}`);
         const serviceId = typeof ctx.values.service === 'string' ? ctx.values.service : '';
         const cancel = ctx.values.cancel === true;
         const r = await withDaemon('lb-controller', BalancerClient, ctx, (c) => c.drain(balancerV1.DrainRequest.create({ address, serviceId, cancel })));
