@@ -37,7 +37,7 @@ test('goals parse and malformed goals are rejected', () => {
   assert.throws(() => parseGoal('about 2'), /goal: expected/);
 });
 
-test('result has the DESIGN.md shape and is written as JSON', () => {
+test('result has the ARCHITECTURE.md shape and is written as JSON', () => {
   const ctx = new BenchContext('shape');
   ctx.figure('s', 'requests_per_s', 41200, 'req/s');
   ctx.figure('b', 'requests_per_s', 25432, 'req/s');

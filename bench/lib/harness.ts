@@ -1,7 +1,7 @@
 /**
  * The benchmark harness. A benchmark records figures (subject, metric, value, unit) and
  * comparisons of a subject against a baseline measured in the same run; the harness prints a
- * table and writes `bench/results/<name>.json` in the shape DESIGN.md gives.
+ * table and writes `bench/results/<name>.json` in the shape ARCHITECTURE.md ("Benchmarks") gives.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -60,7 +60,7 @@ interface Sample {
   perCpu: number;
 }
 /**
- * One goal against the ceiling for every subject: DESIGN.md's, at least 0.95 of plain routing
+ * One goal against the ceiling for every subject: the project's goal, at least 0.95 of plain routing
  * (iptables DNAT was measured at about 0.81 here before). The baselines are held to it too, so
  * the table says who reaches it.
  */

@@ -1,6 +1,6 @@
 /**
  * The daemons the CLI talks to: where their sockets are by default and how a person starts one.
- * Sockets live under /run/netaccel/ (DESIGN.md); `--socket` or NETACCEL_<DAEMON>_SOCKET
+ * Sockets live under /run/netaccel/ (ARCHITECTURE.md, "Contracts between daemons"); `--socket` or NETACCEL_<DAEMON>_SOCKET
  * (e.g. NETACCEL_EBPF_LOADER_SOCKET) point elsewhere.
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';

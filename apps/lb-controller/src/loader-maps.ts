@@ -1,5 +1,5 @@
 /**
- * MapAccess through ebpf-loader's gRPC `Loader` service (DESIGN.md: every BPF operation of the
+ * MapAccess through ebpf-loader's gRPC `Loader` service (ARCHITECTURE.md: every BPF operation of the
  * controller goes through the loader). Opening loads `xlb.bpf.o` (idempotent: the loader answers
  * the object it already has for the same file and globals, so a restarted controller re-adopts
  * the running data plane), attaches `xlb_xdp` to the interface unless it is already attached

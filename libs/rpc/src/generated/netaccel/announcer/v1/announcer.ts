@@ -28,7 +28,7 @@ export const protobufFileName = "netaccel/announcer/v1/announcer.proto";
 
 /**
  * Announcer: the gRPC contract of `bgp-announcer`, the BGP-4 speaker (with BFD) that announces
- * service addresses with this node as next hop to routers or route reflectors (DESIGN.md,
+ * service addresses with this node as next hop to routers or route reflectors (ARCHITECTURE.md,
  * "Contracts between daemons"). lb-controller announces a VIP only while it has healthy
  * backends and withdraws it otherwise; the routers spread flows over all announcing nodes (ECMP).
  *

@@ -27,7 +27,7 @@ export const protobufFileName = "netaccel/balancer/v1/balancer.proto";
 /**
  * Balancer: the gRPC contract of `lb-controller`, which watches services and endpoints,
  * health-checks backends, computes Maglev tables and programs the XDP balancer through the
- * loader (DESIGN.md, "Contracts between daemons"). This API is read-mostly: the source of truth
+ * loader (ARCHITECTURE.md, "Contracts between daemons"). This API is read-mostly: the source of truth
  * for services is the configured source (file, etcd, Kubernetes); `Drain` is the one operator
  * action.
  *
@@ -77,7 +77,7 @@ export function protocolToJSON(object: Protocol): string {
   }
 }
 
-/** How packets reach the backends (DESIGN.md, "Data plane rules"). */
+/** How packets reach the backends (ARCHITECTURE.md, "Data plane rules"). */
 export enum ForwardingMode {
   FORWARDING_MODE_UNSPECIFIED = 0,
   /** FORWARDING_MODE_L2DSR - MAC rewrite on the same segment; backends answer directly */

@@ -28,7 +28,7 @@ export const protobufFileName = "netaccel/loader/v1/loader.proto";
 
 /**
  * Loader: the gRPC contract of `ebpf-loader`, the daemon that owns every BPF object on the host
- * (DESIGN.md, "Contracts between daemons"). Other daemons never call bpf(2) themselves: they ask
+ * (ARCHITECTURE.md, "Contracts between daemons"). Other daemons never call bpf(2) themselves: they ask
  * the loader to load an object, attach its programs, read and write its maps and test-run its
  * programs. Everything the loader creates is pinned under /sys/fs/bpf/netaccel/, and a restarted
  * loader adopts what is pinned, so the ids below survive loader restarts.
