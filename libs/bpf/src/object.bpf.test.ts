@@ -32,6 +32,7 @@ function recorder(): Logger & { lines: { level: string; obj: object; msg: string
   const lines: { level: string; obj: object; msg: string }[] = [];
   return {
     ...silentLogger,
+    isLevelEnabled: () => true, // records every level, libbpf's debug lines included
     lines,
     debug: (obj, msg) => lines.push({ level: 'debug', obj, msg }),
     info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
