@@ -44,7 +44,7 @@
 #   npm_config_registry are passed through when set. Nothing else of the host's environment
 #   enters (env -i).
 #
-# Requires: root, mmdebstrap (apt-get install mmdebstrap), npm (to fetch the two npm packages),
+# Requires: root, mmdebstrap (scripts/setup.sh installs it; make fresh-check runs that first), npm (to fetch the two npm packages),
 # git, unshare and chroot (util-linux, coreutils), network access to Debian's mirrors and the
 # npm registry.
 #
@@ -99,7 +99,7 @@ done
 case "$FRESH_UNIT_AS" in dev|root) ;; *) die "FRESH_UNIT_AS: expected dev or root, got $FRESH_UNIT_AS" ;; esac
 
 [ "$(id -u)" = 0 ] || die "needs root (it builds a Debian root and chroots into it); run: sudo make fresh-check"
-command -v mmdebstrap >/dev/null || die "needs mmdebstrap: apt-get install mmdebstrap"
+command -v mmdebstrap >/dev/null || die "needs mmdebstrap: run it as make fresh-check (the set-up installs it)"
 for c in npm git unshare chroot flock; do
   command -v "$c" >/dev/null || die "needs $c"
 done

@@ -132,7 +132,6 @@ export {
 // --- MAC addresses ----------------------------------------------------------------------------
 export { formatMac, isMac, parseMac } from './packet/mac.js';
 
-
 // --- hashing ----------------------------------------------------------------------------------
 export { jhash, jhash1word, jhash2, jhash3words } from './jhash.js';
 
