@@ -1,4 +1,4 @@
-// Dependency rules of the monorepo (DESIGN.md "Layout"): apps may import libs; libs never import
+// Dependency rules of the monorepo (ARCHITECTURE.md, "Dependency rules"): apps may import libs; libs never import
 // apps; apps never import each other; no circular imports anywhere; a relative import never leaves
 // its package (other packages are imported by name, through their exports). `npm run depcheck` fails on
 // any violation; scripts/depcheck.test.ts proves that it does.
@@ -37,10 +37,10 @@ module.exports = {
       name: 'relative-import-leaves-package',
       severity: 'error',
       comment:
-        'A relative import stays inside its own package (libs/<name>, apps/<name>, bpf, bench, test, packaging, scripts): ' +
+        'A relative import stays inside its own package (libs/<name>, apps/<name>, bpf, bench, test, docker, packaging, scripts): ' +
         "another package is imported by its name and through its package.json exports (`@netaccel/bpf-programs/xlb`, " +
         '`@netaccel/app-lb-controller/testing`), never by a path into its folder.',
-      from: { path: '^(libs/[^/]+|apps/[^/]+|bpf|bench|test|packaging|scripts)/' },
+      from: { path: '^(libs/[^/]+|apps/[^/]+|bpf|bench|test|docker|packaging|scripts)/' },
       to: {
         dependencyTypes: ['local'],
         dependencyTypesNot: ['aliased'],

@@ -26,10 +26,9 @@ import type { FormatsPlugin } from 'ajv-formats';
 import { parseDocument } from 'yaml';
 import { loadConfig } from '@netaccel/config';
 import { isIPv4, isPrefixProblem, prefixContains, tryParsePrefix } from '@netaccel/protocol';
-import { loaderConfig } from '../apps/ebpf-loader/src/config.js';
-import { lbControllerConfig } from '../apps/lb-controller/src/config.js';
-import { parseState } from '../apps/lb-controller/src/desired-state.js';
-import { bgpAnnouncerConfig } from '../apps/bgp-announcer/src/config.js';
+import { loaderConfig } from '@netaccel/app-ebpf-loader/testing';
+import { lbControllerConfig, parseState } from '@netaccel/app-lb-controller/testing';
+import { bgpAnnouncerConfig } from '@netaccel/app-bgp-announcer/testing';
 import { labels, parseDockerfile } from './dockerfile.js';
 
 const DOCKER = dirname(fileURLToPath(import.meta.url));

@@ -14,9 +14,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@netaccel/config';
-import { loaderConfig } from '../apps/ebpf-loader/src/config.js';
-import { lbControllerConfig } from '../apps/lb-controller/src/config.js';
-import { bgpAnnouncerConfig } from '../apps/bgp-announcer/src/config.js';
+import { loaderConfig } from '@netaccel/app-ebpf-loader/testing';
+import { lbControllerConfig } from '@netaccel/app-lb-controller/testing';
+import { bgpAnnouncerConfig } from '@netaccel/app-bgp-announcer/testing';
 import type { Dockerfile, Stage } from './dockerfile.js';
 import { all, copyArgs, execForm, healthcheck, labels, parseDockerfile } from './dockerfile.js';
 

@@ -20,7 +20,7 @@ function check(files: Record<string, string>): { status: number | null; out: str
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
     }
-    const trees = ['libs', 'apps', 'bpf', 'bench', 'test'].filter((t) => Object.keys(files).some((f) => f.startsWith(`${t}/`)));
+    const trees = ['libs', 'apps', 'bpf', 'bench', 'test', 'docker'].filter((t) => Object.keys(files).some((f) => f.startsWith(`${t}/`)));
     const r = spawnSync(depcruise, ['--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'err', ...trees], {
       cwd: dir,
       encoding: 'utf8',
@@ -75,9 +75,10 @@ test("an app's relative import of a lib's sources fails", () => {
   assert.match(r.out, /relative-import-leaves-package: apps\/x\/src\/main\.ts → libs\/b\/src\/index\.ts/);
 });
 
-test("bench and test reaching into an app's sources, the BPF programs' folder or each other fail", () => {
+test("bench, test and docker reaching into an app's sources, the BPF programs' folder or each other fail", () => {
   for (const [from, text, to] of [
     ['bench/x/index.ts', "import { y } from '../../apps/x/src/y.js';\nconsole.log(y);\n", 'apps/x/src/y.ts'],
+    ['docker/x.test.ts', "import { y } from '../apps/x/src/y.js';\nconsole.log(y);\n", 'apps/x/src/y.ts'],
     ['test/x/x.test.ts', "import { c } from '../../bpf/xlb/codec.js';\nconsole.log(c);\n", 'bpf/xlb/codec.ts'],
     ['bench/x/index.ts', "import { z } from '../../test/support.js';\nconsole.log(z);\n", 'test/support.ts'],
   ] as const) {
