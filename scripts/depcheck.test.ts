@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const depcruise = join(root, 'node_modules', '.bin', 'depcruise');
 
+const stripAnsi = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
+
 function check(files: Record<string, string>): { status: number | null; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'depcheck-'));
   try {
@@ -24,8 +26,11 @@ function check(files: Record<string, string>): { status: number | null; out: str
     const r = spawnSync(depcruise, ['--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'err', ...trees], {
       cwd: dir,
       encoding: 'utf8',
+      // The check's text is matched below: no colour, whatever the caller's environment forces
+      // (CI sets FORCE_COLOR, which put escape codes between a rule's name and its files).
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
-    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+    return { status: r.status, out: stripAnsi(`${r.stdout}${r.stderr}`) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
