@@ -7,11 +7,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const depcruise = join(root, 'node_modules', '.bin', 'depcruise');
-
-const stripAnsi = (text: string): string => text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
 
 function check(files: Record<string, string>): { status: number | null; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'depcheck-'));
@@ -30,7 +29,7 @@ function check(files: Record<string, string>): { status: number | null; out: str
       // (CI sets FORCE_COLOR, which put escape codes between a rule's name and its files).
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
-    return { status: r.status, out: stripAnsi(`${r.stdout}${r.stderr}`) };
+    return { status: r.status, out: stripVTControlCharacters(`${r.stdout}${r.stderr}`) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
