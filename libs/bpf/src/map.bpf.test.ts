@@ -124,6 +124,39 @@ describe('maps made with bpf_map_create', () => {
     }
   });
 
+  test('packed batch update: one syscall on contiguous keys and values, array and per-CPU; sizes checked before the syscall', () => {
+    const arr = BpfMap.create({ type: 'array', name: 'na_test_pack', keySize: 4, valueSize: 4, maxEntries: 70_000 });
+    const pc = BpfMap.create({ type: 'percpu_array', name: 'na_test_pcpk', keySize: 4, valueSize: 4, maxEntries: 8 });
+    try {
+      const n = 65_537;
+      const keys = Buffer.alloc(4 * n);
+      const values = Buffer.alloc(4 * n);
+      for (let i = 0; i < n; i++) {
+        keys.writeUInt32LE(i, 4 * i);
+        values.writeUInt32LE((i * 7919) >>> 0, 4 * i);
+      }
+      arr.updateBatchPacked(n, keys, values);
+      for (const i of [0, 1, 4096, n - 1]) assert.equal(arr.lookup(u32(i))!.readUInt32LE(), (i * 7919) >>> 0, `entry ${i}`);
+      assert.equal(arr.lookup(u32(n))!.readUInt32LE(), 0, 'nothing written past the batch');
+      assert.throws(() => arr.updateBatchPacked(2, Buffer.alloc(7), Buffer.alloc(8)), (e: unknown) => NA_ERR_BPF_KEY_SIZE.is(e));
+      assert.throws(() => arr.updateBatchPacked(2, Buffer.alloc(8), Buffer.alloc(9)), (e: unknown) => NA_ERR_BPF_VALUE_SIZE.is(e));
+      assert.throws(() => arr.updateBatchPacked(1, u32(70_000), u32(1)), (e: unknown) => (e as { details?: { applied?: number } }).details?.applied === 0, 'an index past the array fails, nothing applied');
+      assert.equal(arr.lookup(u32(0))!.readUInt32LE(), 0, 'a refused batch leaves the map as it was');
+      arr.updateBatchPacked(0, Buffer.alloc(0), Buffer.alloc(0));
+
+      // per-CPU: one value per key for every CPU, or every CPU's slot given
+      pc.updateBatchPacked(2, Buffer.concat([u32(1), u32(2)]), Buffer.concat([u32(11), u32(22)]));
+      assert.deepEqual(pc.lookupPerCpu(u32(2))!.map((b) => b.readUInt32LE()), Array.from({ length: pc.cpus }, () => 22));
+      const slots = Buffer.alloc(pc.perCpuStride * pc.cpus);
+      for (let cpu = 0; cpu < pc.cpus; cpu++) slots.writeUInt32LE(100 + cpu, cpu * pc.perCpuStride);
+      pc.updateBatchPacked(1, u32(3), slots);
+      assert.deepEqual(pc.lookupPerCpu(u32(3))!.map((b) => b.readUInt32LE()), Array.from({ length: pc.cpus }, (_, cpu) => 100 + cpu));
+    } finally {
+      arr.close();
+      pc.close();
+    }
+  });
+
   test('pin, open the pin in another handle, unpin', () => {
     ensureBpffs();
     const path = `${PIN_DIR}/arr`;

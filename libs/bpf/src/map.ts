@@ -297,9 +297,47 @@ export class BpfMap implements MapMeta {
       const packed = this.perCpu && v.length !== valueBytes ? this.#packPerCpu(v) : v;
       values.set(packed, i * valueBytes);
     });
-    const count: [number] = [entries.length];
+    this.#batch(keys, values, entries.length);
+  }
+
+  /**
+   * updateBatch for entries already packed back to back, as BPF_MAP_UPDATE_BATCH takes them:
+   * `count` keys of keySize bytes in `keys`, and in `values` either `count` values of valueSize
+   * bytes, or for a per-CPU map `count` × cpus slots of perCpuStride bytes, or `count` values of
+   * valueSize bytes each written to every CPU. No per-entry copies: a 65,537-entry table is one
+   * syscall on the caller's buffers. On failure `details.applied` says how many were written.
+   */
+  updateBatchPacked(count: number, keys: Uint8Array, values: Uint8Array): void {
+    if (!Number.isInteger(count) || count < 0) throw NA_ERR_BPF_INVALID(`count: expected an integer >= 0, got ${count}`);
+    if (!(keys instanceof Uint8Array) || !(values instanceof Uint8Array)) throw NA_ERR_BPF_INVALID(`map ${this.name}: keys and values must be Buffers or Uint8Arrays`);
+    if (keys.length !== count * this.keySize) throw NA_ERR_BPF_KEY_SIZE(this.name, keys.length, count * this.keySize);
+    if (count === 0) {
+      if (values.length !== 0) throw NA_ERR_BPF_VALUE_SIZE(this.name, values.length, 0);
+      return;
+    }
+    if (!this.perCpu) {
+      if (values.length !== count * this.valueSize) throw NA_ERR_BPF_VALUE_SIZE(this.name, values.length, count * this.valueSize);
+      this.#batch(keys, values, count);
+      return;
+    }
+    const slots = this.perCpuStride * this.cpus;
+    if (values.length === count * slots) {
+      this.#batch(keys, values, count);
+      return;
+    }
+    if (values.length !== count * this.valueSize) throw NA_ERR_BPF_VALUE_SIZE(this.name, values.length, count * slots);
+    const all = Buffer.alloc(count * slots);
+    for (let i = 0; i < count; i++) {
+      const v = values.subarray(i * this.valueSize, (i + 1) * this.valueSize);
+      for (let cpu = 0; cpu < this.cpus; cpu++) all.set(v, i * slots + cpu * this.perCpuStride);
+    }
+    this.#batch(keys, all, count);
+  }
+
+  #batch(keys: Uint8Array, values: Uint8Array, requested: number): void {
+    const count: [number] = [requested];
     const err = native().bpf_map_update_batch(this.fd, keys, values, count, { sz: 24, elem_flags: 0, flags: 0 });
-    if (err < 0) throw this.#updateError(err, 'any', { applied: count[0], requested: entries.length });
+    if (err < 0) throw this.#updateError(err, 'any', { applied: count[0], requested });
   }
 
   /** Splits a per-CPU value buffer (`cpus` slots of perCpuStride bytes) into per-CPU values. */
