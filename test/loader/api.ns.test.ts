@@ -97,6 +97,10 @@ describe('the Loader API on a real loader', () => {
     const a = await load(c, 'selftest.bpf.o', { drop_udp_port: u16(53) });
     const b = await load(c, `${home.objectDir}/selftest.bpf.o`, { drop_udp_port: u16(54) });
     assert.notEqual(a.id, b.id, 'other globals make another object');
+    const typed = await c.loadObject(loaderV1.LoadObjectRequest.create({
+      path: 'selftest.bpf.o', owner: 'loader-test', typedGlobals: { drop_udp_port: loaderV1.GlobalValue.create({ value: { $case: 'unsigned', value: 53n } }) },
+    }), { metadata: AS_TEST });
+    assert.deepEqual([typed.alreadyLoaded, typed.object?.id], [true, a.id], 'a typed global is encoded from the BTF: the same value is the same object as its bytes');
     assert.equal(a.sha256, b.sha256);
     const objects = (await c.listObjects(loaderV1.ListObjectsRequest.create({ owner: 'loader-test' }))).objects;
     assert.deepEqual(objects.map((o) => o.id).sort(), [a.id, b.id, fixture.id].sort());
@@ -157,6 +161,40 @@ describe('the Loader API on a real loader', () => {
     assert.equal(noexist.updated, 1);
     const metrics = await telemetryGet(home, '/metrics');
     assert.equal(metricValue(metrics.body, 'netaccel_loader_map_entries', { map: mapId('blocked_ports') }), 101);
+  });
+
+  test('packed batch updates: a table as two byte strings in one call; sizes and flags checked before anything is written', async () => {
+    const n = 800; // blocked_ports holds 1024; 101 are taken by the test before
+    const keys = Buffer.alloc(2 * n);
+    const values = Buffer.alloc(4 * n);
+    for (let i = 0; i < n; i++) {
+      keys.writeUInt16LE(40000 + i, 2 * i);
+      values.writeUInt32LE(i * 3, 4 * i);
+    }
+    const batch = (packed: loaderV1.PackedEntries, extra: Partial<loaderV1.MapUpdateBatchRequest> = {}) =>
+      c.mapUpdateBatch(loaderV1.MapUpdateBatchRequest.create({ mapId: mapId('blocked_ports'), packed, ...extra }), { metadata: AS_TEST });
+    const kinds = async (p: Promise<unknown>, code: string, message: RegExp) => {
+      await assert.rejects(p, (e: unknown) => (e as { code?: string }).code === code && message.test((e as Error).message));
+    };
+    await kinds(batch({ count: n, keys: keys.subarray(1), values }), 'NA_ERR_LOADER_INVALID_REQUEST', /^packed\.keys: expected 800 keys of 2 bytes \(1600 bytes\) for map .*blocked_ports, got 1599 bytes$/);
+    await kinds(batch({ count: n, keys, values: values.subarray(4) }), 'NA_ERR_LOADER_INVALID_REQUEST', /^packed\.values: expected 3200 bytes for 800 values of map .*blocked_ports, got 3196$/);
+    await kinds(batch({ count: n, keys, values }, { flag: loaderV1.MapUpdateFlag.MAP_UPDATE_FLAG_NOEXIST }), 'NA_ERR_LOADER_INVALID_REQUEST', /^flag: packed entries are written with ANY only/);
+    await kinds(batch({ count: 1, keys: u16(1), values: u32(1) }, { entries: [loaderV1.MapEntry.create({ key: u16(2), value: u32(2) })] }), 'NA_ERR_LOADER_INVALID_REQUEST', /^packed: give entries or packed, not both$/);
+    const lookupPort = async (port: number) => {
+      try {
+        return (await c.mapLookup(loaderV1.MapLookupRequest.create({ mapId: mapId('blocked_ports'), key: u16(port) }))).entry!.value.readUInt32LE();
+      } catch {
+        return undefined;
+      }
+    };
+    assert.equal(await lookupPort(40000), undefined, 'refused requests wrote nothing');
+
+    const r = await batch({ count: n, keys, values });
+    assert.equal(r.updated, n);
+    for (const i of [0, 1, 400, n - 1]) assert.equal(await lookupPort(40000 + i), i * 3, `entry ${i}`);
+    const lines = logLines(loader).filter((l) => l.component === 'audit' && l.action === 'map-update-batch' && l.packed === true);
+    assert.equal(lines.at(-1)?.entries, n, 'the audit line counts the packed entries');
+    for (let i = 0; i < n; i++) await c.mapDelete(loaderV1.MapDeleteRequest.create({ mapId: mapId('blocked_ports'), key: u16(40000 + i) }), { metadata: AS_TEST });
   });
 
   test('TC ingress filters: the loader picks free priorities, the program counts real traffic, detach removes only it', async () => {

@@ -114,6 +114,14 @@ describe('bad requests: precise errors, no partial state', () => {
     await refused(loadReq('selftest.bpf.o', { expectedSha256: 'xyz' }), 'NA_ERR_LOADER_INVALID_REQUEST', Status.INVALID_ARGUMENT, 'expectedSha256: expected 64 hex digits, got "xyz"');
     await refused(loadReq('selftest.bpf.o', { globals: { nope: u16(1) } }), 'NA_ERR_LOADER_GLOBAL', Status.INVALID_ARGUMENT, 'globals.nope: no such global in selftest (it has drop_udp_port)');
     await refused(loadReq('selftest.bpf.o', { globals: { drop_udp_port: u32(1) } }), 'NA_ERR_LOADER_GLOBAL', Status.INVALID_ARGUMENT, 'globals.drop_udp_port: expected 2 bytes (const volatile __u16), got 4');
+    const typed = (value: loaderV1.GlobalValue['value']) => ({ typedGlobals: { drop_udp_port: loaderV1.GlobalValue.create({ value }) } });
+    await refused(loadReq('selftest.bpf.o', typed({ $case: 'unsigned', value: 70000n })), 'NA_ERR_LOADER_GLOBAL', Status.INVALID_ARGUMENT, 'typedGlobals.drop_udp_port: expected 0..65535, got 70000');
+    await refused(loadReq('selftest.bpf.o', typed({ $case: 'signed', value: -1n })), 'NA_ERR_LOADER_GLOBAL', Status.INVALID_ARGUMENT, 'typedGlobals.drop_udp_port: expected 0..65535, got -1');
+    await refused(loadReq('selftest.bpf.o', typed(undefined)), 'NA_ERR_LOADER_INVALID_REQUEST', Status.INVALID_ARGUMENT, 'typedGlobals.drop_udp_port: give unsigned, signed, boolean or raw');
+    await refused(loadReq('selftest.bpf.o', { ...typed({ $case: 'unsigned', value: 53n }), globals: { drop_udp_port: u16(53) } }), 'NA_ERR_LOADER_INVALID_REQUEST', Status.INVALID_ARGUMENT,
+      'typedGlobals.drop_udp_port: also given in globals; give each global once');
+    await refused(loadReq('selftest.bpf.o', { typedGlobals: { nope: loaderV1.GlobalValue.create({ value: { $case: 'unsigned', value: 1n } }) } }), 'NA_ERR_LOADER_GLOBAL', Status.INVALID_ARGUMENT,
+      'typedGlobals.nope: no such global in selftest (it has drop_udp_port)');
     await refused(loadReq('selftest.bpf.o', { mapSizes: { nope: 4 } }), 'NA_ERR_LOADER_MAP_SIZE', Status.INVALID_ARGUMENT, 'mapSizes.nope: no such map in selftest (it has verdict_stats)');
     await refused(loadReq('selftest.bpf.o', { mapSizes: { verdict_stats: 0 } }), 'NA_ERR_LOADER_MAP_SIZE', Status.INVALID_ARGUMENT, 'mapSizes.verdict_stats: expected 1..4294967295 entries, got 0');
   });

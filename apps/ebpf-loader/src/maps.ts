@@ -128,3 +128,45 @@ function withUpdated(err: unknown, updated: number): unknown {
   if (e && e.details && typeof e.code === 'string') Object.defineProperty(err, 'details', { value: Object.freeze({ ...e.details, updated }) });
   return err;
 }
+
+/**
+ * Writes `count` entries given back to back (PackedEntries): one BPF_MAP_UPDATE_BATCH on the
+ * request's own bytes when the map type has it, else one update per entry. Flag `any` only (the
+ * kernel's batches take no other). Sizes are checked before anything is written.
+ */
+export function updatePacked(ref: MapRef, packed: { count: number; keys: Buffer; values: Buffer }, flag: UpdateFlag): number {
+  const { count, keys, values } = packed;
+  const m = ref.map;
+  if (flag !== 'any') throw NA_ERR_LOADER_INVALID_REQUEST(`flag: packed entries are written with ANY only (the kernel's batch update takes no other flag), got ${flag}`);
+  if (keys.length !== count * m.keySize) {
+    throw NA_ERR_LOADER_INVALID_REQUEST(`packed.keys: expected ${count} keys of ${m.keySize} bytes (${count * m.keySize} bytes) for map ${ref.id}, got ${keys.length} bytes`);
+  }
+  const slots = m.perCpu ? m.perCpuStride * m.cpus : m.valueSize;
+  if (values.length !== count * m.valueSize && values.length !== count * slots) {
+    const want = m.perCpu ? `${count * m.valueSize} (one value for every CPU) or ${count * slots} (every CPU's slot)` : `${count * m.valueSize}`;
+    throw NA_ERR_LOADER_INVALID_REQUEST(`packed.values: expected ${want} bytes for ${count} values of map ${ref.id}, got ${values.length}`);
+  }
+  if (count === 0) return 0;
+  if (BATCHABLE.has(ref.record.type)) {
+    try {
+      m.updateBatchPacked(count, keys, values);
+    } catch (err) {
+      throw withUpdated(err, (err as { details?: { applied?: number } }).details?.applied ?? 0);
+    }
+    return count;
+  }
+  const size = values.length / count;
+  let done = 0;
+  try {
+    for (let i = 0; i < count; i++) {
+      const key = keys.subarray(i * m.keySize, (i + 1) * m.keySize);
+      const value = values.subarray(i * size, (i + 1) * size);
+      if (m.perCpu) m.updatePerCpu(key, size === m.valueSize ? value : m.splitPerCpu(value), flag);
+      else m.update(key, value, flag);
+      done++;
+    }
+  } catch (err) {
+    throw withUpdated(err, done);
+  }
+  return done;
+}

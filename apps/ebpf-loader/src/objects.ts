@@ -9,7 +9,7 @@
  */
 import { rmSync } from 'node:fs';
 import { BpfMap, BpfObject, BpfProgram, NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_VERIFIER, codecName, mapBtfTypes, verifierSummary } from '@netaccel/bpf';
-import type { Btf } from '@netaccel/bpf';
+import type { Btf, GlobalValue } from '@netaccel/bpf';
 import type { NetaccelError } from '@netaccel/errors';
 import { NA_ERR_LOADER_GLOBAL, NA_ERR_LOADER_INVALID_REQUEST, NA_ERR_LOADER_MAP_SIZE, NA_ERR_LOADER_OBJECT_IN_USE, NA_ERR_LOADER_SHA256_MISMATCH, NA_ERR_LOADER_VERIFIER } from './errors.js';
 import { canonicalGlobals, canonicalMapSizes, objectId, readObject } from './object-source.js';
@@ -20,6 +20,8 @@ export interface LoadRequest {
   readonly path: string;
   readonly owner: string;
   readonly globals: Readonly<Record<string, Uint8Array>>;
+  /** Globals as typed values, encoded from the object's BTF here (a name in one of the two only). */
+  readonly typedGlobals?: Readonly<Record<string, GlobalValue>>;
   /** max_entries by map name, set before load. */
   readonly mapSizes?: Readonly<Record<string, number>>;
   readonly expectedSha256: string;
@@ -62,6 +64,39 @@ function applyGlobals(obj: BpfObject, globals: Readonly<Record<string, Uint8Arra
     }
     obj.setGlobalBytes(name, bytes);
   }
+}
+
+/**
+ * Raw globals plus the typed ones encoded from the object's BTF (sizes, signedness and ranges
+ * checked there), before the object's identity is computed: the same values give the same object
+ * whether a client sent bytes or numbers.
+ */
+function resolveGlobals(src: { bytes: Buffer; name: string }, req: LoadRequest): Readonly<Record<string, Uint8Array>> {
+  const typed = Object.entries(req.typedGlobals ?? {});
+  if (typed.length === 0) return req.globals;
+  const out: Record<string, Uint8Array> = { ...req.globals };
+  const obj = BpfObject.openBuffer(src.bytes, { name: src.name });
+  try {
+    const known = obj.globals();
+    for (const [name, value] of typed) {
+      if (name in req.globals) throw NA_ERR_LOADER_INVALID_REQUEST(`typedGlobals.${name}: also given in globals; give each global once`);
+      if (!known.some((k) => k.name === name)) {
+        throw NA_ERR_LOADER_GLOBAL.with(
+          { details: { global: name, globals: known.map((k) => k.name) } },
+          `typedGlobals.${name}: no such global in ${obj.name} (it has ${known.map((k) => k.name).join(', ') || 'none'})`,
+        );
+      }
+      try {
+        out[name] = obj.encodeGlobalValue(name, value);
+      } catch (err) {
+        if (!NA_ERR_BPF_INVALID.is(err)) throw err;
+        throw NA_ERR_LOADER_GLOBAL.with({ cause: err, details: { global: name } }, `typed${err.message.replace(/^globals\./, 'Globals.')}`);
+      }
+    }
+  } finally {
+    obj.close();
+  }
+  return out;
 }
 
 function applyMapSizes(obj: BpfObject, sizes: Readonly<Record<string, number>>): void {
@@ -134,7 +169,8 @@ export function loadObject(reg: Registry, objectDir: string, req: LoadRequest): 
   }
   const src = readObject(objectDir, req.path);
   if (expected !== '' && expected !== src.sha256) throw NA_ERR_LOADER_SHA256_MISMATCH(req.path, src.sha256, expected);
-  const globals = canonicalGlobals(req.globals);
+  const rawGlobals = resolveGlobals(src, req);
+  const globals = canonicalGlobals(rawGlobals);
   const mapSizes = canonicalMapSizes(req.mapSizes ?? {});
   const id = objectId(src.name, src.sha256, globals, mapSizes);
   const existing = reg.objects.get(id);
@@ -151,7 +187,7 @@ export function loadObject(reg: Registry, objectDir: string, req: LoadRequest): 
   try {
     reg.persist();
     obj = BpfObject.openBuffer(src.bytes, { name: src.name, logger: log });
-    applyGlobals(obj, req.globals);
+    applyGlobals(obj, rawGlobals);
     applyMapSizes(obj, mapSizes);
     try {
       obj.load();

@@ -4,14 +4,14 @@
  * the audit trail, answers are built from the records (views.ts).
  */
 import { possibleCpus } from '@netaccel/bpf';
-import type { UpdateFlag } from '@netaccel/bpf';
+import type { GlobalValue, UpdateFlag } from '@netaccel/bpf';
 import { LoaderService, loaderV1, rpcService } from '@netaccel/rpc';
 import type { ServiceRegistration } from '@netaccel/rpc';
 import { modeOfProto } from './attach-mode.js';
 import type { Audit } from './audit.js';
 import { NA_ERR_LOADER_INVALID_REQUEST } from './errors.js';
 import type { Loader } from './loader.js';
-import { dump, lookup, remove, update, updateBatch } from './maps.js';
+import { dump, lookup, remove, update, updateBatch, updatePacked } from './maps.js';
 import { attachPointOf, mapInfosOf, objectInfoOf, programInfosOf } from './views.js';
 
 const FLAGS: Readonly<Record<number, UpdateFlag>> = Object.freeze({
@@ -40,6 +40,17 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
 }
 
+/** Typed globals of a LoadObject request as libbpf values; a value without a case is refused. */
+function typedGlobalsOf(typed: { [name: string]: loaderV1.GlobalValue }): Record<string, GlobalValue> {
+  const out: Record<string, GlobalValue> = {};
+  for (const [name, g] of Object.entries(typed)) {
+    const v = g.value;
+    if (v === undefined) throw NA_ERR_LOADER_INVALID_REQUEST(`typedGlobals.${name}: give unsigned, signed, boolean or raw`);
+    out[name] = v.value;
+  }
+  return out;
+}
+
 /** The Loader service of `loader`, auditing every change through `audit`. */
 export function loaderService(loader: Loader, audit: Audit): ServiceRegistration<typeof LoaderService> {
   const reg = loader.reg;
@@ -49,8 +60,8 @@ export function loaderService(loader: Loader, audit: Audit): ServiceRegistration
     loadObject: async (req, ctx) => {
       const result = audit.run(
         ctx, 'load-object',
-        (r) => ({ path: req.path, owner: req.owner, globals: Object.fromEntries(Object.entries(req.globals).map(([k, v]) => [k, hex(v)])), mapSizes: req.mapSizes, objectId: r?.object.record.id, objectSha256: r?.object.record.sha256, alreadyLoaded: r?.alreadyLoaded }),
-        () => loader.load({ path: req.path, owner: req.owner, globals: req.globals, mapSizes: req.mapSizes, expectedSha256: req.expectedSha256 }),
+        (r) => ({ path: req.path, owner: req.owner, globals: r?.object.record.globals ?? Object.fromEntries(Object.entries(req.globals).map(([k, v]) => [k, hex(v)])), mapSizes: req.mapSizes, objectId: r?.object.record.id, objectSha256: r?.object.record.sha256, alreadyLoaded: r?.alreadyLoaded }),
+        () => loader.load({ path: req.path, owner: req.owner, globals: req.globals, typedGlobals: typedGlobalsOf(req.typedGlobals), mapSizes: req.mapSizes, expectedSha256: req.expectedSha256 }),
       );
       return loaderV1.LoadObjectResponse.create({ object: objectInfoOf(loader, result.object), alreadyLoaded: result.alreadyLoaded });
     },
@@ -132,6 +143,16 @@ export function loaderService(loader: Loader, audit: Audit): ServiceRegistration
     mapUpdateBatch: async (req, ctx) => {
       const mapId = required(req.mapId, 'mapId', 'the id of a map (<object id>/<map>)');
       const flag = flagOf(req.flag);
+      if (req.packed !== undefined) {
+        const packed = req.packed;
+        if (req.entries.length > 0) throw NA_ERR_LOADER_INVALID_REQUEST('packed: give entries or packed, not both');
+        const n = audit.run(
+          ctx, 'map-update-batch',
+          (r) => ({ mapId, objectSha256: shaOfProgram(mapId), entries: packed.count, packed: true, updated: r, flag }),
+          () => updatePacked(reg.map(mapId), packed, flag),
+        );
+        return loaderV1.MapUpdateBatchResponse.create({ updated: n });
+      }
       const entries = req.entries.map((e, i) => entryOf(e, `entries[${i}]`));
       const updated = audit.run(
         ctx, 'map-update-batch',

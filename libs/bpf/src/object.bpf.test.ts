@@ -75,6 +75,10 @@ describe('selftest.bpf.o through libbpf', () => {
     obj.setGlobalBytes('drop_udp_port', Buffer.from([0x34, 0x12]));
     assert.equal(obj.getGlobal('drop_udp_port'), 0x1234, 'raw bytes in the variable\'s (little-endian) layout');
     assert.throws(() => obj.setGlobalBytes('drop_udp_port', Buffer.alloc(4)), (e: unknown) => NA_ERR_BPF_INVALID.is(e) && e.message === 'globals.drop_udp_port: expected 2 bytes, got 4');
+    assert.deepEqual(obj.encodeGlobalValue('drop_udp_port', 0x1234), Buffer.from([0x34, 0x12]), 'encoded from BTF without being set');
+    assert.equal(obj.getGlobal('drop_udp_port'), 0x1234);
+    assert.throws(() => obj.encodeGlobalValue('drop_udp_port', -1), (e: unknown) => NA_ERR_BPF_INVALID.is(e) && e.message === 'globals.drop_udp_port: expected 0..65535, got -1');
+    assert.throws(() => obj.encodeGlobalValue('drop_udp_port', Buffer.alloc(2)), (e: unknown) => NA_ERR_BPF_INVALID.is(e));
     obj.setGlobal('drop_udp_port', DROP_PORT);
     assert.equal(obj.getGlobal('drop_udp_port'), DROP_PORT);
   });

@@ -200,6 +200,19 @@ export class BpfObject {
   }
 
   /**
+   * A global's bytes in its C layout for `value`, encoded from the object's BTF (size, signedness
+   * and range checked) without setting it: what a client sends as raw bytes, computed where the
+   * BTF is (the loader encodes typed globals with it before it decides the object's identity).
+   */
+  encodeGlobalValue(name: string, value: GlobalValue): Buffer {
+    this.#assertOpen(`encode global ${name}`);
+    const g = this.#global(name);
+    const out = Buffer.alloc(g.size);
+    encodeGlobal(`globals.${name}`, g.type, g.size, value, out, 0);
+    return out;
+  }
+
+  /**
    * Sets a global from raw bytes in its C layout (exactly its size; little-endian integers), as a
    * loader receives them over the wire. Before load.
    */

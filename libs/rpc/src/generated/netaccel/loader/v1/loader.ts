@@ -315,6 +315,12 @@ export interface LoadObjectRequest {
    * of the object's identity, like the globals.
    */
   mapSizes: { [key: string]: number };
+  /**
+   * Values for globals as typed values, by variable name: the loader encodes each from the
+   * object's BTF (size, signedness, range checked), so a client needs no copy of the layout. A
+   * name may appear in `globals` or here, not both. Part of the object's identity, encoded.
+   */
+  typedGlobals: { [key: string]: GlobalValue };
 }
 
 export interface LoadObjectRequest_GlobalsEntry {
@@ -325,6 +331,24 @@ export interface LoadObjectRequest_GlobalsEntry {
 export interface LoadObjectRequest_MapSizesEntry {
   key: string;
   value: number;
+}
+
+export interface LoadObjectRequest_TypedGlobalsEntry {
+  key: string;
+  value?: GlobalValue | undefined;
+}
+
+/**
+ * A load-time global's value: an integer (any C integer or enum type; range-checked against the
+ * variable's type), a boolean (bool / _Bool), or raw bytes in the variable's layout (arrays).
+ */
+export interface GlobalValue {
+  value?:
+    | { $case: "unsigned"; value: bigint }
+    | { $case: "signed"; value: bigint }
+    | { $case: "boolean"; value: boolean }
+    | { $case: "raw"; value: Buffer }
+    | undefined;
 }
 
 export interface LoadObjectResponse {
@@ -549,8 +573,25 @@ export interface MapDumpRequest {
 
 export interface MapUpdateBatchRequest {
   mapId: string;
+  /** One message per entry; or, for tables, `packed` (not both). */
   entries: MapEntry[];
   flag: MapUpdateFlag;
+  /**
+   * The entries back to back, as BPF_MAP_UPDATE_BATCH takes them: a 65,537-entry table is two
+   * byte strings in one call, written with one syscall without a copy per entry. Flag ANY only.
+   */
+  packed?: PackedEntries | undefined;
+}
+
+/**
+ * `count` keys of MapInfo.key_size bytes in `keys`; in `values` `count` values of
+ * MapInfo.value_size bytes (for a per-CPU map each written to every CPU), or for a per-CPU map
+ * `count` × possible CPUs slots of value_size rounded up to 8 bytes (CPU 0 first).
+ */
+export interface PackedEntries {
+  count: number;
+  keys: Buffer;
+  values: Buffer;
 }
 
 export interface MapUpdateBatchResponse {
@@ -604,7 +645,7 @@ export interface ProgramStatsResponse {
 }
 
 function createBaseLoadObjectRequest(): LoadObjectRequest {
-  return { path: "", owner: "", globals: {}, expectedSha256: "", mapSizes: {} };
+  return { path: "", owner: "", globals: {}, expectedSha256: "", mapSizes: {}, typedGlobals: {} };
 }
 
 export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
@@ -623,6 +664,9 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
     }
     globalThis.Object.entries(message.mapSizes).forEach(([key, value]: [string, number]) => {
       LoadObjectRequest_MapSizesEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
+    globalThis.Object.entries(message.typedGlobals).forEach(([key, value]: [string, GlobalValue]) => {
+      LoadObjectRequest_TypedGlobalsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
     });
     return writer;
   },
@@ -683,6 +727,17 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
             const entry5 = LoadObjectRequest_MapSizesEntry.decode(reader, reader.uint32());
             if (entry5.value !== undefined) {
               message.mapSizes[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = LoadObjectRequest_TypedGlobalsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.typedGlobals[entry6.key] = entry6.value;
             }
             continue;
           }
@@ -748,6 +803,33 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
           {},
         )
         : {},
+      typedGlobals: isObject(object.typedGlobals)
+        ? (globalThis.Object.entries(object.typedGlobals) as [string, any][]).reduce(
+          (acc: { [key: string]: GlobalValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: GlobalValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.typed_globals)
+        ? (globalThis.Object.entries(object.typed_globals) as [string, any][]).reduce(
+          (acc: { [key: string]: GlobalValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: GlobalValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -780,6 +862,15 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
         });
       }
     }
+    if (message.typedGlobals) {
+      const entries = globalThis.Object.entries(message.typedGlobals) as [string, GlobalValue][];
+      if (entries.length > 0) {
+        obj.typedGlobals = {};
+        entries.forEach(([k, v]) => {
+          obj.typedGlobals[k] = GlobalValue.toJSON(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -804,6 +895,15 @@ export const LoadObjectRequest: MessageFns<LoadObjectRequest> = {
       (acc: { [key: string]: number }, [key, value]: [string, number]) => {
         if (value !== undefined) {
           acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.typedGlobals = (globalThis.Object.entries(object.typedGlobals ?? {}) as [string, GlobalValue][]).reduce(
+      (acc: { [key: string]: GlobalValue }, [key, value]: [string, GlobalValue]) => {
+        if (value !== undefined) {
+          acc[key] = GlobalValue.fromPartial(value);
         }
         return acc;
       },
@@ -983,6 +1083,246 @@ export const LoadObjectRequest_MapSizesEntry: MessageFns<LoadObjectRequest_MapSi
     const message = createBaseLoadObjectRequest_MapSizesEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseLoadObjectRequest_TypedGlobalsEntry(): LoadObjectRequest_TypedGlobalsEntry {
+  return { key: "", value: undefined };
+}
+
+export const LoadObjectRequest_TypedGlobalsEntry: MessageFns<LoadObjectRequest_TypedGlobalsEntry> = {
+  encode(message: LoadObjectRequest_TypedGlobalsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      GlobalValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadObjectRequest_TypedGlobalsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadObjectRequest_TypedGlobalsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = GlobalValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadObjectRequest_TypedGlobalsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? GlobalValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: LoadObjectRequest_TypedGlobalsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = GlobalValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadObjectRequest_TypedGlobalsEntry>, I>>(
+    base?: I,
+  ): LoadObjectRequest_TypedGlobalsEntry {
+    return LoadObjectRequest_TypedGlobalsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadObjectRequest_TypedGlobalsEntry>, I>>(
+    object: I,
+  ): LoadObjectRequest_TypedGlobalsEntry {
+    const message = createBaseLoadObjectRequest_TypedGlobalsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? GlobalValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGlobalValue(): GlobalValue {
+  return { value: undefined };
+}
+
+export const GlobalValue: MessageFns<GlobalValue> = {
+  encode(message: GlobalValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.value?.$case) {
+      case "unsigned":
+        if (BigInt.asUintN(64, message.value.value) !== message.value.value) {
+          throw new globalThis.Error("value provided for field message.value.value of type uint64 too large");
+        }
+        writer.uint32(8).uint64(message.value.value);
+        break;
+      case "signed":
+        if (BigInt.asIntN(64, message.value.value) !== message.value.value) {
+          throw new globalThis.Error("value provided for field message.value.value of type sint64 too large");
+        }
+        writer.uint32(16).sint64(message.value.value);
+        break;
+      case "boolean":
+        writer.uint32(24).bool(message.value.value);
+        break;
+      case "raw":
+        writer.uint32(34).bytes(message.value.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GlobalValue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGlobalValue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.value = { $case: "unsigned", value: reader.uint64() as bigint };
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = { $case: "signed", value: reader.sint64() as bigint };
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.value = { $case: "boolean", value: reader.bool() };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.value = { $case: "raw", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GlobalValue {
+    return {
+      value: isSet(object.unsigned)
+        ? { $case: "unsigned", value: BigInt(object.unsigned) }
+        : isSet(object.signed)
+        ? { $case: "signed", value: BigInt(object.signed) }
+        : isSet(object.boolean)
+        ? { $case: "boolean", value: globalThis.Boolean(object.boolean) }
+        : isSet(object.raw)
+        ? { $case: "raw", value: Buffer.from(bytesFromBase64(object.raw)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: GlobalValue): unknown {
+    const obj: any = {};
+    if (message.value?.$case === "unsigned") {
+      obj.unsigned = message.value.value.toString();
+    } else if (message.value?.$case === "signed") {
+      obj.signed = message.value.value.toString();
+    } else if (message.value?.$case === "boolean") {
+      obj.boolean = message.value.value;
+    } else if (message.value?.$case === "raw") {
+      obj.raw = base64FromBytes(message.value.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GlobalValue>, I>>(base?: I): GlobalValue {
+    return GlobalValue.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GlobalValue>, I>>(object: I): GlobalValue {
+    const message = createBaseGlobalValue();
+    switch (object.value?.$case) {
+      case "unsigned": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "unsigned", value: BigInt(object.value.value) };
+        }
+        break;
+      }
+      case "signed": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "signed", value: BigInt(object.value.value) };
+        }
+        break;
+      }
+      case "boolean": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "boolean", value: object.value.value };
+        }
+        break;
+      }
+      case "raw": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "raw", value: object.value.value };
+        }
+        break;
+      }
+    }
     return message;
   },
 };
@@ -3744,7 +4084,7 @@ export const MapDumpRequest: MessageFns<MapDumpRequest> = {
 };
 
 function createBaseMapUpdateBatchRequest(): MapUpdateBatchRequest {
-  return { mapId: "", entries: [], flag: 0 };
+  return { mapId: "", entries: [], flag: 0, packed: undefined };
 }
 
 export const MapUpdateBatchRequest: MessageFns<MapUpdateBatchRequest> = {
@@ -3757,6 +4097,9 @@ export const MapUpdateBatchRequest: MessageFns<MapUpdateBatchRequest> = {
     }
     if (message.flag !== 0) {
       writer.uint32(24).int32(message.flag);
+    }
+    if (message.packed !== undefined) {
+      PackedEntries.encode(message.packed, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -3798,6 +4141,14 @@ export const MapUpdateBatchRequest: MessageFns<MapUpdateBatchRequest> = {
             message.flag = reader.int32() as any;
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.packed = PackedEntries.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3819,6 +4170,7 @@ export const MapUpdateBatchRequest: MessageFns<MapUpdateBatchRequest> = {
         : "",
       entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => MapEntry.fromJSON(e)) : [],
       flag: isSet(object.flag) ? mapUpdateFlagFromJSON(object.flag) : 0,
+      packed: isSet(object.packed) ? PackedEntries.fromJSON(object.packed) : undefined,
     };
   },
 
@@ -3833,6 +4185,9 @@ export const MapUpdateBatchRequest: MessageFns<MapUpdateBatchRequest> = {
     if (message.flag !== 0) {
       obj.flag = mapUpdateFlagToJSON(message.flag);
     }
+    if (message.packed !== undefined) {
+      obj.packed = PackedEntries.toJSON(message.packed);
+    }
     return obj;
   },
 
@@ -3844,6 +4199,110 @@ export const MapUpdateBatchRequest: MessageFns<MapUpdateBatchRequest> = {
     message.mapId = object.mapId ?? "";
     message.entries = object.entries?.map((e) => MapEntry.fromPartial(e)) || [];
     message.flag = object.flag ?? 0;
+    message.packed = (object.packed !== undefined && object.packed !== null)
+      ? PackedEntries.fromPartial(object.packed)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePackedEntries(): PackedEntries {
+  return { count: 0, keys: Buffer.alloc(0), values: Buffer.alloc(0) };
+}
+
+export const PackedEntries: MessageFns<PackedEntries> = {
+  encode(message: PackedEntries, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.count !== 0) {
+      writer.uint32(8).uint32(message.count);
+    }
+    if (message.keys.length !== 0) {
+      writer.uint32(18).bytes(message.keys);
+    }
+    if (message.values.length !== 0) {
+      writer.uint32(26).bytes(message.values);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PackedEntries {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePackedEntries();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keys = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.values = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PackedEntries {
+    return {
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      keys: isSet(object.keys) ? Buffer.from(bytesFromBase64(object.keys)) : Buffer.alloc(0),
+      values: isSet(object.values) ? Buffer.from(bytesFromBase64(object.values)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: PackedEntries): unknown {
+    const obj: any = {};
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    if (message.keys.length !== 0) {
+      obj.keys = base64FromBytes(message.keys);
+    }
+    if (message.values.length !== 0) {
+      obj.values = base64FromBytes(message.values);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PackedEntries>, I>>(base?: I): PackedEntries {
+    return PackedEntries.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PackedEntries>, I>>(object: I): PackedEntries {
+    const message = createBasePackedEntries();
+    message.count = object.count ?? 0;
+    message.keys = object.keys ?? Buffer.alloc(0);
+    message.values = object.values ?? Buffer.alloc(0);
     return message;
   },
 };
