@@ -145,5 +145,7 @@ export { assertPacketsEqual, describeOffset, diffPackets, hexdump } from './pack
 // One namespace, so BGP names (Family, Nlri, open, update …) never clash with packet names:
 //   import { bgp } from '@netaccel/protocol'; bgp.encodeMessage(bgp.keepalive());
 export * as bgp from './bgp/index.js';
+// Paxos/VR wire format v1 (src/paxos/, errors NA_ERR_PAXOSWIRE_*): import { paxos } from '@netaccel/protocol'.
+export * as paxos from './paxos/index.js';
 // NetCRAQ wire format v1 (src/craq/, errors NA_ERR_CRAQWIRE_*): import { craq } from '@netaccel/protocol'.
 export * as craq from './craq/index.js';
