@@ -1,0 +1,233 @@
+/**
+ * A listener of the sidecar: an h2c server whose every stream is a proxied call (call.ts). Each
+ * client connection is tracked (its streams, and whether the kernel path carries it); a
+ * connection that sends what is not HTTP/2 (garbage, a truncated or malformed frame) is closed by
+ * the HTTP/2 layer with GOAWAY and only that connection is affected. `close()` is the graceful
+ * shutdown: the listening socket closes, every connection gets GOAWAY and its calls in flight
+ * finish; those still running after the drain timeout are reset.
+ */
+import http2 from 'node:http2';
+import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { Logger, Metrics } from '@netaccel/telemetry';
+import { errorMessage } from '@netaccel/errors';
+import type { CallConnection, CallEnv } from './call.js';
+import { proxyCall } from './call.js';
+import type { Cluster } from './cluster.js';
+import { NA_ERR_SIDECARD_BAD_REQUEST, NA_ERR_SIDECARD_LISTEN_FAILED } from './errors.js';
+import type { EtcdHeat } from './etcd-heat.js';
+import type { KernelPath, OffloadState } from './offload.js';
+import type { CompiledPolicy, CompiledRoute } from './policy.js';
+import type { CallStats } from './stats.js';
+
+export interface ListenerSettings {
+  readonly name: string;
+  readonly direction: 'inbound' | 'outbound';
+  readonly host: string;
+  readonly port: number;
+  readonly maxConcurrentStreams: number;
+  /** Per-stream receive window, bytes. */
+  readonly initialWindowSize: number;
+}
+
+/** What listeners share: clusters, telemetry, the etcd counter, the kernel path. */
+export interface ListenerShared {
+  readonly clusters: ReadonlyMap<string, Cluster>;
+  readonly stats: CallStats;
+  readonly heat: EtcdHeat | undefined;
+  readonly kernel: KernelPath;
+  readonly log: Logger;
+  readonly metrics: ListenerMetrics;
+}
+
+export interface ConnectionInfo extends CallConnection {
+  readonly id: number;
+  readonly listener: string;
+  readonly session: ServerHttp2Session;
+}
+
+export interface ConnectionView {
+  readonly id: number;
+  readonly listener: string;
+  readonly remote: string;
+  readonly activeStreams: number;
+  readonly streams: number;
+  readonly offload: OffloadState;
+}
+
+export interface ListenerMetrics {
+  readonly connections: { inc(labels: { listener: string }): void };
+  readonly malformed: { inc(labels: { listener: string }): void };
+}
+
+export function listenerMetrics(metrics: Metrics, listeners: () => readonly ProxyListener[]): ListenerMetrics {
+  metrics.gauge({
+    name: 'sidecar_open_connections',
+    help: 'Client connections open now by listener',
+    labelNames: ['listener'],
+    collect() {
+      this.reset();
+      for (const l of listeners()) this.set({ listener: l.name }, l.connectionCount);
+    },
+  });
+  metrics.gauge({
+    name: 'sidecar_active_calls',
+    help: 'Calls in flight by listener',
+    labelNames: ['listener'],
+    collect() {
+      this.reset();
+      for (const l of listeners()) this.set({ listener: l.name }, l.activeCalls);
+    },
+  });
+  return {
+    connections: metrics.counter({ name: 'sidecar_connections_total', help: 'Client connections accepted by listener', labelNames: ['listener'] }),
+    malformed: metrics.counter({ name: 'sidecar_connection_errors_total', help: 'Client connections closed because of a protocol error (not HTTP/2, malformed or truncated frames)', labelNames: ['listener'] }),
+  };
+}
+
+let nextConnectionId = 1;
+
+export class ProxyListener {
+  private server: Http2Server | undefined;
+  private readonly conns = new Map<ServerHttp2Session, ConnectionInfo>();
+  private policy: CompiledPolicy;
+  private routes: readonly CompiledRoute[];
+  private bound: { host: string; port: number } | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    readonly settings: ListenerSettings,
+    policy: CompiledPolicy,
+    routes: readonly CompiledRoute[],
+    private readonly shared: ListenerShared,
+  ) {
+    this.policy = policy;
+    this.routes = routes;
+    this.log = shared.log;
+  }
+
+  get name(): string {
+    return this.settings.name;
+  }
+
+  /** "127.0.0.1:15001" once listening. */
+  get address(): string {
+    const b = this.bound ?? { host: this.settings.host, port: this.settings.port };
+    return b.host.includes(':') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`;
+  }
+
+  get port(): number {
+    return this.bound?.port ?? this.settings.port;
+  }
+
+  get currentPolicy(): CompiledPolicy {
+    return this.policy;
+  }
+
+  get currentRoutes(): readonly CompiledRoute[] {
+    return this.routes;
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  get activeCalls(): number {
+    let n = 0;
+    for (const c of this.conns.values()) n += c.active;
+    return n;
+  }
+
+  /** Takes a new policy and routes; calls in flight keep what they started with. */
+  update(policy: CompiledPolicy, routes: readonly CompiledRoute[]): void {
+    this.policy = policy;
+    this.routes = routes;
+  }
+
+  async listen(): Promise<void> {
+    const s = this.settings;
+    const server = http2.createServer({
+      settings: { maxConcurrentStreams: s.maxConcurrentStreams, initialWindowSize: s.initialWindowSize, enablePush: false },
+    });
+    server.on('session', (session) => this.accept(session));
+    server.on('stream', (stream, headers) => this.stream(stream, headers));
+    server.on('sessionError', (err) => this.log.debug({ listener: s.name, err }, 'client connection error'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(NA_ERR_SIDECARD_LISTEN_FAILED.with({ cause: err }, s.name, `${s.host}:${s.port}`, errorMessage(err))));
+      server.listen(s.port, s.host, () => resolve());
+    });
+    server.on('error', (err) => this.log.error({ listener: s.name, err }, 'listener error'));
+    const a = server.address() as AddressInfo;
+    this.bound = { host: a.address, port: a.port };
+    this.server = server;
+    this.log.info({ listener: s.name, direction: s.direction, listen: this.address }, 'listening for gRPC');
+  }
+
+  private accept(session: ServerHttp2Session): void {
+    const sock = session.socket;
+    const remote = sock.remoteFamily === 'IPv6' ? `[${sock.remoteAddress}]:${sock.remotePort}` : `${sock.remoteAddress}:${sock.remotePort}`;
+    const info: ConnectionInfo = { id: nextConnectionId++, listener: this.name, session, remote, active: 0, streams: 0 };
+    this.conns.set(session, info);
+    this.shared.metrics.connections.inc({ listener: this.name });
+    session.on('error', (err) => {
+      this.shared.metrics.malformed.inc({ listener: this.name });
+      this.log.info({ listener: this.name, remote, err }, 'client connection closed on a protocol error');
+    });
+    session.on('close', () => this.conns.delete(session));
+    session.on('connect', () => session.setLocalWindowSize(Math.max(this.settings.initialWindowSize * 4, 65_535)));
+  }
+
+  private stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const info = this.conns.get(stream.session as ServerHttp2Session);
+    const contentType = headers['content-type'] ?? '';
+    if (info === undefined || headers[':method'] !== 'POST' || !contentType.startsWith('application/grpc')) {
+      // not gRPC: HTTP 415 as the gRPC spec says, no call recorded
+      this.log.debug({ listener: this.name, err: NA_ERR_SIDECARD_BAD_REQUEST(`${headers[':method'] ?? '?'} ${headers[':path'] ?? '?'} ${contentType}`) }, 'not a gRPC request');
+      stream.on('error', () => {});
+      if (!stream.destroyed) stream.respond({ ':status': 415 }, { endStream: true });
+      return;
+    }
+    const env: CallEnv = {
+      listener: this.name,
+      direction: this.settings.direction,
+      policy: this.policy,
+      routes: this.routes,
+      clusters: this.shared.clusters,
+      stats: this.shared.stats,
+      heat: this.shared.heat,
+      log: this.log,
+    };
+    proxyCall(env, info, stream, headers);
+  }
+
+  connections(): ConnectionView[] {
+    return [...this.conns.values()].map((c) => {
+      const sock = c.session.socket;
+      const offload = this.shared.kernel.state({
+        listener: this.name,
+        remoteAddress: sock?.remoteAddress ?? '',
+        remotePort: sock?.remotePort ?? 0,
+        localAddress: sock?.localAddress ?? '',
+        localPort: sock?.localPort ?? 0,
+      });
+      return { id: c.id, listener: this.name, remote: c.remote, activeStreams: c.active, streams: c.streams, offload };
+    });
+  }
+
+  /** Graceful: stop accepting, GOAWAY to every connection, wait for their calls up to `drainMs`, then reset the rest. */
+  async close(drainMs: number): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const session of this.conns.keys()) if (!session.closed) session.close();
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)))]);
+    clearTimeout(timer);
+    if (!drained) {
+      this.log.warn({ listener: this.name, connections: this.conns.size, activeCalls: this.activeCalls }, 'drain timeout: resetting the calls still in flight');
+      for (const session of this.conns.keys()) session.destroy();
+      await closed;
+    }
+  }
+}
