@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The kernel fast path of sidecar-offload (README.md):
+ *
+ *   sidecar_sockops  (sockops, cgroup)  established TCP sockets whose tuple is in offload_rules
+ *                                       -> sock_hash + conns; conns entry gone at close
+ *   sidecar_msg      (sk_msg verdict)   SIDECAR_RULE_F_MSG sockets: a send goes to the peer's
+ *                                       receive queue (bpf_msg_redirect_hash, BPF_F_INGRESS)
+ *   sidecar_parser   (sk_skb parser)    SIDECAR_RULE_F_H2 sockets: one HTTP/2 frame (or the
+ *                                       24-byte client preface) per message
+ *   sidecar_verdict  (sk_skb verdict)   counts and polices the frame, then redirects it to the
+ *                                       peer's send queue (bpf_sk_redirect_hash) or hands the
+ *                                       connection to user space (SK_PASS, sticky)
+ *
+ * No program returns SK_DROP: what the kernel cannot decide is passed whole, at a frame boundary,
+ * to the socket the proxy reads.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "sidecar_kern_user.h"
+#include "sidecar_consts.h"
+#include "sidecar_structs.h"
+#include "sidecar_maps.h"
+#include "sidecar_helpers.h"
+#include "h2_parsing.h"
+
+static const __u8 h2_preface[H2_PREFACE_LEN] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/* --- sockops ---------------------------------------------------------------------------------- */
+
+SEC("sockops")
+int sidecar_sockops(struct bpf_sock_ops *skops)
+{
+	struct sidecar_sock_key key, wild;
+	struct sidecar_conn conn = {};
+	struct sidecar_rule *rule;
+	__u32 op = skops->op;
+
+	if (op == BPF_SOCK_OPS_STATE_CB) {
+		if (skops->args[1] == BPF_TCP_CLOSE && SIDECAR_KEY_FROM(skops, &key) == 0) {
+			bpf_map_delete_elem(&conns, &key);
+			bpf_map_delete_elem(&pairs, &key);
+		}
+		return 1;
+	}
+	if (op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB && op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+		return 1;
+	if (SIDECAR_KEY_FROM(skops, &key))
+		return 1;
+	rule = bpf_map_lookup_elem(&offload_rules, &key);
+	if (!rule) { /* local address and port, any remote (a listener of the proxy) */
+		wild = key;
+		__builtin_memset(wild.remote_ip, 0, sizeof(wild.remote_ip));
+		wild.remote_port = 0;
+		rule = bpf_map_lookup_elem(&offload_rules, &wild);
+	}
+	if (!rule) { /* remote address and port, any local (an upstream) */
+		wild = key;
+		__builtin_memset(wild.local_ip, 0, sizeof(wild.local_ip));
+		wild.local_port = 0;
+		rule = bpf_map_lookup_elem(&offload_rules, &wild);
+	}
+	if (!rule)
+		return 1;
+	conn.flags = rule->flags & SIDECAR_RULE_F_ALL;
+	if (op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
+		conn.flags |= SIDECAR_CONN_F_ACTIVE;
+	/* conns first: the socket's first bytes may reach the programs as soon as it is in sock_hash */
+	if (bpf_map_update_elem(&conns, &key, &conn, BPF_ANY)) {
+		sidecar_count(SIDECAR_REASON_SOCKHASH_FULL, 0);
+		return 1;
+	}
+	if (bpf_sock_hash_update(skops, &sock_hash, &key, BPF_ANY)) {
+		bpf_map_delete_elem(&conns, &key);
+		sidecar_count(SIDECAR_REASON_SOCKHASH_FULL, 0);
+		return 1;
+	}
+	sidecar_count(SIDECAR_REASON_OFFLOADED, 0);
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	return 1;
+}
+
+/* --- sk_msg ----------------------------------------------------------------------------------- */
+
+SEC("sk_msg")
+int sidecar_msg(struct sk_msg_md *msg)
+{
+	struct sidecar_sock_key key, rev, *peer;
+	struct sidecar_conn *conn;
+	__u64 size = msg->size;
+
+	if (SIDECAR_KEY_FROM(msg, &key))
+		return SK_PASS;
+	conn = bpf_map_lookup_elem(&conns, &key);
+	if (!conn || !(conn->flags & SIDECAR_RULE_F_MSG))
+		return SK_PASS;
+	if (conn->flags & SIDECAR_CONN_F_USER) {
+		conn->user_frames++;
+		conn->user_bytes += size;
+		sidecar_count(SIDECAR_REASON_STICKY, size);
+		return SK_PASS;
+	}
+	peer = bpf_map_lookup_elem(&pairs, &key);
+	if (!peer) {
+		sidecar_reverse(&key, &rev);
+		peer = &rev;
+	}
+	if (bpf_msg_redirect_hash(msg, &sock_hash, peer, BPF_F_INGRESS) == SK_PASS) {
+		conn->kernel_frames++;
+		conn->kernel_bytes += size;
+		sidecar_count(SIDECAR_REASON_REDIRECTED, size);
+		return SK_PASS;
+	}
+	/* the normal path from now on: a later message redirected could overtake this one */
+	sidecar_mark_user(conn, SIDECAR_REASON_PEER_GONE, 0, 0);
+	conn->user_frames++;
+	conn->user_bytes += size;
+	sidecar_count(SIDECAR_REASON_PEER_GONE, size);
+	return SK_PASS;
+}
+
+/* --- sk_skb: the stream parser ---------------------------------------------------------------- */
+
+SEC("sk_skb/stream_parser")
+int sidecar_parser(struct __sk_buff *skb)
+{
+	struct sidecar_sock_key key;
+	struct sidecar_conn *conn;
+	__u32 len = skb->len;
+	__u8 h[4];
+
+	if (SIDECAR_KEY_FROM(skb, &key))
+		return len;
+	conn = bpf_map_lookup_elem(&conns, &key);
+	if (!conn || !(conn->flags & SIDECAR_RULE_F_H2) || (conn->flags & SIDECAR_CONN_F_USER))
+		return len;
+	if (len < 4)
+		return 0;
+	if (bpf_skb_load_bytes(skb, 0, h, 4))
+		return len;
+	if ((conn->flags & SIDECAR_RULE_F_REQUESTS) && !(conn->flags & SIDECAR_CONN_F_PREFACE_DONE) &&
+	    h[0] == 'P' && h[1] == 'R' && h[2] == 'I' && h[3] == ' ')
+		return len < H2_PREFACE_LEN ? 0 : H2_PREFACE_LEN;
+	if (len < H2_FRAME_HEADER_LEN)
+		return 0;
+	return H2_FRAME_HEADER_LEN + (((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2]);
+}
+
+/* --- sk_skb: telemetry of one frame ----------------------------------------------------------- */
+
+static __always_inline void sidecar_stream_key(struct sidecar_stream_key *sk, const struct sidecar_sock_key *conn, __u32 stream)
+{
+	__builtin_memset(sk, 0, sizeof(*sk));
+	sk->conn = *conn;
+	sk->stream = stream;
+}
+
+/* A stream ended by the server: status, latency, gone from `streams`. */
+static __always_inline void sidecar_finish(const struct sidecar_stream_key *sk, __u32 status)
+{
+	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
+	struct sidecar_method_stats *ms;
+	__u64 lat, us;
+	__u32 b = 0;
+	int i;
+
+	if (!st)
+		return;
+	ms = sidecar_method(st->method);
+	if (ms) {
+		lat = bpf_ktime_get_ns() - st->start_ns;
+		us = lat / 1000;
+		for (i = 0; i < SIDECAR_LATENCY_BUCKETS - 1; i++) {
+			if (us == 0)
+				break;
+			us >>= 1;
+			b++;
+		}
+		ms->responses++;
+		ms->latency_ns_sum += lat;
+		if (status > SIDECAR_STATUS_UNKNOWN)
+			status = SIDECAR_STATUS_UNKNOWN;
+		ms->status[status]++;
+		if (b < SIDECAR_LATENCY_BUCKETS)
+			ms->latency_log2_us[b]++;
+	}
+	bpf_map_delete_elem(&streams, sk);
+}
+
+/* DATA payload counted for the stream's method; END_STREAM from the server ends it. */
+static __always_inline void sidecar_data(const struct sidecar_stream_key *sk, __u32 flen, __u32 flags, int response)
+{
+	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
+	struct sidecar_method_stats *ms;
+
+	if (!st)
+		return;
+	ms = sidecar_method(st->method);
+	if (ms) {
+		if (response)
+			ms->response_bytes += flen;
+		else
+			ms->request_bytes += flen;
+	}
+	if (response && (flags & H2_FLAG_END_STREAM))
+		sidecar_finish(sk, SIDECAR_STATUS_UNKNOWN);
+}
+
+static __always_inline void sidecar_reset(const struct sidecar_stream_key *sk)
+{
+	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
+	struct sidecar_method_stats *ms;
+
+	if (!st)
+		return;
+	ms = sidecar_method(st->method);
+	if (ms)
+		ms->resets++;
+	bpf_map_delete_elem(&streams, sk);
+}
+
+/*
+ * Loads the header block of a HEADERS frame (PADDED and PRIORITY skipped) into s->block; 0 and
+ * the offset, total and loaded length set, or a reason.
+ */
+static __always_inline __u32 sidecar_load_block(struct __sk_buff *skb, struct sidecar_scratch *s, __u32 len, __u32 flags,
+						__u32 *off, __u32 *total, __u32 *n)
+{
+	__u32 o = H2_FRAME_HEADER_LEN, pad = 0, t, k;
+	__u8 pl = 0;
+
+	if (flags & H2_FLAG_PADDED) {
+		if (bpf_skb_load_bytes(skb, o, &pl, 1))
+			return SIDECAR_REASON_BAD_FRAME;
+		pad = pl;
+		o += 1;
+	}
+	if (flags & H2_FLAG_PRIORITY)
+		o += 5;
+	if (o + pad > len)
+		return SIDECAR_REASON_BAD_FRAME;
+	t = len - o - pad;
+	k = t < SIDECAR_MAX_HBLOCK ? t : SIDECAR_MAX_HBLOCK;
+	if (k == 0 || k > SIDECAR_MAX_HBLOCK)
+		return SIDECAR_REASON_NO_PATH;
+	if (bpf_skb_load_bytes(skb, o, s->block, k))
+		return SIDECAR_REASON_BAD_FRAME;
+	*off = o;
+	*total = t;
+	*n = k;
+	return 0;
+}
+
+/* A request's HEADERS: the policy decision and the stream opened for telemetry. */
+static __always_inline __u32 sidecar_request(struct __sk_buff *skb, const struct sidecar_sock_key *key, struct sidecar_conn *conn,
+					     __u32 len, __u32 flags, __u32 sid, __u32 *method_out)
+{
+	struct sidecar_method_stats *ms;
+	struct sidecar_policy_value *pv;
+	struct sidecar_config *cfg;
+	struct sidecar_stream_key sk;
+	struct sidecar_stream st = {};
+	struct sidecar_scratch *s;
+	__u32 zero = 0, off = 0, total = 0, n = 0, r, plen, method = 0, action = SIDECAR_ACTION_ALLOW;
+
+	if (sid == 0)
+		return SIDECAR_REASON_BAD_FRAME;
+	if (!(flags & H2_FLAG_END_HEADERS))
+		return SIDECAR_REASON_CONTINUATION;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return SIDECAR_REASON_BAD_FRAME;
+	r = sidecar_load_block(skb, s, len, flags, &off, &total, &n);
+	if (r)
+		return r;
+	s->clean = (conn->flags & SIDECAR_CONN_F_HPACK_CLEAN) ? 1 : 0;
+	r = sidecar_hpack_scan(s, n, total, SIDECAR_WANT_PATH);
+	if (s->clean)
+		conn->flags |= SIDECAR_CONN_F_HPACK_CLEAN;
+	if (r)
+		return r;
+	cfg = bpf_map_lookup_elem(&sidecar_cfg, &zero);
+	if (cfg && cfg->default_action == SIDECAR_ACTION_DENY)
+		action = SIDECAR_ACTION_DENY;
+	plen = s->found_len;
+	if (!s->found_index && plen > 0) {
+		if (plen > SIDECAR_MAX_PATH)
+			return SIDECAR_REASON_PATH_TOO_LONG;
+		__builtin_memset(&s->path, 0, sizeof(s->path));
+		s->path.len = plen;
+		s->path.huffman = s->found_huff ? 1 : 0;
+		if (bpf_skb_load_bytes(skb, off + s->found_pos, s->path.bytes, plen))
+			return SIDECAR_REASON_BAD_HPACK;
+		pv = bpf_map_lookup_elem(&policy, &s->path);
+		if (pv) {
+			method = pv->method;
+			action = pv->action == SIDECAR_ACTION_DENY ? SIDECAR_ACTION_DENY : SIDECAR_ACTION_ALLOW;
+		}
+	}
+	*method_out = method;
+	ms = sidecar_method(method);
+	if (action == SIDECAR_ACTION_DENY) {
+		if (ms)
+			ms->denied++;
+		return SIDECAR_REASON_DENIED;
+	}
+	if (ms)
+		ms->requests++;
+	sidecar_stream_key(&sk, key, sid);
+	st.start_ns = bpf_ktime_get_ns();
+	st.method = method;
+	bpf_map_update_elem(&streams, &sk, &st, BPF_ANY);
+	return 0;
+}
+
+/* A response's HEADERS: with END_STREAM (trailers, trailers-only) the stream ends with its status. */
+static __always_inline void sidecar_response(struct __sk_buff *skb, const struct sidecar_stream_key *sk, __u32 len, __u32 flags)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0, off = 0, total = 0, n = 0, status = SIDECAR_STATUS_UNKNOWN;
+
+	if (!(flags & H2_FLAG_END_STREAM))
+		return;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s && (flags & H2_FLAG_END_HEADERS) && sidecar_load_block(skb, s, len, flags, &off, &total, &n) == 0) {
+		s->clean = 1; /* responses are telemetry only: indexing cannot mislead a lookup by name */
+		if (sidecar_hpack_scan(s, n, total, SIDECAR_WANT_STATUS) == 0)
+			status = h2_grpc_status(s, n);
+	}
+	sidecar_finish(sk, status);
+}
+
+/*
+ * One message from the parser: the preface or a whole frame. 0 when it may be redirected, else
+ * the reason it goes to user space.
+ */
+static __always_inline __u32 sidecar_frame(struct __sk_buff *skb, const struct sidecar_sock_key *key, const struct sidecar_sock_key *peer,
+					   struct sidecar_conn *conn, __u32 *sid_out, __u32 *method_out)
+{
+	struct sidecar_stream_key sk;
+	__u32 len = skb->len, flen, type, flags, sid;
+	int response = (conn->flags & SIDECAR_RULE_F_RESPONSES) != 0;
+	__u8 h[H2_PREFACE_LEN];
+	int i;
+
+	if ((conn->flags & SIDECAR_RULE_F_REQUESTS) && !(conn->flags & SIDECAR_CONN_F_PREFACE_DONE)) {
+		if (len != H2_PREFACE_LEN || bpf_skb_load_bytes(skb, 0, h, H2_PREFACE_LEN))
+			return SIDECAR_REASON_BAD_PREFACE;
+		for (i = 0; i < H2_PREFACE_LEN; i++) {
+			if (h[i] != h2_preface[i])
+				return SIDECAR_REASON_BAD_PREFACE;
+		}
+		conn->flags |= SIDECAR_CONN_F_PREFACE_DONE;
+		return 0;
+	}
+	if (len < H2_FRAME_HEADER_LEN || bpf_skb_load_bytes(skb, 0, h, H2_FRAME_HEADER_LEN))
+		return SIDECAR_REASON_BAD_FRAME;
+	flen = ((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2];
+	type = h[3];
+	flags = h[4];
+	sid = ((__u32)(h[5] & 0x7f) << 24) | ((__u32)h[6] << 16) | ((__u32)h[7] << 8) | h[8];
+	*sid_out = sid;
+	if (flen + H2_FRAME_HEADER_LEN != len)
+		return SIDECAR_REASON_BAD_FRAME;
+	if (sid == 0)
+		return 0; /* connection-level frames: SETTINGS, PING, GOAWAY, WINDOW_UPDATE */
+	/* streams are keyed by the request socket: this one, or the peer of a response socket */
+	sidecar_stream_key(&sk, response ? peer : key, sid);
+	switch (type) {
+	case H2_FRAME_HEADERS:
+		if (response) {
+			sidecar_response(skb, &sk, len, flags);
+			return 0;
+		}
+		if (conn->flags & SIDECAR_RULE_F_REQUESTS)
+			return sidecar_request(skb, key, conn, len, flags, sid, method_out);
+		return 0;
+	case H2_FRAME_DATA:
+		sidecar_data(&sk, flen, flags, response);
+		return 0;
+	case H2_FRAME_RST_STREAM:
+		sidecar_reset(&sk);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* --- sk_skb: the verdict ---------------------------------------------------------------------- */
+
+/* Passes the frame to the socket's own receive queue and hands the connection (both sockets) to
+ * user space. */
+static __always_inline int sidecar_to_user(struct sidecar_conn *conn, const struct sidecar_sock_key *peer, __u32 reason,
+					   __u32 sid, __u32 method, __u32 len)
+{
+	struct sidecar_conn *pc;
+
+	sidecar_mark_user(conn, reason, sid, method);
+	if (peer) {
+		pc = bpf_map_lookup_elem(&conns, peer);
+		if (pc)
+			sidecar_mark_user(pc, reason, sid, method);
+	}
+	conn->user_frames++;
+	conn->user_bytes += len;
+	sidecar_count(reason, len);
+	return SK_PASS;
+}
+
+SEC("sk_skb/stream_verdict")
+int sidecar_verdict(struct __sk_buff *skb)
+{
+	struct sidecar_sock_key key, peer, *p;
+	struct sidecar_conn *conn;
+	__u32 len = skb->len, reason, sid = 0, method = 0;
+
+	if (SIDECAR_KEY_FROM(skb, &key))
+		return SK_PASS;
+	conn = bpf_map_lookup_elem(&conns, &key);
+	if (!conn || !(conn->flags & SIDECAR_RULE_F_H2))
+		return SK_PASS;
+	if (conn->flags & SIDECAR_CONN_F_USER) {
+		conn->user_frames++;
+		conn->user_bytes += len;
+		sidecar_count(SIDECAR_REASON_STICKY, len);
+		return SK_PASS;
+	}
+	p = bpf_map_lookup_elem(&pairs, &key);
+	if (!p)
+		return sidecar_to_user(conn, NULL, SIDECAR_REASON_NOT_PAIRED, 0, 0, len);
+	peer = *p;
+	reason = sidecar_frame(skb, &key, &peer, conn, &sid, &method);
+	if (reason)
+		return sidecar_to_user(conn, &peer, reason, sid, method, len);
+	if (bpf_sk_redirect_hash(skb, &sock_hash, &peer, 0) != SK_PASS)
+		return sidecar_to_user(conn, &peer, SIDECAR_REASON_PEER_GONE, sid, method, len);
+	conn->kernel_frames++;
+	conn->kernel_bytes += len;
+	sidecar_count(SIDECAR_REASON_REDIRECTED, len);
+	return SK_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

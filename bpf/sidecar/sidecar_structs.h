@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Kernel-only structs of the sidecar programs. */
+#ifndef SIDECAR_STRUCTS_H
+#define SIDECAR_STRUCTS_H
+
+#include "vmlinux.h"
+#include "sidecar_kern_user.h"
+#include "sidecar_consts.h"
+
+/* Per-CPU scratch of the verdict (the `scratch` map). */
+struct sidecar_scratch {
+	__u8 block[SIDECAR_MAX_HBLOCK];   /* the first bytes of a header block */
+	struct sidecar_path_key path;     /* the policy key being built */
+	/* sidecar_hpack_scan's inputs and results */
+	__u32 clean;       /* in/out: a dynamic table size update to 0 was seen */
+	__u32 found_pos;   /* offset of the wanted value's string bytes in the block */
+	__u32 found_len;   /* its length on the wire */
+	__u32 found_huff;  /* 1: Huffman-coded */
+	__u32 found_index; /* 4 or 5: :path was a static indexed field (no literal value) */
+	__u32 pad;
+};
+
+#endif /* SIDECAR_STRUCTS_H */
