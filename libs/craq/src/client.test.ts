@@ -1,0 +1,179 @@
+// The client against a chain of three user-space REFERENCE nodes (@netaccel/craq/testing: the
+// protocol's state machine from the codec, not the XDP node) on loopback and a real etcd.
+import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import { Etcd3 as RealEtcd3 } from 'etcd3';
+import { craq } from '@netaccel/protocol';
+import { CraqClient } from './client.js';
+import type { ServedBy } from './client.js';
+import { Etcd3 } from './etcd3-shape.js';
+import { PlacementView, staticPlacementSource } from './placement.js';
+import type { Placement } from './placement.js';
+import { ReferenceChain } from './testing/reference-chain.js';
+import { TestEtcd } from './testing/processes.js';
+
+describe('CraqClient: placed keys through the chain, the rest through etcd', () => {
+  let etcd: TestEtcd;
+  let real: RealEtcd3;
+  let chain: ReferenceChain;
+
+  beforeAll(async () => {
+    etcd = await TestEtcd.start();
+    real = new RealEtcd3({ hosts: etcd.clientUrl });
+    chain = await ReferenceChain.start(3);
+  });
+
+  afterAll(async () => {
+    real?.close();
+    await chain?.close();
+    await etcd?.stop();
+  });
+
+  function client(placement: () => Placement, opts: Partial<ConstructorParameters<typeof CraqClient>[0]> = {}): CraqClient {
+    const view = new PlacementView(staticPlacementSource(placement));
+    view.apply(placement());
+    return new CraqClient({ view, etcd: real, timeoutMs: 100, attempts: 3, backoffMs: 5, ...opts });
+  }
+
+  test('put at the head, committed by the tail, read at every node; not-placed keys in etcd', async (t) => {
+    await chain.place('/ncc/a', 'v1');
+    const c = client(() => chain.placement(), { readFrom: 'round-robin' });
+    t.onTestFinished(() => c.close());
+    await c.put('/ncc/a', 'v2');
+    assert.equal(c.lastServedBy.via, 'chain');
+    assert.deepEqual(c.lastServedBy, { via: 'chain', node: 'n1', version: 2n, attempts: 1 }, 'sent to the head, committed at version 2');
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await c.get('/ncc/a'))?.toString(), 'v2');
+      const by: ServedBy = c.lastServedBy;
+      assert.equal(by.via, 'chain');
+      if (by.via === 'chain') seen.add(by.node);
+    }
+    assert.deepEqual([...seen].sort(), ['n1', 'n2', 'n3'], 'round robin reads every node');
+    for (const n of chain.nodes) assert.equal((await n.get(craq.craqKeyId('/ncc/a')))?.dirty, 0, `${n.name} clean after the ACK`);
+    assert.equal(await real.get('/ncc/a').string(), null, 'the chain write is not in etcd by itself (the scheduler writes it back)');
+
+    await c.put('/ncc/plain', 'e1');
+    assert.equal(c.lastServedBy.via, 'etcd');
+    assert.equal(await real.get('/ncc/plain').string(), 'e1');
+    assert.equal((await c.get('/ncc/plain'))?.toString(), 'e1');
+    await c.delete('/ncc/plain');
+    assert.equal(await c.get('/ncc/plain'), null);
+    assert.deepEqual({ ...c.counters }, { chainReads: 3, chainWrites: 1, etcdReads: 2, etcdWrites: 2, retries: 0, notPlaced: 0 });
+  });
+
+  test('delete commits a tombstone: NOT_FOUND at every node', async (t) => {
+    await chain.place('/ncc/d', 'x');
+    const c = client(() => chain.placement(), { readFrom: 'tail' });
+    t.onTestFinished(() => c.close());
+    await c.delete('/ncc/d');
+    assert.equal(await c.get('/ncc/d'), null);
+    assert.equal(c.lastServedBy.via, 'chain');
+    const head = await chain.nodes[0]!.get(craq.craqKeyId('/ncc/d'));
+    assert.equal(head?.value, null);
+    assert.equal(head?.version, 2n);
+  });
+
+  test('NOT_PLACED: the key goes to etcd and stays there until the next refresh', async (t) => {
+    const placement = chain.placement();
+    const ghost = { key: '/ncc/ghost', ...craq.craqKey('/ncc/ghost') };
+    const c = client(() => ({ ...placement, keys: [...placement.keys, ghost] }));
+    t.onTestFinished(() => c.close());
+    await real.put('/ncc/ghost').value('from-etcd');
+    assert.equal((await c.get('/ncc/ghost'))?.toString(), 'from-etcd');
+    assert.equal(c.lastServedBy.via, 'etcd');
+    assert.equal(c.counters.notPlaced, 1);
+    assert.equal(c.view.lookup('/ncc/ghost'), undefined, 'marked not placed');
+    await c.put('/ncc/ghost', 'again');
+    assert.equal(c.counters.notPlaced, 1, 'no second trip to the chain');
+    assert.equal(await real.get('/ncc/ghost').string(), 'again');
+  });
+
+  test('NOT_HEAD: a view with the wrong head is refreshed and the write retried at the head', async (t) => {
+    await chain.place('/ncc/h', 'h1');
+    let fetched = 0;
+    const right = (): Placement => {
+      fetched++;
+      return chain.placement();
+    };
+    const wrong = chain.placement([...chain.nodes].reverse());
+    const view = new PlacementView(staticPlacementSource(right));
+    view.apply(wrong);
+    const c = new CraqClient({ view, etcd: real, timeoutMs: 100, attempts: 3, backoffMs: 1 });
+    t.onTestFinished(() => c.close());
+    await c.put('/ncc/h', 'h2');
+    assert.equal(fetched, 1, 'refreshed once');
+    assert.deepEqual(c.lastServedBy, { via: 'chain', node: 'n1', version: 2n, attempts: 2 }, 'first to n3 (NOT_HEAD), then to the head');
+  });
+
+  test('RETRY while the key is not writable, then the write goes through; exhausted retries are an error', async (t) => {
+    const { keyId } = await chain.place('/ncc/r', 'r1');
+    const c = client(() => chain.placement(), { attempts: 4, backoffMs: 20 });
+    t.onTestFinished(() => c.close());
+    await chain.nodes[0]!.setWritable(keyId, false);
+    await assert.rejects(c.put('/ncc/r', 'no'), { code: 'NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED' });
+    const retriesBefore = c.counters.retries;
+    const writing = c.put('/ncc/r', 'r2');
+    setTimeout(() => void chain.nodes[0]!.setWritable(keyId, true), 5);
+    await writing;
+    assert.ok(c.counters.retries > retriesBefore, 'it retried');
+    assert.equal((await c.get('/ncc/r'))?.toString(), 'r2');
+  });
+
+  test('a node that does not answer: reads move to the next node; writes time out', async (t) => {
+    await chain.place('/ncc/t', 't1');
+    const c = client(() => chain.placement(), { readFrom: 'nearest', nearestNode: 'n2', attempts: 2, timeoutMs: 80 });
+    t.onTestFinished(() => {
+      chain.nodes[1]!.paused = false;
+      chain.nodes[0]!.paused = false;
+      return c.close();
+    });
+    chain.nodes[1]!.paused = true;
+    assert.equal((await c.get('/ncc/t'))?.toString(), 't1');
+    assert.equal(c.lastServedBy.via === 'chain' && c.lastServedBy.attempts, 2, 'second attempt at another node');
+    chain.nodes[0]!.paused = true;
+    await assert.rejects(c.put('/ncc/t', 'lost'), { code: 'NA_ERR_CRAQCLIENT_TIMEOUT' });
+  });
+
+  test('a dirty key: the head answers the committed version (version query to the tail) until the write commits', async (t) => {
+    const { keyId } = await chain.place('/ncc/dirty', 'old');
+    const c = client(() => chain.placement(), { readFrom: 'head', attempts: 1, timeoutMs: 100 });
+    t.onTestFinished(() => {
+      chain.nodes[2]!.paused = false;
+      return c.close();
+    });
+    chain.nodes[2]!.paused = true; // the tail drops the PROPAGATE
+    await assert.rejects(c.put('/ncc/dirty', 'new'), { code: 'NA_ERR_CRAQCLIENT_TIMEOUT' });
+    assert.equal((await chain.nodes[0]!.get(keyId))?.dirty, 1, 'version 2 dirty at the head');
+    chain.nodes[2]!.paused = false;
+    assert.equal((await c.get('/ncc/dirty'))?.toString(), 'old', 'not committed: the old value');
+    assert.deepEqual(c.lastServedBy, { via: 'chain', node: 'n1', version: 1n, attempts: 1 });
+    assert.equal(await chain.nodes[0]!.resendDirty(), 1);
+    for (let i = 0; i < 100 && (await chain.nodes[0]!.get(keyId))?.dirty !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal((await c.get('/ncc/dirty'))?.toString(), 'new', 'committed after the resend');
+  });
+
+  test('the etcd3 shape: get().string/json/number/exists, put().value, delete().key', async (t) => {
+    await chain.place('/ncc/shape', '{"a":1}');
+    const client = new Etcd3({ hosts: etcd.clientUrl, craq: { scheduler: staticPlacementSource(() => chain.placement()), timeoutMs: 100 } });
+    t.onTestFinished(() => client.close());
+    await client.view.refresh();
+    assert.deepEqual(await client.get('/ncc/shape').json(), { a: 1 });
+    assert.equal(await client.get('/ncc/shape'), '{"a":1}', 'awaited: the string');
+    await client.put('/ncc/shape').value(42);
+    assert.equal(await client.get('/ncc/shape').number(), 42);
+    assert.equal(client.craq.lastServedBy.via, 'chain');
+    await client.delete().key('/ncc/shape');
+    assert.equal(await client.get('/ncc/shape').exists(), false);
+    await client.put('/ncc/other').value('o');
+    assert.equal(await client.get('/ncc/other').string(), 'o');
+    assert.equal(client.craq.lastServedBy.via, 'etcd');
+    assert.deepEqual(await client.getAll().prefix('/ncc/').keys(), ['/ncc/ghost', '/ncc/other'], 'ranges are etcd3 own');
+  });
+
+  test('bad options are refused with the field', () => {
+    const view = new PlacementView(staticPlacementSource(() => chain.placement()));
+    assert.throws(() => new CraqClient({ view, etcd: real, attempts: 0 }), { code: 'NA_ERR_CRAQCLIENT_OPTIONS_INVALID', message: /attempts/ });
+    assert.throws(() => new CraqClient({ view, etcd: real, readFrom: 'closest' as 'head' }), { code: 'NA_ERR_CRAQCLIENT_OPTIONS_INVALID', message: /readFrom/ });
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * The NetCRAQ client: get/put/delete of one key. A key the placement view says is placed goes
+ * to the chain over UDP (reads to the chosen node, writes to the head), with a timeout per
+ * attempt and retries with exponential backoff; NOT_HEAD refreshes the view and retries at the
+ * new head, RETRY backs off and retries, NOT_PLACED marks the key not placed and sends the
+ * operation to etcd. Keys not placed go to etcd (`etcd3`). Reads answered by etcd are counted
+ * for the scheduler's heat (HeatReporter, Redis) when a reporter is given.
+ *
+ * A read of a placed key is never answered from etcd after the chain did not answer: etcd may
+ * not have the chain's last commits yet (write-behind), so that would break linearizability.
+ */
+import type { Etcd3 } from 'etcd3';
+import { craq } from '@netaccel/protocol';
+import type { Logger } from '@netaccel/errors';
+import { silentLogger } from '@netaccel/errors';
+import {
+  NA_ERR_CRAQCLIENT_BAD_REQUEST,
+  NA_ERR_CRAQCLIENT_NO_NODES,
+  NA_ERR_CRAQCLIENT_OPTIONS_INVALID,
+  NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED,
+  NA_ERR_CRAQCLIENT_TIMEOUT,
+  NA_ERR_CRAQCLIENT_VALUE_TOO_LARGE,
+} from './errors.js';
+import type { HeatReporter } from './heat.js';
+import { headOf, tailOf } from './placement.js';
+import type { ChainNode, PlacedKey, PlacementView, ReadNodeChoice } from './placement.js';
+import { CraqTransport } from './transport.js';
+
+export interface CraqClientOptions {
+  readonly view: PlacementView;
+  readonly etcd: Etcd3;
+  /** Which node reads go to. Default 'nearest' (the node named `nearestNode`, else round robin). */
+  readonly readFrom?: ReadNodeChoice;
+  /** The chain node nearest to this client (its name), for readFrom 'nearest'. */
+  readonly nearestNode?: string;
+  /** Per attempt, ms. Default 200. */
+  readonly timeoutMs?: number;
+  /** Attempts per operation (first included). Default 5. */
+  readonly attempts?: number;
+  /** First backoff, ms; doubles per attempt up to maxBackoffMs, with ±50% jitter. Default 10. */
+  readonly backoffMs?: number;
+  /** Default 500. */
+  readonly maxBackoffMs?: number;
+  readonly reporter?: HeatReporter;
+  readonly log?: Logger;
+}
+
+/** How the last operation was served (tests and metrics); `node`: where the last attempt was sent. */
+export type ServedBy = { readonly via: 'chain'; readonly node: string; readonly version: bigint; readonly attempts: number } | { readonly via: 'etcd' };
+
+export interface ClientCounters {
+  chainReads: number;
+  chainWrites: number;
+  etcdReads: number;
+  etcdWrites: number;
+  retries: number;
+  notPlaced: number;
+}
+
+const DEFAULTS = Object.freeze({
+  readFrom: 'nearest' as ReadNodeChoice,
+  timeoutMs: 200, // ms per attempt
+  attempts: 5,
+  backoffMs: 10, // ms, doubled per attempt
+  maxBackoffMs: 500, // ms
+});
+
+type Outcome = { kind: 'done'; reply: craq.CraqMessage; node: ChainNode; attempts: number } | { kind: 'not-placed' };
+
+export class CraqClient {
+  readonly counters: ClientCounters = { chainReads: 0, chainWrites: 0, etcdReads: 0, etcdWrites: 0, retries: 0, notPlaced: 0 };
+  readonly view: PlacementView;
+  readonly etcd: Etcd3;
+  readonly #transport = new CraqTransport();
+  readonly #o: typeof DEFAULTS & { nearestNode: string | undefined };
+  readonly #reporter: HeatReporter | undefined;
+  readonly #log: Logger;
+  #rr = 0;
+  #last: ServedBy = { via: 'etcd' };
+
+  constructor(opts: CraqClientOptions) {
+    this.view = opts.view;
+    this.etcd = opts.etcd;
+    this.#reporter = opts.reporter;
+    this.#log = opts.log ?? silentLogger;
+    const o = { ...DEFAULTS, ...strip(opts), nearestNode: opts.nearestNode };
+    for (const f of ['timeoutMs', 'attempts', 'backoffMs', 'maxBackoffMs'] as const) {
+      if (!Number.isInteger(o[f]) || o[f] < (f === 'backoffMs' ? 0 : 1)) throw NA_ERR_CRAQCLIENT_OPTIONS_INVALID(f, `expected a positive integer, got ${String(o[f])}`);
+    }
+    if (!['nearest', 'round-robin', 'head', 'tail'].includes(o.readFrom)) throw NA_ERR_CRAQCLIENT_OPTIONS_INVALID('readFrom', `expected nearest, round-robin, head or tail, got ${String(o.readFrom)}`);
+    this.#o = Object.freeze(o);
+  }
+
+  /** How the last completed operation was served. */
+  get lastServedBy(): ServedBy {
+    return this.#last;
+  }
+
+  /** The value, or null when the key does not exist (or was deleted). */
+  async get(key: string): Promise<Buffer | null> {
+    const placed = this.view.lookup(key);
+    if (placed !== undefined) {
+      const out = await this.#chain('get', key, placed, craq.craqReadRequest({ key, reqId: 0n }), (attempt) => this.#readNode(key, attempt));
+      if (out.kind === 'done') {
+        this.counters.chainReads++;
+        this.#last = { via: 'chain', node: out.node.name, version: out.reply.version, attempts: out.attempts };
+        return out.reply.status === craq.CraqStatus.OK ? Buffer.from(out.reply.value) : null;
+      }
+    }
+    this.counters.etcdReads++;
+    this.#reporter?.record(key);
+    this.#last = { via: 'etcd' };
+    return this.etcd.get(key).buffer();
+  }
+
+  /** Writes a value: committed in the chain (answered by the tail) or in etcd. */
+  async put(key: string, value: string | Buffer): Promise<void> {
+    const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+    const placed = this.view.lookup(key);
+    if (placed !== undefined) {
+      if (bytes.length > craq.CRAQ_MAX_VALUE) throw NA_ERR_CRAQCLIENT_VALUE_TOO_LARGE(key, bytes.length, craq.CRAQ_MAX_VALUE);
+      if (await this.#write('put', key, placed, craq.craqWriteRequest({ key, reqId: 0n, value: bytes }))) return;
+    }
+    this.counters.etcdWrites++;
+    this.#last = { via: 'etcd' };
+    await this.etcd.put(key).value(bytes);
+  }
+
+  /** Deletes a key: a tombstone committed in the chain, or an etcd delete. */
+  async delete(key: string): Promise<void> {
+    const placed = this.view.lookup(key);
+    if (placed !== undefined && (await this.#write('delete', key, placed, craq.craqDeleteRequest({ key, reqId: 0n })))) return;
+    this.counters.etcdWrites++;
+    this.#last = { via: 'etcd' };
+    await this.etcd.delete().key(key);
+  }
+
+  async close(): Promise<void> {
+    await this.#transport.close();
+  }
+
+  async #write(what: string, key: string, placed: PlacedKey, req: craq.CraqMessage): Promise<boolean> {
+    const out = await this.#chain(what, key, placed, req, () => headOf(this.view.chain));
+    if (out.kind !== 'done') return false;
+    this.counters.chainWrites++;
+    this.#last = { via: 'chain', node: out.node.name, version: out.reply.version, attempts: out.attempts };
+    return true;
+  }
+
+  #readNode(_key: string, attempt: number): ChainNode | undefined {
+    const nodes = this.view.chain.nodes.filter((n) => n.alive);
+    if (nodes.length === 0) return undefined;
+    const choice = this.#o.readFrom;
+    if (choice === 'head') return headOf(this.view.chain);
+    if (choice === 'tail') return tailOf(this.view.chain);
+    if (choice === 'nearest' && attempt === 0) {
+      const near = nodes.find((n) => n.name === this.#o.nearestNode);
+      if (near !== undefined) return near;
+    }
+    // round robin, and every retry moves on to the next node
+    return nodes[this.#rr++ % nodes.length];
+  }
+
+  /** One operation against the chain with retries; 'not-placed' sends it to etcd. */
+  async #chain(what: string, key: string, placed: PlacedKey, template: craq.CraqMessage, pick: (attempt: number) => ChainNode | undefined): Promise<Outcome> {
+    let lastStatus = 'no reply';
+    let waited = 0;
+    // one request id for every attempt: a late reply to an earlier attempt answers the operation
+    const reqId = this.#transport.nextRequestId();
+    for (let attempt = 0; attempt < this.#o.attempts; attempt++) {
+      if (attempt > 0) {
+        this.counters.retries++;
+        const base = Math.min(this.#o.maxBackoffMs, this.#o.backoffMs * 2 ** (attempt - 1));
+        const delay = Math.round(base * (0.5 + Math.random()));
+        waited += delay;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+      const current = this.view.lookup(key);
+      if (current === undefined || current.keyId !== placed.keyId) return this.#notPlaced(key);
+      const node = pick(attempt);
+      if (node === undefined) throw NA_ERR_CRAQCLIENT_NO_NODES(key, what === 'get' ? 'live' : 'head');
+      const req: craq.CraqMessage = { ...template, reqId, epoch: this.view.chain.epoch };
+      const reply = await this.#transport.request(node, req, this.#o.timeoutMs);
+      waited += this.#o.timeoutMs;
+      if (reply === undefined) {
+        lastStatus = 'no reply';
+        continue;
+      }
+      const S = craq.CraqStatus;
+      switch (reply.status) {
+        case S.OK:
+        case S.NOT_FOUND:
+          return { kind: 'done', reply, node, attempts: attempt + 1 };
+        case S.NOT_PLACED:
+          this.view.markNotPlaced(key);
+          return this.#notPlaced(key);
+        case S.NOT_HEAD:
+          lastStatus = 'NOT_HEAD';
+          await this.view.refresh().catch((err: unknown) => this.#log.warn({ err }, 'placement refresh after NOT_HEAD failed'));
+          continue;
+        case S.RETRY:
+          lastStatus = 'RETRY';
+          continue;
+        default:
+          throw NA_ERR_CRAQCLIENT_BAD_REQUEST(what, key, node.name);
+      }
+    }
+    if (lastStatus === 'no reply') throw NA_ERR_CRAQCLIENT_TIMEOUT(what, key, this.#o.attempts, waited);
+    throw NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED(what, key, lastStatus, this.#o.attempts);
+  }
+
+  #notPlaced(_key: string): Outcome {
+    this.counters.notPlaced++;
+    return { kind: 'not-placed' };
+  }
+}
+
+function strip(o: CraqClientOptions): Partial<typeof DEFAULTS> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(DEFAULTS)) {
+    const v = (o as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as Partial<typeof DEFAULTS>;
+}

@@ -1,0 +1,4 @@
+import { registryTests } from '@netaccel/errors/testing';
+import { craqClientErrors } from './errors.js';
+
+registryTests(craqClientErrors, new URL('../README.md', import.meta.url), { area: 'CRAQCLIENT' });
