@@ -1,16 +1,15 @@
 /**
- * `netaccel lab …`: the lab (apps/cli/src/lab/): run the scenario, show a kept lab, remove it.
+ * `netaccel lab …`: the lab (the thesis scenario of @netaccel/labs): run it, show a kept lab, remove it.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { keptRuns, removeRun } from '@netaccel/netlab';
 import type { CommandGroup } from '../command.js';
 import { NA_ERR_CLI_USAGE } from '../errors.js';
+import { KEPT_FILE, LAB_MODES, LAB_PREFIX, SERVICES, removePins } from '@netaccel/labs';
+import type { KeptLab, LabMode } from '@netaccel/labs';
 import { reportText } from '../lab/report.js';
-import { KEPT_FILE, removePins, runLab } from '../lab/run.js';
-import type { KeptLab } from '../lab/run.js';
-import { LAB_MODES, LAB_PREFIX, SERVICES } from '../lab/topology.js';
-import type { LabMode } from '../lab/topology.js';
+import { runLab } from '../lab/run.js';
 
 function requireRoot(): void {
   if (process.getuid?.() !== 0) throw NA_ERR_CLI_USAGE('the lab needs root: it builds network namespaces and loads XDP programs (run it as root, e.g. sudo netaccel lab)');

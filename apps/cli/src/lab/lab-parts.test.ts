@@ -5,19 +5,14 @@
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
+import { NA_ERR_LAB_CHECK, NA_ERR_LAB_STEP, BUCKET_MS, NAT_SOURCE_COUNT, Steps, checkReport, countsBetween, natSourceAddr, parseMonitorLine, parseWrkOutput, thesisTopology as labSpec, writeBalancerFiles } from '@netaccel/labs';
 import { runCliCaptured } from '../capture.js';
 import { groups } from '../commands/index.js';
-import { NA_ERR_CLI_LAB_CHECK, NA_ERR_CLI_LAB_STEP } from '../errors.js';
 import { chartSvg, reportHtml, reportText } from './report.js';
 import type { LabReport } from './report.js';
-import { parseMonitorLine } from './route-monitor.js';
-import { Steps, checkReport } from './run.js';
-import { BUCKET_MS, countsBetween, parseWrkOutput } from './wrk.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeBalancerFiles } from './configs.js';
-import { NAT_SOURCE_COUNT, labSpec, natSourceAddr } from './topology.js';
 
 const VIPS = ['10.1.1.1', '10.1.2.1'];
 
@@ -43,7 +38,7 @@ test('wrk summary: totals, errors and per-bucket counts by backend; counts withi
   assert.deepEqual([...r.buckets.keys()].sort(), [100 * BUCKET_MS, 101 * BUCKET_MS, 102 * BUCKET_MS]);
   assert.deepEqual(Object.fromEntries(countsBetween(r, 100 * BUCKET_MS, 102 * BUCKET_MS)), { b1: 8, b2: 4 });
   assert.deepEqual(Object.fromEntries(countsBetween(r, 101 * BUCKET_MS, 103 * BUCKET_MS)), { b1: 5, 'status-503': 1 });
-  assert.throws(() => parseWrkOutput('Running 1s test\nSocket errors: connect 5\n'), (e: unknown) => NA_ERR_CLI_LAB_CHECK.is(e) && /no summary line/.test(String(e)));
+  assert.throws(() => parseWrkOutput('Running 1s test\nSocket errors: connect 5\n'), (e: unknown) => NA_ERR_LAB_CHECK.is(e) && /no summary line/.test(String(e)));
 });
 
 function sampleReport(over: Partial<LabReport> = {}): LabReport {
@@ -123,7 +118,7 @@ test('a failing step names its number, its title, the error and the logs to read
   await assert.rejects(
     steps.run('start the router', async () => Promise.reject(new Error('bird exited with status 1')), () => [process.execPath, '/nonexistent/bird.log']),
     (e: unknown) => {
-      assert.ok(NA_ERR_CLI_LAB_STEP.is(e));
+      assert.ok(NA_ERR_LAB_STEP.is(e));
       assert.equal(e.message, `lab step 2/3 "start the router" failed: bird exited with status 1; read ${process.execPath}`);
       return true;
     },
@@ -145,12 +140,12 @@ test('netaccel lab: run is the default command; --help lists the commands', asyn
 test('--mode nat: a pool of NAT source addresses per balancer on its lo, the controller configured for it, nat services; a bad mode is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-nat-'));
   try {
-    const f = writeBalancerFiles(dir, 'lb2', '/sys/fs/bpf/x', 'nat', new Map());
+    const f = writeBalancerFiles(dir, 'lb2', '/sys/fs/bpf/x', '/usr/lib/netaccel/bpf', 'nat', new Map());
     // (the controller itself loads these files in test/lab/lab.ns.test.ts's NAT run)
     const c = JSON.parse(readFileSync(f.controllerConfig, 'utf8')) as { dataPlane: Record<string, unknown> };
     assert.deepEqual([c.dataPlane.natSourceV4, c.dataPlane.natSourceCount, c.dataPlane.mapSizes], ['10.0.0.111', NAT_SOURCE_COUNT, { nat_rev: 262_144 }]);
     assert.match(readFileSync(f.services, 'utf8'), /"mode": "nat"/);
-    const dsr = writeBalancerFiles(dir, 'lb3', '/sys/fs/bpf/x', 'l2dsr', new Map());
+    const dsr = writeBalancerFiles(dir, 'lb3', '/sys/fs/bpf/x', '/usr/lib/netaccel/bpf', 'l2dsr', new Map());
     assert.equal((JSON.parse(readFileSync(dsr.controllerConfig, 'utf8')) as { dataPlane: Record<string, unknown> }).dataPlane.natSourceV4, undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });

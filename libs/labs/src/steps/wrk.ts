@@ -1,5 +1,5 @@
 /**
- * wrk as the lab's client. A Lua script counts responses per 250 ms bucket and per backend (the
+ * wrk as a scenario's client. A Lua script counts responses per 250 ms bucket and per backend (the
  * body is the backend's name), so the run yields requests/s over time and the split per backend;
  * its done() prints one `NETACCEL_WRK {json}` line with wrk's own summary (requests, socket
  * errors, latency) and the buckets. Every request opens a connection (`Connection: close`): each
@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NA_ERR_CLI_LAB_CHECK } from '../errors.js';
+import { NA_ERR_LAB_CHECK } from '../errors.js';
 
 export const BUCKET_MS = 250;
 
@@ -89,7 +89,7 @@ export function wrkArgv(script: string, url: string, threads: number, connection
 /** Parses the `NETACCEL_WRK` line of wrk's output. */
 export function parseWrkOutput(output: string): WrkResult {
   const line = output.split('\n').find((l) => l.startsWith('NETACCEL_WRK '));
-  if (line === undefined) throw NA_ERR_CLI_LAB_CHECK(`wrk printed no summary line; its output ended with: ${output.slice(-400)}`);
+  if (line === undefined) throw NA_ERR_LAB_CHECK(`wrk printed no summary line; its output ended with: ${output.slice(-400)}`);
   const raw = JSON.parse(line.slice('NETACCEL_WRK '.length)) as Omit<WrkResult, 'buckets'> & { counts: Record<string, number> };
   const buckets = new Map<number, Map<string, number>>();
   for (const [key, n] of Object.entries(raw.counts)) {

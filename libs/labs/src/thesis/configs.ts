@@ -1,30 +1,29 @@
 /**
- * The configuration files of every process in the lab, written into the run's folder so that
- * they sit beside the logs: per balancer an ebpf-loader, a bgp-announcer and an lb-controller
- * configuration and a services file; BIRD for the router, gobgpd for the reflector, nginx per
- * backend. The daemons validate their own files: a mistake here fails the step that starts them.
+ * The configuration files of every process in the thesis lab, written into the run's folder so
+ * that they sit beside the logs: per balancer an ebpf-loader, a bgp-announcer and an
+ * lb-controller configuration and a services file; BIRD for the router, gobgpd for the
+ * reflector (nginx per backend: steps/backends.ts). The daemons validate their own files: a
+ * mistake here fails the step that starts them.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { birdReflectorClientConfig, gobgpReflectorConfig } from '@netaccel/netlab';
-import { AS, BALANCER_RANGE, NAT_SOURCE_COUNT, RR_ADDR, ROUTER_ADDR, SERVICES, backendAddr, balancerAddr, natSourceAddr } from './topology.js';
-import type { BackendName, BalancerName, LabMode } from './topology.js';
+import { AS, BALANCER_RANGE, NAT_SOURCE_COUNT, RR_ADDR, ROUTER_ADDR, SERVICES, backendAddr, balancerAddr, natSourceAddr } from '../topologies/thesis.js';
+import type { BackendName, BalancerName, LabMode } from '../topologies/thesis.js';
 
-/** The repository (a checkout) or the installed tree (/usr/lib/netaccel): same layout. */
-export const INSTALL_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
+/** The daemons a balancer node runs. */
+export const LAB_DAEMONS = ['ebpf-loader', 'bgp-announcer', 'lb-controller'] as const;
+export type LabDaemon = (typeof LAB_DAEMONS)[number];
 
-export const DAEMON_MAINS = {
-  'ebpf-loader': join(INSTALL_ROOT, 'apps', 'ebpf-loader', 'dist', 'main.js'),
-  'bgp-announcer': join(INSTALL_ROOT, 'apps', 'bgp-announcer', 'dist', 'main.js'),
-  'lb-controller': join(INSTALL_ROOT, 'apps', 'lb-controller', 'dist', 'main.js'),
-} as const;
-export type LabDaemon = keyof typeof DAEMON_MAINS;
-
-/** BPF objects: the checkout's bpf/build, else the installed ones. */
-export function objectDir(): string {
-  const build = join(INSTALL_ROOT, 'bpf', 'build');
-  return existsSync(join(build, 'xlb', 'xlb.bpf.o')) ? build : join(INSTALL_ROOT, 'bpf');
+/**
+ * Where the built daemons and BPF objects are: the caller's to say (the CLI knows its install
+ * tree; a library never imports an application).
+ */
+export interface ThesisInstall {
+  /** The entry (`dist/main.js`) of each daemon, run with this Node. */
+  readonly daemons: Readonly<Record<LabDaemon, string>>;
+  /** The folder of the BPF objects (`xlb/xlb.bpf.o`, `selftest/selftest.bpf.o`). */
+  readonly objectDir: string;
 }
 
 /** Health checks of the lab: a dead backend is out after 3 × 200 ms. */
@@ -48,7 +47,7 @@ export interface BalancerFiles {
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 
 /** Writes the three daemons' configurations of a balancer (JSON, which is YAML). */
-export function writeBalancerFiles(runDir: string, lb: BalancerName, pinRoot: string, mode: LabMode, macs: ReadonlyMap<BackendName, string>, without: readonly { service: string; backend: BackendName }[] = []): BalancerFiles {
+export function writeBalancerFiles(runDir: string, lb: BalancerName, pinRoot: string, objectDir: string, mode: LabMode, macs: ReadonlyMap<BackendName, string>, without: readonly { service: string; backend: BackendName }[] = []): BalancerFiles {
   const dir = join(runDir, lb);
   mkdirSync(dir, { recursive: true });
   const f: BalancerFiles = {
@@ -66,7 +65,7 @@ export function writeBalancerFiles(runDir: string, lb: BalancerName, pinRoot: st
     f.loaderConfig,
     json({
       logLevel: 'info',
-      objectDir: objectDir(),
+      objectDir,
       pinRoot,
       stateDir: join(dir, 'loader-state'),
       rpc: { socket: f.loaderSocket },
@@ -151,27 +150,4 @@ export function gobgpConfig(): string {
     peerGroup: 'balancers',
     timers: { connectRetry: 1, holdTime: HOLD_TIME_S, keepalive: 1 },
   });
-}
-
-/** nginx for a backend: answers every request with its name, no keep-alive, no access log. */
-export function nginxConfig(name: BackendName, dir: string): string {
-  const tmp = join(dir, 'tmp');
-  mkdirSync(tmp, { recursive: true });
-  return [
-    'daemon off;',
-    'worker_processes 1;',
-    `pid ${join(dir, 'nginx.pid')};`,
-    'error_log stderr warn;',
-    'events { worker_connections 4096; }',
-    'http {',
-    '  access_log off;',
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(tmp, t)};`),
-    '  server {',
-    '    listen 80 default_server backlog=4096;',
-    '    keepalive_timeout 0;',
-    `    location / { default_type text/plain; return 200 "${name}\\n"; }`,
-    '  }',
-    '}',
-    '',
-  ].join('\n');
 }

@@ -1,9 +1,9 @@
 /**
- * The lab's report: a typed record of the run (JSON with `--json`), a short text for people, and
- * an HTML page with an inline SVG chart of requests/s over time against the number of live
- * balancers (the thesis' figure 4.14). The page has no script and no external resource.
+ * The thesis lab's report: a typed record of the run (JSON with `netaccel lab --json`) and an HTML
+ * page with an inline SVG chart of requests/s over time against the number of live balancers
+ * (the thesis' figure 4.14). The page has no script and no external resource. (The short text
+ * for people is the front end's: `netaccel lab` prints it and gives it to the page.)
  */
-import { renderTable } from '../output.js';
 
 export interface PhaseSplit {
   readonly name: string;
@@ -70,77 +70,6 @@ export interface LabReport {
 }
 
 const ms = (v: number): string => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
-const pct = (n: number, total: number): string => (total === 0 ? '-' : `${((100 * n) / total).toFixed(0)}%`);
-
-/** The text report printed at the end of a run. */
-export function reportText(r: LabReport): string {
-  const out: string[] = [];
-  const c = r.convergence;
-  out.push('convergence');
-  out.push(
-    renderTable(
-      [
-        { header: 'event', value: (x: [string, string]) => x[0] },
-        { header: 'delay', value: (x) => x[1], align: 'right' },
-      ],
-      [
-        ...Object.entries(c.withdrawMs).map(([vip, v]): [string, string] => [`kill -9 ${r.killed} → its next hop gone for ${vip}`, ms(v)]),
-        ...Object.entries(c.restoreMs).map(([vip, v]): [string, string] => [`${r.killed} restarted → next hop back for ${vip}`, ms(v)]),
-        ...Object.entries(c.announceToRouteMs).map(([vip, v]): [string, string] => [`  announcement → router FIB for ${vip} (through the reflector)`, ms(v)]),
-        [`${r.killed} restarted → its controller reported running`, ms(c.restart.daemonsReadyMs)],
-        [`  the restarted controller's first data-plane programming`, ms(c.restart.dataPlaneMs)],
-        [`${r.removed.backend} removed from ${r.removed.service} → out of every balancer`, ms(c.backendRemovalMs)],
-      ],
-    ),
-  );
-  out.push('', 'traffic (wrk, a new connection per request)');
-  out.push(
-    renderTable(
-      [
-        { header: 'service', value: (t: TrafficSummary) => `${t.service} ${t.url}` },
-        { header: 'requests', value: (t) => t.requests, align: 'right' },
-        { header: 'req/s', value: (t) => Math.round(t.meanRps), align: 'right' },
-        { header: 'errors', value: (t) => `${t.errors.connect + t.errors.read + t.errors.write + t.errors.status + t.errors.timeout} (connect ${t.errors.connect}, read ${t.errors.read}, timeout ${t.errors.timeout}, status ${t.errors.status})` },
-        { header: 'p50', value: (t) => `${t.latencyMs.p50.toFixed(1)} ms`, align: 'right' },
-        { header: 'p99', value: (t) => `${t.latencyMs.p99.toFixed(1)} ms`, align: 'right' },
-      ],
-      r.traffic,
-    ),
-  );
-  for (const service of Object.keys(r.phases[0]?.balancers ?? {})) {
-    out.push('', `split of ${service} per phase: packets per balancer (XDP counters), responses per backend (wrk)`);
-    const balancerNames = [...new Set(r.phases.flatMap((p) => Object.keys(p.balancers[service] ?? {})))].sort();
-    const backendNames = [...new Set(r.phases.flatMap((p) => Object.keys(p.backends[service] ?? {})))].sort();
-    out.push(
-      renderTable(
-        [
-          { header: 'phase', value: (p: PhaseSplit) => `${p.name} (${((p.toMs - p.fromMs) / 1000).toFixed(1)} s)` },
-          ...balancerNames.map((b) => ({
-            header: b,
-            value: (p: PhaseSplit) => {
-              const row = p.balancers[service] ?? {};
-              const v = row[b];
-              const total = Object.values(row).reduce<number>((s, x) => s + (x ?? 0), 0);
-              return v === null ? 'down' : v === undefined ? '-' : pct(v, total);
-            },
-            align: 'right' as const,
-          })),
-          ...backendNames.map((b) => ({
-            header: b,
-            value: (p: PhaseSplit) => {
-              const row = p.backends[service] ?? {};
-              const total = Object.values(row).reduce((s, x) => s + x, 0);
-              return pct(row[b] ?? 0, total);
-            },
-            align: 'right' as const,
-          })),
-        ],
-        r.phases,
-      ),
-    );
-  }
-  return out.join('\n');
-}
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -253,7 +182,11 @@ export function balancerChartSvg(r: LabReport): string {
 }
 
 /** The HTML page: the chart, the convergence table and the splits, self-contained. */
-export function reportHtml(r: LabReport): string {
+/**
+ * The page of a run: both charts, the text report (`text`, in the front end's format: the CLI
+ * prints the same) and the steps with their times.
+ */
+export function reportHtml(r: LabReport, text: string): string {
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -267,7 +200,7 @@ export function reportHtml(r: LabReport): string {
     '<h2>Packets per second per balancer (web)</h2>',
     balancerChartSvg(r),
     '<h2>Report</h2>',
-    `<pre>${esc(reportText(r))}</pre>`,
+    `<pre>${esc(text)}</pre>`,
     '<h2>Steps</h2>',
     `<pre>${esc(r.steps.map((s) => `${ms(s.ms).padStart(8)}  ${s.title}`).join('\n'))}</pre>`,
     '</body></html>',

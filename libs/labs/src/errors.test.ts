@@ -1,0 +1,4 @@
+import { registryTests } from '@netaccel/errors/testing';
+import { labsErrors } from './errors.js';
+
+registryTests(labsErrors, new URL('../README.md', import.meta.url), { area: 'LAB' });

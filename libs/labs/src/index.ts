@@ -1,0 +1,61 @@
+// @netaccel/labs: lab scenarios shared by `netaccel lab`, test/ and bench/: topologies (on
+// @netaccel/netlab), the veth quirks, scenario steps, the Scenario shape and the scenarios
+// themselves. See README.md.
+
+// scenarios
+export { TEARDOWN_TITLE, runScenario } from './scenario.js';
+export type { Scenario, ScenarioRunOptions, ScenarioStep } from './scenario.js';
+export { KILLED, REMOVED, thesisScenario } from './thesis/scenario.js';
+export type { ThesisOptions, ThesisRun } from './thesis/scenario.js';
+
+// topologies
+export { ARP_HIDDEN, NO_RP_FILTER, switchPort, switchedSegment } from './topologies/segment.js';
+export type { SegmentMember, SegmentOptions } from './topologies/segment.js';
+export {
+  AS,
+  BACKENDS,
+  BALANCERS,
+  BALANCER_RANGE,
+  LAB_MODES,
+  NAT_SOURCE_COUNT,
+  ROUTER_ADDR,
+  RR_ADDR,
+  SERVICES,
+  backendAddr,
+  balancerAddr,
+  natSourceAddr,
+  thesisTopology,
+} from './topologies/thesis.js';
+export type { BackendName, BalancerName, LabMode, ServiceDef } from './topologies/thesis.js';
+export { LBS, LB_AS, ROUTER_AS, RR_AS, lbAddr, lbIndex, routerAddr, routerStarTopology } from './topologies/router-star.js';
+export type { LbName } from './topologies/router-star.js';
+export { XLB_BENCH_BACKENDS, XLB_BENCH_NET, XLB_BENCH_PORT, XLB_BENCH_VIP, xlbBenchTopology } from './topologies/xlb-bench.js';
+export type { XlbBenchBackend } from './topologies/xlb-bench.js';
+
+// the veth quirks
+export { completeChecksums, napiForXdpTx, vethToNamespace } from './veth.js';
+export type { VethToNamespace, VethToNamespaceOptions } from './veth.js';
+
+// steps
+export { STEP_INDENT, Steps, fmtMs } from './steps/step-runner.js';
+export type { StepTime } from './steps/step-runner.js';
+export { birdSocket, startBirdRouter, startReflector, waitBirdEstablished } from './steps/routing.js';
+export { nginxConfig, startNginxBackends } from './steps/backends.js';
+export { countRoutes, fibNextHops, gateways, prefixes, sameSet, timeUntilGone, waitNextHops } from './steps/fib.js';
+export { RouteMonitor, parseMonitorLine } from './steps/route-monitor.js';
+export type { RouteEvent } from './steps/route-monitor.js';
+export { killAll, nodeFailure, setLink, silence } from './steps/failure.js';
+export { BUCKET_MS, countsBetween, parseWrkOutput, writeWrkScript, wrkArgv } from './steps/wrk.js';
+export type { WrkErrors, WrkResult } from './steps/wrk.js';
+
+// the thesis scenario's parts
+export { LAB_DAEMONS, birdConfig, gobgpConfig, writeBalancerFiles, writeServices } from './thesis/configs.js';
+export type { BalancerFiles, LabDaemon, ThesisInstall } from './thesis/configs.js';
+export { KEPT_FILE, LAB_PREFIX, LAB_STATE_DIR, PIN_BASE, checkBuilt, removeEarlierLabs, removePins } from './thesis/lab-state.js';
+export type { KeptLab } from './thesis/lab-state.js';
+export { checkReport } from './thesis/check.js';
+export { balancerChartSvg, chartSvg, reportHtml } from './thesis/report.js';
+export type { ChartSeries, LabReport, PhaseSplit, TrafficSummary } from './thesis/report.js';
+
+// errors
+export { NA_ERR_LAB_BUSY, NA_ERR_LAB_CHECK, NA_ERR_LAB_NOT_BUILT, NA_ERR_LAB_STEP, NA_ERR_LAB_VETH_FAILED, labsErrors } from './errors.js';

@@ -1,0 +1,349 @@
+/**
+ * The thesis scenario (`netaccel lab`): the thesis' experiment on one machine (topologies/thesis.ts).
+ * Read the steps from top to bottom: the lab comes up; the route reflector, the router, six
+ * backends and three balancers start; the router's ECMP routes appear; wrk drives traffic; one
+ * balancer is killed with SIGKILL and brought back; a backend is removed; the report says how
+ * long convergence took and how requests and packets split per balancer and per backend, with
+ * an HTML chart. The lab checks what it shows: a route that does not converge, a balancer or
+ * backend that gets no traffic, or a removed backend that still does fails the run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sleep, waitFor } from '@netaccel/netlab';
+import type { Lab, LabProcess } from '@netaccel/netlab';
+import type { Scenario, ScenarioRunOptions } from '../scenario.js';
+import { startNginxBackends } from '../steps/backends.js';
+import { setLink, killAll } from '../steps/failure.js';
+import { sameSet } from '../steps/fib.js';
+import { RouteMonitor } from '../steps/route-monitor.js';
+import { startBirdRouter, startReflector, waitBirdEstablished } from '../steps/routing.js';
+import { STEP_INDENT, fmtMs } from '../steps/step-runner.js';
+import type { StepTime } from '../steps/step-runner.js';
+import { parseWrkOutput, writeWrkScript, wrkArgv } from '../steps/wrk.js';
+import { BACKENDS, BALANCERS, RR_ADDR, SERVICES, backendAddr, balancerAddr, switchPort, thesisTopology } from '../topologies/thesis.js';
+import type { BackendName, BalancerName, LabMode } from '../topologies/thesis.js';
+import { completeChecksums, napiForXdpTx } from '../veth.js';
+import { announcedAt, backendsOf, balancerLogs, balancerRates, dataPlaneUpMs, samplePerBalancer, startBalancer, vipPackets } from './balancers.js';
+import type { BalancerRun, RateSample } from './balancers.js';
+import { REMOVAL_GRACE_MS, checkReport, phaseSplits, requestSeries, trafficSummaries } from './check.js';
+import type { PacketSample, PhaseBound, WrkRun } from './check.js';
+import { birdConfig, gobgpConfig, writeBalancerFiles, writeServices } from './configs.js';
+import type { ThesisInstall } from './configs.js';
+import { KEPT_FILE, LAB_PREFIX, LAB_STATE_DIR, PIN_BASE, checkBuilt, removeEarlierLabs, removePins, selftestObject } from './lab-state.js';
+import type { KeptLab } from './lab-state.js';
+import { reportHtml } from './report.js';
+import type { LabReport } from './report.js';
+
+export interface ThesisOptions extends ScenarioRunOptions {
+  /** The shortened run of `make test`: a few seconds per phase instead of eight. */
+  readonly quick: boolean;
+  /** How the balancers forward (default L2 DSR). */
+  readonly mode?: LabMode;
+  /** Where the daemons and BPF objects are. */
+  readonly install: ThesisInstall;
+  /** The report as text for people, in the front end's format (the HTML page shows it too). */
+  readonly reportText: (r: LabReport) => string;
+}
+
+/** The balancer that is killed and brought back, and the backend that is removed. */
+export const KILLED: BalancerName = 'lb2';
+export const REMOVED = { service: 'web', backend: 'b4' as BackendName };
+
+/** The state of one run, carried from step to step. */
+export interface ThesisRun {
+  readonly lab: Lab;
+  readonly o: ThesisOptions;
+  readonly mode: LabMode;
+  /** ms of traffic in each phase. */
+  readonly hold: number;
+  readonly startedAt: Date;
+  readonly done: readonly StepTime[];
+  readonly balancers: Map<BalancerName, BalancerRun>;
+  readonly macs: Map<BackendName, string>;
+  monitor?: RouteMonitor;
+  routes: { vip: string; nexthops: string[] }[];
+  readonly wrks: { service: string; url: string; proc: LabProcess }[];
+  /** Per-VIP packet counters of every balancer at the phase boundaries. */
+  readonly samples: PacketSample[];
+  /** The first service's counter per balancer every 500 ms, for the chart. */
+  readonly rates: RateSample[];
+  sampler?: { stop(): Promise<void> };
+  t0: number;
+  killAt: number;
+  restartAt: number;
+  removedAt: number;
+  readonly withdrawMs: Record<string, number>;
+  readonly restoreMs: Record<string, number>;
+  readonly announceToRouteMs: Record<string, number>;
+  restart: { daemonsReadyMs: number; dataPlaneMs: number };
+  backendRemovalMs: number;
+  results: WrkRun[];
+  report?: LabReport;
+}
+
+const pinRoot = (run: ThesisRun): string => join(PIN_BASE, run.lab.runId);
+const services = (lb: BalancerName) => SERVICES.filter((s) => s.balancers.includes(lb));
+
+/** Packets to each VIP of every balancer whose controller runs, stamped. */
+async function sample(run: ThesisRun): Promise<void> {
+  const at = Date.now();
+  const packets = new Map<BalancerName, Map<string, number> | null>();
+  await Promise.all(
+    BALANCERS.map(async (lb) => {
+      const b = run.balancers.get(lb)!;
+      packets.set(lb, b.controller !== undefined && !b.controller.exited ? await vipPackets(b.files.controllerSocket) : null);
+    }),
+  );
+  run.samples.push({ at, packets });
+}
+
+// --- the steps, in order -----------------------------------------------------------------------
+
+async function checkTheBuild(run: ThesisRun): Promise<void> {
+  checkBuilt(run.o.install);
+  await removeEarlierLabs(run.o.progress);
+}
+
+async function buildTheTopology(run: ThesisRun): Promise<void> {
+  const { lab } = run;
+  await lab.up();
+  run.o.progress(`${STEP_INDENT}run ${lab.runId}, logs and configuration files in ${lab.logDir}\n`);
+  // the veth quirks (veth.ts): senders towards the balancers hand them complete checksums, and
+  // the switch ports facing the balancers get a program that passes everything (NAPI for XDP_TX)
+  await completeChecksums(lab, ['router', ...BACKENDS]);
+  await napiForXdpTx(lab, 'sw', BALANCERS.map(switchPort), selftestObject(run.o.install));
+  for (const b of BACKENDS) {
+    const links = (await lab.links(b)) as unknown as { ifname: string; address: string }[];
+    run.macs.set(b, links.find((l) => l.ifname === 'eth0')!.address);
+  }
+}
+
+async function startRouting(run: ThesisRun): Promise<void> {
+  await startReflector(run.lab, 'rr', RR_ADDR, gobgpConfig());
+  await startBirdRouter(run.lab, 'router', birdConfig());
+  await waitBirdEstablished(run.lab, 'router', 'reflector', 'BIRD established with gobgpd');
+}
+
+async function startBackends(run: ThesisRun): Promise<void> {
+  await startNginxBackends(run.lab, BACKENDS);
+}
+
+async function startBalancers(run: ThesisRun): Promise<void> {
+  // the router's FIB is watched from before the first announcement
+  run.monitor = RouteMonitor.start(run.lab.ns('router'), SERVICES.map((s) => s.vip), new Map(SERVICES.map((s) => [s.vip, []])));
+  for (const lb of BALANCERS) run.balancers.set(lb, { files: writeBalancerFiles(run.lab.logDir, lb, join(pinRoot(run), lb), run.o.install.objectDir, run.mode, run.macs) });
+  await Promise.all(BALANCERS.map((lb) => startBalancer(run.lab, lb, run.balancers.get(lb)!, run.o.install)));
+}
+
+async function waitForRoutes(run: ThesisRun): Promise<void> {
+  const mon = run.monitor!;
+  for (const s of SERVICES) {
+    const want = s.balancers.map(balancerAddr).sort();
+    await mon.waitFor(s.vip, (nh) => sameSet(nh, want), 0, 30_000);
+  }
+  const table = (await run.lab.exec('router', ['ip', 'route', 'show', 'proto', 'bird'])).stdout.trimEnd();
+  run.o.progress(`${table.split('\n').map((l) => `${STEP_INDENT}${l}`).join('\n')}\n`);
+  run.routes = SERVICES.map((s) => ({ vip: s.vip, nexthops: [...mon.nexthops(s.vip)] }));
+}
+
+async function driveTraffic(run: ThesisRun): Promise<void> {
+  const script = writeWrkScript(run.lab.logDir);
+  await sample(run);
+  run.t0 = Date.now();
+  for (const s of SERVICES) {
+    const url = `http://${s.vip}:${s.port}/`;
+    const [threads, conns] = s.name === 'web' ? [2, 32] : [1, 8];
+    run.wrks.push({ service: s.name, url, proc: await run.lab.spawn('router', wrkArgv(script, url, threads, conns), { name: `wrk-${s.name}` }) });
+  }
+  run.sampler = samplePerBalancer(run.balancers, SERVICES[0]!.vip, run.rates);
+  await sleep(run.hold);
+}
+
+async function killBalancer(run: ThesisRun): Promise<void> {
+  await sample(run);
+  const b = run.balancers.get(KILLED)!;
+  run.killAt = Date.now();
+  await killAll([b.controller, b.announcer, b.loader]);
+  await setLink(run.lab, KILLED, 'down');
+}
+
+async function waitWithoutIt(run: ThesisRun): Promise<void> {
+  for (const s of services(KILLED)) {
+    const want = s.balancers.filter((lb) => lb !== KILLED).map(balancerAddr).sort();
+    run.withdrawMs[s.vip] = (await run.monitor!.waitFor(s.vip, (nh) => sameSet(nh, want), run.killAt, 15_000)) - run.killAt;
+  }
+  run.o.progress(`${STEP_INDENT}next hop gone after ${Object.entries(run.withdrawMs).map(([v, ms]) => `${fmtMs(ms)} (${v})`).join(', ')}\n`);
+  await sleep(run.hold);
+}
+
+async function restartBalancer(run: ThesisRun): Promise<void> {
+  const b = run.balancers.get(KILLED)!;
+  const at = Date.now();
+  run.restartAt = at;
+  await setLink(run.lab, KILLED, 'up');
+  await startBalancer(run.lab, KILLED, b, run.o.install);
+  const ready = Date.now();
+  for (const s of services(KILLED)) {
+    const want = s.balancers.map(balancerAddr).sort();
+    const back = await run.monitor!.waitFor(s.vip, (nh) => sameSet(nh, want), at, 30_000);
+    run.restoreMs[s.vip] = back - at;
+    const announced = announcedAt(b.announcer!, `${s.vip}/32`);
+    if (announced !== undefined) run.announceToRouteMs[s.vip] = back - announced;
+  }
+  run.restart = { daemonsReadyMs: ready - at, dataPlaneMs: dataPlaneUpMs(b.controller!) };
+  await sample(run);
+  run.o.progress(`${STEP_INDENT}next hop back after ${Object.entries(run.restoreMs).map(([v, ms]) => `${fmtMs(ms)} (${v})`).join(', ')}\n`);
+  await sleep(run.hold);
+}
+
+async function removeBackend(run: ThesisRun): Promise<void> {
+  await sample(run);
+  const at = Date.now();
+  for (const lb of BALANCERS) writeServices(run.balancers.get(lb)!.files.services, lb, run.mode, run.macs, [REMOVED]);
+  const svc = SERVICES.find((s) => s.name === REMOVED.service)!;
+  const addr = backendAddr(REMOVED.backend);
+  await waitFor(
+    async () => {
+      const lists = await Promise.all(svc.balancers.map((lb) => backendsOf(run.balancers.get(lb)!.files.controllerSocket, `${svc.vip}:${svc.port}/tcp`)));
+      return lists.every((l) => l.length > 0 && !l.includes(addr));
+    },
+    { timeoutMs: 10_000, intervalMs: 10, what: `${REMOVED.backend} gone from every balancer` },
+  );
+  run.removedAt = Date.now();
+  await sample(run);
+  await sleep(run.hold);
+  run.backendRemovalMs = run.removedAt - at;
+}
+
+async function stopTraffic(run: ThesisRun): Promise<void> {
+  await run.sampler?.stop();
+  await sample(run);
+  for (const w of run.wrks) w.proc.kill('SIGINT');
+  for (const w of run.wrks) {
+    await w.proc.wait({ timeoutMs: 15_000 });
+    run.results.push({ service: w.service, url: w.url, r: parseWrkOutput(w.proc.output()) });
+  }
+}
+
+async function writeTheReport(run: ThesisRun): Promise<void> {
+  const { lab, samples, t0, killAt, restartAt, removedAt } = run;
+  const endAt = samples.at(-1)!.at;
+  const down = `${KILLED} down`;
+  const bounds: PhaseBound[] = [
+    ['3 balancers', t0, killAt, 0, 1],
+    [down, killAt, samples[2]!.at, 1, 2],
+    [`${KILLED} back`, samples[2]!.at, samples[3]!.at, 2, 3],
+    // connections opened before the removal may still finish on the backend (connection table)
+    [`${REMOVED.backend} out of ${REMOVED.service}`, removedAt + REMOVAL_GRACE_MS, endAt, 4, 5],
+  ];
+  const web = SERVICES[0]!;
+  const webEvents = run.monitor!.events.filter((e) => e.vip === web.vip);
+  const atStart = webEvents.filter((e) => e.at <= t0).at(-1)?.nexthops.length ?? 0;
+  const live: [number, number][] = [[0, atStart], ...webEvents.filter((e) => e.at > t0 && e.at <= endAt).map((e): [number, number] => [e.at - t0, e.nexthops.length])];
+  const html = join(lab.logDir, 'report.html');
+  const r: LabReport = {
+    runId: lab.runId,
+    startedAt: run.startedAt.toISOString(),
+    quick: run.o.quick,
+    mode: run.mode,
+    logDir: lab.logDir,
+    html,
+    steps: run.done,
+    routes: run.routes,
+    convergence: { withdrawMs: run.withdrawMs, restoreMs: run.restoreMs, announceToRouteMs: run.announceToRouteMs, restart: run.restart, backendRemovalMs: run.backendRemovalMs },
+    killed: KILLED,
+    removed: REMOVED,
+    traffic: trafficSummaries(run.results),
+    phases: phaseSplits(bounds, samples, run.results, down, KILLED),
+    chart: {
+      series: requestSeries(run.results, t0, endAt),
+      balancers: balancerRates(run.rates, t0, endAt),
+      live,
+      events: [
+        { atMs: killAt - t0, label: `kill -9 ${KILLED}` },
+        { atMs: restartAt - t0, label: `${KILLED} restarted` },
+        { atMs: removedAt - t0, label: `${REMOVED.backend} removed` },
+      ],
+      durationMs: endAt - t0,
+      maxBalancers: web.balancers.length,
+    },
+  };
+  checkReport(r);
+  writeFileSync(html, reportHtml(r, run.o.reportText(r)));
+  writeFileSync(join(lab.logDir, 'report.json'), `${JSON.stringify(r, null, 2)}\n`);
+  run.report = r;
+}
+
+/** Describes the kept lab for `netaccel lab status` and `netaccel lab down`. */
+function recordKept(run: ThesisRun, lab: Lab): void {
+  const state: KeptLab = {
+    runId: lab.runId,
+    startedAt: run.startedAt.toISOString(),
+    logDir: lab.logDir,
+    pinRoot: pinRoot(run),
+    report: run.report!.html,
+    namespaces: Object.fromEntries(lab.nodes().map((n) => [n, lab.ns(n)])),
+    sockets: Object.fromEntries(
+      BALANCERS.map((lb) => {
+        const f = run.balancers.get(lb)!.files;
+        return [lb, { 'ebpf-loader': f.loaderSocket, 'bgp-announcer': f.announcerSocket, 'lb-controller': f.controllerSocket }];
+      }),
+    ),
+  };
+  mkdirSync(LAB_STATE_DIR, { recursive: true });
+  writeFileSync(KEPT_FILE, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+const allDaemonLogs = (...daemons: string[]): string[] => BALANCERS.flatMap((lb) => balancerLogs(lb, daemons));
+
+export const thesisScenario: Scenario<ThesisOptions, ThesisRun, LabReport> = {
+  name: 'thesis',
+  summary: 'router, route reflector, three XDP balancers and six backends: traffic, kill -9 a balancer, bring it back, remove a backend',
+  prefix: LAB_PREFIX,
+  labOptions: { readyTimeoutMs: 30_000, killGraceMs: 2000, execTimeoutMs: 30_000 },
+  topology: (o) => thesisTopology(o.mode ?? 'l2dsr'),
+  intro: (o) => `netaccel lab: the thesis topology in network namespaces, balancers in ${(o.mode ?? 'l2dsr') === 'nat' ? 'NAT' : 'L2 DSR'} mode${o.quick ? ' (shortened run)' : ''}\n`,
+  init: (lab, o, done) => ({
+    lab,
+    o,
+    mode: o.mode ?? 'l2dsr',
+    hold: o.quick ? 2500 : 8000,
+    startedAt: new Date(),
+    done,
+    balancers: new Map(),
+    macs: new Map(),
+    routes: [],
+    wrks: [],
+    samples: [],
+    rates: [],
+    t0: 0,
+    killAt: 0,
+    restartAt: 0,
+    removedAt: 0,
+    withdrawMs: {},
+    restoreMs: {},
+    announceToRouteMs: {},
+    restart: { daemonsReadyMs: 0, dataPlaneMs: 0 },
+    backendRemovalMs: 0,
+    results: [],
+  }),
+  steps: [
+    { title: 'check the build and remove what an earlier lab left', run: checkTheBuild },
+    { title: (run) => `build the topology: ${run.lab.topology.nodes.length} namespaces on one switch`, run: buildTheTopology },
+    { title: 'start the route reflector (gobgpd) and the router (BIRD 2)', run: startRouting, logs: () => ['gobgpd', 'bird'] },
+    { title: 'start six HTTP backends (nginx answering its name)', run: startBackends, logs: () => BACKENDS.map((b) => `${b}-nginx`) },
+    { title: 'start three balancers, each: ebpf-loader, bgp-announcer, lb-controller', run: startBalancers, logs: () => allDaemonLogs('ebpf-loader', 'bgp-announcer', 'lb-controller') },
+    { title: 'wait for the router\'s ECMP routes (web: 3 next hops, api: 2)', run: waitForRoutes, logs: () => ['bird', 'gobgpd', ...allDaemonLogs('bgp-announcer', 'lb-controller')] },
+    { title: (run) => `drive traffic from the router with wrk for ${fmtMs(run.hold)}: web and api, a new connection per request`, run: driveTraffic, logs: () => ['wrk-web', 'wrk-api'] },
+    { title: `kill -9 ${KILLED} (its three daemons; its link goes down: the node is gone)`, run: killBalancer },
+    { title: (run) => `wait for the router to drop ${KILLED}'s next hop, then ${fmtMs(run.hold)} of traffic without it`, run: waitWithoutIt, logs: () => ['gobgpd', 'bird'] },
+    { title: `bring ${KILLED} back: link up, the same daemons and files; the loader adopts its pins`, run: restartBalancer, logs: () => balancerLogs(KILLED) },
+    { title: `remove backend ${REMOVED.backend} from ${REMOVED.service} (services files rewritten) and keep the traffic on`, run: removeBackend },
+    { title: 'stop the traffic and collect the results', run: stopTraffic, logs: () => ['wrk-web', 'wrk-api'] },
+    { title: 'check what happened and write the report', run: writeTheReport },
+  ],
+  result: (run) => run.report!,
+  stop: (run) => run.monitor?.stop(),
+  keep: recordKept,
+  cleanup: (lab) => removePins(lab.runId),
+};
