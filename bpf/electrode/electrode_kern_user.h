@@ -160,7 +160,7 @@ enum electrode_stat {
  */
 enum electrode_reason {
 	ELECTRODE_R_NONE = 0,          /* unused: no reason */
-	ELECTRODE_R_MALFORMED = 1,     /* pass: truncated, bad magic/version, body_len not the payload's, IP fragment */
+	ELECTRODE_R_MALFORMED = 1,     /* pass: truncated, bad magic/version, body_len not the payload's, IP fragment or IPv4 options */
 	ELECTRODE_R_UNKNOWN_TYPE = 2,  /* pass: type 0 or above 15 */
 	ELECTRODE_R_OTHER_TYPE = 3,    /* pass: a type the offloads leave to user space (request, reply, commit, view change) */
 	ELECTRODE_R_OFFLOAD_OFF = 4,   /* pass: the offload is switched off in electrode_state.offloads */
