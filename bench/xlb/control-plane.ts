@@ -1,6 +1,6 @@
 /**
  * Section: the control plane (lb-controller), measured in this process on the real xlb.bpf.o
- * (DirectMaps: libbpf, real maps; not attached) and a real etcd on loopback.
+ * (@netaccel/dataplane's InProcessDataPlane: libbpf, real maps; not attached) and a real etcd on loopback.
  *
  * 1. Endpoint change in etcd → data plane updated: a service of 100 backends (health checks
  *    off, so the change itself is measured); each change adds or removes a backend with a put;
@@ -8,7 +8,7 @@
  *    backend record, table entries and flip (EtcdSource watch → Reconciler, the daemon's path).
  *    Two data planes, one after the other (they would compete for this one thread): through the
  *    real ebpf-loader daemon's gRPC API (production), and in this process with libbpf
- *    (DirectMaps: the controller's own cost). The poller runs throughout.
+ *    (InProcessDataPlane: the controller's own cost). The poller runs throughout.
  *    Baseline in the same run, interleaved change by change: the same change applied by a poller
  *    that reads the prefix every 1 s (what the thesis' controller did) into a second data
  *    plane. p50 / p99; goal p99 < 50 ms, and watch p99 / poller p99 ≤ 0.05.
@@ -17,12 +17,21 @@
  * 3. Least connection's update cost (its per-packet cost is zero: control plane only): one
  *    connection-table read of an empty table plus a re-weighted table switch for 100 backends.
  *
+ * 4. A full Maglev table slot (65,537 entries) written through the real ebpf-loader: packed (two
+ *    byte strings, one call, one BPF_MAP_UPDATE_BATCH on the request's bytes: what the
+ *    controller does now) against the same table sent one protobuf MapEntry per key (what it did
+ *    before), interleaved, same loader, same map. Median of runs; goal packed ≤ 0.25x.
+ *
  * `controlPlaneSection(ctx)` is wired into bench/xlb/index.ts by the benchmark's owner.
  */
 import { Etcd3 } from 'etcd3';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
 import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
-import { buildMaglevTable, DirectMaps, EtcdSource, LoaderMaps, MAGLEV_DEFAULT_SIZE, mergeServices, parseService, Reconciler, TestEtcd, TestLoader, XlbDataPlane } from '@netaccel/app-lb-controller/testing';
+import { buildMaglevTable, EtcdSource, MAGLEV_DEFAULT_SIZE, mergeServices, parseService, Reconciler, TestEtcd, TestLoader, XlbDataPlane } from '@netaccel/app-lb-controller/testing';
+import { XLB_BALANCER } from '@netaccel/bpf-programs/xlb';
+import type { XlbMapName } from '@netaccel/bpf-programs/xlb';
+import { InProcessDataPlane, LoaderDataPlane } from '@netaccel/dataplane';
+import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
 import type { BenchContext } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
 
@@ -94,14 +103,15 @@ export async function controlPlaneSection(ctx: BenchContext, opts: { quick: bool
     throw err;
   });
   const log = createLogger({ name: 'bench', destination: createLogCapture().stream, level: 'warn' });
-  const mapsW = DirectMaps.open({ objectPath: objectPath('balancer') });
-  const mapsP = DirectMaps.open({ objectPath: objectPath('balancer') });
+  const mapsW = InProcessDataPlane.open(XLB_BALANCER, objectPath('balancer'));
+  const mapsP = InProcessDataPlane.open(XLB_BALANCER, objectPath('balancer'));
   const writer = new Etcd3({ hosts: etcd.clientUrl });
   let source: EtcdSource | undefined;
   let poller: Poller | undefined;
-  let mapsL: LoaderMaps | undefined;
+  let mapsL: LoaderDataPlane<XlbMapName> | undefined;
   try {
-    mapsL = await LoaderMaps.open({ address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-bench' });
+    mapsL = await LoaderDataPlane.open(XLB_BALANCER, { address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-bench' });
+    await tableWriteSection(ctx, loader.socket, mapsL, quick);
     const dpL = new XlbDataPlane(mapsL);
     let appliedL: (() => void) | undefined;
     const recL = new Reconciler({ dataPlane: dpL, config: {}, onApplied: (r) => r.tablesBuilt > 0 && appliedL?.() });
@@ -193,5 +203,43 @@ export async function controlPlaneSection(ctx: BenchContext, opts: { quick: bool
     await mapsW.close();
     await mapsP.close();
     await etcd.stop();
+  }
+}
+
+/** 4. One table slot through the loader: packed vs one MapEntry per key (the previous path). */
+async function tableWriteSection(ctx: BenchContext, socket: string, maps: LoaderDataPlane<XlbMapName>, quick: boolean): Promise<void> {
+  const n = MAGLEV_DEFAULT_SIZE;
+  const keys = Buffer.alloc(4 * n);
+  const values = Buffer.alloc(4 * n);
+  for (let i = 0; i < n; i++) {
+    keys.writeUInt32LE(n + i, 4 * i); // slot 1 of VIP 0: no VIP points at it
+    values.writeUInt32LE(1 + (i % 100), 4 * i);
+  }
+  const client = createRpcClient(LoaderClient, { address: socket, deadlineMs: 60_000 });
+  try {
+    const { maps: infos } = await client.listMaps(loaderV1.ListMapsRequest.create({ objectId: maps.objectId }));
+    const mapId = infos.find((m) => m.name === 'maglev_tables')!.id;
+    const perEntry = async () => {
+      const entries = Array.from({ length: n }, (_, i) => loaderV1.MapEntry.create({ key: keys.subarray(4 * i, 4 * i + 4), value: values.subarray(4 * i, 4 * i + 4) }));
+      await client.mapUpdateBatch(loaderV1.MapUpdateBatchRequest.create({ mapId, entries }));
+    };
+    const packed = () => maps.updatePacked('maglev_tables', n, keys, values);
+    await perEntry();
+    await packed();
+    const tPacked: number[] = [];
+    const tEntries: number[] = [];
+    for (let r = 0; r < (quick ? 3 : 11); r++) {
+      let t0 = performance.now();
+      await packed();
+      tPacked.push(performance.now() - t0);
+      t0 = performance.now();
+      await perEntry();
+      tEntries.push(performance.now() - t0);
+    }
+    ctx.figure('table-write-packed', 'table_write_65537', stats(tPacked).median, 'ms');
+    ctx.figure('table-write-per-entry (previous)', 'table_write_65537', stats(tEntries).median, 'ms');
+    ctx.compare('table_write_65537', 'table-write-packed', 'table-write-per-entry (previous)', '<= 0.25');
+  } finally {
+    client.close();
   }
 }

@@ -73,7 +73,7 @@ const bench: Benchmark = {
     'in req/s and in req per CPU-second of wrk+nginx (kernel work included: it runs in the senders\' softirq). ' +
     'Interleaved rounds, medians. ' +
     '(4) control plane (lb-controller): Maglev table build for 65537 entries x 100 and x 1,000 backends vs the paper\'s stated 1.8 ms; ' +
-    'etcd endpoint change until the data plane is updated, through ebpf-loader and in process, vs a 1 s poller in the same run. ' +
+    'etcd endpoint change until the data plane is updated, through ebpf-loader and in process, vs a 1 s poller in the same run; a 65,537-entry table slot written through the loader packed vs one MapEntry per key (the previous path), same run. ' +
     'Methods: bench/xlb/*-section.ts, bench/xlb/control-plane.ts',
   needsRoot: true,
   async run(ctx: BenchContext): Promise<void> {

@@ -69,3 +69,16 @@ export const XLB_OBJECTS = Object.freeze({
   balancer: { path: 'build/xlb/xlb.bpf.o', program: 'xlb_xdp' },
   decap: { path: 'build/xlb/xlb_decap.bpf.o', program: 'xlb_decap' },
 });
+
+/** The maps of xlb.bpf.o that lb-controller reads and writes. */
+export type XlbMapName = 'vips' | 'maglev_tables' | 'backends' | 'nexthops' | 'xlb_config' | 'vip_stats' | 'backend_stats' | 'drop_stats' | 'conntrack';
+
+/**
+ * xlb.bpf.o as `@netaccel/dataplane` opens it (a ProgramDescriptor): the program attached to the
+ * balancer's interface and every map the controller uses, checked to exist when it opens.
+ */
+export const XLB_BALANCER: { readonly name: 'xlb'; readonly program: string; readonly maps: readonly XlbMapName[] } = Object.freeze({
+  name: 'xlb',
+  program: XLB_OBJECTS.balancer.program,
+  maps: Object.freeze(['vips', 'maglev_tables', 'backends', 'nexthops', 'xlb_config', 'vip_stats', 'backend_stats', 'drop_stats', 'conntrack'] as const),
+});

@@ -33,9 +33,10 @@ export {
 } from './codec.js';
 
 // --- constants, flags, objects (xlb_consts.h) -------------------------------------------------
-export type { XlbCtStateName, XlbModeName } from './constants.js';
+export type { XlbCtStateName, XlbMapName, XlbModeName } from './constants.js';
 export {
   XLB_BACKEND_F,
+  XLB_BALANCER,
   XLB_BUILD_DEFAULTS,
   XLB_CT_STATE,
   XLB_DECAP_STAT,

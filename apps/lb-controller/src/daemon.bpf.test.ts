@@ -12,13 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigStore } from '@netaccel/config';
 import { DaemonHost } from '@netaccel/daemon';
+import { InProcessDataPlane } from '@netaccel/dataplane';
+import { XLB_BALANCER } from '@netaccel/bpf-programs/xlb';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
 import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
 import { BalancerClient, balancerV1, createRpcClient } from '@netaccel/rpc';
 import { lbControllerConfig } from './config.js';
 import { Controller, VERSION } from './daemon.js';
 import { XlbDataPlane } from './data-plane.js';
-import { DirectMaps } from './map-access.js';
 
 async function until(ok: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -46,7 +47,7 @@ test('the controller: file → tables, health → rotation and announcements, gR
   const configFile = join(dir, 'lb-controller.yaml');
   writeFileSync(configFile, `dataPlane: { via: direct, object: ${objectPath('balancer')}, natSourceV4: 10.99.0.1 }\nsource: { kind: file, file: ${services} }\ngrpc: { socket: ${socket} }\ntelemetry: { listen: "127.0.0.1:0" }\nleastConn: { interval: 100ms }\n`);
   const store = await ConfigStore.open(lbControllerConfig, { file: configFile, env: {} });
-  const maps = DirectMaps.open({ objectPath: objectPath('balancer') });
+  const maps = InProcessDataPlane.open(XLB_BALANCER, objectPath('balancer'));
   const dp = new XlbDataPlane(maps);
   // the program counts as attached so that announcements are made (attaching is the ns tests')
   const wrapped = new Proxy(dp, {

@@ -6,8 +6,12 @@
  * and the data plane closed; the data plane keeps forwarding). main.ts is runDaemon(lbController()).
  */
 import { resolve } from 'node:path';
+import { XLB_BALANCER } from '@netaccel/bpf-programs/xlb';
+import type { XlbMapName } from '@netaccel/bpf-programs/xlb';
 import { packageVersion } from '@netaccel/daemon';
 import type { DaemonApp, DaemonHost, DaemonSpec } from '@netaccel/daemon';
+import { InProcessDataPlane, LoaderDataPlane } from '@netaccel/dataplane';
+import type { MapAccess } from '@netaccel/dataplane';
 import { BalancerService, rpcService } from '@netaccel/rpc';
 import type { RpcServer } from '@netaccel/rpc';
 import { childLogger } from '@netaccel/telemetry';
@@ -23,9 +27,6 @@ import type { DesiredState } from './desired-state.js';
 import { HealthChecker } from './health.js';
 import type { HealthTarget } from './health.js';
 import { leastConnWeights, weightsMoved } from './least-conn.js';
-import { LoaderMaps } from './loader-maps.js';
-import { DirectMaps } from './map-access.js';
-import type { MapAccess } from './map-access.js';
 import { lbMetrics } from './metrics.js';
 import type { LbMetrics } from './metrics.js';
 import { Reconciler, backendKey } from './reconciler.js';
@@ -58,12 +59,10 @@ const TICK_MS = 1000; // announcements and attachment re-checked every second
 async function openDataPlane(config: LbControllerConfig): Promise<DataPlane> {
   const dpc = config.dataPlane;
   const globals = { ...dpc.globals };
-  let maps: MapAccess;
-  if (dpc.via === 'loader') {
-    maps = await LoaderMaps.open({ address: dpc.loaderSocket, objectPath: dpc.object, xdpMode: dpc.xdpMode, globals, mapSizes: dpc.mapSizes, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) });
-  } else {
-    maps = DirectMaps.open({ objectPath: resolve(dpc.object), xdpMode: dpc.xdpMode, globals, mapSizes: dpc.mapSizes, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) });
-  }
+  const opts = { xdpMode: dpc.xdpMode, globals, mapSizes: dpc.mapSizes, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) };
+  const maps: MapAccess<XlbMapName> = dpc.via === 'loader'
+    ? await LoaderDataPlane.open(XLB_BALANCER, { address: dpc.loaderSocket, objectPath: dpc.object, owner: 'lb-controller', ...opts })
+    : InProcessDataPlane.open(XLB_BALANCER, resolve(dpc.object), opts);
   return new XlbDataPlane(maps, {
     ...(globals.ct_tcp_syn_timeout_ms === undefined ? {} : { 'tcp-syn': globals.ct_tcp_syn_timeout_ms }),
     ...(globals.ct_tcp_timeout_ms === undefined ? {} : { 'tcp-established': globals.ct_tcp_timeout_ms }),

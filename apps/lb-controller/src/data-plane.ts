@@ -6,7 +6,17 @@
  */
 import { decodeCounter, decodeCtValue, decodeStats, decodeU32, decodeVipKey, decodeVipMeta, encodeBackend, encodeConfig, encodeNexthop, encodeU32, encodeVipKey, encodeVipMeta, XLB_BACKEND_F, XLB_DROP_MAX, XLB_GLOBAL_DEFAULTS, XLB_LAYOUTS } from '@netaccel/bpf-programs/xlb';
 import type { Backend, Counter, Nexthop, Stats, VipKey, VipMeta, XlbConfig } from '@netaccel/bpf-programs/xlb';
-import type { MapAccess } from './map-access.js';
+import type { XlbMapName } from '@netaccel/bpf-programs/xlb';
+import type { MapAccess } from '@netaccel/dataplane';
+
+/** A u32 array's bytes in little-endian order (the maps' host order on the BPF targets we build for). */
+function le32(a: Uint32Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const b = Buffer.alloc(a.byteLength);
+  a.forEach((v, i) => b.writeUInt32LE(v, 4 * i));
+  return b;
+}
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export interface DataPlaneInfo {
   /** Entries per table slot (XLB_MAGLEV_SIZE of the loaded build). */
@@ -63,10 +73,10 @@ export interface CtTimeouts {
 
 export class XlbDataPlane implements DataPlane {
   readonly info: DataPlaneInfo;
-  readonly #maps: MapAccess;
+  readonly #maps: MapAccess<XlbMapName>;
   readonly #timeoutsNs: Readonly<Record<string, bigint>>;
 
-  constructor(maps: MapAccess, ctTimeoutsMs: Partial<CtTimeouts> = {}) {
+  constructor(maps: MapAccess<XlbMapName>, ctTimeoutsMs: Partial<CtTimeouts> = {}) {
     this.#maps = maps;
     const maxVips = maps.geometry('vip_stats').maxEntries;
     this.info = Object.freeze({
@@ -123,20 +133,16 @@ export class XlbDataPlane implements DataPlane {
     const n = positions ? positions.length : values.length;
     if (n === 0) return;
     const base = (vipIndex * 2 + slot) * m;
-    // keys and values as two contiguous little-endian u32 arrays, viewed as Buffers per entry
-    const keyBuf = Buffer.alloc(4 * n);
-    const valBuf = Buffer.alloc(4 * n);
-    const keys: Buffer[] = new Array(n);
-    const vals: Buffer[] = new Array(n);
+    // keys and values as two contiguous little-endian u32 arrays: one packed call, one syscall
+    const keys = new Uint32Array(n);
+    const vals = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
       const pos = positions ? positions[i]! : i;
       if (pos >= m) throw new RangeError(`position: expected 0..${m - 1}, got ${pos}`);
-      keyBuf.writeUInt32LE(base + pos, 4 * i);
-      valBuf.writeUInt32LE(positions ? values[i]! : values[pos]!, 4 * i);
-      keys[i] = keyBuf.subarray(4 * i, 4 * i + 4);
-      vals[i] = valBuf.subarray(4 * i, 4 * i + 4);
+      keys[i] = base + pos;
+      vals[i] = positions ? values[i]! : values[pos]!;
     }
-    await this.#maps.updateBatch('maglev_tables', keys, vals);
+    await this.#maps.updatePacked('maglev_tables', n, le32(keys), le32(vals));
   }
 
   resetStats(map: 'vip_stats' | 'backend_stats', index: number): Promise<void> {

@@ -1,15 +1,18 @@
 /**
- * BPF layer: the production data plane — LoaderMaps through the real ebpf-loader daemon
+ * BPF layer: the production data plane — @netaccel/dataplane's LoaderDataPlane through the real ebpf-loader daemon
  * (apps/ebpf-loader/src/main.ts, started as a process with its own pin root, state folder and
  * socket) — programmed by the reconciler; forwarding checked with the loader's TestRun.
  */
 import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
+import { Btf } from '@netaccel/bpf';
+import { XLB_BALANCER } from '@netaccel/bpf-programs/xlb';
+import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
+import { LoaderDataPlane, NA_ERR_DATAPLANE_INVALID, NA_ERR_DATAPLANE_OBJECT, NA_ERR_DATAPLANE_OP } from '@netaccel/dataplane';
 import { buildPacket, tcpSyn } from '@netaccel/protocol';
 import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
 import { XlbDataPlane } from './data-plane.js';
 import { parseState } from './desired-state.js';
-import { LoaderMaps } from './loader-maps.js';
 import { Reconciler } from './reconciler.js';
 import { TestLoader } from './testing/loader.js';
 
@@ -21,8 +24,8 @@ afterAll(async () => {
   await loader?.stop(['lb-controller-test']);
 });
 
-test('LoaderMaps: the reconciler programs xlb.bpf.o through the ebpf-loader daemon; packets follow the table', async () => {
-  const maps = await LoaderMaps.open({ address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-test' });
+test('LoaderDataPlane: the reconciler programs xlb.bpf.o through the ebpf-loader daemon (tables packed); packets follow the table', async () => {
+  const maps = await LoaderDataPlane.open(XLB_BALANCER, { address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-test' });
   const dp = new XlbDataPlane(maps);
   try {
     assert.equal(dp.info.maglevSize, 65537);
@@ -58,4 +61,51 @@ test('LoaderMaps: the reconciler programs xlb.bpf.o through the ebpf-loader daem
   } finally {
     await dp.close();
   }
+});
+
+test('LoaderDataPlane: typed globals reach the object (the loader encodes them from BTF), a table is one packed call, refusals come before any write', async (t) => {
+  const globals = { gue_port: 6081, ct_udp_timeout_ms: 12_345 };
+  const maps = await LoaderDataPlane.open(XLB_BALANCER, { address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-test', globals });
+  t.onTestFinished(() => maps.close());
+  const again = await LoaderDataPlane.open(XLB_BALANCER, { address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-test', globals });
+  t.onTestFinished(() => again.close());
+  assert.equal(again.objectId, maps.objectId, 'the same typed globals are the same object');
+  const client = createRpcClient(LoaderClient, { address: loader.socket });
+  t.onTestFinished(() => client.close());
+  // the loaded object's .rodata holds the values in the variables' C layout
+  const { maps: infos } = await client.listMaps(loaderV1.ListMapsRequest.create({ objectId: maps.objectId }));
+  const rodata = infos.find((m) => m.name.endsWith('.rodata'))!;
+  const bytes = (await client.mapLookup(loaderV1.MapLookupRequest.create({ mapId: rodata.id, key: Buffer.alloc(4) }))).entry!.value;
+  const vars = new Map(Btf.fromFile(objectPath('balancer')).datasecVariables('.rodata').map((v) => [v.name, v.offset]));
+  assert.equal(bytes.readUInt16LE(vars.get('gue_port')!), 6081, 'gue_port as the C __u16, little-endian');
+  assert.equal(bytes.readUInt32LE(vars.get('ct_udp_timeout_ms')!), 12_345);
+
+  const g = maps.geometry('maglev_tables');
+  const n = 65_537;
+  const keys = Buffer.alloc(4 * n);
+  const values = Buffer.alloc(4 * n);
+  for (let i = 0; i < n; i++) {
+    keys.writeUInt32LE(i, 4 * i);
+    values.writeUInt32LE(i % 13, 4 * i);
+  }
+  await maps.updatePacked('maglev_tables', n, keys, values);
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    return b;
+  };
+  for (const i of [0, 12, 65_536]) assert.equal((await maps.lookup('maglev_tables', u32(i)))!.readUInt32LE(), i % 13);
+  assert.equal(g.keySize, 4);
+
+  await assert.rejects(maps.updatePacked('maglev_tables', 2, Buffer.alloc(8), Buffer.alloc(4)), (e: unknown) => NA_ERR_DATAPLANE_INVALID.is(e));
+  assert.equal(await maps.lookup('vips', Buffer.alloc(maps.geometry('vips').keySize)), undefined, 'an absent key');
+  await maps.delete('vips', Buffer.alloc(maps.geometry('vips').keySize));
+  await assert.rejects(
+    LoaderDataPlane.open(XLB_BALANCER, { address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-test', globals: { gue_port: 70_000 } }),
+    (e: unknown) => NA_ERR_DATAPLANE_OP.is(e) && /typedGlobals\.gue_port: expected 0\.\.65535, got 70000/.test(e.message),
+  );
+  await assert.rejects(
+    LoaderDataPlane.open({ name: 'xlb', program: 'xlb_xdp', maps: ['nope'] }, { address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-test', globals }),
+    (e: unknown) => NA_ERR_DATAPLANE_OBJECT.is(e) && /has no map nope/.test(e.message),
+  );
 });

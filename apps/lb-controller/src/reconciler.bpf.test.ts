@@ -1,18 +1,19 @@
 /**
  * BPF layer: the controller's data-plane code on the real xlb.bpf.o (real maps, programs run
- * with BPF_PROG_TEST_RUN), loaded in this process with DirectMaps. Atomic table switches are
+ * with BPF_PROG_TEST_RUN), loaded in this process (InProcessDataPlane). Atomic table switches are
  * checked after every single map operation; forwarding is checked with packets.
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { buildPacket, tcp, tcpSyn, TCP_FLAGS } from '@netaccel/protocol';
-import { decodeU32, decodeVipKey, decodeVipMeta, encodeU32, encodeVipKey, XLB_DROP } from '@netaccel/bpf-programs/xlb';
+import { decodeU32, decodeVipKey, decodeVipMeta, encodeU32, encodeVipKey, XLB_BALANCER, XLB_DROP } from '@netaccel/bpf-programs/xlb';
+import type { XlbMapName } from '@netaccel/bpf-programs/xlb';
 import { objectPath, pinThreadToCpu } from '@netaccel/bpf-programs/xlb/testing';
+import { InProcessDataPlane } from '@netaccel/dataplane';
+import type { MapAccess } from '@netaccel/dataplane';
 import { XlbDataPlane } from './data-plane.js';
 import { parseState } from './desired-state.js';
 import { NA_ERR_LB_CAPACITY, NA_ERR_LB_STATE_INVALID } from './errors.js';
-import { DirectMaps } from './map-access.js';
-import type { MapAccess, XlbMapName } from './map-access.js';
 import { Reconciler, backendKey } from './reconciler.js';
 
 const LB_MAC = '02:00:00:00:01:00';
@@ -33,14 +34,14 @@ function ack(sport: number): Buffer {
 }
 
 interface World {
-  maps: DirectMaps;
+  maps: InProcessDataPlane<XlbMapName>;
   dp: XlbDataPlane;
   run(packet: Buffer): { verdict: number; backend?: number };
   close(): Promise<void>;
 }
 
-function world(inner?: (m: MapAccess) => MapAccess): World {
-  const maps = DirectMaps.open({ objectPath: objectPath('balancer') });
+function world(inner?: (m: MapAccess<XlbMapName>) => MapAccess<XlbMapName>): World {
+  const maps = InProcessDataPlane.open(XLB_BALANCER, objectPath('balancer'));
   const dp = new XlbDataPlane(inner ? inner(maps) : maps);
   const prog = maps.object.program('xlb_xdp');
   return {
@@ -57,7 +58,7 @@ function world(inner?: (m: MapAccess) => MapAccess): World {
 }
 
 /** The active table of VIP 10.0.0.1:80/tcp as the kernel has it now, or undefined if absent. */
-function kernelActiveTable(maps: DirectMaps, size: number): number[] | undefined {
+function kernelActiveTable(maps: InProcessDataPlane<XlbMapName>, size: number): number[] | undefined {
   const meta = maps.object.map('vips').lookup(encodeVipKey({ address: '10.0.0.1', port: 80, protocol: 'tcp' }));
   if (!meta) return undefined;
   const m = decodeVipMeta(meta);
@@ -69,7 +70,7 @@ function kernelActiveTable(maps: DirectMaps, size: number): number[] | undefined
   return out;
 }
 
-const backendOf = (maps: DirectMaps, index: number): string => {
+const backendOf = (maps: InProcessDataPlane<XlbMapName>, index: number): string => {
   const v = maps.object.map('backends').lookup(encodeU32(index))!;
   return `${v[0]}.${v[1]}.${v[2]}.${v[3]}`;
 };
@@ -85,6 +86,7 @@ test('atomic switch: after every map write the active table is a complete old or
     dump: (n: XlbMapName) => m.dump(n),
     dumpPerCpu: (n: XlbMapName) => m.dumpPerCpu(n),
     lookupPerCpu: (n: XlbMapName, k: Buffer) => m.lookupPerCpu(n, k),
+    lookup: (n: XlbMapName, k: Buffer) => m.lookup(n, k),
     attached: () => m.attached(),
     close: () => m.close(),
     async update(n, k, v) {
@@ -95,6 +97,11 @@ test('atomic switch: after every map write the active table is a complete old or
     async updateBatch(n, k, v) {
       await m.updateBatch(n, k, v);
       ops.push(`${n}[${k.length}]`);
+      check?.();
+    },
+    async updatePacked(n, count, k, v) {
+      await m.updatePacked(n, count, k, v);
+      ops.push(`${n}[${count}]`);
       check?.();
     },
     async delete(n, k) {

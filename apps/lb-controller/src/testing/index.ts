@@ -17,7 +17,5 @@ export { mergeServices, parseService, parseState } from '../desired-state.js';
 export { MAGLEV_DEFAULT_SIZE, buildMaglevTable } from '../maglev.js';
 export type { DataPlane } from '../data-plane.js';
 export { XlbDataPlane } from '../data-plane.js';
-export { DirectMaps } from '../map-access.js';
-export { LoaderMaps } from '../loader-maps.js';
 export { Reconciler } from '../reconciler.js';
 export { EtcdSource } from '../sources/etcd-source.js';
