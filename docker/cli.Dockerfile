@@ -22,16 +22,23 @@ COPY package.json package-lock.json ./
 COPY bpf/package.json bpf/
 COPY libs/bpf/package.json libs/bpf/
 COPY libs/config/package.json libs/config/
+COPY libs/craq/package.json libs/craq/
 COPY libs/daemon/package.json libs/daemon/
+COPY libs/dataplane/package.json libs/dataplane/
 COPY libs/errors/package.json libs/errors/
+COPY libs/labs/package.json libs/labs/
+COPY libs/linearizability/package.json libs/linearizability/
 COPY libs/netlab/package.json libs/netlab/
+COPY libs/paxos/package.json libs/paxos/
 COPY libs/protocol/package.json libs/protocol/
 COPY libs/rpc/package.json libs/rpc/
 COPY libs/telemetry/package.json libs/telemetry/
 COPY apps/bgp-announcer/package.json apps/bgp-announcer/
 COPY apps/cli/package.json apps/cli/
+COPY apps/craq-scheduler/package.json apps/craq-scheduler/
 COPY apps/ebpf-loader/package.json apps/ebpf-loader/
 COPY apps/lb-controller/package.json apps/lb-controller/
+COPY apps/sidecar-offload/package.json apps/sidecar-offload/
 
 # --- deps: every npm package, dev tools included (tsc, nx) ----------------------------------
 FROM manifests AS deps
@@ -80,6 +87,7 @@ WORKDIR /opt/netaccel
 COPY --from=prod-deps /src/ ./
 COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
 COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
+COPY --from=build /src/libs/labs/dist/ libs/labs/dist/
 COPY --from=build /src/libs/netlab/dist/ libs/netlab/dist/
 COPY --from=build /src/libs/protocol/dist/ libs/protocol/dist/
 COPY --from=build /src/libs/rpc/dist/ libs/rpc/dist/
