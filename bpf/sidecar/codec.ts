@@ -1,0 +1,241 @@
+/**
+ * Encoders and decoders of every struct sidecar_kern_user.h shares with TypeScript, and their
+ * layouts (`SIDECAR_LAYOUTS`: size and member offsets, checked against the object's BTF in
+ * sidecar-objects.bpf.test.ts). Little-endian host integers; addresses and ports network order.
+ */
+import { formatIp, parseIp } from '@netaccel/protocol';
+import { SIDECAR_LATENCY_BUCKETS, SIDECAR_MAX_PATH, SIDECAR_STATUS_SLOTS } from './constants.js';
+
+export interface StructLayout {
+  readonly name: string;
+  readonly size: number;
+  readonly members: Readonly<Record<string, number>>;
+}
+
+const STATS_STATUS = 56;
+const STATS_LATENCY = STATS_STATUS + 8 * SIDECAR_STATUS_SLOTS;
+
+export const SIDECAR_LAYOUTS = Object.freeze({
+  sockKey: { name: 'sidecar_sock_key', size: 40, members: { local_ip: 0, remote_ip: 16, local_port: 32, remote_port: 34, family: 36, pad: 37 } },
+  rule: { name: 'sidecar_rule', size: 8, members: { flags: 0, pad: 4 } },
+  conn: {
+    name: 'sidecar_conn',
+    size: 48,
+    members: { flags: 0, reason: 4, stream: 8, method: 12, kernel_frames: 16, kernel_bytes: 24, user_frames: 32, user_bytes: 40 },
+  },
+  pathKey: { name: 'sidecar_path_key', size: 4 + SIDECAR_MAX_PATH, members: { len: 0, huffman: 2, pad: 3, bytes: 4 } },
+  policyValue: { name: 'sidecar_policy_value', size: 8, members: { method: 0, action: 4 } },
+  config: { name: 'sidecar_config', size: 8, members: { default_action: 0, pad: 4 } },
+  streamKey: { name: 'sidecar_stream_key', size: 48, members: { conn: 0, stream: 40, pad: 44 } },
+  stream: { name: 'sidecar_stream', size: 16, members: { start_ns: 0, method: 8, pad: 12 } },
+  methodStats: {
+    name: 'sidecar_method_stats',
+    size: STATS_LATENCY + 8 * SIDECAR_LATENCY_BUCKETS,
+    members: {
+      requests: 0, denied: 8, request_bytes: 16, response_bytes: 24, responses: 32, resets: 40, latency_ns_sum: 48,
+      status: STATS_STATUS, latency_log2_us: STATS_LATENCY,
+    },
+  },
+  counter: { name: 'sidecar_counter', size: 16, members: { frames: 0, bytes: 8 } },
+} as const satisfies Record<string, StructLayout>);
+
+const L = SIDECAR_LAYOUTS;
+
+function check(buf: Uint8Array, layout: StructLayout): Buffer {
+  if (buf.length !== layout.size) throw new RangeError(`${layout.name}: expected ${layout.size} bytes, got ${buf.length}`);
+  return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+function uint(path: string, v: unknown, max: number, min = 0): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`${path}: expected an integer ${min}..${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+// --- socket keys --------------------------------------------------------------------------------
+
+/**
+ * A socket by its 4-tuple as the socket sees it (local = its own address). In offload_rules a
+ * side with the unspecified address and port 0 ('0.0.0.0' / '::', 0) is a wildcard.
+ */
+export interface SockKey {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+function isZero(bytes: Uint8Array): boolean {
+  return bytes.every((b) => b === 0);
+}
+
+export function encodeSockKey(k: SockKey): Buffer {
+  const b = Buffer.alloc(L.sockKey.size);
+  const local = parseIp(k.localAddress, 'sockKey.localAddress');
+  const remote = parseIp(k.remoteAddress, 'sockKey.remoteAddress');
+  const family = isZero(local) ? remote.length : isZero(remote) ? local.length : local.length;
+  if (!isZero(local) && !isZero(remote) && local.length !== remote.length) {
+    throw new RangeError(`sockKey: local ${k.localAddress} and remote ${k.remoteAddress} are of different families`);
+  }
+  b.set(local, L.sockKey.members.local_ip);
+  b.set(remote, L.sockKey.members.remote_ip);
+  b.writeUInt16BE(uint('sockKey.localPort', k.localPort, 0xffff), L.sockKey.members.local_port);
+  b.writeUInt16BE(uint('sockKey.remotePort', k.remotePort, 0xffff), L.sockKey.members.remote_port);
+  b[L.sockKey.members.family] = family === 4 ? 4 : 6;
+  return b;
+}
+
+export function decodeSockKey(buf: Uint8Array): SockKey {
+  const b = check(buf, L.sockKey);
+  const family = b[L.sockKey.members.family];
+  if (family !== 4 && family !== 6) throw new RangeError(`sidecar_sock_key.family: expected 4 or 6, got ${family}`);
+  const n = family === 4 ? 4 : 16;
+  return {
+    localAddress: formatIp(b.subarray(0, n)),
+    localPort: b.readUInt16BE(L.sockKey.members.local_port),
+    remoteAddress: formatIp(b.subarray(16, 16 + n)),
+    remotePort: b.readUInt16BE(L.sockKey.members.remote_port),
+  };
+}
+
+/** The same connection seen from its other end. */
+export function reverseSockKey(k: SockKey): SockKey {
+  return { localAddress: k.remoteAddress, localPort: k.remotePort, remoteAddress: k.localAddress, remotePort: k.localPort };
+}
+
+// --- rules, config, policy values ---------------------------------------------------------------
+
+export function encodeRule(flags: number): Buffer {
+  const b = Buffer.alloc(L.rule.size);
+  b.writeUInt32LE(uint('rule.flags', flags, 0xf, 1), 0);
+  return b;
+}
+
+export function decodeRule(buf: Uint8Array): number {
+  return check(buf, L.rule).readUInt32LE(0);
+}
+
+export function encodeConfig(defaultAction: number): Buffer {
+  const b = Buffer.alloc(L.config.size);
+  b.writeUInt32LE(uint('config.defaultAction', defaultAction, 2), 0);
+  return b;
+}
+
+export interface PolicyValue {
+  readonly method: number;
+  readonly action: number;
+}
+
+export function encodePolicyValue(v: PolicyValue): Buffer {
+  const b = Buffer.alloc(L.policyValue.size);
+  b.writeUInt32LE(uint('policyValue.method', v.method, 0xffffffff), 0);
+  b.writeUInt32LE(uint('policyValue.action', v.action, 2), 4);
+  return b;
+}
+
+export function decodePolicyValue(buf: Uint8Array): PolicyValue {
+  const b = check(buf, L.policyValue);
+  return { method: b.readUInt32LE(0), action: b.readUInt32LE(4) };
+}
+
+/** A policy key: one byte form (as on the wire) of a :path string literal. */
+export function encodePathKey(bytes: Uint8Array, huffman: boolean): Buffer {
+  if (bytes.length < 1 || bytes.length > SIDECAR_MAX_PATH) {
+    throw new RangeError(`pathKey: expected 1..${SIDECAR_MAX_PATH} bytes, got ${bytes.length}`);
+  }
+  const b = Buffer.alloc(L.pathKey.size);
+  b.writeUInt16LE(bytes.length, 0);
+  b[2] = huffman ? 1 : 0;
+  b.set(bytes, L.pathKey.members.bytes);
+  return b;
+}
+
+export function decodePathKey(buf: Uint8Array): { bytes: Buffer; huffman: boolean } {
+  const b = check(buf, L.pathKey);
+  const len = b.readUInt16LE(0);
+  return { bytes: Buffer.from(b.subarray(4, 4 + len)), huffman: b[2] === 1 };
+}
+
+// --- per-socket state ---------------------------------------------------------------------------
+
+export interface ConnState {
+  readonly flags: number;
+  readonly reason: number;
+  readonly stream: number;
+  readonly method: number;
+  readonly kernelFrames: bigint;
+  readonly kernelBytes: bigint;
+  readonly userFrames: bigint;
+  readonly userBytes: bigint;
+}
+
+export function decodeConn(buf: Uint8Array): ConnState {
+  const b = check(buf, L.conn);
+  return {
+    flags: b.readUInt32LE(0),
+    reason: b.readUInt32LE(4),
+    stream: b.readUInt32LE(8),
+    method: b.readUInt32LE(12),
+    kernelFrames: b.readBigUInt64LE(16),
+    kernelBytes: b.readBigUInt64LE(24),
+    userFrames: b.readBigUInt64LE(32),
+    userBytes: b.readBigUInt64LE(40),
+  };
+}
+
+// --- counters (per CPU, summed) -----------------------------------------------------------------
+
+export interface MethodStats {
+  readonly requests: bigint;
+  readonly denied: bigint;
+  readonly requestBytes: bigint;
+  readonly responseBytes: bigint;
+  readonly responses: bigint;
+  readonly resets: bigint;
+  readonly latencyNsSum: bigint;
+  /** Index = grpc-status 0..16, then SIDECAR_STATUS_UNKNOWN. */
+  readonly status: readonly bigint[];
+  /** Bucket 0 < 1 us, bucket b in [2^(b-1), 2^b) us, the last one open. */
+  readonly latencyLog2Us: readonly bigint[];
+}
+
+/** Sums the per-CPU values of one method_stats entry. */
+export function decodeMethodStats(values: readonly Uint8Array[]): MethodStats {
+  const sum = (off: number) => values.reduce((a, v) => a + check(v, L.methodStats).readBigUInt64LE(off), 0n);
+  const m = L.methodStats.members;
+  return {
+    requests: sum(m.requests),
+    denied: sum(m.denied),
+    requestBytes: sum(m.request_bytes),
+    responseBytes: sum(m.response_bytes),
+    responses: sum(m.responses),
+    resets: sum(m.resets),
+    latencyNsSum: sum(m.latency_ns_sum),
+    status: Array.from({ length: SIDECAR_STATUS_SLOTS }, (_, i) => sum(m.status + 8 * i)),
+    latencyLog2Us: Array.from({ length: SIDECAR_LATENCY_BUCKETS }, (_, i) => sum(m.latency_log2_us + 8 * i)),
+  };
+}
+
+export interface Counter {
+  readonly frames: bigint;
+  readonly bytes: bigint;
+}
+
+/** Sums the per-CPU values of one reason_stats entry. */
+export function decodeCounter(values: readonly Uint8Array[]): Counter {
+  let frames = 0n;
+  let bytes = 0n;
+  for (const v of values) {
+    const b = check(v, L.counter);
+    frames += b.readBigUInt64LE(0);
+    bytes += b.readBigUInt64LE(8);
+  }
+  return { frames, bytes };
+}
+
+export function encodeU32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(uint('u32', n, 0xffffffff), 0);
+  return b;
+}

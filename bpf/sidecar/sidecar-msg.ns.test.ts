@@ -1,0 +1,134 @@
+/**
+ * Root layer, real sockets: the sk_msg path (Merbridge). Two local sockets of a connection that
+ * runs through a relay are paired in sock_hash; what each sends goes straight to the other's
+ * receive queue, so the relay in between never reads a byte. A socket whose peer is not in the
+ * sockhash keeps the normal path for good (no reordering), and says why.
+ */
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import assert from 'node:assert/strict';
+import { createConnection, createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F } from './index.js';
+import type { SockKey } from './index.js';
+import { FrameRelay, SidecarObject, TestCgroup } from './testing.js';
+
+async function until(what: string, fn: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function keyOf(s: Socket): SockKey {
+  return { localAddress: s.localAddress!, localPort: s.localPort!, remoteAddress: s.remoteAddress!, remotePort: s.remotePort! };
+}
+
+const ANY = { address: '0.0.0.0', port: 0 };
+
+describe('sk_msg: paired local sockets', () => {
+  let cgroup: TestCgroup;
+  let sidecar: SidecarObject;
+
+  beforeAll(() => {
+    cgroup = TestCgroup.create('nsk-sidecar-msg-');
+    try {
+      cgroup.enter();
+      sidecar = SidecarObject.load();
+      sidecar.attach(cgroup.path);
+    } catch (err) {
+      cgroup.remove();
+      throw err;
+    }
+  });
+  afterAll(() => {
+    try {
+      sidecar?.close();
+    } finally {
+      cgroup.remove();
+    }
+  });
+
+  test('client and upstream exchange data through the sockhash; the relay between them reads nothing', async (t) => {
+    const accepted: Socket[] = [];
+    const upstreamGot: Buffer[] = [];
+    const upstream: Server = createServer((s) => {
+      accepted.push(s);
+      s.on('data', (d: Buffer) => {
+        upstreamGot.push(d);
+        s.write(Buffer.concat([Buffer.from('re:'), d]));
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const upstreamPort = (upstream.address() as AddressInfo).port;
+    const relay = await FrameRelay.start({ sidecar, upstreamPort, policy: () => 'allow', pair: false });
+    const client = createConnection({ port: relay.port, host: '127.0.0.1', noDelay: true });
+    t.onTestFinished(async () => {
+      client.destroy();
+      await relay.close();
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((r) => upstream.close(() => r()));
+    });
+    // The client's socket (to the relay) and the upstream's accepted socket are offloaded.
+    sidecar.addRule({ localAddress: ANY.address, localPort: ANY.port, remoteAddress: '127.0.0.1', remotePort: relay.port }, SIDECAR_RULE_F.MSG);
+    sidecar.addRule({ localAddress: '127.0.0.1', localPort: upstreamPort, remoteAddress: ANY.address, remotePort: ANY.port }, SIDECAR_RULE_F.MSG);
+    await new Promise<void>((r, j) => client.once('connect', r).once('error', j));
+    const conn = await relay.paired(1);
+    await until('the upstream accepted', () => accepted.length === 1);
+    const clientKey = keyOf(client);
+    const upstreamKey = keyOf(accepted[0]!);
+    await until('both sockets offloaded', () => sidecar.conn(clientKey) !== undefined && sidecar.conn(upstreamKey) !== undefined);
+    sidecar.pair(clientKey, upstreamKey);
+
+    const got: Buffer[] = [];
+    client.on('data', (d: Buffer) => got.push(d));
+    for (const word of ['one', 'two', 'three']) {
+      const before = Buffer.concat(got).length;
+      client.write(word);
+      await until(`the answer to ${word}`, () => Buffer.concat(got).length >= before + 3 + word.length);
+    }
+    assert.equal(Buffer.concat(upstreamGot).toString(), 'onetwothree');
+    assert.equal(Buffer.concat(got).toString(), 're:onere:twore:three');
+    assert.deepEqual(conn.read, { fromClient: 0, fromUpstream: 0 }, 'the relay read nothing');
+    const c = sidecar.conn(clientKey)!;
+    assert.equal(c.kernelFrames, 3n);
+    assert.equal(c.kernelBytes, 11n);
+    assert.equal(c.userFrames, 0n);
+    assert.equal(c.flags & SIDECAR_CONN_F.USER, 0);
+    assert.equal(c.flags & SIDECAR_CONN_F.ACTIVE, SIDECAR_CONN_F.ACTIVE);
+    const u = sidecar.conn(upstreamKey)!;
+    assert.equal(u.kernelBytes, 20n);
+    assert.equal(u.flags & SIDECAR_CONN_F.ACTIVE, 0);
+  });
+
+  test('a socket whose peer is not in the sockhash takes the normal path for good (PEER_GONE) and data still flows', async (t) => {
+    const upstreamGot: Buffer[] = [];
+    const accepted: Socket[] = [];
+    const upstream: Server = createServer((s) => {
+      accepted.push(s);
+      s.on('data', (d: Buffer) => upstreamGot.push(d));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const port = (upstream.address() as AddressInfo).port;
+    const client = createConnection({ port, host: '127.0.0.1', noDelay: true });
+    t.onTestFinished(async () => {
+      client.destroy();
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((r) => upstream.close(() => r()));
+    });
+    // Only the client is offloaded: its default peer (the other end of its connection) is not in sock_hash.
+    sidecar.addRule({ localAddress: ANY.address, localPort: ANY.port, remoteAddress: '127.0.0.1', remotePort: port }, SIDECAR_RULE_F.MSG);
+    await new Promise<void>((r, j) => client.once('connect', r).once('error', j));
+    const before = sidecar.reasons().get(SIDECAR_REASON.PEER_GONE)!.frames;
+    client.write('first');
+    await until('first', () => Buffer.concat(upstreamGot).toString() === 'first');
+    client.write('second');
+    await until('second', () => Buffer.concat(upstreamGot).toString() === 'firstsecond');
+    const c = sidecar.conn(keyOf(client))!;
+    assert.equal(c.reason, SIDECAR_REASON.PEER_GONE);
+    assert.equal(c.flags & SIDECAR_CONN_F.USER, SIDECAR_CONN_F.USER);
+    assert.equal(c.userBytes, 11n);
+    assert.equal(c.kernelBytes, 0n);
+    assert.equal(sidecar.reasons().get(SIDECAR_REASON.PEER_GONE)!.frames - before, 1n);
+  });
+});
