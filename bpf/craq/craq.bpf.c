@@ -83,7 +83,18 @@ static __always_inline int craq_store(struct xdp_md *ctx, struct craq_key *k, __
 static __always_inline void craq_self(struct craq_endpoint *e, const struct craq_config *cfg, __u32 family)
 {
 	craq_peer_endpoint(e, &cfg->self, family);
-	e->port = cfg->port;
+	e->port = cfg->port ? cfg->port : bpf_htons(CRAQ_DEFAULT_PORT);
+}
+
+/* A neighbour's endpoint; false (reason CRAQ_R_NO_ROLE) when the config has none (port 0). */
+static __always_inline bool craq_to_peer(struct craq_endpoint *e, const struct craq_peer *peer, __u32 family, __u32 *reason)
+{
+	if (peer->port == 0) {
+		*reason = CRAQ_R_NO_ROLE;
+		return false;
+	}
+	craq_peer_endpoint(e, peer, family);
+	return true;
 }
 
 /* Endpoint of the packet's sender (for answers to it). */
@@ -177,6 +188,14 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 		}
 	}
 
+	/* neighbours needed after a state change are checked before it */
+	if (((h->op == CRAQ_OP_WRITE || h->op == CRAQ_OP_DELETE) && head && !tail && cfg->succ.port == 0) ||
+	    (h->op == CRAQ_OP_PROPAGATE && (tail ? cfg->pred.port : cfg->succ.port) == 0) ||
+	    (h->op == CRAQ_OP_ACK && !head && cfg->pred.port == 0)) {
+		*reason = CRAQ_R_NO_ROLE;
+		return XDP_DROP;
+	}
+
 	switch (h->op) {
 	case CRAQ_OP_READ:
 		__sync_fetch_and_add(&k->reads, 1);
@@ -188,7 +207,8 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 				*stat = CRAQ_S_READ_CLEAN;
 				return craq_answer_read(ctx, p, h, k, k->clean_version, CRAQ_F_FROM_TAIL, &src, &dst, reason);
 			}
-			craq_peer_endpoint(&dst, &cfg->succ, p->family);
+			if (!craq_to_peer(&dst, &cfg->succ, p->family, reason))
+				return XDP_DROP;
 			*stat = CRAQ_S_READ_FORWARD;
 			return craq_emit(ctx, p, h, NULL, false, &p->t, &src, &dst, reason);
 		}
@@ -197,7 +217,8 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 
 			craq_trailer_of_sender(&t, p);
 			craq_self(&src, cfg, p->family);
-			craq_peer_endpoint(&dst, &cfg->succ, p->family);
+			if (!craq_to_peer(&dst, &cfg->succ, p->family, reason))
+				return XDP_DROP;
 			h->flags = CRAQ_F_CLIENT;
 			h->epoch = bpf_htonl(cfg->epoch);
 			*stat = CRAQ_S_READ_FORWARD;
@@ -213,7 +234,8 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 
 			craq_trailer_of_sender(&t, p);
 			craq_self(&src, cfg, p->family);
-			craq_peer_endpoint(&dst, &cfg->tail, p->family);
+			if (!craq_to_peer(&dst, &cfg->tail, p->family, reason))
+				return XDP_DROP;
 			h->op = CRAQ_OP_VERSION_QUERY;
 			h->flags = CRAQ_F_CLIENT;
 			h->epoch = bpf_htonl(cfg->epoch);
@@ -285,7 +307,8 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 
 			craq_trailer_of_sender(&t, p);
 			craq_self(&src, cfg, p->family);
-			craq_peer_endpoint(&dst, &cfg->succ, p->family);
+			if (!craq_to_peer(&dst, &cfg->succ, p->family, reason))
+				return XDP_DROP;
 			h->op = CRAQ_OP_PROPAGATE;
 			h->flags = CRAQ_F_CLIENT | (tomb ? CRAQ_F_TOMBSTONE : 0);
 			h->epoch = bpf_htonl(cfg->epoch);
@@ -325,7 +348,8 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 		__sync_fetch_and_add(&k->writes, 1);
 		craq_self(&src, cfg, p->family);
 		if (!rec) {
-			craq_peer_endpoint(&dst, &cfg->succ, p->family);
+			if (!craq_to_peer(&dst, &cfg->succ, p->family, reason))
+				return XDP_DROP;
 			*stat = CRAQ_S_PROPAGATE;
 			return craq_emit(ctx, p, h, craq_slot_of(k, v), true, &p->t, &src, &dst, reason);
 		}
@@ -339,7 +363,8 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 			bpf_xdp_load_bytes(ctx, vmsg, rec->value, craq_copy_len(p->value_len));
 		bpf_ringbuf_submit(rec, 0);
 		craq_raise(&k->clean_version, v);
-		craq_peer_endpoint(&dst, &cfg->pred, p->family);
+		if (!craq_to_peer(&dst, &cfg->pred, p->family, reason))
+			return XDP_DROP;
 		h->op = CRAQ_OP_ACK;
 		h->value_len = 0;
 		*stat = CRAQ_S_COMMIT;
@@ -360,7 +385,8 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 			*stat = CRAQ_S_WRITE_REPLY;
 			return craq_emit(ctx, p, h, NULL, false, NULL, &src, &dst, reason);
 		}
-		craq_peer_endpoint(&dst, &cfg->pred, p->family);
+		if (!craq_to_peer(&dst, &cfg->pred, p->family, reason))
+			return XDP_DROP;
 		*stat = CRAQ_S_ACK;
 		return craq_emit(ctx, p, h, NULL, false, &p->t, &src, &dst, reason);
 

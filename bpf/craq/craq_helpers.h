@@ -153,7 +153,7 @@ static __always_inline int craq_parse(struct xdp_md *ctx, __be16 port, struct cr
 			*reason = CRAQ_R_IP;
 			return XDP_PASS;
 		}
-		if (bpf_ntohs(ip->tot_len) < 20 + 8 + CRAQ_HDR_LEN ||
+		if (bpf_ntohs(ip->tot_len) < 20 + 8 ||
 		    bpf_ntohs(ip->tot_len) - 20 != bpf_ntohs(udp->len)) {
 			*reason = CRAQ_R_BAD_LENGTH;
 			return XDP_DROP;

@@ -1,0 +1,41 @@
+// @netaccel/bpf-programs/craq: the TypeScript binding of the NetCRAQ chain node (craq.bpf.c):
+// map struct codecs and layouts, its reason and action tables, the reader of its commit ring
+// buffer, the frame layout and the reference model. What apps/craq-scheduler and the CLI program
+// the data plane with. Names are re-exported one by one.
+
+// --- map structs (craq_kern_user.h) ----------------------------------------------------------
+export type { CraqCommit, CraqConfig, CraqCounter, CraqKeyEntry, CraqPeer, CraqSlot } from './codec.js';
+export {
+  CRAQ_CFG,
+  CRAQ_DEFAULT_MAX_DIRTY,
+  CRAQ_LAYOUTS,
+  CRAQ_MAX_VALUE,
+  CRAQ_ROLE,
+  CRAQ_SLOT,
+  NO_PEER,
+  decodeCommit,
+  decodeConfig,
+  decodeKeyEntry,
+  encodeConfig,
+  encodeKeyEntry,
+  encodeKeyId,
+  encodeU32,
+  keyEntrySize,
+  placedKey,
+  slotChecksum,
+  slotsOf,
+  sumCounters,
+} from './codec.js';
+
+// --- reasons and actions (enum craq_reason, enum craq_stat) ---------------------------------
+export type { CraqReason, CraqReasonName, CraqReasonVerdict, CraqStatName } from './reasons.js';
+export { CRAQ_REASON, CRAQ_REASONS, CRAQ_REASON_MAX, CRAQ_STAT, CRAQ_STAT_MAX, craqReason, craqReasonByName } from './reasons.js';
+
+// --- the commit ring buffer ------------------------------------------------------------------
+export { CraqCommitReader } from './commits.js';
+
+// --- frames and the reference model ----------------------------------------------------------
+export type { CraqFrame } from './frame.js';
+export { encodeFrame, l4Offset } from './frame.js';
+export type { CraqEndpoint, CraqNodeState, CraqStep, XdpVerdict } from './model.js';
+export { craqClientFrame, craqStep, parseCraqFrame } from './model.js';

@@ -1,0 +1,33 @@
+/** Unit: reasons.ts against enum craq_reason / craq_stat in craq_kern_user.h, entry by entry. */
+import { test } from 'vitest';
+import assert from 'node:assert/strict';
+import { parseEnum } from '../xlb/header-text.js';
+import { craqHeaderText } from './header-text.js';
+import { CRAQ_REASON, CRAQ_REASONS, CRAQ_REASON_MAX, CRAQ_STAT, CRAQ_STAT_MAX, craqReason, craqReasonByName } from './reasons.js';
+
+const text = craqHeaderText('craq_kern_user.h');
+
+test('every reason of the header is in reasons.ts with its value, verdict and description', () => {
+  const header = parseEnum(text, 'craq_reason');
+  assert.equal(header[0]?.name, 'CRAQ_R_NONE');
+  assert.deepEqual(header.at(-1), { name: 'CRAQ_R_MAX', value: CRAQ_REASON_MAX, comment: '' });
+  assert.deepEqual(
+    CRAQ_REASONS.map((r) => ({ name: r.name, value: r.value, comment: `${r.verdict}: ${r.description}` })),
+    header.slice(1, -1),
+  );
+  assert.deepEqual(Object.entries(CRAQ_REASON).map(([k, v]) => [`CRAQ_R_${k}`, v]), CRAQ_REASONS.map((r) => [r.name, r.value]));
+  assert.deepEqual(CRAQ_REASONS.map((r) => r.value), Array.from({ length: CRAQ_REASON_MAX - 1 }, (_, i) => i + 1));
+});
+
+test('the stat table matches enum craq_stat', () => {
+  const header = parseEnum(text, 'craq_stat');
+  assert.deepEqual(header.map((e) => [e.name, e.value]), [...Object.entries(CRAQ_STAT).map(([k, v]) => [`CRAQ_S_${k}`, v]), ['CRAQ_S_MAX', CRAQ_STAT_MAX]]);
+});
+
+test('lookups by value and by name', () => {
+  assert.equal(craqReason(CRAQ_REASON.FORGED)?.verdict, 'drop');
+  assert.equal(craqReason(0), undefined);
+  assert.equal(craqReasonByName('NOT_PLACED')?.verdict, 'pass');
+  assert.equal(craqReasonByName('CRAQ_R_STALE')?.value, 14);
+  assert.equal(craqReasonByName('NOPE'), undefined);
+});

@@ -1,0 +1,89 @@
+/**
+ * The reason table of the NetCRAQ node (enum craq_reason in craq_kern_user.h) and its action
+ * counters (enum craq_stat), for the scheduler, the CLI and the metrics. `craq_reasons` and
+ * `craq_stats` (per CPU) are indexed by `value`. reasons.test.ts checks both tables against the
+ * header, entry by entry.
+ */
+
+export type CraqReasonVerdict = 'pass' | 'drop';
+
+/** Reason values by short name: CRAQ_REASON.NOT_PLACED === 2. */
+export const CRAQ_REASON = Object.freeze({
+  DISABLED: 1,
+  NOT_PLACED: 2,
+  KEY_CHECK: 3,
+  REPLY: 4,
+  IP: 5,
+  TRUNCATED: 6,
+  BAD_HEADER: 7,
+  UNKNOWN_OP: 8,
+  VALUE_TOO_LARGE: 9,
+  BAD_LENGTH: 10,
+  WRONG_EPOCH: 11,
+  FORGED: 12,
+  NOT_TAIL: 13,
+  STALE: 14,
+  DIRTY_FULL: 15,
+  ADJUST: 16,
+  RINGBUF: 17,
+  NO_ROLE: 18,
+} as const);
+export type CraqReasonName = keyof typeof CRAQ_REASON;
+export const CRAQ_REASON_MAX = 19;
+
+export interface CraqReason {
+  readonly name: string;
+  readonly value: number;
+  readonly verdict: CraqReasonVerdict;
+  readonly description: string;
+}
+
+/** Every reason but CRAQ_R_NONE, in value order. */
+export const CRAQ_REASONS: readonly CraqReason[] = Object.freeze([
+  { name: 'CRAQ_R_DISABLED', value: 1, verdict: 'pass', description: 'the node is not enabled (craq_config.flags)' },
+  { name: 'CRAQ_R_NOT_PLACED', value: 2, verdict: 'pass', description: 'key id not in craq_keys (the node agent answers NOT_PLACED)' },
+  { name: 'CRAQ_R_KEY_CHECK', value: 3, verdict: 'pass', description: 'key id placed with another key_check (a collision)' },
+  { name: 'CRAQ_R_REPLY', value: 4, verdict: 'pass', description: 'a reply op to this host (a client here)' },
+  { name: 'CRAQ_R_IP', value: 5, verdict: 'pass', description: 'IPv4 options or fragment, IPv6 extension headers' },
+  { name: 'CRAQ_R_TRUNCATED', value: 6, verdict: 'drop', description: 'UDP payload shorter than the header, value or trailer' },
+  { name: 'CRAQ_R_BAD_HEADER', value: 7, verdict: 'drop', description: 'magic, version, status of a request or flags invalid' },
+  { name: 'CRAQ_R_UNKNOWN_OP', value: 8, verdict: 'drop', description: 'op is not one of the ten' },
+  { name: 'CRAQ_R_VALUE_TOO_LARGE', value: 9, verdict: 'drop', description: 'value_len over CRAQ_MAX_VALUE, or a value on an op without one' },
+  { name: 'CRAQ_R_BAD_LENGTH', value: 10, verdict: 'drop', description: 'UDP length differs from the message length, or beyond the frame' },
+  { name: 'CRAQ_R_WRONG_EPOCH', value: 11, verdict: 'drop', description: 'chain-internal message of another epoch' },
+  { name: 'CRAQ_R_FORGED', value: 12, verdict: 'drop', description: 'chain-internal message not from the expected neighbour' },
+  { name: 'CRAQ_R_NOT_TAIL', value: 13, verdict: 'drop', description: 'VERSION_QUERY at a node that is not the tail' },
+  { name: 'CRAQ_R_STALE', value: 14, verdict: 'drop', description: 'PROPAGATE/ACK/VERSION_REPLY of a version already superseded' },
+  { name: 'CRAQ_R_DIRTY_FULL', value: 15, verdict: 'drop', description: 'PROPAGATE beyond CRAQ_MAX_DIRTY at a non-head node' },
+  { name: 'CRAQ_R_ADJUST', value: 16, verdict: 'drop', description: 'growing/shrinking the frame or copying into it failed' },
+  { name: 'CRAQ_R_RINGBUF', value: 17, verdict: 'drop', description: 'craq_commits full; the commit is not made (the client retries)' },
+  { name: 'CRAQ_R_NO_ROLE', value: 18, verdict: 'drop', description: 'no successor/predecessor for a chain message (config)' },
+]);
+
+/** What the node did, by short name (craq_stats index). */
+export const CRAQ_STAT = Object.freeze({
+  READ_CLEAN: 0,
+  READ_QUERY: 1,
+  READ_FORWARD: 2,
+  READ_VREPLY: 3,
+  WRITE: 4,
+  NOT_HEAD: 5,
+  RETRY: 6,
+  PROPAGATE: 7,
+  COMMIT: 8,
+  ACK: 9,
+  WRITE_REPLY: 10,
+  VQUERY: 11,
+} as const);
+export type CraqStatName = keyof typeof CRAQ_STAT;
+export const CRAQ_STAT_MAX = 12;
+
+export function craqReason(value: number): CraqReason | undefined {
+  return CRAQ_REASONS.find((r) => r.value === value);
+}
+
+/** By full (CRAQ_R_FORGED) or short (FORGED) name. */
+export function craqReasonByName(name: string): CraqReason | undefined {
+  const full = name.startsWith('CRAQ_R_') ? name : `CRAQ_R_${name}`;
+  return CRAQ_REASONS.find((r) => r.name === full);
+}
