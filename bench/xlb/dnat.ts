@@ -7,7 +7,7 @@
  * (iptables-nft), so its hooks and conntrack do not tax the other subjects.
  */
 import type { Lab } from '@netaccel/netlab';
-import { NET, VIP } from './topology.js';
+import { XLB_BENCH_NET as NET, XLB_BENCH_VIP as VIP } from '@netaccel/labs';
 
 export function dnatRules(protocol: 'tcp' | 'udp', port: number): string {
   const n = NET.backends.length;

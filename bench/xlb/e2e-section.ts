@@ -32,7 +32,8 @@ import { installDnat, removeDnat } from './dnat.js';
 import { backendConf, startNginx, streamProxyConf } from './nginx.js';
 import type { XlbBenchOptions } from './options.js';
 import type { BenchTools } from './tools.js';
-import { BACKEND_NODES, NET, Pins, SW_PORT, VIP, attachTcIngressPinned, attachXdpPinned, childrenCpuS, detachXdp, ifaceOf, newLab, treeCpuNs } from './topology.js';
+import { XLB_BENCH_BACKENDS as BACKEND_NODES, XLB_BENCH_NET as NET, XLB_BENCH_PORT as SW_PORT, XLB_BENCH_VIP as VIP, completeChecksums } from '@netaccel/labs';
+import { Pins, attachTcIngressPinned, attachXdpPinned, childrenCpuS, detachXdp, ifaceOf, newLab, treeCpuNs } from './rig.js';
 import { HTTP_PORT, XDP_MODES, programDecap, programXlb } from './xlb-setup.js';
 import type { XdpMode } from './xlb-setup.js';
 import { parseWrk, wrkProblem } from './wrk.js';
@@ -98,7 +99,7 @@ export async function e2eSection(ctx: BenchContext, opts: XlbBenchOptions, tools
     // Checksums in software everywhere: a veth passes CHECKSUM_PARTIAL packets on unfinished,
     // and a frame XDP sends on (XDP_TX) loses the skb that said so, reaching the backend (or,
     // for NAT replies, the client) with a bad TCP checksum. The same for every subject.
-    for (const n of ['client', 'lb', ...BACKEND_NODES]) await lab.exec(n, ['ethtool', '-K', 'eth0', 'tx', 'off']);
+    await completeChecksums(lab, ['client', 'lb', ...BACKEND_NODES]);
 
     const lbMac = (await ifaceOf(lab, 'lb', 'eth0')).mac;
     const beMacs = await Promise.all(BACKEND_NODES.map(async (n) => (await ifaceOf(lab, n, 'eth0')).mac));

@@ -3,7 +3,8 @@
  * Katran against IPVS: a UDP flood to a VIP, through the balancer, to backends that count and
  * drop in XDP; each xlb mode against iptables DNAT on the same node, same topology, same run.
  *
- * Topology (topology.ts), all frames 60 bytes, `flows` UDP source ports:
+ * Topology (@netaccel/labs' xlbBenchTopology, the rig around it in rig.ts), all frames 60
+ * bytes, `flows` UDP source ports:
  * - Generator: xlb-gen in the client namespace, BPF_PROG_TEST_RUN with
  *   BPF_F_TEST_XDP_LIVE_FRAMES on client:eth0 — the kernel makes xdp_frames from one template
  *   and transmits them in 64-frame batches; xdp_gen rewrites every frame's headers and cycles
@@ -43,7 +44,8 @@ import { stats } from '../lib/harness.js';
 import { installDnat, removeDnat } from './dnat.js';
 import type { XlbBenchOptions } from './options.js';
 import type { BenchTools } from './tools.js';
-import { BACKEND_NODES, NET, Pins, SW_PORT, VIP, attachXdpPinned, ifaceOf, newLab, pinTask, taskCpuNs, threadedNapi } from './topology.js';
+import { XLB_BENCH_BACKENDS as BACKEND_NODES, XLB_BENCH_NET as NET, XLB_BENCH_PORT as SW_PORT, XLB_BENCH_VIP as VIP } from '@netaccel/labs';
+import { Pins, attachXdpPinned, ifaceOf, newLab, pinTask, taskCpuNs, threadedNapi } from './rig.js';
 import { FLOOD_PORT, XDP_MODES, programXlb, vipIndex } from './xlb-setup.js';
 import type { XdpMode } from './xlb-setup.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { XLB_BUILD_DEFAULTS } from '@netaccel/bpf-programs/xlb';
-import { VIP } from './topology.js';
+import { XLB_BENCH_VIP as VIP } from '@netaccel/labs';
 import { FLOOD_PORT, HTTP_PORT, TABLE_SIZE, XDP_MODES, benchVips, vipIndex } from './xlb-setup.js';
 
 test('one TCP (HTTP) and one UDP (flood) VIP per mode, on the mode\'s address, indexes distinct', () => {

@@ -9,7 +9,7 @@ import { encodeBackend, encodeConfig, encodeDecapKey, encodeU32, XLB_BACKEND_F }
 import type { XlbModeName } from '@netaccel/bpf-programs/xlb';
 import { vipEntries } from '@netaccel/bpf-programs/xlb/testing';
 import type { TestVip, XlbObject } from '@netaccel/bpf-programs/xlb/testing';
-import { NET, VIP } from './topology.js';
+import { XLB_BENCH_NET as NET, XLB_BENCH_VIP as VIP } from '@netaccel/labs';
 
 export const XDP_MODES = ['l2-dsr', 'ipip', 'gue', 'nat'] as const satisfies readonly XlbModeName[];
 export type XdpMode = (typeof XDP_MODES)[number];

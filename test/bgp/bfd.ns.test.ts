@@ -12,8 +12,9 @@ import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
 import { birdEstablished, startBird } from './bird.js';
 import { frrEstablished, startFrr } from './frr.js';
-import type { LbName } from '@netaccel/app-bgp-announcer/testing';
-import { LBS, ROUTER_AS, announcerClient, announcerConfig, fibNextHops, lbAddr, newLab, nodeFailure, routerAddr, startAnnouncer, timeUntilGone, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
+import type { LbName } from '@netaccel/labs';
+import { LBS, ROUTER_AS, fibNextHops, lbAddr, nodeFailure, routerAddr, routerStarLab, timeUntilGone, waitNextHops } from '@netaccel/labs';
+import { announcerClient, announcerConfig, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
 
 const BFD = { intervalMs: 100, multiplier: 3 };
 
@@ -24,7 +25,7 @@ interface Router {
 
 function bfdSuite(name: string, start: (lab: Lab) => Promise<Router>): void {
   describe(`BFD with ${name}`, () => {
-    const lab = newLab(`bfd-${name.toLowerCase()}`);
+    const lab = routerStarLab(`bfd-${name.toLowerCase()}`);
     let router: Router;
     const procs = new Map<LbName, LabProcess>();
     const sockets = new Map<LbName, string>();

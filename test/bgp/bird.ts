@@ -2,8 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, LabProcess } from '@netaccel/netlab';
-import type { LbName } from '@netaccel/app-bgp-announcer/testing';
-import { LBS, LB_AS, ROUTER_AS, lbAddr, routerAddr } from '@netaccel/app-bgp-announcer/testing';
+import type { LbName } from '@netaccel/labs';
+import { LBS, LB_AS, ROUTER_AS, lbAddr, routerAddr } from '@netaccel/labs';
 
 export interface BirdOptions {
   /** BFD on the sessions, with these intervals (ms). */

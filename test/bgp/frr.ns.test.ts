@@ -1,7 +1,7 @@
 /** Interop with FRR 8 (zebra + bgpd, `maximum-paths 8`) as the upstream router. */
 import { frrEstablished, frrReceived, startFrr } from './frr.js';
 import { routerSuite } from './router-suite.js';
-import { lbAddr } from '@netaccel/app-bgp-announcer/testing';
+import { lbAddr } from '@netaccel/labs';
 
 routerSuite('FRR', async (lab) => {
   const frr = await startFrr(lab);

@@ -3,7 +3,7 @@ import { chownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Lab } from '@netaccel/netlab';
-import { LBS, LB_AS, ROUTER_AS, lbAddr } from '@netaccel/app-bgp-announcer/testing';
+import { LBS, LB_AS, ROUTER_AS, lbAddr } from '@netaccel/labs';
 
 export interface FrrOptions {
   bfd?: { intervalMs: number; multiplier: number };

@@ -11,10 +11,11 @@ import type { LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
 import { RR_ADDR, birdRrConfig, startGobgp } from './gobgp.js';
-import type { LbName } from '@netaccel/app-bgp-announcer/testing';
-import { LBS, RR_AS, announcerClient, announcerConfig, lbAddr, newLab, startAnnouncer, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
+import type { LbName } from '@netaccel/labs';
+import { LBS, RR_AS, lbAddr, routerStarLab, waitNextHops } from '@netaccel/labs';
+import { announcerClient, announcerConfig, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
 
-const lab = newLab('bgp-gobgp', { rr: true });
+const lab = routerStarLab('bgp-gobgp', { rr: true });
 let rr: Awaited<ReturnType<typeof startGobgp>>;
 const sockets = new Map<LbName, string>();
 const procs = new Map<LbName, LabProcess>();

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, LabProcess } from '@netaccel/netlab';
 import { birdReflectorClientConfig, gobgpReflectorConfig, waitFor } from '@netaccel/netlab';
-import { LBS, RR_AS, lbIndex } from '@netaccel/app-bgp-announcer/testing';
+import { LBS, RR_AS, lbIndex } from '@netaccel/labs';
 
 export const RR_ADDR = '10.1.9.2';
 export const RR_ROUTER_ADDR = '10.1.9.1';

@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, test } from 'vitest';
 import type { LabProcess } from '@netaccel/netlab';
-import { waitFor } from '@netaccel/netlab';
+import { sleep, waitFor } from '@netaccel/netlab';
 import type { Bird } from './bird.js';
 import { birdEstablished, startBird } from './bird.js';
-import type { LbName } from '@netaccel/app-bgp-announcer/testing';
-import { LBS, ROUTER_AS, announcerConfig, fibNextHops, lbAddr, newLab, routerAddr, sleep, startAnnouncer, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
+import type { LbName } from '@netaccel/labs';
+import { LBS, ROUTER_AS, fibNextHops, lbAddr, routerAddr, routerStarLab, waitNextHops } from '@netaccel/labs';
+import { announcerConfig, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
 
-const lab = newLab('bgp-gr');
+const lab = routerStarLab('bgp-gr');
 let bird: Bird;
 const procs = new Map<LbName, LabProcess>();
 const files = new Map<LbName, string>();

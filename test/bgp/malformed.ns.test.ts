@@ -13,10 +13,11 @@ import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
 import type { Bird } from './bird.js';
 import { birdEstablished, startBird } from './bird.js';
-import { ROOT, ROUTER_AS, announcerClient, announcerConfig, lbAddr, newLab, routerAddr, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
+import { ROUTER_AS, lbAddr, routerAddr, routerStarLab } from '@netaccel/labs';
+import { ROOT, announcerClient, announcerConfig, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
 
 const SCRIPTED = '10.1.1.100';
-const lab = newLab('bgp-malformed');
+const lab = routerStarLab('bgp-malformed');
 let bird: Bird;
 let daemon: LabProcess;
 let socket: string;

@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, test } from 'vitest';
-import { waitFor } from '@netaccel/netlab';
+import { sleep, waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
 import type { Bird } from './bird.js';
 import { birdEstablished, startBird } from './bird.js';
-import { LBS, ROUTER_AS, announcerClient, announcerConfig, lbAddr, newLab, routerAddr, sleep, startAnnouncer, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
+import { LBS, ROUTER_AS, lbAddr, routerAddr, routerStarLab, waitNextHops } from '@netaccel/labs';
+import { announcerClient, announcerConfig, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
 
-const lab = newLab('bgp-md5');
+const lab = routerStarLab('bgp-md5');
 let bird: Bird;
 const sockets = new Map<string, string>();
 

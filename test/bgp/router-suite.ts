@@ -10,8 +10,9 @@ import { afterAll, beforeAll, test } from 'vitest';
 import type { Lab, LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
-import type { LbName } from '@netaccel/app-bgp-announcer/testing';
-import { LBS, ROUTER_AS, announcerClient, announcerConfig, countRoutes, lbAddr, newLab, prefixes, routerAddr, startAnnouncer, waitNextHops } from '@netaccel/app-bgp-announcer/testing';
+import type { LbName } from '@netaccel/labs';
+import { LBS, ROUTER_AS, countRoutes, lbAddr, prefixes, routerAddr, routerStarLab, waitNextHops } from '@netaccel/labs';
+import { announcerClient, announcerConfig, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
 
 export interface RouterDriver {
   /** Established sessions (of 6: three announcers, IPv4 and IPv6). */
@@ -25,7 +26,7 @@ export interface RouterDriver {
 }
 
 export function routerSuite(name: string, start: (lab: Lab) => Promise<RouterDriver>): void {
-  const lab = newLab(`bgp-${name.toLowerCase()}`);
+  const lab = routerStarLab(`bgp-${name.toLowerCase()}`);
   let router: RouterDriver;
   const procs = new Map<LbName, LabProcess>();
   const files = new Map<LbName, ReturnType<typeof announcerConfig>>();

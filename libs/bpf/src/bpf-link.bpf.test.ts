@@ -17,6 +17,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { vethToNamespace } from '@netaccel/labs';
+import type { VethToNamespace } from '@netaccel/labs';
 import { BpfLink, attachCgroupLink, attachXdpLink, decodeLinkInfo } from './bpf-link.js';
 import { cgroup2Root, cgroupId } from './cgroup.js';
 import { NA_ERR_BPF_BUSY, NA_ERR_BPF_HOOK_BUSY, NA_ERR_BPF_INVALID } from './errors.js';
@@ -79,22 +81,17 @@ async function udpThrough(count: number): Promise<Record<number, number>> {
   }
 }
 
+/** The veth pair, its peer in NS (@netaccel/labs); removed in afterAll. */
+let veth: VethToNamespace | undefined;
+
 describe(`XDP links on ${HOST_IF} (peer in netns ${NS})`, () => {
   beforeAll(() => {
-    sh('ip', 'netns', 'add', NS);
-    sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', PEER_IF);
-    sh('ip', 'link', 'set', PEER_IF, 'netns', NS);
-    sh('ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF);
-    sh('ip', 'link', 'set', HOST_IF, 'up');
-    sh('ip', '-n', NS, 'addr', 'add', `${PEER_IP}/24`, 'dev', PEER_IF);
-    sh('ip', '-n', NS, 'link', 'set', PEER_IF, 'up');
+    veth = vethToNamespace({ ns: NS, hostIf: HOST_IF, peerIf: PEER_IF, hostAddr: `${HOST_IP}/24`, peerAddr: `${PEER_IP}/24` });
   });
 
   afterAll(() => {
     rmSync(PIN_DIR, { recursive: true, force: true });
-    quietly(() => sh('ip', 'netns', 'del', NS));
-    quietly(() => sh('ip', 'link', 'del', HOST_IF));
-    assert.ok(!sh('ip', 'netns', 'list').includes(NS), `netns ${NS} is gone`);
+    assert.ok(veth === undefined || veth.remove(), `netns ${NS} is gone`);
   });
 
   test('link attach, BUSY against netlink XDP and another link, pin, atomic update, detach', () => {

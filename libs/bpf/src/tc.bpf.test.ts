@@ -13,6 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vethToNamespace } from '@netaccel/labs';
+import type { VethToNamespace } from '@netaccel/labs';
 import { NA_ERR_BPF_HOOK_BUSY, NA_ERR_BPF_INVALID, NA_ERR_BPF_NO_IFACE } from './errors.js';
 import { BpfObject } from './object.js';
 import { attachTc, destroyClsact, detachTc, queryTc } from './tc.js';
@@ -68,6 +70,9 @@ async function until(what: string, fn: () => boolean, timeoutMs = 3000): Promise
   }
 }
 
+/** The veth pair, its peer in NS (@netaccel/labs); removed in afterAll. */
+let veth: VethToNamespace | undefined;
+
 describe(`TC on ${HOST_IF} (peer in netns ${NS})`, () => {
   let dir = '';
   let object = '';
@@ -76,21 +81,13 @@ describe(`TC on ${HOST_IF} (peer in netns ${NS})`, () => {
     dir = mkdtempSync(join(tmpdir(), 'netaccel-bpf-tc-'));
     object = join(dir, 'attach-kinds.bpf.o');
     execFileSync('clang', ['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', '-I/usr/include/x86_64-linux-gnu', '-c', SOURCE, '-o', object]);
-    sh('ip', 'netns', 'add', NS);
-    sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', PEER_IF);
-    sh('ip', 'link', 'set', PEER_IF, 'netns', NS);
-    sh('ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF);
-    sh('ip', 'link', 'set', HOST_IF, 'up');
-    sh('ip', '-n', NS, 'addr', 'add', `${PEER_IP}/24`, 'dev', PEER_IF);
-    sh('ip', '-n', NS, 'link', 'set', PEER_IF, 'up');
+    veth = vethToNamespace({ ns: NS, hostIf: HOST_IF, peerIf: PEER_IF, hostAddr: `${HOST_IP}/24`, peerAddr: `${PEER_IP}/24` });
   });
 
   afterAll(() => {
     quietly(() => destroyClsact(HOST_IF));
-    quietly(() => sh('ip', 'netns', 'del', NS));
-    quietly(() => sh('ip', 'link', 'del', HOST_IF));
     rmSync(dir, { recursive: true, force: true });
-    assert.ok(!sh('ip', 'netns', 'list').includes(NS), `netns ${NS} is gone`);
+    assert.ok(veth === undefined || veth.remove(), `netns ${NS} is gone`);
   });
 
   test('ingress and egress filters count real traffic; the kernel sees them where we put them', async () => {

@@ -12,6 +12,8 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { vethToNamespace } from '@netaccel/labs';
+import type { VethToNamespace } from '@netaccel/labs';
 import { XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import { NA_ERR_BPF_BUSY, NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_NO_IFACE } from './errors.js';
 import { attachXdp, detachXdp, queryXdp, resolveIface, xdpProgramId } from './link.js';
@@ -65,25 +67,18 @@ function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
+/** The veth pair, its peer in NS (@netaccel/labs); removed in afterAll. */
+let veth: VethToNamespace | undefined;
+
 describe(`XDP on ${HOST_IF} (peer ${PEER_IF} in netns ${NS})`, () => {
   beforeAll(() => {
-    sh('ip', 'netns', 'add', NS);
-    sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', PEER_IF);
-    sh('ip', 'link', 'set', PEER_IF, 'netns', NS);
-    sh('ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF);
-    sh('ip', 'link', 'set', HOST_IF, 'up');
-    sh('ip', '-n', NS, 'addr', 'add', `${PEER_IP}/24`, 'dev', PEER_IF);
-    sh('ip', '-n', NS, 'link', 'set', PEER_IF, 'up');
-    sh('ip', '-n', NS, 'link', 'set', 'lo', 'up');
+    veth = vethToNamespace({ ns: NS, hostIf: HOST_IF, peerIf: PEER_IF, hostAddr: `${HOST_IP}/24`, peerAddr: `${PEER_IP}/24`, loopbackUp: true });
   });
 
   afterAll(() => {
     quietly(() => detachXdp(HOST_IF, { mode: 'native' }));
     quietly(() => detachXdp(HOST_IF, { mode: 'generic' }));
-    quietly(() => sh('ip', 'netns', 'del', NS));
-    quietly(() => sh('ip', 'link', 'del', HOST_IF));
-    const left = sh('ip', 'netns', 'list');
-    assert.ok(!left.includes(NS), `netns ${NS} is gone`);
+    assert.ok(veth === undefined || veth.remove(), `netns ${NS} is gone`);
   });
 
   test('interfaces are resolved by name or index; a missing one is NO_IFACE', () => {

@@ -27,7 +27,7 @@ export {
   thesisTopology,
 } from './topologies/thesis.js';
 export type { BackendName, BalancerName, LabMode, ServiceDef } from './topologies/thesis.js';
-export { LBS, LB_AS, ROUTER_AS, RR_AS, lbAddr, lbIndex, routerAddr, routerStarTopology } from './topologies/router-star.js';
+export { LBS, LB_AS, ROUTER_AS, RR_AS, lbAddr, lbIndex, routerAddr, routerStarLab, routerStarTopology } from './topologies/router-star.js';
 export type { LbName } from './topologies/router-star.js';
 export { XLB_BENCH_BACKENDS, XLB_BENCH_NET, XLB_BENCH_PORT, XLB_BENCH_VIP, xlbBenchTopology } from './topologies/xlb-bench.js';
 export type { XlbBenchBackend } from './topologies/xlb-bench.js';

@@ -1,32 +1,29 @@
 // @netaccel/app-bgp-announcer/testing: what the BGP interop tests and benchmarks drive the
-// announcer with: the lab topology (a router and three announcers, optionally a route reflector),
-// announcer configurations, the daemon started inside its node, a client, and probes of the
-// router's FIB; the configuration schema (the packaging checks). Not an API for other apps: they
-// talk to the announcer over gRPC.
+// announcer with: announcer configurations, the daemon started inside its node, a client; the
+// configuration schema (the packaging checks). The topology and the FIB probes are
+// @netaccel/labs'; they are re-exported here for bench/bgp, which imports them from this entry.
+// Not an API for other apps: they talk to the announcer over gRPC.
 export { bgpAnnouncerConfig } from '../config.js';
-export type { AnnouncerOptions, LbName, PeerYaml } from './lab.js';
+export type { AnnouncerOptions, PeerYaml } from './lab.js';
+export { MAIN, ROOT, announcerClient, announcerConfig, startAnnouncer } from './lab.js';
+export type { LbName } from '@netaccel/labs';
 export {
   LBS,
   LB_AS,
-  MAIN,
-  ROOT,
   ROUTER_AS,
   RR_AS,
-  announcerClient,
-  announcerConfig,
   countRoutes,
   fibNextHops,
   gateways,
   lbAddr,
   lbIndex,
-  newLab,
+  routerStarLab as newLab,
   nodeFailure,
   prefixes,
   routerAddr,
   silence,
-  sleep,
-  startAnnouncer,
   timeUntilGone,
-  topology,
+  routerStarTopology as topology,
   waitNextHops,
-} from './lab.js';
+} from '@netaccel/labs';
+export { sleep } from '@netaccel/netlab';

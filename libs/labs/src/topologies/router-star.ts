@@ -7,7 +7,8 @@
  *
  * The router hashes on L4 for IPv4 and IPv6, so the flows of one client spread over ECMP paths.
  */
-import type { LabSpec, LinkSpec, NodeSpec } from '@netaccel/netlab';
+import { createLab } from '@netaccel/netlab';
+import type { Lab, LabSpec, LinkSpec, NodeSpec } from '@netaccel/netlab';
 
 export const ROUTER_AS = 65000;
 export const LB_AS = 65001;
@@ -41,4 +42,9 @@ export function routerStarTopology(name: string, opts: { rr?: boolean } = {}): L
     links.push({ a: 'router:eth9', b: 'rr:eth0', aAddr: '10.1.9.1/24', bAddr: '10.1.9.2/24' });
   }
   return { name, nodes, links };
+}
+
+/** A lab of the topology (not up yet): 1 s for processes to stop, 20 s to become ready. */
+export function routerStarLab(name: string, opts: { rr?: boolean } = {}): Lab {
+  return createLab(routerStarTopology(name, opts), { killGraceMs: 1000, readyTimeoutMs: 20_000 });
 }

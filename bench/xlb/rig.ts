@@ -1,102 +1,22 @@
 /**
- * The namespace topology of the packet-rate and end-to-end sections, and how programs are put
- * on its interfaces.
- *
- *   client ─eth0── p0 ┐
- *   lb     ─eth0── p1 ├─ br0 (node sw: one L2 segment, 10.10.0.0/24)
- *   be1    ─eth0── p2 │
- *   be2    ─eth0── p3 ┘
- *
- * The balancer is one-armed, as xlb is built to be (every mode leaves with XDP_TX): requests
- * come in on lb:eth0 and leave through it to the backends' MACs. The client plays the upstream
- * router: it routes the VIPs (10.100.0.0/24) via the balancer. DSR replies go straight from the
- * backends to the client; NAT replies come back to the NAT source (10.99.0.1) via the balancer.
- * An XDP_TX frame on a veth only lands when the peer end has NAPI, so sw:p1 always runs an XDP
- * program (xdp_empty, or xdp_switch in the packet-rate section).
- *
- * Programs are loaded in this process with @netaccel/bpf, pinned under a private bpffs folder,
- * and attached inside the namespaces with `ip link … xdpdrv pinned` / `tc filter … object-pinned`
- * (nsenter --net keeps the host's bpffs visible).
+ * The xlb benchmark's rig around its lab: the lab itself (the topology is @netaccel/labs'
+ * xlbBenchTopology: client, balancer and two backends on one switch), programs loaded in this
+ * process with @netaccel/bpf, pinned under a private bpffs folder and attached inside the
+ * namespaces with `ip link … xdpdrv pinned` / `tc filter … object-pinned` (nsenter --net keeps the
+ * host's bpffs visible), threaded NAPI, and the CPU time of tasks. The balancer's XDP_TX lands
+ * only where the peer has NAPI, so sw:p1 always runs an XDP program (xdp_empty, or xdp_switch in
+ * the packet-rate section): the veth quirks of @netaccel/labs (veth.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BpfProgram } from '@netaccel/bpf';
+import { xlbBenchTopology } from '@netaccel/labs';
 import { createLab } from '@netaccel/netlab';
-import type { Lab, LabSpec } from '@netaccel/netlab';
-
-export const NET = Object.freeze({
-  lb: '10.10.0.1',
-  client: '10.10.0.2',
-  backends: ['10.10.0.11', '10.10.0.12'] as const,
-  natSource: '10.99.0.1',
-  prefixLen: 24,
-});
-
-/** Destinations the client sends to; all routed via the balancer. */
-export const VIP = Object.freeze({
-  'l2-dsr': '10.100.0.1',
-  ipip: '10.100.0.2',
-  gue: '10.100.0.3',
-  nat: '10.100.0.4',
-  dnat: '10.100.0.5', // iptables DNAT on the balancer (the kube-proxy baseline)
-  nginx: '10.100.0.6', // nginx stream proxy on the balancer
-  ceiling: '10.100.0.9', // plain ECMP route on the balancer to both backends, no translation
-});
-
-export const BACKEND_NODES = ['be1', 'be2'] as const;
-export type BackendNode = (typeof BACKEND_NODES)[number];
-/** sw's port facing each node. */
-export const SW_PORT = Object.freeze({ client: 'p0', lb: 'p1', be1: 'p2', be2: 'p3' });
-
-const SYSCTL_NO_REDIRECTS = {
-  'net.ipv4.conf.all.send_redirects': 0,
-  'net.ipv4.conf.eth0.send_redirects': 0,
-  'net.ipv4.conf.all.accept_redirects': 0,
-  'net.ipv4.conf.eth0.accept_redirects': 0,
-  'net.ipv4.conf.all.rp_filter': 0,
-  'net.ipv4.conf.eth0.rp_filter': 0,
-};
-
-/**
- * The lab. `e2e` adds what the HTTP section needs: the DSR VIPs and the ceiling address on the
- * backends' loopback (ARP hidden: arp_ignore=1, arp_announce=2), the balancer's ECMP route for
- * the ceiling, and the nginx VIP on the balancer.
- */
-export function labSpec(kind: 'rate' | 'e2e'): LabSpec {
-  const dsrVips = [VIP['l2-dsr'], VIP.ipip, VIP.gue, VIP.ceiling].map((a) => `${a}/32`);
-  const backend = {
-    ...(kind === 'e2e' ? { addrs: { lo: dsrVips } } : {}),
-    sysctls: { ...SYSCTL_NO_REDIRECTS, 'net.ipv4.conf.all.arp_ignore': 1, 'net.ipv4.conf.all.arp_announce': 2 },
-    routes: [{ to: `${NET.natSource}/32`, via: NET.lb }],
-  };
-  return {
-    name: `xlb-bench-${kind}`,
-    nodes: {
-      client: { sysctls: SYSCTL_NO_REDIRECTS, routes: [{ to: '10.100.0.0/24', via: NET.lb }] },
-      // the switch: bridged frames skip iptables (br_netfilter is built in on these kernels)
-      sw: { sysctls: { 'net.bridge.bridge-nf-call-iptables': 0, 'net.bridge.bridge-nf-call-ip6tables': 0, 'net.bridge.bridge-nf-call-arptables': 0 } },
-      lb: {
-        forwarding: true,
-        sysctls: { ...SYSCTL_NO_REDIRECTS, 'net.ipv4.fib_multipath_hash_policy': 1 },
-        ...(kind === 'e2e' ? { addrs: { lo: [`${VIP.nginx}/32`] } } : {}),
-        routes: [{ to: `${VIP.ceiling}/32`, nexthops: NET.backends.map((via) => ({ via })) }],
-      },
-      be1: backend,
-      be2: backend,
-    },
-    links: [
-      { a: 'client:eth0', b: `sw:${SW_PORT.client}`, aAddr: `${NET.client}/${NET.prefixLen}` },
-      { a: 'lb:eth0', b: `sw:${SW_PORT.lb}`, aAddr: `${NET.lb}/${NET.prefixLen}` },
-      { a: 'be1:eth0', b: `sw:${SW_PORT.be1}`, aAddr: `${NET.backends[0]}/${NET.prefixLen}` },
-      { a: 'be2:eth0', b: `sw:${SW_PORT.be2}`, aAddr: `${NET.backends[1]}/${NET.prefixLen}` },
-    ],
-    bridges: [{ node: 'sw', name: 'br0', ports: [SW_PORT.client, SW_PORT.lb, SW_PORT.be1, SW_PORT.be2] }],
-  };
-}
+import type { Lab } from '@netaccel/netlab';
 
 export function newLab(kind: 'rate' | 'e2e'): Lab {
-  return createLab(labSpec(kind), { prefix: 'xlbbench', killGraceMs: 1000 });
+  return createLab(xlbBenchTopology(kind), { prefix: 'xlbbench', killGraceMs: 1000 });
 }
 
 /** MAC and ifindex of an interface of a node. */
