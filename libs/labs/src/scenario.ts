@@ -81,6 +81,12 @@ export async function runScenario<O extends ScenarioRunOptions, S, R>(scenario: 
     scenario.stop?.(run);
   };
   let kept = false;
+  let cleaned = false;
+  const cleanup = (): void => {
+    if (cleaned) return;
+    cleaned = true;
+    scenario.cleanup?.(lab);
+  };
   if (scenario.intro !== undefined) say(scenario.intro(options));
   try {
     for (const step of scenario.steps) {
@@ -97,7 +103,7 @@ export async function runScenario<O extends ScenarioRunOptions, S, R>(scenario: 
     } else {
       await steps.run(TEARDOWN_TITLE, async () => {
         await lab.down();
-        scenario.cleanup?.(lab);
+        cleanup();
       });
     }
     return result;
@@ -105,7 +111,7 @@ export async function runScenario<O extends ScenarioRunOptions, S, R>(scenario: 
     stop();
     if (!kept) {
       await lab.down().catch((err: unknown) => say(`netaccel lab: teardown failed: ${errorMessage(err)}\n`));
-      scenario.cleanup?.(lab);
+      cleanup();
     }
   }
 }
