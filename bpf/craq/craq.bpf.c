@@ -27,6 +27,14 @@
 #include "craq_maps.h"
 #include "craq_helpers.h"
 
+/* BTF anchor: the shared structs no map names, so that their layout is in the object's BTF (checked by craq-layout.bpf.test.ts). */
+struct craq_btf_anchor {
+	struct craq_hdr hdr;
+	struct craq_trailer trailer;
+	struct craq_commit commit;
+};
+const volatile struct craq_btf_anchor craq_btf = {};
+
 static __always_inline struct craq_slot *craq_slot_of(struct craq_key *k, __u64 version)
 {
 	__u32 i = version % CRAQ_SLOTS;
