@@ -1,0 +1,249 @@
+/**
+ * The replica's state (Viewstamped Replication, Liskov & Cowling 2012) and the actions every
+ * protocol module shares: sending, executing committed entries, replying to clients, publishing
+ * the state to the offload. The protocol steps live in normal.ts, view-change.ts and recovery.ts.
+ */
+import type { Logger } from '@netaccel/errors';
+import { paxos } from '@netaccel/protocol';
+import { ClientTable, ReplicaLog } from './log.js';
+import type { LogEntry } from './log.js';
+import { newCounters } from './metrics.js';
+import type { CountHook, PaxosCounterName, PaxosCounters } from './metrics.js';
+import type { PublishedState, ReplicaOffload, ReplicaStatus } from './offload.js';
+import type { ResolvedReplicaOptions } from './options.js';
+import type { StateMachine } from './state-machine.js';
+import type { Peer, Transport } from './transport.js';
+
+type PaxosMessage = paxos.PaxosMessage;
+type ClientRequest = paxos.ClientRequest;
+const { PaxosType, ReplyStatus } = paxos;
+
+/**
+ * A fetch of log entries with GET_STATE from one replica. 'catch-up' (a follower's gap) and
+ * 'recovery' append what they receive. 'sync' (a follower adopting a newer view) and
+ * 'view-change' (a new leader adopting the best log) must not lose what the replica acknowledged
+ * before the replacement is complete: they collect the entries after `base` (the commit number)
+ * aside and replace the log's suffix only when they have everything up to `target`.
+ */
+export interface Fetch {
+  readonly purpose: 'catch-up' | 'sync' | 'view-change' | 'recovery';
+  readonly from: number;
+  /** Fetch at least up to this op. */
+  target: bigint;
+  /** The commit number to adopt when done. */
+  commit: bigint;
+  /** sync and view-change: entries after `base` collected aside. */
+  readonly base: bigint;
+  readonly buffer: Array<{ view: number; body: Buffer }>;
+  askedAt: number;
+}
+
+export interface DoViewChangeInfo {
+  readonly lastNormalView: number;
+  readonly op: bigint;
+  readonly commit: bigint;
+}
+
+export class ReplicaCore {
+  // --- VR state --------------------------------------------------------------------------------
+  view = 0;
+  status: ReplicaStatus = 'normal';
+  lastNormalView = 0;
+  readonly log = new ReplicaLog();
+  commit = 0n;
+  executed = 0n;
+  readonly clients = new ClientTable();
+
+  // --- leader ----------------------------------------------------------------------------------
+  /** Highest op each replica acknowledged in this view. */
+  acked: bigint[];
+  /** When each uncommitted op was last sent, for retransmission. */
+  readonly sentAt = new Map<bigint, number>();
+  /** Requests waiting for a log entry. */
+  queue: ClientRequest[] = [];
+  /** Latest request id of each client queued or in the log and not executed yet. */
+  readonly inFlight = new Map<bigint, bigint>();
+  /** Where each client was last heard from (replies go there). */
+  readonly clientAddr = new Map<bigint, Peer>();
+  /** Commit number last sent to followers (in a PREPARE or COMMIT), and when. */
+  commitSent = 0n;
+  lastBroadcastAt = 0;
+
+  // --- follower --------------------------------------------------------------------------------
+  lastLeaderContact = 0;
+  /** PREPAREs that arrived ahead of a gap (reordering), by op. */
+  readonly ahead = new Map<bigint, { view: number; body: Buffer }>();
+  fetch: Fetch | null = null;
+
+  // --- view change -----------------------------------------------------------------------------
+  readonly startViewChanges = new Set<number>();
+  readonly doViewChanges = new Map<number, DoViewChangeInfo>();
+  doViewChangeSent = false;
+  viewChangeAt = 0;
+  lastViewChangeSend = 0;
+
+  // --- recovery --------------------------------------------------------------------------------
+  nonce = 0n;
+  readonly recoveryResponses = new Map<number, { view: number; op: bigint; commit: bigint }>();
+  /** When the current recovery attempt made progress last, and when RECOVERY was last sent. */
+  recoveryAt = 0;
+  recoverySentAt = 0;
+
+  readonly counters: PaxosCounters = newCounters();
+  private published: PublishedState | undefined;
+
+  constructor(
+    readonly opts: ResolvedReplicaOptions,
+    readonly sm: StateMachine,
+    readonly transport: Transport,
+    readonly offload: ReplicaOffload | undefined,
+    readonly log_: Logger,
+    private readonly onCount: CountHook | undefined,
+    readonly now: () => number,
+  ) {
+    this.acked = new Array<bigint>(opts.n).fill(0n);
+  }
+
+  get self(): number {
+    return this.opts.self;
+  }
+
+  leaderOf(view: number): number {
+    return view % this.opts.n;
+  }
+
+  get leader(): number {
+    return this.leaderOf(this.view);
+  }
+
+  isLeader(): boolean {
+    return this.status === 'normal' && this.leader === this.self;
+  }
+
+  count(name: PaxosCounterName, delta = 1): void {
+    this.counters[name] += delta;
+    this.onCount?.(name, delta);
+  }
+
+  // --- sending ---------------------------------------------------------------------------------
+
+  send(to: number, m: PaxosMessage): void {
+    this.transport.send(paxos.encodePaxos(m), this.opts.replicas[to]!);
+  }
+
+  /** Sends the same bytes to every other replica. */
+  broadcast(m: PaxosMessage): void {
+    const bytes = paxos.encodePaxos(m);
+    for (let i = 0; i < this.opts.n; i++) if (i !== this.self) this.transport.send(bytes, this.opts.replicas[i]!);
+  }
+
+  sendPrepareOk(): void {
+    if (this.log.lastOp === 0n || this.status !== 'normal' || this.isLeader()) return;
+    this.send(this.leader, { type: PaxosType.PrepareOk, sender: this.self, view: this.view, op: this.log.lastOp, flags: 0 });
+    this.count('prepare_oks_sent');
+  }
+
+  reply(clientId: bigint, requestId: bigint, status: number, result: Buffer, to?: Peer): void {
+    const peer = to ?? this.clientAddr.get(clientId);
+    if (peer === undefined) return;
+    const m = { type: PaxosType.Reply, sender: this.self, view: this.view, clientId, requestId, status, result } as paxos.ReplyMessage;
+    this.transport.send(paxos.encodePaxos(m), peer);
+    this.count('replies_sent');
+  }
+
+  // --- log and execution -----------------------------------------------------------------------
+
+  /** Appends the next entry; the leader tracks its requests as in flight. */
+  append(view: number, body: Buffer, requests?: readonly ClientRequest[]): LogEntry {
+    const e = this.log.append(view, body, requests);
+    if (this.isLeader()) for (const r of e.requests) this.inFlight.set(r.clientId, r.requestId);
+    this.acked[this.self] = this.log.lastOp;
+    return e;
+  }
+
+  /** Raises the commit number to `op` (bounded by the log) and executes. */
+  commitTo(op: bigint): boolean {
+    const to = op < this.log.lastOp ? op : this.log.lastOp;
+    if (to <= this.commit) return false;
+    this.count('ops_committed', Number(to - this.commit));
+    for (let o = this.commit + 1n; o <= to; o++) this.sentAt.delete(o);
+    this.commit = to;
+    this.execute();
+    return true;
+  }
+
+  /** Executes committed entries in order; the leader replies to their clients. */
+  execute(): void {
+    while (this.executed < this.commit) {
+      const e = this.log.get(this.executed + 1n)!;
+      for (const r of e.requests) this.executeRequest(r);
+      this.executed++;
+    }
+  }
+
+  private executeRequest(r: ClientRequest): void {
+    const last = this.clients.get(r.clientId);
+    if (last !== undefined && r.requestId <= last.requestId) return; // executed already: at most once
+    const out = this.sm.apply(r.payload);
+    const cached = out.ok
+      ? { requestId: r.requestId, status: ReplyStatus.Ok, result: out.result }
+      : { requestId: r.requestId, status: ReplyStatus.Error, result: Buffer.from(out.error) };
+    this.clients.set(r.clientId, cached);
+    this.count('requests_executed');
+    if (this.inFlight.get(r.clientId) === r.requestId) this.inFlight.delete(r.clientId);
+    if (this.isLeader()) this.reply(r.clientId, r.requestId, cached.status, cached.result);
+  }
+
+  // --- offload ---------------------------------------------------------------------------------
+
+  /** Whether the log is being replaced by the one of a newer view (see Fetch). */
+  get syncing(): boolean {
+    return this.fetch !== null && (this.fetch.purpose === 'sync' || this.fetch.purpose === 'view-change');
+  }
+
+  state(): PublishedState {
+    // While the log is replaced, the kernel must not acknowledge PREPAREs for it.
+    const status = this.status === 'normal' && this.syncing ? 'view-change' : this.status;
+    return { view: this.view, status, self: this.self, leader: this.leader, n: this.opts.n, lastOp: this.log.lastOp, commit: this.commit };
+  }
+
+  /** Publishes the state to the offload when it changed since the last publish (or `force`). */
+  publish(force = false): void {
+    if (this.offload === undefined) return;
+    const s = this.state();
+    const p = this.published;
+    if (!force && p !== undefined && p.view === s.view && p.status === s.status && p.lastOp === s.lastOp && p.commit === s.commit) return;
+    this.offload.publish(s);
+    this.published = s;
+  }
+
+  /**
+   * Takes the entries the kernel fast-acked and appends those that continue the log in the last
+   * normal view (a view change drains after publishing its status, so an entry acknowledged in
+   * the old view is in the log the replica reports).
+   */
+  drain(): void {
+    if (this.offload === undefined || this.status === 'recovering') return;
+    const drained = this.offload.drain(this.log.lastOp);
+    if (drained.length === 0) return;
+    for (const d of drained) {
+      if (d.op !== this.log.lastOp + 1n || d.view !== this.lastNormalView) {
+        this.count('drained_discarded');
+        continue;
+      }
+      let requests: readonly ClientRequest[];
+      try {
+        requests = paxos.decodeEntry(d.body);
+      } catch {
+        this.count('drained_discarded');
+        continue;
+      }
+      this.append(d.view, d.body, requests);
+      this.count('drained_entries');
+      if (this.status === 'normal' && d.view === this.view && !this.syncing) {
+        this.lastLeaderContact = this.now();
+        this.commitTo(d.commit);
+      }
+    }
+  }
+}

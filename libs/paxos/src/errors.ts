@@ -1,0 +1,23 @@
+/**
+ * Error registry of @netaccel/paxos (`NA_ERR_PAXOS_*`). Bad bytes from the network are never
+ * thrown: the replica counts and drops them (the codec's NA_ERR_PAXOSWIRE_* code is the counter's
+ * label). These are the errors of local input and of the client API.
+ */
+import { defineError } from '@netaccel/errors';
+import type { ErrorRegistry } from '@netaccel/errors';
+
+export const NA_ERR_PAXOS_INVALID_OPTIONS = defineError('NA_ERR_PAXOS_INVALID_OPTIONS', '%s: %s', 'invalid-argument');
+export const NA_ERR_PAXOS_OP_TOO_LARGE = defineError('NA_ERR_PAXOS_OP_TOO_LARGE', '%s: %d bytes exceed the largest operation, %d (one message per packet)', 'invalid-argument');
+export const NA_ERR_PAXOS_TIMEOUT = defineError('NA_ERR_PAXOS_TIMEOUT', 'request %s of client %s: no reply within %d ms; it may or may not have been executed', 'deadline-exceeded');
+export const NA_ERR_PAXOS_REJECTED = defineError('NA_ERR_PAXOS_REJECTED', 'request %s of client %s: the state machine refused it: %s', 'failed-precondition');
+export const NA_ERR_PAXOS_CLOSED = defineError('NA_ERR_PAXOS_CLOSED', '%s is closed', 'unavailable');
+export const NA_ERR_PAXOS_BAD_KV_OP = defineError('NA_ERR_PAXOS_BAD_KV_OP', '%s: %s', 'invalid-argument');
+
+export const paxosErrors = {
+  NA_ERR_PAXOS_INVALID_OPTIONS,
+  NA_ERR_PAXOS_OP_TOO_LARGE,
+  NA_ERR_PAXOS_TIMEOUT,
+  NA_ERR_PAXOS_REJECTED,
+  NA_ERR_PAXOS_CLOSED,
+  NA_ERR_PAXOS_BAD_KV_OP,
+} as const satisfies ErrorRegistry;

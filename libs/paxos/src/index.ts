@@ -1,0 +1,38 @@
+// @netaccel/paxos: Viewstamped Replication over UDP (README.md). Names re-exported one by one.
+
+// --- replica -----------------------------------------------------------------------------------
+export type { ReplicaSnapshot } from './replica.js';
+export { PaxosReplica } from './replica.js';
+export type { ReplicaOptions, ResolvedReplicaOptions } from './options.js';
+export { resolveReplicaOptions } from './options.js';
+export type { ApplyResult, StateMachine } from './state-machine.js';
+
+// --- offload contract (implemented by @netaccel/bpf-programs/electrode) ----------------------
+export type { DrainedEntry, PublishedState, ReplicaOffload, ReplicaStatus } from './offload.js';
+
+// --- client and key-value store ----------------------------------------------------------------
+export type { ClientOptions } from './client.js';
+export { PaxosClient } from './client.js';
+export type { KvOp } from './kv.js';
+export { KvClient, KvKind, KvStateMachine, decodeKvOp, encodeKvOp } from './kv.js';
+
+// --- transport and fault injection -------------------------------------------------------------
+export type { DatagramHandler, Peer, Transport, UdpTransportOptions } from './transport.js';
+export { peerKey, udpTransport } from './transport.js';
+export type { FaultOptions, FaultStats } from './faults.js';
+export { FaultyTransport, seededRandom } from './faults.js';
+
+// --- metrics -----------------------------------------------------------------------------------
+export type { CountHook, PaxosCounterName, PaxosCounters } from './metrics.js';
+export { PAXOS_COUNTERS } from './metrics.js';
+
+// --- errors ------------------------------------------------------------------------------------
+export {
+  NA_ERR_PAXOS_BAD_KV_OP,
+  NA_ERR_PAXOS_CLOSED,
+  NA_ERR_PAXOS_INVALID_OPTIONS,
+  NA_ERR_PAXOS_OP_TOO_LARGE,
+  NA_ERR_PAXOS_REJECTED,
+  NA_ERR_PAXOS_TIMEOUT,
+  paxosErrors,
+} from './errors.js';

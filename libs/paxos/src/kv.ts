@@ -1,0 +1,152 @@
+/**
+ * The key-value store shipped with the library: a state machine (get, put, delete,
+ * compare-and-set on UTF-8 keys and values) and its client. Operation encoding (big-endian):
+ *   op:     kind u8 (1 GET, 2 PUT, 3 DELETE, 4 CAS), key_len u16, key,
+ *           PUT: value_len u16, value; CAS: has_expected u8, [expected_len u16, expected], value_len u16, value
+ *   result: GET: found u8, value (the rest); PUT: empty; DELETE: existed u8; CAS: swapped u8
+ */
+import { paxos } from '@netaccel/protocol';
+import type { PaxosClient } from './client.js';
+import { NA_ERR_PAXOS_BAD_KV_OP, NA_ERR_PAXOS_OP_TOO_LARGE } from './errors.js';
+import type { ApplyResult, StateMachine } from './state-machine.js';
+
+export const KvKind = { Get: 1, Put: 2, Delete: 3, Cas: 4 } as const;
+
+export type KvOp =
+  | { readonly kind: 'get'; readonly key: string }
+  | { readonly kind: 'put'; readonly key: string; readonly value: string }
+  | { readonly kind: 'delete'; readonly key: string }
+  | { readonly kind: 'cas'; readonly key: string; readonly expected: string | null; readonly value: string };
+
+function str(b: Buffer[], s: string): void {
+  const bytes = Buffer.from(s, 'utf8');
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(bytes.length);
+  b.push(len, bytes);
+}
+
+/** Encodes an operation; throws NA_ERR_PAXOS_OP_TOO_LARGE beyond PAXOS_MAX_OP bytes. */
+export function encodeKvOp(op: KvOp): Buffer {
+  const parts: Buffer[] = [Buffer.of(KvKind[op.kind === 'get' ? 'Get' : op.kind === 'put' ? 'Put' : op.kind === 'delete' ? 'Delete' : 'Cas'])];
+  str(parts, op.key);
+  if (op.kind === 'put') str(parts, op.value);
+  if (op.kind === 'cas') {
+    parts.push(Buffer.of(op.expected === null ? 0 : 1));
+    if (op.expected !== null) str(parts, op.expected);
+    str(parts, op.value);
+  }
+  const out = Buffer.concat(parts);
+  if (out.length > paxos.PAXOS_MAX_OP) throw NA_ERR_PAXOS_OP_TOO_LARGE(`kv ${op.kind} ${JSON.stringify(op.key.slice(0, 40))}`, out.length, paxos.PAXOS_MAX_OP);
+  return out;
+}
+
+/** Decodes an operation; throws NA_ERR_PAXOS_BAD_KV_OP naming the field. */
+export function decodeKvOp(b: Buffer): KvOp {
+  let pos = 0;
+  const need = (n: number, field: string): void => {
+    if (b.length - pos < n) throw NA_ERR_PAXOS_BAD_KV_OP(`kv.${field}`, `needs ${n} bytes, ${b.length - pos} left`);
+  };
+  const readStr = (field: string): string => {
+    need(2, `${field}_len`);
+    const len = b.readUInt16BE(pos);
+    pos += 2;
+    need(len, field);
+    const s = b.toString('utf8', pos, pos + len);
+    pos += len;
+    return s;
+  };
+  need(1, 'kind');
+  const kind = b[pos++]!;
+  const key = readStr('key');
+  let op: KvOp;
+  if (kind === KvKind.Get) op = { kind: 'get', key };
+  else if (kind === KvKind.Put) op = { kind: 'put', key, value: readStr('value') };
+  else if (kind === KvKind.Delete) op = { kind: 'delete', key };
+  else if (kind === KvKind.Cas) {
+    need(1, 'has_expected');
+    const has = b[pos++]!;
+    if (has > 1) throw NA_ERR_PAXOS_BAD_KV_OP('kv.has_expected', `expected 0 or 1, got ${has}`);
+    const expected = has === 1 ? readStr('expected') : null;
+    op = { kind: 'cas', key, expected, value: readStr('value') };
+  } else throw NA_ERR_PAXOS_BAD_KV_OP('kv.kind', `expected 1 (GET), 2 (PUT), 3 (DELETE) or 4 (CAS), got ${kind}`);
+  if (pos !== b.length) throw NA_ERR_PAXOS_BAD_KV_OP('kv', `${b.length - pos} bytes after the operation`);
+  return op;
+}
+
+/** The key-value store: a Map, changed only by committed operations in log order. */
+export class KvStateMachine implements StateMachine {
+  private readonly data = new Map<string, string>();
+
+  apply(bytes: Buffer): ApplyResult {
+    let op: KvOp;
+    try {
+      op = decodeKvOp(bytes);
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+    const cur = this.data.get(op.key);
+    switch (op.kind) {
+      case 'get':
+        return { ok: true, result: cur === undefined ? Buffer.of(0) : Buffer.concat([Buffer.of(1), Buffer.from(cur, 'utf8')]) };
+      case 'put':
+        this.data.set(op.key, op.value);
+        return { ok: true, result: Buffer.alloc(0) };
+      case 'delete':
+        this.data.delete(op.key);
+        return { ok: true, result: Buffer.of(cur === undefined ? 0 : 1) };
+      case 'cas': {
+        const swapped = (cur ?? null) === op.expected;
+        if (swapped) this.data.set(op.key, op.value);
+        return { ok: true, result: Buffer.of(swapped ? 1 : 0) };
+      }
+    }
+  }
+
+  /** The value of `key` in this replica's copy (for tests and status pages, not linearizable). */
+  peek(key: string): string | undefined {
+    return this.data.get(key);
+  }
+
+  get size(): number {
+    return this.data.size;
+  }
+
+  /** Every key and value (a copy, sorted by key). */
+  entries(): Array<[string, string]> {
+    return [...this.data.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}
+
+function flag(result: Buffer, what: string): boolean {
+  if (result.length !== 1 || result[0]! > 1) throw NA_ERR_PAXOS_BAD_KV_OP(`kv.${what}`, `expected one byte 0 or 1, got ${result.length} bytes`);
+  return result[0] === 1;
+}
+
+/** Typed key-value operations over a PaxosClient; every operation is linearizable. */
+export class KvClient {
+  constructor(readonly client: PaxosClient) {}
+
+  async get(key: string): Promise<string | null> {
+    const r = await this.client.invoke(encodeKvOp({ kind: 'get', key }));
+    if (r.length < 1 || r[0]! > 1 || (r[0] === 0 && r.length !== 1)) throw NA_ERR_PAXOS_BAD_KV_OP('kv.found', 'malformed GET result');
+    return r[0] === 1 ? r.toString('utf8', 1) : null;
+  }
+
+  async put(key: string, value: string): Promise<void> {
+    await this.client.invoke(encodeKvOp({ kind: 'put', key, value }));
+  }
+
+  /** True when the key existed. */
+  async delete(key: string): Promise<boolean> {
+    return flag(await this.client.invoke(encodeKvOp({ kind: 'delete', key })), 'existed');
+  }
+
+  /** Sets `value` if the current value is `expected` (null: absent); true when it did. */
+  async cas(key: string, expected: string | null, value: string): Promise<boolean> {
+    return flag(await this.client.invoke(encodeKvOp({ kind: 'cas', key, expected, value })), 'swapped');
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

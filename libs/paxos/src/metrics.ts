@@ -1,0 +1,40 @@
+/**
+ * Counters of a replica, for the daemon to export (Prometheus counters with the same names).
+ * `onCount` lets a daemon mirror every increment into its registry; `counters()` snapshots.
+ */
+
+export const PAXOS_COUNTERS = [
+  'requests_received', // client REQUESTs that reached this replica
+  'requests_duplicate', // REQUESTs answered from the client table or already in the log
+  'requests_not_leader', // REQUESTs answered NOT_LEADER
+  'replies_sent',
+  'prepares_sent', // PREPARE datagrams sent (first sends)
+  'prepares_received', // PREPAREs processed in user space (passed up by the kernel)
+  'prepares_retransmitted',
+  'prepare_oks_sent',
+  'prepare_oks_received',
+  'prepare_oks_quorum', // PREPARE_OKs carrying the QUORUM flag (leader's XDP)
+  'commits_sent', // COMMIT datagrams (commit notice and heartbeat)
+  'ops_committed', // log entries committed
+  'requests_executed', // client requests applied to the state machine
+  'view_changes_started',
+  'views_started', // views this replica entered in normal status
+  'state_requests_sent', // GET_STATE
+  'state_entries_received', // entries appended from NEW_STATE
+  'recoveries_started',
+  'recoveries_completed',
+  'drained_entries', // fast-acked entries drained from the offload and appended
+  'drained_discarded', // drained entries not appended (old view, not the next op)
+  'messages_malformed', // datagrams the codec refused
+  'messages_forged', // a replica's message from an address that is not that replica's
+  'messages_stale', // messages of an older view, or not for the current role/status
+] as const;
+
+export type PaxosCounterName = (typeof PAXOS_COUNTERS)[number];
+export type PaxosCounters = Record<PaxosCounterName, number>;
+
+export type CountHook = (name: PaxosCounterName, delta: number) => void;
+
+export function newCounters(): PaxosCounters {
+  return Object.fromEntries(PAXOS_COUNTERS.map((n) => [n, 0])) as PaxosCounters;
+}

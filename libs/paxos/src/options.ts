@@ -1,0 +1,109 @@
+/**
+ * Replica options: validated once, defaults in one table with units, the result frozen.
+ */
+import { isLogger, silentLogger } from '@netaccel/errors';
+import type { Logger } from '@netaccel/errors';
+import { ipFamily, paxos } from '@netaccel/protocol';
+import { NA_ERR_PAXOS_INVALID_OPTIONS } from './errors.js';
+import type { CountHook } from './metrics.js';
+import type { ReplicaOffload } from './offload.js';
+import type { StateMachine } from './state-machine.js';
+import type { Peer, Transport } from './transport.js';
+
+export interface ReplicaOptions {
+  /** The group: replica i's address and UDP port; n = 2f + 1 (odd, 1..31), one IP family. */
+  readonly replicas: readonly Peer[];
+  /** This replica's index in `replicas`. */
+  readonly self: number;
+  readonly stateMachine: StateMachine;
+  /**
+   * 'fresh': a new group, every replica starts normal in view 0. 'recover': this replica lost its
+   * state (restarted without disk) and must rejoin with the recovery protocol before it answers.
+   */
+  readonly start?: 'fresh' | 'recover';
+  /** The socket; default a UDP socket bound to replicas[self]. */
+  readonly transport?: Transport;
+  readonly offload?: ReplicaOffload;
+  readonly logger?: Logger;
+  /** Called on every counter increment (the daemon's Prometheus bridge). */
+  readonly onCount?: CountHook;
+  readonly heartbeatMs?: number;
+  readonly viewChangeTimeoutMs?: number;
+  readonly retransmitMs?: number;
+  readonly drainIntervalMs?: number;
+  readonly maxBatch?: number;
+  readonly maxPipeline?: number;
+  readonly stateChunkEntries?: number;
+}
+
+const DEFAULTS = {
+  start: 'fresh',
+  heartbeatMs: 50, // the leader's COMMIT when it sent nothing else for this long
+  viewChangeTimeoutMs: 400, // a follower that heard nothing from the leader for this long starts a view change
+  retransmitMs: 60, // unacknowledged PREPAREs, GET_STATE, view change and recovery messages are re-sent after this
+  drainIntervalMs: 2, // with an offload: how often the follower drains fast-acked entries
+  maxBatch: 64, // client requests per log entry (also bounded by PAXOS_MAX_ENTRY bytes)
+  maxPipeline: 128, // uncommitted log entries the leader keeps in flight
+  stateChunkEntries: 64, // entries per NEW_STATE (also bounded by PAXOS_MAX_MSG bytes)
+} as const;
+
+export interface ResolvedReplicaOptions {
+  readonly replicas: readonly Peer[];
+  readonly self: number;
+  readonly n: number;
+  readonly f: number;
+  readonly start: 'fresh' | 'recover';
+  readonly logger: Logger;
+  readonly heartbeatMs: number;
+  readonly viewChangeTimeoutMs: number;
+  readonly retransmitMs: number;
+  readonly drainIntervalMs: number;
+  readonly maxBatch: number;
+  readonly maxPipeline: number;
+  readonly stateChunkEntries: number;
+}
+
+function int(opts: ReplicaOptions, name: keyof typeof DEFAULTS & keyof ReplicaOptions, min: number, max: number): number {
+  const v = opts[name] ?? DEFAULTS[name];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw NA_ERR_PAXOS_INVALID_OPTIONS(name, `expected an integer ${min}..${max}, got ${String(v)}`);
+  return v;
+}
+
+export function resolveReplicaOptions(opts: ReplicaOptions): ResolvedReplicaOptions {
+  const { replicas } = opts;
+  if (!Array.isArray(replicas) || replicas.length < 1 || replicas.length > paxos.PAXOS_MAX_REPLICAS || replicas.length % 2 === 0) {
+    throw NA_ERR_PAXOS_INVALID_OPTIONS('replicas', `expected an odd number of replicas 1..${paxos.PAXOS_MAX_REPLICAS} (n = 2f + 1), got ${Array.isArray(replicas) ? replicas.length : typeof replicas}`);
+  }
+  let family: number | undefined;
+  replicas.forEach((r, i) => {
+    const fam = typeof r?.address === 'string' ? ipFamily(r.address) : undefined;
+    if (fam === undefined) throw NA_ERR_PAXOS_INVALID_OPTIONS(`replicas[${i}].address`, `expected an IPv4 or IPv6 address, got ${JSON.stringify(r?.address)}`);
+    if (family !== undefined && fam !== family) throw NA_ERR_PAXOS_INVALID_OPTIONS(`replicas[${i}].address`, `expected IPv${family} like replicas[0], got ${r.address}`);
+    family = fam;
+    if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw NA_ERR_PAXOS_INVALID_OPTIONS(`replicas[${i}].port`, `expected 1..65535, got ${String(r.port)}`);
+  });
+  if (!Number.isInteger(opts.self) || opts.self < 0 || opts.self >= replicas.length) throw NA_ERR_PAXOS_INVALID_OPTIONS('self', `expected 0..${replicas.length - 1}, got ${String(opts.self)}`);
+  if (typeof opts.stateMachine?.apply !== 'function') throw NA_ERR_PAXOS_INVALID_OPTIONS('stateMachine', 'expected an object with apply(op)');
+  const start = opts.start ?? DEFAULTS.start;
+  if (start !== 'fresh' && start !== 'recover') throw NA_ERR_PAXOS_INVALID_OPTIONS('start', `expected 'fresh' or 'recover', got ${String(start)}`);
+  if (opts.logger !== undefined && !isLogger(opts.logger)) throw NA_ERR_PAXOS_INVALID_OPTIONS('logger', 'expected a Logger');
+  const resolved: ResolvedReplicaOptions = {
+    replicas: Object.freeze(replicas.map((r) => Object.freeze({ address: r.address, port: r.port }))),
+    self: opts.self,
+    n: replicas.length,
+    f: (replicas.length - 1) / 2,
+    start,
+    logger: opts.logger ?? silentLogger,
+    heartbeatMs: int(opts, 'heartbeatMs', 1, 60_000),
+    viewChangeTimeoutMs: int(opts, 'viewChangeTimeoutMs', 2, 600_000),
+    retransmitMs: int(opts, 'retransmitMs', 1, 60_000),
+    drainIntervalMs: int(opts, 'drainIntervalMs', 1, 10_000),
+    maxBatch: int(opts, 'maxBatch', 1, 4096),
+    maxPipeline: int(opts, 'maxPipeline', 1, 1 << 20),
+    stateChunkEntries: int(opts, 'stateChunkEntries', 1, 4096),
+  };
+  if (resolved.viewChangeTimeoutMs <= resolved.heartbeatMs) {
+    throw NA_ERR_PAXOS_INVALID_OPTIONS('viewChangeTimeoutMs', `expected more than heartbeatMs (${resolved.heartbeatMs}), got ${resolved.viewChangeTimeoutMs}`);
+  }
+  return Object.freeze(resolved);
+}

@@ -1,0 +1,245 @@
+/**
+ * A Viewstamped Replication replica over UDP: the socket, the timers, the dispatch of decoded
+ * messages to the protocol modules (normal.ts, view-change.ts, recovery.ts) and the offload
+ * integration points: drain before every passed-up message and on a timer, publish after every
+ * state change. Malformed datagrams and messages from an address that is not the named
+ * replica's are counted and dropped; the replica never throws on input.
+ */
+import { performance } from 'node:perf_hooks';
+import { paxos } from '@netaccel/protocol';
+import { ReplicaCore } from './core.js';
+import { NA_ERR_PAXOS_CLOSED } from './errors.js';
+import type { PaxosCounters } from './metrics.js';
+import { appendAhead, flush, leaderTick, notifyCommit, onCommit, onPrepare, onPrepareOk, onRequest } from './normal.js';
+import type { ReplicaStatus } from './offload.js';
+import { resolveReplicaOptions } from './options.js';
+import type { ReplicaOptions, ResolvedReplicaOptions } from './options.js';
+import { fetchTick, onGetState, onNewState, onRecovery, onRecoveryResponse, recoveryTick, startRecovery } from './recovery.js';
+import type { FetchDone } from './recovery.js';
+import type { Peer, Transport } from './transport.js';
+import { peerKey, udpTransport } from './transport.js';
+import { adoptView, onDoViewChange, onStartView, onStartViewChange, viewChangeFetched, viewChangeTick } from './view-change.js';
+
+const { PaxosType } = paxos;
+
+export interface ReplicaSnapshot {
+  readonly self: number;
+  readonly n: number;
+  readonly view: number;
+  readonly status: ReplicaStatus;
+  readonly leader: number;
+  readonly isLeader: boolean;
+  readonly lastNormalView: number;
+  readonly lastOp: bigint;
+  readonly commit: bigint;
+  readonly executed: bigint;
+  readonly clients: number;
+}
+
+const fetchDone: FetchDone = {
+  viewChangeFetched,
+  caughtUp(r, commit) {
+    if (r.lastNormalView !== r.view) {
+      r.lastNormalView = r.view;
+      r.count('views_started');
+    }
+    appendAhead(r);
+    r.commitTo(commit);
+    r.sendPrepareOk();
+  },
+};
+
+export class PaxosReplica {
+  private readonly core: ReplicaCore;
+  private readonly peers: string[];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private pumpScheduled = false;
+  private closed = false;
+
+  private constructor(
+    readonly options: ResolvedReplicaOptions,
+    opts: ReplicaOptions,
+    transport: Transport,
+  ) {
+    const log = options.logger.child({ component: 'paxos-replica', replica: options.self });
+    this.core = new ReplicaCore(options, opts.stateMachine, transport, opts.offload, log, opts.onCount, () => performance.now());
+    this.peers = options.replicas.map(peerKey);
+    transport.onMessage((data, from) => this.receive(data, from));
+  }
+
+  /** Validates the options, binds the socket (unless one is given) and starts the replica. */
+  static async start(opts: ReplicaOptions): Promise<PaxosReplica> {
+    const options = resolveReplicaOptions(opts);
+    const transport = opts.transport ?? (await udpTransport(options.replicas[options.self]!));
+    const replica = new PaxosReplica(options, opts, transport);
+    replica.begin();
+    return replica;
+  }
+
+  private begin(): void {
+    const r = this.core;
+    const o = this.options;
+    r.lastLeaderContact = r.now();
+    if (o.start === 'recover') startRecovery(r);
+    else r.publish(true);
+    const tickMs = Math.max(1, Math.floor(Math.min(o.heartbeatMs, o.retransmitMs) / 2));
+    this.timers.push(setInterval(() => this.guard(() => this.tick()), tickMs));
+    if (r.offload !== undefined) this.timers.push(setInterval(() => this.guard(() => r.drain()), o.drainIntervalMs));
+  }
+
+  private tick(): void {
+    const r = this.core;
+    if (r.status === 'recovering') recoveryTick(r);
+    else {
+      if (r.isLeader()) leaderTick(r);
+      viewChangeTick(r);
+    }
+    fetchTick(r);
+  }
+
+  /** Runs a step, then flushes batches, commit notices and the published state. */
+  private guard(step: () => void): void {
+    if (this.closed) return;
+    try {
+      step();
+    } catch (err) {
+      this.core.log_.error({ err }, 'paxos replica step failed');
+    }
+    this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      if (this.closed) return;
+      const r = this.core;
+      try {
+        if (r.queue.length > 0) flush(r);
+        notifyCommit(r);
+        r.publish();
+      } catch (err) {
+        r.log_.error({ err }, 'paxos replica pump failed');
+      }
+    });
+  }
+
+  /** One datagram from the socket (public for tests that deliver bytes directly). */
+  receive(data: Buffer, from: Peer): void {
+    this.guard(() => this.dispatch(data, from));
+  }
+
+  private dispatch(data: Buffer, from: Peer): void {
+    const r = this.core;
+    let m: paxos.PaxosMessage;
+    try {
+      m = paxos.decodePaxos(data);
+    } catch {
+      r.count('messages_malformed');
+      return;
+    }
+    if (m.type === PaxosType.Reply) {
+      r.count('messages_stale');
+      return;
+    }
+    if (m.type !== PaxosType.Request && (m.sender >= this.options.n || this.peers[m.sender] !== peerKey(from) || m.sender === r.self)) {
+      r.count('messages_forged');
+      return;
+    }
+    r.drain();
+    switch (m.type) {
+      case PaxosType.Request:
+        onRequest(r, m, from);
+        return;
+      case PaxosType.Prepare:
+      case PaxosType.Commit:
+      case PaxosType.StartView:
+        this.fromLeader(m, data);
+        return;
+      case PaxosType.PrepareOk:
+        onPrepareOk(r, m);
+        return;
+      case PaxosType.GetState:
+        onGetState(r, m);
+        return;
+      case PaxosType.NewState:
+        onNewState(r, m, fetchDone);
+        return;
+      case PaxosType.Recovery:
+        onRecovery(r, m);
+        return;
+      case PaxosType.RecoveryResponse:
+        onRecoveryResponse(r, m);
+        return;
+    }
+    if (r.status === 'recovering') return;
+    if (m.type === PaxosType.StartViewChange) onStartViewChange(r, m);
+    else if (m.type === PaxosType.DoViewChange) onDoViewChange(r, m);
+  }
+
+  private fromLeader(m: paxos.PrepareMessage | paxos.CommitMessage | paxos.StartViewMessage, data: Buffer): void {
+    const r = this.core;
+    if (m.sender !== r.leaderOf(m.view) || r.status === 'recovering' || m.view < r.view) {
+      r.count('messages_stale');
+      return;
+    }
+    if (m.type === PaxosType.StartView) {
+      onStartView(r, m);
+      return;
+    }
+    if (m.view > r.view || r.status === 'view-change') {
+      const target = m.type === PaxosType.Prepare ? m.op - 1n : m.commit;
+      adoptView(r, m.view, target, m.commit);
+    }
+    if (r.syncing) {
+      r.lastLeaderContact = r.now();
+      if (m.type === PaxosType.Prepare && r.ahead.size < 1024) r.ahead.set(m.op, { view: m.view, body: data.subarray(paxos.PAXOS_HEADER_LEN) });
+      return;
+    }
+    if (m.type === PaxosType.Prepare) onPrepare(r, m, data.subarray(paxos.PAXOS_HEADER_LEN));
+    else onCommit(r, m);
+  }
+
+  /** The replica's state now. */
+  snapshot(): ReplicaSnapshot {
+    const r = this.core;
+    return {
+      self: r.self,
+      n: this.options.n,
+      view: r.view,
+      status: r.status,
+      leader: r.leader,
+      isLeader: r.isLeader(),
+      lastNormalView: r.lastNormalView,
+      lastOp: r.log.lastOp,
+      commit: r.commit,
+      executed: r.executed,
+      clients: r.clients.size,
+    };
+  }
+
+  /** The counters (a copy). */
+  counters(): Readonly<PaxosCounters> {
+    return { ...this.core.counters };
+  }
+
+  /** The local address of the socket. */
+  get local(): Peer {
+    return this.core.transport.local;
+  }
+
+  /** Stops the timers, closes the socket and the offload. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.core.transport.close();
+    await this.core.offload?.close();
+  }
+
+  /** Throws NA_ERR_PAXOS_CLOSED when closed (for callers that hold a replica). */
+  assertOpen(): void {
+    if (this.closed) throw NA_ERR_PAXOS_CLOSED(`replica ${this.options.self}`);
+  }
+}
