@@ -4,8 +4,8 @@
  * which named steps it runs in order; `runScenario` builds the lab, runs the steps through the
  * step runner (numbered, timed, a failure naming the step and its logs), then tears the lab
  * down, or keeps it running for people to look around. The thesis scenario (thesis/scenario.ts)
- * is one; CRAQ, Paxos and sidecar scenarios are added the same way, as modules beside it, and
- * listed in `SCENARIOS` (index.ts) for `netaccel lab`.
+ * is one; CRAQ, Paxos and sidecar scenarios are added the same way, as modules beside it
+ * (`src/<name>/scenario.ts`, exported from index.ts), each run by its `netaccel lab` command.
  *
  * What a scenario needs of an application (the paths of the daemons it starts, where the BPF
  * objects are) it takes as an option: a library never imports an application.
