@@ -20,8 +20,10 @@ export const SIDECAR_LAYOUTS = Object.freeze({
   rule: { name: 'sidecar_rule', size: 8, members: { flags: 0, pad: 4 } },
   conn: {
     name: 'sidecar_conn',
-    size: 48,
-    members: { flags: 0, reason: 4, stream: 8, method: 12, kernel_frames: 16, kernel_bytes: 24, user_frames: 32, user_bytes: 40 },
+    size: 56,
+    members: {
+      flags: 0, reason: 4, stream: 8, method: 12, carry: 16, user_skip: 20, kernel_frames: 24, kernel_bytes: 32, user_frames: 40, user_bytes: 48,
+    },
   },
   pathKey: { name: 'sidecar_path_key', size: 4 + SIDECAR_MAX_PATH, members: { len: 0, huffman: 2, pad: 3, bytes: 4 } },
   policyValue: { name: 'sidecar_policy_value', size: 8, members: { method: 0, action: 4 } },
@@ -164,6 +166,10 @@ export interface ConnState {
   readonly reason: number;
   readonly stream: number;
   readonly method: number;
+  /** Bytes of a frame the kernel judged that are still to come. */
+  readonly carry: number;
+  /** Bytes at the start of what user space got first that end a frame the kernel forwarded. */
+  readonly userSkip: number;
   readonly kernelFrames: bigint;
   readonly kernelBytes: bigint;
   readonly userFrames: bigint;
@@ -177,10 +183,12 @@ export function decodeConn(buf: Uint8Array): ConnState {
     reason: b.readUInt32LE(4),
     stream: b.readUInt32LE(8),
     method: b.readUInt32LE(12),
-    kernelFrames: b.readBigUInt64LE(16),
-    kernelBytes: b.readBigUInt64LE(24),
-    userFrames: b.readBigUInt64LE(32),
-    userBytes: b.readBigUInt64LE(40),
+    carry: b.readUInt32LE(16),
+    userSkip: b.readUInt32LE(20),
+    kernelFrames: b.readBigUInt64LE(24),
+    kernelBytes: b.readBigUInt64LE(32),
+    userFrames: b.readBigUInt64LE(40),
+    userBytes: b.readBigUInt64LE(48),
   };
 }
 

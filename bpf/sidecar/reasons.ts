@@ -25,6 +25,7 @@ export const SIDECAR_REASON = Object.freeze({
   BAD_FRAME: 13,
   SOCKHASH_FULL: 14,
   OFFLOADED: 15,
+  TOO_MANY_FRAMES: 16,
 } as const);
 export type SidecarReasonName = keyof typeof SIDECAR_REASON;
 
@@ -52,10 +53,11 @@ export const SIDECAR_REASONS: readonly SidecarReason[] = Object.freeze([
   { name: 'SIDECAR_REASON_BAD_FRAME', value: 13, path: 'user', description: 'HEADERS on stream 0, padding beyond the frame, a second preface' },
   { name: 'SIDECAR_REASON_SOCKHASH_FULL', value: 14, path: 'normal', description: 'sockops could not add the socket to sock_hash' },
   { name: 'SIDECAR_REASON_OFFLOADED', value: 15, path: 'normal', description: 'sockops added the socket to sock_hash (connections, bytes 0)' },
+  { name: 'SIDECAR_REASON_TOO_MANY_FRAMES', value: 16, path: 'user', description: 'more frames in one message than SIDECAR_MAX_FRAMES' },
 ]);
 
 /** Entries of reason_stats (SIDECAR_REASON_MAX). */
-export const SIDECAR_REASON_MAX = 16;
+export const SIDECAR_REASON_MAX = 17;
 
 /** The reason with `value`, or undefined (0 and out-of-range values have none). */
 export function sidecarReason(value: number): SidecarReason | undefined {

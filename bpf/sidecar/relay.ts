@@ -87,16 +87,31 @@ export class FrameRelay {
     const toUpstream: Buffer[] = [];
     let upstreamUp = false;
     const send = (b: Buffer) => (upstreamUp ? upstream.write(b) : toUpstream.push(b));
+    let skip: number | undefined;
     client.on('data', (d: Buffer) => {
       read.fromClient += d.length;
       fromClient = Buffer.concat([fromClient, d]);
+      // The first bytes handed over may end a frame the kernel forwarded: forward them as they are.
+      skip ??= this.#opts.sidecar.conn(keyOf(client))?.userSkip ?? 0;
+      if (skip > 0) {
+        const n = Math.min(skip, fromClient.length);
+        send(fromClient.subarray(0, n));
+        fromClient = fromClient.subarray(n);
+        skip -= n;
+        started = true;
+      }
       const { frames, rest, preface } = readFrames(fromClient, !started);
       if (preface || frames.length > 0) started = true;
       if (preface) send(fromClient.subarray(0, 24));
       fromClient = rest;
       for (const f of frames) {
         if (f.type === H2_FRAME.HEADERS && !denied.includes(f.stream)) {
-          const path = decodeBlock(headerBlock(f)).get(':path');
+          let path: string | undefined;
+          try {
+            path = decodeBlock(headerBlock(f)).get(':path');
+          } catch {
+            path = undefined; // a block this relay cannot read (dynamic table): forwarded, the upstream judges it
+          }
           if (path !== undefined && this.#opts.policy(path) === 'deny') {
             denied.push(f.stream);
             client.write(permissionDenied(f.stream));

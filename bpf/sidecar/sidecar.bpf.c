@@ -122,29 +122,57 @@ int sidecar_msg(struct sk_msg_md *msg)
 
 /* --- sk_skb: the stream parser ---------------------------------------------------------------- */
 
+/*
+ * The kernel hands the parser (and the verdict) the socket buffer from its first byte, not from
+ * the message's offset inside it (strparser keeps that offset to itself). So the parser never
+ * ends a message inside a buffer: it answers 0 ("need more") or everything queued (skb->len),
+ * and every message starts at offset 0 of its buffer. It waits (0) while the queued bytes end
+ * inside a frame header, the preface, or a HEADERS frame (whose header block the verdict must
+ * see whole); a DATA frame (or any other) may be cut, its tail is `carry` for the next message.
+ */
 SEC("sk_skb/stream_parser")
 int sidecar_parser(struct __sk_buff *skb)
 {
 	struct sidecar_sock_key key;
 	struct sidecar_conn *conn;
-	__u32 len = skb->len;
-	__u8 h[4];
+	__u32 len = skb->len, off, flen;
+	__u8 h[H2_FRAME_HEADER_LEN];
+	int i;
 
 	if (SIDECAR_KEY_FROM(skb, &key))
 		return len;
 	conn = bpf_map_lookup_elem(&conns, &key);
 	if (!conn || !(conn->flags & SIDECAR_RULE_F_H2) || (conn->flags & SIDECAR_CONN_F_USER))
 		return len;
-	if (len < 4)
-		return 0;
-	if (bpf_skb_load_bytes(skb, 0, h, 4))
+	off = conn->carry;
+	if (off >= len)
 		return len;
-	if ((conn->flags & SIDECAR_RULE_F_REQUESTS) && !(conn->flags & SIDECAR_CONN_F_PREFACE_DONE) &&
-	    h[0] == 'P' && h[1] == 'R' && h[2] == 'I' && h[3] == ' ')
-		return len < H2_PREFACE_LEN ? 0 : H2_PREFACE_LEN;
-	if (len < H2_FRAME_HEADER_LEN)
-		return 0;
-	return H2_FRAME_HEADER_LEN + (((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2]);
+	if ((conn->flags & SIDECAR_RULE_F_REQUESTS) && !(conn->flags & SIDECAR_CONN_F_PREFACE_DONE)) {
+		if (len < 4 || bpf_skb_load_bytes(skb, 0, h, 4))
+			return 0;
+		if (h[0] != 'P' || h[1] != 'R' || h[2] != 'I' || h[3] != ' ')
+			return len; /* not HTTP/2: all of it to the verdict, which hands it to user space */
+		if (len < H2_PREFACE_LEN)
+			return 0;
+		off = H2_PREFACE_LEN;
+	}
+	for (i = 0; i < SIDECAR_MAX_FRAMES; i++) {
+		if (off >= len)
+			return len;
+		if (len - off < H2_FRAME_HEADER_LEN)
+			return 0;
+		if (bpf_skb_load_bytes(skb, off, h, H2_FRAME_HEADER_LEN))
+			return len;
+		flen = ((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2];
+		/* Longer than the frames we allow: never wait for it (strparser would abort beyond the
+		 * receive buffer); the verdict sees it and hands the connection over. */
+		if (flen > SIDECAR_MAX_FRAME_LEN)
+			return len;
+		if (h[3] == H2_FRAME_HEADERS && off + H2_FRAME_HEADER_LEN + flen > len)
+			return 0;
+		off += H2_FRAME_HEADER_LEN + flen;
+	}
+	return len;
 }
 
 /* --- sk_skb: telemetry of one frame ----------------------------------------------------------- */
@@ -221,32 +249,33 @@ static __always_inline void sidecar_reset(const struct sidecar_stream_key *sk)
 }
 
 /*
- * Loads the header block of a HEADERS frame (PADDED and PRIORITY skipped) into s->block; 0 and
- * the offset, total and loaded length set, or a reason.
+ * Loads the header block of the HEADERS frame at `foff` (payload `flen` bytes; PADDED and
+ * PRIORITY skipped) into s->block; 0 and the block's offset in the message, its length and the
+ * bytes loaded set, or a reason.
  */
-static __always_inline __u32 sidecar_load_block(struct __sk_buff *skb, struct sidecar_scratch *s, __u32 len, __u32 flags,
+static __always_inline __u32 sidecar_load_block(struct __sk_buff *skb, struct sidecar_scratch *s, __u32 foff, __u32 flen, __u32 flags,
 						__u32 *off, __u32 *total, __u32 *n)
 {
 	__u32 o = H2_FRAME_HEADER_LEN, pad = 0, t, k;
 	__u8 pl = 0;
 
 	if (flags & H2_FLAG_PADDED) {
-		if (bpf_skb_load_bytes(skb, o, &pl, 1))
+		if (bpf_skb_load_bytes(skb, foff + o, &pl, 1))
 			return SIDECAR_REASON_BAD_FRAME;
 		pad = pl;
 		o += 1;
 	}
 	if (flags & H2_FLAG_PRIORITY)
 		o += 5;
-	if (o + pad > len)
+	if (o + pad > H2_FRAME_HEADER_LEN + flen)
 		return SIDECAR_REASON_BAD_FRAME;
-	t = len - o - pad;
+	t = H2_FRAME_HEADER_LEN + flen - o - pad;
 	k = t < SIDECAR_MAX_HBLOCK ? t : SIDECAR_MAX_HBLOCK;
 	if (k == 0 || k > SIDECAR_MAX_HBLOCK)
 		return SIDECAR_REASON_NO_PATH;
-	if (bpf_skb_load_bytes(skb, o, s->block, k))
+	if (bpf_skb_load_bytes(skb, foff + o, s->block, k))
 		return SIDECAR_REASON_BAD_FRAME;
-	*off = o;
+	*off = foff + o;
 	*total = t;
 	*n = k;
 	return 0;
@@ -254,7 +283,7 @@ static __always_inline __u32 sidecar_load_block(struct __sk_buff *skb, struct si
 
 /* A request's HEADERS: the policy decision and the stream opened for telemetry. */
 static __always_inline __u32 sidecar_request(struct __sk_buff *skb, const struct sidecar_sock_key *key, struct sidecar_conn *conn,
-					     __u32 len, __u32 flags, __u32 sid, __u32 *method_out)
+					     __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out)
 {
 	struct sidecar_method_stats *ms;
 	struct sidecar_policy_value *pv;
@@ -264,14 +293,12 @@ static __always_inline __u32 sidecar_request(struct __sk_buff *skb, const struct
 	struct sidecar_scratch *s;
 	__u32 zero = 0, off = 0, total = 0, n = 0, r, plen, method = 0, action = SIDECAR_ACTION_ALLOW;
 
-	if (sid == 0)
-		return SIDECAR_REASON_BAD_FRAME;
 	if (!(flags & H2_FLAG_END_HEADERS))
 		return SIDECAR_REASON_CONTINUATION;
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return SIDECAR_REASON_BAD_FRAME;
-	r = sidecar_load_block(skb, s, len, flags, &off, &total, &n);
+	r = sidecar_load_block(skb, s, foff, flen, flags, &off, &total, &n);
 	if (r)
 		return r;
 	s->clean = (conn->flags & SIDECAR_CONN_F_HPACK_CLEAN) ? 1 : 0;
@@ -315,7 +342,7 @@ static __always_inline __u32 sidecar_request(struct __sk_buff *skb, const struct
 }
 
 /* A response's HEADERS: with END_STREAM (trailers, trailers-only) the stream ends with its status. */
-static __always_inline void sidecar_response(struct __sk_buff *skb, const struct sidecar_stream_key *sk, __u32 len, __u32 flags)
+static __always_inline void sidecar_response(struct __sk_buff *skb, const struct sidecar_stream_key *sk, __u32 foff, __u32 flen, __u32 flags)
 {
 	struct sidecar_scratch *s;
 	__u32 zero = 0, off = 0, total = 0, n = 0, status = SIDECAR_STATUS_UNKNOWN;
@@ -323,7 +350,7 @@ static __always_inline void sidecar_response(struct __sk_buff *skb, const struct
 	if (!(flags & H2_FLAG_END_STREAM))
 		return;
 	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (s && (flags & H2_FLAG_END_HEADERS) && sidecar_load_block(skb, s, len, flags, &off, &total, &n) == 0) {
+	if (s && (flags & H2_FLAG_END_HEADERS) && sidecar_load_block(skb, s, foff, flen, flags, &off, &total, &n) == 0) {
 		s->clean = 1; /* responses are telemetry only: indexing cannot mislead a lookup by name */
 		if (sidecar_hpack_scan(s, n, total, SIDECAR_WANT_STATUS) == 0)
 			status = h2_grpc_status(s, n);
@@ -332,71 +359,89 @@ static __always_inline void sidecar_response(struct __sk_buff *skb, const struct
 }
 
 /*
- * One message from the parser: the preface or a whole frame. 0 when it may be redirected, else
- * the reason it goes to user space.
+ * One frame at `off` of the message (global: verified once, called per frame). Returns the
+ * frame's length (header + payload, possibly beyond the message: the rest is carried), or minus
+ * the reason that hands the connection to user space; the stream id and method id are left in
+ * scratch (result_stream, result_method).
  */
-static __always_inline __u32 sidecar_frame(struct __sk_buff *skb, const struct sidecar_sock_key *key, const struct sidecar_sock_key *peer,
-					   struct sidecar_conn *conn, __u32 *sid_out, __u32 *method_out)
+__noinline int sidecar_frame_at(struct __sk_buff *skb, __u32 off)
 {
+	struct sidecar_sock_key key, *peer;
 	struct sidecar_stream_key sk;
-	__u32 len = skb->len, flen, type, flags, sid;
-	int response = (conn->flags & SIDECAR_RULE_F_RESPONSES) != 0;
-	__u8 h[H2_PREFACE_LEN];
-	int i;
+	struct sidecar_conn *conn;
+	struct sidecar_scratch *s;
+	__u32 zero = 0, len, flen, type, flags, sid, r, method = 0;
+	__u8 h[H2_FRAME_HEADER_LEN];
+	int response;
 
-	if ((conn->flags & SIDECAR_RULE_F_REQUESTS) && !(conn->flags & SIDECAR_CONN_F_PREFACE_DONE)) {
-		if (len != H2_PREFACE_LEN || bpf_skb_load_bytes(skb, 0, h, H2_PREFACE_LEN))
-			return SIDECAR_REASON_BAD_PREFACE;
-		for (i = 0; i < H2_PREFACE_LEN; i++) {
-			if (h[i] != h2_preface[i])
-				return SIDECAR_REASON_BAD_PREFACE;
-		}
-		conn->flags |= SIDECAR_CONN_F_PREFACE_DONE;
-		return 0;
-	}
-	if (len < H2_FRAME_HEADER_LEN || bpf_skb_load_bytes(skb, 0, h, H2_FRAME_HEADER_LEN))
-		return SIDECAR_REASON_BAD_FRAME;
+	if (!skb)
+		return -SIDECAR_REASON_BAD_FRAME;
+	len = skb->len;
+	if (SIDECAR_KEY_FROM(skb, &key))
+		return -SIDECAR_REASON_BAD_FRAME;
+	conn = bpf_map_lookup_elem(&conns, &key);
+	peer = bpf_map_lookup_elem(&pairs, &key);
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!conn || !peer || !s)
+		return -SIDECAR_REASON_NOT_PAIRED;
+	s->result_stream = 0;
+	s->result_method = 0;
+	if (off > len || len - off < H2_FRAME_HEADER_LEN || bpf_skb_load_bytes(skb, off, h, H2_FRAME_HEADER_LEN))
+		return -SIDECAR_REASON_BAD_FRAME;
 	flen = ((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2];
 	type = h[3];
 	flags = h[4];
 	sid = ((__u32)(h[5] & 0x7f) << 24) | ((__u32)h[6] << 16) | ((__u32)h[7] << 8) | h[8];
-	*sid_out = sid;
-	if (flen + H2_FRAME_HEADER_LEN != len)
-		return SIDECAR_REASON_BAD_FRAME;
+	s->result_stream = sid;
+	if (flen > SIDECAR_MAX_FRAME_LEN)
+		return -SIDECAR_REASON_BAD_FRAME;
 	if (sid == 0)
-		return 0; /* connection-level frames: SETTINGS, PING, GOAWAY, WINDOW_UPDATE */
+		return H2_FRAME_HEADER_LEN + flen; /* connection-level: SETTINGS, PING, GOAWAY, WINDOW_UPDATE */
+	response = (conn->flags & SIDECAR_RULE_F_RESPONSES) != 0;
 	/* streams are keyed by the request socket: this one, or the peer of a response socket */
-	sidecar_stream_key(&sk, response ? peer : key, sid);
+	sidecar_stream_key(&sk, response ? peer : &key, sid);
 	switch (type) {
 	case H2_FRAME_HEADERS:
+		if (off + H2_FRAME_HEADER_LEN + flen > len)
+			return -SIDECAR_REASON_NO_PATH; /* only when the parser gave up waiting */
 		if (response) {
-			sidecar_response(skb, &sk, len, flags);
-			return 0;
+			sidecar_response(skb, &sk, off, flen, flags);
+			break;
 		}
-		if (conn->flags & SIDECAR_RULE_F_REQUESTS)
-			return sidecar_request(skb, key, conn, len, flags, sid, method_out);
-		return 0;
+		if (!(conn->flags & SIDECAR_RULE_F_REQUESTS))
+			break;
+		r = sidecar_request(skb, &key, conn, off, flen, flags, sid, &method);
+		s = bpf_map_lookup_elem(&scratch, &zero);
+		if (s)
+			s->result_method = method;
+		if (r)
+			return -(int)r;
+		break;
 	case H2_FRAME_DATA:
 		sidecar_data(&sk, flen, flags, response);
-		return 0;
+		break;
 	case H2_FRAME_RST_STREAM:
 		sidecar_reset(&sk);
-		return 0;
+		break;
 	default:
-		return 0;
+		break;
 	}
+	return H2_FRAME_HEADER_LEN + flen;
 }
 
 /* --- sk_skb: the verdict ---------------------------------------------------------------------- */
 
-/* Passes the frame to the socket's own receive queue and hands the connection (both sockets) to
- * user space. */
+/* Passes the message to the socket's own receive queue and hands the connection (both sockets)
+ * to user space; `skip` bytes at its start end a frame the kernel forwarded. */
 static __always_inline int sidecar_to_user(struct sidecar_conn *conn, const struct sidecar_sock_key *peer, __u32 reason,
-					   __u32 sid, __u32 method, __u32 len)
+					   __u32 sid, __u32 method, __u32 len, __u32 skip)
 {
 	struct sidecar_conn *pc;
 
+	if (!(conn->flags & SIDECAR_CONN_F_USER))
+		conn->user_skip = skip;
 	sidecar_mark_user(conn, reason, sid, method);
+	conn->carry = 0;
 	if (peer) {
 		pc = bpf_map_lookup_elem(&conns, peer);
 		if (pc)
@@ -412,8 +457,11 @@ SEC("sk_skb/stream_verdict")
 int sidecar_verdict(struct __sk_buff *skb)
 {
 	struct sidecar_sock_key key, peer, *p;
+	struct sidecar_scratch *s;
 	struct sidecar_conn *conn;
-	__u32 len = skb->len, reason, sid = 0, method = 0;
+	__u32 zero = 0, len = skb->len, off, carry, i;
+	__u8 pre[H2_PREFACE_LEN];
+	int r, j;
 
 	if (SIDECAR_KEY_FROM(skb, &key))
 		return SK_PASS;
@@ -426,15 +474,36 @@ int sidecar_verdict(struct __sk_buff *skb)
 		sidecar_count(SIDECAR_REASON_STICKY, len);
 		return SK_PASS;
 	}
+	carry = conn->carry;
 	p = bpf_map_lookup_elem(&pairs, &key);
 	if (!p)
-		return sidecar_to_user(conn, NULL, SIDECAR_REASON_NOT_PAIRED, 0, 0, len);
+		return sidecar_to_user(conn, NULL, SIDECAR_REASON_NOT_PAIRED, 0, 0, len, carry);
 	peer = *p;
-	reason = sidecar_frame(skb, &key, &peer, conn, &sid, &method);
-	if (reason)
-		return sidecar_to_user(conn, &peer, reason, sid, method, len);
+	off = carry;
+	if (off < len && (conn->flags & SIDECAR_RULE_F_REQUESTS) && !(conn->flags & SIDECAR_CONN_F_PREFACE_DONE)) {
+		if (len < H2_PREFACE_LEN || bpf_skb_load_bytes(skb, 0, pre, H2_PREFACE_LEN))
+			return sidecar_to_user(conn, &peer, SIDECAR_REASON_BAD_PREFACE, 0, 0, len, carry);
+		for (j = 0; j < H2_PREFACE_LEN; j++) {
+			if (pre[j] != h2_preface[j])
+				return sidecar_to_user(conn, &peer, SIDECAR_REASON_BAD_PREFACE, 0, 0, len, carry);
+		}
+		conn->flags |= SIDECAR_CONN_F_PREFACE_DONE;
+		off = H2_PREFACE_LEN;
+	}
+	for (i = 0; i < SIDECAR_MAX_FRAMES && off < len; i++) {
+		r = sidecar_frame_at(skb, off);
+		if (r <= 0) {
+			s = bpf_map_lookup_elem(&scratch, &zero);
+			return sidecar_to_user(conn, &peer, r < 0 ? (__u32)-r : SIDECAR_REASON_BAD_FRAME, s ? s->result_stream : 0,
+					       s ? s->result_method : 0, len, carry);
+		}
+		off += (__u32)r;
+	}
+	if (off < len)
+		return sidecar_to_user(conn, &peer, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, len, carry);
 	if (bpf_sk_redirect_hash(skb, &sock_hash, &peer, 0) != SK_PASS)
-		return sidecar_to_user(conn, &peer, SIDECAR_REASON_PEER_GONE, sid, method, len);
+		return sidecar_to_user(conn, &peer, SIDECAR_REASON_PEER_GONE, 0, 0, len, carry);
+	conn->carry = off - len;
 	conn->kernel_frames++;
 	conn->kernel_bytes += len;
 	sidecar_count(SIDECAR_REASON_REDIRECTED, len);

@@ -17,6 +17,14 @@
 #ifndef SIDECAR_MAX_HBLOCK
 #define SIDECAR_MAX_HBLOCK 256
 #endif
+/* Longest frame payload framed in the kernel: SETTINGS_MAX_FRAME_SIZE's default (RFC 9113). */
+#ifndef SIDECAR_MAX_FRAME_LEN
+#define SIDECAR_MAX_FRAME_LEN 16384
+#endif
+/* Frames walked in one message (a socket buffer, or buffers the parser held together). */
+#ifndef SIDECAR_MAX_FRAMES
+#define SIDECAR_MAX_FRAMES 64
+#endif
 #ifndef SIDECAR_MAX_FIELDS
 #define SIDECAR_MAX_FIELDS 16 /* header fields walked per block */
 #endif

@@ -55,7 +55,8 @@ enum sidecar_reason {
 	SIDECAR_REASON_BAD_FRAME = 13,       /* user: HEADERS on stream 0, padding beyond the frame, a second preface */
 	SIDECAR_REASON_SOCKHASH_FULL = 14,   /* normal: sockops could not add the socket to sock_hash */
 	SIDECAR_REASON_OFFLOADED = 15,       /* normal: sockops added the socket to sock_hash (connections, bytes 0) */
-	SIDECAR_REASON_MAX = 16,             /* entries of reason_stats */
+	SIDECAR_REASON_TOO_MANY_FRAMES = 16, /* user: more frames in one message than SIDECAR_MAX_FRAMES */
+	SIDECAR_REASON_MAX = 17,             /* entries of reason_stats */
 };
 
 /* --- flags ------------------------------------------------------------------------------------ */
@@ -98,7 +99,10 @@ struct sidecar_conn {
 	__u32 reason; /* enum sidecar_reason that handed it to user space (0 while in the kernel) */
 	__u32 stream; /* stream id of the frame that did */
 	__u32 method; /* method id of that frame (0: other or unknown) */
-	__u64 kernel_frames; /* frames (sk_skb) or messages (sk_msg) redirected */
+	__u32 carry;  /* bytes of a frame the kernel already judged that are still to come */
+	__u32 user_skip; /* bytes at the start of what user space got first that end a frame the kernel
+			  * forwarded: the proxy forwards them as they are, then reads frames */
+	__u64 kernel_frames; /* messages (socket buffers from the stream parser, sk_msg sends) redirected */
 	__u64 kernel_bytes;
 	__u64 user_frames;   /* passed to the socket's own receive queue */
 	__u64 user_bytes;

@@ -17,6 +17,9 @@ struct sidecar_scratch {
 	__u32 found_len;   /* its length on the wire */
 	__u32 found_huff;  /* 1: Huffman-coded */
 	__u32 found_index; /* 4 or 5: :path was a static indexed field (no literal value) */
+	/* sidecar_frame_at's results besides its return value */
+	__u32 result_stream;
+	__u32 result_method;
 	__u32 pad;
 };
 

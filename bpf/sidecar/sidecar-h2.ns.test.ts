@@ -1,0 +1,271 @@
+/**
+ * Root layer, real sockets: the sk_skb path. A client socket talks HTTP/2 to a relay (standing in
+ * for the proxy) whose two sockets are paired in sock_hash, so frames go from the client's
+ * connection to the upstream's inside the kernel while the stream parser and verdict count and
+ * police them. Fixtures: the request split at every byte offset; every HPACK representation
+ * claimed; what is not decided handed to user space with the call intact; a real node:http2
+ * client and server with header table size 0, a denied method answered by user space, and the
+ * kernel's per-method counters equal to what the client did.
+ */
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import assert from 'node:assert/strict';
+import { createConnection, createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F, compilePolicy } from './index.js';
+import type { CompiledPolicy, MethodStats } from './index.js';
+import {
+  FrameRelay, H2_FRAME, H2_PREFACE, HPACK_STATIC, SidecarObject, TestCgroup, dataFrame, frame, grpcMessage, headersFrame, hpackIndexed,
+  hpackLiteral, hpackSizeUpdate, settingsFrame,
+} from './testing.js';
+import type { FieldSpec, RelayedConnection } from './testing.js';
+
+const ALLOWED = '/test.Svc/Allowed';
+const OTHER = '/test.Svc/Other';
+const DENIED = '/test.Svc/Denied';
+const POLICY = { methods: { [ALLOWED]: 'allow', [OTHER]: 'allow', [DENIED]: 'deny' }, defaultAction: 'allow' } as const;
+
+async function until(what: string, fn: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A request's header block: :method POST, :scheme http, then `path` (any representation), content-type. */
+function requestBlock(path: Buffer, prefix: Buffer = Buffer.alloc(0)): Buffer {
+  return Buffer.concat([
+    prefix,
+    hpackIndexed(HPACK_STATIC.METHOD_POST),
+    hpackIndexed(HPACK_STATIC.SCHEME_HTTP),
+    path,
+    hpackLiteral({ name: 'content-type', nameIndex: HPACK_STATIC.CONTENT_TYPE, value: 'application/grpc', kind: 'without', huffman: false }),
+  ]);
+}
+
+function pathField(value: string, o: Omit<FieldSpec, 'name' | 'value'>): Buffer {
+  return hpackLiteral({ name: ':path', value, ...o });
+}
+
+/** Counters of a method minus an earlier reading. */
+function delta(now: MethodStats, before: MethodStats) {
+  return {
+    requests: now.requests - before.requests,
+    denied: now.denied - before.denied,
+    requestBytes: now.requestBytes - before.requestBytes,
+    responseBytes: now.responseBytes - before.responseBytes,
+    responses: now.responses - before.responses,
+    status0: now.status[0]! - before.status[0]!,
+  };
+}
+
+describe('sk_skb: HTTP/2 frames between paired sockets', () => {
+  let cgroup: TestCgroup;
+  let sidecar: SidecarObject;
+  let compiled: CompiledPolicy;
+  let sink: Server;
+  let sinkPort = 0;
+  const sunk = new Map<number, Buffer[]>(); // by the relay's upstream-side port
+  const sinkSockets: Socket[] = [];
+  let relay: FrameRelay;
+  let opened = 0;
+
+  const id = (path: string) => compiled.methodIds.get(path)!;
+
+  beforeAll(async () => {
+    cgroup = TestCgroup.create('nsk-sidecar-h2-');
+    cgroup.enter();
+    try {
+      sidecar = SidecarObject.load();
+      sidecar.attach(cgroup.path);
+      compiled = compilePolicy(POLICY);
+      sidecar.setPolicy(compiled);
+      sink = createServer((s) => {
+        sinkSockets.push(s);
+        const got: Buffer[] = [];
+        sunk.set(s.remotePort!, got);
+        s.on('data', (d: Buffer) => got.push(d));
+      });
+      await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+      sinkPort = (sink.address() as AddressInfo).port;
+      relay = await FrameRelay.start({ sidecar, upstreamPort: sinkPort, policy: (p) => (p === DENIED ? 'deny' : 'allow') });
+      sidecar.addRule({ localAddress: '127.0.0.1', localPort: relay.port, remoteAddress: '0.0.0.0', remotePort: 0 }, SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.REQUESTS);
+      sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: sinkPort }, SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.RESPONSES);
+    } catch (err) {
+      sidecar?.close();
+      cgroup.remove();
+      throw err;
+    }
+  });
+
+  afterAll(async () => {
+    try {
+      await relay?.close();
+      for (const s of sinkSockets) s.destroy();
+      await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
+      sidecar?.close();
+    } finally {
+      cgroup.remove();
+    }
+  });
+
+  /** A client connection through the relay, paired in the kernel before the first byte. */
+  async function open(): Promise<{ client: Socket; conn: RelayedConnection; sunk: () => Buffer }> {
+    const client = createConnection({ port: relay.port, host: '127.0.0.1', noDelay: true });
+    await new Promise<void>((r, j) => client.once('connect', r).once('error', j));
+    const conn = await relay.paired(++opened);
+    assert.ok(sidecar.conn(conn.clientKey), 'the relay\'s client-side socket is offloaded');
+    assert.ok(sidecar.conn(conn.upstreamKey), 'the relay\'s upstream-side socket is offloaded');
+    return { client, conn, sunk: () => Buffer.concat(sunk.get(conn.upstreamKey.localPort) ?? []) };
+  }
+
+  test('a request split at every byte offset: each is one call in the kernel, no byte in user space', async () => {
+    const message = grpcMessage(Buffer.from('0123456789'));
+    const request = Buffer.concat([
+      H2_PREFACE,
+      settingsFrame([[1, 0]]),
+      headersFrame(1, requestBlock(pathField(ALLOWED, { nameIndex: HPACK_STATIC.PATH_ROOT, kind: 'without', huffman: true }), hpackSizeUpdate(0))),
+      dataFrame(1, message, true),
+    ]);
+    const before = sidecar.methodStats(id(ALLOWED));
+    const redirectedBefore = sidecar.reasons().get(SIDECAR_REASON.REDIRECTED)!.bytes;
+    for (let split = 1; split < request.length; split++) {
+      const { client, conn, sunk: got } = await open();
+      try {
+        client.write(request.subarray(0, split));
+        await pause(1);
+        client.write(request.subarray(split));
+        await until(`all bytes upstream (split at ${split})`, () => got().length === request.length);
+        assert.deepEqual(got(), request, `split at ${split}`);
+        assert.deepEqual(conn.read, { fromClient: 0, fromUpstream: 0 }, `split at ${split}: nothing in user space`);
+        assert.equal(sidecar.conn(conn.clientKey)!.flags & SIDECAR_CONN_F.USER, 0);
+      } finally {
+        client.destroy();
+      }
+    }
+    const splits = BigInt(request.length - 1);
+    const d = delta(sidecar.methodStats(id(ALLOWED)), before);
+    assert.equal(d.requests, splits);
+    assert.equal(d.requestBytes, splits * BigInt(message.length));
+    assert.equal(sidecar.reasons().get(SIDECAR_REASON.REDIRECTED)!.bytes - redirectedBefore, splits * BigInt(request.length));
+  });
+
+  test('every HPACK representation of :path is matched in the kernel (plain and Huffman, static or literal name, each literal kind)', async () => {
+    const { client, conn, sunk: got } = await open();
+    try {
+      const frames: Buffer[] = [H2_PREFACE, settingsFrame()];
+      let stream = 1;
+      const add = (block: Buffer, opts = {}) => {
+        frames.push(headersFrame(stream, block, { endStream: true, ...opts }));
+        stream += 2;
+      };
+      let first = true;
+      let variants = 0;
+      for (const kind of ['without', 'never', 'incremental'] as const) {
+        for (const nameIndex of [HPACK_STATIC.PATH_ROOT, HPACK_STATIC.PATH_INDEX, undefined]) {
+          for (const huffman of [false, true]) {
+            // the connection's first block says "table size 0": indexing is decidable from then on
+            add(requestBlock(pathField(ALLOWED, { kind, huffman, ...(nameIndex === undefined ? {} : { nameIndex }) }), first ? hpackSizeUpdate(0) : undefined));
+            first = false;
+            variants++;
+          }
+        }
+      }
+      add(requestBlock(pathField(ALLOWED, { kind: 'without', huffman: true })), { padding: 7, priority: true });
+      add(requestBlock(pathField(OTHER, { kind: 'never', huffman: false })), { padding: 0 });
+      add(requestBlock(hpackIndexed(HPACK_STATIC.PATH_ROOT))); // :path / is "other" (method 0)
+      add(requestBlock(pathField('/unknown.Svc/Method', { kind: 'without', huffman: true }))); // not in the policy: method 0
+      const bytes = Buffer.concat(frames);
+      const before = [sidecar.methodStats(id(ALLOWED)), sidecar.methodStats(id(OTHER)), sidecar.methodStats(0)];
+      client.write(bytes);
+      await until('all bytes upstream', () => got().length === bytes.length);
+      assert.deepEqual(got(), bytes);
+      assert.deepEqual(conn.read, { fromClient: 0, fromUpstream: 0 });
+      assert.equal(delta(sidecar.methodStats(id(ALLOWED)), before[0]!).requests, BigInt(variants + 1));
+      assert.equal(delta(sidecar.methodStats(id(OTHER)), before[1]!).requests, 1n);
+      assert.equal(delta(sidecar.methodStats(0), before[2]!).requests, 2n);
+      assert.equal(sidecar.conn(conn.clientKey)!.flags & SIDECAR_CONN_F.HPACK_CLEAN, SIDECAR_CONN_F.HPACK_CLEAN);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  const undecided: [string, number, () => Buffer][] = [
+    ['a dynamic-table index', SIDECAR_REASON.HPACK_DYNAMIC, () => headersFrame(1, requestBlock(hpackIndexed(62)))],
+    ['indexing before a table size update to 0', SIDECAR_REASON.HPACK_DYNAMIC, () => headersFrame(1, requestBlock(pathField(ALLOWED, { kind: 'incremental', nameIndex: 4, huffman: true })))],
+    ['a table size update above 0', SIDECAR_REASON.HPACK_TABLE_SIZE, () => headersFrame(1, requestBlock(pathField(ALLOWED, { kind: 'without', huffman: false }), hpackSizeUpdate(4096)))],
+    ['a header block continued in CONTINUATION', SIDECAR_REASON.CONTINUATION, () => {
+      const block = requestBlock(pathField(ALLOWED, { kind: 'without', huffman: false }));
+      return Buffer.concat([headersFrame(1, block.subarray(0, 3), { endHeaders: false }), frame(H2_FRAME.CONTINUATION, 0x4, 1, block.subarray(3))]);
+    }],
+    ['a :path beyond SIDECAR_MAX_PATH', SIDECAR_REASON.PATH_TOO_LONG, () => headersFrame(1, requestBlock(pathField(`/a.B/${'x'.repeat(200)}`, { kind: 'without', huffman: false })))],
+    ['a frame longer than SIDECAR_MAX_FRAME_LEN', SIDECAR_REASON.BAD_FRAME, () => dataFrame(0, Buffer.alloc(20000))],
+  ];
+  for (const [what, reason, headers] of undecided) {
+    test(`not decided in the kernel, handed to user space whole: ${what}`, async () => {
+      const { client, conn, sunk: got } = await open();
+      try {
+        const head = Buffer.concat([H2_PREFACE, settingsFrame()]);
+        const rest = Buffer.concat([headers(), dataFrame(1, grpcMessage(Buffer.from('abc')), true), settingsFrame([], true)]);
+        client.write(head);
+        await until('preface and SETTINGS in the kernel', () => got().length === head.length);
+        client.write(rest);
+        await until('every byte upstream, through the relay', () => got().length === head.length + rest.length);
+        assert.deepEqual(got(), Buffer.concat([head, rest]));
+        assert.equal(conn.read.fromClient, rest.length, 'the relay read exactly what the kernel did not decide');
+        const c = sidecar.conn(conn.clientKey)!;
+        assert.equal(c.reason, reason);
+        assert.equal(c.flags & SIDECAR_CONN_F.USER, SIDECAR_CONN_F.USER);
+        assert.equal(sidecar.conn(conn.upstreamKey)!.flags & SIDECAR_CONN_F.USER, SIDECAR_CONN_F.USER, 'the peer follows');
+        assert.equal(c.kernelBytes, BigInt(head.length));
+      } finally {
+        client.destroy();
+      }
+    });
+  }
+
+  test('a client that does not speak HTTP/2 is handed to user space (BAD_PREFACE)', async () => {
+    const { client, conn } = await open();
+    try {
+      const garbage = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      client.write(garbage);
+      await until('the relay read it', () => conn.read.fromClient === garbage.length);
+      assert.equal(sidecar.conn(conn.clientKey)!.reason, SIDECAR_REASON.BAD_PREFACE);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('a denied method: the frame goes to user space, which answers PERMISSION_DENIED; the connection carries on there', async () => {
+    const { client, conn, sunk: got } = await open();
+    try {
+      const answers: Buffer[] = [];
+      client.on('data', (d: Buffer) => answers.push(d));
+      const head = Buffer.concat([H2_PREFACE, settingsFrame(), headersFrame(1, requestBlock(pathField(ALLOWED, { kind: 'without', huffman: true }), hpackSizeUpdate(0)), { endStream: true })]);
+      const before = sidecar.methodStats(id(DENIED));
+      client.write(head);
+      await until('the allowed call upstream', () => got().length === head.length);
+      const denied = headersFrame(3, requestBlock(pathField(DENIED, { kind: 'never', huffman: true })));
+      const body = dataFrame(3, grpcMessage(Buffer.from('no')), true);
+      const later = headersFrame(5, requestBlock(pathField(OTHER, { kind: 'without', huffman: false })), { endStream: true });
+      client.write(Buffer.concat([denied, body, later]));
+      await until('the later call upstream through the relay', () => got().length === head.length + later.length);
+      assert.deepEqual(got(), Buffer.concat([head, later]), 'the denied stream never reached the upstream');
+      await until('the answer', () => answers.length > 0);
+      const answer = Buffer.concat(answers);
+      assert.equal(answer[3], H2_FRAME.HEADERS);
+      assert.equal(answer.readUInt32BE(5), 3);
+      assert.ok(answer.includes(Buffer.from('grpc-status')) && answer.includes(Buffer.from('7')));
+      const c = sidecar.conn(conn.clientKey)!;
+      assert.equal(c.reason, SIDECAR_REASON.DENIED);
+      assert.equal(c.stream, 3);
+      assert.equal(c.method, id(DENIED));
+      assert.equal(delta(sidecar.methodStats(id(DENIED)), before).denied, 1n);
+      assert.equal(delta(sidecar.methodStats(id(DENIED)), before).requests, 0n);
+    } finally {
+      client.destroy();
+    }
+  });
+});
