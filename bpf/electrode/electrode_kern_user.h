@@ -51,6 +51,13 @@ struct paxos_hdr {
 	__be64 commit;
 };
 
+/* The wire layout (libs/protocol/src/paxos PAXOS_HDR): no padding anywhere. */
+_Static_assert(sizeof(struct paxos_hdr) == PAXOS_HDR_LEN, "paxos_hdr is 32 bytes");
+_Static_assert(__builtin_offsetof(struct paxos_hdr, view) == 8, "paxos_hdr.view at 8");
+_Static_assert(__builtin_offsetof(struct paxos_hdr, body_len) == 12, "paxos_hdr.body_len at 12");
+_Static_assert(__builtin_offsetof(struct paxos_hdr, op) == 16, "paxos_hdr.op at 16");
+_Static_assert(__builtin_offsetof(struct paxos_hdr, commit) == 24, "paxos_hdr.commit at 24");
+
 /* --- state shared with user space ------------------------------------------------------------ */
 
 /* electrode_state.status (libs/paxos ReplicaStatus) */

@@ -1,4 +1,7 @@
 /**
+ * Map sizes are the build's (ELECTRODE_RING_SIZE, ELECTRODE_QUORUM_WINDOW: the programs compute
+ * slots with the constants, so they are not resized at load).
+ *
  * Loads electrode.bpf.o in this process with libs/bpf (one object per replica: its maps are the
  * replica's state, ring and bitsets), attaches its programs to interfaces, and hands out the
  * ElectrodeOffload over its maps. close() detaches what it attached and closes the object.
@@ -39,8 +42,6 @@ export interface LoadElectrodeOptions {
   readonly objectPath?: string;
   /** ELECTRODE_OFF bits the first publish writes (default all). */
   readonly offloads?: number;
-  /** Entries of the log ring, set before load (default: the build's ELECTRODE_RING_SIZE). */
-  readonly ringSize?: number;
 }
 
 export interface AttachOptions {
@@ -65,7 +66,6 @@ export class ElectrodeObject {
   static load(opts: LoadElectrodeOptions = {}): ElectrodeObject {
     const obj = BpfObject.openFile(opts.objectPath ?? electrodeObjectPath());
     try {
-      if (opts.ringSize !== undefined) obj.setMaxEntries(ELECTRODE_OBJECT.maps.log, opts.ringSize);
       obj.load();
       return new ElectrodeObject(obj, opts.offloads);
     } catch (err) {
