@@ -85,6 +85,7 @@ RUN groupadd --system --gid 10001 netaccel \
  && install -d -m 0770 -o root -g netaccel /run/netaccel
 WORKDIR /opt/netaccel
 COPY --from=prod-deps /src/ ./
+COPY --from=build /src/bpf/dist/ bpf/dist/
 COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
 COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
 COPY --from=build /src/libs/labs/dist/ libs/labs/dist/

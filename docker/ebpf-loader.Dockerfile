@@ -119,6 +119,7 @@ RUN groupadd --system --gid 10001 netaccel \
  && install -d -m 0755 /etc/netaccel /usr/lib/netaccel/bpf
 WORKDIR /opt/netaccel
 COPY --from=prod-deps /src/ ./
+COPY --from=build /src/bpf/dist/ bpf/dist/
 COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
 COPY --from=build /src/libs/config/dist/ libs/config/dist/
 COPY --from=build /src/libs/daemon/dist/ libs/daemon/dist/

@@ -8,13 +8,15 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BpfObject, Btf, checkStructLayout } from '@netaccel/bpf';
+import { BpfObject, Btf, CodecRegistry, checkStructLayout, codecName, mapBtfTypes } from '@netaccel/bpf';
 import { parseIPv6 } from '@netaccel/protocol';
 import { XLB_DECAP_STAT_MAX, XLB_GLOBAL_DEFAULTS } from './constants.js';
-import { XLB_LAYOUTS } from './codec.js';
+import { registerProgramCodecs } from '../codecs.js';
+import { XLB_LAYOUTS, decodeVipMeta, encodeVipMeta } from './codec.js';
 import type { StructLayout } from './codec.js';
 import { XLB_DROP_MAX } from './drop-reasons.js';
 import { headerText } from './header-text.js';
+import { XLB_STRUCT_CODECS } from './struct-codecs.js';
 import { BPF_DIR, objectPath } from './xlb-harness.js';
 
 const L = XLB_LAYOUTS;
@@ -69,6 +71,28 @@ describe('xlb BTF and maps against the TypeScript codecs', () => {
       assert.ok(where.length > 0, `struct ${layout.name} is in some object's BTF`);
       for (const btf of where) assert.deepEqual(checkStructLayout(btf, layout), [], `${layout.name} in ${btf.source}`);
     }
+  });
+
+  test('a CodecRegistry with xlb\'s codecs shows the maps typed: the registered codec for each struct, sizes checked against the BTF, round trips', () => {
+    const registry = new CodecRegistry();
+    registerProgramCodecs(registry);
+    assert.deepEqual(registry.names(), Object.keys(XLB_STRUCT_CODECS).sort());
+    registerProgramCodecs(registry); // a second registration keeps the first: no error
+    const btf = balancer.btf();
+    const types = mapBtfTypes(btf, 'vips');
+    const keyCodec = registry.codecFor(btf, types.key!);
+    assert.equal(keyCodec, XLB_STRUCT_CODECS.xlb_vip_key, 'the registered codec, not the BTF fallback');
+    const key = { address: '198.51.100.10', port: 443, protocol: 'tcp' };
+    assert.deepEqual(keyCodec.decode(keyCodec.encode(key)), key);
+    const meta = { vipIndex: 3, flags: 0, tableSize: 65537, activeSlot: 1, mode: 'l2-dsr' } as const;
+    assert.deepEqual(registry.codecFor(btf, types.value!).decode(encodeVipMeta(meta)), decodeVipMeta(encodeVipMeta(meta)));
+    assert.deepEqual(decodeVipMeta(encodeVipMeta(meta)), meta);
+    for (const name of ['backends', 'nexthops', 'conntrack']) {
+      const t = mapBtfTypes(btf, name);
+      assert.ok(XLB_STRUCT_CODECS[codecName(btf, t.value!)], `${name}: its value struct has a registered codec`);
+      registry.codecFor(btf, t.value!); // throws NA_ERR_BPF_BTF when the sizes differ
+    }
+    assert.ok(!registry.has('xlb_stats'), 'read-only per-CPU statistics stay with the BTF codec');
   });
 
   test('map key and value sizes and fixed entries match', () => {

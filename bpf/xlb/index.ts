@@ -49,6 +49,9 @@ export {
   XLB_VIP_F,
 } from './constants.js';
 
+// --- struct codecs for a CodecRegistry (the CLI's typed map views) ---------------------------
+export { XLB_STRUCT_CODECS, registerXlbCodecs } from './struct-codecs.js';
+
 // --- drop reasons -----------------------------------------------------------------------------
 export type { XlbDropName, XlbDropReason, XlbDropVerdict } from './drop-reasons.js';
 export { XLB_DROP, XLB_DROP_MAX, XLB_DROP_REASONS, dropReason, dropReasonByName } from './drop-reasons.js';

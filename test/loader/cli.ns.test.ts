@@ -8,11 +8,15 @@
  */
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { createLab } from '@netaccel/netlab';
 import type { LabProcess } from '@netaccel/netlab';
 import { groups, runCliCaptured } from '@netaccel/app-cli/testing';
 import { selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
+import { encodeBackend, encodeVipKey } from '@netaccel/bpf-programs/xlb';
+import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
 import { burstScript, logLines, makeHome, removeHome, startLoader } from '@netaccel/app-ebpf-loader/testing';
 import type { LoaderHome } from '@netaccel/app-ebpf-loader/testing';
 
@@ -103,6 +107,27 @@ describe('netaccel bpf against a real loader', () => {
     const missing = await cli('bpf', 'map-get', blocked, 'u16:9');
     assert.equal(missing.code, 1);
     assert.equal(missing.err, `netaccel bpf map-get: map ${blocked} has no key 0x0900 [NA_ERR_LOADER_KEY_NOT_FOUND]\n`);
+  });
+
+  test('--typed shows a netaccel program\'s structs with their registered codecs (addresses as text) and takes the same JSON', async () => {
+    copyFileSync(objectPath('balancer'), join(home.objectDir, 'xlb.bpf.o'));
+    const x = await json<{ object: { id: string } }>('bpf', 'load', 'xlb.bpf.o', '--owner', 'cli-test-xlb');
+    const xlb = x.object.id;
+    const backend = { address: '10.1.0.7', mac: '02:00:00:00:10:07', port: 8080, flags: 1, nexthop: 0 };
+    assert.equal((await cli('bpf', 'map-put', `${xlb}/backends`, 'u32:7', JSON.stringify(backend), '--typed')).code, 0);
+    const got = await json<{ key: number; value: unknown }>('bpf', 'map-get', `${xlb}/backends`, 'u32:7', '--typed');
+    assert.deepEqual(got, { key: 7, value: backend });
+    const raw = await json<{ value: string }>('bpf', 'map-get', `${xlb}/backends`, 'u32:7');
+    assert.equal(raw.value, encodeBackend(backend).toString('hex'), 'the registered codec wrote the C layout');
+    const key = encodeVipKey({ address: '2001:db8::10', port: 443, protocol: 'tcp' });
+    const meta = { vipIndex: 2, flags: 0, tableSize: 1009, activeSlot: 1, mode: 'nat' };
+    assert.equal((await cli('bpf', 'map-put', `${xlb}/vips`, `0x${key.toString('hex')}`, JSON.stringify(meta), '--typed')).code, 0);
+    const vips = await json<{ key: unknown; value: unknown }[]>('bpf', 'map-dump', `${xlb}/vips`, '--typed');
+    assert.deepEqual(vips, [{ key: { address: '2001:db8::10', port: 443, protocol: 'tcp' }, value: meta }]);
+    const bad = await cli('bpf', 'map-put', `${xlb}/backends`, 'u32:8', JSON.stringify({ ...backend, address: 'nope' }), '--typed');
+    assert.equal(bad.code, 2, bad.err);
+    assert.match(bad.err, /--typed: a value of map backends: backend\.address: .*nope.* \[NA_ERR_CLI_USAGE\]\n$/);
+    assert.equal((await cli('bpf', 'unload', xlb)).code, 0);
   });
 
   test('test-run and stats', async () => {

@@ -10,6 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { LoaderClient, loaderV1 } from '@netaccel/rpc';
+import type { Btf } from '@netaccel/bpf';
+import type * as BpfLib from '@netaccel/bpf';
 import type { LoaderService, RpcClient } from '@netaccel/rpc';
 import type { Command, CommandContext, CommandGroup } from '../command.js';
 import { withDaemon } from '../daemons.js';
@@ -128,16 +130,16 @@ export function programJson(p: loaderV1.ProgramInfo) {
 }
 
 /**
- * What `--typed` uses of @netaccel/bpf (Btf, mapBtfTypes, the structCodecs registry). It is
- * imported at run time only, when `--typed` is given, so the CLI neither loads koffi for its other
- * commands nor needs the library at build time.
+ * What `--typed` uses: @netaccel/bpf (Btf, mapBtfTypes, the structCodecs registry) with every
+ * netaccel program's struct codecs registered (@netaccel/bpf-programs/codecs), so a VIP key reads
+ * `{ address, port, protocol }`. Imported at run time only, when `--typed` is given, so the CLI
+ * loads neither koffi nor the bindings for its other commands.
  */
-interface TypedViewLib {
-  Btf: { fromElf(data: Uint8Array, source: string): unknown };
-  mapBtfTypes(btf: unknown, map: string): { key: number | undefined; value: number | undefined };
-  structCodecs: { codecFor(btf: unknown, typeId: number): { decode(bytes: Uint8Array): unknown; encode(value: never): Buffer } };
+async function typedViewLib(): Promise<typeof BpfLib> {
+  const [bpf, programs] = await Promise.all([import('@netaccel/bpf'), import('@netaccel/bpf-programs/codecs')]);
+  programs.registerProgramCodecs(bpf.structCodecs);
+  return bpf;
 }
-const BPF_LIB: string = '@netaccel/bpf';
 
 /** Typed views: decoders for a map's key and value from the BTF of its object file. */
 async function typedViews(ctx: CommandContext, mapId: string): Promise<{ key: (b: Buffer) => unknown; value: (b: Buffer) => unknown; encode: (json: unknown) => Buffer }> {
@@ -146,8 +148,8 @@ async function typedViews(ctx: CommandContext, mapId: string): Promise<{ key: (b
   const { objects } = await loader(ctx, (c) => c.listObjects(loaderV1.ListObjectsRequest.create()));
   const object = objects.find((o) => o.id === objectId);
   if (!object) throw NA_ERR_CLI_USAGE(`${mapId}: no loaded object ${objectId}`);
-  const bpf = (await import(BPF_LIB)) as TypedViewLib;
-  let btf: unknown;
+  const bpf = await typedViewLib();
+  let btf: Btf;
   try {
     btf = bpf.Btf.fromElf(readFileSync(object.path), object.path);
   } catch (err) {
@@ -162,7 +164,11 @@ async function typedViews(ctx: CommandContext, mapId: string): Promise<{ key: (b
     value: (b) => (v ? v.decode(b) : b),
     encode: (json) => {
       if (!v) throw NA_ERR_CLI_USAGE(`--typed: map ${name} has no BTF value type; give the value as bytes`);
-      return v.encode(json as never);
+      try {
+        return v.encode(json as never);
+      } catch (err) {
+        throw NA_ERR_CLI_USAGE(`--typed: a value of map ${name}: ${(err as Error).message}`);
+      }
     },
   };
 }
