@@ -5,3 +5,5 @@ export type { FakeOffloadStats } from './fake-offload.js';
 export { FAKE_OFFLOAD, FakeOffload } from './fake-offload.js';
 export type { SentDatagram } from './memory-transport.js';
 export { MemoryTransport } from './memory-transport.js';
+export type { WorkloadOptions, WorkloadResult } from './workload.js';
+export { runKvClient } from './workload.js';

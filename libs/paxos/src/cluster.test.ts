@@ -1,0 +1,116 @@
+// Replica groups in this process over real UDP sockets on loopback, with seeded fault injection
+// around every socket: concurrent key-value clients, the leader stopped and restarted empty, the
+// history checked for linearizability (including final reads: no acknowledged write lost).
+import { test } from 'vitest';
+import assert from 'node:assert/strict';
+import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
+import { TestCluster } from './testing/cluster.js';
+import type { ClusterOptions } from './testing/cluster.js';
+import { runKvClient } from './testing/workload.js';
+
+const KEYS = ['k0', 'k1', 'k2', 'k3'];
+
+async function cluster(t: { onTestFinished(fn: () => unknown): void }, opts: ClusterOptions): Promise<TestCluster> {
+  const c = await TestCluster.start(opts);
+  t.onTestFinished(() => c.close());
+  return c;
+}
+
+/** Reads every key once more (recorded), waits for the group to converge, checks the history. */
+async function finish(c: TestCluster, rec: HistoryRecorder): Promise<void> {
+  const reader = await c.client({ timeoutMs: 8000 });
+  for (const key of KEYS) {
+    const p = rec.begin({ kind: 'read', key });
+    rec.ok(p, await reader.get(key));
+  }
+  await c.waitFor('the group to converge', () => c.converged(), 10_000);
+  const result = checkHistory(rec.history());
+  assert.equal(result.outcome, 'linearizable', result.counterexample?.explanation);
+  // Every running replica holds the same store.
+  const stores = c.members.filter((m) => m !== null).map((m) => JSON.stringify(m.kv.entries()));
+  assert.equal(new Set(stores).size, 1, stores.join('\n'));
+}
+
+test('3 replicas, 4 concurrent clients: every operation completes and the history is linearizable', async (t) => {
+  const c = await cluster(t, { n: 3, seed: 1 });
+  const rec = new HistoryRecorder();
+  const clients = await Promise.all([0, 1, 2, 3].map(() => c.client()));
+  const results = await Promise.all(clients.map((kv, i) => runKvClient(kv, `c${i}`, rec, { keys: KEYS, ops: 60, seed: 100 + i })));
+  assert.deepEqual(results.map((r) => r.ok), [60, 60, 60, 60]);
+  await finish(c, rec);
+  const leader = c.member(0).replica.counters();
+  assert.equal(leader.requests_executed, 4 * 60 + KEYS.length);
+  assert.ok(leader.ops_committed < leader.requests_executed, 'concurrent requests were batched into fewer entries');
+});
+
+test('5 replicas under loss, duplication, reordering and delay; leader stopped, view change, leader restarted empty and recovered', async (t) => {
+  const c = await cluster(t, { n: 5, seed: 7, faults: { drop: 0.05, duplicate: 0.05, reorder: 0.1, delayMs: [0, 2] } });
+  const rec = new HistoryRecorder();
+  const clients = await Promise.all([0, 1, 2, 3].map(() => c.client()));
+  let phase = 0;
+  const run = Promise.all(clients.map((kv, i) => runKvClient(kv, `c${i}`, rec, { keys: KEYS, ops: 1000, seed: 200 + i, until: () => phase === 3 })));
+  await c.waitFor('some progress in view 0', () => c.member(0).replica.snapshot().commit >= 20n);
+  await c.stop(0);
+  phase = 1;
+  await c.waitFor('a new leader', () => (c.leader() ?? 0) !== 0, 10_000);
+  const newLeader = c.leader()!;
+  const committed = c.member(newLeader).replica.snapshot().commit;
+  await c.waitFor('progress in the new view', () => c.member(newLeader).replica.snapshot().commit >= committed + 20n);
+  await c.restart(0);
+  phase = 2;
+  await c.waitFor('the old leader recovered', () => c.member(0).replica.snapshot().status === 'normal', 10_000);
+  const recovered = c.member(0).replica.snapshot();
+  await c.waitFor('the recovered replica executing new operations', () => c.member(0).replica.snapshot().executed > recovered.executed + 10n);
+  phase = 3;
+  const results = await run;
+  assert.ok(results.every((r) => r.ok > 10), JSON.stringify(results.map((r) => [r.ok, r.unknown])));
+  await finish(c, rec);
+  assert.equal(c.member(0).replica.counters().recoveries_completed, 1);
+  assert.ok(c.member(newLeader).replica.counters().views_started >= 1);
+  const faults = c.members.map((m) => m!.faults.stats);
+  assert.ok(faults.reduce((s, f) => s + f.dropped, 0) > 0 && faults.reduce((s, f) => s + f.duplicated, 0) > 0 && faults.reduce((s, f) => s + f.reordered, 0) > 0);
+});
+
+test('the next leader, cut off from the leader, lags and starts a view change: the new view takes the longest log of the others', async (t) => {
+  const c = await cluster(t, { n: 5, seed: 11 });
+  const rec = new HistoryRecorder();
+  const clients = await Promise.all([0, 1, 2].map(() => c.client()));
+  let stop = false;
+  const run = Promise.all(clients.map((kv, i) => runKvClient(kv, `c${i}`, rec, { keys: KEYS, ops: 1000, seed: 400 + i, until: () => stop })));
+  await c.waitFor('some progress', () => c.member(0).replica.snapshot().commit >= 10n);
+  c.member(0).faults.block(c.peers[1]!);
+  await c.waitFor('replica 1 to lag', () => c.member(0).replica.snapshot().commit >= c.member(1).replica.snapshot().lastOp + 20n);
+  const lagging = c.member(1).replica.snapshot().lastOp;
+  await c.waitFor('replica 1 to lead a later view', () => c.leader() === 1, 10_000);
+  c.member(0).faults.unblock(c.peers[1]!);
+  const view = c.member(1).replica.snapshot().view;
+  await c.waitFor('progress in the new view', () => c.member(1).replica.snapshot().commit >= lagging + 30n);
+  stop = true;
+  await run;
+  await finish(c, rec);
+  assert.ok(view >= 1);
+  assert.ok(c.member(1).replica.counters().state_entries_received > 0, 'the new leader fetched the longer log');
+});
+
+test('a follower cut off from the group lags, then catches up by state transfer', async (t) => {
+  const c = await cluster(t, { n: 3, seed: 3 });
+  const kv = await c.client();
+  for (const m of c.members) if (m !== c.members[2]) m!.faults.block(c.peers[2]!);
+  c.member(2).faults.block(c.peers[0]!);
+  c.member(2).faults.block(c.peers[1]!);
+  const rec = new HistoryRecorder();
+  await runKvClient(kv, 'c0', rec, { keys: KEYS, ops: 40, seed: 5 });
+  assert.equal(c.member(2).replica.snapshot().lastOp, 0n);
+  for (const m of c.members) for (const p of c.peers) m!.faults.unblock(p);
+  await finish(c, rec);
+  assert.ok(c.member(2).replica.counters().state_entries_received > 0);
+});
+
+test('IPv6 on ::1: a group of 3 with a client', async (t) => {
+  const c = await cluster(t, { n: 3, host: '::1', seed: 9 });
+  const rec = new HistoryRecorder();
+  const clients = await Promise.all([0, 1].map(() => c.client()));
+  await Promise.all(clients.map((kv, i) => runKvClient(kv, `c${i}`, rec, { keys: KEYS, ops: 30, seed: 300 + i })));
+  await finish(c, rec);
+  assert.equal(c.peers[0]!.address, '::1');
+});
