@@ -39,3 +39,16 @@ export type { CraqFrame } from './frame.js';
 export { encodeFrame, l4Offset } from './frame.js';
 export type { CraqEndpoint, CraqNodeState, CraqStep, XdpVerdict } from './model.js';
 export { craqClientFrame, craqStep, parseCraqFrame } from './model.js';
+
+// --- the P4 version's P4Runtime names (p4/netcraq.p4) ----------------------------------------
+export type { P4Table } from './p4info.js';
+export {
+  NETCRAQ_P4_CONTROL,
+  NETCRAQ_P4_COUNTERS,
+  NETCRAQ_P4_DIGESTS,
+  NETCRAQ_P4_MODEL_ACTIONS,
+  NETCRAQ_P4_REGISTERS,
+  NETCRAQ_P4_TABLES,
+  NETCRAQ_P4_WORDS,
+  p4RuntimeName,
+} from './p4info.js';
