@@ -1,0 +1,225 @@
+/**
+ * The chain's membership at run time: liveness probes (BFD-like: a probe every `probeIntervalMs`,
+ * a node that misses `multiplier` in a row is taken out), reconfiguration on failure, and a node
+ * that answers again (`multiplier` probes in a row) joining back at the tail by state copy. The
+ * decisions are chain.ts's; this module runs their steps through each node's NodeDataPlane,
+ * under the scheduler's one mutex, so that no placement or eviction interleaves with them.
+ *
+ * A probe is a NetCRAQ READ of key id 0 (never placed) to the node's UDP port: any reply
+ * (NOT_PLACED) proves the node's data plane and its agent are answering.
+ */
+import type { CraqTransport, Endpoint, NodeDataPlane } from '@netaccel/craq';
+import type { Logger } from '@netaccel/telemetry';
+import { craq } from '@netaccel/protocol';
+import { initialChain, joinMember, removeMember } from './chain.js';
+import type { ChainState, Member, Step, Transition } from './chain.js';
+import { NA_ERR_CRAQD_DRAIN_TIMEOUT } from './errors.js';
+import type { Mutex } from './mutex.js';
+
+export type Probe = (endpoint: Endpoint, timeoutMs: number) => Promise<boolean>;
+
+/** The UDP probe: READ of key id 0, any NetCRAQ reply counts. */
+export function udpProbe(transport: CraqTransport): Probe {
+  return async (endpoint, timeoutMs) => {
+    const reqId = transport.nextRequestId();
+    const reply = await transport.request(endpoint, { op: craq.CraqOp.READ, status: 0, flags: 0, reqId, keyId: 0n, keyCheck: 0, epoch: 0, version: 0n, value: new Uint8Array(0) }, timeoutMs);
+    return reply !== undefined;
+  };
+}
+
+export interface Liveness {
+  alive: boolean;
+  missed: number;
+  answered: number;
+}
+
+export interface ChainManagerOptions {
+  readonly nodes: readonly NodeDataPlane[];
+  readonly mutex: Mutex;
+  readonly log: Logger;
+  readonly probe: Probe;
+  readonly probeIntervalMs: number;
+  readonly probeTimeoutMs: number;
+  readonly multiplier: number;
+  readonly drainTimeoutMs: number;
+  /** The placed keys' ids (hold, drain, resume for a join). */
+  readonly placedKeyIds: () => bigint[];
+  /** Whether the head may take writes of a key now (resume after a join). */
+  readonly writable: (keyId: bigint) => boolean;
+  /** The tail changed (the commit stream moves to it). */
+  readonly onTail: (tail: NodeDataPlane | undefined) => void;
+  /** A reconfiguration happened. */
+  readonly onChange?: (why: 'failure' | 'join' | 'initial', state: ChainState) => void;
+}
+
+export class ChainManager {
+  readonly #o: ChainManagerOptions;
+  readonly #nodes = new Map<string, NodeDataPlane>();
+  readonly liveness = new Map<string, Liveness>();
+  #state: ChainState = { epoch: 0, members: [], removed: [], lastChange: 'not started' };
+  #timer: NodeJS.Timeout | undefined;
+  #probing = false;
+
+  constructor(o: ChainManagerOptions) {
+    this.#o = o;
+    for (const n of o.nodes) {
+      this.#nodes.set(n.name, n);
+      this.liveness.set(n.name, { alive: true, missed: 0, answered: 0 });
+    }
+  }
+
+  get state(): ChainState {
+    return this.#state;
+  }
+
+  node(name: string): NodeDataPlane | undefined {
+    return this.#nodes.get(name);
+  }
+
+  /** The members' data planes, head first. */
+  members(): NodeDataPlane[] {
+    return this.#state.members.map((m) => this.#nodes.get(m.name)!);
+  }
+
+  head(): NodeDataPlane | undefined {
+    return this.members()[0];
+  }
+
+  tail(): NodeDataPlane | undefined {
+    const m = this.members();
+    return m[m.length - 1];
+  }
+
+  /** Configures the chain of every configured node, in order (epoch 1). */
+  async init(): Promise<void> {
+    const members: Member[] = this.#o.nodes.map((n) => ({ name: n.name, endpoint: n.endpoint }));
+    await this.#o.mutex.run(() => this.#apply(initialChain(members), 'initial'));
+  }
+
+  /** Takes a node out of the chain now (a failure seen elsewhere, or tests). */
+  fail(name: string, why = 'failed'): Promise<void> {
+    return this.#o.mutex.run(() => this.#apply(removeMember(this.#state, name, why), 'failure'));
+  }
+
+  /** A configured node joins at the tail by state copy. */
+  join(name: string): Promise<void> {
+    const n = this.#nodes.get(name);
+    if (n === undefined) return Promise.resolve();
+    return this.#o.mutex.run(() => this.#apply(joinMember(this.#state, { name, endpoint: n.endpoint }), 'join'));
+  }
+
+  start(): void {
+    this.stop();
+    this.#timer = setInterval(() => void this.probeOnce(), this.#o.probeIntervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One round of probes; failures and returns are acted on. */
+  async probeOnce(): Promise<void> {
+    if (this.#probing) return;
+    this.#probing = true;
+    try {
+      const names = [...this.#nodes.keys()];
+      const results = await Promise.all(names.map((n) => this.#o.probe(this.#nodes.get(n)!.endpoint, this.#o.probeTimeoutMs).catch(() => false)));
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        const l = this.liveness.get(name)!;
+        const member = this.#state.members.some((m) => m.name === name);
+        if (results[i]) {
+          l.missed = 0;
+          l.answered++;
+          if (!member && l.answered >= this.#o.multiplier) {
+            l.alive = true;
+            this.#o.log.info({ node: name }, 'chain node answers again: joining at the tail');
+            await this.join(name).catch((err: unknown) => this.#o.log.error({ err, node: name }, 'join failed'));
+          }
+        } else {
+          l.answered = 0;
+          l.missed++;
+          if (member && l.missed >= this.#o.multiplier) {
+            l.alive = false;
+            this.#o.log.warn({ node: name, missed: l.missed }, 'chain node missed its probes: taking it out of the chain');
+            await this.fail(name, `failed (${l.missed} probes missed)`);
+          }
+        }
+      }
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  async #apply(t: Transition, why: 'failure' | 'join' | 'initial'): Promise<void> {
+    if (t.steps.length === 0 && t.next === this.#state) return;
+    const tailBefore = this.tail();
+    try {
+      for (const s of t.steps) await this.#step(s, t);
+    } catch (err) {
+      // a join that could not drain or copy: writes resume, the chain stays as it was
+      if (why === 'join') await this.#resume().catch(() => undefined);
+      throw err;
+    }
+    this.#state = t.next;
+    const tail = this.tail();
+    if (tail !== tailBefore) this.#o.onTail(tail);
+    this.#o.log.info({ epoch: t.next.epoch, members: t.next.members.map((m) => m.name) }, t.next.lastChange);
+    this.#o.onChange?.(why, t.next);
+  }
+
+  async #step(s: Step, t: Transition): Promise<void> {
+    const node = (name: string): NodeDataPlane => this.#nodes.get(name)!;
+    switch (s.kind) {
+      case 'configure':
+        return node(s.node).configure(s.config);
+      case 'resend-dirty':
+        await node(s.node).resendDirty();
+        return;
+      case 'commit-dirty':
+        // the new tail's commits go to etcd: the commit stream moves before it commits
+        this.#o.onTail(node(s.node));
+        await node(s.node).commitDirty();
+        return;
+      case 'hold-writes':
+        for (const id of this.#o.placedKeyIds()) await node(s.node).setWritable(id, false);
+        return;
+      case 'drain':
+        return this.drain(node(s.node), this.#o.placedKeyIds());
+      case 'wipe':
+        for (const k of await node(s.node).keys()) await node(s.node).remove(k.keyId);
+        return;
+      case 'copy':
+        for (const k of await node(s.from).keys()) await node(s.to).install(k, true);
+        return;
+      case 'resume-writes':
+        void t;
+        return this.#resume();
+    }
+  }
+
+  async #resume(): Promise<void> {
+    const head = this.#nodes.get(this.#state.members[0]?.name ?? '') ?? this.head();
+    if (head === undefined) return;
+    for (const id of this.#o.placedKeyIds()) await head.setWritable(id, this.#o.writable(id));
+  }
+
+  /** Waits until `node` holds no dirty version of these keys (writes held before). */
+  async drain(node: NodeDataPlane, keyIds: readonly bigint[]): Promise<void> {
+    const deadline = Date.now() + this.#o.drainTimeoutMs;
+    for (;;) {
+      let dirty = 0;
+      let first: bigint | undefined;
+      for (const id of keyIds) {
+        const d = (await node.get(id))?.dirty ?? 0;
+        if (d > 0) first ??= id;
+        dirty += d;
+      }
+      if (dirty === 0) return;
+      if (Date.now() > deadline) throw NA_ERR_CRAQD_DRAIN_TIMEOUT(`id ${String(first)}`, dirty, this.#o.drainTimeoutMs);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'vitest';
+import { parseConfig } from '@netaccel/config';
+import { craqSchedulerConfig } from './config.js';
+
+const GOOD = `
+chain:
+  nodes:
+    - { name: n1, address: 192.0.2.1 }
+    - { name: n2, address: 192.0.2.2 }
+redis: { url: 'redis://127.0.0.1:6379' }
+placement: { budget: 64KiB, interval: 500ms }
+`;
+
+test('a good configuration: defaults and units', () => {
+  const c = parseConfig(craqSchedulerConfig, { env: {}, yaml: GOOD });
+  assert.equal(c.placement.budget, 65536);
+  assert.equal(c.placement.interval, 500);
+  assert.equal(c.chain.nodes[1]!.port, 7480);
+  assert.equal(c.writeBack.flushInterval, 20);
+  assert.equal(c.grpc.socket, '/run/netaccel/craq-scheduler.sock');
+});
+
+test('environment overrides', () => {
+  const c = parseConfig(craqSchedulerConfig, { env: { NETACCEL_CRAQ_SCHEDULER_PLACEMENT__MAX_KEYS: '7' }, yaml: GOOD });
+  assert.equal(c.placement.maxKeys, 7);
+});
+
+test('a bad configuration is refused whole, every bad field named by its path', () => {
+  const bad = `
+chain:
+  nodes:
+    - { name: n1, address: 192.0.2.1 }
+    - { name: n1, address: 192.0.2.1 }
+    - { name: n3, address: not-an-ip }
+placement: { budget: 12, hysteresis: -1 }
+writeBack: { flushInterval: soon }
+etcd: { endpoints: [] }
+bogus: 1
+`;
+  assert.throws(
+    () => parseConfig(craqSchedulerConfig, { env: {}, yaml: bad }),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'NA_ERR_CONFIG_INVALID');
+      for (const path of ['chain.nodes[1].name', 'chain.nodes[1].port', 'chain.nodes[2].address', 'placement.budget', 'placement.hysteresis', 'writeBack.flushInterval', 'etcd.endpoints', 'bogus']) {
+        assert.match(err.message, new RegExp(path.replaceAll(/[.[\]]/g, (c) => `\\${c}`)), `names ${path}`);
+      }
+      return true;
+    },
+  );
+  assert.throws(() => parseConfig(craqSchedulerConfig, { env: {}, yaml: 'redis: { url: x }' }), /redis\.url/);
+});

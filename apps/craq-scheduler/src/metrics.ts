@@ -1,0 +1,44 @@
+/**
+ * Prometheus metrics of craq-scheduler: placement (keys, bytes, epoch, places and evictions),
+ * the chain (epoch, members, liveness, reconfigurations), write-back to etcd (pending, written,
+ * failed), etcd's overall rates and heat-source failures (configuration reloads are the daemon
+ * host's, @netaccel/daemon).
+ */
+import type { Metrics } from '@netaccel/telemetry';
+import type { ChainManager } from './chain-manager.js';
+import type { Placer } from './placer.js';
+import type { Scheduler } from './scheduler.js';
+
+export interface CraqMetrics {
+  readonly reconfigurations: { inc(labels: { reason: string }): void };
+  readonly sourceErrors: { inc(labels: { source: string }): void };
+}
+
+export function registerMetrics(metrics: Metrics, parts: { chain: ChainManager; placer: Placer; scheduler: Scheduler; budget: number }): CraqMetrics {
+  const { chain, placer, scheduler } = parts;
+  metrics.gauge({ name: 'craq_placed_keys', help: 'Keys placed in the chain', collect() { this.set(placer.entries.size); } });
+  metrics.gauge({ name: 'craq_placed_bytes', help: 'Bytes the placed keys take of the budget', collect() { this.set(placer.usedBytes()); } });
+  metrics.gauge({ name: 'craq_budget_bytes', help: 'The data plane memory budget for keys and values', collect() { this.set(parts.budget); } });
+  metrics.gauge({ name: 'craq_placement_epoch', help: 'Placement epoch (bumped at every place and evict)', collect() { this.set(Number(placer.epoch)); } });
+  metrics.gauge({ name: 'craq_chain_epoch', help: 'Chain configuration epoch', collect() { this.set(chain.state.epoch); } });
+  metrics.gauge({ name: 'craq_chain_members', help: 'Nodes in the chain', collect() { this.set(chain.state.members.length); } });
+  metrics.gauge({
+    name: 'craq_node_alive',
+    help: '1 when the node answers its probes',
+    labelNames: ['node'],
+    collect() {
+      this.reset();
+      for (const [n, l] of chain.liveness) this.set({ node: n }, l.alive ? 1 : 0);
+    },
+  });
+  metrics.gauge({ name: 'craq_write_back_pending', help: 'Keys with commits not yet written to etcd', collect() { this.set(placer.writeBack.pending); } });
+  metrics.gauge({ name: 'craq_write_back_written', help: 'Commits written back to etcd since start', collect() { this.set(placer.writeBack.stats.written); } });
+  metrics.gauge({ name: 'craq_write_back_failed', help: 'Write-backs to etcd that failed (retried) since start', collect() { this.set(placer.writeBack.stats.failed); } });
+  metrics.gauge({ name: 'craq_etcd_reads_per_second', help: "etcd's overall read rate (its Prometheus endpoint)", collect() { this.set(scheduler.etcdRates.readsPerSecond); } });
+  metrics.gauge({ name: 'craq_etcd_writes_per_second', help: "etcd's overall write rate (its Prometheus endpoint)", collect() { this.set(scheduler.etcdRates.writesPerSecond); } });
+  metrics.gauge({ name: 'craq_rounds', help: 'Placement rounds run', collect() { this.set(scheduler.rounds); } });
+  return {
+    reconfigurations: metrics.counter({ name: 'craq_reconfigurations_total', help: 'Chain reconfigurations by reason', labelNames: ['reason'] }),
+    sourceErrors: metrics.counter({ name: 'craq_heat_source_errors_total', help: 'Heat source failures by source', labelNames: ['source'] }),
+  };
+}

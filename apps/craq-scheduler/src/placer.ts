@@ -1,0 +1,279 @@
+/**
+ * Placement and eviction of keys, safe under concurrent writes, with etcd as the source of truth.
+ *
+ * Place: the key is read from etcd at revision R (value and size checked), installed clean at
+ * version R on every member (tail first, head last, so a write taken by the head finds the key
+ * everywhere after it), and watched from R + 1. A write that reaches etcd from elsewhere (a client
+ * whose placement view is old, a tool) arrives on the watch and is installed in the chain as a
+ * new committed version: writes are held at the head (RETRY), the head drained, the value
+ * installed at the tail's version + 1 everywhere, writes resumed. Our own write-backs are told
+ * apart by their revisions (the watch waits for a write-back in flight before it decides).
+ *
+ * Evict: writes held at the head, the head drained (every accepted write committed), the key's
+ * pending commit written to etcd, then the tail's last committed version compared with what etcd
+ * has and written if newer; only then is the key removed from the nodes (clients get NOT_PLACED
+ * and go to etcd, which has the last committed value) and the watch cancelled.
+ *
+ * The placement epoch is bumped at every place and evict; clients refresh their view from it.
+ */
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { CommittedValue, NodeDataPlane } from '@netaccel/craq';
+import { craq } from '@netaccel/protocol';
+import { errorMessage } from '@netaccel/errors';
+import type { Logger } from '@netaccel/telemetry';
+import type { ChainManager } from './chain-manager.js';
+import { NA_ERR_CRAQD_CHAIN_EMPTY, NA_ERR_CRAQD_ETCD_FAILED, NA_ERR_CRAQD_OVER_BUDGET, NA_ERR_CRAQD_VALUE_TOO_LARGE } from './errors.js';
+import type { Mutex } from './mutex.js';
+import { WriteBack } from './write-back.js';
+
+export interface PlacedEntry {
+  readonly key: string;
+  readonly keyId: bigint;
+  readonly keyCheck: number;
+  size: number;
+  readonly placedAt: number;
+  pinned: boolean;
+  state: 'placing' | 'placed' | 'evicting';
+  /** The last committed version the scheduler knows (placement, commits, external writes). */
+  version: bigint;
+  /** The highest chain version etcd has. */
+  writtenVersion: bigint;
+  /** The etcd revision of the load or of the last write-back. */
+  etcdRevision: bigint;
+  /** Revisions of our own write-backs not yet seen on the watch. */
+  readonly own: Set<string>;
+  watcher: Watcher | undefined;
+  externalWrites: number;
+}
+
+export interface PlacerOptions {
+  readonly etcd: Etcd3;
+  readonly chain: ChainManager;
+  readonly mutex: Mutex;
+  readonly log: Logger;
+  readonly perKeyOverhead: number;
+  /** The budget and key limit now (they follow reloads). */
+  readonly limits: () => { readonly budget: number; readonly maxKeys: number };
+  readonly flushIntervalMs: number;
+  readonly maxPending: number;
+  readonly now?: () => number;
+  readonly onChange?: () => void;
+}
+
+export class Placer {
+  readonly entries = new Map<string, PlacedEntry>();
+  readonly #byId = new Map<bigint, PlacedEntry>();
+  readonly writeBack: WriteBack;
+  readonly #o: PlacerOptions;
+  #epoch = 0n;
+  #pressure = false;
+
+  constructor(o: PlacerOptions) {
+    this.#o = o;
+    this.writeBack = new WriteBack(
+      {
+        write: (c) => this.#writeToEtcd(c),
+        written: (c, rev) => this.#written(c, rev),
+        known: (id) => this.#byId.has(id),
+      },
+      { flushIntervalMs: o.flushIntervalMs, maxPending: o.maxPending, log: o.log, onPressure: (on) => void this.#setPressure(on) },
+    );
+  }
+
+  get epoch(): bigint {
+    return this.#epoch;
+  }
+
+  byId(keyId: bigint): PlacedEntry | undefined {
+    return this.#byId.get(keyId);
+  }
+
+  placedKeyIds(): bigint[] {
+    return [...this.#byId.keys()];
+  }
+
+  /** Whether the head may take writes of this key now. */
+  writable(keyId: bigint): boolean {
+    return !this.#pressure && this.#byId.get(keyId)?.state === 'placed';
+  }
+
+  usedBytes(): number {
+    let n = 0;
+    for (const e of this.entries.values()) n += e.size;
+    return n;
+  }
+
+  /** The tail's commit stream. */
+  commit(c: CommittedValue): void {
+    const e = this.#byId.get(c.keyId);
+    if (e !== undefined && c.version > e.version) e.version = c.version;
+    this.writeBack.commit(c);
+  }
+
+  /** Bytes a key takes in the data plane. */
+  sizeOf(key: string, valueLen: number): number {
+    return Buffer.byteLength(key) + valueLen + this.#o.perKeyOverhead;
+  }
+
+  /** Places a key (no-op when placed; `pinned` pins it). */
+  place(key: string, pinned = false): Promise<PlacedEntry> {
+    return this.#o.mutex.run(async () => {
+      const have = this.entries.get(key);
+      if (have !== undefined) {
+        if (pinned) have.pinned = true;
+        return have;
+      }
+      const members = this.#o.chain.members();
+      if (members.length === 0) throw NA_ERR_CRAQD_CHAIN_EMPTY(`cannot place ${key}`);
+      const res = await this.#etcd('get', key, () => this.#o.etcd.get(key).exec());
+      const kv = res.kvs[0];
+      const value = kv === undefined ? null : kv.value;
+      if (value !== null && value.length > craq.CRAQ_MAX_VALUE) throw NA_ERR_CRAQD_VALUE_TOO_LARGE(key, value.length, craq.CRAQ_MAX_VALUE);
+      const size = this.sizeOf(key, value?.length ?? 0);
+      const { budget, maxKeys } = this.#o.limits();
+      if (this.usedBytes() + size > budget || this.entries.size >= maxKeys) throw NA_ERR_CRAQD_OVER_BUDGET(key, size, budget - this.usedBytes(), maxKeys);
+      const revision = BigInt(res.header.revision);
+      const { keyId, keyCheck } = craq.craqKey(key);
+      const e: PlacedEntry = {
+        key, keyId, keyCheck, size, placedAt: (this.#o.now ?? Date.now)(), pinned, state: 'placing',
+        version: revision, writtenVersion: revision, etcdRevision: revision, own: new Set(), watcher: undefined, externalWrites: 0,
+      };
+      for (const n of [...members].reverse()) await n.install({ keyId, keyCheck, version: revision, value }, true);
+      this.entries.set(key, e);
+      this.#byId.set(keyId, e);
+      try {
+        e.watcher = await this.#etcd('watch', key, () => this.#o.etcd.watch().key(key).startRevision(String(revision + 1n)).create());
+      } catch (err) {
+        for (const n of members) await n.remove(keyId);
+        this.entries.delete(key);
+        this.#byId.delete(keyId);
+        throw err;
+      }
+      e.watcher.on('put', (kv) => void this.#external(e, kv, kv.value));
+      e.watcher.on('delete', (kv) => void this.#external(e, kv, null));
+      e.state = 'placed';
+      if (this.#pressure) await members[0]!.setWritable(keyId, false);
+      this.#bump();
+      this.#o.log.info({ key, keyId: String(keyId), revision: String(revision), size: e.size }, 'key placed');
+      return e;
+    });
+  }
+
+  /** Evicts a key: its last committed value is in etcd before it leaves the chain. */
+  evict(key: string): Promise<boolean> {
+    return this.#o.mutex.run(async () => {
+      const e = this.entries.get(key);
+      if (e === undefined) return false;
+      const head = this.#o.chain.head();
+      e.state = 'evicting';
+      try {
+        if (head !== undefined) {
+          await head.setWritable(e.keyId, false);
+          await this.#o.chain.drain(head, [e.keyId]);
+        }
+        await this.writeBack.flushKey(e.keyId);
+        const tail = this.#o.chain.tail();
+        const last = tail === undefined ? undefined : await tail.get(e.keyId);
+        if (last !== undefined && last.version > e.writtenVersion) {
+          const rev = await this.#writeToEtcd(last);
+          this.#written(last, rev);
+        }
+      } catch (err) {
+        e.state = 'placed';
+        if (head !== undefined) await head.setWritable(e.keyId, this.writable(e.keyId)).catch(() => undefined);
+        throw err;
+      }
+      for (const n of this.#o.chain.members()) await n.remove(e.keyId);
+      await e.watcher?.cancel().catch(() => undefined);
+      this.writeBack.drop(e.keyId);
+      this.entries.delete(key);
+      this.#byId.delete(e.keyId);
+      this.#bump();
+      this.#o.log.info({ key, version: String(e.version), revision: String(e.etcdRevision) }, 'key evicted');
+      return true;
+    });
+  }
+
+  /** Stops the watches (the chain keeps its keys: a restarted scheduler places them again). */
+  async close(): Promise<void> {
+    this.writeBack.stop();
+    await this.writeBack.flush();
+    await Promise.all([...this.entries.values()].map((e) => e.watcher?.cancel().catch(() => undefined)));
+  }
+
+  #bump(): void {
+    this.#epoch++;
+    this.#o.onChange?.();
+  }
+
+  async #setPressure(on: boolean): Promise<void> {
+    this.#pressure = on;
+    const head = this.#o.chain.head();
+    if (head === undefined) return;
+    for (const id of this.placedKeyIds()) await head.setWritable(id, this.writable(id)).catch(() => undefined);
+  }
+
+  async #writeToEtcd(c: CommittedValue): Promise<bigint> {
+    const e = this.#byId.get(c.keyId);
+    if (e === undefined) throw NA_ERR_CRAQD_ETCD_FAILED('write-back', `id ${String(c.keyId)}`, 'the key is not placed');
+    if (c.value === null) {
+      const r = await this.#etcd('delete', e.key, () => this.#o.etcd.delete().key(e.key).exec());
+      return BigInt(r.header.revision);
+    }
+    const r = await this.#etcd('put', e.key, () => this.#o.etcd.put(e.key).value(Buffer.from(c.value!)).exec());
+    return BigInt(r.header.revision);
+  }
+
+  #written(c: CommittedValue, revision: bigint): void {
+    const e = this.#byId.get(c.keyId);
+    if (e === undefined) return;
+    e.own.add(String(revision));
+    if (c.version > e.writtenVersion) e.writtenVersion = c.version;
+    if (revision > e.etcdRevision) e.etcdRevision = revision;
+  }
+
+  /** A watch event: ours (a write-back) or a write from outside the chain. */
+  async #external(e: PlacedEntry, kv: IKeyValue, value: Buffer | null): Promise<void> {
+    await this.writeBack.settled(e.keyId);
+    if (e.own.delete(kv.mod_revision)) return;
+    if (value !== null && value.length > craq.CRAQ_MAX_VALUE) {
+      this.#o.log.warn({ key: e.key, size: value.length }, 'a value over the chain limit was written to etcd: evicting the key');
+      await this.evict(e.key).catch((err: unknown) => this.#o.log.error({ err, key: e.key }, 'eviction failed'));
+      return;
+    }
+    await this.#o.mutex
+      .run(async () => {
+        if (this.entries.get(e.key) !== e || e.state !== 'placed') return;
+        const members = this.#o.chain.members();
+        const head = members[0];
+        const tail = members[members.length - 1];
+        if (head === undefined || tail === undefined) return;
+        await head.setWritable(e.keyId, false);
+        try {
+          await this.#o.chain.drain(head, [e.keyId]);
+          const now = await tail.get(e.keyId);
+          const version = (now?.version ?? e.version) + 1n;
+          for (const n of [...members].reverse()) await n.install({ keyId: e.keyId, keyCheck: e.keyCheck, version, value }, n !== head);
+          e.version = version;
+          e.writtenVersion = version;
+          e.etcdRevision = BigInt(kv.mod_revision);
+          e.size = this.sizeOf(e.key, value?.length ?? 0);
+          e.externalWrites++;
+          this.#o.log.info({ key: e.key, revision: kv.mod_revision, version: String(version) }, 'etcd write from outside the chain installed');
+        } finally {
+          await head.setWritable(e.keyId, this.writable(e.keyId));
+        }
+      })
+      .catch((err: unknown) => this.#o.log.error({ err, key: e.key }, 'installing an etcd write in the chain failed'));
+  }
+
+  async #etcd<T>(what: string, key: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw NA_ERR_CRAQD_ETCD_FAILED.with({ cause: err }, what, key, errorMessage(err));
+    }
+  }
+}
+
+export type { NodeDataPlane };
