@@ -238,6 +238,49 @@ describe('sk_skb: HTTP/2 frames between paired sockets', () => {
     }
   });
 
+  test('responses: grpc-status in trailers and trailers-only, plain and Huffman (one and two digits), resets; latency per stream', async () => {
+    const { client, conn, sunk: got } = await open();
+    try {
+      const back: Buffer[] = [];
+      client.on('data', (d: Buffer) => back.push(d));
+      const req = (stream: number) => headersFrame(stream, requestBlock(pathField(ALLOWED, { kind: 'without', huffman: true }), stream === 1 ? hpackSizeUpdate(0) : undefined), { endStream: true });
+      const request = Buffer.concat([H2_PREFACE, settingsFrame(), req(1), req(3), req(5), req(7)]);
+      const before = sidecar.methodStats(id(ALLOWED));
+      client.write(request);
+      await until('the requests upstream', () => got().length === request.length);
+      const upstream = sinkSockets.find((s) => s.remotePort === conn.upstreamKey.localPort)!;
+      const status200 = hpackIndexed(HPACK_STATIC.STATUS_200);
+      const grpcStatus = (value: string, huffman: boolean, kind: 'without' | 'never' = 'without') => hpackLiteral({ name: 'grpc-status', value, kind, huffman });
+      const reply = Buffer.alloc(33, 1);
+      const response = Buffer.concat([
+        settingsFrame(),
+        headersFrame(1, Buffer.concat([status200, grpcStatus('12', true)]), { endStream: true }), // trailers-only, Huffman name and value
+        headersFrame(3, status200),
+        dataFrame(3, reply),
+        headersFrame(3, grpcStatus('0', false), { endStream: true }), // trailers, plain
+        headersFrame(5, Buffer.concat([status200, grpcStatus('3', true, 'never')]), { endStream: true, padding: 4 }),
+        frame(H2_FRAME.RST_STREAM, 0, 7, Buffer.from([0, 0, 0, 8])),
+      ]);
+      upstream.write(response);
+      await until('the responses at the client', () => Buffer.concat(back).length === response.length);
+      assert.deepEqual(Buffer.concat(back), response);
+      assert.deepEqual(conn.read, { fromClient: 0, fromUpstream: 0 });
+      const now = sidecar.methodStats(id(ALLOWED));
+      assert.equal(now.requests - before.requests, 4n);
+      assert.equal(now.responses - before.responses, 3n);
+      assert.equal(now.resets - before.resets, 1n);
+      assert.equal(now.status[12]! - before.status[12]!, 1n);
+      assert.equal(now.status[0]! - before.status[0]!, 1n);
+      assert.equal(now.status[3]! - before.status[3]!, 1n);
+      assert.equal(now.responseBytes - before.responseBytes, BigInt(reply.length));
+      const hist = (m: typeof now) => m.latencyLog2Us.reduce((a, b) => a + b, 0n);
+      assert.equal(hist(now) - hist(before), 3n);
+      assert.ok(now.latencyNsSum > before.latencyNsSum);
+    } finally {
+      client.destroy();
+    }
+  });
+
   test('a denied method: the frame goes to user space, which answers PERMISSION_DENIED; the connection carries on there', async () => {
     const { client, conn, sunk: got } = await open();
     try {
