@@ -1,11 +1,11 @@
 /**
- * The lab's parts that need no namespaces: parsing `ip monitor route` and wrk's summary line,
- * the phase counts, the report text and HTML, the step runner's failure message, and the
- * `netaccel lab` command dispatch, the NAT mode's configuration. The whole lab runs in test/lab/lab.ns.test.ts.
+ * The lab's parts that need no namespaces: the report text and HTML page, the lab's own checks,
+ * the `netaccel lab` command dispatch, the NAT mode's configuration (the steps' parsers and the
+ * step runner: libs/labs/src/steps/steps.test.ts). The whole lab runs in test/lab/lab.ns.test.ts.
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { NA_ERR_LAB_CHECK, NA_ERR_LAB_STEP, BUCKET_MS, NAT_SOURCE_COUNT, Steps, checkReport, countsBetween, natSourceAddr, parseMonitorLine, parseWrkOutput, thesisTopology as labSpec, writeBalancerFiles } from '@netaccel/labs';
+import { NAT_SOURCE_COUNT, checkReport, natSourceAddr, thesisTopology as labSpec, writeBalancerFiles } from '@netaccel/labs';
 import { runCliCaptured } from '../capture.js';
 import { groups } from '../commands/index.js';
 import { chartSvg, reportHtml, reportText } from './report.js';
@@ -13,33 +13,6 @@ import type { LabReport } from './report.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const VIPS = ['10.1.1.1', '10.1.2.1'];
-
-test('ip monitor lines: multipath, single path, deleted, other routes and tables', () => {
-  const multi = '10.1.1.1 proto bird metric 32 \\tnexthop via 10.0.0.11 dev eth0 weight 1 \\tnexthop via 10.0.0.13 dev eth0 weight 1 \\tnexthop via 10.0.0.12 dev eth0 weight 1 ';
-  assert.deepEqual(parseMonitorLine(multi, VIPS, 5), { at: 5, vip: '10.1.1.1', nexthops: ['10.0.0.11', '10.0.0.12', '10.0.0.13'] });
-  assert.deepEqual(parseMonitorLine('10.1.2.1 via 10.0.0.11 dev eth0 proto bird metric 32 ', VIPS, 6)?.nexthops, ['10.0.0.11']);
-  assert.deepEqual(parseMonitorLine('Deleted 10.1.2.1 via 10.0.0.11 dev eth0 proto bird metric 32 ', VIPS, 7), { at: 7, vip: '10.1.2.1', nexthops: [] });
-  assert.equal(parseMonitorLine('10.1.1.10 via 10.0.0.11 dev eth0 proto bird', VIPS, 8), undefined, 'a longer address is another route');
-  assert.equal(parseMonitorLine('10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.1', VIPS, 8), undefined);
-  assert.equal(parseMonitorLine('local 10.1.1.1 dev lo table local proto kernel', VIPS, 8), undefined);
-  assert.equal(parseMonitorLine('10.1.1.1 via 10.0.0.11 dev eth0 table 100', VIPS, 8), undefined, 'only the main table');
-});
-
-const wrkLine = (counts: Record<string, number>): string =>
-  `Running 1s test\nNETACCEL_WRK {"requests":42,"durationUs":2000000,"errors":{"connect":1,"read":2,"write":0,"status":3,"timeout":4},"latencyUs":{"p50":900,"p99":5000,"max":9000},"counts":${JSON.stringify(counts)}}\n`;
-
-test('wrk summary: totals, errors and per-bucket counts by backend; counts within a window', () => {
-  const r = parseWrkOutput(wrkLine({ '100|b1': 3, '100|b2': 4, '101|b1': 5, '102|status-503': 1 }));
-  assert.equal(r.requests, 42);
-  assert.deepEqual(r.errors, { connect: 1, read: 2, write: 0, status: 3, timeout: 4 });
-  assert.deepEqual(r.latencyUs, { p50: 900, p99: 5000, max: 9000 });
-  assert.deepEqual([...r.buckets.keys()].sort(), [100 * BUCKET_MS, 101 * BUCKET_MS, 102 * BUCKET_MS]);
-  assert.deepEqual(Object.fromEntries(countsBetween(r, 100 * BUCKET_MS, 102 * BUCKET_MS)), { b1: 8, b2: 4 });
-  assert.deepEqual(Object.fromEntries(countsBetween(r, 101 * BUCKET_MS, 103 * BUCKET_MS)), { b1: 5, 'status-503': 1 });
-  assert.throws(() => parseWrkOutput('Running 1s test\nSocket errors: connect 5\n'), (e: unknown) => NA_ERR_LAB_CHECK.is(e) && /no summary line/.test(String(e)));
-});
 
 function sampleReport(over: Partial<LabReport> = {}): LabReport {
   const even = { lb1: 100, lb2: 100, lb3: 100 };
@@ -109,23 +82,6 @@ test('checkReport: a removed backend that still answers, a silent balancer or a 
   const silent = r.phases.map((p, i) => (i === 0 ? { ...p, balancers: { ...p.balancers, web: { lb1: 10, lb2: 0, lb3: 10 } } } : p));
   assert.throws(() => checkReport({ ...r, phases: silent }), /balancer lb2 forwarded no packet of web/);
   assert.throws(() => checkReport({ ...r, routes: [{ vip: '10.1.1.1', nexthops: ['10.0.0.11'] }, r.routes[1]!] }), /route to 10\.1\.1\.1 had next hops 10\.0\.0\.11/);
-});
-
-test('a failing step names its number, its title, the error and the logs to read', async () => {
-  const lines: string[] = [];
-  const steps = new Steps(3, (t) => lines.push(t), () => 'the logs in /tmp/lab');
-  assert.equal(await steps.run('first', async () => 7), 7);
-  await assert.rejects(
-    steps.run('start the router', async () => Promise.reject(new Error('bird exited with status 1')), () => [process.execPath, '/nonexistent/bird.log']),
-    (e: unknown) => {
-      assert.ok(NA_ERR_LAB_STEP.is(e));
-      assert.equal(e.message, `lab step 2/3 "start the router" failed: bird exited with status 1; read ${process.execPath}`);
-      return true;
-    },
-  );
-  await assert.rejects(steps.run('third', async () => Promise.reject(new Error('x'))), /failed: x; read the logs in \/tmp\/lab/);
-  assert.match(lines.join(''), /\[ 1\/3\] first …\n\s+done in \d+ ms\n\[ 2\/3\] start the router …\n\s+FAILED after/);
-  assert.deepEqual(steps.done.map((s) => s.title), ['first']);
 });
 
 test('netaccel lab: run is the default command; --help lists the commands', async () => {
