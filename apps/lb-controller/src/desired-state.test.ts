@@ -134,3 +134,13 @@ test('JSON text (etcd, Kubernetes) takes a fast path with the same result; bad J
   assert.deepEqual(parseState(asJson, 'state.json'), yaml);
   assert.throws(() => parseState('{"services":[{"vip":"10.0.0.1","port":80,"mode":"nat","backends":[{"address":"10.0.1.1","weight":-1}]}]}', 'j'), /services\[0\]\.backends\[0\]\.weight: expected an integer 0\.\.65535, got -1/);
 });
+
+test('an empty, comment-only or key-less state is refused (it would empty the balancer); `services: []` removes every service explicitly', () => {
+  for (const text of ['', '\n  \n', '# services go here\n', '{}', 'other: 1']) {
+    assert.throws(() => parseState(text, 'services.yaml'), (e: unknown) => NA_ERR_LB_STATE_INVALID.is(e), JSON.stringify(text));
+  }
+  assert.throws(() => parseState('', 'services.yaml'), /the text is empty \(a truncated write\?\); to remove every service, write `services: \[\]`/);
+  assert.throws(() => parseState('{}', 'services.yaml'), /services/);
+  assert.deepEqual(parseState('services: []\n', 'services.yaml').services, []);
+  assert.deepEqual(parseState('{"services":[]}', 'services.json').services, []);
+});

@@ -109,7 +109,9 @@ export function serviceId(vip: string, port: number, protocol: string): string {
 }
 
 const stateSchema = z.strictObject({
-  services: z.array(serviceSchema).default([]),
+  // Required: an empty or truncated file must not read as "no services" and empty the balancer;
+  // removing every service is an explicit `services: []`.
+  services: z.array(serviceSchema),
 }).superRefine((st, ctx) => {
   const seen = new Map<string, number>();
   st.services.forEach((s, i) => {
@@ -236,6 +238,13 @@ function stateOf(parsed: z.output<typeof stateSchema>): DesiredState {
 
 /** Parses a whole state (YAML or JSON text); throws NA_ERR_LB_STATE_INVALID naming every bad field. */
 export function parseState(text: string, source: string): DesiredState {
+  if (/^\s*(#[^\n]*\s*)*$/.test(text)) {
+    throw NA_ERR_LB_STATE_INVALID.with(
+      { details: { source, issues: [] } },
+      source,
+      'the text is empty (a truncated write?); to remove every service, write `services: []`',
+    );
+  }
   const fast = fastJson(text, stateSchema);
   if (fast) return stateOf(fast);
   let parsed;

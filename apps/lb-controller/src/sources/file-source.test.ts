@@ -36,7 +36,16 @@ test('the file is read at start and again when it changes (atomic renames too); 
     await until(() => problems.length === 1, 'the refusal');
     assert.equal(states.length, 2, 'no state from a bad file');
     assert.match(String((problems[0] as Error).message), /services\[0\]\.backends\[1\]\.address: expected an IPv4 or IPv6 address/);
-    assert.equal(capture.find({ level: 'error' }).length, 1);
+    const refusals = capture.find({ level: 'warn' });
+    assert.equal(refusals.length, 1, 'one line per refusal');
+    assert.equal(refusals[0]!.code, 'NA_ERR_LB_STATE_INVALID');
+    assert.equal(refusals[0]!.err, undefined, 'no error object with its stack in the line');
+    assert.equal(capture.find({ level: 'error' }).length, 0);
+    // an empty (truncated) file is refused like any bad file: the running state stays
+    writeFileSync(file, '');
+    await until(() => problems.length === 2, 'the empty file');
+    assert.equal(states.length, 2, 'no state from an empty file');
+    assert.match(String((problems[1] as Error).message), /the text is empty \(a truncated write\?\); to remove every service, write `services: \[\]`/);
     writeFileSync(join(dir, 'tmp'), state(['10.1.0.3']));
     renameSync(join(dir, 'tmp'), file);
     await until(() => states.length === 3, 'the rename');

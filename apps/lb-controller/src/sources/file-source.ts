@@ -59,7 +59,9 @@ export class FileSource implements StateSource {
       this.#events?.state(state, this.#opts.file);
     } catch (err) {
       if (first) throw err;
-      this.#opts.log.error({ err, file: this.#opts.file }, 'desired state refused; the running state stays');
+      // One compact line: the code and the problems, no stack (the refusal is the file's, not ours).
+      const e = err as { code?: string; details?: { issues?: unknown }; message?: string };
+      this.#opts.log.warn({ file: this.#opts.file, code: e.code, problems: e.details?.issues ?? e.message }, 'desired state refused; the running state stays');
       this.#events?.problem('state', err);
     }
   }
