@@ -10,7 +10,7 @@ import type { RpcClient, ServiceClientConstructorLike, ServiceDefinitionLike } f
 import type { CommandContext } from './command.js';
 import { NA_ERR_CLI_DAEMON_DENIED, NA_ERR_CLI_DAEMON_DOWN } from './errors.js';
 
-export type DaemonName = 'ebpf-loader' | 'bgp-announcer' | 'lb-controller';
+export type DaemonName = 'ebpf-loader' | 'bgp-announcer' | 'lb-controller' | 'craq-scheduler';
 
 export const SOCKET_DIR = '/run/netaccel';
 

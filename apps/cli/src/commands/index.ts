@@ -2,7 +2,8 @@
 import type { CommandGroup } from '../command.js';
 import { bgp } from './bgp.js';
 import { bpf } from './bpf.js';
+import { craqGroup } from './craq.js';
 import { labGroup } from './lab.js';
 import { lbGroup } from './lb.js';
 
-export const groups: readonly CommandGroup[] = [bpf, bgp, lbGroup, labGroup];
+export const groups: readonly CommandGroup[] = [bpf, bgp, lbGroup, craqGroup, labGroup];
