@@ -15,10 +15,6 @@ export const NA_ERR_LB_ETCD_UNAVAILABLE = defineError('NA_ERR_LB_ETCD_UNAVAILABL
 export const NA_ERR_LB_K8S_WATCH = defineError('NA_ERR_LB_K8S_WATCH', 'kubernetes %s: %s', 'unavailable');
 /** The desired state needs more VIPs, backends or table entries than the loaded data plane has. */
 export const NA_ERR_LB_CAPACITY = defineError('NA_ERR_LB_CAPACITY', '%s', 'resource-exhausted');
-/** A data-plane operation (map write, load, attach) failed. */
-export const NA_ERR_LB_DATAPLANE = defineError('NA_ERR_LB_DATAPLANE', 'data plane: %s failed: %s', 'unavailable');
-/** The balancer object is unusable (missing file, no xlb_xdp program, maps of another layout). */
-export const NA_ERR_LB_OBJECT = defineError('NA_ERR_LB_OBJECT', 'balancer object %s: %s', 'failed-precondition');
 /** Balancer API: no service with that id. */
 export const NA_ERR_LB_SERVICE_NOT_FOUND = defineError('NA_ERR_LB_SERVICE_NOT_FOUND', 'no service %s (ids look like 198.51.100.10:443/tcp)', 'not-found');
 /** Balancer API: no service has a backend with that address. */
