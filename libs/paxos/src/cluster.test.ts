@@ -4,6 +4,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
+import { paxos } from '@netaccel/protocol';
 import { TestCluster } from './testing/cluster.js';
 import type { ClusterOptions } from './testing/cluster.js';
 import { runKvClient } from './testing/workload.js';
@@ -71,25 +72,28 @@ test('5 replicas under loss, duplication, reordering and delay; leader stopped, 
   assert.ok(faults.reduce((s, f) => s + f.dropped, 0) > 0 && faults.reduce((s, f) => s + f.duplicated, 0) > 0 && faults.reduce((s, f) => s + f.reordered, 0) > 0);
 });
 
-test('the next leader, cut off from the leader, lags and starts a view change: the new view takes the longest log of the others', async (t) => {
+test('the next leader lags (its PREPAREs and state transfers lost) when the leader stops: the new view takes the longest log of the others', async (t) => {
   const c = await cluster(t, { n: 5, seed: 11 });
   const rec = new HistoryRecorder();
   const clients = await Promise.all([0, 1, 2].map(() => c.client()));
   let stop = false;
   const run = Promise.all(clients.map((kv, i) => runKvClient(kv, `c${i}`, rec, { keys: KEYS, ops: 1000, seed: 400 + i, until: () => stop })));
   await c.waitFor('some progress', () => c.member(0).replica.snapshot().commit >= 10n);
-  c.member(0).faults.block(c.peers[1]!);
+  // Replica 1 still hears the heartbeats (no view change), but no entries.
+  const toOne = c.peers[1]!;
+  const lossy = (data: Buffer, to: { port: number }): boolean => to.port === toOne.port && (data[5] === paxos.PaxosType.Prepare || data[5] === paxos.PaxosType.NewState);
+  c.member(0).faults.setFaults({ dropIf: lossy });
   await c.waitFor('replica 1 to lag', () => c.member(0).replica.snapshot().commit >= c.member(1).replica.snapshot().lastOp + 20n);
+  await c.stop(0);
   const lagging = c.member(1).replica.snapshot().lastOp;
-  await c.waitFor('replica 1 to lead a later view', () => c.leader() === 1, 10_000);
-  c.member(0).faults.unblock(c.peers[1]!);
-  const view = c.member(1).replica.snapshot().view;
-  await c.waitFor('progress in the new view', () => c.member(1).replica.snapshot().commit >= lagging + 30n);
+  // Replica 1 leads view 1 (unless that view change is slow and view 2's leader takes over).
+  await c.waitFor('a new leader', () => (c.leader() ?? 0) !== 0, 10_000);
+  const leader = c.leader()!;
+  await c.waitFor('progress in the new view', () => c.member(leader).replica.snapshot().commit >= lagging + 40n);
   stop = true;
   await run;
   await finish(c, rec);
-  assert.ok(view >= 1);
-  assert.ok(c.member(1).replica.counters().state_entries_received > 0, 'the new leader fetched the longer log');
+  if (leader === 1) assert.ok(c.member(1).replica.counters().state_entries_received > 0, 'the new leader fetched the longer log');
 });
 
 test('a follower cut off from the group lags, then catches up by state transfer', async (t) => {

@@ -18,6 +18,8 @@ export interface FaultOptions {
   readonly reorder?: number;
   /** Extra delay of every datagram, [min, max] ms (0: none). */
   readonly delayMs?: readonly [number, number];
+  /** Drops every outgoing datagram this says yes to (e.g. one message type to one peer). */
+  readonly dropIf?: ((data: Buffer, to: Peer) => boolean) | null;
 }
 
 /** mulberry32: small, fast, deterministic. */
@@ -65,7 +67,7 @@ export class FaultyTransport implements Transport {
     };
     const delay = opts.delayMs ?? [0, 0];
     if (!(delay[0] >= 0 && delay[1] >= delay[0])) throw NA_ERR_PAXOS_INVALID_OPTIONS('faults.delayMs', `expected [min, max] with 0 <= min <= max, got [${delay.join(', ')}]`);
-    return { drop: p('drop'), duplicate: p('duplicate'), reorder: p('reorder'), delayMs: delay };
+    return { drop: p('drop'), duplicate: p('duplicate'), reorder: p('reorder'), delayMs: delay, dropIf: opts.dropIf ?? null };
   }
 
   get local(): Peer {
@@ -94,6 +96,10 @@ export class FaultyTransport implements Transport {
       return;
     }
     const f = this.faults;
+    if (f.dropIf?.(data, to) === true) {
+      this.stats.dropped++;
+      return;
+    }
     if (this.rand() < f.drop) {
       this.stats.dropped++;
       return;

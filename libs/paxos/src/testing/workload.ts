@@ -4,7 +4,7 @@
  * (unique values, so a read names the write it saw; a timeout is an unknown outcome).
  */
 import type { HistoryRecorder } from '@netaccel/linearizability';
-import { NA_ERR_PAXOS_TIMEOUT } from '../errors.js';
+import { NA_ERR_PAXOS_CLOSED, NA_ERR_PAXOS_TIMEOUT } from '../errors.js';
 import { seededRandom } from '../faults.js';
 import type { KvClient } from '../kv.js';
 
@@ -21,16 +21,18 @@ export interface WorkloadOptions {
 export interface WorkloadResult {
   ok: number;
   unknown: number;
+  /** The client was closed under the loop (the run was torn down). */
+  closed: boolean;
   latenciesMs: number[];
 }
 
 /** Runs one client's loop; never throws for a timed-out operation (it is recorded as unknown). */
 export async function runKvClient(kv: KvClient, name: string, rec: HistoryRecorder | null, opts: WorkloadOptions): Promise<WorkloadResult> {
   const rand = seededRandom(opts.seed);
-  const out: WorkloadResult = { ok: 0, unknown: 0, latenciesMs: [] };
+  const out: WorkloadResult = { ok: 0, unknown: 0, closed: false, latenciesMs: [] };
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const readShare = opts.readShare ?? 0.4;
-  for (let i = 0; i < opts.ops && !(opts.until?.() ?? false); i++) {
+  for (let i = 0; i < opts.ops && !(opts.until?.() ?? false) && !out.closed; i++) {
     const key = pick(opts.keys);
     const value = `${name}-${i}`;
     const x = rand();
@@ -59,7 +61,8 @@ async function settle<T>(op: Promise<T>, ok: (v: T) => unknown, unknown: () => u
     ok(await op);
     out.ok++;
   } catch (err) {
-    if (!NA_ERR_PAXOS_TIMEOUT.is(err)) throw err;
+    if (NA_ERR_PAXOS_CLOSED.is(err)) out.closed = true;
+    else if (!NA_ERR_PAXOS_TIMEOUT.is(err)) throw err;
     unknown();
     out.unknown++;
   }
