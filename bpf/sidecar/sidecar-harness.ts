@@ -126,11 +126,15 @@ export class SidecarObject {
     this.map('pairs').update(encodeSockKey(b), encodeSockKey(a));
   }
 
-  /** Replaces the policy: every old path form removed, the new ones and the config written. */
+  /**
+   * Replaces the policy without a moment of no policy: the new path forms are written first, then
+   * the forms no longer in it deleted, then the config.
+   */
   setPolicy(compiled: CompiledPolicy): void {
     const policy = this.map('policy');
-    for (const key of [...policy.keys()]) policy.delete(key);
+    const keep = new Set(compiled.entries.map((e) => e.key.toString('hex')));
     for (const e of compiled.entries) policy.update(e.key, e.value);
+    for (const key of [...policy.keys()]) if (!keep.has(key.toString('hex'))) policy.delete(key);
     this.map('sidecar_cfg').update(encodeU32(0), compiled.config);
   }
 

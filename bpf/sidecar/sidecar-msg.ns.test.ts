@@ -101,6 +101,37 @@ describe('sk_msg: paired local sockets', () => {
     assert.equal(u.flags & SIDECAR_CONN_F.ACTIVE, 0);
   });
 
+  test('IPv6: both ends of a connection over ::1 are paired by default (the reversed tuple) and exchange data in the kernel', async (t) => {
+    const accepted: Socket[] = [];
+    const got: Buffer[] = [];
+    const server: Server = createServer((s) => {
+      accepted.push(s);
+      s.on('data', (d: Buffer) => {
+        got.push(d);
+        s.write(d);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '::1', r));
+    const port = (server.address() as AddressInfo).port;
+    sidecar.addRule({ localAddress: '::', localPort: 0, remoteAddress: '::1', remotePort: port }, SIDECAR_RULE_F.MSG);
+    sidecar.addRule({ localAddress: '::1', localPort: port, remoteAddress: '::', remotePort: 0 }, SIDECAR_RULE_F.MSG);
+    const client = createConnection({ port, host: '::1', noDelay: true });
+    t.onTestFinished(async () => {
+      client.destroy();
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    await new Promise<void>((r, j) => client.once('connect', r).once('error', j));
+    const key = keyOf(client);
+    await until('both ends offloaded', () => sidecar.conn(key) !== undefined && sidecar.conn({ localAddress: key.remoteAddress, localPort: key.remotePort, remoteAddress: key.localAddress, remotePort: key.localPort }) !== undefined);
+    const echoed: Buffer[] = [];
+    client.on('data', (d: Buffer) => echoed.push(d));
+    client.write('over six');
+    await until('the echo', () => Buffer.concat(echoed).toString() === 'over six');
+    assert.equal(Buffer.concat(got).toString(), 'over six');
+    assert.equal(sidecar.conn(key)!.kernelBytes, 8n, 'the send was redirected, not sent over loopback');
+  });
+
   test('a socket whose peer is not in the sockhash takes the normal path for good (PEER_GONE) and data still flows', async (t) => {
     const upstreamGot: Buffer[] = [];
     const accepted: Socket[] = [];
