@@ -9,12 +9,13 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BpfObject, Btf, checkStructLayout } from '@netaccel/bpf';
+import { BpfObject, Btf, CodecRegistry, checkStructLayout, mapBtfTypes } from '@netaccel/bpf';
 import { ELECTRODE_LAYOUTS, encodeLogEntry, encodeU32 } from './codec.js';
 import { ELECTRODE_BUILD_DEFAULTS, ELECTRODE_OFF, ELECTRODE_SLOT, ELECTRODE_STAT_MAX } from './constants.js';
 import { XDP_VERDICT } from './fixtures.js';
 import { paxosFrame, prepare, testGroup } from './frames.js';
 import { ElectrodeObject, electrodeObjectPath } from './object.js';
+import { ELECTRODE_STRUCT_CODECS, registerElectrodeCodecs } from './struct-codecs.js';
 import type { PublishedState } from './offload.js';
 import { ELECTRODE_R_MAX } from './reasons.js';
 
@@ -35,6 +36,22 @@ describe('layouts and maps against the BTF', () => {
     // paxos_hdr is only ever a pointer into packet data, so it has no BTF; its layout is checked
     // against the wire codec's offsets (codec.test.ts) and by _Static_assert in the header
     for (const layout of Object.values(L).filter((x) => x.name !== 'paxos_hdr')) assert.deepEqual(checkStructLayout(btf, layout), [], layout.name);
+  });
+
+  test('a CodecRegistry with Electrode\'s codecs: the registered codec for each map value, sizes checked against the BTF, round trips', () => {
+    const registry = new CodecRegistry();
+    registerElectrodeCodecs(registry);
+    registerElectrodeCodecs(registry); // a second registration keeps the first
+    assert.deepEqual(registry.names(), Object.keys(ELECTRODE_STRUCT_CODECS).sort());
+    const btf = obj.btf();
+    for (const map of ['electrode_state', 'el_config', 'el_log', 'el_quorum']) {
+      const t = mapBtfTypes(btf, map);
+      assert.ok(Object.values(ELECTRODE_STRUCT_CODECS).includes(registry.codecFor(btf, t.value!)), `${map}: the registered codec`);
+    }
+    const c = registry.codecFor(btf, mapBtfTypes(btf, 'el_config').value!);
+    const r = { address: 'fd00::7', port: 7470, mac: '02:00:00:00:00:07', ifindex: 3 };
+    assert.deepEqual(c.decode(c.encode(r)), r);
+    assert.equal(c.decode(c.encode(null)), null);
   });
 
   test('maps: key and value sizes, entries', () => {

@@ -8,12 +8,12 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { paxos, verifyChecksums } from '@netaccel/protocol';
-import { decodeLogEntry, decodeQuorumSlot, encodeLogEntry, encodeState, encodeU32, FREE_LOG_ENTRY } from './codec.js';
+import { decodeLogEntry, decodeQuorumSlot, encodeLogEntry, encodeQuorumSlot, encodeState, encodeU32, FREE_LOG_ENTRY } from './codec.js';
 import type { QuorumSlot } from './codec.js';
 import { ELECTRODE_SLOT, PAXOS_F } from './constants.js';
 import { FOLLOWER, LEADER, XDP_VERDICT, fastAckFixtures, quorumFixtures } from './fixtures.js';
 import type { ElectrodeFixture } from './fixtures.js';
-import { TEST_PORT, testGroup, udpPayload } from './frames.js';
+import { TEST_PORT, paxosFrame, prepareOk, testGroup, udpPayload } from './frames.js';
 import { fastAckDecision, parseFrame, quorumDecision, typeReason } from './model.js';
 import { ElectrodeObject } from './object.js';
 import type { ElectrodeReasonName } from './reasons.js';
@@ -184,6 +184,25 @@ describe('quorum wait (leader)', () => {
       assert.equal(end.ACKS_FILTERED - start.ACKS_FILTERED, dropped, 'ACKS_FILTERED counter: every drop');
     });
   }
+
+  test('window exceeded: a newer op of the view holds the slot, the older PrepareOK is passed up, the slot kept', () => {
+    const slots = el.map('quorum');
+    const window = BigInt(slots.maxEntries);
+    const st = { ...LEADER, lastOp: 5000n };
+    el.map('state').update(ZERO, encodeState(st));
+    const newer = { view: 5, op: 300n + window, acks: 0b100, done: false };
+    slots.update(encodeU32(Number(300n % window)), encodeQuorumSlot(newer));
+    const g = testGroup(4, 0, 5);
+    const frame = paxosFrame(g[1]!, g[0]!, prepareOk({ sender: 1, view: 5, op: 300n }));
+    const before = reasonCounts(el);
+    const r = el.program('quorum').testRun({ data: frame });
+    assert.equal(verdictName(r.retval), 'PASS');
+    assert.equal(reasonCounted(before, reasonCounts(el)), 'ACK_WINDOW');
+    const p = parseFrame(frame, TEST_PORT);
+    assert.ok(p.kind === 'message');
+    assert.equal(quorumDecision(st, p.msg, newer).reason, 'ACK_WINDOW');
+    assert.deepEqual(decodeQuorumSlot(slots.lookup(encodeU32(Number(300n % window)))!), newer);
+  });
 
   test('a follower publishes FOLLOWER and a leader LEADER: the codecs round-trip through the map', () => {
     el.map('state').update(ZERO, encodeState(LEADER));

@@ -196,7 +196,7 @@ static __always_inline int el_broadcast(struct __sk_buff *skb)
 	/* the original goes to the first follower */
 	if (el_rewrite_dst(skb, &b, first) < 0) {
 		el_stat(ELECTRODE_STAT_BCAST_ERRORS);
-		return 2; /* TC_ACT_SHOT: a half-rewritten frame must not leave */
+		return EL_TC_ACT_SHOT; /* a half-rewritten frame must not leave */
 	}
 	el_stat(ELECTRODE_STAT_BCAST_PREPARES);
 	return EL_TC_ACT_OK;

@@ -45,6 +45,7 @@
 
 /* TC verdicts (vmlinux.h has no macros). */
 #define EL_TC_ACT_OK 0
+#define EL_TC_ACT_SHOT 2
 
 /* Helper flags of bpf_l3/l4_csum_replace (uapi/linux/bpf.h macros). */
 #define EL_F_PSEUDO_HDR (1ULL << 4)

@@ -38,6 +38,9 @@ export {
   PAXOS_WIRE,
 } from './constants.js';
 
+// --- struct codecs for a CodecRegistry (netaccel bpf map dump --typed) ---------------------
+export { ELECTRODE_STRUCT_CODECS, registerElectrodeCodecs } from './struct-codecs.js';
+
 // --- pass/drop reasons ------------------------------------------------------------------------
 export type { ElectrodeReason, ElectrodeReasonName, ElectrodeVerdict } from './reasons.js';
 export { ELECTRODE_R, ELECTRODE_REASONS, ELECTRODE_R_MAX, electrodeReason, electrodeReasonByName } from './reasons.js';
