@@ -73,8 +73,13 @@ static __always_inline __u32 el_log_prepare(struct xdp_md *ctx, struct electrode
 		__u32 less = len - 1;
 
 		asm volatile("" : "+r"(less));
-		if (less < ELECTRODE_MAX_BODY && bpf_xdp_load_bytes(ctx, m->body_off, e->body, less + 1) < 0)
-			len = 0; /* cannot happen: el_parse checked the body is in the frame */
+		if (less >= ELECTRODE_MAX_BODY || bpf_xdp_load_bytes(ctx, m->body_off, e->body, less + 1) < 0) {
+			/* cannot happen (el_parse checked the body is in the frame); if it did, the
+			 * Prepare goes up whole: last_op back (unless user space moved it), slot freed */
+			__sync_val_compare_and_swap(&st->last_op, op, last);
+			__sync_lock_test_and_set(&e->state, ELECTRODE_SLOT_FREE);
+			return ELECTRODE_R_MALFORMED;
+		}
 	}
 	e->view = bpf_ntohl(m->hdr->view);
 	e->op = op;
