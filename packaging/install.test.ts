@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig } from '@netaccel/config';
 import { bgpAnnouncerConfig } from '@netaccel/app-bgp-announcer/testing';
+import { craqSchedulerConfig } from '@netaccel/app-craq-scheduler/testing';
 import { INSTALLED_OBJECT_DIR, defaultObjectDir, loaderConfig } from '@netaccel/app-ebpf-loader/testing';
 import { Reconciler, lbControllerConfig, parseState } from '@netaccel/app-lb-controller/testing';
 import type { DataPlane } from '@netaccel/app-lb-controller/testing';
@@ -22,10 +23,10 @@ import { checkUnits, stageUnits } from './testing/systemd-analyze.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
 const INSTALL = join(root, 'packaging', 'install.sh');
-const DAEMONS = ['ebpf-loader', 'lb-controller', 'bgp-announcer'] as const;
-const EXAMPLES = ['ebpf-loader.yaml', 'lb-controller.yaml', 'bgp-announcer.yaml', 'services.yaml'];
+const DAEMONS = ['ebpf-loader', 'lb-controller', 'bgp-announcer', 'craq-scheduler'] as const;
+const EXAMPLES = ['ebpf-loader.yaml', 'lb-controller.yaml', 'bgp-announcer.yaml', 'craq-scheduler.yaml', 'services.yaml'];
 /** The programs of each app, from its package.json `bin` (what the wrappers are named after). */
-const BINS = ['ebpf-loader', 'lb-controller', 'bgp-announcer', 'cli'].flatMap((app) => {
+const BINS = ['ebpf-loader', 'lb-controller', 'bgp-announcer', 'craq-scheduler', 'cli'].flatMap((app) => {
   const bin = (JSON.parse(readFileSync(join(root, 'apps', app, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
   return Object.entries(bin).map(([name, path]) => ({ app, name, path }));
 });
@@ -193,6 +194,9 @@ describe('the example configurations', () => {
     const loader = await loadConfig(loaderConfig, file('ebpf-loader.yaml'));
     const lb = await loadConfig(lbControllerConfig, file('lb-controller.yaml'));
     const bgp = await loadConfig(bgpAnnouncerConfig, file('bgp-announcer.yaml'));
+    const craqd = await loadConfig(craqSchedulerConfig, file('craq-scheduler.yaml'));
+    assert.equal(craqd.dataPlane.via, 'loader'); // the only mode craq-scheduler.service is made for
+    assert.equal(craqd.dataPlane.loaderSocket, loader.rpc.socket);
     assert.equal(loader.objectDir, INSTALLED_OBJECT_DIR);
     assert.equal(loader.pinRoot, '/sys/fs/bpf/netaccel');
     assert.equal(loader.stateDir, '/var/lib/netaccel/loader'); // the unit's StateDirectory
@@ -201,7 +205,7 @@ describe('the example configurations', () => {
     assert.equal(lb.dataPlane.loaderSocket, loader.rpc.socket);
     assert.equal(lb.announcer.socket, bgp.grpc.socket);
     assert.equal(lb.source.file, '/etc/netaccel/services.yaml');
-    for (const s of [loader.rpc.socket, lb.grpc.socket, bgp.grpc.socket]) assert.match(s, /^\/run\/netaccel\/[a-z-]+\.sock$/); // RuntimeDirectory=netaccel
+    for (const s of [loader.rpc.socket, lb.grpc.socket, bgp.grpc.socket, craqd.grpc.socket]) assert.match(s, /^\/run\/netaccel\/[a-z-]+\.sock$/); // RuntimeDirectory=netaccel
     assert.ok(existsSync(join(dest, loader.objectDir!, lb.dataPlane.object)), `${lb.dataPlane.object} not installed in ${loader.objectDir}`);
     assert.ok(bgp.bgp.listen.some((l) => l.port === 179));
   });

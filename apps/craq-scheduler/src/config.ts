@@ -98,7 +98,7 @@ export const craqSchedulerConfig = defineConfig({
     etcd: { endpoints: ['http://127.0.0.1:2379'], metricsUrl: '', prefixes: ['/'], timeout: '2s' },
     redis: { url: '', bucket: '10s', buckets: 6 }, // a 60 s window
     chain: { nodes: [], probeInterval: '100ms', probeTimeout: '50ms', probeMultiplier: 3, drainTimeout: '2s' },
-    dataPlane: { via: 'loader', loaderSocket: '/run/netaccel/loader.sock' },
+    dataPlane: { via: 'loader', loaderSocket: '/run/netaccel/ebpf-loader.sock' },
     placement: {
       budget: '1MiB', // bytes
       maxKeys: 4096,
