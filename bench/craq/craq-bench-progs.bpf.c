@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The NetCRAQ benchmark's own XDP programs (compiled at bench time by tools.ts):
+ *   craq_gen     the load generator's program: run by craq-gen with BPF_PROG_TEST_RUN in
+ *                live-frame mode; restores the whole request frame (the chain rewrote the page
+ *                it came from into a reply) and XDP_TXs it out of the client's interface
+ *   craq_switch  the segment: redirects by destination MAC between the switch's ports (frames
+ *                stay xdp_frames end to end); unknown MACs go to the stack
+ *   craq_sink    the client's receive side: counts and drops CRAQ replies (UDP from port 7480)
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define GEN_MAX 128
+
+struct gen_cfg {
+	__u8 frame[GEN_MAX];
+	__u32 len;
+};
+
+struct counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gen_cfg);
+} gen_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64); /* destination MAC in the low 6 bytes (frame byte order) */
+	__type(value, __u32); /* ifindex */
+} fdb SEC(".maps");
+
+/* sink: 0 replies dropped, 1 other frames passed; switch: 2 redirected, 3 passed */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct counter);
+} stats SEC(".maps");
+
+static __always_inline void count(struct xdp_md *ctx, __u32 key)
+{
+	struct counter *c = bpf_map_lookup_elem(&stats, &key);
+
+	if (c) {
+		c->packets++;
+		c->bytes += ctx->data_end - ctx->data;
+	}
+}
+
+SEC("xdp")
+int craq_gen(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct gen_cfg *cfg;
+	__u32 key = 0;
+
+	if (data + GEN_MAX > data_end)
+		return XDP_ABORTED;
+	cfg = bpf_map_lookup_elem(&gen_config, &key);
+	if (!cfg || cfg->len > GEN_MAX)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, cfg->frame, GEN_MAX);
+	/* the template is GEN_MAX bytes (padded); the frame is the request's length */
+	if (bpf_xdp_adjust_tail(ctx, (int)cfg->len - GEN_MAX))
+		return XDP_ABORTED;
+	return XDP_TX;
+}
+
+SEC("xdp")
+int craq_switch(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	__u64 mac = 0;
+	__u32 *port;
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_PASS;
+	__builtin_memcpy(&mac, eth->h_dest, ETH_ALEN);
+	port = bpf_map_lookup_elem(&fdb, &mac);
+	if (!port) {
+		count(ctx, 3);
+		return XDP_PASS;
+	}
+	count(ctx, 2);
+	return bpf_redirect(*port, 0);
+}
+
+SEC("xdp")
+int craq_sink(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(ip + 1);
+
+	if ((void *)(udp + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->protocol != IPPROTO_UDP ||
+	    udp->source != bpf_htons(7480)) {
+		count(ctx, 1);
+		return XDP_PASS;
+	}
+	count(ctx, 0);
+	return XDP_DROP;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * craq-gen: the NetCRAQ benchmark's load generator (compiled at bench time by tools.ts). Runs
+ * craq_gen of craq-bench-progs.bpf.o with BPF_PROG_TEST_RUN in live-frame mode
+ * (BPF_F_TEST_XDP_LIVE_FRAMES): the kernel turns the request frame into xdp_frames and
+ * transmits them out of <ifname> in batches of 64, without sockets. Run it inside the namespace
+ * that owns <ifname>.
+ *
+ *   craq-gen <craq-bench-progs.bpf.o> <ifname> <frame hex> <seconds>
+ *
+ * Prints one JSON line: {"frames": N, "seconds": S} (frames handed to the program).
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#define GEN_MAX 128
+#define REPEAT_PER_CALL (1u << 16)
+
+struct gen_cfg {
+	uint8_t frame[GEN_MAX];
+	uint32_t len;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	struct gen_cfg cfg = { 0 };
+	struct xdp_md ctx = { 0 };
+	struct bpf_object *obj;
+	struct bpf_program *prog, *p;
+	unsigned long long frames = 0;
+	double seconds, t0, t;
+	size_t hexlen, i;
+	uint32_t key = 0;
+	int ifindex, err, map_fd;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: craq-gen <craq-bench-progs.bpf.o> <ifname> <frame hex> <seconds>\n");
+		return 2;
+	}
+	hexlen = strlen(argv[3]);
+	if (hexlen % 2 != 0 || hexlen / 2 > GEN_MAX || hexlen / 2 < 42) {
+		fprintf(stderr, "craq-gen: the frame must be 42..%d bytes of hex\n", GEN_MAX);
+		return 2;
+	}
+	cfg.len = (uint32_t)(hexlen / 2);
+	for (i = 0; i < cfg.len; i++) {
+		unsigned int b;
+
+		if (sscanf(argv[3] + 2 * i, "%2x", &b) != 1) {
+			fprintf(stderr, "craq-gen: bad hex at %zu\n", 2 * i);
+			return 2;
+		}
+		cfg.frame[i] = (uint8_t)b;
+	}
+	ifindex = (int)if_nametoindex(argv[2]);
+	seconds = atof(argv[4]);
+	if (ifindex == 0 || seconds <= 0) {
+		fprintf(stderr, "craq-gen: bad interface %s or duration %s\n", argv[2], argv[4]);
+		return 2;
+	}
+	obj = bpf_object__open_file(argv[1], NULL);
+	if (!obj) {
+		fprintf(stderr, "craq-gen: cannot open %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	prog = bpf_object__find_program_by_name(obj, "craq_gen");
+	if (!prog) {
+		fprintf(stderr, "craq-gen: no program craq_gen in %s\n", argv[1]);
+		return 1;
+	}
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, p == prog);
+	err = bpf_object__load(obj);
+	if (err) {
+		fprintf(stderr, "craq-gen: load: %s\n", strerror(-err));
+		return 1;
+	}
+	map_fd = bpf_object__find_map_fd_by_name(obj, "gen_config");
+	if (map_fd < 0 || bpf_map_update_elem(map_fd, &key, &cfg, BPF_ANY)) {
+		fprintf(stderr, "craq-gen: gen_config: %s\n", strerror(errno));
+		return 1;
+	}
+	/* the test run's frame is GEN_MAX bytes; craq_gen trims it to the request */
+	ctx.data_end = GEN_MAX;
+	ctx.ingress_ifindex = (uint32_t)ifindex;
+	t0 = now();
+	do {
+		LIBBPF_OPTS(bpf_test_run_opts, opts,
+			.data_in = cfg.frame,
+			.data_size_in = GEN_MAX,
+			.ctx_in = &ctx,
+			.ctx_size_in = sizeof(ctx),
+			.repeat = REPEAT_PER_CALL,
+			.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+			.batch_size = 64);
+
+		err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+		if (err) {
+			fprintf(stderr, "craq-gen: test run: %s\n", strerror(errno));
+			return 1;
+		}
+		frames += REPEAT_PER_CALL;
+		t = now();
+	} while (t - t0 < seconds);
+	printf("{\"frames\": %llu, \"seconds\": %.6f}\n", frames, t - t0);
+	bpf_object__close(obj);
+	return 0;
+}

@@ -1,0 +1,167 @@
+/**
+ * NetCRAQ benchmark (issue 14, the poster's figure 2): maximum clean-read rate at each node of
+ * a chain of three XDP nodes, by distance from the tail, NetCRAQ (every node answers a clean
+ * read) against NetChain (chain replication: reads travel to the tail), in one run on the same
+ * chain.
+ *
+ *   node --import tsx bench/run.ts craq        (= make bench NAME=craq; root)
+ *   CRAQ_BENCH_SECONDS=2 CRAQ_BENCH_ROUNDS=3   duration of one measurement, rounds (medians)
+ *
+ * Rig (namespaces prefix ncqb): n1 → n2 → n3 (bpf/craq's craq_node in native XDP on eth0, one
+ * object per node) and a client c, joined by a switch node whose ports run craq_switch
+ * (redirect by destination MAC, so frames stay xdp_frames end to end). The generator craq-gen
+ * runs craq_gen with BPF_PROG_TEST_RUN in live-frame mode on c:eth0: one 82-byte READ of a placed
+ * key (64-byte value) to the node under test, transmitted in batches of 64, as fast as the
+ * kernel takes them. craq_sink on c:eth0 counts the READ_REPLY frames and drops them.
+ * `reads_per_s` = replies counted at the client / generator run time.
+ *
+ * What bounds the figures: on veths every receive runs in the softirq of whoever transmitted,
+ * so the generator's CPU carries the whole path (generator, switch hops, nodes, sink), closed
+ * loop; the figure is 1 / (CPU time of one read's whole path), on 2 CPUs shared with other
+ * tenants. A NetChain read at the head costs three node programs and four switch hops, a
+ * NetCRAQ read one and two; generator and sink cost the same in both. Modes and nodes run
+ * interleaved in each round (order rotated); figures are medians over rounds.
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { BpfObject } from '@netaccel/bpf';
+import { Lab } from '@netaccel/netlab';
+import type { LabSpec } from '@netaccel/netlab';
+import { craq } from '@netaccel/protocol';
+import { NO_PEER, craqClientFrame, encodeU32, placedKey, sumCounters } from '@netaccel/bpf-programs/craq';
+import type { CraqConfig, CraqPeer } from '@netaccel/bpf-programs/craq';
+import { CraqNodeObject } from '@netaccel/bpf-programs/craq/testing';
+import type { BenchContext, Benchmark } from '../lib/harness.js';
+import { stats } from '../lib/harness.js';
+import { buildCraqTools } from './tools.js';
+
+const PORT = craq.CRAQ_DEFAULT_PORT;
+const NODES = ['n1', 'n2', 'n3'] as const;
+/** Subjects by node: head is 2 hops from the tail, middle 1, tail 0. */
+const ROLE = ['head', 'middle', 'tail'] as const;
+const IP = { n1: '10.79.0.1', n2: '10.79.0.2', n3: '10.79.0.3', c: '10.79.0.100' } as const;
+const KEY = craq.craqKey('/registry/leases/kube-node-lease/bench');
+const EPOCH = 1;
+
+const spec: LabSpec = {
+  name: 'craqb',
+  nodes: { sw: {}, n1: {}, n2: {}, n3: {}, c: {} },
+  links: [
+    { a: 'sw:p1', b: 'n1:eth0', bAddr: [`${IP.n1}/24`] },
+    { a: 'sw:p2', b: 'n2:eth0', bAddr: [`${IP.n2}/24`] },
+    { a: 'sw:p3', b: 'n3:eth0', bAddr: [`${IP.n3}/24`] },
+    { a: 'sw:p4', b: 'c:eth0', bAddr: [`${IP.c}/24`] },
+  ],
+};
+
+function config(i: number, macs: readonly string[], netchain: boolean): CraqConfig {
+  const peer = (j: number): CraqPeer => ({ ip4: IP[NODES[j]!], ip6: '::', mac: macs[j]!, port: PORT });
+  return { enabled: true, netchain, head: i === 0, tail: i === 2, epoch: EPOCH, port: PORT, self: peer(i), pred: i > 0 ? peer(i - 1) : NO_PEER, succ: i < 2 ? peer(i + 1) : NO_PEER, tail_: peer(2) };
+}
+
+function macKey(mac: string): Buffer {
+  const b = Buffer.alloc(8);
+  Buffer.from(mac.split(':').map((x) => parseInt(x, 16))).copy(b, 0);
+  return b;
+}
+
+async function ifaceOf(lab: Lab, node: string, ifname: string): Promise<{ mac: string; ifindex: number }> {
+  const l = (await lab.links(node)).find((x) => x.ifname === ifname);
+  if (!l?.address) throw new Error(`${node}:${ifname}: no such interface`);
+  return { mac: l.address, ifindex: l.ifindex };
+}
+
+export async function runCraqBench(ctx: BenchContext, log: (m: string) => void = (m) => console.error(`bench: craq: ${m}`)): Promise<void> {
+  const seconds = Number(process.env.CRAQ_BENCH_SECONDS ?? 2);
+  const rounds = Number(process.env.CRAQ_BENCH_ROUNDS ?? 3);
+  const tools = buildCraqTools();
+  const lab = new Lab(spec, { prefix: 'ncqb' });
+  const objects: { close(): void }[] = [];
+  const pins: string[] = [];
+  const pin = (p: { pin(path: string): void }, name: string): string => {
+    const path = `/sys/fs/bpf/ncqb-${process.pid}-${name}`;
+    rmSync(path, { force: true });
+    p.pin(path);
+    pins.push(path);
+    return path;
+  };
+  try {
+    await lab.up();
+    const progs = BpfObject.openFile(tools.progs);
+    objects.push(progs);
+    progs.load();
+    const macs = await Promise.all(NODES.map(async (n) => (await ifaceOf(lab, n, 'eth0')).mac));
+    const clientMac = (await ifaceOf(lab, 'c', 'eth0')).mac;
+    const nodes = NODES.map(() => CraqNodeObject.load());
+    objects.push(...nodes);
+    const value = new Uint8Array(64).fill(0x61);
+    for (const [i, n] of NODES.entries()) {
+      nodes[i]!.setConfig(config(i, macs, false));
+      nodes[i]!.putKey(KEY.keyId, placedKey(KEY.keyCheck, 1n, value));
+      await lab.exec(n, ['ip', '-force', 'link', 'set', 'dev', 'eth0', 'xdpdrv', 'pinned', pin(nodes[i]!.prog, n)], { sysfs: 'host' });
+    }
+    const sw = pin(progs.program('craq_switch'), 'switch');
+    const fdb = progs.map('fdb');
+    for (const [j, mac] of [...macs, clientMac].entries()) {
+      const port = await ifaceOf(lab, 'sw', `p${j + 1}`);
+      fdb.update(macKey(mac), encodeU32(port.ifindex));
+      await lab.exec('sw', ['ip', '-force', 'link', 'set', 'dev', `p${j + 1}`, 'xdpdrv', 'pinned', sw], { sysfs: 'host' });
+    }
+    await lab.exec('c', ['ip', '-force', 'link', 'set', 'dev', 'eth0', 'xdpdrv', 'pinned', pin(progs.program('craq_sink'), 'sink')], { sysfs: 'host' });
+    const replies = (): bigint => sumCounters(progs.map('stats').lookupPerCpu(encodeU32(0)) ?? []).packets;
+
+    // the request for KEY (craqReadRequest hashes the key text; the bench key is placed by id)
+    const request = (i: number): string => {
+      const msg = { ...craq.craqReadRequest({ key: 'bench', reqId: 1n }), keyId: KEY.keyId, keyCheck: KEY.keyCheck };
+      return Buffer.from(craqClientFrame(4, { mac: clientMac, ip: IP.c, port: 40000 }, { mac: macs[i]!, ip: IP[NODES[i]!], port: PORT }, msg)).toString('hex');
+    };
+
+    const measure = async (netchain: boolean, i: number): Promise<number> => {
+      for (const [j, o] of nodes.entries()) o.setConfig(config(j, macs, netchain));
+      const before = replies();
+      const r = await lab.exec('c', [tools.gen, tools.progs, 'eth0', request(i), String(seconds)], { timeoutMs: (seconds + 30) * 1000 });
+      const out = JSON.parse(r.stdout) as { frames: number; seconds: number };
+      const got = Number(replies() - before);
+      log(`${netchain ? 'netchain' : 'netcraq'} ${ROLE[i]}: ${got} replies / ${out.frames} frames in ${out.seconds.toFixed(2)} s = ${(got / out.seconds).toFixed(0)} reads/s`);
+      return got / out.seconds;
+    };
+
+    // warm-up, and a check that both modes answer at every node
+    for (const nc of [false, true]) for (const i of [0, 1, 2]) if ((await measure(nc, i)) <= 0) throw new Error(`craq bench: no replies (${nc ? 'netchain' : 'netcraq'}, ${ROLE[i]})`);
+    const samples = new Map<string, number[]>();
+    const cases = [false, true].flatMap((nc) => [0, 1, 2].map((i) => ({ nc, i, subject: `${nc ? 'netchain' : 'netcraq'}-${ROLE[i]}` })));
+    for (let round = 0; round < rounds; round++) {
+      const order = [...cases.slice(round % cases.length), ...cases.slice(0, round % cases.length)];
+      for (const c of order) {
+        const v = await measure(c.nc, c.i);
+        samples.set(c.subject, [...(samples.get(c.subject) ?? []), v]);
+      }
+    }
+    for (const c of cases) ctx.figure(c.subject, 'reads_per_s', Math.round(stats(samples.get(c.subject)!).median), 'reads/s');
+    for (const role of ROLE) {
+      ctx.compare('reads_per_s', `netcraq-${role}`, `netchain-${role}`, role === 'head' ? '>= 4' : role === 'middle' ? '>= 1.5' : '>= 0.9');
+    }
+    ctx.compare('reads_per_s', 'netcraq-head', 'netcraq-tail', '>= 0.9');
+    const answered = nodes.map((o) => o.stats().get('READ_CLEAN') ?? 0n);
+    log(`clean reads answered per node over the run: ${answered.join(', ')}`);
+  } finally {
+    await lab.down().catch(() => undefined);
+    for (const p of pins) rmSync(p, { force: true });
+    for (const o of objects.reverse()) o.close();
+  }
+}
+
+const bench: Benchmark = {
+  name: 'craq',
+  description:
+    'NetCRAQ (bpf/craq) clean-read rate per node of a 3-node XDP chain vs distance from the tail, against NetChain mode of the same program, same run: ' +
+    'live-frame READ flood (craq-gen, BPF_F_TEST_XDP_LIVE_FRAMES) from a client namespace through an XDP switch; replies counted in XDP at the client; medians over interleaved rounds. ' +
+    'Bound: one read\'s whole path runs in the generator\'s softirq on 2 shared CPUs. Method: bench/craq/index.ts',
+  needsRoot: true,
+  async run(ctx: BenchContext): Promise<void> {
+    execFileSync('sh', ['-c', 'command -v clang && command -v gcc'], { stdio: 'ignore' });
+    await runCraqBench(ctx);
+  },
+};
+
+export default bench;
