@@ -81,43 +81,78 @@ int sidecar_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
-/* --- sk_msg ----------------------------------------------------------------------------------- */
+/* --- reading a message: sk_skb (bpf_skb_load_bytes) or sk_msg (pull, then copy) -------------- */
 
-SEC("sk_msg")
-int sidecar_msg(struct sk_msg_md *msg)
+#define SIDECAR_COPY_TMP 0
+#define SIDECAR_COPY_BLOCK 1
+#define SIDECAR_COPY_PATH 2
+
+/*
+ * Copies `n` bytes (1..SIDECAR_MAX_HBLOCK) at `off` of an sk_msg into the scratch: its `tmp`,
+ * `block` or `path.bytes`. bpf_msg_pull_data makes them linear at msg->data; every byte is
+ * checked against data_end. Global: verified once.
+ */
+__noinline int sidecar_msg_copy(struct sk_msg_md *msg, __u32 off, __u32 n, __u32 where)
 {
-	struct sidecar_sock_key key, rev, *peer;
-	struct sidecar_conn *conn;
-	__u64 size = msg->size;
+	struct sidecar_scratch *s;
+	__u32 zero = 0, i;
+	void *data, *end;
 
-	if (SIDECAR_KEY_FROM(msg, &key))
-		return SK_PASS;
-	conn = bpf_map_lookup_elem(&conns, &key);
-	if (!conn || !(conn->flags & SIDECAR_RULE_F_MSG))
-		return SK_PASS;
-	if (conn->flags & SIDECAR_CONN_F_USER) {
-		conn->user_frames++;
-		conn->user_bytes += size;
-		sidecar_count(SIDECAR_REASON_STICKY, size);
-		return SK_PASS;
+	if (!msg || n == 0 || n > SIDECAR_MAX_HBLOCK)
+		return -1;
+	if (where == SIDECAR_COPY_TMP && n > sizeof(s->tmp))
+		return -1;
+	if (where == SIDECAR_COPY_PATH && n > SIDECAR_MAX_PATH)
+		return -1;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -1;
+	if (bpf_msg_pull_data(msg, off, off + n, 0))
+		return -1;
+	data = (void *)(long)msg->data;
+	end = (void *)(long)msg->data_end;
+	for (i = 0; i < SIDECAR_MAX_HBLOCK; i++) {
+		__u8 *p = data + i;
+
+		if (i >= n)
+			break;
+		if ((void *)(p + 1) > end)
+			return -1;
+		if (where == SIDECAR_COPY_BLOCK)
+			s->block[i & SIDECAR_HBLOCK_MASK] = *p;
+		else if (where == SIDECAR_COPY_PATH)
+			s->path.bytes[i & (SIDECAR_MAX_PATH - 1)] = *p;
+		else
+			s->tmp[i & (sizeof(s->tmp) - 1)] = *p;
 	}
-	peer = bpf_map_lookup_elem(&pairs, &key);
-	if (!peer) {
-		sidecar_reverse(&key, &rev);
-		peer = &rev;
-	}
-	if (bpf_msg_redirect_hash(msg, &sock_hash, peer, BPF_F_INGRESS) == SK_PASS) {
-		conn->kernel_frames++;
-		conn->kernel_bytes += size;
-		sidecar_count(SIDECAR_REASON_REDIRECTED, size);
-		return SK_PASS;
-	}
-	/* the normal path from now on: a later message redirected could overtake this one */
-	sidecar_mark_user(conn, SIDECAR_REASON_PEER_GONE, 0, 0);
-	conn->user_frames++;
-	conn->user_bytes += size;
-	sidecar_count(SIDECAR_REASON_PEER_GONE, size);
-	return SK_PASS;
+	return 0;
+}
+
+/* `n` bytes at `off` of the message into a scratch field `where` (the sk_msg way) or into `dst`
+ * (the sk_skb way, `dst` being that same field). `is_msg` is a constant: one branch is compiled. */
+static __always_inline long sidecar_load(void *ctx, int is_msg, __u32 off, void *dst, __u32 n, __u32 where)
+{
+	if (is_msg)
+		return sidecar_msg_copy(ctx, off, n, where);
+	return bpf_skb_load_bytes(ctx, off, dst, n);
+}
+
+/* A small constant-size read (frame header, pad length, preface) into `dst` on the stack. */
+static __always_inline long sidecar_load_small(void *ctx, int is_msg, __u32 off, __u8 *dst, __u32 n)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0, i;
+
+	if (!is_msg)
+		return bpf_skb_load_bytes(ctx, off, dst, n);
+	if (sidecar_msg_copy(ctx, off, n, SIDECAR_COPY_TMP))
+		return -1;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -1;
+	for (i = 0; i < n && i < sizeof(s->tmp); i++)
+		dst[i] = s->tmp[i];
+	return 0;
 }
 
 /* --- sk_skb: the stream parser ---------------------------------------------------------------- */
@@ -142,7 +177,7 @@ int sidecar_parser(struct __sk_buff *skb)
 	if (SIDECAR_KEY_FROM(skb, &key))
 		return len;
 	conn = bpf_map_lookup_elem(&conns, &key);
-	if (!conn || !(conn->flags & SIDECAR_RULE_F_H2) || (conn->flags & SIDECAR_CONN_F_USER))
+	if (!conn || !(conn->flags & SIDECAR_RULE_F_H2) || (conn->flags & (SIDECAR_CONN_F_USER | SIDECAR_RULE_F_MSG)))
 		return len;
 	off = conn->carry;
 	if (off >= len)
@@ -253,14 +288,14 @@ static __always_inline void sidecar_reset(const struct sidecar_stream_key *sk)
  * PRIORITY skipped) into s->block; 0 and the block's offset in the message, its length and the
  * bytes loaded set, or a reason.
  */
-static __always_inline __u32 sidecar_load_block(struct __sk_buff *skb, struct sidecar_scratch *s, __u32 foff, __u32 flen, __u32 flags,
+static __always_inline __u32 sidecar_load_block(void *ctx, int is_msg, struct sidecar_scratch *s, __u32 foff, __u32 flen, __u32 flags,
 						__u32 *off, __u32 *total, __u32 *n)
 {
 	__u32 o = H2_FRAME_HEADER_LEN, pad = 0, t, k;
 	__u8 pl = 0;
 
 	if (flags & H2_FLAG_PADDED) {
-		if (bpf_skb_load_bytes(skb, foff + o, &pl, 1))
+		if (sidecar_load_small(ctx, is_msg, foff + o, &pl, 1))
 			return SIDECAR_REASON_BAD_FRAME;
 		pad = pl;
 		o += 1;
@@ -273,7 +308,7 @@ static __always_inline __u32 sidecar_load_block(struct __sk_buff *skb, struct si
 	k = t < SIDECAR_MAX_HBLOCK ? t : SIDECAR_MAX_HBLOCK;
 	if (k == 0 || k > SIDECAR_MAX_HBLOCK)
 		return SIDECAR_REASON_NO_PATH;
-	if (bpf_skb_load_bytes(skb, foff + o, s->block, k))
+	if (sidecar_load(ctx, is_msg, foff + o, s->block, k, SIDECAR_COPY_BLOCK))
 		return SIDECAR_REASON_BAD_FRAME;
 	*off = foff + o;
 	*total = t;
@@ -282,7 +317,7 @@ static __always_inline __u32 sidecar_load_block(struct __sk_buff *skb, struct si
 }
 
 /* A request's HEADERS: the policy decision and the stream opened for telemetry. */
-static __always_inline __u32 sidecar_request(struct __sk_buff *skb, const struct sidecar_sock_key *key, struct sidecar_conn *conn,
+static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct sidecar_sock_key *key, struct sidecar_conn *conn,
 					     __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out)
 {
 	struct sidecar_method_stats *ms;
@@ -298,7 +333,7 @@ static __always_inline __u32 sidecar_request(struct __sk_buff *skb, const struct
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return SIDECAR_REASON_BAD_FRAME;
-	r = sidecar_load_block(skb, s, foff, flen, flags, &off, &total, &n);
+	r = sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n);
 	if (r)
 		return r;
 	s->clean = (conn->flags & SIDECAR_CONN_F_HPACK_CLEAN) ? 1 : 0;
@@ -315,10 +350,13 @@ static __always_inline __u32 sidecar_request(struct __sk_buff *skb, const struct
 		if (plen > SIDECAR_MAX_PATH)
 			return SIDECAR_REASON_PATH_TOO_LONG;
 		__builtin_memset(&s->path, 0, sizeof(s->path));
+		if (sidecar_load(ctx, is_msg, off + s->found_pos, s->path.bytes, plen, SIDECAR_COPY_PATH))
+			return SIDECAR_REASON_BAD_HPACK;
+		s = bpf_map_lookup_elem(&scratch, &zero); /* the sk_msg copy is a call: look again */
+		if (!s)
+			return SIDECAR_REASON_BAD_HPACK;
 		s->path.len = plen;
 		s->path.huffman = s->found_huff ? 1 : 0;
-		if (bpf_skb_load_bytes(skb, off + s->found_pos, s->path.bytes, plen))
-			return SIDECAR_REASON_BAD_HPACK;
 		pv = bpf_map_lookup_elem(&policy, &s->path);
 		if (pv) {
 			method = pv->method;
@@ -342,7 +380,7 @@ static __always_inline __u32 sidecar_request(struct __sk_buff *skb, const struct
 }
 
 /* A response's HEADERS: with END_STREAM (trailers, trailers-only) the stream ends with its status. */
-static __always_inline void sidecar_response(struct __sk_buff *skb, const struct sidecar_stream_key *sk, __u32 foff, __u32 flen, __u32 flags)
+static __always_inline void sidecar_response(void *ctx, int is_msg, const struct sidecar_stream_key *sk, __u32 foff, __u32 flen, __u32 flags)
 {
 	struct sidecar_scratch *s;
 	__u32 zero = 0, off = 0, total = 0, n = 0, status = SIDECAR_STATUS_UNKNOWN;
@@ -350,7 +388,7 @@ static __always_inline void sidecar_response(struct __sk_buff *skb, const struct
 	if (!(flags & H2_FLAG_END_STREAM))
 		return;
 	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (s && (flags & H2_FLAG_END_HEADERS) && sidecar_load_block(skb, s, foff, flen, flags, &off, &total, &n) == 0) {
+	if (s && (flags & H2_FLAG_END_HEADERS) && sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n) == 0) {
 		s->clean = 1; /* responses are telemetry only: indexing cannot mislead a lookup by name */
 		if (sidecar_hpack_scan(s, n, total, SIDECAR_WANT_STATUS) == 0)
 			status = h2_grpc_status(s, n);
@@ -359,34 +397,32 @@ static __always_inline void sidecar_response(struct __sk_buff *skb, const struct
 }
 
 /*
- * One frame at `off` of the message (global: verified once, called per frame). Returns the
+ * One frame at `off` of the message (sk_skb or sk_msg). Returns the
  * frame's length (header + payload, possibly beyond the message: the rest is carried), or minus
  * the reason that hands the connection to user space; the stream id and method id are left in
  * scratch (result_stream, result_method).
  */
-__noinline int sidecar_frame_at(struct __sk_buff *skb, __u32 off)
+static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const struct sidecar_sock_key *key, __u32 len, __u32 off)
 {
-	struct sidecar_sock_key key, *peer;
+	struct sidecar_sock_key *peer;
 	struct sidecar_stream_key sk;
 	struct sidecar_conn *conn;
 	struct sidecar_scratch *s;
-	__u32 zero = 0, len, flen, type, flags, sid, r, method = 0;
+	__u32 zero = 0, flen, type, flags, sid, r, method = 0;
 	__u8 h[H2_FRAME_HEADER_LEN];
 	int response;
 
-	if (!skb)
-		return -SIDECAR_REASON_BAD_FRAME;
-	len = skb->len;
-	if (SIDECAR_KEY_FROM(skb, &key))
-		return -SIDECAR_REASON_BAD_FRAME;
-	conn = bpf_map_lookup_elem(&conns, &key);
-	peer = bpf_map_lookup_elem(&pairs, &key);
+	conn = bpf_map_lookup_elem(&conns, key);
+	peer = bpf_map_lookup_elem(&pairs, key);
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!conn || !peer || !s)
 		return -SIDECAR_REASON_NOT_PAIRED;
 	s->result_stream = 0;
 	s->result_method = 0;
-	if (off > len || len - off < H2_FRAME_HEADER_LEN || bpf_skb_load_bytes(skb, off, h, H2_FRAME_HEADER_LEN))
+	if (off > len || len - off < H2_FRAME_HEADER_LEN || sidecar_load_small(ctx, is_msg, off, h, H2_FRAME_HEADER_LEN))
+		return -SIDECAR_REASON_BAD_FRAME;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
 		return -SIDECAR_REASON_BAD_FRAME;
 	flen = ((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2];
 	type = h[3];
@@ -399,18 +435,18 @@ __noinline int sidecar_frame_at(struct __sk_buff *skb, __u32 off)
 		return H2_FRAME_HEADER_LEN + flen; /* connection-level: SETTINGS, PING, GOAWAY, WINDOW_UPDATE */
 	response = (conn->flags & SIDECAR_RULE_F_RESPONSES) != 0;
 	/* streams are keyed by the request socket: this one, or the peer of a response socket */
-	sidecar_stream_key(&sk, response ? peer : &key, sid);
+	sidecar_stream_key(&sk, response ? peer : key, sid);
 	switch (type) {
 	case H2_FRAME_HEADERS:
 		if (off + H2_FRAME_HEADER_LEN + flen > len)
 			return -SIDECAR_REASON_NO_PATH; /* only when the parser gave up waiting */
 		if (response) {
-			sidecar_response(skb, &sk, off, flen, flags);
+			sidecar_response(ctx, is_msg, &sk, off, flen, flags);
 			break;
 		}
 		if (!(conn->flags & SIDECAR_RULE_F_REQUESTS))
 			break;
-		r = sidecar_request(skb, &key, conn, off, flen, flags, sid, &method);
+		r = sidecar_request(ctx, is_msg, key, conn, off, flen, flags, sid, &method);
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (s)
 			s->result_method = method;
@@ -427,6 +463,26 @@ __noinline int sidecar_frame_at(struct __sk_buff *skb, __u32 off)
 		break;
 	}
 	return H2_FRAME_HEADER_LEN + flen;
+}
+
+/* sidecar_frame_common for the verdict's socket buffer (global: verified once). */
+__noinline int sidecar_frame_at(struct __sk_buff *skb, __u32 off)
+{
+	struct sidecar_sock_key key;
+
+	if (!skb || SIDECAR_KEY_FROM(skb, &key))
+		return -SIDECAR_REASON_BAD_FRAME;
+	return sidecar_frame_common(skb, 0, &key, skb->len, off);
+}
+
+/* sidecar_frame_common for an sk_msg send (global: verified once). */
+__noinline int sidecar_msg_frame_at(struct sk_msg_md *msg, __u32 off)
+{
+	struct sidecar_sock_key key;
+
+	if (!msg || SIDECAR_KEY_FROM(msg, &key))
+		return -SIDECAR_REASON_BAD_FRAME;
+	return sidecar_frame_common(msg, 1, &key, msg->size, off);
 }
 
 /* --- sk_skb: the verdict ---------------------------------------------------------------------- */
@@ -466,8 +522,8 @@ int sidecar_verdict(struct __sk_buff *skb)
 	if (SIDECAR_KEY_FROM(skb, &key))
 		return SK_PASS;
 	conn = bpf_map_lookup_elem(&conns, &key);
-	if (!conn || !(conn->flags & SIDECAR_RULE_F_H2))
-		return SK_PASS;
+	if (!conn || !(conn->flags & SIDECAR_RULE_F_H2) || (conn->flags & SIDECAR_RULE_F_MSG))
+		return SK_PASS; /* sk_msg sockets are judged when they send */
 	if (conn->flags & SIDECAR_CONN_F_USER) {
 		conn->user_frames++;
 		conn->user_bytes += len;
@@ -507,6 +563,158 @@ int sidecar_verdict(struct __sk_buff *skb)
 	conn->kernel_frames++;
 	conn->kernel_bytes += len;
 	sidecar_count(SIDECAR_REASON_REDIRECTED, len);
+	return SK_PASS;
+}
+
+/* --- sk_msg ----------------------------------------------------------------------------------- */
+
+/*
+ * How many bytes this send must reach before its frames can be judged: 0 when it may be judged
+ * now, else the size to cork to (a frame header, the preface or a HEADERS frame cut at its end).
+ * No side effects: the walk that counts runs once the bytes are all there. Global: verified once.
+ */
+__noinline int sidecar_msg_need(struct sk_msg_md *msg, __u32 carry, __u32 flags)
+{
+	__u32 len, off = carry, flen, i;
+	__u8 h[H2_FRAME_HEADER_LEN];
+
+	if (!msg)
+		return 0;
+	len = msg->size;
+	if (off >= len)
+		return 0;
+	if ((flags & SIDECAR_RULE_F_REQUESTS) && !(flags & SIDECAR_CONN_F_PREFACE_DONE)) {
+		if (len < H2_PREFACE_LEN)
+			return H2_PREFACE_LEN;
+		off = H2_PREFACE_LEN;
+	}
+	for (i = 0; i < SIDECAR_MAX_FRAMES; i++) {
+		if (off >= len)
+			return 0;
+		if (len - off < H2_FRAME_HEADER_LEN)
+			return off + H2_FRAME_HEADER_LEN;
+		if (sidecar_load_small(msg, 1, off, h, H2_FRAME_HEADER_LEN))
+			return 0;
+		flen = ((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2];
+		if (flen > SIDECAR_MAX_FRAME_LEN)
+			return 0; /* judged now: the walk hands it over */
+		if (h[3] == H2_FRAME_HEADERS && off + H2_FRAME_HEADER_LEN + flen > len)
+			return off + H2_FRAME_HEADER_LEN + flen;
+		off += H2_FRAME_HEADER_LEN + flen;
+	}
+	return 0;
+}
+
+/* The send goes the normal way (to the proxy) and the connection, both sockets, with it. */
+static __always_inline int sidecar_msg_to_user(struct sidecar_conn *conn, const struct sidecar_sock_key *peer, __u32 reason,
+					       __u32 sid, __u32 method, __u32 size, __u32 skip)
+{
+	struct sidecar_conn *pc;
+
+	if (!(conn->flags & SIDECAR_CONN_F_USER))
+		conn->user_skip = skip;
+	sidecar_mark_user(conn, reason, sid, method);
+	conn->carry = 0;
+	if (peer) {
+		pc = bpf_map_lookup_elem(&conns, peer);
+		if (pc)
+			sidecar_mark_user(pc, reason, sid, method);
+	}
+	conn->user_frames++;
+	conn->user_bytes += size;
+	sidecar_count(reason, size);
+	return SK_PASS;
+}
+
+/*
+ * HTTP/2 at send time (SIDECAR_RULE_F_MSG | SIDECAR_RULE_F_H2): the same frame walk as the
+ * verdict, in the sender's context; a send that ends inside a frame header, the preface or a
+ * HEADERS frame is corked until the rest is sent. Judged sends go to the peer's receive queue.
+ */
+static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct sidecar_sock_key *key, struct sidecar_conn *conn)
+{
+	struct sidecar_sock_key peer, *p;
+	struct sidecar_scratch *s;
+	__u32 zero = 0, size = msg->size, carry = conn->carry, off, i;
+	__u8 pre[H2_PREFACE_LEN];
+	int r, need, j;
+
+	p = bpf_map_lookup_elem(&pairs, key);
+	if (!p)
+		return sidecar_msg_to_user(conn, NULL, SIDECAR_REASON_NOT_PAIRED, 0, 0, size, carry);
+	peer = *p;
+	need = sidecar_msg_need(msg, carry, conn->flags);
+	if (need > 0 && (__u32)need > size) {
+		bpf_msg_cork_bytes(msg, need);
+		return SK_PASS;
+	}
+	off = carry;
+	if (off < size && (conn->flags & SIDECAR_RULE_F_REQUESTS) && !(conn->flags & SIDECAR_CONN_F_PREFACE_DONE)) {
+		if (size < H2_PREFACE_LEN || sidecar_load_small(msg, 1, 0, pre, H2_PREFACE_LEN))
+			return sidecar_msg_to_user(conn, &peer, SIDECAR_REASON_BAD_PREFACE, 0, 0, size, carry);
+		for (j = 0; j < H2_PREFACE_LEN; j++) {
+			if (pre[j] != h2_preface[j])
+				return sidecar_msg_to_user(conn, &peer, SIDECAR_REASON_BAD_PREFACE, 0, 0, size, carry);
+		}
+		conn->flags |= SIDECAR_CONN_F_PREFACE_DONE;
+		off = H2_PREFACE_LEN;
+	}
+	for (i = 0; i < SIDECAR_MAX_FRAMES && off < size; i++) {
+		r = sidecar_msg_frame_at(msg, off);
+		if (r <= 0) {
+			s = bpf_map_lookup_elem(&scratch, &zero);
+			return sidecar_msg_to_user(conn, &peer, r < 0 ? (__u32)-r : SIDECAR_REASON_BAD_FRAME, s ? s->result_stream : 0,
+						   s ? s->result_method : 0, size, carry);
+		}
+		off += (__u32)r;
+	}
+	if (off < size)
+		return sidecar_msg_to_user(conn, &peer, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, size, carry);
+	if (bpf_msg_redirect_hash(msg, &sock_hash, &peer, BPF_F_INGRESS) != SK_PASS)
+		return sidecar_msg_to_user(conn, &peer, SIDECAR_REASON_PEER_GONE, 0, 0, size, carry);
+	conn->carry = off - size;
+	conn->kernel_frames++;
+	conn->kernel_bytes += size;
+	sidecar_count(SIDECAR_REASON_REDIRECTED, size);
+	return SK_PASS;
+}
+
+SEC("sk_msg")
+int sidecar_msg(struct sk_msg_md *msg)
+{
+	struct sidecar_sock_key key, rev, *peer;
+	struct sidecar_conn *conn;
+	__u64 size = msg->size;
+
+	if (SIDECAR_KEY_FROM(msg, &key))
+		return SK_PASS;
+	conn = bpf_map_lookup_elem(&conns, &key);
+	if (!conn || !(conn->flags & SIDECAR_RULE_F_MSG))
+		return SK_PASS;
+	if (conn->flags & SIDECAR_CONN_F_USER) {
+		conn->user_frames++;
+		conn->user_bytes += size;
+		sidecar_count(SIDECAR_REASON_STICKY, size);
+		return SK_PASS;
+	}
+	if (conn->flags & SIDECAR_RULE_F_H2)
+		return sidecar_msg_h2(msg, &key, conn);
+	peer = bpf_map_lookup_elem(&pairs, &key);
+	if (!peer) {
+		sidecar_reverse(&key, &rev);
+		peer = &rev;
+	}
+	if (bpf_msg_redirect_hash(msg, &sock_hash, peer, BPF_F_INGRESS) == SK_PASS) {
+		conn->kernel_frames++;
+		conn->kernel_bytes += size;
+		sidecar_count(SIDECAR_REASON_REDIRECTED, size);
+		return SK_PASS;
+	}
+	/* the normal path from now on: a later message redirected could overtake this one */
+	sidecar_mark_user(conn, SIDECAR_REASON_PEER_GONE, 0, 0);
+	conn->user_frames++;
+	conn->user_bytes += size;
+	sidecar_count(SIDECAR_REASON_PEER_GONE, size);
 	return SK_PASS;
 }
 

@@ -21,6 +21,7 @@ struct sidecar_scratch {
 	__u32 result_stream;
 	__u32 result_method;
 	__u32 pad;
+	__u8 tmp[32];      /* small reads of an sk_msg (frame header, preface) */
 };
 
 #endif /* SIDECAR_STRUCTS_H */
