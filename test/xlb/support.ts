@@ -9,11 +9,9 @@
  *
  * L2 DSR: the VIP on the backends' loopback with arp_ignore/arp_announce. IPIP/GUE: also the
  * VIP on loopback, and xlb_decap on the backends' tc ingress. NAT: the backends are untouched
- * (no VIP, no program, no sysctl). XDP_TX on a veth is delivered only when the peer end has an
- * XDP program, so the switch's port facing the lb gets a trivial XDP_PASS program. Senders
- * (client, backends) switch off TX checksum offload on their veth: with it, a veth frame carries
- * a partial checksum that only the skb's metadata completes, which XDP_TX loses (a NIC delivers
- * complete checksums, so production is not concerned).
+ * (no VIP, no program, no sysctl). The segment and the veth quirks are @netaccel/labs' (its
+ * veth.ts says why): the switch's port facing the lb gets a trivial XDP_PASS program (XDP_TX on a
+ * veth needs NAPI on the peer), and the senders (client, backends) hand complete checksums.
  *
  * The load generator and the backends run on CPU 0. The balancer's connection table is per CPU
  * and relies on RSS keeping all packets of a flow on one CPU; a veth has no RSS and runs XDP on
@@ -31,6 +29,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab, LabProcess, LabSpec, NodeSpec } from '@netaccel/netlab';
 import { createLab, waitFor } from '@netaccel/netlab';
+import { ARP_HIDDEN, NO_RP_FILTER, completeChecksums, switchedSegment } from '@netaccel/labs';
 import { BalancerClient, balancerV1, createRpcClient } from '@netaccel/rpc';
 import { groups, runCliCaptured } from '@netaccel/app-cli/testing';
 
@@ -57,24 +56,15 @@ export function topology(mode: Mode): LabSpec {
     client: { routes: [{ to: `${VIP}/32`, via: LB_ADDR }] },
     lb: {},
   };
-  for (const b of BACKENDS) {
-    nodes[b] = dsr
-      ? {
-          addrs: { lo: `${VIP}/32` },
-          sysctls: { 'net.ipv4.conf.all.arp_ignore': 1, 'net.ipv4.conf.all.arp_announce': 2, 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0 },
-        }
-      : {};
-  }
-  return {
-    name: `xlb-${mode}`,
-    nodes,
-    links: [
-      { a: 'client:eth0', b: 'sw:pc', aAddr: '10.10.0.2/24' },
-      { a: 'lb:eth0', b: 'sw:plb', aAddr: `${LB_ADDR}/24` },
-      ...BACKENDS.map((b, i) => ({ a: `${b}:eth0`, b: `sw:p${b}`, aAddr: `${backendAddr(i)}/24` })),
+  for (const b of BACKENDS) nodes[b] = dsr ? { addrs: { lo: `${VIP}/32` }, sysctls: { ...ARP_HIDDEN, ...NO_RP_FILTER } } : {};
+  const segment = switchedSegment({
+    members: [
+      { node: 'client', addr: '10.10.0.2/24', port: 'pc' },
+      { node: 'lb', addr: `${LB_ADDR}/24` },
+      ...BACKENDS.map((b, i) => ({ node: b, addr: `${backendAddr(i)}/24` })),
     ],
-    bridges: [{ node: 'sw', name: 'br0', ports: ['pc', 'plb', ...BACKENDS.map((b) => `p${b}`)] }],
-  };
+  });
+  return { name: `xlb-${mode}`, nodes, ...segment };
 }
 
 async function macOf(lab: Lab, node: string, ifname: string): Promise<string> {
@@ -137,7 +127,7 @@ async function startLoader(lab: Lab, mode: Mode): Promise<string> {
 
 export async function setUp(lab: Lab, mode: Mode, via: 'loader' | 'direct' = 'direct'): Promise<Env> {
   const sysfs = 'host' as const;
-  for (const n of ['client', ...BACKENDS]) await lab.exec(n, ['ethtool', '-K', 'eth0', 'tx', 'off']);
+  await completeChecksums(lab, ['client', ...BACKENDS]);
   await lab.exec('sw', [process.execPath, '--import', 'tsx', join(FIX, 'attach.ts'), 'xdp-pass', 'plb'], { cwd: ROOT, sysfs });
   const macs: string[] = [];
   for (const [i, b] of BACKENDS.entries()) {
