@@ -71,7 +71,7 @@ COPY libs/ libs/
 COPY apps/ apps/
 RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs' --excludeTaskDependencies --outputStyle=static
 RUN npm run build:ts -w @netaccel/bpf-programs
-RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-ebpf-loader @netaccel/app-lb-controller --excludeTaskDependencies --outputStyle=static
+RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-craq-scheduler @netaccel/app-ebpf-loader @netaccel/app-lb-controller --excludeTaskDependencies --outputStyle=static
 
 # --- prod-deps: production packages of bgp-announcer and the CLI only -----------------------
 FROM manifests AS prod-deps
@@ -102,6 +102,7 @@ COPY --from=prod-deps /src/ ./
 COPY --from=build /src/bpf/dist/ bpf/dist/
 COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
 COPY --from=build /src/libs/config/dist/ libs/config/dist/
+COPY --from=build /src/libs/craq/dist/ libs/craq/dist/
 COPY --from=build /src/libs/daemon/dist/ libs/daemon/dist/
 COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
 COPY --from=build /src/libs/labs/dist/ libs/labs/dist/

@@ -61,7 +61,7 @@ COPY libs/ libs/
 COPY apps/ apps/
 RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs' --excludeTaskDependencies --outputStyle=static
 RUN npm run build:ts -w @netaccel/bpf-programs
-RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-ebpf-loader @netaccel/app-lb-controller --excludeTaskDependencies --outputStyle=static
+RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-craq-scheduler @netaccel/app-ebpf-loader @netaccel/app-lb-controller --excludeTaskDependencies --outputStyle=static
 
 # --- prod-deps: production packages of the CLI only -----------------------------------------
 FROM manifests AS prod-deps
@@ -87,6 +87,7 @@ WORKDIR /opt/netaccel
 COPY --from=prod-deps /src/ ./
 COPY --from=build /src/bpf/dist/ bpf/dist/
 COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
+COPY --from=build /src/libs/craq/dist/ libs/craq/dist/
 COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
 COPY --from=build /src/libs/labs/dist/ libs/labs/dist/
 COPY --from=build /src/libs/netlab/dist/ libs/netlab/dist/
