@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    const userRelay = await FrameRelay.start({ sidecar, upstreamPort: port, policy: () => 'allow', pair: false });
+    const userRelay = await FrameRelay.start({ sidecar, upstreamPort: port, policy: () => 'allow', pair: 'none' });
     const kernelRelay = await FrameRelay.start({ sidecar, upstreamPort: port, policy: () => 'allow' });
     relays.push(userRelay, kernelRelay);
     sidecar.addRule({ localAddress: '127.0.0.1', localPort: kernelRelay.port, remoteAddress: '0.0.0.0', remotePort: 0 }, SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.REQUESTS);

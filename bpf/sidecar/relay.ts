@@ -8,6 +8,7 @@
  */
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { reverseSockKey } from './codec.js';
 import type { SockKey } from './codec.js';
 import { H2_FRAME, HPACK_STATIC, decodeBlock, headerBlock, headersFrame, hpackIndexed, hpackLiteral, readFrames } from './h2-frames.js';
 import type { SidecarObject } from './sidecar-harness.js';
@@ -17,8 +18,14 @@ export interface RelayOptions {
   readonly upstreamPort: number;
   /** What user space decides for a method path. */
   readonly policy: (path: string) => 'allow' | 'deny';
-  /** Pair the sockets in the kernel (default true); false keeps every byte in user space. */
-  readonly pair?: boolean;
+  /**
+   * How the kernel takes the bytes: `skb` (default) pairs the relay's two sockets (sk_skb
+   * verdict); `msg` pairs the client's socket with the upstream's accepted one (sk_msg at send
+   * time), written before the upstream connection exists (its local port is chosen first) so
+   * that not even the upstream's first SETTINGS takes the normal path; `none` keeps every byte
+   * in user space.
+   */
+  readonly pair?: 'skb' | 'msg' | 'none';
 }
 
 export interface RelayedConnection {
@@ -30,6 +37,15 @@ export interface RelayedConnection {
   readonly read: { fromClient: number; fromUpstream: number };
   /** Streams answered PERMISSION_DENIED by the relay. */
   readonly denied: number[];
+}
+
+/** A TCP port free on 127.0.0.1 right now (the kernel's pick for a listener on port 0). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
 }
 
 function keyOf(s: Socket): SockKey {
@@ -79,7 +95,19 @@ export class FrameRelay {
 
   private accept(client: Socket): void {
     client.setNoDelay(true);
-    const upstream = createConnection({ port: this.#opts.upstreamPort, host: '127.0.0.1', noDelay: true });
+    const mode = this.#opts.pair ?? 'skb';
+    void (mode === 'msg' ? freePort() : Promise.resolve(0)).then((localPort) => {
+      if (mode === 'msg') {
+        // the client's socket <-> the upstream's accepted socket, both seen from themselves
+        const clientSide = reverseSockKey(keyOf(client));
+        const upstreamSide = { localAddress: '127.0.0.1', localPort: this.#opts.upstreamPort, remoteAddress: '127.0.0.1', remotePort: localPort };
+        this.#opts.sidecar.pair(clientSide, upstreamSide);
+      }
+      this.relay(client, createConnection({ port: this.#opts.upstreamPort, host: '127.0.0.1', noDelay: true, ...(localPort ? { localAddress: '127.0.0.1', localPort } : {}) }));
+    });
+  }
+
+  private relay(client: Socket, upstream: Socket): void {
     const read = { fromClient: 0, fromUpstream: 0 };
     const denied: number[] = [];
     let fromClient: Buffer = Buffer.alloc(0);
@@ -92,7 +120,8 @@ export class FrameRelay {
       read.fromClient += d.length;
       fromClient = Buffer.concat([fromClient, d]);
       // The first bytes handed over may end a frame the kernel forwarded: forward them as they are.
-      skip ??= this.#opts.sidecar.conn(keyOf(client))?.userSkip ?? 0;
+      const judged = (this.#opts.pair ?? 'skb') === 'msg' ? reverseSockKey(keyOf(client)) : keyOf(client);
+      skip ??= this.#opts.sidecar.conn(judged)?.userSkip ?? 0;
       if (skip > 0) {
         const n = Math.min(skip, fromClient.length);
         send(fromClient.subarray(0, n));
@@ -132,7 +161,7 @@ export class FrameRelay {
     upstream.on('error', () => client.destroy());
     upstream.once('connect', () => {
       const conn: RelayedConnection = { client, upstream, clientKey: keyOf(client), upstreamKey: keyOf(upstream), read, denied };
-      if (this.#opts.pair !== false) this.#opts.sidecar.pair(conn.clientKey, conn.upstreamKey);
+      if ((this.#opts.pair ?? 'skb') === 'skb') this.#opts.sidecar.pair(conn.clientKey, conn.upstreamKey);
       upstreamUp = true;
       for (const b of toUpstream.splice(0)) upstream.write(b);
       this.connections.push(conn);

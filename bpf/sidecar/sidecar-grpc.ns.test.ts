@@ -13,9 +13,10 @@ import { connect as h2connect, createServer as h2server } from 'node:http2';
 import type { ClientHttp2Session, Http2Server, ServerHttp2Stream } from 'node:http2';
 import { createConnection } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F, compilePolicy } from './index.js';
+import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F, compilePolicy, reverseSockKey } from './index.js';
 import type { CompiledPolicy, MethodStats } from './index.js';
 import { FrameRelay, SidecarObject, TestCgroup, grpcMessage } from './testing.js';
+import type { RelayedConnection } from './testing.js';
 
 const ECHO = '/test.Echo/Say';
 const MISSING = '/test.Echo/Missing';
@@ -73,7 +74,12 @@ function delta(now: MethodStats, before: MethodStats) {
   };
 }
 
-describe('gRPC framing through the kernel path (node:http2, header table size 0)', () => {
+/**
+ * `skb`: the relay's two sockets are paired, frames are judged when they arrive (sk_skb).
+ * `msg`: the client's socket and the server's accepted one are paired, frames are judged when
+ * they are sent (sk_msg) and go straight into the other end's receive queue.
+ */
+for (const mode of ['skb', 'msg'] as const) describe(`gRPC framing through the kernel path, ${mode} (node:http2, header table size 0)`, () => {
   let cgroup: TestCgroup;
   let sidecar: SidecarObject;
   let compiled: CompiledPolicy;
@@ -81,9 +87,11 @@ describe('gRPC framing through the kernel path (node:http2, header table size 0)
   let relay: FrameRelay;
   let opened = 0;
   const id = (path: string) => compiled.methodIds.get(path)!;
+  /** The socket whose frames carry the requests: the relay's client side (skb) or the client's (msg). */
+  const judged = (conn: RelayedConnection) => (mode === 'skb' ? conn.clientKey : reverseSockKey(conn.clientKey));
 
   beforeAll(async () => {
-    cgroup = TestCgroup.create('nsk-sidecar-grpc-');
+    cgroup = TestCgroup.create(`nsk-sidecar-grpc-${mode}-`);
     cgroup.enter();
     try {
       sidecar = SidecarObject.load();
@@ -94,9 +102,18 @@ describe('gRPC framing through the kernel path (node:http2, header table size 0)
       server.on('stream', (stream, headers) => serve(stream, String(headers[':path'])));
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       const port = (server.address() as AddressInfo).port;
-      relay = await FrameRelay.start({ sidecar, upstreamPort: port, policy: (p) => (p === DENIED ? 'deny' : 'allow') });
-      sidecar.addRule({ localAddress: '127.0.0.1', localPort: relay.port, remoteAddress: '0.0.0.0', remotePort: 0 }, SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.REQUESTS);
-      sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: port }, SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.RESPONSES);
+      relay = await FrameRelay.start({ sidecar, upstreamPort: port, policy: (p) => (p === DENIED ? 'deny' : 'allow'), pair: mode });
+      const H2 = SIDECAR_RULE_F.H2;
+      if (mode === 'skb') {
+        // the relay's sockets: the client-side one receives requests, the upstream-side one responses
+        sidecar.addRule({ localAddress: '127.0.0.1', localPort: relay.port, remoteAddress: '0.0.0.0', remotePort: 0 }, H2 | SIDECAR_RULE_F.REQUESTS);
+        sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: port }, H2 | SIDECAR_RULE_F.RESPONSES);
+      } else {
+        // the workloads' sockets: the client's sends requests, the server's accepted one responses
+        const MSG = SIDECAR_RULE_F.MSG;
+        sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: relay.port }, MSG | H2 | SIDECAR_RULE_F.REQUESTS);
+        sidecar.addRule({ localAddress: '127.0.0.1', localPort: port, remoteAddress: '0.0.0.0', remotePort: 0 }, MSG | H2 | SIDECAR_RULE_F.RESPONSES);
+      }
     } catch (err) {
       sidecar?.close();
       cgroup.remove();
@@ -150,7 +167,7 @@ describe('gRPC framing through the kernel path (node:http2, header table size 0)
     assert.equal(miss.requests, 1n);
     assert.equal(miss.responses, 1n);
     assert.equal(miss.status[5], 1n);
-    const c = sidecar.conn(conn.clientKey)!;
+    const c = sidecar.conn(judged(conn))!;
     assert.equal(c.flags & SIDECAR_CONN_F.USER, 0);
     assert.equal(c.flags & SIDECAR_CONN_F.HPACK_CLEAN, SIDECAR_CONN_F.HPACK_CLEAN);
   });
@@ -166,7 +183,7 @@ describe('gRPC framing through the kernel path (node:http2, header table size 0)
     assert.deepEqual(await call(s, DENIED), { status: '7', received: 0 });
     assert.deepEqual(await call(s, ECHO), { status: '0', received: REPLY.length + 5 }, 'the next call still works, through user space');
     assert.ok(conn.read.fromClient > 0 && conn.read.fromUpstream > 0);
-    const c = sidecar.conn(conn.clientKey)!;
+    const c = sidecar.conn(judged(conn))!;
     assert.equal(c.reason, SIDECAR_REASON.DENIED);
     assert.equal(c.method, id(DENIED));
     assert.equal(c.stream, 3);

@@ -61,7 +61,7 @@ describe('sk_msg: paired local sockets', () => {
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const upstreamPort = (upstream.address() as AddressInfo).port;
-    const relay = await FrameRelay.start({ sidecar, upstreamPort, policy: () => 'allow', pair: false });
+    const relay = await FrameRelay.start({ sidecar, upstreamPort, policy: () => 'allow', pair: 'none' });
     const client = createConnection({ port: relay.port, host: '127.0.0.1', noDelay: true });
     t.onTestFinished(async () => {
       client.destroy();
