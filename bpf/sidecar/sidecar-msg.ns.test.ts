@@ -1,16 +1,20 @@
 /**
  * Root layer, real sockets: the sk_msg path (Merbridge). Two local sockets of a connection that
  * runs through a relay are paired in sock_hash; what each sends goes straight to the other's
- * receive queue, so the relay in between never reads a byte. A socket whose peer is not in the
- * sockhash keeps the normal path for good (no reordering), and says why.
+ * receive queue, so the relay in between never reads a byte. IPv6 too. With HTTP/2 judged at
+ * send time, a request split into two sends at every offset is corked and counted once. A socket
+ * whose peer is not in the sockhash keeps the normal path for good (no reordering), and says why.
  */
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F } from './index.js';
+import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F, compilePolicy, reverseSockKey } from './index.js';
 import type { SockKey } from './index.js';
-import { FrameRelay, SidecarObject, TestCgroup } from './testing.js';
+import {
+  FrameRelay, H2_PREFACE, HPACK_STATIC, SidecarObject, TestCgroup, dataFrame, grpcMessage, headersFrame, hpackIndexed, hpackLiteral, hpackSizeUpdate,
+  settingsFrame,
+} from './testing.js';
 
 async function until(what: string, fn: () => boolean, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -130,6 +134,59 @@ describe('sk_msg: paired local sockets', () => {
     await until('the echo', () => Buffer.concat(echoed).toString() === 'over six');
     assert.equal(Buffer.concat(got).toString(), 'over six');
     assert.equal(sidecar.conn(key)!.kernelBytes, 8n, 'the send was redirected, not sent over loopback');
+  });
+
+  test('HTTP/2 at send time: a request split into two sends at every byte offset is corked, judged whole and counted once', async (t) => {
+    const path = '/split.Svc/Call';
+    const compiled = compilePolicy({ methods: { [path]: 'allow' }, defaultAction: 'allow' });
+    sidecar.setPolicy(compiled);
+    const accepted: Socket[] = [];
+    const sunk = new Map<number, Buffer[]>();
+    const sink: Server = createServer((s) => {
+      accepted.push(s);
+      const got: Buffer[] = [];
+      sunk.set(s.remotePort!, got);
+      s.on('data', (d: Buffer) => got.push(d));
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const sinkPort = (sink.address() as AddressInfo).port;
+    const relay = await FrameRelay.start({ sidecar, upstreamPort: sinkPort, policy: () => 'allow', pair: 'msg' });
+    const clients: Socket[] = [];
+    t.onTestFinished(async () => {
+      for (const c of clients) c.destroy();
+      await relay.close();
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((r) => sink.close(() => r()));
+    });
+    const { MSG, H2, REQUESTS, RESPONSES } = SIDECAR_RULE_F;
+    sidecar.addRule({ localAddress: ANY.address, localPort: ANY.port, remoteAddress: '127.0.0.1', remotePort: relay.port }, MSG | H2 | REQUESTS);
+    sidecar.addRule({ localAddress: '127.0.0.1', localPort: sinkPort, remoteAddress: ANY.address, remotePort: ANY.port }, MSG | H2 | RESPONSES);
+    const block = Buffer.concat([
+      hpackSizeUpdate(0),
+      hpackIndexed(HPACK_STATIC.METHOD_POST),
+      hpackLiteral({ name: ':path', nameIndex: HPACK_STATIC.PATH_ROOT, value: path, kind: 'never', huffman: true }),
+    ]);
+    const request = Buffer.concat([H2_PREFACE, settingsFrame(), headersFrame(1, block), dataFrame(1, grpcMessage(Buffer.from('payload')), true)]);
+    const before = sidecar.methodStats(compiled.methodIds.get(path)!);
+    for (let split = 1; split < request.length; split++) {
+      const client = createConnection({ port: relay.port, host: '127.0.0.1', noDelay: true });
+      clients.push(client);
+      await new Promise<void>((r, j) => client.once('connect', r).once('error', j));
+      const conn = await relay.paired(split);
+      const upstreamSide = reverseSockKey(conn.upstreamKey);
+      await until('the upstream end offloaded', () => sidecar.conn(upstreamSide) !== undefined);
+      client.write(request.subarray(0, split));
+      await new Promise((r) => setTimeout(r, 1));
+      client.write(request.subarray(split));
+      const got = () => Buffer.concat(sunk.get(conn.upstreamKey.localPort) ?? []);
+      await until(`all bytes at the upstream (split at ${split})`, () => got().length === request.length);
+      assert.deepEqual(got(), request, `split at ${split}`);
+      assert.deepEqual(conn.read, { fromClient: 0, fromUpstream: 0 }, `split at ${split}: nothing through the relay`);
+      client.destroy();
+    }
+    const now = sidecar.methodStats(compiled.methodIds.get(path)!);
+    assert.equal(now.requests - before.requests, BigInt(request.length - 1));
+    assert.equal(now.requestBytes - before.requestBytes, BigInt((request.length - 1) * 12));
   });
 
   test('a socket whose peer is not in the sockhash takes the normal path for good (PEER_GONE) and data still flows', async (t) => {
