@@ -6,6 +6,8 @@
  *   relay    client -> the frame relay in user space (no kernel pairing) -> server
  *   kernel   client -> the relay's sockets paired in sock_hash: frames move in the kernel
  *            (sk_skb parser + verdict: HTTP/2 framing, policy, telemetry)
+ *   kmsg     the same policy and telemetry judged at send time (sk_msg + HTTP/2): the client's
+ *            socket and the server's accepted one paired, the relay's sockets idle
  *   msg      client -> server with both ends in sock_hash (sk_msg, Merbridge): no proxy, no
  *            L7 parsing, loopback TCP/IP skipped
  *
@@ -117,17 +119,28 @@ async function main(): Promise<void> {
       const c = await kernelRelay.paired(++kernelOpened);
       if (!sidecar.conn(c.upstreamKey)) throw new Error('the kernel relay\'s upstream socket is not offloaded');
     });
-    // sk_msg (Merbridge): a client connected straight to the server, both ends of the connection
-    // in sock_hash; every send goes to the other end's receive queue, no TCP/IP on loopback.
-    sidecar.addRule({ localAddress: '127.0.0.1', localPort: port, remoteAddress: '0.0.0.0', remotePort: 0 }, SIDECAR_RULE_F.MSG);
-    sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: port }, SIDECAR_RULE_F.MSG);
+    // The kernel path judged at send time (sk_msg + HTTP/2): the client's socket and the
+    // server's accepted one paired, the msg relay's own sockets idle.
+    const msgRelay = await FrameRelay.start({ sidecar, upstreamPort: port, policy: () => 'allow', pair: 'msg' });
+    relays.push(msgRelay);
+    const { MSG, H2, REQUESTS, RESPONSES } = SIDECAR_RULE_F;
+    sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: msgRelay.port }, MSG | H2 | REQUESTS);
+    sidecar.addRule({ localAddress: '127.0.0.1', localPort: port, remoteAddress: '0.0.0.0', remotePort: 0 }, MSG | H2 | RESPONSES);
+    const kmsg = await session(msgRelay.port, async () => {
+      const c = await msgRelay.paired(1);
+      for (let i = 0; i < 200 && !sidecar.conn(reverseSockKey(c.upstreamKey)); i++) await new Promise((r) => setTimeout(r, 5));
+    });
+    // sk_msg without HTTP/2 (Merbridge): a client connected straight to the server, both ends of
+    // the connection in sock_hash; every send goes to the other end's receive queue.
+    sidecar.addRule({ localAddress: '127.0.0.1', localPort: port, remoteAddress: '0.0.0.0', remotePort: 0 }, MSG);
+    sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: port }, MSG);
     const msgSocket = createConnection({ port, host: '127.0.0.1', noDelay: true });
     await once(msgSocket, 'connect');
     const msgKey = { localAddress: msgSocket.localAddress!, localPort: msgSocket.localPort!, remoteAddress: '127.0.0.1', remotePort: port };
     for (let i = 0; i < 200 && !sidecar.conn(reverseSockKey(msgKey)); i++) await new Promise((r) => setTimeout(r, 5));
     const msg = h2connect(`http://127.0.0.1:${port}`, { createConnection: () => msgSocket, settings: { headerTableSize: 0 } });
     await once(msg, 'remoteSettings');
-    const sessions = { direct, relay, kernel, msg };
+    const sessions = { direct, relay, kernel, kmsg, msg };
     const rows: { subject: string; size: number; concurrency: number; p50: number; p99: number; callsPerS: number }[] = [];
     for (const size of SIZES) {
       const body = grpcMessage(Buffer.alloc(size, 0x61));
@@ -156,6 +169,8 @@ async function main(): Promise<void> {
     }
     const msgState = sidecar.conn(msgKey);
     console.log(`kernel relay read in user space: ${JSON.stringify(kernelConn.read)}; handed to user: ${state ? (state.flags & SIDECAR_CONN_F.USER) !== 0 : 'closed'}`);
+    const kmsgState = sidecar.conn(reverseSockKey(msgRelay.connections[0]!.clientKey));
+    console.log(`sk_msg+h2 client: ${kmsgState ? `${kmsgState.kernelBytes} bytes redirected, handed to user: ${(kmsgState.flags & SIDECAR_CONN_F.USER) !== 0}` : 'not offloaded'}; msg relay read ${JSON.stringify(msgRelay.connections[0]!.read)}`);
     console.log(`sk_msg client: ${msgState ? `${msgState.kernelBytes} bytes redirected, ${msgState.userBytes} on the normal path` : 'not offloaded'}`);
     console.log(JSON.stringify({ benchmark: 'sidecar-kernel-path', when: new Date().toISOString(), calls: CALLS, rounds: ROUNDS, rows }));
     for (const s of Object.values(sessions)) s.destroy();
