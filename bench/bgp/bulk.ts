@@ -38,7 +38,8 @@ import type { Lab, LabProcess } from '@netaccel/netlab';
 import { createLab, sleep, waitFor } from '@netaccel/netlab';
 import type { BenchContext } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
-import { LB_AS, announcerConfig, lbAddr, prefixes, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
+import { announcerConfig, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
+import { LB_AS, lbAddr, prefixes } from '@netaccel/labs';
 
 const RX_AS = 65000;
 const INJ_AS = 65002;

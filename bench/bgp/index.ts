@@ -25,8 +25,9 @@ import { waitFor } from '@netaccel/netlab';
 import { announcerV1 } from '@netaccel/rpc';
 import type { Benchmark } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
-import type { LbName } from '@netaccel/app-bgp-announcer/testing';
-import { LBS, LB_AS, ROUTER_AS, announcerClient, announcerConfig, fibNextHops, lbAddr, lbIndex, newLab, nodeFailure, routerAddr, startAnnouncer, timeUntilGone } from '@netaccel/app-bgp-announcer/testing';
+import { announcerClient, announcerConfig, startAnnouncer } from '@netaccel/app-bgp-announcer/testing';
+import { LBS, LB_AS, ROUTER_AS, fibNextHops, lbAddr, lbIndex, routerStarLab as newLab, nodeFailure, routerAddr, timeUntilGone } from '@netaccel/labs';
+import type { LbName } from '@netaccel/labs';
 import { bulk } from './bulk.js';
 
 const VIP = '192.0.2.10'; // announced by bgp-announcer
