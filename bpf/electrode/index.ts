@@ -53,4 +53,4 @@ export { broadcastDecision, fastAckDecision, firstFollower, parseFrame, quorumDe
 export type { DrainedEntry, ElectrodeCounters, ElectrodeMaps, ElectrodeOffloadOptions, PublishedState, ReplicaOffloadContract, ReplicaStatus } from './offload.js';
 export { ElectrodeOffload } from './offload.js';
 export type { AttachOptions, LoadElectrodeOptions } from './object.js';
-export { ELECTRODE_BPF_DIR, ElectrodeObject, electrodeMaps, electrodeObjectPath } from './object.js';
+export { ELECTRODE_BPF_DIR, ELECTRODE_TC_FILTER, ElectrodeObject, electrodeMaps, electrodeObjectPath } from './object.js';

@@ -13,7 +13,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfObject, attachTc, attachXdp } from '@netaccel/bpf';
+import { BpfObject, attachTc, attachXdp, detachXdp, queryTc, queryXdp } from '@netaccel/bpf';
 import type { BpfMap, BpfProgram, TcAttachment, XdpAttachment, XdpMode } from '@netaccel/bpf';
 import { ELECTRODE_OBJECT } from './constants.js';
 import { ElectrodeOffload } from './offload.js';
@@ -49,7 +49,16 @@ export interface AttachOptions {
   readonly xdpMode?: XdpMode;
   /** Also attach electrode_broadcast on TC egress (default true). */
   readonly broadcast?: boolean;
+  /**
+   * Take over what a replica that died without closing left attached: the XDP program of the
+   * interface (whatever it is) and the TC filter at ELECTRODE_TC_FILTER. Default false: an
+   * occupied hook is an error (NA_ERR_BPF_BUSY / NA_ERR_BPF_HOOK_BUSY).
+   */
+  readonly replace?: boolean;
 }
+
+/** Where electrode_broadcast sits on TC egress (fixed, so a restarted replica replaces it). */
+export const ELECTRODE_TC_FILTER = Object.freeze({ priority: 0x4e41, handle: 0x4e415058 } as const);
 
 /** One loaded electrode.bpf.o and what it attached. */
 export class ElectrodeObject {
@@ -82,10 +91,19 @@ export class ElectrodeObject {
     return this.object.map(ELECTRODE_OBJECT.maps[which]);
   }
 
-  /** Attaches electrode_xdp (and electrode_broadcast on TC egress) to `iface` in this namespace. */
+  /**
+   * Attaches electrode_xdp (and electrode_broadcast on TC egress, at ELECTRODE_TC_FILTER) to
+   * `iface` in this namespace.
+   */
   attach(iface: string | number, opts: AttachOptions = {}): void {
-    this.#attachments.push(attachXdp(iface, this.program('xdp'), { mode: opts.xdpMode ?? 'native' }));
-    if (opts.broadcast ?? true) this.#attachments.push(attachTc(iface, this.program('broadcast'), { direction: 'egress' }));
+    const mode = opts.xdpMode ?? 'native';
+    if (opts.replace && queryXdp(iface).programId !== 0) detachXdp(iface, { mode });
+    this.#attachments.push(attachXdp(iface, this.program('xdp'), { mode }));
+    if (opts.broadcast ?? true) {
+      const filter = { direction: 'egress', ...ELECTRODE_TC_FILTER } as const;
+      const replace = opts.replace === true && queryTc(iface, filter) !== 0;
+      this.#attachments.push(attachTc(iface, this.program('broadcast'), { ...filter, replace }));
+    }
   }
 
   /** Detaches (interfaces that are gone are skipped) and closes the object. Idempotent. */
