@@ -209,6 +209,45 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
     assert.deepEqual(await api.unpin(craqV1.UnpinRequest.create({ key: '/ncc/k1' })), { wasPinned: true });
   });
 
+  test('concurrent writers while the tail fails: every write acknowledged (retries only), etcd ends with the last committed value', async () => {
+    await view();
+    const writers = [0, 1, 2].map(() => new CraqClient({ view: client.view, etcd: real, timeoutMs: 100, attempts: 12, backoffMs: 5 }));
+    const acked: { value: string; version: bigint }[] = [];
+    let done0 = 0;
+    let midway!: () => void;
+    const half = new Promise<void>((r) => (midway = r));
+    const write = async (c: CraqClient, w: number): Promise<void> => {
+      for (let i = 0; i < 12; i++) {
+        const value = `w${w}-${i}`;
+        await c.put('/ncc/k3', value);
+        const by = c.lastServedBy;
+        assert.equal(by.via, 'chain');
+        if (by.via === 'chain') acked.push({ value, version: by.version });
+        if (w === 0 && ++done0 === 4) midway();
+      }
+    };
+    const failing = (async () => {
+      await half;
+      s.nodes[2]!.paused = true; // the tail stops answering in the middle of the writes
+      await dp().chain.probeOnce();
+      await dp().chain.probeOnce();
+    })();
+    await Promise.all([...writers.map((c, w) => write(c, w)), failing]);
+    await Promise.all(writers.map((c) => c.close()));
+    assert.equal(acked.length, 36, 'every write acknowledged');
+    assert.deepEqual(dp().chain.state.members.map((m) => m.name), ['n1', 'n2'], 'n3 taken out, n2 the tail');
+    const id = craq.craqKeyId('/ncc/k3');
+    for (let i = 0; i < 200 && ((await s.nodes[0]!.get(id))?.dirty ?? 0) > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const tail = (await s.nodes[1]!.get(id))!;
+    const maxAcked = acked.reduce((m, a) => (a.version > m ? a.version : m), 0n);
+    assert.ok(tail.version >= maxAcked, `tail at ${tail.version}, a write was acknowledged at ${maxAcked}`);
+    assert.equal((await s.nodes[0]!.get(id))?.version, tail.version, 'the head agrees with the tail');
+    await dp().placer.writeBack.flush();
+    const inEtcd = await real.get('/ncc/k3').string();
+    assert.equal(inEtcd, Buffer.from(tail.value!).toString(), 'etcd has the last committed value');
+    assert.ok(acked.some((a) => a.value === inEtcd), 'and it is a value a client wrote');
+  });
+
   test('reload: a bad file is refused whole and the running configuration stays; a good one is taken', async () => {
     const good = readFileSync(s.file, 'utf8');
     writeFileSync(s.file, `${good}\nwriteBack: { flushInterval: never }\n`);
