@@ -97,7 +97,7 @@ export class ReplicaCore {
     readonly sm: StateMachine,
     readonly transport: Transport,
     readonly offload: ReplicaOffload | undefined,
-    readonly log_: Logger,
+    readonly logger: Logger,
     private readonly onCount: CountHook | undefined,
     readonly now: () => number,
   ) {

@@ -158,5 +158,5 @@ function finishRecovery(r: ReplicaCore, commit: bigint): void {
   r.commitTo(commit);
   r.publish();
   r.sendPrepareOk();
-  r.log_.info({ view: r.view, lastOp: r.log.lastOp, commit: r.commit }, 'paxos replica recovered');
+  r.logger.info({ view: r.view, lastOp: r.log.lastOp, commit: r.commit }, 'paxos replica recovered');
 }

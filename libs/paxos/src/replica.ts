@@ -103,7 +103,7 @@ export class PaxosReplica {
     try {
       step();
     } catch (err) {
-      this.core.log_.error({ err }, 'paxos replica step failed');
+      this.core.logger.error({ err }, 'paxos replica step failed');
     }
     this.schedulePump();
   }
@@ -120,7 +120,7 @@ export class PaxosReplica {
         notifyCommit(r);
         r.publish();
       } catch (err) {
-        r.log_.error({ err }, 'paxos replica pump failed');
+        r.logger.error({ err }, 'paxos replica pump failed');
       }
     });
   }

@@ -145,9 +145,11 @@ test('leader: unacknowledged PREPAREs are re-sent to the followers that did not 
   assert.deepEqual(resent, []);
   sent();
   await from(2, { type: PaxosType.PrepareOk, sender: 2, view: 0, op: 2n, flags: 0 });
-  await new Promise((r) => setTimeout(r, 80));
-  const again = sent().filter((s) => s.m.type === PaxosType.Prepare);
-  assert.ok(again.length >= 2, `re-sent ${again.length}`);
+  const again: Array<{ to: number | 'client'; m: paxos.PaxosMessage }> = [];
+  for (let waited = 0; new Set(again.map((s) => s.to)).size < 2 && waited < 3000; waited += 10) {
+    await new Promise((r) => setTimeout(r, 10));
+    again.push(...sent().filter((s) => s.m.type === PaxosType.Prepare));
+  }
   assert.ok(again.every((s) => (s.m as paxos.PrepareMessage).op === 3n));
   assert.deepEqual(new Set(again.map((s) => s.to)), new Set([1, 2]));
 });

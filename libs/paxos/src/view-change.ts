@@ -32,7 +32,7 @@ export function startViewChange(r: ReplicaCore, view: number): void {
   r.queue = [];
   r.viewChangeAt = r.now();
   r.count('view_changes_started');
-  r.log_.info({ view, lastOp: r.log.lastOp, commit: r.commit }, 'paxos view change started');
+  r.logger.info({ view, lastOp: r.log.lastOp, commit: r.commit }, 'paxos view change started');
   sendViewChangeMessages(r);
 }
 
@@ -116,7 +116,7 @@ export function becomeLeader(r: ReplicaCore, commit: bigint): void {
   // The uncommitted entries get PREPARE_OKs once the followers fetched them; re-sent if not.
   const now = r.now();
   for (let op = r.commit + 1n; op <= r.log.lastOp; op++) r.sentAt.set(op, now);
-  r.log_.info({ view: r.view, lastOp: r.log.lastOp, commit: r.commit }, 'paxos view started as leader');
+  r.logger.info({ view: r.view, lastOp: r.log.lastOp, commit: r.commit }, 'paxos view started as leader');
 }
 
 /**
@@ -139,7 +139,7 @@ export function adoptView(r: ReplicaCore, view: number, leaderOp: bigint, leader
   r.lastLeaderContact = r.now();
   requestState(r, 'sync', r.leader, leaderOp, leaderCommit);
   r.publish();
-  r.log_.info({ view, leader: r.leader, commit: r.commit }, 'paxos view adopted as follower');
+  r.logger.info({ view, leader: r.leader, commit: r.commit }, 'paxos view adopted as follower');
 }
 
 export function onStartView(r: ReplicaCore, m: paxos.StartViewMessage): void {
