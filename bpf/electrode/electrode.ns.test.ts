@@ -12,8 +12,11 @@
  * drained through ElectrodeOffload equals what was sent. Then with the fast-ack and quorum wait
  * off the Prepares reach both followers' sockets (broadcast still on), and a gap is passed up
  * and filled by the retransmission. The sw ports facing the replicas carry a trivial XDP program
- * (selftest, nothing dropped): a veth delivers XDP_TX frames only to a peer with XDP. Senders'
- * veths run without TX checksum offload (a partial checksum does not survive XDP_TX).
+ * (selftest, nothing dropped): a veth delivers XDP_TX frames only to a peer with XDP. The veths
+ * keep TX checksum offload on (the default): the leader's Prepares leave with a partial UDP
+ * checksum, which the broadcast's bpf_l4_csum_replace keeps right for every copy, and the
+ * fast-ack computes the PrepareOK's checksum from scratch (electrode-paxos.ns.test.ts runs with
+ * it off).
  */
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
@@ -68,7 +71,6 @@ describe('Electrode offloads on real traffic (leader + 2 followers)', () => {
     rmSync(PIN, { recursive: true, force: true });
     mkdirSync(PIN, { recursive: true });
     await lab.up();
-    for (const r of REPLICAS) await lab.exec(r, ['ethtool', '-K', 'eth0', 'tx', 'off']);
     // the pass-through XDP program on the switch ports (XDP_TX from the followers reaches them)
     pass = BpfObject.openFile(join(ELECTRODE_BPF_DIR, 'build/selftest/selftest.bpf.o'));
     pass.setGlobal('drop_udp_port', 0);
