@@ -65,7 +65,7 @@ describe('netaccel bpf against a real loader', () => {
     link = a.linkId;
     await lab.exec('client', [process.execPath, '-e', burstScript('10.83.0.2', [9], 30)]);
 
-    const programs = await json<{ id: string; type: string; objectSha256: string; runCount: string; attachments: { linkId: string; mode: string; interface?: string; ifindex?: number }[] }[]>('bpf', 'programs');
+    const { programs } = await json<{ programs: { id: string; type: string; objectSha256: string; runCount: string; attachments: { linkId: string; mode: string; interface?: string; ifindex?: number }[] }[] }>('bpf', 'programs');
     assert.equal(programs.length, 7, 'the selftest program and the six of the fixture');
     const filter = programs.find((p) => p.id === `${fixture}/port_filter`)!;
     assert.equal(filter.objectSha256, f.object.sha256);
@@ -81,7 +81,7 @@ describe('netaccel bpf against a real loader', () => {
   });
 
   test('objects, maps, map writes and reads in both forms, raw and typed', async () => {
-    const objects = await json<{ id: string; owner: string }[]>('bpf', 'objects', '--owner', 'cli-test');
+    const { objects } = await json<{ objects: { id: string; owner: string }[] }>('bpf', 'objects', '--owner', 'cli-test');
     assert.deepEqual(objects.map((o) => o.id), [fixture]);
     const maps = await json<{ maps: { id: string; typeName: string }[] }>('bpf', 'maps', '--object', fixture);
     assert.ok(maps.maps.some((m) => m.id === `${fixture}/blocked_ports` && m.typeName === 'hash'));
@@ -96,12 +96,12 @@ describe('netaccel bpf against a real loader', () => {
 
     const stats = `${fixture}/filter_stats`;
     assert.equal((await cli('bpf', 'map-put', stats, 'u32:1', '{"packets":5,"last_port":80,"verdict":1}', '--typed')).code, 0);
-    const dumped = await json<{ key: number; value: { packets: string; bytes: string; last_port: number; verdict: number } }[]>('bpf', 'map-dump', stats, '--typed');
+    const dumped = (await json<{ entries: { key: number; value: { packets: string; bytes: string; last_port: number; verdict: number } }[] }>('bpf', 'map-dump', stats, '--typed')).entries;
     assert.deepEqual(dumped[1], { key: 1, value: { packets: '5', bytes: '0', last_port: 80, verdict: 1, flags: 0, reserved: 0 } });
     assert.ok(Number(dumped[0]!.value.packets) >= 30, 'the pass counter of the traffic, typed');
     const perCpu = await json<{ key: number; perCpuValues: { packets: string }[] }>('bpf', 'map-get', `${selftest}/verdict_stats`, 'u32:1', '--typed');
     assert.ok(Array.isArray(perCpu.perCpuValues) && perCpu.perCpuValues.length >= 1 && 'bytes' in perCpu.perCpuValues[0]!);
-    const limited = await json<unknown[]>('bpf', 'map', 'dump', stats, '--limit', '1');
+    const limited = (await json<{ entries: unknown[] }>('bpf', 'map', 'dump', stats, '--limit', '1')).entries;
     assert.equal(limited.length, 1);
     assert.equal((await cli('bpf', 'map-delete', blocked, 'u16:9')).code, 0);
     const missing = await cli('bpf', 'map-get', blocked, 'u16:9');
@@ -122,7 +122,7 @@ describe('netaccel bpf against a real loader', () => {
     const key = encodeVipKey({ address: '2001:db8::10', port: 443, protocol: 'tcp' });
     const meta = { vipIndex: 2, flags: 0, tableSize: 1009, activeSlot: 1, mode: 'nat' };
     assert.equal((await cli('bpf', 'map-put', `${xlb}/vips`, `0x${key.toString('hex')}`, JSON.stringify(meta), '--typed')).code, 0);
-    const vips = await json<{ key: unknown; value: unknown }[]>('bpf', 'map-dump', `${xlb}/vips`, '--typed');
+    const vips = (await json<{ entries: { key: unknown; value: unknown }[] }>('bpf', 'map-dump', `${xlb}/vips`, '--typed')).entries;
     assert.deepEqual(vips, [{ key: { address: '2001:db8::10', port: 443, protocol: 'tcp' }, value: meta }]);
     const bad = await cli('bpf', 'map-put', `${xlb}/backends`, 'u32:8', JSON.stringify({ ...backend, address: 'nope' }), '--typed');
     assert.equal(bad.code, 2, bad.err);
@@ -159,7 +159,7 @@ describe('netaccel bpf against a real loader', () => {
     const u = await json<{ detachedLinkIds: string[] }>('bpf', 'unload', fixture);
     assert.deepEqual(u.detachedLinkIds, []);
     assert.equal((await cli('bpf', 'unload', selftest)).code, 0);
-    assert.deepEqual(await json<unknown[]>('bpf', 'programs'), []);
+    assert.deepEqual(await json<{ programs: unknown[] }>('bpf', 'programs'), { programs: [] });
     const audit = logLines(loader).filter((l) => l.component === 'audit');
     const me = `${userInfo().username}(uid ${process.getuid!()})`;
     assert.ok(audit.length >= 8);

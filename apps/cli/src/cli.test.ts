@@ -58,22 +58,11 @@ test('a command reaches a running daemon over its socket; --json prints JSON', a
   }
 });
 
-test('a daemon that is not running: the message names the daemon, the socket tried and how to start it', async () => {
-  const socket = join(tmpdir(), `cli-missing-${process.pid}.sock`);
-  const a = await runCliCaptured(['demo', 'health', '--socket', socket, '--timeout', '1000'], [demo]);
-  assert.equal(a.code, 1);
-  assert.match(a.err, /ebpf-loader is not running \(tried .*cli-missing-\d+\.sock\)\. Start it with: systemctl start ebpf-loader {2}\(or run: netaccel-ebpf-loader --config \/etc\/netaccel\/ebpf-loader\.yaml\)/);
-  assert.match(a.err, /\[NA_ERR_CLI_DAEMON_DOWN\]/);
-  const b = await runCliCaptured(['demo', 'health', '--socket', socket, '--timeout', '1000', '--json'], [demo]);
-  assert.equal(b.code, 1);
-  assert.equal(JSON.parse(b.err).error.code, 'NA_ERR_CLI_DAEMON_DOWN');
-});
-
 test('usage errors exit 2 and say what is wrong', async () => {
   const cases: [string[], RegExp][] = [
     [['nope'], /unknown group "nope"/],
     [['demo', 'nope'], /unknown command "nope"/],
-    [['demo', 'health', '--bogus'], /Unknown option '--bogus'/],
+    [['demo', 'health', '--bogus'], /unknown option --bogus/],
     [['demo', 'health', '--timeout', 'soon'], /--timeout: expected milliseconds > 0, got soon/],
     [['demo', 'fail'], /bad thing \[NA_ERR_CLI_USAGE\]/],
   ];
@@ -87,7 +76,8 @@ test('usage errors exit 2 and say what is wrong', async () => {
   assert.match(h.out, /demo\s+commands for the tests/);
   const g = await runCliCaptured(['demo', 'health', '-h'], [demo]);
   assert.equal(g.code, 0);
-  assert.match(g.out, /usage: netaccel demo health \[--json --socket <value> --timeout <value> --help --service <value>\]/);
+  assert.match(g.out, /^usage: netaccel demo health \[options\]\nask the daemon for its health\n\noptions:\n {2}--service <value> +a value\n/);
+  assert.match(g.out, /\n {2}--socket <path> +the daemon's Unix socket \(default: NETACCEL_<DAEMON>_SOCKET, else \/run\/netaccel\/<daemon>\.sock\)\n/);
 });
 
 test('tables align, numbers right-aligned, empty cells shown as -', () => {

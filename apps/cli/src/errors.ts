@@ -4,9 +4,21 @@ import { defineError } from '@netaccel/errors';
 export const NA_ERR_CLI_USAGE = defineError('NA_ERR_CLI_USAGE', '%s', 'invalid-argument');
 export const NA_ERR_CLI_DAEMON_DOWN = defineError(
   'NA_ERR_CLI_DAEMON_DOWN',
-  '%s is not running (tried %s). Start it with: %s',
+  '%s is not running: %s. Start it with: %s',
   'unavailable',
 );
+
+/** A socket path given by --socket or NETACCEL_<DAEMON>_SOCKET does not exist. */
+export const NA_ERR_CLI_SOCKET_MISSING = defineError('NA_ERR_CLI_SOCKET_MISSING', 'no such socket: %s (%s); %s', 'not-found');
+
+/** The path exists but is a directory or a file, not a Unix socket. */
+export const NA_ERR_CLI_NOT_A_SOCKET = defineError('NA_ERR_CLI_NOT_A_SOCKET', '%s is %s, not a socket (%s); %s', 'invalid-argument');
+
+/** A socket given by --socket or the environment exists but nobody listens on it. */
+export const NA_ERR_CLI_NOT_LISTENING = defineError('NA_ERR_CLI_NOT_LISTENING', 'nobody is listening on %s (%s): the daemon that made it has exited; %s', 'unavailable');
+
+/** The socket answers, but it is another daemon's. */
+export const NA_ERR_CLI_WRONG_DAEMON = defineError('NA_ERR_CLI_WRONG_DAEMON', '%s serves %s, not %s (%s); %s', 'invalid-argument');
 
 export const NA_ERR_CLI_DAEMON_DENIED = defineError(
   'NA_ERR_CLI_DAEMON_DENIED',
@@ -18,4 +30,8 @@ export const cliErrors = {
   NA_ERR_CLI_USAGE,
   NA_ERR_CLI_DAEMON_DOWN,
   NA_ERR_CLI_DAEMON_DENIED,
+  NA_ERR_CLI_SOCKET_MISSING,
+  NA_ERR_CLI_NOT_A_SOCKET,
+  NA_ERR_CLI_NOT_LISTENING,
+  NA_ERR_CLI_WRONG_DAEMON,
 } as const;

@@ -36,7 +36,7 @@ test('netaccel bgp peers | routes | announce | withdraw against an Announcer ser
     assert.equal(p.code, 0, p.err);
     assert.match(p.out, /^PEER\s+AS\s+STATE\s+UP\s+HOLD\s+BFD\s+SENT\s+RCVD\s+LAST ERROR\n10\.1\.1\.1\s+65000\s+established\s+1m15s\s+3\s+up\s+2\s+0\s+-\n$/);
     const pj = await run('bgp', 'peers', '--json');
-    assert.equal((JSON.parse(pj.out) as { state: string }[])[0]!.state, 'established');
+    assert.equal((JSON.parse(pj.out) as { peers: { state: string }[] }).peers[0]!.state, 'established');
     const r = await run('bgp', 'routes');
     assert.match(r.out, /192\.0\.2\.10\/32\s+self\s+-\s+-\s+65001:7/);
     const a = await run('bgp', 'announce', '198.51.100.0/24', '--med', '5', '--community', '65001:1,65001:2', '--large-community', '1:2:3');

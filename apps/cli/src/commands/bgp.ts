@@ -62,14 +62,17 @@ const peers: Command = {
         { header: 'last error', value: (p) => p.lastError },
       ],
       r.peers,
-      r.peers.map((p) => ({ ...p, state: STATE[p.state] ?? 'unspecified', bfdState: BFD[p.bfdState] ?? null })),
+      { peers: r.peers.map((p) => ({ ...p, state: STATE[p.state] ?? 'unspecified', bfdState: BFD[p.bfdState] ?? null })) },
     );
   },
 };
 
 const routes: Command = {
   summary: 'routes announced, or sent to / received from one peer',
-  options: { peer: { type: 'string', default: '' }, received: { type: 'boolean', default: false } },
+  options: {
+    peer: { type: 'string', default: '', value: 'address', help: 'the routes sent to this peer (default: every route announced)' },
+    received: { type: 'boolean', default: false, help: 'the routes received from --peer instead of those sent to it' },
+  },
   async run(ctx) {
     const peer = optString(ctx, 'peer') ?? '';
     if (ctx.values.received === true && peer === '') throw NA_ERR_CLI_USAGE('--received needs --peer <address>');
@@ -83,6 +86,7 @@ const routes: Command = {
         { header: 'communities', value: (x) => communities(x) },
       ],
       r.routes,
+      { routes: r.routes },
     );
   },
 };
@@ -91,11 +95,11 @@ const announce: Command = {
   summary: 'announce a prefix (this node as next hop unless --next-hop)',
   args: '<prefix>',
   options: {
-    'next-hop': { type: 'string' },
-    med: { type: 'string' },
-    'local-pref': { type: 'string' },
-    community: { type: 'string', multiple: true },
-    'large-community': { type: 'string', multiple: true },
+    'next-hop': { type: 'string', value: 'address', help: 'the next hop, an IPv4 or IPv6 address (default: this node)' },
+    med: { type: 'string', value: 'n', help: 'MULTI_EXIT_DISC, an integer 0..4294967295 (default: none)' },
+    'local-pref': { type: 'string', value: 'n', help: 'LOCAL_PREF for iBGP peers, an integer 0..4294967295 (default: none)' },
+    community: { type: 'string', multiple: true, value: 'asn:value', help: 'a community, ASN:VALUE; several joined by commas' },
+    'large-community': { type: 'string', multiple: true, value: 'global:local1:local2', help: 'a large community, GLOBAL:LOCAL1:LOCAL2; several joined by commas' },
   },
   async run(ctx) {
     const route = announcerV1.Route.create({
@@ -132,5 +136,6 @@ const withdraw: Command = {
 export const bgp: CommandGroup = {
   name: 'bgp',
   summary: 'the BGP announcer: peers, routes, announce, withdraw',
+  daemon: 'bgp-announcer',
   commands: { peers, routes, announce, withdraw },
 };

@@ -184,7 +184,9 @@ function show(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : Buffer.isBuffer(x) ? `0x${x.toString('hex')}` : x));
 }
 
-const TYPED = { typed: { type: 'boolean', default: false } } as const;
+const TYPED = { typed: { type: 'boolean', default: false, help: 'decode keys and values with the BTF of the map\'s object (map-put: the value as JSON)' } } as const;
+const LIMIT = { type: 'string', value: 'n', help: 'at most this many entries (default: every entry)' } as const;
+const FLAG = { type: 'string', default: 'any', value: 'any|noexist|exist', help: 'write always, only a new key, or only an existing key' } as const;
 
 const mapCommands: Record<string, Command> = {
   'map-get': {
@@ -199,7 +201,7 @@ const mapCommands: Record<string, Command> = {
   },
   'map-put': {
     summary: 'write one map entry', args: '<map-id> <key> <value>',
-    options: { ...TYPED, flag: { type: 'string', default: 'any' } },
+    options: { ...TYPED, flag: FLAG },
     async run(ctx) {
       const [mapId, key, value] = args(ctx, 3, '<map-id> <key> <value>');
       const flags: Record<string, loaderV1.MapUpdateFlag> = { any: MapUpdateFlag.MAP_UPDATE_FLAG_ANY, noexist: MapUpdateFlag.MAP_UPDATE_FLAG_NOEXIST, exist: MapUpdateFlag.MAP_UPDATE_FLAG_EXIST };
@@ -228,7 +230,7 @@ const mapCommands: Record<string, Command> = {
     },
   },
   'map-dump': {
-    summary: 'every entry of a map', args: '<map-id>', options: { ...TYPED, limit: { type: 'string' } },
+    summary: 'every entry of a map', args: '<map-id>', options: { ...TYPED, limit: LIMIT },
     async run(ctx) {
       const [mapId] = args(ctx, 1, '<map-id>');
       const limit = intOption(ctx, 'limit', 0);
@@ -241,14 +243,14 @@ const mapCommands: Record<string, Command> = {
       ctx.out.table([
         { header: 'key', value: (r: (typeof rows)[number]) => show(r.key) },
         { header: 'value', value: (r) => ('perCpuValues' in r ? r.perCpuValues!.map(show).join(' | ') : show(r.value)) },
-      ], rows);
+      ], rows, { mapId, entries: rows });
     },
   },
 };
 
 const commands: Record<string, Command> = {
   programs: {
-    summary: 'programs with where they are attached, object hash and run counts', options: { object: { type: 'string' } },
+    summary: 'programs with where they are attached, object hash and run counts', options: { object: { type: 'string', value: 'object-id', help: 'only the programs of this object (default: every program)' } },
     async run(ctx) {
       const r = await loader(ctx, (c) => c.listPrograms(loaderV1.ListProgramsRequest.create({ objectId: str(ctx, 'object') ?? '' })));
       ctx.out.table([
@@ -259,11 +261,11 @@ const commands: Record<string, Command> = {
         { header: 'object sha256', value: (p) => p.objectSha256.slice(0, 12) },
         { header: 'runs', value: (p) => (p.statsEnabled ? p.runCount : '-'), align: 'right' },
         { header: 'avg ns', value: (p) => (p.runCount > 0n ? p.runTimeNs / p.runCount : '-'), align: 'right' },
-      ], r.programs, r.programs.map(programJson));
+      ], r.programs, { programs: r.programs.map(programJson) });
     },
   },
   objects: {
-    summary: 'loaded objects', options: { owner: { type: 'string' } },
+    summary: 'loaded objects', options: { owner: { type: 'string', value: 'name', help: 'only the objects loaded by this owner (default: every object)' } },
     async run(ctx) {
       const r = await loader(ctx, (c) => c.listObjects(loaderV1.ListObjectsRequest.create({ owner: str(ctx, 'owner') ?? '' })));
       ctx.out.table([
@@ -274,11 +276,11 @@ const commands: Record<string, Command> = {
         { header: 'programs', value: (o) => o.programs.length, align: 'right' },
         { header: 'maps', value: (o) => o.maps.length, align: 'right' },
         { header: 'loaded', value: (o) => o.loadedAt?.toISOString() },
-      ], r.objects, r.objects.map((o) => ({ ...o, programs: o.programs.map(programJson) })));
+      ], r.objects, { objects: r.objects.map((o) => ({ ...o, programs: o.programs.map(programJson) })) });
     },
   },
   maps: {
-    summary: 'maps and their geometry', options: { object: { type: 'string' } },
+    summary: 'maps and their geometry', options: { object: { type: 'string', value: 'object-id', help: 'only the maps of this object (default: every map)' } },
     async run(ctx) {
       const r = await loader(ctx, (c) => c.listMaps(loaderV1.ListMapsRequest.create({ objectId: str(ctx, 'object') ?? '' })));
       ctx.out.table([
@@ -293,7 +295,11 @@ const commands: Record<string, Command> = {
   },
   load: {
     summary: 'load an object from the loader\'s object directory', args: '<path>',
-    options: { global: { type: 'string', multiple: true }, owner: { type: 'string', default: 'cli' }, sha256: { type: 'string', default: '' } },
+    options: {
+      global: { type: 'string', multiple: true, value: 'name=bytes', help: 'set a const volatile global before load, e.g. drop_udp_port=u16:4789' },
+      owner: { type: 'string', default: 'cli', value: 'name', help: 'who owns the object, shown by `bpf objects`' },
+      sha256: { type: 'string', default: '', value: 'hex', help: 'refuse the file unless its sha256 is this (default: any)' },
+    },
     async run(ctx) {
       const [path] = args(ctx, 1, '<path>');
       const g = ctx.values.global;
@@ -305,7 +311,7 @@ const commands: Record<string, Command> = {
     },
   },
   unload: {
-    summary: 'unload an object (--force detaches its programs first)', args: '<object-id>', options: { force: { type: 'boolean', default: false } },
+    summary: 'unload an object (--force detaches its programs first)', args: '<object-id>', options: { force: { type: 'boolean', default: false, help: 'detach its programs first' } },
     async run(ctx) {
       const [objectId] = args(ctx, 1, '<object-id>');
       const r = await loader(ctx, (c) => c.unloadObject(loaderV1.UnloadObjectRequest.create({ objectId, force: ctx.values.force === true }), { metadata: caller() }));
@@ -314,7 +320,10 @@ const commands: Record<string, Command> = {
   },
   attach: {
     summary: `attach a program: <mode> is ${Object.keys(ATTACH_MODES).join(', ')}; <target> an interface, cgroup path or sockmap id`,
-    args: '<program-id> <mode> <target>', options: { priority: { type: 'string' }, replace: { type: 'boolean', default: false } },
+    args: '<program-id> <mode> <target>', options: {
+      priority: { type: 'string', value: 'n', help: 'TC priority 1..65535 (default: the kernel\'s)' },
+      replace: { type: 'boolean', default: false, help: 'replace the program attached there now' },
+    },
     async run(ctx) {
       const [programId, modeName, target] = args(ctx, 3, '<program-id> <mode> <target>');
       const mode = ATTACH_MODES[modeName!];
@@ -342,7 +351,7 @@ const commands: Record<string, Command> = {
   ...mapCommands,
   map: {
     summary: 'map get|put|delete|dump …: the map-* commands written as two words',
-    args: '<get|put|delete|dump> …', options: { ...TYPED, flag: { type: 'string', default: 'any' }, limit: { type: 'string' } },
+    args: '<get|put|delete|dump> …', options: { ...TYPED, flag: FLAG, limit: LIMIT },
     async run(ctx) {
       const [sub, ...rest] = ctx.positionals;
       const cmd = sub === undefined ? undefined : mapCommands[`map-${sub}`];
@@ -352,7 +361,11 @@ const commands: Record<string, Command> = {
   },
   'test-run': {
     summary: 'run a program on a packet (BPF_PROG_TEST_RUN)', args: '<program-id>',
-    options: { data: { type: 'string' }, 'data-file': { type: 'string' }, repeat: { type: 'string' } },
+    options: {
+      data: { type: 'string', value: 'bytes', help: 'the packet, hex (0x…) or typed fields (default: empty)' },
+      'data-file': { type: 'string', value: 'path', help: 'the packet from a file instead of --data' },
+      repeat: { type: 'string', value: 'n', help: 'runs, for the time per run (default: 1)' },
+    },
     async run(ctx) {
       const [programId] = args(ctx, 1, '<program-id>');
       const file = str(ctx, 'data-file');
@@ -379,5 +392,6 @@ const commands: Record<string, Command> = {
 export const bpf: CommandGroup = {
   name: 'bpf',
   summary: 'BPF objects, programs, attachments and maps of the ebpf-loader',
+  daemon: 'ebpf-loader',
   commands,
 };

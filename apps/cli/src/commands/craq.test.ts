@@ -114,17 +114,17 @@ describe('netaccel craq chain | keys | get | put', () => {
   test('usage errors and a scheduler that is not running', async () => {
     const a = await run('craq', 'get');
     assert.equal(a.code, 2);
-    assert.match(a.err, /expected an etcd key/);
+    assert.match(a.err, /missing argument <key>/);
     const b = await run('craq', 'put', '/ncc/x');
     assert.equal(b.code, 2);
-    assert.match(b.err, /expected a value/);
+    assert.match(b.err, /missing argument <value>/);
     const c = await run('craq', 'get', '/ncc/x', '--read-from', 'closest');
     assert.equal(c.code, 2);
     const missing = join(dir, 'missing.sock');
     const d = await runCliCaptured(['craq', 'get', '/ncc/x', '--socket', missing, '--timeout', '1000', '--etcd', etcd.clientUrl], [craqGroup]);
     assert.equal(d.code, 1);
-    assert.match(d.err, /craq-scheduler is not running \(tried .*missing\.sock\)/);
+    assert.match(d.err, /no such socket: .*missing\.sock \(given by --socket\); check the path \(craq-scheduler's default socket is \/run\/netaccel\/craq-scheduler\.sock\)/);
     const e = await runCliCaptured(['craq', 'chain', '--socket', missing, '--timeout', '1000'], [craqGroup]);
-    assert.match(e.err, /\[NA_ERR_CLI_DAEMON_DOWN\]/);
+    assert.match(e.err, /\[NA_ERR_CLI_SOCKET_MISSING\]/);
   });
 });

@@ -8,7 +8,7 @@ import { Etcd3 } from 'etcd3';
 import { CraqClient, PlacementView, grpcPlacementSource } from '@netaccel/craq';
 import { CraqClient as CraqRpcClient, craqV1 } from '@netaccel/rpc';
 import type { Command, CommandContext, CommandGroup } from '../command.js';
-import { explainUnavailable, socketFor, withDaemon } from '../daemons.js';
+import { explainUnavailable, resolveSocket, withDaemon } from '../daemons.js';
 import { NA_ERR_CLI_USAGE } from '../errors.js';
 
 const ROLE: Readonly<Record<number, string>> = { 1: 'head', 2: 'middle', 3: 'tail', 4: 'single' };
@@ -79,7 +79,7 @@ const CLIENT_OPTIONS = {
 
 /** A NetCRAQ client for one command: the placement from the scheduler, etcd for the rest. */
 async function withClient<T>(ctx: CommandContext, fn: (c: CraqClient) => Promise<T>): Promise<T> {
-  const socket = socketFor('craq-scheduler', typeof ctx.values.socket === 'string' ? ctx.values.socket : undefined, ctx.env);
+  const { socket, source } = resolveSocket('craq-scheduler', typeof ctx.values.socket === 'string' ? ctx.values.socket : undefined, ctx.env);
   const etcdOpt = typeof ctx.values.etcd === 'string' && ctx.values.etcd !== '' ? ctx.values.etcd : (ctx.env.NETACCEL_ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379');
   const readFrom = ctx.values['read-from'];
   if (readFrom !== 'nearest' && readFrom !== 'round-robin' && readFrom !== 'head' && readFrom !== 'tail') throw NA_ERR_CLI_USAGE(`--read-from: expected nearest, round-robin, head or tail, got ${JSON.stringify(readFrom)}`);
@@ -90,7 +90,7 @@ async function withClient<T>(ctx: CommandContext, fn: (c: CraqClient) => Promise
     try {
       await view.refresh();
     } catch (err) {
-      throw explainUnavailable((err as { cause?: unknown }).cause ?? err, 'craq-scheduler', socket);
+      throw explainUnavailable((err as { cause?: unknown }).cause ?? err, 'craq-scheduler', socket, source);
     }
     return await fn(client);
   } finally {
@@ -142,5 +142,6 @@ const put: Command = {
 export const craqGroup: CommandGroup = {
   name: 'craq',
   summary: 'NetCRAQ: the chain, hot keys, get/put through the chain (craq-scheduler)',
+  daemon: 'craq-scheduler',
   commands: { chain, keys, get, put },
 };

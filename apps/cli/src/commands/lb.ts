@@ -7,12 +7,33 @@ import type { CommandGroup } from '../command.js';
 import { withDaemon } from '../daemons.js';
 import { NA_ERR_CLI_USAGE } from '../errors.js';
 
+// Enums by the names the services file uses (--json prints these, never the numbers).
 const MODES: Readonly<Record<number, string>> = { 1: 'l2dsr', 2: 'ipip', 3: 'gue', 4: 'nat' };
+const PROTOCOLS: Readonly<Record<number, string>> = { 1: 'tcp', 2: 'udp' };
+const SCHEDULERS: Readonly<Record<number, string>> = { 1: 'maglev' };
 const HEALTH: Readonly<Record<number, string>> = { 0: 'unchecked', 1: 'healthy', 2: 'unhealthy', 3: 'not checked' };
+
+/** A service as --json prints it: enums as their names. */
+export function serviceJson(s: balancerV1.Service): Record<string, unknown> {
+  return { ...s, protocol: PROTOCOLS[s.protocol] ?? 'unspecified', mode: MODES[s.mode] ?? 'unspecified', scheduler: SCHEDULERS[s.scheduler] ?? 'unspecified' };
+}
+
+/** The port a backend receives on: its own (NAT), else the service's (from the id `<vip>:<port>/<protocol>`). */
+export function backendPort(b: balancerV1.Backend): number | undefined {
+  if (b.port !== 0) return b.port;
+  const m = /:(\d+)\/[a-z]+$/.exec(b.serviceId);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** A backend as --json prints it: health as its name, the port it receives on, `samePortAsService` when it is the service's. */
+export function backendJson(b: balancerV1.Backend): Record<string, unknown> {
+  return { ...b, port: backendPort(b) ?? 0, samePortAsService: b.port === 0, health: HEALTH[b.health] ?? 'unspecified' };
+}
 
 export const lbGroup: CommandGroup = {
   name: 'lb',
   summary: 'the XDP load balancer (lb-controller): services, backends, counters, drain',
+  daemon: 'lb-controller',
   commands: {
     services: {
       summary: 'list the virtual services',
@@ -29,7 +50,7 @@ export const lbGroup: CommandGroup = {
             { header: 'announced', value: (s) => (s.announced ? 'yes' : 'no') },
           ],
           r.services,
-          r,
+          { services: r.services.map(serviceJson) },
         );
       },
     },
@@ -43,14 +64,14 @@ export const lbGroup: CommandGroup = {
           [
             { header: 'service', value: (b: balancerV1.Backend) => b.serviceId },
             { header: 'address', value: (b) => b.address },
-            { header: 'port', value: (b) => b.port, align: 'right' },
+            { header: 'port', value: (b) => backendPort(b), align: 'right' },
             { header: 'weight', value: (b) => b.weight, align: 'right' },
             { header: 'health', value: (b) => HEALTH[b.health] ?? String(b.health) },
             { header: 'draining', value: (b) => (b.draining ? 'yes' : 'no') },
             { header: 'last error', value: (b) => b.lastCheckError },
           ],
           r.backends,
-          r,
+          { backends: r.backends.map(backendJson) },
         );
       },
     },
@@ -83,10 +104,13 @@ export const lbGroup: CommandGroup = {
     drain: {
       summary: 'drain a backend (no new flows; established ones stay), or --cancel',
       args: '<backend-address>',
-      options: { service: { type: 'string' }, cancel: { type: 'boolean', default: false } },
+      options: {
+        service: { type: 'string', value: 'service-id', help: 'only in this service, <vip>:<port>/<protocol> as `lb services` lists it (default: every service the backend is in)' },
+        cancel: { type: 'boolean', default: false, help: 'undrain: the backend takes new flows again' },
+      },
       async run(ctx) {
         const address = ctx.positionals[0];
-        if (!address || ipFamily(address) === undefined) throw NA_ERR_CLI_USAGE(`<backend-address>: expected an IPv4 or IPv6 address, got ${JSON.stringify(address ?? '')}`);
+        if (address === undefined || ipFamily(address) === undefined) throw NA_ERR_CLI_USAGE(`<backend-address>: expected an IPv4 or IPv6 address, got ${JSON.stringify(address ?? '')}`);
         const serviceId = typeof ctx.values.service === 'string' ? ctx.values.service : '';
         const cancel = ctx.values.cancel === true;
         const r = await withDaemon('lb-controller', BalancerClient, ctx, (c) => c.drain(balancerV1.DrainRequest.create({ address, serviceId, cancel })));
