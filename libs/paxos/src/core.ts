@@ -223,7 +223,8 @@ export class ReplicaCore {
    * the old view is in the log the replica reports).
    */
   drain(): void {
-    if (this.offload === undefined || this.status === 'recovering') return;
+    // The kernel fast-acks only at followers: a leader has nothing to drain (and saves a map read).
+    if (this.offload === undefined || this.status === 'recovering' || this.isLeader()) return;
     const drained = this.offload.drain(this.log.lastOp);
     if (drained.length === 0) return;
     for (const d of drained) {

@@ -99,12 +99,14 @@ test('recovery: RECOVERY to all, f + 1 answers with the nonce incl. the leader\'
 function recordingOffload(events: string[], opts: { broadcasting?: boolean } = {}) {
   const ring: DrainedEntry[] = [];
   const published: PublishedState[] = [];
+  const calls = { drains: 0 };
   const offload: ReplicaOffload = {
     publish(s) {
       published.push(s);
       events.push(`publish ${s.status} v${s.view} op${s.lastOp} c${s.commit}`);
     },
     drain(afterOp) {
+      calls.drains++;
       const out = ring.filter((e) => e.op > afterOp);
       ring.length = 0;
       if (out.length > 0) events.push(`drain ${out.map((e) => e.op).join(',')}`);
@@ -113,7 +115,7 @@ function recordingOffload(events: string[], opts: { broadcasting?: boolean } = {
     broadcasting: () => opts.broadcasting ?? false,
     close: async () => undefined,
   };
-  return { offload, ring, published };
+  return { offload, ring, published, calls };
 }
 
 test('offload, follower: drained entries are appended before a passed-up message is processed; state published', async (t) => {
@@ -163,7 +165,7 @@ test('offload, view change: the status is published, then drained, then START_VI
 
 test('offload, leader: PREPAREs go once to the first follower when the kernel broadcasts; QUORUM commits', async (t) => {
   const events: string[] = [];
-  const { offload } = recordingOffload(events, { broadcasting: true });
+  const { offload, calls } = recordingOffload(events, { broadcasting: true });
   const { replica, transport, from, sent } = await single(0, t, { offload });
   transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: 1n, requestId: 1n, payload: Buffer.from('x') }), { address: '127.0.0.1', port: 9000 });
   await new Promise((r) => setImmediate(r));
@@ -171,4 +173,5 @@ test('offload, leader: PREPAREs go once to the first follower when the kernel br
   await from(2, { type: PaxosType.PrepareOk, sender: 2, view: 0, op: 1n, flags: PaxosFlag.Fast | PaxosFlag.Quorum });
   assert.equal(replica.snapshot().commit, 1n);
   assert.ok(events.includes('publish normal v0 op1 c1'), events.join('\n'));
+  assert.equal(calls.drains, 0, 'a leader does not drain');
 });
