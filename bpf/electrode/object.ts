@@ -110,6 +110,7 @@ export class ElectrodeObject {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    void this.offload.close(); // the binding refuses from now on (its onClose finds this closed)
     try {
       for (const a of this.#attachments.reverse()) {
         try {
