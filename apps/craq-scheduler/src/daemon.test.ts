@@ -248,6 +248,32 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
     assert.ok(acked.some((a) => a.value === inEtcd), 'and it is a value a client wrote');
   });
 
+  test('the chain loses every node: keys go back to etcd; nodes that answer again form a new chain and hot keys are placed again', async () => {
+    s.nodes[0]!.paused = true;
+    s.nodes[1]!.paused = true;
+    await dp().chain.probeOnce();
+    await dp().chain.probeOnce();
+    assert.deepEqual(dp().chain.state.members, []);
+    await until('every key dropped', () => dp().placer.entries.size === 0);
+    assert.deepEqual((await api.getPlacement(craqV1.GetPlacementRequest.create())).keys, []);
+    assert.equal((await dp().telemetryServer!.app.inject({ url: '/readyz' })).statusCode, 503);
+    await view();
+    const last = await real.get('/ncc/k3').string();
+    assert.equal((await client.get('/ncc/k3'))?.toString(), last);
+    assert.equal(client.lastServedBy.via, 'etcd');
+    for (const n of s.nodes) n.paused = false;
+    await dp().chain.probeOnce();
+    await dp().chain.probeOnce();
+    assert.deepEqual(dp().chain.state.members.map((m) => m.name), ['n1', 'n2', 'n3']);
+    reporter.record('/ncc/k3', 50);
+    await reporter.flush();
+    const r = await dp().scheduler.round();
+    assert.ok(r.placed.includes('/ncc/k3'), JSON.stringify(r));
+    await view();
+    assert.equal((await client.get('/ncc/k3'))?.toString(), last);
+    assert.equal(client.lastServedBy.via, 'chain');
+  });
+
   test('reload: a bad file is refused whole and the running configuration stays; a good one is taken', async () => {
     const good = readFileSync(s.file, 'utf8');
     writeFileSync(s.file, `${good}\nwriteBack: { flushInterval: never }\n`);

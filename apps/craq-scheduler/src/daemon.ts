@@ -125,7 +125,10 @@ export class CraqDaemon implements DaemonApp {
         this.#unsubscribe?.();
         this.#unsubscribe = tail?.onCommit((commit) => this.placer.commit(commit));
       },
-      onChange: (why) => m.metrics?.reconfigurations.inc({ reason: why }),
+      onChange: (why, state) => {
+        m.metrics?.reconfigurations.inc({ reason: why });
+        if (state.members.length === 0) void this.placer.dropAll();
+      },
     });
     this.placer = new Placer({
       etcd: this.etcd,

@@ -138,7 +138,12 @@ export class Placer {
         key, keyId, keyCheck, size, placedAt: (this.#o.now ?? Date.now)(), pinned, state: 'placing',
         version: revision, writtenVersion: revision, etcdRevision: revision, own: new Set(), watcher: undefined, externalWrites: 0,
       };
-      for (const n of [...members].reverse()) await n.install({ keyId, keyCheck, version: revision, value }, true);
+      try {
+        for (const n of [...members].reverse()) await n.install({ keyId, keyCheck, version: revision, value }, true);
+      } catch (err) {
+        for (const n of members) await n.remove(keyId).catch(() => undefined);
+        throw err;
+      }
       this.entries.set(key, e);
       this.#byId.set(keyId, e);
       try {
@@ -191,6 +196,28 @@ export class Placer {
       this.#bump();
       this.#o.log.info({ key, version: String(e.version), revision: String(e.etcdRevision) }, 'key evicted');
       return true;
+    });
+  }
+
+  /**
+   * The chain lost every node: nothing is placed any more (what the last nodes committed and
+   * etcd had not yet is lost with them: the write-behind bound). Watches cancelled, epoch bumped.
+   */
+  async dropAll(): Promise<number> {
+    return this.#o.mutex.run(async () => {
+      await this.writeBack.flush(); // what the scheduler received is committed: etcd gets it first
+      const n = this.entries.size;
+      for (const e of this.entries.values()) {
+        await e.watcher?.cancel().catch(() => undefined);
+        this.writeBack.drop(e.keyId);
+      }
+      this.entries.clear();
+      this.#byId.clear();
+      if (n > 0) {
+        this.#bump();
+        this.#o.log.error({ keys: n }, 'no chain node left: every key goes back to etcd');
+      }
+      return n;
     });
   }
 
