@@ -1,8 +1,9 @@
 /**
- * Root layer, real sockets: the sk_skb path. A client socket talks HTTP/2 to a relay (standing in
- * for the proxy) whose two sockets are paired in sock_hash, so frames go from the client's
- * connection to the upstream's inside the kernel while the stream parser and verdict count and
- * police them. Fixtures: the request split at every byte offset; every HPACK representation
+ * Root layer, real sockets, in both kernel modes. A client socket talks HTTP/2 to a relay
+ * (standing in for the proxy); the kernel pairs either the relay's two sockets (sk_skb: the stream
+ * parser and verdict judge what they receive) or the client's socket and the upstream's accepted
+ * one (sk_msg: judged when sent), so frames go to the upstream inside the kernel while they are
+ * counted and policed. Fixtures: the request split at every byte offset; every HPACK representation
  * claimed; what is not decided handed to user space with the call intact; a real node:http2
  * client and server with header table size 0, a denied method answered by user space, and the
  * kernel's per-method counters equal to what the client did.
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F, compilePolicy } from './index.js';
+import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F, compilePolicy, reverseSockKey } from './index.js';
 import type { CompiledPolicy, MethodStats } from './index.js';
 import {
   FrameRelay, H2_FRAME, H2_PREFACE, HPACK_STATIC, SidecarObject, TestCgroup, dataFrame, frame, grpcMessage, headersFrame, hpackIndexed,
@@ -61,7 +62,12 @@ function delta(now: MethodStats, before: MethodStats) {
   };
 }
 
-describe('sk_skb: HTTP/2 frames between paired sockets', () => {
+/**
+ * `skb`: the relay's two sockets are paired and judge what they receive (sk_skb parser and
+ * verdict). `msg`: the client's socket and the upstream's accepted one are paired and judge what
+ * they send (sk_msg, corked while a frame is cut).
+ */
+for (const mode of ['skb', 'msg'] as const) describe(`HTTP/2 frames between paired sockets, ${mode}`, () => {
   let cgroup: TestCgroup;
   let sidecar: SidecarObject;
   let compiled: CompiledPolicy;
@@ -73,9 +79,12 @@ describe('sk_skb: HTTP/2 frames between paired sockets', () => {
   let opened = 0;
 
   const id = (path: string) => compiled.methodIds.get(path)!;
+  /** The socket that judges requests, and its peer. */
+  const judged = (conn: RelayedConnection) => (mode === 'skb' ? conn.clientKey : reverseSockKey(conn.clientKey));
+  const peerOf = (conn: RelayedConnection) => (mode === 'skb' ? conn.upstreamKey : reverseSockKey(conn.upstreamKey));
 
   beforeAll(async () => {
-    cgroup = TestCgroup.create('nsk-sidecar-h2-');
+    cgroup = TestCgroup.create(`nsk-sidecar-h2-${mode}-`);
     cgroup.enter();
     try {
       sidecar = SidecarObject.load();
@@ -90,9 +99,15 @@ describe('sk_skb: HTTP/2 frames between paired sockets', () => {
       });
       await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
       sinkPort = (sink.address() as AddressInfo).port;
-      relay = await FrameRelay.start({ sidecar, upstreamPort: sinkPort, policy: (p) => (p === DENIED ? 'deny' : 'allow') });
-      sidecar.addRule({ localAddress: '127.0.0.1', localPort: relay.port, remoteAddress: '0.0.0.0', remotePort: 0 }, SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.REQUESTS);
-      sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: sinkPort }, SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.RESPONSES);
+      relay = await FrameRelay.start({ sidecar, upstreamPort: sinkPort, policy: (p) => (p === DENIED ? 'deny' : 'allow'), pair: mode });
+      const { MSG, H2, REQUESTS, RESPONSES } = SIDECAR_RULE_F;
+      if (mode === 'skb') {
+        sidecar.addRule({ localAddress: '127.0.0.1', localPort: relay.port, remoteAddress: '0.0.0.0', remotePort: 0 }, H2 | REQUESTS);
+        sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: sinkPort }, H2 | RESPONSES);
+      } else {
+        sidecar.addRule({ localAddress: '0.0.0.0', localPort: 0, remoteAddress: '127.0.0.1', remotePort: relay.port }, MSG | H2 | REQUESTS);
+        sidecar.addRule({ localAddress: '127.0.0.1', localPort: sinkPort, remoteAddress: '0.0.0.0', remotePort: 0 }, MSG | H2 | RESPONSES);
+      }
     } catch (err) {
       sidecar?.close();
       cgroup.remove();
@@ -116,8 +131,7 @@ describe('sk_skb: HTTP/2 frames between paired sockets', () => {
     const client = createConnection({ port: relay.port, host: '127.0.0.1', noDelay: true });
     await new Promise<void>((r, j) => client.once('connect', r).once('error', j));
     const conn = await relay.paired(++opened);
-    assert.ok(sidecar.conn(conn.clientKey), 'the relay\'s client-side socket is offloaded');
-    assert.ok(sidecar.conn(conn.upstreamKey), 'the relay\'s upstream-side socket is offloaded');
+    await until('both judging sockets offloaded', () => sidecar.conn(judged(conn)) !== undefined && sidecar.conn(peerOf(conn)) !== undefined);
     return { client, conn, sunk: () => Buffer.concat(sunk.get(conn.upstreamKey.localPort) ?? []) };
   }
 
@@ -140,7 +154,7 @@ describe('sk_skb: HTTP/2 frames between paired sockets', () => {
         await until(`all bytes upstream (split at ${split})`, () => got().length === request.length);
         assert.deepEqual(got(), request, `split at ${split}`);
         assert.deepEqual(conn.read, { fromClient: 0, fromUpstream: 0 }, `split at ${split}: nothing in user space`);
-        assert.equal(sidecar.conn(conn.clientKey)!.flags & SIDECAR_CONN_F.USER, 0);
+        assert.equal(sidecar.conn(judged(conn))!.flags & SIDECAR_CONN_F.USER, 0);
       } finally {
         client.destroy();
       }
@@ -186,7 +200,7 @@ describe('sk_skb: HTTP/2 frames between paired sockets', () => {
       assert.equal(delta(sidecar.methodStats(id(ALLOWED)), before[0]!).requests, BigInt(variants + 1));
       assert.equal(delta(sidecar.methodStats(id(OTHER)), before[1]!).requests, 1n);
       assert.equal(delta(sidecar.methodStats(0), before[2]!).requests, 2n);
-      assert.equal(sidecar.conn(conn.clientKey)!.flags & SIDECAR_CONN_F.HPACK_CLEAN, SIDECAR_CONN_F.HPACK_CLEAN);
+      assert.equal(sidecar.conn(judged(conn))!.flags & SIDECAR_CONN_F.HPACK_CLEAN, SIDECAR_CONN_F.HPACK_CLEAN);
     } finally {
       client.destroy();
     }
@@ -215,10 +229,10 @@ describe('sk_skb: HTTP/2 frames between paired sockets', () => {
         await until('every byte upstream, through the relay', () => got().length === head.length + rest.length);
         assert.deepEqual(got(), Buffer.concat([head, rest]));
         assert.equal(conn.read.fromClient, rest.length, 'the relay read exactly what the kernel did not decide');
-        const c = sidecar.conn(conn.clientKey)!;
+        const c = sidecar.conn(judged(conn))!;
         assert.equal(c.reason, reason);
         assert.equal(c.flags & SIDECAR_CONN_F.USER, SIDECAR_CONN_F.USER);
-        assert.equal(sidecar.conn(conn.upstreamKey)!.flags & SIDECAR_CONN_F.USER, SIDECAR_CONN_F.USER, 'the peer follows');
+        assert.equal(sidecar.conn(peerOf(conn))!.flags & SIDECAR_CONN_F.USER, SIDECAR_CONN_F.USER, 'the peer follows');
         assert.equal(c.kernelBytes, BigInt(head.length));
       } finally {
         client.destroy();
@@ -232,7 +246,7 @@ describe('sk_skb: HTTP/2 frames between paired sockets', () => {
       const garbage = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
       client.write(garbage);
       await until('the relay read it', () => conn.read.fromClient === garbage.length);
-      assert.equal(sidecar.conn(conn.clientKey)!.reason, SIDECAR_REASON.BAD_PREFACE);
+      assert.equal(sidecar.conn(judged(conn))!.reason, SIDECAR_REASON.BAD_PREFACE);
     } finally {
       client.destroy();
     }
@@ -301,7 +315,7 @@ describe('sk_skb: HTTP/2 frames between paired sockets', () => {
       assert.equal(answer[3], H2_FRAME.HEADERS);
       assert.equal(answer.readUInt32BE(5), 3);
       assert.ok(answer.includes(Buffer.from('grpc-status')) && answer.includes(Buffer.from('7')));
-      const c = sidecar.conn(conn.clientKey)!;
+      const c = sidecar.conn(judged(conn))!;
       assert.equal(c.reason, SIDECAR_REASON.DENIED);
       assert.equal(c.stream, 3);
       assert.equal(c.method, id(DENIED));

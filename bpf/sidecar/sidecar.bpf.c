@@ -584,6 +584,13 @@ __noinline int sidecar_msg_need(struct sk_msg_md *msg, __u32 carry, __u32 flags)
 	if (off >= len)
 		return 0;
 	if ((flags & SIDECAR_RULE_F_REQUESTS) && !(flags & SIDECAR_CONN_F_PREFACE_DONE)) {
+		/* not the start of the preface: judged now (BAD_PREFACE), never corked */
+		if (len < 4)
+			return H2_PREFACE_LEN;
+		if (sidecar_load_small(msg, 1, 0, h, 4))
+			return 0;
+		if (h[0] != 'P' || h[1] != 'R' || h[2] != 'I' || h[3] != ' ')
+			return 0;
 		if (len < H2_PREFACE_LEN)
 			return H2_PREFACE_LEN;
 		off = H2_PREFACE_LEN;
