@@ -77,12 +77,22 @@ function unlift(call: Entry): void {
 
 const stateKey = (s: RegisterValue): string => (s === null ? '-' : `=${s}`);
 
-/** Searches a linearization of `ops` (all of one key) from `initial`, within `maxSteps`. */
-export function searchKey(ops: readonly RegisterOp[], initial: RegisterValue, maxSteps: number): KeySearchResult {
+/**
+ * Searches a linearization of `ops` (all of one key) from `initial`, within `maxSteps`. The
+ * memo key of a configuration is exact and short: operations are numbered in invocation order,
+ * every operation below `low` (the first one not linearized) is linearized, so the key is `low`
+ * and the bits from `low` on (the window of concurrent operations), plus the register's value.
+ */
+export function searchKey(input: readonly RegisterOp[], initial: RegisterValue, maxSteps: number): KeySearchResult {
+  const perm = input.map((_, i) => i).sort((a, b) => input[a]!.invoke - input[b]!.invoke || a - b);
+  const ops = perm.map((i) => input[i]!);
+  const back = (order: readonly number[]): number[] => order.map((i) => perm[i]!);
   const head = buildList(ops);
   let remaining = ops.filter((op) => op.complete !== null).length;
   const stack: Array<{ entry: Entry; state: RegisterValue }> = [];
   const seen = new Set<string>();
+  const done = new Uint8Array(ops.length);
+  let low = 0;
   let state = initial;
   let linearized = 0n;
   let entry = head.next;
@@ -95,12 +105,19 @@ export function searchKey(ops: readonly RegisterOp[], initial: RegisterValue, ma
       const next = step(state, op);
       if (next !== undefined) {
         const bits = linearized | (1n << BigInt(entry.op));
-        const key = `${bits.toString(36)}${stateKey(next)}`;
+        let nextLow = low;
+        if (entry.op === low) {
+          nextLow++;
+          while (nextLow < ops.length && done[nextLow] === 1) nextLow++;
+        }
+        const key = `${nextLow}:${(bits >> BigInt(nextLow)).toString(32)}${stateKey(next)}`;
         if (!seen.has(key)) {
           seen.add(key);
           stack.push({ entry, state });
           state = next;
           linearized = bits;
+          done[entry.op] = 1;
+          low = nextLow;
           lift(entry);
           if (op.complete !== null) remaining--;
           entry = head.next;
@@ -115,12 +132,16 @@ export function searchKey(ops: readonly RegisterOp[], initial: RegisterValue, ma
       deepest = { order: stack.map((s) => s.entry.op), state, blocked: entry.op };
     }
     const top = stack.pop();
-    if (top === undefined) return { linearizable: false, steps, ...(deepest === undefined ? {} : { deepest }) };
+    if (top === undefined) {
+      return { linearizable: false, steps, ...(deepest === undefined ? {} : { deepest: { order: back(deepest.order), state: deepest.state, blocked: perm[deepest.blocked]! } }) };
+    }
     unlift(top.entry);
     state = top.state;
     linearized &= ~(1n << BigInt(top.entry.op));
+    done[top.entry.op] = 0;
+    if (top.entry.op < low) low = top.entry.op;
     if (ops[top.entry.op]!.complete !== null) remaining++;
     entry = top.entry.next;
   }
-  return { linearizable: true, steps, order: stack.map((s) => s.entry.op) };
+  return { linearizable: true, steps, order: back(stack.map((s) => s.entry.op)) };
 }
