@@ -2,11 +2,13 @@
 /*
  * The NetCRAQ benchmark's own XDP programs (compiled at bench time by tools.ts):
  *   craq_gen     the load generator's program: run by craq-gen with BPF_PROG_TEST_RUN in
- *                live-frame mode; restores the whole request frame (the chain rewrote the page
- *                it came from into a reply) and XDP_TXs it out of the client's interface
+ *                live-frame mode; writes the next of up to GEN_FRAMES request frames in turn
+ *                (a mix of reads and writes) over the page (the chain rewrote the page it came
+ *                from into a reply) and XDP_TXs it out of the client's interface
  *   craq_switch  the segment: redirects by destination MAC between the switch's ports (frames
  *                stay xdp_frames end to end); unknown MACs go to the stack
- *   craq_sink    the client's receive side: counts and drops CRAQ replies (UDP from port 7480)
+ *   craq_sink    the client's receive side: counts and drops CRAQ replies (UDP from port 7480),
+ *                status OK and other statuses apart
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -17,10 +19,12 @@
 #include <bpf/bpf_endian.h>
 
 #define GEN_MAX 128
+#define GEN_FRAMES 4
 
 struct gen_cfg {
-	__u8 frame[GEN_MAX];
-	__u32 len;
+	__u8 frame[GEN_FRAMES][GEN_MAX];
+	__u32 len[GEN_FRAMES];
+	__u32 n; /* frames in use, 1..GEN_FRAMES */
 };
 
 struct counter {
@@ -42,13 +46,16 @@ struct {
 	__type(value, __u32); /* ifindex */
 } fdb SEC(".maps");
 
-/* sink: 0 replies dropped, 1 other frames passed; switch: 2 redirected, 3 passed */
+/* sink: 0 OK replies dropped, 1 other frames passed, 4 replies of another status dropped;
+ * switch: 2 redirected, 3 passed */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 4);
+	__uint(max_entries, 5);
 	__type(key, __u32);
 	__type(value, struct counter);
 } stats SEC(".maps");
+
+__u32 gen_seq = 0;
 
 static __always_inline void count(struct xdp_md *ctx, __u32 key)
 {
@@ -66,16 +73,23 @@ int craq_gen(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct gen_cfg *cfg;
-	__u32 key = 0;
+	__u32 key = 0, i, len;
 
 	if (data + GEN_MAX > data_end)
 		return XDP_ABORTED;
 	cfg = bpf_map_lookup_elem(&gen_config, &key);
-	if (!cfg || cfg->len > GEN_MAX)
+	if (!cfg || cfg->n == 0 || cfg->n > GEN_FRAMES)
 		return XDP_ABORTED;
-	__builtin_memcpy(data, cfg->frame, GEN_MAX);
-	/* the template is GEN_MAX bytes (padded); the frame is the request's length */
-	if (bpf_xdp_adjust_tail(ctx, (int)cfg->len - GEN_MAX))
+	i = gen_seq++ % cfg->n;
+	asm volatile("" : "+r"(i));
+	if (i >= GEN_FRAMES)
+		return XDP_ABORTED;
+	len = cfg->len[i];
+	if (len < 42 || len > GEN_MAX)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, cfg->frame[i], GEN_MAX);
+	/* templates are GEN_MAX bytes (padded); the frame is the request's length */
+	if (bpf_xdp_adjust_tail(ctx, (int)len - GEN_MAX))
 		return XDP_ABORTED;
 	return XDP_TX;
 }
@@ -109,13 +123,15 @@ int craq_sink(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
+	__u8 *craq = (void *)(udp + 1);
 
-	if ((void *)(udp + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->protocol != IPPROTO_UDP ||
+	if ((void *)(craq + 8) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->protocol != IPPROTO_UDP ||
 	    udp->source != bpf_htons(7480)) {
 		count(ctx, 1);
 		return XDP_PASS;
 	}
-	count(ctx, 0);
+	/* craq header: op at 3, status at 4 */
+	count(ctx, craq[4] == 0 ? 0 : 4);
 	return XDP_DROP;
 }
 

@@ -6,7 +6,9 @@
  * transmits them out of <ifname> in batches of 64, without sockets. Run it inside the namespace
  * that owns <ifname>.
  *
- *   craq-gen <craq-bench-progs.bpf.o> <ifname> <frame hex> <seconds>
+ *   craq-gen <craq-bench-progs.bpf.o> <ifname> <seconds> <frame hex> [<frame hex> ...]
+ *
+ * Up to 4 frames, sent in turn (a mix of reads and writes).
  *
  * Prints one JSON line: {"frames": N, "seconds": S} (frames handed to the program).
  */
@@ -22,12 +24,31 @@
 #include <linux/bpf.h>
 
 #define GEN_MAX 128
+#define GEN_FRAMES 4
 #define REPEAT_PER_CALL (1u << 16)
 
 struct gen_cfg {
-	uint8_t frame[GEN_MAX];
-	uint32_t len;
+	uint8_t frame[GEN_FRAMES][GEN_MAX];
+	uint32_t len[GEN_FRAMES];
+	uint32_t n;
 };
+
+static int unhex(const char *s, uint8_t *out, uint32_t *len)
+{
+	size_t n = strlen(s), i;
+
+	if (n % 2 != 0 || n / 2 > GEN_MAX || n / 2 < 42)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		unsigned int b;
+
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (uint8_t)b;
+	}
+	*len = (uint32_t)(n / 2);
+	return 0;
+}
 
 static double now(void)
 {
@@ -45,33 +66,25 @@ int main(int argc, char **argv)
 	struct bpf_program *prog, *p;
 	unsigned long long frames = 0;
 	double seconds, t0, t;
-	size_t hexlen, i;
+	size_t i;
 	uint32_t key = 0;
 	int ifindex, err, map_fd;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: craq-gen <craq-bench-progs.bpf.o> <ifname> <frame hex> <seconds>\n");
+	if (argc < 5 || argc > 4 + GEN_FRAMES) {
+		fprintf(stderr, "usage: craq-gen <craq-bench-progs.bpf.o> <ifname> <seconds> <frame hex> [... up to %d frames]\n", GEN_FRAMES);
 		return 2;
 	}
-	hexlen = strlen(argv[3]);
-	if (hexlen % 2 != 0 || hexlen / 2 > GEN_MAX || hexlen / 2 < 42) {
-		fprintf(stderr, "craq-gen: the frame must be 42..%d bytes of hex\n", GEN_MAX);
-		return 2;
-	}
-	cfg.len = (uint32_t)(hexlen / 2);
-	for (i = 0; i < cfg.len; i++) {
-		unsigned int b;
-
-		if (sscanf(argv[3] + 2 * i, "%2x", &b) != 1) {
-			fprintf(stderr, "craq-gen: bad hex at %zu\n", 2 * i);
+	for (i = 4; i < (size_t)argc; i++) {
+		if (unhex(argv[i], cfg.frame[cfg.n], &cfg.len[cfg.n])) {
+			fprintf(stderr, "craq-gen: frame %zu: expected 42..%d bytes of hex\n", i - 3, GEN_MAX);
 			return 2;
 		}
-		cfg.frame[i] = (uint8_t)b;
+		cfg.n++;
 	}
 	ifindex = (int)if_nametoindex(argv[2]);
-	seconds = atof(argv[4]);
+	seconds = atof(argv[3]);
 	if (ifindex == 0 || seconds <= 0) {
-		fprintf(stderr, "craq-gen: bad interface %s or duration %s\n", argv[2], argv[4]);
+		fprintf(stderr, "craq-gen: bad interface %s or duration %s\n", argv[2], argv[3]);
 		return 2;
 	}
 	obj = bpf_object__open_file(argv[1], NULL);
@@ -102,7 +115,7 @@ int main(int argc, char **argv)
 	t0 = now();
 	do {
 		LIBBPF_OPTS(bpf_test_run_opts, opts,
-			.data_in = cfg.frame,
+			.data_in = cfg.frame[0],
 			.data_size_in = GEN_MAX,
 			.ctx_in = &ctx,
 			.ctx_size_in = sizeof(ctx),

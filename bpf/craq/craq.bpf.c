@@ -419,6 +419,9 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 	}
 
 	case CRAQ_OP_VERSION_REPLY:
+		/* the tail committed v: a version this node holds dirty up to v is clean (repairs a lost ACK) */
+		if (v <= k->last_version)
+			craq_raise(&k->clean_version, v);
 		craq_self(&src, cfg, p->family);
 		craq_client_of_trailer(&dst, &p->t);
 		*stat = CRAQ_S_READ_VREPLY;

@@ -301,7 +301,8 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
     }
     case CraqOp.VERSION_REPLY:
       if (!p.trailer) return same('XDP_DROP', 'BAD_HEADER');
-      return answerRead(k0, m.version, CraqFlag.FROM_TAIL, self, clientOf(p.trailer), 'READ_VREPLY');
+      // the tail committed it: a version held dirty up to it is clean (repairs a lost ACK)
+      return answerRead(m.version <= k0.lastVersion ? { ...k0, cleanVersion: max(k0.cleanVersion, m.version) } : k0, m.version, CraqFlag.FROM_TAIL, self, clientOf(p.trailer), 'READ_VREPLY');
     default:
       return same('XDP_DROP', 'UNKNOWN_OP');
   }
