@@ -5,15 +5,19 @@
  *   sidecar_sockops  (sockops, cgroup)  established TCP sockets whose tuple is in offload_rules
  *                                       -> sock_hash + conns; conns entry gone at close
  *   sidecar_msg      (sk_msg verdict)   SIDECAR_RULE_F_MSG sockets: a send goes to the peer's
- *                                       receive queue (bpf_msg_redirect_hash, BPF_F_INGRESS)
- *   sidecar_parser   (sk_skb parser)    SIDECAR_RULE_F_H2 sockets: one HTTP/2 frame (or the
- *                                       24-byte client preface) per message
- *   sidecar_verdict  (sk_skb verdict)   counts and polices the frame, then redirects it to the
- *                                       peer's send queue (bpf_sk_redirect_hash) or hands the
- *                                       connection to user space (SK_PASS, sticky)
+ *                                       receive queue (bpf_msg_redirect_hash, BPF_F_INGRESS);
+ *                                       with SIDECAR_RULE_F_H2 its frames are judged first
+ *                                       (corked while one is cut)
+ *   sidecar_parser   (sk_skb parser)    SIDECAR_RULE_F_H2 sockets: holds the stream until no
+ *                                       header block is cut; never ends a message mid-buffer
+ *   sidecar_verdict  (sk_skb verdict)   walks the frames, counts and polices them, then
+ *                                       redirects the message to the peer's send queue
+ *                                       (bpf_sk_redirect_hash) or hands the connection to user
+ *                                       space (SK_PASS, sticky)
  *
- * No program returns SK_DROP: what the kernel cannot decide is passed whole, at a frame boundary,
- * to the socket the proxy reads.
+ * Frame judgement (h2_telemetry.h) and HPACK (h2_parsing.h) are shared by both hooks; msg_load.h
+ * reads bytes either way. No program returns SK_DROP: what the kernel cannot decide is passed
+ * whole to the socket the proxy reads (or, for a send, the normal TCP path to the proxy).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,6 +28,8 @@
 #include "sidecar_maps.h"
 #include "sidecar_helpers.h"
 #include "h2_parsing.h"
+#include "msg_load.h"
+#include "h2_telemetry.h"
 
 static const __u8 h2_preface[H2_PREFACE_LEN] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -81,80 +87,6 @@ int sidecar_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
-/* --- reading a message: sk_skb (bpf_skb_load_bytes) or sk_msg (pull, then copy) -------------- */
-
-#define SIDECAR_COPY_TMP 0
-#define SIDECAR_COPY_BLOCK 1
-#define SIDECAR_COPY_PATH 2
-
-/*
- * Copies `n` bytes (1..SIDECAR_MAX_HBLOCK) at `off` of an sk_msg into the scratch: its `tmp`,
- * `block` or `path.bytes`. bpf_msg_pull_data makes them linear at msg->data; every byte is
- * checked against data_end. Global: verified once.
- */
-__noinline int sidecar_msg_copy(struct sk_msg_md *msg, __u32 off, __u32 n, __u32 where)
-{
-	struct sidecar_scratch *s;
-	__u32 zero = 0, i;
-	void *data, *end;
-
-	if (!msg || n == 0 || n > SIDECAR_MAX_HBLOCK)
-		return -1;
-	if (where == SIDECAR_COPY_TMP && n > sizeof(s->tmp))
-		return -1;
-	if (where == SIDECAR_COPY_PATH && n > SIDECAR_MAX_PATH)
-		return -1;
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return -1;
-	if (bpf_msg_pull_data(msg, off, off + n, 0))
-		return -1;
-	data = (void *)(long)msg->data;
-	end = (void *)(long)msg->data_end;
-	for (i = 0; i < SIDECAR_MAX_HBLOCK; i++) {
-		__u8 *p = data + i;
-
-		if (i >= n)
-			break;
-		if ((void *)(p + 1) > end)
-			return -1;
-		if (where == SIDECAR_COPY_BLOCK)
-			s->block[i & SIDECAR_HBLOCK_MASK] = *p;
-		else if (where == SIDECAR_COPY_PATH)
-			s->path.bytes[i & (SIDECAR_MAX_PATH - 1)] = *p;
-		else
-			s->tmp[i & (sizeof(s->tmp) - 1)] = *p;
-	}
-	return 0;
-}
-
-/* `n` bytes at `off` of the message into a scratch field `where` (the sk_msg way) or into `dst`
- * (the sk_skb way, `dst` being that same field). `is_msg` is a constant: one branch is compiled. */
-static __always_inline long sidecar_load(void *ctx, int is_msg, __u32 off, void *dst, __u32 n, __u32 where)
-{
-	if (is_msg)
-		return sidecar_msg_copy(ctx, off, n, where);
-	return bpf_skb_load_bytes(ctx, off, dst, n);
-}
-
-/* A small constant-size read (frame header, pad length, preface) into `dst` on the stack. */
-static __always_inline long sidecar_load_small(void *ctx, int is_msg, __u32 off, __u8 *dst, __u32 n)
-{
-	struct sidecar_scratch *s;
-	__u32 zero = 0, i;
-
-	if (!is_msg)
-		return bpf_skb_load_bytes(ctx, off, dst, n);
-	if (sidecar_msg_copy(ctx, off, n, SIDECAR_COPY_TMP))
-		return -1;
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return -1;
-	for (i = 0; i < n && i < sizeof(s->tmp); i++)
-		dst[i] = s->tmp[i];
-	return 0;
-}
-
 /* --- sk_skb: the stream parser ---------------------------------------------------------------- */
 
 /*
@@ -208,281 +140,6 @@ int sidecar_parser(struct __sk_buff *skb)
 		off += H2_FRAME_HEADER_LEN + flen;
 	}
 	return len;
-}
-
-/* --- sk_skb: telemetry of one frame ----------------------------------------------------------- */
-
-static __always_inline void sidecar_stream_key(struct sidecar_stream_key *sk, const struct sidecar_sock_key *conn, __u32 stream)
-{
-	__builtin_memset(sk, 0, sizeof(*sk));
-	sk->conn = *conn;
-	sk->stream = stream;
-}
-
-/* A stream ended by the server: status, latency, gone from `streams`. */
-static __always_inline void sidecar_finish(const struct sidecar_stream_key *sk, __u32 status)
-{
-	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
-	struct sidecar_method_stats *ms;
-	__u64 lat, us;
-	__u32 b = 0;
-	int i;
-
-	if (!st)
-		return;
-	ms = sidecar_method(st->method);
-	if (ms) {
-		lat = bpf_ktime_get_ns() - st->start_ns;
-		us = lat / 1000;
-		for (i = 0; i < SIDECAR_LATENCY_BUCKETS - 1; i++) {
-			if (us == 0)
-				break;
-			us >>= 1;
-			b++;
-		}
-		ms->responses++;
-		ms->latency_ns_sum += lat;
-		if (status > SIDECAR_STATUS_UNKNOWN)
-			status = SIDECAR_STATUS_UNKNOWN;
-		ms->status[status]++;
-		if (b < SIDECAR_LATENCY_BUCKETS)
-			ms->latency_log2_us[b]++;
-	}
-	bpf_map_delete_elem(&streams, sk);
-}
-
-/* DATA payload counted for the stream's method; END_STREAM from the server ends it. */
-static __always_inline void sidecar_data(const struct sidecar_stream_key *sk, __u32 flen, __u32 flags, int response)
-{
-	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
-	struct sidecar_method_stats *ms;
-
-	if (!st)
-		return;
-	ms = sidecar_method(st->method);
-	if (ms) {
-		if (response)
-			ms->response_bytes += flen;
-		else
-			ms->request_bytes += flen;
-	}
-	if (response && (flags & H2_FLAG_END_STREAM))
-		sidecar_finish(sk, SIDECAR_STATUS_UNKNOWN);
-}
-
-static __always_inline void sidecar_reset(const struct sidecar_stream_key *sk)
-{
-	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
-	struct sidecar_method_stats *ms;
-
-	if (!st)
-		return;
-	ms = sidecar_method(st->method);
-	if (ms)
-		ms->resets++;
-	bpf_map_delete_elem(&streams, sk);
-}
-
-/*
- * Loads the header block of the HEADERS frame at `foff` (payload `flen` bytes; PADDED and
- * PRIORITY skipped) into s->block; 0 and the block's offset in the message, its length and the
- * bytes loaded set, or a reason.
- */
-static __always_inline __u32 sidecar_load_block(void *ctx, int is_msg, struct sidecar_scratch *s, __u32 foff, __u32 flen, __u32 flags,
-						__u32 *off, __u32 *total, __u32 *n)
-{
-	__u32 o = H2_FRAME_HEADER_LEN, pad = 0, t, k;
-	__u8 pl = 0;
-
-	if (flags & H2_FLAG_PADDED) {
-		if (sidecar_load_small(ctx, is_msg, foff + o, &pl, 1))
-			return SIDECAR_REASON_BAD_FRAME;
-		pad = pl;
-		o += 1;
-	}
-	if (flags & H2_FLAG_PRIORITY)
-		o += 5;
-	if (o + pad > H2_FRAME_HEADER_LEN + flen)
-		return SIDECAR_REASON_BAD_FRAME;
-	t = H2_FRAME_HEADER_LEN + flen - o - pad;
-	k = t < SIDECAR_MAX_HBLOCK ? t : SIDECAR_MAX_HBLOCK;
-	if (k == 0 || k > SIDECAR_MAX_HBLOCK)
-		return SIDECAR_REASON_NO_PATH;
-	if (sidecar_load(ctx, is_msg, foff + o, s->block, k, SIDECAR_COPY_BLOCK))
-		return SIDECAR_REASON_BAD_FRAME;
-	*off = foff + o;
-	*total = t;
-	*n = k;
-	return 0;
-}
-
-/* A request's HEADERS: the policy decision and the stream opened for telemetry. */
-static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct sidecar_sock_key *key, struct sidecar_conn *conn,
-					     __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out)
-{
-	struct sidecar_method_stats *ms;
-	struct sidecar_policy_value *pv;
-	struct sidecar_config *cfg;
-	struct sidecar_stream_key sk;
-	struct sidecar_stream st = {};
-	struct sidecar_scratch *s;
-	__u32 zero = 0, off = 0, total = 0, n = 0, r, plen, method = 0, action = SIDECAR_ACTION_ALLOW;
-
-	if (!(flags & H2_FLAG_END_HEADERS))
-		return SIDECAR_REASON_CONTINUATION;
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return SIDECAR_REASON_BAD_FRAME;
-	r = sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n);
-	if (r)
-		return r;
-	s->clean = (conn->flags & SIDECAR_CONN_F_HPACK_CLEAN) ? 1 : 0;
-	r = sidecar_hpack_scan(s, n, total, SIDECAR_WANT_PATH);
-	if (s->clean)
-		conn->flags |= SIDECAR_CONN_F_HPACK_CLEAN;
-	if (r)
-		return r;
-	cfg = bpf_map_lookup_elem(&sidecar_cfg, &zero);
-	if (cfg && cfg->default_action == SIDECAR_ACTION_DENY)
-		action = SIDECAR_ACTION_DENY;
-	plen = s->found_len;
-	if (!s->found_index && plen > 0) {
-		if (plen > SIDECAR_MAX_PATH)
-			return SIDECAR_REASON_PATH_TOO_LONG;
-		__builtin_memset(&s->path, 0, sizeof(s->path));
-		if (sidecar_load(ctx, is_msg, off + s->found_pos, s->path.bytes, plen, SIDECAR_COPY_PATH))
-			return SIDECAR_REASON_BAD_HPACK;
-		s = bpf_map_lookup_elem(&scratch, &zero); /* the sk_msg copy is a call: look again */
-		if (!s)
-			return SIDECAR_REASON_BAD_HPACK;
-		s->path.len = plen;
-		s->path.huffman = s->found_huff ? 1 : 0;
-		pv = bpf_map_lookup_elem(&policy, &s->path);
-		if (pv) {
-			method = pv->method;
-			action = pv->action == SIDECAR_ACTION_DENY ? SIDECAR_ACTION_DENY : SIDECAR_ACTION_ALLOW;
-		}
-	}
-	*method_out = method;
-	ms = sidecar_method(method);
-	if (action == SIDECAR_ACTION_DENY) {
-		if (ms)
-			ms->denied++;
-		return SIDECAR_REASON_DENIED;
-	}
-	if (ms)
-		ms->requests++;
-	sidecar_stream_key(&sk, key, sid);
-	st.start_ns = bpf_ktime_get_ns();
-	st.method = method;
-	bpf_map_update_elem(&streams, &sk, &st, BPF_ANY);
-	return 0;
-}
-
-/* A response's HEADERS: with END_STREAM (trailers, trailers-only) the stream ends with its status. */
-static __always_inline void sidecar_response(void *ctx, int is_msg, const struct sidecar_stream_key *sk, __u32 foff, __u32 flen, __u32 flags)
-{
-	struct sidecar_scratch *s;
-	__u32 zero = 0, off = 0, total = 0, n = 0, status = SIDECAR_STATUS_UNKNOWN;
-
-	if (!(flags & H2_FLAG_END_STREAM))
-		return;
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (s && (flags & H2_FLAG_END_HEADERS) && sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n) == 0) {
-		s->clean = 1; /* responses are telemetry only: indexing cannot mislead a lookup by name */
-		if (sidecar_hpack_scan(s, n, total, SIDECAR_WANT_STATUS) == 0)
-			status = h2_grpc_status(s, n);
-	}
-	sidecar_finish(sk, status);
-}
-
-/*
- * One frame at `off` of the message (sk_skb or sk_msg). Returns the
- * frame's length (header + payload, possibly beyond the message: the rest is carried), or minus
- * the reason that hands the connection to user space; the stream id and method id are left in
- * scratch (result_stream, result_method).
- */
-static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const struct sidecar_sock_key *key, __u32 len, __u32 off)
-{
-	struct sidecar_sock_key *peer;
-	struct sidecar_stream_key sk;
-	struct sidecar_conn *conn;
-	struct sidecar_scratch *s;
-	__u32 zero = 0, flen, type, flags, sid, r, method = 0;
-	__u8 h[H2_FRAME_HEADER_LEN];
-	int response;
-
-	conn = bpf_map_lookup_elem(&conns, key);
-	peer = bpf_map_lookup_elem(&pairs, key);
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!conn || !peer || !s)
-		return -SIDECAR_REASON_NOT_PAIRED;
-	s->result_stream = 0;
-	s->result_method = 0;
-	if (off > len || len - off < H2_FRAME_HEADER_LEN || sidecar_load_small(ctx, is_msg, off, h, H2_FRAME_HEADER_LEN))
-		return -SIDECAR_REASON_BAD_FRAME;
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return -SIDECAR_REASON_BAD_FRAME;
-	flen = ((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2];
-	type = h[3];
-	flags = h[4];
-	sid = ((__u32)(h[5] & 0x7f) << 24) | ((__u32)h[6] << 16) | ((__u32)h[7] << 8) | h[8];
-	s->result_stream = sid;
-	if (flen > SIDECAR_MAX_FRAME_LEN)
-		return -SIDECAR_REASON_BAD_FRAME;
-	if (sid == 0)
-		return H2_FRAME_HEADER_LEN + flen; /* connection-level: SETTINGS, PING, GOAWAY, WINDOW_UPDATE */
-	response = (conn->flags & SIDECAR_RULE_F_RESPONSES) != 0;
-	/* streams are keyed by the request socket: this one, or the peer of a response socket */
-	sidecar_stream_key(&sk, response ? peer : key, sid);
-	switch (type) {
-	case H2_FRAME_HEADERS:
-		if (off + H2_FRAME_HEADER_LEN + flen > len)
-			return -SIDECAR_REASON_NO_PATH; /* only when the parser gave up waiting */
-		if (response) {
-			sidecar_response(ctx, is_msg, &sk, off, flen, flags);
-			break;
-		}
-		if (!(conn->flags & SIDECAR_RULE_F_REQUESTS))
-			break;
-		r = sidecar_request(ctx, is_msg, key, conn, off, flen, flags, sid, &method);
-		s = bpf_map_lookup_elem(&scratch, &zero);
-		if (s)
-			s->result_method = method;
-		if (r)
-			return -(int)r;
-		break;
-	case H2_FRAME_DATA:
-		sidecar_data(&sk, flen, flags, response);
-		break;
-	case H2_FRAME_RST_STREAM:
-		sidecar_reset(&sk);
-		break;
-	default:
-		break;
-	}
-	return H2_FRAME_HEADER_LEN + flen;
-}
-
-/* sidecar_frame_common for the verdict's socket buffer (global: verified once). */
-__noinline int sidecar_frame_at(struct __sk_buff *skb, __u32 off)
-{
-	struct sidecar_sock_key key;
-
-	if (!skb || SIDECAR_KEY_FROM(skb, &key))
-		return -SIDECAR_REASON_BAD_FRAME;
-	return sidecar_frame_common(skb, 0, &key, skb->len, off);
-}
-
-/* sidecar_frame_common for an sk_msg send (global: verified once). */
-__noinline int sidecar_msg_frame_at(struct sk_msg_md *msg, __u32 off)
-{
-	struct sidecar_sock_key key;
-
-	if (!msg || SIDECAR_KEY_FROM(msg, &key))
-		return -SIDECAR_REASON_BAD_FRAME;
-	return sidecar_frame_common(msg, 1, &key, msg->size, off);
 }
 
 /* --- sk_skb: the verdict ---------------------------------------------------------------------- */

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * One HTTP/2 frame judged and counted, for the verdict (sk_skb) and for sends (sk_msg): a
+ * request's HEADERS against the policy, a response's END_STREAM with its grpc-status and the
+ * stream's latency, DATA bytes per method, resets. `sidecar_frame_at` / `sidecar_msg_frame_at`
+ * are global functions (verified once each) called once per frame by the programs' walks.
+ */
+#ifndef H2_TELEMETRY_H
+#define H2_TELEMETRY_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "sidecar_kern_user.h"
+#include "sidecar_consts.h"
+#include "sidecar_structs.h"
+#include "sidecar_maps.h"
+#include "sidecar_helpers.h"
+#include "h2_parsing.h"
+#include "msg_load.h"
+
+static __always_inline void sidecar_stream_key(struct sidecar_stream_key *sk, const struct sidecar_sock_key *conn, __u32 stream)
+{
+	__builtin_memset(sk, 0, sizeof(*sk));
+	sk->conn = *conn;
+	sk->stream = stream;
+}
+
+/* A stream ended by the server: status, latency, gone from `streams`. */
+static __always_inline void sidecar_finish(const struct sidecar_stream_key *sk, __u32 status)
+{
+	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
+	struct sidecar_method_stats *ms;
+	__u64 lat, us;
+	__u32 b = 0;
+	int i;
+
+	if (!st)
+		return;
+	ms = sidecar_method(st->method);
+	if (ms) {
+		lat = bpf_ktime_get_ns() - st->start_ns;
+		us = lat / 1000;
+		for (i = 0; i < SIDECAR_LATENCY_BUCKETS - 1; i++) {
+			if (us == 0)
+				break;
+			us >>= 1;
+			b++;
+		}
+		ms->responses++;
+		ms->latency_ns_sum += lat;
+		if (status > SIDECAR_STATUS_UNKNOWN)
+			status = SIDECAR_STATUS_UNKNOWN;
+		ms->status[status]++;
+		if (b < SIDECAR_LATENCY_BUCKETS)
+			ms->latency_log2_us[b]++;
+	}
+	bpf_map_delete_elem(&streams, sk);
+}
+
+/* DATA payload counted for the stream's method; END_STREAM from the server ends it. */
+static __always_inline void sidecar_data(const struct sidecar_stream_key *sk, __u32 flen, __u32 flags, int response)
+{
+	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
+	struct sidecar_method_stats *ms;
+
+	if (!st)
+		return;
+	ms = sidecar_method(st->method);
+	if (ms) {
+		if (response)
+			ms->response_bytes += flen;
+		else
+			ms->request_bytes += flen;
+	}
+	if (response && (flags & H2_FLAG_END_STREAM))
+		sidecar_finish(sk, SIDECAR_STATUS_UNKNOWN);
+}
+
+static __always_inline void sidecar_reset(const struct sidecar_stream_key *sk)
+{
+	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
+	struct sidecar_method_stats *ms;
+
+	if (!st)
+		return;
+	ms = sidecar_method(st->method);
+	if (ms)
+		ms->resets++;
+	bpf_map_delete_elem(&streams, sk);
+}
+
+/*
+ * Loads the header block of the HEADERS frame at `foff` (payload `flen` bytes; PADDED and
+ * PRIORITY skipped) into s->block; 0 and the block's offset in the message, its length and the
+ * bytes loaded set, or a reason.
+ */
+static __always_inline __u32 sidecar_load_block(void *ctx, int is_msg, struct sidecar_scratch *s, __u32 foff, __u32 flen, __u32 flags,
+						__u32 *off, __u32 *total, __u32 *n)
+{
+	__u32 o = H2_FRAME_HEADER_LEN, pad = 0, t, k;
+	__u8 pl = 0;
+
+	if (flags & H2_FLAG_PADDED) {
+		if (sidecar_load_small(ctx, is_msg, foff + o, &pl, 1))
+			return SIDECAR_REASON_BAD_FRAME;
+		pad = pl;
+		o += 1;
+	}
+	if (flags & H2_FLAG_PRIORITY)
+		o += 5;
+	if (o + pad > H2_FRAME_HEADER_LEN + flen)
+		return SIDECAR_REASON_BAD_FRAME;
+	t = H2_FRAME_HEADER_LEN + flen - o - pad;
+	k = t < SIDECAR_MAX_HBLOCK ? t : SIDECAR_MAX_HBLOCK;
+	if (k == 0 || k > SIDECAR_MAX_HBLOCK)
+		return SIDECAR_REASON_NO_PATH;
+	if (sidecar_load(ctx, is_msg, foff + o, s->block, k, SIDECAR_COPY_BLOCK))
+		return SIDECAR_REASON_BAD_FRAME;
+	*off = foff + o;
+	*total = t;
+	*n = k;
+	return 0;
+}
+
+/* A request's HEADERS: the policy decision and the stream opened for telemetry. */
+static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct sidecar_sock_key *key, struct sidecar_conn *conn,
+					     __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out)
+{
+	struct sidecar_method_stats *ms;
+	struct sidecar_policy_value *pv;
+	struct sidecar_config *cfg;
+	struct sidecar_stream_key sk;
+	struct sidecar_stream st = {};
+	struct sidecar_scratch *s;
+	__u32 zero = 0, off = 0, total = 0, n = 0, r, plen, method = 0, action = SIDECAR_ACTION_ALLOW;
+
+	if (!(flags & H2_FLAG_END_HEADERS))
+		return SIDECAR_REASON_CONTINUATION;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return SIDECAR_REASON_BAD_FRAME;
+	r = sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n);
+	if (r)
+		return r;
+	s->clean = (conn->flags & SIDECAR_CONN_F_HPACK_CLEAN) ? 1 : 0;
+	r = sidecar_hpack_scan(s, n, total, SIDECAR_WANT_PATH);
+	if (s->clean)
+		conn->flags |= SIDECAR_CONN_F_HPACK_CLEAN;
+	if (r)
+		return r;
+	cfg = bpf_map_lookup_elem(&sidecar_cfg, &zero);
+	if (cfg && cfg->default_action == SIDECAR_ACTION_DENY)
+		action = SIDECAR_ACTION_DENY;
+	plen = s->found_len;
+	if (!s->found_index && plen > 0) {
+		if (plen > SIDECAR_MAX_PATH)
+			return SIDECAR_REASON_PATH_TOO_LONG;
+		__builtin_memset(&s->path, 0, sizeof(s->path));
+		if (sidecar_load(ctx, is_msg, off + s->found_pos, s->path.bytes, plen, SIDECAR_COPY_PATH))
+			return SIDECAR_REASON_BAD_HPACK;
+		s = bpf_map_lookup_elem(&scratch, &zero); /* the sk_msg copy is a call: look again */
+		if (!s)
+			return SIDECAR_REASON_BAD_HPACK;
+		s->path.len = plen;
+		s->path.huffman = s->found_huff ? 1 : 0;
+		pv = bpf_map_lookup_elem(&policy, &s->path);
+		if (pv) {
+			method = pv->method;
+			action = pv->action == SIDECAR_ACTION_DENY ? SIDECAR_ACTION_DENY : SIDECAR_ACTION_ALLOW;
+		}
+	}
+	*method_out = method;
+	ms = sidecar_method(method);
+	if (action == SIDECAR_ACTION_DENY) {
+		if (ms)
+			ms->denied++;
+		return SIDECAR_REASON_DENIED;
+	}
+	if (ms)
+		ms->requests++;
+	sidecar_stream_key(&sk, key, sid);
+	st.start_ns = bpf_ktime_get_ns();
+	st.method = method;
+	bpf_map_update_elem(&streams, &sk, &st, BPF_ANY);
+	return 0;
+}
+
+/* A response's HEADERS: with END_STREAM (trailers, trailers-only) the stream ends with its status. */
+static __always_inline void sidecar_response(void *ctx, int is_msg, const struct sidecar_stream_key *sk, __u32 foff, __u32 flen, __u32 flags)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0, off = 0, total = 0, n = 0, status = SIDECAR_STATUS_UNKNOWN;
+
+	if (!(flags & H2_FLAG_END_STREAM))
+		return;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s && (flags & H2_FLAG_END_HEADERS) && sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n) == 0) {
+		s->clean = 1; /* responses are telemetry only: indexing cannot mislead a lookup by name */
+		if (sidecar_hpack_scan(s, n, total, SIDECAR_WANT_STATUS) == 0)
+			status = h2_grpc_status(s, n);
+	}
+	sidecar_finish(sk, status);
+}
+
+/*
+ * One frame at `off` of the message (sk_skb or sk_msg). Returns the
+ * frame's length (header + payload, possibly beyond the message: the rest is carried), or minus
+ * the reason that hands the connection to user space; the stream id and method id are left in
+ * scratch (result_stream, result_method).
+ */
+static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const struct sidecar_sock_key *key, __u32 len, __u32 off)
+{
+	struct sidecar_sock_key *peer;
+	struct sidecar_stream_key sk;
+	struct sidecar_conn *conn;
+	struct sidecar_scratch *s;
+	__u32 zero = 0, flen, type, flags, sid, r, method = 0;
+	__u8 h[H2_FRAME_HEADER_LEN];
+	int response;
+
+	conn = bpf_map_lookup_elem(&conns, key);
+	peer = bpf_map_lookup_elem(&pairs, key);
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!conn || !peer || !s)
+		return -SIDECAR_REASON_NOT_PAIRED;
+	s->result_stream = 0;
+	s->result_method = 0;
+	if (off > len || len - off < H2_FRAME_HEADER_LEN || sidecar_load_small(ctx, is_msg, off, h, H2_FRAME_HEADER_LEN))
+		return -SIDECAR_REASON_BAD_FRAME;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -SIDECAR_REASON_BAD_FRAME;
+	flen = ((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2];
+	type = h[3];
+	flags = h[4];
+	sid = ((__u32)(h[5] & 0x7f) << 24) | ((__u32)h[6] << 16) | ((__u32)h[7] << 8) | h[8];
+	s->result_stream = sid;
+	if (flen > SIDECAR_MAX_FRAME_LEN)
+		return -SIDECAR_REASON_BAD_FRAME;
+	if (sid == 0)
+		return H2_FRAME_HEADER_LEN + flen; /* connection-level: SETTINGS, PING, GOAWAY, WINDOW_UPDATE */
+	response = (conn->flags & SIDECAR_RULE_F_RESPONSES) != 0;
+	/* streams are keyed by the request socket: this one, or the peer of a response socket */
+	sidecar_stream_key(&sk, response ? peer : key, sid);
+	switch (type) {
+	case H2_FRAME_HEADERS:
+		if (off + H2_FRAME_HEADER_LEN + flen > len)
+			return -SIDECAR_REASON_NO_PATH; /* only when the parser gave up waiting */
+		if (response) {
+			sidecar_response(ctx, is_msg, &sk, off, flen, flags);
+			break;
+		}
+		if (!(conn->flags & SIDECAR_RULE_F_REQUESTS))
+			break;
+		r = sidecar_request(ctx, is_msg, key, conn, off, flen, flags, sid, &method);
+		s = bpf_map_lookup_elem(&scratch, &zero);
+		if (s)
+			s->result_method = method;
+		if (r)
+			return -(int)r;
+		break;
+	case H2_FRAME_DATA:
+		sidecar_data(&sk, flen, flags, response);
+		break;
+	case H2_FRAME_RST_STREAM:
+		sidecar_reset(&sk);
+		break;
+	default:
+		break;
+	}
+	return H2_FRAME_HEADER_LEN + flen;
+}
+
+/* sidecar_frame_common for the verdict's socket buffer (global: verified once). */
+__noinline int sidecar_frame_at(struct __sk_buff *skb, __u32 off)
+{
+	struct sidecar_sock_key key;
+
+	if (!skb || SIDECAR_KEY_FROM(skb, &key))
+		return -SIDECAR_REASON_BAD_FRAME;
+	return sidecar_frame_common(skb, 0, &key, skb->len, off);
+}
+
+/* sidecar_frame_common for an sk_msg send (global: verified once). */
+__noinline int sidecar_msg_frame_at(struct sk_msg_md *msg, __u32 off)
+{
+	struct sidecar_sock_key key;
+
+	if (!msg || SIDECAR_KEY_FROM(msg, &key))
+		return -SIDECAR_REASON_BAD_FRAME;
+	return sidecar_frame_common(msg, 1, &key, msg->size, off);
+}
+
+#endif /* H2_TELEMETRY_H */

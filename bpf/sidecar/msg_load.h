@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Reading bytes of the message being judged, the same way for both hooks: an sk_skb socket
+ * buffer (bpf_skb_load_bytes) or an sk_msg send (bpf_msg_pull_data, then a checked copy into the
+ * per-CPU scratch). Callers pass `is_msg` as a constant, so each program compiles one branch.
+ */
+#ifndef MSG_LOAD_H
+#define MSG_LOAD_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "sidecar_consts.h"
+#include "sidecar_structs.h"
+#include "sidecar_maps.h"
+
+#define SIDECAR_COPY_TMP 0
+#define SIDECAR_COPY_BLOCK 1
+#define SIDECAR_COPY_PATH 2
+
+/*
+ * Copies `n` bytes (1..SIDECAR_MAX_HBLOCK) at `off` of an sk_msg into the scratch: its `tmp`,
+ * `block` or `path.bytes`. bpf_msg_pull_data makes them linear at msg->data; every byte is
+ * checked against data_end. Global: verified once.
+ */
+__noinline int sidecar_msg_copy(struct sk_msg_md *msg, __u32 off, __u32 n, __u32 where)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0, i;
+	void *data, *end;
+
+	if (!msg || n == 0 || n > SIDECAR_MAX_HBLOCK)
+		return -1;
+	if (where == SIDECAR_COPY_TMP && n > sizeof(s->tmp))
+		return -1;
+	if (where == SIDECAR_COPY_PATH && n > SIDECAR_MAX_PATH)
+		return -1;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -1;
+	if (bpf_msg_pull_data(msg, off, off + n, 0))
+		return -1;
+	data = (void *)(long)msg->data;
+	end = (void *)(long)msg->data_end;
+	for (i = 0; i < SIDECAR_MAX_HBLOCK; i++) {
+		__u8 *p = data + i;
+
+		if (i >= n)
+			break;
+		if ((void *)(p + 1) > end)
+			return -1;
+		if (where == SIDECAR_COPY_BLOCK)
+			s->block[i & SIDECAR_HBLOCK_MASK] = *p;
+		else if (where == SIDECAR_COPY_PATH)
+			s->path.bytes[i & (SIDECAR_MAX_PATH - 1)] = *p;
+		else
+			s->tmp[i & (sizeof(s->tmp) - 1)] = *p;
+	}
+	return 0;
+}
+
+/* `n` bytes at `off` of the message into a scratch field `where` (the sk_msg way) or into `dst`
+ * (the sk_skb way, `dst` being that same field). `is_msg` is a constant: one branch is compiled. */
+static __always_inline long sidecar_load(void *ctx, int is_msg, __u32 off, void *dst, __u32 n, __u32 where)
+{
+	if (is_msg)
+		return sidecar_msg_copy(ctx, off, n, where);
+	return bpf_skb_load_bytes(ctx, off, dst, n);
+}
+
+/* A small constant-size read (frame header, pad length, preface) into `dst` on the stack. */
+static __always_inline long sidecar_load_small(void *ctx, int is_msg, __u32 off, __u8 *dst, __u32 n)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0, i;
+
+	if (!is_msg)
+		return bpf_skb_load_bytes(ctx, off, dst, n);
+	if (sidecar_msg_copy(ctx, off, n, SIDECAR_COPY_TMP))
+		return -1;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -1;
+	for (i = 0; i < n && i < sizeof(s->tmp); i++)
+		dst[i] = s->tmp[i];
+	return 0;
+}
+
+#endif /* MSG_LOAD_H */
