@@ -80,8 +80,9 @@ const stateKey = (s: RegisterValue): string => (s === null ? '-' : `=${s}`);
 /**
  * Searches a linearization of `ops` (all of one key) from `initial`, within `maxSteps`. The
  * memo key of a configuration is exact and short: operations are numbered in invocation order,
- * every operation below `low` (the first one not linearized) is linearized, so the key is `low`
- * and the bits from `low` on (the window of concurrent operations), plus the register's value.
+ * every operation of known outcome below `low` (the first such one not linearized) is
+ * linearized, so the key is `low`, the bits from `low` on (the window of concurrent operations),
+ * the operations of unknown outcome below `low` that are linearized (few), and the value.
  */
 export function searchKey(input: readonly RegisterOp[], initial: RegisterValue, maxSteps: number): KeySearchResult {
   const perm = input.map((_, i) => i).sort((a, b) => input[a]!.invoke - input[b]!.invoke || a - b);
@@ -92,7 +93,10 @@ export function searchKey(input: readonly RegisterOp[], initial: RegisterValue, 
   const stack: Array<{ entry: Entry; state: RegisterValue }> = [];
   const seen = new Set<string>();
   const done = new Uint8Array(ops.length);
+  /** Linearized operations of unknown outcome, in the order linearized. */
+  const unknownDone: number[] = [];
   let low = 0;
+  while (low < ops.length && ops[low]!.complete === null) low++;
   let state = initial;
   let linearized = 0n;
   let entry = head.next;
@@ -108,9 +112,12 @@ export function searchKey(input: readonly RegisterOp[], initial: RegisterValue, 
         let nextLow = low;
         if (entry.op === low) {
           nextLow++;
-          while (nextLow < ops.length && done[nextLow] === 1) nextLow++;
+          while (nextLow < ops.length && (done[nextLow] === 1 || ops[nextLow]!.complete === null)) nextLow++;
         }
-        const key = `${nextLow}:${(bits >> BigInt(nextLow)).toString(32)}${stateKey(next)}`;
+        const below = unknownDone.filter((u) => u < nextLow);
+        if (op.complete === null && entry.op < nextLow) below.push(entry.op);
+        const optional = below.length === 0 ? '' : below.sort((a, b) => a - b).join(',');
+        const key = `${nextLow}:${(bits >> BigInt(nextLow)).toString(32)}:${optional}${stateKey(next)}`;
         if (!seen.has(key)) {
           seen.add(key);
           stack.push({ entry, state });
@@ -120,6 +127,7 @@ export function searchKey(input: readonly RegisterOp[], initial: RegisterValue, 
           low = nextLow;
           lift(entry);
           if (op.complete !== null) remaining--;
+          else unknownDone.push(entry.op);
           entry = head.next;
           continue;
         }
@@ -139,8 +147,10 @@ export function searchKey(input: readonly RegisterOp[], initial: RegisterValue, 
     state = top.state;
     linearized &= ~(1n << BigInt(top.entry.op));
     done[top.entry.op] = 0;
-    if (top.entry.op < low) low = top.entry.op;
-    if (ops[top.entry.op]!.complete !== null) remaining++;
+    if (ops[top.entry.op]!.complete !== null) {
+      remaining++;
+      if (top.entry.op < low) low = top.entry.op;
+    } else unknownDone.pop();
     entry = top.entry.next;
   }
   return { linearizable: true, steps, order: back(stack.map((s) => s.entry.op)) };
