@@ -240,6 +240,32 @@ for (const mode of ['skb', 'msg'] as const) describe(`HTTP/2 frames between pair
     });
   }
 
+  test('handed over in the middle of a frame: user space gets user_skip bytes that end a frame the kernel forwarded, then whole frames', async () => {
+    const { client, conn, sunk: got } = await open();
+    try {
+      const data = dataFrame(1, grpcMessage(Buffer.alloc(300, 0x41)), true);
+      const first = Buffer.concat([
+        H2_PREFACE,
+        settingsFrame(),
+        headersFrame(1, requestBlock(pathField(ALLOWED, { kind: 'without', huffman: true }), hpackSizeUpdate(0))),
+        data.subarray(0, 100),
+      ]);
+      const second = Buffer.concat([data.subarray(100), headersFrame(3, requestBlock(hpackIndexed(70)), { endStream: true })]);
+      client.write(first);
+      await until('the first part upstream', () => got().length === first.length);
+      client.write(second);
+      await until('everything upstream', () => got().length === first.length + second.length);
+      assert.deepEqual(got(), Buffer.concat([first, second]));
+      const c = sidecar.conn(judged(conn))!;
+      assert.equal(c.reason, SIDECAR_REASON.HPACK_DYNAMIC);
+      assert.equal(c.stream, 3);
+      assert.equal(c.userSkip, data.length - 100);
+      assert.equal(conn.read.fromClient, second.length);
+    } finally {
+      client.destroy();
+    }
+  });
+
   test('a client that does not speak HTTP/2 is handed to user space (BAD_PREFACE)', async () => {
     const { client, conn } = await open();
     try {
