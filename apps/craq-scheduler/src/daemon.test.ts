@@ -85,10 +85,12 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
     reporter.record('/ncc/k2', 5);
     reporter.record('/other/x', 100); // not under etcd.prefixes
     await reporter.flush();
+    const before = (await api.getPlacement(craqV1.GetPlacementRequest.create())).placementEpoch;
+    assert.ok(before > BigInt(Date.now() - 600_000) * 1000n, 'the epoch starts at the start time (µs): it grows across restarts');
     const r = await dp().scheduler.round();
     assert.deepEqual(r, { placed: ['/ncc/k1', '/ncc/k2'], evicted: [], failed: [] });
     const p = await api.getPlacement(craqV1.GetPlacementRequest.create());
-    assert.equal(p.placementEpoch, 2n);
+    assert.equal(p.placementEpoch, before + 2n, 'bumped once per placed key');
     assert.deepEqual(p.keys.map((k) => [k.key, k.keyId === craq.craqKeyId(k.key), k.keyCheck === craq.craqKeyCheck(k.key)]), [['/ncc/k1', true, true], ['/ncc/k2', true, true]]);
     assert.deepEqual(p.chain?.nodes.map((n) => [n.name, n.role]), [['n1', craqV1.ChainRole.CHAIN_ROLE_HEAD], ['n2', craqV1.ChainRole.CHAIN_ROLE_MIDDLE], ['n3', craqV1.ChainRole.CHAIN_ROLE_TAIL]]);
     for (const n of s.nodes) assert.equal(Buffer.from((await n.get(craq.craqKeyId('/ncc/k1')))!.value!).toString(), 'k1-v0', `${n.name} holds k1`);
@@ -272,6 +274,27 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
     await view();
     assert.equal((await client.get('/ncc/k3'))?.toString(), last);
     assert.equal(client.lastServedBy.via, 'chain');
+  });
+
+  test('a key being evicted stays in the placement until etcd has its last value and it left the nodes', async () => {
+    const id = craq.craqKeyId('/ncc/k3');
+    s.nodes[2]!.paused = true; // the tail drops the PROPAGATE: the write stays dirty at the head
+    const once = new CraqClient({ view: client.view, etcd: real, timeoutMs: 80, attempts: 1 });
+    await view();
+    await assert.rejects(once.put('/ncc/k3', 'k3-evicted-last'), { code: 'NA_ERR_CRAQCLIENT_TIMEOUT' });
+    await once.close();
+    const evicting = dp().placer.evict('/ncc/k3');
+    await until('the eviction holding writes', () => dp().placer.entries.get('/ncc/k3')?.state === 'evicting');
+    const during = await api.getPlacement(craqV1.GetPlacementRequest.create());
+    assert.ok(during.keys.some((k) => k.key === '/ncc/k3'), 'still placed while the head drains');
+    s.nodes[2]!.paused = false;
+    await s.nodes[0]!.resendDirty();
+    assert.equal(await evicting, true);
+    const after = await api.getPlacement(craqV1.GetPlacementRequest.create());
+    assert.ok(!after.keys.some((k) => k.key === '/ncc/k3'));
+    assert.ok(after.placementEpoch > during.placementEpoch);
+    assert.equal(await real.get('/ncc/k3').string(), 'k3-evicted-last', 'the write committed during the drain is in etcd');
+    for (const n of s.nodes) assert.equal(await n.get(id), undefined);
   });
 
   test('reload: a bad file is refused whole and the running configuration stays; a good one is taken', async () => {

@@ -65,11 +65,13 @@ export class Placer {
   readonly #byId = new Map<bigint, PlacedEntry>();
   readonly writeBack: WriteBack;
   readonly #o: PlacerOptions;
-  #epoch = 0n;
+  /** Starts at the start time in µs, so that it only grows across restarts (clients keep the newest view). */
+  #epoch: bigint;
   #pressure = false;
 
   constructor(o: PlacerOptions) {
     this.#o = o;
+    this.#epoch = BigInt((o.now ?? Date.now)()) * 1000n;
     this.writeBack = new WriteBack(
       {
         write: (c) => this.#writeToEtcd(c),

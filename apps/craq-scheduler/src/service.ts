@@ -77,7 +77,8 @@ export function craqHandlers(p: CraqParts, log: Logger): ServiceHandlers<typeof 
       craqV1.Placement.create({
         placementEpoch: p.placer.epoch,
         chain: chainMessage(p.chain.state, p.chain),
-        keys: [...p.placer.entries.values()].filter((e) => e.state === 'placed').map((e) => craqV1.PlacedKey.create({ key: e.key, keyId: e.keyId, keyCheck: e.keyCheck })),
+        // evicting keys stay in the placement until etcd has their last value and they left the nodes
+        keys: [...p.placer.entries.values()].filter((e) => e.state !== 'placing').map((e) => craqV1.PlacedKey.create({ key: e.key, keyId: e.keyId, keyCheck: e.keyCheck })),
       }),
     getChain: () => chainMessage(p.chain.state, p.chain),
     listKeys: (req) => {
