@@ -90,5 +90,23 @@ if [ -z "${SETUP_SKIP_BUILD:-}" ]; then
   NX_DAEMON=false NX_NO_CLOUD=true npx nx run-many -t build --outputStyle=static --skipNxCache=false >/tmp/netaccel-build.log 2>&1 \
     || { tail -50 /tmp/netaccel-build.log >&2; die "build failed; full log: /tmp/netaccel-build.log"; }
 fi
+
+# --- the netaccel command ------------------------------------------------------------------
+# `netaccel` on PATH, as the lab's hints print it: a link to this checkout's build, in
+# /usr/local/bin as root, ~/.local/bin otherwise; never over a file that is not such a link
+# (`make install` puts an installed one in /usr/bin).
+cli="$PWD/apps/cli/dist/main.js"
+bindir=/usr/local/bin
+[ "$(id -u)" = 0 ] || bindir="$HOME/.local/bin"
+if [ -f "$cli" ]; then
+  mkdir -p "$bindir"
+  if [ -e "$bindir/netaccel" ] && [ ! -L "$bindir/netaccel" ]; then
+    step "left $bindir/netaccel alone (not a link to a checkout); run this checkout's CLI as: node $cli"
+  else
+    ln -sfn "$cli" "$bindir/netaccel"
+    step "netaccel -> $cli (in $bindir)"
+    case ":$PATH:" in *":$bindir:"*) ;; *) step "add $bindir to PATH to run netaccel" ;; esac
+  fi
+fi
 t1=$(date +%s%N)
 step "done in $(( (t1 - t0) / 1000000 )) ms"

@@ -26,6 +26,9 @@ export const NA_ERR_CLI_DAEMON_DENIED = defineError(
   'permission-denied',
 );
 
+/** `netaccel lab env` (or another command that needs the kept lab) without one running. */
+export const NA_ERR_CLI_NO_LAB = defineError('NA_ERR_CLI_NO_LAB', 'no lab is running (start one with: sudo netaccel lab --keep)', 'failed-precondition');
+
 export const cliErrors = {
   NA_ERR_CLI_USAGE,
   NA_ERR_CLI_DAEMON_DOWN,
@@ -34,4 +37,5 @@ export const cliErrors = {
   NA_ERR_CLI_NOT_A_SOCKET,
   NA_ERR_CLI_NOT_LISTENING,
   NA_ERR_CLI_WRONG_DAEMON,
+  NA_ERR_CLI_NO_LAB,
 } as const;

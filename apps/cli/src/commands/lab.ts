@@ -8,8 +8,14 @@ import type { CommandGroup } from '../command.js';
 import { NA_ERR_CLI_USAGE } from '../errors.js';
 import { KEPT_FILE, LAB_MODES, LAB_PREFIX, SERVICES, removePins } from '@netaccel/labs';
 import type { KeptLab, LabMode } from '@netaccel/labs';
+import { didYouMean, nearest } from '../args.js';
+import { socketEnvName } from '../daemons.js';
+import type { DaemonName } from '../daemons.js';
+import { NA_ERR_CLI_NO_LAB } from '../errors.js';
 import { reportText } from '../lab/report.js';
 import { runLab } from '../lab/run.js';
+import { probeDaemons, stateText, telemetryAddress } from '../lab-probe.js';
+import type { DaemonState } from '../lab-probe.js';
 
 function requireRoot(): void {
   if (process.getuid?.() !== 0) throw NA_ERR_CLI_USAGE('the lab needs root: it builds network namespaces and loads XDP programs (run it as root, e.g. sudo netaccel lab)');
@@ -18,6 +24,29 @@ function requireRoot(): void {
 function readKept(): KeptLab | undefined {
   if (!existsSync(KEPT_FILE)) return undefined;
   return JSON.parse(readFileSync(KEPT_FILE, 'utf8')) as KeptLab;
+}
+
+/** The kept lab, or undefined when none runs (the file is left by a run whose namespaces are gone). */
+function runningLab(): KeptLab | undefined {
+  const k = readKept();
+  return k !== undefined && keptRuns({ prefix: LAB_PREFIX }).some((r) => r.runId === k.runId) ? k : undefined;
+}
+
+/** `export NETACCEL_<DAEMON>_SOCKET=…` lines for one node of a kept lab. */
+export function envText(k: KeptLab, node: string): { text: string; env: Record<string, string> } {
+  const sockets = Object.hasOwn(k.sockets, node) ? k.sockets[node] : undefined;
+  if (sockets === undefined) throw NA_ERR_CLI_USAGE(`<node>: expected one of ${Object.keys(k.sockets).join(', ')}, got ${JSON.stringify(node)}${didYouMean(nearest(node, Object.keys(k.sockets)))}`);
+  const env = Object.fromEntries(Object.entries(sockets).map(([d, s]) => [socketEnvName(d as DaemonName), s]));
+  const text = [...Object.entries(env).map(([n, v]) => `export ${n}=${v}`), `# ${node} of lab run ${k.runId}: eval "$(netaccel lab env ${node})", then e.g. netaccel lb services`].join('\n');
+  return { text, env };
+}
+
+/** Each daemon of each node of the kept lab: up and ready, or not, and a reload it refused. */
+async function daemonStates(k: KeptLab): Promise<{ node: string; states: DaemonState[] }[]> {
+  return Promise.all(Object.entries(k.sockets).map(async ([node, sockets]) => {
+    const targets = Object.entries(sockets).map(([daemon, socket]) => ({ daemon, listen: telemetryAddress(socket, daemon) }));
+    return { node, states: await probeDaemons(k.namespaces[node], targets) };
+  }));
 }
 
 /** How to look around a kept lab with the CLI and iproute2. */
@@ -33,7 +62,8 @@ export function exploreText(k: KeptLab): string {
     `  ip netns exec ${router} ip route show proto bird`,
     `  ip netns exec ${router} curl -s http://${SERVICES[0]!.vip}/`,
     `  (lb2 and lb3: the same sockets under ${k.logDir}/lb2, /lb3; every log is in ${k.logDir})`,
-    '  netaccel lab status   this list, with the router\'s routes',
+    `  eval "$(netaccel lab env lb1)"   then plain \`netaccel lb services\` talks to lb1`,
+    '  netaccel lab status   this list, with each daemon\'s readiness and the router\'s routes',
     '  netaccel lab down     remove everything',
   ].join('\n');
 }
@@ -69,16 +99,20 @@ export const labGroup: CommandGroup = {
       },
     },
     status: {
-      summary: 'the lab left running by --keep: namespaces, sockets, the router\'s routes',
+      summary: 'the lab left running by --keep: each daemon up and ready or not, a refused reload, the router\'s routes, how to explore',
       async run(ctx) {
-        const k = readKept();
-        const runs = keptRuns({ prefix: LAB_PREFIX });
-        if (k === undefined || !runs.some((r) => r.runId === k.runId)) {
-          ctx.out.result('no lab is running (start one with: netaccel lab --keep)', { running: false });
+        const k = runningLab();
+        if (k === undefined) {
+          ctx.out.result('no lab is running (start one with: sudo netaccel lab --keep)', { running: false });
           return;
         }
+        const daemons = await daemonStates(k);
         const routes = execFileSync('ip', ['-n', k.namespaces.router!, 'route', 'show', 'proto', 'bird'], { encoding: 'utf8' }).trimEnd();
-        ctx.out.result([`run ${k.runId}, started ${k.startedAt}`, '', 'router:', routes, '', exploreText(k)].join('\n'), { running: true, ...k, routes });
+        const lines = daemons.flatMap((d) => d.states.map((st) => stateText(d.node, st)));
+        ctx.out.result(
+          [`run ${k.runId}, started ${k.startedAt}`, '', 'daemons:', ...lines, '', 'router:', routes, '', exploreText(k)].join('\n'),
+          { running: true, ...k, daemons: daemons.flatMap((d) => d.states.map((st) => ({ node: d.node, ...st }))), routes },
+        );
       },
     },
     down: {
@@ -94,6 +128,16 @@ export const labGroup: CommandGroup = {
         removePins(); // the lab's bpffs folder too, once empty
         rmSync(KEPT_FILE, { force: true });
         ctx.out.result(removed.length === 0 ? 'no lab was running' : `removed the lab (run ${removed.join(', ')})`, { removed });
+      },
+    },
+    env: {
+      summary: 'the NETACCEL_*_SOCKET exports of one node: eval "$(netaccel lab env lb1)"',
+      args: '<node>',
+      async run(ctx) {
+        const k = runningLab();
+        if (k === undefined) throw NA_ERR_CLI_NO_LAB();
+        const { text, env } = envText(k, ctx.positionals[0]!);
+        ctx.out.result(text, { node: ctx.positionals[0], runId: k.runId, env });
       },
     },
   },
