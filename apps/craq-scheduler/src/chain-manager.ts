@@ -133,6 +133,14 @@ export class ChainManager {
         if (results[i]) {
           l.missed = 0;
           l.answered++;
+          if (!member && l.answered === 1 && this.#state.removed.some((m) => m.name === name)) {
+            // a node out of the chain that answers again holds values it no longer gets updates
+            // for: it forgets them at once (clients with an old view get NOT_PLACED, not old data)
+            const node = this.#nodes.get(name)!;
+            await this.#o.mutex.run(async () => {
+              for (const k of await node.keys()) await node.remove(k.keyId);
+            }).catch((err: unknown) => this.#o.log.warn({ err, node: name }, 'could not clear a returning node'));
+          }
           if (!member && l.answered >= this.#o.multiplier) {
             l.alive = true;
             this.#o.log.info({ node: name }, 'chain node answers again: joining at the tail');

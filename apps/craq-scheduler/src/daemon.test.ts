@@ -176,7 +176,9 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
   test('nodes that answer again join at the tail by state copy', async () => {
     s.nodes[1]!.paused = false;
     s.nodes[2]!.paused = false;
+    assert.notEqual(await s.nodes[1]!.get(craq.craqKeyId('/ncc/k1')), undefined, 'n2 still holds what it had when it left');
     await dp().chain.probeOnce();
+    assert.equal(await s.nodes[1]!.get(craq.craqKeyId('/ncc/k1')), undefined, 'cleared at its first answer: no old value for clients with an old view');
     await dp().chain.probeOnce();
     const chain = await api.getChain(craqV1.GetChainRequest.create());
     assert.deepEqual(chain.nodes.map((n) => [n.name, n.role]), [['n1', craqV1.ChainRole.CHAIN_ROLE_HEAD], ['n2', craqV1.ChainRole.CHAIN_ROLE_MIDDLE], ['n3', craqV1.ChainRole.CHAIN_ROLE_TAIL]]);
