@@ -62,6 +62,7 @@ for (const [name, offloads, seed] of [['without offloads', undefined, SEED], ['w
   await c.waitFor('the group to converge', () => c.converged(), 15_000);
   const result = checkHistory(rec.history());
   assert.equal(result.outcome, 'linearizable', result.counterexample?.explanation);
+  assert.deepEqual(c.failures, [], 'no replica step threw');
   const stores = c.members.map((m) => JSON.stringify(m!.kv.entries()));
   assert.equal(new Set(stores).size, 1, stores.join('\n'));
   assert.ok(results.reduce((s, r) => s + r.ok, 0) > 100, JSON.stringify(results.map((r) => [r.ok, r.unknown])));

@@ -27,6 +27,7 @@ async function finish(c: TestCluster, rec: HistoryRecorder): Promise<void> {
   await c.waitFor('the group to converge', () => c.converged(), 10_000);
   const result = checkHistory(rec.history());
   assert.equal(result.outcome, 'linearizable', result.counterexample?.explanation);
+  assert.deepEqual(c.failures, [], 'no replica step threw');
   // Every running replica holds the same store.
   const stores = c.members.filter((m) => m !== null).map((m) => JSON.stringify(m.kv.entries()));
   assert.equal(new Set(stores).size, 1, stores.join('\n'));

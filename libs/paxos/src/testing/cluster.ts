@@ -4,6 +4,7 @@
  * them: start, stop and restart replicas (a restarted replica has lost everything and recovers),
  * make key-value clients, wait for conditions. For tests and the benchmark.
  */
+import type { Logger } from '@netaccel/errors';
 import { PaxosClient } from '../client.js';
 import { FaultyTransport } from '../faults.js';
 import type { FaultOptions } from '../faults.js';
@@ -41,12 +42,27 @@ export class TestCluster {
   readonly members: Array<Member | null>;
   private readonly clients: KvClient[] = [];
   private generation = 0;
+  /** What the replicas logged at error level (a step that threw): tests expect none. */
+  readonly failures: unknown[] = [];
+  private readonly logger: Logger;
 
   private constructor(
     readonly opts: ClusterOptions,
     readonly peers: readonly Peer[],
   ) {
     this.members = peers.map(() => null);
+    const noop = (): void => undefined;
+    const logger: Logger = {
+      trace: noop,
+      debug: noop,
+      info: noop,
+      warn: noop,
+      error: (obj: object, msg: string) => void this.failures.push({ ...obj, msg }),
+      fatal: (obj: object, msg: string) => void this.failures.push({ ...obj, msg }),
+      child: () => logger,
+      isLevelEnabled: (level: string) => level === 'error' || level === 'fatal',
+    };
+    this.logger = logger;
   }
 
   static async start(opts: ClusterOptions): Promise<TestCluster> {
@@ -73,6 +89,7 @@ export class TestCluster {
       stateMachine: kv,
       start,
       transport: offload ?? faults,
+      logger: this.logger,
       ...(offload === undefined ? {} : { offload }),
       ...TEST_TIMING,
       ...this.opts.replica,
