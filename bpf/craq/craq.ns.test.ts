@@ -3,7 +3,7 @@
  * attached in native mode to each eth0, one bridge) and a client namespace sending real UDP
  * reads, writes and deletes to the head, the middle and the tail. Checks values and versions,
  * NOT_HEAD, a dirty read answered through the tail's version, the commits in the tail's ring
- * buffer, NetChain reads answered by the tail, and that an unknown key and a forged ACK are not
+ * buffer, IPv6 as well as IPv4, NetChain reads answered by the tail, and that an unknown key and a forged ACK are not
  * answered. The lab (prefix ncq) is torn down even when an assertion fails.
  */
 import { test } from 'vitest';
@@ -22,6 +22,7 @@ const { CraqOp, CraqStatus, CraqFlag } = craq;
 const PORT = craq.CRAQ_DEFAULT_PORT;
 const NODES = ['n1', 'n2', 'n3'] as const;
 const IP = { n1: '10.78.0.1', n2: '10.78.0.2', n3: '10.78.0.3', c: '10.78.0.100' } as const;
+const IP6 = { n1: 'fd78::1', n2: 'fd78::2', n3: 'fd78::3', c: 'fd78::100' } as const;
 const SELFTEST = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'selftest', 'selftest.bpf.o');
 const KEY = '/registry/leases/kube-node-lease/ncq-node';
 const K = craq.craqKey(KEY);
@@ -31,10 +32,10 @@ const spec: LabSpec = {
   name: 'chain',
   nodes: { sw: {}, n1: {}, n2: {}, n3: {}, c: {} },
   links: [
-    { a: 'sw:p1', b: 'n1:eth0', bAddr: [`${IP.n1}/24`] },
-    { a: 'sw:p2', b: 'n2:eth0', bAddr: [`${IP.n2}/24`] },
-    { a: 'sw:p3', b: 'n3:eth0', bAddr: [`${IP.n3}/24`] },
-    { a: 'sw:p4', b: 'c:eth0', bAddr: [`${IP.c}/24`] },
+    { a: 'sw:p1', b: 'n1:eth0', bAddr: [`${IP.n1}/24`, `${IP6.n1}/64`] },
+    { a: 'sw:p2', b: 'n2:eth0', bAddr: [`${IP.n2}/24`, `${IP6.n2}/64`] },
+    { a: 'sw:p3', b: 'n3:eth0', bAddr: [`${IP.n3}/24`, `${IP6.n3}/64`] },
+    { a: 'sw:p4', b: 'c:eth0', bAddr: [`${IP.c}/24`, `${IP6.c}/64`] },
   ],
   bridges: [{ node: 'sw', name: 'br0', ports: ['p1', 'p2', 'p3', 'p4'] }],
 };
@@ -43,7 +44,7 @@ const spec: LabSpec = {
 const CLIENT = `
 const dgram = require('node:dgram');
 const reqs = JSON.parse(process.argv[1]);
-const s = dgram.createSocket('udp4');
+const s = dgram.createSocket(reqs[0].to.includes(':') ? 'udp6' : 'udp4');
 const out = [];
 let i = 0;
 let timer;
@@ -79,7 +80,7 @@ const del = (): craq.CraqMessage => craq.craqDeleteRequest({ key: KEY, reqId: re
 const text = (m: craq.CraqMessage | undefined): string => new TextDecoder().decode(m?.value ?? new Uint8Array(0));
 
 function config(i: number, macs: string[], netchain: boolean): CraqConfig {
-  const peer = (j: number): CraqPeer => ({ ip4: IP[NODES[j]!], ip6: '::', mac: macs[j]!, port: PORT });
+  const peer = (j: number): CraqPeer => ({ ip4: IP[NODES[j]!], ip6: IP6[NODES[j]!], mac: macs[j]!, port: PORT });
   return {
     enabled: true,
     netchain,
@@ -169,10 +170,19 @@ test('a chain of three XDP nodes serves reads at every node, writes through the 
         assert.equal(n1.reasons().get('NOT_PLACED'), 1n);
         assert.equal(n1.reasons().get('FORGED'), 1n);
 
+        // IPv6: a write through the head and reads at every node (chain messages in IPv6)
+        const [w6] = await ask(lab, IP6.n1, [write('v6')]);
+        assert.deepEqual([w6?.msg?.op, w6?.msg?.status, w6?.msg?.version, w6?.from], [CraqOp.WRITE_REPLY, CraqStatus.OK, 4n, IP6.n1]);
+        for (const n of NODES) {
+          const [r] = await ask(lab, IP6[n], [read()]);
+          assert.deepEqual([r?.msg?.status, r?.msg?.version, text(r?.msg), r?.from], [CraqStatus.OK, 4n, 'v6', IP6[n]], `IPv6 read at ${n}`);
+        }
+        assert.deepEqual(commits.drain().map((c) => [c.version, new TextDecoder().decode(c.value)]), [[4n, 'v6']]);
+
         // NetChain mode: reads travel to the tail, which answers
         for (const [i, o] of objects.entries()) o.setConfig(config(i, macs, true));
         const [nc] = await ask(lab, IP.n1, [{ ...read() }]);
-        assert.deepEqual([nc?.msg?.status, nc?.msg?.version, nc?.msg?.flags, nc?.from], [CraqStatus.NOT_FOUND, 3n, CraqFlag.FROM_TAIL, IP.n3]);
+        assert.deepEqual([nc?.msg?.status, nc?.msg?.version, text(nc?.msg), nc?.msg?.flags, nc?.from], [CraqStatus.OK, 4n, 'v6', CraqFlag.FROM_TAIL, IP.n3]);
         assert.equal(n2.stats().get('READ_FORWARD'), 1n);
       } finally {
         commits.close();

@@ -267,7 +267,8 @@ static __always_inline int craq_parse(struct xdp_md *ctx, __be16 port, struct cr
 
 /*
  * Rewrites the frame into the message `h` (its value_len and flags final) from `src` to `dst`:
- * resizes it, copies the value from `slot` unless it is already in place, writes the padding
+ * resizes it (at the tail, or at the front when the frame has no tailroom), copies the value
+ * from `slot` unless it is already in place, writes the padding
  * and trailer `t` when h->flags has CRAQ_F_CLIENT, all headers and the checksums. Returns the
  * verdict (XDP_TX) or XDP_DROP with *reason = CRAQ_R_ADJUST.
  */
@@ -290,8 +291,15 @@ static __always_inline int craq_emit(struct xdp_md *ctx, const struct craq_pkt *
 	msg_len = CRAQ_HDR_LEN + (trailer ? craq_pad4(vlen) + CRAQ_TRAILER_LEN : vlen);
 	frame_len = l4off + 8 + msg_len;
 	delta = (int)frame_len - (int)p->frame_len;
-	if (delta != 0 && bpf_xdp_adjust_tail(ctx, delta))
-		return XDP_DROP;
+	if (delta != 0 && bpf_xdp_adjust_tail(ctx, delta)) {
+		/*
+		 * No tailroom (a veth frame copied from an skb has only alignment slack): grow at the
+		 * front instead. Every byte after the headers moves, so the value comes from its slot.
+		 */
+		if (delta < 0 || (in_place && !slot) || bpf_xdp_adjust_head(ctx, -delta))
+			return XDP_DROP;
+		in_place = false;
+	}
 	if (slot && !in_place) {
 		__u32 n = craq_copy_len(vlen);
 
