@@ -179,10 +179,20 @@ test('a chain of three XDP nodes serves reads at every node, writes through the 
         }
         assert.deepEqual(commits.drain().map((c) => [c.version, new TextDecoder().decode(c.value)]), [[4n, 'v6']]);
 
+        // a 200-byte value: replies grow by 200 bytes, more than a veth frame's tailroom
+        const big = 'x'.repeat(200);
+        const [wb] = await ask(lab, IP.n1, [write(big)]);
+        assert.deepEqual([wb?.msg?.status, wb?.msg?.version], [CraqStatus.OK, 5n]);
+        for (const n of NODES) {
+          const [r] = await ask(lab, IP[n], [read()]);
+          assert.deepEqual([r?.msg?.status, r?.msg?.version, text(r?.msg)], [CraqStatus.OK, 5n, big], `200-byte read at ${n}`);
+        }
+        commits.drain();
+
         // NetChain mode: reads travel to the tail, which answers
         for (const [i, o] of objects.entries()) o.setConfig(config(i, macs, true));
         const [nc] = await ask(lab, IP.n1, [{ ...read() }]);
-        assert.deepEqual([nc?.msg?.status, nc?.msg?.version, text(nc?.msg), nc?.msg?.flags, nc?.from], [CraqStatus.OK, 4n, 'v6', CraqFlag.FROM_TAIL, IP.n3]);
+        assert.deepEqual([nc?.msg?.status, nc?.msg?.version, text(nc?.msg), nc?.msg?.flags, nc?.from], [CraqStatus.OK, 5n, big, CraqFlag.FROM_TAIL, IP.n3]);
         assert.equal(n2.stats().get('READ_FORWARD'), 1n);
       } finally {
         commits.close();
