@@ -26,7 +26,7 @@ import type { CompiledPolicy, CompiledRoute } from './policy.js';
 import { decide, matchRoute } from './policy.js';
 import type { CallStats } from './stats.js';
 
-const { NGHTTP2_CANCEL } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
 
 /** Headers that belong to one connection and are never forwarded (RFC 9113, 8.2.2). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
@@ -48,6 +48,8 @@ export interface CallConnection {
   readonly remote: string;
   active: number;
   streams: number;
+  /** performance.now() when its last call finished. */
+  idleSince: number;
 }
 
 function forwardable(headers: IncomingHttpHeaders, out: OutgoingHttpHeaders, skip: ReadonlySet<string> = new Set()): OutgoingHttpHeaders {
@@ -85,6 +87,7 @@ export function proxyCall(env: CallEnv, conn: CallConnection, stream: ServerHttp
     if (finished) return;
     finished = true;
     conn.active -= 1;
+    if (conn.active === 0) conn.idleSince = performance.now();
     clearTimeout(deadline.timer);
     if (endpoint !== undefined) endpoint.active -= 1;
     env.stats.record({
@@ -221,6 +224,8 @@ export function proxyCall(env: CallEnv, conn: CallConnection, stream: ServerHttp
       trailers = forwardable(t, {});
     });
     up.on('end', () => {
+      // without trailers the stream was reset or broken: 'close' knows which
+      if (trailers === undefined) return;
       upstreamEnded = true;
       if (finished || stream.destroyed) return;
       if (!stream.headersSent) {
@@ -228,9 +233,8 @@ export function proxyCall(env: CallEnv, conn: CallConnection, stream: ServerHttp
         sendStatus(GrpcStatus.INTERNAL, NA_ERR_SIDECARD_UPSTREAM_RESET(ep.address, path, 'no response headers').message);
         return;
       }
-      const st = trailers ?? {};
-      const status = trailers === undefined ? GrpcStatus.INTERNAL : parseStatus(st['grpc-status'] as string | undefined);
-      const message = trailers === undefined ? 'upstream ended the stream without a status' : decodeGrpcMessage(first(st['grpc-message'] as string | string[] | undefined) ?? '');
+      const status = parseStatus(trailers['grpc-status'] as string | undefined);
+      const message = decodeGrpcMessage(first(trailers['grpc-message'] as string | string[] | undefined) ?? '');
       if (!ending) {
         ending = true;
         stream.end();
@@ -239,9 +243,22 @@ export function proxyCall(env: CallEnv, conn: CallConnection, stream: ServerHttp
     });
     up.on('close', () => {
       if (upstreamEnded || finished) return;
-      const code = up.rstCode ?? 0;
-      const status = code === NGHTTP2_CANCEL ? GrpcStatus.CANCELLED : GrpcStatus.UNAVAILABLE;
-      sendStatus(status, NA_ERR_SIDECARD_UPSTREAM_RESET(ep.address, path, `RST_STREAM ${code}`).message);
+      // the upstream got the same deadline (grpc-timeout) and may give up a moment before our timer
+      if (performance.now() - start >= deadlineMs - 5) {
+        sendStatus(GrpcStatus.DEADLINE_EXCEEDED, NA_ERR_SIDECARD_DEADLINE(path, deadlineMs).message);
+        return;
+      }
+      // Node may report a reset that arrives after our request side ended as a plain end (rstCode 0):
+      // either way the upstream stream is gone without a status
+      const code = up.rstCode ?? NGHTTP2_NO_ERROR;
+      if (code === NGHTTP2_NO_ERROR) {
+        sendStatus(GrpcStatus.UNAVAILABLE, NA_ERR_SIDECARD_UPSTREAM_RESET(ep.address, path, 'stream closed without trailers').message);
+        return;
+      }
+      // the upstream's own CANCEL is a cancellation; any other reset, or its connection going, leaves the call unavailable
+      const lost = up.session === undefined || up.session.destroyed || up.session.closed;
+      const status = code === NGHTTP2_CANCEL && !lost ? GrpcStatus.CANCELLED : GrpcStatus.UNAVAILABLE;
+      sendStatus(status, NA_ERR_SIDECARD_UPSTREAM_RESET(ep.address, path, lost ? 'connection closed' : `RST_STREAM ${code}`).message);
     });
   }
 }

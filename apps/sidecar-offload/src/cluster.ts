@@ -84,7 +84,11 @@ export class Endpoint {
         }
         detach();
       });
-      s.on('goaway', () => detach());
+      s.on('goaway', () => {
+        // no new calls on it; it closes once its calls in flight are done
+        if (this.session === s) this.session = undefined;
+        if (!s.closed) s.close();
+      });
       s.on('close', () => {
         clearTimeout(timer);
         detach();

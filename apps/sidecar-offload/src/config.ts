@@ -85,6 +85,8 @@ export const sidecarConfig = defineConfig({
         /** Bounded per-connection HTTP/2 settings: what one client may make the proxy hold. */
         maxConcurrentStreams: z.int().min(1).max(10_000),
         initialWindowSize: byteSize({ min: 65_535, max: 16 * 1024 * 1024 }),
+        /** A client connection without a call for this long is closed (GOAWAY, then reset); so is one the HTTP/2 layer refused. */
+        idleTimeout: duration({ min: 100, max: 86_400_000 }),
         /** A graceful shutdown waits this long for calls in flight after GOAWAY, then resets them. */
         drainTimeout: duration({ min: 0, max: 600_000 }),
         /** Distinct methods tracked per listener; calls of further methods are counted as "other". */
@@ -122,6 +124,7 @@ export const sidecarConfig = defineConfig({
       maxTimeout: '5m', // 300 s
       maxConcurrentStreams: 1000, // streams per client connection
       initialWindowSize: '1MiB', // per stream, each way
+      idleTimeout: '5m', // 300 s
       drainTimeout: '10s', // 10 s
       maxMethods: 1000, // per listener
       accessLog: true,

@@ -9,6 +9,7 @@
 import http2 from 'node:http2';
 import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger, Metrics } from '@netaccel/telemetry';
 import { errorMessage } from '@netaccel/errors';
 import type { CallConnection, CallEnv } from './call.js';
@@ -26,6 +27,8 @@ export interface ListenerSettings {
   readonly host: string;
   readonly port: number;
   readonly maxConcurrentStreams: number;
+  /** ms without a call after which a client connection is closed. */
+  readonly idleTimeout: number;
   /** Per-stream receive window, bytes. */
   readonly initialWindowSize: number;
 }
@@ -166,14 +169,27 @@ export class ProxyListener {
   private accept(session: ServerHttp2Session): void {
     const sock = session.socket;
     const remote = sock.remoteFamily === 'IPv6' ? `[${sock.remoteAddress}]:${sock.remotePort}` : `${sock.remoteAddress}:${sock.remotePort}`;
-    const info: ConnectionInfo = { id: nextConnectionId++, listener: this.name, session, remote, active: 0, streams: 0 };
+    const info: ConnectionInfo = { id: nextConnectionId++, listener: this.name, session, remote, active: 0, streams: 0, idleSince: performance.now() };
     this.conns.set(session, info);
+    // Idle connections close: a healthy client gets GOAWAY and reconnects when it needs to; one the
+    // HTTP/2 layer refused (Node answers a protocol error with GOAWAY but keeps the socket until
+    // the peer closes it) is reset, so that it holds nothing.
+    const idle = setInterval(() => {
+      if (info.active > 0 || performance.now() - info.idleSince < this.settings.idleTimeout) return;
+      clearInterval(idle);
+      if (!session.closed) session.close();
+      setTimeout(() => session.destroy(), 1000).unref();
+    }, Math.min(this.settings.idleTimeout, 60_000));
+    idle.unref();
     this.shared.metrics.connections.inc({ listener: this.name });
     session.on('error', (err) => {
       this.shared.metrics.malformed.inc({ listener: this.name });
       this.log.info({ listener: this.name, remote, err }, 'client connection closed on a protocol error');
     });
-    session.on('close', () => this.conns.delete(session));
+    session.on('close', () => {
+      clearInterval(idle);
+      this.conns.delete(session);
+    });
     session.on('connect', () => session.setLocalWindowSize(Math.max(this.settings.initialWindowSize * 4, 65_535)));
   }
 

@@ -97,7 +97,7 @@ export class SidecarProxy {
     for (const l of c.sidecar.listeners) {
       const { policy, routes } = compiled.get(l.name)!;
       const listener = new ProxyListener(
-        { name: l.name, direction: l.direction, host: l.listen.host, port: l.listen.port, maxConcurrentStreams: c.sidecar.maxConcurrentStreams, initialWindowSize: c.sidecar.initialWindowSize },
+        { name: l.name, direction: l.direction, host: l.listen.host, port: l.listen.port, maxConcurrentStreams: c.sidecar.maxConcurrentStreams, idleTimeout: c.sidecar.idleTimeout, initialWindowSize: c.sidecar.initialWindowSize },
         policy,
         routes,
         { clusters: this.clusters, stats: this.stats, heat: this.heat, kernel: this.kernel, log: plog, metrics: this.listenerMetrics },
@@ -118,7 +118,7 @@ export class SidecarProxy {
     const compiled = compileAll(next);
     const prev = this.config;
     const listen = (c: SidecarConfig) => c.sidecar.listeners.map((l) => [l.name, l.direction, l.listen]);
-    const fixed = (c: SidecarConfig) => [c.sidecar.maxConcurrentStreams, c.sidecar.initialWindowSize, c.sidecar.maxMethods, c.sidecar.accessLog, c.etcdHeat];
+    const fixed = (c: SidecarConfig) => [c.sidecar.maxConcurrentStreams, c.sidecar.idleTimeout, c.sidecar.initialWindowSize, c.sidecar.maxMethods, c.sidecar.accessLog, c.etcdHeat];
     if (!isDeepStrictEqual(listen(next), listen(prev)) || !isDeepStrictEqual(fixed(next), fixed(prev))) {
       this.log.warn({ component: 'config' }, 'listeners, connection settings and etcdHeat changed: they take effect at the next start');
     }

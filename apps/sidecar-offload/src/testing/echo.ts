@@ -60,6 +60,8 @@ export interface EchoServer {
   readonly written: number[];
   /** Calls received, by method path. */
   readonly calls: Map<string, number>;
+  /** ms left until its deadline when each /nsc.Echo/Slow call arrived (Infinity without one). */
+  readonly slowDeadlines: number[];
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startEchoServer(host = '127.0.0.1'): Promise<EchoServer> {
   const server = new grpc.Server();
   const written: number[] = [];
   const calls = new Map<string, number>();
+  const slowDeadlines: number[] = [];
   const count = (path: string): void => {
     calls.set(path, (calls.get(path) ?? 0) + 1);
   };
@@ -81,6 +84,8 @@ export async function startEchoServer(host = '127.0.0.1'): Promise<EchoServer> {
     },
     slow: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
       count(EchoDefinition.slow.path);
+      const deadline = call.getDeadline();
+      slowDeadlines.push(deadline instanceof Date ? deadline.getTime() - Date.now() : deadline === Infinity ? Infinity : Number(deadline) - Date.now());
       const t = setTimeout(() => cb(null, call.request), Number(call.metadata.get('x-delay-ms')[0] ?? 0));
       call.on('cancelled', () => clearTimeout(t));
     },
@@ -134,6 +139,7 @@ export async function startEchoServer(host = '127.0.0.1'): Promise<EchoServer> {
     address: `${host}:${port}`,
     written,
     calls,
+    slowDeadlines,
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }
