@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import { Etcd3 as RealEtcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
 import { CraqClient, HeatReporter, PlacementView, grpcPlacementSource } from '@netaccel/craq';
+import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
 import { TestEtcd, TestRedis } from '@netaccel/craq/testing';
 import { craq } from '@netaccel/protocol';
 import { CraqClient as CraqRpcClient, craqV1, createRpcClient } from '@netaccel/rpc';
@@ -213,8 +214,23 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
     assert.deepEqual(await api.unpin(craqV1.UnpinRequest.create({ key: '/ncc/k1' })), { wasPinned: true });
   });
 
-  test('concurrent writers while the tail fails: every write acknowledged (retries only), etcd ends with the last committed value', async () => {
+  test('concurrent writers and readers at every node while the tail fails: every write acknowledged (retries only), the history linearizable, etcd ends with the last committed value', async () => {
     await view();
+    const initial = (await client.get('/ncc/k3'))?.toString() ?? null;
+    const rec = new HistoryRecorder();
+    let writing = true;
+    const readers = [0, 1].map(() => new CraqClient({ view: client.view, etcd: real, timeoutMs: 100, attempts: 12, backoffMs: 5, readFrom: 'round-robin' }));
+    const read = async (c: CraqClient): Promise<void> => {
+      while (writing) {
+        const op = rec.begin({ kind: 'read', key: '/ncc/k3' });
+        try {
+          rec.ok(op, (await c.get('/ncc/k3'))?.toString() ?? null);
+        } catch {
+          rec.unknown(op);
+        }
+      }
+    };
+    const reading = readers.map((c) => read(c));
     const writers = [0, 1, 2].map(() => new CraqClient({ view: client.view, etcd: real, timeoutMs: 100, attempts: 12, backoffMs: 5 }));
     const acked: { value: string; version: bigint }[] = [];
     let done0 = 0;
@@ -223,7 +239,11 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
     const write = async (c: CraqClient, w: number): Promise<void> => {
       for (let i = 0; i < 12; i++) {
         const value = `w${w}-${i}`;
-        await c.put('/ncc/k3', value);
+        const op = rec.begin({ kind: 'write', key: '/ncc/k3', value });
+        await c.put('/ncc/k3', value).then(() => rec.ok(op), (err: unknown) => {
+          rec.unknown(op);
+          throw err;
+        });
         const by = c.lastServedBy;
         assert.equal(by.via, 'chain');
         if (by.via === 'chain') acked.push({ value, version: by.version });
@@ -236,8 +256,15 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
       await dp().chain.probeOnce();
       await dp().chain.probeOnce();
     })();
-    await Promise.all([...writers.map((c, w) => write(c, w)), failing]);
-    await Promise.all(writers.map((c) => c.close()));
+    await Promise.all([...writers.map((c, w) => write(c, w)), failing]).finally(() => {
+      writing = false;
+    });
+    await Promise.all(reading);
+    await Promise.all([...writers, ...readers].map((c) => c.close()));
+    const history = rec.history();
+    assert.ok(history.filter((o) => o.kind === 'read').length >= 10, `${history.length} operations`);
+    const check = checkHistory(history, { initial: { '/ncc/k3': initial } });
+    assert.equal(check.outcome, 'linearizable', check.counterexample?.explanation);
     assert.equal(acked.length, 36, 'every write acknowledged');
     assert.deepEqual(dp().chain.state.members.map((m) => m.name), ['n1', 'n2'], 'n3 taken out, n2 the tail');
     const id = craq.craqKeyId('/ncc/k3');
