@@ -6,7 +6,9 @@ export type { LogCapture, LogRecord } from './log-capture.js';
 
 // Metrics
 export { createMetrics, resolveMetricsOptions } from './metrics.js';
-export type { GaugeSpec, HistogramSpec, MetricSpec, Metrics, MetricsOptions, ResolvedMetricsOptions } from './metrics.js';
+export type { GaugeSpec, HistogramSpec, MetricSpec, Metrics, MetricsOptions, ResolvedMetricsOptions, SampledCounterSpec } from './metrics.js';
+export { PROM_CLIENT_LINT_EXCEPTIONS, lintExposition, parseExposition } from './exposition.js';
+export type { ExpositionFamily, ExpositionSample, LintProblem } from './exposition.js';
 export { UNMATCHED_ROUTE } from './http-metrics.js';
 
 // Telemetry server

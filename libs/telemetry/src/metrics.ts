@@ -62,6 +62,16 @@ export interface GaugeSpec<L extends string> extends MetricSpec<L> {
   collect?: CollectFunction<Gauge<L>>;
 }
 
+/** A counter kept by someone else (a data-plane map, the kernel), read at each scrape. */
+export interface SampledCounterSpec<L extends string> extends MetricSpec<L> {
+  /**
+   * The current raw values by label set. They may restart from 0 (a map slot reused, a service
+   * re-created, a program reloaded): the counter exported stays monotonic, adding the new raw
+   * value after a drop and the difference otherwise.
+   */
+  sample: () => Iterable<readonly [Partial<Record<L, string>>, number]> | Promise<Iterable<readonly [Partial<Record<L, string>>, number]>>;
+}
+
 export interface HistogramSpec<L extends string> extends MetricSpec<L> {
   /** Upper bounds of the buckets, increasing; prom-client's defaults when absent. */
   buckets?: readonly number[];
@@ -76,7 +86,11 @@ export interface Metrics {
   readonly contentType: string;
   /** The prefixed name of a metric: `name('sessions_total')` → `netaccel_sessions_total`. */
   name(name: string): string;
+  /** A counter; its name ends in `_total`. */
   counter<L extends string = never>(spec: MetricSpec<L>): Counter<L>;
+  /** A counter read from elsewhere at each scrape, monotonic across the source's restarts. */
+  sampledCounter<L extends string = never>(spec: SampledCounterSpec<L>): Counter<L>;
+  /** A gauge; its name does not end in `_total` (that is a counter's). */
   gauge<L extends string = never>(spec: GaugeSpec<L>): Gauge<L>;
   histogram<L extends string = never>(spec: HistogramSpec<L>): Histogram<L>;
   /** The registry in Prometheus text format. */
@@ -132,6 +146,16 @@ export function createMetrics(options: MetricsOptions): Metrics {
     };
   };
 
+  // Prometheus naming: a counter's name ends in _total, nothing else's does (promtool check metrics).
+  const counterName = <T extends { name: string }>(base: T, kind: string): T => {
+    if (!base.name.endsWith('_total')) throw failOption(`${kind}.name`, `a counter's name ends in _total, got ${JSON.stringify(base.name)}`);
+    return base;
+  };
+  const notCounterName = <T extends { name: string }>(base: T, kind: string): T => {
+    if (base.name.endsWith('_total')) throw failOption(`${kind}.name`, `only a counter's name ends in _total, got ${JSON.stringify(base.name)}`);
+    return base;
+  };
+
   const metrics: Metrics = {
     registry,
     app: o.app,
@@ -139,13 +163,30 @@ export function createMetrics(options: MetricsOptions): Metrics {
     prefix: o.prefix,
     contentType: registry.contentType,
     name: (name) => o.prefix + name,
-    counter: (spec) => new Counter(common(spec, 'counter', [])),
+    counter: (spec) => new Counter(counterName(common(spec, 'counter', []), 'counter')),
+    sampledCounter: <L extends string>(spec: SampledCounterSpec<L>) => {
+      const base = counterName(common(spec, 'counter', ['sample']), 'counter');
+      const last = new Map<string, number>();
+      return new Counter<L>({
+        ...base,
+        async collect() {
+          for (const [labels, value] of await spec.sample()) {
+            const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+            const prev = last.get(key);
+            last.set(key, value);
+            // First seen: the raw value; dropped (restarted): the new raw value; else the growth.
+            const delta = prev === undefined || value < prev ? value : value - prev;
+            this.inc(labels as Partial<Record<L, string | number>>, delta);
+          }
+        },
+      });
+    },
     gauge: (spec) => {
-      const base = common(spec, 'gauge', ['collect']);
+      const base = notCounterName(common(spec, 'gauge', ['collect']), 'gauge');
       return spec.collect === undefined ? new Gauge(base) : new Gauge({ ...base, collect: spec.collect });
     },
     histogram: (spec) => {
-      const base = common(spec, 'histogram', ['buckets']);
+      const base = notCounterName(common(spec, 'histogram', ['buckets']), 'histogram');
       if (spec.buckets === undefined) return new Histogram(base);
       return new Histogram({ ...base, buckets: buckets(spec.buckets, 'histogram.buckets') });
     },
