@@ -76,7 +76,7 @@ describe('xlb BTF and maps against the TypeScript codecs', () => {
   test('a CodecRegistry with xlb\'s codecs shows the maps typed: the registered codec for each struct, sizes checked against the BTF, round trips', () => {
     const registry = new CodecRegistry();
     registerProgramCodecs(registry);
-    assert.deepEqual(registry.names(), Object.keys(XLB_STRUCT_CODECS).sort());
+    for (const name of Object.keys(XLB_STRUCT_CODECS)) assert.ok(registry.has(name), name);
     registerProgramCodecs(registry); // a second registration keeps the first: no error
     const btf = balancer.btf();
     const types = mapBtfTypes(btf, 'vips');
