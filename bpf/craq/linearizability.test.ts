@@ -8,15 +8,9 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { craq, formatIPv4 } from '@netaccel/protocol';
-import { CLIENT, KEY, NODES, VALUE, chainConfig, frame, worldKeys } from './fixtures.js';
-import { l4Offset } from './frame.js';
+import { INIT, actionArb, modelChain, simulate } from './chain-sim.js';
 import { isLinearizable } from './linearizability.js';
 import type { RegisterOp } from './linearizability.js';
-import { craqStep } from './model.js';
-import type { CraqNodeState } from './model.js';
-
-const { CraqOp, CraqStatus } = craq;
 
 test('the checker accepts and refuses the textbook histories', () => {
   const w = (value: string, invoke: number, response?: number): RegisterOp => ({ kind: 'write', value, invoke, ...(response !== undefined ? { response } : {}) });
@@ -29,88 +23,12 @@ test('the checker accepts and refuses the textbook histories', () => {
   assert.equal(isLinearizable([w('a', 0), r('a', 1, 2), r(undefined, 3, 4)], undefined), false);
 });
 
-const INIT = new TextDecoder().decode(VALUE);
-const CLIENTS = 3;
-
-interface InFlight {
-  readonly to: number | 'client';
-  readonly bytes: Uint8Array;
-}
-
-type Action = { kind: 'issue'; client: number; op: 'read' | 'write' | 'delete'; node: number } | { kind: 'deliver'; pick: number } | { kind: 'lose'; pick: number };
-
-const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('issue' as const), client: fc.integer({ min: 0, max: CLIENTS - 1 }), op: fc.constantFrom('read' as const, 'read' as const, 'write' as const, 'delete' as const), node: fc.integer({ min: 0, max: 2 }) }) },
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('lose' as const), pick: fc.nat() }) },
-);
-
-function simulate(actions: readonly Action[], netchain: boolean): { ops: RegisterOp[]; completed: number } {
-  const nodes: CraqNodeState[] = (['head', 'middle', 'tail'] as const).map((role) => ({ config: chainConfig(role, { netchain }), keys: worldKeys() }));
-  const net: InFlight[] = [];
-  const ops: (RegisterOp & { client: number; reqId: bigint })[] = [];
-  const busy = new Map<number, number>(); // client -> index in ops
-  let reqId = 1000n;
-  let t = 0;
-  let completed = 0;
-  const route = (out: Uint8Array): void => {
-    const dst = formatIPv4(out, 30);
-    const to = NODES.findIndex((p) => p.ip4 === dst);
-    net.push({ to: to < 0 ? 'client' : to, bytes: out });
-  };
-  const all = [...actions, ...Array.from({ length: 60 }, (_, i): Action => ({ kind: 'deliver', pick: i }))];
-  for (const a of all) {
-    t++;
-    if (a.kind === 'issue') {
-      if (busy.has(a.client)) continue;
-      const id = reqId++;
-      const value = `c${a.client}-${id}`;
-      const base = a.op === 'read' ? craq.craqReadRequest({ key: 'k', reqId: id }) : a.op === 'write' ? craq.craqWriteRequest({ key: 'k', reqId: id, value: new TextEncoder().encode(value) }) : craq.craqDeleteRequest({ key: 'k', reqId: id });
-      const msg = { ...base, keyId: KEY.keyId, keyCheck: KEY.keyCheck };
-      const from = { mac: CLIENT.mac, ip: CLIENT.ip4, port: CLIENT.port + a.client };
-      const to = { mac: NODES[a.node]!.mac, ip: NODES[a.node]!.ip4, port: NODES[a.node]!.port };
-      net.push({ to: a.node, bytes: frame(4, from, to, craq.encodeCraq(msg)) });
-      busy.set(a.client, ops.length);
-      ops.push({ kind: a.op === 'read' ? 'read' : 'write', value: a.op === 'write' ? value : undefined, invoke: t, client: a.client, reqId: id });
-      continue;
-    }
-    if (net.length === 0) continue;
-    const [f] = net.splice(a.pick % net.length, 1);
-    if (a.kind === 'lose' || !f) continue;
-    if (f.to === 'client') {
-      const port = (f.bytes[l4Offset(4) + 2]! << 8) | f.bytes[l4Offset(4) + 3]!;
-      const reply = craq.decodeCraq(f.bytes.subarray(l4Offset(4) + 8));
-      const client = port - CLIENT.port;
-      const i = busy.get(client);
-      if (i === undefined || ops[i]!.reqId !== reply.reqId) continue;
-      busy.delete(client);
-      const op = ops[i]!;
-      if (reply.status === CraqStatus.NOT_HEAD || reply.status === CraqStatus.RETRY) {
-        ops.splice(i, 1, { ...op, response: -1 }); // no effect: removed below
-        continue;
-      }
-      completed++;
-      const value = op.kind === 'read' ? (reply.status === CraqStatus.OK ? new TextDecoder().decode(reply.value) : undefined) : op.value;
-      assert.ok(reply.op === CraqOp.READ_REPLY || reply.op === CraqOp.WRITE_REPLY || reply.op === CraqOp.DELETE_REPLY);
-      ops.splice(i, 1, { ...op, value, response: t });
-      continue;
-    }
-    const step = craqStep(nodes[f.to]!, f.bytes);
-    nodes[f.to] = step.state;
-    if (step.verdict === 'XDP_TX') route(step.frame);
-  }
-  // a refused operation (NOT_HEAD, RETRY) had no effect; a write never answered is pending
-  const history = ops.filter((o) => o.response !== -1).map(({ kind, value, invoke, response }) => ({ kind, value, invoke, ...(response !== undefined && response >= 0 ? { response } : {}) }));
-  const pendingReads = history.filter((o) => o.kind === 'read' && o.response === undefined);
-  return { ops: history.filter((o) => !pendingReads.includes(o)), completed };
-}
-
 for (const netchain of [false, true]) {
   test(`property: histories of the model chain are linearizable (${netchain ? 'NetChain' : 'CRAQ'} mode, reordering and loss)`, () => {
     let total = 0;
     fc.assert(
       fc.property(fc.array(actionArb, { minLength: 10, maxLength: 60 }), (actions) => {
-        const { ops, completed } = simulate(actions, netchain);
+        const { ops, completed } = simulate(actions, modelChain(netchain));
         total += completed;
         if (ops.length > 30) return;
         assert.ok(isLinearizable(ops, INIT), JSON.stringify(ops));
