@@ -36,6 +36,8 @@ export interface Fetch {
   readonly base: bigint;
   readonly buffer: Array<{ view: number; body: Buffer }>;
   askedAt: number;
+  /** Whether an answer came (catch-up and sync raise `target` to the first answer's op only). */
+  answered: boolean;
 }
 
 export interface DoViewChangeInfo {

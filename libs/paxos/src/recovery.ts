@@ -22,7 +22,7 @@ export function requestState(r: ReplicaCore, purpose: Fetch['purpose'], from: nu
     return;
   }
   const aside = purpose === 'sync' || purpose === 'view-change';
-  r.fetch = { purpose, from, target, commit, base: aside ? r.commit : r.log.lastOp, buffer: [], askedAt: 0 };
+  r.fetch = { purpose, from, target, commit, base: aside ? r.commit : r.log.lastOp, buffer: [], askedAt: 0, answered: false };
   askState(r);
 }
 
@@ -77,10 +77,14 @@ export function onNewState(r: ReplicaCore, m: paxos.NewStateMessage, done: Fetch
     r.count('state_entries_received');
     if (f.purpose === 'recovery') r.recoveryAt = r.now(); // progress
   }
-  if (f.purpose !== 'view-change') {
-    if (m.op > f.target) f.target = m.op;
-    if (m.commit > f.commit) f.commit = m.commit;
-  }
+  // catch-up and sync fetch at least what the leader had when it first answered: for sync this
+  // covers the log the leader started its view with (a follower that calls itself normal in the
+  // view must hold it). Later entries come as PREPAREs; chasing every answer could last forever
+  // under load. view-change fetches exactly the best log; recovery the leader's log as it was
+  // in its RECOVERY_RESPONSE.
+  if ((f.purpose === 'catch-up' || f.purpose === 'sync') && !f.answered && m.op > f.target) f.target = m.op;
+  if (f.purpose !== 'view-change' && m.commit > f.commit) f.commit = m.commit;
+  f.answered = true;
   const have = fetchedTo(r, f);
   if (have < f.target) {
     if (m.entries.length > 0) askState(r);
