@@ -38,3 +38,39 @@ test('reference node: malformed, stale-epoch and forged messages are dropped, co
   assert.equal((await head.get(keyId))?.version, 1n, 'the forged ACK changed nothing');
   assert.equal((await tail.get(keyId))?.version, 1n, 'the stale PROPAGATE changed nothing');
 });
+
+test('reference node: a VERSION_REPLY for a dirty version marks it clean at the asker (a lost ACK repaired, as in bpf/craq)', async (t) => {
+  const chain = await ReferenceChain.start(2);
+  const wire = createSocket('udp4'); // stands between head and tail: relays PROPAGATE, loses the ACK
+  const client = createSocket('udp4');
+  t.onTestFinished(async () => {
+    wire.close();
+    client.close();
+    await chain.close();
+  });
+  await new Promise<void>((r) => wire.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+  const [head, tail] = chain.nodes as [typeof chain.nodes[0], typeof chain.nodes[0]];
+  const w = { address: '127.0.0.1', port: wire.address().port };
+  await head.configure({ epoch: 1, role: 'head', next: w, tail: tail.endpoint });
+  await tail.configure({ epoch: 1, role: 'tail', prev: w, tail: tail.endpoint });
+  const { keyId } = await chain.place('/ncc/ack', 'v1');
+  let acksLost = 0;
+  wire.on('message', (b, from) => {
+    if (from.port === head.endpoint.port) wire.send(b, tail.endpoint.port, '127.0.0.1');
+    else acksLost++;
+  });
+  const replies: craq.CraqMessage[] = [];
+  client.on('message', (b) => replies.push(craq.decodeCraq(b)));
+  client.send(craq.encodeCraq(craq.craqWriteRequest({ key: '/ncc/ack', reqId: 1n, value: Buffer.from('v2') })), head.endpoint.port, '127.0.0.1');
+  for (let i = 0; i < 100 && (replies.length === 0 || acksLost === 0); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(replies[0]?.status, craq.CraqStatus.OK, 'the tail committed and answered');
+  assert.equal(acksLost, 1);
+  assert.equal((await head.get(keyId))?.dirty, 1, 'the head never got the ACK');
+  client.send(craq.encodeCraq(craq.craqReadRequest({ key: '/ncc/ack', reqId: 2n })), head.endpoint.port, '127.0.0.1');
+  for (let i = 0; i < 100 && replies.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(Buffer.from(replies[1]!.value).toString(), 'v2');
+  assert.equal(replies[1]!.version, 2n);
+  const h = await head.get(keyId);
+  assert.deepEqual([h?.version, h?.dirty], [2n, 0], 'clean after the version reply');
+});

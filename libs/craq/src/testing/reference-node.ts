@@ -280,6 +280,12 @@ export class ReferenceNode implements NodeDataPlane {
     const e = this.#keys.get(m.keyId);
     if (m.op === CraqOp.VERSION_REPLY) {
       if (e === undefined || m.client === undefined || e.keyCheck !== m.keyCheck) return;
+      if (m.version > e.version && e.dirty.has(m.version)) {
+        // the tail has committed it: clean here too (repairs a lost ACK, as bpf/craq does)
+        e.version = m.version;
+        e.value = e.dirty.get(m.version)!.value;
+        for (const v of [...e.dirty.keys()]) if (v <= m.version) e.dirty.delete(v);
+      }
       const req: Msg = { ...m, op: CraqOp.READ, status: 0, flags: 0, version: 0n, value: NONE };
       this.#answerRead(req, m.client, e, m.version < e.version ? e.version : m.version, true);
       return;
