@@ -14,7 +14,7 @@ import { ConfigStore } from '@netaccel/config';
 import { DaemonHost } from '@netaccel/daemon';
 import { InProcessDataPlane } from '@netaccel/dataplane';
 import { XLB_BALANCER } from '@netaccel/bpf-programs/xlb';
-import { createLogCapture, createLogger } from '@netaccel/telemetry';
+import { PROM_CLIENT_LINT_EXCEPTIONS, createLogCapture, createLogger, lintExposition, parseExposition } from '@netaccel/telemetry';
 import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
 import { BalancerClient, balancerV1, createRpcClient } from '@netaccel/rpc';
 import { lbControllerConfig } from './config.js';
@@ -110,18 +110,31 @@ test('the controller: file → tables, health → rotation and announcements, gR
     write(3);
     await until(() => svc().backends.size === 3 && svc().backends.get('198.51.100.10:80/tcp|127.0.0.4:18080')!.inTable, 'third backend');
     writeFileSync(services, 'services: [{ vip: 198.51.100.10, port: 80, mode: warp }]\n');
-    await until(() => capture.find({ level: 'error', component: 'source-file' }).length === 1, 'refusal logged');
+    await until(() => capture.find({ level: 'warn', component: 'source-file' }).length === 1, 'refusal logged');
+    assert.equal(svc().backends.size, 3);
+    // an empty (truncated) file is refused too; each refusal is counted and the last one shown in /v1/status
+    writeFileSync(services, '');
+    await until(() => capture.find({ level: 'warn', component: 'source-file' }).length === 2, 'second refusal logged');
     assert.equal(svc().backends.size, 3);
 
     assert.match(daemon.status(), /^1 services; .*; serving .*lb\.sock$/);
-    const status = JSON.parse((await daemon.telemetry!.app.inject({ method: 'GET', url: '/v1/status' })).body) as { app: string; version: string; services: number };
+    const status = JSON.parse((await daemon.telemetry!.app.inject({ method: 'GET', url: '/v1/status' })).body) as { app: string; version: string; services: number; lastRefused?: { origin: string; code: string; error: string } };
     assert.deepEqual([status.app, status.version, status.services], ['lb-controller', VERSION, 1]);
+    assert.deepEqual([status.lastRefused?.origin, status.lastRefused?.code], [services, 'NA_ERR_LB_STATE_INVALID']);
+    assert.match(status.lastRefused!.error, /services: \[\]/, 'the empty file\'s refusal names the way to remove every service');
     const metrics = await daemon.telemetry!.app.inject({ method: 'GET', url: '/metrics' });
     assert.match(metrics.body, /netaccel_lb_backend_healthy\{service="198\.51\.100\.10:80\/tcp",backend="127\.0\.0\.2:18080",state="unhealthy"\} 0/);
     assert.match(metrics.body, /netaccel_lb_table_builds_total [1-9]/);
     assert.match(metrics.body, /netaccel_lb_apply_latency_seconds_count [1-9]/);
-    assert.match(metrics.body, /netaccel_lb_source_problems_total\{source="file",kind="state"\} 1/);
-    assert.match(metrics.body, /netaccel_lb_drops_packets\{reason="no_backend"\} 0/);
+    assert.match(metrics.body, /netaccel_lb_source_problems_total\{source="file",kind="state"\} 2/);
+    assert.match(metrics.body, /netaccel_lb_states_refused_total 2/);
+    assert.match(metrics.body, /netaccel_lb_state_updates_total\{result="refused"\} 2/);
+    assert.match(metrics.body, /netaccel_lb_state_updates_total\{result="accepted"\} [2-9]/);
+    assert.match(metrics.body, /netaccel_lb_dropped_packets_total\{reason="no_backend"\} 0/);
+    assert.match(metrics.body, /# TYPE netaccel_lb_vip_packets_total counter/);
+    assert.match(metrics.body, new RegExp(`netaccel_build_info\\{app="lb-controller",version="${VERSION.replaceAll('.', '\\.')}"`));
+    // the exposition as Prometheus reads it, and promtool's lint rules
+    assert.deepEqual(lintExposition(parseExposition(metrics.body), { except: PROM_CLIENT_LINT_EXCEPTIONS }), []);
     assert.match(metrics.body, /netaccel_lb_vip_announced\{prefix="198\.51\.100\.10\/32"\} 1/);
   } finally {
     await host.close();

@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { XLB_BALANCER } from '@netaccel/bpf-programs/xlb';
 import type { XlbMapName } from '@netaccel/bpf-programs/xlb';
+import { errorMessage } from '@netaccel/errors';
 import { packageVersion } from '@netaccel/daemon';
 import type { DaemonApp, DaemonHost, DaemonSpec } from '@netaccel/daemon';
 import { InProcessDataPlane, LoaderDataPlane } from '@netaccel/dataplane';
@@ -83,6 +84,8 @@ export class Controller implements DaemonApp {
   telemetry: TelemetryServer | undefined;
   readonly #config: LbControllerConfig;
   #attached = false;
+  /** The last desired state refused since one was accepted: shown in /v1/status (and `netaccel lab status`). */
+  lastRefused: { at: string; origin: string; code: string | undefined; error: string } | undefined;
   #tick: NodeJS.Timeout | undefined;
   #lc: NodeJS.Timeout | undefined;
   #lcWeights = new Map<string, ReadonlyMap<string, number>>();
@@ -152,7 +155,10 @@ export class Controller implements DaemonApp {
     host.onClose('source', () => d.source?.close());
     await d.source.start({
       state: (s, origin) => d.#onState(s, origin),
-      problem: (kind) => d.lb.sourceProblems.inc({ source: d.source?.kind ?? 'unknown', kind }),
+      problem: (kind, err) => {
+        d.lb.sourceProblems.inc({ source: d.source?.kind ?? 'unknown', kind });
+        if (kind === 'state') d.#refused(err, config.source.kind === 'file' ? (config.source.file ?? 'file') : config.source.kind); // logged by the source
+      },
     });
     await d.reconciler.settled();
     d.grpc = await host.serveGrpc({
@@ -169,6 +175,7 @@ export class Controller implements DaemonApp {
         passes: d.reconciler.passes,
         tablesBuilt: d.reconciler.tablesBuilt,
         announced: [...(d.announcements?.announced ?? [])],
+        ...(d.lastRefused === undefined ? {} : { lastRefused: d.lastRefused }),
       }),
       readiness: { 'data-plane': () => d.reconciler.lastError === undefined },
     }));
@@ -203,14 +210,25 @@ export class Controller implements DaemonApp {
     return new FileSource({ file: s.file!, log });
   }
 
+  /** Counts a refused desired state and keeps it for /v1/status until one is accepted. */
+  #refused(err: unknown, origin: string): void {
+    this.lb.statesRefused.inc();
+    this.lb.stateUpdates.inc({ result: 'refused' });
+    this.lastRefused = { at: new Date().toISOString(), origin, code: (err as { code?: string }).code, error: errorMessage(err) };
+  }
+
   #onState(state: DesiredState, origin: string): void {
     try {
       this.reconciler.setDesired(state, origin);
     } catch (err) {
-      this.lb.statesRefused.inc();
-      this.log.error({ component: 'reconciler', err, origin }, 'desired state refused; the running tables stay');
+      const e = err as { code?: string; details?: { issues?: unknown } };
+      // One compact warn line, as the file source and bgp-announcer log a refusal: code and problems, no stack.
+      this.log.warn({ component: 'reconciler', origin, code: e.code, problems: e.details?.issues ?? errorMessage(err) }, 'desired state refused; the running tables stay');
+      this.#refused(err, origin);
       return;
     }
+    this.lb.stateUpdates.inc({ result: 'accepted' });
+    this.lastRefused = undefined;
     const targets: HealthTarget[] = [];
     for (const s of state.services) {
       for (const b of s.backends) {
