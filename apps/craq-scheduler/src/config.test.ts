@@ -18,6 +18,7 @@ test('a good configuration: defaults and units', () => {
   assert.equal(c.placement.interval, 500);
   assert.equal(c.chain.nodes[1]!.port, 7480);
   assert.equal(c.writeBack.flushInterval, 20);
+  assert.deepEqual(c.redis.counterSets, ['netaccel:craq:heat:reads'], "sidecar-offload's default readsKey");
   assert.equal(c.grpc.socket, '/run/netaccel/craq-scheduler.sock');
 });
 

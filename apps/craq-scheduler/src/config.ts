@@ -51,6 +51,11 @@ export const craqSchedulerConfig = defineConfig({
       bucket: duration({ min: 100, max: 3_600_000 }),
       /** Buckets in the ranking window (the current one included). */
       buckets: z.int().min(1).max(360),
+      /**
+       * Sorted sets of cumulative per-key reads (sidecar-offload's etcdHeat.readsKey): read each
+       * round, their increases summed over the same window.
+       */
+      counterSets: z.array(z.string().min(1).max(256)).max(16),
     }),
     chain: z.strictObject({
       /** Head first, tail last. */
@@ -96,7 +101,7 @@ export const craqSchedulerConfig = defineConfig({
   defaults: {
     logLevel: 'info',
     etcd: { endpoints: ['http://127.0.0.1:2379'], metricsUrl: '', prefixes: ['/'], timeout: '2s' },
-    redis: { url: '', bucket: '10s', buckets: 6 }, // a 60 s window
+    redis: { url: '', bucket: '10s', buckets: 6, counterSets: ['netaccel:craq:heat:reads'] }, // a 60 s window
     chain: { nodes: [], probeInterval: '100ms', probeTimeout: '50ms', probeMultiplier: 3, drainTimeout: '2s' },
     dataPlane: { via: 'loader', loaderSocket: '/run/netaccel/ebpf-loader.sock' },
     placement: {

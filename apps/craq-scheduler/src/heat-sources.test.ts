@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'vitest';
 import { Etcd3 } from 'etcd3';
 import { CraqTransport } from '@netaccel/craq';
-import { ReferenceChain, TestEtcd } from '@netaccel/craq/testing';
+import { ReferenceChain, TestEtcd, TestRedis } from '@netaccel/craq/testing';
 import { craq } from '@netaccel/protocol';
-import { DataPlaneHeat, EtcdMetrics, promCounters } from './heat-sources.js';
+import { Redis } from 'ioredis';
+import { CumulativeHeat, DataPlaneHeat, EtcdMetrics, promCounters } from './heat-sources.js';
 
 test('promCounters sums a counter over its label sets and ignores comments and other names', () => {
   const text = [
@@ -68,4 +69,28 @@ test('data-plane heat: increases of the nodes counters over a sliding window, wr
   await read(0);
   await heat.sample(chain.nodes, 12_000);
   assert.equal(heat.sum(keyId), 2, 'a counter that went back counts from 0');
+});
+
+test('cumulative counter sets in a real Redis (as sidecar-offload keeps them): increases over the window, the first round a baseline', async (t) => {
+  const server = await TestRedis.start();
+  const redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  t.onTestFinished(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+  await redis.connect();
+  await redis.zincrby('reads', 500, '/old'); // counted before the scheduler started
+  const heat = new CumulativeHeat(10_000);
+  await heat.sample(redis, ['reads', 'reads2'], 100, 1_000);
+  assert.deepEqual([...heat.keys()], [], 'the first round is the baseline');
+  await redis.zincrby('reads', 7, '/old');
+  await redis.zincrby('reads', 3, '/new');
+  await redis.zincrby('reads2', 2, '/new');
+  await heat.sample(redis, ['reads', 'reads2'], 100, 2_000);
+  assert.deepEqual([heat.sum('/old'), heat.sum('/new')], [7, 5], 'increases, summed over the sets');
+  await redis.zincrby('reads', 1, '/new');
+  await heat.sample(redis, ['reads', 'reads2'], 100, 8_000);
+  assert.equal(heat.sum('/new'), 6);
+  await heat.sample(redis, ['reads', 'reads2'], 100, 12_500);
+  assert.deepEqual([heat.sum('/old'), heat.sum('/new')], [0, 1], 'the 2 s sample left the 10 s window');
 });

@@ -6,6 +6,7 @@
  * reported by clients and proxies into Redis sorted sets (@netaccel/craq `readHeat`), shared by
  * every scheduler and node.
  */
+import type { Redis } from 'ioredis';
 import type { NodeDataPlane } from '@netaccel/craq';
 import { NA_ERR_CRAQD_HEAT_SOURCE } from './errors.js';
 
@@ -97,6 +98,51 @@ export class DataPlaneHeat {
   sum(keyId: bigint, what: 'reads' | 'writes' = 'reads'): number {
     let n = 0;
     for (const s of this.#samples) n += s[what].get(keyId) ?? 0;
+    return n;
+  }
+}
+
+/**
+ * Cumulative per-key counts kept by others in Redis sorted sets (sidecar-offload adds every etcd
+ * Range it proxies to `netaccel:craq:heat:reads`): the hottest `limit` members of each set are
+ * read every round and their increases summed over the window. The first round only takes the
+ * baseline (what was counted before this scheduler started is not heat now); a key that enters
+ * the top `limit` later counts from 0.
+ */
+export class CumulativeHeat {
+  #last: Map<string, number> | undefined;
+  readonly #samples: { at: number; reads: Map<string, number> }[] = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  async sample(redis: Redis, sets: readonly string[], limit: number, now = Date.now()): Promise<void> {
+    const cur = new Map<string, number>();
+    for (const set of sets) {
+      const flat = await redis.zrange(set, 0, limit - 1, 'REV', 'WITHSCORES');
+      for (let i = 0; i + 1 < flat.length; i += 2) cur.set(flat[i]!, (cur.get(flat[i]!) ?? 0) + Number(flat[i + 1]));
+    }
+    const last = this.#last;
+    this.#last = cur;
+    if (last === undefined) return;
+    const reads = new Map<string, number>();
+    for (const [k, n] of cur) {
+      const d = n - (last.get(k) ?? 0);
+      if (d > 0) reads.set(k, d);
+    }
+    this.#samples.push({ at: now, reads });
+    while (this.#samples.length > 0 && this.#samples[0]!.at <= now - this.windowMs) this.#samples.shift();
+  }
+
+  /** Keys with increases in the window. */
+  keys(): Set<string> {
+    const out = new Set<string>();
+    for (const s of this.#samples) for (const k of s.reads.keys()) out.add(k);
+    return out;
+  }
+
+  sum(key: string): number {
+    let n = 0;
+    for (const s of this.#samples) n += s.reads.get(key) ?? 0;
     return n;
   }
 }

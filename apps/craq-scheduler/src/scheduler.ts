@@ -10,7 +10,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Logger } from '@netaccel/telemetry';
 import type { ChainManager } from './chain-manager.js';
 import type { CraqSchedulerConfig } from './config.js';
-import { DataPlaneHeat, EtcdMetrics } from './heat-sources.js';
+import { CumulativeHeat, DataPlaneHeat, EtcdMetrics } from './heat-sources.js';
 import type { EtcdRates } from './heat-sources.js';
 import type { Placer } from './placer.js';
 import { rankPlacement } from './ranking.js';
@@ -45,6 +45,7 @@ export interface SchedulerOptions {
 export class Scheduler {
   #o: SchedulerOptions;
   readonly #dp: DataPlaneHeat;
+  readonly #cumulative: CumulativeHeat;
   readonly #etcdMetrics: EtcdMetrics | undefined;
   /** Value sizes of candidates not placed (bytes), from etcd. */
   readonly #sizes = new Map<string, number | null>();
@@ -57,6 +58,7 @@ export class Scheduler {
     this.#o = o;
     const c = o.config;
     this.#dp = new DataPlaneHeat(c.redis.bucket * c.redis.buckets);
+    this.#cumulative = new CumulativeHeat(c.redis.bucket * c.redis.buckets);
     this.#etcdMetrics = c.etcd.metricsUrl === '' ? undefined : new EtcdMetrics(c.etcd.metricsUrl, c.etcd.timeout);
   }
 
@@ -112,6 +114,14 @@ export class Scheduler {
         }
       } catch (err) {
         this.#sourceError('redis', err);
+      }
+      if (c.redis.counterSets.length > 0) {
+        try {
+          await this.#cumulative.sample(this.#o.redis, c.redis.counterSets, c.placement.candidates, now);
+          for (const k of this.#cumulative.keys()) if (this.#eligible(k)) reported.set(k, (reported.get(k) ?? 0) + this.#cumulative.sum(k));
+        } catch (err) {
+          this.#sourceError('redis-counters', err);
+        }
       }
     }
     try {
