@@ -7,7 +7,7 @@ import { ConfigStore, parseConfig } from '@netaccel/config';
 import { DaemonHost } from '@netaccel/daemon';
 import type { AnnouncerService, RpcClient } from '@netaccel/rpc';
 import { AnnouncerClient, announcerV1, createRpcClient } from '@netaccel/rpc';
-import { createLogCapture, createLogger } from '@netaccel/telemetry';
+import { PROM_CLIENT_LINT_EXCEPTIONS, createLogCapture, createLogger, lintExposition, parseExposition } from '@netaccel/telemetry';
 import { bgpAnnouncerConfig } from './config.js';
 import { Announcer, VERSION } from './daemon.js';
 
@@ -60,7 +60,12 @@ describe('daemon: telemetry, the Announcer service and reconfiguration (loopback
     assert.equal(ready.statusCode, 200, ready.body);
     assert.deepEqual((JSON.parse(ready.body) as { checks: { name: string }[] }).checks.map((c) => c.name).sort(), ['config', 'grpc']);
     const metrics = (await app.inject({ url: '/metrics' })).body;
-    assert.match(metrics, /netaccel_bgp_session_state\{peer="127.0.0.2"\} 3/, 'Active (passive peer)');
+    assert.match(metrics, /netaccel_bgp_session_state\{peer="127.0.0.2",state="active"\} 1/, 'Active (passive peer)');
+    assert.match(metrics, /netaccel_bgp_session_state\{peer="127.0.0.2",state="established"\} 0/);
+    assert.match(metrics, /netaccel_config_reloads_total\{result="ok"\} 0/, 'the outcomes are there before the first reload');
+    assert.match(metrics, new RegExp(`netaccel_build_info\\{app="bgp-announcer",version="${VERSION.replaceAll('.', '\\.')}"`));
+    // the exposition as Prometheus reads it, and promtool's lint rules
+    assert.deepEqual(lintExposition(parseExposition(metrics), { except: PROM_CLIENT_LINT_EXCEPTIONS }), []);
     assert.match(metrics, /netaccel_bgp_routes_announced 1/);
     assert.match(metrics, /# TYPE netaccel_bgp_messages_total counter/);
     const status = JSON.parse((await app.inject({ url: '/v1/status' })).body) as { app: string; version: string; localAs: number; routes: number; peers: { address: string; state: string }[] };

@@ -7,17 +7,19 @@ import type { Metrics } from '@netaccel/telemetry';
 import type { BgpState } from './fsm.js';
 import type { Speaker } from './speaker.js';
 
-export const STATE_NUMBER: Readonly<Record<BgpState, number>> = { idle: 1, connect: 2, active: 3, 'open-sent': 4, 'open-confirm': 5, established: 6 };
-export const BFD_NUMBER: Readonly<Record<string, number>> = { 'admin-down': 1, down: 2, init: 3, up: 4 };
+/** The values of the `state` label of `bgp_session_state` and `bfd_session_state`, in FSM order. */
+export const BGP_STATES: readonly BgpState[] = ['idle', 'connect', 'active', 'open-sent', 'open-confirm', 'established'];
+export const BFD_STATES: readonly string[] = ['admin-down', 'down', 'init', 'up'];
 
 export function registerMetrics(metrics: Metrics, speaker: Speaker): void {
+  // A state set (the Prometheus convention for an enum): one series per state, 1 for the current one.
   metrics.gauge({
     name: 'bgp_session_state',
-    help: 'BGP FSM state per peer: 1 idle, 2 connect, 3 active, 4 open-sent, 5 open-confirm, 6 established',
-    labelNames: ['peer'],
+    help: 'BGP FSM state per peer: 1 for the current state (idle, connect, active, open-sent, open-confirm, established), 0 for the others',
+    labelNames: ['peer', 'state'],
     collect() {
       this.reset();
-      for (const [a, e] of speaker.peers) this.set({ peer: a }, STATE_NUMBER[e.peer.state]);
+      for (const [a, e] of speaker.peers) for (const state of BGP_STATES) this.set({ peer: a, state }, e.peer.state === state ? 1 : 0);
     },
   });
   metrics.gauge({
@@ -56,11 +58,11 @@ export function registerMetrics(metrics: Metrics, speaker: Speaker): void {
   });
   metrics.gauge({
     name: 'bfd_session_state',
-    help: 'BFD session state per peer: 1 admin-down, 2 down, 3 init, 4 up (absent without BFD)',
-    labelNames: ['peer'],
+    help: 'BFD session state per peer: 1 for the current state (admin-down, down, init, up), 0 for the others (absent without BFD)',
+    labelNames: ['peer', 'state'],
     collect() {
       this.reset();
-      for (const [a, e] of speaker.peers) if (e.bfdState !== undefined) this.set({ peer: a }, BFD_NUMBER[e.bfdState] ?? 0);
+      for (const [a, e] of speaker.peers) if (e.bfdState !== undefined) for (const state of BFD_STATES) this.set({ peer: a, state }, e.bfdState === state ? 1 : 0);
     },
   });
   const messages = metrics.counter({ name: 'bgp_messages_total', help: 'BGP messages by peer, direction and type', labelNames: ['peer', 'direction', 'type'] });

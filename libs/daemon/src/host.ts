@@ -119,7 +119,8 @@ export class DaemonHost<D extends ConfigDefinition> {
     this.metrics = options.metrics ?? createMetrics({ app: options.name, version: options.version });
     this.serviceManager = serviceManager(options.env ?? process.env, childLogger(options.log, 'service-manager'));
     this.#signals = options.signals ?? process;
-    this.#reloads = this.metrics.counter({ name: 'config_reloads_total', help: 'Configuration reloads by result', labelNames: ['result'] });
+    this.#reloads = this.metrics.counter({ name: 'config_reloads_total', help: 'Configuration reloads by result: ok (accepted, changed or not) or refused', labelNames: ['result'] });
+    for (const result of ['ok', 'refused']) this.#reloads.inc({ result }, 0); // both series from the start
   }
 
   /** The running configuration. */
@@ -241,7 +242,9 @@ export class DaemonHost<D extends ConfigDefinition> {
     } catch (error) {
       this.#reloads.inc({ result: 'refused' });
       this.#lastReloadRefused = true;
-      clog.warn({ err: error }, 'configuration reload refused; the running configuration stays');
+      // One compact line, as lb-controller logs a refused desired state: the code and the problems, no stack.
+      const e = error as { code?: string; details?: { issues?: unknown } };
+      clog.warn({ code: e.code, problems: e.details?.issues ?? errorMessage(error) }, 'configuration reload refused; the running configuration stays');
       this.notify({ READY: '1', STATUS: this.#status() });
       return { accepted: false, changed: changedPaths, error };
     }
