@@ -11,7 +11,7 @@ import type { RpcClient, ServiceClientConstructorLike, ServiceDefinitionLike } f
 import type { CommandContext } from './command.js';
 import { NA_ERR_CLI_DAEMON_DENIED, NA_ERR_CLI_DAEMON_DOWN, NA_ERR_CLI_NOT_A_SOCKET, NA_ERR_CLI_NOT_LISTENING, NA_ERR_CLI_SOCKET_MISSING, NA_ERR_CLI_WRONG_DAEMON } from './errors.js';
 
-export type DaemonName = 'ebpf-loader' | 'bgp-announcer' | 'lb-controller' | 'craq-scheduler';
+export type DaemonName = 'ebpf-loader' | 'bgp-announcer' | 'lb-controller' | 'craq-scheduler' | 'sidecar-offload';
 
 export const SOCKET_DIR = '/run/netaccel';
 

@@ -5,5 +5,6 @@ import { bpf } from './bpf.js';
 import { craqGroup } from './craq.js';
 import { labGroup } from './lab.js';
 import { lbGroup } from './lb.js';
+import { sidecar } from './sidecar.js';
 
-export const groups: readonly CommandGroup[] = [bpf, bgp, lbGroup, craqGroup, labGroup];
+export const groups: readonly CommandGroup[] = [bpf, bgp, lbGroup, craqGroup, sidecar, labGroup];
