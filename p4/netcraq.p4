@@ -381,8 +381,8 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         bit<8> sf = craq_slot_flags.read(meta.slot);
         bit<16> len = craq_slot_len.read(meta.slot);
         hdr.craq.op = OP_READ;
-        if (v == 0 || sv != v || sf & 1 == 0 || sf & 2 != 0) {
-            reply_header(v != 0 && (sv != v || sf & 1 == 0) ? (bit<8>)ST_RETRY : (bit<8>)ST_NOT_FOUND, v, flags);
+        if (v == 0 || sv != v || (sf & 1) == 0 || (sf & 2) != 0) {
+            reply_header(v != 0 && (sv != v || (sf & 1) == 0) ? (bit<8>)ST_RETRY : (bit<8>)ST_NOT_FOUND, v, flags);
             len = 0;
         } else {
             reply_header(ST_OK, v, flags);
@@ -410,6 +410,9 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         from_self_to(succ_mac, succ_ip4, succ_ip6, CRAQ_PORT);
     }
     action reply_read_version() {          /* READ_VREPLY: the tail's committed version */
+        if (hdr.craq.ver <= meta.last && hdr.craq.ver > meta.clean) {
+            craq_clean_version.write(meta.key_index, hdr.craq.ver);   /* committed: clean here too */
+        }
         to_client();
         answer_read(hdr.craq.ver, F_FROM_TAIL);
     }
@@ -437,13 +440,13 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         hdr.value.pop_front(CRAQ_P4_WORDS);
     }
     action store_and_propagate() {         /* PROPAGATE: stored dirty, forwarded */
-        store_value(hdr.craq.ver, hdr.craq.flags & F_TOMBSTONE != 0 ? (bit<8>)3 : (bit<8>)1);
+        store_value(hdr.craq.ver, (hdr.craq.flags & F_TOMBSTONE) != 0 ? (bit<8>)3 : (bit<8>)1);
         craq_last_version.write(meta.key_index, meta.last > hdr.craq.ver ? meta.last : hdr.craq.ver);
         craq_key_writes.count(meta.key_index);
         from_self_to(succ_mac, succ_ip4, succ_ip6, CRAQ_PORT);
     }
     action tail_commit_and_ack() {         /* COMMIT: the tail commits, reports it, ACKs upstream */
-        store_value(hdr.craq.ver, hdr.craq.flags & F_TOMBSTONE != 0 ? (bit<8>)3 : (bit<8>)1);
+        store_value(hdr.craq.ver, (hdr.craq.flags & F_TOMBSTONE) != 0 ? (bit<8>)3 : (bit<8>)1);
         craq_last_version.write(meta.key_index, meta.last > hdr.craq.ver ? meta.last : hdr.craq.ver);
         craq_clean_version.write(meta.key_index, meta.clean > hdr.craq.ver ? meta.clean : hdr.craq.ver);
         craq_key_writes.count(meta.key_index);
@@ -460,7 +463,7 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
     action head_reply_write() {            /* WRITE_REPLY: the head answers the writer on the ACK */
         craq_clean_version.write(meta.key_index, meta.clean > hdr.craq.ver ? meta.clean : hdr.craq.ver);
         to_client();
-        hdr.craq.op = hdr.craq.flags & F_TOMBSTONE != 0 ? (bit<8>)OP_DELETE : (bit<8>)OP_WRITE;
+        hdr.craq.op = (hdr.craq.flags & F_TOMBSTONE) != 0 ? (bit<8>)OP_DELETE : (bit<8>)OP_WRITE;
         reply_header(ST_OK, hdr.craq.ver, F_FROM_TAIL);
     }
     action tail_version_reply() {          /* VQUERY: the tail answers with its committed version */
@@ -468,7 +471,7 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         bit<8> sf = craq_slot_flags.read(meta.slot);
         bit<64> sv = craq_slot_version.read(meta.slot);
         hdr.craq.op = OP_VERSION_REPLY;
-        hdr.craq.flags = sv == meta.clean && sf & 2 != 0 ? (bit<8>)(F_CLIENT | F_TOMBSTONE) : (bit<8>)F_CLIENT;
+        hdr.craq.flags = sv == meta.clean && (sf & 2) != 0 ? (bit<8>)(F_CLIENT | F_TOMBSTONE) : (bit<8>)F_CLIENT;
         hdr.craq.ver = meta.clean;
         to_sender();
         hdr.ethernet.src_addr = self_mac;
@@ -485,7 +488,7 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         craq_config.apply();
         craq_peers.apply();
         bit<8> op = hdr.craq.op;
-        if (hdr.craq.magic != CRAQ_MAGIC || hdr.craq.version != 1 || hdr.craq.flags & 0xf8 != 0) {
+        if (hdr.craq.magic != CRAQ_MAGIC || hdr.craq.version != 1 || (hdr.craq.flags & 0xf8) != 0) {
             drop_reason(R_BAD_HEADER);
         } else if (op >= 0x81 && op <= 0x83) {
             pass_to_cpu(R_REPLY);
