@@ -18,6 +18,7 @@ import { Btf, cgroup2Root, mapBtfTypes, structCodecs } from '@netaccel/bpf';
 import { createLab } from '@netaccel/netlab';
 import type { LabProcess } from '@netaccel/netlab';
 import { loaderV1 } from '@netaccel/rpc';
+import { PROM_CLIENT_LINT_EXCEPTIONS, lintExposition, parseExposition } from '@netaccel/telemetry';
 import { XDP_VERDICT, selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import {
   AS_TEST, burstScript, connect, ifacePoint, lastJson, load, logLines, makeHome, metricValue, pinTree, removeHome, sinkScript,
@@ -264,7 +265,10 @@ describe('the Loader API on a real loader', () => {
     assert.ok(stats.stats[0]!.runCount >= filter.runCount && stats.stats[0]!.runTimeNs > 0n);
 
     const metrics = (await telemetryGet(home, '/metrics')).body;
-    assert.ok((metricValue(metrics, 'netaccel_loader_program_run_count', { program: filter.id }) ?? 0) >= 200);
+    assert.ok((metricValue(metrics, 'netaccel_loader_program_runs_total', { program: filter.id }) ?? 0) >= 200);
+    assert.match(metrics, new RegExp(`netaccel_build_info\\{app="ebpf-loader",version="\\d+\\.\\d+\\.\\d+"`));
+    // the exposition as Prometheus reads it, and promtool's lint rules
+    assert.deepEqual(lintExposition(parseExposition(metrics), { except: PROM_CLIENT_LINT_EXCEPTIONS }), []);
     assert.ok((metricValue(metrics, 'netaccel_loader_rpc_requests_total', { method: 'Attach', code: 'OK' }) ?? 0) >= 5);
     assert.ok((metricValue(metrics, 'netaccel_loader_rpc_request_duration_seconds_count', { method: 'MapLookup' }) ?? 0) >= 3);
     assert.equal(metricValue(metrics, 'netaccel_loader_attachments', { mode: 'xdp-native' }), 1);

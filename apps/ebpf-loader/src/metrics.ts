@@ -27,27 +27,19 @@ export function registerLoaderMetrics(metrics: Metrics, loader: Loader): OnCall 
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
   });
 
-  metrics.gauge({
-    name: 'loader_program_run_count',
+  // The kernel's counters of each program, as counters that stay monotonic when an object is
+  // loaded again under the same id (the kernel's count restarts from 0).
+  metrics.sampledCounter<'program' | 'object_sha256'>({
+    name: 'loader_program_runs_total',
     help: 'Times the program ran, from the kernel (counted while run-time statistics are on)',
     labelNames: ['program', 'object_sha256'],
-    collect() {
-      this.reset();
-      for (const o of reg.objects.values()) {
-        for (const [name, prog] of o.programs) this.set({ program: memberId(o.record.id, name), object_sha256: o.record.sha256 }, Number(prog.info().runCount));
-      }
-    },
+    sample: () => [...reg.objects.values()].flatMap((o) => [...o.programs].map(([name, prog]) => [{ program: memberId(o.record.id, name), object_sha256: o.record.sha256 }, Number(prog.info().runCount)] as const)),
   });
-  metrics.gauge({
-    name: 'loader_program_run_time_seconds',
-    help: 'Total time the program ran, from the kernel (counted while run-time statistics are on)',
+  metrics.sampledCounter<'program'>({
+    name: 'loader_program_run_time_seconds_total',
+    help: 'Time the program ran, from the kernel (counted while run-time statistics are on)',
     labelNames: ['program'],
-    collect() {
-      this.reset();
-      for (const o of reg.objects.values()) {
-        for (const [name, prog] of o.programs) this.set({ program: memberId(o.record.id, name) }, Number(prog.info().runTimeNs) / 1e9);
-      }
-    },
+    sample: () => [...reg.objects.values()].flatMap((o) => [...o.programs].map(([name, prog]) => [{ program: memberId(o.record.id, name) }, Number(prog.info().runTimeNs) / 1e9] as const)),
   });
   metrics.gauge({
     name: 'loader_map_entries',
