@@ -9,3 +9,7 @@ export { CRAQ_OBJECT_PATH, CRAQ_PROGRAM, CraqNodeObject } from './craq-harness.j
 // --- world and fixtures -----------------------------------------------------------------------
 export type { CraqExpect, CraqFixture, Role } from './fixtures.js';
 export { CLIENT, EPOCH, KEY, KEY_EMPTY, KEY_TOMB, KEY_UNKNOWN, NODES, PORT, VALUE, VALUE2, chainConfig, craqFixtures, frame, worldKeys } from './fixtures.js';
+
+// --- linearizability of one register's history (for end-to-end checks) ------------------------
+export type { RegisterOp } from './linearizability.js';
+export { isLinearizable } from './linearizability.js';
