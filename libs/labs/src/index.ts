@@ -7,6 +7,8 @@ export { TEARDOWN_TITLE, runScenario } from './scenario.js';
 export type { Scenario, ScenarioRunOptions, ScenarioStep } from './scenario.js';
 export { KILLED, REMOVED, thesisScenario } from './thesis/scenario.js';
 export type { ThesisOptions, ThesisRun } from './thesis/scenario.js';
+export { paxosScenario } from './paxos/scenario.js';
+export type { PaxosLabOptions, PaxosRun } from './paxos/scenario.js';
 
 // topologies
 export { ARP_HIDDEN, NO_RP_FILTER, switchPort, switchedSegment } from './topologies/segment.js';
@@ -56,6 +58,14 @@ export type { KeptLab } from './thesis/lab-state.js';
 export { checkReport } from './thesis/check.js';
 export { balancerChartSvg, chartSvg, reportHtml } from './thesis/report.js';
 export type { ChartSeries, LabReport, PhaseSplit, TrafficSummary } from './thesis/report.js';
+
+// the Paxos scenario's parts
+export { PAXOS_CLIENT_ADDR, PAXOS_CLIENT_NODE, PAXOS_LAB_PORT, PAXOS_LAB_PREFIX, paxosTopology, replicaAddr, replicaNode } from './paxos/topology.js';
+export { counterDeltas, counterFaults, perSecond, phaseFigures, quantile } from './paxos/figures.js';
+export type { CounterSample, KernelStats, OffloadCounters, PhaseBound, PhaseFigures, SecondPoint } from './paxos/figures.js';
+export { paxosChartSvg } from './paxos/chart.js';
+export type { PaxosChart } from './paxos/chart.js';
+export type { PaxosReport, ViewChange } from './paxos/report.js';
 
 // errors
 export { NA_ERR_LAB_BUSY, NA_ERR_LAB_CHECK, NA_ERR_LAB_NOT_BUILT, NA_ERR_LAB_STEP, NA_ERR_LAB_VETH_FAILED, labsErrors } from './errors.js';

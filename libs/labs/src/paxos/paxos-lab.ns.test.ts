@@ -1,0 +1,57 @@
+/**
+ * The Paxos scenario, shortened (3 replicas, 2 s per phase): the phases happen in order, the
+ * offloads' kernel counters move only while they are on, a new view serves the clients after the
+ * leader is killed, the killed replica rejoins, the history is linearizable, and the run leaves no
+ * `npl` namespace and no XDP program on anything it made.
+ */
+import { test } from 'vitest';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cleanStale, listNetns } from '@netaccel/netlab';
+import { runScenario } from '../scenario.js';
+import { paxosScenario } from './scenario.js';
+import type { PaxosReport } from './report.js';
+import { PAXOS_LAB_PREFIX } from './topology.js';
+
+const ours = (): string[] => listNetns().filter((n) => n.startsWith(`${PAXOS_LAB_PREFIX}-`));
+const pins = (): string[] => readdirSync('/sys/fs/bpf').filter((n) => n.startsWith(PAXOS_LAB_PREFIX));
+
+test('paxos scenario: offloads off then on, leader killed, new view, replica back; linearizable; nothing left behind', async (t) => {
+  await cleanStale({ prefix: PAXOS_LAB_PREFIX });
+  t.onTestFinished(() => cleanStale({ prefix: PAXOS_LAB_PREFIX }).then(() => undefined));
+  const said: string[] = [];
+  const r: PaxosReport = await runScenario(paxosScenario, { quick: true, keep: false, replicas: 3, clients: 3, keys: 8, holdMs: 2000, progress: (s) => void said.push(s) });
+
+  assert.deepEqual(ours(), [], 'no npl namespace left');
+  assert.deepEqual(pins(), [], 'nothing pinned');
+  assert.equal(r.replicas, 3);
+  assert.deepEqual(r.phases.map((p) => p.name.split(' ')[0]), ['offloads', 'offloads', 'leader', 'new', 'r0']);
+  for (const p of r.phases.filter((x) => !x.name.startsWith('leader'))) assert.ok(p.ops > 0, `operations acknowledged in phase ${p.name}`);
+
+  const [off, on, afterKill, afterRestart] = r.counters;
+  assert.equal(r.counters.length, 4);
+  assert.deepEqual([off!.offloads, off!.broadcast.prepares + off!.broadcast.clones, off!.fastAck.acks, off!.quorum.quorums + off!.quorum.filtered], [0, 0, 0, 0], 'nothing offloaded while off');
+  assert.ok(off!.passed > 0, 'the XDP program passed every Prepare and PrepareOK up while off');
+  for (const c of [on!, afterKill!, afterRestart!]) {
+    assert.ok(c.broadcast.clones > 0, `${c.phase}: the leader's Prepares cloned in TC`);
+    assert.ok(c.fastAck.acks > 0, `${c.phase}: followers fast-acked`);
+    assert.ok(c.quorum.quorums > 0, `${c.phase}: the leader's quorum wait completed quorums`);
+  }
+
+  assert.equal(r.failover.killed, 0, 'the first leader is r0');
+  assert.ok(r.failover.newView >= 1 && r.failover.newLeader !== 0, `new view ${r.failover.newView}, leader r${r.failover.newLeader}`);
+  assert.ok(r.views.some((v) => v.replica !== 0 && v.view === r.failover.newView && v.status === 'normal'));
+  assert.ok(r.failover.serviceBackMs >= r.failover.viewChangeMs);
+  assert.ok(r.failover.rejoinMs !== null && r.failover.recoveryMs !== null && r.failover.rejoinMs >= r.failover.recoveryMs);
+
+  assert.equal(r.linearizability.outcome, 'linearizable');
+  assert.ok(r.linearizability.operations > 50);
+  assert.equal(r.chart.events.length, 4);
+  assert.ok(r.chart.points.length >= 8);
+  const svg = readFileSync(r.files.svg, 'utf8');
+  assert.match(svg, /class="offloads-on"/);
+  assert.equal(svg.match(/class="event"/g)?.length, 4);
+  assert.deepEqual(JSON.parse(readFileSync(r.files.json, 'utf8')).failover, r.failover);
+  assert.ok(existsSync(r.files.history));
+  assert.ok(said.some((s) => s.includes('tear the lab down')));
+}, 150_000);

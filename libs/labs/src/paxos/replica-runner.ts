@@ -1,0 +1,69 @@
+/**
+ * One replica of the Paxos scenario, run inside its namespace by the scenario (scenario.ts): loads
+ * the Electrode object, configures the group (this namespace's eth0 carries the copies), attaches
+ * electrode_xdp and electrode_broadcast to eth0 (taking over what a killed predecessor left
+ * attached), starts a libs/paxos replica (key-value store; `recover` rejoins with the recovery
+ * protocol) with the offloads as its ReplicaOffload, then prints one JSON line per event:
+ *   {"ready":true}                       once it runs
+ *   {"offloads":bits,"at":ms}            the offloads switched (read from <control file> every 20 ms)
+ *   {"state":{view,status,leader},"at":ms}  view, status or leader changed (polled every 20 ms)
+ *   {"report":n,"at":ms,"snapshot":…,"kernel":{"stats":…}}  on SIGUSR1 (and on SIGTERM, final)
+ * Times are epoch milliseconds (the scenario and the clients use the same clock).
+ * Usage: replica-runner <self> <group JSON: [{address, port, mac}]> <control file> <fresh|recover> <initial offloads>
+ */
+import { readFileSync } from 'node:fs';
+import { resolveIfindex } from '@netaccel/bpf';
+import { ElectrodeObject } from '@netaccel/bpf-programs/electrode';
+import { KvStateMachine, PaxosReplica } from '@netaccel/paxos';
+import type { ReplicaOffload } from '@netaccel/paxos';
+
+const [selfArg, groupArg, control, start, initialArg] = process.argv.slice(2);
+const self = Number(selfArg);
+const group = JSON.parse(groupArg!) as { address: string; port: number; mac: string }[];
+const json = (v: unknown): string => JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+const say = (v: Record<string, unknown>): void => void process.stdout.write(`${json({ ...v, at: Date.now() })}\n`);
+
+let offloads = Number(initialArg ?? '0');
+const el = ElectrodeObject.load({ offloads });
+const ifindex = resolveIfindex('eth0');
+el.offload.configure(group.map((g) => ({ ...g, ifindex })));
+el.attach('eth0', { replace: true });
+const offload: ReplicaOffload = el.offload; // the binding is libs/paxos' ReplicaOffload
+const replica = await PaxosReplica.start({
+  replicas: group.map(({ address, port }) => ({ address, port })),
+  self,
+  stateMachine: new KvStateMachine(),
+  offload,
+  start: start === 'recover' ? 'recover' : 'fresh',
+});
+
+let state = '';
+const timer = setInterval(() => {
+  let want = Number.NaN;
+  try {
+    want = Number(readFileSync(control!, 'utf8').trim());
+  } catch {
+    // the scenario writes the file before starting us; a partial read is retried next tick
+  }
+  if (Number.isInteger(want) && want !== offloads) {
+    el.offload.setOffloads(want);
+    offloads = want;
+    say({ offloads });
+  }
+  const s = replica.snapshot();
+  const now = `${s.view}/${s.status}/${s.leader}`;
+  if (now !== state) {
+    state = now;
+    say({ state: { view: s.view, status: s.status, leader: s.leader } });
+  }
+}, 20);
+say({ ready: true, self, offloads });
+
+let reports = 0;
+const report = (final: boolean): void => say({ report: ++reports, final, snapshot: replica.snapshot(), kernel: { stats: el.offload.counters().stats } });
+process.on('SIGUSR1', () => report(false));
+process.on('SIGTERM', () => {
+  clearInterval(timer);
+  report(true);
+  void replica.close().then(() => process.exit(0));
+});
