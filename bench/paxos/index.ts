@@ -1,177 +1,169 @@
 /**
- * Paxos (Viewstamped Replication, libs/paxos) baseline without offloads: throughput, median and
- * p99 latency and CPU per committed operation of a replica group on loopback, for 3, 5 and 7
- * replicas and several counts of closed-loop clients (load-latency curves). The Electrode
- * offload comparison (bpf/electrode) is added against these figures measured in the same run.
+ * Paxos (Viewstamped Replication, libs/paxos) with the Electrode offloads (bpf/electrode, issue
+ * 15): throughput, median and p99 latency and CPU per committed operation of a key-value group of
+ * 3, 5 and 7 replicas, at several counts of closed-loop clients (load-latency curves), with no
+ * offload, each offload alone (broadcast, fast-ack, quorum) and all three, in one run.
  *
- *   node --import tsx bench/run.ts paxos        (= make bench NAME=paxos; no root needed)
- *   PAXOS_BENCH_SECONDS=2                        measurement per point (after 0.5 s of warm-up)
- *   PAXOS_BENCH_SIZES=3,5,7 PAXOS_BENCH_CLIENTS=1,4,16,64
- *   PAXOS_BENCH_VIEW_CHANGE_MS=2000              the replicas' view change timeout
+ *   node --import tsx bench/run.ts paxos        (= make bench NAME=paxos; root: namespaces, BPF)
+ *   PAXOS_BENCH_QUICK=1                          a smoke run (< 60 s); options.ts has every variable
  *
- * Rig: each replica is its own Node process (bench/paxos/replica-process.ts) on 127.0.0.1 with
- * its own UDP port, like separate daemons; the clients are PaxosClients in this process, each
- * with one 'put' outstanding (16-byte keys, 32-byte values), re-sent to every replica after
- * 1 s, given up after 10 s. The view change timeout is 2 s rather than the library's 400 ms: on
- * this loaded 2-CPU machine a replica process is sometimes not scheduled for longer than 400 ms,
- * and every such pause started a view change (`view_changes` counts them). `ops_per_s` = replies received / measurement time; `cpu_us_per_op` = CPU time of
- * every replica process and of this process (the clients) / operations.
+ * Rig (rig.ts, namespaces npb-*): each replica is its own Node process (ns-replica.ts) in its own
+ * namespace, with electrode_xdp and electrode_broadcast attached to its eth0 for the whole run;
+ * the clients (ns-clients.ts) run in a namespace of their own; all on one bridge. A
+ * configuration is a value of the offloads bits every replica's electrode_state holds, switched
+ * at run time: `none` is the programs attached and switched off (the contract's baseline: every
+ * message passes up). Per group, rounds run every (clients, configuration) point with the
+ * configurations' order rotated each round; figures are medians over rounds.
  *
- * What bounds the figures: every process shares the machine's 2 CPUs with the others (and with
- * other tenants), so a group of n replicas costs the leader n - 1 PREPARE sends and n - 1
- * PREPARE_OK receives per batch, each a system call and a crossing of the kernel — the cost the
- * Electrode offloads remove. Batching (one log entry per batch of requests that arrive in the
- * same event-loop turn) is what makes throughput grow with clients.
+ * Figures, subject `n<replicas>-<config>-c<clients>`: `ops_per_s` = puts acknowledged inside the
+ * measurement window / window; `latency_p50_ms`, `latency_p99_ms` of those puts;
+ * `cpu_us_per_op` = CPU time (user + system, from process.cpuUsage) of the n replica processes
+ * over the point / operations answered over the point (warm-up and read-back included) — the
+ * system time includes the softirq work the kernel ran in their context (sends on veth run the
+ * receiver's path inline); `softirq_us_per_op` = the machine's softirq time (/proc/stat, all
+ * CPUs, other tenants included) over the point / the same operations. Per `n<r>-<config>`:
+ * `view_changes` (any > 0 means some points ran across a view change), `points_linearizable` /
+ * `points_not_linearizable` (each point's history — every put, then a read of every key — is
+ * checked with @netaccel/linearizability), and the kernel's work per operation (BCAST_CLONES,
+ * FAST_ACKS, QUORUMS, ACKS_FILTERED summed over replicas), which shows each offload ran.
+ *
+ * What bounds the figures: the replicas, the clients and every packet's kernel path share this
+ * machine's 2 CPUs (with other tenants), so throughput is 1 / (CPU time of one committed batch
+ * over every process); there is no idle NIC or core to hide behind. The offloads remove kernel
+ * crossings (the leader's n - 1 sendmsg of each Prepare, the followers' receive + send of
+ * PrepareOK, the leader's receive of all but one PrepareOK per op), which is exactly what this
+ * machine charges for; but the XDP/TC programs still run on the same CPUs, veth delivers in
+ * software, and batching already amortises crossings over the requests of one event-loop turn,
+ * so the gain is smaller than on the paper's 40 GbE testbed with one replica per machine.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import { fileURLToPath } from 'node:url';
-import { KvClient, PaxosClient, encodeKvOp } from '@netaccel/paxos';
-import type { Peer } from '@netaccel/paxos';
 import type { BenchContext, Benchmark } from '../lib/harness.js';
-import { stats } from '../lib/harness.js';
+import { OFFLOAD_BITS, benchOptions, roundOrder, summarize } from './options.js';
+import type { ConfigName, RoundPoint } from './options.js';
+import { PaxosRig, softirqNow } from './rig.js';
+import type { Group, ReplicaReport } from './rig.js';
 
-const SECONDS = Number(process.env.PAXOS_BENCH_SECONDS ?? 2);
-const SIZES = (process.env.PAXOS_BENCH_SIZES ?? '3,5,7').split(',').map(Number);
-const CLIENTS = (process.env.PAXOS_BENCH_CLIENTS ?? '1,4,16,64').split(',').map(Number);
-const VIEW_CHANGE_MS = Number(process.env.PAXOS_BENCH_VIEW_CHANGE_MS ?? 2000);
-const WARMUP_MS = 500;
-const HOST = '127.0.0.1';
+const KERNEL_STATS = ['BCAST_CLONES', 'FAST_ACKS', 'QUORUMS', 'ACKS_FILTERED'] as const;
+const log = (m: string) => console.error(`bench: paxos: ${m}`);
 
-interface Stats {
-  cpuUs: number;
-  counters: Record<string, number>;
-}
-
-/** Free UDP ports on HOST (bound then released; the replicas bind them right after). */
-async function freePorts(n: number): Promise<number[]> {
-  const sockets = await Promise.all(
-    Array.from({ length: n }, () => new Promise<dgram.Socket>((resolve) => {
-      const s = dgram.createSocket('udp4');
-      s.bind(0, HOST, () => resolve(s));
-    })),
-  );
-  const ports = sockets.map((s) => s.address().port);
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
-class Group {
-  private constructor(
-    readonly peers: Peer[],
-    private readonly children: ChildProcess[],
-  ) {}
-
-  static async start(n: number): Promise<Group> {
-    const ports = await freePorts(n);
-    const peers = ports.map((port) => ({ address: HOST, port }));
-    const script = fileURLToPath(new URL('./replica-process.ts', import.meta.url));
-    const children = peers.map((_, self) =>
-      fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, NETACCEL_PAXOS_BENCH: JSON.stringify({ peers, self, viewChangeTimeoutMs: VIEW_CHANGE_MS }) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
-    );
-    const group = new Group(peers, children);
-    try {
-      await Promise.all(children.map((c, i) => new Promise<void>((resolve, reject) => {
-        c.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`replica ${i}: unexpected ${JSON.stringify(m)}`))));
-        c.once('exit', (code) => reject(new Error(`replica ${i} exited with ${code}`)));
-      })));
-    } catch (err) {
-      await group.close();
-      throw err;
-    }
-    return group;
-  }
-
-  async stats(): Promise<Stats[]> {
-    return Promise.all(this.children.map((c) => new Promise<Stats>((resolve) => {
-      c.once('message', (m) => resolve(m as Stats));
-      c.send('stats');
-    })));
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.children.map((c) => new Promise<void>((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) return resolve();
-      const t = setTimeout(() => c.kill('SIGKILL'), 2000);
-      c.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      c.send('close');
-    })));
-  }
-}
-
-interface Point {
+interface ConfigTotals {
+  viewChanges: number;
+  linOk: number;
+  linBad: number;
   ops: number;
-  seconds: number;
-  latenciesMs: number[];
-  cpuUs: number;
+  kernel: Record<(typeof KERNEL_STATS)[number], number>;
 }
 
-/** Runs `clients` closed-loop clients for `ms`, counting what completes inside the window. */
-async function measure(group: Group, kvs: KvClient[], ms: number): Promise<Point> {
-  const before = await group.stats();
-  const mainBefore = process.cpuUsage();
-  const latenciesMs: number[] = [];
-  let ops = 0;
-  const started = performance.now();
-  const end = started + ms;
-  const value = 'v'.repeat(32);
-  await Promise.all(kvs.map(async (kv, i) => {
-    let n = 0;
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      try {
-        await kv.client.invoke(encodeKvOp({ kind: 'put', key: `key-${i.toString().padStart(6, '0')}-${n++ % 8}`, value }));
-      } catch {
-        continue; // a timeout: counted as nothing
-      }
-      const t1 = performance.now();
-      if (t1 <= end) {
-        ops++;
-        latenciesMs.push(t1 - t0);
+const sum = (rs: ReplicaReport[], f: (r: ReplicaReport) => number) => rs.reduce((s, r) => s + f(r), 0);
+
+async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof benchOptions>): Promise<void> {
+  const n = group.n;
+  // a first point to get the replicas' and the clients' code hot (not recorded)
+  await group.setOffloads(0);
+  const warm = await group.runPoint(`n${n}-warm`, Math.max(...opts.clients), 0, opts.quick ? 500 : 2000);
+  if (warm.lin !== 'linearizable') log(`n=${n} warm-up: history ${warm.lin}${warm.counterexample ? `\n${warm.counterexample}` : ''}`);
+  const points = new Map<string, RoundPoint[]>();
+  const totals = new Map<ConfigName, ConfigTotals>(opts.configs.map((c) => [c, { viewChanges: 0, linOk: 0, linBad: 0, ops: 0, kernel: { BCAST_CLONES: 0, FAST_ACKS: 0, QUORUMS: 0, ACKS_FILTERED: 0 } }]));
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const [ci, clients] of opts.clients.entries()) {
+      for (const config of roundOrder(opts.configs, round + ci)) {
+        const tag = `n${n}-${config}-c${clients}-r${round}`;
+        const before = await group.setOffloads(OFFLOAD_BITS[config]);
+        const soft0 = softirqNow();
+        const c = await group.runPoint(tag, clients, opts.warmupMs, opts.seconds * 1000);
+        const soft1 = softirqNow();
+        const after = await group.setOffloads(OFFLOAD_BITS[config]);
+        const vc = sum(after, (r) => r.counters.view_changes_started ?? 0) - sum(before, (r) => r.counters.view_changes_started ?? 0);
+        const views = new Set(after.map((r) => `${r.view}/${r.status}`));
+        const t = totals.get(config)!;
+        t.viewChanges += vc;
+        t.ops += c.acked;
+        if (c.lin === 'linearizable') t.linOk++;
+        else {
+          t.linBad++;
+          log(`${tag}: history ${c.lin}${c.counterexample ? `\n${c.counterexample}` : ''}`);
+        }
+        for (const k of KERNEL_STATS) t.kernel[k] += sum(after, (r) => Number(r.kernel[k] ?? 0)) - sum(before, (r) => Number(r.kernel[k] ?? 0));
+        if (vc > 0 || views.size > 1) log(`${tag}: ${vc} view change(s) started during the point; replicas now at ${[...views].join(', ')}`);
+        if (c.unknown > 0) log(`${tag}: ${c.unknown} put(s) timed out (outcome unknown)`);
+        const key = `${config}|${clients}`;
+        if (!points.has(key)) points.set(key, []);
+        points.get(key)!.push({
+          ops: c.ops,
+          seconds: c.seconds,
+          p50Ms: c.p50Ms,
+          p99Ms: c.p99Ms,
+          // per operation answered over the whole point (warm-up and read-back included)
+          replicaCpuUs: ((sum(after, (r) => r.cpuUs) - sum(before, (r) => r.cpuUs)) * c.ops) / Math.max(1, c.acked),
+          softirqUs: ((soft1 - soft0) * c.ops) / Math.max(1, c.acked),
+          viewChanges: vc,
+        });
+        log(`${tag}: ${Math.round(c.ops / c.seconds)} op/s, p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms, ${c.lin}`);
       }
     }
-  }));
-  const seconds = (performance.now() - started) / 1000;
-  const after = await group.stats();
-  const main = process.cpuUsage(mainBefore);
-  const cpuUs = after.reduce((s, a, i) => s + a.cpuUs - before[i]!.cpuUs, 0) + main.user + main.system;
-  return { ops, seconds, latenciesMs, cpuUs };
+  }
+  for (const config of opts.configs) {
+    let peak = 0;
+    for (const clients of opts.clients) {
+      const s = summarize(points.get(`${config}|${clients}`)!);
+      const subject = `n${n}-${config}-c${clients}`;
+      ctx.figure(subject, 'ops_per_s', s.opsPerS, 'op/s');
+      ctx.figure(subject, 'latency_p50_ms', s.p50Ms, 'ms');
+      ctx.figure(subject, 'latency_p99_ms', s.p99Ms, 'ms');
+      ctx.figure(subject, 'cpu_us_per_op', s.cpuUsPerOp, 'us');
+      ctx.figure(subject, 'softirq_us_per_op', s.softirqUsPerOp, 'us');
+      if (s.viewChanges > 0) ctx.figure(subject, 'view_changes', s.viewChanges, 'count');
+      peak = Math.max(peak, s.opsPerS);
+    }
+    ctx.figure(`n${n}-${config}-peak`, 'ops_per_s', peak, 'op/s');
+    const t = totals.get(config)!;
+    ctx.figure(`n${n}-${config}`, 'view_changes', t.viewChanges, 'count');
+    ctx.figure(`n${n}-${config}`, 'points_linearizable', t.linOk, 'count');
+    ctx.figure(`n${n}-${config}`, 'points_not_linearizable', t.linBad, 'count');
+    for (const k of KERNEL_STATS) ctx.figure(`n${n}-${config}`, `${k.toLowerCase()}_per_op`, Math.round((t.kernel[k] / Math.max(1, t.ops)) * 1000) / 1000, 'count');
+  }
 }
+
+/** Ratios against `none` of the same group, measured in this run (the issue's goals at 7). */
+function compareAll(ctx: BenchContext, opts: ReturnType<typeof benchOptions>): void {
+  const top = Math.max(...opts.clients);
+  for (const n of opts.sizes) {
+    for (const config of opts.configs.filter((c) => c !== 'none')) {
+      const goalT = n === 7 && config === 'all' ? '>= 2.3' : '>= 1';
+      const goalL = n === 7 && config === 'all' ? '<= 0.6' : '<= 1';
+      ctx.compare('ops_per_s', `n${n}-${config}-peak`, `n${n}-none-peak`, goalT);
+      const counts = config === 'all' ? opts.clients : [top];
+      for (const c of counts) ctx.compare('latency_p99_ms', `n${n}-${config}-c${c}`, `n${n}-none-c${c}`, goalL);
+      ctx.compare('cpu_us_per_op', `n${n}-${config}-c${top}`, `n${n}-none-c${top}`, '<= 1');
+    }
+  }
+}
+
+const opts = benchOptions();
 
 const benchmark: Benchmark = {
   name: 'paxos',
-  description: `VR replica groups of ${SIZES.join('/')} on loopback without offloads, ${CLIENTS.join('/')} closed-loop clients, ${SECONDS} s per point`,
-  needsRoot: false,
+  description:
+    `VR key-value groups of ${opts.sizes.join('/')} replicas in namespaces with the Electrode offloads (${opts.configs.join(', ')}), ` +
+    `${opts.clients.join('/')} closed-loop clients, ${opts.seconds} s per point, ${opts.rounds} interleaved round(s)${opts.quick ? ' (quick)' : ''}. ` +
+    'Bound: replicas, clients and the packets\' kernel path share 2 CPUs; the offloads save kernel crossings, which is what this machine charges for',
+  needsRoot: true,
   async run(ctx: BenchContext): Promise<void> {
-    for (const n of SIZES) {
-      const group = await Group.start(n);
-      const kvs: KvClient[] = [];
-      try {
-        for (const clients of CLIENTS) {
-          while (kvs.length < clients) kvs.push(new KvClient(await PaxosClient.create({ replicas: group.peers, retryMs: 1000, timeoutMs: 10_000 })));
-          const active = kvs.slice(0, clients);
-          await measure(group, active, WARMUP_MS);
-          const p = await measure(group, active, SECONDS * 1000);
-          const subject = `vr-n${n}-c${clients}`;
-          const lat = stats(p.latenciesMs.length > 0 ? p.latenciesMs : [0]);
-          ctx.figure(subject, 'ops_per_s', Math.round(p.ops / p.seconds), 'op/s');
-          ctx.figure(subject, 'latency_p50_ms', Math.round(lat.median * 1000) / 1000, 'ms');
-          ctx.figure(subject, 'latency_p99_ms', Math.round(lat.p99 * 1000) / 1000, 'ms');
-          ctx.figure(subject, 'cpu_us_per_op', p.ops > 0 ? Math.round(p.cpuUs / p.ops) : 0, 'us');
+    const rig = await PaxosRig.up();
+    try {
+      for (const n of opts.sizes) {
+        const t0 = Date.now();
+        const group = await rig.startGroup(n, opts.viewChangeMs);
+        log(`n=${n}: group started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        try {
+          await runGroup(ctx, group, opts);
+        } finally {
+          await group.stop();
         }
-        const final = await group.stats();
-        const leader = final[0]!.counters;
-        ctx.figure(`vr-n${n}`, 'requests_per_entry', Math.round((leader.requests_executed! / Math.max(1, leader.ops_committed!)) * 100) / 100, 'req');
-        ctx.figure(`vr-n${n}`, 'view_changes', final.reduce((s, x) => s + (x.counters.view_changes_started ?? 0), 0), 'count');
-      } finally {
-        await Promise.all(kvs.map((kv) => kv.close()));
-        await group.close();
       }
+    } finally {
+      await rig.down();
     }
+    compareAll(ctx, opts);
   },
 };
 

@@ -1,0 +1,175 @@
+/**
+ * Options and pure helpers of the paxos benchmark: the environment table (full and quick), the
+ * offload configurations compared, the order configurations run in each round, and the reduction
+ * of interleaved rounds to medians.
+ *
+ * | variable | full | quick | meaning |
+ * |---|---|---|---|
+ * | `PAXOS_BENCH_QUICK` | 0 | 1 | 1: the quick table (a smoke run, < 60 s) |
+ * | `PAXOS_BENCH_SIZES` | 3,5,7 | 3,7 | replicas per group |
+ * | `PAXOS_BENCH_CLIENTS` | 1,4,16,64 | 16 | closed-loop clients per point |
+ * | `PAXOS_BENCH_CONFIGS` | none,broadcast,fast-ack,quorum,all | same | offload configurations |
+ * | `PAXOS_BENCH_SECONDS` | 1.5 | 1 | measurement per point |
+ * | `PAXOS_BENCH_WARMUP_MS` | 300 | 200 | warm-up per point (after switching offloads) |
+ * | `PAXOS_BENCH_ROUNDS` | 3 | 1 | interleaved rounds (figures are medians over rounds) |
+ * | `PAXOS_BENCH_VIEW_CHANGE_MS` | 2000 | 2000 | the replicas' view change timeout |
+ */
+
+/** electrode_state.offloads bits (ELECTRODE_OFF in @netaccel/bpf-programs/electrode). */
+export const OFFLOAD_BITS = Object.freeze({ none: 0, broadcast: 0x1, 'fast-ack': 0x2, quorum: 0x4, all: 0x7 } as const);
+export type ConfigName = keyof typeof OFFLOAD_BITS;
+export const CONFIG_NAMES = Object.keys(OFFLOAD_BITS) as ConfigName[];
+
+export interface PaxosBenchOptions {
+  readonly quick: boolean;
+  readonly sizes: readonly number[];
+  readonly clients: readonly number[];
+  readonly configs: readonly ConfigName[];
+  readonly seconds: number;
+  readonly warmupMs: number;
+  readonly rounds: number;
+  readonly viewChangeMs: number;
+}
+
+export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
+  sizes: [3, 5, 7],
+  clients: [1, 4, 16, 64],
+  configs: CONFIG_NAMES,
+  seconds: 1.5,
+  warmupMs: 300,
+  rounds: 3,
+  viewChangeMs: 2000,
+});
+
+export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
+  sizes: [3, 7],
+  clients: [16],
+  configs: CONFIG_NAMES,
+  seconds: 1,
+  warmupMs: 200,
+  rounds: 1,
+  viewChangeMs: 2000,
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function numberList(env: Env, name: string, min: number, max: number, fallback: readonly number[]): readonly number[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const xs = raw.split(',').map((s) => s.trim());
+  const out = xs.map(Number);
+  if (out.some((x) => !Number.isInteger(x) || x < min || x > max)) throw new Error(`${name}: expected integers ${min}..${max} separated by commas, got ${JSON.stringify(raw)}`);
+  return out;
+}
+
+function positive(env: Env, name: string, fallback: number, integer: boolean): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const x = Number(raw);
+  if (!Number.isFinite(x) || x <= 0 || (integer && !Number.isInteger(x))) throw new Error(`${name}: expected a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(raw)}`);
+  return x;
+}
+
+/** The options from the environment: the quick or full table, each variable overriding it. */
+export function benchOptions(env: Env = process.env): PaxosBenchOptions {
+  const q = env.PAXOS_BENCH_QUICK ?? '0';
+  if (q !== '0' && q !== '1') throw new Error(`PAXOS_BENCH_QUICK: expected 0 or 1, got ${JSON.stringify(q)}`);
+  const quick = q === '1';
+  const d = quick ? QUICK_DEFAULTS : FULL_DEFAULTS;
+  const sizes = numberList(env, 'PAXOS_BENCH_SIZES', 3, 15, d.sizes);
+  if (sizes.some((n) => n % 2 === 0)) throw new Error(`PAXOS_BENCH_SIZES: a group has an odd number of replicas (2f+1), got ${sizes.join(',')}`);
+  let configs = d.configs;
+  const rawConfigs = env.PAXOS_BENCH_CONFIGS;
+  if (rawConfigs !== undefined && rawConfigs.trim() !== '') {
+    const names = rawConfigs.split(',').map((s) => s.trim());
+    const bad = names.filter((n) => !(CONFIG_NAMES as string[]).includes(n));
+    if (bad.length > 0) throw new Error(`PAXOS_BENCH_CONFIGS: unknown ${bad.join(', ')}; known: ${CONFIG_NAMES.join(', ')}`);
+    if (!names.includes('none')) throw new Error('PAXOS_BENCH_CONFIGS: must include none (the baseline of every ratio)');
+    configs = names as ConfigName[];
+  }
+  return {
+    quick,
+    sizes,
+    clients: numberList(env, 'PAXOS_BENCH_CLIENTS', 1, 512, d.clients),
+    configs,
+    seconds: positive(env, 'PAXOS_BENCH_SECONDS', d.seconds, false),
+    warmupMs: positive(env, 'PAXOS_BENCH_WARMUP_MS', d.warmupMs, true),
+    rounds: positive(env, 'PAXOS_BENCH_ROUNDS', d.rounds, true),
+    viewChangeMs: positive(env, 'PAXOS_BENCH_VIEW_CHANGE_MS', d.viewChangeMs, true),
+  };
+}
+
+/** The configurations in the order round `round` runs them: rotated by one each round. */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  if (items.length === 0) return [];
+  const k = ((round % items.length) + items.length) % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+/** Median of samples (the mean of the middle two when even); throws on none. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('median: no samples');
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 0 ? (s[mid - 1]! + s[mid]!) / 2 : s[mid]!;
+}
+
+/** Nearest-rank percentile (q in 0..1) of samples; 0 for none (a point where nothing completed). */
+export function percentile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+
+/** One measured point of one round. */
+export interface RoundPoint {
+  readonly ops: number;
+  readonly seconds: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** CPU time of the replica processes (user + system) over the point. */
+  readonly replicaCpuUs: number;
+  /** Softirq time of the whole machine over the point (/proc/stat). */
+  readonly softirqUs: number;
+  readonly viewChanges: number;
+}
+
+export interface PointSummary {
+  readonly opsPerS: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly cpuUsPerOp: number;
+  readonly softirqUsPerOp: number;
+  readonly viewChanges: number;
+  readonly rounds: number;
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Medians over rounds of one point; view changes are summed (any one marks the point). */
+export function summarize(points: readonly RoundPoint[]): PointSummary {
+  if (points.length === 0) throw new Error('summarize: no rounds');
+  const perOp = (f: (p: RoundPoint) => number) => median(points.map((p) => (p.ops > 0 ? f(p) / p.ops : 0)));
+  return {
+    opsPerS: Math.round(median(points.map((p) => p.ops / p.seconds))),
+    p50Ms: r3(median(points.map((p) => p.p50Ms))),
+    p99Ms: r3(median(points.map((p) => p.p99Ms))),
+    cpuUsPerOp: Math.round(perOp((p) => p.replicaCpuUs) * 10) / 10,
+    softirqUsPerOp: Math.round(perOp((p) => p.softirqUs) * 10) / 10,
+    viewChanges: points.reduce((s, p) => s + p.viewChanges, 0),
+    rounds: points.length,
+  };
+}
+
+/** Sum of the softirq column over every `cpuN` line of /proc/stat, in microseconds (USER_HZ ticks). */
+export function softirqUsOf(procStat: string, userHz = 100): number {
+  let ticks = 0;
+  for (const line of procStat.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (!/^cpu\d+$/.test(f[0] ?? '')) continue;
+    const v = Number(f[7]);
+    if (!Number.isFinite(v)) throw new Error(`/proc/stat: no softirq column in ${JSON.stringify(line)}`);
+    ticks += v;
+  }
+  return (ticks * 1_000_000) / userHz;
+}

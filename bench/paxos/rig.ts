@@ -1,0 +1,198 @@
+/**
+ * The rig of the paxos benchmark (namespace prefix npb): replicas r0..r6 and a client node c in
+ * namespaces on one bridge (node sw, br0). Replica processes (ns-replica.ts) attach the Electrode
+ * programs to their eth0; the sw ports facing them carry a trivial XDP program (XDP_TX into a veth
+ * needs one on the peer) and every eth0 runs without TX checksum offload (the programs rewrite
+ * UDP checksums in software). One group (n replicas) runs at a time; the clients process
+ * (ns-clients.ts) lives as long as its group. Both are driven through control files.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BpfObject } from '@netaccel/bpf';
+import { ELECTRODE_BPF_DIR } from '@netaccel/bpf-programs/electrode';
+import { Lab, waitFor } from '@netaccel/netlab';
+import type { LabProcess, LabSpec } from '@netaccel/netlab';
+import { softirqUsOf } from './options.js';
+
+export const MAX_REPLICAS = 7;
+const PORT = 7470;
+const ADDR = Array.from({ length: MAX_REPLICAS }, (_, i) => `10.81.0.${i + 1}`);
+const CLIENT_ADDR = '10.81.0.100';
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const REPLICA_NODES = Array.from({ length: MAX_REPLICAS }, (_, i) => `r${i}`);
+
+const spec: LabSpec = {
+  name: 'paxos-bench',
+  nodes: Object.fromEntries([['sw', {}], ...REPLICA_NODES.map((r) => [r, {}]), ['c', {}]]),
+  links: [...REPLICA_NODES.map((r, i) => ({ a: `${r}:eth0`, b: `sw:p${i}`, aAddr: `${ADDR[i]}/24` })), { a: 'c:eth0', b: 'sw:pc', aAddr: `${CLIENT_ADDR}/24` }],
+  bridges: [{ node: 'sw', name: 'br0', ports: [...REPLICA_NODES.map((_, i) => `p${i}`), 'pc'] }],
+};
+
+export interface ReplicaReport {
+  seq: number;
+  cpuUs: number;
+  counters: Record<string, number>;
+  view: number;
+  status: string;
+  leader: number;
+  offloads: number;
+  kernel: Record<string, string>;
+}
+
+export interface ClientReport {
+  seq: number;
+  ops: number;
+  seconds: number;
+  p50Ms: number;
+  p99Ms: number;
+  unknown: number;
+  acked: number;
+  historyOps: number;
+  lin: 'linearizable' | 'not-linearizable' | 'inconclusive';
+  counterexample?: string;
+  cpuUs: number;
+  error?: string;
+}
+
+type Line = Record<string, unknown>;
+const lines = (p: LabProcess): Line[] =>
+  p
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Line);
+
+/** Writes a control file atomically (the readers poll it). */
+function writeControl(path: string, v: unknown): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(v));
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Machine-wide softirq time so far (µs). */
+export const softirqNow = (): number => softirqUsOf(readFileSync('/proc/stat', 'utf8'));
+
+export class PaxosRig {
+  private pass: BpfObject | undefined;
+  private readonly pin = `/sys/fs/bpf/npb-${process.pid}`;
+  private macs: string[] = [];
+
+  private constructor(readonly lab: Lab) {}
+
+  static async up(): Promise<PaxosRig> {
+    const rig = new PaxosRig(new Lab(spec, { prefix: 'npb' }));
+    try {
+      await rig.build();
+    } catch (err) {
+      await rig.down();
+      throw err;
+    }
+    return rig;
+  }
+
+  private async build(): Promise<void> {
+    const lab = this.lab;
+    rmSync(this.pin, { recursive: true, force: true });
+    mkdirSync(this.pin, { recursive: true });
+    await lab.up();
+    for (const n of [...REPLICA_NODES, 'c']) await lab.exec(n, ['ethtool', '-K', 'eth0', 'tx', 'off']);
+    this.pass = BpfObject.openFile(join(ELECTRODE_BPF_DIR, 'build/selftest/selftest.bpf.o'));
+    this.pass.setGlobal('drop_udp_port', 0);
+    this.pass.load();
+    this.pass.program('selftest_xdp').pin(`${this.pin}/pass`);
+    for (const [i] of REPLICA_NODES.entries()) await lab.exec('sw', ['ip', 'link', 'set', 'dev', `p${i}`, 'xdpdrv', 'pinned', `${this.pin}/pass`], { sysfs: 'host' });
+    this.macs = await Promise.all(REPLICA_NODES.map(async (r) => (await lab.links(r)).find((l) => l.ifname === 'eth0')!.address!));
+  }
+
+  /** Starts a group of n replicas (r0..r{n-1}) and the clients process; offloads all off. */
+  async startGroup(n: number, viewChangeMs: number): Promise<Group> {
+    if (n > MAX_REPLICAS) throw new Error(`paxos bench: at most ${MAX_REPLICAS} replicas, asked ${n}`);
+    const members = Array.from({ length: n }, (_, i) => ({ address: ADDR[i]!, port: PORT, mac: this.macs[i]! }));
+    const dir = join(this.lab.logDir, `group-n${n}`);
+    mkdirSync(dir, { recursive: true });
+    const replicas: LabProcess[] = [];
+    const g = new Group(n, dir, replicas);
+    try {
+      for (let i = 0; i < n; i++) writeControl(g.replicaControl(i), { seq: 0, offloads: 0 });
+      // started together (their start-up is mostly compiling and loading, in parallel)
+      const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => this.lab.spawn(REPLICA_NODES[i]!, [process.execPath, '--import', 'tsx', join(HERE, 'ns-replica.ts'), String(i), JSON.stringify(members), g.replicaControl(i), String(viewChangeMs)], {
+          name: `n${n}-replica-${i}`,
+          cwd: ROOT,
+          sysfs: 'host',
+          ready: { log: /"ready":true/ },
+          timeoutMs: 90_000,
+        })));
+      for (const s of started) if (s.status === 'fulfilled') replicas.push(s.value);
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      const peers = members.map(({ address, port }) => ({ address, port }));
+      g.clients = await this.lab.spawn('c', [process.execPath, '--import', 'tsx', join(HERE, 'ns-clients.ts'), JSON.stringify(peers), g.clientControl], {
+        name: `n${n}-clients`,
+        cwd: ROOT,
+        ready: { log: /"ready":true/ },
+        timeoutMs: 90_000,
+      });
+    } catch (err) {
+      await g.stop();
+      throw err;
+    }
+    return g;
+  }
+
+  async down(): Promise<void> {
+    try {
+      for (const p of this.lab.processes()) await p.stop();
+      await this.lab.down();
+    } finally {
+      this.pass?.close();
+      rmSync(this.pin, { recursive: true, force: true });
+    }
+  }
+}
+
+export class Group {
+  clients: LabProcess | undefined;
+  private seq = 0;
+
+  constructor(
+    readonly n: number,
+    private readonly dir: string,
+    readonly replicas: LabProcess[],
+  ) {}
+
+  replicaControl(i: number): string {
+    return join(this.dir, `replica-${i}.json`);
+  }
+
+  get clientControl(): string {
+    return join(this.dir, 'clients.json');
+  }
+
+  /** Sets every replica's offloads and returns their reports (taken after the switch). */
+  async setOffloads(bits: number): Promise<ReplicaReport[]> {
+    const seq = ++this.seq;
+    this.replicas.forEach((_, i) => writeControl(this.replicaControl(i), { seq, offloads: bits }));
+    return Promise.all(this.replicas.map(async (p) => {
+      let found: ReplicaReport | undefined;
+      await waitFor(() => (found = lines(p).find((l) => l.seq === seq) as ReplicaReport | undefined) !== undefined, { timeoutMs: 15_000, intervalMs: 5, what: `a report of ${p.name}` });
+      return found!;
+    }));
+  }
+
+  /** Runs one point of closed-loop clients and returns their report. */
+  async runPoint(tag: string, clients: number, warmupMs: number, ms: number): Promise<ClientReport> {
+    const seq = ++this.seq;
+    const p = this.clients!;
+    writeControl(this.clientControl, { seq, tag, clients, warmupMs, ms });
+    let found: ClientReport | undefined;
+    await waitFor(() => (found = lines(p).find((l) => l.seq === seq) as ClientReport | undefined) !== undefined, { timeoutMs: 120_000, intervalMs: 10, what: `the clients' point ${tag}` });
+    if (found!.error) throw new Error(`paxos bench: clients failed at ${tag}: ${found!.error}`);
+    return found!;
+  }
+
+  async stop(): Promise<void> {
+    await this.clients?.stop();
+    for (const r of this.replicas) await r.stop();
+  }
+}
