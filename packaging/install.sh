@@ -32,9 +32,9 @@ SYSTEMD_UNIT_DIR=${SYSTEMD_UNIT_DIR:-/lib/systemd/system}
 SYSUSERS_DIR=${SYSUSERS_DIR:-/usr/lib/sysusers.d}
 NPM=${NPM:-npm}
 
-DAEMONS=(ebpf-loader lb-controller bgp-announcer craq-scheduler)
-APPS=(ebpf-loader lb-controller bgp-announcer craq-scheduler cli)
-EXAMPLES=(ebpf-loader.yaml lb-controller.yaml bgp-announcer.yaml craq-scheduler.yaml services.yaml)
+DAEMONS=(ebpf-loader lb-controller bgp-announcer craq-scheduler sidecar-offload)
+APPS=(ebpf-loader lb-controller bgp-announcer craq-scheduler sidecar-offload cli)
+EXAMPLES=(ebpf-loader.yaml lb-controller.yaml bgp-announcer.yaml craq-scheduler.yaml sidecar-offload.yaml services.yaml)
 USER_NAME=netaccel
 
 for v in PREFIX SYSTEMD_UNIT_DIR SYSUSERS_DIR; do

@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig } from '@netaccel/config';
 import { bgpAnnouncerConfig } from '@netaccel/app-bgp-announcer/testing';
 import { craqSchedulerConfig } from '@netaccel/app-craq-scheduler/testing';
+import { sidecarConfig } from '@netaccel/app-sidecar-offload/testing';
 import { INSTALLED_OBJECT_DIR, defaultObjectDir, loaderConfig } from '@netaccel/app-ebpf-loader/testing';
 import { Reconciler, lbControllerConfig, parseState } from '@netaccel/app-lb-controller/testing';
 import type { DataPlane } from '@netaccel/app-lb-controller/testing';
@@ -23,10 +24,10 @@ import { checkUnits, stageUnits } from './testing/systemd-analyze.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
 const INSTALL = join(root, 'packaging', 'install.sh');
-const DAEMONS = ['ebpf-loader', 'lb-controller', 'bgp-announcer', 'craq-scheduler'] as const;
-const EXAMPLES = ['ebpf-loader.yaml', 'lb-controller.yaml', 'bgp-announcer.yaml', 'craq-scheduler.yaml', 'services.yaml'];
+const DAEMONS = ['ebpf-loader', 'lb-controller', 'bgp-announcer', 'craq-scheduler', 'sidecar-offload'] as const;
+const EXAMPLES = ['ebpf-loader.yaml', 'lb-controller.yaml', 'bgp-announcer.yaml', 'craq-scheduler.yaml', 'sidecar-offload.yaml', 'services.yaml'];
 /** The programs of each app, from its package.json `bin` (what the wrappers are named after). */
-const BINS = ['ebpf-loader', 'lb-controller', 'bgp-announcer', 'craq-scheduler', 'cli'].flatMap((app) => {
+const BINS = ['ebpf-loader', 'lb-controller', 'bgp-announcer', 'craq-scheduler', 'sidecar-offload', 'cli'].flatMap((app) => {
   const bin = (JSON.parse(readFileSync(join(root, 'apps', app, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
   return Object.entries(bin).map(([name, path]) => ({ app, name, path }));
 });
@@ -195,6 +196,9 @@ describe('the example configurations', () => {
     const lb = await loadConfig(lbControllerConfig, file('lb-controller.yaml'));
     const bgp = await loadConfig(bgpAnnouncerConfig, file('bgp-announcer.yaml'));
     const craqd = await loadConfig(craqSchedulerConfig, file('craq-scheduler.yaml'));
+    const sidecar = await loadConfig(sidecarConfig, file('sidecar-offload.yaml'));
+    assert.ok(sidecar.sidecar.listeners.every((l) => l.listen.port > 1023), 'sidecar-offload.service has no CAP_NET_BIND_SERVICE');
+    assert.equal(sidecar.etcdHeat.readsKey, craqd.redis.counterSets[0], 'the scheduler reads what the sidecar counts');
     assert.equal(craqd.dataPlane.via, 'loader'); // the only mode craq-scheduler.service is made for
     assert.equal(craqd.dataPlane.loaderSocket, loader.rpc.socket);
     assert.equal(loader.objectDir, INSTALLED_OBJECT_DIR);
@@ -205,7 +209,7 @@ describe('the example configurations', () => {
     assert.equal(lb.dataPlane.loaderSocket, loader.rpc.socket);
     assert.equal(lb.announcer.socket, bgp.grpc.socket);
     assert.equal(lb.source.file, '/etc/netaccel/services.yaml');
-    for (const s of [loader.rpc.socket, lb.grpc.socket, bgp.grpc.socket, craqd.grpc.socket]) assert.match(s, /^\/run\/netaccel\/[a-z-]+\.sock$/); // RuntimeDirectory=netaccel
+    for (const s of [loader.rpc.socket, lb.grpc.socket, bgp.grpc.socket, craqd.grpc.socket, sidecar.grpc.socket]) assert.match(s, /^\/run\/netaccel\/[a-z-]+\.sock$/); // RuntimeDirectory=netaccel
     assert.ok(existsSync(join(dest, loader.objectDir!, lb.dataPlane.object)), `${lb.dataPlane.object} not installed in ${loader.objectDir}`);
     assert.ok(bgp.bgp.listen.some((l) => l.port === 179));
   });

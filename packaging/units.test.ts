@@ -15,9 +15,9 @@ import { parseUnit, value, values, words } from './testing/unit-file.js';
 import type { UnitFile } from './testing/unit-file.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
-const DAEMONS = ['ebpf-loader', 'lb-controller', 'bgp-announcer', 'craq-scheduler'] as const;
+const DAEMONS = ['ebpf-loader', 'lb-controller', 'bgp-announcer', 'craq-scheduler', 'sidecar-offload'] as const;
 type Daemon = (typeof DAEMONS)[number];
-const CLIENTS = ['lb-controller', 'bgp-announcer', 'craq-scheduler'] as const;
+const CLIENTS = ['lb-controller', 'bgp-announcer', 'craq-scheduler', 'sidecar-offload'] as const;
 
 const text = (d: Daemon): string => readFileSync(join(root, 'apps', d, `${d}.service`), 'utf8');
 const units = Object.fromEntries(DAEMONS.map((d) => [d, parseUnit(text(d), `${d}.service`)])) as Record<Daemon, UnitFile>;
@@ -29,10 +29,11 @@ const CAPS: Record<Daemon, string[]> = {
   'lb-controller': [],
   'bgp-announcer': ['CAP_NET_BIND_SERVICE'],
   'craq-scheduler': [],
+  'sidecar-offload': [],
 };
 
 /** `systemd-analyze security --offline=yes` exposure measured for each unit; a unit may not get worse. */
-const EXPOSURE: Record<Daemon, number> = { 'ebpf-loader': 2.5, 'lb-controller': 1.1, 'bgp-announcer': 1.4, 'craq-scheduler': 1.1 };
+const EXPOSURE: Record<Daemon, number> = { 'ebpf-loader': 2.5, 'lb-controller': 1.1, 'bgp-announcer': 1.4, 'craq-scheduler': 1.1, 'sidecar-offload': 1.1 };
 
 /** Hardening every unit has, as written in the [Service] section. */
 const COMMON: Record<string, string> = {
