@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 .PHONY: help setup build lab test test-unit coverage check depcheck bench clean install uninstall fresh-check
 
 help:
-	@echo "make lab     set up this machine and run the lab: BGP/ECMP router, reflector, 3 XDP balancers, 6 backends (root; ARGS=--keep leaves it up)"
+	@echo "make lab     set up this machine and run every lab scenario: the thesis (BGP/ECMP router, reflector, 3 XDP balancers, 6 backends), then Paxos with the Electrode offloads (root; ARGS=--keep runs the thesis alone and leaves it up, ARGS='--scenario paxos' one scenario)"
 	@echo "make test    set up this machine and run every test: checks, unit, BPF, namespaces (root)"
 	@echo "make coverage  the unit layer with a v8 coverage report (coverage/index.html)"
 	@echo "make bench   run the benchmarks (NAME=<name> for one); results in bench/results/"
@@ -21,9 +21,10 @@ setup:
 
 build: setup
 
-# ARGS: options of `netaccel lab` (--keep, --quick, --json)
+# ARGS: options of `netaccel lab` (--keep, --quick, --json, --scenario); every scenario unless
+# ARGS names one or keeps the (thesis) lab up
 lab: setup
-	@node apps/cli/dist/main.js lab $(ARGS)
+	@node apps/cli/dist/main.js lab $(if $(filter --scenario% --keep,$(ARGS)),,--scenario all) $(ARGS)
 
 # Static checks first, then one `vitest run` for every layer (unit, then bpf, then ns), so the
 # run ends with vitest's one summary.

@@ -1,11 +1,17 @@
 /**
- * `netaccel lab run`: the thesis scenario of @netaccel/labs (its steps: libs/labs/src/thesis/
- * scenario.ts), run with this installation's daemons and BPF objects and the CLI's text report.
+ * `netaccel lab run`: the scenarios of @netaccel/labs (the thesis': libs/labs/src/thesis/
+ * scenario.ts; Paxos: libs/labs/src/paxos/scenario.ts), run with this installation's daemons and
+ * BPF objects and the CLI's text report.
  */
-import { runScenario, thesisScenario } from '@netaccel/labs';
-import type { LabMode, LabReport } from '@netaccel/labs';
-import { labInstall } from './install.js';
+import { join } from 'node:path';
+import { paxosScenario, runScenario, thesisScenario } from '@netaccel/labs';
+import type { LabMode, LabReport, PaxosReport } from '@netaccel/labs';
+import { labInstall, objectDir } from './install.js';
 import { reportText } from './report.js';
+
+/** The scenarios `netaccel lab --scenario` runs, in the order `all` runs them. */
+export const LAB_SCENARIOS = ['thesis', 'paxos'] as const;
+export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
 
 export interface LabRunOptions {
   /** The shortened run of `make test`: a few seconds per phase instead of eight. */
@@ -20,4 +26,15 @@ export interface LabRunOptions {
 
 export async function runLab(o: LabRunOptions): Promise<LabReport> {
   return runScenario(thesisScenario, { ...o, install: labInstall(), reportText });
+}
+
+export interface PaxosLabRunOptions {
+  /** The shortened run: a few seconds per phase. */
+  readonly quick: boolean;
+  readonly progress: (text: string) => void;
+}
+
+/** The Paxos scenario of @netaccel/labs (libs/labs/src/paxos/scenario.ts), with this installation's BPF objects. */
+export async function runPaxosLab(o: PaxosLabRunOptions): Promise<PaxosReport> {
+  return runScenario(paxosScenario, { ...o, keep: false, selftestObject: join(objectDir(), 'selftest', 'selftest.bpf.o') });
 }
