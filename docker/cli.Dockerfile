@@ -61,7 +61,7 @@ COPY libs/ libs/
 COPY apps/ apps/
 RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs' --excludeTaskDependencies --outputStyle=static
 RUN npm run build:ts -w @netaccel/bpf-programs
-RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-craq-scheduler @netaccel/app-ebpf-loader @netaccel/app-lb-controller --excludeTaskDependencies --outputStyle=static
+RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-craq-scheduler @netaccel/app-ebpf-loader @netaccel/app-lb-controller @netaccel/app-sidecar-offload --excludeTaskDependencies --outputStyle=static
 
 # --- prod-deps: production packages of the CLI only -----------------------------------------
 FROM manifests AS prod-deps

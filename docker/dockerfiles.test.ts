@@ -18,6 +18,7 @@ import { loaderConfig } from '@netaccel/app-ebpf-loader/testing';
 import { lbControllerConfig } from '@netaccel/app-lb-controller/testing';
 import { bgpAnnouncerConfig } from '@netaccel/app-bgp-announcer/testing';
 import { craqSchedulerConfig } from '@netaccel/app-craq-scheduler/testing';
+import { sidecarConfig } from '@netaccel/app-sidecar-offload/testing';
 import type { Dockerfile, Stage } from './dockerfile.js';
 import { all, copyArgs, execForm, healthcheck, labels, parseDockerfile } from './dockerfile.js';
 
@@ -78,6 +79,7 @@ const IMAGES: readonly ImageSpec[] = [
   { file: 'lb-controller.Dockerfile', apps: ['lb-controller', 'cli'], telemetryPort: defaultPort(lbControllerConfig), user: 'netaccel:netaccel' },
   { file: 'bgp-announcer.Dockerfile', apps: ['bgp-announcer', 'cli'], telemetryPort: defaultPort(bgpAnnouncerConfig, 'bgp: { localAs: 65000, routerId: 192.0.2.1 }'), user: 'netaccel:netaccel' },
   { file: 'craq-scheduler.Dockerfile', apps: ['craq-scheduler', 'cli'], telemetryPort: defaultPort(craqSchedulerConfig), user: 'netaccel:netaccel' },
+  { file: 'sidecar-offload.Dockerfile', apps: ['sidecar-offload', 'cli'], telemetryPort: defaultPort(sidecarConfig), user: 'netaccel:netaccel' },
   { file: 'cli.Dockerfile', apps: ['cli'], telemetryPort: undefined, user: 'netaccel:netaccel' },
 ];
 const pkgOf = (app: string): Workspace['pkg'] => JSON.parse(read(join(ROOT, 'apps', app, 'package.json'))) as Workspace['pkg'];
