@@ -25,7 +25,8 @@ test('paxos scenario: offloads off then on, leader killed, new view, replica bac
   assert.deepEqual(ours(), [], 'no npl namespace left');
   assert.deepEqual(pins(), [], 'nothing pinned');
   assert.equal(r.replicas, 3);
-  assert.deepEqual(r.phases.map((p) => p.name.split(' ')[0]), ['offloads', 'offloads', 'leader', 'new', 'r0']);
+  assert.deepEqual(r.phases.map((p) => p.name.split(',')[0]), ['offloads off', 'offloads on', 'leader killed', `new view ${r.failover.newView} (leader r${r.failover.newLeader})`, 'r0 restarting', 'r0 back']);
+  r.phases.slice(1).forEach((p, i) => assert.equal(p.fromMs, r.phases[i]!.toMs, `${p.name} starts where ${r.phases[i]!.name} ends`));
   for (const p of r.phases.filter((x) => !x.name.startsWith('leader'))) assert.ok(p.ops > 0, `operations acknowledged in phase ${p.name}`);
 
   const [off, on, afterKill, afterRestart] = r.counters;

@@ -115,11 +115,11 @@ async function buildTheTopology(run: PaxosRun): Promise<void> {
 }
 
 async function startReplicas(run: PaxosRun): Promise<void> {
-  for (let i = 0; i < run.n; i++) {
-    const p = await startReplica(run, i, 'fresh', 0);
+  const started = await Promise.all(Array.from({ length: run.n }, (_, i) => startReplica(run, i, 'fresh', 0)));
+  started.forEach((p, i) => {
     run.replicas[i] = p;
     run.all.push({ replica: i, proc: p });
-  }
+  });
   await waitFor(() => run.replicas.every((p) => lastState(p!)?.status === 'normal'), { timeoutMs: 15_000, what: 'every replica normal in view 0' });
 }
 
@@ -199,7 +199,9 @@ async function writeTheReport(run: PaxosRun): Promise<void> {
   const afterKill = restarted ? run.restartAt : run.endAt;
   bounds.push({ name: 'offloads off', from: run.t0, to: run.onAt }, { name: 'offloads on', from: run.onAt, to: run.killAt }, { name: 'leader killed, until served again', from: run.killAt, to: back });
   bounds.push({ name: `new view ${newView!.view} (leader r${newView!.leader})`, from: back, to: afterKill });
-  if (restarted) bounds.push({ name: `r${run.killed} restarted and caught up`, from: run.restartAt, to: run.endAt });
+  if (restarted) {
+    bounds.push({ name: `r${run.killed} restarting, recovering`, from: run.restartAt, to: run.rejoinedAt }, { name: `r${run.killed} back, normal in the view`, from: run.rejoinedAt, to: run.endAt });
+  }
   const counterPhases = [
     { name: 'offloads off', offloads: 0 },
     { name: 'offloads on', offloads: ELECTRODE_OFF.ALL },
