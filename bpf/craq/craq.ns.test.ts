@@ -8,7 +8,7 @@
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withLab } from '@netaccel/netlab';
@@ -95,9 +95,23 @@ function config(i: number, macs: string[], netchain: boolean): CraqConfig {
   };
 }
 
+/** Pins of earlier runs whose process is gone (ncq-<pid>-<node> under /sys/fs/bpf). */
+function removeStalePins(): void {
+  for (const name of readdirSync('/sys/fs/bpf')) {
+    const pid = /^ncq-(\d+)-/.exec(name)?.[1];
+    if (pid === undefined) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch {
+      rmSync(`/sys/fs/bpf/${name}`, { force: true });
+    }
+  }
+}
+
 test('a chain of three XDP nodes serves reads at every node, writes through the head, commits at the tail', { timeout: 90_000 }, async () => {
   const objects: CraqNodeObject[] = [];
   const pins: string[] = [];
+  removeStalePins();
   try {
     await withLab(spec, async (lab) => {
       const macs: string[] = [];
