@@ -1,0 +1,56 @@
+/**
+ * A closed-loop gRPC load client (what ghz does, ghz is not packaged here): `concurrency`
+ * workers on one grpc-js channel (one HTTP/2 connection, as ghz by default), each sending the
+ * next unary call when the previous one answered; every call's latency is recorded. Messages
+ * are raw bytes (the echo service replies with the same bytes), so nothing but transport and
+ * proxying is measured.
+ */
+import { echoClient, unaryCall } from '@netaccel/app-sidecar-offload/testing';
+
+export interface LoadResult {
+  readonly calls: number;
+  readonly errors: number;
+  readonly seconds: number;
+  /** Per-call latencies, ms, sorted. */
+  readonly latencies: Float64Array;
+}
+
+export async function closedLoop(address: string, size: number, concurrency: number, warmupMs: number, durationMs: number): Promise<LoadResult> {
+  const client = echoClient(address, { 'grpc.max_receive_message_length': -1 });
+  const msg = Buffer.alloc(size, 0x61);
+  try {
+    // connect and warm up (JIT, windows, upstream keepalive connections)
+    const warmEnd = Date.now() + warmupMs;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (Date.now() < warmEnd) await unaryCall(client, 'unary', msg);
+      }),
+    );
+    const samples: number[] = [];
+    let errors = 0;
+    const start = process.hrtime.bigint();
+    const end = start + BigInt(durationMs) * 1_000_000n;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (;;) {
+          const t0 = process.hrtime.bigint();
+          if (t0 >= end) return;
+          const r = await unaryCall(client, 'unary', msg);
+          const t1 = process.hrtime.bigint();
+          if (r.code !== 0 || r.reply?.length !== size) errors += 1;
+          else samples.push(Number(t1 - t0) / 1e6);
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const latencies = Float64Array.from(samples).sort();
+    return { calls: samples.length, errors, seconds, latencies };
+  } finally {
+    client.close();
+  }
+}
+
+export function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}

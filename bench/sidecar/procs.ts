@@ -1,0 +1,142 @@
+/**
+ * The processes of the sidecar benchmark, each on loopback with free ports and a temporary
+ * folder: the echo upstream, NGINX (Debian's, `grpc_pass` to the upstream, one worker like our
+ * single-threaded proxy, upstream keepalive) and sidecar-offload (its built daemon, access log
+ * on as in production, output discarded).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+export interface Proc {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function stopProc(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(t);
+}
+
+async function waitPort(port: number, what: string, log: () => string): Promise<void> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = createConnection(port, '127.0.0.1');
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`${what} did not listen on ${port}: ${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startEcho(): Promise<Proc> {
+  const p = spawn(process.execPath, ['--import', 'tsx', join(here, 'echo-server.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    p.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n')[0];
+      if (buf.includes('\n')) resolve((JSON.parse(line!) as { port: number }).port);
+    });
+    p.once('exit', (code) => reject(new Error(`echo server exited (${code})`)));
+  });
+  return { port, stop: () => stopProc(p) };
+}
+
+export async function startNginx(upstreamPort: number): Promise<Proc> {
+  const dir = mkdtempSync(join(tmpdir(), 'nsc-bench-nginx-'));
+  const port = await freePort();
+  const conf = `
+worker_processes 1;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  http2_max_concurrent_streams 1000;
+  upstream echo { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port} http2;
+    location / { grpc_pass grpc://echo; }
+  }
+}
+`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  let log = '';
+  const p = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  p.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  await waitPort(port, 'nginx', () => log);
+  return {
+    port,
+    stop: async () => {
+      await stopProc(p);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startSidecar(upstreamPort: number): Promise<Proc> {
+  const dir = mkdtempSync(join(tmpdir(), 'nsc-bench-sidecar-'));
+  const port = await freePort();
+  const telemetry = await freePort();
+  writeFileSync(
+    join(dir, 'sidecar.yaml'),
+    `
+logLevel: info
+sidecar:
+  listeners:
+    - { name: bench, direction: outbound, listen: '127.0.0.1:${port}', routes: [{ prefix: /, cluster: echo }] }
+  clusters:
+    - { name: echo, endpoints: ['127.0.0.1:${upstreamPort}'] }
+  accessLog: true
+telemetry: { listen: '127.0.0.1:${telemetry}' }
+grpc: { socket: ${join(dir, 'sidecar.sock')} }
+`,
+  );
+  let log = '';
+  const p = spawn(process.execPath, [join(root, 'apps', 'sidecar-offload', 'dist', 'main.js'), '--config', join(dir, 'sidecar.yaml')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  p.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-5000)));
+  await waitPort(port, 'sidecar-offload', () => log);
+  return {
+    port,
+    stop: async () => {
+      await stopProc(p);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
