@@ -37,6 +37,8 @@ export interface BalancerView {
   readonly dataPlane: DataPlane;
   /** Prefixes announced now. */
   announced(vip: string): boolean;
+  /** The last desired state refused since one was accepted (ListServices says it). */
+  lastRefused?: () => { at: string; origin: string; code: string | undefined; error: string } | undefined;
 }
 
 function serviceOf(view: BalancerView, id: string): AppliedService {
@@ -56,6 +58,10 @@ function backendMessage(svc: AppliedService, b: AppliedBackend): balancerV1.Back
     lastCheckError: b.lastError,
     healthChangedAt: b.healthChangedAt,
   });
+}
+
+function refusedMessage(r: ReturnType<NonNullable<BalancerView['lastRefused']>>): { lastRefused?: balancerV1.RefusedState } {
+  return r === undefined ? {} : { lastRefused: balancerV1.RefusedState.create({ at: new Date(r.at), origin: r.origin, code: r.code ?? '', error: r.error }) };
 }
 
 export function balancerHandlers(view: BalancerView): ServiceHandlers<typeof balancerV1.BalancerService> {
@@ -82,6 +88,7 @@ export function balancerHandlers(view: BalancerView): ServiceHandlers<typeof bal
             announced: view.announced(svc.spec.vip),
           });
         }),
+        ...refusedMessage(view.lastRefused?.()),
       });
     },
     listBackends: async (req) => {

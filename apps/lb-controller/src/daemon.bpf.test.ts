@@ -122,6 +122,13 @@ test('the controller: file → tables, health → rotation and announcements, gR
     assert.deepEqual([status.app, status.version, status.services], ['lb-controller', VERSION, 1]);
     assert.deepEqual([status.lastRefused?.origin, status.lastRefused?.code], [services, 'NA_ERR_LB_STATE_INVALID']);
     assert.match(status.lastRefused!.error, /services: \[\]/, 'the empty file\'s refusal names the way to remove every service');
+    const listed = createRpcClient(BalancerClient, { address: socket });
+    try {
+      const ls = await listed.listServices(balancerV1.ListServicesRequest.create());
+      assert.deepEqual([ls.services.length, ls.lastRefused?.origin, ls.lastRefused?.code], [1, services, 'NA_ERR_LB_STATE_INVALID'], 'ListServices shows the refusal beside the running services');
+    } finally {
+      listed.close();
+    }
     const metrics = await daemon.telemetry!.app.inject({ method: 'GET', url: '/metrics' });
     assert.match(metrics.body, /netaccel_lb_backend_healthy\{service="198\.51\.100\.10:80\/tcp",backend="127\.0\.0\.2:18080",state="unhealthy"\} 0/);
     assert.match(metrics.body, /netaccel_lb_table_builds_total [1-9]/);

@@ -164,7 +164,7 @@ export class Controller implements DaemonApp {
     d.grpc = await host.serveGrpc({
       address: config.grpc.socket,
       shutdownTimeoutMs: 2000,
-      services: [rpcService(BalancerService, balancerHandlers({ reconciler: d.reconciler, dataPlane: dp, announced: (vip) => d.announcements?.announced.has(vipPrefix(vip)) ?? false }))],
+      services: [rpcService(BalancerService, balancerHandlers({ reconciler: d.reconciler, dataPlane: dp, announced: (vip) => d.announcements?.announced.has(vipPrefix(vip)) ?? false, lastRefused: () => d.lastRefused }))],
     });
     ({ server: d.telemetry } = await host.serveTelemetry({
       listen: config.telemetry.listen,

@@ -50,8 +50,12 @@ export const lbGroup: CommandGroup = {
             { header: 'announced', value: (s) => (s.announced ? 'yes' : 'no') },
           ],
           r.services,
-          { services: r.services.map(serviceJson) },
+          { services: r.services.map(serviceJson), ...(r.lastRefused === undefined ? {} : { lastRefused: r.lastRefused }) },
         );
+        const refused = r.lastRefused;
+        if (refused !== undefined && !ctx.out.json) {
+          ctx.out.result(`\nrefused: the last desired state from ${refused.origin} (${refused.at?.toISOString() ?? 'unknown time'}) was refused; these services are the state before it [${refused.code}]\n  ${refused.error.split('\n').join('\n  ')}`, null);
+        }
       },
     },
     backends: {

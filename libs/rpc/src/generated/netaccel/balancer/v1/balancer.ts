@@ -255,6 +255,23 @@ export interface ListServicesRequest {
 
 export interface ListServicesResponse {
   services: Service[];
+  /**
+   * The last desired state the source gave that was refused (a bad, empty or unreadable file …)
+   * since one was accepted; unset when the running state is the source's latest.
+   */
+  lastRefused?: RefusedState | undefined;
+}
+
+/** A desired state refused whole; the services above are the state before it. */
+export interface RefusedState {
+  at?:
+    | Date
+    | undefined;
+  /** Where it came from: the services file's path, or "etcd" / "kubernetes". */
+  origin: string;
+  /** The error code (NA_ERR_LB_STATE_INVALID) and message, one line per problem. */
+  code: string;
+  error: string;
 }
 
 export interface Backend {
@@ -773,13 +790,16 @@ export const ListServicesRequest: MessageFns<ListServicesRequest> = {
 };
 
 function createBaseListServicesResponse(): ListServicesResponse {
-  return { services: [] };
+  return { services: [], lastRefused: undefined };
 }
 
 export const ListServicesResponse: MessageFns<ListServicesResponse> = {
   encode(message: ListServicesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.services) {
       Service.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.lastRefused !== undefined) {
+      RefusedState.encode(message.lastRefused, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -805,6 +825,14 @@ export const ListServicesResponse: MessageFns<ListServicesResponse> = {
             message.services.push(Service.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lastRefused = RefusedState.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -820,6 +848,11 @@ export const ListServicesResponse: MessageFns<ListServicesResponse> = {
   fromJSON(object: any): ListServicesResponse {
     return {
       services: globalThis.Array.isArray(object?.services) ? object.services.map((e: any) => Service.fromJSON(e)) : [],
+      lastRefused: isSet(object.lastRefused)
+        ? RefusedState.fromJSON(object.lastRefused)
+        : isSet(object.last_refused)
+        ? RefusedState.fromJSON(object.last_refused)
+        : undefined,
     };
   },
 
@@ -827,6 +860,9 @@ export const ListServicesResponse: MessageFns<ListServicesResponse> = {
     const obj: any = {};
     if (message.services?.length) {
       obj.services = message.services.map((e) => Service.toJSON(e));
+    }
+    if (message.lastRefused !== undefined) {
+      obj.lastRefused = RefusedState.toJSON(message.lastRefused);
     }
     return obj;
   },
@@ -837,6 +873,126 @@ export const ListServicesResponse: MessageFns<ListServicesResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListServicesResponse>, I>>(object: I): ListServicesResponse {
     const message = createBaseListServicesResponse();
     message.services = object.services?.map((e) => Service.fromPartial(e)) || [];
+    message.lastRefused = (object.lastRefused !== undefined && object.lastRefused !== null)
+      ? RefusedState.fromPartial(object.lastRefused)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRefusedState(): RefusedState {
+  return { at: undefined, origin: "", code: "", error: "" };
+}
+
+export const RefusedState: MessageFns<RefusedState> = {
+  encode(message: RefusedState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(10).fork()).join();
+    }
+    if (message.origin !== "") {
+      writer.uint32(18).string(message.origin);
+    }
+    if (message.code !== "") {
+      writer.uint32(26).string(message.code);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RefusedState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefusedState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RefusedState {
+    return {
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: RefusedState): unknown {
+    const obj: any = {};
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RefusedState>, I>>(base?: I): RefusedState {
+    return RefusedState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RefusedState>, I>>(object: I): RefusedState {
+    const message = createBaseRefusedState();
+    message.at = object.at ?? undefined;
+    message.origin = object.origin ?? "";
+    message.code = object.code ?? "";
+    message.error = object.error ?? "";
     return message;
   },
 };
