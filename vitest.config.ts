@@ -3,6 +3,8 @@
  * after the other (sequence.groupOrder) so the run ends with one summary.
  *
  *   unit  *.test.ts       no root, no kernel objects, no namespaces    files in parallel
+ *   slow  *.slow.test.ts  no root, but a browser, systemd-analyze,     files in parallel
+ *                         make install or a million-message fuzz      (beside unit: unit stays quick)
  *   bpf   *.bpf.test.ts   BPF_PROG_TEST_RUN, pins under /sys/fs/bpf    one file at a time
  *   ns    *.ns.test.ts    network namespaces, veth, real daemons       one file at a time
  *
@@ -46,11 +48,22 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [`${ROOTS}/**/*.test.ts`],
-          exclude: [...EXCLUDE, '**/*.bpf.test.ts', '**/*.ns.test.ts'],
+          exclude: [...EXCLUDE, '**/*.bpf.test.ts', '**/*.ns.test.ts', '**/*.slow.test.ts'],
           sequence: { groupOrder: 0 },
           maxWorkers: Math.max(1, Math.min(4, cpus().length)),
           // Ceilings against hangs, not budgets (node:test had none): the million-message BGP
           // fuzz takes 1-3 minutes on a loaded 2-CPU machine.
+          testTimeout: 10 * MINUTE,
+          hookTimeout: 5 * MINUTE,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: [`${ROOTS}/**/*.slow.test.ts`],
+          sequence: { groupOrder: 0 },
+          maxWorkers: Math.max(1, Math.min(4, cpus().length)),
           testTimeout: 10 * MINUTE,
           hookTimeout: 5 * MINUTE,
         },

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import process from 'node:process';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
-const USAGE = 'usage: node scripts/test.mjs [--layer unit|bpf|ns|all] [path ...] [-- <vitest options>]';
+const USAGE = 'usage: node scripts/test.mjs [--layer unit|slow|bpf|ns|all] [path ...] [-- <vitest options>]';
 
 const args = process.argv.slice(2);
 let layer = 'all';
@@ -39,10 +39,10 @@ for (let i = 0; i < args.length; i++) {
     process.exit(2);
   } else paths.push(a);
 }
-const layers = layer === 'all' ? ['unit', 'bpf', 'ns'] : [layer];
+const layers = layer === 'all' ? ['unit', 'slow', 'bpf', 'ns'] : [layer];
 for (const l of layers) {
-  if (!['unit', 'bpf', 'ns'].includes(l)) {
-    console.error(`test: --layer: expected unit, bpf, ns or all, got ${JSON.stringify(l)}`);
+  if (!['unit', 'slow', 'bpf', 'ns'].includes(l)) {
+    console.error(`test: --layer: expected unit, slow, bpf, ns or all, got ${JSON.stringify(l)}`);
     process.exit(2);
   }
 }
@@ -65,7 +65,7 @@ for (const p of paths) {
   filters.push(statSync(abs).isDirectory() ? rel.split(sep).join('/') + '/' : rel.split(sep).join('/'));
 }
 
-const needsRoot = layers.some((l) => l !== 'unit');
+const needsRoot = layers.some((l) => l === 'bpf' || l === 'ns');
 if (needsRoot && process.getuid?.() !== 0) {
   console.error(
     'test: the bpf and ns layers load BPF programs and build network namespaces, which needs root.\n' +

@@ -1,6 +1,6 @@
 // Long fuzz run of the BGP decoder: random messages and mutations of valid encodings (see
 // src/bgp/testing/fuzz.ts for what is generated and asserted). The same core runs 1,000,000
-// messages with a fixed seed in make test (src/bgp/fuzz-million.test.ts); this script is for
+// messages with a fixed seed in make test (src/bgp/fuzz-million.slow.test.ts); this script is for
 // other seeds and longer runs.
 //
 //   node --import tsx libs/protocol/scripts/fuzz-bgp.ts [--iterations N] [--seed S]
