@@ -24,7 +24,9 @@
  * CPUs, other tenants included) over the point / the same operations. Per `n<r>-<config>`:
  * `view_changes` (any > 0 means some points ran across a view change), `points_linearizable` /
  * `points_not_linearizable` (each point's history — every put, then a read of every key — is
- * checked with @netaccel/linearizability), and the kernel's work per operation (BCAST_CLONES,
+ * checked with @netaccel/linearizability), `requests_per_entry` (the leader's batching: client
+ * requests executed / log entries committed), `prepares_retransmitted` (a Prepare or its
+ * PrepareOK lost or late), and the kernel's work per operation (BCAST_CLONES,
  * FAST_ACKS, QUORUMS, ACKS_FILTERED summed over replicas), which shows each offload ran.
  *
  * What bounds the figures: the replicas, the clients and every packet's kernel path share this
@@ -50,6 +52,9 @@ interface ConfigTotals {
   linOk: number;
   linBad: number;
   ops: number;
+  entries: number;
+  requests: number;
+  retransmits: number;
   kernel: Record<(typeof KERNEL_STATS)[number], number>;
 }
 
@@ -62,7 +67,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
   const warm = await group.runPoint(`n${n}-warm`, Math.max(...opts.clients), 0, opts.quick ? 500 : 2000);
   if (warm.lin !== 'linearizable') log(`n=${n} warm-up: history ${warm.lin}${warm.counterexample ? `\n${warm.counterexample}` : ''}`);
   const points = new Map<string, RoundPoint[]>();
-  const totals = new Map<ConfigName, ConfigTotals>(opts.configs.map((c) => [c, { viewChanges: 0, linOk: 0, linBad: 0, ops: 0, kernel: { BCAST_CLONES: 0, FAST_ACKS: 0, QUORUMS: 0, ACKS_FILTERED: 0 } }]));
+  const totals = new Map<ConfigName, ConfigTotals>(opts.configs.map((c) => [c, { viewChanges: 0, linOk: 0, linBad: 0, ops: 0, entries: 0, requests: 0, retransmits: 0, kernel: { BCAST_CLONES: 0, FAST_ACKS: 0, QUORUMS: 0, ACKS_FILTERED: 0 } }]));
   for (let round = 0; round < opts.rounds; round++) {
     for (const [ci, clients] of opts.clients.entries()) {
       for (const config of roundOrder(opts.configs, round + ci)) {
@@ -82,6 +87,12 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
           t.linBad++;
           log(`${tag}: history ${c.lin}${c.counterexample ? `\n${c.counterexample}` : ''}`);
         }
+        const lead = after[0]!.leader;
+        if (after.every((r) => r.leader === lead) && before.every((r) => r.leader === lead)) {
+          t.entries += (after[lead]!.counters.ops_committed ?? 0) - (before[lead]!.counters.ops_committed ?? 0);
+          t.requests += (after[lead]!.counters.requests_executed ?? 0) - (before[lead]!.counters.requests_executed ?? 0);
+        }
+        t.retransmits += sum(after, (r) => r.counters.prepares_retransmitted ?? 0) - sum(before, (r) => r.counters.prepares_retransmitted ?? 0);
         for (const k of KERNEL_STATS) t.kernel[k] += sum(after, (r) => Number(r.kernel[k] ?? 0)) - sum(before, (r) => Number(r.kernel[k] ?? 0));
         if (vc > 0 || views.size > 1) log(`${tag}: ${vc} view change(s) started during the point; replicas now at ${[...views].join(', ')}`);
         if (c.unknown > 0) log(`${tag}: ${c.unknown} put(s) timed out (outcome unknown)`);
@@ -119,6 +130,8 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
     ctx.figure(`n${n}-${config}`, 'view_changes', t.viewChanges, 'count');
     ctx.figure(`n${n}-${config}`, 'points_linearizable', t.linOk, 'count');
     ctx.figure(`n${n}-${config}`, 'points_not_linearizable', t.linBad, 'count');
+    ctx.figure(`n${n}-${config}`, 'requests_per_entry', Math.round((t.requests / Math.max(1, t.entries)) * 100) / 100, 'req');
+    ctx.figure(`n${n}-${config}`, 'prepares_retransmitted', t.retransmits, 'count');
     for (const k of KERNEL_STATS) ctx.figure(`n${n}-${config}`, `${k.toLowerCase()}_per_op`, Math.round((t.kernel[k] / Math.max(1, t.ops)) * 1000) / 1000, 'count');
   }
 }
