@@ -18,6 +18,9 @@ test('a key entry round-trips; a slot must hold its own version', () => {
   const b = encodeKeyEntry(k);
   assert.equal(b.length, keyEntrySize());
   assert.deepEqual(decodeKeyEntry(b), k);
+  const held = placedKey(0xdeadbeef, 12n, Uint8Array.of(1, 2, 3), { hold: true });
+  assert.equal(encodeKeyEntry(held).readUInt32LE(4), 1);
+  assert.deepEqual(decodeKeyEntry(encodeKeyEntry(held)), held);
   const slots = [...k.slots];
   slots[0] = { version: 12n, value: Uint8Array.of(9), tombstone: false };
   assert.throws(() => encodeKeyEntry({ ...k, slots }), /belongs in slot 2/);

@@ -13,13 +13,15 @@ export const CRAQ_DEFAULT_MAX_DIRTY = 4;
 export const CRAQ_ROLE = Object.freeze({ HEAD: 0x1, TAIL: 0x2 } as const);
 export const CRAQ_CFG = Object.freeze({ ENABLED: 0x1, NETCHAIN: 0x2 } as const);
 export const CRAQ_SLOT = Object.freeze({ VALID: 0x1, TOMBSTONE: 0x2 } as const);
+/** craq_key.flags: HOLD = the head answers every WRITE/DELETE of the key RETRY. */
+export const CRAQ_KEY_F = Object.freeze({ HOLD: 0x1 } as const);
 
 /** Byte sizes and member offsets (checked against BTF). */
 export const CRAQ_LAYOUTS = Object.freeze({
   peer: { name: 'craq_peer', size: 28, members: { ip6: 0, ip4: 16, mac: 20, port: 26 } },
   config: { name: 'craq_config', size: 128, members: { flags: 0, role: 4, epoch: 8, port: 12, pad: 14, self: 16, pred: 44, succ: 72, tail: 100 } },
   slot: { name: 'craq_slot', size: 1048, members: { version: 0, csum: 8, len: 12, flags: 14, pad: 15, value: 16 } },
-  key: { name: 'craq_key', size: 48 + 1048 * (CRAQ_DEFAULT_MAX_DIRTY + 1), members: { key_check: 0, pad: 4, clean_version: 8, last_version: 16, reads: 24, writes: 32, dirty_full: 40, slots: 48 } },
+  key: { name: 'craq_key', size: 48 + 1048 * (CRAQ_DEFAULT_MAX_DIRTY + 1), members: { key_check: 0, flags: 4, clean_version: 8, last_version: 16, reads: 24, writes: 32, dirty_full: 40, slots: 48 } },
   commit: { name: 'craq_commit', size: 1056, members: { key_id: 0, version: 8, key_check: 16, epoch: 20, value_len: 24, tombstone: 26, pad: 27, value: 32 } },
   counter: { name: 'craq_counter', size: 16, members: { packets: 0, bytes: 8 } },
   hdr: { name: 'craq_hdr', size: 40, members: { magic: 0, version: 2, op: 3, status: 4, flags: 5, value_len: 6, req_id: 8, key_id: 16, key_check: 24, epoch: 28, ver: 32 } },
@@ -62,6 +64,8 @@ export interface CraqKeyEntry {
   readonly reads: bigint;
   readonly writes: bigint;
   readonly dirtyFull: bigint;
+  /** CRAQ_KEY_F.HOLD: writes of the key are answered RETRY at the head (the scheduler's hold). */
+  readonly hold: boolean;
   /** slots[v % slots.length] holds version v; undefined = empty. */
   readonly slots: readonly (CraqSlot | undefined)[];
 }
@@ -144,6 +148,7 @@ export function encodeKeyEntry(k: CraqKeyEntry): Buffer {
   const n = k.slots.length;
   const b = Buffer.alloc(48 + CRAQ_LAYOUTS.slot.size * n);
   b.writeUInt32LE(k.keyCheck >>> 0, 0);
+  b.writeUInt32LE(k.hold ? CRAQ_KEY_F.HOLD : 0, 4);
   b.writeBigUInt64LE(k.cleanVersion, 8);
   b.writeBigUInt64LE(k.lastVersion, 16);
   b.writeBigUInt64LE(k.reads, 24);
@@ -184,16 +189,17 @@ export function decodeKeyEntry(raw: Uint8Array): CraqKeyEntry {
     reads: b.readBigUInt64LE(24),
     writes: b.readBigUInt64LE(32),
     dirtyFull: b.readBigUInt64LE(40),
+    hold: (b.readUInt32LE(4) & CRAQ_KEY_F.HOLD) !== 0,
     slots,
   };
 }
 
 /** A new key placed with its committed value at `version` (0 and no value: placed, no value). */
-export function placedKey(keyCheck: number, version: bigint, value: Uint8Array | undefined, opts: { tombstone?: boolean; maxDirty?: number } = {}): CraqKeyEntry {
+export function placedKey(keyCheck: number, version: bigint, value: Uint8Array | undefined, opts: { tombstone?: boolean; maxDirty?: number; hold?: boolean } = {}): CraqKeyEntry {
   const n = (opts.maxDirty ?? CRAQ_DEFAULT_MAX_DIRTY) + 1;
   const slots: (CraqSlot | undefined)[] = Array.from({ length: n }, () => undefined);
   if (value !== undefined) slots[Number(version % BigInt(n))] = { version, value, tombstone: opts.tombstone ?? false };
-  return { keyCheck, cleanVersion: version, lastVersion: version, reads: 0n, writes: 0n, dirtyFull: 0n, slots };
+  return { keyCheck, cleanVersion: version, lastVersion: version, reads: 0n, writes: 0n, dirtyFull: 0n, hold: opts.hold ?? false, slots };
 }
 
 /** The craq_keys map key: the key id in host (little-endian) order. */

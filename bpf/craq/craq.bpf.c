@@ -6,7 +6,8 @@
  *   READ    clean key (or at the tail): answered here (XDP_TX) with the clean version;
  *           dirty key: VERSION_QUERY to the tail, answered on its VERSION_REPLY;
  *           NetChain mode: non-tail nodes forward the READ toward the tail, only the tail answers.
- *   WRITE/DELETE  head: version := last + 1 (at most CRAQ_MAX_DIRTY dirty, else RETRY), stored
+ *   WRITE/DELETE  head: RETRY while the key is held (CRAQ_KEY_HOLD, set by the scheduler);
+ *           version := last + 1 (at most CRAQ_MAX_DIRTY dirty, else RETRY), stored
  *           dirty, PROPAGATE to the successor; non-head: NOT_HEAD.
  *   PROPAGATE  stored dirty and forwarded; the tail commits (craq_commits record) and ACKs.
  *   ACK     the version becomes clean; passed up; the head answers the client (WRITE_REPLY).
@@ -262,6 +263,11 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 		if (!head) {
 			craq_reply_hdr(h, CRAQ_ST_NOT_HEAD, 0, 0);
 			*stat = CRAQ_S_NOT_HEAD;
+			return craq_emit(ctx, p, h, NULL, false, NULL, &src, &dst, reason);
+		}
+		if (*(volatile __u32 *)&k->flags & CRAQ_KEY_HOLD) { /* writes held by the scheduler */
+			craq_reply_hdr(h, CRAQ_ST_RETRY, 0, 0);
+			*stat = CRAQ_S_RETRY;
 			return craq_emit(ctx, p, h, NULL, false, NULL, &src, &dst, reason);
 		}
 		last = *(volatile __u64 *)&k->last_version;

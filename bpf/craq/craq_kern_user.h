@@ -86,6 +86,9 @@ struct craq_trailer {
 #define CRAQ_SLOT_VALID 0x1
 #define CRAQ_SLOT_TOMBSTONE 0x2
 
+/* craq_key.flags, written by the scheduler */
+#define CRAQ_KEY_HOLD 0x1 /* the head answers every WRITE/DELETE of the key RETRY (placement, repair) */
+
 /* A chain node's addresses (this node, predecessor, successor, tail). */
 struct craq_peer {
 	__u8 ip6[16];
@@ -127,7 +130,7 @@ struct craq_slot {
  */
 struct craq_key {
 	__u32 key_check;
-	__u32 pad;
+	__u32 flags; /* CRAQ_KEY_HOLD */
 	__u64 clean_version;
 	__u64 last_version;
 	__u64 reads;      /* READs received here (heat) */

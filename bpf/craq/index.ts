@@ -11,6 +11,7 @@ export {
   CRAQ_LAYOUTS,
   CRAQ_MAX_VALUE,
   CRAQ_ROLE,
+  CRAQ_KEY_F,
   CRAQ_SLOT,
   NO_PEER,
   decodeCommit,
@@ -26,6 +27,10 @@ export {
   slotsOf,
   sumCounters,
 } from './codec.js';
+
+// --- the program descriptor (@netaccel/dataplane) ---------------------------------------------
+export type { CraqMapName } from './descriptor.js';
+export { CRAQ_DESCRIPTOR, CRAQ_OBJECT } from './descriptor.js';
 
 // --- reasons and actions (enum craq_reason, enum craq_stat) ---------------------------------
 export type { CraqReason, CraqReasonName, CraqReasonVerdict, CraqStatName } from './reasons.js';

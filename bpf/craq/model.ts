@@ -254,6 +254,7 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
     case CraqOp.DELETE: {
       const tomb = m.op === CraqOp.DELETE;
       if (!head) return done(k0, 'NOT_HEAD', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.NOT_HEAD, 0n, 0), undefined)));
+      if (k0.hold) return done(k0, 'RETRY', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.RETRY, 0n, 0), undefined)));
       if (k0.lastVersion - k0.cleanVersion >= maxDirty) {
         return done({ ...k0, dirtyFull: k0.dirtyFull + 1n }, 'RETRY', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.RETRY, 0n, 0), undefined)));
       }
