@@ -41,6 +41,8 @@ export interface PaxosLabOptions extends ScenarioRunOptions {
   readonly keys?: number;
   /** ms of client load per phase (default 8000, quick 3000). */
   readonly holdMs?: number;
+  /** ms the clients run before the measurement starts (JIT and caches warm; default 4000, quick 1000). */
+  readonly warmupMs?: number;
   /** Restart the killed replica and let it catch up (default true). */
   readonly restart?: boolean;
   /** The object whose `xdp` program passes everything (the veth quirk); default bpf/build's selftest. */
@@ -53,6 +55,7 @@ export interface PaxosRun {
   readonly o: PaxosLabOptions;
   readonly n: number;
   readonly hold: number;
+  readonly warmup: number;
   readonly startedAt: Date;
   readonly done: readonly StepTime[];
   group: string;
@@ -128,6 +131,7 @@ async function startClients(run: PaxosRun): Promise<void> {
   const argv = runnerArgv('client-runner', [group, String(run.o.clients ?? 4), String(run.o.keys ?? 16), historyFile(run), stopFile(run)]);
   run.client = await run.lab.spawn(PAXOS_CLIENT_NODE, argv, { name: 'clients', cwd: RUNNER_CWD });
   await waitFor(() => clientOk(run.client!) > 0, { timeoutMs: 30_000, what: 'the clients\' first acknowledged operations' });
+  await sleep(run.warmup); // in the history (checked), not in the figures
   run.t0 = await sample(run);
   await sleep(run.hold);
 }
@@ -274,6 +278,7 @@ export const paxosScenario: Scenario<PaxosLabOptions, PaxosRun, PaxosReport> = {
     o,
     n: o.replicas ?? 5,
     hold: o.holdMs ?? (o.quick ? 3000 : 8000),
+    warmup: o.warmupMs ?? (o.quick ? 1000 : 4000),
     startedAt: new Date(),
     done,
     group: '',
@@ -293,7 +298,7 @@ export const paxosScenario: Scenario<PaxosLabOptions, PaxosRun, PaxosReport> = {
     { title: 'remove what an earlier run left', run: removeEarlierRuns },
     { title: (run) => `build the topology: ${run.n} replicas and a client node on one switch`, run: buildTheTopology },
     { title: (run) => `start ${run.n} replicas, each with the Electrode object on eth0 (XDP + TC egress), offloads off`, run: startReplicas, logs: replicaLogs },
-    { title: (run) => `start the closed-loop clients: ${fmtMs(run.hold)} with the offloads off`, run: startClients, logs: (run) => ['clients', ...replicaLogs(run)] },
+    { title: (run) => `start the closed-loop clients: ${fmtMs(run.warmup)} to warm up, then ${fmtMs(run.hold)} with the offloads off`, run: startClients, logs: (run) => ['clients', ...replicaLogs(run)] },
     { title: (run) => `switch the three offloads on mid-run: ${fmtMs(run.hold)} with broadcast, fast-ack and quorum wait`, run: switchOffloadsOn, logs: (run) => ['clients', ...replicaLogs(run)] },
     { title: (run) => `kill -9 the leader, wait for a new view and the clients served, then ${fmtMs(run.hold)}`, run: killTheLeader, logs: (run) => ['clients', ...replicaLogs(run)] },
     {
