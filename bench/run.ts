@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { BenchContext, renderResult, writeResult, type Benchmark } from './lib/harness.js';
+import { BenchContext, isStrict, missedGoals, renderResult, writeResult, type Benchmark } from './lib/harness.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const available = readdirSync(here, { withFileTypes: true })
@@ -13,7 +13,8 @@ const available = readdirSync(here, { withFileTypes: true })
   .map((e) => e.name)
   .sort();
 
-const wanted = process.argv.slice(2).filter((a) => a.length > 0);
+const strict = isStrict(process.argv.slice(2), process.env);
+const wanted = process.argv.slice(2).filter((a) => a.length > 0 && a !== '--strict');
 for (const w of wanted) {
   if (!available.includes(w)) {
     console.error(`bench: no benchmark named ${JSON.stringify(w)}; available: ${available.join(', ')}`);
@@ -43,5 +44,9 @@ for (const name of names) {
   const result = ctx.result();
   console.log(renderResult(result));
   console.log(`bench: ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s, results in ${writeResult(result)}\n`);
+  if (strict && missedGoals(result).length > 0) {
+    console.error(`bench: ${name}: ${missedGoals(result).length} goal(s) missed (--strict)`);
+    failed++;
+  }
 }
 process.exit(failed > 0 ? 1 : 0);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BenchContext, parseGoal, renderResult, stats, writeResult } from './harness.js';
+import { BenchContext, goalDirection, isStrict, missedGoals, parseGoal, renderResult, stats, writeResult } from './harness.js';
 
 test('compare computes subject/baseline and judges the goal', () => {
   const ctx = new BenchContext('demo');
@@ -62,4 +62,25 @@ test('stats gives median and spread', () => {
   assert.deepEqual(stats([5, 1, 3]), { median: 3, min: 1, max: 5, p99: 5 });
   assert.equal(stats([1, 2, 3, 4]).median, 2.5);
   assert.throws(() => stats([]), /no samples/);
+});
+
+test('the table says which way is better; a missed goal is named with its direction; --strict or BENCH_STRICT=1', () => {
+  const ctx = new BenchContext('dir');
+  ctx.figure('xlb', 'packets_per_s', 2000, 'pkt/s');
+  ctx.figure('iptables', 'packets_per_s', 1000, 'pkt/s');
+  ctx.figure('xlb', 'latency_p50', 50, 'us');
+  ctx.figure('nginx', 'latency_p50', 100, 'us');
+  ctx.compare('packets_per_s', 'xlb', 'iptables', '>= 3');
+  ctx.compare('latency_p50', 'xlb', 'nginx', '<= 0.6');
+  const r = ctx.result(new Date('2026-11-21T12:00:00Z'));
+  assert.deepEqual([goalDirection('>= 3'), goalDirection('< 1')], ['higher', 'lower']);
+  assert.deepEqual(missedGoals(r).map((c) => c.metric), ['packets_per_s']);
+  const text = renderResult(r);
+  assert.match(text, /^metric\s+subject\s+baseline\s+ratio\s+goal\s+met\s+better$/m);
+  assert.match(text, /^packets_per_s\s+xlb\s+iptables\s+2\.000\s+>= 3\s+NO\s+higher ratio$/m);
+  assert.match(text, /^latency_p50\s+xlb\s+nginx\s+0\.500\s+<= 0\.6\s+yes\s+lower ratio$/m);
+  assert.ok(text.endsWith('missed: packets_per_s of xlb against iptables: ratio 2.000, goal >= 3 (a higher ratio is better)\n(BENCH_STRICT=1 make bench, or bench/run.ts --strict, fails on a missed goal)'), text);
+  assert.equal(isStrict(['xlb', '--strict'], {}), true);
+  assert.equal(isStrict([], { BENCH_STRICT: '1' }), true);
+  assert.equal(isStrict(['xlb'], { BENCH_STRICT: '0' }), false);
 });

@@ -59,6 +59,22 @@ export function parseGoal(goal: string): (ratio: number) => boolean {
   }
 }
 
+/** Which way is better for a goal: `>=` and `>` want a higher ratio, `<=` and `<` a lower one. */
+export function goalDirection(goal: string): 'higher' | 'lower' {
+  parseGoal(goal);
+  return goal.trim().startsWith('>') ? 'higher' : 'lower';
+}
+
+/** The comparisons of a result that missed their goal. */
+export function missedGoals(r: BenchResult): Comparison[] {
+  return r.comparisons.filter((c) => !c.met);
+}
+
+/** `--strict` among the arguments or BENCH_STRICT=1: a missed goal fails the run (exit 1). */
+export function isStrict(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  return argv.includes('--strict') || env.BENCH_STRICT === '1';
+}
+
 export class BenchContext {
   readonly figures: Figure[] = [];
   readonly comparisons: Comparison[] = [];
@@ -122,10 +138,18 @@ export function renderResult(r: BenchResult): string {
     out.push('');
     out.push(
       table([
-        ['metric', 'subject', 'baseline', 'ratio', 'goal', 'met'],
-        ...r.comparisons.map((c) => [c.metric, c.subject, c.baseline, c.ratio.toFixed(3), c.goal, c.met ? 'yes' : 'NO']),
+        ['metric', 'subject', 'baseline', 'ratio', 'goal', 'met', 'better'],
+        ...r.comparisons.map((c) => [c.metric, c.subject, c.baseline, c.ratio.toFixed(3), c.goal, c.met ? 'yes' : 'NO', `${goalDirection(c.goal)} ratio`]),
       ]),
     );
+    const missed = missedGoals(r);
+    if (missed.length > 0) {
+      out.push('');
+      for (const c of missed) {
+        out.push(`missed: ${c.metric} of ${c.subject} against ${c.baseline}: ratio ${c.ratio.toFixed(3)}, goal ${c.goal} (a ${goalDirection(c.goal)} ratio is better)`);
+      }
+      out.push('(BENCH_STRICT=1 make bench, or bench/run.ts --strict, fails on a missed goal)');
+    }
   }
   return out.join('\n');
 }
