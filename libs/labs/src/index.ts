@@ -61,8 +61,8 @@ export type { ChartSeries, LabReport, PhaseSplit, TrafficSummary } from './thesi
 
 // the Paxos scenario's parts
 export { PAXOS_CLIENT_ADDR, PAXOS_CLIENT_NODE, PAXOS_LAB_PORT, PAXOS_LAB_PREFIX, paxosTopology, replicaAddr, replicaNode } from './paxos/topology.js';
-export { counterDeltas, counterFaults, perSecond, phaseFigures, quantile } from './paxos/figures.js';
-export type { CounterSample, KernelStats, OffloadCounters, PhaseBound, PhaseFigures, SecondPoint } from './paxos/figures.js';
+export { counterDeltas, counterFaults, perSecond, phaseFigures, quantile, runFaults } from './paxos/figures.js';
+export type { CounterSample, KernelStats, OffloadBits, OffloadCounters, PhaseBound, PhaseFigures, SecondPoint } from './paxos/figures.js';
 export { paxosChartSvg } from './paxos/chart.js';
 export type { PaxosChart } from './paxos/chart.js';
 export type { PaxosReport, ViewChange } from './paxos/report.js';

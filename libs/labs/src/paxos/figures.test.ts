@@ -1,7 +1,8 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
+import { checkHistory } from '@netaccel/linearizability';
 import type { RegisterOp } from '@netaccel/linearizability';
-import { counterDeltas, counterFaults, perSecond, phaseFigures, quantile } from './figures.js';
+import { counterDeltas, counterFaults, perSecond, phaseFigures, quantile, runFaults } from './figures.js';
 
 const op = (invoke: number, complete: number | null): RegisterOp => ({ kind: 'read', key: 'k', invoke, complete, output: null });
 
@@ -31,4 +32,19 @@ test('counterDeltas sums over the later sample\'s replicas; a replica new in it 
   const bits = { broadcast: 1, fastAck: 2, quorum: 4 };
   assert.deepEqual(counterFaults(c!, bits), ['p: the broadcast was on and its counters did not move']);
   assert.deepEqual(counterFaults({ ...c!, offloads: 0 }, bits), ['p: the fast acknowledgement was off and its counters moved by 5', 'p: the quorum wait was off and its counters moved by 2']);
+});
+
+test('runFaults: an acknowledged write that a later read misses fails the run, as do counters against the switches', () => {
+  const bits = { broadcast: 1, fastAck: 2, quorum: 4 };
+  const quiet = { phase: 'off', offloads: 0, broadcast: { prepares: 0, clones: 0, errors: 0 }, fastAck: { acks: 0 }, quorum: { quorums: 0, filtered: 0 }, passed: 9 };
+  const kept: RegisterOp[] = [
+    { kind: 'write', key: 'k', value: 'a', invoke: 0, complete: 5 },
+    { kind: 'read', key: 'k', output: 'a', invoke: 10, complete: 12 },
+  ];
+  assert.deepEqual(runFaults(checkHistory(kept), [quiet], bits), []);
+  const lost: RegisterOp[] = [kept[0]!, { kind: 'read', key: 'k', output: null, invoke: 10, complete: 12 }];
+  const faults = runFaults(checkHistory(lost), [{ ...quiet, fastAck: { acks: 3 } }], bits);
+  assert.equal(faults.length, 2);
+  assert.match(faults[0]!, /^the clients' history is not linearizable \(not-linearizable\):\n/);
+  assert.match(faults[1]!, /off: the fast acknowledgement was off and its counters moved by 3/);
 });

@@ -4,7 +4,7 @@
  * and per phase; the replicas' reports at the phase boundaries give the kernel counters of each
  * offload per phase. Pure functions: the scenario feeds them, a unit test checks them.
  */
-import type { RegisterOp } from '@netaccel/linearizability';
+import type { CheckResult, RegisterOp } from '@netaccel/linearizability';
 
 /** The kernel counters of one replica (el_stats, summed over CPUs), by name. */
 export type KernelStats = Readonly<Record<string, string | number | bigint>>;
@@ -121,7 +121,7 @@ export function counterDeltas(samples: readonly CounterSample[], phases: readonl
 }
 
 /** Why the counters of a phase contradict its offload bits (moved while off, still while on). */
-export function counterFaults(c: OffloadCounters, bits: { readonly broadcast: number; readonly fastAck: number; readonly quorum: number }): string[] {
+export function counterFaults(c: OffloadCounters, bits: OffloadBits): string[] {
   const faults: string[] = [];
   const check = (name: string, on: boolean, moved: number): void => {
     if (on && moved === 0) faults.push(`${c.phase}: ${name} was on and its counters did not move`);
@@ -130,5 +130,24 @@ export function counterFaults(c: OffloadCounters, bits: { readonly broadcast: nu
   check('the broadcast', (c.offloads & bits.broadcast) !== 0, c.broadcast.prepares + c.broadcast.clones);
   check('the fast acknowledgement', (c.offloads & bits.fastAck) !== 0, c.fastAck.acks);
   check('the quorum wait', (c.offloads & bits.quorum) !== 0, c.quorum.quorums + c.quorum.filtered);
+  return faults;
+}
+
+/** ELECTRODE_OFF's bits, as counterFaults and runFaults take them. */
+export interface OffloadBits {
+  readonly broadcast: number;
+  readonly fastAck: number;
+  readonly quorum: number;
+}
+
+/**
+ * What fails a run: a history that is not linearizable (an acknowledged write lost, a stale or
+ * invented read), or counters that contradict the offloads' switches. Empty when the run holds.
+ */
+export function runFaults(lin: Pick<CheckResult, 'ok' | 'outcome' | 'counterexample'>, counters: readonly OffloadCounters[], bits: OffloadBits): string[] {
+  const faults: string[] = [];
+  if (!lin.ok) faults.push(`the clients' history is not linearizable (${lin.outcome})${lin.counterexample !== undefined ? `:\n${lin.counterexample.explanation}` : ''}`);
+  const moved = counters.flatMap((c) => counterFaults(c, bits));
+  if (moved.length > 0) faults.push(`the offloads' kernel counters do not follow their switches: ${moved.join('; ')}`);
   return faults;
 }
