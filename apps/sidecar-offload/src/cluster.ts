@@ -7,6 +7,7 @@
  * calls (its calls in flight finish on it) and the next call opens a fresh one.
  */
 import http2 from 'node:http2';
+import net from 'node:net';
 import type { ClientHttp2Session } from 'node:http2';
 import type { Logger } from '@netaccel/telemetry';
 import { errorMessage } from '@netaccel/errors';
@@ -52,7 +53,10 @@ export class Endpoint {
 
   private connect(cfg: Pick<ClusterConfig, 'connectTimeout' | 'ejectAfter' | 'ejectFor'>, settings: ClusterSettings, log: Logger): Promise<ClientHttp2Session> {
     return new Promise((resolve, reject) => {
-      const s = http2.connect(`http://${this.address}`, { settings: { initialWindowSize: settings.initialWindowSize, enablePush: false } });
+      const s = http2.connect(`http://${this.address}`, {
+        settings: { initialWindowSize: settings.initialWindowSize, enablePush: false },
+        createConnection: () => net.connect({ host: this.host, port: this.port, noDelay: true }),
+      });
       let connected = false;
       const timer = setTimeout(() => s.destroy(new Error(`no connection within ${cfg.connectTimeout} ms`)), cfg.connectTimeout);
       const detach = (): void => {

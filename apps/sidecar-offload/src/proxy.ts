@@ -8,7 +8,7 @@
  */
 import http2 from 'node:http2';
 import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger, Metrics } from '@netaccel/telemetry';
 import { errorMessage } from '@netaccel/errors';
@@ -152,6 +152,8 @@ export class ProxyListener {
     const server = http2.createServer({
       settings: { maxConcurrentStreams: s.maxConcurrentStreams, initialWindowSize: s.initialWindowSize, enablePush: false },
     });
+    // gRPC frames are small and latency-bound: no Nagle delay (the raw socket, before HTTP/2 owns it)
+    server.on('connection', (socket: Socket) => socket.setNoDelay(true));
     server.on('session', (session) => this.accept(session));
     server.on('stream', (stream, headers) => this.stream(stream, headers));
     server.on('sessionError', (err) => this.log.debug({ listener: s.name, err }, 'client connection error'));
