@@ -12,7 +12,8 @@ export type { LabReport } from '@netaccel/labs';
 /** The HTML page of a run, with this text report in it. */
 export const reportHtml = (r: LabReport): string => labReportHtml(r, reportText(r));
 
-const ms = (v: number): string => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+// Delays always in milliseconds: one unit in the column (not "13.1 s" beside "4179 ms").
+const ms = (v: number): string => `${Math.round(v)} ms`;
 const pct = (n: number, total: number): string => (total === 0 ? '-' : `${((100 * n) / total).toFixed(0)}%`);
 
 /** The text report printed at the end of a run. */

@@ -69,7 +69,8 @@ export interface LabReport {
   };
 }
 
-const ms = (v: number): string => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+/** A step's duration, always in seconds (one unit in the column: not "13.1 s" beside "4179 ms"). */
+export const stepSeconds = (v: number): string => `${(v / 1000).toFixed(1)} s`;
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -202,7 +203,7 @@ export function reportHtml(r: LabReport, text: string): string {
     '<h2>Report</h2>',
     `<pre>${esc(text)}</pre>`,
     '<h2>Steps</h2>',
-    `<pre>${esc(r.steps.map((s) => `${ms(s.ms).padStart(8)}  ${s.title}`).join('\n'))}</pre>`,
+    `<pre>${esc(r.steps.map((s) => `${stepSeconds(s.ms).padStart(8)}  ${s.title}`).join('\n'))}</pre>`,
     '</body></html>',
     '',
   ].join('\n');
