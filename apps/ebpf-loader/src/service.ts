@@ -12,6 +12,7 @@ import type { Audit } from './audit.js';
 import { NA_ERR_LOADER_INVALID_REQUEST } from './errors.js';
 import type { Loader } from './loader.js';
 import { dump, lookup, remove, update, updateBatch, updatePacked } from './maps.js';
+import { RingBuffers } from './ring-buffer.js';
 import { attachPointOf, mapInfosOf, objectInfoOf, programInfosOf } from './views.js';
 
 const FLAGS: Readonly<Record<number, UpdateFlag>> = Object.freeze({
@@ -51,8 +52,8 @@ function typedGlobalsOf(typed: { [name: string]: loaderV1.GlobalValue }): Record
   return out;
 }
 
-/** The Loader service of `loader`, auditing every change through `audit`. */
-export function loaderService(loader: Loader, audit: Audit): ServiceRegistration<typeof LoaderService> {
+/** The Loader service of `loader`, auditing every change (and every ring buffer watch) through `audit`. */
+export function loaderService(loader: Loader, audit: Audit, rings: RingBuffers = new RingBuffers()): ServiceRegistration<typeof LoaderService> {
   const reg = loader.reg;
   const shaOfProgram = (id: string) => reg.objects.get(id.split('/')[0]!)?.record.sha256;
 
@@ -172,6 +173,12 @@ export function loaderService(loader: Loader, audit: Audit): ServiceRegistration
         flags: req.flags,
       });
       return loaderV1.TestRunResponse.create({ retval: r.retval >>> 0, dataOut: r.data, ctxOut: r.ctx ?? Buffer.alloc(0), durationNs: BigInt(r.durationNs) });
+    },
+
+    watchRingBuffer: (req, ctx) => {
+      const mapId = required(req.mapId, 'mapId', 'the id of a ring buffer map (<object id>/<map>)');
+      const q = audit.run(ctx, 'watch-ring-buffer', () => ({ mapId, objectSha256: shaOfProgram(mapId) }), () => rings.watch(reg.map(mapId), ctx.signal));
+      return q;
     },
 
     programStats: async (req) => {

@@ -644,6 +644,20 @@ export interface ProgramStatsResponse {
   statsEnabled: boolean;
 }
 
+export interface WatchRingBufferRequest {
+  mapId: string;
+}
+
+/** One record, in the layout of the program's shared `*_kern_user.h` struct. */
+export interface RingRecord {
+  data: Buffer;
+  /**
+   * Number of this record among those the loader read from the map since it began reading it
+   * (1 for the first; reading stops when the last watcher leaves and starts again at 1).
+   */
+  seq: bigint;
+}
+
 function createBaseLoadObjectRequest(): LoadObjectRequest {
   return { path: "", owner: "", globals: {}, expectedSha256: "", mapSizes: {}, typedGlobals: {} };
 }
@@ -4995,6 +5009,167 @@ export const ProgramStatsResponse: MessageFns<ProgramStatsResponse> = {
   },
 };
 
+function createBaseWatchRingBufferRequest(): WatchRingBufferRequest {
+  return { mapId: "" };
+}
+
+export const WatchRingBufferRequest: MessageFns<WatchRingBufferRequest> = {
+  encode(message: WatchRingBufferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mapId !== "") {
+      writer.uint32(10).string(message.mapId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRingBufferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchRingBufferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mapId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchRingBufferRequest {
+    return {
+      mapId: isSet(object.mapId)
+        ? globalThis.String(object.mapId)
+        : isSet(object.map_id)
+        ? globalThis.String(object.map_id)
+        : "",
+    };
+  },
+
+  toJSON(message: WatchRingBufferRequest): unknown {
+    const obj: any = {};
+    if (message.mapId !== "") {
+      obj.mapId = message.mapId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchRingBufferRequest>, I>>(base?: I): WatchRingBufferRequest {
+    return WatchRingBufferRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchRingBufferRequest>, I>>(object: I): WatchRingBufferRequest {
+    const message = createBaseWatchRingBufferRequest();
+    message.mapId = object.mapId ?? "";
+    return message;
+  },
+};
+
+function createBaseRingRecord(): RingRecord {
+  return { data: Buffer.alloc(0), seq: 0n };
+}
+
+export const RingRecord: MessageFns<RingRecord> = {
+  encode(message: RingRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    if (message.seq !== 0n) {
+      if (BigInt.asUintN(64, message.seq) !== message.seq) {
+        throw new globalThis.Error("value provided for field message.seq of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.seq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RingRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRingRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.seq = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RingRecord {
+    return {
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      seq: isSet(object.seq) ? BigInt(object.seq) : 0n,
+    };
+  },
+
+  toJSON(message: RingRecord): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.seq !== 0n) {
+      obj.seq = message.seq.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RingRecord>, I>>(base?: I): RingRecord {
+    return RingRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RingRecord>, I>>(object: I): RingRecord {
+    const message = createBaseRingRecord();
+    message.data = object.data ?? Buffer.alloc(0);
+    message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
+    return message;
+  },
+};
+
 export type LoaderService = typeof LoaderService;
 export const LoaderService = {
   /**
@@ -5155,6 +5330,23 @@ export const LoaderService = {
       Buffer.from(ProgramStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ProgramStatsResponse => ProgramStatsResponse.decode(value),
   },
+  /**
+   * Streams the records of a ring buffer map (BPF_MAP_TYPE_RINGBUF) as the program submits them,
+   * until the client cancels. The loader is the map's only consumer: it reads each record once
+   * and sends it to every watcher of the map at that moment (a record submitted while nobody
+   * watches stays in the buffer until a watcher comes, as far as the buffer holds it). A map of
+   * another type answers INVALID_ARGUMENT.
+   */
+  watchRingBuffer: {
+    path: "/netaccel.loader.v1.Loader/WatchRingBuffer" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRingBufferRequest): Buffer =>
+      Buffer.from(WatchRingBufferRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRingBufferRequest => WatchRingBufferRequest.decode(value),
+    responseSerialize: (value: RingRecord): Buffer => Buffer.from(RingRecord.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RingRecord => RingRecord.decode(value),
+  },
 } as const;
 
 export interface LoaderServer extends UntypedServiceImplementation {
@@ -5199,6 +5391,14 @@ export interface LoaderServer extends UntypedServiceImplementation {
   testRun: handleUnaryCall<TestRunRequest, TestRunResponse>;
   /** Run counters of programs (kernel.bpf_stats_enabled must be on for non-zero values). */
   programStats: handleUnaryCall<ProgramStatsRequest, ProgramStatsResponse>;
+  /**
+   * Streams the records of a ring buffer map (BPF_MAP_TYPE_RINGBUF) as the program submits them,
+   * until the client cancels. The loader is the map's only consumer: it reads each record once
+   * and sends it to every watcher of the map at that moment (a record submitted while nobody
+   * watches stays in the buffer until a watcher comes, as far as the buffer holds it). A map of
+   * another type answers INVALID_ARGUMENT.
+   */
+  watchRingBuffer: handleServerStreamingCall<WatchRingBufferRequest, RingRecord>;
 }
 
 export interface LoaderClient extends Client {
@@ -5426,6 +5626,19 @@ export interface LoaderClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ProgramStatsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Streams the records of a ring buffer map (BPF_MAP_TYPE_RINGBUF) as the program submits them,
+   * until the client cancels. The loader is the map's only consumer: it reads each record once
+   * and sends it to every watcher of the map at that moment (a record submitted while nobody
+   * watches stays in the buffer until a watcher comes, as far as the buffer holds it). A map of
+   * another type answers INVALID_ARGUMENT.
+   */
+  watchRingBuffer(request: WatchRingBufferRequest, options?: Partial<CallOptions>): ClientReadableStream<RingRecord>;
+  watchRingBuffer(
+    request: WatchRingBufferRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RingRecord>;
 }
 
 export const LoaderClient = makeGenericClientConstructor(LoaderService, "netaccel.loader.v1.Loader") as unknown as {
