@@ -3,7 +3,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { keptRuns, removeRun } from '@netaccel/netlab';
+import { LAB_DEFAULTS, keptRuns, readRecords, removeRun } from '@netaccel/netlab';
 import type { CommandGroup } from '../command.js';
 import { NA_ERR_CLI_USAGE } from '../errors.js';
 import { KEPT_FILE, LAB_MODES, LAB_PREFIX, SERVICES, removePins } from '@netaccel/labs';
@@ -16,6 +16,7 @@ import { reportText } from '../lab/report.js';
 import { runLab } from '../lab/run.js';
 import { runScenarios } from '../lab/scenarios.js';
 import { probeDaemons, stateText, telemetryAddress } from '../lab-probe.js';
+import { KEEP_RUNS, labLogParent, pruneRunDirs, runsText } from '../lab-runs.js';
 import type { DaemonState } from '../lab-probe.js';
 
 function requireRoot(): void {
@@ -119,7 +120,8 @@ export const labGroup: CommandGroup = {
       },
     },
     down: {
-      summary: 'remove the lab left running by --keep (namespaces, processes, pins)',
+      summary: `remove the lab left running by --keep (namespaces, processes, pins); keep the last ${KEEP_RUNS} runs' logs, or none with --purge`,
+      options: { purge: { type: 'boolean', default: false, help: 'remove every earlier run\'s folder too (logs, configurations, reports), not only the oldest' } },
       async run(ctx) {
         requireRoot();
         const removed: string[] = [];
@@ -130,7 +132,15 @@ export const labGroup: CommandGroup = {
         }
         removePins(); // the lab's bpffs folder too, once empty
         rmSync(KEPT_FILE, { force: true });
-        ctx.out.result(removed.length === 0 ? 'no lab was running' : `removed the lab (run ${removed.join(', ')})`, { removed });
+        // Run folders stay for post-mortems: the newest few, never those of a run in progress.
+        const parent = labLogParent();
+        const busy = new Set(readRecords(LAB_DEFAULTS.stateDir, LAB_PREFIX).map((e) => e.runId));
+        const purge = ctx.values.purge === true;
+        const runs = pruneRunDirs(parent, LAB_PREFIX, purge ? 0 : KEEP_RUNS, busy);
+        ctx.out.result(
+          `${removed.length === 0 ? 'no lab was running' : `removed the lab (run ${removed.join(', ')})`}\n${runsText(parent, runs, purge)}`,
+          { removed, runFolders: { parent, removed: runs.removed.map((r) => r.dir), kept: runs.kept.map((r) => r.dir) } },
+        );
       },
     },
     env: {
