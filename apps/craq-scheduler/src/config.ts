@@ -14,6 +14,12 @@ const node = z.strictObject({
   /** Where its NetCRAQ UDP port listens. */
   address: ipAddress(),
   port: port().default(7480),
+  /** via loader: the node's interface the XDP program is attached to. */
+  iface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'expected an interface name').optional(),
+  /** via loader: that interface's MAC (neighbours address their chain messages to it). */
+  mac: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'expected a MAC like 02:00:00:00:00:01 (lower case)').optional(),
+  /** via loader: the ebpf-loader of the node's host (default dataPlane.loaderSocket). */
+  loaderSocket: unixSocketPath().optional(),
 });
 
 const uniqueNodes = (nodes: readonly { name: string; address: string; port: number }[], ctx: z.RefinementCtx): void => {
@@ -71,6 +77,9 @@ export const craqSchedulerConfig = defineConfig({
       /** loader: bpf/craq through ebpf-loader (libs/dataplane); reference: user-space reference nodes in this process (tests, demos). */
       via: z.enum(['loader', 'reference']),
       loaderSocket: unixSocketPath(),
+      /** craq.bpf.o as the loader finds it (in its allowed object directory). */
+      object: z.string().min(1),
+      xdpMode: z.enum(['native', 'generic']),
     }),
     placement: z.strictObject({
       /** The device's memory for keys and values (map/register capacity). */
@@ -103,7 +112,7 @@ export const craqSchedulerConfig = defineConfig({
     etcd: { endpoints: ['http://127.0.0.1:2379'], metricsUrl: '', prefixes: ['/'], timeout: '2s' },
     redis: { url: '', bucket: '10s', buckets: 6, counterSets: ['netaccel:craq:heat:reads'] }, // a 60 s window
     chain: { nodes: [], probeInterval: '100ms', probeTimeout: '50ms', probeMultiplier: 3, drainTimeout: '2s' },
-    dataPlane: { via: 'loader', loaderSocket: '/run/netaccel/ebpf-loader.sock' },
+    dataPlane: { via: 'loader', loaderSocket: '/run/netaccel/ebpf-loader.sock', object: 'craq.bpf.o', xdpMode: 'native' },
     placement: {
       budget: '1MiB', // bytes
       maxKeys: 4096,

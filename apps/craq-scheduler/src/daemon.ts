@@ -5,8 +5,9 @@
  * stopped in the reverse one. A reload applies the placement, heat and write-back settings; the
  * chain, etcd, sockets and listen addresses take effect at the next start.
  *
- * The data plane: `dataPlane.via: loader` is bpf/craq through ebpf-loader (libs/dataplane), given
- * to the daemon as `dataPlanes`; tests give user-space reference nodes (@netaccel/craq/testing).
+ * The data plane: `dataPlane.via: loader` is bpf/craq through each node's ebpf-loader
+ * (loader-node.ts: libs/dataplane + WatchRingBuffer, liveness asked of the loaders); tests may
+ * give user-space reference nodes (@netaccel/craq/testing) as `dataPlanes`.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Etcd3 } from 'etcd3';
@@ -27,6 +28,7 @@ import { registerMetrics } from './metrics.js';
 import { Mutex } from './mutex.js';
 import { Placer } from './placer.js';
 import { Scheduler } from './scheduler.js';
+import { loaderProbe, openLoaderNodes } from './loader-node.js';
 import { craqHandlers } from './service.js';
 
 /** The version of this app: its package.json's. */
@@ -85,10 +87,16 @@ export class CraqDaemon implements DaemonApp {
     const host = this.host;
     const c = this.#config;
     if (c.chain.nodes.length === 0) throw NA_ERR_CRAQD_CONFIG_INVALID('chain.nodes: expected at least one node, got none');
-    if (this.opts.dataPlanes === undefined) {
-      throw NA_ERR_CRAQD_DATAPLANE_UNAVAILABLE(c.dataPlane.via, 'the bpf/craq data plane through ebpf-loader is given by libs/dataplane, which this build does not wire yet');
-    }
-    const planes = await this.opts.dataPlanes(c);
+    let probe = this.opts.probe;
+    let planes: NodeDataPlane[];
+    if (this.opts.dataPlanes !== undefined) planes = await this.opts.dataPlanes(c);
+    else if (c.dataPlane.via === 'loader') {
+      const nodes = await openLoaderNodes(c, host.logger('dataplane')).catch((err: unknown) => {
+        throw NA_ERR_CRAQD_DATAPLANE_UNAVAILABLE.with({ cause: err }, c.dataPlane.via, err instanceof Error ? err.message : String(err));
+      });
+      planes = nodes;
+      probe ??= loaderProbe(nodes);
+    } else throw NA_ERR_CRAQD_DATAPLANE_UNAVAILABLE(c.dataPlane.via, 'reference nodes are given by the caller (@netaccel/craq/testing)');
     host.onClose('data planes', () => Promise.all(planes.map((p) => p.close())));
     const byName = new Map(planes.map((p) => [p.name, p]));
     const ordered = c.chain.nodes.map((n, i) => {
@@ -114,7 +122,7 @@ export class CraqDaemon implements DaemonApp {
       nodes: ordered,
       mutex,
       log: host.logger('chain'),
-      probe: this.opts.probe ?? udpProbe(transport),
+      probe: probe ?? udpProbe(transport),
       probeIntervalMs: c.chain.probeInterval,
       probeTimeoutMs: c.chain.probeTimeout,
       multiplier: c.chain.probeMultiplier,

@@ -1,0 +1,256 @@
+/**
+ * `dataPlane.via: loader`: a chain node's NodeDataPlane over bpf/craq (craq.bpf.o) through the
+ * node's ebpf-loader — @netaccel/dataplane's LoaderDataPlane for the maps, and the Loader API's
+ * WatchRingBuffer for the tail's `craq_commits`.
+ *
+ *   configure      craq_config[0] = encodeConfig (role bits, epoch, self/pred/succ/tail with the
+ *                  MACs of chain.nodes[].mac)
+ *   install        craq_keys[id] = placedKey(keyCheck, version, value), HOLD unless writable
+ *   setWritable    craq_keys[id].flags HOLD, a read-modify-write of the whole entry (see below)
+ *   get/keys/...   lookup/dump + decodeKeyEntry (dirty = last - clean; reads, writes)
+ *   onCommit       WatchRingBuffer(craq_commits), decoded with decodeCommit, while listened to
+ *
+ * The node agent's duties run here, against the maps (no process on the node):
+ *   commitDirty    (the node became the tail, writes held) clean := last for every key, and each
+ *                  dirty version is handed to the commit listeners as the ring buffer would. The
+ *                  clients of those writes are not answered (they time out and retry) and no ACK
+ *                  goes up: the predecessors' entries are repaired by the chain manager's copy.
+ *   resendDirty    not possible from here (the successor accepts PROPAGATE only from its
+ *                  predecessor's address): answers 0 and logs the dirty versions left; the
+ *                  writes stay dirty at this node until a VERSION_REPLY or the key is reinstalled.
+ *   probes         key id 0 is passed to the node's stack by XDP and nobody answers it there, so
+ *                  liveness is asked of the loader instead (`alive`: the loader answers and the
+ *                  program is still attached to the interface) — see loaderProbe in daemon.ts.
+ *
+ * Races: the program changes an entry's versions with compare-and-swap; a whole-entry update
+ * from here overwrites what a concurrent write did between the read and the update. `install`
+ * on a placed key and `setWritable` are therefore only exact while the key's writes are held
+ * (placement, reconfiguration) or idle; `setWritable(false)` on a busy key can lose the head's
+ * record of one in-flight write (that write still commits at the tail and reaches etcd).
+ */
+import { CRAQ_DESCRIPTOR, NO_PEER, decodeCommit, decodeKeyEntry, encodeConfig, encodeKeyEntry, encodeKeyId, placedKey } from '@netaccel/bpf-programs/craq';
+import type { CraqKeyEntry, CraqMapName, CraqPeer } from '@netaccel/bpf-programs/craq';
+import type { CommittedValue, Endpoint, KeyCounters, KeyState, NodeConfig, NodeDataPlane } from '@netaccel/craq';
+import { LoaderDataPlane } from '@netaccel/dataplane';
+import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
+import type { RpcClient } from '@netaccel/rpc';
+import type { Logger } from '@netaccel/telemetry';
+import type { Probe } from './chain-manager.js';
+import type { CraqSchedulerConfig } from './config.js';
+import { NA_ERR_CRAQD_CONFIG_INVALID } from './errors.js';
+
+export interface LoaderNodeOptions {
+  readonly name: string;
+  readonly endpoint: Endpoint;
+  readonly loaderSocket: string;
+  readonly iface: string;
+  readonly objectPath: string;
+  readonly xdpMode: 'native' | 'generic';
+  /** Every chain node's address and MAC, by endpoint (`address:port`): the config map's peers. */
+  readonly peers: ReadonlyMap<string, CraqPeer>;
+  readonly log: Logger;
+}
+
+const CONFIG_KEY = Buffer.alloc(4);
+const epKey = (e: Endpoint): string => `${e.address}:${e.port}`;
+
+function stateOf(keyId: bigint, k: CraqKeyEntry): KeyState {
+  const s = k.slots[Number(k.cleanVersion % BigInt(k.slots.length))];
+  const value = s === undefined || s.version !== k.cleanVersion || s.tombstone ? null : s.value;
+  return { keyId, keyCheck: k.keyCheck, version: k.cleanVersion, value, dirty: Number(k.lastVersion - k.cleanVersion), writable: !k.hold };
+}
+
+export class LoaderNode implements NodeDataPlane {
+  readonly name: string;
+  readonly endpoint: Endpoint;
+  readonly #o: LoaderNodeOptions;
+  readonly #dp: LoaderDataPlane<CraqMapName>;
+  readonly #rpc: RpcClient<typeof loaderV1.LoaderService>;
+  readonly #listeners = new Set<(c: CommittedValue) => void>();
+  #watch: AbortController | undefined;
+
+  private constructor(o: LoaderNodeOptions, dp: LoaderDataPlane<CraqMapName>) {
+    this.#o = o;
+    this.name = o.name;
+    this.endpoint = o.endpoint;
+    this.#dp = dp;
+    this.#rpc = createRpcClient(LoaderClient, { address: o.loaderSocket, deadlineMs: 10_000 });
+  }
+
+  /** Loads craq.bpf.o through the node's loader and attaches it to the node's interface. */
+  static async open(o: LoaderNodeOptions): Promise<LoaderNode> {
+    const dp = await LoaderDataPlane.open(CRAQ_DESCRIPTOR, { address: o.loaderSocket, objectPath: o.objectPath, owner: `craq-scheduler/${o.name}`, iface: o.iface, xdpMode: o.xdpMode });
+    return new LoaderNode(o, dp);
+  }
+
+  #peer(e: Endpoint | undefined): CraqPeer {
+    if (e === undefined) return NO_PEER;
+    const p = this.#o.peers.get(epKey(e));
+    if (p === undefined) throw new Error(`chain node ${epKey(e)} is not in chain.nodes`);
+    return p;
+  }
+
+  async configure(c: NodeConfig): Promise<void> {
+    const cfg = encodeConfig({
+      enabled: true,
+      netchain: false,
+      head: c.role === 'head' || c.role === 'single',
+      tail: c.role === 'tail' || c.role === 'single',
+      epoch: c.epoch,
+      port: this.endpoint.port,
+      self: this.#peer(this.endpoint),
+      pred: this.#peer(c.prev),
+      succ: this.#peer(c.next),
+      tail_: this.#peer(c.tail),
+    });
+    await this.#dp.update('craq_config', CONFIG_KEY, cfg);
+  }
+
+  async #entry(keyId: bigint): Promise<CraqKeyEntry | undefined> {
+    const raw = await this.#dp.lookup('craq_keys', encodeKeyId(keyId));
+    return raw === undefined ? undefined : decodeKeyEntry(raw);
+  }
+
+  async install(v: CommittedValue, writable: boolean): Promise<void> {
+    const e = v.value === null
+      ? placedKey(v.keyCheck, v.version, v.version === 0n ? undefined : new Uint8Array(0), { tombstone: true, hold: !writable })
+      : placedKey(v.keyCheck, v.version, v.value, { hold: !writable });
+    await this.#dp.update('craq_keys', encodeKeyId(v.keyId), encodeKeyEntry(e));
+  }
+
+  async remove(keyId: bigint): Promise<void> {
+    await this.#dp.delete('craq_keys', encodeKeyId(keyId));
+  }
+
+  async setWritable(keyId: bigint, writable: boolean): Promise<void> {
+    const e = await this.#entry(keyId);
+    if (e === undefined || e.hold === !writable) return;
+    await this.#dp.update('craq_keys', encodeKeyId(keyId), encodeKeyEntry({ ...e, hold: !writable }));
+  }
+
+  async get(keyId: bigint): Promise<KeyState | undefined> {
+    const e = await this.#entry(keyId);
+    return e === undefined ? undefined : stateOf(keyId, e);
+  }
+
+  async #dump(): Promise<[bigint, CraqKeyEntry][]> {
+    const out: [bigint, CraqKeyEntry][] = [];
+    for await (const { key, value } of this.#dp.dump('craq_keys')) out.push([key.readBigUInt64LE(0), decodeKeyEntry(value)]);
+    return out;
+  }
+
+  async keys(): Promise<KeyState[]> {
+    return (await this.#dump()).map(([id, e]) => stateOf(id, e));
+  }
+
+  async counters(): Promise<KeyCounters[]> {
+    return (await this.#dump()).map(([keyId, e]) => ({ keyId, reads: e.reads, writes: e.writes }));
+  }
+
+  onCommit(listener: (c: CommittedValue) => void): () => void {
+    this.#listeners.add(listener);
+    if (this.#watch === undefined) this.#startWatch();
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) {
+        this.#watch?.abort();
+        this.#watch = undefined;
+      }
+    };
+  }
+
+  #emit(c: CommittedValue): void {
+    for (const l of this.#listeners) l(c);
+  }
+
+  #startWatch(): void {
+    const ac = new AbortController();
+    this.#watch = ac;
+    const mapId = `${this.#dp.objectId}/craq_commits`;
+    const run = async (): Promise<void> => {
+      while (!ac.signal.aborted) {
+        try {
+          for await (const r of this.#rpc.watchRingBuffer(loaderV1.WatchRingBufferRequest.create({ mapId }), { signal: ac.signal })) {
+            const c = decodeCommit(r.data);
+            this.#emit({ keyId: c.keyId, keyCheck: c.keyCheck, version: c.version, value: c.tombstone ? null : c.value });
+          }
+        } catch (err) {
+          if (ac.signal.aborted) return;
+          this.#o.log.warn({ err, node: this.name, mapId }, 'commit stream from the loader failed: watching again');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    };
+    void run();
+  }
+
+  async resendDirty(): Promise<number> {
+    const dirty = (await this.keys()).filter((k) => k.dirty > 0);
+    if (dirty.length > 0) {
+      this.#o.log.warn({ node: this.name, keys: dirty.map((k) => String(k.keyId)) }, 'dirty versions are not resent through the loader: they stay dirty here until repaired');
+    }
+    return 0;
+  }
+
+  async commitDirty(): Promise<number> {
+    let n = 0;
+    for (const [keyId, e] of await this.#dump()) {
+      if (e.lastVersion <= e.cleanVersion) continue;
+      for (let v = e.cleanVersion + 1n; v <= e.lastVersion; v++) {
+        const s = e.slots[Number(v % BigInt(e.slots.length))];
+        if (s === undefined || s.version !== v) continue;
+        this.#emit({ keyId, keyCheck: e.keyCheck, version: v, value: s.tombstone ? null : s.value });
+        n++;
+      }
+      await this.#dp.update('craq_keys', encodeKeyId(keyId), encodeKeyEntry({ ...e, cleanVersion: e.lastVersion }));
+    }
+    return n;
+  }
+
+  /** The loader answers and the program is attached to the node's interface. */
+  async alive(): Promise<boolean> {
+    return this.#dp.attached().catch(() => false);
+  }
+
+  async close(): Promise<void> {
+    this.#watch?.abort();
+    this.#watch = undefined;
+    this.#rpc.close();
+    await this.#dp.close();
+  }
+}
+
+/** Every chain node's LoaderNode, in chain.nodes order (each needs iface and mac). */
+export async function openLoaderNodes(c: CraqSchedulerConfig, log: Logger): Promise<LoaderNode[]> {
+  const peers = new Map<string, CraqPeer>();
+  c.chain.nodes.forEach((n, i) => {
+    if (n.iface === undefined || n.mac === undefined) throw NA_ERR_CRAQD_CONFIG_INVALID(`chain.nodes[${i}] (${n.name}): dataPlane.via loader needs iface and mac`);
+    const v6 = n.address.includes(':');
+    peers.set(`${n.address}:${n.port}`, { ip4: v6 ? '0.0.0.0' : n.address, ip6: v6 ? n.address : '::', mac: n.mac, port: n.port });
+  });
+  const out: LoaderNode[] = [];
+  try {
+    for (const n of c.chain.nodes) {
+      out.push(await LoaderNode.open({
+        name: n.name,
+        endpoint: { address: n.address, port: n.port },
+        loaderSocket: n.loaderSocket ?? c.dataPlane.loaderSocket,
+        iface: n.iface!,
+        objectPath: c.dataPlane.object,
+        xdpMode: c.dataPlane.xdpMode,
+        peers,
+        log,
+      }));
+    }
+  } catch (err) {
+    await Promise.all(out.map((n) => n.close().catch(() => undefined)));
+    throw err;
+  }
+  return out;
+}
+
+/** Liveness through each node's loader (see the module comment), by endpoint. */
+export function loaderProbe(nodes: readonly LoaderNode[]): Probe {
+  const byEp = new Map(nodes.map((n) => [epKey(n.endpoint), n] as const));
+  return async (endpoint) => (await byEp.get(epKey(endpoint))?.alive()) ?? false;
+}
