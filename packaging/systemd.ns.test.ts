@@ -25,7 +25,7 @@ const CAPS: Record<Daemon, string> = {
   'lb-controller': '0000000000000000',
   'bgp-announcer': '0000000000000400', // CAP_NET_BIND_SERVICE
 };
-/** Exposure measured offline (units.test.ts); the loaded units may not score worse. */
+/** Exposure measured offline (units.slow.test.ts); the loaded units may not score worse. */
 const EXPOSURE: Record<Daemon, number> = { 'ebpf-loader': 2.5, 'lb-controller': 1.1, 'bgp-announcer': 1.4 };
 
 const work = mkdtempSync('/tmp/netaccel-systemd-');

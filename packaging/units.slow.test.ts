@@ -1,7 +1,7 @@
 /**
  * The systemd units of the three daemons (apps/<app>/<app>.service): systemd's own checks
  * (verify, its capability table and system-call groups, the offline security review) and the
- * sandbox packaging/README.md describes. Unit layer: needs systemd-analyze (systemd 252), no
+ * sandbox packaging/README.md describes. Slow layer (*.slow.test.ts): needs systemd-analyze (systemd 252), no
  * root, no running systemd. That the units really run is packaging/systemd.ns.test.ts.
  */
 import assert from 'node:assert/strict';

@@ -2,7 +2,7 @@
  * packaging/install.sh into a staging root (DESTDIR), as `make install DESTDIR=…` runs it: what
  * lands where, that the staged programs run and the staged units verify, that every example
  * configuration passes its daemon's own validation, idempotence, an operator's configuration
- * kept, another PREFIX, and uninstall. Unit layer: no root (a DESTDIR install creates no user);
+ * kept, another PREFIX, and uninstall. Slow layer (*.slow.test.ts): no root (a DESTDIR install creates no user);
  * needs npm with its cache or the registry for `npm ci --omit=dev` (about 6 s each install).
  */
 import assert from 'node:assert/strict';
