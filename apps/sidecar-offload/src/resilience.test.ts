@@ -213,6 +213,36 @@ describe('upstream failures: reset and closed mid-stream, GOAWAY, dead endpoints
     assert.match(await sidecar.metrics.text(), new RegExp(`netaccel_sidecar_upstream_healthy\\{cluster="up",endpoint="${deadAddr}"\\} 0`));
   });
 
+  test('a client that cancels mid-stream: the upstream call is cancelled too, and the access log says CANCELLED with the messages the client got', async (t) => {
+    const echo = await startEchoServer();
+    const sidecar = await startTestSidecar(sidecarYaml([echo.address]));
+    const client = echoClient(sidecar.address());
+    t.onTestFinished(async () => {
+      client.close();
+      await sidecar.close();
+      await echo.close();
+    });
+    const call = client.serverStream(streamRequest(100_000, 1000));
+    let got = 0;
+    const done = new Promise<number>((resolve) => call.on('error', (e: grpc.ServiceError) => resolve(e.code)));
+    await new Promise<void>((resolve) =>
+      call.on('data', () => {
+        got += 1;
+        if (got === 5) {
+          call.cancel();
+          resolve();
+        }
+      }),
+    );
+    assert.equal(await done, grpc.status.CANCELLED);
+    await until(() => sidecar.logs.find({ msg: 'grpc call' }).length === 1);
+    const a = sidecar.logs.find({ msg: 'grpc call' })[0] as unknown as { grpcStatus: number; responseMessages: number };
+    assert.equal(a.grpcStatus, 1);
+    assert.ok(a.responseMessages >= 5, `the sidecar forwarded at least what the client got (${a.responseMessages})`);
+    await until(() => sidecar.proxy.listener('inbound')!.activeCalls === 0 && sidecar.proxy.clusters.get('up')!.members[0]!.active === 0);
+    await until(() => echo.cancelled() === 1); // the server saw its call cancelled
+  });
+
   test('least-requests: while one endpoint has a call in flight, the next calls go to the other', async (t) => {
     const a = await startEchoServer();
     const b = await startEchoServer();

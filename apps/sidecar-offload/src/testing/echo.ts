@@ -60,6 +60,8 @@ export interface EchoServer {
   readonly written: number[];
   /** Calls received, by method path. */
   readonly calls: Map<string, number>;
+  /** Server-stream calls the client (or the sidecar for it) cancelled. */
+  cancelled(): number;
   /** ms left until its deadline when each /nsc.Echo/Slow call arrived (Infinity without one). */
   readonly slowDeadlines: number[];
   close(): Promise<void>;
@@ -70,6 +72,7 @@ export async function startEchoServer(host = '127.0.0.1'): Promise<EchoServer> {
   const written: number[] = [];
   const calls = new Map<string, number>();
   const slowDeadlines: number[] = [];
+  let cancelledCalls = 0;
   const count = (path: string): void => {
     calls.set(path, (calls.get(path) ?? 0) + 1);
   };
@@ -96,7 +99,10 @@ export async function startEchoServer(host = '127.0.0.1'): Promise<EchoServer> {
       const slot = written.push(0) - 1;
       let i = 0;
       let cancelled = false;
-      call.on('cancelled', () => (cancelled = true));
+      call.on('cancelled', () => {
+        cancelled = true;
+        cancelledCalls += 1;
+      });
       const pump = (): void => {
         while (i < n && !cancelled) {
           const ok = call.write(streamMessage(i, size));
@@ -140,6 +146,7 @@ export async function startEchoServer(host = '127.0.0.1'): Promise<EchoServer> {
     written,
     calls,
     slowDeadlines,
+    cancelled: () => cancelledCalls,
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }
