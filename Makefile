@@ -11,7 +11,7 @@ help:
 	@echo "make lab     set up this machine and run every lab scenario: the thesis (BGP/ECMP router, reflector, 3 XDP balancers, 6 backends), then Paxos with the Electrode offloads (root; ARGS=--keep runs the thesis alone and leaves it up, ARGS='--scenario paxos' one scenario)"
 	@echo "make test    set up this machine and run every test: checks, unit, BPF, namespaces (root)"
 	@echo "make coverage  the unit layer with a v8 coverage report (coverage/index.html)"
-	@echo "make bench   run the benchmarks (NAME=<name> for one); results in bench/results/"
+	@echo "make bench   run the benchmarks (NAME=<name> for one; ARGS=--strict fails on a missed goal); results in bench/results/"
 	@echo "make setup   only install packages and build"
 	@echo "make fresh-check  run the set-up, make check and the unit tests on a fresh Debian 12 root (root; slow; before closing a change to the set-up)"
 	@echo "make install install the build, systemd units and example configs (DESTDIR, PREFIX=/usr); make uninstall removes them"
@@ -48,7 +48,7 @@ coverage: setup
 	@node scripts/test.mjs --layer unit -- --coverage
 
 bench: setup
-	@node --import tsx bench/run.ts $(NAME)
+	@node --import tsx bench/run.ts $(NAME) $(ARGS)
 
 # scripts/setup.sh, make check and the unit layer on a fresh Debian 12 root that holds only
 # what the README asks for (Node 20, make): catches what setup.sh forgets to install.
