@@ -4,4 +4,6 @@
 export { craqSchedulerConfig } from '../config.js';
 export type { CraqSchedulerConfig } from '../config.js';
 export { startTestScheduler } from './harness.js';
+// the daemon itself, for end-to-end tests that start it over real data planes (via loader)
+export { CraqDaemon } from '../daemon.js';
 export type { TestScheduler, TestSchedulerOptions } from './harness.js';
