@@ -125,6 +125,60 @@ describe('flow control: a slow reader', () => {
   });
 });
 
+describe('flow control: a slow upstream reader', () => {
+  test('a client streaming to an upstream that does not read is held back; everything arrives once the upstream reads', async (t) => {
+    const count = 400;
+    const size = 64 * 1024;
+    let upstreamStream: http2.ServerHttp2Stream | undefined;
+    const received: Buffer[] = [];
+    const up = await rawUpstream((stream) => {
+      upstreamStream = stream;
+      stream.pause(); // reads nothing until told
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.on('end', () => stream.end(frame(Buffer.from('done'))));
+    });
+    const sidecar = await startTestSidecar(sidecarYaml([up.address]));
+    const session = http2.connect(`http://${sidecar.address()}`);
+    t.onTestFinished(async () => {
+      session.destroy();
+      await sidecar.close();
+      await up.close();
+    });
+    const req = session.request({ ':method': 'POST', ':path': '/nsc.Echo/ClientStream', 'content-type': 'application/grpc', te: 'trailers' });
+    req.on('data', () => {});
+    const status = new Promise<string>((resolve) => req.on('trailers', (h) => resolve(String(h['grpc-status']))));
+    let written = 0;
+    const pump = (): void => {
+      while (written < count) {
+        written += 1;
+        if (!req.write(frame(streamMessage(written - 1, size)))) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+    await until(() => upstreamStream !== undefined);
+    let last = -1;
+    let stable = 0;
+    while (stable < 10) {
+      await sleep(50);
+      stable = written === last ? stable + 1 : 0;
+      last = written;
+    }
+    assert.ok(last < count, `the client was held back (wrote ${last} of ${count})`);
+    assert.ok(last * size <= 3 * 1024 * 1024, `about a window in flight, got ${((last * size) / 1048576).toFixed(2)} MiB`);
+    upstreamStream!.on('data', (c: Buffer) => received.push(c));
+    upstreamStream!.resume();
+    assert.equal(await status, '0');
+    const body = Buffer.concat(received);
+    assert.equal(body.length, count * (size + 5));
+    for (let i = 0; i < count; i += 57) assert.ok(body.subarray(i * (size + 5) + 5, (i + 1) * (size + 5)).equals(streamMessage(i, size)), `message ${i}`);
+  });
+});
+
 describe('upstream failures: reset and closed mid-stream, GOAWAY, dead endpoints', () => {
   test('an upstream that resets a stream after 3 messages: the client gets the 3 messages, then UNAVAILABLE; the next call works', async (t) => {
     let n = 0;
