@@ -35,8 +35,12 @@ const report: PaxosReport = {
     { name: 'offloads on', fromMs: 8000, toMs: 16000, ops: 9600, opsPerSec: 1200, p50Ms: 1.5, p99Ms: 15.25, unknown: 1 },
   ],
   counters: [counters('offloads off', 0, 0), counters('offloads on', 7, 400)],
-  views: [],
-  failover: { killed: 0, newView: 1, newLeader: 1, viewChangeMs: 450, serviceBackMs: 520, rejoinMs: 4000, recoveryMs: 1500 },
+  views: [
+    { atMs: 16600, replica: 2, view: 1, status: 'view-change', leader: 1 },
+    { atMs: 16650, replica: 1, view: 1, status: 'normal', leader: 1 },
+    { atMs: 16660, replica: 2, view: 1, status: 'normal', leader: 1 },
+  ],
+  failover: { killed: 0, killedView: 0, newView: 1, newLeader: 1, viewChangeMs: 450, serviceBackMs: 520, rejoinMs: 4000, recoveryMs: 1500 },
   linearizability: { outcome: 'linearizable', operations: 17600, unknown: 1, keys: 16, checkMs: 300 },
   chart: { points: [], events: [], offloadsOn: [], durationMs: 16000 },
 };
@@ -59,7 +63,8 @@ test('the Paxos report: phases, failover, counters per offload, the check and th
   const text = paxosReportText(report);
   assert.match(text, /5 replicas, 4 closed-loop clients on 16 keys/);
   assert.match(text, /offloads on\s+8\.0-16\.0\s+9600\s+1200\s+1\.50 ms\s+15\.25 ms\s+1/);
-  assert.match(text, /kill -9 of leader r0 → view 1 normal \(leader r1\): 450 ms; → clients served again: 520 ms/);
+  assert.match(text, /views during the run \(first replica normal in each\): view 1 \(leader r1\) at 16\.6 s\n/);
+  assert.match(text, /kill -9 of leader r0 \(view 0\) → view 1 normal \(leader r1\): 450 ms; → clients served again: 520 ms/);
   assert.match(text, /r0 restarted → normal in the current view: 4000 ms \(of which recovery and state transfer 1500 ms\)/);
   assert.match(text, /offloads on\s+all on\s+400\s+800\s+800\s+400\s+400\s+10/);
   assert.match(text, /offloads off\s+off\s+0\s+0\s+0\s+0\s+0\s+10/);

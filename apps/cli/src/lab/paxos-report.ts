@@ -29,8 +29,10 @@ export function paxosReportText(r: PaxosReport): string {
   );
   const f = r.failover;
   out.push('', 'failover');
-  out.push(`  kill -9 of leader r${f.killed} → view ${f.newView} normal (leader r${f.newLeader}): ${f.viewChangeMs} ms; → clients served again: ${f.serviceBackMs} ms`);
+  out.push(`  kill -9 of leader r${f.killed} (view ${f.killedView}) → view ${f.newView} normal (leader r${f.newLeader}): ${f.viewChangeMs} ms; → clients served again: ${f.serviceBackMs} ms`);
   if (f.rejoinMs !== null) out.push(`  r${f.killed} restarted → normal in the current view: ${f.rejoinMs} ms (of which recovery and state transfer ${f.recoveryMs ?? '-'} ms)`);
+  const firsts = r.views.filter((v, i, all) => v.status === 'normal' && all.findIndex((w) => w.status === 'normal' && w.view === v.view) === i);
+  out.push(`  views during the run (first replica normal in each): ${firsts.length === 0 ? 'none' : firsts.map((v) => `view ${v.view} (leader r${v.leader}) at ${s(v.atMs)} s`).join(', ')}`);
   out.push('', 'kernel counters per phase, all replicas (bpf/electrode el_stats)');
   out.push(
     renderTable(

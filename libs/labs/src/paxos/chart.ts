@@ -67,7 +67,7 @@ export function paxosChartSvg(c: PaxosChart): string {
   out.push(`<text transform="translate(${W - 14} ${m.t + ph / 2}) rotate(90)" font-size="12" text-anchor="middle" fill="${P99_COLOR}">p99 latency (ms)</text>`);
   c.events.forEach((e, i) => {
     out.push(`<line class="event" x1="${f(x(e.atMs))}" y1="${m.t}" x2="${f(x(e.atMs))}" y2="${m.t + ph}" stroke="#888" stroke-dasharray="4 3"/>`);
-    out.push(`<text x="${f(x(e.atMs) + 3)}" y="${m.t + 12 + (i % 2) * 13}" font-size="11" fill="#555">${esc(e.label)}</text>`);
+    out.push(`<text x="${f(x(e.atMs) + 3)}" y="${m.t + 12 + (i % 3) * 13}" font-size="11" fill="#555">${esc(e.label)}</text>`);
   });
   const line = (cls: string, color: string, pts: string): string => `<polyline class="${cls}" points="${pts}" fill="none" stroke="${color}" stroke-width="1.8"/>`;
   out.push(line('ops', OPS_COLOR, c.points.map((p) => `${f(x(p.atMs))},${f(yl(p.opsPerSec))}`).join(' ')));

@@ -25,7 +25,8 @@ test('paxos scenario: offloads off then on, leader killed, new view, replica bac
   assert.deepEqual(ours(), [], 'no npl namespace left');
   assert.deepEqual(pins(), [], 'nothing pinned');
   assert.equal(r.replicas, 3);
-  assert.deepEqual(r.phases.map((p) => p.name.split(',')[0]), ['offloads off', 'offloads on', 'leader killed', `new view ${r.failover.newView} (leader r${r.failover.newLeader})`, 'r0 restarting', 'r0 back']);
+  const k = `r${r.failover.killed}`;
+  assert.deepEqual(r.phases.map((p) => p.name.split(',')[0]), ['offloads off', 'offloads on', 'leader killed', `new view ${r.failover.newView} (leader r${r.failover.newLeader})`, `${k} restarting`, `${k} back`]);
   r.phases.slice(1).forEach((p, i) => assert.equal(p.fromMs, r.phases[i]!.toMs, `${p.name} starts where ${r.phases[i]!.name} ends`));
   for (const p of r.phases.filter((x) => !x.name.startsWith('leader'))) assert.ok(p.ops > 0, `operations acknowledged in phase ${p.name}`);
 
@@ -39,10 +40,11 @@ test('paxos scenario: offloads off then on, leader killed, new view, replica bac
     assert.ok(c.quorum.quorums > 0, `${c.phase}: the leader's quorum wait completed quorums`);
   }
 
-  assert.equal(r.failover.killed, 0, 'the first leader is r0');
-  assert.ok(r.failover.newView >= 1 && r.failover.newLeader !== 0, `new view ${r.failover.newView}, leader r${r.failover.newLeader}`);
-  assert.ok(r.views.some((v) => v.replica !== 0 && v.view === r.failover.newView && v.status === 'normal'));
-  assert.ok(r.failover.serviceBackMs >= r.failover.viewChangeMs);
+  // the leader killed is the one of the last view before the kill (r0 in view 0 unless the load made a follower time out)
+  assert.equal(r.failover.killed, r.failover.killedView % 3, 'the killed replica led its view');
+  assert.ok(r.failover.newView > r.failover.killedView && r.failover.newLeader !== r.failover.killed, `new view ${r.failover.newView}, leader r${r.failover.newLeader}`);
+  assert.ok(r.views.some((v) => v.replica !== r.failover.killed && v.view === r.failover.newView && v.status === 'normal'));
+  assert.ok(r.failover.serviceBackMs >= r.failover.viewChangeMs - 1, "served again after the new view (both rounded to ms)");
   assert.ok(r.failover.rejoinMs !== null && r.failover.recoveryMs !== null && r.failover.rejoinMs >= r.failover.recoveryMs);
 
   assert.equal(r.linearizability.outcome, 'linearizable');

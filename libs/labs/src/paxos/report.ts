@@ -34,6 +34,8 @@ export interface PaxosReport {
   readonly views: readonly ViewChange[];
   readonly failover: {
     readonly killed: number;
+    /** The view it led when killed (0 unless a view change happened before). */
+    readonly killedView: number;
     readonly newView: number;
     readonly newLeader: number;
     /** kill -9 → the first replica normal in the new view. */

@@ -74,6 +74,8 @@ export interface PaxosRun {
   recoveringAt: number;
   endAt: number;
   killed: number;
+  /** The view the killed leader led. */
+  killedView: number;
   report?: PaxosReport;
 }
 
@@ -143,15 +145,25 @@ async function switchOffloadsOn(run: PaxosRun): Promise<void> {
   await sleep(run.hold);
 }
 
+/** The leader now: a replica normal as the leader of the highest view any replica is normal in. */
+function currentLeader(run: PaxosRun): { leader: number; view: number } | undefined {
+  const normal = live(run).flatMap(([i, p]) => { const s = lastState(p); return s?.status === 'normal' ? [{ i, ...s }] : []; });
+  const view = Math.max(-1, ...normal.map((s) => s.view));
+  const leader = normal.find((s) => s.view === view && s.leader === s.i);
+  return leader === undefined ? undefined : { leader: leader.i, view };
+}
+
 async function killTheLeader(run: PaxosRun): Promise<void> {
-  const leader = lastState(run.replicas[0]!)!.leader;
+  await waitFor(() => currentLeader(run) !== undefined, { timeoutMs: 10_000, what: 'a leader normal in its view' });
+  const { leader, view: killedView } = currentLeader(run)!;
   run.killed = leader;
+  run.killedView = killedView;
   run.killAt = await sample(run);
   const p = run.replicas[leader]!;
   p.kill('SIGKILL');
   await p.wait({ timeoutMs: 10_000 });
   run.replicas[leader] = undefined;
-  const inNewView = (): boolean => live(run).filter(([, q]) => { const s = lastState(q); return s !== undefined && s.view > 0 && s.status === 'normal' && s.leader !== leader; }).length * 2 > run.n;
+  const inNewView = (): boolean => live(run).filter(([, q]) => { const s = lastState(q); return s !== undefined && s.view > killedView && s.status === 'normal' && s.leader !== leader; }).length * 2 > run.n;
   await waitFor(inNewView, { timeoutMs: 20_000, what: 'a majority normal in a new view' });
   const okThen = clientOk(run.client!);
   await waitFor(() => clientOk(run.client!) > okThen, { timeoutMs: 20_000, what: 'the clients served in the new view' });
@@ -195,7 +207,7 @@ async function writeTheReport(run: PaxosRun): Promise<void> {
   const views: ViewChange[] = run.all
     .flatMap(({ replica, proc }) => stateLines(proc).filter((s) => s.at >= run.t0).map((s) => ({ atMs: rel(s.at), replica, view: s.view, status: s.status, leader: s.leader })))
     .sort((a, b) => a.atMs - b.atMs);
-  const newView = views.find((v) => v.view > 0 && v.status === 'normal' && v.atMs >= rel(run.killAt));
+  const newView = views.find((v) => v.view > run.killedView && v.status === 'normal' && v.atMs >= rel(run.killAt));
   check(newView !== undefined, `a replica normal in a new view after the leader r${run.killed} was killed`);
   const viewAt = run.t0 + newView!.atMs;
   const back = history.filter((op) => op.complete !== null && op.complete > viewAt).reduce((m, op) => Math.min(m, op.complete!), Infinity);
@@ -236,6 +248,7 @@ async function writeTheReport(run: PaxosRun): Promise<void> {
     views,
     failover: {
       killed: run.killed,
+      killedView: run.killedView,
       newView: newView!.view,
       newLeader: newView!.leader,
       viewChangeMs: newView!.atMs - rel(run.killAt),
@@ -292,6 +305,7 @@ export const paxosScenario: Scenario<PaxosLabOptions, PaxosRun, PaxosReport> = {
     recoveringAt: 0,
     endAt: 0,
     killed: -1,
+    killedView: -1,
   }),
   steps: [
     { title: 'remove what an earlier run left', run: removeEarlierRuns },
