@@ -6,6 +6,7 @@ import { sidecarConfig } from './config.js';
 import { EtcdHeat, heatOpOf } from './etcd-heat.js';
 import type { HeatStore } from './etcd-heat.js';
 import { GrpcFramer, formatGrpcTimeout, parseGrpcTimeout, protobufBytesField } from './grpc-wire.js';
+import { kernelPolicyOf } from './offload.js';
 import { compilePolicy, compileRoutes, decide, matchRoute, serviceOf } from './policy.js';
 
 function frame(payload: Buffer, compressed = false): Buffer {
@@ -174,4 +175,11 @@ test('etcd heat: counts batched per key, flushed as ZINCRBY, kept when the store
   );
   assert.equal(heat.pendingKeys, 0);
   await heat.close();
+});
+
+test('the kernel path gets exact method paths and the default; a service rule that differs from the default keeps the listener in user space', () => {
+  const plain = compilePolicy('out', { default: 'allow', rules: [{ method: '/a.S/M', action: 'deny' }, { service: 'b.S', action: 'allow' }] });
+  assert.deepEqual(kernelPolicyOf(plain), { policy: { methods: { '/a.S/M': 'deny' }, defaultAction: 'allow' } });
+  const svc = compilePolicy('in', { default: 'allow', rules: [{ service: 'b.S', action: 'deny' }] });
+  assert.deepEqual(kernelPolicyOf(svc), { reason: 'policy of listener in has service rules the kernel cannot match: b.S' });
 });

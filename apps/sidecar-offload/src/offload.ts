@@ -7,7 +7,7 @@
  * (`@netaccel/bpf-programs/sidecar`) and its loader calls are wired here, every connection stays
  * on the user-space path with the reason `kernel path not loaded`.
  */
-import type { CompiledPolicy } from './policy.js';
+import type { Action, CompiledPolicy } from './policy.js';
 
 /** A client connection of a listener, as the kernel path identifies it (its 4-tuple). */
 export interface ConnectionKey {
@@ -43,3 +43,16 @@ export const userSpaceOnly: KernelPath = Object.freeze({
   state: () => ({ offloaded: false, reason: KERNEL_PATH_NOT_LOADED }),
   close: async () => {},
 });
+
+/**
+ * A listener's policy in the kernel path's terms (`@netaccel/bpf-programs/sidecar`'s
+ * `SidecarPolicy`: exact method paths and a default; it has no service rules). A service rule
+ * whose action is the default's changes nothing and is left out; any other service rule cannot
+ * be decided by the kernel for methods it does not list, so such a listener's connections stay
+ * in user space, with the reason.
+ */
+export function kernelPolicyOf(p: CompiledPolicy): { policy: { methods: Record<string, Action>; defaultAction: Action } } | { reason: string } {
+  const differing = [...p.services].filter(([, a]) => a !== p.defaultAction).map(([s]) => s);
+  if (differing.length > 0) return { reason: `policy of listener ${p.listener} has service rules the kernel cannot match: ${differing.sort().join(', ')}` };
+  return { policy: { methods: Object.fromEntries(p.methods), defaultAction: p.defaultAction } };
+}
