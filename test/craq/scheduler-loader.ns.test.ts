@@ -6,7 +6,7 @@
  * same object, i.e. the same maps: three nodes need three loaders). A real etcd on loopback; the
  * scheduler in process. A key is pinned over gRPC (Pin), read over UDP at every node (answered by
  * XDP), written through the head, and the commit read from the tail's ring buffer through the
- * loader (WatchRingBuffer) reaches etcd. Teardown (scheduler, loaders, lab, pins, etcd) always.
+ * loader (WatchRingBuffer) reaches etcd; writes of a held key are answered RETRY. Teardown (scheduler, loaders, lab, pins, etcd) always.
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
@@ -165,8 +165,16 @@ test('craq-scheduler via loader: Pin places a key on three XDP nodes, every node
           await d.placer.writeBack.flush();
           return (await real!.get(KEY).string()) === 'v1';
         });
-        // the per-key counters come from the maps through the loaders
+        // the hold flag: while the scheduler holds the key's writes the head answers RETRY, reads go on
         const head = d.chain.head()!;
+        const id = craq.craqKeyId(KEY);
+        await head.setWritable(id, false);
+        assert.deepEqual([(await head.get(id))?.writable, (await head.get(id))?.version], [false, version + 1n]);
+        const held = await ask(lab, IP.n1, craq.craqWriteRequest({ key: KEY, reqId: reqId++, value: new TextEncoder().encode('held') }));
+        assert.deepEqual([held.msg?.op, held.msg?.status], [CraqOp.WRITE_REPLY, CraqStatus.RETRY]);
+        await head.setWritable(id, true);
+        assert.equal((await head.get(id))?.writable, true);
+        // the per-key counters come from the maps through the loaders
         const counters = await head.counters();
         assert.deepEqual(counters.map((c) => [c.keyId, c.reads, c.writes]), [[craq.craqKeyId(KEY), 2n, 1n]]);
       } finally {

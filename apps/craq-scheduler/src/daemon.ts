@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { CraqTransport } from '@netaccel/craq';
 import type { NodeDataPlane } from '@netaccel/craq';
 import { packageVersion } from '@netaccel/daemon';
+import { isNetaccelError } from '@netaccel/errors';
 import type { DaemonApp, DaemonHost, DaemonSpec } from '@netaccel/daemon';
 import { CraqService, rpcService } from '@netaccel/rpc';
 import type { RpcServer } from '@netaccel/rpc';
@@ -92,6 +93,7 @@ export class CraqDaemon implements DaemonApp {
     if (this.opts.dataPlanes !== undefined) planes = await this.opts.dataPlanes(c);
     else if (c.dataPlane.via === 'loader') {
       const nodes = await openLoaderNodes(c, host.logger('dataplane')).catch((err: unknown) => {
+        if (isNetaccelError(err) && err.code === NA_ERR_CRAQD_CONFIG_INVALID.code) throw err;
         throw NA_ERR_CRAQD_DATAPLANE_UNAVAILABLE.with({ cause: err }, c.dataPlane.via, err instanceof Error ? err.message : String(err));
       });
       planes = nodes;
