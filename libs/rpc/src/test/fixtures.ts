@@ -69,6 +69,7 @@ export function fixtureLoader(probe: Probe): ServiceHandlers<typeof LoaderServic
     mapUpdateBatch: unimplemented('MapUpdateBatch'),
     testRun: unimplemented('TestRun'),
     programStats: unimplemented('ProgramStats'),
+    watchRingBuffer: unimplemented('WatchRingBuffer'),
     mapLookup: async (req, ctx) => {
       try {
         const id = req.mapId;
