@@ -94,6 +94,7 @@ COPY --from=build /src/libs/bpf/dist/ libs/bpf/dist/
 COPY --from=build /src/libs/config/dist/ libs/config/dist/
 COPY --from=build /src/libs/craq/dist/ libs/craq/dist/
 COPY --from=build /src/libs/daemon/dist/ libs/daemon/dist/
+COPY --from=build /src/libs/dataplane/dist/ libs/dataplane/dist/
 COPY --from=build /src/libs/errors/dist/ libs/errors/dist/
 COPY --from=build /src/libs/labs/dist/ libs/labs/dist/
 COPY --from=build /src/libs/linearizability/dist/ libs/linearizability/dist/
