@@ -86,7 +86,7 @@ export class LoaderNode implements NodeDataPlane {
   #peer(e: Endpoint | undefined): CraqPeer {
     if (e === undefined) return NO_PEER;
     const p = this.#o.peers.get(epKey(e));
-    if (p === undefined) throw new Error(`chain node ${epKey(e)} is not in chain.nodes`);
+    if (p === undefined) throw NA_ERR_CRAQD_CONFIG_INVALID(`chain node ${epKey(e)} is not in chain.nodes (its MAC is needed for the config map)`);
     return p;
   }
 
