@@ -67,8 +67,7 @@ export class ReplicaCore {
   readonly inFlight = new Map<bigint, bigint>();
   /** Where each client was last heard from (replies go there). */
   readonly clientAddr = new Map<bigint, Peer>();
-  /** Commit number last sent to followers (in a PREPARE or COMMIT), and when. */
-  commitSent = 0n;
+  /** When a PREPARE, COMMIT or START_VIEW last went to every follower (the heartbeat's clock). */
   lastBroadcastAt = 0;
 
   // --- follower --------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 /**
  * VR's normal case. Leader: client REQUESTs batched into log entries (one op number per batch),
  * PREPARE to the followers (once to the first follower when the offload broadcasts), commit
- * when f followers acknowledged (or on a PREPARE_OK flagged QUORUM by the leader's XDP), COMMIT
- * as commit notice and heartbeat, PREPAREs re-sent to followers that did not acknowledge them.
+ * when f followers acknowledged (or on a PREPARE_OK flagged QUORUM by the leader's XDP), the
+ * commit number carried by the next PREPARE, COMMIT only after a heartbeat interval without
+ * PREPAREs (commit notice and heartbeat), PREPAREs re-sent to followers that did not acknowledge
+ * them.
  * Follower: PREPAREs appended in op order and acknowledged with its last op (a PREPARE_OK for op
  * covers every op before it), PREPAREs after a gap kept aside while the gap is fetched with
  * GET_STATE, committed entries executed.
@@ -74,12 +76,11 @@ export function sendPrepare(r: ReplicaCore, op: bigint, body: Buffer, to: number
   body.copy(m, paxos.PAXOS_HEADER_LEN);
   const now = r.now();
   r.sentAt.set(op, now);
-  r.commitSent = r.commit;
   if (to !== null) {
     r.transport.send(m, r.opts.replicas[to]!);
     return;
   }
-  r.lastBroadcastAt = now;
+  r.lastBroadcastAt = now; // a re-send to one follower is no heartbeat for the others
   if (r.offload?.broadcasting?.() === true) {
     const first = r.self === 0 ? 1 : 0;
     if (first < r.opts.n) r.transport.send(m, r.opts.replicas[first]!);
@@ -106,20 +107,22 @@ export function onPrepareOk(r: ReplicaCore, m: paxos.PrepareOkMessage): void {
   if (quorumOp !== undefined) r.commitTo(quorumOp);
 }
 
-/** Sends COMMIT when the commit number advanced and no PREPARE carried it. */
-export function notifyCommit(r: ReplicaCore): void {
-  if (!r.isLeader() || r.commit <= r.commitSent) return;
-  sendCommit(r);
-}
-
+/**
+ * The commit notice (VR's normal case): the next PREPARE carries the commit number in its
+ * header, so the leader sends no COMMIT when the commit advances. A COMMIT goes out only when it
+ * has sent no PREPARE for a heartbeat interval (leaderTick): heartbeat and commit notice of an
+ * idle leader in one. Followers that fast-ack learn the number from the drained entries.
+ */
 export function sendCommit(r: ReplicaCore): void {
   r.broadcast({ type: PaxosType.Commit, sender: r.self, view: r.view, commit: r.commit });
-  r.commitSent = r.commit;
   r.lastBroadcastAt = r.now();
   r.count('commits_sent');
 }
 
-/** Leader's timer: heartbeat, and PREPAREs re-sent to followers that have not acknowledged them. */
+/**
+ * Leader's timer: COMMIT after a heartbeat interval without PREPAREs (see sendCommit), and
+ * PREPAREs re-sent to followers that have not acknowledged them.
+ */
 export function leaderTick(r: ReplicaCore): void {
   const now = r.now();
   if (now - r.lastBroadcastAt >= r.opts.heartbeatMs) sendCommit(r);

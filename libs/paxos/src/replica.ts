@@ -10,7 +10,7 @@ import { paxos } from '@netaccel/protocol';
 import { ReplicaCore } from './core.js';
 import { NA_ERR_PAXOS_CLOSED } from './errors.js';
 import type { PaxosCounters } from './metrics.js';
-import { appendAhead, flush, leaderTick, notifyCommit, onCommit, onPrepare, onPrepareOk, onRequest } from './normal.js';
+import { appendAhead, flush, leaderTick, onCommit, onPrepare, onPrepareOk, onRequest } from './normal.js';
 import type { ReplicaStatus } from './offload.js';
 import { resolveReplicaOptions } from './options.js';
 import type { ReplicaOptions, ResolvedReplicaOptions } from './options.js';
@@ -97,7 +97,7 @@ export class PaxosReplica {
     fetchTick(r);
   }
 
-  /** Runs a step, then flushes batches, commit notices and the published state. */
+  /** Runs a step, then flushes batches and the published state (commit notices ride on PREPAREs). */
   private guard(step: () => void): void {
     if (this.closed) return;
     try {
@@ -117,7 +117,6 @@ export class PaxosReplica {
       const r = this.core;
       try {
         if (r.queue.length > 0) flush(r);
-        notifyCommit(r);
         r.publish();
       } catch (err) {
         r.logger.error({ err }, 'paxos replica pump failed');

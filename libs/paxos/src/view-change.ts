@@ -111,7 +111,6 @@ export function becomeLeader(r: ReplicaCore, commit: bigint): void {
   for (let op = r.commit + 1n; op <= r.log.lastOp; op++) for (const q of r.log.get(op)!.requests) r.inFlight.set(q.clientId, q.requestId);
   r.publish();
   r.broadcast({ type: PaxosType.StartView, sender: r.self, view: r.view, op: r.log.lastOp, commit: r.commit });
-  r.commitSent = r.commit;
   r.lastBroadcastAt = r.now();
   // The uncommitted entries get PREPARE_OKs once the followers fetched them; re-sent if not.
   const now = r.now();
