@@ -104,10 +104,24 @@ export const sidecarConfig = defineConfig({
         /** Bytes of each Range/Put request kept to find the key (field 1); longer keys are not counted. */
         maxKeyBytes: byteSize({ min: 16, max: 1024 * 1024 }),
       }),
+      /** The kernel fast path (bpf/sidecar): loaded at start, sockops on `cgroup`, sk_msg on the sockhash. */
+      kernel: z.strictObject({
+        enabled: z.boolean(),
+        /** `loader`: through ebpf-loader (not wired yet, refused); `direct`: loaded in this process with libs/bpf. */
+        via: z.enum(['loader', 'direct']),
+        /** cgroup v2 directory of the offloaded workloads (sockops runs for their sockets only). */
+        cgroup: z.string().startsWith('/', 'expected an absolute cgroup v2 directory'),
+        loaderSocket: unixSocketPath(),
+        /** sidecar.bpf.o; empty: the one built in @netaccel/bpf-programs. */
+        object: z.string(),
+      }),
       telemetry: z.strictObject({ listen: listenAddress() }),
       grpc: z.strictObject({ socket: unixSocketPath() }),
     })
     .superRefine((c, ctx) => {
+      if (c.kernel.enabled && c.kernel.via === 'loader') {
+        ctx.addIssue({ code: 'custom', path: ['kernel', 'via'], message: 'expected direct: loading the kernel path through ebpf-loader is not implemented yet', input: c.kernel.via });
+      }
       const clusters = new Set(c.sidecar.clusters.map((k) => k.name));
       c.sidecar.listeners.forEach((l, i) =>
         l.routes.forEach((r, j) => {
@@ -138,6 +152,7 @@ export const sidecarConfig = defineConfig({
       maxPendingKeys: 100_000, // distinct keys per operation held between flushes
       maxKeyBytes: '4KiB', // etcd's default max key size is far above; keys are usually short
     },
+    kernel: { enabled: false, via: 'direct', cgroup: '/sys/fs/cgroup', loaderSocket: '/run/netaccel/ebpf-loader.sock', object: '' },
     telemetry: { listen: '127.0.0.1:9190' },
     grpc: { socket: '/run/netaccel/sidecar-offload.sock' },
   },
@@ -149,3 +164,4 @@ export type ClusterConfig = SidecarConfig['sidecar']['clusters'][number];
 export type RouteConfig = ListenerConfig['routes'][number];
 export type PolicyConfig = ListenerConfig['policy'];
 export type EtcdHeatConfig = SidecarConfig['etcdHeat'];
+export type KernelConfig = SidecarConfig['kernel'];

@@ -11,8 +11,10 @@ import type { DaemonApp, DaemonHost, DaemonSpec } from '@netaccel/daemon';
 import type { RpcServer } from '@netaccel/rpc';
 import { SidecarService, rpcService } from '@netaccel/rpc';
 import type { TelemetryServer } from '@netaccel/telemetry';
+import { childLogger } from '@netaccel/telemetry';
 import { sidecarConfig } from './config.js';
 import type { HeatStore } from './etcd-heat.js';
+import { DirectKernelPath } from './kernel.js';
 import type { KernelPath } from './offload.js';
 import { sidecarHandlers } from './service.js';
 import { SidecarProxy } from './sidecar.js';
@@ -47,7 +49,10 @@ export class SidecarDaemon implements DaemonApp {
   }
 
   static async start(host: DaemonHost<typeof sidecarConfig>, opts: SidecarDaemonOptions = {}): Promise<SidecarDaemon> {
-    const proxy = await SidecarProxy.start({ config: host.config, metrics: host.metrics, log: host.log, ...opts });
+    const k = host.config.kernel;
+    const kernel = opts.kernel ?? (k.enabled ? DirectKernelPath.open(k, host.metrics, childLogger(host.log, 'kernel')) : undefined);
+    // the proxy owns the kernel path from here: it closes it on shutdown and when its start fails
+    const proxy = await SidecarProxy.start({ config: host.config, metrics: host.metrics, log: host.log, ...opts, ...(kernel === undefined ? {} : { kernel }) });
     host.onClose('proxy', () => proxy.close());
     const d = new SidecarDaemon(proxy);
     d.rpc = await host.serveGrpc({ address: host.config.grpc.socket, shutdownTimeoutMs: 2000, services: [rpcService(SidecarService, sidecarHandlers(proxy))] });

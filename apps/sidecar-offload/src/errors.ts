@@ -23,6 +23,9 @@ export const NA_ERR_SIDECARD_BAD_REQUEST = defineError('NA_ERR_SIDECARD_BAD_REQU
 // etcd key counting
 export const NA_ERR_SIDECARD_HEAT_FLUSH = defineError('NA_ERR_SIDECARD_HEAT_FLUSH', 'etcd key counts not written to Redis (%d keys kept for the next flush): %s', 'unavailable');
 
+// The kernel path
+export const NA_ERR_SIDECARD_KERNEL_LOAD = defineError('NA_ERR_SIDECARD_KERNEL_LOAD', 'kernel path: cannot load %s or attach it to cgroup %s: %s', 'unavailable');
+
 // The Sidecar API
 export const NA_ERR_SIDECARD_LISTENER_NOT_FOUND = defineError('NA_ERR_SIDECARD_LISTENER_NOT_FOUND', 'no listener %s is configured', 'not-found');
 
@@ -38,5 +41,6 @@ export const sidecardErrors = {
   NA_ERR_SIDECARD_UPSTREAM_RESET,
   NA_ERR_SIDECARD_BAD_REQUEST,
   NA_ERR_SIDECARD_HEAT_FLUSH,
+  NA_ERR_SIDECARD_KERNEL_LOAD,
   NA_ERR_SIDECARD_LISTENER_NOT_FOUND,
 } as const satisfies ErrorRegistry;
