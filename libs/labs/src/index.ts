@@ -9,6 +9,8 @@ export { KILLED, REMOVED, thesisScenario } from './thesis/scenario.js';
 export type { ThesisOptions, ThesisRun } from './thesis/scenario.js';
 export { paxosScenario } from './paxos/scenario.js';
 export type { PaxosLabOptions, PaxosRun } from './paxos/scenario.js';
+export { craqScenario } from './craq/scenario.js';
+export type { CraqLabOptions, CraqRun } from './craq/scenario.js';
 
 // topologies
 export { ARP_HIDDEN, NO_RP_FILTER, switchPort, switchedSegment } from './topologies/segment.js';
@@ -66,6 +68,14 @@ export type { CounterSample, KernelStats, OffloadBits, OffloadCounters, PhaseBou
 export { paxosChartSvg } from './paxos/chart.js';
 export type { PaxosChart } from './paxos/chart.js';
 export type { PaxosReport, ViewChange } from './paxos/report.js';
+
+// the CRAQ scenario's parts
+export { CHAIN_NODES, CRAQ_CLIENT_NODE, CRAQ_KEY_PREFIX, CRAQ_LAB_PREFIX, craqAddr, craqTopology } from './craq/topology.js';
+export type { CraqInstall } from './craq/processes.js';
+export { craqChartSvg } from './craq/chart.js';
+export type { CraqChart } from './craq/chart.js';
+export type { CraqReport, PlacementChange, ServedBy } from './craq/report.js';
+export { zipfHeadShare, zipfSampler } from './craq/zipf.js';
 
 // errors
 export { NA_ERR_LAB_BUSY, NA_ERR_LAB_CHECK, NA_ERR_LAB_NOT_BUILT, NA_ERR_LAB_STEP, NA_ERR_LAB_VETH_FAILED, labsErrors } from './errors.js';

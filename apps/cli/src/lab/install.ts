@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ThesisInstall } from '@netaccel/labs';
+import type { CraqInstall, ThesisInstall } from '@netaccel/labs';
 
 /** The repository (a checkout) or the installed tree (/usr/lib/netaccel): same layout. */
 export const INSTALL_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
@@ -24,3 +24,11 @@ export function objectDir(): string {
 }
 
 export const labInstall = (): ThesisInstall => ({ daemons: DAEMON_MAINS, objectDir: objectDir() });
+
+/** What the CRAQ scenario runs: a loader per chain node, the craq-scheduler, bpf/craq's object. */
+export const craqInstall = (): CraqInstall => ({
+  loaderMain: DAEMON_MAINS['ebpf-loader'],
+  schedulerMain: join(INSTALL_ROOT, 'apps', 'craq-scheduler', 'dist', 'main.js'),
+  craqObject: join(objectDir(), 'craq', 'craq.bpf.o'),
+  selftestObject: join(objectDir(), 'selftest', 'selftest.bpf.o'),
+});

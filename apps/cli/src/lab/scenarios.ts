@@ -1,5 +1,5 @@
 /**
- * `netaccel lab --scenario paxos|all`: the scenarios other than the thesis alone (which
+ * `netaccel lab --scenario paxos|craq|all`: the scenarios other than the thesis alone (which
  * commands/lab.ts runs as it always did). `all` runs every scenario in LAB_SCENARIOS' order and
  * prints each report; with --json the result has one member per scenario.
  */
@@ -8,9 +8,10 @@ import type { LabMode } from '@netaccel/labs';
 import { didYouMean, nearest } from '../args.js';
 import type { CommandContext } from '../command.js';
 import { NA_ERR_CLI_USAGE } from '../errors.js';
+import { craqReportText } from './craq-report.js';
 import { paxosReportText } from './paxos-report.js';
 import { reportText } from './report.js';
-import { LAB_SCENARIOS, runLab, runPaxosLab } from './run.js';
+import { LAB_SCENARIOS, runCraqLab, runLab, runPaxosLab } from './run.js';
 
 const CHOICES = [...LAB_SCENARIOS, 'all'];
 
@@ -37,6 +38,10 @@ export async function runScenarios(ctx: CommandContext, name: string, requireRoo
       const report = await runLab({ quick, keep: false, mode: mode as LabMode, progress: ctx.progress });
       texts.push(['thesis', reportText(report), '', `report with the chart: ${report.html}`].join('\n'));
       results.thesis = report;
+    } else if (s === 'craq') {
+      const report = await runCraqLab({ quick, progress: ctx.progress });
+      texts.push(craqReportText(report));
+      results.craq = report;
     } else {
       const report = await runPaxosLab({ quick, progress: ctx.progress });
       texts.push(paxosReportText(report));
