@@ -174,10 +174,10 @@ describe('make install DESTDIR=<tmp>', () => {
       const cli = (...args: string[]): Result => run(join(dest, 'usr', 'bin', 'netaccel'), [...args, '--socket', socket], {}, dest);
       const peers = cli('bgp', 'peers', '--json');
       assert.equal(peers.status, 0, peers.stderr);
-      assert.deepEqual((JSON.parse(peers.stdout) as { address: string; asn: number }[]).map((p) => [p.address, p.asn]), [['127.0.0.2', 65000]]);
+      assert.deepEqual((JSON.parse(peers.stdout) as { peers: { address: string; asn: number }[] }).peers.map((p) => [p.address, p.asn]), [['127.0.0.2', 65000]]);
       assert.equal(cli('bgp', 'announce', '198.51.100.1/32').status, 0);
       const routes = cli('bgp', 'routes', '--json');
-      assert.deepEqual((JSON.parse(routes.stdout) as { prefix: string }[]).map((r) => r.prefix), ['198.51.100.1/32']);
+      assert.deepEqual((JSON.parse(routes.stdout) as { routes: { prefix: string }[] }).routes.map((r) => r.prefix), ['198.51.100.1/32']);
     } finally {
       child.kill('SIGTERM');
     }
