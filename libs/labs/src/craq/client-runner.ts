@@ -9,13 +9,16 @@
  * one that fails (the client's retries exhausted, an etcd error) is of unknown outcome and counted
  * as an error. Once <stop file> exists the clients stop; the 64 hottest keys are read back once.
  * Prints {"at":ms,"ok":n,"unknown":n,"errors":n,"chainReads":n,"etcdReads":n,"retries":n} every
- * 250 ms and {"final":true,…} at the end; the history goes to <history file>.
+ * 250 ms and {"final":true,…} at the end; the history goes to <history file>, and beside it
+ * `served.json`: per operation (by its index in the history) how it was served (`chain:<node>`
+ * or `etcd`), each client having a CraqClient of its own over the shared view (exact lastServedBy).
  * Usage: client-runner <JSON: {etcd: string[], scheduler, redis, prefix, keys, clients, zipf, writeRatio, historyFile, stopFile, seed}>
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { Etcd3, HeatReporter } from '@netaccel/craq';
+import { CraqClient, Etcd3, HeatReporter } from '@netaccel/craq';
 import { HistoryRecorder } from '@netaccel/linearizability';
 import { seededRandom } from '@netaccel/paxos';
 import { zipfSampler } from './zipf.js';
@@ -60,13 +63,16 @@ async function settle(op: Promise<unknown>, onOk: (v: unknown) => void, onUnknow
   }
 }
 
-const read = (key: string): Promise<void> => {
+const served: string[] = [];
+const clients = Array.from({ length: a.clients + 1 }, () => new CraqClient({ view: client.view, etcd: client.etcd, readFrom: 'round-robin', timeoutMs: 100, attempts: 8, reporter }));
+const via = (c: CraqClient): string => { const b = c.lastServedBy; return b.via === 'etcd' ? 'etcd' : `chain:${b.node}`; };
+const read = (c: CraqClient, key: string): Promise<void> => {
   const p = rec.begin({ kind: 'read', key });
-  return settle(client.get(key).string(), (v) => rec.ok(p, v as string | null), () => rec.unknown(p));
+  return settle(c.get(key).then((v) => v?.toString('utf8') ?? null), (v) => { rec.ok(p, v as string | null); served[p.id] = via(c); }, () => rec.unknown(p));
 };
-const write = (key: string, value: string): Promise<void> => {
+const write = (c: CraqClient, key: string, value: string): Promise<void> => {
   const p = rec.begin({ kind: 'write', key, value });
-  return settle(client.put(key).value(value), () => rec.ok(p), () => rec.unknown(p));
+  return settle(c.put(key, value), () => { rec.ok(p); served[p.id] = via(c); }, () => rec.unknown(p));
 };
 
 // the load: straight to etcd (nothing is placed yet), 100 at a time
@@ -81,7 +87,7 @@ for (let r = 0; r < a.keys; r += 100) {
 process.stdout.write(`${JSON.stringify({ loaded: a.keys, at: Date.now() })}\n`);
 
 const counters = (): Record<string, number> => {
-  const c = client.craq.counters;
+  const c = clients.reduce((t, x) => { for (const k of Object.keys(t) as (keyof typeof t)[]) t[k] += x.counters[k]; return t; }, { chainReads: 0, etcdReads: 0, chainWrites: 0, etcdWrites: 0, retries: 0, notPlaced: 0 });
   return { ok, unknown, errors, chainReads: c.chainReads, etcdReads: c.etcdReads, chainWrites: c.chainWrites, etcdWrites: c.etcdWrites, retries: c.retries };
 };
 const progress = setInterval(() => process.stdout.write(`${JSON.stringify({ at: Date.now(), ...counters() })}\n`), 250);
@@ -91,16 +97,18 @@ async function run(c: number): Promise<void> {
   const rank = zipfSampler(a.keys, a.zipf, rand);
   for (let i = 0; !stopped(); i++) {
     const key = keyOf(rank());
-    if (rand() < a.writeRatio) await write(key, pad(`c${c}-${i}-`));
-    else await read(key);
+    if (rand() < a.writeRatio) await write(clients[c]!, key, pad(`c${c}-${i}-`));
+    else await read(clients[c]!, key);
   }
 }
 
 await Promise.all(Array.from({ length: a.clients }, (_, c) => run(c)));
-for (let r = 0; r < Math.min(64, a.keys); r++) await read(keyOf(r));
+for (let r = 0; r < Math.min(64, a.keys); r++) await read(clients[a.clients]!, keyOf(r));
 clearInterval(progress);
 await reporter.flush().catch(() => undefined);
 writeFileSync(a.historyFile, JSON.stringify(rec.history()));
+writeFileSync(join(dirname(a.historyFile), 'served.json'), JSON.stringify(served));
 process.stdout.write(`${JSON.stringify({ final: true, at: Date.now(), ...counters(), ops: rec.history().length, errorSamples })}\n`);
+for (const c of clients) await c.close();
 client.close();
 redis.disconnect();

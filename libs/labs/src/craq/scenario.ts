@@ -229,6 +229,18 @@ function servedBy(lines: readonly ClientProgress[], bounds: readonly PhaseBound[
   });
 }
 
+/** How the operations a counterexample names were served (served.json, by index), for the failure's message. */
+function servedNote(run: CraqRun): string {
+  try {
+    const served = JSON.parse(readFileSync(join(run.lab.logDir, 'served.json'), 'utf8')) as (string | null)[];
+    const text = run.report?.linearizability.counterexample ?? '';
+    const ids = [...new Set([...text.matchAll(/#(\d+)/g)].map((m) => Number(m[1])))].slice(-6);
+    return `\nserved by: ${ids.map((i) => `#${i} ${served[i] ?? '?'}`).join(', ')}`;
+  } catch {
+    return '';
+  }
+}
+
 async function writeTheReport(run: CraqRun): Promise<void> {
   const { lab } = run;
   const history = JSON.parse(readFileSync(historyFile(run), 'utf8')) as RegisterOp[];
@@ -310,7 +322,7 @@ async function writeTheReport(run: CraqRun): Promise<void> {
   check(keys.length > 0 && report.servedBy[2]!.chainReads > 0, 'hot keys placed and reads answered by the chain');
   check(!after.includes(KILLED) && after.length === 2, `the chain reconfigured without ${KILLED}: ${after.join(' → ')}`);
   check(report.client.errors === 0, `the clients saw no error beyond retries: ${report.client.errors} errors (${report.client.errorSamples.join('; ')})`);
-  check(lin.outcome === 'linearizable', `the history of the placed keys is linearizable: ${lin.outcome}${lin.counterexample !== undefined ? `: ${lin.counterexample.explanation}` : ''}`);
+  check(lin.outcome === 'linearizable', `the history of the placed keys is linearizable: ${lin.outcome}${lin.counterexample !== undefined ? `: ${lin.counterexample.explanation}` : ''}${servedNote(run)}`);
 }
 
 const everything = (): string[] => ['clients', 'craq-scheduler', ...CHAIN_NODES.map((n) => `loader-${n}`)];
