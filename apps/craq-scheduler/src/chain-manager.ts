@@ -8,7 +8,7 @@
  * A probe is a NetCRAQ READ of key id 0 (never placed) to the node's UDP port: any reply
  * (NOT_PLACED) proves the node's data plane and its agent are answering.
  */
-import type { CraqTransport, Endpoint, NodeDataPlane } from '@netaccel/craq';
+import type { CommittedValue, CraqTransport, Endpoint, NodeDataPlane } from '@netaccel/craq';
 import type { Logger } from '@netaccel/telemetry';
 import { craq } from '@netaccel/protocol';
 import { initialChain, joinMember, removeMember } from './chain.js';
@@ -46,6 +46,8 @@ export interface ChainManagerOptions {
   readonly placedKeyIds: () => bigint[];
   /** Whether the head may take writes of a key now (resume after a join). */
   readonly writable: (keyId: bigint) => boolean;
+  /** A dirty version installed as committed by a repair (it goes to etcd like a tail commit). */
+  readonly onRepair?: (c: CommittedValue) => void;
   /** The tail changed (the commit stream moves to it). */
   readonly onTail: (tail: NodeDataPlane | undefined) => void;
   /** A reconfiguration happened. */
@@ -186,6 +188,9 @@ export class ChainManager {
       case 'resend-dirty':
         await node(s.node).resendDirty();
         return;
+      case 'repair-dirty':
+        await this.repairDirty(t.next.members.map((m) => node(m.name)));
+        return;
       case 'commit-dirty':
         // the new tail's commits go to etcd: the commit stream moves before it commits
         this.#o.onTail(node(s.node));
@@ -212,6 +217,54 @@ export class ChainManager {
     const head = this.#nodes.get(this.#state.members[0]?.name ?? '') ?? this.head();
     if (head === undefined) return;
     for (const id of this.#o.placedKeyIds()) await head.setWritable(id, this.#o.writable(id));
+  }
+
+  /**
+   * After a reconfiguration: every placed key still dirty at one of `members` (head first) gets,
+   * with its writes held at the head, the highest version any of them holds installed as the
+   * committed state on every member (tail first), handed to `onRepair` (etcd), then writes resume.
+   * A resend in flight is given up to the drain timeout (capped at 1 s) to commit first.
+   */
+  async repairDirty(members: readonly NodeDataPlane[]): Promise<number> {
+    const head = members[0];
+    if (head === undefined) return 0;
+    const dirtyIds = async (ids: readonly bigint[]): Promise<bigint[]> => {
+      const out: bigint[] = [];
+      for (const id of ids) {
+        for (const n of members) {
+          if (((await n.get(id))?.dirty ?? 0) > 0) {
+            out.push(id);
+            break;
+          }
+        }
+      }
+      return out;
+    };
+    const held = await dirtyIds(this.#o.placedKeyIds());
+    if (held.length === 0) return 0;
+    let ids = held;
+    for (const id of held) await head.setWritable(id, false);
+    try {
+      const deadline = Date.now() + Math.min(this.#o.drainTimeoutMs, 1000);
+      while (ids.length > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+        ids = await dirtyIds(ids);
+      }
+      for (const id of ids) {
+        let top: CommittedValue | undefined;
+        for (const n of members) {
+          const l = await n.latest(id);
+          if (l !== undefined && (top === undefined || l.version > top.version)) top = l;
+        }
+        if (top === undefined) continue;
+        for (const n of [...members].reverse()) await n.install(top, n !== head);
+        this.#o.onRepair?.(top);
+        this.#o.log.warn({ keyId: String(id), version: String(top.version) }, 'dirty versions left by a reconfiguration: the highest one installed as committed on every node');
+      }
+      return ids.length;
+    } finally {
+      for (const id of held) await head.setWritable(id, this.#o.writable(id)).catch(() => undefined);
+    }
   }
 
   /** Waits until `node` holds no dirty version of these keys (writes held before). */

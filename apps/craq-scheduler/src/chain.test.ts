@@ -22,7 +22,7 @@ test('middle fails: predecessor linked to successor, epoch bumped, predecessor r
   const t = removeMember(initialChain([A, B, C]).next, 'b');
   assert.deepEqual(t.next.members.map((x) => x.name), ['a', 'c']);
   assert.equal(t.next.epoch, 2);
-  assert.deepEqual(kinds(t.steps), ['configure c tail@2', 'configure a head@2', 'resend-dirty a']);
+  assert.deepEqual(kinds(t.steps), ['configure c tail@2', 'configure a head@2', 'resend-dirty a', 'repair-dirty a']);
   const cfgA = t.steps.find((s) => s.kind === 'configure' && s.node === 'a');
   assert.deepEqual(cfgA?.kind === 'configure' && cfgA.config.next, C.endpoint);
   assert.equal(t.next.lastChange, 'node b failed: a -> c, epoch 2');

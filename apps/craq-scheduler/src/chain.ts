@@ -9,7 +9,11 @@
  * propagated, they commit as usual. Tail failed: the predecessor becomes tail and commits its
  * dirty versions (they are the latest writes; the clients get their answers from it). Middle
  * failed: the predecessor resends its dirty versions to its new successor (the lost node may
- * have dropped them). Nothing committed is lost: a committed version is at the tail and at every
+ * have dropped them); then, for every key still dirty at a surviving node (a resend the data
+ * plane cannot do, or a lost PROPAGATE), `repair-dirty`: writes of that key held at the head, the
+ * highest version any surviving node holds installed as the committed state on every node, and
+ * written back to etcd. Committing a write that was never acknowledged is allowed (its client
+ * timed out or got RETRY: the outcome of an unacknowledged write is unknown). Nothing committed is lost: a committed version is at the tail and at every
  * node before it.
  *
  * A node joins at the tail by state copy: writes are held (RETRY) and the chain drained, the
@@ -36,6 +40,7 @@ export type Step =
   | { readonly kind: 'configure'; readonly node: string; readonly config: NodeConfig }
   | { readonly kind: 'resend-dirty'; readonly node: string }
   | { readonly kind: 'commit-dirty'; readonly node: string }
+  | { readonly kind: 'repair-dirty'; readonly node: string }
   | { readonly kind: 'hold-writes'; readonly node: string }
   | { readonly kind: 'drain'; readonly node: string }
   | { readonly kind: 'wipe'; readonly node: string }
@@ -101,7 +106,7 @@ export function removeMember(s: ChainState, name: string, why = 'failed'): Trans
     how = `${pred!.name} is the tail`;
   } else if (i === 0) how = `${succ!.name} is the head`;
   else {
-    steps.push({ kind: 'resend-dirty', node: pred!.name });
+    steps.push({ kind: 'resend-dirty', node: pred!.name }, { kind: 'repair-dirty', node: members[0]!.name });
     how = `${pred!.name} -> ${succ!.name}`;
   }
   const next: ChainState = { epoch, members, removed: [gone, ...s.removed.filter((m) => m.name !== name)], lastChange: `node ${name} ${why}: ${how}, epoch ${epoch}` };

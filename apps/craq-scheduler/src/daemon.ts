@@ -131,6 +131,7 @@ export class CraqDaemon implements DaemonApp {
       drainTimeoutMs: c.chain.drainTimeout,
       placedKeyIds: () => this.placer.placedKeyIds(),
       writable: (id) => this.placer.writable(id),
+      onRepair: (c) => this.placer.commit(c),
       onTail: (tail) => {
         this.#unsubscribe?.();
         this.#unsubscribe = tail?.onCommit((commit) => this.placer.commit(commit));

@@ -17,7 +17,8 @@
  *                  goes up: the predecessors' entries are repaired by the chain manager's copy.
  *   resendDirty    not possible from here (the successor accepts PROPAGATE only from its
  *                  predecessor's address): answers 0 and logs the dirty versions left; the
- *                  writes stay dirty at this node until a VERSION_REPLY or the key is reinstalled.
+ *                  writes stay dirty at this node until a VERSION_REPLY or the key is reinstalled
+ *                  (the chain manager's repair-dirty step does that after a reconfiguration).
  *   probes         key id 0 is passed to the node's stack by XDP and nobody answers it there, so
  *                  liveness is asked of the loader instead (`alive`: the loader answers and the
  *                  program is still attached to the interface) — see loaderProbe in daemon.ts.
@@ -131,6 +132,18 @@ export class LoaderNode implements NodeDataPlane {
   async get(keyId: bigint): Promise<KeyState | undefined> {
     const e = await this.#entry(keyId);
     return e === undefined ? undefined : stateOf(keyId, e);
+  }
+
+  /** The highest version held (the newest slot from lastVersion down that still holds its version). */
+  async latest(keyId: bigint): Promise<CommittedValue | undefined> {
+    const e = await this.#entry(keyId);
+    if (e === undefined) return undefined;
+    for (let v = e.lastVersion; v > e.cleanVersion; v--) {
+      const s = e.slots[Number(v % BigInt(e.slots.length))];
+      if (s !== undefined && s.version === v) return { keyId, keyCheck: e.keyCheck, version: v, value: s.tombstone ? null : s.value };
+    }
+    const c = stateOf(keyId, e);
+    return { keyId, keyCheck: c.keyCheck, version: c.version, value: c.value };
   }
 
   async #dump(): Promise<[bigint, CraqKeyEntry][]> {

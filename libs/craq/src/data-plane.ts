@@ -61,6 +61,8 @@ export interface NodeDataPlane {
   /** Lets the head take writes of a key, or answer RETRY. */
   setWritable(keyId: bigint, writable: boolean): Promise<void>;
   get(keyId: bigint): Promise<KeyState | undefined>;
+  /** The highest version the node holds of a key, clean or dirty, with its value (reconfiguration repair). */
+  latest(keyId: bigint): Promise<CommittedValue | undefined>;
   keys(): Promise<KeyState[]>;
   counters(): Promise<KeyCounters[]>;
   /** The tail's commits, in commit order (the `craq_commits` ring buffer); returns an unsubscribe. */

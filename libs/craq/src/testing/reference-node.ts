@@ -133,6 +133,14 @@ export class ReferenceNode implements NodeDataPlane {
     return Promise.resolve(e === undefined ? undefined : stateOf(keyId, e));
   }
 
+  latest(keyId: bigint): Promise<CommittedValue | undefined> {
+    const e = this.#keys.get(keyId);
+    if (e === undefined) return Promise.resolve(undefined);
+    let top: CommittedValue = { keyId, keyCheck: e.keyCheck, version: e.version, value: e.value };
+    for (const [version, d] of e.dirty) if (version > top.version) top = { keyId, keyCheck: e.keyCheck, version, value: d.value };
+    return Promise.resolve(top);
+  }
+
   keys(): Promise<KeyState[]> {
     return Promise.resolve([...this.#keys].map(([id, e]) => stateOf(id, e)));
   }
