@@ -206,7 +206,7 @@ describe('the units under systemd', () => {
     inside(['useradd', '--no-create-home', 'outsider1']);
     const peers = cli(['bgp', 'peers', '--json'], 'operator1');
     assert.equal(peers.status, 0, peers.stderr);
-    assert.deepEqual((JSON.parse(peers.stdout) as { address: string }[]).map((p) => p.address), ['192.0.2.1']);
+    assert.deepEqual((JSON.parse(peers.stdout) as { peers: { address: string }[] }).peers.map((p) => p.address), ['192.0.2.1']);
     for (const args of [['bgp', 'peers'], ['bpf', 'programs'], ['lb', 'services']]) assert.notEqual(cli(args, 'outsider1').status, 0, args.join(' '));
   });
 

@@ -238,8 +238,8 @@ export function modeSuite(mode: Mode, via: 'loader' | 'direct' = 'direct'): void
     assert.equal(services.code, 0, services.err);
     assert.match(services.out, new RegExp(`198\\.51\\.100\\.10:80/tcp\\s+web\\s+${mode}\\s+65537\\s+4/5`));
     const backends = await netaccel(['backends'], env.socket);
-    assert.match(backends.out, /10\.10\.0\.12\s+0\s+1\s+unhealthy\s+no\s+HTTP ECONNREFUSED/);
-    assert.match(backends.out, /10\.10\.0\.15\s+0\s+1\s+healthy\s+no/);
+    assert.match(backends.out, /10\.10\.0\.12\s+80\s+1\s+unhealthy\s+no\s+HTTP ECONNREFUSED/);
+    assert.match(backends.out, /10\.10\.0\.15\s+80\s+1\s+healthy\s+no/);
     const stats = (await netaccel(['stats', '--json'], env.socket)).out;
     const vip = (JSON.parse(stats) as { vips: { counters: { newFlows: string }; backends: { address: string; counters: { newFlows: string } }[] }[] }).vips[0]!;
     assert.ok(Number(vip.counters.newFlows) >= 6000, vip.counters.newFlows);

@@ -17,8 +17,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { vethToNamespace } from '@netaccel/labs';
-import type { VethToNamespace } from '@netaccel/labs';
+// the veth helper alone: the labs index loads @netaccel/bpf's build, which would bind libbpf a
+// second time beside these sources (koffi refuses duplicate struct names)
+import { vethToNamespace } from '@netaccel/labs/veth';
+import type { VethToNamespace } from '@netaccel/labs/veth';
 import { BpfLink, attachCgroupLink, attachXdpLink, decodeLinkInfo } from './bpf-link.js';
 import { cgroup2Root, cgroupId } from './cgroup.js';
 import { NA_ERR_BPF_BUSY, NA_ERR_BPF_HOOK_BUSY, NA_ERR_BPF_INVALID } from './errors.js';

@@ -13,8 +13,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { vethToNamespace } from '@netaccel/labs';
-import type { VethToNamespace } from '@netaccel/labs';
+// the veth helper alone: the labs index loads @netaccel/bpf's build, which would bind libbpf a
+// second time beside these sources (koffi refuses duplicate struct names)
+import { vethToNamespace } from '@netaccel/labs/veth';
+import type { VethToNamespace } from '@netaccel/labs/veth';
 import { NA_ERR_BPF_HOOK_BUSY, NA_ERR_BPF_INVALID, NA_ERR_BPF_NO_IFACE } from './errors.js';
 import { BpfObject } from './object.js';
 import { attachTc, destroyClsact, detachTc, queryTc } from './tc.js';

@@ -12,8 +12,10 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { vethToNamespace } from '@netaccel/labs';
-import type { VethToNamespace } from '@netaccel/labs';
+// the veth helper alone: the labs index loads @netaccel/bpf's build, which would bind libbpf a
+// second time beside these sources (koffi refuses duplicate struct names)
+import { vethToNamespace } from '@netaccel/labs/veth';
+import type { VethToNamespace } from '@netaccel/labs/veth';
 import { XDP_VERDICT, decodeSelftestCounter, selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import { NA_ERR_BPF_BUSY, NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND, NA_ERR_BPF_NO_IFACE } from './errors.js';
 import { attachXdp, detachXdp, queryXdp, resolveIface, xdpProgramId } from './link.js';
