@@ -7,7 +7,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { Etcd3 as RealEtcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
-import { CraqClient, HeatReporter, PlacementView, grpcPlacementSource } from '@netaccel/craq';
+import { CraqClient, HeatReporter, PlacementView, grpcPlacementSource, placedMarkerKey } from '@netaccel/craq';
 import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
 import { TestEtcd, TestRedis } from '@netaccel/craq/testing';
 import { craq } from '@netaccel/protocol';
@@ -95,6 +95,9 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
     assert.deepEqual(p.keys.map((k) => [k.key, k.keyId === craq.craqKeyId(k.key), k.keyCheck === craq.craqKeyCheck(k.key)]), [['/ncc/k1', true, true], ['/ncc/k2', true, true]]);
     assert.deepEqual(p.chain?.nodes.map((n) => [n.name, n.role]), [['n1', craqV1.ChainRole.CHAIN_ROLE_HEAD], ['n2', craqV1.ChainRole.CHAIN_ROLE_MIDDLE], ['n3', craqV1.ChainRole.CHAIN_ROLE_TAIL]]);
     for (const n of s.nodes) assert.equal(Buffer.from((await n.get(craq.craqKeyId('/ncc/k1')))!.value!).toString(), 'k1-v0', `${n.name} holds k1`);
+    const marker = (await real.get(placedMarkerKey('/ncc/k1')).string()) ?? '';
+    assert.ok(BigInt(marker) > before, 'the placement marker is in etcd, with a placement epoch');
+    assert.equal(await real.get('/other/x').string(), null);
   });
 
   test('reads and writes through the chain; commits written back to etcd; data-plane counters in the stats', async () => {
@@ -139,6 +142,8 @@ describe('craq-scheduler: heat, placement, durability, chain membership, API', (
     assert.equal(dp().scheduler.heatOf('/ncc/k3')?.reported, 1000);
     assert.equal(await real.get('/ncc/k2').string(), 'k2-last', 'written back before it left');
     for (const n of s.nodes) assert.equal(await n.get(craq.craqKeyId('/ncc/k2')), undefined);
+    assert.equal(await real.get(placedMarkerKey('/ncc/k2')).string(), null, 'the placement marker left with the key');
+    assert.notEqual(await real.get(placedMarkerKey('/ncc/k3')).string(), null);
     assert.equal((await client.get('/ncc/k2'))?.toString(), 'k2-last', 'NOT_PLACED, then etcd');
     assert.equal(client.lastServedBy.via, 'etcd');
   });

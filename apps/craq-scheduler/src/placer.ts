@@ -14,10 +14,18 @@
  * has and written if newer; only then is the key removed from the nodes (clients get NOT_PLACED
  * and go to etcd, which has the last committed value) and the watch cancelled.
  *
+ * Placement marker (`placedMarkerKey`, libs/craq marker.ts): created in the same etcd transaction
+ * that reads the value loaded (revision R), deleted after the key left the nodes at eviction. A
+ * libs/craq client whose view lags cannot write or read the key in etcd meanwhile (its etcd path
+ * is conditioned on the marker's absence), so no etcd write of a libs/craq client races the load.
+ * Raw etcd writers that bypass libs/craq still go through the watch path above (not linearizable
+ * for them while the watch delivers).
+ *
  * The placement epoch is bumped at every place and evict; clients refresh their view from it.
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { CommittedValue, NodeDataPlane } from '@netaccel/craq';
+import { placedMarkerKey } from '@netaccel/craq';
 import { craq } from '@netaccel/protocol';
 import { errorMessage } from '@netaccel/errors';
 import type { Logger } from '@netaccel/telemetry';
@@ -127,13 +135,28 @@ export class Placer {
       }
       const members = this.#o.chain.members();
       if (members.length === 0) throw NA_ERR_CRAQD_CHAIN_EMPTY(`cannot place ${key}`);
-      const res = await this.#etcd('get', key, () => this.#o.etcd.get(key).exec());
-      const kv = res.kvs[0];
+      // one transaction: the placement marker put and the value read at the same revision R; from
+      // then on a libs/craq client's etcd path refuses the key (it goes to the chain)
+      const marker = placedMarkerKey(key);
+      const etcd = this.#o.etcd;
+      const res = await this.#etcd('place', key, () => {
+        // the same operations whether a marker is left from an earlier run or not
+        const ops = () => [etcd.put(marker).value(String(this.#epoch + 1n)), etcd.get(key)] as const;
+        return etcd.if(marker, 'Create', '==', 0).then(...ops()).else(...ops()).commit();
+      });
+      const unmark = (): Promise<unknown> => etcd.delete().key(marker).exec().catch(() => undefined);
+      const kv = res.responses[1]?.response_range.kvs[0];
       const value = kv === undefined ? null : kv.value;
-      if (value !== null && value.length > craq.CRAQ_MAX_VALUE) throw NA_ERR_CRAQD_VALUE_TOO_LARGE(key, value.length, craq.CRAQ_MAX_VALUE);
       const size = this.sizeOf(key, value?.length ?? 0);
       const { budget, maxKeys } = this.#o.limits();
-      if (this.usedBytes() + size > budget || this.entries.size >= maxKeys) throw NA_ERR_CRAQD_OVER_BUDGET(key, size, budget - this.usedBytes(), maxKeys);
+      if (value !== null && value.length > craq.CRAQ_MAX_VALUE) {
+        await unmark();
+        throw NA_ERR_CRAQD_VALUE_TOO_LARGE(key, value.length, craq.CRAQ_MAX_VALUE);
+      }
+      if (this.usedBytes() + size > budget || this.entries.size >= maxKeys) {
+        await unmark();
+        throw NA_ERR_CRAQD_OVER_BUDGET(key, size, budget - this.usedBytes(), maxKeys);
+      }
       const revision = BigInt(res.header.revision);
       const { keyId, keyCheck } = craq.craqKey(key);
       const e: PlacedEntry = {
@@ -144,6 +167,7 @@ export class Placer {
         for (const n of [...members].reverse()) await n.install({ keyId, keyCheck, version: revision, value }, true);
       } catch (err) {
         for (const n of members) await n.remove(keyId).catch(() => undefined);
+        await unmark();
         throw err;
       }
       this.entries.set(key, e);
@@ -154,6 +178,7 @@ export class Placer {
         for (const n of members) await n.remove(keyId);
         this.entries.delete(key);
         this.#byId.delete(keyId);
+        await unmark();
         throw err;
       }
       e.watcher.on('put', (kv) => void this.#external(e, kv, kv.value));
@@ -191,6 +216,9 @@ export class Placer {
         throw err;
       }
       for (const n of this.#o.chain.members()) await n.remove(e.keyId);
+      // etcd has the last committed value and no node answers for the key: libs/craq clients may
+      // use etcd for it again (until then their etcd path sees the marker and retries)
+      await this.#etcd('unmark', key, () => this.#o.etcd.delete().key(placedMarkerKey(key)).exec()).catch((err: unknown) => this.#o.log.error({ err, key }, 'the placement marker could not be deleted: libs/craq clients cannot use etcd for this key'));
       await e.watcher?.cancel().catch(() => undefined);
       this.writeBack.drop(e.keyId);
       this.entries.delete(key);
@@ -212,6 +240,7 @@ export class Placer {
       for (const e of this.entries.values()) {
         await e.watcher?.cancel().catch(() => undefined);
         this.writeBack.drop(e.keyId);
+        await this.#o.etcd.delete().key(placedMarkerKey(e.key)).exec().catch(() => undefined);
       }
       this.entries.clear();
       this.#byId.clear();

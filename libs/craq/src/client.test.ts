@@ -59,7 +59,7 @@ describe('CraqClient: placed keys through the chain, the rest through etcd', () 
     assert.equal((await c.get('/ncc/plain'))?.toString(), 'e1');
     await c.delete('/ncc/plain');
     assert.equal(await c.get('/ncc/plain'), null);
-    assert.deepEqual({ ...c.counters }, { chainReads: 3, chainWrites: 1, etcdReads: 2, etcdWrites: 2, retries: 0, notPlaced: 0 });
+    assert.deepEqual({ ...c.counters }, { chainReads: 3, chainWrites: 1, etcdReads: 2, etcdWrites: 2, retries: 0, notPlaced: 0, markerRetries: 0 });
   });
 
   test('delete commits a tombstone: NOT_FOUND at every node', async (t) => {

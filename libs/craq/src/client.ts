@@ -6,6 +6,10 @@
  * operation to etcd. Keys not placed go to etcd (`etcd3`). Reads answered by etcd are counted
  * for the scheduler's heat (HeatReporter, Redis) when a reporter is given.
  *
+ * The etcd path of a key the view says is not placed is one transaction conditioned on the key's
+ * placement marker being absent (marker.ts); when it exists the view is refreshed and the
+ * operation tried again (chain or etcd), up to `attempts` times.
+ *
  * A read of a placed key is never answered from etcd after the chain did not answer: etcd may
  * not have the chain's last commits yet (write-behind), so that would break linearizability.
  */
@@ -22,6 +26,7 @@ import {
   NA_ERR_CRAQCLIENT_VALUE_TOO_LARGE,
 } from './errors.js';
 import type { HeatReporter } from './heat.js';
+import { getIfUnplaced, writeIfUnplaced } from './marker.js';
 import { headOf, tailOf } from './placement.js';
 import type { ChainNode, PlacedKey, PlacementView, ReadNodeChoice } from './placement.js';
 import { CraqTransport } from './transport.js';
@@ -55,6 +60,8 @@ export interface ClientCounters {
   etcdWrites: number;
   retries: number;
   notPlaced: number;
+  /** etcd operations refused because the key's placement marker exists (the view lagged). */
+  markerRetries: number;
 }
 
 const DEFAULTS = Object.freeze({
@@ -68,7 +75,7 @@ const DEFAULTS = Object.freeze({
 type Outcome = { kind: 'done'; reply: craq.CraqMessage; node: ChainNode; attempts: number } | { kind: 'not-placed' };
 
 export class CraqClient {
-  readonly counters: ClientCounters = { chainReads: 0, chainWrites: 0, etcdReads: 0, etcdWrites: 0, retries: 0, notPlaced: 0 };
+  readonly counters: ClientCounters = { chainReads: 0, chainWrites: 0, etcdReads: 0, etcdWrites: 0, retries: 0, notPlaced: 0, markerRetries: 0 };
   readonly view: PlacementView;
   readonly etcd: Etcd3;
   readonly #transport = new CraqTransport();
@@ -98,41 +105,66 @@ export class CraqClient {
 
   /** The value, or null when the key does not exist (or was deleted). */
   async get(key: string): Promise<Buffer | null> {
-    const placed = this.view.lookup(key);
-    if (placed !== undefined) {
-      const out = await this.#chain('get', key, placed, craq.craqReadRequest({ key, reqId: 0n }), (attempt) => this.#readNode(key, attempt));
-      if (out.kind === 'done') {
-        this.counters.chainReads++;
-        this.#last = { via: 'chain', node: out.node.name, version: out.reply.version, attempts: out.attempts };
-        return out.reply.status === craq.CraqStatus.OK ? Buffer.from(out.reply.value) : null;
+    for (let round = 0; ; round++) {
+      const placed = this.view.lookup(key);
+      if (placed !== undefined) {
+        const out = await this.#chain('get', key, placed, craq.craqReadRequest({ key, reqId: 0n }), (attempt) => this.#readNode(key, attempt));
+        if (out.kind === 'done') {
+          this.counters.chainReads++;
+          this.#last = { via: 'chain', node: out.node.name, version: out.reply.version, attempts: out.attempts };
+          return out.reply.status === craq.CraqStatus.OK ? Buffer.from(out.reply.value) : null;
+        }
       }
+      const r = await getIfUnplaced(this.etcd, key);
+      if (!r.placed) {
+        this.counters.etcdReads++;
+        this.#reporter?.record(key);
+        this.#last = { via: 'etcd' };
+        return r.result;
+      }
+      await this.#markerSeen('get', key, round);
     }
-    this.counters.etcdReads++;
-    this.#reporter?.record(key);
-    this.#last = { via: 'etcd' };
-    return this.etcd.get(key).buffer();
   }
 
   /** Writes a value: committed in the chain (answered by the tail) or in etcd. */
   async put(key: string, value: string | Buffer): Promise<void> {
     const bytes = typeof value === 'string' ? Buffer.from(value) : value;
-    const placed = this.view.lookup(key);
-    if (placed !== undefined) {
-      if (bytes.length > craq.CRAQ_MAX_VALUE) throw NA_ERR_CRAQCLIENT_VALUE_TOO_LARGE(key, bytes.length, craq.CRAQ_MAX_VALUE);
-      if (await this.#write('put', key, placed, craq.craqWriteRequest({ key, reqId: 0n, value: bytes }))) return;
-    }
-    this.counters.etcdWrites++;
-    this.#last = { via: 'etcd' };
-    await this.etcd.put(key).value(bytes);
+    await this.#writeOp('put', key, bytes);
   }
 
   /** Deletes a key: a tombstone committed in the chain, or an etcd delete. */
   async delete(key: string): Promise<void> {
-    const placed = this.view.lookup(key);
-    if (placed !== undefined && (await this.#write('delete', key, placed, craq.craqDeleteRequest({ key, reqId: 0n })))) return;
-    this.counters.etcdWrites++;
-    this.#last = { via: 'etcd' };
-    await this.etcd.delete().key(key);
+    await this.#writeOp('delete', key, null);
+  }
+
+  async #writeOp(what: 'put' | 'delete', key: string, bytes: Buffer | null): Promise<void> {
+    for (let round = 0; ; round++) {
+      const placed = this.view.lookup(key);
+      if (placed !== undefined) {
+        if (bytes !== null && bytes.length > craq.CRAQ_MAX_VALUE) throw NA_ERR_CRAQCLIENT_VALUE_TOO_LARGE(key, bytes.length, craq.CRAQ_MAX_VALUE);
+        const req = bytes === null ? craq.craqDeleteRequest({ key, reqId: 0n }) : craq.craqWriteRequest({ key, reqId: 0n, value: bytes });
+        if (await this.#write(what, key, placed, req)) return;
+      }
+      const r = await writeIfUnplaced(this.etcd, key, bytes);
+      if (!r.placed) {
+        this.counters.etcdWrites++;
+        this.#last = { via: 'etcd' };
+        return;
+      }
+      await this.#markerSeen(what, key, round);
+    }
+  }
+
+  /**
+   * etcd has the key's placement marker but the view says not placed (the view lags a placement,
+   * or the key is being evicted): refresh the view and back off, then try again (chain or etcd).
+   */
+  async #markerSeen(what: string, key: string, round: number): Promise<void> {
+    this.counters.markerRetries++;
+    if (round + 1 >= this.#o.attempts) throw NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED(what, key, 'placed in etcd (marker) but not in the placement view', this.#o.attempts);
+    await this.view.refresh().catch((err: unknown) => this.#log.warn({ err }, 'placement refresh after a placement marker failed'));
+    const delay = Math.round(Math.min(this.#o.maxBackoffMs, this.#o.backoffMs * 2 ** round) * (0.5 + Math.random()));
+    await new Promise((r) => setTimeout(r, delay));
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,10 @@ export { PlacementView, headOf, staticPlacementSource, tailOf } from './placemen
 export type { ChainNode, ChainRole, ChainView, Placement, PlacedKey, PlacementSource, ReadNodeChoice } from './placement.js';
 export { chainFromProto, grpcPlacementSource, placementFromProto } from './grpc-placement.js';
 
+// --- the placement marker in etcd (the scheduler writes it, the client's etcd path checks it)
+export { PLACED_MARKER_PREFIX, getIfUnplaced, placedMarkerKey, writeIfUnplaced } from './marker.js';
+export type { MarkerGuarded } from './marker.js';
+
 // --- heat (Redis sorted sets)
 export { HEAT_PREFIX, HeatReporter, heatBucketKey, readHeat } from './heat.js';
 export type { HeatReporterOptions, ReadHeatOptions } from './heat.js';

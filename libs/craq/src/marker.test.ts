@@ -1,0 +1,89 @@
+// The placement marker against a real etcd and reference nodes: a client whose placement view
+// lags a placement cannot write or read the key in etcd behind the chain's back (the stale read
+// the CRAQ lab found: an etcd write c0-728 installed late, the chain still answering c0-685).
+import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import { Etcd3 as RealEtcd3 } from 'etcd3';
+import { craq } from '@netaccel/protocol';
+import { CraqClient } from './client.js';
+import { getIfUnplaced, placedMarkerKey, writeIfUnplaced } from './marker.js';
+import { PlacementView, staticPlacementSource } from './placement.js';
+import type { Placement } from './placement.js';
+import { ReferenceChain } from './testing/reference-chain.js';
+import { TestEtcd } from './testing/processes.js';
+
+describe('placement marker', () => {
+  let etcd: TestEtcd;
+  let real: RealEtcd3;
+  let chain: ReferenceChain;
+
+  beforeAll(async () => {
+    etcd = await TestEtcd.start();
+    real = new RealEtcd3({ hosts: etcd.clientUrl });
+    chain = await ReferenceChain.start(3);
+  });
+
+  afterAll(async () => {
+    real?.close();
+    await chain?.close();
+    await etcd?.stop();
+  });
+
+  /** A client whose view is `lagging` (the key not placed) until it refreshes, then what `now` says. */
+  function laggingClient(lagging: Placement, now: () => Placement): CraqClient {
+    const view = new PlacementView(staticPlacementSource(now));
+    view.apply(lagging);
+    return new CraqClient({ view, etcd: real, timeoutMs: 200, attempts: 3, backoffMs: 1 });
+  }
+
+  test('the guarded etcd path: done without a marker, refused with one', async () => {
+    const done = await writeIfUnplaced(real, '/ncl/m/a', Buffer.from('x'));
+    assert.deepEqual(done, { placed: false, result: BigInt((await real.get('/ncl/m/a').exec()).kvs[0]!.mod_revision) });
+    await real.put(placedMarkerKey('/ncl/m/a')).value('1');
+    assert.deepEqual(await writeIfUnplaced(real, '/ncl/m/a', Buffer.from('y')), { placed: true });
+    assert.deepEqual(await writeIfUnplaced(real, '/ncl/m/a', null), { placed: true });
+    assert.deepEqual(await getIfUnplaced(real, '/ncl/m/a'), { placed: true });
+    assert.equal(await real.get('/ncl/m/a').string(), 'x', 'nothing written while the marker exists');
+    await real.delete().key(placedMarkerKey('/ncl/m/a'));
+    assert.deepEqual(await getIfUnplaced(real, '/ncl/m/a'), { placed: false, result: Buffer.from('x') });
+  });
+
+  test('a lagging client writing a key being placed: refused by etcd, refreshes, writes through the chain; no stale read follows', async (t) => {
+    const key = '/ncl/m/hot';
+    await real.put(key).value('c0-685');
+    const before = chain.placement(); // the client's view: the key is not placed
+    // the scheduler places the key: marker + value read in one etcd txn, the chain loaded with that value
+    const marked = await real.if(placedMarkerKey(key), 'Create', '==', 0).then(real.put(placedMarkerKey(key)).value('2'), real.get(key)).commit();
+    assert.equal(marked.responses[1]?.response_range.kvs[0]?.value.toString(), 'c0-685');
+    await chain.place(key, 'c0-685');
+    const writer = laggingClient(before, () => chain.placement());
+    const reader = laggingClient(before, () => chain.placement());
+    t.onTestFinished(async () => {
+      await writer.close();
+      await reader.close();
+    });
+    assert.equal(writer.view.lookup(key), undefined, 'the writer still believes the key is not placed');
+
+    await writer.put(key, 'c0-728');
+    assert.equal(writer.counters.markerRetries, 1, 'etcd refused the write once');
+    assert.equal(writer.lastServedBy.via, 'chain', 'then it went to the head');
+    assert.equal(await real.get(key).string(), 'c0-685', 'etcd was not written behind the chain');
+    for (const n of chain.nodes) {
+      const s = await n.get(craq.craqKeyId(key));
+      assert.equal(Buffer.from(s?.value ?? []).toString(), 'c0-728', `${n.name} has the write`);
+    }
+    assert.equal((await reader.get(key))?.toString(), 'c0-728', 'a lagging reader is refused by etcd too and reads the chain');
+    assert.equal(reader.lastServedBy.via, 'chain');
+    assert.equal(reader.counters.markerRetries, 1);
+  });
+
+  test('the marker never goes away: the client gives up after its attempts with a clear error', async (t) => {
+    const key = '/ncl/m/stuck';
+    await real.put(placedMarkerKey(key)).value('9');
+    const c = laggingClient(chain.placement(), () => chain.placement());
+    t.onTestFinished(() => c.close());
+    await assert.rejects(c.put(key, 'v'), { code: 'NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED' });
+    assert.equal(c.counters.markerRetries, 3);
+    assert.equal(await real.get(key).string(), null);
+  });
+});
