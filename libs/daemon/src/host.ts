@@ -20,7 +20,8 @@
  * `runDaemon` (run.ts) wraps this for a daemon's main.ts: arguments, configuration file, logger,
  * signals (SIGINT/SIGTERM shut down, SIGHUP reloads) and the exit code.
  */
-import type { ConfigDefinition, ConfigOf, ConfigStore, ReloadResult } from '@netaccel/config';
+import { issueLine } from '@netaccel/config';
+import type { ConfigDefinition, ConfigIssue, ConfigOf, ConfigStore, ReloadResult } from '@netaccel/config';
 import { errorMessage } from '@netaccel/errors';
 import type { Logger } from '@netaccel/errors';
 import { createRpcServer } from '@netaccel/rpc';
@@ -243,8 +244,10 @@ export class DaemonHost<D extends ConfigDefinition> {
       this.#reloads.inc({ result: 'refused' });
       this.#lastReloadRefused = true;
       // One compact line, as lb-controller logs a refused desired state: the code and the problems, no stack.
+      // Each problem as its one line (`bgp.holdTime: expected 0 or 3..65535, got 1 (at file:3:5)`).
       const e = error as { code?: string; details?: { issues?: unknown } };
-      clog.warn({ code: e.code, problems: e.details?.issues ?? errorMessage(error) }, 'configuration reload refused; the running configuration stays');
+      const issues = Array.isArray(e.details?.issues) ? (e.details.issues as ConfigIssue[]).map(issueLine) : undefined;
+      clog.warn({ code: e.code, problems: issues ?? errorMessage(error) }, 'configuration reload refused; the running configuration stays');
       this.notify({ READY: '1', STATUS: this.#status() });
       return { accepted: false, changed: changedPaths, error };
     }

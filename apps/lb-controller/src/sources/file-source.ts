@@ -8,6 +8,8 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { issueLine } from '@netaccel/config';
+import type { ConfigIssue } from '@netaccel/config';
 import { parseState } from '../desired-state.js';
 import type { Logger } from '@netaccel/telemetry';
 import type { SourceEvents, StateSource } from './source.js';
@@ -61,7 +63,8 @@ export class FileSource implements StateSource {
       if (first) throw err;
       // One compact line: the code and the problems, no stack (the refusal is the file's, not ours).
       const e = err as { code?: string; details?: { issues?: unknown }; message?: string };
-      this.#opts.log.warn({ file: this.#opts.file, code: e.code, problems: e.details?.issues ?? e.message }, 'desired state refused; the running state stays');
+      const issues = Array.isArray(e.details?.issues) && e.details.issues.length > 0 ? (e.details.issues as ConfigIssue[]).map(issueLine) : undefined;
+      this.#opts.log.warn({ file: this.#opts.file, code: e.code, problems: issues ?? e.message }, 'desired state refused; the running state stays');
       this.#events?.problem('state', err);
     }
   }
