@@ -41,6 +41,8 @@ const EXPECTED_FIGURES: [string, string, string][] = [
     [`maglev-build-${n}`, 'build_time_65537_min', 'ms'],
   ]),
   [MAGLEV_PAPER, 'build_time_65537', 'ms'],
+  ['table-write-packed', 'table_write_65537', 'ms'],
+  ['table-write-per-entry (previous)', 'table_write_65537', 'ms'],
   ...['lb-controller-etcd-watch-loader', 'lb-controller-etcd-watch', 'poller-1s'].flatMap((s): [string, string, string][] => [
     [s, 'apply_latency_p50', 'ms'],
     [s, 'apply_latency_p99', 'ms'],
@@ -61,6 +63,7 @@ const EXPECTED_COMPARISONS: [string, string, string][] = [
   ),
   ['build_time_65537', 'maglev-build-100', MAGLEV_PAPER],
   ['build_time_65537', 'maglev-build-1000', MAGLEV_PAPER],
+  ['table_write_65537', 'table-write-packed', 'table-write-per-entry (previous)'],
   ...['lb-controller-etcd-watch-loader', 'lb-controller-etcd-watch'].flatMap((s): [string, string, string][] => [
     ['apply_latency_p99', s, 'goal (stated)'],
     ['apply_latency_p99', s, 'poller-1s'],
