@@ -56,15 +56,17 @@ RUN npm ci --no-audit --no-fund
 # --excludeTaskDependencies: nx would otherwise also run bpf/Makefile (the build of
 # @netaccel/bpf-programs, which libs/bpf and the apps depend on); here only its TypeScript
 # bindings are built (build:ts, lb-controller imports them); the loader's objects are built in
-# its own `bpf` stage, which alone needs clang and BTF.
+# its own `bpf` stage, which alone needs clang and BTF. @netaccel/labs imports the bindings, so
+# it is built after them.
 FROM deps AS build
 ENV NX_DAEMON=false NX_NO_CLOUD=true
 COPY nx.json tsconfig.base.json ./
 COPY bpf/ bpf/
 COPY libs/ libs/
 COPY apps/ apps/
-RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs' --excludeTaskDependencies --outputStyle=static
+RUN npx nx run-many -t build --exclude='@netaccel/app-*,@netaccel/bpf-programs,@netaccel/labs' --excludeTaskDependencies --outputStyle=static
 RUN npm run build:ts -w @netaccel/bpf-programs
+RUN npm run build -w @netaccel/labs
 RUN npx nx run-many -t build -p @netaccel/app-bgp-announcer @netaccel/app-cli @netaccel/app-craq-scheduler @netaccel/app-ebpf-loader @netaccel/app-lb-controller @netaccel/app-sidecar-offload --excludeTaskDependencies --outputStyle=static
 
 # --- prod-deps: production packages of craq-scheduler and the CLI only ----------------------
