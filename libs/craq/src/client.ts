@@ -8,7 +8,7 @@
  *
  * The etcd path of a key the view says is not placed is one transaction conditioned on the key's
  * placement marker being absent (marker.ts); when it exists the view is refreshed and the
- * operation tried again (chain or etcd), up to `attempts` times.
+ * operation tried again (chain or etcd), for up to `markerWaitMs`.
  *
  * A read of a placed key is never answered from etcd after the chain did not answer: etcd may
  * not have the chain's last commits yet (write-behind), so that would break linearizability.
@@ -46,6 +46,8 @@ export interface CraqClientOptions {
   readonly backoffMs?: number;
   /** Default 500. */
   readonly maxBackoffMs?: number;
+  /** How long an operation waits for the view to catch up with a placement marker in etcd, ms. Default 5000. */
+  readonly markerWaitMs?: number;
   readonly reporter?: HeatReporter;
   readonly log?: Logger;
 }
@@ -70,6 +72,7 @@ const DEFAULTS = Object.freeze({
   attempts: 5,
   backoffMs: 10, // ms, doubled per attempt
   maxBackoffMs: 500, // ms
+  markerWaitMs: 5000, // ms: a placement's view reaches every client within a few refreshes
 });
 
 type Outcome = { kind: 'done'; reply: craq.CraqMessage; node: ChainNode; attempts: number } | { kind: 'not-placed' };
@@ -91,7 +94,7 @@ export class CraqClient {
     this.#reporter = opts.reporter;
     this.#log = opts.log ?? silentLogger;
     const o = { ...DEFAULTS, ...strip(opts), nearestNode: opts.nearestNode };
-    for (const f of ['timeoutMs', 'attempts', 'backoffMs', 'maxBackoffMs'] as const) {
+    for (const f of ['timeoutMs', 'attempts', 'backoffMs', 'maxBackoffMs', 'markerWaitMs'] as const) {
       if (!Number.isInteger(o[f]) || o[f] < (f === 'backoffMs' ? 0 : 1)) throw NA_ERR_CRAQCLIENT_OPTIONS_INVALID(f, `expected a positive integer, got ${String(o[f])}`);
     }
     if (!['nearest', 'round-robin', 'head', 'tail'].includes(o.readFrom)) throw NA_ERR_CRAQCLIENT_OPTIONS_INVALID('readFrom', `expected nearest, round-robin, head or tail, got ${String(o.readFrom)}`);
@@ -105,6 +108,7 @@ export class CraqClient {
 
   /** The value, or null when the key does not exist (or was deleted). */
   async get(key: string): Promise<Buffer | null> {
+    const since = Date.now();
     for (let round = 0; ; round++) {
       const placed = this.view.lookup(key);
       if (placed !== undefined) {
@@ -122,7 +126,7 @@ export class CraqClient {
         this.#last = { via: 'etcd' };
         return r.result;
       }
-      await this.#markerSeen('get', key, round);
+      await this.#markerSeen('get', key, round, since);
     }
   }
 
@@ -138,6 +142,7 @@ export class CraqClient {
   }
 
   async #writeOp(what: 'put' | 'delete', key: string, bytes: Buffer | null): Promise<void> {
+    const since = Date.now();
     for (let round = 0; ; round++) {
       const placed = this.view.lookup(key);
       if (placed !== undefined) {
@@ -151,19 +156,20 @@ export class CraqClient {
         this.#last = { via: 'etcd' };
         return;
       }
-      await this.#markerSeen(what, key, round);
+      await this.#markerSeen(what, key, round, since);
     }
   }
 
   /**
    * etcd has the key's placement marker but the view says not placed (the view lags a placement,
-   * or the key is being evicted): refresh the view and back off, then try again (chain or etcd).
+   * or the key is being evicted): refresh the view and back off, then try again (chain or etcd),
+   * for up to `markerWaitMs` since the operation started.
    */
-  async #markerSeen(what: string, key: string, round: number): Promise<void> {
+  async #markerSeen(what: string, key: string, round: number, since: number): Promise<void> {
     this.counters.markerRetries++;
-    if (round + 1 >= this.#o.attempts) throw NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED(what, key, 'placed in etcd (marker) but not in the placement view', this.#o.attempts);
+    if (Date.now() - since >= this.#o.markerWaitMs) throw NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED(what, key, `placed in etcd (marker) but not in the placement view for ${this.#o.markerWaitMs} ms`, round + 1);
     await this.view.refresh().catch((err: unknown) => this.#log.warn({ err }, 'placement refresh after a placement marker failed'));
-    const delay = Math.round(Math.min(this.#o.maxBackoffMs, this.#o.backoffMs * 2 ** round) * (0.5 + Math.random()));
+    const delay = Math.round(Math.min(this.#o.maxBackoffMs, this.#o.backoffMs * 2 ** Math.min(round, 16)) * (0.5 + Math.random()));
     await new Promise((r) => setTimeout(r, delay));
   }
 

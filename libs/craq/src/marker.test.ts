@@ -30,10 +30,10 @@ describe('placement marker', () => {
   });
 
   /** A client whose view is `lagging` (the key not placed) until it refreshes, then what `now` says. */
-  function laggingClient(lagging: Placement, now: () => Placement): CraqClient {
+  function laggingClient(lagging: Placement, now: () => Placement, markerWaitMs = 5000): CraqClient {
     const view = new PlacementView(staticPlacementSource(now));
     view.apply(lagging);
-    return new CraqClient({ view, etcd: real, timeoutMs: 200, attempts: 3, backoffMs: 1 });
+    return new CraqClient({ view, etcd: real, timeoutMs: 200, attempts: 3, backoffMs: 1, maxBackoffMs: 20, markerWaitMs });
   }
 
   test('the guarded etcd path: done without a marker, refused with one', async () => {
@@ -77,13 +77,13 @@ describe('placement marker', () => {
     assert.equal(reader.counters.markerRetries, 1);
   });
 
-  test('the marker never goes away: the client gives up after its attempts with a clear error', async (t) => {
+  test('the marker never goes away: the client gives up after markerWaitMs with a clear error', async (t) => {
     const key = '/ncl/m/stuck';
     await real.put(placedMarkerKey(key)).value('9');
-    const c = laggingClient(chain.placement(), () => chain.placement());
+    const c = laggingClient(chain.placement(), () => chain.placement(), 100);
     t.onTestFinished(() => c.close());
     await assert.rejects(c.put(key, 'v'), { code: 'NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED' });
-    assert.equal(c.counters.markerRetries, 3);
+    assert.ok(c.counters.markerRetries >= 2, String(c.counters.markerRetries));
     assert.equal(await real.get(key).string(), null);
   });
 });
