@@ -109,10 +109,11 @@ export class CraqClient {
   /** The value, or null when the key does not exist (or was deleted). */
   async get(key: string): Promise<Buffer | null> {
     const since = Date.now();
+    let marked: PlacedKey | undefined;
     for (let round = 0; ; round++) {
-      const placed = this.view.lookup(key);
+      const placed = this.view.lookup(key) ?? marked;
       if (placed !== undefined) {
-        const out = await this.#chain('get', key, placed, craq.craqReadRequest({ key, reqId: 0n }), (attempt) => this.#readNode(key, attempt));
+        const out = await this.#chain('get', key, placed, craq.craqReadRequest({ key, reqId: 0n }), (attempt) => this.#readNode(key, attempt), placed === marked);
         if (out.kind === 'done') {
           this.counters.chainReads++;
           this.#last = { via: 'chain', node: out.node.name, version: out.reply.version, attempts: out.attempts };
@@ -126,7 +127,7 @@ export class CraqClient {
         this.#last = { via: 'etcd' };
         return r.result;
       }
-      await this.#markerSeen('get', key, round, since);
+      marked = await this.#markerSeen('get', key, round, since);
     }
   }
 
@@ -143,12 +144,13 @@ export class CraqClient {
 
   async #writeOp(what: 'put' | 'delete', key: string, bytes: Buffer | null): Promise<void> {
     const since = Date.now();
+    let marked: PlacedKey | undefined;
     for (let round = 0; ; round++) {
-      const placed = this.view.lookup(key);
+      const placed = this.view.lookup(key) ?? marked;
       if (placed !== undefined) {
         if (bytes !== null && bytes.length > craq.CRAQ_MAX_VALUE) throw NA_ERR_CRAQCLIENT_VALUE_TOO_LARGE(key, bytes.length, craq.CRAQ_MAX_VALUE);
         const req = bytes === null ? craq.craqDeleteRequest({ key, reqId: 0n }) : craq.craqWriteRequest({ key, reqId: 0n, value: bytes });
-        if (await this.#write(what, key, placed, req)) return;
+        if (await this.#write(what, key, placed, req, placed === marked)) return;
       }
       const r = await writeIfUnplaced(this.etcd, key, bytes);
       if (!r.placed) {
@@ -156,7 +158,7 @@ export class CraqClient {
         this.#last = { via: 'etcd' };
         return;
       }
-      await this.#markerSeen(what, key, round, since);
+      marked = await this.#markerSeen(what, key, round, since);
     }
   }
 
@@ -165,20 +167,24 @@ export class CraqClient {
    * or the key is being evicted): refresh the view and back off, then try again (chain or etcd),
    * for up to `markerWaitMs` since the operation started.
    */
-  async #markerSeen(what: string, key: string, round: number, since: number): Promise<void> {
+  async #markerSeen(what: string, key: string, round: number, since: number): Promise<PlacedKey | undefined> {
     this.counters.markerRetries++;
     if (Date.now() - since >= this.#o.markerWaitMs) throw NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED(what, key, `placed in etcd (marker) but not in the placement view for ${this.#o.markerWaitMs} ms`, round + 1);
     await this.view.refresh().catch((err: unknown) => this.#log.warn({ err }, 'placement refresh after a placement marker failed'));
     const delay = Math.round(Math.min(this.#o.maxBackoffMs, this.#o.backoffMs * 2 ** Math.min(round, 16)) * (0.5 + Math.random()));
     await new Promise((r) => setTimeout(r, delay));
+    // the marker says the key is placed (or being placed or evicted): the chain is asked even
+    // while the view does not list the key yet (its id and check are the key's hashes); the
+    // chain answers NOT_PLACED until the key is on the nodes, and then the marker is asked again
+    return this.view.chain.nodes.length > 0 ? { key, ...craq.craqKey(key) } : undefined;
   }
 
   async close(): Promise<void> {
     await this.#transport.close();
   }
 
-  async #write(what: string, key: string, placed: PlacedKey, req: craq.CraqMessage): Promise<boolean> {
-    const out = await this.#chain(what, key, placed, req, () => headOf(this.view.chain));
+  async #write(what: string, key: string, placed: PlacedKey, req: craq.CraqMessage, byMarker: boolean): Promise<boolean> {
+    const out = await this.#chain(what, key, placed, req, () => headOf(this.view.chain), byMarker);
     if (out.kind !== 'done') return false;
     this.counters.chainWrites++;
     this.#last = { via: 'chain', node: out.node.name, version: out.reply.version, attempts: out.attempts };
@@ -200,7 +206,7 @@ export class CraqClient {
   }
 
   /** One operation against the chain with retries; 'not-placed' sends it to etcd. */
-  async #chain(what: string, key: string, placed: PlacedKey, template: craq.CraqMessage, pick: (attempt: number) => ChainNode | undefined): Promise<Outcome> {
+  async #chain(what: string, key: string, placed: PlacedKey, template: craq.CraqMessage, pick: (attempt: number) => ChainNode | undefined, byMarker = false): Promise<Outcome> {
     let lastStatus = 'no reply';
     let waited = 0;
     // one request id for every attempt: a late reply to an earlier attempt answers the operation
@@ -213,7 +219,7 @@ export class CraqClient {
         waited += delay;
         await new Promise((r) => setTimeout(r, delay));
       }
-      const current = this.view.lookup(key);
+      const current = this.view.lookup(key) ?? (byMarker ? placed : undefined);
       if (current === undefined || current.keyId !== placed.keyId) return this.#notPlaced(key);
       const node = pick(attempt);
       if (node === undefined) throw NA_ERR_CRAQCLIENT_NO_NODES(key, what === 'get' ? 'live' : 'head');

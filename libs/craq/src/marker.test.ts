@@ -77,6 +77,22 @@ describe('placement marker', () => {
     assert.equal(reader.counters.markerRetries, 1);
   });
 
+  test('a view that does not catch up (placement source lagging): the marker sends the client to the chain by the key\'s hashes', async (t) => {
+    const key = '/ncl/m/nolist';
+    await real.put(key).value('old');
+    const stale = chain.placement();
+    await real.put(placedMarkerKey(key)).value('3');
+    await chain.place(key, 'old');
+    const c = laggingClient(stale, () => stale);
+    t.onTestFinished(() => c.close());
+    await c.put(key, 'new');
+    assert.equal(c.lastServedBy.via, 'chain');
+    assert.equal(await real.get(key).string(), 'old', 'not written in etcd');
+    assert.equal((await c.get(key))?.toString(), 'new');
+    assert.equal(c.lastServedBy.via, 'chain');
+    assert.equal(c.view.lookup(key), undefined, 'the view still does not list it');
+  });
+
   test('the marker never goes away: the client gives up after markerWaitMs with a clear error', async (t) => {
     const key = '/ncl/m/stuck';
     await real.put(placedMarkerKey(key)).value('9');
