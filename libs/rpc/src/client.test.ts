@@ -62,7 +62,7 @@ test('the default deadline is 5 s and fires on a slow handler; the handler sees 
     assert.equal(err.kind, 'deadline-exceeded');
     assert.match(err.message, /^Loader\.MapLookup: deadline of 200 ms exceeded; no answer from \//);
     assert.ok(took >= 150 && took < 2000, `took ${took} ms`);
-    await until(() => probe.lookupAbortReason !== undefined, 2000, 'the handler to see the abort');
+    await until(() => probe.lookupAbortReason !== undefined, 10_000, 'the handler to see the abort');
   });
 });
 
@@ -134,12 +134,12 @@ test('leaving a stream early cancels the call and stops the handler', async () =
     for await (const _ of client.mapDump(MapDumpRequest.create({ mapId: 'slow', limit: 0 }))) {
       if (++n === 3) break;
     }
-    await until(() => probe.dumpClosed, 3000, 'the handler to be closed');
+    await until(() => probe.dumpClosed, 10_000, 'the handler to be closed');
     const produced = probe.dumped;
     await sleep(150);
     assert.equal(probe.dumped, produced, 'the handler produced nothing after the cancellation');
     assert.ok(produced < 10, `produced ${produced}`);
-    await until(() => calls.some((c) => c.method === 'MapDump'), 1000, 'the client onCall');
+    await until(() => calls.some((c) => c.method === 'MapDump'), 10_000, 'the client onCall');
     assert.equal(calls.find((c) => c.method === 'MapDump')?.code, status.CANCELLED);
   });
 });
@@ -157,7 +157,7 @@ test('an AbortSignal cancels a stream (typed error) and a unary call (handler si
       (e: unknown) => e,
     );
     assert.ok(NA_ERR_RPC_CANCELLED.is(err), String(err));
-    await until(() => probe.dumpClosed, 3000, 'the stream handler to be closed');
+    await until(() => probe.dumpClosed, 10_000, 'the stream handler to be closed');
 
     const ac2 = new AbortController();
     const pending = rejection(client.mapLookup(lookup('slow:5000'), { signal: ac2.signal }));
@@ -166,7 +166,7 @@ test('an AbortSignal cancels a stream (typed error) and a unary call (handler si
     const e2 = await pending;
     assert.ok(e2 instanceof RpcError && NA_ERR_RPC_CANCELLED.is(e2));
     assert.equal(e2.grpcCode, status.CANCELLED);
-    await until(() => probe.lookupAbortReason !== undefined, 3000, 'the unary handler to see the abort');
+    await until(() => probe.lookupAbortReason !== undefined, 10_000, 'the unary handler to see the abort');
     assert.equal((probe.lookupAbortReason as { code?: string }).code, 'NA_ERR_RPC_CANCELLED');
 
     const e3 = await rejection(client.mapLookup(lookup('ok'), { signal: AbortSignal.abort() }));
@@ -190,7 +190,7 @@ test('a stream deadline ends a long stream; shutdown ends an endless one with UN
         // read until the server ends the stream
       }
     })().catch((e: unknown) => e);
-    await until(() => probe.dumped > 1, 2000, 'items');
+    await until(() => probe.dumped > 1, 10_000, 'items');
     const t0 = Date.now();
     assert.deepEqual(await server.shutdown({ timeoutMs: 3000 }), { forced: false });
     assert.ok(Date.now() - t0 < 1000, 'streams do not hold up a graceful shutdown');

@@ -104,7 +104,7 @@ test('Watch streams the current status and every change; shutdown ends it NOT_SE
       for await (const r of unknown) unknownSeen.push(r.status);
     })().catch((e: unknown) => e);
 
-    await until(() => seen.length === 1 && unknownSeen.length === 1, 3000, 'the first answers');
+    await until(() => seen.length === 1 && unknownSeen.length === 1, 10_000, 'the first answers');
     assert.deepEqual(seen, [S.SERVING]);
     assert.deepEqual(unknownSeen, [S.SERVICE_UNKNOWN]);
 
@@ -112,7 +112,7 @@ test('Watch streams the current status and every change; shutdown ends it NOT_SE
     server.health.setStatus(LOADER, 'NOT_SERVING'); // no change, no message
     server.health.setStatus(BalancerService, 'NOT_SERVING'); // another service, no message
     server.health.setStatus(LOADER, 'SERVING');
-    await until(() => seen.length === 3, 3000, 'the changes');
+    await until(() => seen.length === 3, 10_000, 'the changes');
     assert.deepEqual(seen, [S.SERVING, S.NOT_SERVING, S.SERVING]);
 
     unknown.cancel();
