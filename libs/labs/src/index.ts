@@ -71,7 +71,9 @@ export type { PaxosReport, ViewChange } from './paxos/report.js';
 
 // the CRAQ scenario's parts
 export { CHAIN_NODES, CRAQ_CLIENT_NODE, CRAQ_KEY_PREFIX, CRAQ_LAB_PREFIX, craqAddr, craqTopology } from './craq/topology.js';
-export type { CraqInstall } from './craq/processes.js';
+export { ETCD_NODES, SCHEDULER_NODE, etcdClientUrl } from './craq/topology.js';
+export { etcdArgv, redisArgv, redisUrl, writeLoaderFiles, writeSchedulerConfig } from './craq/processes.js';
+export type { CraqInstall, LoaderFiles, SchedulerTuning } from './craq/processes.js';
 export { craqChartSvg } from './craq/chart.js';
 export type { CraqChart } from './craq/chart.js';
 export type { CraqReport, PlacementChange, ServedBy } from './craq/report.js';
