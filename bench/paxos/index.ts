@@ -83,7 +83,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
         const soft1 = softirqNow();
         const after = await group.setOffloads(OFFLOAD_BITS[config]);
         const vc = sum(after, (r) => r.counters.view_changes_started ?? 0) - sum(before, (r) => r.counters.view_changes_started ?? 0);
-        const views = new Set(after.map((r) => `${r.view}/${r.status}`));
+        const views = new Set(after.map((r) => `${r.snapshot.view}/${r.snapshot.status}`));
         const t = totals.get(config)!;
         t.viewChanges += vc;
         t.ops += c.acked;
@@ -92,13 +92,13 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
           t.linBad++;
           log(`${tag}: history ${c.lin}${c.counterexample ? `\n${c.counterexample}` : ''}`);
         }
-        const lead = after[0]!.leader;
-        if (after.every((r) => r.leader === lead) && before.every((r) => r.leader === lead)) {
+        const lead = after[0]!.snapshot.leader;
+        if (after.every((r) => r.snapshot.leader === lead) && before.every((r) => r.snapshot.leader === lead)) {
           t.entries += (after[lead]!.counters.ops_committed ?? 0) - (before[lead]!.counters.ops_committed ?? 0);
           t.requests += (after[lead]!.counters.requests_executed ?? 0) - (before[lead]!.counters.requests_executed ?? 0);
         }
         t.retransmits += sum(after, (r) => r.counters.prepares_retransmitted ?? 0) - sum(before, (r) => r.counters.prepares_retransmitted ?? 0);
-        for (const k of KERNEL_STATS) t.kernel[k] += sum(after, (r) => Number(r.kernel[k] ?? 0)) - sum(before, (r) => Number(r.kernel[k] ?? 0));
+        for (const k of KERNEL_STATS) t.kernel[k] += sum(after, (r) => Number(r.kernel.stats[k] ?? 0)) - sum(before, (r) => Number(r.kernel.stats[k] ?? 0));
         if (vc > 0 || views.size > 1) log(`${tag}: ${vc} view change(s) started during the point; replicas now at ${[...views].join(', ')}`);
         if (c.unknown > 0) log(`${tag}: ${c.unknown} put(s) timed out (outcome unknown)`);
         const key = `${config}|${clients}`;

@@ -1,7 +1,8 @@
 /**
  * The rig of the paxos benchmark (namespace prefix npb): replicas r0..r6 and a client node c in
- * namespaces on one bridge (node sw, br0). Replica processes (ns-replica.ts) attach the Electrode
- * programs to their eth0; the sw ports facing them carry a trivial XDP program (XDP_TX into a veth
+ * namespaces on one bridge (node sw, br0). Replica processes (the replica runner of
+ * @netaccel/labs' Paxos scenario, which the lab and bpf/electrode's namespace test run too) attach
+ * the Electrode programs to their eth0; the sw ports facing them carry a trivial XDP program (XDP_TX into a veth
  * needs one on the peer) and every eth0 runs without TX checksum offload (the programs rewrite
  * UDP checksums in software). One group (n replicas) runs at a time; the clients process
  * (ns-clients.ts) lives as long as its group. Both are driven through control files.
@@ -11,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfObject } from '@netaccel/bpf';
 import { ELECTRODE_BPF_DIR } from '@netaccel/bpf-programs/electrode';
+import { RUNNER_CWD, askReport, lastOffloads, runnerArgv } from '@netaccel/labs/paxos/processes';
+import type { ReplicaReport } from '@netaccel/labs/paxos/processes';
 import { Lab, waitFor } from '@netaccel/netlab';
 import type { LabProcess, LabSpec } from '@netaccel/netlab';
 import { softirqUsOf } from './options.js';
@@ -30,16 +33,7 @@ const spec: LabSpec = {
   bridges: [{ node: 'sw', name: 'br0', ports: [...REPLICA_NODES.map((_, i) => `p${i}`), 'pc'] }],
 };
 
-export interface ReplicaReport {
-  seq: number;
-  cpuUs: number;
-  counters: Record<string, number>;
-  view: number;
-  status: string;
-  leader: number;
-  offloads: number;
-  kernel: Record<string, string>;
-}
+export type { ReplicaReport };
 
 export interface ClientReport {
   seq: number;
@@ -114,11 +108,12 @@ export class PaxosRig {
     const replicas: LabProcess[] = [];
     const g = new Group(n, dir, replicas);
     try {
-      for (let i = 0; i < n; i++) writeControl(g.replicaControl(i), { seq: 0, offloads: 0 });
+      for (let i = 0; i < n; i++) writeControl(g.replicaControl(i), 0);
       // started together (their start-up is mostly compiling and loading, in parallel)
-      const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => this.lab.spawn(REPLICA_NODES[i]!, [process.execPath, '--import', 'tsx', join(HERE, 'ns-replica.ts'), String(i), JSON.stringify(members), g.replicaControl(i), String(viewChangeMs)], {
+      const argv = (i: number) => runnerArgv('replica-runner', [String(i), JSON.stringify(members), g.replicaControl(i), 'fresh', '0', String(viewChangeMs)]);
+      const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => this.lab.spawn(REPLICA_NODES[i]!, argv(i), {
           name: `n${n}-replica-${i}`,
-          cwd: ROOT,
+          cwd: RUNNER_CWD,
           sysfs: 'host',
           ready: { log: /"ready":true/ },
           timeoutMs: 90_000,
@@ -162,22 +157,21 @@ export class Group {
   ) {}
 
   replicaControl(i: number): string {
-    return join(this.dir, `replica-${i}.json`);
+    return join(this.dir, `replica-${i}.offloads`);
   }
 
   get clientControl(): string {
     return join(this.dir, 'clients.json');
   }
 
-  /** Sets every replica's offloads and returns their reports (taken after the switch). */
+  /**
+   * Sets every replica's offloads (the runner's control file, read every 20 ms) and returns their
+   * reports (SIGUSR1), taken once each has switched.
+   */
   async setOffloads(bits: number): Promise<ReplicaReport[]> {
-    const seq = ++this.seq;
-    this.replicas.forEach((_, i) => writeControl(this.replicaControl(i), { seq, offloads: bits }));
-    return Promise.all(this.replicas.map(async (p) => {
-      let found: ReplicaReport | undefined;
-      await waitFor(() => (found = lines(p).find((l) => l.seq === seq) as ReplicaReport | undefined) !== undefined, { timeoutMs: 15_000, intervalMs: 5, what: `a report of ${p.name}` });
-      return found!;
-    }));
+    this.replicas.forEach((_, i) => writeControl(this.replicaControl(i), bits));
+    await waitFor(() => this.replicas.every((p) => lastOffloads(p) === bits), { timeoutMs: 15_000, intervalMs: 5, what: `offloads ${bits} at every replica` });
+    return Promise.all(this.replicas.map((p) => askReport(p)));
   }
 
   /** Runs one point of closed-loop clients and returns their report. */

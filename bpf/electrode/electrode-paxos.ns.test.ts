@@ -1,7 +1,8 @@
 /**
  * Namespace layer: a 3-replica libs/paxos cluster (key-value store) with ElectrodeOffload, each
- * replica in its namespace with electrode_xdp and electrode_broadcast on its eth0
- * (fixtures/paxos-replica.ts), and a namespace of clients (fixtures/paxos-client.ts) on the same
+ * replica in its namespace with electrode_xdp and electrode_broadcast on its eth0 (the replica
+ * runner of @netaccel/labs' Paxos scenario, the lab's and bench/paxos' too: its build, so
+ * `npm run build -w @netaccel/bpf-programs -w @netaccel/labs` first), and a namespace of clients (fixtures/paxos-client.ts) on the same
  * bridge. In order:
  *   1. clients put keys while the offloads are on, switched all off a third of the way and back
  *      on at two thirds: every acknowledged write is read back, the replicas agree, the kernel
@@ -22,6 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { BpfObject } from '@netaccel/bpf';
 import { createLab, waitFor } from '@netaccel/netlab';
 import type { LabProcess, LabSpec } from '@netaccel/netlab';
+import { RUNNER_CWD, askReport, runnerArgv } from '@netaccel/labs/paxos/processes';
+import type { ReplicaReport } from '@netaccel/labs/paxos/processes';
 import { ELECTRODE_OFF } from './constants.js';
 import { ELECTRODE_BPF_DIR } from './object.js';
 
@@ -41,16 +44,8 @@ const spec: LabSpec = {
 };
 
 type Json = Record<string, unknown>;
-interface Kernel {
-  stats: Record<string, string>;
-  reasons: Record<string, { packets: string }>;
-}
-interface Report {
-  report: number;
-  final: boolean;
-  snapshot: { view: number; status: string; leader: number; executed: string; commit: string };
-  kernel: Kernel;
-}
+type Kernel = ReplicaReport['kernel'];
+type Report = ReplicaReport;
 interface ClientResult {
   acked: number;
   unknown: number;
@@ -64,7 +59,7 @@ const lines = (p: LabProcess): Json[] =>
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Json);
-const stat = (k: Kernel, name: string) => BigInt(k.stats[name] ?? '0');
+const stat = (k: Kernel, name: string) => BigInt(k.stats[name] ?? 0);
 const reason = (k: Kernel, name: string) => BigInt(k.reasons[`ELECTRODE_R_${name}`]?.packets ?? '0');
 const nonzero = (k: Kernel) => Object.fromEntries(Object.entries(k.reasons).filter(([, c]) => c.packets !== '0').map(([n, c]) => [n.replace(/^ELECTRODE_R_/, ''), c.packets]));
 
@@ -78,22 +73,16 @@ describe('libs/paxos with the Electrode offloads (3 replicas in namespaces)', ()
   let phase2: ClientResult | undefined;
 
   async function startReplica(i: number, start: 'fresh' | 'recover'): Promise<LabProcess> {
-    return lab.spawn(REPLICAS[i]!, [process.execPath, '--import', 'tsx', join(FIX, 'paxos-replica.ts'), String(i), group, control(i), start], {
+    return lab.spawn(REPLICAS[i]!, runnerArgv('replica-runner', [String(i), group, control(i), start, String(ELECTRODE_OFF.ALL)]), {
       name: `replica-${REPLICAS[i]}-${start}`,
-      cwd: ROOT,
+      cwd: RUNNER_CWD,
       sysfs: 'host',
       ready: { log: /"ready":true/ },
       timeoutMs: 60_000,
     });
   }
 
-  /** Asks a replica for a report (SIGUSR1) and waits for it. */
-  async function report(p: LabProcess): Promise<Report> {
-    const seen = lines(p).filter((l) => l.report !== undefined).length;
-    p.kill('SIGUSR1');
-    await waitFor(() => lines(p).filter((l) => l.report !== undefined).length > seen, { timeoutMs: 10_000, what: 'a replica report' });
-    return lines(p).filter((l) => l.report !== undefined).at(-1) as unknown as Report;
-  }
+  const report = askReport;
 
   /** Runs the clients; `during(done)` is polled while they run. */
   async function clients(n: number, ops: number, prefix: string, verify?: { prefix: string; clients: number; ops: number }, during?: (done: number) => Promise<void>): Promise<ClientResult> {

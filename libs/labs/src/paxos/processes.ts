@@ -1,7 +1,9 @@
 /**
  * The processes of the Paxos scenario: the replica and client runners this package ships
  * (replica-runner.ts, client-runner.ts, started with node; from the sources through tsx), their
- * JSON lines, and a replica's report asked with SIGUSR1.
+ * JSON lines, and a replica's report asked with SIGUSR1. Light on purpose (netlab only): exported
+ * alone as `@netaccel/labs/paxos/processes` for bpf/electrode's namespace test and bench/paxos,
+ * which run the same replica runner.
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,8 +47,16 @@ export interface ReplicaState {
 
 export interface ReplicaReport {
   readonly at: number;
-  readonly snapshot: { view: number; status: string; leader: number; executed: string; commit: string };
-  readonly kernel: { stats: KernelStats };
+  readonly report: number;
+  readonly final: boolean;
+  readonly snapshot: { view: number; status: string; leader: number; executed: string; commit: string; lastOp: string };
+  /** libs/paxos' counters of the replica. */
+  readonly counters: Record<string, number>;
+  /** User + system CPU time of the process so far (µs). */
+  readonly cpuUs: number;
+  /** Context switches of the process so far (voluntary + involuntary): its wake-ups. */
+  readonly wakeups: number;
+  readonly kernel: { stats: KernelStats; reasons: Record<string, { packets: string; bytes: string }> };
 }
 
 /** The replica's view/status/leader changes, in order. */

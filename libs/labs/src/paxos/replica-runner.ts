@@ -7,9 +7,12 @@
  *   {"ready":true}                       once it runs
  *   {"offloads":bits,"at":ms}            the offloads switched (read from <control file> every 20 ms)
  *   {"state":{view,status,leader},"at":ms}  view, status or leader changed (polled every 20 ms)
- *   {"report":n,"at":ms,"snapshot":…,"kernel":{"stats":…}}  on SIGUSR1 (and on SIGTERM, final)
- * Times are epoch milliseconds (the scenario and the clients use the same clock).
- * Usage: replica-runner <self> <group JSON: [{address, port, mac}]> <control file> <fresh|recover> <initial offloads>
+ *   {"report":n,"at":ms,"snapshot":…,"counters":…,"cpuUs":…,"wakeups":…,"kernel":{"stats":…,"reasons":…}}
+ *                                        on SIGUSR1 (and on SIGTERM, final); cpuUs = user + system
+ *                                        CPU time so far, wakeups = context switches so far
+ * Times are epoch milliseconds (the scenario and the clients use the same clock). The same runner
+ * serves the lab, bpf/electrode's namespace test and bench/paxos (one replica process each).
+ * Usage: replica-runner <self> <group JSON: [{address, port, mac}]> <control file> <fresh|recover> <initial offloads> [view change timeout ms]
  */
 import { readFileSync } from 'node:fs';
 import { resolveIfindex } from '@netaccel/bpf';
@@ -17,7 +20,7 @@ import { ElectrodeObject } from '@netaccel/bpf-programs/electrode';
 import { KvStateMachine, PaxosReplica } from '@netaccel/paxos';
 import type { ReplicaOffload } from '@netaccel/paxos';
 
-const [selfArg, groupArg, control, start, initialArg] = process.argv.slice(2);
+const [selfArg, groupArg, control, start, initialArg, viewChangeArg] = process.argv.slice(2);
 const self = Number(selfArg);
 const group = JSON.parse(groupArg!) as { address: string; port: number; mac: string }[];
 const json = (v: unknown): string => JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
@@ -35,6 +38,7 @@ const replica = await PaxosReplica.start({
   stateMachine: new KvStateMachine(),
   offload,
   start: start === 'recover' ? 'recover' : 'fresh',
+  ...(viewChangeArg ? { viewChangeTimeoutMs: Number(viewChangeArg) } : {}),
 });
 
 let state = '';
@@ -60,7 +64,11 @@ const timer = setInterval(() => {
 say({ ready: true, self, offloads });
 
 let reports = 0;
-const report = (final: boolean): void => say({ report: ++reports, final, snapshot: replica.snapshot(), kernel: { stats: el.offload.counters().stats } });
+const report = (final: boolean): void => {
+  const k = el.offload.counters();
+  const u = process.resourceUsage();
+  say({ report: ++reports, final, snapshot: replica.snapshot(), counters: replica.counters(), cpuUs: u.userCPUTime + u.systemCPUTime, wakeups: u.voluntaryContextSwitches + u.involuntaryContextSwitches, kernel: { stats: k.stats, reasons: Object.fromEntries(k.reasons) } });
+};
 process.on('SIGUSR1', () => report(false));
 process.on('SIGTERM', () => {
   clearInterval(timer);
