@@ -44,6 +44,7 @@ import type { CraqConfig, CraqPeer } from '@netaccel/bpf-programs/craq';
 import { CraqNodeObject } from '@netaccel/bpf-programs/craq/testing';
 import type { BenchContext, Benchmark } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
+import { runCraqE2e } from './e2e-section.js';
 import { buildCraqTools } from './tools.js';
 
 const PORT = craq.CRAQ_DEFAULT_PORT;
@@ -238,8 +239,13 @@ const bench: Benchmark = {
     'Bound: one read\'s whole path runs in the generator\'s softirq on 2 shared CPUs. Method: bench/craq/index.ts',
   needsRoot: true,
   async run(ctx: BenchContext): Promise<void> {
-    execFileSync('sh', ['-c', 'command -v clang && command -v gcc'], { stdio: 'ignore' });
-    await runCraqBench(ctx);
+    execFileSync('sh', ['-c', 'command -v clang && command -v gcc && command -v etcd && command -v redis-server'], { stdio: 'ignore' });
+    const sections = (process.env.CRAQ_BENCH_SECTIONS ?? 'rate,e2e').split(',');
+    if (sections.includes('rate')) await runCraqBench(ctx);
+    if (sections.includes('e2e')) {
+      const n = (name: string, d: number): number => Number(process.env[name] ?? d);
+      await runCraqE2e(ctx, { seconds: n('CRAQ_BENCH_E2E_SECONDS', 2), rounds: n('CRAQ_BENCH_ROUNDS', 3), concurrency: n('CRAQ_BENCH_E2E_CONCURRENCY', 16), hotKeys: 4, pinKeys: 2 }, (m) => console.error(`bench: craq: ${m}`));
+    }
   },
 };
 
