@@ -20,9 +20,10 @@ export const SIDECAR_LAYOUTS = Object.freeze({
   rule: { name: 'sidecar_rule', size: 8, members: { flags: 0, pad: 4 } },
   conn: {
     name: 'sidecar_conn',
-    size: 56,
+    size: 72,
     members: {
       flags: 0, reason: 4, stream: 8, method: 12, carry: 16, user_skip: 20, kernel_frames: 24, kernel_bytes: 32, user_frames: 40, user_bytes: 48,
+      rx_bytes: 56, user_from: 64,
     },
   },
   pathKey: { name: 'sidecar_path_key', size: 4 + SIDECAR_MAX_PATH, members: { len: 0, huffman: 2, pad: 3, bytes: 4 } },
@@ -174,6 +175,10 @@ export interface ConnState {
   readonly kernelBytes: bigint;
   readonly userFrames: bigint;
   readonly userBytes: bigint;
+  /** sk_msg sockets: bytes received through TCP (from the proxy). */
+  readonly rxBytes: bigint;
+  /** Handed over: offset in the bytes sent the normal way from which user space reads whole frames. */
+  readonly userFrom: bigint;
 }
 
 export function decodeConn(buf: Uint8Array): ConnState {
@@ -189,6 +194,8 @@ export function decodeConn(buf: Uint8Array): ConnState {
     kernelBytes: b.readBigUInt64LE(32),
     userFrames: b.readBigUInt64LE(40),
     userBytes: b.readBigUInt64LE(48),
+    rxBytes: b.readBigUInt64LE(56),
+    userFrom: b.readBigUInt64LE(64),
   };
 }
 

@@ -14,7 +14,13 @@ export const SIDECAR_RULE_F = Object.freeze({
   REQUESTS: 0x4,
   /** H2: the socket receives responses (upstream side: status, latency). */
   RESPONSES: 0x8,
-  ALL: 0xf,
+  /**
+   * MSG | H2, the daemon's mode: the proxy relays the connection's first bytes and pairs it late;
+   * sends before the pair, or before the peer received all this socket sent through the proxy,
+   * take the normal path without a hand-over; SETTINGS say HEADER_TABLE_SIZE = 0.
+   */
+  SPLICE: 0x10,
+  ALL: 0x1f,
 } as const);
 
 /** sidecar_conn.flags set by the kernel. */

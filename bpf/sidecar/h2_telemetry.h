@@ -203,6 +203,48 @@ static __always_inline void sidecar_response(void *ctx, int is_msg, const struct
 }
 
 /*
+ * A SETTINGS frame (whole in the message at `off`, payload `flen`) of a SPLICE send: where its
+ * HEADER_TABLE_SIZE is, to be made 0, or that it has none and one is to be appended. The first
+ * SETTINGS frame of a send wins (a send rarely holds two). Recorded in the scratch, applied by
+ * sidecar_msg_fix_settings once the walk is done.
+ */
+static __always_inline void sidecar_settings_scan(void *ctx, __u32 off, __u32 flen)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0, i, pos, n = flen / H2_SETTING_LEN;
+	__u8 e[H2_SETTING_LEN];
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || s->set_kind != SIDECAR_SET_NONE || flen % H2_SETTING_LEN || n > SIDECAR_MAX_SETTINGS)
+		return;
+	for (i = 0; i < SIDECAR_MAX_SETTINGS; i++) {
+		if (i >= n)
+			break;
+		pos = off + H2_FRAME_HEADER_LEN + i * H2_SETTING_LEN;
+		if (sidecar_load_small(ctx, 1, pos, e, H2_SETTING_LEN))
+			return;
+		if (e[0] != 0 || e[1] != H2_SETTINGS_HEADER_TABLE_SIZE)
+			continue;
+		s = bpf_map_lookup_elem(&scratch, &zero);
+		if (!s)
+			return;
+		if (e[2] | e[3] | e[4] | e[5]) {
+			s->set_kind = SIDECAR_SET_ZERO;
+			s->set_at = pos + 2;
+		} else {
+			s->set_kind = SIDECAR_SET_NONE; /* says 0 already */
+		}
+		return;
+	}
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return;
+	s->set_kind = SIDECAR_SET_APPEND;
+	s->set_at = off;
+	s->set_len = flen;
+}
+
+/*
  * One frame at `off` of the message (sk_skb or sk_msg). Returns the
  * frame's length (header + payload, possibly beyond the message: the rest is carried), or minus
  * the reason that hands the connection to user space; the stream id and method id are left in
@@ -210,6 +252,7 @@ static __always_inline void sidecar_response(void *ctx, int is_msg, const struct
  */
 static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const struct sidecar_sock_key *key, __u32 len, __u32 off)
 {
+	const struct sidecar_sock_key *req;
 	struct sidecar_sock_key *peer;
 	struct sidecar_stream_key sk;
 	struct sidecar_conn *conn;
@@ -221,7 +264,7 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const str
 	conn = bpf_map_lookup_elem(&conns, key);
 	peer = bpf_map_lookup_elem(&pairs, key);
 	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!conn || !peer || !s)
+	if (!conn || !s || (!peer && !(conn->flags & SIDECAR_RULE_F_SPLICE)))
 		return -SIDECAR_REASON_NOT_PAIRED;
 	s->result_stream = 0;
 	s->result_method = 0;
@@ -237,11 +280,22 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const str
 	s->result_stream = sid;
 	if (flen > SIDECAR_MAX_FRAME_LEN)
 		return -SIDECAR_REASON_BAD_FRAME;
-	if (sid == 0)
-		return H2_FRAME_HEADER_LEN + flen; /* connection-level: SETTINGS, PING, GOAWAY, WINDOW_UPDATE */
+	if (sid == 0) { /* connection-level: SETTINGS, PING, GOAWAY, WINDOW_UPDATE */
+		if (is_msg && type == H2_FRAME_SETTINGS && !(flags & H2_FLAG_ACK) && (conn->flags & SIDECAR_RULE_F_SPLICE) &&
+		    off + H2_FRAME_HEADER_LEN + flen <= len)
+			sidecar_settings_scan(ctx, off, flen);
+		return H2_FRAME_HEADER_LEN + flen;
+	}
 	response = (conn->flags & SIDECAR_RULE_F_RESPONSES) != 0;
-	/* streams are keyed by the request socket: this one, or the peer of a response socket */
-	sidecar_stream_key(&sk, response ? peer : key, sid);
+	/* streams are keyed by the request socket: this one, or the peer of a response socket (a
+	 * SPLICE request socket may send before it is paired) */
+	req = key;
+	if (response) {
+		if (!peer)
+			return -SIDECAR_REASON_NOT_PAIRED;
+		req = peer;
+	}
+	sidecar_stream_key(&sk, req, sid);
 	switch (type) {
 	case H2_FRAME_HEADERS:
 		if (off + H2_FRAME_HEADER_LEN + flen > len)

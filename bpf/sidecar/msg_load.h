@@ -85,4 +85,81 @@ static __always_inline long sidecar_load_small(void *ctx, int is_msg, __u32 off,
 	return 0;
 }
 
+/*
+ * Writes the first `n` bytes (1..8) of the scratch's `tmp` at `off` of an sk_msg (the SETTINGS
+ * fix of SPLICE sends). Global: verified once.
+ */
+__noinline int sidecar_msg_write(struct sk_msg_md *msg, __u32 off, __u32 n)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0, i;
+	void *data, *end;
+
+	if (!msg || n == 0 || n > 8)
+		return -1;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -1;
+	if (bpf_msg_pull_data(msg, off, off + n, 0))
+		return -1;
+	data = (void *)(long)msg->data;
+	end = (void *)(long)msg->data_end;
+	for (i = 0; i < 8; i++) {
+		__u8 *p = data + i;
+
+		if (i >= n)
+			break;
+		if ((void *)(p + 1) > end)
+			return -1;
+		*p = s->tmp[i];
+	}
+	return 0;
+}
+
+/*
+ * The SETTINGS fix found by the walk (scratch set_kind): the HEADER_TABLE_SIZE value made 0, or
+ * the setting HEADER_TABLE_SIZE = 0 appended to the frame (its length + 6). Returns the bytes
+ * added (0 or 6), or -1 when the message could not be changed (left as it was, or with the
+ * setting appended but the length not updated: never, as both writes are to pulled bytes).
+ */
+__noinline int sidecar_msg_fix_settings(struct sk_msg_md *msg)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0, kind, at, len, i;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!msg || !s)
+		return -1;
+	kind = s->set_kind;
+	at = s->set_at;
+	len = s->set_len;
+	if (kind == SIDECAR_SET_ZERO) {
+		for (i = 0; i < 4; i++)
+			s->tmp[i] = 0;
+		return sidecar_msg_write(msg, at, 4) ? -1 : 0;
+	}
+	if (kind != SIDECAR_SET_APPEND || len > SIDECAR_MAX_FRAME_LEN - H2_SETTING_LEN)
+		return 0;
+	if (bpf_msg_push_data(msg, at + H2_FRAME_HEADER_LEN + len, H2_SETTING_LEN, 0))
+		return -1;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -1;
+	for (i = 0; i < H2_SETTING_LEN; i++)
+		s->tmp[i] = 0;
+	s->tmp[1] = H2_SETTINGS_HEADER_TABLE_SIZE;
+	if (sidecar_msg_write(msg, at + H2_FRAME_HEADER_LEN + len, H2_SETTING_LEN))
+		return -1;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -1;
+	len += H2_SETTING_LEN;
+	s->tmp[0] = (len >> 16) & 0xff;
+	s->tmp[1] = (len >> 8) & 0xff;
+	s->tmp[2] = len & 0xff;
+	if (sidecar_msg_write(msg, at, 3))
+		return -1;
+	return H2_SETTING_LEN;
+}
+
 #endif /* MSG_LOAD_H */

@@ -26,6 +26,8 @@ export const SIDECAR_REASON = Object.freeze({
   SOCKHASH_FULL: 14,
   OFFLOADED: 15,
   TOO_MANY_FRAMES: 16,
+  CATCH_UP: 17,
+  SETTINGS: 18,
 } as const);
 export type SidecarReasonName = keyof typeof SIDECAR_REASON;
 
@@ -54,10 +56,12 @@ export const SIDECAR_REASONS: readonly SidecarReason[] = Object.freeze([
   { name: 'SIDECAR_REASON_SOCKHASH_FULL', value: 14, path: 'normal', description: 'sockops could not add the socket to sock_hash' },
   { name: 'SIDECAR_REASON_OFFLOADED', value: 15, path: 'normal', description: 'sockops added the socket to sock_hash (connections, bytes 0)' },
   { name: 'SIDECAR_REASON_TOO_MANY_FRAMES', value: 16, path: 'user', description: 'more frames in one message than SIDECAR_MAX_FRAMES' },
+  { name: 'SIDECAR_REASON_CATCH_UP', value: 17, path: 'normal', description: 'a SPLICE socket not paired yet, or its peer has not received all it sent through the proxy (not sticky)' },
+  { name: 'SIDECAR_REASON_SETTINGS', value: 18, path: 'kernel', description: 'a SETTINGS frame rewritten to SETTINGS_HEADER_TABLE_SIZE = 0 (SPLICE)' },
 ]);
 
 /** Entries of reason_stats (SIDECAR_REASON_MAX). */
-export const SIDECAR_REASON_MAX = 17;
+export const SIDECAR_REASON_MAX = 19;
 
 /** The reason with `value`, or undefined (0 and out-of-range values have none). */
 export function sidecarReason(value: number): SidecarReason | undefined {

@@ -149,17 +149,7 @@ int sidecar_parser(struct __sk_buff *skb)
 static __always_inline int sidecar_to_user(struct sidecar_conn *conn, const struct sidecar_sock_key *peer, __u32 reason,
 					   __u32 sid, __u32 method, __u32 len, __u32 skip)
 {
-	struct sidecar_conn *pc;
-
-	if (!(conn->flags & SIDECAR_CONN_F_USER))
-		conn->user_skip = skip;
-	sidecar_mark_user(conn, reason, sid, method);
-	conn->carry = 0;
-	if (peer) {
-		pc = bpf_map_lookup_elem(&conns, peer);
-		if (pc)
-			sidecar_mark_user(pc, reason, sid, method);
-	}
+	sidecar_hand_over(conn, peer, reason, sid, method, skip);
 	conn->user_frames++;
 	conn->user_bytes += len;
 	sidecar_count(reason, len);
@@ -179,8 +169,14 @@ int sidecar_verdict(struct __sk_buff *skb)
 	if (SIDECAR_KEY_FROM(skb, &key))
 		return SK_PASS;
 	conn = bpf_map_lookup_elem(&conns, &key);
-	if (!conn || !(conn->flags & SIDECAR_RULE_F_H2) || (conn->flags & SIDECAR_RULE_F_MSG))
-		return SK_PASS; /* sk_msg sockets are judged when they send */
+	if (conn && (conn->flags & SIDECAR_RULE_F_MSG)) {
+		/* sk_msg sockets are judged when they send; what reaches them through TCP came from
+		 * the proxy (SPLICE's catch-up compares it with what the peer sent the normal way) */
+		__sync_fetch_and_add(&conn->rx_bytes, len);
+		return SK_PASS;
+	}
+	if (!conn || !(conn->flags & SIDECAR_RULE_F_H2))
+		return SK_PASS;
 	if (conn->flags & SIDECAR_CONN_F_USER) {
 		conn->user_frames++;
 		conn->user_bytes += len;
@@ -262,7 +258,8 @@ __noinline int sidecar_msg_need(struct sk_msg_md *msg, __u32 carry, __u32 flags)
 		flen = ((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2];
 		if (flen > SIDECAR_MAX_FRAME_LEN)
 			return 0; /* judged now: the walk hands it over */
-		if (h[3] == H2_FRAME_HEADERS && off + H2_FRAME_HEADER_LEN + flen > len)
+		if ((h[3] == H2_FRAME_HEADERS || (h[3] == H2_FRAME_SETTINGS && (flags & SIDECAR_RULE_F_SPLICE))) &&
+		    off + H2_FRAME_HEADER_LEN + flen > len)
 			return off + H2_FRAME_HEADER_LEN + flen;
 		off += H2_FRAME_HEADER_LEN + flen;
 	}
@@ -273,17 +270,7 @@ __noinline int sidecar_msg_need(struct sk_msg_md *msg, __u32 carry, __u32 flags)
 static __always_inline int sidecar_msg_to_user(struct sidecar_conn *conn, const struct sidecar_sock_key *peer, __u32 reason,
 					       __u32 sid, __u32 method, __u32 size, __u32 skip)
 {
-	struct sidecar_conn *pc;
-
-	if (!(conn->flags & SIDECAR_CONN_F_USER))
-		conn->user_skip = skip;
-	sidecar_mark_user(conn, reason, sid, method);
-	conn->carry = 0;
-	if (peer) {
-		pc = bpf_map_lookup_elem(&conns, peer);
-		if (pc)
-			sidecar_mark_user(pc, reason, sid, method);
-	}
+	sidecar_hand_over(conn, peer, reason, sid, method, skip);
 	conn->user_frames++;
 	conn->user_bytes += size;
 	sidecar_count(reason, size);
@@ -297,16 +284,20 @@ static __always_inline int sidecar_msg_to_user(struct sidecar_conn *conn, const 
  */
 static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct sidecar_sock_key *key, struct sidecar_conn *conn)
 {
-	struct sidecar_sock_key peer, *p;
+	struct sidecar_sock_key peer = {}, *p;
+	struct sidecar_conn *pc;
 	struct sidecar_scratch *s;
-	__u32 zero = 0, size = msg->size, carry = conn->carry, off, i;
+	__u32 zero = 0, size = msg->size, carry = conn->carry, off, i, splice = conn->flags & SIDECAR_RULE_F_SPLICE;
 	__u8 pre[H2_PREFACE_LEN];
-	int r, need, j;
+	int r, need, j, paired;
 
 	p = bpf_map_lookup_elem(&pairs, key);
-	if (!p)
+	/* a SPLICE request socket may send before the proxy pairs it: judged, then the normal way */
+	if (!p && !(splice && (conn->flags & SIDECAR_RULE_F_REQUESTS)))
 		return sidecar_msg_to_user(conn, NULL, SIDECAR_REASON_NOT_PAIRED, 0, 0, size, carry);
-	peer = *p;
+	paired = p != NULL;
+	if (p)
+		peer = *p;
 	need = sidecar_msg_need(msg, carry, conn->flags);
 	if (need > 0 && (__u32)need > size) {
 		bpf_msg_cork_bytes(msg, need);
@@ -315,25 +306,50 @@ static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct si
 	off = carry;
 	if (off < size && (conn->flags & SIDECAR_RULE_F_REQUESTS) && !(conn->flags & SIDECAR_CONN_F_PREFACE_DONE)) {
 		if (size < H2_PREFACE_LEN || sidecar_load_small(msg, 1, 0, pre, H2_PREFACE_LEN))
-			return sidecar_msg_to_user(conn, &peer, SIDECAR_REASON_BAD_PREFACE, 0, 0, size, carry);
+			return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_BAD_PREFACE, 0, 0, size, carry);
 		for (j = 0; j < H2_PREFACE_LEN; j++) {
 			if (pre[j] != h2_preface[j])
-				return sidecar_msg_to_user(conn, &peer, SIDECAR_REASON_BAD_PREFACE, 0, 0, size, carry);
+				return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_BAD_PREFACE, 0, 0, size, carry);
 		}
 		conn->flags |= SIDECAR_CONN_F_PREFACE_DONE;
 		off = H2_PREFACE_LEN;
 	}
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_BAD_FRAME, 0, 0, size, carry);
+	s->set_kind = SIDECAR_SET_NONE;
 	for (i = 0; i < SIDECAR_MAX_FRAMES && off < size; i++) {
 		r = sidecar_msg_frame_at(msg, off);
 		if (r <= 0) {
 			s = bpf_map_lookup_elem(&scratch, &zero);
-			return sidecar_msg_to_user(conn, &peer, r < 0 ? (__u32)-r : SIDECAR_REASON_BAD_FRAME, s ? s->result_stream : 0,
-						   s ? s->result_method : 0, size, carry);
+			return sidecar_msg_to_user(conn, paired ? &peer : NULL, r < 0 ? (__u32)-r : SIDECAR_REASON_BAD_FRAME,
+						   s ? s->result_stream : 0, s ? s->result_method : 0, size, carry);
 		}
 		off += (__u32)r;
 	}
 	if (off < size)
-		return sidecar_msg_to_user(conn, &peer, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, size, carry);
+		return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, size, carry);
+	if (splice) {
+		s = bpf_map_lookup_elem(&scratch, &zero);
+		if (s && s->set_kind != SIDECAR_SET_NONE) {
+			r = sidecar_msg_fix_settings(msg);
+			if (r >= 0) {
+				sidecar_count(SIDECAR_REASON_SETTINGS, (__u32)r);
+				off += (__u32)r;
+				size = msg->size;
+			}
+		}
+		/* before the pair, or while the peer has not received all this socket sent through the
+		 * proxy, a redirect would overtake those bytes: this send follows them */
+		pc = paired ? bpf_map_lookup_elem(&conns, &peer) : NULL;
+		if (!pc || pc->rx_bytes != conn->user_bytes) {
+			conn->carry = off > size ? off - size : 0;
+			conn->user_frames++;
+			conn->user_bytes += size;
+			sidecar_count(SIDECAR_REASON_CATCH_UP, size);
+			return SK_PASS;
+		}
+	}
 	if (bpf_msg_redirect_hash(msg, &sock_hash, &peer, BPF_F_INGRESS) != SK_PASS)
 		return sidecar_msg_to_user(conn, &peer, SIDECAR_REASON_PEER_GONE, 0, 0, size, carry);
 	conn->carry = off - size;

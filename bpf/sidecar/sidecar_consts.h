@@ -25,6 +25,11 @@
 #ifndef SIDECAR_MAX_FRAMES
 #define SIDECAR_MAX_FRAMES 64
 #endif
+/* Settings of one SETTINGS frame looked at for SETTINGS_HEADER_TABLE_SIZE (SPLICE). A frame with
+ * more is left as it is (the encoders may then index: the kernel hands such a block over). */
+#ifndef SIDECAR_MAX_SETTINGS
+#define SIDECAR_MAX_SETTINGS 8
+#endif
 #ifndef SIDECAR_MAX_FIELDS
 #define SIDECAR_MAX_FIELDS 16 /* header fields walked per block */
 #endif
@@ -38,6 +43,10 @@ _Static_assert((SIDECAR_MAX_HBLOCK & SIDECAR_HBLOCK_MASK) == 0, "SIDECAR_MAX_HBL
 #define H2_FRAME_DATA 0x0
 #define H2_FRAME_HEADERS 0x1
 #define H2_FRAME_RST_STREAM 0x3
+#define H2_FRAME_SETTINGS 0x4
+#define H2_SETTINGS_HEADER_TABLE_SIZE 0x1
+#define H2_SETTING_LEN 6
+#define H2_FLAG_ACK 0x1
 #define H2_FLAG_END_STREAM 0x1
 #define H2_FLAG_END_HEADERS 0x4
 #define H2_FLAG_PADDED 0x8
@@ -50,6 +59,11 @@ _Static_assert((SIDECAR_MAX_HBLOCK & SIDECAR_HBLOCK_MASK) == 0, "SIDECAR_MAX_HBL
 
 #define AF_INET 2
 #define AF_INET6 10
+
+/* sidecar_scratch.set_kind */
+#define SIDECAR_SET_NONE 0
+#define SIDECAR_SET_ZERO 1
+#define SIDECAR_SET_APPEND 2
 
 /* What sidecar_hpack_scan looks for. */
 #define SIDECAR_WANT_PATH 1

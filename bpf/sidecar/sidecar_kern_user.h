@@ -56,7 +56,9 @@ enum sidecar_reason {
 	SIDECAR_REASON_SOCKHASH_FULL = 14,   /* normal: sockops could not add the socket to sock_hash */
 	SIDECAR_REASON_OFFLOADED = 15,       /* normal: sockops added the socket to sock_hash (connections, bytes 0) */
 	SIDECAR_REASON_TOO_MANY_FRAMES = 16, /* user: more frames in one message than SIDECAR_MAX_FRAMES */
-	SIDECAR_REASON_MAX = 17,             /* entries of reason_stats */
+	SIDECAR_REASON_CATCH_UP = 17,        /* normal: a SPLICE socket not paired yet, or its peer has not received all it sent through the proxy (not sticky) */
+	SIDECAR_REASON_SETTINGS = 18,        /* kernel: a SETTINGS frame rewritten to SETTINGS_HEADER_TABLE_SIZE = 0 (SPLICE) */
+	SIDECAR_REASON_MAX = 19,             /* entries of reason_stats */
 };
 
 /* --- flags ------------------------------------------------------------------------------------ */
@@ -66,7 +68,14 @@ enum sidecar_reason {
 #define SIDECAR_RULE_F_H2 0x2        /* sk_skb: what the socket receives is HTTP/2, framed and redirected to the peer's send queue */
 #define SIDECAR_RULE_F_REQUESTS 0x4  /* H2: the socket receives requests (client side: preface, policy) */
 #define SIDECAR_RULE_F_RESPONSES 0x8 /* H2: the socket receives responses (upstream side: status, latency) */
-#define SIDECAR_RULE_F_ALL 0xF
+/* MSG | H2: the proxy relays the connection's first bytes itself and pairs it late (the daemon's
+ * mode, README "Splicing"): a send before the pair exists, or before the peer has received every
+ * byte this socket sent through the proxy (conns.rx_bytes of the peer == user_bytes of this one),
+ * is judged and counted, then takes the normal path without handing the connection over
+ * (CATCH_UP); and each SETTINGS frame sent says SETTINGS_HEADER_TABLE_SIZE = 0 (the value is
+ * rewritten, or the setting appended), so that neither encoder ever indexes. */
+#define SIDECAR_RULE_F_SPLICE 0x10
+#define SIDECAR_RULE_F_ALL 0x1F
 
 /* sidecar_conn.flags, set by the kernel. */
 #define SIDECAR_CONN_F_USER 0x100         /* handed to user space: every frame passes (sticky) */
@@ -104,8 +113,11 @@ struct sidecar_conn {
 			  * forwarded: the proxy forwards them as they are, then reads frames */
 	__u64 kernel_frames; /* messages (socket buffers from the stream parser, sk_msg sends) redirected */
 	__u64 kernel_bytes;
-	__u64 user_frames;   /* passed to the socket's own receive queue */
+	__u64 user_frames;   /* passed to the socket's own receive queue (sk_skb), or sent the normal way (sk_msg) */
 	__u64 user_bytes;
+	__u64 rx_bytes;      /* sk_msg sockets: bytes received through TCP (i.e. from the proxy), counted by the sk_skb verdict */
+	__u64 user_from;     /* handed over: offset in the bytes sent the normal way (user_bytes) from which
+			      * user space reads whole frames; the bytes before it it forwards as they are */
 };
 
 /* Key of policy: one byte form of a method path as it appears in a :path string literal. */

@@ -20,6 +20,12 @@ struct sidecar_scratch {
 	/* sidecar_frame_at's results besides its return value */
 	__u32 result_stream;
 	__u32 result_method;
+	/* the SETTINGS fix of a SPLICE send (sidecar_settings_scan): set_kind 0 nothing to do,
+	 * SIDECAR_SET_ZERO the value at set_at is made 0, SIDECAR_SET_APPEND the setting is appended
+	 * to the frame at set_at (payload set_len bytes) */
+	__u32 set_kind;
+	__u32 set_at;
+	__u32 set_len;
 	__u32 pad;
 	__u8 tmp[32];      /* small reads of an sk_msg (frame header, preface) */
 };
