@@ -11,6 +11,8 @@ export { paxosScenario } from './paxos/scenario.js';
 export type { PaxosLabOptions, PaxosRun } from './paxos/scenario.js';
 export { craqScenario } from './craq/scenario.js';
 export type { CraqLabOptions, CraqRun } from './craq/scenario.js';
+export { sidecarScenario } from './sidecar/scenario.js';
+export type { SidecarLabOptions, SidecarRun } from './sidecar/scenario.js';
 
 // topologies
 export { ARP_HIDDEN, NO_RP_FILTER, switchPort, switchedSegment } from './topologies/segment.js';
@@ -78,6 +80,14 @@ export { craqChartSvg } from './craq/chart.js';
 export type { CraqChart } from './craq/chart.js';
 export type { CraqReport, PlacementChange, ServedBy } from './craq/report.js';
 export { zipfHeadShare, zipfSampler } from './craq/zipf.js';
+
+// the sidecar scenario's parts
+export { SIDECAR_CLIENT_NODE, SIDECAR_LAB_PREFIX, SIDECAR_SERVER_NODE, sidecarTopology } from './sidecar/topology.js';
+export type { SidecarInstall } from './sidecar/processes.js';
+export { sidecarChartSvg } from './sidecar/chart.js';
+export type { SidecarChart } from './sidecar/chart.js';
+export type { MethodCount, SidecarPhase } from './sidecar/figures.js';
+export type { ConnectionReport, MethodReport, SidecarReport } from './sidecar/report.js';
 
 // errors
 export { NA_ERR_LAB_BUSY, NA_ERR_LAB_CHECK, NA_ERR_LAB_NOT_BUILT, NA_ERR_LAB_STEP, NA_ERR_LAB_VETH_FAILED, labsErrors } from './errors.js';

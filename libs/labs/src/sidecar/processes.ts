@@ -1,0 +1,138 @@
+/**
+ * What the sidecar scenario starts, and how: the sidecar-offload daemon's configuration (one
+ * inbound listener on the server pod's address, the workload and etcd as clusters, the policy,
+ * the etcd key counting into Redis, the kernel path loaded `direct` with sockops on the run's
+ * cgroup), the run's cgroup v2 directory (`scl-<run>` under the cgroup2 mount: the workloads and
+ * the daemon enter it before they exec, so the kernel path's sockops sees their sockets), the
+ * workload runners' argv, etcd's and redis-server's argv, and the runners' JSON lines. The
+ * daemon is the installation's (SidecarInstall): a library never imports an application.
+ */
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cgroup2Root } from '@netaccel/bpf';
+import type { LabProcess } from '@netaccel/netlab';
+import { jsonLines } from '../paxos/processes.js';
+import { ETCD_PORT, REDIS_PORT, SIDECAR_INBOUND_PORT, SIDECAR_LAB_PREFIX, SIDECAR_SERVER_ADDR, SIDECAR_TELEMETRY, WORKLOAD_PORT } from './topology.js';
+
+/** What the scenario runs of an installation. */
+export interface SidecarInstall {
+  /** `apps/sidecar-offload/dist/main.js`, run with this Node. */
+  readonly sidecarMain: string;
+  /** bpf/sidecar's object (`sidecar/sidecar.bpf.o`) for the kernel path. */
+  readonly sidecarObject: string;
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const FROM_SOURCES = fileURLToPath(import.meta.url).endsWith('.ts');
+
+export function runnerArgv(name: 'server-runner' | 'client-runner', args: Record<string, unknown>): string[] {
+  const file = join(HERE, `${name}${FROM_SOURCES ? '.ts' : '.js'}`);
+  return [process.execPath, ...(FROM_SOURCES ? ['--import', 'tsx'] : []), file, JSON.stringify(args)];
+}
+
+/** The listener the scenario's calls go through, and the policy's denied method. */
+export const LISTENER = 'inbound';
+export const REDIS_READS_KEY = 'netaccel:craq:heat:reads';
+export const REDIS_WRITES_KEY = 'netaccel:craq:heat:writes';
+
+export interface SidecarConfigOptions {
+  /** Method paths the policy denies (default allow). */
+  readonly deny: readonly string[];
+  /** The run's cgroup for the kernel path; undefined: the kernel path off. */
+  readonly cgroup: string | undefined;
+  readonly object: string;
+  /** Route etcdserverpb.KV to etcd and count its keys into Redis. */
+  readonly etcd: boolean;
+  readonly socket: string;
+}
+
+/** sidecar-offload's configuration (apps/sidecar-offload/README.md). */
+export function sidecarConfigText(o: SidecarConfigOptions): string {
+  return [
+    'logLevel: info',
+    'sidecar:',
+    '  listeners:',
+    `    - name: ${LISTENER}`,
+    '      direction: inbound',
+    `      listen: ${SIDECAR_SERVER_ADDR}:${SIDECAR_INBOUND_PORT}`,
+    '      routes:',
+    ...(o.etcd ? ['        - { service: etcdserverpb.KV, cluster: etcd, timeout: 5s }'] : []),
+    '        - { service: lab.Inventory, cluster: inventory }',
+    '      policy:',
+    '        default: allow',
+    `        rules: [${o.deny.map((m) => `{ method: ${m}, action: deny }`).join(', ')}]`,
+    '  clusters:',
+    `    - { name: inventory, endpoints: ['127.0.0.1:${WORKLOAD_PORT}'] }`,
+    ...(o.etcd ? [`    - { name: etcd, endpoints: ['127.0.0.1:${ETCD_PORT}'] }`] : []),
+    '  accessLog: false # thousands of calls/s: the metrics and GetStats carry the figures',
+    `etcdHeat: { enabled: ${o.etcd}, redis: 'redis://127.0.0.1:${REDIS_PORT}', readsKey: '${REDIS_READS_KEY}', writesKey: '${REDIS_WRITES_KEY}', flushInterval: 200ms }`,
+    o.cgroup === undefined ? 'kernel: { enabled: false }' : `kernel: { enabled: true, via: direct, cgroup: '${o.cgroup}', object: '${o.object}' }`,
+    `telemetry: { listen: '${SIDECAR_TELEMETRY}' }`,
+    `grpc: { socket: ${o.socket} }`,
+    '',
+  ].join('\n');
+}
+
+export function writeSidecarConfig(file: string, o: SidecarConfigOptions): void {
+  writeFileSync(file, sidecarConfigText(o));
+}
+
+/** The run's cgroup v2 directory. */
+export const runCgroup = (runId: string): string => join(cgroup2Root(), `${SIDECAR_LAB_PREFIX}-${runId}`);
+
+/** Removes the empty `scl-*` cgroups earlier runs left (a busy one is left alone), then makes this run's. */
+export function makeRunCgroup(runId: string): string {
+  removeStaleCgroups();
+  const path = runCgroup(runId);
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+export function removeStaleCgroups(): void {
+  const root = cgroup2Root();
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(`${SIDECAR_LAB_PREFIX}-`)) continue;
+    try {
+      if (readFileSync(join(root, name, 'cgroup.procs'), 'utf8').trim() === '') rmdirSync(join(root, name));
+    } catch {
+      // gone already, or busy
+    }
+  }
+}
+
+/** `argv`, run after its shell entered `cgroup` (the pid stays: the shell execs it). Spawn it with sysfs 'host'. */
+export const inCgroup = (cgroup: string, argv: readonly string[]): string[] => ['sh', '-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', join(cgroup, 'cgroup.procs'), ...argv];
+
+export function etcdArgv(dataDir: string): string[] {
+  const client = `http://127.0.0.1:${ETCD_PORT}`;
+  const peer = `http://127.0.0.1:${ETCD_PORT + 1}`;
+  return [
+    'etcd', '--name', 'scl', '--data-dir', dataDir,
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `scl=${peer}`,
+    '--logger', 'zap', '--log-outputs', 'stderr',
+  ]; // prettier-ignore
+}
+
+export const redisArgv = (dir: string): string[] => ['redis-server', '--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+
+export interface ClientProgress {
+  readonly at: number;
+  readonly calls: number;
+  readonly ok: number;
+  readonly denied: number;
+  readonly errors: number;
+}
+
+export const clientProgress = (p: LabProcess): ClientProgress[] => jsonLines(p).filter((l) => l.calls !== undefined && l.final === undefined) as unknown as ClientProgress[];
+export const clientFinal = (p: LabProcess): (ClientProgress & { errorSamples: string[] }) | undefined =>
+  jsonLines(p).find((l) => l.final === true) as unknown as (ClientProgress & { errorSamples: string[] }) | undefined;
+/** What the client sent to etcd per key (or why it could not). */
+export const clientEtcd = (p: LabProcess): { sent?: Record<string, { reads: number; writes: number }>; error?: string } => {
+  const l = jsonLines(p).find((x) => x.etcd !== undefined || x.etcdError !== undefined);
+  return { sent: l?.etcd as Record<string, { reads: number; writes: number }> | undefined, error: l?.etcdError as string | undefined };
+};
+/** The server's last count of calls that reached it, by method. */
+export const serverCalls = (p: LabProcess): { at: number; calls: Record<string, number> } | undefined =>
+  jsonLines(p).filter((l) => l.calls !== undefined).at(-1) as unknown as { at: number; calls: Record<string, number> } | undefined;

@@ -1,0 +1,56 @@
+/**
+ * The sidecar scenario, shortened (2 callers, 2 s per phase, 3 etcd keys): calls go through the
+ * real sidecar-offload daemon (apps/sidecar-offload/dist, the kernel path asked for), the
+ * reloaded policy denies /lab.Inventory/Delete (PERMISSION_DENIED to the client, never at the
+ * server) over the same connection, the sidecar's per-method telemetry equals what the client
+ * saw, every connection says whether it is offloaded and why not, the etcd key counts reach
+ * Redis, the report and chart are written, and the run leaves no `scl` namespace or cgroup.
+ */
+import { test } from 'vitest';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cgroup2Root } from '@netaccel/bpf';
+import { cleanStale, listNetns } from '@netaccel/netlab';
+import { runScenario } from '../scenario.js';
+import { sidecarScenario } from './scenario.js';
+import type { SidecarReport } from './report.js';
+import { SIDECAR_LAB_PREFIX } from './topology.js';
+
+const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
+const install = { sidecarMain: join(REPO, 'apps/sidecar-offload/dist/main.js'), sidecarObject: join(REPO, 'bpf/build/sidecar/sidecar.bpf.o') };
+const ours = (): string[] => listNetns().filter((n) => n.startsWith(`${SIDECAR_LAB_PREFIX}-`));
+const cgroups = (): string[] => readdirSync(cgroup2Root()).filter((n) => n.startsWith(`${SIDECAR_LAB_PREFIX}-`));
+
+test('sidecar scenario: grpc-js calls through sidecar-offload, Delete denied after a reload, telemetry equals the client, offload state reported, etcd keys counted', async (t) => {
+  await cleanStale({ prefix: SIDECAR_LAB_PREFIX });
+  t.onTestFinished(() => cleanStale({ prefix: SIDECAR_LAB_PREFIX }).then(() => undefined));
+  const said: string[] = [];
+  const r: SidecarReport = await runScenario(sidecarScenario, { quick: true, keep: false, install, etcdKeys: 3, progress: (s) => void said.push(s) });
+
+  assert.deepEqual(ours(), [], 'no scl namespace left');
+  assert.deepEqual(cgroups(), [], 'no scl cgroup left');
+  assert.deepEqual(r.phases.map((p) => p.name), ['every method allowed', 'policy reloaded: /lab.Inventory/Delete denied']);
+  assert.ok(r.phases.every((p) => p.calls > 0));
+  const m = Object.fromEntries(r.methods.map((x) => [x.method, x]));
+  const del = m['/lab.Inventory/Delete']!;
+  assert.ok((del.client.statuses.OK ?? 0) > 0 && (del.client.statuses.PERMISSION_DENIED ?? 0) > 0, JSON.stringify(del.client.statuses));
+  assert.equal(del.server, del.client.statuses.OK, 'a denied Delete never reached the server');
+  assert.deepEqual(del.sidecar.statuses, del.client.statuses);
+  assert.deepEqual(del.metrics, del.client.statuses);
+  for (const path of ['/lab.Inventory/Get', '/lab.Inventory/List']) {
+    const x = m[path]!;
+    assert.ok(x.client.calls > 0 && x.client.statuses.OK === x.client.calls, path);
+    assert.deepEqual([x.sidecar.calls, x.sidecar.requestBytes, x.sidecar.responseBytes], [x.client.calls, x.client.requestBytes, x.client.responseBytes], path);
+    assert.ok(x.sidecar.p99Ms >= x.sidecar.p50Ms && x.sidecar.p50Ms > 0, path);
+  }
+  assert.equal(m['/lab.Inventory/List']!.client.responseBytes, m['/lab.Inventory/List']!.client.calls * 8 * 512);
+  assert.equal(r.policy.connectionsKept, r.policy.connectionsBefore);
+  assert.ok(r.offload.connections.length > 0);
+  for (const c of r.offload.connections) assert.ok(c.offloaded || c.reason !== '', `connection ${c.id}: offloaded, or a reason why not`);
+  assert.deepEqual(r.etcdHeat?.keys.map((k) => [k.key, k.redisReads, k.redisWrites]), [['/scl/key-0', 1, 1], ['/scl/key-1', 2, 1], ['/scl/key-2', 3, 1]]);
+  assert.equal(r.client.errors, 0);
+  assert.ok(existsSync(r.files.svg) && existsSync(r.files.json));
+  assert.match(said.join(''), /kernel path: /);
+}, 120_000);
