@@ -11,7 +11,7 @@ import type { RpcClient, ServiceClientConstructorLike, ServiceDefinitionLike } f
 import type { CommandContext } from './command.js';
 import { NA_ERR_CLI_DAEMON_DENIED, NA_ERR_CLI_DAEMON_DOWN, NA_ERR_CLI_NOT_A_SOCKET, NA_ERR_CLI_NOT_LISTENING, NA_ERR_CLI_SOCKET_MISSING, NA_ERR_CLI_WRONG_DAEMON } from './errors.js';
 
-export type DaemonName = 'ebpf-loader' | 'bgp-announcer' | 'lb-controller' | 'craq-scheduler' | 'sidecar-offload';
+export type DaemonName = 'ebpf-loader' | 'bgp-announcer' | 'lb-controller' | 'craq-scheduler' | 'sidecar-offload' | 'paxos-replica';
 
 export const SOCKET_DIR = '/run/netaccel';
 
@@ -54,6 +54,7 @@ export const DAEMON_SERVICES: Readonly<Record<string, string>> = Object.freeze({
   'netaccel.balancer.v1.Balancer': 'lb-controller',
   'netaccel.craq.v1.Craq': 'craq-scheduler',
   'netaccel.sidecar.v1.Sidecar': 'sidecar-offload',
+  'netaccel.paxos.v1.Paxos': 'paxos-replica',
 });
 
 /** The user and group names of ids, from /etc/passwd and /etc/group (the ids when unknown). */

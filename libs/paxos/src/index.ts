@@ -26,6 +26,13 @@ export { FaultyTransport, seededRandom } from './faults.js';
 export type { CountHook, PaxosCounterName, PaxosCounters } from './metrics.js';
 export { PAXOS_COUNTERS } from './metrics.js';
 
+// --- status, its RPC service and Prometheus metrics (what a replica's host serves) -------------
+export type { OffloadReasonInfo, OffloadStatus, OffloadStatusSource, PaxosStatus, StatusSourceOptions } from './status.js';
+export { OFFLOAD_BITS, offloadStatus, statusSource } from './status.js';
+export { paxosStatusService, statusToProto } from './status-service.js';
+export type { GaugeLike, PaxosMetricsSink } from './status-metrics.js';
+export { registerPaxosMetrics } from './status-metrics.js';
+
 // --- errors ------------------------------------------------------------------------------------
 export {
   NA_ERR_PAXOS_BAD_KV_OP,

@@ -7,14 +7,16 @@ import * as balancerV1 from './generated/netaccel/balancer/v1/balancer.js';
 import * as craqV1 from './generated/netaccel/craq/v1/craq.js';
 import * as healthV1 from './generated/grpc/health/v1/health.js';
 import * as loaderV1 from './generated/netaccel/loader/v1/loader.js';
+import * as paxosV1 from './generated/netaccel/paxos/v1/paxos.js';
 import * as sidecarV1 from './generated/netaccel/sidecar/v1/sidecar.js';
 
-export { announcerV1, balancerV1, craqV1, healthV1, loaderV1, sidecarV1 };
+export { announcerV1, balancerV1, craqV1, healthV1, loaderV1, paxosV1, sidecarV1 };
 export { AnnouncerClient, AnnouncerService } from './generated/netaccel/announcer/v1/announcer.js';
 export { BalancerClient, BalancerService } from './generated/netaccel/balancer/v1/balancer.js';
 export { CraqClient, CraqService } from './generated/netaccel/craq/v1/craq.js';
 export { HealthCheckResponse_ServingStatus, HealthClient, HealthService } from './generated/grpc/health/v1/health.js';
 export { LoaderClient, LoaderService } from './generated/netaccel/loader/v1/loader.js';
+export { PaxosClient, PaxosService } from './generated/netaccel/paxos/v1/paxos.js';
 export { SidecarClient, SidecarService } from './generated/netaccel/sidecar/v1/sidecar.js';
 
 // --- server

@@ -5,6 +5,7 @@ import { bpf } from './bpf.js';
 import { craqGroup } from './craq.js';
 import { labGroup } from './lab.js';
 import { lbGroup } from './lb.js';
+import { paxosGroup } from './paxos.js';
 import { sidecar } from './sidecar.js';
 
-export const groups: readonly CommandGroup[] = [bpf, bgp, lbGroup, craqGroup, sidecar, labGroup];
+export const groups: readonly CommandGroup[] = [bpf, bgp, lbGroup, craqGroup, paxosGroup, sidecar, labGroup];

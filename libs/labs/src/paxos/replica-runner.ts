@@ -12,13 +12,25 @@
  *                                        CPU time so far, wakeups = context switches so far
  * Times are epoch milliseconds (the scenario and the clients use the same clock). The same runner
  * serves the lab, bpf/electrode's namespace test and bench/paxos (one replica process each).
+ * Beside the control file it serves the replica's status and metrics on Unix sockets (reachable
+ * from the host: the namespaces share the file system), named in the ready line:
+ *   paxos-r<self>.sock        netaccel.paxos.v1.Paxos: `netaccel paxos status --socket <it>`
+ *   paxos-r<self>-http.sock   /metrics (Prometheus: paxos_*, the offloads' counters), /healthz,
+ *                             /v1/status: `curl --unix-socket <it> http://replica/metrics`
+ * A socket that cannot be served is reported ({"statusError":…}) and the replica runs without it.
  * Usage: replica-runner <self> <group JSON: [{address, port, mac}]> <control file> <fresh|recover> <initial offloads> [view change timeout ms]
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { resolveIfindex } from '@netaccel/bpf';
-import { ElectrodeObject } from '@netaccel/bpf-programs/electrode';
-import { KvStateMachine, PaxosReplica } from '@netaccel/paxos';
+import { ELECTRODE_REASONS, ElectrodeObject } from '@netaccel/bpf-programs/electrode';
+import { silentLogger } from '@netaccel/errors';
+import { KvStateMachine, PaxosReplica, paxosStatusService, registerPaxosMetrics, statusSource } from '@netaccel/paxos';
 import type { ReplicaOffload } from '@netaccel/paxos';
+import { createRpcServer } from '@netaccel/rpc';
+import type { RpcServer } from '@netaccel/rpc';
+import { buildTelemetryServer, createMetrics } from '@netaccel/telemetry';
+import type { TelemetryServer } from '@netaccel/telemetry';
 
 const [selfArg, groupArg, control, start, initialArg, viewChangeArg] = process.argv.slice(2);
 const self = Number(selfArg);
@@ -41,6 +53,23 @@ const replica = await PaxosReplica.start({
   ...(viewChangeArg ? { viewChangeTimeoutMs: Number(viewChangeArg) } : {}),
 });
 
+// the replica's status (netaccel paxos status) and metrics, beside the control file
+const read = statusSource({ replica, service: 'kv', offload: el.offload, reasons: ELECTRODE_REASONS });
+const socket = join(dirname(control!), `paxos-r${self}.sock`);
+const httpSocket = join(dirname(control!), `paxos-r${self}-http.sock`);
+let rpc: RpcServer | undefined;
+let http: TelemetryServer | undefined;
+try {
+  rpc = await createRpcServer({ address: socket, services: [paxosStatusService(read)] });
+  const metrics = createMetrics({ app: 'paxos-replica', defaultLabels: { replica: String(self) } });
+  registerPaxosMetrics(metrics, read);
+  rmSync(httpSocket, { force: true }); // a killed predecessor's
+  http = buildTelemetryServer({ log: silentLogger, metrics, listen: { path: httpSocket }, status: () => JSON.parse(json(read())) as object });
+  await http.listen();
+} catch (err) {
+  say({ statusError: (err as Error).message });
+}
+
 let state = '';
 const timer = setInterval(() => {
   let want = Number.NaN;
@@ -61,7 +90,7 @@ const timer = setInterval(() => {
     say({ state: { view: s.view, status: s.status, leader: s.leader } });
   }
 }, 20);
-say({ ready: true, self, offloads });
+say({ ready: true, self, offloads, status: `netaccel paxos status --socket ${socket}`, metrics: httpSocket });
 
 let reports = 0;
 const report = (final: boolean): void => {
@@ -73,5 +102,7 @@ process.on('SIGUSR1', () => report(false));
 process.on('SIGTERM', () => {
   clearInterval(timer);
   report(true);
-  void replica.close().then(() => process.exit(0));
+  void Promise.allSettled([rpc?.shutdown({ timeoutMs: 200 }), http?.close()])
+    .then(() => replica.close())
+    .then(() => process.exit(0));
 });
