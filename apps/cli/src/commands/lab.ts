@@ -81,7 +81,7 @@ export const labGroup: CommandGroup = {
         keep: { type: 'boolean', default: false, help: 'leave the lab running afterwards and print how to explore it (remove it with `netaccel lab down`)' },
         quick: { type: 'boolean', default: false, help: 'the shortened run of `make test`: 2.5 s per phase instead of 8 s' },
         mode: { type: 'string', default: 'l2dsr', value: 'l2dsr|nat', help: 'how the balancers forward: L2 DSR, or NAT from a pool of 4 addresses each' },
-        scenario: { type: 'string', default: 'thesis', value: 'thesis|paxos|craq|all', help: 'which scenario: the thesis (balancers), paxos (5 replicas with the Electrode offloads: offloads switched on mid-run, kill -9 of the leader), craq (NetCRAQ: etcd cluster, XDP chain, hot keys placed, a chain node killed), or all in that order' },
+        scenario: { type: 'string', default: 'thesis', value: 'thesis|paxos|craq|sidecar|all', help: 'which scenario: the thesis (balancers), paxos (5 replicas with the Electrode offloads: offloads switched on mid-run, kill -9 of the leader), craq (NetCRAQ: etcd cluster, XDP chain, hot keys placed, a chain node killed), sidecar (sidecar-offload between a gRPC client and server: a method denied by a reloaded policy, per-method telemetry, offload state), or all in that order' },
       },
       async run(ctx) {
         if (String(ctx.values.scenario) !== 'thesis') return runScenarios(ctx, String(ctx.values.scenario), requireRoot);

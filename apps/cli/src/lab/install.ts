@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CraqInstall, ThesisInstall } from '@netaccel/labs';
+import type { CraqInstall, SidecarInstall, ThesisInstall } from '@netaccel/labs';
 
 /** The repository (a checkout) or the installed tree (/usr/lib/netaccel): same layout. */
 export const INSTALL_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
@@ -31,4 +31,10 @@ export const craqInstall = (): CraqInstall => ({
   schedulerMain: join(INSTALL_ROOT, 'apps', 'craq-scheduler', 'dist', 'main.js'),
   craqObject: join(objectDir(), 'craq', 'craq.bpf.o'),
   selftestObject: join(objectDir(), 'selftest', 'selftest.bpf.o'),
+});
+
+/** What the sidecar scenario runs: sidecar-offload, bpf/sidecar's object for its kernel path. */
+export const sidecarInstall = (): SidecarInstall => ({
+  sidecarMain: join(INSTALL_ROOT, 'apps', 'sidecar-offload', 'dist', 'main.js'),
+  sidecarObject: join(objectDir(), 'sidecar', 'sidecar.bpf.o'),
 });

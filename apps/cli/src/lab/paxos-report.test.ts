@@ -46,18 +46,19 @@ const report: PaxosReport = {
 };
 
 test('--scenario: thesis, paxos, or all of them in order; another name is refused with the nearest', async () => {
-  assert.deepEqual(scenariosOf('all'), ['thesis', 'paxos', 'craq']);
+  assert.deepEqual(scenariosOf('all'), ['thesis', 'paxos', 'craq', 'sidecar']);
+  assert.deepEqual(scenariosOf('sidecar'), ['sidecar']);
   assert.deepEqual(scenariosOf('craq'), ['craq']);
   assert.deepEqual(scenariosOf('paxos'), ['paxos']);
-  assert.throws(() => scenariosOf('paxo'), /--scenario: expected one of thesis, paxos, craq, all, got "paxo" \(did you mean paxos\?\)/);
+  assert.throws(() => scenariosOf('paxo'), /--scenario: expected one of thesis, paxos, craq, sidecar, all, got "paxo" \(did you mean paxos\?\)/);
   const bad = await runCliCaptured(['lab', '--scenario', 'netcraq'], groups);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /--scenario: expected one of thesis, paxos, craq, all/);
+  assert.match(bad.err, /--scenario: expected one of thesis, paxos, craq, sidecar, all/);
   const keep = await runCliCaptured(['lab', '--scenario', 'paxos', '--keep'], groups);
   assert.equal(keep.code, 2);
   assert.match(keep.err, /--keep: only the thesis scenario/);
   const help = await runCliCaptured(['lab', 'run', '--help'], groups);
-  assert.match(help.out, /--scenario <thesis\|paxos\|craq\|all>/);
+  assert.match(help.out, /--scenario <thesis\|paxos\|craq\|sidecar\|all>/);
 });
 
 test('the Paxos report: phases, failover, counters per offload, the check and the files', () => {

@@ -1,16 +1,16 @@
 /**
  * `netaccel lab run`: the scenarios of @netaccel/labs (the thesis': libs/labs/src/thesis/
- * scenario.ts; Paxos: libs/labs/src/paxos/scenario.ts; CRAQ: libs/labs/src/craq/scenario.ts), run with this installation's daemons and
+ * scenario.ts; Paxos: libs/labs/src/paxos/scenario.ts; CRAQ: libs/labs/src/craq/scenario.ts; sidecar: libs/labs/src/sidecar/scenario.ts), run with this installation's daemons and
  * BPF objects and the CLI's text report.
  */
 import { join } from 'node:path';
-import { craqScenario, paxosScenario, runScenario, thesisScenario } from '@netaccel/labs';
-import type { CraqReport, LabMode, LabReport, PaxosReport } from '@netaccel/labs';
-import { craqInstall, labInstall, objectDir } from './install.js';
+import { craqScenario, paxosScenario, runScenario, sidecarScenario, thesisScenario } from '@netaccel/labs';
+import type { CraqReport, LabMode, LabReport, PaxosReport, SidecarReport } from '@netaccel/labs';
+import { craqInstall, labInstall, objectDir, sidecarInstall } from './install.js';
 import { reportText } from './report.js';
 
 /** The scenarios `netaccel lab --scenario` runs, in the order `all` runs them. */
-export const LAB_SCENARIOS = ['thesis', 'paxos', 'craq'] as const;
+export const LAB_SCENARIOS = ['thesis', 'paxos', 'craq', 'sidecar'] as const;
 export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
 
 export interface LabRunOptions {
@@ -42,4 +42,9 @@ export async function runPaxosLab(o: PaxosLabRunOptions): Promise<PaxosReport> {
 /** The CRAQ scenario of @netaccel/labs (libs/labs/src/craq/scenario.ts), with this installation's daemons and BPF objects. */
 export async function runCraqLab(o: PaxosLabRunOptions): Promise<CraqReport> {
   return runScenario(craqScenario, { ...o, keep: false, install: craqInstall() });
+}
+
+/** The sidecar scenario of @netaccel/labs (libs/labs/src/sidecar/scenario.ts), with this installation's sidecar-offload and BPF object. */
+export async function runSidecarLab(o: PaxosLabRunOptions): Promise<SidecarReport> {
+  return runScenario(sidecarScenario, { ...o, keep: false, install: sidecarInstall() });
 }

@@ -1,5 +1,5 @@
 /**
- * `netaccel lab --scenario paxos|craq|all`: the scenarios other than the thesis alone (which
+ * `netaccel lab --scenario paxos|craq|sidecar|all`: the scenarios other than the thesis alone (which
  * commands/lab.ts runs as it always did). `all` runs every scenario in LAB_SCENARIOS' order and
  * prints each report; with --json the result has one member per scenario.
  */
@@ -11,7 +11,8 @@ import { NA_ERR_CLI_USAGE } from '../errors.js';
 import { craqReportText } from './craq-report.js';
 import { paxosReportText } from './paxos-report.js';
 import { reportText } from './report.js';
-import { LAB_SCENARIOS, runCraqLab, runLab, runPaxosLab } from './run.js';
+import { LAB_SCENARIOS, runCraqLab, runLab, runPaxosLab, runSidecarLab } from './run.js';
+import { sidecarReportText } from './sidecar-report.js';
 
 const CHOICES = [...LAB_SCENARIOS, 'all'];
 
@@ -42,6 +43,10 @@ export async function runScenarios(ctx: CommandContext, name: string, requireRoo
       const report = await runCraqLab({ quick, progress: ctx.progress });
       texts.push(craqReportText(report));
       results.craq = report;
+    } else if (s === 'sidecar') {
+      const report = await runSidecarLab({ quick, progress: ctx.progress });
+      texts.push(sidecarReportText(report));
+      results.sidecar = report;
     } else {
       const report = await runPaxosLab({ quick, progress: ctx.progress });
       texts.push(paxosReportText(report));
