@@ -6,8 +6,10 @@
  *   XLB_BENCH_QUICK=1 …                         a smoke run of a few seconds per section
  *
  * Sections (each file's header gives its method):
- *   1. testrun-section.ts  ns/packet in BPF_PROG_TEST_RUN: connection-table hit, new flow,
- *                          NAT reply, pass; IPv4 and IPv6; vs the empty program and Katran
+ *   1. testrun-section.ts  ns/packet in BPF_PROG_TEST_RUN (repeat=1 calls, net of the empty
+ *                          program): connection-table hit and new flow in every mode vs Katran
+ *                          itself (katran.ts: built from the anchors folder when present), NAT
+ *                          reply, pass, IPv6
  *   2. rate-section.ts     UDP flood (live XDP frames) through the balancer node to counting
  *                          backends: every xlb mode vs iptables DNAT
  *   3. e2e-section.ts      wrk through client → balancer → nginx backends: every xlb mode,
@@ -65,8 +67,8 @@ const bench: Benchmark = {
   name: 'xlb',
   description:
     'XDP balancer xlb, its maps programmed directly through @netaccel/bpf (no controller). ' +
-    '(1) ns/packet in BPF_PROG_TEST_RUN (CT hit, new flow, NAT reply, pass; v4+v6): repeat-averaged where the packet survives the program, ' +
-    'else single runs minus the timer floor; vs the empty XDP program (same run) and Katran\'s stated 101-119 ns. ' +
+    '(1) ns/packet in BPF_PROG_TEST_RUN (CT hit and new flow in every mode, NAT reply, pass; v4+v6): repeat=1 calls, per-round medians net of the empty XDP program, ' +
+    'interleaved rounds; vs Katran itself (its default IPIP build from the anchors folder, NETACCEL_ANCHORS, default ../shared/anchors; said so when absent), same loop, same packets. ' +
     '(2) UDP flood from BPF_F_TEST_XDP_LIVE_FRAMES through the balancer node to backends counting in XDP: pkt/s end to end, and pkt/s per CPU-second ' +
     'of the balancer\'s own NAPI thread; each xlb mode vs iptables DNAT (xdp-bounce: the rig\'s limit, a forwarder that only swaps MACs). ' +
     '(3) wrk (keep-alive; connection per request) through client-balancer-2 nginx backends: xlb modes, iptables DNAT, nginx stream, as fractions of plain ECMP routing, ' +

@@ -10,8 +10,8 @@
  * | `XLB_BENCH_TESTRUN_ROUNDS` | rounds of the test-run section; figures are medians over rounds |
  * | `XLB_BENCH_ROUNDS` | rounds of the packet-rate section (every mode once per round) |
  * | `XLB_BENCH_E2E_ROUNDS` | rounds of the end-to-end section |
- * | `XLB_BENCH_REPEAT` | BPF_PROG_TEST_RUN repetitions per call (paths that do not rewrite) |
- * | `XLB_BENCH_SINGLE_RUNS` | single test runs per path and round (paths that rewrite) |
+ * | `XLB_BENCH_SINGLE_RUNS` | test runs (repeat=1 calls) per path and round |
+ * | `XLB_BENCH_KATRAN_LRU` | entries of each of Katran's per-CPU LRUs (its control plane's default: 4,000,000) |
  * | `XLB_BENCH_FLOOD_SECONDS` | UDP flood per mode and round |
  * | `XLB_BENCH_FLOWS` | UDP source ports the flood cycles through |
  * | `XLB_BENCH_WRK_SECONDS` | wrk run per mode, kind and round |
@@ -29,8 +29,8 @@ export interface XlbBenchOptions {
   readonly testRunRounds: number;
   readonly rounds: number;
   readonly e2eRounds: number;
-  readonly repeat: number; // test-run repetitions per call
-  readonly singleRuns: number; // single test runs per path and round
+  readonly singleRuns: number; // repeat=1 test runs per path and round
+  readonly katranLru: number; // entries per Katran per-CPU LRU
   readonly floodSeconds: number; // s
   readonly flows: number; // source ports
   readonly wrkSeconds: number; // s
@@ -43,8 +43,8 @@ export const FULL_DEFAULTS: Omit<XlbBenchOptions, 'quick' | 'sections'> = Object
   testRunRounds: 7,
   rounds: 3,
   e2eRounds: 7,
-  repeat: 200_000, // ~40 ms per call at ~200 ns
-  singleRuns: 3000,
+  singleRuns: 5000,
+  katranLru: 4_000_000, // KatranLb's default LruSize 8M over 2 forwarding cores
   floodSeconds: 1.5, // s, twice per mode and round (inline and threaded)
   flows: 256,
   wrkSeconds: 1, // s, per mode, load and round
@@ -57,8 +57,8 @@ export const QUICK_DEFAULTS: Omit<XlbBenchOptions, 'quick' | 'sections'> = Objec
   testRunRounds: 1,
   rounds: 1,
   e2eRounds: 1,
-  repeat: 20_000,
   singleRuns: 300,
+  katranLru: 100_000,
   floodSeconds: 0.5, // s
   flows: 64,
   wrkSeconds: 1, // s
@@ -70,8 +70,8 @@ const LIMITS: Readonly<Record<keyof typeof FULL_DEFAULTS, { env: string; min: nu
   testRunRounds: { env: 'XLB_BENCH_TESTRUN_ROUNDS', min: 1, max: 50, integer: true },
   rounds: { env: 'XLB_BENCH_ROUNDS', min: 1, max: 20, integer: true },
   e2eRounds: { env: 'XLB_BENCH_E2E_ROUNDS', min: 1, max: 20, integer: true },
-  repeat: { env: 'XLB_BENCH_REPEAT', min: 100, max: 10_000_000, integer: true },
   singleRuns: { env: 'XLB_BENCH_SINGLE_RUNS', min: 10, max: 1_000_000, integer: true },
+  katranLru: { env: 'XLB_BENCH_KATRAN_LRU', min: 1000, max: 16_000_000, integer: true },
   floodSeconds: { env: 'XLB_BENCH_FLOOD_SECONDS', min: 0.1, max: 60, integer: false },
   flows: { env: 'XLB_BENCH_FLOWS', min: 1, max: 60_000, integer: true },
   wrkSeconds: { env: 'XLB_BENCH_WRK_SECONDS', min: 1, max: 60, integer: true },

@@ -12,19 +12,23 @@ import { join } from 'node:path';
 import { listNetns } from '@netaccel/netlab';
 import { BenchContext, parseGoal, writeResult } from '../lib/harness.js';
 import { runXlbBench } from './index.js';
+import { findKatran } from './katran.js';
 import { benchOptions } from './options.js';
 
 const FAMILIES = ['v4', 'v6'];
-const TESTRUN_PATHS = ['ct-hit', 'new-flow', 'nat-reply', 'pass'].flatMap((p) => FAMILIES.map((f) => `xlb-${p}-${f}`));
+const TESTRUN_V4 = ['ipip', 'l2dsr', 'gue', 'nat'].flatMap((m) => [`xlb-${m}-ct-hit-v4`, `xlb-${m}-new-flow-v4`]);
+const TESTRUN_PATHS = [...TESTRUN_V4, 'xlb-l2dsr-ct-hit-v6', 'xlb-l2dsr-new-flow-v6', ...['nat-reply', 'pass'].flatMap((p) => FAMILIES.map((f) => `xlb-${p}-${f}`))];
 const XLB_MODES = ['xlb-l2dsr', 'xlb-ipip', 'xlb-gue', 'xlb-nat'];
-const KATRAN = 'katran-reference (stated 101-119 ns, not measured)';
+// Katran runs beside xlb when the anchors folder is there (../shared/anchors or NETACCEL_ANCHORS)
+const ANCHOR = findKatran();
+const KATRAN_PATHS = ANCHOR.dir ? ['katran-ipip-ct-hit-v4', 'katran-ipip-new-flow-v4'] : [];
+const ANCHOR_SUBJECT = ANCHOR.dir ? `katran-anchor (${ANCHOR.commit.slice(0, 7)}, ${ANCHOR.dir})` : `katran-anchor (absent: ${ANCHOR.anchors}/katran; NETACCEL_ANCHORS)`;
 const MAGLEV_PAPER = 'maglev-paper (stated, not measured)';
 
 const EXPECTED_FIGURES: [string, string, string][] = [
-  ['xdp-empty-repeat', 'test_run_ns', 'ns'],
-  ['xdp-empty-single', 'test_run_ns', 'ns'],
-  [KATRAN, 'ns_per_packet', 'ns'],
-  ...TESTRUN_PATHS.flatMap((s): [string, string, string][] => [[s, 'ns_per_packet', 'ns'], [s, 'test_run_ns', 'ns']]),
+  ['xdp-empty', 'test_run_ns', 'ns'],
+  [ANCHOR_SUBJECT, 'measured', 'bool'],
+  ...[...KATRAN_PATHS, ...TESTRUN_PATHS].flatMap((s): [string, string, string][] => [[s, 'ns_per_packet', 'ns'], [s, 'test_run_ns', 'ns']]),
   ...[...XLB_MODES, 'iptables-dnat', 'xdp-bounce'].flatMap((s): [string, string, string][] => [
     [s, 'packets_per_s', 'pkt/s'],
     [s, 'balancer_packets_per_s', 'pkt/s'],
@@ -55,8 +59,7 @@ const EXPECTED_FIGURES: [string, string, string][] = [
 ];
 
 const EXPECTED_COMPARISONS: [string, string, string][] = [
-  ...TESTRUN_PATHS.map((s): [string, string, string] => ['ns_per_packet', s, KATRAN]),
-  ...TESTRUN_PATHS.map((s): [string, string, string] => ['test_run_ns', s, /ct-hit|pass/.test(s) ? 'xdp-empty-repeat' : 'xdp-empty-single']),
+  ...(ANCHOR.dir ? TESTRUN_V4.map((s): [string, string, string] => ['ns_per_packet', s, s.includes('ct-hit') ? KATRAN_PATHS[0]! : KATRAN_PATHS[1]!]) : []),
   ...['packets_per_cpu_s', 'packets_per_s'].flatMap((m) => XLB_MODES.map((s): [string, string, string] => [m, s, 'iptables-dnat'])),
   ...['requests_per_s_keepalive', 'requests_per_s_close', 'requests_per_cpu_s_keepalive', 'requests_per_cpu_s_close'].flatMap((m) =>
     [...XLB_MODES, 'iptables-dnat', 'nginx-stream'].map((s): [string, string, string] => [m, s, 'ceiling']),
@@ -82,7 +85,7 @@ test('xlb benchmark, quick mode: every figure and comparison, finite and positiv
     assert.equal(f.length, 1, `one figure ${subject}/${metric}`);
     assert.equal(f[0]!.unit, unit, `${subject}/${metric} unit`);
     // least-conn runs in the control plane: its per-packet extra cost is zero by construction
-    const floor = metric === 'per_packet_extra_cost' ? 0 : Number.MIN_VALUE;
+    const floor = metric === 'per_packet_extra_cost' || (metric === 'measured' && !ANCHOR.dir) ? 0 : Number.MIN_VALUE;
     assert.ok(Number.isFinite(f[0]!.value) && f[0]!.value >= floor, `${subject}/${metric} = ${f[0]!.value}`);
   }
   assert.equal(result.figures.length, EXPECTED_FIGURES.length, 'no unexpected figures');

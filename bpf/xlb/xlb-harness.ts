@@ -67,11 +67,15 @@ export class XlbObject {
     this.prog = obj.program(program);
   }
 
-  /** Opens and loads an object with `globals` set before load. */
-  static load(which: keyof typeof XLB_OBJECTS, globals: Readonly<Record<string, GlobalValue>> = {}): XlbObject {
+  /**
+   * Opens and loads an object with `globals` set before load, and maps resized by `maxEntries`
+   * (as the lb-controller's mapSizes does, e.g. { conntrack: 1 << 20 }).
+   */
+  static load(which: keyof typeof XLB_OBJECTS, globals: Readonly<Record<string, GlobalValue>> = {}, maxEntries: Readonly<Record<string, number>> = {}): XlbObject {
     const obj = BpfObject.openFile(objectPath(which));
     try {
       for (const [name, value] of Object.entries(globals)) obj.setGlobal(name, value);
+      for (const [name, n] of Object.entries(maxEntries)) obj.setMaxEntries(name, n);
       obj.load();
       return new XlbObject(obj, XLB_OBJECTS[which].program);
     } catch (err) {
