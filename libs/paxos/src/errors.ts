@@ -12,6 +12,8 @@ export const NA_ERR_PAXOS_TIMEOUT = defineError('NA_ERR_PAXOS_TIMEOUT', 'request
 export const NA_ERR_PAXOS_REJECTED = defineError('NA_ERR_PAXOS_REJECTED', 'request %s of client %s: the state machine refused it: %s', 'failed-precondition');
 export const NA_ERR_PAXOS_CLOSED = defineError('NA_ERR_PAXOS_CLOSED', '%s is closed', 'unavailable');
 export const NA_ERR_PAXOS_BAD_KV_OP = defineError('NA_ERR_PAXOS_BAD_KV_OP', '%s: %s', 'invalid-argument');
+export const NA_ERR_PAXOS_BAD_CONFIG_OP = defineError('NA_ERR_PAXOS_BAD_CONFIG_OP', '%s: %s', 'invalid-argument');
+export const NA_ERR_PAXOS_CONFIG_CONFLICT = defineError('NA_ERR_PAXOS_CONFIG_CONFLICT', 'config %s: still changed by others after %d attempts; the last version seen is %d', 'aborted');
 
 export const paxosErrors = {
   NA_ERR_PAXOS_INVALID_OPTIONS,
@@ -20,4 +22,6 @@ export const paxosErrors = {
   NA_ERR_PAXOS_REJECTED,
   NA_ERR_PAXOS_CLOSED,
   NA_ERR_PAXOS_BAD_KV_OP,
+  NA_ERR_PAXOS_BAD_CONFIG_OP,
+  NA_ERR_PAXOS_CONFIG_CONFLICT,
 } as const satisfies ErrorRegistry;

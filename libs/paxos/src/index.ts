@@ -16,6 +16,12 @@ export { PaxosClient } from './client.js';
 export type { KvOp } from './kv.js';
 export { KvClient, KvKind, KvStateMachine, decodeKvOp, encodeKvOp } from './kv.js';
 
+// --- replicated configuration (versioned values, compare-and-set; craq-scheduler's chain) -------
+export type { ConfigListener, ConfigOp, SetOutcome, Versioned } from './config-machine.js';
+export { ConfigClient, ConfigKind, ConfigStateMachine, decodeConfigOp, decodeConfigResult, encodeConfigOp } from './config-machine.js';
+export type { ConfigUpdate, ReplicatedConfigOptions } from './config-store.js';
+export { ReplicatedConfig } from './config-store.js';
+
 // --- transport and fault injection -------------------------------------------------------------
 export type { DatagramHandler, Peer, Transport, UdpTransportOptions } from './transport.js';
 export { peerKey, udpTransport } from './transport.js';
@@ -35,8 +41,10 @@ export { registerPaxosMetrics } from './status-metrics.js';
 
 // --- errors ------------------------------------------------------------------------------------
 export {
+  NA_ERR_PAXOS_BAD_CONFIG_OP,
   NA_ERR_PAXOS_BAD_KV_OP,
   NA_ERR_PAXOS_CLOSED,
+  NA_ERR_PAXOS_CONFIG_CONFLICT,
   NA_ERR_PAXOS_INVALID_OPTIONS,
   NA_ERR_PAXOS_OP_TOO_LARGE,
   NA_ERR_PAXOS_REJECTED,
