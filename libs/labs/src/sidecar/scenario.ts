@@ -154,6 +154,16 @@ async function spawnSidecar(run: SidecarRun, name: string, kernel: boolean): Pro
   return run.lab.spawn(SIDECAR_SERVER_NODE, argv, { name, sysfs: 'host', ready: { tcp: `${SIDECAR_SERVER_ADDR}:${SIDECAR_INBOUND_PORT}` }, timeoutMs: 30_000 });
 }
 
+/** The daemon's error from its fatal log line (pino JSON: `err.message`), else the line. */
+function loadErrorOf(line: string): string {
+  try {
+    const l = JSON.parse(line) as { err?: { message?: string }; msg?: string };
+    return (l.err?.message ?? l.msg ?? line).slice(0, 400);
+  } catch {
+    return line.slice(0, 400);
+  }
+}
+
 async function startTheSidecar(run: SidecarRun): Promise<void> {
   const kernel = run.o.kernel !== false;
   try {
@@ -169,7 +179,7 @@ async function startTheSidecar(run: SidecarRun): Promise<void> {
     })();
     const line = log.split('\n').find((l) => l.includes('NA_ERR_SIDECARD_KERNEL_LOAD'));
     if (!kernel || line === undefined) throw err;
-    run.loadError = (/"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line).slice(0, 400);
+    run.loadError = loadErrorOf(line);
     run.o.progress(`${STEP_INDENT}the kernel path did not load (${run.loadError}); the daemon runs without it\n`);
     run.sidecar = await spawnSidecar(run, 'sidecar-offload-user', false);
   }

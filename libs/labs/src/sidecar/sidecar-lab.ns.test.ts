@@ -4,7 +4,8 @@
  * reloaded policy denies /lab.Inventory/Delete (PERMISSION_DENIED to the client, never at the
  * server) over the same connection, the sidecar's per-method telemetry equals what the client
  * saw, every connection says whether it is offloaded and why not, the etcd key counts reach
- * Redis, the report and chart are written, and the run leaves no `scl` namespace or cgroup.
+ * Redis, the report and chart are written, and the run leaves no `scl` namespace or cgroup. And
+ * when the kernel path cannot load, the daemon runs without it and the report says why.
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
@@ -53,4 +54,19 @@ test('sidecar scenario: grpc-js calls through sidecar-offload, Delete denied aft
   assert.equal(r.client.errors, 0);
   assert.ok(existsSync(r.files.svg) && existsSync(r.files.json));
   assert.match(said.join(''), /kernel path: /);
+}, 120_000);
+
+test('sidecar scenario: a kernel path that cannot load (no such object) → the daemon runs without it, the report says why, the calls and the policy are the same', async (t) => {
+  await cleanStale({ prefix: SIDECAR_LAB_PREFIX });
+  t.onTestFinished(() => cleanStale({ prefix: SIDECAR_LAB_PREFIX }).then(() => undefined));
+  const r = await runScenario(sidecarScenario, { quick: true, keep: false, install: { ...install, sidecarObject: '/nonexistent/sidecar.bpf.o' }, clients: 1, holdMs: 1000, etcdKeys: 0, progress: () => undefined });
+
+  assert.deepEqual([ours(), cgroups()], [[], []]);
+  assert.equal(r.offload.requested, true);
+  assert.match(r.offload.loadError ?? '', /nonexistent\/sidecar\.bpf\.o/);
+  assert.match(r.offload.kernelPath, /^not loaded: /);
+  assert.ok(r.offload.connections.every((c) => !c.offloaded && c.reason !== ''));
+  assert.deepEqual(Object.keys(r.offload.frames), [], 'no kernel counters without the kernel path');
+  assert.equal(r.etcdHeat, undefined);
+  assert.ok((r.policy.after.PERMISSION_DENIED ?? 0) > 0 && r.client.errors === 0);
 }, 120_000);
