@@ -43,6 +43,11 @@ const schema = z.strictObject({
     mapSizes: z.partialRecord(z.enum(['conntrack', 'nat_rev']), z.int().min(1).max(0x7fffffff)),
     /** Time a table slot rests after it stopped being active before it is rewritten. */
     quiesce: duration({ min: 0, max: 1000 }),
+    /**
+     * The record of what this controller wrote (VIP slots and table digests, backend indexes),
+     * read by the next one to adopt the data plane without rewriting it (adoption.ts); "": none.
+     */
+    adoptionFile: z.string(),
   }).superRefine((d, ctx) => {
     // The data plane counts the last 32 bits up: the range may not wrap around.
     const last32 = (a: string): number => Buffer.from(parseIp(a)).readUInt32BE(a.includes(':') ? 12 : 0);
@@ -94,6 +99,7 @@ export const lbControllerConfig = defineConfig({
       globals: {},
       mapSizes: {},
       quiesce: '5ms', // 5 ms
+      adoptionFile: '/run/netaccel/lb-controller.adoption.json', // gone at reboot, like the pinned maps
     },
     source: { kind: 'file', file: '/etc/netaccel/services.yaml' },
     leastConn: { interval: '1s' }, // 1 s between connection-table reads

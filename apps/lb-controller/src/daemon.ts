@@ -17,6 +17,7 @@ import { BalancerService, rpcService } from '@netaccel/rpc';
 import type { RpcServer } from '@netaccel/rpc';
 import { childLogger } from '@netaccel/telemetry';
 import type { Logger, Metrics, TelemetryServer } from '@netaccel/telemetry';
+import { FileAdoptionStore } from './adoption.js';
 import { Announcements, announcerClient, vipPrefix } from './announcements.js';
 import type { AnnouncerLike } from './announcements.js';
 import { balancerHandlers } from './balancer-service.js';
@@ -109,6 +110,7 @@ export class Controller implements DaemonApp {
       },
       ...(dpc.gatewayMac === undefined ? {} : { gatewayMac: dpc.gatewayMac }),
       quiesceMs: dpc.quiesce,
+      ...(dpc.adoptionFile === '' ? {} : { adoption: new FileAdoptionStore(dpc.adoptionFile, host.logger('adoption')) }),
       log: host.logger('reconciler'),
       onApplied: (r) => {
         this.lb.tableBuilds.inc(r.tablesBuilt);

@@ -4,7 +4,7 @@
  * with bpf/xlb/codec.ts (checked against the object's BTF there) and reaches the maps through a
  * MapAccess: the Loader gRPC service in production, libbpf in this process for tests.
  */
-import { decodeCounter, decodeCtValue, decodeStats, decodeU32, decodeVipKey, decodeVipMeta, encodeBackend, encodeConfig, encodeNexthop, encodeU32, encodeVipKey, encodeVipMeta, XLB_BACKEND_F, XLB_DROP_MAX, XLB_GLOBAL_DEFAULTS, XLB_LAYOUTS } from '@netaccel/bpf-programs/xlb';
+import { decodeBackend, decodeCounter, decodeCtValue, decodeStats, decodeU32, decodeVipKey, decodeVipMeta, encodeBackend, encodeConfig, encodeNexthop, encodeU32, encodeVipKey, encodeVipMeta, XLB_BACKEND_F, XLB_DROP_MAX, XLB_GLOBAL_DEFAULTS, XLB_LAYOUTS } from '@netaccel/bpf-programs/xlb';
 import type { Backend, Counter, Nexthop, Stats, VipKey, VipMeta, XlbConfig } from '@netaccel/bpf-programs/xlb';
 import type { XlbMapName } from '@netaccel/bpf-programs/xlb';
 import type { MapAccess } from '@netaccel/dataplane';
@@ -58,6 +58,8 @@ export interface DataPlane {
   readVips(): Promise<{ key: VipKey; meta: VipMeta }[]>;
   /** Indexes of backend records that are VALID now. */
   validBackends(): Promise<number[]>;
+  /** The backend record at an index (one lookup); undefined when none was ever written there. */
+  readBackend(index: number): Promise<Backend | undefined>;
   attached(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -184,6 +186,16 @@ export class XlbDataPlane implements DataPlane {
       if ((e.value[XLB_LAYOUTS.backend.members.flags]! & XLB_BACKEND_F.VALID) !== 0) out.push(decodeU32(e.key));
     }
     return out;
+  }
+
+  async readBackend(index: number): Promise<Backend | undefined> {
+    const v = await this.#maps.lookup('backends', encodeU32(index));
+    if (!v) return undefined;
+    try {
+      return decodeBackend(v);
+    } catch {
+      return undefined; // never written: no address family
+    }
   }
 
   attached(): Promise<boolean> {

@@ -26,6 +26,9 @@ import type { DataPlane } from './data-plane.js';
 import type { BackendSpec, DesiredState, ServiceSpec } from './desired-state.js';
 import { EMPTY_STATE } from './desired-state.js';
 import { NA_ERR_LB_CAPACITY, NA_ERR_LB_STATE_INVALID } from './errors.js';
+import { IndexPool } from './index-pool.js';
+import { findAdoptable, sameBackend, tableDigest } from './adoption.js';
+import type { AdoptionStore, BackendRecord, FoundBackend, FoundVip, VipRecord } from './adoption.js';
 import { buildMaglevTable, mapTable } from './maglev.js';
 import { TableSwitcher } from './table-switch.js';
 import type { PreparedSwitch } from './table-switch.js';
@@ -45,6 +48,8 @@ export interface ReconcilerOptions {
   /** Called after every pass with what it did (metrics, announcements). */
   readonly onApplied?: (r: ApplyReport) => void;
   readonly log?: Logger;
+  /** Where the record of what was applied is kept for the next controller (adoption.ts); none: a restart rewrites the tables. */
+  readonly adoption?: AdoptionStore;
 }
 
 export interface AppliedBackend {
@@ -70,6 +75,8 @@ export interface AppliedService {
   /** Identity of the last table built (eligible backends and weights). */
   tableKey: string;
   metaKey: string;
+  /** Adopted VIP: the digest the record vouches for in its live slot, until its first table is built. */
+  adoptedDigest?: string | undefined;
 }
 
 export interface ApplyReport {
@@ -97,42 +104,6 @@ export function isEligible(b: AppliedBackend): boolean {
   return (b.health === 'healthy' || b.health === 'disabled') && !isDraining(b) && b.spec.weight > 0;
 }
 
-/** Indexes handed out lowest first, returned at the back (reused as late as possible). */
-class IndexPool {
-  readonly #free: number[];
-  /** Indexes handed out at least once (their stats rows may hold counts). */
-  readonly #used = new Set<number>();
-  constructor(from: number, to: number, taken: ReadonlySet<number> = new Set()) {
-    this.#free = [];
-    for (let i = from; i < to; i++) if (!taken.has(i)) this.#free.push(i);
-    for (const i of taken) if (i >= from && i < to) this.#free.push(i);
-  }
-  get available(): number {
-    return this.#free.length;
-  }
-  take(): number {
-    const i = this.#free.shift();
-    if (i === undefined) throw NA_ERR_LB_CAPACITY('no free index');
-    return i;
-  }
-  /** True when the index was handed out before (by this pool or a previous controller). */
-  reused(i: number): boolean {
-    const was = this.#used.has(i);
-    this.#used.add(i);
-    return was;
-  }
-  markUsed(i: number): void {
-    this.#used.add(i);
-  }
-  takeExact(i: number): void {
-    const at = this.#free.indexOf(i);
-    if (at >= 0) this.#free.splice(at, 1);
-  }
-  give(i: number): void {
-    this.#free.push(i);
-  }
-}
-
 export class Reconciler {
   readonly #dp: DataPlane;
   readonly #opts: ReconcilerOptions;
@@ -141,8 +112,13 @@ export class Reconciler {
   #vipPool: IndexPool;
   #backendPool: IndexPool;
   /** VIPs found in the data plane at start, by service id: index and active slot. */
-  #adopted = new Map<string, { key: VipKey; vipIndex: number; activeSlot: 0 | 1 }>();
+  #adopted = new Map<string, FoundVip>();
+  /** Recorded backends found at start, by key, until the desired state claims them. */
+  #adoptedBackends = new Map<string, FoundBackend>();
   #staleBackends: number[] = [];
+  /** With a record, the backends map is read in full after the first pass (stale records), not before. */
+  #sweepPending = false;
+  #sweeping: Promise<void> | undefined;
   #adoptedDataPlane = false;
   #desired: DesiredState = EMPTY_STATE;
   #health = new Map<string, { state: HealthState; error: string; at: Date }>();
@@ -172,26 +148,37 @@ export class Reconciler {
     return this.#lastError;
   }
 
-  /** Writes the run-time config and next hop, and adopts what a previous controller left. */
+  /** Writes the run-time config and next hop, and adopts what a previous controller left (adoption.ts). */
   async init(): Promise<void> {
     await this.#dp.writeConfig(this.#opts.config);
     if (this.#opts.gatewayMac !== undefined) await this.#dp.writeNexthop(0, { mac: this.#opts.gatewayMac, flags: 1 });
-    const vips = await this.#dp.readVips();
+    const found = await findAdoptable(this.#dp, this.#opts.adoption);
     const taken = new Set<number>();
-    for (const v of vips) {
-      const id = `${v.key.address.includes(':') ? `[${v.key.address}]` : v.key.address}:${v.key.port}/${v.key.protocol}`;
-      this.#adopted.set(id, { key: v.key, vipIndex: v.meta.vipIndex, activeSlot: v.meta.activeSlot });
-      taken.add(v.meta.vipIndex);
+    for (const [id, v] of found.vips) {
+      this.#adopted.set(id, v);
+      taken.add(v.vipIndex);
     }
     this.#vipPool = new IndexPool(0, this.#dp.info.maxVips, taken);
     for (const i of taken) this.#vipPool.takeExact(i);
-    this.#staleBackends = await this.#dp.validBackends();
-    // a previous controller may have used any index: its stats rows may hold counts
-    this.#adoptedDataPlane = vips.length > 0 || this.#staleBackends.length > 0;
-    this.#backendPool = new IndexPool(1, this.#dp.info.maxBackends, new Set(this.#staleBackends));
-    for (const i of this.#staleBackends) this.#backendPool.takeExact(i);
-    if (vips.length > 0 || this.#staleBackends.length > 0) {
-      this.#opts.log?.info({ vips: vips.length, backends: this.#staleBackends.length }, 'adopting the data plane a previous controller left');
+    // Without a record every valid backend record is stale (invalidated by the first pass); with
+    // one, the recorded backends keep their indexes and the whole backends map (4,095 records
+    // streamed by the loader: ~1 s under load) is read after the first pass, off the restart path.
+    const inUse = new Set(found.recorded ? [] : await this.#dp.validBackends());
+    this.#sweepPending = found.recorded;
+    for (const [key, b] of found.backends) {
+      this.#adoptedBackends.set(key, b);
+      inUse.delete(b.index);
+      // in the table and its record intact: healthy until its first check says otherwise
+      if (b.inTable && b.record !== undefined && (b.record.flags & XLB_BACKEND_F.VALID) !== 0) this.#health.set(key, { state: 'healthy', error: '', at: new Date() });
+    }
+    this.#staleBackends = [...inUse];
+    this.#adoptedDataPlane = found.vips.size > 0 || inUse.size > 0 || found.backends.size > 0;
+    this.#backendPool = new IndexPool(1, this.#dp.info.maxBackends, new Set([...inUse, ...[...found.backends.values()].map((b) => b.index)]));
+    for (const i of inUse) this.#backendPool.takeExact(i);
+    for (const b of found.backends.values()) this.#backendPool.takeExact(b.index);
+    if (this.#adoptedDataPlane) {
+      const vouched = [...found.vips.values()].filter((v) => v.digest !== undefined).length;
+      this.#opts.log?.info({ vips: found.vips.size, vouched, backends: found.backends.size, stale: inUse.size, recorded: found.recorded }, 'adopting the data plane a previous controller left');
     }
   }
 
@@ -269,7 +256,10 @@ export class Reconciler {
 
   /** Resolves once every scheduled change is applied (or failed), background slot copies included. */
   async settled(): Promise<void> {
-    while (this.#running) await this.#running;
+    while (this.#running || this.#sweeping) {
+      while (this.#running) await this.#running;
+      if (this.#sweeping) await this.#sweeping;
+    }
     await this.#switcher.idle();
   }
 
@@ -286,6 +276,13 @@ export class Reconciler {
       try {
         await this.#pass(since);
         this.#lastError = undefined;
+        this.#saveRecord();
+        if (this.#sweepPending) {
+          this.#sweepPending = false;
+          this.#sweeping = this.#sweep().finally(() => {
+            this.#sweeping = undefined;
+          });
+        }
       } catch (err) {
         this.#lastError = err;
         this.#opts.log?.error({ err }, 'applying the desired state failed; retried on the next change');
@@ -321,6 +318,8 @@ export class Reconciler {
     const gaining: { index: number; backend: Backend }[] = [];
     let tablesBuilt = 0;
     let entriesWritten = 0;
+    const resets: Promise<void>[] = [];
+    const dpRecords = new Map<string, Backend>();
 
     // services: new ones get an index (adopted from the data plane when it has the VIP)
     for (const spec of state.services) {
@@ -329,8 +328,9 @@ export class Reconciler {
         const adopted = this.#adopted.get(spec.id);
         const vipIndex = adopted ? adopted.vipIndex : this.#vipPool.take();
         if (adopted) this.#adopted.delete(spec.id);
-        else if (this.#vipPool.reused(vipIndex) || this.#adoptedDataPlane) await dp.resetStats('vip_stats', vipIndex);
-        svc = { spec, vipIndex, backends: new Map(), tableKey: '', metaKey: '' };
+        else if (this.#vipPool.reused(vipIndex) || this.#adoptedDataPlane) resets.push(dp.resetStats('vip_stats', vipIndex));
+        // an adopted VIP's meta is what the data plane has; its table is known if the record vouches for it
+        svc = { spec, vipIndex, backends: new Map(), tableKey: '', metaKey: adopted?.metaKey ?? '', adoptedDigest: adopted?.digest };
         this.services.set(spec.id, svc);
         if (adopted) this.#switcher.adopt(vipIndex, adopted.activeSlot);
       }
@@ -341,8 +341,13 @@ export class Reconciler {
         keep.add(key);
         let ab = svc.backends.get(key);
         if (!ab) {
-          const index = this.#backendPool.take();
-          if (this.#backendPool.reused(index) || this.#adoptedDataPlane) await dp.resetStats('backend_stats', index);
+          const found = this.#adoptedBackends.get(key);
+          this.#adoptedBackends.delete(key);
+          const index = found ? found.index : this.#backendPool.take();
+          if (found) {
+            this.#backendPool.markUsed(index);
+            if (found.record !== undefined) dpRecords.set(key, found.record);
+          } else if (this.#backendPool.reused(index) || this.#adoptedDataPlane) resets.push(dp.resetStats('backend_stats', index));
           const h = this.#health.get(key);
           ab = {
             key, spec: b, index, health: h?.state ?? (spec.healthCheck.type === 'none' ? 'disabled' : 'unknown'), lastError: h?.error ?? '',
@@ -373,6 +378,11 @@ export class Reconciler {
         const rec = this.#record(spec, ab);
         const text = JSON.stringify(rec);
         if (text === ab.written) continue;
+        const inMap = dpRecords.get(ab.key);
+        if (inMap !== undefined && sameBackend(inMap, rec)) {
+          ab.written = text; // adopted: the map already holds this record
+          continue;
+        }
         if ((rec.flags & XLB_BACKEND_F.VALID) === 0 && ab.written !== undefined) losing.push({ index: ab.index, record: rec });
         else gaining.push({ index: ab.index, backend: rec });
         ab.written = text;
@@ -381,6 +391,7 @@ export class Reconciler {
 
     // phase 2: new records and the spare slots' tables are written concurrently (nothing reads
     // a spare slot), then each VIP flips once both are in place
+    await Promise.all(resets); // stats rows of new indexes are zero before anything names them
     const records = dp.writeBackends(gaining);
     const prepared: Promise<PreparedSwitch>[] = [];
     const built: { svc: AppliedService; tableKey: string; metaKey: string }[] = [];
@@ -398,6 +409,11 @@ export class Reconciler {
       const t = buildMaglevTable(eligible.map((b) => ({ name: b.key.slice(b.key.indexOf('|') + 1), weight: b.effectiveWeight })), spec.tableSize);
       const indexOf = (mb: { name: string }): number => byName.get(`${spec.id}|${mb.name}`)!.index;
       const table = mapTable(t, indexOf, NO_BACKEND_INDEX);
+      if (svc.adoptedDigest !== undefined) {
+        // adopted: the live slot keeps its table when it is the one wanted (nothing written), else the spare slot gets it (the repair)
+        if (tableDigest(table) === svc.adoptedDigest) this.#switcher.known(svc.vipIndex, table);
+        svc.adoptedDigest = undefined;
+      }
       tablesBuilt++;
       prepared.push(this.#switcher.prepare(vipKeyOf(spec), { vipIndex: svc.vipIndex, flags, tableSize: spec.tableSize, mode: spec.mode }, table, metaKey !== svc.metaKey));
       built.push({ svc, tableKey, metaKey });
@@ -427,6 +443,8 @@ export class Reconciler {
       this.#adopted.delete(id);
     }
     const invalid: Backend = { address: '0.0.0.0', mac: '00:00:00:00:00:00', port: 0, flags: 0, nexthop: 0 };
+    for (const b of this.#adoptedBackends.values()) this.#staleBackends.push(b.index); // recorded, no longer wanted
+    this.#adoptedBackends.clear();
     const stale = this.#staleBackends.splice(0);
     await dp.writeBackends([...losing.map((l) => ({ index: l.index, backend: l.record ?? invalid })), ...stale.map((index) => ({ index, backend: invalid }))]);
     for (const l of losing) if (l.record === undefined) this.#backendPool.give(l.index);
@@ -436,5 +454,41 @@ export class Reconciler {
     const report: ApplyReport = { durationMs: end - t0, latencyMs: end - since, tablesBuilt, entriesWritten, services: this.services.size };
     this.#opts.log?.debug({ ...report }, 'desired state applied');
     this.#opts.onApplied?.(report);
+  }
+
+  /** The record of what the data plane holds now, for the next controller (adoption.ts). */
+  #saveRecord(): void {
+    const store = this.#opts.adoption;
+    if (!store) return;
+    const vips: VipRecord[] = [];
+    const backends: BackendRecord[] = [];
+    for (const svc of this.services.values()) {
+      const st = this.#switcher.state(svc.vipIndex);
+      const live = st?.installed ? st.slots[st.active] : undefined;
+      if (st && live) vips.push({ id: svc.spec.id, vipIndex: svc.vipIndex, activeSlot: st.active, metaKey: svc.metaKey, digest: tableDigest(live) });
+      for (const ab of svc.backends.values()) if (ab.written !== undefined) backends.push({ key: ab.key, index: ab.index, inTable: ab.inTable });
+    }
+    try {
+      store.save({ format: 1, savedAt: new Date().toISOString(), dataPlane: this.#dp.describe, vips, backends });
+    } catch (err) {
+      this.#opts.log?.warn({ err }, 'adoption record not saved; a restarted controller rewrites the tables');
+    }
+  }
+
+  /** After an adopting start: valid backend records that no backend of ours names are invalidated. */
+  async #sweep(): Promise<void> {
+    try {
+      const valid = await this.#dp.validBackends();
+      const owned = new Set<number>();
+      for (const svc of this.services.values()) for (const ab of svc.backends.values()) owned.add(ab.index);
+      for (const b of this.#adoptedBackends.values()) owned.add(b.index);
+      const stale = valid.filter((i) => !owned.has(i) && this.#backendPool.takeExact(i));
+      if (stale.length === 0) return;
+      this.#opts.log?.info({ backends: stale.length }, 'invalidating backend records no backend names');
+      this.#staleBackends.push(...stale);
+      await this.schedule();
+    } catch (err) {
+      this.#opts.log?.warn({ err }, 'reading the backends map after adoption failed; stale records stay until the next start');
+    }
   }
 }

@@ -168,6 +168,12 @@ export class TableSwitcher {
     this.#state.set(vipIndex, { slots: [undefined, undefined], active, flippedAt: performance.now(), installed: true });
   }
 
+  /** An adopted VIP's live slot holds `table` (the controller's record vouches for it). */
+  known(vipIndex: number, table: Uint32Array): void {
+    const s = this.#state.get(vipIndex);
+    if (s?.installed) s.slots[s.active] = table;
+  }
+
   /** Removes a VIP from `vips`; its slots become unknown (the index may be given to another VIP). */
   async remove(key: VipKey, vipIndex: number): Promise<void> {
     const s = this.#state.get(vipIndex);
