@@ -1,6 +1,7 @@
 /**
  * The sidecar scenario's report as `netaccel lab --scenario sidecar` shows it: calls/s and latency
- * per phase, per method what the client saw beside the sidecar's telemetry (GetStats, /metrics)
+ * per phase, per method what the client saw beside the sidecar's telemetry (GetStats, /metrics,
+ * the access log)
  * and the server's count, the policy reload, each connection's offload state as the daemon gives
  * it, the etcd key counts in Redis, and where the chart and the JSON are (@netaccel/labs writes
  * them in the run's folder).
@@ -40,6 +41,7 @@ export function sidecarReportText(r: SidecarReport): string {
         { header: 'client', value: (m) => statuses(m.client.statuses) },
         { header: 'sidecar', value: (m) => statuses(m.sidecar.statuses) },
         { header: '/metrics', value: (m) => statuses(m.metrics) },
+        { header: 'access log', value: (m) => statuses(m.accessLog) },
         { header: 'server', value: (m) => m.server, align: 'right' },
         { header: 'req bytes', value: (m) => `${m.client.requestBytes} / ${m.sidecar.requestBytes}`, align: 'right' },
         { header: 'resp bytes', value: (m) => `${m.client.responseBytes} / ${m.sidecar.responseBytes}`, align: 'right' },
@@ -49,6 +51,8 @@ export function sidecarReportText(r: SidecarReport): string {
       r.methods,
     ),
   );
+  const d = r.accessLog.denied;
+  out.push('', `access log: ${r.accessLog.lines} lines (one per call)${d !== undefined ? `; a denied call: ${JSON.stringify(d)}` : ''}`);
   const p = r.policy;
   out.push('', `policy: ${p.denied} denied by a reload (SIGHUP, applied in ${p.reloadMs} ms): before ${statuses(p.before)}; invoked after ${statuses(p.after)}; the client's connections kept ${p.connectionsKept} of ${p.connectionsBefore}`);
   const o = r.offload;

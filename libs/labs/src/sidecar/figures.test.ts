@@ -1,6 +1,6 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { callsPerSecond, clientMethods, kernelCounter, metricCalls, parseMetrics, sidecarPhases, telemetryFaults } from './figures.js';
+import { accessLogCalls, callsPerSecond, clientMethods, kernelCounter, metricCalls, parseMetrics, sidecarPhases, telemetryFaults } from './figures.js';
 import type { CallRecord, MethodCount } from './figures.js';
 import { sidecarConfigText } from './processes.js';
 
@@ -43,11 +43,24 @@ test('/metrics: calls by method and status of one listener, kernel counters; a d
 
   const client = clientMethods(history, ['delete', 'get']);
   const sidecar: Record<string, MethodCount> = { '/lab.Inventory/Delete': { ...client['/lab.Inventory/Delete']!, requestBytes: 32 } };
-  assert.deepEqual(telemetryFaults({ '/lab.Inventory/Delete': client['/lab.Inventory/Delete']! }, sidecar, metrics), [], 'a denied method\'s request bytes are not compared');
-  const faults = telemetryFaults(client, { ...sidecar, '/lab.Inventory/Get': { ...client['/lab.Inventory/Get']!, responseBytes: 1 } }, metrics);
+  assert.deepEqual(telemetryFaults({ '/lab.Inventory/Delete': client['/lab.Inventory/Delete']! }, sidecar, { '/metrics': metrics }), [], 'a denied method\'s request bytes are not compared');
+  const faults = telemetryFaults(client, { ...sidecar, '/lab.Inventory/Get': { ...client['/lab.Inventory/Get']!, responseBytes: 1 } }, { '/metrics': metrics });
   assert.equal(faults.length, 2);
   assert.match(faults[0]!, /^\/lab\.Inventory\/Get: the client saw \{"OK":2\}, the sidecar's \/metrics \{\}/);
   assert.match(faults[1]!, /^\/lab\.Inventory\/Get: the client sent 64 B and received 512 B, the sidecar counted 64 B and 1 B/);
+});
+
+test('the access log: calls by method and status from the daemon\'s "grpc call" lines, other lines skipped', () => {
+  const log = [
+    '{"level":"info","msg":"configuration loaded"}',
+    '{"level":"info","component":"access","method":"/lab.Inventory/Delete","grpcStatus":7,"grpcCode":"PERMISSION_DENIED","msg":"grpc call"}',
+    '{"level":"info","component":"access","method":"/lab.Inventory/Delete","grpcStatus":0,"grpcCode":"OK","msg":"grpc call"}',
+    '{"level":"info","component":"access","method":"/lab.Inventory/Get","grpcStatus":0,"grpcCode":"OK","msg":"grpc call"}',
+    '{"level":"info","component":"access","method":"/lab.Inv',
+  ].join('\n');
+  const a = accessLogCalls(log);
+  assert.deepEqual(a.calls, { '/lab.Inventory/Delete': { PERMISSION_DENIED: 1, OK: 1 }, '/lab.Inventory/Get': { OK: 1 } });
+  assert.equal(a.lines.length, 3);
 });
 
 test('the daemon configuration: the denied methods, the kernel block on or off, etcd routed and counted', () => {

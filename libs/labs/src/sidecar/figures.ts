@@ -138,6 +138,26 @@ export function metricCalls(samples: readonly Sample[], listener: string): Recor
   return out;
 }
 
+/** The daemon's access log (pino lines `"msg":"grpc call"`): per method path, calls by status name, and the lines. */
+export function accessLogCalls(log: string): { calls: Record<string, Record<string, number>>; lines: Record<string, unknown>[] } {
+  const calls: Record<string, Record<string, number>> = {};
+  const lines: Record<string, unknown>[] = [];
+  for (const text of log.split('\n')) {
+    if (!text.includes('"msg":"grpc call"')) continue;
+    let l: Record<string, unknown>;
+    try {
+      l = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      continue; // a line being written
+    }
+    const m = (calls[String(l.method)] ??= {});
+    const code = String(l.grpcCode);
+    m[code] = (m[code] ?? 0) + 1;
+    lines.push(l);
+  }
+  return { calls, lines };
+}
+
 /** A kernel counter (netaccel_sidecar_kernel_<what>) by method path; empty without the kernel path. */
 export function kernelCounter(samples: readonly Sample[], what: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -153,13 +173,13 @@ const show = (r: Readonly<Record<string, number>>): string => JSON.stringify(r);
 
 /**
  * Where the sidecar's telemetry disagrees with what the client saw: calls by status per method
- * (GetStats and /metrics), and the payload bytes of the methods no call of which was denied
+ * (GetStats, and each of `others`: /metrics, the access log), and the payload bytes of the methods no call of which was denied
  * (a denied call's request message may or may not have been read). Empty when they agree.
  */
 export function telemetryFaults(
   client: Readonly<Record<string, MethodCount>>,
   sidecar: Readonly<Record<string, MethodCount>>,
-  metrics: Readonly<Record<string, Readonly<Record<string, number>>>>,
+  others: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, number>>>>>>,
 ): string[] {
   const faults: string[] = [];
   for (const [path, c] of Object.entries(client)) {
@@ -169,7 +189,9 @@ export function telemetryFaults(
       continue;
     }
     if (!same(c.statuses, s.statuses)) faults.push(`${path}: the client saw ${show(c.statuses)}, the sidecar's GetStats ${show(s.statuses)}`);
-    if (!same(c.statuses, metrics[path] ?? {})) faults.push(`${path}: the client saw ${show(c.statuses)}, the sidecar's /metrics ${show(metrics[path] ?? {})}`);
+    for (const [source, calls] of Object.entries(others)) {
+      if (!same(c.statuses, calls[path] ?? {})) faults.push(`${path}: the client saw ${show(c.statuses)}, the sidecar's ${source} ${show(calls[path] ?? {})}`);
+    }
     if ((c.statuses.PERMISSION_DENIED ?? 0) === 0 && (c.requestBytes !== s.requestBytes || c.responseBytes !== s.responseBytes)) {
       faults.push(`${path}: the client sent ${c.requestBytes} B and received ${c.responseBytes} B, the sidecar counted ${s.requestBytes} B and ${s.responseBytes} B`);
     }

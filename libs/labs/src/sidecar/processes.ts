@@ -65,7 +65,7 @@ export function sidecarConfigText(o: SidecarConfigOptions): string {
     '  clusters:',
     `    - { name: inventory, endpoints: ['127.0.0.1:${WORKLOAD_PORT}'] }`,
     ...(o.etcd ? [`    - { name: etcd, endpoints: ['127.0.0.1:${ETCD_PORT}'] }`] : []),
-    '  accessLog: false # thousands of calls/s: the metrics and GetStats carry the figures',
+    '  accessLog: true',
     `etcdHeat: { enabled: ${o.etcd}, redis: 'redis://127.0.0.1:${REDIS_PORT}', readsKey: '${REDIS_READS_KEY}', writesKey: '${REDIS_WRITES_KEY}', flushInterval: 200ms }`,
     o.cgroup === undefined ? 'kernel: { enabled: false }' : `kernel: { enabled: true, via: direct, cgroup: '${o.cgroup}', object: '${o.object}' }`,
     `telemetry: { listen: '${SIDECAR_TELEMETRY}' }`,

@@ -13,6 +13,8 @@ export interface MethodReport {
   readonly sidecar: MethodCount & { readonly requestMessages: number; readonly responseMessages: number };
   /** netaccel_sidecar_calls_total by status name. */
   readonly metrics: Readonly<Record<string, number>>;
+  /** The daemon's access-log lines by status name. */
+  readonly accessLog: Readonly<Record<string, number>>;
   /** Calls that reached the server workload. */
   readonly server: number;
   /** The kernel path's counters of the method (netaccel_sidecar_kernel_*), when it is loaded and the method is in its policy. */
@@ -61,6 +63,8 @@ export interface SidecarReport {
     /** netaccel_sidecar_kernel_frames by reason (frames the kernel saw). */
     readonly frames: Readonly<Record<string, number>>;
   };
+  /** The daemon's access log: its lines (one per call, etcd's included), one of a denied call. */
+  readonly accessLog: { readonly lines: number; readonly denied?: Readonly<Record<string, unknown>> };
   readonly etcdHeat?: {
     /** Per key: Range and Put calls the client made through the sidecar, and the scores in Redis. */
     readonly keys: readonly { readonly key: string; readonly reads: number; readonly writes: number; readonly redisReads: number; readonly redisWrites: number }[];

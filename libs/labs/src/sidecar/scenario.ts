@@ -10,8 +10,8 @@
  * policy is reloaded (SIGHUP) to deny /lab.Inventory/Delete, and the client sees PERMISSION_DENIED
  * for it while the other methods go on over the same connection; the clients stop and make etcd
  * Range/Put calls through the sidecar. The report gives calls/s and latency per phase and per
- * second (chart), per method what the client saw beside the sidecar's telemetry (GetStats and
- * /metrics: calls by status, bytes, p50/p99) and the server's count, the offload state of each
+ * second (chart), per method what the client saw beside the sidecar's telemetry (GetStats,
+ * /metrics and the access log: calls by status, bytes, p50/p99) and the server's count, the offload state of each
  * connection as the daemon gives it (offloaded or why not), and the etcd key counts in Redis. The
  * run fails when a client call failed otherwise, when the denied method reached the server or was
  * not denied, when the sidecar's telemetry disagrees with the client, or when Redis's counts
@@ -29,7 +29,7 @@ import type { Scenario, ScenarioRunOptions } from '../scenario.js';
 import { STEP_INDENT, fmtMs } from '../steps/step-runner.js';
 import type { StepTime } from '../steps/step-runner.js';
 import { sidecarChartSvg } from './chart.js';
-import { callsPerSecond, clientMethods, codeName, kernelCounter, metricCalls, parseMetrics, sidecarPhases, telemetryFaults } from './figures.js';
+import { accessLogCalls, callsPerSecond, clientMethods, codeName, kernelCounter, metricCalls, parseMetrics, sidecarPhases, telemetryFaults } from './figures.js';
 import type { CallRecord, MethodCount } from './figures.js';
 import {
   LISTENER,
@@ -261,6 +261,11 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
   const { methods: stats } = await run.api!.getStats(sidecarV1.GetStatsRequest.create({ listener: LISTENER }));
   const samples = parseMetrics(await telemetry(run, '/metrics'));
   const metrics = metricCalls(samples, LISTENER);
+  // one access-log line per call; pino may still be writing the last ones
+  const inventory = (calls: Record<string, Record<string, number>>): number => INVENTORY_METHODS.reduce((n, m) => n + Object.values(calls[methodPath(m)] ?? {}).reduce((a, b) => a + b, 0), 0);
+  let access = accessLogCalls(run.sidecar!.output());
+  await waitFor(() => inventory((access = accessLogCalls(run.sidecar!.output())).calls) >= history.length, { timeoutMs: 5000, what: 'an access-log line for every call' }).catch(() => undefined);
+  const deniedLine = access.lines.find((l) => l.grpcCode === 'PERMISSION_DENIED');
   const client = clientMethods(history, INVENTORY_METHODS);
   const sidecar: Record<string, MethodReport['sidecar']> = {};
   for (const s of stats) {
@@ -285,6 +290,7 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
       client: client[path]!,
       sidecar: sidecar[path] ?? { ...zero, requestMessages: 0, responseMessages: 0 },
       metrics: metrics[path] ?? {},
+      accessLog: access.calls[path] ?? {},
       server: server[m] ?? 0,
       ...(inKernel ? { kernel: { requests: kernel.requests[path]!, responses: kernel.responses[path] ?? 0, denied: kernel.denied[path] ?? 0 } } : {}),
     };
@@ -320,6 +326,10 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
       after: tallyOf(deleted.filter((c) => c[1] >= run.reloadAt)),
     },
     offload: { requested: run.o.kernel !== false, kernelPath: run.kernelPath, ...(run.loadError !== undefined ? { loadError: run.loadError } : {}), connections: run.connsAfter, frames },
+    accessLog: {
+      lines: access.lines.length,
+      ...(deniedLine !== undefined ? { denied: Object.fromEntries(Object.entries(deniedLine).filter(([k]) => !['level', 'time', 'pid', 'hostname', 'app'].includes(k))) } : {}),
+    },
     ...(run.etcdKeys > 0 ? { etcdHeat: await etcdHeat(run) } : {}),
     client: { calls: history.length, errors: final?.errors ?? -1, errorSamples: final?.errorSamples ?? [] },
     chart: {
@@ -338,7 +348,7 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
   check((p.before.OK ?? 0) > 0 && Object.keys(p.before).length === 1, `${DENIED} succeeded before the reload: ${JSON.stringify(p.before)}`);
   check((p.after.PERMISSION_DENIED ?? 0) > 0 && Object.keys(p.after).length === 1, `${DENIED} was PERMISSION_DENIED after the reload: ${JSON.stringify(p.after)}`);
   for (const m of methods) check(m.server === (m.client.statuses.OK ?? 0), `${m.method}: the server got ${m.server} calls, the client saw ${m.client.statuses.OK ?? 0} succeed (a denied call never reaches it)`);
-  const faults = telemetryFaults(client, sidecar, metrics);
+  const faults = telemetryFaults(client, sidecar, { '/metrics': metrics, 'access log': access.calls });
   check(faults.length === 0, `the sidecar's telemetry agrees with the client: ${faults.join('; ')}`);
   check(p.connectionsBefore > 0 && p.connectionsKept === p.connectionsBefore, `the reload kept the client's connection: ${p.connectionsKept} of ${p.connectionsBefore}`);
   const heat = report.etcdHeat;
@@ -385,7 +395,7 @@ export const sidecarScenario: Scenario<SidecarLabOptions, SidecarRun, SidecarRep
     { title: (run) => `start the clients: every method allowed, ${fmtMs(run.hold)}`, run: startTheClients, logs: everything },
     { title: (run) => `reload the policy (SIGHUP): ${DENIED} denied, ${fmtMs(run.hold)}`, run: reloadThePolicy, logs: everything },
     { title: (run) => `stop the clients${run.etcdKeys > 0 ? '; their etcd Range/Put calls through the sidecar' : ''}`, run: stopTheClients, logs: everything },
-    { title: "read the sidecar's telemetry (GetStats, /metrics, connections), Redis; write the report", run: writeTheReport, logs: everything },
+    { title: "read the sidecar's telemetry (GetStats, /metrics, access log, connections), Redis; write the report", run: writeTheReport, logs: everything },
   ],
   result: (run) => run.report!,
   stop: (run) => {
