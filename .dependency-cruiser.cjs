@@ -1,7 +1,7 @@
 // Dependency rules of the monorepo (ARCHITECTURE.md, "Dependency rules"): apps may import libs; libs never import
 // apps; apps never import each other; no circular imports anywhere; a relative import never leaves
 // its package (other packages are imported by name, through their exports). `npm run depcheck` fails on
-// any violation; scripts/depcheck.test.ts proves that it does.
+// any violation; scripts/depcheck.slow.test.ts proves that it does.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Runs netaccel's tests with vitest (vitest.config.ts: one project per layer).
 //
-//   node scripts/test.mjs [--layer unit|bpf|ns|all] [path ...] [-- <vitest options>]
+//   node scripts/test.mjs [--layer unit|slow|bpf|ns|all] [path ...] [-- <vitest options>]
 //
 // Layers are chosen by file name:
-//   *.test.ts       unit: no root, no kernel objects, no namespaces
+//   *.test.ts       unit: no root, no kernel objects, no namespaces, no child processes
+//                   (vitest projects `unit` and `unit-isolated`: see vitest.config.ts)
+//   *.slow.test.ts  slow: no root, but child processes, a build or a CPU-heavy fuzz
 //   *.bpf.test.ts   BPF: loads programs and runs them with BPF_PROG_TEST_RUN (root)
 //   *.ns.test.ts    end to end: real traffic across network namespaces (root)
 // Every selected layer runs in one `vitest run`, layer after layer, so the run ends with one
@@ -75,7 +77,10 @@ if (needsRoot && process.getuid?.() !== 0) {
 }
 
 const vitest = resolve(root, 'node_modules/vitest/vitest.mjs');
-const vitestArgs = ['run', ...layers.map((l) => `--project=${l}`), ...filters, ...passthrough];
+// The unit layer is two vitest projects: files sharing worker processes, and the few that need
+// one process each (vitest.config.ts says why).
+const projects = layers.flatMap((l) => (l === 'unit' ? ['unit', 'unit-isolated'] : [l]));
+const vitestArgs = ['run', ...projects.map((p) => `--project=${p}`), ...filters, ...passthrough];
 console.log(`test: vitest ${vitestArgs.join(' ')}`);
 const r = spawnSync(process.execPath, [vitest, ...vitestArgs], {
   cwd: root,

@@ -1,7 +1,7 @@
 // The fuzz run the issue asks of `make test`: 1,000,000 random and mutated messages through the
 // fuzzer's core (testing/fuzz.ts, also behind scripts/fuzz-bgp.ts) with a fixed seed. No uncaught
 // exception, and every rejection a BgpNotificationError whose code/subcode BGP defines and that
-// becomes a NOTIFICATION we can send. About 30 s of CPU; fuzz.test.ts keeps a quick 50,000.
+// becomes a NOTIFICATION we can send. About 30 s of CPU; fuzz.test.ts keeps a quick 25,000.
 // Replay another seed with BGP_FUZZ_MILLION_SEED=<n>.
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
