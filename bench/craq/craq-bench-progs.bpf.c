@@ -9,6 +9,10 @@
  *                stay xdp_frames end to end); unknown MACs go to the stack
  *   craq_sink    the client's receive side: counts and drops CRAQ replies (UDP from port 7480),
  *                status OK and other statuses apart
+ *   craq_tr      the cost-per-operation section's wrapper (BPF_PROG_TEST_RUN with repeat, which
+ *                hands the program the frame it rewrote last time): restores gen_config's first
+ *                frame, then tail-calls tr_progs[0] (a craq_node); with the slot empty it measures
+ *                itself, to be subtracted
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -54,6 +58,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct counter);
 } stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tr_progs SEC(".maps");
 
 __u32 gen_seq = 0;
 
@@ -132,6 +143,34 @@ int craq_sink(struct xdp_md *ctx)
 	}
 	/* craq header: op at 3, status at 4 */
 	count(ctx, craq[4] == 0 ? 0 : 4);
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int craq_tr(struct xdp_md *ctx)
+{
+	void *data, *data_end;
+	struct gen_cfg *cfg;
+	__u32 key = 0, len;
+	int cur;
+
+	cfg = bpf_map_lookup_elem(&gen_config, &key);
+	if (!cfg)
+		return XDP_ABORTED;
+	len = cfg->len[0];
+	if (len < 42 || len > GEN_MAX)
+		return XDP_ABORTED;
+	cur = (int)(ctx->data_end - ctx->data);
+	if (cur != GEN_MAX && bpf_xdp_adjust_tail(ctx, GEN_MAX - cur))
+		return XDP_ABORTED;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + GEN_MAX > data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, cfg->frame[0], GEN_MAX);
+	if (bpf_xdp_adjust_tail(ctx, (int)len - GEN_MAX))
+		return XDP_ABORTED;
+	bpf_tail_call(ctx, &tr_progs, 0);
 	return XDP_DROP;
 }
 

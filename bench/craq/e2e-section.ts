@@ -13,11 +13,13 @@
  * pipeline's configured periods (heat flush 250 ms + placement interval 500 ms + view refresh
  * 200 ms), goal <= 2 of them; and for scale the same keys pinned over gRPC (`pin_to_served_ms`).
  *
- * End to end: reads of the placed (hot) keys, closed loop, `concurrency` readers in one Node
- * process on `c`: through @netaccel/craq (UDP to the chain, round-robin over the nodes) against
- * the same reads from etcd with the etcd3 client, serializable and linearizable; reads/s, p50 and
- * p99 (µs) and the client's CPU per second; modes interleaved, medians over rounds. Goals: >= 10x
- * etcd's reads/s, <= 0.1x its p99.
+ * End to end: reads of the placed (hot) keys, closed loop in one Node process on `c`: through
+ * @netaccel/craq (UDP to the chain, round-robin over the nodes) against the same reads from etcd
+ * with the etcd3 client, serializable and linearizable. Per mode, in one process: `concurrency`
+ * readers (reads/s, the client's CPU per second, and `loaded_p50_us` / `loaded_p99_us`: mostly
+ * the queue in the client), then one reader (`p50_us` / `p99_us`: a read's latency through the
+ * system). Modes interleaved, medians over rounds. Goals: >= 10x etcd's reads/s, <= 0.1x its
+ * p50 and p99.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -36,6 +38,12 @@ const PREFIX = 'cqb';
 const FLUSH_MS = 250;
 const INTERVAL_MS = 500;
 const REFRESH_MS = 200;
+/**
+ * The processes on the read path of either system (the client, the etcd members) run at the same
+ * raised priority, so that other tenants of the 2 shared CPUs weigh less on both tails. The chain's
+ * read path has no process: it is the client's socket and XDP in softirq.
+ */
+const NICE = ['nice', '-n', String(Number(process.env.CRAQ_BENCH_E2E_NICE ?? -5))];
 const MODES = ['chain', 'serializable', 'linearizable'] as const;
 type Mode = (typeof MODES)[number];
 const SUBJECT: Record<Mode, string> = { chain: 'e2e-netcraq', serializable: 'e2e-etcd-serializable', linearizable: 'e2e-etcd-linearizable' };
@@ -50,6 +58,7 @@ export interface E2eOptions {
 }
 
 interface ReadsOut {
+  concurrency: number;
   ops: number;
   seconds: number;
   p50Us: number;
@@ -75,7 +84,7 @@ export async function runCraqE2e(ctx: BenchContext, o: E2eOptions, log: (m: stri
     await napiForXdpTx(lab, 'sw', CHAIN_NODES.map((n) => switchPort(n)), join(REPO, 'bpf', 'build', 'selftest', 'selftest.bpf.o'));
     const macs = await Promise.all(CHAIN_NODES.map(async (n) => (await lab.links(n)).find((l) => l.ifname === 'eth0')!.address!));
     mkdirSync(shm, { recursive: true });
-    await Promise.all(ETCD_NODES.map((n) => lab.spawn(n, etcdArgv(n, join(shm, n)), { name: `etcd-${n}`, ready: { log: /serving client traffic/ }, timeoutMs: 30_000 })));
+    await Promise.all(ETCD_NODES.map((n) => lab.spawn(n, [...NICE, ...etcdArgv(n, join(shm, n))], { name: `etcd-${n}`, ready: { log: /serving client traffic/ }, timeoutMs: 30_000 })));
     const files = CHAIN_NODES.map((n) => writeLoaderFiles(dir, lab.runId, n, join(REPO, 'bpf', CRAQ_OBJECT.path)));
     pinRoots.push(...files.map((f) => f.pinRoot));
     await Promise.all(CHAIN_NODES.map((n, i) => lab.spawn(n, [process.execPath, join(REPO, 'apps/ebpf-loader/dist/main.js'), '--config', files[i]!.config], { name: `loader-${n}`, sysfs: 'host', ready: { log: /"msg":"loader ready"/ }, timeoutMs: 30_000 })));
@@ -90,7 +99,7 @@ export async function runCraqE2e(ctx: BenchContext, o: E2eOptions, log: (m: stri
     }
     const base = { etcd: ETCD_NODES.map(etcdClientUrl), scheduler: `unix://${cfg.socket}`, redis: redisUrl() };
     const client = async <T>(args: object, timeoutMs: number): Promise<T> => {
-      const r = await lab.exec(CRAQ_CLIENT_NODE, [process.execPath, '--import', 'tsx', join(HERE, 'ns-e2e-client.ts'), JSON.stringify({ ...base, ...args })], { cwd: REPO, timeoutMs });
+      const r = await lab.exec(CRAQ_CLIENT_NODE, [...NICE, process.execPath, '--import', 'tsx', join(HERE, 'ns-e2e-client.ts'), JSON.stringify({ ...base, ...args })], { cwd: REPO, timeoutMs });
       return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
     };
     const hot = Array.from({ length: o.hotKeys }, (_, i) => `${CRAQ_KEY_PREFIX}bench-hot-${i}`);
@@ -111,26 +120,36 @@ export async function runCraqE2e(ctx: BenchContext, o: E2eOptions, log: (m: stri
 
     // end to end: the placed keys, every mode in every round (order rotated)
     const keys = [...hot, ...pinned];
-    const samples = new Map<Mode, ReadsOut[]>();
+    // saturated (o.concurrency readers: reads/s, and the latency that queueing in the client
+    // gives) and one read outstanding (the system's latency: p50/p99 goals), in one process
+    const samples = new Map<Mode, { loaded: ReadsOut[]; one: ReadsOut[] }>();
     for (let round = 0; round < o.rounds; round++) {
       for (const mode of [...MODES.slice(round % 3), ...MODES.slice(0, round % 3)]) {
-        const r = await client<ReadsOut>({ task: 'reads', mode, keys, concurrency: o.concurrency, seconds: o.seconds }, (o.seconds + 40) * 1000);
-        log(`e2e ${mode}: ${r.ops} reads in ${r.seconds.toFixed(2)} s = ${(r.ops / r.seconds).toFixed(0)}/s, p50 ${r.p50Us.toFixed(0)} µs, p99 ${r.p99Us.toFixed(0)} µs, client CPU ${(r.cpuSeconds / r.seconds).toFixed(2)} s/s, ${r.errors} errors, ${r.retries} retries, ${r.etcdReads} from etcd`);
-        if (mode === 'chain' && r.etcdReads > 0) throw new Error(`e2e: ${r.etcdReads} reads of placed keys went to etcd`);
-        if (r.errors > 0) throw new Error(`e2e ${mode}: ${r.errors} reads failed or found no value`);
-        samples.set(mode, [...(samples.get(mode) ?? []), r]);
+        const { runs } = await client<{ runs: ReadsOut[] }>({ task: 'reads', mode, keys, concurrencies: [o.concurrency, 1], seconds: o.seconds }, (2 * o.seconds + 40) * 1000);
+        for (const r of runs) {
+          log(`e2e ${mode}, ${r.concurrency} reader(s): ${r.ops} reads in ${r.seconds.toFixed(2)} s = ${(r.ops / r.seconds).toFixed(0)}/s, p50 ${r.p50Us.toFixed(0)} µs, p99 ${r.p99Us.toFixed(0)} µs, client CPU ${(r.cpuSeconds / r.seconds).toFixed(2)} s/s, ${r.errors} errors, ${r.retries} retries, ${r.etcdReads} from etcd`);
+          if (mode === 'chain' && r.etcdReads > 0) throw new Error(`e2e: ${r.etcdReads} reads of placed keys went to etcd`);
+          if (r.errors > 0) throw new Error(`e2e ${mode}: ${r.errors} reads failed or found no value`);
+        }
+        const s = samples.get(mode) ?? { loaded: [], one: [] };
+        s.loaded.push(runs[0]!);
+        s.one.push(runs[1]!);
+        samples.set(mode, s);
       }
     }
     for (const mode of MODES) {
       const s = samples.get(mode)!;
-      const med = (f: (r: ReadsOut) => number): number => stats(s.map(f)).median;
-      ctx.figure(SUBJECT[mode], 'reads_per_s', Math.round(med((r) => r.ops / r.seconds)), 'reads/s');
-      ctx.figure(SUBJECT[mode], 'p50_us', Math.round(med((r) => r.p50Us)), 'µs');
-      ctx.figure(SUBJECT[mode], 'p99_us', Math.round(med((r) => r.p99Us)), 'µs');
-      ctx.figure(SUBJECT[mode], 'client_cpu_s_per_s', Math.round(med((r) => r.cpuSeconds / r.seconds) * 100) / 100, 's/s');
+      const med = (rs: ReadsOut[], f: (r: ReadsOut) => number): number => stats(rs.map(f)).median;
+      ctx.figure(SUBJECT[mode], 'reads_per_s', Math.round(med(s.loaded, (r) => r.ops / r.seconds)), 'reads/s');
+      ctx.figure(SUBJECT[mode], 'client_cpu_s_per_s', Math.round(med(s.loaded, (r) => r.cpuSeconds / r.seconds) * 100) / 100, 's/s');
+      ctx.figure(SUBJECT[mode], 'loaded_p50_us', Math.round(med(s.loaded, (r) => r.p50Us)), 'µs');
+      ctx.figure(SUBJECT[mode], 'loaded_p99_us', Math.round(med(s.loaded, (r) => r.p99Us)), 'µs');
+      ctx.figure(SUBJECT[mode], 'p50_us', Math.round(med(s.one, (r) => r.p50Us)), 'µs');
+      ctx.figure(SUBJECT[mode], 'p99_us', Math.round(med(s.one, (r) => r.p99Us)), 'µs');
     }
     for (const b of ['serializable', 'linearizable'] as const) {
       ctx.compare('reads_per_s', SUBJECT.chain, SUBJECT[b], '>= 10');
+      ctx.compare('p50_us', SUBJECT.chain, SUBJECT[b], '<= 0.1');
       ctx.compare('p99_us', SUBJECT.chain, SUBJECT[b], '<= 0.1');
     }
   } finally {

@@ -7,7 +7,7 @@
  *   node --import tsx bench/run.ts craq        (= make bench NAME=craq; root)
  *   CRAQ_BENCH_SECONDS=2 CRAQ_BENCH_ROUNDS=3   duration of one measurement, rounds (medians)
  *
- * Rig (namespaces prefix ncqb): n1 → n2 → n3 (bpf/craq's craq_node in native XDP on eth0, one
+ * Rig (namespaces prefix cqb): n1 → n2 → n3 (bpf/craq's craq_node in native XDP on eth0, one
  * object per node) and a client c, joined by a switch node whose ports run craq_switch
  * (redirect by destination MAC, so frames stay xdp_frames end to end). The generator craq-gen
  * runs craq_gen with BPF_PROG_TEST_RUN in live-frame mode on c:eth0: one 82-byte READ of a placed
@@ -45,6 +45,7 @@ import { CraqNodeObject } from '@netaccel/bpf-programs/craq/testing';
 import type { BenchContext, Benchmark } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
 import { runCraqE2e } from './e2e-section.js';
+import { runCraqTestRun } from './testrun-section.js';
 import { buildCraqTools } from './tools.js';
 
 const PORT = craq.CRAQ_DEFAULT_PORT;
@@ -89,17 +90,16 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
   const seconds = Number(process.env.CRAQ_BENCH_SECONDS ?? 2);
   const rounds = Number(process.env.CRAQ_BENCH_ROUNDS ?? 3);
   const tools = buildCraqTools();
-  const lab = new Lab(spec, { prefix: 'ncqb' });
+  const lab = new Lab(spec, { prefix: 'cqb' });
   const objects: { close(): void }[] = [];
   const pins: string[] = [];
   const pin = (p: { pin(path: string): void }, name: string): string => {
-    const path = `/sys/fs/bpf/ncqb-${process.pid}-${name}`;
+    const path = `/sys/fs/bpf/cqb-${process.pid}-${name}`;
     rmSync(path, { force: true });
     p.pin(path);
     pins.push(path);
     return path;
   };
-  const runTime = enableRunTimeStats();
   try {
     await lab.up();
     const progs = BpfObject.openFile(tools.progs);
@@ -129,6 +129,10 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
     const frameHex = (i: number, msg: craq.CraqMessage, key = KEY): string =>
       Buffer.from(craqClientFrame(4, { mac: clientMac, ip: IP.c, port: 40000 }, { mac: macs[i]!, ip: IP[NODES[i]!], port: PORT }, { ...msg, keyId: key.keyId, keyCheck: key.keyCheck })).toString('hex');
     const readHex = (i: number): string => frameHex(i, craq.craqReadRequest({ key: 'bench', reqId: 1n }));
+    // the rig alone: a READ_REPLY as n1 would send it, generator → switch → sink (a 16-byte value:
+    // the generator's frames are at most 128 bytes; XDP frames are not copied on veths)
+    const req = { ...craq.craqReadRequest({ key: 'bench', reqId: 1n }), keyId: KEY.keyId, keyCheck: KEY.keyCheck };
+    const loopHex = Buffer.from(craqClientFrame(4, { mac: macs[0]!, ip: IP.n1, port: PORT }, { mac: clientMac, ip: IP.c, port: 40000 }, craq.craqReply(req, craq.CraqStatus.OK, { version: 1n, value: value.subarray(0, 16) }))).toString('hex');
     const writeHex = (i: number, key = KEY_W): string => frameHex(i, craq.craqWriteRequest({ key: 'bench', reqId: 2n, value: new Uint8Array(16).fill(0x77) }), key);
     const counter = (k: number): bigint => sumCounters(progs.map('stats').lookupPerCpu(encodeU32(k)) ?? []).packets;
 
@@ -140,7 +144,7 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
       readonly seconds: number;
       readonly stat: (name: 'READ_QUERY' | 'RETRY') => number;
     }
-    const generate = async (netchain: boolean, hexes: string[], label: string): Promise<Run> => {
+    const generate = async (netchain: boolean, hexes: string[], label: string, timed = false): Promise<Run> => {
       // every measurement starts from clean keys: a frame the rig drops (a full veth ring) can
       // leave a write dirty at the head until the control plane repairs it (bpf/craq/README.md)
       for (const [j, o] of nodes.entries()) {
@@ -151,8 +155,17 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
       const ok0 = counter(0);
       const other0 = counter(4);
       const head0 = nodes[0]!.stats();
+      // the kernel's run-time stats read the clock twice per program run of every program (a
+      // paravirtual clock here: more than craq_node's own time), so only the runs that measure
+      // the nodes' program time have them on
+      const runTime = timed ? enableRunTimeStats() : undefined;
       const ns0 = nodes.reduce((a, o) => a + o.prog.info().runTimeNs, 0n);
-      const r = await lab.exec('c', [tools.gen, tools.progs, 'eth0', String(seconds), ...hexes], { timeoutMs: (seconds + 30) * 1000 });
+      let r;
+      try {
+        r = await lab.exec('c', [tools.gen, tools.progs, 'eth0', String(seconds), ...hexes], { timeoutMs: (seconds + 30) * 1000 });
+      } finally {
+        runTime?.close();
+      }
       const out = JSON.parse(r.stdout) as { frames: number; seconds: number };
       const ok = Number(counter(0) - ok0);
       const other = Number(counter(4) - other0);
@@ -161,9 +174,9 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
       log(`${netchain ? 'netchain' : 'netcraq'} ${label}: ${ok} OK + ${other} other replies / ${out.frames} frames in ${out.seconds.toFixed(2)} s = ${(ok / out.seconds).toFixed(0)} OK/s`);
       return { nodeNs, ok, other, seconds: out.seconds, stat: (name) => Number((head1.get(name) ?? 0n) - (head0.get(name) ?? 0n)) };
     };
-    /** [reads per second, reads per second of the nodes' program time] */
-    const measure = async (netchain: boolean, i: number): Promise<[number, number]> => {
-      const run = await generate(netchain, [readHex(i)], ROLE[i]!);
+    /** [reads per second, reads per second of the nodes' program time (timed runs only)] */
+    const measure = async (netchain: boolean, i: number, timed = false): Promise<[number, number]> => {
+      const run = await generate(netchain, [readHex(i)], `${ROLE[i]!}${timed ? ' (run-time stats on)' : ''}`, timed);
       const reads = run.ok + run.other;
       return [reads / run.seconds, run.nodeNs > 0 ? reads / (run.nodeNs / 1e9) : 0];
     };
@@ -173,16 +186,25 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
     const samples = new Map<string, number[]>();
     const perCpu = new Map<string, number[]>();
     const cases = [false, true].flatMap((nc) => [0, 1, 2].map((i) => ({ nc, i, subject: `${nc ? 'netchain' : 'netcraq'}-${ROLE[i]}` })));
+    // with them, what the rig costs without a chain node: one switch traversal (two veth hops), generator and sink
+    const LOOP = { nc: false, i: -1, subject: 'rig-switch-loop' };
+    const withLoop = [...cases, LOOP];
     for (let round = 0; round < rounds; round++) {
-      const order = [...cases.slice(round % cases.length), ...cases.slice(0, round % cases.length)];
+      const order = [...withLoop.slice(round % withLoop.length), ...withLoop.slice(0, round % withLoop.length)];
       for (const c of order) {
-        const [v, cpu] = await measure(c.nc, c.i);
+        const v = c === LOOP ? await generate(false, [loopHex], 'rig loop (no chain node)').then((r) => (r.ok + r.other) / r.seconds) : (await measure(c.nc, c.i))[0];
         samples.set(c.subject, [...(samples.get(c.subject) ?? []), v]);
-        perCpu.set(c.subject, [...(perCpu.get(c.subject) ?? []), cpu]);
       }
     }
-    for (const c of cases) ctx.figure(c.subject, 'reads_per_s', Math.round(stats(samples.get(c.subject)!).median), 'reads/s');
+    // the nodes' program time: one more run of each case with the kernel's run-time stats on
+    for (const c of cases) perCpu.set(c.subject, [(await measure(c.nc, c.i, true))[1]]);
+    for (const c of withLoop) ctx.figure(c.subject, 'reads_per_s', Math.round(stats(samples.get(c.subject)!).median), 'reads/s');
     for (const c of cases) ctx.figure(c.subject, 'reads_per_node_cpu_s', Math.round(stats(perCpu.get(c.subject)!).median), 'reads/s');
+    for (const c of [...cases.map((x) => x.subject), 'rig-switch-loop']) {
+      const f = ctx.figures.find((x) => x.subject === c && x.metric === 'reads_per_s')!;
+      ctx.figure(c, 'path_ns_per_read', Math.round(1e9 / f.value), 'ns');
+    }
+    for (const c of cases) ctx.figure(c.subject, 'node_ns_per_read', Math.round(1e9 / ctx.figures.find((x) => x.subject === c.subject && x.metric === 'reads_per_node_cpu_s')!.value), 'ns');
     for (const role of ROLE) {
       ctx.compare('reads_per_s', `netcraq-${role}`, `netchain-${role}`, role === 'head' ? '>= 4' : role === 'middle' ? '>= 1.5' : '>= 0.9');
     }
@@ -227,7 +249,6 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
     await lab.down().catch(() => undefined);
     for (const p of pins) rmSync(p, { force: true });
     for (const o of objects.reverse()) o.close();
-    runTime.close();
   }
 }
 
@@ -240,7 +261,8 @@ const bench: Benchmark = {
   needsRoot: true,
   async run(ctx: BenchContext): Promise<void> {
     execFileSync('sh', ['-c', 'command -v clang && command -v gcc && command -v etcd && command -v redis-server'], { stdio: 'ignore' });
-    const sections = (process.env.CRAQ_BENCH_SECTIONS ?? 'rate,e2e').split(',');
+    const sections = (process.env.CRAQ_BENCH_SECTIONS ?? 'testrun,rate,e2e').split(',');
+    if (sections.includes('testrun')) await runCraqTestRun(ctx, buildCraqTools().progs, { repeat: 200_000, rounds: 5 }, (m) => console.error(`bench: craq: ${m}`));
     if (sections.includes('rate')) await runCraqBench(ctx);
     if (sections.includes('e2e')) {
       const n = (name: string, d: number): number => Number(process.env[name] ?? d);

@@ -3,7 +3,8 @@
  * process per task; prints one JSON line). Tasks:
  *
  *   load       put <keys> into etcd (etcd3 client) with <valueBytes>-byte values
- *   reads      closed loop of <concurrency> readers for <seconds> over <keys> (uniform, in turn):
+ *   reads      for each of <concurrencies>: a closed loop of that many readers for <seconds> over
+ *              <keys> (uniform, in turn):
  *              mode `chain` through @netaccel/craq's Etcd3 (placement view from the scheduler over
  *              gRPC, UDP to the chain nodes round-robin; it first waits until every key is in the
  *              view), `serializable` / `linearizable` through the etcd3 client straight to etcd
@@ -34,6 +35,8 @@ interface Args {
   readonly mode?: 'chain' | 'serializable' | 'linearizable';
   readonly via?: 'heat' | 'pin';
   readonly concurrency?: number;
+  /** reads: one measurement per entry, in order, in the same process. */
+  readonly concurrencies?: number[];
   readonly seconds?: number;
   readonly timeoutMs?: number;
 }
@@ -68,7 +71,7 @@ async function load(): Promise<object> {
 
 async function reads(): Promise<object> {
   const mode = a.mode ?? 'chain';
-  const concurrency = a.concurrency ?? 16;
+  const concurrency = a.concurrencies ?? [16];
   const seconds = a.seconds ?? 2;
   let read: () => Promise<unknown>;
   let close: () => Promise<void> | void;
@@ -105,18 +108,22 @@ async function reads(): Promise<object> {
       return errors;
     };
     const warm = now() + 300;
-    await Promise.all(Array.from({ length: concurrency }, () => loop(warm)));
-    const etcd0 = etcdReads();
-    const retries0 = retries();
-    const lat: number[] = [];
-    const cpu0 = process.cpuUsage();
-    const t0 = now();
-    const end = t0 + seconds * 1000;
-    const errors = (await Promise.all(Array.from({ length: concurrency }, () => loop(end, lat)))).reduce((x, y) => x + y, 0);
-    const took = (now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const sorted = Float64Array.from(lat).sort();
-    return { mode, ops: lat.length, seconds: took, p50Us: quantile(sorted, 0.5) * 1000, p99Us: quantile(sorted, 0.99) * 1000, etcdReads: etcdReads() - etcd0, retries: retries() - retries0, errors, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    await Promise.all(Array.from({ length: Math.max(...concurrency) }, () => loop(warm)));
+    const runs = [];
+    for (const c of concurrency) {
+      const etcd0 = etcdReads();
+      const retries0 = retries();
+      const lat: number[] = [];
+      const cpu0 = process.cpuUsage();
+      const t0 = now();
+      const end = t0 + seconds * 1000;
+      const errors = (await Promise.all(Array.from({ length: c }, () => loop(end, lat)))).reduce((x, y) => x + y, 0);
+      const took = (now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const sorted = Float64Array.from(lat).sort();
+      runs.push({ mode, concurrency: c, ops: lat.length, seconds: took, p50Us: quantile(sorted, 0.5) * 1000, p99Us: quantile(sorted, 0.99) * 1000, etcdReads: etcdReads() - etcd0, retries: retries() - retries0, errors, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+    }
+    return { runs };
   } finally {
     await close();
   }
