@@ -7,12 +7,21 @@
  *
  * A probe is a NetCRAQ READ of key id 0 (never placed) to the node's UDP port: any reply
  * (NOT_PLACED) proves the node's data plane and its agent are answering.
+ *
+ * With a `store` (chain-store.ts, `membership.via: paxos`) the configuration is agreed with the
+ * other schedulers of the chain first: a transition is proposed as a compare-and-set from the
+ * version this scheduler holds and its steps run only when it won; when another scheduler's
+ * change won, that one is adopted instead (its proposer runs its steps). Every committed
+ * configuration, this scheduler's or another's, is adopted in log order (`watch`), so the
+ * schedulers hold the same chain at the same version. A join whose steps fail is undone by
+ * proposing the node's removal.
  */
 import type { CommittedValue, CraqTransport, Endpoint, NodeDataPlane } from '@netaccel/craq';
 import type { Logger } from '@netaccel/telemetry';
 import { craq } from '@netaccel/protocol';
 import { initialChain, joinMember, removeMember } from './chain.js';
 import type { ChainState, Member, Step, Transition } from './chain.js';
+import type { ChainStore, StoredChain } from './chain-store.js';
 import { NA_ERR_CRAQD_DRAIN_TIMEOUT } from './errors.js';
 import type { Mutex } from './mutex.js';
 
@@ -50,9 +59,13 @@ export interface ChainManagerOptions {
   readonly onRepair?: (c: CommittedValue) => void;
   /** The tail changed (the commit stream moves to it). */
   readonly onTail: (tail: NodeDataPlane | undefined) => void;
-  /** A reconfiguration happened. */
-  readonly onChange?: (why: 'failure' | 'join' | 'initial', state: ChainState) => void;
+  /** A reconfiguration happened (`peer`: another scheduler's, adopted from the store). */
+  readonly onChange?: (why: ChangeReason, state: ChainState) => void;
+  /** Where the configuration is agreed with the other schedulers (none: this one decides alone). */
+  readonly store?: ChainStore;
 }
+
+export type ChangeReason = 'failure' | 'join' | 'initial' | 'peer';
 
 export class ChainManager {
   readonly #o: ChainManagerOptions;
@@ -61,6 +74,9 @@ export class ChainManager {
   #state: ChainState = { epoch: 0, members: [], removed: [], lastChange: 'not started' };
   #timer: NodeJS.Timeout | undefined;
   #probing = false;
+  /** The store's version of #state (0: nothing stored yet, or no store). */
+  #version = 0;
+  #unwatch: (() => void) | undefined;
 
   constructor(o: ChainManagerOptions) {
     this.#o = o;
@@ -78,9 +94,14 @@ export class ChainManager {
     return this.#nodes.get(name);
   }
 
-  /** The members' data planes, head first. */
+  /** The store's version of the chain this scheduler holds (0 without a store). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The members' data planes, head first (a member this scheduler has no data plane for is left out). */
   members(): NodeDataPlane[] {
-    return this.#state.members.map((m) => this.#nodes.get(m.name)!);
+    return this.#state.members.flatMap((m) => this.#nodes.get(m.name) ?? []);
   }
 
   head(): NodeDataPlane | undefined {
@@ -92,10 +113,24 @@ export class ChainManager {
     return m[m.length - 1];
   }
 
-  /** Configures the chain of every configured node, in order (epoch 1). */
+  /**
+   * Configures the chain of every configured node, in order (epoch 1). With a store: adopts the
+   * committed chain when there is one, else proposes the first (one scheduler's wins), and
+   * adopts every later committed change.
+   */
   async init(): Promise<void> {
     const members: Member[] = this.#o.nodes.map((n) => ({ name: n.name, endpoint: n.endpoint }));
-    await this.#o.mutex.run(() => this.#apply(initialChain(members), 'initial'));
+    const store = this.#o.store;
+    if (store === undefined) {
+      await this.#o.mutex.run(() => this.#apply(initialChain(members), 'initial'));
+      return;
+    }
+    this.#unwatch ??= store.watch((stored) => void this.#o.mutex.run(async () => this.#adopt(stored)).catch((err: unknown) => this.#o.log.error({ err }, 'could not adopt a committed chain')));
+    await this.#o.mutex.run(async () => {
+      const stored = await store.read();
+      if (stored !== null) this.#adopt(stored);
+      else await this.#apply(initialChain(members), 'initial');
+    });
   }
 
   /** Takes a node out of the chain now (a failure seen elsewhere, or tests). */
@@ -119,6 +154,13 @@ export class ChainManager {
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Stops the probes and no longer follows the store's changes. */
+  close(): void {
+    this.stop();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
   }
 
   /** One round of probes; failures and returns are acted on. */
@@ -163,14 +205,45 @@ export class ChainManager {
     }
   }
 
-  async #apply(t: Transition, why: 'failure' | 'join' | 'initial'): Promise<void> {
+  /** A committed configuration newer than the one held: taken as it is (its proposer ran the steps). */
+  #adopt(stored: StoredChain): void {
+    if (stored.version <= this.#version) return;
+    const tailBefore = this.tail();
+    this.#version = stored.version;
+    this.#state = stored.state;
+    for (const m of stored.state.members) {
+      if (!this.#nodes.has(m.name)) this.#o.log.warn({ node: m.name }, 'the agreed chain has a node this scheduler has no data plane for (chain.nodes differ between schedulers)');
+    }
+    const tail = this.tail();
+    if (tail !== tailBefore) this.#o.onTail(tail);
+    this.#o.log.info({ epoch: stored.state.epoch, version: stored.version, members: stored.state.members.map((m) => m.name) }, `agreed chain: ${stored.state.lastChange}`);
+    this.#o.onChange?.('peer', stored.state);
+  }
+
+  async #apply(t: Transition, why: ChangeReason): Promise<void> {
     if (t.steps.length === 0 && t.next === this.#state) return;
+    const store = this.#o.store;
+    if (store !== undefined) {
+      const r = await store.propose(this.#version, t.next);
+      if (!r.applied) {
+        // another scheduler changed the chain first: what won stands, and its proposer runs the steps
+        if (r.stored !== null) this.#adopt(r.stored);
+        return;
+      }
+      this.#version = r.stored?.version ?? this.#version + 1;
+    }
     const tailBefore = this.tail();
     try {
       for (const s of t.steps) await this.#step(s, t);
     } catch (err) {
       // a join that could not drain or copy: writes resume, the chain stays as it was
       if (why === 'join') await this.#resume().catch(() => undefined);
+      if (store !== undefined) {
+        // the change is agreed already: a failed join is undone by agreeing on the node's removal
+        this.#state = t.next;
+        const joined = t.next.members[t.next.members.length - 1];
+        if (why === 'join' && joined !== undefined) await this.#apply(removeMember(this.#state, joined.name, 'could not join'), 'failure').catch(() => undefined);
+      }
       throw err;
     }
     this.#state = t.next;

@@ -36,6 +36,36 @@ const uniqueNodes = (nodes: readonly { name: string; address: string; port: numb
   });
 };
 
+const membership = z
+  .strictObject({
+    /**
+     * local: this scheduler alone decides the chain's configuration (one scheduler per chain).
+     * paxos: the schedulers of the chain nodes agree on it in a Paxos group (chain-store.ts), each
+     * running one replica; every scheduler lists the same chain.nodes and the same replicas.
+     */
+    via: z.enum(['local', 'paxos']),
+    paxos: z.strictObject({
+      /** This scheduler's replica: its index in `replicas`. */
+      self: z.int().min(0).max(30),
+      /** Every scheduler's replica (UDP), one IP family, an odd number (2f + 1: f may fail). */
+      replicas: z.array(z.strictObject({ address: ipAddress(), port: port() })).max(31),
+      /** The key the configuration is kept under in the group. */
+      key: z.string().min(1).max(128),
+      /** The leader's heartbeat; a follower starts a view change after `viewChangeTimeout` of silence. */
+      heartbeat: duration({ min: 5, max: 10_000 }),
+      viewChangeTimeout: duration({ min: 20, max: 60_000 }),
+      /** Deadline of one proposal or read through the group. */
+      timeout: duration({ min: 50, max: 60_000 }),
+    }),
+  })
+  .superRefine((m, ctx) => {
+    if (m.via !== 'paxos') return;
+    const n = m.paxos.replicas.length;
+    if (n === 0 || n % 2 === 0) ctx.addIssue({ code: 'custom', path: ['paxos', 'replicas'], message: `expected an odd number of replicas (2f + 1), got ${n}`, input: m.paxos.replicas });
+    else if (m.paxos.self >= n) ctx.addIssue({ code: 'custom', path: ['paxos', 'self'], message: `expected an index of replicas, 0..${n - 1}, got ${m.paxos.self}`, input: m.paxos.self });
+    if (m.paxos.viewChangeTimeout <= 2 * m.paxos.heartbeat) ctx.addIssue({ code: 'custom', path: ['paxos', 'viewChangeTimeout'], message: `expected more than twice the heartbeat (${m.paxos.heartbeat} ms), got ${m.paxos.viewChangeTimeout} ms`, input: m.paxos.viewChangeTimeout });
+  });
+
 const url = z.string().refine((s) => /^(https?|redis|rediss):\/\/[^\s]+$/.test(s), 'expected a URL like http://127.0.0.1:2379');
 
 export const craqSchedulerConfig = defineConfig({
@@ -73,6 +103,8 @@ export const craqSchedulerConfig = defineConfig({
       /** How long a drain (dirty versions at the head going to 0) may take. */
       drainTimeout: duration({ min: 10, max: 60_000 }),
     }),
+    /** Who keeps the chain's configuration: this scheduler alone, or the chain's schedulers in a Paxos group. */
+    membership,
     dataPlane: z.strictObject({
       /** loader: bpf/craq through ebpf-loader (libs/dataplane); reference: user-space reference nodes in this process (tests, demos). */
       via: z.enum(['loader', 'reference']),
@@ -112,6 +144,7 @@ export const craqSchedulerConfig = defineConfig({
     etcd: { endpoints: ['http://127.0.0.1:2379'], metricsUrl: '', prefixes: ['/'], timeout: '2s' },
     redis: { url: '', bucket: '10s', buckets: 6, counterSets: ['netaccel:craq:heat:reads'] }, // a 60 s window
     chain: { nodes: [], probeInterval: '100ms', probeTimeout: '50ms', probeMultiplier: 3, drainTimeout: '2s' },
+    membership: { via: 'local', paxos: { self: 0, replicas: [], key: '/netaccel/craq/chain', heartbeat: '50ms', viewChangeTimeout: '400ms', timeout: '5s' } },
     dataPlane: { via: 'loader', loaderSocket: '/run/netaccel/ebpf-loader.sock', object: 'craq.bpf.o', xdpMode: 'native' },
     placement: {
       budget: '1MiB', // bytes

@@ -8,6 +8,11 @@
  * The data plane: `dataPlane.via: loader` is bpf/craq through each node's ebpf-loader
  * (loader-node.ts: libs/dataplane + WatchRingBuffer, liveness asked of the loaders); tests may
  * give user-space reference nodes (@netaccel/craq/testing) as `dataPlanes`.
+ *
+ * The chain's configuration: `membership.via: local` decides it here alone; `membership.via:
+ * paxos` agrees on it with the other schedulers of the chain in a Paxos group (chain-store.ts),
+ * whose replica this daemon runs and serves beside Craq (netaccel.paxos.v1.Paxos: `netaccel paxos
+ * status --socket <grpc.socket>`; paxos_* metrics).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Etcd3 } from 'etcd3';
@@ -21,6 +26,7 @@ import { CraqService, rpcService } from '@netaccel/rpc';
 import type { RpcServer } from '@netaccel/rpc';
 import type { TelemetryServer } from '@netaccel/telemetry';
 import { ChainManager, udpProbe } from './chain-manager.js';
+import { PaxosChainStore } from './chain-store.js';
 import type { Probe } from './chain-manager.js';
 import { craqSchedulerConfig } from './config.js';
 import type { CraqSchedulerConfig } from './config.js';
@@ -57,6 +63,8 @@ export function craqScheduler(opts: CraqSchedulerOptions = {}): DaemonSpec<typeo
 
 export class CraqDaemon implements DaemonApp {
   chain!: ChainManager;
+  /** `membership.via: paxos`: the chain's configuration in the schedulers' Paxos group. */
+  store: PaxosChainStore | undefined;
   placer!: Placer;
   scheduler!: Scheduler;
   etcd!: Etcd3;
@@ -120,6 +128,13 @@ export class CraqDaemon implements DaemonApp {
     const transport = new CraqTransport();
     host.onClose('probe socket', () => transport.close());
     const m: { metrics?: ReturnType<typeof registerMetrics> } = {}; // registered once the parts exist
+    if (c.membership.via === 'paxos') {
+      const p = c.membership.paxos;
+      const store = await PaxosChainStore.start({ self: p.self, replicas: p.replicas, key: p.key, heartbeatMs: p.heartbeat, viewChangeTimeoutMs: p.viewChangeTimeout, timeoutMs: p.timeout, log: host.logger('membership') });
+      this.store = store;
+      host.onClose('paxos replica', () => store.close());
+      store.registerMetrics(host.metrics);
+    }
     this.chain = new ChainManager({
       nodes: ordered,
       mutex,
@@ -140,6 +155,7 @@ export class CraqDaemon implements DaemonApp {
         m.metrics?.reconfigurations.inc({ reason: why });
         if (state.members.length === 0) void this.placer.dropAll();
       },
+      ...(this.store !== undefined ? { store: this.store } : {}),
     });
     this.placer = new Placer({
       etcd: this.etcd,
@@ -166,14 +182,14 @@ export class CraqDaemon implements DaemonApp {
     }
     host.onClose('timers', () => {
       this.scheduler.stop();
-      this.chain.stop();
+      this.chain.close();
       this.placer.writeBack.stop();
     });
 
     this.#rpc = await host.serveGrpc({
       address: c.grpc.socket,
       shutdownTimeoutMs: 2000,
-      services: [rpcService(CraqService, craqHandlers({ chain: this.chain, placer: this.placer, scheduler: this.scheduler, budgetBytes: c.placement.budget }, host.logger('api')))],
+      services: [rpcService(CraqService, craqHandlers({ chain: this.chain, placer: this.placer, scheduler: this.scheduler, budgetBytes: c.placement.budget }, host.logger('api'))), ...(this.store !== undefined ? [this.store.service()] : [])],
     });
     ({ server: this.#telemetry } = await host.serveTelemetry({
       listen: c.telemetry.listen,
@@ -183,6 +199,7 @@ export class CraqDaemon implements DaemonApp {
         grpc: () => (this.#rpc !== undefined && this.#rpc.health.getStatus(CraqService) === 'SERVING' ? true : { ready: false, message: 'gRPC not serving' }),
       },
       status: () => ({
+        membership: this.#membershipStatus(),
         chain: { epoch: this.chain.state.epoch, members: this.chain.state.members.map((m) => m.name), removed: this.chain.state.removed.map((m) => m.name), lastChange: this.chain.state.lastChange },
         placement: { epoch: String(this.placer.epoch), keys: this.placer.entries.size, usedBytes: this.placer.usedBytes(), budgetBytes: this.#config.placement.budget },
         writeBack: { pending: this.placer.writeBack.pending, ...this.placer.writeBack.stats },
@@ -192,9 +209,21 @@ export class CraqDaemon implements DaemonApp {
     host.onReload((next) => this.reconfigure(next));
   }
 
+  /** Who keeps the chain's configuration, at which version; the Paxos replica's view and leader. */
+  #membershipStatus(): object {
+    const via = this.#config.membership.via;
+    if (this.store === undefined) return { via, version: this.chain.version };
+    try {
+      const p = this.store.status();
+      return { via, version: this.chain.version, paxos: { self: p.self, view: p.view, status: p.status, leader: p.leader, commit: String(p.commit) } };
+    } catch {
+      return { via, version: this.chain.version, paxos: 'closed' };
+    }
+  }
+
   /** Applies the settings a reload may change; the others wait for the next start. */
   reconfigure(next: CraqSchedulerConfig): void {
-    const later = (['etcd', 'chain', 'dataPlane', 'grpc', 'telemetry'] as const).filter((k) => !isDeepStrictEqual(next[k], this.#config[k]));
+    const later = (['etcd', 'chain', 'membership', 'dataPlane', 'grpc', 'telemetry'] as const).filter((k) => !isDeepStrictEqual(next[k], this.#config[k]));
     if (later.length > 0) this.host.logger('config').warn({ fields: later }, 'these settings take effect at the next start');
     this.scheduler.setConfig({ ...next, etcd: this.#config.etcd, chain: this.#config.chain });
     this.#config = next;

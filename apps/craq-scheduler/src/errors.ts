@@ -16,6 +16,7 @@ export const NA_ERR_CRAQD_OVER_BUDGET = defineError('NA_ERR_CRAQD_OVER_BUDGET', 
 export const NA_ERR_CRAQD_DRAIN_TIMEOUT = defineError('NA_ERR_CRAQD_DRAIN_TIMEOUT', 'key %s: %d dirty versions still at the head after %d ms', 'unavailable');
 export const NA_ERR_CRAQD_ETCD_FAILED = defineError('NA_ERR_CRAQD_ETCD_FAILED', 'etcd %s of %s failed: %s', 'unavailable');
 export const NA_ERR_CRAQD_CHAIN_EMPTY = defineError('NA_ERR_CRAQD_CHAIN_EMPTY', 'no live chain node: %s', 'unavailable');
+export const NA_ERR_CRAQD_MEMBERSHIP_INVALID = defineError('NA_ERR_CRAQD_MEMBERSHIP_INVALID', 'the chain configuration stored under %s: %s', 'internal');
 
 // Heat sources
 export const NA_ERR_CRAQD_HEAT_SOURCE = defineError('NA_ERR_CRAQD_HEAT_SOURCE', 'heat source %s: %s', 'unavailable');
@@ -35,6 +36,7 @@ export const craqdErrors = {
   NA_ERR_CRAQD_DRAIN_TIMEOUT,
   NA_ERR_CRAQD_ETCD_FAILED,
   NA_ERR_CRAQD_CHAIN_EMPTY,
+  NA_ERR_CRAQD_MEMBERSHIP_INVALID,
   NA_ERR_CRAQD_HEAT_SOURCE,
   NA_ERR_CRAQD_INVALID_KEY,
   NA_ERR_CRAQD_INVALID_REQUEST,
