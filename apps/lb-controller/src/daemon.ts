@@ -162,7 +162,9 @@ export class Controller implements DaemonApp {
         if (kind === 'state') d.#refused(err, config.source.kind === 'file' ? (config.source.file ?? 'file') : config.source.kind); // logged by the source
       },
     });
-    await d.reconciler.settled();
+    // ready once the first pass is applied: the spare slots' background copies and the read of the
+    // backends map after an adoption go on while it serves
+    await d.reconciler.applied();
     d.grpc = await host.serveGrpc({
       address: config.grpc.socket,
       shutdownTimeoutMs: 2000,

@@ -254,7 +254,12 @@ export class Reconciler {
     return this.#running;
   }
 
-  /** Resolves once every scheduled change is applied (or failed), background slot copies included. */
+  /** Resolves once every scheduled pass is done (applied or failed); background work may still run. */
+  async applied(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  /** Resolves once every scheduled change is applied (or failed), background slot copies and the post-adoption read included. */
   async settled(): Promise<void> {
     while (this.#running || this.#sweeping) {
       while (this.#running) await this.#running;
