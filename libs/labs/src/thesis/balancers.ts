@@ -22,14 +22,31 @@ export interface BalancerRun {
 /** The logs of a balancer's daemons (`<lb>-<daemon>`). */
 export const balancerLogs = (lb: BalancerName, daemons: readonly string[] = ['ebpf-loader', 'bgp-announcer', 'lb-controller']): string[] => daemons.map((d) => `${lb}-${d}`);
 
-/** Starts a balancer's daemons in order, each once ready: the loader, the announcer, the controller. */
-export async function startBalancer(lab: Lab, lb: BalancerName, b: BalancerRun, install: ThesisInstall): Promise<void> {
+/** Each daemon's start → ready, ms (the last start of the balancer). */
+export type DaemonStartMs = Record<'ebpf-loader' | 'bgp-announcer' | 'lb-controller', number>;
+
+/**
+ * Starts a balancer's daemons, each waited for until ready: the loader and the announcer together
+ * (neither needs the other), then the controller (it needs the loader). Answers each one's start → ready.
+ */
+export async function startBalancer(lab: Lab, lb: BalancerName, b: BalancerRun, install: ThesisInstall): Promise<DaemonStartMs> {
   const f = b.files;
   const node = process.execPath;
   for (const s of [f.loaderSocket, f.announcerSocket, f.controllerSocket]) rmSync(s, { force: true });
-  b.loader = await lab.spawn(lb, [node, install.daemons['ebpf-loader'], '--config', f.loaderConfig], { name: `${lb}-ebpf-loader`, sysfs: 'host', ready: { file: f.loaderSocket } });
-  b.announcer = await lab.spawn(lb, [node, install.daemons['bgp-announcer'], '--config', f.announcerConfig], { name: `${lb}-bgp-announcer`, sysfs: 'host', ready: { file: f.announcerSocket } });
-  b.controller = await lab.spawn(lb, [node, install.daemons['lb-controller'], '--config', f.controllerConfig], { name: `${lb}-lb-controller`, sysfs: 'host', ready: { log: /"msg":"lb-controller running"/ } });
+  const timed = async (spawn: () => Promise<LabProcess>): Promise<[LabProcess, number]> => {
+    const t0 = Date.now();
+    const p = await spawn();
+    return [p, Date.now() - t0];
+  };
+  const [[loader, loaderMs], [announcer, announcerMs]] = await Promise.all([
+    timed(() => lab.spawn(lb, [node, install.daemons['ebpf-loader'], '--config', f.loaderConfig], { name: `${lb}-ebpf-loader`, sysfs: 'host', ready: { file: f.loaderSocket } })),
+    timed(() => lab.spawn(lb, [node, install.daemons['bgp-announcer'], '--config', f.announcerConfig], { name: `${lb}-bgp-announcer`, sysfs: 'host', ready: { file: f.announcerSocket } })),
+  ]);
+  b.loader = loader;
+  b.announcer = announcer;
+  const [controller, controllerMs] = await timed(() => lab.spawn(lb, [node, install.daemons['lb-controller'], '--config', f.controllerConfig], { name: `${lb}-lb-controller`, sysfs: 'host', ready: { log: /"msg":"lb-controller running"/ } }));
+  b.controller = controller;
+  return { 'ebpf-loader': loaderMs, 'bgp-announcer': announcerMs, 'lb-controller': controllerMs };
 }
 
 const newBalancerClient = (socket: string) => createRpcClient(BalancerClient, { address: socket, deadlineMs: 3000 });

@@ -102,6 +102,8 @@ export function writeBalancerFiles(runDir: string, lb: BalancerName, pinRoot: st
         object: 'xlb/xlb.bpf.o',
         interface: 'eth0',
         xdpMode: 'native',
+        // what it wrote, for its restart to adopt the pinned maps without rewriting them
+        adoptionFile: join(dir, 'lb-controller.adoption.json'),
         // NAT: a pool of addresses of the balancer's own (not its main one, which its health
         // checks use): every port is free, and 4 × 64,512 ports / 60 s of TIME_WAIT reserve hold
         // ~4,300 new connections/s per backend; the NAT table is sized for the lab's rate × 60 s.

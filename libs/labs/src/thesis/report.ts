@@ -48,8 +48,11 @@ export interface LabReport {
     readonly restoreMs: Readonly<Record<string, number>>;
     /** The controller's Announce call to the restarted announcer (its log's requestedAt) → next hop back in the router's FIB, per VIP. */
     readonly announceToRouteMs: Readonly<Record<string, number>>;
-    /** Parts of the restart: until the three daemons were ready; the controller's (re)programming of the data plane. */
-    readonly restart: { readonly daemonsReadyMs: number; readonly dataPlaneMs: number };
+    /**
+     * Parts of the restart: until the three daemons were ready; the controller's (re)programming of
+     * the data plane (its first pass: ~0 when it adopted the pinned tables); each daemon's start → ready.
+     */
+    readonly restart: { readonly daemonsReadyMs: number; readonly dataPlaneMs: number; readonly daemons?: Readonly<Record<string, number>> };
     /** services files rewritten without the backend → every controller reports it gone. */
     readonly backendRemovalMs: number;
   };

@@ -24,7 +24,7 @@ import { BACKENDS, BALANCERS, RR_ADDR, SERVICES, backendAddr, balancerAddr, swit
 import type { BackendName, BalancerName, LabMode } from '../topologies/thesis.js';
 import { completeChecksums, napiForXdpTx } from '../veth.js';
 import { announcedAt, backendsOf, balancerLogs, balancerRates, dataPlaneUpMs, samplePerBalancer, startBalancer, vipPackets } from './balancers.js';
-import type { BalancerRun, RateSample } from './balancers.js';
+import type { BalancerRun, DaemonStartMs, RateSample } from './balancers.js';
 import { REMOVAL_GRACE_MS, checkReport, phaseSplits, requestSeries, trafficSummaries } from './check.js';
 import type { PacketSample, PhaseBound, WrkRun } from './check.js';
 import { birdConfig, gobgpConfig, writeBalancerFiles, writeServices } from './configs.js';
@@ -75,7 +75,7 @@ export interface ThesisRun {
   readonly withdrawMs: Record<string, number>;
   readonly restoreMs: Record<string, number>;
   readonly announceToRouteMs: Record<string, number>;
-  restart: { daemonsReadyMs: number; dataPlaneMs: number };
+  restart: { daemonsReadyMs: number; dataPlaneMs: number; daemons?: DaemonStartMs };
   backendRemovalMs: number;
   results: WrkRun[];
   report?: LabReport;
@@ -181,7 +181,7 @@ async function restartBalancer(run: ThesisRun): Promise<void> {
   const at = Date.now();
   run.restartAt = at;
   await setLink(run.lab, KILLED, 'up');
-  await startBalancer(run.lab, KILLED, b, run.o.install);
+  const daemons = await startBalancer(run.lab, KILLED, b, run.o.install);
   const ready = Date.now();
   for (const s of services(KILLED)) {
     const want = s.balancers.map(balancerAddr).sort();
@@ -190,9 +190,11 @@ async function restartBalancer(run: ThesisRun): Promise<void> {
     const announced = announcedAt(b.announcer!, `${s.vip}/32`);
     if (announced !== undefined) run.announceToRouteMs[s.vip] = back - announced;
   }
-  run.restart = { daemonsReadyMs: ready - at, dataPlaneMs: dataPlaneUpMs(b.controller!) };
+  run.restart = { daemonsReadyMs: ready - at, dataPlaneMs: dataPlaneUpMs(b.controller!), daemons };
   await sample(run);
-  run.o.progress(`${STEP_INDENT}next hop back after ${Object.entries(run.restoreMs).map(([v, ms]) => `${fmtMs(ms)} (${v})`).join(', ')}\n`);
+  // restoreMs: from the restart (link up, daemons started) until the router's route has the next hop again
+  run.o.progress(`${STEP_INDENT}start → next hop back in the router's ECMP route after ${Object.entries(run.restoreMs).map(([v, ms]) => `${fmtMs(ms)} (${v})`).join(', ')}\n`);
+  run.o.progress(`${STEP_INDENT}start → ready: ${Object.entries(daemons).map(([d, ms]) => `${d} ${fmtMs(ms)}`).join(', ')}; all three ${fmtMs(run.restart.daemonsReadyMs)}; first programming ${fmtMs(run.restart.dataPlaneMs)}\n`);
   await sleep(run.hold);
 }
 
