@@ -152,8 +152,8 @@ __attribute__((noinline)) int xlb_encap(struct xdp_md *ctx, struct xlb_encap_arg
 	void *end = (void *)(long)ctx->data_end;
 	/* Masked so that the bound survives clang's rewriting of the range check below. */
 	__u32 l2 = a ? a->l2_len & 0xff : 0, inner_len, overhead;
-	__u8 inner_proto, dmac[6], smac[6];
-	__be32 dst[4], src[4];
+	__u8 inner_proto;
+	__be32 src[4];
 	bool outer6, gue, lco = false;
 	__u64 lco_sum = 0, sum;
 	struct ipv6hdr *o6;
@@ -170,9 +170,7 @@ __attribute__((noinline)) int xlb_encap(struct xdp_md *ctx, struct xlb_encap_arg
 	inner_len = a->ip_len;
 	if (encap_mtu && inner_len + overhead > encap_mtu)
 		return XLB_DROP_TOO_BIG;
-	__builtin_memcpy(dmac, a->dmac, 6);
-	__builtin_memcpy(smac, a->smac, 6);
-	xlb_addr_copy(dst, a->dst);
+	/* `a` (the caller's stack or scratch map value) stays valid across adjust_head. */
 	if (gue && outer6 && a->lco_ok)
 		lco = xlb_lco_sum(data, end, a, l2, &lco_sum);
 
@@ -180,7 +178,7 @@ __attribute__((noinline)) int xlb_encap(struct xdp_md *ctx, struct xlb_encap_arg
 		return XLB_DROP_ADJUST_HEAD;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (!xlb_move_l2(data, end, overhead, l2, dmac, smac, outer6 ? XLB_ETH_P_IPV6_BE : NA_ETH_P_IP_BE))
+	if (!xlb_move_l2(data, end, overhead, l2, a->dmac, a->smac, outer6 ? XLB_ETH_P_IPV6_BE : NA_ETH_P_IP_BE))
 		return XLB_DROP_ADJUST_HEAD;
 	outer = data + l2;
 	barrier_var(outer);
@@ -196,13 +194,13 @@ __attribute__((noinline)) int xlb_encap(struct xdp_md *ctx, struct xlb_encap_arg
 		o6->hop_limit = XLB_ENCAP_TTL;
 		xlb_encap_src_v6(src, a->hash);
 		xlb_addr_copy((__be32 *)&o6->saddr, src);
-		xlb_addr_copy((__be32 *)&o6->daddr, dst);
+		xlb_addr_copy((__be32 *)&o6->daddr, a->dst);
 		if (!gue)
 			return 0;
 		xlb_write_gue(udp, a->hash, inner_len, inner_proto);
 		if (lco) {
 			/* Pseudo-header, UDP header, GUE header, then the datagram's own sum. */
-			sum = xlb_csum_words(src, 4) + xlb_csum_words(dst, 4) + udp->len + bpf_htons(XLB_IPPROTO_UDP);
+			sum = xlb_csum_words(src, 4) + xlb_csum_words(a->dst, 4) + udp->len + bpf_htons(XLB_IPPROTO_UDP);
 			sum += (__u32)udp->source | ((__u32)udp->dest << 16);
 			sum += udp->len;
 			sum += (__u32)inner_proto << 8;
@@ -224,7 +222,7 @@ __attribute__((noinline)) int xlb_encap(struct xdp_md *ctx, struct xlb_encap_arg
 	o4->ttl = XLB_ENCAP_TTL;
 	o4->protocol = gue ? XLB_IPPROTO_UDP : inner_proto;
 	o4->saddr = xlb_encap_src_v4(a->hash);
-	o4->daddr = dst[0];
+	o4->daddr = a->dst[0];
 	xlb_ipv4_csum(o4);
 	if (gue)
 		xlb_write_gue(udp, a->hash, inner_len, inner_proto);

@@ -107,21 +107,48 @@ static __always_inline const __u8 *xlb_backend_mac(const struct xlb_backend *be,
 	return nh->mac;
 }
 
+/* The encapsulation of a packet of `pkt`'s flow to `be` (IPIP, or GUE when `gue`). */
+static __always_inline void xlb_encap_args_fill(struct xlb_encap_args *ea, const struct xlb_pkt *pkt, const struct xlb_backend *be,
+						const __u8 *dmac, const __u8 *smac, bool gue)
+{
+	xlb_addr_copy(ea->dst, be->addr);
+	ea->hash = xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
+	ea->l2_len = pkt->l2_len;
+	ea->ip_len = pkt->ip_len;
+	ea->l3_hlen = pkt->l3_hlen;
+	__builtin_memcpy(ea->dmac, dmac, 6);
+	__builtin_memcpy(ea->smac, smac, 6);
+	ea->inner_family = pkt->flow.family;
+	ea->outer_family = be->family;
+	ea->gue = gue;
+	ea->l4_proto = pkt->l4_proto;
+	ea->tos = pkt->tos;
+	ea->lco_ok = !(pkt->flags & XLB_PKT_F_UDP_NO_CSUM) && !pkt->ext_hdrs;
+	ea->pad[0] = 0;
+	ea->pad[1] = 0;
+}
+
 /*
- * The connection-table hit of an L2 DSR flow, inline: no scratch space, no global function.
- * Does what xlb_schedule + xlb_forward do for a usable entry (refresh it unless an ICMP error,
- * rewrite the MACs, count). Returns -1 when the entry is not usable, -2 when there is none (the
- * slow path then skips its own lookup); the slow path decides.
+ * The connection-table hit of an L2 DSR, IPIP or GUE flow, inline: no scratch space, no
+ * scheduling function (only the encapsulation's). Does what
+ * xlb_schedule + xlb_forward do for a usable entry (refresh it unless an ICMP error, rewrite
+ * the MACs or encapsulate, count). Returns -1 when the entry is not usable, -2 when there is
+ * none (the slow path then skips its own lookup); the slow path decides.
  */
-static __always_inline int xlb_dsr_ct_hit(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
-					  const struct xlb_config *cfg, const __u8 *eth_dst, __u64 now)
+static __always_inline int xlb_ct_hit_fast(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
+					   const struct xlb_config *cfg, const __u8 *eth_dst, __u64 now)
 {
 	bool icmp_error = pkt->flags & XLB_PKT_F_ICMP_ERROR;
+	bool l2 = meta->mode == XLB_MODE_L2_DSR;
+	struct xlb_scratch *sc;
 	struct xlb_ct_value *ct;
+	__u32 zero = 0;
 	struct xlb_backend *be;
+	const __u8 *dmac, *smac;
 	struct ethhdr *eth;
 	__u32 bi;
 	__u8 state;
+	int err;
 
 	ct = bpf_map_lookup_elem(&conntrack, &pkt->flow);
 	if (!ct)
@@ -139,13 +166,26 @@ static __always_inline int xlb_dsr_ct_hit(struct xdp_md *ctx, const struct xlb_p
 		ct->last_seen_ns = now;
 		ct->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state);
 	}
-	if (xlb_mac_is_zero(be->mac))
+	dmac = xlb_backend_mac(be, l2);
+	if (!dmac)
 		return xlb_count_drop(XLB_DROP_NO_NEXTHOP, pkt->pkt_len, XDP_DROP);
-	eth = (void *)(long)ctx->data;
-	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
-		return XDP_PASS;
-	__builtin_memcpy(eth->h_source, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
-	__builtin_memcpy(eth->h_dest, be->mac, 6);
+	smac = xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac;
+	if (l2) {
+		eth = (void *)(long)ctx->data;
+		if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+			return XDP_PASS;
+		__builtin_memcpy(eth->h_source, smac, 6);
+		__builtin_memcpy(eth->h_dest, dmac, 6);
+	} else {
+		/* Arguments in the scratch map: on the stack they would overflow the calls' 512 bytes. */
+		sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
+		if (!sc)
+			return XDP_PASS;
+		xlb_encap_args_fill(&sc->encap, pkt, be, dmac, smac, meta->mode == XLB_MODE_GUE);
+		err = xlb_encap(ctx, &sc->encap);
+		if (err)
+			return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
+	}
 	xlb_count_forward(meta->vip_index, bi, pkt->pkt_len, false);
 	return XDP_TX;
 }
@@ -171,8 +211,8 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	if ((pkt->flags & XLB_PKT_F_ICMP_ERROR) && mode == XLB_MODE_NAT)
 		return xlb_count_drop(XLB_DROP_ICMP_NAT, len, XDP_PASS);
 	now = bpf_ktime_get_coarse_ns();
-	if (mode == XLB_MODE_L2_DSR) {
-		err = xlb_dsr_ct_hit(ctx, pkt, meta, cfg, eth_dst, now);
+	if (mode != XLB_MODE_NAT) {
+		err = xlb_ct_hit_fast(ctx, pkt, meta, cfg, eth_dst, now);
 		if (err >= 0)
 			return err;
 		ct_absent = err == -2;
@@ -181,7 +221,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	if (!sc)
 		return XDP_PASS;
 	s = &sc->sched;
-	__builtin_memset(s, 0, sizeof(*s));
+	__builtin_memset(s, 0, __builtin_offsetof(struct xlb_sched, nat_key));
 	s->flow = pkt->flow;
 	s->meta = *meta;
 	s->now = now;
@@ -224,19 +264,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 			return xlb_count_drop(XLB_DROP_TRUNCATED, len, XDP_DROP);
 	} else {
 		ea = &sc->encap;
-		xlb_addr_copy(ea->dst, s->be.addr);
-		ea->hash = xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
-		ea->l2_len = pkt->l2_len;
-		ea->ip_len = pkt->ip_len;
-		ea->l3_hlen = pkt->l3_hlen;
-		__builtin_memcpy(ea->dmac, dmac, 6);
-		__builtin_memcpy(ea->smac, smac, 6);
-		ea->inner_family = pkt->flow.family;
-		ea->outer_family = s->be.family;
-		ea->gue = mode == XLB_MODE_GUE;
-		ea->l4_proto = pkt->l4_proto;
-		ea->tos = pkt->tos;
-		ea->lco_ok = !(pkt->flags & XLB_PKT_F_UDP_NO_CSUM) && !pkt->ext_hdrs;
+		xlb_encap_args_fill(ea, pkt, &s->be, dmac, smac, mode == XLB_MODE_GUE);
 		err = xlb_encap(ctx, ea);
 		if (err)
 			return xlb_count_drop(err, len, XDP_DROP);

@@ -147,68 +147,71 @@ static __always_inline int xlb_nat_bind(struct xlb_sched *s)
 	__u32 count = s->nat_src_count ? s->nat_src_count : 1;
 	__be32 first[4];
 	__u8 state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, XLB_CT_EMPTY);
-	struct xlb_nat_value val = {};
-	struct xlb_flow_key key = {};
+	/* In the scheduling struct (a map value), not on the stack: the calls share 512 bytes. */
+	struct xlb_nat_value *val = &s->nat_val;
+	struct xlb_flow_key *key = &s->nat_key;
 	struct xlb_nat_value *cur;
 
 	if (min == 0 || min > max || count > XLB_NAT_SRC_MAX)
 		return XLB_DROP_BAD_CONFIG;
+	__builtin_memset(val, 0, sizeof(*val));
+	__builtin_memset(key, 0, sizeof(*key));
 	range = max - min + 1;
 	slots = range * count;
 	h = xlb_flow_hash(&s->flow, XLB_NAT_HASH_SEED) % slots;
 	xlb_addr_copy(first, s->nat_src);
 
-	xlb_addr_copy(key.src, s->be.addr);
-	key.sport = s->be.port ? s->be.port : s->flow.dport;
-	key.proto = s->flow.proto;
-	key.family = s->flow.family;
+	xlb_addr_copy(key->src, s->be.addr);
+	key->sport = s->be.port ? s->be.port : s->flow.dport;
+	key->proto = s->flow.proto;
+	key->family = s->flow.family;
 
-	val.last_seen_ns = s->now;
-	val.vip_index = s->meta.vip_index;
-	val.backend_index = s->backend_index;
-	xlb_addr_copy(val.client_addr, s->flow.src);
-	xlb_addr_copy(val.vip_addr, s->flow.dst);
-	val.client_port = s->flow.sport;
-	val.vip_port = s->flow.dport;
-	__builtin_memcpy(val.client_mac, s->client_mac, 6);
-	val.state = state;
+	val->last_seen_ns = s->now;
+	val->vip_index = s->meta.vip_index;
+	val->backend_index = s->backend_index;
+	xlb_addr_copy(val->client_addr, s->flow.src);
+	xlb_addr_copy(val->vip_addr, s->flow.dst);
+	val->client_port = s->flow.sport;
+	val->vip_port = s->flow.dport;
+	__builtin_memcpy(val->client_mac, s->client_mac, 6);
+	val->state = state;
 
 	/* Candidate 0 is the address and port the flow already has; then the hashed sequence. */
 	for (i = s->nat_port ? 0 : 1; i <= XLB_NAT_PROBES; i++) {
 		if (i == 0) {
 			index = s->nat_src_index;
-			key.dport = s->nat_port;
+			key->dport = s->nat_port;
 		} else {
 			index = h / range;
-			key.dport = bpf_htons(min + h % range);
+			key->dport = bpf_htons(min + h % range);
 			h = h + 1 < slots ? h + 1 : 0;
 		}
 		if (index >= count)
 			continue;
-		xlb_nat_source_at(key.dst, first, s->flow.family, index);
-		cur = bpf_map_lookup_elem(&nat_rev, &key);
+		xlb_nat_source_at(key->dst, first, s->flow.family, index);
+		cur = bpf_map_lookup_elem(&nat_rev, key);
 		if (!cur) {
-			if (bpf_map_update_elem(&nat_rev, &key, &val, BPF_NOEXIST) == 0)
+			if (bpf_map_update_elem(&nat_rev, key, val, BPF_NOEXIST) == 0)
 				goto bound;
-			cur = bpf_map_lookup_elem(&nat_rev, &key);
+			cur = bpf_map_lookup_elem(&nat_rev, key);
 			if (!cur)
 				continue;
 		}
-		if (xlb_nat_same_flow(cur, &val)) {
+		if (xlb_nat_same_flow(cur, val)) {
 			cur->last_seen_ns = s->now;
 			if (cur->state != XLB_CT_TCP_CLOSING)
 				cur->state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, cur->state);
 			goto bound;
 		}
 		if (xlb_nat_reusable(cur, s->flow.proto, s->now) &&
-		    bpf_map_update_elem(&nat_rev, &key, &val, BPF_ANY) == 0)
+		    bpf_map_update_elem(&nat_rev, key, val, BPF_ANY) == 0)
 			goto bound;
 	}
 	return XLB_DROP_NAT_PORTS_EXHAUSTED;
 bound:
-	s->nat_port = key.dport;
+	s->nat_port = key->dport;
 	s->nat_src_index = index;
-	xlb_addr_copy(s->nat_src, key.dst);
+	xlb_addr_copy(s->nat_src, key->dst);
 	return 0;
 }
 

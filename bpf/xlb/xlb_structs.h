@@ -60,6 +60,9 @@ struct xlb_sched {
 	__u16 nat_src_count; /* in: how many source addresses (>= 1) */
 	__u8 new_flow;
 	__u8 ct_absent;      /* in: the caller found no connection-table entry; skip the lookup */
+	/* xlb_nat_bind's own (not cleared by the caller): off the 512-byte stack of the calls */
+	struct xlb_flow_key nat_key;
+	struct xlb_nat_value nat_val;
 };
 
 /* In to xlb_encap. */
