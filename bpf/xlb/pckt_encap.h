@@ -229,4 +229,48 @@ __attribute__((noinline)) int xlb_encap(struct xdp_md *ctx, struct xlb_encap_arg
 	return 0;
 }
 
+/*
+ * IPv4 in IPv4 (IPIP, or GUE when `gue`) of a frame without VLAN tags, inline: what xlb_encap
+ * does for that case without the call, for the connection-table hit path. `dmac`/`smac` point
+ * into map values or the stack (valid across adjust_head). Returns 0 or a drop reason; the
+ * caller's packet pointers are invalid afterwards.
+ */
+static __always_inline int xlb_encap_v4_inline(struct xdp_md *ctx, __u32 hash, __u16 ip_len, __u8 tos, __be32 dst,
+					       const __u8 *dmac, const __u8 *smac, bool gue)
+{
+	__u32 overhead = XLB_IPV4_HLEN + (gue ? XLB_GUE_OVERHEAD : 0);
+	struct ethhdr *eth;
+	struct udphdr *udp;
+	struct iphdr *o4;
+	void *data, *end;
+
+	if (encap_mtu && ip_len + overhead > encap_mtu)
+		return XLB_DROP_TOO_BIG;
+	if (bpf_xdp_adjust_head(ctx, -(int)overhead))
+		return XLB_DROP_ADJUST_HEAD;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	eth = data;
+	o4 = (void *)(eth + 1);
+	udp = (void *)(o4 + 1);
+	if ((void *)(udp + 1) + XLB_GUE_HDR_LEN > end)
+		return XLB_DROP_ADJUST_HEAD;
+	__builtin_memcpy(eth->h_dest, dmac, 6);
+	__builtin_memcpy(eth->h_source, smac, 6);
+	eth->h_proto = NA_ETH_P_IP_BE;
+	*(__u8 *)o4 = 0x45; /* version 4, 5 words */
+	o4->tos = tos;
+	o4->tot_len = bpf_htons(ip_len + overhead);
+	o4->id = 0;
+	o4->frag_off = 0;
+	o4->ttl = XLB_ENCAP_TTL;
+	o4->protocol = gue ? XLB_IPPROTO_UDP : XLB_IPPROTO_IPIP;
+	o4->saddr = xlb_encap_src_v4(hash);
+	o4->daddr = dst;
+	xlb_ipv4_csum(o4);
+	if (gue)
+		xlb_write_gue(udp, hash, ip_len, XLB_IPPROTO_IPIP);
+	return 0;
+}
+
 #endif /* XLB_PCKT_ENCAP_H */

@@ -12,6 +12,7 @@ import { XLB_BACKEND_F } from './constants.js';
 import { decodeCtValue, encodeBackend, encodeFlowKey } from './codec.js';
 import type { FlowKey } from './codec.js';
 import { XLB_DROP } from './drop-reasons.js';
+import { expect } from './fixtures.js';
 import { maglevPosition } from './flow-hash.js';
 import { MAC, TEST_TABLE_SIZE, clientFlow, vipEntries, worldBackend, worldEntries, worldVip, xlbWorld } from './test-world.js';
 import type { TestVip } from './test-world.js';
@@ -202,5 +203,51 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
     setBackendFlags(x, 0, 0);
     flip(x, v, allOf(1));
     assert.equal(sentTo(x, segment(a!, TCP_FLAGS.ACK)), 1);
+  });
+
+  // The hit path (xlb_ct_hit_fast: inline for L2 DSR and IPv4-in-IPv4, xlb_encap otherwise)
+  // must forward a flow's later packets exactly as the scheduling path forwards its first.
+  withObject('a connection-table hit is forwarded as the flow\'s first packet was (every encapsulation, family, VLAN tags)', {}, (x) => {
+    const cases = [
+      ['l2-v4', 'l2', undefined],
+      ['l2-v6', 'l2', undefined],
+      ['ipip-v4', 'ipip', undefined],
+      ['ipip-v4', 'ipip', [100, 200]],
+      ['ipip-v6', 'ipip', undefined],
+      ['gue-v4', 'gue', undefined],
+      ['gue-v4', 'gue', 7],
+      ['gue-v6', 'gue', undefined],
+      ['ipip-4in6', 'ipip', undefined],
+      ['gue-6in4', 'gue', undefined],
+    ] as const;
+    for (const [i, [name, kind, vlan]] of cases.entries()) {
+      const v = worldVip(world, name);
+      const f = clientFlow(v, 47000 + i, v.key.address.includes(':') ? 6 : 4);
+      const spec = { src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, ...FROM_ROUTER, ...(vlan === undefined ? {} : { vlan }) };
+      const first = tcpSyn(spec);
+      const later = tcp({ ...spec, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: 'data' });
+      const be = v.table[0]!;
+      const want = (p: Parameters<typeof buildPacket>[0]) => Buffer.from(buildPacket(kind === 'l2' ? expect.l2(p, be) : expect.encap(world, p, f, be, kind)));
+      const r1 = x.run(Buffer.from(buildPacket(first)));
+      assert.equal(r1.verdict, 'TX', `${name} ${vlan ?? ''}: SYN`);
+      assert.deepEqual(r1.data, want(first), `${name} ${vlan ?? ''}: SYN output`);
+      const newFlows = x.stats('vip_stats', v.meta.vipIndex).newFlows;
+      const r2 = x.run(Buffer.from(buildPacket(later)));
+      assert.equal(r2.verdict, 'TX', `${name} ${vlan ?? ''}: hit`);
+      assert.deepEqual(r2.data, want(later), `${name} ${vlan ?? ''}: hit output`);
+      assert.equal(x.stats('vip_stats', v.meta.vipIndex).newFlows, newFlows, `${name} ${vlan ?? ''}: the later packet was a hit`);
+    }
+  });
+
+  withObject('encap_mtu applies to connection-table hits too: a later packet too big is TOO_BIG', { encap_mtu: 140 }, (x) => {
+    for (const name of ['ipip-v4', 'gue-v4', 'ipip-v6']) {
+      const v = worldVip(world, name);
+      const f = clientFlow(v, 47100, v.key.address.includes(':') ? 6 : 4);
+      assert.equal(x.run(synOf(f)).verdict, 'TX', `${name}: the SYN fits`);
+      const before = x.drops().get(XLB_DROP.TOO_BIG)!.packets;
+      const big = Buffer.from(buildPacket(tcp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, flags: TCP_FLAGS.ACK, payload: 'x'.repeat(100), ...FROM_ROUTER })));
+      assert.equal(x.run(big).verdict, 'DROP', `${name}: too big`);
+      assert.equal(x.drops().get(XLB_DROP.TOO_BIG)!.packets, before + 1n, `${name}: counted as TOO_BIG`);
+    }
   });
 });

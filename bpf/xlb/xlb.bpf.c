@@ -176,6 +176,12 @@ static __always_inline int xlb_ct_hit_fast(struct xdp_md *ctx, const struct xlb_
 			return XDP_PASS;
 		__builtin_memcpy(eth->h_source, smac, 6);
 		__builtin_memcpy(eth->h_dest, dmac, 6);
+	} else if (pkt->l2_len == sizeof(struct ethhdr) && pkt->flow.family == 4 && be->family == 4) {
+		/* IPv4 in IPv4 without VLAN tags: inline, no call */
+		err = xlb_encap_v4_inline(ctx, xlb_flow_hash(&pkt->flow, XLB_HASH_SEED), pkt->ip_len, pkt->tos, be->addr[0], dmac,
+					  smac, meta->mode == XLB_MODE_GUE);
+		if (err)
+			return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
 	} else {
 		/* Arguments in the scratch map: on the stack they would overflow the calls' 512 bytes. */
 		sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
