@@ -77,6 +77,7 @@ export class ChainManager {
   /** The store's version of #state (0: nothing stored yet, or no store). */
   #version = 0;
   #unwatch: (() => void) | undefined;
+  #retry: NodeJS.Timeout | undefined;
 
   constructor(o: ChainManagerOptions) {
     this.#o = o;
@@ -116,7 +117,9 @@ export class ChainManager {
   /**
    * Configures the chain of every configured node, in order (epoch 1). With a store: adopts the
    * committed chain when there is one, else proposes the first (one scheduler's wins), and
-   * adopts every later committed change.
+   * adopts every later committed change. A group that does not answer yet (fewer than f + 1
+   * schedulers up) is asked again every `probeIntervalMs` in the background: until then the chain
+   * is empty and nothing is probed.
    */
   async init(): Promise<void> {
     const members: Member[] = this.#o.nodes.map((n) => ({ name: n.name, endpoint: n.endpoint }));
@@ -126,11 +129,19 @@ export class ChainManager {
       return;
     }
     this.#unwatch ??= store.watch((stored) => void this.#o.mutex.run(async () => this.#adopt(stored)).catch((err: unknown) => this.#o.log.error({ err }, 'could not adopt a committed chain')));
-    await this.#o.mutex.run(async () => {
-      const stored = await store.read();
-      if (stored !== null) this.#adopt(stored);
-      else await this.#apply(initialChain(members), 'initial');
-    });
+    const agree = (): Promise<void> =>
+      this.#o.mutex.run(async () => {
+        if (this.#version > 0) return; // adopted from the log meanwhile
+        const stored = await store.read();
+        if (stored !== null) this.#adopt(stored);
+        else await this.#apply(initialChain(members), 'initial');
+      });
+    const retry = (err: unknown): void => {
+      if (this.#unwatch === undefined) return; // closed
+      this.#o.log.warn({ err }, "the schedulers' Paxos group did not answer: asking again");
+      this.#retry = setTimeout(() => void agree().catch(retry), this.#o.probeIntervalMs);
+    };
+    await agree().catch(retry);
   }
 
   /** Takes a node out of the chain now (a failure seen elsewhere, or tests). */
@@ -161,11 +172,13 @@ export class ChainManager {
     this.stop();
     this.#unwatch?.();
     this.#unwatch = undefined;
+    clearTimeout(this.#retry);
   }
 
   /** One round of probes; failures and returns are acted on. */
   async probeOnce(): Promise<void> {
     if (this.#probing) return;
+    if (this.#o.store !== undefined && this.#version === 0) return; // no agreed chain yet
     this.#probing = true;
     try {
       const names = [...this.#nodes.keys()];

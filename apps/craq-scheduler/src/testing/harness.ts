@@ -20,6 +20,8 @@ export interface TestSchedulerOptions {
   readonly redisUrl?: string;
   /** Chain nodes (reference nodes). Default 3. */
   readonly nodes?: number;
+  /** Reference nodes made by the caller (several schedulers of one chain); closed by the caller. */
+  readonly referenceNodes?: readonly ReferenceNode[];
   /** Extra YAML appended at the top level (placement:, writeBack: ...; not etcd or chain). */
   readonly yaml?: string;
   /** Extra fields of `etcd:`, flow style (`prefixes: ['/ncc/']`). */
@@ -49,7 +51,8 @@ export async function startTestScheduler(o: TestSchedulerOptions): Promise<TestS
   const nodes: ReferenceNode[] = [];
   let host: DaemonHost<typeof craqSchedulerConfig> | undefined;
   try {
-    for (let i = 0; i < (o.nodes ?? 3); i++) nodes.push(await ReferenceNode.start({ name: `n${i + 1}` }));
+    if (o.referenceNodes !== undefined) nodes.push(...o.referenceNodes);
+    else for (let i = 0; i < (o.nodes ?? 3); i++) nodes.push(await ReferenceNode.start({ name: `n${i + 1}` }));
     const socket = join(dir, 'craq-scheduler.sock');
     const yaml = [
       `etcd: { endpoints: ['${o.etcdUrl}'], metricsUrl: '${o.etcdUrl}/metrics'${o.etcd === undefined ? '' : `, ${o.etcd}`} }`,
