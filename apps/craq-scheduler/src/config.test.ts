@@ -51,3 +51,20 @@ bogus: 1
   );
   assert.throws(() => parseConfig(craqSchedulerConfig, { env: {}, yaml: 'redis: { url: x }' }), /redis\.url/);
 });
+
+test('membership: local by default; via paxos needs an odd group, self in it, a view change timeout above two heartbeats', () => {
+  assert.equal(parseConfig(craqSchedulerConfig, { env: {}, yaml: GOOD }).membership.via, 'local');
+  const good = parseConfig(craqSchedulerConfig, { env: {}, yaml: `${GOOD}membership: { via: paxos, paxos: { self: 2, replicas: [{ address: 192.0.2.1, port: 7490 }, { address: 192.0.2.2, port: 7490 }, { address: 192.0.2.3, port: 7490 }] } }\n` });
+  assert.deepEqual([good.membership.paxos.self, good.membership.paxos.key, good.membership.paxos.heartbeat, good.membership.paxos.viewChangeTimeout], [2, '/netaccel/craq/chain', 50, 400]);
+  const refused = (yaml: string, path: RegExp): void => {
+    assert.throws(() => parseConfig(craqSchedulerConfig, { env: {}, yaml: `${GOOD}${yaml}\n` }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'NA_ERR_CONFIG_INVALID');
+      assert.match(err.message, path);
+      return true;
+    });
+  };
+  refused('membership: { via: paxos, paxos: { replicas: [{ address: 192.0.2.1, port: 7490 }, { address: 192.0.2.2, port: 7490 }] } }', /membership\.paxos\.replicas: expected an odd number of replicas \(2f \+ 1\), got 2/);
+  refused('membership: { via: paxos, paxos: { self: 1, replicas: [{ address: 192.0.2.1, port: 7490 }] } }', /membership\.paxos\.self: expected an index of replicas, 0\.\.0, got 1/);
+  refused('membership: { via: paxos, paxos: { replicas: [{ address: 192.0.2.1, port: 7490 }], heartbeat: 300ms } }', /membership\.paxos\.viewChangeTimeout: expected more than twice the heartbeat/);
+  refused('membership: { via: zookeeper }', /membership\.via/);
+});
