@@ -109,10 +109,10 @@ static __always_inline const __u8 *xlb_backend_mac(const struct xlb_backend *be,
 
 /* The encapsulation of a packet of `pkt`'s flow to `be` (IPIP, or GUE when `gue`). */
 static __always_inline void xlb_encap_args_fill(struct xlb_encap_args *ea, const struct xlb_pkt *pkt, const struct xlb_backend *be,
-						const __u8 *dmac, const __u8 *smac, bool gue)
+						const __u8 *dmac, const __u8 *smac, bool gue, __u32 hash)
 {
 	xlb_addr_copy(ea->dst, be->addr);
-	ea->hash = xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
+	ea->hash = hash;
 	ea->l2_len = pkt->l2_len;
 	ea->ip_len = pkt->ip_len;
 	ea->l3_hlen = pkt->l3_hlen;
@@ -187,7 +187,7 @@ static __always_inline int xlb_ct_hit_fast(struct xdp_md *ctx, const struct xlb_
 		sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
 		if (!sc)
 			return XDP_PASS;
-		xlb_encap_args_fill(&sc->encap, pkt, be, dmac, smac, meta->mode == XLB_MODE_GUE);
+		xlb_encap_args_fill(&sc->encap, pkt, be, dmac, smac, meta->mode == XLB_MODE_GUE, xlb_flow_hash(&pkt->flow, XLB_HASH_SEED));
 		err = xlb_encap(ctx, &sc->encap);
 		if (err)
 			return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
@@ -206,7 +206,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	struct xlb_sched *s;
 	const __u8 *dmac, *smac;
 	struct ethhdr *eth;
-	__u32 len = pkt->pkt_len, zero = 0;
+	__u32 len = pkt->pkt_len, zero = 0, hash;
 	__u8 mode = meta->mode;
 	bool ct_absent = false;
 	__u64 now;
@@ -269,9 +269,15 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 		if (xlb_nat_rewrite(ctx, ra))
 			return xlb_count_drop(XLB_DROP_TRUNCATED, len, XDP_DROP);
 	} else {
-		ea = &sc->encap;
-		xlb_encap_args_fill(ea, pkt, &s->be, dmac, smac, mode == XLB_MODE_GUE);
-		err = xlb_encap(ctx, ea);
+		hash = s->flow_hash_set ? s->flow_hash : xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
+		if (pkt->l2_len == sizeof(struct ethhdr) && pkt->flow.family == 4 && s->be.family == 4) {
+			/* IPv4 in IPv4 without VLAN tags: inline, as on the hit path */
+			err = xlb_encap_v4_inline(ctx, hash, pkt->ip_len, pkt->tos, s->be.addr[0], dmac, smac, mode == XLB_MODE_GUE);
+		} else {
+			ea = &sc->encap;
+			xlb_encap_args_fill(ea, pkt, &s->be, dmac, smac, mode == XLB_MODE_GUE, hash);
+			err = xlb_encap(ctx, ea);
+		}
 		if (err)
 			return xlb_count_drop(err, len, XDP_DROP);
 	}

@@ -101,8 +101,13 @@ static __always_inline int xlb_table_pick(struct xlb_sched *s, bool avoid_draini
 
 	if (size == 0 || size > XLB_MAGLEV_SIZE || s->meta.vip_index >= XLB_MAX_VIPS)
 		return XLB_DROP_BAD_CONFIG;
-	hash = s->meta.flags & XLB_VIP_F_HASH_SRC_ONLY ? xlb_src_hash(&s->flow, XLB_HASH_SEED)
-						       : xlb_flow_hash(&s->flow, XLB_HASH_SEED);
+	if (s->meta.flags & XLB_VIP_F_HASH_SRC_ONLY) {
+		hash = xlb_src_hash(&s->flow, XLB_HASH_SEED);
+	} else {
+		hash = xlb_flow_hash(&s->flow, XLB_HASH_SEED);
+		s->flow_hash = hash;
+		s->flow_hash_set = 1;
+	}
 	base = ((s->meta.vip_index << 1) | (s->meta.active_slot & 1)) * XLB_MAGLEV_SIZE;
 	pos = hash % size;
 	for (i = 0; i < XLB_DRAIN_PROBES; i++) {
