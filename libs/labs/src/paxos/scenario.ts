@@ -18,6 +18,7 @@ import { ELECTRODE_BPF_DIR, ELECTRODE_OFF } from '@netaccel/bpf-programs/electro
 import { checkHistory } from '@netaccel/linearizability';
 import type { RegisterOp } from '@netaccel/linearizability';
 import { cleanStale, sleep, waitFor } from '@netaccel/netlab';
+import { PaxosClient as PaxosRpcClient, createRpcClient, paxosV1 } from '@netaccel/rpc';
 import type { Lab, LabProcess } from '@netaccel/netlab';
 import { NA_ERR_LAB_CHECK } from '../errors.js';
 import type { Scenario, ScenarioRunOptions } from '../scenario.js';
@@ -126,6 +127,18 @@ async function startReplicas(run: PaxosRun): Promise<void> {
     run.all.push({ replica: i, proc: p });
   });
   await waitFor(() => run.replicas.every((p) => lastState(p!)?.status === 'normal'), { timeoutMs: 15_000, what: 'every replica normal in view 0' });
+  // each runner serves its status beside its control file (replica-runner.ts): asked once here
+  for (let i = 0; i < run.n; i++) {
+    const socket = join(run.lab.logDir, `paxos-r${i}.sock`);
+    const c = createRpcClient(PaxosRpcClient, { address: socket, deadlineMs: 5000 });
+    try {
+      const s = await c.getStatus(paxosV1.GetStatusRequest.create());
+      check(s.self === i && s.n === run.n && s.offloads !== undefined, `r${i} answers netaccel paxos status as replica ${i} of ${run.n} with its offloads (got ${s.self} of ${s.n})`);
+    } finally {
+      c.close();
+    }
+  }
+  run.o.progress(`${STEP_INDENT}while the lab runs: netaccel paxos status --socket ${join(run.lab.logDir, 'paxos-r0.sock')} (r0..r${run.n - 1}; /metrics on paxos-r<i>-http.sock)\n`);
 }
 
 async function startClients(run: PaxosRun): Promise<void> {
