@@ -39,8 +39,8 @@
  * follower about every second entry. README.md has the measured breakdown.
  */
 import type { BenchContext, Benchmark } from '../lib/harness.js';
-import { OFFLOAD_BITS, benchOptions, median, roundOrder, summarize } from './options.js';
-import type { ConfigName, RoundPoint } from './options.js';
+import { OFFLOAD_BITS, benchOptions, median, p99AtLoad, roundOrder, summarize } from './options.js';
+import type { ConfigName, RoleTotals, RoundPoint } from './options.js';
 import { PaxosRig, softirqNow } from './rig.js';
 import type { Group, ReplicaReport } from './rig.js';
 
@@ -60,7 +60,22 @@ interface ConfigTotals {
 
 const sum = (rs: ReplicaReport[], f: (r: ReplicaReport) => number) => rs.reduce((s, r) => s + f(r), 0);
 
-async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof benchOptions>): Promise<void> {
+/** The leader's and the mean follower's CPU time and wake-ups between two reports, scaled by `k`. */
+function roleTotals(before: ReplicaReport[], after: ReplicaReport[], lead: number, k: number): RoleTotals {
+  const d = (f: (r: ReplicaReport) => number, i: number) => f(after[i]!) - f(before[i]!);
+  const followers = after.map((_, i) => i).filter((i) => i !== lead);
+  const mean = (f: (r: ReplicaReport) => number) => (followers.reduce((s, i) => s + d(f, i), 0) / Math.max(1, followers.length)) * k;
+  return {
+    leaderCpuUs: d((r) => r.cpuUs, lead) * k,
+    followerCpuUs: mean((r) => r.cpuUs),
+    leaderWakeups: d((r) => r.wakeups, lead) * k,
+    followerWakeups: mean((r) => r.wakeups),
+  };
+}
+
+type Curve = { opsPerS: number; p99Ms: number }[];
+
+async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof benchOptions>): Promise<Map<ConfigName, Curve>> {
   const n = group.n;
   // get the replicas' and the clients' code hot in every configuration (not recorded): a fresh
   // group measured cold favours whichever configuration runs later
@@ -93,7 +108,8 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
           log(`${tag}: history ${c.lin}${c.counterexample ? `\n${c.counterexample}` : ''}`);
         }
         const lead = after[0]!.snapshot.leader;
-        if (after.every((r) => r.snapshot.leader === lead) && before.every((r) => r.snapshot.leader === lead)) {
+        const sameLeader = after.every((r) => r.snapshot.leader === lead) && before.every((r) => r.snapshot.leader === lead);
+        if (sameLeader) {
           t.entries += (after[lead]!.counters.ops_committed ?? 0) - (before[lead]!.counters.ops_committed ?? 0);
           t.requests += (after[lead]!.counters.requests_executed ?? 0) - (before[lead]!.counters.requests_executed ?? 0);
         }
@@ -114,21 +130,32 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
           replicaCpuUs: ((sum(after, (r) => r.cpuUs) - sum(before, (r) => r.cpuUs)) * c.ops) / Math.max(1, c.acked),
           softirqUs: ((soft1 - soft0) * c.ops) / Math.max(1, c.acked),
           viewChanges: vc,
+          ...(sameLeader ? { roles: roleTotals(before, after, lead, c.ops / Math.max(1, c.acked)) } : {}),
         });
         log(`${tag}: ${Math.round(c.ops / c.seconds)} op/s, p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms, ${c.lin}`);
       }
     }
   }
+  const curves = new Map<ConfigName, Curve>();
   for (const config of opts.configs) {
     let peak = 0;
+    const curve: Curve = [];
+    curves.set(config, curve);
     for (const clients of opts.clients) {
       const s = summarize(points.get(`${config}|${clients}`)!);
+      curve.push({ opsPerS: s.opsPerS, p99Ms: s.p99Ms });
       const subject = `n${n}-${config}-c${clients}`;
       ctx.figure(subject, 'ops_per_s', s.opsPerS, 'op/s');
       ctx.figure(subject, 'latency_p50_ms', s.p50Ms, 'ms');
       ctx.figure(subject, 'latency_p99_ms', s.p99Ms, 'ms');
       ctx.figure(subject, 'cpu_us_per_op', s.cpuUsPerOp, 'us');
       ctx.figure(subject, 'softirq_us_per_op', s.softirqUsPerOp, 'us');
+      if (s.roles) {
+        ctx.figure(subject, 'leader_cpu_us_per_op', s.roles.leaderCpuUs, 'us');
+        ctx.figure(subject, 'follower_cpu_us_per_op', s.roles.followerCpuUs, 'us');
+        ctx.figure(subject, 'leader_wakeups_per_op', s.roles.leaderWakeups, 'count');
+        ctx.figure(subject, 'follower_wakeups_per_op', s.roles.followerWakeups, 'count');
+      }
       ctx.figure(subject, 'clients_cpu_us_per_op', Math.round(median(clientCpu.get(`${config}|${clients}`)!) * 10) / 10, 'us');
       if (s.viewChanges > 0) ctx.figure(subject, 'view_changes', s.viewChanges, 'count');
       peak = Math.max(peak, s.opsPerS);
@@ -142,13 +169,23 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
     ctx.figure(`n${n}-${config}`, 'prepares_retransmitted', t.retransmits, 'count');
     for (const k of KERNEL_STATS) ctx.figure(`n${n}-${config}`, `${k.toLowerCase()}_per_op`, Math.round((t.kernel[k] / Math.max(1, t.ops)) * 1000) / 1000, 'count');
   }
+  return curves;
 }
 
 /** Ratios against `none` of the same group, measured in this run (the issue's goals at 7). */
-function compareAll(ctx: BenchContext, opts: ReturnType<typeof benchOptions>): void {
+function compareAll(ctx: BenchContext, opts: ReturnType<typeof benchOptions>, curves: Map<number, Map<ConfigName, Curve>>): void {
   const top = Math.max(...opts.clients);
   for (const n of opts.sizes) {
+    // p99 at the same load: none's peak throughput, read off each configuration's curve
+    const none = curves.get(n)?.get('none');
+    const nonePeak = none && none.length > 0 ? none.reduce((a, b) => (b.opsPerS > a.opsPerS ? b : a)) : undefined;
+    if (nonePeak) ctx.figure(`n${n}-none-at-none-peak`, 'latency_p99_ms', nonePeak.p99Ms, 'ms');
     for (const config of opts.configs.filter((c) => c !== 'none')) {
+      const at = nonePeak ? p99AtLoad(curves.get(n)!.get(config)!, nonePeak.opsPerS) : undefined;
+      if (at !== undefined) {
+        ctx.figure(`n${n}-${config}-at-none-peak`, 'latency_p99_ms', at, 'ms');
+        ctx.compare('latency_p99_ms', `n${n}-${config}-at-none-peak`, `n${n}-none-at-none-peak`, n === 7 && config === 'all' ? '<= 0.6' : '<= 1');
+      } else if (nonePeak) log(`n=${n} ${config}: its curve never carried none's peak load (${nonePeak.opsPerS} op/s): no p99 at the same load`);
       const goalT = n === 7 && config === 'all' ? '>= 2.3' : '>= 1';
       const goalL = n === 7 && config === 'all' ? '<= 0.6' : '<= 1';
       ctx.compare('ops_per_s', `n${n}-${config}-peak`, `n${n}-none-peak`, goalT);
@@ -170,13 +207,14 @@ const benchmark: Benchmark = {
   needsRoot: true,
   async run(ctx: BenchContext): Promise<void> {
     const rig = await PaxosRig.up();
+    const curves = new Map<number, Map<ConfigName, Curve>>();
     try {
       for (const n of opts.sizes) {
         const t0 = Date.now();
         const group = await rig.startGroup(n, opts.viewChangeMs);
         log(`n=${n}: group started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         try {
-          await runGroup(ctx, group, opts);
+          curves.set(n, await runGroup(ctx, group, opts));
         } finally {
           await group.stop();
         }
@@ -184,7 +222,7 @@ const benchmark: Benchmark = {
     } finally {
       await rig.down();
     }
-    compareAll(ctx, opts);
+    compareAll(ctx, opts, curves);
   },
 };
 

@@ -1,6 +1,6 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { CONFIG_NAMES, FULL_DEFAULTS, OFFLOAD_BITS, QUICK_DEFAULTS, benchOptions, median, percentile, roundOrder, softirqUsOf, summarize } from './options.js';
+import { CONFIG_NAMES, FULL_DEFAULTS, OFFLOAD_BITS, QUICK_DEFAULTS, benchOptions, median, p99AtLoad, percentile, roundOrder, softirqUsOf, summarize } from './options.js';
 
 test('the full table by default, the quick one with PAXOS_BENCH_QUICK=1, single variables override either', () => {
   const f = benchOptions({});
@@ -61,4 +61,14 @@ test('softirqUsOf sums the softirq column of the per-CPU lines of /proc/stat', (
   assert.equal(softirqUsOf(stat), 99 * 10_000);
   assert.equal(softirqUsOf(stat, 1000), 99 * 1000);
   assert.throws(() => softirqUsOf('cpu0 1 2 3'), /no softirq column/);
+});
+
+test('p99AtLoad reads a load-latency curve at a throughput: between points, below and beyond it', () => {
+  const curve = [{ opsPerS: 3000, p99Ms: 40 }, { opsPerS: 500, p99Ms: 5 }, { opsPerS: 1500, p99Ms: 10 }];
+  assert.equal(p99AtLoad(curve, 1000), 7.5);
+  assert.equal(p99AtLoad(curve, 2250), 25);
+  assert.equal(p99AtLoad(curve, 3000), 40);
+  assert.equal(p99AtLoad(curve, 100), 5, 'below the curve: its lowest point');
+  assert.equal(p99AtLoad(curve, 3001), undefined, 'beyond the curve: never carried');
+  assert.equal(p99AtLoad([], 1), undefined);
 });

@@ -121,6 +121,27 @@ export function percentile(xs: readonly number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
 
+/**
+ * The p99 latency a load-latency curve (closed-loop points at several client counts) has at
+ * `opsPerS`: linear between the two points around it (by throughput); the lowest point's p99
+ * below the curve (an upper bound: less load, no more latency), undefined above it (the curve
+ * never carried that load). Compares two configurations at the same load, not the same client
+ * count (at the same count the faster one carries more).
+ */
+export function p99AtLoad(curve: readonly { readonly opsPerS: number; readonly p99Ms: number }[], opsPerS: number): number | undefined {
+  const pts = [...curve].sort((a, b) => a.opsPerS - b.opsPerS);
+  if (pts.length === 0 || opsPerS > pts.at(-1)!.opsPerS) return undefined;
+  if (opsPerS <= pts[0]!.opsPerS) return pts[0]!.p99Ms;
+  for (let i = 1; i < pts.length; i++) {
+    const lo = pts[i - 1]!;
+    const hi = pts[i]!;
+    if (opsPerS > hi.opsPerS) continue;
+    const t = hi.opsPerS === lo.opsPerS ? 1 : (opsPerS - lo.opsPerS) / (hi.opsPerS - lo.opsPerS);
+    return r3(lo.p99Ms + t * (hi.p99Ms - lo.p99Ms));
+  }
+  return undefined;
+}
+
 /** One measured point of one round. */
 export interface RoundPoint {
   readonly ops: number;
@@ -132,6 +153,16 @@ export interface RoundPoint {
   /** Softirq time of the whole machine over the point (/proc/stat). */
   readonly softirqUs: number;
   readonly viewChanges: number;
+  /** Per role, over the point (same scale as replicaCpuUs): who saturates, and how often it woke. */
+  readonly roles?: RoleTotals;
+}
+
+/** The leader's and the mean follower's CPU time (µs) and wake-ups (context switches). */
+export interface RoleTotals {
+  readonly leaderCpuUs: number;
+  readonly followerCpuUs: number;
+  readonly leaderWakeups: number;
+  readonly followerWakeups: number;
 }
 
 export interface PointSummary {
@@ -140,6 +171,8 @@ export interface PointSummary {
   readonly p99Ms: number;
   readonly cpuUsPerOp: number;
   readonly softirqUsPerOp: number;
+  /** Per operation, medians over rounds (when the rounds measured roles). */
+  readonly roles?: RoleTotals;
   readonly viewChanges: number;
   readonly rounds: number;
 }
@@ -158,6 +191,16 @@ export function summarize(points: readonly RoundPoint[]): PointSummary {
     softirqUsPerOp: Math.round(perOp((p) => p.softirqUs) * 10) / 10,
     viewChanges: points.reduce((s, p) => s + p.viewChanges, 0),
     rounds: points.length,
+    ...(points.every((p) => p.roles !== undefined)
+      ? {
+          roles: {
+            leaderCpuUs: Math.round(perOp((p) => p.roles!.leaderCpuUs) * 10) / 10,
+            followerCpuUs: Math.round(perOp((p) => p.roles!.followerCpuUs) * 10) / 10,
+            leaderWakeups: Math.round(perOp((p) => p.roles!.leaderWakeups) * 100) / 100,
+            followerWakeups: Math.round(perOp((p) => p.roles!.followerWakeups) * 100) / 100,
+          },
+        }
+      : {}),
   };
 }
 

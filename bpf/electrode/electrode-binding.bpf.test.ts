@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BpfObject, Btf, CodecRegistry, checkStructLayout, mapBtfTypes } from '@netaccel/bpf';
-import { ELECTRODE_LAYOUTS, encodeLogEntry, encodeU32 } from './codec.js';
+import { ELECTRODE_LAYOUTS, encodeLogEntry, encodeState, encodeU32 } from './codec.js';
 import { ELECTRODE_BUILD_DEFAULTS, ELECTRODE_OFF, ELECTRODE_SLOT, ELECTRODE_STAT_MAX } from './constants.js';
 import { XDP_VERDICT } from './fixtures.js';
 import { paxosFrame, prepare, testGroup } from './frames.js';
@@ -87,10 +87,25 @@ describe('ElectrodeOffload on real maps', () => {
     el.offload.publish(st());
     assert.deepEqual(el.offload.state(), { ...st(), offloads: ELECTRODE_OFF.FAST_ACK });
     el.offload.setOffloads(ELECTRODE_OFF.ALL);
-    el.offload.publish(st({ commit: 10n }));
+    el.offload.publish(st({ self: 0, commit: 10n })); // the leader's commit is written (its quorum wait reads it)
     assert.equal(el.offload.offloads(), ELECTRODE_OFF.ALL);
     assert.equal(el.offload.broadcasting(), true);
     assert.equal(el.offload.state()!.commit, 10n);
+  });
+
+  test('publish writes nothing at a follower when only its commit number changed (no program reads it)', () => {
+    const st = (over: Partial<PublishedState>): PublishedState => ({ view: 5, status: 'normal', self: 1, leader: 0, n: 3, lastOp: 10n, commit: 9n, ...over });
+    el.offload.publish(st({ lastOp: 30n, commit: 20n }));
+    const at = () => [el.offload.state()!.lastOp, el.offload.state()!.commit];
+    assert.deepEqual(at(), [30n, 20n]);
+    el.offload.publish(st({ lastOp: 30n, commit: 25n }));
+    assert.deepEqual(at(), [30n, 20n], 'no write');
+    // the kernel fast-acks 31; user space, not drained yet, publishes a new commit number
+    el.map('state').update(encodeU32(0), encodeState({ ...el.offload.state()!, lastOp: 31n }));
+    el.offload.publish(st({ lastOp: 30n, commit: 26n }));
+    assert.deepEqual(at(), [31n, 20n], 'the kernel\'s last_op stays, no write');
+    el.offload.publish(st({ lastOp: 32n, commit: 26n })); // last_op moved past the kernel's: written, with the commit
+    assert.deepEqual(at(), [32n, 26n]);
   });
 
   test('publish never moves last_op backwards within a view in normal status, and does across views', () => {

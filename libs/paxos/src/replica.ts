@@ -1,8 +1,8 @@
 /**
  * A Viewstamped Replication replica over UDP: the socket, the timers, the dispatch of decoded
  * messages to the protocol modules (normal.ts, view-change.ts, recovery.ts) and the offload
- * integration points: drain before every passed-up message and on a timer, publish after every
- * state change. Malformed datagrams and messages from an address that is not the named
+ * integration points: drain before a passed-up message (but a PREPARE that continues the log)
+ * and on a timer, publish after every state change. Malformed datagrams and messages from an address that is not the named
  * replica's are counted and dropped; the replica never throws on input.
  */
 import { performance } from 'node:perf_hooks';
@@ -146,7 +146,10 @@ export class PaxosReplica {
       r.count('messages_forged');
       return;
     }
-    r.drain();
+    // The kernel logs fast-acked PREPAREs in op order after the log, so a PREPARE of this view
+    // that continues the log has none before it to drain: the follower's common case (every
+    // PREPARE without the fast-ack) costs no map read.
+    if (m.type !== PaxosType.Prepare || m.view !== r.view || r.status !== 'normal' || m.op !== r.log.lastOp + 1n) r.drain();
     switch (m.type) {
       case PaxosType.Request:
         onRequest(r, m, from);
