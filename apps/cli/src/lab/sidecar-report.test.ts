@@ -47,6 +47,7 @@ const report: SidecarReport = {
     kernelPath: 'loaded',
     connections: [{ id: '1', remote: '10.89.0.10:50980', streams: 1260, offloaded: false, reason: 'not paired: the proxy terminates HTTP/2' }],
     frames: { SIDECAR_REASON_REDIRECTED: 0, SIDECAR_REASON_HPACK_DYNAMIC: 0 },
+    kernelRequests: 0,
   },
   accessLog: { lines: 889, denied: { component: 'access', method: '/lab.Inventory/Delete', grpcCode: 'PERMISSION_DENIED' } },
   etcdHeat: { keys: [{ key: '/scl/key-0', reads: 1, writes: 1, redisReads: 1, redisWrites: 1 }, { key: '/scl/key-1', reads: 2, writes: 1, redisReads: 2, redisWrites: 1 }] },
@@ -60,10 +61,10 @@ test('the sidecar report: phases, per method beside the sidecar and the server, 
   assert.match(text, /every method allowed\s+0\.0-6\.0\s+600\s+100\s+12\.50 ms\s+40\.00 ms\s+OK 60\n/);
   assert.match(text, /policy reloaded: \/lab\.Inventory\/Delete denied\s+6\.0-12\.0\s+660\s+110\s+11\.00 ms\s+35\.25 ms\s+OK 1, PERMISSION_DENIED 65/);
   assert.match(text, /\/lab\.Inventory\/Delete\s+OK 61, PERMISSION_DENIED 65\s+OK 61, PERMISSION_DENIED 65\s+OK 61, PERMISSION_DENIED 65\s+OK 61, PERMISSION_DENIED 65\s+61\s+4032 \/ 1952\s+976 \/ 976\s+9\.00 ms \/ 1\.00 ms\s+200\.00 ms \/ 71\.00 ms/);
-  assert.match(text, /access log: 889 lines \(one per call\); a denied call: \{"component":"access","method":"\/lab\.Inventory\/Delete","grpcCode":"PERMISSION_DENIED"\}\n/);
+  assert.match(text, /access log: 889 lines \(one per call in user space\); a denied call: \{"component":"access","method":"\/lab\.Inventory\/Delete","grpcCode":"PERMISSION_DENIED"\}\n/);
   assert.match(text, /policy: \/lab\.Inventory\/Delete denied by a reload \(SIGHUP, applied in 58 ms\): before OK 60; invoked after PERMISSION_DENIED 65; the client's connections kept 1 of 1/);
   assert.match(text, /kernel path: loaded\n {2}connection 1 from 10\.89\.0\.10:50980, 1260 streams: not offloaded: not paired: the proxy terminates HTTP\/2\n/);
-  assert.match(text, / {2}kernel counters: \/lab\.Inventory\/Delete requests 0, responses 0, denied 0\n {2}HTTP\/2 frames the kernel saw: 0\n/);
+  assert.match(text, / {2}kernel counters: \/lab\.Inventory\/Delete requests 0, responses 0, denied 0\n {2}requests the kernel carried: 0\n {2}HTTP\/2 frames the kernel saw: 0\n/);
   assert.match(text, /\/scl\/key-0 1\/1 = 1\/1, \/scl\/key-1 2\/1 = 2\/1/);
   assert.match(text, /chart: \/tmp\/scl\/sidecar-chart\.svg\nfigures: \/tmp\/scl\/sidecar-report\.json$/);
 });

@@ -52,7 +52,7 @@ export function sidecarReportText(r: SidecarReport): string {
     ),
   );
   const d = r.accessLog.denied;
-  out.push('', `access log: ${r.accessLog.lines} lines (one per call)${d !== undefined ? `; a denied call: ${JSON.stringify(d)}` : ''}`);
+  out.push('', `access log: ${r.accessLog.lines} lines (one per call in user space)${d !== undefined ? `; a denied call: ${JSON.stringify(d)}` : ''}`);
   const p = r.policy;
   out.push('', `policy: ${p.denied} denied by a reload (SIGHUP, applied in ${p.reloadMs} ms): before ${statuses(p.before)}; invoked after ${statuses(p.after)}; the client's connections kept ${p.connectionsKept} of ${p.connectionsBefore}`);
   const o = r.offload;
@@ -60,6 +60,7 @@ export function sidecarReportText(r: SidecarReport): string {
   for (const c of o.connections) out.push(`  connection ${c.id} from ${c.remote}, ${c.streams} streams: ${c.offloaded ? 'offloaded' : `not offloaded: ${c.reason}`}`);
   const kernel = r.methods.filter((m) => m.kernel !== undefined);
   if (kernel.length > 0) out.push(`  kernel counters: ${kernel.map((m) => `${m.method} requests ${m.kernel!.requests}, responses ${m.kernel!.responses}, denied ${m.kernel!.denied}`).join('; ')}`);
+  if (o.requested) out.push(`  requests the kernel carried: ${o.kernelRequests}${o.kernelRequests > 0 ? ' (they have no access-log line)' : ''}`);
   const frames = Object.values(o.frames).reduce((a, b) => a + b, 0);
   if (Object.keys(o.frames).length > 0) out.push(`  HTTP/2 frames the kernel saw: ${frames}${frames > 0 ? ` (${statuses(Object.fromEntries(Object.entries(o.frames).filter(([, v]) => v > 0)))})` : ''}`);
   const h = r.etcdHeat;

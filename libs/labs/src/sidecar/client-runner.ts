@@ -5,10 +5,11 @@
  * loop is Delete every 10th, List 3 in 10, else Get. Every call is recorded: method, invocation
  * and completion time (epoch ms), gRPC status code, payload bytes sent and received. Prints
  * {"at":ms,"calls":n,"ok":n,"denied":n,"errors":n} every 250 ms. Once <stop file> exists the loops
- * stop; with `etcd` set, it then makes the etcd calls of the key counting through the sidecar
+ * stop; with `etcd` set, it then makes the etcd calls of the key counting through the sidecar's
+ * etcd listener (etcd.target)
  * (one Put per key, then Range of key k 1+k times), prints {"etcd":{key:{reads,writes}}}, writes
  * the history to <history file> and prints {"final":true,…}.
- * Usage: client-runner <JSON: {target, clients, historyFile, stopFile, etcd?: {keys}}>
+ * Usage: client-runner <JSON: {target, clients, historyFile, stopFile, etcd?: {keys, prefix, target}}>
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -22,13 +23,14 @@ interface Args {
   readonly clients: number;
   readonly historyFile: string;
   readonly stopFile: string;
-  readonly etcd?: { readonly keys: number; readonly prefix: string };
+  readonly etcd?: { readonly keys: number; readonly prefix: string; readonly target: string };
 }
 
 const a = JSON.parse(process.argv[2]!) as Args;
 const now = (): number => performance.timeOrigin + performance.now();
 const Client = grpc.makeGenericClientConstructor({ ...INVENTORY, ...ETCD }, 'lab');
-const client = new Client(a.target, grpc.credentials.createInsecure()) as unknown as Record<string, (...args: unknown[]) => unknown>;
+type Stub = Record<string, (...args: unknown[]) => unknown>;
+const client = new Client(a.target, grpc.credentials.createInsecure()) as unknown as Stub;
 const history: CallRecord[] = [];
 const errorSamples: string[] = [];
 const counts = { calls: 0, ok: 0, denied: 0, errors: 0 };
@@ -67,17 +69,19 @@ async function loop(): Promise<void> {
   for (let i = 0; !stopped(); i++) await call(methodOfCall(i));
 }
 
-const unary = (path: 'range' | 'put', req: Buffer): Promise<void> =>
-  new Promise((resolve, reject) => client[path]!(req, new grpc.Metadata(), deadline(), (err: grpc.ServiceError | null) => (err ? reject(new Error(`etcd ${path}: ${err.details}`)) : resolve())));
+const unary = (etcd: Stub, path: 'range' | 'put', req: Buffer): Promise<void> =>
+  new Promise((resolve, reject) => etcd[path]!(req, new grpc.Metadata(), deadline(), (err: grpc.ServiceError | null) => (err ? reject(new Error(`etcd ${path}: ${err.details}`)) : resolve())));
 
-async function etcdCalls(keys: number, prefix: string): Promise<Record<string, { reads: number; writes: number }>> {
+async function etcdCalls(keys: number, prefix: string, target: string): Promise<Record<string, { reads: number; writes: number }>> {
+  const etcd = new Client(target, grpc.credentials.createInsecure()) as unknown as Stub;
   const sent: Record<string, { reads: number; writes: number }> = {};
   for (let k = 0; k < keys; k++) {
     const key = `${prefix}${k}`;
-    await unary('put', putRequest(key, `value-${k}`));
-    for (let r = 0; r <= k; r++) await unary('range', rangeRequest(key));
+    await unary(etcd, 'put', putRequest(key, `value-${k}`));
+    for (let r = 0; r <= k; r++) await unary(etcd, 'range', rangeRequest(key));
     sent[key] = { reads: k + 1, writes: 1 };
   }
+  (etcd as unknown as grpc.Client).close();
   return sent;
 }
 
@@ -86,7 +90,7 @@ await Promise.all(Array.from({ length: a.clients }, () => loop()));
 clearInterval(progress);
 if (a.etcd !== undefined) {
   try {
-    process.stdout.write(`${JSON.stringify({ etcd: await etcdCalls(a.etcd.keys, a.etcd.prefix) })}\n`);
+    process.stdout.write(`${JSON.stringify({ etcd: await etcdCalls(a.etcd.keys, a.etcd.prefix, a.etcd.target) })}\n`);
   } catch (err) {
     process.stdout.write(`${JSON.stringify({ etcdError: err instanceof Error ? err.message : String(err) })}\n`);
   }

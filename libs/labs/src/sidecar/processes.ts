@@ -1,6 +1,7 @@
 /**
- * What the sidecar scenario starts, and how: the sidecar-offload daemon's configuration (one
- * inbound listener on the server pod's address, the workload and etcd as clusters, the policy,
+ * What the sidecar scenario starts, and how: the sidecar-offload daemon's configuration (an
+ * inbound listener on the server pod's address for the workload, with the policy, and one for
+ * etcd: each listener's routes go to one cluster, which a spliced connection needs;
  * the etcd key counting into Redis, the kernel path loaded `direct` with sockops on the run's
  * cgroup), the run's cgroup v2 directory (`scl-<run>` under the cgroup2 mount: the workloads and
  * the daemon enter it before they exec, so the kernel path's sockops sees their sockets), the
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { cgroup2Root } from '@netaccel/bpf';
 import type { LabProcess } from '@netaccel/netlab';
 import { jsonLines } from '../paxos/processes.js';
-import { ETCD_PORT, REDIS_PORT, SIDECAR_INBOUND_PORT, SIDECAR_LAB_PREFIX, SIDECAR_SERVER_ADDR, SIDECAR_TELEMETRY, WORKLOAD_PORT } from './topology.js';
+import { ETCD_PORT, REDIS_PORT, SIDECAR_ETCD_PORT, SIDECAR_INBOUND_PORT, SIDECAR_LAB_PREFIX, SIDECAR_SERVER_ADDR, SIDECAR_TELEMETRY, WORKLOAD_PORT } from './topology.js';
 
 /** What the scenario runs of an installation. */
 export interface SidecarInstall {
@@ -33,6 +34,7 @@ export function runnerArgv(name: 'server-runner' | 'client-runner', args: Record
 
 /** The listener the scenario's calls go through, and the policy's denied method. */
 export const LISTENER = 'inbound';
+export const ETCD_LISTENER = 'etcd';
 export const REDIS_READS_KEY = 'netaccel:craq:heat:reads';
 export const REDIS_WRITES_KEY = 'netaccel:craq:heat:writes';
 
@@ -57,11 +59,16 @@ export function sidecarConfigText(o: SidecarConfigOptions): string {
     '      direction: inbound',
     `      listen: ${SIDECAR_SERVER_ADDR}:${SIDECAR_INBOUND_PORT}`,
     '      routes:',
-    ...(o.etcd ? ['        - { service: etcdserverpb.KV, cluster: etcd, timeout: 5s }'] : []),
     '        - { service: lab.Inventory, cluster: inventory }',
     '      policy:',
     '        default: allow',
     `        rules: [${o.deny.map((m) => `{ method: ${m}, action: deny }`).join(', ')}]`,
+    ...(o.etcd ? [
+      `    - name: ${ETCD_LISTENER}`,
+      '      direction: inbound',
+      `      listen: ${SIDECAR_SERVER_ADDR}:${SIDECAR_ETCD_PORT}`,
+      '      routes: [{ service: etcdserverpb.KV, cluster: etcd, timeout: 5s }]',
+    ] : []), // prettier-ignore
     '  clusters:',
     `    - { name: inventory, endpoints: ['127.0.0.1:${WORKLOAD_PORT}'] }`,
     ...(o.etcd ? [`    - { name: etcd, endpoints: ['127.0.0.1:${ETCD_PORT}'] }`] : []),

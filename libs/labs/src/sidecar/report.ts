@@ -62,6 +62,8 @@ export interface SidecarReport {
     readonly connections: readonly ConnectionReport[];
     /** netaccel_sidecar_kernel_frames by reason (frames the kernel saw). */
     readonly frames: Readonly<Record<string, number>>;
+    /** Requests the kernel carried (netaccel_sidecar_kernel_requests, every method): they have no access-log line, which is then not compared. */
+    readonly kernelRequests: number;
   };
   /** The daemon's access log: its lines (one per call, etcd's included), one of a denied call. */
   readonly accessLog: { readonly lines: number; readonly denied?: Readonly<Record<string, unknown>> };

@@ -14,6 +14,8 @@ export const SIDECAR_CLIENT_ADDR = '10.89.0.10';
 export const SIDECAR_SERVER_ADDR = '10.89.0.20';
 /** The sidecar's inbound listener (on the server pod's address). */
 export const SIDECAR_INBOUND_PORT = 15006;
+/** The sidecar's listener in front of etcd (its own: a listener whose routes go to one cluster can be spliced in the kernel). */
+export const SIDECAR_ETCD_PORT = 12379;
 /** The server workload (loopback of the server pod). */
 export const WORKLOAD_PORT = 50051;
 /** The sidecar's telemetry (/metrics, /v1/status), loopback of the server pod. */
