@@ -50,7 +50,7 @@ import {
 } from './processes.js';
 import type { SidecarInstall } from './processes.js';
 import type { ConnectionReport, MethodReport, SidecarReport } from './report.js';
-import { SIDECAR_CLIENT_NODE, SIDECAR_ETCD_PORT, SIDECAR_INBOUND_PORT, SIDECAR_LAB_PREFIX, SIDECAR_SERVER_ADDR, SIDECAR_SERVER_NODE, SIDECAR_TELEMETRY, WORKLOAD_PORT, sidecarTopology } from './topology.js';
+import { ETCD_PORT, SIDECAR_CLIENT_NODE, SIDECAR_ETCD_PORT, SIDECAR_INBOUND_PORT, SIDECAR_LAB_PREFIX, SIDECAR_SERVER_ADDR, SIDECAR_SERVER_NODE, SIDECAR_TELEMETRY, WORKLOAD_PORT, sidecarTopology } from './topology.js';
 import { DENIED_METHOD, INVENTORY_METHODS, methodPath } from './workload.js';
 
 export interface SidecarLabOptions extends ScenarioRunOptions {
@@ -187,7 +187,8 @@ async function startTheSidecar(run: SidecarRun): Promise<void> {
   await waitFor(() => run.api!.listRoutes(sidecarV1.ListRoutesRequest.create(), { deadlineMs: 1000 }).then(() => true, () => false), { timeoutMs: 15_000, what: 'the sidecar serving its API' });
   const status = JSON.parse((await telemetry(run, '/v1/status')) || '{}') as { kernelPath?: string };
   run.kernelPath = run.loadError !== undefined ? `not loaded: ${run.loadError}` : (status.kernelPath ?? 'unknown');
-  run.o.progress(`${STEP_INDENT}inbound listener ${SIDECAR_SERVER_ADDR}:${SIDECAR_INBOUND_PORT} → 127.0.0.1:${WORKLOAD_PORT}; kernel path: ${run.kernelPath}\n`);
+  const etcd = run.etcdKeys > 0 ? `, etcd listener :${SIDECAR_ETCD_PORT} → 127.0.0.1:${ETCD_PORT}` : '';
+  run.o.progress(`${STEP_INDENT}inbound listener ${SIDECAR_SERVER_ADDR}:${SIDECAR_INBOUND_PORT} → 127.0.0.1:${WORKLOAD_PORT}${etcd}; kernel path: ${run.kernelPath}\n`);
 }
 
 const last = (run: SidecarRun) => (run.client === undefined ? undefined : clientProgress(run.client).at(-1));
