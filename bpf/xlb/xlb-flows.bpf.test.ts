@@ -205,6 +205,22 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
     assert.equal(sentTo(x, segment(a!, TCP_FLAGS.ACK)), 1);
   });
 
+  // A SYN alone is inserted before it is looked up (xlb_ct_syn_insert); a retransmitted one finds
+  // the flow's entry and keeps its backend, in every mode that takes that path.
+  withObject('a retransmitted SYN keeps its backend after the table flips, and is no new flow', {}, (x) => {
+    const v = worldVip(world, 'multi-v4');
+    const [a] = flowsTo(v, 0, 1);
+    assert.equal(sentTo(x, synOf(a!)), 0);
+    const newFlows = x.stats('vip_stats', v.meta.vipIndex).newFlows;
+    flip(x, v, allOf(1));
+    assert.equal(sentTo(x, synOf(a!)), 0, 'the retransmitted SYN');
+    assert.equal(x.stats('vip_stats', v.meta.vipIndex).newFlows, newFlows, 'no new flow');
+    const ct = decodeCtValue(x.map('conntrack').lookup(encodeFlowKey(a!))!);
+    assert.equal(ct.backendIndex, 0);
+    const [b] = flowsTo(v, 0, 1, 25000);
+    assert.equal(sentTo(x, synOf(b!)), 1, 'a new flow takes the new table');
+  });
+
   // The hit path (xlb_ct_hit_fast: inline for L2 DSR and IPv4-in-IPv4, xlb_encap otherwise)
   // must forward a flow's later packets exactly as the scheduling path forwards its first.
   withObject('a connection-table hit is forwarded as the flow\'s first packet was (every encapsulation, family, VLAN tags)', {}, (x) => {

@@ -71,6 +71,8 @@ __attribute__((noinline)) int xlb_schedule(struct xlb_sched *s)
 
 	if (!s)
 		return XLB_DROP_BAD_CONFIG;
+	if (s->syn_first && xlb_ct_syn_insert(s))
+		return 0;
 	ct = s->ct_absent ? NULL : bpf_map_lookup_elem(&conntrack, &s->flow);
 	hit = xlb_ct_usable(s, ct);
 	if (!hit) {
@@ -208,7 +210,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	struct ethhdr *eth;
 	__u32 len = pkt->pkt_len, zero = 0, hash;
 	__u8 mode = meta->mode;
-	bool ct_absent = false;
+	bool ct_absent = false, syn_first;
 	__u64 now;
 	int err;
 
@@ -217,7 +219,9 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	if ((pkt->flags & XLB_PKT_F_ICMP_ERROR) && mode == XLB_MODE_NAT)
 		return xlb_count_drop(XLB_DROP_ICMP_NAT, len, XDP_PASS);
 	now = bpf_ktime_get_coarse_ns();
-	if (mode != XLB_MODE_NAT) {
+	/* A pure SYN is a new flow but for retransmits: the scheduling path inserts it first. */
+	syn_first = mode != XLB_MODE_NAT && !(pkt->flags & XLB_PKT_F_ICMP_ERROR) && xlb_is_pure_syn(pkt->flow.proto, pkt->tcp_flags);
+	if (mode != XLB_MODE_NAT && !syn_first) {
 		err = xlb_ct_hit_fast(ctx, pkt, meta, cfg, eth_dst, now);
 		if (err >= 0)
 			return err;
@@ -232,6 +236,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	s->meta = *meta;
 	s->now = now;
 	s->ct_absent = ct_absent;
+	s->syn_first = syn_first;
 	s->tcp_flags = pkt->tcp_flags;
 	s->icmp_error = !!(pkt->flags & XLB_PKT_F_ICMP_ERROR);
 	if (mode == XLB_MODE_NAT) {

@@ -21,6 +21,9 @@
  * segment without an entry belongs to a flow we lost (LRU eviction, another CPU) and keeps
  * the table's backend even if it drains, because a new backend would only reset it. ICMP
  * errors use the entry when there is one and never create or refresh it. RSTs create none.
+ * A SYN alone (L2 DSR, IPIP, GUE) is inserted before it is looked up (xlb_ct_syn_insert, as
+ * Katran skips the lookup for SYNs): only when the flow already has an entry is it read, and
+ * then it is treated as above, so a retransmitted SYN keeps its backend.
  */
 #ifndef XLB_CONNTRACK_H
 #define XLB_CONNTRACK_H
@@ -152,6 +155,45 @@ static __always_inline struct xlb_ct_value *xlb_ct_usable(struct xlb_sched *s, s
 	return ct;
 }
 
+/* The connection-table entry of a flow that begins now with s->backend_index (and NAT port). */
+static __always_inline void xlb_ct_new_value(const struct xlb_sched *s, struct xlb_ct_value *v)
+{
+	v->last_seen_ns = s->now;
+	v->backend_index = s->backend_index;
+	v->vip_index = s->meta.vip_index;
+	v->nat_port = s->nat_port;
+	v->nat_src_index = s->nat_src_index;
+	v->state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, XLB_CT_EMPTY);
+	v->pad32 = 0;
+}
+
+/* A SYN alone (no ACK, FIN or RST): a client beginning a TCP flow. */
+static __always_inline bool xlb_is_pure_syn(__u8 proto, __u8 tcp_flags)
+{
+	return proto == XLB_IPPROTO_TCP && (tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK | XLB_TCP_FIN | XLB_TCP_RST)) == XLB_TCP_SYN;
+}
+
+/*
+ * A SYN's new flow without a lookup first (s->syn_first: not NAT, not an ICMP error, a pure
+ * SYN): picks from the table and inserts with BPF_NOEXIST, which fails only when the flow
+ * already has an entry (a retransmitted SYN, a port reused after FIN, another CPU's packet).
+ * Returns true when the entry was inserted (s->be, s->backend_index, s->new_flow set); false:
+ * the caller takes the usual path (lookup, usable entry, else pick and commit). A failed
+ * insert into a full LRU may have evicted its least recently used entry, as an insert would.
+ */
+static __always_inline bool xlb_ct_syn_insert(struct xlb_sched *s)
+{
+	struct xlb_ct_value v = {};
+
+	if (xlb_table_pick(s, true))
+		return false;
+	xlb_ct_new_value(s, &v);
+	if (bpf_map_update_elem(&conntrack, &s->flow, &v, BPF_NOEXIST))
+		return false;
+	s->new_flow = 1;
+	return true;
+}
+
 /*
  * Records the flow's backend (and NAT port) in this CPU's connection-table entry: refreshes
  * a usable entry `hit`, else fills `ct` (the key exists: another CPU's flow or an expired one,
@@ -172,12 +214,7 @@ static __always_inline void xlb_ct_commit(struct xlb_sched *s, struct xlb_ct_val
 	}
 	if (s->flow.proto == XLB_IPPROTO_TCP && (s->tcp_flags & XLB_TCP_RST))
 		return;
-	v.last_seen_ns = s->now;
-	v.backend_index = s->backend_index;
-	v.vip_index = s->meta.vip_index;
-	v.nat_port = s->nat_port;
-	v.nat_src_index = s->nat_src_index;
-	v.state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, XLB_CT_EMPTY);
+	xlb_ct_new_value(s, &v);
 	s->new_flow = 1;
 	if (ct) {
 		*ct = v;

@@ -61,6 +61,7 @@ struct xlb_sched {
 	__u8 new_flow;
 	__u8 ct_absent;      /* in: the caller found no connection-table entry; skip the lookup */
 	__u8 flow_hash_set;  /* out: the table pick computed flow_hash */
+	__u8 syn_first;      /* in: a pure SYN of a non-NAT VIP: insert before looking up */
 	__u32 flow_hash;     /* out: the flow's 5-tuple hash (XLB_HASH_SEED), reused by the encapsulation */
 	/* xlb_nat_bind's own (not cleared by the caller): off the 512-byte stack of the calls */
 	struct xlb_flow_key nat_key;
