@@ -104,17 +104,18 @@ export async function startLoader(host: DaemonHost<typeof loaderConfig>): Promis
   const loader = Loader.open({ objectDir, pinRoot: config.pinRoot, stateDir: config.stateDir, statsRunTime: config.stats.runTime, log: host.logger('loader') });
   host.onClose('loader', () => loader.close());
   const onCall = registerLoaderMetrics(host.metrics, loader);
-  const { server: telemetry, address: telemetryAddress } = await host.serveTelemetry({
-    listen: config.telemetry.socket !== undefined ? { path: config.telemetry.socket } : { host: config.telemetry.listen.host, port: config.telemetry.listen.port },
-    status: () => statusOf(loader, config, objectDir),
-    readiness: { 'pins-adopted': () => true },
-  });
+  // the socket first: the clients (lb-controller restarting beside it) wait for it, not for /metrics
   const rpc = await host.serveGrpc({
     address: config.rpc.socket,
     socketGroup: config.rpc.socketGroup,
     shutdownTimeoutMs: config.rpc.shutdownTimeout,
     onCall,
     services: [loaderService(loader, new Audit(log))],
+  });
+  const { server: telemetry, address: telemetryAddress } = await host.serveTelemetry({
+    listen: config.telemetry.socket !== undefined ? { path: config.telemetry.socket } : { host: config.telemetry.listen.host, port: config.telemetry.listen.port },
+    status: () => statusOf(loader, config, objectDir),
+    readiness: { 'pins-adopted': () => true },
   });
   log.info(
     { socket: config.rpc.socket, telemetry: telemetryAddress, objectDir, pinRoot: config.pinRoot, objects: loader.reg.objects.size, attachments: loader.reg.attachments.size },

@@ -17,6 +17,8 @@ export function vipPrefix(vip: string): string {
 export interface AnnouncerLike {
   announce(prefix: string, nextHop: string): Promise<void>;
   withdraw(prefix: string): Promise<void>;
+  /** Opens the connection ahead of the first call (a restarted controller announces as soon as its tables are verified). */
+  connect?(): void;
   close(): void;
 }
 
@@ -30,6 +32,7 @@ export function announcerClient(address: string, deadlineMs = 3000): AnnouncerLi
     async withdraw(prefix) {
       await c.withdraw(announcerV1.WithdrawRequest.create({ prefix }));
     },
+    connect: () => void c.waitForReady(10_000).catch(() => undefined), // the first call says what failed
     close: () => c.close(),
   };
 }
@@ -58,17 +61,19 @@ export class Announcements {
   }
 
   async #apply(wanted: ReadonlySet<string>): Promise<void> {
-    for (const prefix of wanted) {
-      if (this.announced.has(prefix)) continue;
-      try {
-        await this.#opts.announcer.announce(prefix, this.#opts.nextHop);
-        this.announced.add(prefix);
-        this.#opts.log.info({ prefix }, 'VIP announced');
-        this.#opts.onChange?.(prefix, true);
-      } catch (err) {
-        this.#opts.log.warn({ err: NA_ERR_LB_ANNOUNCE.with({ cause: err }, 'announcing', prefix, String(err)), prefix }, 'VIP announcement failed; retried on the next update');
-      }
-    }
+    // announcements together (a restarted controller's VIPs go out at once), withdrawals one by one
+    await Promise.all(
+      [...wanted].filter((prefix) => !this.announced.has(prefix)).map(async (prefix) => {
+        try {
+          await this.#opts.announcer.announce(prefix, this.#opts.nextHop);
+          this.announced.add(prefix);
+          this.#opts.log.info({ prefix }, 'VIP announced');
+          this.#opts.onChange?.(prefix, true);
+        } catch (err) {
+          this.#opts.log.warn({ err: NA_ERR_LB_ANNOUNCE.with({ cause: err }, 'announcing', prefix, String(err)), prefix }, 'VIP announcement failed; retried on the next update');
+        }
+      }),
+    );
     for (const prefix of [...this.announced]) {
       if (wanted.has(prefix)) continue;
       try {

@@ -141,9 +141,11 @@ export class Controller implements DaemonApp {
   /** Starts the controller's parts on the host, each with its close hook (see the file's comment). */
   static async start(host: DaemonHost<typeof lbControllerConfig>, deps: ControllerDeps = {}): Promise<Controller> {
     const config = host.config;
+    const announcer = config.announcer.enabled && !deps.announcer ? announcerClient(config.announcer.socket) : deps.announcer;
+    announcer?.connect?.(); // connected while the data plane is opened and verified
     const dp = deps.dataPlane ?? (await openDataPlane(config));
     host.onClose('data plane', () => dp.close());
-    const d = new Controller(host, deps, dp);
+    const d = new Controller(host, { ...deps, ...(announcer === undefined ? {} : { announcer }) }, dp);
     host.onClose('withdraw', async () => {
       d.#stopped = true;
       d.health.close();
@@ -239,7 +241,7 @@ export class Controller implements DaemonApp {
         targets.push({ key: backendKey(s.id, b), address: b.address, port: s.healthCheck.port ?? (b.port || s.port), spec: s.healthCheck });
       }
     }
-    this.health.setTargets(targets);
+    this.health.setTargets(targets, (key) => this.reconciler.healthOf(key) === 'healthy');
     this.log.info({ component: 'reconciler', origin, services: state.services.length }, 'desired state accepted');
   }
 

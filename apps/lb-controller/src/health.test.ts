@@ -80,6 +80,31 @@ test('rise and fall: the first result decides, then fall failures / rise success
   }
 });
 
+test('a backend the controller holds healthy (adopted after a restart) starts healthy: it takes `fall` failures to turn, an unknown one the first', async () => {
+  const tcp = createTcpServer();
+  const closed = await listen(tcp);
+  await new Promise<void>((r) => tcp.close(() => r()));
+  const events: string[] = [];
+  const checker = new HealthChecker({
+    onChange: (k, healthy) => events.push(`${k} ${healthy ? 'healthy' : 'unhealthy'}`),
+    onResult: (k, r) => events.push(`${k} ${r.ok ? 'ok' : 'failed'}`),
+  });
+  const spec = { type: 'tcp' as const, path: '/', expectStatus: 200, intervalMs: 10, timeoutMs: 200, rise: 2, fall: 3 };
+  try {
+    checker.setTargets([{ key: 'held', address: '127.0.0.1', port: closed, spec }, { key: 'new', address: '127.0.0.1', port: closed, spec }], (k) => k === 'held');
+    assert.equal(checker.state('held'), true);
+    assert.equal(checker.state('new'), undefined);
+    const end = Date.now() + 10_000;
+    while (!events.includes('held unhealthy') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    const held = events.filter((e) => e.startsWith('held '));
+    assert.deepEqual(held, ['held failed', 'held failed', 'held failed', 'held unhealthy']);
+    const fresh = events.filter((e) => e.startsWith('new '));
+    assert.deepEqual(fresh.slice(0, 2), ['new failed', 'new unhealthy'], 'an unknown backend: the first result decides');
+  } finally {
+    checker.close();
+  }
+});
+
 test('least connection: loaded backends get less of the new flows, bounded by the skew; hysteresis', () => {
   const w = leastConnWeights([
     { key: 'a', weight: 1, active: 100 },

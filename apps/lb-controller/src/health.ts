@@ -1,7 +1,9 @@
 /**
  * Health checks run by the controller: TCP connect, or HTTP GET with an expected status; one
  * loop per backend, every `interval`, each attempt bounded by `timeout`. The first result
- * decides at once (an unchecked backend takes no flows until it has answered once); after that a
+ * decides at once (an unchecked backend takes no flows until it has answered once), unless the
+ * controller already holds the backend healthy (adopted after a restart: it was in the table and
+ * its record is intact; or a check whose spec changed): that one starts healthy. After that a
  * healthy backend turns unhealthy after `fall` consecutive failures and an unhealthy one healthy
  * after `rise` consecutive successes. A failed backend is therefore out of rotation within
  * interval × fall (+ timeout) of its failure.
@@ -86,8 +88,11 @@ export class HealthChecker {
     this.#opts = opts;
   }
 
-  /** Starts loops for new targets, stops those no longer given, restarts changed ones. */
-  setTargets(targets: readonly HealthTarget[]): void {
+  /**
+   * Starts loops for new targets, stops those no longer given, restarts changed ones. A new loop
+   * whose backend `healthyNow` says is healthy starts healthy (`fall` failures to turn it).
+   */
+  setTargets(targets: readonly HealthTarget[], healthyNow: (key: string) => boolean = () => false): void {
     const want = new Map(targets.filter((t) => t.spec.type !== 'none').map((t) => [t.key, t] as const));
     for (const [key, loop] of this.#loops) {
       const t = want.get(key);
@@ -99,7 +104,7 @@ export class HealthChecker {
     }
     for (const [key, t] of want) {
       if (this.#loops.has(key)) continue;
-      const loop: Loop = { target: t, healthy: undefined, streak: 0, timer: undefined, stopped: false, lastError: '' };
+      const loop: Loop = { target: t, healthy: healthyNow(key) ? true : undefined, streak: 0, timer: undefined, stopped: false, lastError: '' };
       this.#loops.set(key, loop);
       void this.#tick(loop);
     }

@@ -220,6 +220,11 @@ export class Reconciler {
     this.schedule();
   }
 
+  /** The health the reconciler holds for a backend (from the checks, or adopted after a restart). */
+  healthOf(key: string): HealthState | undefined {
+    return this.#health.get(key)?.state;
+  }
+
   setHealth(key: string, state: HealthState, error = ''): void {
     const prev = this.#health.get(key);
     if (prev && prev.state === state && prev.error === error) return;
