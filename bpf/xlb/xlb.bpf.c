@@ -131,26 +131,67 @@ static __always_inline void xlb_encap_args_fill(struct xlb_encap_args *ea, const
 }
 
 /*
+ * Sends a packet of the fast paths to backend `be` (index `bi`, its MAC or next hop's `dmac`):
+ * MACs rewritten (L2 DSR) or encapsulated (IPv4 in IPv4 without VLAN tags inline, the rest
+ * through xlb_encap with its arguments in the scratch map), counted. `hash`: the flow's 5-tuple
+ * hash when `have_hash`, else computed here when the encapsulation needs it.
+ */
+static __always_inline int xlb_send_fast(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
+					 const struct xlb_config *cfg, const __u8 *eth_dst, const struct xlb_backend *be, __u32 bi,
+					 const __u8 *dmac, bool have_hash, __u32 hash, bool new_flow)
+{
+	bool gue = meta->mode == XLB_MODE_GUE;
+	struct xlb_scratch *sc;
+	const __u8 *smac;
+	struct ethhdr *eth;
+	__u32 zero = 0;
+	int err;
+
+	smac = xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac;
+	if (meta->mode == XLB_MODE_L2_DSR) {
+		eth = (void *)(long)ctx->data;
+		if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+			return XDP_PASS;
+		__builtin_memcpy(eth->h_source, smac, 6);
+		__builtin_memcpy(eth->h_dest, dmac, 6);
+		xlb_count_forward(meta->vip_index, bi, pkt->pkt_len, new_flow);
+		return XDP_TX;
+	}
+	if (!have_hash)
+		hash = xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
+	if (pkt->l2_len == sizeof(struct ethhdr) && pkt->flow.family == 4 && be->family == 4) {
+		/* IPv4 in IPv4 without VLAN tags: inline, no call */
+		err = xlb_encap_v4_inline(ctx, hash, pkt->ip_len, pkt->tos, be->addr[0], dmac, smac, gue);
+	} else {
+		/* Arguments in the scratch map: on the stack they would overflow the calls' 512 bytes. */
+		sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
+		if (!sc)
+			return XDP_PASS;
+		xlb_encap_args_fill(&sc->encap, pkt, be, dmac, smac, gue, hash);
+		err = xlb_encap(ctx, &sc->encap);
+	}
+	if (err)
+		return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
+	xlb_count_forward(meta->vip_index, bi, pkt->pkt_len, new_flow);
+	return XDP_TX;
+}
+
+/*
  * The connection-table hit of an L2 DSR, IPIP or GUE flow, inline: no scratch space, no
- * scheduling function (only the encapsulation's). Does what
- * xlb_schedule + xlb_forward do for a usable entry (refresh it unless an ICMP error, rewrite
- * the MACs or encapsulate, count). Returns -1 when the entry is not usable, -2 when there is
- * none (the slow path then skips its own lookup); the slow path decides.
+ * scheduling function. Does what xlb_schedule + xlb_forward do for a usable entry (refresh it
+ * unless an ICMP error, rewrite the MACs or encapsulate, count). Returns -1 when the entry is
+ * not usable, -2 when there is none (the slow path then skips its own lookup); the slow path
+ * decides.
  */
 static __always_inline int xlb_ct_hit_fast(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
 					   const struct xlb_config *cfg, const __u8 *eth_dst, __u64 now)
 {
 	bool icmp_error = pkt->flags & XLB_PKT_F_ICMP_ERROR;
-	bool l2 = meta->mode == XLB_MODE_L2_DSR;
-	struct xlb_scratch *sc;
 	struct xlb_ct_value *ct;
-	__u32 zero = 0;
 	struct xlb_backend *be;
-	const __u8 *dmac, *smac;
-	struct ethhdr *eth;
+	const __u8 *dmac;
 	__u32 bi;
 	__u8 state;
-	int err;
 
 	ct = bpf_map_lookup_elem(&conntrack, &pkt->flow);
 	if (!ct)
@@ -168,34 +209,57 @@ static __always_inline int xlb_ct_hit_fast(struct xdp_md *ctx, const struct xlb_
 		ct->last_seen_ns = now;
 		ct->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state);
 	}
-	dmac = xlb_backend_mac(be, l2);
+	dmac = xlb_backend_mac(be, meta->mode == XLB_MODE_L2_DSR);
 	if (!dmac)
 		return xlb_count_drop(XLB_DROP_NO_NEXTHOP, pkt->pkt_len, XDP_DROP);
-	smac = xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac;
-	if (l2) {
-		eth = (void *)(long)ctx->data;
-		if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
-			return XDP_PASS;
-		__builtin_memcpy(eth->h_source, smac, 6);
-		__builtin_memcpy(eth->h_dest, dmac, 6);
-	} else if (pkt->l2_len == sizeof(struct ethhdr) && pkt->flow.family == 4 && be->family == 4) {
-		/* IPv4 in IPv4 without VLAN tags: inline, no call */
-		err = xlb_encap_v4_inline(ctx, xlb_flow_hash(&pkt->flow, XLB_HASH_SEED), pkt->ip_len, pkt->tos, be->addr[0], dmac,
-					  smac, meta->mode == XLB_MODE_GUE);
-		if (err)
-			return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
-	} else {
-		/* Arguments in the scratch map: on the stack they would overflow the calls' 512 bytes. */
-		sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
-		if (!sc)
-			return XDP_PASS;
-		xlb_encap_args_fill(&sc->encap, pkt, be, dmac, smac, meta->mode == XLB_MODE_GUE, xlb_flow_hash(&pkt->flow, XLB_HASH_SEED));
-		err = xlb_encap(ctx, &sc->encap);
-		if (err)
-			return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
+	return xlb_send_fast(ctx, pkt, meta, cfg, eth_dst, be, bi, dmac, false, 0, false);
+}
+
+/*
+ * A new flow's SYN (pure SYN, 5-tuple hashed L2 DSR / IPIP / GUE VIP), inline: what
+ * xlb_ct_syn_insert + xlb_forward do, without the scratch space and the scheduling function:
+ * the active table's backend (skipping draining ones), the entry inserted with BPF_NOEXIST,
+ * the packet sent. Returns -1 whenever the slow path must decide (the flow has an entry, no
+ * backend free of draining, no MAC for the backend): it then does all of it again.
+ */
+static __always_inline int xlb_syn_fast(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
+					const struct xlb_config *cfg, const __u8 *eth_dst, __u64 now)
+{
+	__u32 size = meta->table_size, base, hash, pos, key, i, bi = 0;
+	struct xlb_ct_value v = {};
+	struct xlb_backend *be = NULL;
+	const __u8 *dmac;
+	__u32 *idx;
+
+	if (meta->flags & XLB_VIP_F_HASH_SRC_ONLY || size == 0)
+		return -1;
+	hash = xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
+	base = ((meta->vip_index << 1) | (meta->active_slot & 1)) * XLB_MAGLEV_SIZE;
+	pos = hash % size;
+	for (i = 0; i < XLB_DRAIN_PROBES; i++) {
+		key = base + pos;
+		idx = bpf_map_lookup_elem(&maglev_tables, &key);
+		if (!idx)
+			return -1;
+		bi = *idx;
+		be = xlb_backend_get(bi);
+		if (be && !(be->flags & XLB_BACKEND_F_DRAINING))
+			break;
+		be = NULL;
+		pos = pos + 1 < size ? pos + 1 : 0;
 	}
-	xlb_count_forward(meta->vip_index, bi, pkt->pkt_len, false);
-	return XDP_TX;
+	if (!be)
+		return -1;
+	dmac = xlb_backend_mac(be, meta->mode == XLB_MODE_L2_DSR);
+	if (!dmac)
+		return -1;
+	v.last_seen_ns = now;
+	v.backend_index = bi;
+	v.vip_index = meta->vip_index;
+	v.state = XLB_CT_TCP_SYN;
+	if (bpf_map_update_elem(&conntrack, &pkt->flow, &v, BPF_NOEXIST))
+		return -1;
+	return xlb_send_fast(ctx, pkt, meta, cfg, eth_dst, be, bi, dmac, true, hash, true);
 }
 
 /* Forwards a packet to a VIP; `eth_dst`/`eth_src` are the received frame's MACs. */
@@ -221,7 +285,11 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	now = bpf_ktime_get_coarse_ns();
 	/* A pure SYN is a new flow but for retransmits: the scheduling path inserts it first. */
 	syn_first = mode != XLB_MODE_NAT && !(pkt->flags & XLB_PKT_F_ICMP_ERROR) && xlb_is_pure_syn(pkt->flow.proto, pkt->tcp_flags);
-	if (mode != XLB_MODE_NAT && !syn_first) {
+	if (syn_first) {
+		err = xlb_syn_fast(ctx, pkt, meta, cfg, eth_dst, now);
+		if (err >= 0)
+			return err;
+	} else if (mode != XLB_MODE_NAT) {
 		err = xlb_ct_hit_fast(ctx, pkt, meta, cfg, eth_dst, now);
 		if (err >= 0)
 			return err;
