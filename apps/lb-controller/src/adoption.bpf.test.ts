@@ -13,12 +13,12 @@ import { decodeBackend, decodeU32, decodeVipMeta, encodeBackend, encodeU32, enco
 import type { XlbMapName } from '@netaccel/bpf-programs/xlb';
 import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
 import { InProcessDataPlane } from '@netaccel/dataplane';
-import type { MapAccess } from '@netaccel/dataplane';
 import { FileAdoptionStore } from './adoption.js';
 import { XlbDataPlane } from './data-plane.js';
 import { parseState } from './desired-state.js';
 import { Reconciler } from './reconciler.js';
 import type { ApplyReport } from './reconciler.js';
+import { countingMaps } from './testing/counting-maps.js';
 
 const LB_MAC = '02:00:00:00:01:00';
 const SIZE = 1009;
@@ -32,24 +32,6 @@ function state(weights: Partial<Record<(typeof VIPS)[number], number[]>> = {}): 
     return `{ vip: ${vip}, port: 80, mode: l2dsr, tableSize: ${SIZE}, healthCheck: { type: none }, backends: [${bs.join(', ')}] }`;
   };
   return `services: [${svc('10.0.0.1', 1)}, ${svc('10.0.0.2', 11)}]`;
-}
-
-/** The map operations that write, as `<op> <map>`. */
-function counting(m: MapAccess<XlbMapName>, writes: string[]): MapAccess<XlbMapName> {
-  return new Proxy(m, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop, target) as unknown;
-      if (typeof v !== 'function') return v;
-      const f = (v as (...a: unknown[]) => unknown).bind(target);
-      if (prop === 'update' || prop === 'updateBatch' || prop === 'updatePacked' || prop === 'delete') {
-        return (map: string, ...rest: unknown[]) => {
-          writes.push(`${prop} ${map}`);
-          return f(map, ...rest);
-        };
-      }
-      return f;
-    },
-  });
 }
 
 interface World {
@@ -75,7 +57,7 @@ function world(t: { onTestFinished(fn: () => unknown): void }): World {
     async controller() {
       const writes: string[] = [];
       const reports: ApplyReport[] = [];
-      const rec = new Reconciler({ dataPlane: new XlbDataPlane(counting(maps, writes)), config: { localMac: LB_MAC }, quiesceMs: 0, adoption: new FileAdoptionStore(file), onApplied: (r) => reports.push(r) });
+      const rec = new Reconciler({ dataPlane: new XlbDataPlane(countingMaps(maps, writes)), config: { localMac: LB_MAC }, quiesceMs: 0, adoption: new FileAdoptionStore(file), onApplied: (r) => reports.push(r) });
       await rec.init();
       return { rec, writes, reports };
     },

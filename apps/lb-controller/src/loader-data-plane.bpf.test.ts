@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Btf } from '@netaccel/bpf';
 import { XLB_BALANCER } from '@netaccel/bpf-programs/xlb';
 import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
@@ -15,6 +18,8 @@ import { XlbDataPlane } from './data-plane.js';
 import { parseState } from './desired-state.js';
 import { Reconciler } from './reconciler.js';
 import { TestLoader } from './testing/loader.js';
+import { countingMaps } from './testing/counting-maps.js';
+import { FileAdoptionStore } from './adoption.js';
 
 let loader: TestLoader;
 beforeAll(async () => {
@@ -108,4 +113,51 @@ test('LoaderDataPlane: typed globals reach the object (the loader encodes them f
     LoaderDataPlane.open({ name: 'xlb', program: 'xlb_xdp', maps: ['nope'] }, { address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-test', globals }),
     (e: unknown) => NA_ERR_DATAPLANE_OBJECT.is(e) && /has no map nope/.test(e.message),
   );
+});
+
+test('a controller restarted against the maps the loader keeps pinned adopts them: the run-time config is its one write, packets go where they went', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lb-adopt-loader-'));
+  t.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const adoption = new FileAdoptionStore(join(dir, 'adoption.json'));
+  // its own object (other globals than the tests above), kept by the loader between the two controllers
+  const open = async (writes: string[]) => {
+    const maps = await LoaderDataPlane.open(XLB_BALANCER, { address: loader.socket, objectPath: 'xlb/xlb.bpf.o', owner: 'lb-controller-test', globals: { gue_port: 6090 } });
+    return { maps, dp: new XlbDataPlane(countingMaps(maps, writes)) };
+  };
+  const bs = (first: number) => [0, 1, 2, 3].map((j) => `{ address: 10.1.0.${first + j}, mac: "02:00:00:00:10:0${first + j}" }`).join(', ');
+  const state = () => parseState(`services: [{ vip: 10.0.0.1, port: 80, mode: l2dsr, healthCheck: { type: none }, backends: [${bs(1)}] }, { vip: 10.0.0.2, port: 80, mode: l2dsr, healthCheck: { type: none }, backends: [${bs(5)}] }]`, 'test');
+  const client = createRpcClient(LoaderClient, { address: loader.socket });
+  t.onTestFinished(() => client.close());
+  const macsFor = async (objectId: string, vip: string): Promise<string[]> => {
+    const seen = new Set<string>();
+    for (let sport = 30000; sport < 30032; sport++) {
+      const pkt = Buffer.from(buildPacket(tcpSyn({ src: '192.0.2.10', dst: vip, sport, dport: 80, eth: { src: '02:00:00:00:00:fe', dst: '02:00:00:00:01:00' } })));
+      const r = await client.testRun(loaderV1.TestRunRequest.create({ programId: `${objectId}/xlb_xdp`, dataIn: pkt }));
+      assert.equal(r.retval, 3, 'XDP_TX');
+      seen.add(r.dataOut.subarray(0, 6).toString('hex'));
+    }
+    return [...seen].sort();
+  };
+
+  const first = await open([]);
+  const r1 = new Reconciler({ dataPlane: first.dp, config: { localMac: '02:00:00:00:01:00' }, adoption });
+  await r1.init();
+  r1.setDesired(state());
+  await r1.settled();
+  assert.equal(r1.lastError, undefined, String(r1.lastError));
+  const before = [await macsFor(first.maps.objectId, '10.0.0.1'), await macsFor(first.maps.objectId, '10.0.0.2')];
+  await first.maps.close();
+
+  const writes: string[] = [];
+  const second = await open(writes);
+  t.onTestFinished(() => second.maps.close());
+  assert.equal(second.maps.objectId, first.maps.objectId, 'the loader kept the object and its pinned maps');
+  const r2 = new Reconciler({ dataPlane: second.dp, config: { localMac: '02:00:00:00:01:00' }, adoption });
+  await r2.init();
+  r2.setDesired(state());
+  await r2.settled();
+  assert.equal(r2.lastError, undefined, String(r2.lastError));
+  assert.deepEqual(writes, ['update xlb_config'], 'no table, backend record, VIP or stats row written');
+  assert.deepEqual([await macsFor(second.maps.objectId, '10.0.0.1'), await macsFor(second.maps.objectId, '10.0.0.2')], before);
+  assert.deepEqual(before[0], ['020000001001', '020000001002', '020000001003', '020000001004']);
 });
