@@ -14,7 +14,8 @@
  * change won, that one is adopted instead (its proposer runs its steps). Every committed
  * configuration, this scheduler's or another's, is adopted in log order (`watch`), so the
  * schedulers hold the same chain at the same version. A join whose steps fail is undone by
- * proposing the node's removal.
+ * proposing the node's removal. Only the active scheduler (`active`: the one whose replica leads
+ * the group) probes on the timer: the steps need its placed keys (hold, drain, repair).
  */
 import type { CommittedValue, CraqTransport, Endpoint, NodeDataPlane } from '@netaccel/craq';
 import type { Logger } from '@netaccel/telemetry';
@@ -63,6 +64,8 @@ export interface ChainManagerOptions {
   readonly onChange?: (why: ChangeReason, state: ChainState) => void;
   /** Where the configuration is agreed with the other schedulers (none: this one decides alone). */
   readonly store?: ChainStore;
+  /** Whether the timer's probe rounds run now (membership.via: paxos: only the active scheduler probes). */
+  readonly active?: () => boolean;
 }
 
 export type ChangeReason = 'failure' | 'join' | 'initial' | 'peer';
@@ -158,7 +161,9 @@ export class ChainManager {
 
   start(): void {
     this.stop();
-    this.#timer = setInterval(() => void this.probeOnce(), this.#o.probeIntervalMs);
+    this.#timer = setInterval(() => {
+      if (this.#o.active?.() !== false) void this.probeOnce();
+    }, this.#o.probeIntervalMs);
     this.#timer.unref();
   }
 

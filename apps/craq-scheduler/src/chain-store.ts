@@ -142,6 +142,16 @@ export class PaxosChainStore implements ChainStore {
     });
   }
 
+  /** True while this scheduler's replica leads the group in normal status (the active scheduler). */
+  leads(): boolean {
+    try {
+      const s = this.status();
+      return s.isLeader && s.status === 'normal';
+    } catch {
+      return false; // closed
+    }
+  }
+
   /** The Paxos service (netaccel paxos status) of this scheduler's replica. */
   service(): ServiceRegistration<ReturnType<typeof paxosStatusService>['definition']> {
     return paxosStatusService(this.status);

@@ -84,6 +84,15 @@ export class CraqDaemon implements DaemonApp {
     return d;
   }
 
+  /**
+   * Whether this scheduler probes and places on its timers: always with `membership.via: local`;
+   * with `paxos` only while its replica leads the group (the others follow the agreed chain and
+   * one of them takes over at the next view).
+   */
+  get active(): boolean {
+    return this.store === undefined || this.store.leads();
+  }
+
   get telemetryServer(): TelemetryServer | undefined {
     return this.#telemetry;
   }
@@ -155,7 +164,7 @@ export class CraqDaemon implements DaemonApp {
         m.metrics?.reconfigurations.inc({ reason: why });
         if (state.members.length === 0) void this.placer.dropAll();
       },
-      ...(this.store !== undefined ? { store: this.store } : {}),
+      ...(this.store !== undefined ? { store: this.store, active: () => this.active } : {}),
     });
     this.placer = new Placer({
       etcd: this.etcd,
@@ -167,8 +176,8 @@ export class CraqDaemon implements DaemonApp {
       flushIntervalMs: c.writeBack.flushInterval,
       maxPending: c.writeBack.maxPending,
     });
-    this.scheduler = new Scheduler({ config: c, etcd: this.etcd, redis: this.redis, chain: this.chain, placer: this.placer, log: host.logger('scheduler'), onSourceError: (source) => m.metrics?.sourceErrors.inc({ source }) });
-    m.metrics = registerMetrics(host.metrics, { chain: this.chain, placer: this.placer, scheduler: this.scheduler, budget: c.placement.budget });
+    this.scheduler = new Scheduler({ config: c, etcd: this.etcd, redis: this.redis, chain: this.chain, placer: this.placer, log: host.logger('scheduler'), onSourceError: (source) => m.metrics?.sourceErrors.inc({ source }), active: () => this.active });
+    m.metrics = registerMetrics(host.metrics, { chain: this.chain, placer: this.placer, scheduler: this.scheduler, budget: c.placement.budget, active: () => this.active });
 
     await this.chain.init();
     host.onClose('placer', async () => {
@@ -212,12 +221,12 @@ export class CraqDaemon implements DaemonApp {
   /** Who keeps the chain's configuration, at which version; the Paxos replica's view and leader. */
   #membershipStatus(): object {
     const via = this.#config.membership.via;
-    if (this.store === undefined) return { via, version: this.chain.version };
+    if (this.store === undefined) return { via, version: this.chain.version, active: true };
     try {
       const p = this.store.status();
-      return { via, version: this.chain.version, paxos: { self: p.self, view: p.view, status: p.status, leader: p.leader, commit: String(p.commit) } };
+      return { via, version: this.chain.version, active: this.active, paxos: { self: p.self, view: p.view, status: p.status, leader: p.leader, commit: String(p.commit) } };
     } catch {
-      return { via, version: this.chain.version, paxos: 'closed' };
+      return { via, version: this.chain.version, active: false, paxos: 'closed' };
     }
   }
 

@@ -98,3 +98,23 @@ test('three schedulers keep one chain in a Paxos group: failure seen by one appl
   const agreed = await stores[live[1]!]!.read();
   assert.deepEqual(agreed?.state, managers[live[0]!]!.state, 'what the group committed is what the schedulers hold');
 });
+
+test('only the active scheduler probes on its timer', async (t) => {
+  const node = await ReferenceNode.start({ name: 'n1' });
+  let active = false;
+  let probes = 0;
+  const cm = new ChainManager({
+    nodes: [node], mutex: new Mutex(), log, probe: () => Promise.resolve(++probes > 0), probeIntervalMs: 10, probeTimeoutMs: 5, multiplier: 3, drainTimeoutMs: 100,
+    placedKeyIds: () => [], writable: () => true, onTail: () => undefined, active: () => active,
+  });
+  t.onTestFinished(async () => {
+    cm.close();
+    await node.close();
+  });
+  await cm.init();
+  cm.start();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(probes, 0, 'a standby does not probe');
+  active = true;
+  await until('the active scheduler probes', () => probes > 0);
+});

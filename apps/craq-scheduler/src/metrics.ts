@@ -14,7 +14,7 @@ export interface CraqMetrics {
   readonly sourceErrors: { inc(labels: { source: string }): void };
 }
 
-export function registerMetrics(metrics: Metrics, parts: { chain: ChainManager; placer: Placer; scheduler: Scheduler; budget: number }): CraqMetrics {
+export function registerMetrics(metrics: Metrics, parts: { chain: ChainManager; placer: Placer; scheduler: Scheduler; budget: number; active?: () => boolean }): CraqMetrics {
   const { chain, placer, scheduler } = parts;
   metrics.gauge({ name: 'craq_placed_keys', help: 'Keys placed in the chain', collect() { this.set(placer.entries.size); } });
   metrics.gauge({ name: 'craq_placed_bytes', help: 'Bytes the placed keys take of the budget', collect() { this.set(placer.usedBytes()); } });
@@ -22,6 +22,8 @@ export function registerMetrics(metrics: Metrics, parts: { chain: ChainManager; 
   metrics.gauge({ name: 'craq_placement_epoch', help: 'Placement epoch (bumped at every place and evict)', collect() { this.set(Number(placer.epoch)); } });
   metrics.gauge({ name: 'craq_chain_epoch', help: 'Chain configuration epoch', collect() { this.set(chain.state.epoch); } });
   metrics.gauge({ name: 'craq_chain_members', help: 'Nodes in the chain', collect() { this.set(chain.state.members.length); } });
+  metrics.gauge({ name: 'craq_chain_version', help: "The chain configuration's version in the schedulers' Paxos group (0 with membership.via: local)", collect() { this.set(chain.version); } });
+  metrics.gauge({ name: 'craq_scheduler_active', help: '1 when this scheduler probes and places (always with membership.via: local; the Paxos leader with paxos)', collect() { this.set(parts.active?.() === false ? 0 : 1); } });
   metrics.gauge({
     name: 'craq_node_alive',
     help: '1 when the node answers its probes',

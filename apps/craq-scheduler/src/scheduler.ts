@@ -40,6 +40,8 @@ export interface SchedulerOptions {
   readonly log: Logger;
   readonly now?: () => number;
   readonly onSourceError?: (source: string) => void;
+  /** Whether the timer's rounds run now (membership.via: paxos: only the active scheduler places). */
+  readonly active?: () => boolean;
 }
 
 export class Scheduler {
@@ -82,7 +84,10 @@ export class Scheduler {
 
   start(): void {
     this.stop();
-    this.#timer = setInterval(() => void this.round().catch((err: unknown) => this.#o.log.error({ err }, 'placement round failed')), this.#o.config.placement.interval);
+    this.#timer = setInterval(() => {
+      if (this.#o.active?.() === false) return;
+      void this.round().catch((err: unknown) => this.#o.log.error({ err }, 'placement round failed'));
+    }, this.#o.config.placement.interval);
     this.#timer.unref();
   }
 
