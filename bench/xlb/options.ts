@@ -40,10 +40,10 @@ export interface XlbBenchOptions {
 
 /** Full run: about 4 minutes on the 2-CPU development machine. */
 export const FULL_DEFAULTS: Omit<XlbBenchOptions, 'quick' | 'sections'> = Object.freeze({
-  testRunRounds: 7,
+  testRunRounds: 11,
   rounds: 3,
   e2eRounds: 7,
-  singleRuns: 5000,
+  singleRuns: 3000,
   katranLru: 4_000_000, // KatranLb's default LruSize 8M over 2 forwarding cores
   floodSeconds: 1.5, // s, twice per mode and round (inline and threaded)
   flows: 256,

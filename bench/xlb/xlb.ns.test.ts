@@ -28,6 +28,7 @@ const MAGLEV_PAPER = 'maglev-paper (stated, not measured)';
 const EXPECTED_FIGURES: [string, string, string][] = [
   ['xdp-empty', 'test_run_ns', 'ns'],
   [ANCHOR_SUBJECT, 'measured', 'bool'],
+  ...[...KATRAN_PATHS, ...(ANCHOR.dir ? TESTRUN_V4 : [])].map((s): [string, string, string] => [s, 'vs_katran_same_round', 'x']),
   ...[...KATRAN_PATHS, ...TESTRUN_PATHS].flatMap((s): [string, string, string][] => [[s, 'ns_per_packet', 'ns'], [s, 'test_run_ns', 'ns']]),
   ...[...XLB_MODES, 'iptables-dnat', 'xdp-bounce'].flatMap((s): [string, string, string][] => [
     [s, 'packets_per_s', 'pkt/s'],
@@ -59,7 +60,7 @@ const EXPECTED_FIGURES: [string, string, string][] = [
 ];
 
 const EXPECTED_COMPARISONS: [string, string, string][] = [
-  ...(ANCHOR.dir ? TESTRUN_V4.map((s): [string, string, string] => ['ns_per_packet', s, s.includes('ct-hit') ? KATRAN_PATHS[0]! : KATRAN_PATHS[1]!]) : []),
+  ...(ANCHOR.dir ? TESTRUN_V4.map((s): [string, string, string] => ['vs_katran_same_round', s, s.includes('ct-hit') ? KATRAN_PATHS[0]! : KATRAN_PATHS[1]!]) : []),
   ...['packets_per_cpu_s', 'packets_per_s'].flatMap((m) => XLB_MODES.map((s): [string, string, string] => [m, s, 'iptables-dnat'])),
   ...['requests_per_s_keepalive', 'requests_per_s_close', 'requests_per_cpu_s_keepalive', 'requests_per_cpu_s_close'].flatMap((m) =>
     [...XLB_MODES, 'iptables-dnat', 'nginx-stream'].map((s): [string, string, string] => [m, s, 'ceiling']),
