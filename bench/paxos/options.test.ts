@@ -10,6 +10,9 @@ test('the full table by default, the quick one with PAXOS_BENCH_QUICK=1, single 
   assert.deepEqual([q.quick, q.sizes, q.seconds], [true, QUICK_DEFAULTS.sizes, QUICK_DEFAULTS.seconds]);
   const o = benchOptions({ PAXOS_BENCH_QUICK: '1', PAXOS_BENCH_SIZES: '5', PAXOS_BENCH_CLIENTS: '2, 8', PAXOS_BENCH_SECONDS: '0.5', PAXOS_BENCH_CONFIGS: 'none,all' });
   assert.deepEqual([o.sizes, o.clients, o.seconds, o.configs], [[5], [2, 8], 0.5, ['none', 'all']]);
+  assert.deepEqual([f.unbatched, q.unbatched], [[7], []], 'the full run also measures 7 replicas unbatched');
+  assert.deepEqual([benchOptions({ PAXOS_BENCH_UNBATCHED: '0' }).unbatched, benchOptions({ PAXOS_BENCH_QUICK: '1', PAXOS_BENCH_UNBATCHED: '3,5' }).unbatched], [[], [3, 5]]);
+  assert.throws(() => benchOptions({ PAXOS_BENCH_UNBATCHED: '1' }), /^Error: PAXOS_BENCH_UNBATCHED: expected integers 3\.\.15/);
 });
 
 test('bad variables are refused with the variable named', () => {

@@ -13,6 +13,7 @@
  * | `PAXOS_BENCH_WARMUP_MS` | 300 | 200 | warm-up per point (after switching offloads) |
  * | `PAXOS_BENCH_ROUNDS` | 3 | 1 | interleaved rounds (figures are medians over rounds) |
  * | `PAXOS_BENCH_VIEW_CHANGE_MS` | 2000 | 2000 | the replicas' view change timeout |
+ * | `PAXOS_BENCH_UNBATCHED` | 7 | (none) | sizes run once more with one request per log entry (maxBatch 1), none and all only |
  */
 
 /** electrode_state.offloads bits (ELECTRODE_OFF in @netaccel/bpf-programs/electrode). */
@@ -29,6 +30,8 @@ export interface PaxosBenchOptions {
   readonly warmupMs: number;
   readonly rounds: number;
   readonly viewChangeMs: number;
+  /** Sizes also run unbatched (maxBatch 1: one request per log entry), configurations none and all. */
+  readonly unbatched: readonly number[];
 }
 
 export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
@@ -39,6 +42,7 @@ export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   warmupMs: 300,
   rounds: 3,
   viewChangeMs: 2000,
+  unbatched: [7],
 });
 
 export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
@@ -49,6 +53,7 @@ export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   warmupMs: 200,
   rounds: 1,
   viewChangeMs: 2000,
+  unbatched: [],
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -96,6 +101,7 @@ export function benchOptions(env: Env = process.env): PaxosBenchOptions {
     warmupMs: positive(env, 'PAXOS_BENCH_WARMUP_MS', d.warmupMs, true),
     rounds: positive(env, 'PAXOS_BENCH_ROUNDS', d.rounds, true),
     viewChangeMs: positive(env, 'PAXOS_BENCH_VIEW_CHANGE_MS', d.viewChangeMs, true),
+    unbatched: env.PAXOS_BENCH_UNBATCHED?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_UNBATCHED', 3, 15, d.unbatched),
   };
 }
 

@@ -100,17 +100,17 @@ export class PaxosRig {
   }
 
   /** Starts a group of n replicas (r0..r{n-1}) and the clients process; offloads all off. */
-  async startGroup(n: number, viewChangeMs: number): Promise<Group> {
+  async startGroup(n: number, viewChangeMs: number, maxBatch?: number): Promise<Group> {
     if (n > MAX_REPLICAS) throw new Error(`paxos bench: at most ${MAX_REPLICAS} replicas, asked ${n}`);
     const members = Array.from({ length: n }, (_, i) => ({ address: ADDR[i]!, port: PORT, mac: this.macs[i]! }));
-    const dir = join(this.lab.logDir, `group-n${n}`);
+    const dir = join(this.lab.logDir, `group-n${n}${maxBatch === undefined ? '' : `-b${maxBatch}`}`);
     mkdirSync(dir, { recursive: true });
     const replicas: LabProcess[] = [];
     const g = new Group(n, dir, replicas);
     try {
       for (let i = 0; i < n; i++) writeControl(g.replicaControl(i), 0);
       // started together (their start-up is mostly compiling and loading, in parallel)
-      const argv = (i: number) => runnerArgv('replica-runner', [String(i), JSON.stringify(members), g.replicaControl(i), 'fresh', '0', String(viewChangeMs)]);
+      const argv = (i: number) => runnerArgv('replica-runner', [String(i), JSON.stringify(members), g.replicaControl(i), 'fresh', '0', String(viewChangeMs), ...(maxBatch === undefined ? [] : [String(maxBatch)])]);
       const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => this.lab.spawn(REPLICA_NODES[i]!, argv(i), {
           name: `n${n}-replica-${i}`,
           cwd: RUNNER_CWD,

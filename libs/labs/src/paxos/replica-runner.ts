@@ -18,7 +18,7 @@
  *   paxos-r<self>-http.sock   /metrics (Prometheus: paxos_*, the offloads' counters), /healthz,
  *                             /v1/status: `curl --unix-socket <it> http://replica/metrics`
  * A socket that cannot be served is reported ({"statusError":…}) and the replica runs without it.
- * Usage: replica-runner <self> <group JSON: [{address, port, mac}]> <control file> <fresh|recover> <initial offloads> [view change timeout ms]
+ * Usage: replica-runner <self> <group JSON: [{address, port, mac}]> <control file> <fresh|recover> <initial offloads> [view change timeout ms] [max batch]
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,7 +32,7 @@ import type { RpcServer } from '@netaccel/rpc';
 import { buildTelemetryServer, createMetrics } from '@netaccel/telemetry';
 import type { TelemetryServer } from '@netaccel/telemetry';
 
-const [selfArg, groupArg, control, start, initialArg, viewChangeArg] = process.argv.slice(2);
+const [selfArg, groupArg, control, start, initialArg, viewChangeArg, maxBatchArg] = process.argv.slice(2);
 const self = Number(selfArg);
 const group = JSON.parse(groupArg!) as { address: string; port: number; mac: string }[];
 const json = (v: unknown): string => JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
@@ -51,6 +51,7 @@ const replica = await PaxosReplica.start({
   offload,
   start: start === 'recover' ? 'recover' : 'fresh',
   ...(viewChangeArg ? { viewChangeTimeoutMs: Number(viewChangeArg) } : {}),
+  ...(maxBatchArg ? { maxBatch: Number(maxBatchArg) } : {}),
 });
 
 // the replica's status (netaccel paxos status) and metrics, beside the control file
