@@ -262,6 +262,84 @@ static __always_inline int xlb_syn_fast(struct xdp_md *ctx, const struct xlb_pkt
 	return xlb_send_fast(ctx, pkt, meta, cfg, eth_dst, be, bi, dmac, true, hash, true);
 }
 
+/*
+ * The connection-table hit of a NAT flow, inline: no scheduling function, no memset. Handles
+ * the usual case only: a usable entry whose NAT binding (its source address and port, in
+ * nat_rev) is still this flow's; refreshes both and translates (xlb_nat_rewrite_inline, its
+ * arguments in the scratch map). Returns -1 otherwise (no usable entry, the binding lost or
+ * taken, no MAC, no NAT source, another family) before changing anything: the slow path then
+ * decides, as it did for every NAT packet.
+ */
+static __always_inline int xlb_nat_hit_fast(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
+					    const struct xlb_config *cfg, const __u8 *eth_dst, __u64 now)
+{
+	struct xlb_rewrite_args *ra;
+	struct xlb_nat_value *cur;
+	struct xlb_flow_key *key;
+	struct xlb_scratch *sc;
+	struct xlb_ct_value *ct;
+	struct xlb_backend *be;
+	const __u8 *dmac;
+	__u32 bi, zero = 0, index;
+	__u8 state;
+
+	ct = bpf_map_lookup_elem(&conntrack, &pkt->flow);
+	if (!ct)
+		return -1;
+	state = ct->state;
+	if (state == XLB_CT_EMPTY || ct->vip_index != meta->vip_index || xlb_ct_expired(ct->last_seen_ns, state, now) || !ct->nat_port)
+		return -1;
+	if (state == XLB_CT_TCP_CLOSING && xlb_is_syn(pkt->flow.proto, pkt->tcp_flags))
+		return -1;
+	bi = ct->backend_index;
+	be = xlb_backend_get(bi);
+	if (!be || be->family != pkt->flow.family)
+		return -1;
+	dmac = xlb_backend_mac(be, false);
+	index = ct->nat_src_index;
+	if (!dmac || index >= xlb_nat_source_count(cfg))
+		return -1;
+	sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
+	if (!sc)
+		return -1;
+	ra = &sc->rewrite;
+	key = &sc->sched.nat_key;
+	if (!xlb_nat_source(cfg, pkt->flow.family, ra->src))
+		return -1;
+	/* the reply's flow: backend -> (NAT source index-th, NAT port) */
+	xlb_nat_source_at(key->dst, ra->src, pkt->flow.family, index);
+	xlb_addr_copy(key->src, be->addr);
+	key->sport = be->port ? be->port : pkt->flow.dport;
+	key->dport = ct->nat_port;
+	key->proto = pkt->flow.proto;
+	key->family = pkt->flow.family;
+	key->pad = 0;
+	cur = bpf_map_lookup_elem(&nat_rev, key);
+	if (!cur || cur->vip_index != meta->vip_index || cur->client_port != pkt->flow.sport || cur->vip_port != pkt->flow.dport ||
+	    !xlb_addr_eq(cur->client_addr, pkt->flow.src) || !xlb_addr_eq(cur->vip_addr, pkt->flow.dst))
+		return -1;
+	cur->last_seen_ns = now;
+	if (cur->state != XLB_CT_TCP_CLOSING)
+		cur->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, cur->state);
+	ct->last_seen_ns = now;
+	ct->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state);
+
+	xlb_addr_copy(ra->src, key->dst);
+	xlb_addr_copy(ra->dst, be->addr);
+	ra->sport = key->dport;
+	ra->dport = key->sport;
+	ra->l2_len = pkt->l2_len;
+	ra->l3_hlen = pkt->l3_hlen;
+	__builtin_memcpy(ra->dmac, dmac, 6);
+	__builtin_memcpy(ra->smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
+	ra->family = pkt->flow.family;
+	ra->proto = pkt->flow.proto;
+	if (xlb_nat_rewrite(ctx, ra))
+		return xlb_count_drop(XLB_DROP_TRUNCATED, pkt->pkt_len, XDP_DROP);
+	xlb_count_forward(meta->vip_index, bi, pkt->pkt_len, false);
+	return XDP_TX;
+}
+
 /* Forwards a packet to a VIP; `eth_dst`/`eth_src` are the received frame's MACs. */
 static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
 				       const struct xlb_config *cfg, const __u8 *eth_dst, const __u8 *eth_src)
@@ -294,6 +372,10 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 		if (err >= 0)
 			return err;
 		ct_absent = err == -2;
+	} else {
+		err = xlb_nat_hit_fast(ctx, pkt, meta, cfg, eth_dst, now);
+		if (err >= 0)
+			return err;
 	}
 	sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
 	if (!sc)
