@@ -4,7 +4,7 @@
  * sidecar-objects.bpf.test.ts). Little-endian host integers; addresses and ports network order.
  */
 import { formatIp, parseIp } from '@netaccel/protocol';
-import { SIDECAR_LATENCY_BUCKETS, SIDECAR_MAX_PATH, SIDECAR_STATUS_SLOTS } from './constants.js';
+import { SIDECAR_LATENCY_BUCKETS, SIDECAR_MAX_PATH, SIDECAR_RULE_F, SIDECAR_STATUS_SLOTS } from './constants.js';
 
 export interface StructLayout {
   readonly name: string;
@@ -111,7 +111,7 @@ export function reverseSockKey(k: SockKey): SockKey {
 
 export function encodeRule(flags: number): Buffer {
   const b = Buffer.alloc(L.rule.size);
-  b.writeUInt32LE(uint('rule.flags', flags, 0xf, 1), 0);
+  b.writeUInt32LE(uint('rule.flags', flags, SIDECAR_RULE_F.ALL, 1), 0);
   return b;
 }
 

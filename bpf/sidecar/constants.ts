@@ -48,7 +48,7 @@ export const SIDECAR_BUILD_DEFAULTS = Object.freeze({
   SIDECAR_MAX_STREAMS: 65536,
   SIDECAR_MAX_HBLOCK: 256,
   SIDECAR_MAX_FRAME_LEN: 16384,
-  SIDECAR_MAX_FRAMES: 64,
+  SIDECAR_MAX_FRAMES: 256,
   SIDECAR_MAX_FIELDS: 16,
 } as const);
 
@@ -62,7 +62,7 @@ export const SIDECAR_OBJECT = Object.freeze({
     verdict: 'sidecar_verdict', // sk_skb_stream_verdict on sock_hash
   }),
   maps: Object.freeze([
-    'sock_hash', 'offload_rules', 'pairs', 'conns', 'policy', 'sidecar_cfg', 'streams', 'method_stats', 'reason_stats', 'scratch',
+    'sock_hash', 'splice_hash', 'offload_rules', 'pairs', 'conns', 'policy', 'sidecar_cfg', 'streams', 'method_stats', 'reason_stats', 'scratch',
   ] as const),
 });
 export type SidecarMapName = (typeof SIDECAR_OBJECT.maps)[number];

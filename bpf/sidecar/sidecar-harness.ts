@@ -111,6 +111,9 @@ export class SidecarObject {
     attachToSockmap(sockHash, this.obj.program(p.parser), 'sk_skb_stream_parser');
     attachToSockmap(sockHash, this.obj.program(p.verdict), 'sk_skb_stream_verdict');
     attachToSockmap(sockHash, this.obj.program(p.msg), 'sk_msg_verdict');
+    const spliceHash = this.map('splice_hash'); // SPLICE sockets: no stream parser
+    attachToSockmap(spliceHash, this.obj.program(p.verdict), 'sk_skb_verdict');
+    attachToSockmap(spliceHash, this.obj.program(p.msg), 'sk_msg_verdict');
     attachCgroup(cgroup, this.obj.program(p.sockops), 'cgroup_sock_ops');
     this.#cgroup = cgroup;
   }

@@ -20,6 +20,7 @@ const D = SIDECAR_BUILD_DEFAULTS;
 /** map -> [key, value, entries] */
 const MAPS: Record<string, [StructLayout | number, StructLayout | number, number]> = {
   sock_hash: [L.sockKey, 8, D.SIDECAR_MAX_SOCKS],
+  splice_hash: [L.sockKey, 8, D.SIDECAR_MAX_SOCKS],
   offload_rules: [L.sockKey, L.rule, D.SIDECAR_MAX_SOCKS],
   pairs: [L.sockKey, L.sockKey, D.SIDECAR_MAX_SOCKS],
   conns: [L.sockKey, L.conn, D.SIDECAR_MAX_SOCKS],

@@ -77,7 +77,7 @@ int sidecar_sockops(struct bpf_sock_ops *skops)
 		sidecar_count(SIDECAR_REASON_SOCKHASH_FULL, 0);
 		return 1;
 	}
-	if (bpf_sock_hash_update(skops, &sock_hash, &key, BPF_ANY)) {
+	if (bpf_sock_hash_update(skops, (conn.flags & SIDECAR_RULE_F_SPLICE) ? (void *)&splice_hash : (void *)&sock_hash, &key, BPF_ANY)) {
 		bpf_map_delete_elem(&conns, &key);
 		sidecar_count(SIDECAR_REASON_SOCKHASH_FULL, 0);
 		return 1;
@@ -263,7 +263,8 @@ __noinline int sidecar_msg_need(struct sk_msg_md *msg, __u32 carry, __u32 flags)
 			return off + H2_FRAME_HEADER_LEN + flen;
 		off += H2_FRAME_HEADER_LEN + flen;
 	}
-	return 0;
+	/* more frames than the walk takes: handed over before any of them is counted */
+	return off < len ? -1 : 0;
 }
 
 /* The send goes the normal way (to the proxy) and the connection, both sockets, with it. */
@@ -303,6 +304,8 @@ static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct si
 		bpf_msg_cork_bytes(msg, need);
 		return SK_PASS;
 	}
+	if (need < 0)
+		return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, size, carry);
 	off = carry;
 	if (off < size && (conn->flags & SIDECAR_RULE_F_REQUESTS) && !(conn->flags & SIDECAR_CONN_F_PREFACE_DONE)) {
 		if (size < H2_PREFACE_LEN || sidecar_load_small(msg, 1, 0, pre, H2_PREFACE_LEN))
@@ -350,7 +353,7 @@ static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct si
 			return SK_PASS;
 		}
 	}
-	if (bpf_msg_redirect_hash(msg, &sock_hash, &peer, BPF_F_INGRESS) != SK_PASS)
+	if (bpf_msg_redirect_hash(msg, splice ? (void *)&splice_hash : (void *)&sock_hash, &peer, BPF_F_INGRESS) != SK_PASS)
 		return sidecar_msg_to_user(conn, &peer, SIDECAR_REASON_PEER_GONE, 0, 0, size, carry);
 	conn->carry = off - size;
 	conn->kernel_frames++;

@@ -23,7 +23,7 @@
 #endif
 /* Frames walked in one message (a socket buffer, or buffers the parser held together). */
 #ifndef SIDECAR_MAX_FRAMES
-#define SIDECAR_MAX_FRAMES 64
+#define SIDECAR_MAX_FRAMES 256 /* a burst of 128 calls (HEADERS + DATA each) in one write */
 #endif
 /* Settings of one SETTINGS frame looked at for SETTINGS_HEADER_TABLE_SIZE (SPLICE). A frame with
  * more is left as it is (the encoders may then index: the kernel hands such a block over). */

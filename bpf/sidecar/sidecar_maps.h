@@ -17,6 +17,17 @@ struct {
 	__type(value, __u64);
 } sock_hash SEC(".maps");
 
+/* SIDECAR_RULE_F_SPLICE sockets: sk_msg and the sk_skb verdict alone (no stream parser: what
+ * reaches them through TCP goes through the verdict skb by skb into the same queue as the
+ * redirected sends, in arrival order; a strparser held back bytes the proxy wrote after a
+ * hand-over in the grpc-js trial). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, SIDECAR_MAX_SOCKS);
+	__type(key, struct sidecar_sock_key);
+	__type(value, __u64);
+} splice_hash SEC(".maps");
+
 /* Which established sockets sockops offloads (user space writes; zero side = wildcard). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

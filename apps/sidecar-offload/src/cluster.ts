@@ -154,6 +154,13 @@ export class Cluster {
     return rotated;
   }
 
+  /** The endpoint a new spliced connection goes to (the balancing's next healthy one), if any. */
+  endpointFor(): Endpoint | undefined {
+    const e = this.order(Date.now())[0];
+    if (e !== undefined) e.calls += 1;
+    return e;
+  }
+
   /**
    * An endpoint with a connected session for one call; connection failures move on to the next
    * endpoint. Throws NA_ERR_SIDECARD_NO_HEALTHY_ENDPOINT or the last connection error.

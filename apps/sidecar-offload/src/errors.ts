@@ -25,6 +25,7 @@ export const NA_ERR_SIDECARD_HEAT_FLUSH = defineError('NA_ERR_SIDECARD_HEAT_FLUS
 
 // The kernel path
 export const NA_ERR_SIDECARD_KERNEL_LOAD = defineError('NA_ERR_SIDECARD_KERNEL_LOAD', 'kernel path: cannot load %s or attach it to cgroup %s: %s', 'unavailable');
+export const NA_ERR_SIDECARD_SPLICE_FAILED = defineError('NA_ERR_SIDECARD_SPLICE_FAILED', 'kernel path: cannot splice a client connection to upstream %s: %s', 'unavailable');
 
 // The Sidecar API
 export const NA_ERR_SIDECARD_LISTENER_NOT_FOUND = defineError('NA_ERR_SIDECARD_LISTENER_NOT_FOUND', 'no listener %s is configured', 'not-found');
@@ -42,5 +43,6 @@ export const sidecardErrors = {
   NA_ERR_SIDECARD_BAD_REQUEST,
   NA_ERR_SIDECARD_HEAT_FLUSH,
   NA_ERR_SIDECARD_KERNEL_LOAD,
+  NA_ERR_SIDECARD_SPLICE_FAILED,
   NA_ERR_SIDECARD_LISTENER_NOT_FOUND,
 } as const satisfies ErrorRegistry;

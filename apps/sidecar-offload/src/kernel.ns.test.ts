@@ -2,11 +2,14 @@
  * Root layer: the daemon with the kernel path on (`kernel.via: direct`, i.e. loaded in this test's
  * process with libs/bpf, not through ebpf-loader), sockops attached to a cgroup of this test's own
  * (prefix `nso-`) that this process enters, so the real @grpc/grpc-js client's and server's
- * sockets meet the programs. The proxy does not pair connections yet (kernel.ts says why), so the
- * kernel carries no call: unary and streaming calls succeed through user space, a denied method
- * gets PERMISSION_DENIED, the kernel's per-method counters (the policy's methods are in its
- * table) count nothing, the user-space stats count each call once, and the connection list says
- * the connection is not offloaded and why.
+ * sockets meet the programs. The proxy splices each client connection (splice.ts): the client's
+ * socket and the server's accepted one are paired in the kernel, the SETTINGS of both say header
+ * table size 0 (rewritten by the kernel: grpc-js sends none). Calls are carried and counted by the
+ * kernel, call by call equal to what the client saw (unary, server stream, large messages split
+ * across frames, many concurrent streams), and the proxy relays only the connection's first
+ * bytes. A denied method hands the connection to the proxy, which answers PERMISSION_DENIED and
+ * carries the connection's later calls itself (counted in user space, nothing stalls); the
+ * connection list says which connection is offloaded and why not.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -22,7 +25,9 @@ import { SidecarClient, createRpcClient, sidecarV1 } from '@netaccel/rpc';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
 import { sidecarConfig } from './config.js';
 import { SidecarDaemon, VERSION } from './daemon.js';
-import { DirectKernelPath, NOT_PAIRED } from './kernel.js';
+import { SIDECAR_CONN_F } from '@netaccel/bpf-programs/sidecar';
+import type { MethodStats } from '@netaccel/bpf-programs/sidecar';
+import { DirectKernelPath } from './kernel.js';
 import type { EchoClient, EchoServer } from './testing/index.js';
 import { echoClient, startEchoServer, streamRequest, unaryCall } from './testing/index.js';
 
@@ -73,7 +78,6 @@ describe('daemon with the kernel path loaded (direct): grpc-js calls, policy, co
   let host: DaemonHost<typeof sidecarConfig>;
   let daemon: SidecarDaemon;
   let api: RpcClient<typeof SidecarService>;
-  let client: EchoClient;
 
   beforeAll(async () => {
     cgroup = makeCgroup();
@@ -103,12 +107,10 @@ grpc: { socket: ${socket} }
     host = new DaemonHost({ name: 'sidecar-offload', version: VERSION, store, log: createLogger({ name: 'test', level: 'info', destination: capture.stream }), env: {} });
     daemon = await host.start((h) => SidecarDaemon.start(h));
     api = createRpcClient(SidecarClient, { address: socket });
-    client = echoClient(`127.0.0.1:${daemon.proxy.listener('inbound')!.port}`);
   });
 
   afterAll(async () => {
     try {
-      client?.close();
       api?.close();
       await host?.close(); // detaches sockops, closes the object
       await echo?.close();
@@ -119,37 +121,118 @@ grpc: { socket: ${socket} }
     }
   });
 
-  test('unary and server-stream calls succeed, a denied method is PERMISSION_DENIED; kernel counters, stats and connection list agree', async () => {
+  /** A client with its own connection (grpc-js shares subchannels between equal channels otherwise). */
+  function newClient(): EchoClient {
+    return echoClient(`127.0.0.1:${daemon.proxy.listener('inbound')!.port}`, { 'grpc.use_local_subchannel_pool': 1 });
+  }
+
+  function kernelDelta(before: Map<string, MethodStats>) {
+    const kernel = daemon.proxy.kernel as DirectKernelPath;
+    const out = new Map<string, { requests: bigint; denied: bigint; responses: bigint; ok: bigint; requestBytes: bigint; responseBytes: bigint; latencies: bigint }>();
+    for (const [path, was] of before) {
+      const id = path === 'other' ? 0 : kernel.methodIds.get(path)!;
+      const now = kernel.methodStats(id);
+      const sum = (s: MethodStats) => s.latencyLog2Us.reduce((a, b) => a + b, 0n);
+      out.set(path, {
+        requests: now.requests - was.requests,
+        denied: now.denied - was.denied,
+        responses: now.responses - was.responses,
+        ok: now.status[0]! - was.status[0]!,
+        requestBytes: now.requestBytes - was.requestBytes,
+        responseBytes: now.responseBytes - was.responseBytes,
+        latencies: sum(now) - sum(was),
+      });
+    }
+    return out;
+  }
+
+  function kernelSnapshot(): Map<string, MethodStats> {
+    const kernel = daemon.proxy.kernel as DirectKernelPath;
+    const out = new Map<string, MethodStats>([['other', kernel.methodStats(0)]]);
+    for (const [path, id] of kernel.methodIds) out.set(path, kernel.methodStats(id));
+    return out;
+  }
+
+  /** Calls of every kind on one connection; what the client saw, as the kernel would count it (DATA payload = message + 5). */
+  async function workload(c: EchoClient) {
+    const seen = { unary: 0, unaryRequestBytes: 0, unaryResponseBytes: 0, streamBytes: 0 };
+    const unary = async (size: number, reply?: number) => {
+      const r = await unaryCall(c, 'unary', Buffer.alloc(size, 1), reply === undefined ? {} : { 'x-reply-size': String(reply) });
+      assert.equal(r.code, 0, r.details);
+      assert.equal(r.reply!.length, reply ?? size);
+      seen.unary += 1;
+      seen.unaryRequestBytes += size + 5;
+      seen.unaryResponseBytes += (reply ?? size) + 5;
+    };
+    for (let i = 0; i < 3; i++) await unary(10);
+    await unary(300_000, 200_000); // split across DATA frames and TCP segments both ways
+    await Promise.all(Array.from({ length: 40 }, (_, i) => unary(i + 1))); // concurrent streams on the one connection
+    const stream = await serverStream(c, 4, 32);
+    assert.deepEqual(stream, { code: 0, messages: 4, bytes: 128 });
+    seen.streamBytes = 4 * (32 + 5);
+    return seen;
+  }
+
+  test('calls of every kind are carried and counted by the kernel, equal to what the client saw; the proxy relays only the first bytes', async (t) => {
     const kernel = daemon.proxy.kernel;
     assert.ok(kernel instanceof DirectKernelPath && kernel.loaded);
-    const ids = kernel.methodIds;
-    assert.deepEqual([...ids.keys()].sort(), ['/nsc.Echo/Slow', '/nsc.Echo/Unary'], 'the policy is in the kernel');
-    const before = new Map([...ids].map(([path, id]) => [path, kernel.methodStats(id)]));
+    assert.deepEqual([...kernel.methodIds.keys()].sort(), ['/nsc.Echo/Slow', '/nsc.Echo/Unary'], 'the policy is in the kernel');
+    const c = newClient();
+    t.onTestFinished(() => c.close());
+    const before = kernelSnapshot();
+    const callsBefore = new Map(echo.calls);
+    const seen = await workload(c);
 
-    for (let i = 0; i < 3; i++) assert.equal((await unaryCall(client, 'unary', Buffer.alloc(10))).code, 0);
-    assert.deepEqual(await serverStream(client, 4, 32), { code: 0, messages: 4, bytes: 128 });
-    const denied = await unaryCall(client, 'slow', Buffer.from('x'));
-    assert.equal(denied.code, grpc.status.PERMISSION_DENIED);
+    const d = kernelDelta(before);
+    const unary = d.get('/nsc.Echo/Unary')!;
+    const n = BigInt(seen.unary);
+    assert.deepEqual(unary, { requests: n, denied: 0n, responses: n, ok: n, requestBytes: BigInt(seen.unaryRequestBytes), responseBytes: BigInt(seen.unaryResponseBytes), latencies: n });
+    // ServerStream is not in the policy: the kernel counts it as "other"
+    const other = d.get('other')!;
+    assert.deepEqual(other, { requests: 1n, denied: 0n, responses: 1n, ok: 1n, requestBytes: 8n + 5n, responseBytes: BigInt(seen.streamBytes), latencies: 1n });
+    assert.equal(echo.calls.get('/nsc.Echo/Unary')! - (callsBefore.get('/nsc.Echo/Unary') ?? 0), seen.unary, 'the server got each call once');
 
-    // no connection is paired, so the kernel carried (and counted) none of these calls
-    for (const [path, id] of ids) {
-      const now = kernel.methodStats(id);
-      const was = before.get(path)!;
-      assert.deepEqual([now.requests - was.requests, now.responses - was.responses, now.denied - was.denied], [0n, 0n, 0n], path);
-    }
-    // user space counted each call once
+    // user space counted none of them, and relayed only the connection's first bytes
     const { methods } = await api.getStats(sidecarV1.GetStatsRequest.create());
-    const calls = (m: string) => methods.find((s) => s.method === m)?.calls;
-    assert.deepEqual([calls('/nsc.Echo/Unary'), calls('/nsc.Echo/ServerStream'), calls('/nsc.Echo/Slow')], [3n, 1n, 1n]);
-
+    assert.equal(methods.find((m) => m.method === '/nsc.Echo/Unary')?.calls ?? 0n, 0n);
     const { connections } = await api.listConnections(sidecarV1.ListConnectionsRequest.create());
     assert.equal(connections.length, 1);
-    assert.deepEqual([connections[0]!.offloaded, connections[0]!.notOffloadedReason, connections[0]!.streams], [false, NOT_PAIRED, 5n]);
+    assert.deepEqual([connections[0]!.offloaded, connections[0]!.notOffloadedReason], [true, '']);
+    const spliced = daemon.proxy.listener('inbound')!.splicedConnections();
+    assert.equal(spliced.length, 1);
+    assert.ok(spliced[0]!.relayed < 200, `the proxy relayed ${spliced[0]!.relayed} bytes (preface and SETTINGS only)`);
+    const conn = kernel.conn(spliced[0]!.clientSide)!;
+    assert.ok(conn.kernelBytes > BigInt(seen.unaryRequestBytes), "the client's requests went socket to socket");
+    assert.equal(conn.flags & SIDECAR_CONN_F.HPACK_CLEAN, SIDECAR_CONN_F.HPACK_CLEAN, 'the client encodes without a dynamic table');
 
-    const app = daemon.telemetryServer!.app;
-    const metrics = (await app.inject({ url: '/metrics' })).body;
-    assert.match(metrics, /netaccel_sidecar_kernel_requests\{method="\/nsc\.Echo\/Slow"\} 0/);
-    const status = JSON.parse((await app.inject({ url: '/v1/status' })).body) as { kernelPath: string };
-    assert.equal(status.kernelPath, 'loaded');
+    const metrics = (await daemon.telemetryServer!.app.inject({ url: '/metrics' })).body;
+    assert.match(metrics, new RegExp(`netaccel_sidecar_kernel_requests\\{method="/nsc\\.Echo/Unary"\\} ${Number(before.get('/nsc.Echo/Unary')!.requests + n)}`));
+  });
+
+  test('a denied method hands the connection to the proxy: PERMISSION_DENIED, and every later call on it succeeds in user space', async (t) => {
+    const c = newClient();
+    t.onTestFinished(() => c.close());
+    assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, 0); // carried by the kernel
+    const before = kernelSnapshot();
+    const statsBefore = (await api.getStats(sidecarV1.GetStatsRequest.create())).methods;
+    const denied = await unaryCall(c, 'slow', Buffer.from('x'));
+    assert.equal(denied.code, grpc.status.PERMISSION_DENIED);
+    assert.match(denied.details, /denied by the policy/);
+    const seen = await workload(c); // on the same connection, now relayed frame by frame
+
+    const d = kernelDelta(before);
+    assert.equal(d.get('/nsc.Echo/Slow')!.denied, 1n, 'the kernel judged the denied call');
+    assert.equal(d.get('/nsc.Echo/Unary')!.requests, 0n, 'and carried nothing after it');
+    const calls = (m: string) => statsBefore.find((x) => x.method === m)?.calls ?? 0n;
+    const { methods } = await api.getStats(sidecarV1.GetStatsRequest.create());
+    const delta = (m: string) => (methods.find((x) => x.method === m)?.calls ?? 0n) - calls(m);
+    assert.deepEqual([delta('/nsc.Echo/Slow'), delta('/nsc.Echo/Unary'), delta('/nsc.Echo/ServerStream')], [1n, BigInt(seen.unary), 1n], 'user space counted the rest, once each');
+    const slow = methods.find((x) => x.method === '/nsc.Echo/Slow')!;
+    assert.equal(slow.statuses.find((s) => s.code === grpc.status.PERMISSION_DENIED)?.calls, 1n);
+
+    const { connections } = await api.listConnections(sidecarV1.ListConnectionsRequest.create());
+    const mine = connections.filter((x) => !x.offloaded);
+    assert.equal(mine.length, 1);
+    assert.match(mine[0]!.notOffloadedReason, /^handed to user space at stream \d+: DENIED/);
   });
 });

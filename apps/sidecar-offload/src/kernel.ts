@@ -1,17 +1,33 @@
 /**
  * The kernel path loaded in this process (`kernel.via: direct`): sidecar.bpf.o opened with
- * libs/bpf, `sidecar_sockops` attached to the configured cgroup, `sidecar_msg` (and the sk_skb
- * parser/verdict) to its sockhash, the listeners' policy compiled into `policy` / `sidecar_cfg`,
- * the per-method counters (`method_stats`) and the hand-off reasons (`reason_stats`) exported as
- * Prometheus metrics.
+ * libs/bpf, `sidecar_sockops` attached to the configured cgroup, `sidecar_msg` and the sk_skb
+ * verdict to `splice_hash` (and with the parser to `sock_hash`), the listeners' policy compiled
+ * into `policy` / `sidecar_cfg`, the per-method counters (`method_stats`) and the hand-off
+ * reasons (`reason_stats`) exported as Prometheus metrics.
  *
- * What it does NOT do yet: write `offload_rules` and `pairs`. The proxy terminates HTTP/2 for
- * every client connection (node:http2), so no connection's bytes may be moved by the kernel: a
- * pair needs a per-connection frame relay in the proxy instead of the HTTP/2 server, and with
- * @grpc/grpc-js endpoints (HPACK dynamic table of 4096, the server cannot advertise 0) the kernel
- * hands the first HEADERS to user space (`HPACK_DYNAMIC`), after which calls on that connection
- * stalled in our trial of the msg-mode relay. So every connection stays on the user path, with
- * the reason, and the kernel's counters stay at what the kernel carried: nothing.
+ * It is also the `SpliceKernel` of the proxy's spliced connections (splice.ts, README "The kernel
+ * path"): `offload()` writes `offload_rules` for a listener's clients and its cluster's endpoints
+ * (MSG | H2 | SPLICE), `pair()` writes `pairs` for one connection before the proxy connects
+ * upstream, `conn()` reads a socket's state (handed over? from which byte?), `decline()` marks a
+ * client socket the proxy terminates itself so the kernel stops judging it, `spliceState()` says
+ * whether the kernel carries a connection or why not. What is handled where:
+ *
+ *   kernel   every send of both workloads' sockets is judged (preface, frames, :path against the
+ *            policy, per-method counters) and goes socket to socket; SETTINGS are rewritten to
+ *            HEADER_TABLE_SIZE 0 (appended when absent, as grpc-js sends none) so that neither
+ *            HPACK encoder indexes and every later block is decidable; sends made before the pair
+ *            or before the peer received the proxy's copy of earlier ones take the normal path
+ *            without a hand-over (CATCH_UP, which keeps the byte order);
+ *   proxy    relays those first bytes as they are; after a hand-over (denied method, undecidable
+ *            block, a burst of more than 128 calls in one write) relays frames from the point the
+ *            kernel names (`user_from`), answers denied calls PERMISSION_DENIED and counts the
+ *            calls it carries.
+ *
+ * The stall found by the first grpc-js trial was the stream parser: with `sk_skb_stream_parser`
+ * on the map, bytes the proxy wrote to the client after a hand-over sat in the client socket's
+ * strparser and never reached the application (Recv-Q 0, the verdict never ran). Spliced sockets
+ * are in `splice_hash`, which has the verdict alone (`sk_skb_verdict`, skb by skb, no strparser):
+ * every later call on a handed-over connection goes through.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,24 +39,40 @@ import type { Logger, Metrics } from '@netaccel/telemetry';
 import {
   SIDECAR_CONN_F,
   SIDECAR_OBJECT,
+  SIDECAR_REASON,
   SIDECAR_REASONS,
+  SIDECAR_RULE_F,
   compilePolicy,
   decodeConn,
   decodeCounter,
   decodeMethodStats,
+  encodeRule,
   encodeSockKey,
   encodeU32,
   sidecarReason,
 } from '@netaccel/bpf-programs/sidecar';
-import type { CompiledPolicy as KernelCompiledPolicy, MethodStats } from '@netaccel/bpf-programs/sidecar';
+import type { ConnState, CompiledPolicy as KernelCompiledPolicy, MethodStats, SockKey } from '@netaccel/bpf-programs/sidecar';
 import type { KernelConfig } from './config.js';
 import { NA_ERR_SIDECARD_KERNEL_LOAD } from './errors.js';
-import type { ConnectionKey, KernelPath, OffloadState } from './offload.js';
+import type { ConnectionKey, HostPort, KernelPath, OffloadState, SpliceKernel } from './offload.js';
 import { kernelPolicyOf } from './offload.js';
 import type { Action, CompiledPolicy } from './policy.js';
 
-/** Why a connection of a listener whose policy the kernel holds is still in user space. */
-export const NOT_PAIRED = 'not paired: the proxy terminates HTTP/2 for this connection (no per-connection kernel relay yet)';
+/** Why a connection the proxy terminates itself (node:http2) is not offloaded, when nothing more precise is known. */
+export const NOT_PAIRED = 'not spliced: the proxy terminates HTTP/2 for this connection';
+
+/** Rule flags of a listener's clients' sockets and of its upstreams' accepted sockets (SPLICE mode). */
+const CLIENT_RULE = SIDECAR_RULE_F.MSG | SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.REQUESTS | SIDECAR_RULE_F.SPLICE;
+const UPSTREAM_RULE = SIDECAR_RULE_F.MSG | SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.RESPONSES | SIDECAR_RULE_F.SPLICE;
+
+function anyAddress(host: string): string {
+  return host.includes(':') ? '::' : '0.0.0.0';
+}
+
+/** Why the kernel does not (or no longer) carry a connection, from its conns entry. */
+export function handOverReason(c: ConnState): string {
+  return `handed to user space at stream ${c.stream}: ${sidecarReason(c.reason)?.name.replace('SIDECAR_REASON_', '') ?? `reason ${c.reason}`} (${sidecarReason(c.reason)?.description ?? '?'})`;
+}
 
 /** sidecar.bpf.o inside the installed @netaccel/bpf-programs. */
 export function defaultObjectPath(): string {
@@ -72,11 +104,13 @@ export function mergeKernelPolicies(policies: readonly CompiledPolicy[]): { meth
   return { methods, defaultAction: defaultAction ?? 'allow', refused };
 }
 
-export class DirectKernelPath implements KernelPath {
+export class DirectKernelPath implements KernelPath, SpliceKernel {
   readonly loaded = true;
   private compiled: KernelCompiledPolicy | undefined;
   private refused = new Map<string, string>();
   private attachedCgroup: string | undefined;
+  /** offload_rules wanted by each listener: key (hex) → flags. */
+  private readonly rules = new Map<string, Map<string, number>>();
 
   private constructor(
     private readonly obj: BpfObject,
@@ -95,6 +129,10 @@ export class DirectKernelPath implements KernelPath {
       attachToSockmap(sockHash, obj.program(p.parser), 'sk_skb_stream_parser');
       attachToSockmap(sockHash, obj.program(p.verdict), 'sk_skb_stream_verdict');
       attachToSockmap(sockHash, obj.program(p.msg), 'sk_msg_verdict');
+      // SPLICE sockets (the proxy's spliced connections): sk_msg and the verdict, no stream parser
+      const spliceHash = obj.map('splice_hash');
+      attachToSockmap(spliceHash, obj.program(p.verdict), 'sk_skb_verdict');
+      attachToSockmap(spliceHash, obj.program(p.msg), 'sk_msg_verdict');
       attachCgroup(cfg.cgroup, obj.program(p.sockops), 'cgroup_sock_ops');
     } catch (err) {
       obj?.close();
@@ -136,6 +174,79 @@ export class DirectKernelPath implements KernelPath {
     return this.compiled?.methodIds ?? new Map();
   }
 
+  get splice(): SpliceKernel {
+    return this;
+  }
+
+  refusal(listener: string): string | undefined {
+    return this.refused.get(listener);
+  }
+
+  offload(listener: string, listen: HostPort, upstreams: readonly HostPort[]): void {
+    const want = new Map<string, number>();
+    if (upstreams.length > 0) {
+      want.set(encodeSockKey({ localAddress: anyAddress(listen.host), localPort: 0, remoteAddress: listen.host, remotePort: listen.port }).toString('hex'), CLIENT_RULE);
+      for (const u of upstreams) want.set(encodeSockKey({ localAddress: u.host, localPort: u.port, remoteAddress: anyAddress(u.host), remotePort: 0 }).toString('hex'), UPSTREAM_RULE);
+      this.rules.set(listener, want);
+    } else {
+      this.rules.delete(listener);
+    }
+    const all = new Map<string, number>();
+    for (const m of this.rules.values()) for (const [k, f] of m) all.set(k, f);
+    const map = this.map('offload_rules');
+    for (const [k, f] of all) map.update(Buffer.from(k, 'hex'), encodeRule(f));
+    for (const key of [...map.keys()]) if (!all.has(key.toString('hex'))) map.delete(key);
+  }
+
+  pair(clientSide: SockKey, upstreamSide: SockKey): void {
+    const pairs = this.map('pairs');
+    pairs.update(encodeSockKey(clientSide), encodeSockKey(upstreamSide));
+    pairs.update(encodeSockKey(upstreamSide), encodeSockKey(clientSide));
+  }
+
+  unpair(clientSide: SockKey, upstreamSide: SockKey): void {
+    const pairs = this.map('pairs');
+    for (const k of [clientSide, upstreamSide]) {
+      try {
+        pairs.delete(encodeSockKey(k));
+      } catch {
+        // gone already (sockops deletes a socket's pair when it closes)
+      }
+    }
+  }
+
+  conn(key: SockKey): ConnState | undefined {
+    let raw: Buffer | undefined;
+    try {
+      raw = this.map('conns').lookup(encodeSockKey(key));
+    } catch {
+      raw = undefined;
+    }
+    return raw === undefined ? undefined : decodeConn(raw);
+  }
+
+  decline(clientSide: SockKey): void {
+    const key = encodeSockKey(clientSide);
+    const conns = this.map('conns');
+    try {
+      const raw = conns.lookup(key);
+      if (raw === undefined) return;
+      raw.writeUInt32LE(raw.readUInt32LE(0) | SIDECAR_CONN_F.USER, 0);
+      if (raw.readUInt32LE(4) === 0) raw.writeUInt32LE(SIDECAR_REASON.NOT_PAIRED, 4);
+      conns.update(key, raw, 'exist');
+    } catch {
+      // closed meanwhile: nothing to stop
+    }
+  }
+
+  spliceState(clientSide: SockKey): OffloadState {
+    const c = this.conn(clientSide);
+    if (c === undefined) return { offloaded: false, reason: "the client's socket is not in the kernel's sockhash (closed, or its process is outside kernel.cgroup)" };
+    if ((c.flags & SIDECAR_CONN_F.USER) !== 0) return { offloaded: false, reason: handOverReason(c) };
+    if (c.kernelFrames === 0n && c.userFrames > 0n && c.rxBytes === 0n) return { offloaded: false, reason: 'catching up: the upstream has not received the first bytes yet (or its socket is outside kernel.cgroup)' };
+    return { offloaded: true, reason: '' };
+  }
+
   state(conn: ConnectionKey): OffloadState {
     const refused = this.refused.get(conn.listener);
     if (refused !== undefined) return { offloaded: false, reason: refused };
@@ -149,8 +260,8 @@ export class DirectKernelPath implements KernelPath {
     }
     if (raw === undefined) return { offloaded: false, reason: NOT_PAIRED };
     const c = decodeConn(raw);
-    if ((c.flags & SIDECAR_CONN_F.USER) === 0) return { offloaded: true, reason: '' };
-    return { offloaded: false, reason: `handed to user space at stream ${c.stream}: ${sidecarReason(c.reason)?.name ?? `reason ${c.reason}`}` };
+    if ((c.flags & SIDECAR_CONN_F.USER) === 0) return { offloaded: false, reason: NOT_PAIRED };
+    return { offloaded: false, reason: handOverReason(c) };
   }
 
   private registerMetrics(metrics: Metrics): void {
@@ -191,6 +302,7 @@ export class DirectKernelPath implements KernelPath {
 
   async close(): Promise<void> {
     try {
+      this.rules.clear();
       if (this.attachedCgroup !== undefined) detachCgroup(this.attachedCgroup, this.obj.program(SIDECAR_OBJECT.programs.sockops), 'cgroup_sock_ops');
     } catch (err) {
       this.log.warn({ component: 'kernel', err: errorMessage(err) }, 'sockops not detached');

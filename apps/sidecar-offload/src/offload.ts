@@ -3,10 +3,11 @@
  * sk_skb redirect, an sk_skb stream parser framing HTTP/2) is loaded and attached through
  * ebpf-loader; what the app needs of it is behind this interface, so the proxy runs the same
  * with or without it: the compiled policies go into its maps, and each client connection says
- * whether the kernel carries it and, if not, why. Until the binding
- * (`@netaccel/bpf-programs/sidecar`) and its loader calls are wired here, every connection stays
- * on the user-space path with the reason `kernel path not loaded`.
+ * whether the kernel carries it and, if not, why. Without a kernel path (`userSpaceOnly`) every
+ * connection stays on the user-space path with the reason `kernel path not loaded`; with one
+ * (kernel.ts), `splice` lets the proxy pair client connections in the kernel (splice.ts).
  */
+import type { ConnState, SockKey } from '@netaccel/bpf-programs/sidecar';
 import type { Action, CompiledPolicy } from './policy.js';
 
 /** A client connection of a listener, as the kernel path identifies it (its 4-tuple). */
@@ -24,6 +25,32 @@ export interface OffloadState {
   readonly reason: string;
 }
 
+/** An address and port (a listener's, an upstream endpoint's). */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What the proxy's spliced connections (splice.ts) need of the kernel path. */
+export interface SpliceKernel {
+  /**
+   * Puts the sockets of a listener's clients and of its upstream endpoints in the sockhash from
+   * their next connection on (`offload_rules`, SPLICE mode); an empty `upstreams` removes them.
+   */
+  offload(listener: string, listen: HostPort, upstreams: readonly HostPort[]): void;
+  /** The listener's policy is not in the kernel, and why (undefined: it is). */
+  refusal(listener: string): string | undefined;
+  /** Pairs the client's socket with the upstream's accepted one (both as seen from themselves). */
+  pair(clientSide: SockKey, upstreamSide: SockKey): void;
+  unpair(clientSide: SockKey, upstreamSide: SockKey): void;
+  /** The kernel's state of a socket of the sockhash (undefined: not in it, or closed). */
+  conn(key: SockKey): ConnState | undefined;
+  /** The kernel stops judging a client socket the proxy terminates itself (marked handed over, NOT_PAIRED). */
+  decline(clientSide: SockKey): void;
+  /** Whether the kernel carries a spliced connection (by the client's socket), or why not. */
+  spliceState(clientSide: SockKey): OffloadState;
+}
+
 export interface KernelPath {
   /** True once the programs are loaded and attached. */
   readonly loaded: boolean;
@@ -31,6 +58,8 @@ export interface KernelPath {
   applyPolicies(policies: readonly CompiledPolicy[]): Promise<void>;
   /** Whether the kernel carries this connection's bytes now. */
   state(conn: ConnectionKey): OffloadState;
+  /** Present when the proxy may splice connections in the kernel. */
+  readonly splice?: SpliceKernel;
   close(): Promise<void>;
 }
 

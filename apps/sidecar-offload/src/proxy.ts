@@ -8,18 +8,25 @@
  */
 import http2 from 'node:http2';
 import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger, Metrics } from '@netaccel/telemetry';
 import { errorMessage } from '@netaccel/errors';
+import { reverseSockKey } from '@netaccel/bpf-programs/sidecar';
 import type { CallConnection, CallEnv } from './call.js';
 import { proxyCall } from './call.js';
 import type { Cluster } from './cluster.js';
 import { NA_ERR_SIDECARD_BAD_REQUEST, NA_ERR_SIDECARD_LISTEN_FAILED } from './errors.js';
 import type { EtcdHeat } from './etcd-heat.js';
 import type { KernelPath, OffloadState } from './offload.js';
+import { KERNEL_PATH_NOT_LOADED } from './offload.js';
 import type { CompiledPolicy, CompiledRoute } from './policy.js';
+import { SplicedConnection, keyOf } from './splice.js';
 import type { CallStats } from './stats.js';
+
+/** Whether the listener's connections are spliced in the kernel: the one cluster they go to, or why not. */
+export type SpliceTarget = { readonly cluster: Cluster } | { readonly reason: string };
 
 export interface ListenerSettings {
   readonly name: string;
@@ -92,7 +99,13 @@ let nextConnectionId = 1;
 
 export class ProxyListener {
   private server: Http2Server | undefined;
+  /** With a kernel path that splices: the listening socket, which hands each connection to a splice or to `server`. */
+  private front: Server | undefined;
   private readonly conns = new Map<ServerHttp2Session, ConnectionInfo>();
+  private readonly spliced = new Set<SplicedConnection>();
+  private splice: SpliceTarget = { reason: KERNEL_PATH_NOT_LOADED };
+  /** Client sockets (by remote address) the proxy could not splice, and why. */
+  private readonly declined = new Map<string, string>();
   private policy: CompiledPolicy;
   private routes: readonly CompiledRoute[];
   private bound: { host: string; port: number } | undefined;
@@ -132,13 +145,29 @@ export class ProxyListener {
   }
 
   get connectionCount(): number {
-    return this.conns.size;
+    return this.conns.size + this.spliced.size;
   }
 
+  /** Calls in flight the proxy sees (a spliced connection's calls carried by the kernel are not seen). */
   get activeCalls(): number {
     let n = 0;
     for (const c of this.conns.values()) n += c.active;
+    for (const c of this.spliced) n += c.active;
     return n;
+  }
+
+  /** The connections spliced in the kernel now. */
+  splicedConnections(): SplicedConnection[] {
+    return [...this.spliced];
+  }
+
+  /** Whether new connections are spliced in the kernel (set after the kernel took the policies). */
+  setSplice(target: SpliceTarget): void {
+    this.splice = target;
+  }
+
+  get spliceTarget(): SpliceTarget {
+    return this.splice;
   }
 
   /** Takes a new policy and routes; calls in flight keep what they started with. */
@@ -157,15 +186,63 @@ export class ProxyListener {
     server.on('session', (session) => this.accept(session));
     server.on('stream', (stream, headers) => this.stream(stream, headers));
     server.on('sessionError', (err) => this.log.debug({ listener: s.name, err }, 'client connection error'));
+    // with a kernel path that splices, a plain TCP listener decides per connection
+    const listening: Server = this.shared.kernel.splice === undefined ? server : createTcpServer((socket) => this.connection(socket));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(NA_ERR_SIDECARD_LISTEN_FAILED.with({ cause: err }, s.name, `${s.host}:${s.port}`, errorMessage(err))));
-      server.listen(s.port, s.host, () => resolve());
+      listening.once('error', (err) => reject(NA_ERR_SIDECARD_LISTEN_FAILED.with({ cause: err }, s.name, `${s.host}:${s.port}`, errorMessage(err))));
+      listening.listen(s.port, s.host, () => resolve());
     });
-    server.on('error', (err) => this.log.error({ listener: s.name, err }, 'listener error'));
-    const a = server.address() as AddressInfo;
+    listening.on('error', (err) => this.log.error({ listener: s.name, err }, 'listener error'));
+    const a = listening.address() as AddressInfo;
     this.bound = { host: a.address, port: a.port };
     this.server = server;
+    if (listening !== server) this.front = listening;
     this.log.info({ listener: s.name, direction: s.direction, listen: this.address }, 'listening for gRPC');
+  }
+
+  /** A client connection on the front listener: spliced in the kernel, or given to the HTTP/2 server. */
+  private connection(socket: Socket): void {
+    const server = this.server;
+    const kernel = this.shared.kernel.splice;
+    const target = this.splice;
+    const cluster = 'cluster' in target ? target.cluster : undefined;
+    const endpoint = cluster?.endpointFor();
+    if (server === undefined || kernel === undefined || cluster === undefined || endpoint === undefined) {
+      if (cluster !== undefined) this.decline(socket, 'no healthy endpoint to splice to');
+      server?.emit('connection', socket);
+      return;
+    }
+    socket.setNoDelay(true);
+    socket.pause(); // its first bytes stay queued until the upstream socket exists
+    const env = {
+      listener: this.name,
+      direction: this.settings.direction,
+      policy: () => this.policy,
+      stats: this.shared.stats,
+      kernel,
+      log: this.log,
+      connectTimeout: cluster.config.connectTimeout,
+    };
+    this.shared.metrics.connections.inc({ listener: this.name });
+    SplicedConnection.open(env, socket, endpoint).then(
+      (sc) => {
+        this.spliced.add(sc);
+        void sc.done.then(() => this.spliced.delete(sc));
+      },
+      (err: unknown) => {
+        this.log.warn({ listener: this.name, err: errorMessage(err) }, 'connection not spliced: served in user space');
+        this.decline(socket, errorMessage(err));
+        if (!socket.destroyed) server.emit('connection', socket);
+      },
+    );
+  }
+
+  /** The kernel stops judging a client socket the proxy terminates itself (its calls are counted once, here). */
+  private decline(socket: Socket, why: string): void {
+    const key = reverseSockKey(keyOf(socket));
+    this.shared.kernel.splice?.decline(key);
+    this.declined.set(`${socket.remoteAddress}:${socket.remotePort}`, `not spliced: ${why}`);
+    socket.once('close', () => this.declined.delete(`${socket.remoteAddress}:${socket.remotePort}`));
   }
 
   private accept(session: ServerHttp2Session): void {
@@ -219,17 +296,24 @@ export class ProxyListener {
   }
 
   connections(): ConnectionView[] {
-    return [...this.conns.values()].map((c) => {
+    const terminated = [...this.conns.values()].map((c) => {
       const sock = c.session.socket;
-      const offload = this.shared.kernel.state({
-        listener: this.name,
-        remoteAddress: sock?.remoteAddress ?? '',
-        remotePort: sock?.remotePort ?? 0,
-        localAddress: sock?.localAddress ?? '',
-        localPort: sock?.localPort ?? 0,
-      });
+      const key = { listener: this.name, remoteAddress: sock?.remoteAddress ?? '', remotePort: sock?.remotePort ?? 0, localAddress: sock?.localAddress ?? '', localPort: sock?.localPort ?? 0 };
+      const declined = this.declined.get(`${key.remoteAddress}:${key.remotePort}`);
+      const reason = declined ?? ('reason' in this.splice && this.shared.kernel.splice !== undefined ? `not spliced: ${this.splice.reason}` : undefined);
+      const offload = reason !== undefined ? { offloaded: false, reason } : this.shared.kernel.state(key);
       return { id: c.id, listener: this.name, remote: c.remote, activeStreams: c.active, streams: c.streams, offload };
     });
+    const kernel = this.shared.kernel.splice;
+    const spliced = [...this.spliced].map((c) => ({
+      id: c.id,
+      listener: this.name,
+      remote: c.remote,
+      activeStreams: c.active,
+      streams: c.streams,
+      offload: kernel?.spliceState(c.clientSide) ?? { offloaded: false, reason: KERNEL_PATH_NOT_LOADED },
+    }));
+    return [...terminated, ...spliced];
   }
 
   /** Graceful: stop accepting, GOAWAY to every connection, wait for their calls up to `drainMs`, then reset the rest. */
@@ -237,14 +321,20 @@ export class ProxyListener {
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const listening = this.front ?? server;
+    this.front = undefined;
+    // a front listener's close waits for every connection it accepted, spliced or not
+    const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
     for (const session of this.conns.keys()) if (!session.closed) session.close();
+    // GOAWAY cannot be written into a connection the kernel carries: spliced connections that
+    // are still open at the drain timeout are closed
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)))]);
     clearTimeout(timer);
     if (!drained) {
       this.log.warn({ listener: this.name, connections: this.conns.size, activeCalls: this.activeCalls }, 'drain timeout: resetting the calls still in flight');
       for (const session of this.conns.keys()) session.destroy();
+      for (const c of this.spliced) c.close();
       await closed;
     }
   }

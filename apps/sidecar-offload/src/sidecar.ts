@@ -6,6 +6,7 @@
  * (calls keep the policy and route they started with); listeners' addresses take effect at the
  * next start.
  */
+import { isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger, Metrics } from '@netaccel/telemetry';
 import { childLogger } from '@netaccel/telemetry';
@@ -14,7 +15,7 @@ import type { SidecarConfig } from './config.js';
 import type { HeatStore } from './etcd-heat.js';
 import { EtcdHeat } from './etcd-heat.js';
 import type { KernelPath } from './offload.js';
-import { userSpaceOnly } from './offload.js';
+import { KERNEL_PATH_NOT_LOADED, userSpaceOnly } from './offload.js';
 import { compilePolicy, compileRoutes } from './policy.js';
 import type { CompiledPolicy, CompiledRoute } from './policy.js';
 import type { ListenerMetrics } from './proxy.js';
@@ -106,7 +107,36 @@ export class SidecarProxy {
       this.listeners.push(listener);
     }
     await this.kernel.applyPolicies(this.listeners.map((l) => l.currentPolicy));
+    this.applySplice();
     this.heat?.start();
+  }
+
+  /** Why a listener's connections cannot be spliced in the kernel, or the one cluster they go to. */
+  private spliceTarget(l: ProxyListener): { cluster: Cluster } | { reason: string } {
+    const k = this.kernel.splice;
+    if (k === undefined) return { reason: KERNEL_PATH_NOT_LOADED };
+    const refused = k.refusal(l.name);
+    if (refused !== undefined) return { reason: refused };
+    const host = l.settings.host;
+    if (isIP(host) === 0 || host === '0.0.0.0' || host === '::') return { reason: `listener ${l.name} listens on ${host}: a spliced listener needs one IP address (the kernel matches its clients' sockets by it)` };
+    const names = [...new Set(l.currentRoutes.map((r) => r.cluster))];
+    if (names.length !== 1) return { reason: `the routes of listener ${l.name} go to ${names.length} clusters: a spliced connection has one upstream` };
+    const cluster = this.clusters.get(names[0]!);
+    if (cluster === undefined) return { reason: `cluster ${names[0]} is not configured` };
+    const named = cluster.members.find((e) => isIP(e.host) === 0);
+    if (named !== undefined) return { reason: `endpoint ${named.address} of cluster ${cluster.name} is not an IP address (the kernel matches the upstream's sockets by it)` };
+    return { cluster };
+  }
+
+  /** Offload rules and splicing per listener, after the kernel took the policies. */
+  private applySplice(): void {
+    const k = this.kernel.splice;
+    for (const l of this.listeners) {
+      const t = this.spliceTarget(l);
+      if (k !== undefined) k.offload(l.name, { host: l.settings.host, port: l.port }, 'cluster' in t ? t.cluster.members.map((e) => ({ host: e.host, port: e.port })) : []);
+      if ('reason' in t && k !== undefined) this.log.info({ component: 'kernel', listener: l.name }, `connections not spliced: ${t.reason}`);
+      l.setSplice(t);
+    }
   }
 
   listener(name: string): ProxyListener | undefined {
@@ -141,6 +171,7 @@ export class SidecarProxy {
       }
     }
     await this.kernel.applyPolicies(this.listeners.map((l) => l.currentPolicy));
+    this.applySplice();
     this.config = next;
     this.log.info({ component: 'config', listeners: next.sidecar.listeners.length, clusters: next.sidecar.clusters.length }, 'configuration applied');
   }

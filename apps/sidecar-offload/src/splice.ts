@@ -1,0 +1,421 @@
+/**
+ * One client connection spliced in the kernel (README "The kernel path"): the proxy accepts it,
+ * picks an upstream endpoint and the local port of its own upstream socket, pairs the client's
+ * socket with the upstream's accepted socket-to-be in the kernel (`pairs`, SPLICE mode), then
+ * connects. From then on two byte pipes relay whatever the kernel lets through the normal path:
+ *
+ * - **Raw**, until the kernel hands the connection over: the client's first sends (made before
+ *   the pair existed) and any send made while the peer had not yet received all of those
+ *   (the kernel's catch-up, which keeps the bytes in order) are forwarded as they are. The
+ *   kernel has judged and counted them already (policy, per-method telemetry, SETTINGS rewritten
+ *   to a header table of size 0); once the peer has everything, sends go socket to socket in the
+ *   kernel and these pipes see nothing.
+ * - **Frames**, from the point the kernel names (`conns.user_from`) once it hands the connection
+ *   over (a denied method, a header block it cannot read, a frame too many): this module is the
+ *   user path of the rest of the connection, an HTTP/2 frame relay that keeps the end-to-end
+ *   session (settings, HPACK state, flow control, stream ids) intact. A HEADERS block is read
+ *   (HPACK without dynamic table: the kernel made both encoders use none) and the policy decides:
+ *   a denied call is answered trailers-only PERMISSION_DENIED by the relay, its DATA dropped and
+ *   their flow-control window given back (WINDOW_UPDATE), the upstream never sees the stream;
+ *   every other frame is forwarded. Calls the relay carries are recorded in the user-space
+ *   telemetry (CallStats), so each call of a connection is counted once: by the kernel before
+ *   the hand-over, by the relay after it.
+ *
+ * Frames the relay writes to the client (a status, WINDOW_UPDATE) go in only at a frame boundary
+ * of the upstream→client stream: after that direction too was handed over and every byte before
+ * its `user_from` was forwarded.
+ */
+import { createConnection, createServer } from 'node:net';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { SIDECAR_CONN_F, SIDECAR_REASON, reverseSockKey } from '@netaccel/bpf-programs/sidecar';
+import type { SockKey } from '@netaccel/bpf-programs/sidecar';
+import type { Logger } from '@netaccel/telemetry';
+import { errorMessage } from '@netaccel/errors';
+import { NA_ERR_SIDECARD_METHOD_DENIED, NA_ERR_SIDECARD_SPLICE_FAILED } from './errors.js';
+import { GrpcFramer, GrpcStatus, decodeGrpcMessage, encodeGrpcMessage, parseStatus } from './grpc-wire.js';
+import { FLAG, FRAME, H2_PREFACE_LEN, blockFragment, cutFrames, decodeHeaders, trailersOnly, windowUpdate, zeroTableSize } from './h2-frames.js';
+import type { Frame } from './h2-frames.js';
+import type { SpliceKernel } from './offload.js';
+import type { CompiledPolicy } from './policy.js';
+import { decide } from './policy.js';
+import type { CallStats } from './stats.js';
+
+export interface SpliceEnv {
+  readonly listener: string;
+  readonly direction: string;
+  /** The listener's policy now (the relay decides calls after a hand-over with it). */
+  readonly policy: () => CompiledPolicy;
+  readonly stats: CallStats;
+  readonly kernel: SpliceKernel;
+  readonly log: Logger;
+  /** ms to connect to the upstream endpoint. */
+  readonly connectTimeout: number;
+}
+
+export interface SpliceUpstream {
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+}
+
+const EMPTY = Buffer.alloc(0);
+const CONNECT_TRIES = 3;
+
+export function keyOf(s: Socket): SockKey {
+  return { localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0 };
+}
+
+/** A TCP port free on `host` now (the kernel's pick for a listener on port 0). */
+async function freePort(host: string): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+function connect(host: string, port: number, localAddress: string, localPort: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection({ host, port, localAddress, localPort, noDelay: true });
+    const timer = setTimeout(() => s.destroy(new Error(`connect timeout after ${timeoutMs} ms`)), timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** DATA payload without padding. */
+function dataPayload(f: Frame): Buffer {
+  const p = f.raw.subarray(9);
+  if (!(f.flags & FLAG.PADDED)) return p;
+  const pad = p[0] ?? 0;
+  return p.subarray(1, Math.max(1, p.length - pad));
+}
+
+/**
+ * One direction: bytes read from `src` (the proxy's socket facing the sender), written to `dst`.
+ * Raw until the hand-over point is known and reached, frames after it.
+ */
+class Pipe {
+  read = 0;
+  from: number | undefined;
+  private pending: Buffer = EMPTY;
+  private readonly injections: Buffer[] = [];
+
+  constructor(
+    private readonly src: Socket,
+    private readonly dst: Socket,
+    /** The kernel's key of the socket whose sends arrive here. */
+    private readonly sender: SockKey,
+    private readonly kernel: SpliceKernel,
+    /** The client's direction: its first byte may be the preface (passed with the message handed over). */
+    private readonly preface: boolean,
+    private readonly onFrame: (f: Frame) => Buffer[],
+  ) {
+    src.on('data', (d: Buffer) => this.data(d));
+  }
+
+  /** Learns from the kernel whether (and from where) this direction is handed over. */
+  handedOver(): boolean {
+    if (this.from === undefined) {
+      const c = this.kernel.conn(this.sender);
+      if (c !== undefined && (c.flags & SIDECAR_CONN_F.USER) !== 0) {
+        // not HTTP/2 from the start: nothing to read frames in, the bytes go on as they are
+        this.from = c.reason === SIDECAR_REASON.BAD_PREFACE ? Infinity : Number(c.userFrom);
+      }
+    }
+    return this.from !== undefined;
+  }
+
+  private data(d: Buffer): void {
+    // Bytes the kernel passed after handing the socket over exist only once it marked it: a
+    // lookup after they arrived sees the mark.
+    this.handedOver();
+    // the preface is not a frame: when the kernel handed the first send over, it is passed as it is
+    if (this.preface && this.from === 0 && this.read === 0 && d.subarray(0, 4).toString('latin1') === 'PRI ') this.from = H2_PREFACE_LEN;
+    const start = this.read;
+    this.read += d.length;
+    const rawEnd = Math.min(d.length, Math.max(0, (this.from ?? Infinity) - start));
+    if (rawEnd > 0) this.write(d.subarray(0, rawEnd));
+    if (rawEnd < d.length) {
+      const rest = d.subarray(rawEnd);
+      const { frames, rest: left } = cutFrames(this.pending.length === 0 ? rest : Buffer.concat([this.pending, rest]));
+      this.pending = Buffer.from(left);
+      const out: Buffer[] = [];
+      for (const f of frames) out.push(...this.onFrame(f));
+      if (out.length > 0) this.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    }
+    this.flush();
+  }
+
+  /** A frame of the relay's own, written at the next frame boundary of this direction. */
+  inject(b: Buffer): void {
+    this.injections.push(b);
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.injections.length === 0 || !this.handedOver() || this.read < this.from!) return;
+    this.write(Buffer.concat(this.injections.splice(0)));
+  }
+
+  private write(b: Buffer): void {
+    if (this.dst.destroyed) return;
+    if (!this.dst.write(b)) {
+      this.src.pause();
+      this.dst.once('drain', () => this.src.resume());
+    }
+  }
+}
+
+interface Call {
+  readonly path: string;
+  readonly start: number;
+  readonly requestId: string | undefined;
+  readonly request: GrpcFramer;
+  readonly response: GrpcFramer;
+}
+
+/** A header block being collected (HEADERS without END_HEADERS, then CONTINUATION). */
+interface Held {
+  readonly stream: number;
+  readonly endStream: boolean;
+  readonly frames: Frame[];
+}
+
+let nextSpliceId = 1;
+
+export class SplicedConnection {
+  readonly id = nextSpliceId++;
+  readonly remote: string;
+  readonly clientSide: SockKey;
+  readonly upstreamSide: SockKey;
+  active = 0;
+  streams = 0;
+  idleSince = performance.now();
+  private readonly c2u: Pipe;
+  private readonly u2c: Pipe;
+  private readonly calls = new Map<number, Call>();
+  private readonly denied = new Set<number>();
+  private heldRequest: Held | undefined;
+  private heldResponse: Held | undefined;
+  private readonly closed: Promise<void>;
+
+  private constructor(
+    private readonly env: SpliceEnv,
+    readonly client: Socket,
+    readonly upstream: Socket,
+    readonly endpoint: SpliceUpstream,
+    sides: { clientSide: SockKey; upstreamSide: SockKey },
+  ) {
+    this.clientSide = sides.clientSide;
+    this.upstreamSide = sides.upstreamSide;
+    this.remote = client.remoteFamily === 'IPv6' ? `[${client.remoteAddress}]:${client.remotePort}` : `${client.remoteAddress}:${client.remotePort}`;
+    this.c2u = new Pipe(client, upstream, this.clientSide, env.kernel, true, (f) => this.fromClient(f));
+    this.u2c = new Pipe(upstream, client, this.upstreamSide, env.kernel, false, (f) => this.fromUpstream(f));
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
+    client.on('error', (err) => env.log.debug({ listener: env.listener, remote: this.remote, err }, 'spliced client socket error'));
+    upstream.on('error', (err) => env.log.debug({ listener: env.listener, upstream: endpoint.address, err }, 'spliced upstream socket error'));
+    const gone = (s: Socket) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve())));
+    client.once('close', () => {
+      if (!upstream.destroyed) upstream.end();
+    });
+    upstream.once('close', () => {
+      if (!client.destroyed) client.end();
+    });
+    this.closed = Promise.all([gone(client), gone(upstream)]).then(() => {
+      for (const sid of [...this.calls.keys()]) this.finish(sid, GrpcStatus.UNAVAILABLE, 'connection closed');
+    });
+    client.resume();
+  }
+
+  /**
+   * Pairs the accepted client socket with the upstream's socket-to-be and connects (a few local
+   * ports are tried); throws NA_ERR_SIDECARD_SPLICE_FAILED with nothing left paired. The client
+   * socket must be paused (its first bytes stay queued for the pipe).
+   */
+  static async open(env: SpliceEnv, client: Socket, endpoint: SpliceUpstream): Promise<SplicedConnection> {
+    const clientSide = reverseSockKey(keyOf(client));
+    const localAddress = client.localAddress ?? '';
+    let last: unknown;
+    for (let i = 0; i < CONNECT_TRIES; i++) {
+      let upstreamSide: SockKey | undefined;
+      try {
+        const localPort = await freePort(localAddress);
+        upstreamSide = { localAddress: endpoint.host, localPort: endpoint.port, remoteAddress: localAddress, remotePort: localPort };
+        env.kernel.pair(clientSide, upstreamSide);
+        const upstream = await connect(endpoint.host, endpoint.port, localAddress, localPort, env.connectTimeout);
+        return new SplicedConnection(env, client, upstream, endpoint, { clientSide, upstreamSide });
+      } catch (err) {
+        last = err;
+        if (upstreamSide !== undefined) env.kernel.unpair(clientSide, upstreamSide);
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
+      }
+    }
+    throw NA_ERR_SIDECARD_SPLICE_FAILED.with({ cause: last }, endpoint.address, errorMessage(last));
+  }
+
+  /** Bytes the proxy relayed in user space (both directions): before the kernel took over, and after a hand-over. */
+  get relayed(): number {
+    return this.c2u.read + this.u2c.read;
+  }
+
+  /** Resolves when both sockets are closed. */
+  get done(): Promise<void> {
+    return this.closed;
+  }
+
+  close(): void {
+    this.client.destroy();
+    this.upstream.destroy();
+  }
+
+  private fail(why: string): void {
+    this.env.log.warn({ listener: this.env.listener, remote: this.remote, upstream: this.endpoint.address }, `spliced connection closed: ${why}`);
+    this.close();
+  }
+
+  // --- client -> upstream (frames after the hand-over) ---------------------------------------
+
+  private fromClient(f: Frame): Buffer[] {
+    if (this.heldRequest !== undefined || f.type === FRAME.HEADERS) return this.requestHeaders(f);
+    switch (f.type) {
+      case FRAME.SETTINGS:
+        zeroTableSize(f);
+        return [f.raw];
+      case FRAME.DATA: {
+        if (this.denied.has(f.stream)) {
+          // never forwarded: give the window back, or the connection's flow control runs dry
+          if (f.raw.length > 9) this.u2c.inject(windowUpdate(f.raw.length - 9));
+          if (f.flags & FLAG.END_STREAM) this.denied.delete(f.stream);
+          return [];
+        }
+        this.calls.get(f.stream)?.request.push(dataPayload(f));
+        return [f.raw];
+      }
+      case FRAME.RST_STREAM:
+        if (this.denied.delete(f.stream)) return [];
+        if (this.calls.has(f.stream)) this.finish(f.stream, GrpcStatus.CANCELLED, 'client reset the stream');
+        return [f.raw];
+      default:
+        return [f.raw];
+    }
+  }
+
+  private requestHeaders(f: Frame): Buffer[] {
+    const held = this.collect(this.heldRequest, f);
+    if (held === 'error') return [];
+    this.heldRequest = held.done ? undefined : held.held;
+    if (!held.done) return [];
+    const { stream, endStream, frames } = held.held;
+    const raws = frames.map((x) => x.raw);
+    if (this.calls.has(stream) || this.denied.has(stream)) return this.denied.has(stream) ? [] : raws; // trailers of a call
+    let fields: Map<string, string>;
+    try {
+      fields = decodeHeaders(Buffer.concat(frames.map(blockFragment)));
+    } catch (err) {
+      this.fail(`request header block not readable: ${errorMessage(err)}`);
+      return [];
+    }
+    const path = fields.get(':path') ?? '';
+    this.streams += 1;
+    if (decide(this.env.policy(), path).action === 'deny') {
+      const message = NA_ERR_SIDECARD_METHOD_DENIED(path, this.env.listener).message;
+      if (!endStream) this.denied.add(stream);
+      this.u2c.inject(trailersOnly(stream, GrpcStatus.PERMISSION_DENIED, encodeGrpcMessage(message)));
+      this.record(path, performance.now(), fields.get('x-request-id'), new GrpcFramer(), new GrpcFramer(), GrpcStatus.PERMISSION_DENIED, message);
+      return [];
+    }
+    this.active += 1;
+    this.calls.set(stream, { path, start: performance.now(), requestId: fields.get('x-request-id'), request: new GrpcFramer(), response: new GrpcFramer() });
+    return raws;
+  }
+
+  // --- upstream -> client (frames after the hand-over) ---------------------------------------
+
+  private fromUpstream(f: Frame): Buffer[] {
+    if (this.heldResponse !== undefined || f.type === FRAME.HEADERS) return this.responseHeaders(f);
+    switch (f.type) {
+      case FRAME.SETTINGS:
+        zeroTableSize(f);
+        break;
+      case FRAME.DATA:
+        this.calls.get(f.stream)?.response.push(dataPayload(f));
+        if (f.flags & FLAG.END_STREAM && this.calls.has(f.stream)) this.finish(f.stream, GrpcStatus.INTERNAL, 'upstream ended the stream without a status');
+        break;
+      case FRAME.RST_STREAM:
+        if (this.calls.has(f.stream)) this.finish(f.stream, GrpcStatus.UNAVAILABLE, 'upstream reset the stream');
+        break;
+      default:
+        break;
+    }
+    return [f.raw];
+  }
+
+  private responseHeaders(f: Frame): Buffer[] {
+    const held = this.collect(this.heldResponse, f);
+    if (held === 'error') return [];
+    this.heldResponse = held.done ? undefined : held.held;
+    if (!held.done) return [];
+    const { stream, endStream, frames } = held.held;
+    if (endStream && this.calls.has(stream)) {
+      try {
+        const fields = decodeHeaders(Buffer.concat(frames.map(blockFragment)));
+        this.finish(stream, parseStatus(fields.get('grpc-status')), decodeGrpcMessage(fields.get('grpc-message') ?? ''));
+      } catch (err) {
+        this.fail(`response header block not readable: ${errorMessage(err)}`);
+        return [];
+      }
+    }
+    return frames.map((x) => x.raw);
+  }
+
+  /** Adds a HEADERS / CONTINUATION frame to the block being collected. */
+  private collect(held: Held | undefined, f: Frame): { held: Held; done: boolean } | 'error' {
+    if (held === undefined) {
+      if (f.type !== FRAME.HEADERS) return { held: { stream: f.stream, endStream: false, frames: [f] }, done: true };
+      held = { stream: f.stream, endStream: (f.flags & FLAG.END_STREAM) !== 0, frames: [f] };
+    } else if (f.type !== FRAME.CONTINUATION || f.stream !== held.stream) {
+      this.fail('a header block interrupted by another frame');
+      return 'error';
+    } else {
+      held.frames.push(f);
+    }
+    return { held, done: (f.flags & FLAG.END_HEADERS) !== 0 };
+  }
+
+  private finish(stream: number, status: number, message: string): void {
+    const c = this.calls.get(stream);
+    if (c === undefined) return;
+    this.calls.delete(stream);
+    this.active -= 1;
+    if (this.active === 0) this.idleSince = performance.now();
+    this.record(c.path, c.start, c.requestId, c.request, c.response, status, message);
+  }
+
+  private record(path: string, start: number, requestId: string | undefined, request: GrpcFramer, response: GrpcFramer, status: number, message: string): void {
+    this.env.stats.record({
+      listener: this.env.listener,
+      direction: this.env.direction,
+      method: path,
+      remote: this.remote,
+      upstream: this.endpoint.address,
+      grpcStatus: status,
+      grpcMessage: message,
+      durationMs: performance.now() - start,
+      requestBytes: request.bytes,
+      responseBytes: response.bytes,
+      requestMessages: request.messages,
+      responseMessages: response.messages,
+      requestId,
+    });
+  }
+}
