@@ -29,7 +29,7 @@ function counted(fake: FakeOffload): OffloadStatusSource {
   };
 }
 
-test('paxos status: leader and follower of a live group, --json envelope, the view change after the leader stops', async (t) => {
+test('paxos status | group: leader and follower of a live group, --json envelope, an unreachable socket, the view change after the leader stops', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pxs-cli-'));
   const cluster = await TestCluster.start({ n: 3, offloads: FAKE_OFFLOAD.all, replica: TEST_TIMING });
   const servers = await Promise.all(
@@ -66,6 +66,18 @@ test('paxos status: leader and follower of a live group, --json envelope, the vi
   assert.ok(r.offloads.stats.FAST_ACKS! > 0, 'the follower fast-acked Prepares');
   assert.deepEqual(r.offloads.reasons.map((x) => [x.name, x.verdict]), [['ELECTRODE_R_RING_FULL', 'pass']]);
   assert.equal(typeof r.counters.prepare_oks_sent, 'number');
+
+  const both = await runCliCaptured(['paxos', 'group', join(dir, 'paxos-r0.sock'), join(dir, 'paxos-r1.sock'), join(dir, 'nobody.sock')], [paxosGroup]);
+  assert.equal(both.code, 0, both.err);
+  const rows = both.out.trimEnd().split('\n');
+  assert.match(rows[0]!, /^REPLICA\s+VIEW\s+STATUS\s+LEADER\s+OP\s+COMMIT\s+OFFLOADS\s+CLONES\s+FAST ACKS\s+ACKS FILTERED\s+PASSED UP$/);
+  assert.match(rows[1]!, /^0\/3\s+0\s+normal\s+self\s+\d+\s+\d+\s+broadcast\+fast-ack\+quorum\s+[1-9]\d*\s/);
+  assert.match(rows[2]!, /^1\/3\s+0\s+normal\s+0\s+\d+\s+\d+\s+broadcast\+fast-ack\+quorum\s+\d+\s+[1-9]\d*\s/);
+  assert.match(rows[3]!, /nobody\.sock\s+-\s+unreachable\s/);
+  assert.match(both.err, /nobody\.sock: no such socket/);
+  const none = await runCliCaptured(['paxos', 'group', join(dir, 'nobody.sock'), '--json'], [paxosGroup]);
+  assert.equal(none.code, 1, 'nothing reachable is an error');
+  assert.match(none.err, /NA_ERR_CLI_SOCKET_MISSING/);
 
   await cluster.stop(0);
   await cluster.waitFor('replica 1 leads view 1', () => cluster.member(1).replica.snapshot().view === 1 && cluster.member(1).replica.snapshot().status === 'normal');

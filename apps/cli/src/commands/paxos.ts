@@ -6,9 +6,10 @@
  * counters from the BPF maps (broadcasts cloned, fast acks, PrepareOKs filtered, passed-up
  * reasons), the replica's own counters.
  */
-import { PaxosClient as PaxosRpcClient, paxosV1 } from '@netaccel/rpc';
+import { PaxosClient as PaxosRpcClient, createRpcClient, paxosV1 } from '@netaccel/rpc';
 import type { Command, CommandGroup } from '../command.js';
-import { withDaemon } from '../daemons.js';
+import { explainUnavailable, withDaemon } from '../daemons.js';
+import { NA_ERR_CLI_USAGE } from '../errors.js';
 import { renderTable } from '../output.js';
 
 /** el_stats names as people read them. */
@@ -95,9 +96,61 @@ const status: Command = {
   },
 };
 
+/** One replica's answer, or why there is none. */
+type GroupRow = { socket: string; s: paxosV1.ReplicaStatus; error?: undefined } | { socket: string; s?: undefined; error: Error };
+
+function offloadLetters(o: paxosV1.Offloads | undefined): string {
+  if (o === undefined) return 'none';
+  const on = [o.broadcast ? 'broadcast' : '', o.fastAck ? 'fast-ack' : '', o.quorum ? 'quorum' : ''].filter((x) => x !== '');
+  return on.length === 0 ? 'off' : on.join('+');
+}
+
+const group: Command = {
+  summary: 'several replicas side by side (one socket each): view, status, leader, op, commit, offloads and their main counters',
+  args: '<socket>...',
+  async run(ctx) {
+    const sockets = ctx.positionals;
+    if (sockets.length === 0) throw NA_ERR_CLI_USAGE("expected the replicas' sockets, like <lab log folder>/paxos-r0.sock <lab log folder>/paxos-r1.sock");
+    const rows: GroupRow[] = await Promise.all(
+      sockets.map(async (socket) => {
+        const c = createRpcClient(PaxosRpcClient, { address: socket, deadlineMs: ctx.timeoutMs });
+        try {
+          return { socket, s: await c.getStatus(paxosV1.GetStatusRequest.create()) };
+        } catch (err) {
+          const e = explainUnavailable(err, 'paxos-replica', socket, 'option');
+          return { socket, error: e instanceof Error ? e : new Error(String(e)) };
+        } finally {
+          c.close();
+        }
+      }),
+    );
+    const first = rows[0]!;
+    if (rows.every((r) => r.error !== undefined) && first.error !== undefined) throw first.error; // nothing to show
+    const stat = (r: GroupRow, name: string): bigint | undefined => r.s?.offloads?.stats[name];
+    ctx.out.table(
+      [
+        { header: 'replica', value: (r: GroupRow) => (r.s ? `${r.s.self}/${r.s.n}` : r.socket) },
+        { header: 'view', value: (r) => r.s?.view, align: 'right' },
+        { header: 'status', value: (r) => r.s?.status ?? 'unreachable' },
+        { header: 'leader', value: (r) => (r.s ? (r.s.isLeader ? 'self' : r.s.leader) : undefined), align: 'right' },
+        { header: 'op', value: (r) => r.s?.lastOp, align: 'right' },
+        { header: 'commit', value: (r) => r.s?.commit, align: 'right' },
+        { header: 'offloads', value: (r) => (r.s ? offloadLetters(r.s.offloads) : undefined) },
+        { header: 'clones', value: (r) => stat(r, 'BCAST_CLONES'), align: 'right' },
+        { header: 'fast acks', value: (r) => stat(r, 'FAST_ACKS'), align: 'right' },
+        { header: 'acks filtered', value: (r) => stat(r, 'ACKS_FILTERED'), align: 'right' },
+        { header: 'passed up', value: (r) => stat(r, 'PASSED'), align: 'right' },
+      ],
+      rows,
+      { replicas: rows.map((r) => (r.s ? { socket: r.socket, ...toData(r.s) } : { socket: r.socket, error: { code: (r.error as { code?: string }).code ?? '', message: r.error.message } })) },
+    );
+    if (!ctx.out.json) for (const r of rows) if (r.error !== undefined) ctx.progress(`${r.socket}: ${r.error.message}\n`);
+  },
+};
+
 export const paxosGroup: CommandGroup = {
   name: 'paxos',
   summary: "Paxos (Electrode): a replica's view, leader, commit and offload counters (the lab's replica runner, craq-scheduler)",
   daemon: 'paxos-replica',
-  commands: { status },
+  commands: { status, group },
 };

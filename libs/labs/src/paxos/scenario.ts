@@ -138,7 +138,7 @@ async function startReplicas(run: PaxosRun): Promise<void> {
       c.close();
     }
   }
-  run.o.progress(`${STEP_INDENT}while the lab runs: netaccel paxos status --socket ${join(run.lab.logDir, 'paxos-r0.sock')} (r0..r${run.n - 1}; /metrics on paxos-r<i>-http.sock)\n`);
+  run.o.progress(`${STEP_INDENT}while the lab runs: netaccel paxos status --socket ${join(run.lab.logDir, 'paxos-r0.sock')} (r0..r${run.n - 1}), netaccel paxos group ${join(run.lab.logDir, 'paxos-r*.sock')}; /metrics on paxos-r<i>-http.sock\n`);
 }
 
 async function startClients(run: PaxosRun): Promise<void> {
