@@ -62,7 +62,9 @@ let rpc: RpcServer | undefined;
 let http: TelemetryServer | undefined;
 try {
   rpc = await createRpcServer({ address: socket, services: [paxosStatusService(read)] });
-  const metrics = createMetrics({ app: 'paxos-replica', defaultLabels: { replica: String(self) } });
+  // no process metrics: their event-loop delay monitor wakes the process every 10 ms, which the
+  // benchmark (CPU and wake-ups per op) would count against the replica
+  const metrics = createMetrics({ app: 'paxos-replica', defaultLabels: { replica: String(self) }, processMetrics: false });
   registerPaxosMetrics(metrics, read);
   rmSync(httpSocket, { force: true }); // a killed predecessor's
   http = buildTelemetryServer({ log: silentLogger, metrics, listen: { path: httpSocket }, status: () => JSON.parse(json(read())) as object });
