@@ -17,14 +17,18 @@ export interface ProbeTarget {
 /** What `/readyz` and `/v1/status` said; `down` when nothing answered. */
 export interface DaemonState {
   daemon: string;
-  state: 'ready' | 'not ready' | 'down';
-  /** The failing readiness checks, or why it is down. */
+  state: 'ready' | 'not ready' | 'down' | 'unknown';
+  /** The failing readiness checks, why it is down, or why its state is unknown (the probe failed). */
   detail: string;
   /** A reload refused since the last one accepted (lb-controller's `/v1/status`, `lastRefused`). */
   lastRefused?: { at: string; error: string };
 }
 
 const TIMEOUT_MS = 1500; // per request, inside the namespace
+// The whole probe of a node: a Node process started inside the namespace, then two requests per
+// daemon (in parallel across daemons). Starting Node takes seconds on a loaded 2-CPU machine:
+// 4.5 s here made `lab status` call every daemon of a busy lab down.
+const PROCESS_TIMEOUT_MS = 20_000;
 
 // Run by `node -e` inside the namespace: argv[1] is the JSON list of targets; prints the states.
 const SCRIPT = `
@@ -61,9 +65,11 @@ export function telemetryAddress(socket: string, daemon: string): string | undef
 export function probeDaemons(ns: string | undefined, targets: readonly ProbeTarget[]): Promise<DaemonState[]> {
   const [cmd, args] = ns === undefined ? [process.execPath, ['-e', SCRIPT, JSON.stringify(targets)]] : ['ip', ['netns', 'exec', ns, process.execPath, '-e', SCRIPT, JSON.stringify(targets)]];
   return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: TIMEOUT_MS * 3 }, (err, stdout) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout: PROCESS_TIMEOUT_MS }, (err, stdout, stderr) => {
       if (err !== null) {
-        resolve(targets.map((t) => ({ daemon: t.daemon, state: 'down', detail: `cannot look inside ${ns ?? 'this namespace'}: ${err.message.split('\n')[0]}` })));
+        // Not "down": nobody could ask. Say why (the command line would only repeat the script).
+        const why = err.killed ? `no answer within ${PROCESS_TIMEOUT_MS / 1000} s` : (stderr.trim().split('\n')[0] || `exit code ${String(err.code)}`);
+        resolve(targets.map((t) => ({ daemon: t.daemon, state: 'unknown', detail: `could not look inside ${ns ?? 'this namespace'}: ${why}` })));
         return;
       }
       resolve(JSON.parse(stdout) as DaemonState[]);
@@ -73,6 +79,7 @@ export function probeDaemons(ns: string | undefined, targets: readonly ProbeTarg
 
 /** One line per daemon: `lb1  lb-controller  ready`, the failing checks, or the refused reload. */
 export function stateText(node: string, s: DaemonState): string {
-  const refused = s.lastRefused === undefined ? '' : `; last reload refused at ${s.lastRefused.at}: ${s.lastRefused.error.split('\n')[0]}`;
+  // The refusal on the daemon's line, all of it: its first line only names the file, the next ones say what is wrong.
+  const refused = s.lastRefused === undefined ? '' : `; last reload refused at ${s.lastRefused.at}: ${s.lastRefused.error.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ')}`;
   return `${node.padEnd(6)} ${s.daemon.padEnd(14)} ${s.state}${s.detail !== '' ? ` (${s.detail})` : ''}${refused}`;
 }

@@ -3,6 +3,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { LAB_DEFAULTS, keptRuns, readRecords, removeRun } from '@netaccel/netlab';
 import type { CommandGroup } from '../command.js';
 import { NA_ERR_CLI_USAGE } from '../errors.js';
@@ -34,11 +35,18 @@ function runningLab(): KeptLab | undefined {
   return k !== undefined && keptRuns({ prefix: LAB_PREFIX }).some((r) => r.runId === k.runId) ? k : undefined;
 }
 
-/** `export NETACCEL_<DAEMON>_SOCKET=…` lines for one node of a kept lab. */
+/**
+ * `export NETACCEL_<DAEMON>_SOCKET=…` lines for one node of a kept lab (what the CLI reads), and
+ * for the shell: the node's folder (configurations, services.yaml) and its network namespace.
+ */
 export function envText(k: KeptLab, node: string): { text: string; env: Record<string, string> } {
   const sockets = Object.hasOwn(k.sockets, node) ? k.sockets[node] : undefined;
   if (sockets === undefined) throw NA_ERR_CLI_USAGE(`<node>: expected one of ${Object.keys(k.sockets).join(', ')}, got ${JSON.stringify(node)}${didYouMean(nearest(node, Object.keys(k.sockets)))}`);
-  const env = Object.fromEntries(Object.entries(sockets).map(([d, s]) => [socketEnvName(d as DaemonName), s]));
+  const env: Record<string, string> = Object.fromEntries(Object.entries(sockets).map(([d, s]) => [socketEnvName(d as DaemonName), s]));
+  const first = Object.values(sockets)[0];
+  if (first !== undefined) env.NETACCEL_LAB_NODE_DIR = dirname(first);
+  const ns = k.namespaces[node];
+  if (ns !== undefined) env.NETACCEL_LAB_NETNS = ns;
   const text = [...Object.entries(env).map(([n, v]) => `export ${n}=${v}`), `# ${node} of lab run ${k.runId}: eval "$(netaccel lab env ${node})", then e.g. netaccel lb services`].join('\n');
   return { text, env };
 }
@@ -144,7 +152,7 @@ export const labGroup: CommandGroup = {
       },
     },
     env: {
-      summary: 'the NETACCEL_*_SOCKET exports of one node: eval "$(netaccel lab env lb1)"',
+      summary: 'the NETACCEL_*_SOCKET exports of one node, its folder and namespace: eval "$(netaccel lab env lb1)"',
       args: '<node>',
       async run(ctx) {
         const k = runningLab();

@@ -1,4 +1,7 @@
-/** Unit: `lab status`' readiness probe against real HTTP servers, and `lab env`'s exports. */
+/**
+ * `lab status`' readiness probe (a Node process it starts, as it does inside a node's namespace)
+ * against real HTTP servers, and `lab env`'s exports. Slow layer: child processes.
+ */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -43,6 +46,18 @@ test('ready, not ready with the failing checks, a refused reload, nothing answer
   ]);
   assert.equal(stateText('lb1', states[1]!), 'lb1    lb-controller  not ready (data-plane); last reload refused at 2026-12-07T05:00:00.000Z: desired state refused (services.yaml): services: required');
   assert.equal(stateText('lb1', states[0]!), 'lb1    ebpf-loader    ready');
+  // lb-controller's refusal of an empty file is two lines: the file, then what is wrong with it.
+  const empty = { at: '2026-12-07T08:24:13.616Z', error: 'desired state refused (/l/lb1/services.yaml):\nthe text is empty (a truncated write?); to remove every service, write `services: []`' };
+  assert.equal(
+    stateText('lb1', { daemon: 'lb-controller', state: 'ready', detail: '', lastRefused: empty }),
+    'lb1    lb-controller  ready; last reload refused at 2026-12-07T08:24:13.616Z: desired state refused (/l/lb1/services.yaml): the text is empty (a truncated write?); to remove every service, write `services: []`',
+  );
+});
+
+test('a probe that cannot run is unknown, not down, and says why (ip\'s own message, not the script)', async () => {
+  const states = await probeDaemons('unl-no-such-ns', [{ daemon: 'lb-controller', listen: '127.0.0.1:9464' }]);
+  assert.deepEqual(states, [{ daemon: 'lb-controller', state: 'unknown', detail: 'could not look inside unl-no-such-ns: Cannot open network namespace "unl-no-such-ns": No such file or directory' }]);
+  assert.equal(stateText('lb1', states[0]!), 'lb1    lb-controller  unknown (could not look inside unl-no-such-ns: Cannot open network namespace "unl-no-such-ns": No such file or directory)');
 });
 
 test('the telemetry address comes from the configuration beside the socket', (t) => {
@@ -55,13 +70,15 @@ test('the telemetry address comes from the configuration beside the socket', (t)
 
 test('lab env <node>: the exports of one node; an unknown node names the nodes and the nearest', () => {
   const k: KeptLab = {
-    runId: 'r1', startedAt: 'now', logDir: '/l', pinRoot: '/p', report: '/r', namespaces: {},
+    runId: 'r1', startedAt: 'now', logDir: '/l', pinRoot: '/p', report: '/r', namespaces: { lb1: 'nxlab-r1-lb1' },
     sockets: { lb1: { 'ebpf-loader': '/l/lb1/ebpf-loader.sock', 'bgp-announcer': '/l/lb1/bgp-announcer.sock', 'lb-controller': '/l/lb1/lb-controller.sock' } },
   };
   assert.equal(envText(k, 'lb1').text, [
     'export NETACCEL_EBPF_LOADER_SOCKET=/l/lb1/ebpf-loader.sock',
     'export NETACCEL_BGP_ANNOUNCER_SOCKET=/l/lb1/bgp-announcer.sock',
     'export NETACCEL_LB_CONTROLLER_SOCKET=/l/lb1/lb-controller.sock',
+    'export NETACCEL_LAB_NODE_DIR=/l/lb1',
+    'export NETACCEL_LAB_NETNS=nxlab-r1-lb1',
     '# lb1 of lab run r1: eval "$(netaccel lab env lb1)", then e.g. netaccel lb services',
   ].join('\n'));
   assert.throws(() => envText(k, 'lb4'), (e: unknown) => (e as Error).message === '<node>: expected one of lb1, got "lb4" (did you mean lb1?)');
