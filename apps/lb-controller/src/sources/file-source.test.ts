@@ -56,6 +56,27 @@ test('the file is read at start and again when it changes (atomic renames too); 
   }
 });
 
+test('the last good text put back after a refusal is delivered again (it ends the refusal)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lb-file-'));
+  const file = join(dir, 'services.yaml');
+  writeFileSync(file, state(['10.1.0.1']));
+  const states: DesiredState[] = [];
+  const problems: unknown[] = [];
+  const src = new FileSource({ file, debounceMs: 20, log: createLogger({ name: 't', destination: createLogCapture().stream }) });
+  try {
+    await src.start({ state: (s) => states.push(s), problem: (_k, e) => problems.push(e) });
+    writeFileSync(file, '');
+    await until(() => problems.length === 1, 'the empty file');
+    writeFileSync(file, state(['10.1.0.1']));
+    await until(() => states.length === 2, 'the good text again');
+    assert.deepEqual(states[1], states[0]);
+    assert.equal(problems.length, 1);
+  } finally {
+    await src.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a bad file at start fails the start', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lb-file-'));
   const file = join(dir, 'services.yaml');

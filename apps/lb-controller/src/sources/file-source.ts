@@ -51,6 +51,7 @@ export class FileSource implements StateSource {
     } catch (err) {
       if (first) throw err;
       this.#opts.log.warn({ err, file: this.#opts.file }, 'desired state file unreadable; the running state stays');
+      this.#lastText = undefined; // the good text put back is news: it ends the refusal
       this.#events?.problem('state', err);
       return;
     }
@@ -65,6 +66,9 @@ export class FileSource implements StateSource {
       const e = err as { code?: string; details?: { issues?: unknown }; message?: string };
       const issues = Array.isArray(e.details?.issues) && e.details.issues.length > 0 ? (e.details.issues as ConfigIssue[]).map(issueLine) : undefined;
       this.#opts.log.warn({ file: this.#opts.file, code: e.code, problems: issues ?? e.message }, 'desired state refused; the running state stays');
+      // Putting the last good text back (`cp services.good services.yaml`) must end the refusal,
+      // so it cannot be skipped as unchanged.
+      this.#lastText = undefined;
       this.#events?.problem('state', err);
     }
   }
