@@ -2,11 +2,14 @@
  * Sidecar benchmark: unary gRPC calls (small = 64 B and 4 KiB messages, echoed back) at
  * concurrencies 1, 8 and 32 on one connection, through three paths measured in the same run and
  * interleaved point by point: direct (client to the grpc-js echo server), NGINX `grpc_pass`
- * (Debian's nginx, one worker, upstream keepalive) and sidecar-offload's user-space proxy (its
- * built daemon, one process, access log on). Per point: p50 / p99 latency and calls/s from a
- * closed-loop client with per-call latency (ghz-like; bench/sidecar/load.ts). Comparisons: the
- * user-space proxy against NGINX (p50 ratio, calls/s ratio) and its overhead over direct. The
- * kernel path (bpf/sidecar) is not part of this run yet.
+ * (Debian's nginx, one worker, upstream keepalive), sidecar-offload's user-space proxy (its
+ * built daemon, one process, access log on) and, as root, the same daemon with its kernel path
+ * (`kernel.via: direct`: each client connection spliced in the kernel, bpf/sidecar SPLICE mode;
+ * the client and that subject's own echo upstream in a cgroup `nso-bench-<pid>`). Per point:
+ * p50 / p99 latency and calls/s from a closed-loop client with per-call latency (ghz-like;
+ * bench/sidecar/load.ts). Comparisons: each proxy against NGINX (p50 ratio, calls/s ratio) and
+ * its overhead over direct; the kernel path's goals are the issue's (≤ 0.5x NGINX p50, ≥ 1.5x
+ * its calls/s, ≤ 1.1x direct p50).
  *
  * Run: make bench NAME=sidecar (node --import tsx bench/run.ts sidecar). SIDECAR_BENCH_SECONDS
  * (default 3) sets the measured time per point.
@@ -15,6 +18,8 @@ import type { Benchmark } from '../lib/harness.js';
 import { closedLoop, percentile } from './load.js';
 import type { Proc } from './procs.js';
 import { startEcho, startNginx, startSidecar } from './procs.js';
+import { enterCgroup } from './cgroup.js';
+import type { BenchCgroup } from './cgroup.js';
 
 const SIZES = [
   { name: 'small', bytes: 64 },
@@ -25,11 +30,12 @@ const WARMUP_MS = 500;
 
 const bench: Benchmark = {
   name: 'sidecar',
-  description: 'unary gRPC through NGINX grpc_pass and the user-space sidecar against direct calls (p50/p99, calls/s)',
+  description: 'unary gRPC through NGINX grpc_pass, the user-space sidecar and its kernel path against direct calls (p50/p99, calls/s)',
   needsRoot: false,
   async run(ctx) {
     const durationMs = Number(process.env.SIDECAR_BENCH_SECONDS ?? '3') * 1000;
     const procs: Proc[] = [];
+    let cgroup: BenchCgroup | undefined;
     try {
       const echo = await startEcho();
       procs.push(echo);
@@ -42,6 +48,18 @@ const bench: Benchmark = {
         { name: 'nginx', port: nginx.port },
         { name: 'sidecar-user', port: sidecar.port },
       ];
+      const kernel = process.getuid?.() === 0;
+      if (kernel) {
+        // started from inside the cgroup: the kernel subject's upstream, then its daemon
+        cgroup = enterCgroup();
+        const echoK = await startEcho();
+        procs.push(echoK);
+        const sidecarK = await startSidecar(echoK.port, { cgroup: cgroup.path });
+        procs.push(sidecarK);
+        subjects.push({ name: 'sidecar-kernel', port: sidecarK.port });
+      } else {
+        console.log('  not root: the kernel path is left out of this run');
+      }
       for (const size of SIZES) {
         for (const c of CONCURRENCY) {
           const point = `${size.name}-c${c}`;
@@ -59,10 +77,18 @@ const bench: Benchmark = {
           ctx.compare('calls_per_s', `sidecar-user-${point}`, `nginx-${point}`, '>= 1');
           ctx.compare('p50_latency', `nginx-${point}`, `direct-${point}`, '<= 2');
           ctx.compare('p50_latency', `sidecar-user-${point}`, `direct-${point}`, '<= 2');
+          if (kernel) {
+            // the issue's goals for the kernel path
+            ctx.compare('p50_latency', `sidecar-kernel-${point}`, `nginx-${point}`, '<= 0.5');
+            ctx.compare('calls_per_s', `sidecar-kernel-${point}`, `nginx-${point}`, '>= 1.5');
+            ctx.compare('p50_latency', `sidecar-kernel-${point}`, `direct-${point}`, '<= 1.1');
+            ctx.compare('calls_per_s', `sidecar-kernel-${point}`, `direct-${point}`, '>= 0.9');
+          }
         }
       }
     } finally {
       for (const p of procs.reverse()) await p.stop();
+      cgroup?.leave();
     }
   },
 };

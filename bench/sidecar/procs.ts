@@ -17,6 +17,7 @@ const root = join(here, '..', '..');
 
 export interface Proc {
   readonly port: number;
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -68,7 +69,7 @@ export async function startEcho(): Promise<Proc> {
     });
     p.once('exit', (code) => reject(new Error(`echo server exited (${code})`)));
   });
-  return { port, stop: () => stopProc(p) };
+  return { port, pid: p.pid, stop: () => stopProc(p) };
 }
 
 export async function startNginx(upstreamPort: number): Promise<Proc> {
@@ -110,7 +111,8 @@ http {
   };
 }
 
-export async function startSidecar(upstreamPort: number): Promise<Proc> {
+/** `kernel`: the daemon's kernel path on (direct, sockops on that cgroup), splicing the listener's connections. */
+export async function startSidecar(upstreamPort: number, kernel?: { cgroup: string }): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'nsc-bench-sidecar-'));
   const port = await freePort();
   const telemetry = await freePort();
@@ -126,12 +128,22 @@ sidecar:
   accessLog: true
 telemetry: { listen: '127.0.0.1:${telemetry}' }
 grpc: { socket: ${join(dir, 'sidecar.sock')} }
+${kernel === undefined ? '' : `kernel: { enabled: true, via: direct, cgroup: '${kernel.cgroup}' }`}
 `,
   );
   let log = '';
-  const p = spawn(process.execPath, [join(root, 'apps', 'sidecar-offload', 'dist', 'main.js'), '--config', join(dir, 'sidecar.yaml')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(process.execPath, [join(root, 'apps', 'sidecar-offload', 'dist', 'main.js'), '--config', join(dir, 'sidecar.yaml')], { cwd: root, stdio: ['ignore', kernel === undefined ? 'ignore' : 'pipe', 'pipe'] });
+  p.stdout?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-5000)));
   p.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-5000)));
   await waitPort(port, 'sidecar-offload', () => log);
+  if (kernel !== undefined && !log.includes('kernel path loaded')) {
+    // the line comes with the listener's; give the daemon a moment, then insist
+    await new Promise((r) => setTimeout(r, 500));
+    if (!log.includes('kernel path loaded')) {
+      await stopProc(p);
+      throw new Error(`sidecar-offload did not load its kernel path: ${log}`);
+    }
+  }
   return {
     port,
     stop: async () => {
