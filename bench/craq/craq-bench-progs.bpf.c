@@ -29,6 +29,7 @@ struct gen_cfg {
 	__u8 frame[GEN_FRAMES][GEN_MAX];
 	__u32 len[GEN_FRAMES];
 	__u32 n; /* frames in use, 1..GEN_FRAMES */
+	__u32 wkeys; /* WRITE frames cycle their key id over key_id .. key_id + wkeys - 1 (0, 1: not) */
 };
 
 struct counter {
@@ -99,6 +100,18 @@ int craq_gen(struct xdp_md *ctx)
 	if (len < 42 || len > GEN_MAX)
 		return XDP_ABORTED;
 	__builtin_memcpy(data, cfg->frame[i], GEN_MAX);
+	/*
+	 * a WRITE (op at 14+20+8+3) of IPv4 template: the key id (at 14+20+8+16, big endian) moves
+	 * over wkeys placed keys, so that writes do not pile up CRAQ_MAX_DIRTY deep on one key; the
+	 * templates carry UDP checksum 0 (none) for it
+	 */
+	if (cfg->wkeys > 1 && ((__u8 *)data)[45] == 0x02) {
+		__u64 id;
+
+		__builtin_memcpy(&id, data + 58, 8);
+		id = bpf_cpu_to_be64(bpf_be64_to_cpu(id) + gen_seq % cfg->wkeys);
+		__builtin_memcpy(data + 58, &id, 8);
+	}
 	/* templates are GEN_MAX bytes (padded); the frame is the request's length */
 	if (bpf_xdp_adjust_tail(ctx, (int)len - GEN_MAX))
 		return XDP_ABORTED;

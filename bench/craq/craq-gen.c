@@ -6,13 +6,17 @@
  * transmits them out of <ifname> in batches of 64, without sockets. Run it inside the namespace
  * that owns <ifname>.
  *
- *   craq-gen <craq-bench-progs.bpf.o> <ifname> <seconds> <frame hex> [<frame hex> ...]
+ *   craq-gen <craq-bench-progs.bpf.o> <ifname> <seconds> <wkeys> <ring pin|-> <frame hex> [...]
  *
- * Up to 4 frames, sent in turn (a mix of reads and writes).
+ * Up to 4 frames, sent in turn (a mix of reads and writes); WRITE frames cycle their key id over
+ * <wkeys> consecutive ids. <ring pin>: a pinned craq_commits ring buffer (the tail's) that a
+ * thread drains while the generator runs (the scheduler's job in production; a full ring makes
+ * the tail drop commits), or - for none.
  *
  * Prints one JSON line: {"frames": N, "seconds": S} (frames handed to the program).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,7 +35,28 @@ struct gen_cfg {
 	uint8_t frame[GEN_FRAMES][GEN_MAX];
 	uint32_t len[GEN_FRAMES];
 	uint32_t n;
+	uint32_t wkeys;
 };
+
+static volatile int draining = 1;
+
+static int drop_commit(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+static void *drain(void *arg)
+{
+	struct ring_buffer *rb = arg;
+
+	while (draining)
+		ring_buffer__poll(rb, 10);
+	ring_buffer__consume(rb);
+	return NULL;
+}
 
 static int unhex(const char *s, uint8_t *out, uint32_t *len)
 {
@@ -69,17 +94,29 @@ int main(int argc, char **argv)
 	size_t i;
 	uint32_t key = 0;
 	int ifindex, err, map_fd;
+	struct ring_buffer *rb = NULL;
+	pthread_t drainer;
 
-	if (argc < 5 || argc > 4 + GEN_FRAMES) {
-		fprintf(stderr, "usage: craq-gen <craq-bench-progs.bpf.o> <ifname> <seconds> <frame hex> [... up to %d frames]\n", GEN_FRAMES);
+	if (argc < 7 || argc > 6 + GEN_FRAMES) {
+		fprintf(stderr, "usage: craq-gen <craq-bench-progs.bpf.o> <ifname> <seconds> <wkeys> <ring pin|-> <frame hex> [... up to %d frames]\n", GEN_FRAMES);
 		return 2;
 	}
-	for (i = 4; i < (size_t)argc; i++) {
+	cfg.wkeys = (uint32_t)atoi(argv[4]);
+	for (i = 6; i < (size_t)argc; i++) {
 		if (unhex(argv[i], cfg.frame[cfg.n], &cfg.len[cfg.n])) {
-			fprintf(stderr, "craq-gen: frame %zu: expected 42..%d bytes of hex\n", i - 3, GEN_MAX);
+			fprintf(stderr, "craq-gen: frame %zu: expected 42..%d bytes of hex\n", i - 5, GEN_MAX);
 			return 2;
 		}
 		cfg.n++;
+	}
+	if (strcmp(argv[5], "-") != 0) {
+		int ring_fd = bpf_obj_get(argv[5]);
+
+		rb = ring_fd < 0 ? NULL : ring_buffer__new(ring_fd, drop_commit, NULL, NULL);
+		if (!rb || pthread_create(&drainer, NULL, drain, rb)) {
+			fprintf(stderr, "craq-gen: ring buffer %s: %s\n", argv[5], strerror(errno));
+			return 1;
+		}
 	}
 	ifindex = (int)if_nametoindex(argv[2]);
 	seconds = atof(argv[3]);
@@ -131,6 +168,11 @@ int main(int argc, char **argv)
 		frames += REPEAT_PER_CALL;
 		t = now();
 	} while (t - t0 < seconds);
+	if (rb) {
+		draining = 0;
+		pthread_join(drainer, NULL);
+		ring_buffer__free(rb);
+	}
 	printf("{\"frames\": %llu, \"seconds\": %.6f}\n", frames, t - t0);
 	bpf_object__close(obj);
 	return 0;

@@ -1,11 +1,18 @@
 /**
- * NetCRAQ benchmark (issue 14, the poster's figure 2): maximum clean-read rate at each node of
- * a chain of three XDP nodes, by distance from the tail, NetCRAQ (every node answers a clean
- * read) against NetChain (chain replication: reads travel to the tail), in one run on the same
- * chain.
+ * NetCRAQ benchmark (issue 14). Sections, in order (CRAQ_BENCH_SECTIONS=testrun,rate,e2e):
+ *   testrun  cost per operation of craq_node by role and mode, BPF_PROG_TEST_RUN (testrun-section.ts)
+ *   rate     the poster's figures 2 and 3 on a chain of three XDP nodes (this file, below)
+ *   e2e      placement latency through the real craq-scheduler, and reads of the hot keys through
+ *            @netaccel/craq vs etcd3 on a real etcd cluster (e2e-section.ts)
  *
  *   node --import tsx bench/run.ts craq        (= make bench NAME=craq; root)
  *   CRAQ_BENCH_SECONDS=2 CRAQ_BENCH_ROUNDS=3   duration of one measurement, rounds (medians)
+ *   CRAQ_BENCH_MIXED_ROUNDS=2                   rounds of the mixed workloads (14 cases)
+ *   CRAQ_BENCH_E2E_SECONDS=2 CRAQ_BENCH_E2E_ROUNDS=2 CRAQ_BENCH_E2E_CONCURRENCY=16 CRAQ_BENCH_E2E_NICE=-5
+ *
+ * Rate section: maximum clean-read rate at each node of a chain of three XDP nodes, by distance
+ * from the tail, NetCRAQ (every node answers a clean read) against NetChain (chain replication:
+ * reads travel to the tail), in one run on the same chain.
  *
  * Rig (namespaces prefix cqb): n1 → n2 → n3 (bpf/craq's craq_node in native XDP on eth0, one
  * object per node) and a client c, joined by a switch node whose ports run craq_switch
@@ -13,10 +20,13 @@
  * runs craq_gen with BPF_PROG_TEST_RUN in live-frame mode on c:eth0: one 82-byte READ of a placed
  * key (64-byte value) to the node under test, transmitted in batches of 64, as fast as the
  * kernel takes them. craq_sink on c:eth0 counts the READ_REPLY frames and drops them.
- * `reads_per_s` = replies counted at the client / generator run time. `reads_per_node_cpu_s`
- * = replies / the time the kernel's run-time stats (bpf_enable_stats) charge to the three
- * nodes' craq_node programs: the chain's read capacity per core of program time, without the
- * generator, switch, sink and veth costs that both modes share.
+ * `reads_per_s` = replies counted at the client / generator run time (`path_ns_per_read` its
+ * inverse; `rig-switch-loop` the same without a chain node: generator → switch → sink).
+ * `reads_per_node_cpu_s` = replies / the time the kernel's run-time stats (bpf_enable_stats)
+ * charge to the three nodes' craq_node programs, from one more run per case with the stats on
+ * (they read the clock twice per program run, every program: the other runs have them off):
+ * the chain's read capacity per core of program time, without the generator, switch, sink and
+ * veth costs that both modes share.
  *
  * Figure 3 (mixed workloads): at the head (2 hops from the tail), the generator cycles through
  * request frames with 0, 25, 50 and 75% WRITEs (16-byte value): `-wNN` writes another hot key
@@ -56,6 +66,9 @@ const IP = { n1: '10.79.0.1', n2: '10.79.0.2', n3: '10.79.0.3', c: '10.79.0.100'
 const KEY = craq.craqKey('/registry/leases/kube-node-lease/bench');
 /** The key the mixed workloads write (reads stay on KEY), unless a case writes KEY itself. */
 const KEY_W = craq.craqKey('/registry/leases/kube-node-lease/bench-w');
+/** The mixed workloads' writes to other keys cycle over this many key ids from KEY_W's (craq_gen). */
+const W_KEYS = 64;
+const wKeyId = (j: number): bigint => (KEY_W.keyId + BigInt(j)) & 0xffffffffffffffffn;
 const EPOCH = 1;
 
 const spec: LabSpec = {
@@ -89,6 +102,7 @@ async function ifaceOf(lab: Lab, node: string, ifname: string): Promise<{ mac: s
 export async function runCraqBench(ctx: BenchContext, log: (m: string) => void = (m) => console.error(`bench: craq: ${m}`)): Promise<void> {
   const seconds = Number(process.env.CRAQ_BENCH_SECONDS ?? 2);
   const rounds = Number(process.env.CRAQ_BENCH_ROUNDS ?? 3);
+  const mixedRounds = Number(process.env.CRAQ_BENCH_MIXED_ROUNDS ?? 2);
   const tools = buildCraqTools();
   const lab = new Lab(spec, { prefix: 'cqb' });
   const objects: { close(): void }[] = [];
@@ -113,7 +127,6 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
     for (const [i, n] of NODES.entries()) {
       nodes[i]!.setConfig(config(i, macs, false));
       nodes[i]!.putKey(KEY.keyId, placedKey(KEY.keyCheck, 1n, value));
-      nodes[i]!.putKey(KEY_W.keyId, placedKey(KEY_W.keyCheck, 1n, value));
       await lab.exec(n, ['ip', '-force', 'link', 'set', 'dev', 'eth0', 'xdpdrv', 'pinned', pin(nodes[i]!.prog, n)], { sysfs: 'host' });
     }
     const sw = pin(progs.program('craq_switch'), 'switch');
@@ -133,7 +146,13 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
     // the generator's frames are at most 128 bytes; XDP frames are not copied on veths)
     const req = { ...craq.craqReadRequest({ key: 'bench', reqId: 1n }), keyId: KEY.keyId, keyCheck: KEY.keyCheck };
     const loopHex = Buffer.from(craqClientFrame(4, { mac: macs[0]!, ip: IP.n1, port: PORT }, { mac: clientMac, ip: IP.c, port: 40000 }, craq.craqReply(req, craq.CraqStatus.OK, { version: 1n, value: value.subarray(0, 16) }))).toString('hex');
-    const writeHex = (i: number, key = KEY_W): string => frameHex(i, craq.craqWriteRequest({ key: 'bench', reqId: 2n, value: new Uint8Array(16).fill(0x77) }), key);
+    // UDP checksum 0 (none, bytes 40-41): craq_gen rewrites the key id of these
+    const writeHex = (i: number, key = KEY_W): string => {
+      const hex = frameHex(i, craq.craqWriteRequest({ key: 'bench', reqId: 2n, value: new Uint8Array(16).fill(0x77) }), key);
+      return `${hex.slice(0, 80)}0000${hex.slice(84)}`;
+    };
+    // the tail's commits, drained by craq-gen while it runs (the scheduler does it in production)
+    const ring = pin(nodes[2]!.map('craq_commits'), 'commits');
     const counter = (k: number): bigint => sumCounters(progs.map('stats').lookupPerCpu(encodeU32(k)) ?? []).packets;
 
     interface Run {
@@ -144,17 +163,18 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
       readonly seconds: number;
       readonly stat: (name: 'READ_QUERY' | 'RETRY') => number;
     }
-    const generate = async (netchain: boolean, hexes: string[], label: string, timed = false): Promise<Run> => {
+    const generate = async (netchain: boolean, hexes: string[], label: string, timed = false, wkeys = 1): Promise<Run> => {
       // every measurement starts from clean keys: a frame the rig drops (a full veth ring) can
       // leave a write dirty at the head until the control plane repairs it (bpf/craq/README.md)
       for (const [j, o] of nodes.entries()) {
         o.setConfig(config(j, macs, netchain));
         o.putKey(KEY.keyId, placedKey(KEY.keyCheck, 1n, value));
-        o.putKey(KEY_W.keyId, placedKey(KEY_W.keyCheck, 1n, value));
+        for (let j = 0; j < W_KEYS; j++) o.putKey(wKeyId(j), placedKey(KEY_W.keyCheck, 1n, value));
       }
       const ok0 = counter(0);
       const other0 = counter(4);
       const head0 = nodes[0]!.stats();
+      const lost0 = nodes[2]!.reasons().get('RINGBUF') ?? 0n;
       // the kernel's run-time stats read the clock twice per program run of every program (a
       // paravirtual clock here: more than craq_node's own time), so only the runs that measure
       // the nodes' program time have them on
@@ -162,7 +182,7 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
       const ns0 = nodes.reduce((a, o) => a + o.prog.info().runTimeNs, 0n);
       let r;
       try {
-        r = await lab.exec('c', [tools.gen, tools.progs, 'eth0', String(seconds), ...hexes], { timeoutMs: (seconds + 30) * 1000 });
+        r = await lab.exec('c', [tools.gen, tools.progs, 'eth0', String(seconds), String(wkeys), ring, ...hexes], { timeoutMs: (seconds + 30) * 1000, sysfs: 'host' });
       } finally {
         runTime?.close();
       }
@@ -171,7 +191,8 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
       const other = Number(counter(4) - other0);
       const head1 = nodes[0]!.stats();
       const nodeNs = Number(nodes.reduce((a, o) => a + o.prog.info().runTimeNs, 0n) - ns0);
-      log(`${netchain ? 'netchain' : 'netcraq'} ${label}: ${ok} OK + ${other} other replies / ${out.frames} frames in ${out.seconds.toFixed(2)} s = ${(ok / out.seconds).toFixed(0)} OK/s`);
+      const lost = (nodes[2]!.reasons().get('RINGBUF') ?? 0n) - lost0;
+      log(`${netchain ? 'netchain' : 'netcraq'} ${label}: ${ok} OK + ${other} other replies / ${out.frames} frames in ${out.seconds.toFixed(2)} s = ${(ok / out.seconds).toFixed(0)} OK/s${lost > 0n ? `, ${lost} commits dropped by the tail (ring buffer full)` : ''}`);
       return { nodeNs, ok, other, seconds: out.seconds, stat: (name) => Number((head1.get(name) ?? 0n) - (head0.get(name) ?? 0n)) };
     };
     /** [reads per second, reads per second of the nodes' program time (timed runs only)] */
@@ -220,14 +241,14 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
     const mixed = new Map<string, { ok: number[]; queries: number[]; retries: number[] }>();
     const mixCases = MIXES.flatMap(([w, hexes]) =>
       [false, true].flatMap((nc) => [
-        { w, nc, hexes: hexes((i) => writeHex(i)), subject: `${nc ? 'netchain' : 'netcraq'}-head-${w}` },
-        ...(w === 'w0' ? [] : [{ w: `${w} same key`, nc, hexes: hexes((i) => writeHex(i, KEY)), subject: `${nc ? 'netchain' : 'netcraq'}-head-${w}-same-key` }]),
+        { w, nc, wkeys: W_KEYS, hexes: hexes((i) => writeHex(i)), subject: `${nc ? 'netchain' : 'netcraq'}-head-${w}` },
+        ...(w === 'w0' ? [] : [{ w: `${w} same key`, nc, wkeys: 1, hexes: hexes((i) => writeHex(i, KEY)), subject: `${nc ? 'netchain' : 'netcraq'}-head-${w}-same-key` }]),
       ]),
     );
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < mixedRounds; round++) {
       const order = [...mixCases.slice(round % mixCases.length), ...mixCases.slice(0, round % mixCases.length)];
       for (const c of order) {
-        const run = await generate(c.nc, c.hexes, `head, ${c.w}`);
+        const run = await generate(c.nc, c.hexes, `head, ${c.w}`, false, c.wkeys);
         const m = mixed.get(c.subject) ?? { ok: [], queries: [], retries: [] };
         m.ok.push(run.ok / run.seconds);
         m.queries.push(run.stat('READ_QUERY') / run.seconds);
@@ -257,7 +278,8 @@ const bench: Benchmark = {
   description:
     'NetCRAQ (bpf/craq) clean-read rate per node of a 3-node XDP chain vs distance from the tail, against NetChain mode of the same program, same run: ' +
     'live-frame READ flood (craq-gen, BPF_F_TEST_XDP_LIVE_FRAMES) from a client namespace through an XDP switch; replies counted in XDP at the client; medians over interleaved rounds. ' +
-    'Bound: one read\'s whole path runs in the generator\'s softirq on 2 shared CPUs. Method: bench/craq/index.ts',
+    'Bound: one read\'s whole path runs in the generator\'s softirq on 2 shared CPUs. ' +
+    'Also: craq_node ns per operation by role (BPF_PROG_TEST_RUN); placement latency through the real craq-scheduler (heat in Redis); end to end reads of the placed keys via @netaccel/craq vs etcd3 (serializable, linearizable) on a 3-member etcd. Method: bench/craq/index.ts, README.md',
   needsRoot: true,
   async run(ctx: BenchContext): Promise<void> {
     execFileSync('sh', ['-c', 'command -v clang && command -v gcc && command -v etcd && command -v redis-server'], { stdio: 'ignore' });
@@ -266,7 +288,7 @@ const bench: Benchmark = {
     if (sections.includes('rate')) await runCraqBench(ctx);
     if (sections.includes('e2e')) {
       const n = (name: string, d: number): number => Number(process.env[name] ?? d);
-      await runCraqE2e(ctx, { seconds: n('CRAQ_BENCH_E2E_SECONDS', 2), rounds: n('CRAQ_BENCH_ROUNDS', 3), concurrency: n('CRAQ_BENCH_E2E_CONCURRENCY', 16), hotKeys: 4, pinKeys: 2 }, (m) => console.error(`bench: craq: ${m}`));
+      await runCraqE2e(ctx, { seconds: n('CRAQ_BENCH_E2E_SECONDS', 2), rounds: n('CRAQ_BENCH_E2E_ROUNDS', 2), concurrency: n('CRAQ_BENCH_E2E_CONCURRENCY', 16), hotKeys: 4, pinKeys: 2 }, (m) => console.error(`bench: craq: ${m}`));
     }
   },
 };

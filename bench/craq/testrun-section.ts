@@ -34,7 +34,7 @@ function config(i: number, netchain: boolean): CraqConfig {
 /** gen_config's value (struct gen_cfg): the frame in slot 0. */
 function genConfig(frame: Uint8Array): Buffer {
   if (frame.length > GEN_MAX) throw new Error(`testrun: a ${frame.length}-byte frame does not fit gen_config (${GEN_MAX})`);
-  const b = Buffer.alloc(4 * GEN_MAX + 4 * 4 + 4);
+  const b = Buffer.alloc(4 * GEN_MAX + 4 * 4 + 4 + 4); // frame[4][128], len[4], n, wkeys
   b.set(frame, 0);
   b.writeUInt32LE(frame.length, 4 * GEN_MAX);
   b.writeUInt32LE(1, 4 * GEN_MAX + 16);

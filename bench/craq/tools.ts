@@ -39,7 +39,7 @@ export function buildCraqTools(): CraqBenchTools {
   mkdirSync(dir, { recursive: true });
   const arch = execFileSync('gcc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
   run('clang', ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', `-I/usr/include/${arch}`, '-Wall', '-c', PROGS_SRC, '-o', `${progs}.${process.pid}`]);
-  run('gcc', ['-O2', '-Wall', '-Wextra', '-o', `${gen}.${process.pid}`, GEN_SRC, '-lbpf']);
+  run('gcc', ['-O2', '-Wall', '-Wextra', '-o', `${gen}.${process.pid}`, GEN_SRC, '-lbpf', '-lpthread']);
   renameSync(`${progs}.${process.pid}`, progs);
   renameSync(`${gen}.${process.pid}`, gen);
   return { progs, gen };
