@@ -58,7 +58,7 @@ test('three craq-schedulers with membership.via: paxos agree on the chain, serve
   const replicas = ports.map((p) => `{ address: 127.0.0.1, port: ${p} }`).join(', ');
   // one after the other: the first finds no group yet (1 of 3 replicas) and asks again in the background
   for (let i = 0; i < 3; i++) {
-    const yaml = `membership: { via: paxos, paxos: { self: ${i}, replicas: [${replicas}], key: /pxs/chain, heartbeat: 20ms, viewChangeTimeout: 250ms, timeout: 1s } }`;
+    const yaml = `membership: { via: paxos, paxos: { self: ${i}, replicas: [${replicas}], key: /pxs/chain, heartbeat: 20ms, viewChangeTimeout: 1s, timeout: 3s } }`;
     daemons.push(await startTestScheduler({ etcdUrl: etcd.clientUrl, referenceNodes: nodes.map(shared), yaml }));
   }
   const d = (i: number): TestScheduler => daemons[i]!;
