@@ -1,40 +1,92 @@
 #!/usr/bin/env node
 /**
- * Bundles a daemon's built entry into one file, so that it starts in a fraction of a second: run
- * from the app's folder after tsc (`tsc -p tsconfig.lib.json && node ../../libs/daemon/bundle.mjs`).
+ * Bundles a daemon's built entry into one file with V8's code cache, so that it starts in a
+ * fraction of a second: run from the app's folder after tsc
+ * (`tsc -p tsconfig.lib.json && node ../../libs/daemon/bundle.mjs`).
+ *
  * tsc's dist/main.js and the ~770 modules it imports (the libraries' dist/, grpc-js, fastify,
- * pino, zod, yaml, prom-client …) become one dist/main.js; a module the daemon imports only when
- * configured (`await import(...)`: lb-controller's etcd and Kubernetes sources) becomes a chunk
- * under dist/chunks/ loaded then. koffi stays outside (a native addon, from node_modules). The
- * rest of dist/ (tsc's modules, the `/testing` entry) is kept: tests and benches import those.
- * The systemd units, the Dockerfiles and the labs run dist/main.js as before.
+ * pino, zod, yaml, prom-client …) become one CommonJS file, dist/main.cjs; dist/main.js becomes a
+ * launcher that compiles it with dist/main.cjs.cache, the code V8 compiled for it at build time
+ * (a start that evaluates every module: compiling is then mostly skipped). A cache V8 refuses (an
+ * other Node version) is ignored: the file is compiled as usual. Measured here: start-up CPU
+ * 0.55 s with the ~770 files, 0.29 s as one ESM file, 0.18 s as one file with its code cache.
+ *
+ * Outside the bundle: koffi (a native addon) and the etcd and Kubernetes clients (lb-controller
+ * requires them only when its source is configured so), from node_modules at run time. The rest
+ * of dist/ (tsc's modules, the `/testing` entry) is kept: tests and benches import those. The
+ * systemd units, the Dockerfiles and the labs run dist/main.js as before.
  */
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-/** Packages that cannot be bundled: native addons, loaded from node_modules at run time. */
-const EXTERNAL = ['koffi'];
+/** Loaded from node_modules at run time: a native addon, and clients loaded only when configured. */
+const EXTERNAL = ['koffi', 'etcd3', '@kubernetes/client-node'];
 
-// CommonJS packages in an ESM bundle call require() for Node's modules: give them one.
-const BANNER = "import { createRequire as __netaccelCreateRequire } from 'node:module'; const require = __netaccelCreateRequire(import.meta.url);";
+const ENTRY = 'dist/main.js';
+const BUNDLE = 'dist/main.cjs';
+const CACHE = `${BUNDLE}.cache`;
 
-rmSync('dist/chunks', { recursive: true, force: true });
+// main.ts is `await runDaemon(spec)`: CommonJS has no top-level await (runDaemon reports its own failures)
+const TOP_LEVEL = /^await (runDaemon\(.*\));\s*$/m;
+
+const LAUNCHER = `#!/usr/bin/env node
+// Written by libs/daemon/bundle.mjs: runs main.cjs (this daemon bundled into one file) compiled
+// with V8's code cache main.cjs.cache when V8 accepts it.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+
+const dir = dirname(fileURLToPath(import.meta.url));
+const file = join(dir, 'main.cjs');
+const cacheFile = join(dir, 'main.cjs.cache');
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  cachedData = undefined;
+}
+const source = readFileSync(file, 'utf8');
+const script = new Script('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: file, cachedData });
+if (process.env.NETACCEL_WRITE_CODE_CACHE === '1') process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
+const mod = { exports: {}, id: file, filename: file, loaded: false, children: [] };
+script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dir);
+`;
+
+if (!TOP_LEVEL.test(readFileSync(ENTRY, 'utf8'))) throw new Error(`${ENTRY}: expected tsc's output of a main.ts that is \`await runDaemon(spec)\``);
+rmSync('dist/chunks', { recursive: true, force: true }); // an earlier ESM bundle's
+rmSync(CACHE, { force: true });
+rmSync('dist/main.js.map', { force: true }); // tsc's map of the entry the launcher replaces
 const result = await build({
-  entryPoints: ['dist/main.js'],
-  outdir: 'dist',
-  allowOverwrite: true,
+  entryPoints: [ENTRY],
+  outfile: BUNDLE,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
   external: EXTERNAL,
-  banner: { js: BANNER },
+  define: { 'import.meta.url': '__netaccelModuleUrl' },
+  banner: { js: "const __netaccelModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
+  plugins: [
+    {
+      name: 'main-without-top-level-await',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]dist[\\/]main\.js$/ }, (args) => ({
+          contents: readFileSync(args.path, 'utf8').replace(/^#!.*\n/, '').replace(TOP_LEVEL, 'void $1;'),
+          loader: 'js',
+        }));
+      },
+    },
+  ],
 });
+writeFileSync(ENTRY, LAUNCHER, { mode: 0o755 });
+// the code cache: one start that evaluates every module (it stops at the unknown option)
+spawnSync(process.execPath, [ENTRY, '--netaccel-write-code-cache'], { env: { ...process.env, NETACCEL_WRITE_CODE_CACHE: '1' }, stdio: 'ignore', timeout: 60_000 });
+if (!existsSync(CACHE)) throw new Error(`${CACHE} was not written: run \`NETACCEL_WRITE_CODE_CACHE=1 node ${ENTRY} --x\` to see why`);
 const inputs = Object.keys(result.metafile.inputs).length;
-const bytes = result.metafile.outputs['dist/main.js']?.bytes ?? 0;
-process.stdout.write(`bundled dist/main.js: ${inputs} modules, ${(bytes / 1024).toFixed(0)} KiB\n`);
+process.stdout.write(`bundled ${BUNDLE}: ${inputs} modules, ${(statSync(BUNDLE).size / 1024).toFixed(0)} KiB; code cache ${(statSync(CACHE).size / 1024).toFixed(0)} KiB; ${ENTRY} launches it\n`);

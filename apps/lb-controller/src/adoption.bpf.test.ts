@@ -57,7 +57,7 @@ function world(t: { onTestFinished(fn: () => unknown): void }): World {
     async controller() {
       const writes: string[] = [];
       const reports: ApplyReport[] = [];
-      const rec = new Reconciler({ dataPlane: new XlbDataPlane(countingMaps(maps, writes)), config: { localMac: LB_MAC }, quiesceMs: 0, adoption: new FileAdoptionStore(file), onApplied: (r) => reports.push(r) });
+      const rec = new Reconciler({ dataPlane: new XlbDataPlane(countingMaps(maps, writes)), config: { localMac: LB_MAC }, quiesceMs: 0, adoption: new FileAdoptionStore(file), sweepDelayMs: 0, onApplied: (r) => reports.push(r) });
       await rec.init();
       return { rec, writes, reports };
     },

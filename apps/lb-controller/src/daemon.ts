@@ -149,6 +149,7 @@ export class Controller implements DaemonApp {
     host.onClose('withdraw', async () => {
       d.#stopped = true;
       d.health.close();
+      d.reconciler.stopBackground();
       await d.reconciler.settled();
       await d.announcements?.withdrawAll();
     });

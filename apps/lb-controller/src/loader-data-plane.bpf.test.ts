@@ -140,7 +140,7 @@ test('a controller restarted against the maps the loader keeps pinned adopts the
   };
 
   const first = await open([]);
-  const r1 = new Reconciler({ dataPlane: first.dp, config: { localMac: '02:00:00:00:01:00' }, adoption });
+  const r1 = new Reconciler({ dataPlane: first.dp, config: { localMac: '02:00:00:00:01:00' }, adoption, sweepDelayMs: 0 });
   await r1.init();
   r1.setDesired(state());
   await r1.settled();
@@ -152,7 +152,7 @@ test('a controller restarted against the maps the loader keeps pinned adopts the
   const second = await open(writes);
   t.onTestFinished(() => second.maps.close());
   assert.equal(second.maps.objectId, first.maps.objectId, 'the loader kept the object and its pinned maps');
-  const r2 = new Reconciler({ dataPlane: second.dp, config: { localMac: '02:00:00:00:01:00' }, adoption });
+  const r2 = new Reconciler({ dataPlane: second.dp, config: { localMac: '02:00:00:00:01:00' }, adoption, sweepDelayMs: 0 });
   await r2.init();
   r2.setDesired(state());
   await r2.settled();

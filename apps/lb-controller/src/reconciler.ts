@@ -33,6 +33,8 @@ import { buildMaglevTable, mapTable } from './maglev.js';
 import { TableSwitcher } from './table-switch.js';
 import type { PreparedSwitch } from './table-switch.js';
 
+const SWEEP_DELAY_MS = 2000; // 2 s after the first pass of an adopting start
+
 export type HealthState = 'unknown' | 'healthy' | 'unhealthy' | 'disabled';
 
 /** Reserved backend index: never valid; empty table entries point to it. */
@@ -50,6 +52,8 @@ export interface ReconcilerOptions {
   readonly log?: Logger;
   /** Where the record of what was applied is kept for the next controller (adoption.ts); none: a restart rewrites the tables. */
   readonly adoption?: AdoptionStore;
+  /** After an adopting start, the wait before the backends map is read in full (default 2 s: the daemon serves first). */
+  readonly sweepDelayMs?: number;
 }
 
 export interface AppliedBackend {
@@ -119,6 +123,7 @@ export class Reconciler {
   /** With a record, the backends map is read in full after the first pass (stale records), not before. */
   #sweepPending = false;
   #sweeping: Promise<void> | undefined;
+  #sweepWait: (() => void) | undefined;
   #adoptedDataPlane = false;
   #desired: DesiredState = EMPTY_STATE;
   #health = new Map<string, { state: HealthState; error: string; at: Date }>();
@@ -257,6 +262,11 @@ export class Reconciler {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  /** Shutdown: background work that has not started yet (the post-adoption read) is dropped. */
+  stopBackground(): void {
+    this.#sweepWait?.();
   }
 
   /** Resolves once every scheduled pass is done (applied or failed); background work may still run. */
@@ -487,6 +497,15 @@ export class Reconciler {
 
   /** After an adopting start: valid backend records that no backend of ours names are invalidated. */
   async #sweep(): Promise<void> {
+    const go = await new Promise<boolean>((r) => {
+      const timer = setTimeout(() => r(true), this.#opts.sweepDelayMs ?? SWEEP_DELAY_MS);
+      this.#sweepWait = () => {
+        clearTimeout(timer);
+        r(false);
+      };
+    });
+    this.#sweepWait = undefined;
+    if (!go) return;
     try {
       const valid = await this.#dp.validBackends();
       const owned = new Set<number>();
