@@ -284,7 +284,7 @@ const bench: Benchmark = {
   async run(ctx: BenchContext): Promise<void> {
     execFileSync('sh', ['-c', 'command -v clang && command -v gcc && command -v etcd && command -v redis-server'], { stdio: 'ignore' });
     const sections = (process.env.CRAQ_BENCH_SECTIONS ?? 'testrun,rate,e2e').split(',');
-    if (sections.includes('testrun')) await runCraqTestRun(ctx, buildCraqTools().progs, { repeat: 200_000, rounds: 5 }, (m) => console.error(`bench: craq: ${m}`));
+    if (sections.includes('testrun')) await runCraqTestRun(ctx, buildCraqTools().progs, { repeat: 10_000, rounds: 40 }, (m) => console.error(`bench: craq: ${m}`));
     if (sections.includes('rate')) await runCraqBench(ctx);
     if (sections.includes('e2e')) {
       const n = (name: string, d: number): number => Number(process.env[name] ?? d);

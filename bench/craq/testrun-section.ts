@@ -3,7 +3,9 @@
  * by BPF_PROG_TEST_RUN (no veth, no switch, no generator). A test run with `repeat` hands the
  * program the frame it rewrote the time before, so craq-bench-progs' `craq_tr` restores the
  * request frame each time and tail-calls the node's craq_node; craq_tr alone (empty slot) is
- * measured too and subtracted. The frames are the real ones: a client READ at the node, and for
+ * measured too and subtracted. The cases run in turn, round after round, and each figure is the
+ * least of its `rounds` averages over `repeat` runs: a test run can be preempted or lose its vCPU
+ * (2 CPUs shared by many), which only adds time. The frames are the real ones: a client READ at the node, and for
  * NetChain the head's output (the READ forwarded with its trailer) into the middle, the middle's
  * into the tail.
  *
@@ -53,42 +55,57 @@ export async function runCraqTestRun(ctx: BenchContext, progsPath: string, opts:
     const tr = progs.program('craq_tr');
     const slot = progs.map('tr_progs');
     const template = progs.map('gen_config');
-    /** ns per run of craq_tr with `node` in the slot (or none), the frame restored each time. */
-    const measure = (frame: Uint8Array, node: CraqNodeObject | undefined, expect: string): number => {
-      template.update(encodeU32(0), genConfig(frame));
-      if (node) slot.update(encodeU32(0), encodeU32(node.prog.fd));
-      else slot.delete(encodeU32(0));
-      const before = node?.stats();
-      const samples: number[] = [];
-      for (let r = 0; r < opts.rounds; r++) samples.push(tr.testRun({ data: Buffer.alloc(GEN_MAX), repeat: opts.repeat }).durationNs);
-      if (node && before) {
-        const after = node.stats();
-        const done = (after.get(expect as never) ?? 0n) - (before.get(expect as never) ?? 0n);
-        if (done !== BigInt(opts.repeat * opts.rounds)) throw new Error(`testrun: expected ${opts.repeat * opts.rounds} ${expect}, the node counted ${done}`);
-      }
-      return stats(samples).median;
-    };
     const read = (i: number): Uint8Array => craqClientFrame(4, CLIENT, { mac: PEERS[i]!.mac, ip: PEERS[i]!.ip4, port: PORT }, { ...craq.craqReadRequest({ key: 'bench', reqId: 1n }), keyId: KEY.keyId, keyCheck: KEY.keyCheck });
     for (const o of nodes) o.putKey(KEY.keyId, placedKey(KEY.keyCheck, 1n, value));
-
-    const wrapper = measure(read(0), undefined, '');
-    const ns = new Map<string, number>();
-    for (const [i, o] of nodes.entries()) {
-      o.setConfig(config(i, false));
-      ns.set(`netcraq-${ROLE[i]}`, measure(read(i), o, 'READ_CLEAN') - wrapper);
+    interface Case {
+      readonly name: string;
+      readonly frame: Uint8Array;
+      /** The node in the slot and its config, or none (craq_tr alone). */
+      readonly node?: { readonly o: CraqNodeObject; readonly cfg: CraqConfig; readonly expect: 'READ_CLEAN' | 'READ_FORWARD' };
     }
+    const cases: Case[] = [{ name: 'rig-tr-wrapper', frame: read(0) }];
+    for (const [i, o] of nodes.entries()) cases.push({ name: `netcraq-${ROLE[i]}`, frame: read(i), node: { o, cfg: config(i, false), expect: 'READ_CLEAN' } });
     // NetChain: each node's input is its predecessor's output
     let frame = read(0);
     for (const [i, o] of nodes.entries()) {
+      cases.push({ name: `netchain-${ROLE[i]}-${i === 2 ? 'answer' : 'forward'}`, frame, node: { o, cfg: config(i, true), expect: i === 2 ? 'READ_CLEAN' : 'READ_FORWARD' } });
       o.setConfig(config(i, true));
-      ns.set(`netchain-${ROLE[i]}-${i === 2 ? 'answer' : 'forward'}`, measure(frame, o, i === 2 ? 'READ_CLEAN' : 'READ_FORWARD') - wrapper);
       if (i < 2) frame = o.run(frame).data;
     }
     // a client READ straight at the NetChain tail (a read 0 hops from it)
-    ns.set('netchain-tail-client', measure(read(2), nodes[2]!, 'READ_CLEAN') - wrapper);
+    cases.push({ name: 'netchain-tail-client', frame: read(2), node: { o: nodes[2]!, cfg: config(2, true), expect: 'READ_CLEAN' } });
+    const arm = (c: Case): void => {
+      template.update(encodeU32(0), genConfig(c.frame));
+      if (c.node) {
+        c.node.o.setConfig(c.node.cfg);
+        slot.update(encodeU32(0), encodeU32(c.node.o.prog.fd));
+      } else {
+        slot.delete(encodeU32(0));
+      }
+    };
+    const once = (repeat: number): number => tr.testRun({ data: Buffer.alloc(GEN_MAX), repeat }).durationNs;
+    // each case does what it should, counted by the node
+    for (const c of cases.filter((x) => x.node)) {
+      arm(c);
+      const before = c.node!.o.stats().get(c.node!.expect) ?? 0n;
+      once(1000);
+      const done = (c.node!.o.stats().get(c.node!.expect) ?? 0n) - before;
+      if (done !== 1000n) throw new Error(`testrun ${c.name}: expected 1000 ${c.node!.expect}, the node counted ${done}`);
+    }
+    // rounds over all cases in turn (a disturbance lands on every case alike); the least of each
+    const samples = new Map<string, number[]>();
+    for (let r = 0; r < opts.rounds; r++) {
+      for (const c of cases) {
+        arm(c);
+        samples.set(c.name, [...(samples.get(c.name) ?? []), once(opts.repeat)]);
+      }
+    }
+    const wrapper = stats(samples.get('rig-tr-wrapper')!).min;
+    const ns = new Map<string, number>();
+    for (const c of cases) if (c.node) ns.set(c.name, stats(samples.get(c.name)!).min - wrapper);
     const sw = progs.program('craq_switch');
     const sink = progs.program('craq_sink');
-    const onePass = (p: typeof sw, data: Uint8Array): number => stats(Array.from({ length: opts.rounds }, () => p.testRun({ data, repeat: opts.repeat }).durationNs)).median;
+    const onePass = (p: typeof sw, data: Uint8Array): number => stats(Array.from({ length: opts.rounds }, () => p.testRun({ data, repeat: opts.repeat }).durationNs)).min;
     ns.set('rig-switch-hop', onePass(sw, read(0)));
     ns.set('rig-sink', onePass(sink, nodes[0]!.run(read(0)).data));
     ns.set('rig-tr-wrapper', wrapper);
