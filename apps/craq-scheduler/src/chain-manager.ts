@@ -162,7 +162,9 @@ export class ChainManager {
   start(): void {
     this.stop();
     this.#timer = setInterval(() => {
-      if (this.#o.active?.() !== false) void this.probeOnce();
+      // a reconfiguration that fails (a step, or the schedulers' group not answering) is tried
+      // again at the next round: the node still misses its probes
+      if (this.#o.active?.() !== false) void this.probeOnce().catch((err: unknown) => this.#o.log.error({ err }, 'reconfiguration failed'));
     }, this.#o.probeIntervalMs);
     this.#timer.unref();
   }
