@@ -130,21 +130,30 @@ static __always_inline void xlb_encap_args_fill(struct xlb_encap_args *ea, const
 	ea->pad[1] = 0;
 }
 
+/* What a fast path chose: the backend `be` (index `bi`) and the MAC `dmac` frames to it go to. */
+struct xlb_fast {
+	const struct xlb_backend *be;
+	const __u8 *dmac;
+	__u32 bi;
+	__u32 hash;     /* the flow's 5-tuple hash when have_hash */
+	bool have_hash;
+	bool new_flow;
+};
+
 /*
- * Sends a packet of the fast paths to backend `be` (index `bi`, its MAC or next hop's `dmac`):
- * MACs rewritten (L2 DSR) or encapsulated (IPv4 in IPv4 without VLAN tags inline, the rest
- * through xlb_encap with its arguments in the scratch map), counted. `hash`: the flow's 5-tuple
- * hash when `have_hash`, else computed here when the encapsulation needs it.
+ * Sends a packet of the fast paths to f->be: MACs rewritten (L2 DSR) or encapsulated (IPv4 in
+ * IPv4 without VLAN tags inline, the rest through xlb_encap with its arguments in the scratch
+ * map), counted. One call site, so that the encapsulation is inlined once for both fast paths.
  */
 static __always_inline int xlb_send_fast(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
-					 const struct xlb_config *cfg, const __u8 *eth_dst, const struct xlb_backend *be, __u32 bi,
-					 const __u8 *dmac, bool have_hash, __u32 hash, bool new_flow)
+					 const struct xlb_config *cfg, const __u8 *eth_dst, const struct xlb_fast *f)
 {
+	const struct xlb_backend *be = f->be;
 	bool gue = meta->mode == XLB_MODE_GUE;
 	struct xlb_scratch *sc;
 	const __u8 *smac;
 	struct ethhdr *eth;
-	__u32 zero = 0;
+	__u32 zero = 0, hash;
 	int err;
 
 	smac = xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac;
@@ -153,38 +162,36 @@ static __always_inline int xlb_send_fast(struct xdp_md *ctx, const struct xlb_pk
 		if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
 			return XDP_PASS;
 		__builtin_memcpy(eth->h_source, smac, 6);
-		__builtin_memcpy(eth->h_dest, dmac, 6);
-		xlb_count_forward(meta->vip_index, bi, pkt->pkt_len, new_flow);
+		__builtin_memcpy(eth->h_dest, f->dmac, 6);
+		xlb_count_forward(meta->vip_index, f->bi, pkt->pkt_len, f->new_flow);
 		return XDP_TX;
 	}
-	if (!have_hash)
-		hash = xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
+	hash = f->have_hash ? f->hash : xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
 	if (pkt->l2_len == sizeof(struct ethhdr) && pkt->flow.family == 4 && be->family == 4) {
 		/* IPv4 in IPv4 without VLAN tags: inline, no call */
-		err = xlb_encap_v4_inline(ctx, hash, pkt->ip_len, pkt->tos, be->addr[0], dmac, smac, gue);
+		err = xlb_encap_v4_inline(ctx, hash, pkt->ip_len, pkt->tos, be->addr[0], f->dmac, smac, gue);
 	} else {
 		/* Arguments in the scratch map: on the stack they would overflow the calls' 512 bytes. */
 		sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
 		if (!sc)
 			return XDP_PASS;
-		xlb_encap_args_fill(&sc->encap, pkt, be, dmac, smac, gue, hash);
+		xlb_encap_args_fill(&sc->encap, pkt, be, f->dmac, smac, gue, hash);
 		err = xlb_encap(ctx, &sc->encap);
 	}
 	if (err)
 		return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
-	xlb_count_forward(meta->vip_index, bi, pkt->pkt_len, new_flow);
+	xlb_count_forward(meta->vip_index, f->bi, pkt->pkt_len, f->new_flow);
 	return XDP_TX;
 }
 
 /*
  * The connection-table hit of an L2 DSR, IPIP or GUE flow, inline: no scratch space, no
- * scheduling function. Does what xlb_schedule + xlb_forward do for a usable entry (refresh it
- * unless an ICMP error, rewrite the MACs or encapsulate, count). Returns -1 when the entry is
- * not usable, -2 when there is none (the slow path then skips its own lookup); the slow path
- * decides.
+ * scheduling function. Does what xlb_schedule does for a usable entry (refresh it unless an
+ * ICMP error) and fills `f` for xlb_send_fast. Returns 0 (send), -1 when the slow path must
+ * decide (the entry not usable, no MAC for its backend; nothing changed), -2 when there is no
+ * entry (the slow path then skips its own lookup).
  */
-static __always_inline int xlb_ct_hit_fast(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
-					   const struct xlb_config *cfg, const __u8 *eth_dst, __u64 now)
+static __always_inline int xlb_ct_hit_fast(const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta, __u64 now, struct xlb_fast *f)
 {
 	bool icmp_error = pkt->flags & XLB_PKT_F_ICMP_ERROR;
 	struct xlb_ct_value *ct;
@@ -205,25 +212,30 @@ static __always_inline int xlb_ct_hit_fast(struct xdp_md *ctx, const struct xlb_
 	be = xlb_backend_get(bi);
 	if (!be)
 		return -1;
+	dmac = xlb_backend_mac(be, meta->mode == XLB_MODE_L2_DSR);
+	if (!dmac)
+		return -1;
 	if (!icmp_error) {
 		ct->last_seen_ns = now;
 		ct->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state);
 	}
-	dmac = xlb_backend_mac(be, meta->mode == XLB_MODE_L2_DSR);
-	if (!dmac)
-		return xlb_count_drop(XLB_DROP_NO_NEXTHOP, pkt->pkt_len, XDP_DROP);
-	return xlb_send_fast(ctx, pkt, meta, cfg, eth_dst, be, bi, dmac, false, 0, false);
+	f->be = be;
+	f->dmac = dmac;
+	f->bi = bi;
+	f->hash = 0;
+	f->have_hash = false;
+	f->new_flow = false;
+	return 0;
 }
 
 /*
  * A new flow's SYN (pure SYN, 5-tuple hashed L2 DSR / IPIP / GUE VIP), inline: what
- * xlb_ct_syn_insert + xlb_forward do, without the scratch space and the scheduling function:
- * the active table's backend (skipping draining ones), the entry inserted with BPF_NOEXIST,
- * the packet sent. Returns -1 whenever the slow path must decide (the flow has an entry, no
- * backend free of draining, no MAC for the backend): it then does all of it again.
+ * xlb_ct_syn_insert does, without the scratch space and the scheduling function: the active
+ * table's backend (skipping draining ones), the entry inserted with BPF_NOEXIST; fills `f` for
+ * xlb_send_fast. Returns 0 (send) or -1 whenever the slow path must decide (the flow has an
+ * entry, no backend free of draining, no MAC for the backend): it then does all of it again.
  */
-static __always_inline int xlb_syn_fast(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
-					const struct xlb_config *cfg, const __u8 *eth_dst, __u64 now)
+static __always_inline int xlb_syn_fast(const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta, __u64 now, struct xlb_fast *f)
 {
 	__u32 size = meta->table_size, base, hash, pos, key, i, bi = 0;
 	struct xlb_ct_value v = {};
@@ -259,7 +271,13 @@ static __always_inline int xlb_syn_fast(struct xdp_md *ctx, const struct xlb_pkt
 	v.state = XLB_CT_TCP_SYN;
 	if (bpf_map_update_elem(&conntrack, &pkt->flow, &v, BPF_NOEXIST))
 		return -1;
-	return xlb_send_fast(ctx, pkt, meta, cfg, eth_dst, be, bi, dmac, true, hash, true);
+	f->be = be;
+	f->dmac = dmac;
+	f->bi = bi;
+	f->hash = hash;
+	f->have_hash = true;
+	f->new_flow = true;
+	return 0;
 }
 
 /*
@@ -353,6 +371,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	__u32 len = pkt->pkt_len, zero = 0, hash;
 	__u8 mode = meta->mode;
 	bool ct_absent = false, syn_first;
+	struct xlb_fast fast;
 	__u64 now;
 	int err;
 
@@ -363,14 +382,10 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	now = bpf_ktime_get_coarse_ns();
 	/* A pure SYN is a new flow but for retransmits: the scheduling path inserts it first. */
 	syn_first = mode != XLB_MODE_NAT && !(pkt->flags & XLB_PKT_F_ICMP_ERROR) && xlb_is_pure_syn(pkt->flow.proto, pkt->tcp_flags);
-	if (syn_first) {
-		err = xlb_syn_fast(ctx, pkt, meta, cfg, eth_dst, now);
-		if (err >= 0)
-			return err;
-	} else if (mode != XLB_MODE_NAT) {
-		err = xlb_ct_hit_fast(ctx, pkt, meta, cfg, eth_dst, now);
-		if (err >= 0)
-			return err;
+	if (mode != XLB_MODE_NAT) {
+		err = syn_first ? xlb_syn_fast(pkt, meta, now, &fast) : xlb_ct_hit_fast(pkt, meta, now, &fast);
+		if (err == 0)
+			return xlb_send_fast(ctx, pkt, meta, cfg, eth_dst, &fast);
 		ct_absent = err == -2;
 	} else {
 		err = xlb_nat_hit_fast(ctx, pkt, meta, cfg, eth_dst, now);
