@@ -25,7 +25,12 @@ import { SidecarClient, createRpcClient, sidecarV1 } from '@netaccel/rpc';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
 import { sidecarConfig } from './config.js';
 import { SidecarDaemon, VERSION } from './daemon.js';
-import { SIDECAR_CONN_F } from '@netaccel/bpf-programs/sidecar';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { SIDECAR_CONN_F, SIDECAR_REASON, decodeCounter, encodeU32 } from '@netaccel/bpf-programs/sidecar';
+import {
+  H2_FLAG, H2_FRAME, H2_PREFACE, HPACK_STATIC, dataFrame, decodeBlock, grpcMessage, headerBlock, headersFrame, hpackIndexed, hpackLiteral, readFrames, settingsFrame,
+} from '@netaccel/bpf-programs/sidecar/testing';
 import type { MethodStats } from '@netaccel/bpf-programs/sidecar';
 import { DirectKernelPath } from './kernel.js';
 import type { EchoClient, EchoServer } from './testing/index.js';
@@ -234,5 +239,90 @@ grpc: { socket: ${socket} }
     const mine = connections.filter((x) => !x.offloaded);
     assert.equal(mine.length, 1);
     assert.match(mine[0]!.notOffloadedReason, /^handed to user space at stream \d+: DENIED/);
+  });
+
+  /**
+   * A raw HTTP/2 client in a worker thread: it connects and writes `first` while this thread (the
+   * proxy's) is blocked, so the bytes are sent before the proxy can pair the socket; then, once
+   * the server's SETTINGS arrived, `second`; it returns every byte it read up to the END_STREAM
+   * HEADERS of stream 1, and its local port; the connection stays open until `close()`.
+   */
+  async function rawClientInWorker(port: number, first: Buffer, second: Buffer): Promise<{ read: Buffer; localPort: number; close: () => Promise<number> }> {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(
+      `
+const { workerData, parentPort } = require('node:worker_threads');
+const net = require('node:net');
+const { port, first, second, flag } = workerData;
+const s = net.createConnection({ port, host: '127.0.0.1', noDelay: true });
+let buf = Buffer.alloc(0), sent = false, done = false;
+s.once('connect', () => s.write(Buffer.from(first), () => { Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); }));
+s.on('data', (d) => {
+  buf = Buffer.concat([buf, d]);
+  for (let o = 0; o + 9 <= buf.length; ) {
+    const len = buf.readUIntBE(o, 3), type = buf[o + 3], flags = buf[o + 4], sid = buf.readUInt32BE(o + 5) & 0x7fffffff;
+    if (o + 9 + len > buf.length) break;
+    if (type === 4 && !(flags & 1) && !sent) { sent = true; s.write(Buffer.from(second)); }
+    if (type === 1 && sid === 1 && (flags & 1) && !done) { done = true; parentPort.postMessage({ read: buf, localPort: s.localPort }); }
+    o += 9 + len;
+  }
+});
+s.on('error', (e) => parentPort.postMessage({ error: String(e) }));
+`,
+      { eval: true, workerData: { port, first, second, flag } },
+    );
+    try {
+      // this thread sleeps (the proxy cannot accept, let alone pair) until the first bytes are sent
+      Atomics.wait(flag, 0, 0, 5000);
+      const [msg] = (await once(worker, 'message')) as [{ read?: Uint8Array; localPort?: number; error?: string }];
+      if (msg.error !== undefined) throw new Error(msg.error);
+      return { read: Buffer.from(msg.read!), localPort: msg.localPort!, close: () => worker.terminate() };
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+  }
+
+  test('a client that speaks before the proxy paired it: its first bytes go through the proxy (CATCH_UP), the kernel carries the call after them', async (t) => {
+    const kernel = daemon.proxy.kernel as DirectKernelPath;
+    const reasons = kernel['map']('reason_stats');
+    const catchUp = () => decodeCounter(reasons.lookupPerCpu(encodeU32(SIDECAR_REASON.CATCH_UP))!).frames;
+    const catchUpBefore = catchUp();
+    const before = kernelSnapshot();
+    const block = Buffer.concat([
+      hpackIndexed(HPACK_STATIC.METHOD_POST),
+      hpackIndexed(HPACK_STATIC.SCHEME_HTTP),
+      hpackLiteral({ name: ':path', nameIndex: HPACK_STATIC.PATH_ROOT, value: '/nsc.Echo/Unary', kind: 'without', huffman: false }),
+      hpackLiteral({ name: ':authority', nameIndex: HPACK_STATIC.AUTHORITY, value: 'echo', kind: 'without', huffman: true }),
+      hpackLiteral({ name: 'content-type', nameIndex: HPACK_STATIC.CONTENT_TYPE, value: 'application/grpc', kind: 'without', huffman: false }),
+      hpackLiteral({ name: 'te', value: 'trailers', kind: 'without', huffman: false }),
+    ]);
+    const request = grpcMessage(Buffer.from('hello, kernel'));
+    const { read, localPort, close } = await rawClientInWorker(
+      daemon.proxy.listener('inbound')!.port,
+      Buffer.concat([H2_PREFACE, settingsFrame([])]),
+      Buffer.concat([settingsFrame([], true), headersFrame(1, block), dataFrame(1, request, true)]),
+    );
+    t.onTestFinished(async () => {
+      await close();
+    });
+    const frames = readFrames(read).frames;
+    const serverSettings = frames.find((f) => f.type === H2_FRAME.SETTINGS && (f.flags & H2_FLAG.ACK) === 0)!;
+    const settings = new Map<number, number>();
+    for (let o = 0; o + 6 <= serverSettings.payload.length; o += 6) settings.set(serverSettings.payload.readUInt16BE(o), serverSettings.payload.readUInt32BE(o + 2));
+    assert.equal(settings.get(1), 0, 'the kernel appended HEADER_TABLE_SIZE = 0 to the SETTINGS of the grpc-js server');
+    const trailers = frames.find((f) => f.type === H2_FRAME.HEADERS && f.stream === 1 && (f.flags & H2_FLAG.END_STREAM) !== 0)!;
+    assert.equal(decodeBlock(headerBlock(trailers)).get('grpc-status'), '0');
+
+    assert.ok(catchUp() > catchUpBefore, 'the preface and SETTINGS went through the proxy');
+    const d = kernelDelta(before).get('/nsc.Echo/Unary')!;
+    assert.deepEqual([d.requests, d.responses, d.ok, d.requestBytes], [1n, 1n, 1n, BigInt(request.length)], 'the kernel judged and counted the call');
+    const sc = daemon.proxy.listener('inbound')!.splicedConnections().find((c) => c.clientSide.localPort === localPort)!;
+
+    assert.equal(kernel.conn(sc.clientSide)!.flags & SIDECAR_CONN_F.USER, 0, 'not handed over');
+    // the first send (preface, SETTINGS and the setting the kernel appended) went through the proxy;
+    // the next one too if it came before the upstream had received it (catch-up), never more
+    assert.ok(sc.relayed >= H2_PREFACE.length + 9 + 6, `relayed ${sc.relayed}`);
+    assert.ok(kernel.conn(sc.upstreamSide)!.kernelFrames > 0n, "the server's answer went socket to socket");
   });
 });
