@@ -35,6 +35,10 @@ const ADDR = ['10.79.0.1', '10.79.0.2', '10.79.0.3'];
 const REPLICAS = ['r0', 'r1', 'r2'] as const;
 const PIN = `/sys/fs/bpf/nel-px-${process.pid}`;
 const GROUP = JSON.stringify(ADDR.map((address) => ({ address, port: PORT })));
+// The view change timeout (library default 400 ms): a replica's first seconds (the runner starts
+// its status and metrics servers after the replica) stalled its event loop past 400 ms on a
+// machine at load 20, and it started a view change before the test began (r0 must lead it)
+const VIEW_CHANGE_MS = 1500;
 
 const spec: LabSpec = {
   name: 'electrode-paxos',
@@ -73,7 +77,7 @@ describe('libs/paxos with the Electrode offloads (3 replicas in namespaces)', ()
   let phase2: ClientResult | undefined;
 
   async function startReplica(i: number, start: 'fresh' | 'recover'): Promise<LabProcess> {
-    return lab.spawn(REPLICAS[i]!, runnerArgv('replica-runner', [String(i), group, control(i), start, String(ELECTRODE_OFF.ALL)]), {
+    return lab.spawn(REPLICAS[i]!, runnerArgv('replica-runner', [String(i), group, control(i), start, String(ELECTRODE_OFF.ALL), String(VIEW_CHANGE_MS)]), {
       name: `replica-${REPLICAS[i]}-${start}`,
       cwd: RUNNER_CWD,
       sysfs: 'host',
