@@ -13,10 +13,10 @@ import { childLogger } from '@netaccel/telemetry';
 import { Cluster } from './cluster.js';
 import type { SidecarConfig } from './config.js';
 import type { HeatStore } from './etcd-heat.js';
-import { EtcdHeat } from './etcd-heat.js';
+import { ETCD_PUT, ETCD_RANGE, EtcdHeat } from './etcd-heat.js';
 import type { KernelPath } from './offload.js';
 import { KERNEL_PATH_NOT_LOADED, userSpaceOnly } from './offload.js';
-import { compilePolicy, compileRoutes } from './policy.js';
+import { compilePolicy, compileRoutes, matchRoute } from './policy.js';
 import type { CompiledPolicy, CompiledRoute } from './policy.js';
 import type { ListenerMetrics } from './proxy.js';
 import { ProxyListener, listenerMetrics } from './proxy.js';
@@ -119,6 +119,10 @@ export class SidecarProxy {
     if (refused !== undefined) return { reason: refused };
     const host = l.settings.host;
     if (isIP(host) === 0 || host === '0.0.0.0' || host === '::') return { reason: `listener ${l.name} listens on ${host}: a spliced listener needs one IP address (the kernel matches its clients' sockets by it)` };
+    // etcd key counting reads the Range/Put messages in user space: a listener that may carry them stays there
+    if (this.heat !== undefined && [ETCD_RANGE, ETCD_PUT].some((m) => matchRoute(l.currentRoutes, m) !== undefined)) {
+      return { reason: `listener ${l.name} may carry etcd Range/Put calls, whose keys etcdHeat counts in user space` };
+    }
     const names = [...new Set(l.currentRoutes.map((r) => r.cluster))];
     if (names.length !== 1) return { reason: `the routes of listener ${l.name} go to ${names.length} clusters: a spliced connection has one upstream` };
     const cluster = this.clusters.get(names[0]!);
