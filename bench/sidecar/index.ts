@@ -36,6 +36,7 @@ const bench: Benchmark = {
     const durationMs = Number(process.env.SIDECAR_BENCH_SECONDS ?? '3') * 1000;
     const procs: Proc[] = [];
     let cgroup: BenchCgroup | undefined;
+    let kernelDaemon: Proc | undefined;
     try {
       const echo = await startEcho();
       procs.push(echo);
@@ -57,6 +58,7 @@ const bench: Benchmark = {
         const sidecarK = await startSidecar(echoK.port, { cgroup: cgroup.path });
         procs.push(sidecarK);
         subjects.push({ name: 'sidecar-kernel', port: sidecarK.port });
+        kernelDaemon = sidecarK;
       } else {
         console.log('  not root: the kernel path is left out of this run');
       }
@@ -85,6 +87,16 @@ const bench: Benchmark = {
             ctx.compare('calls_per_s', `sidecar-kernel-${point}`, `direct-${point}`, '>= 0.9');
           }
         }
+      }
+      if (kernelDaemon?.metrics !== undefined) {
+        // the kernel subject was the kernel path: the calls were carried (and counted) by the kernel
+        const text = await kernelDaemon.metrics();
+        const carried = [...text.matchAll(/^netaccel_sidecar_kernel_requests\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+        const user = [...text.matchAll(/^netaccel_sidecar_calls_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+        console.log(`  sidecar-kernel: ${carried} calls carried by the kernel, ${user} by its user-space path`);
+        ctx.figure('sidecar-kernel', 'kernel_carried_calls', carried, 'calls');
+        ctx.figure('sidecar-kernel', 'user_path_calls', user, 'calls');
+        if (carried === 0) throw new Error('sidecar-kernel: the kernel carried no call (the connections were not spliced)');
       }
     } finally {
       for (const p of procs.reverse()) await p.stop();

@@ -18,6 +18,8 @@ const root = join(here, '..', '..');
 export interface Proc {
   readonly port: number;
   readonly pid?: number;
+  /** The daemon's Prometheus text (sidecar-offload only). */
+  metrics?(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ http {
   await waitPort(port, 'nginx', () => log);
   return {
     port,
+    metrics: async () => (await fetch(`http://127.0.0.1:${telemetry}/metrics`)).text(),
     stop: async () => {
       await stopProc(p);
       rmSync(dir, { recursive: true, force: true });
@@ -146,6 +149,7 @@ ${kernel === undefined ? '' : `kernel: { enabled: true, via: direct, cgroup: '${
   }
   return {
     port,
+    metrics: async () => (await fetch(`http://127.0.0.1:${telemetry}/metrics`)).text(),
     stop: async () => {
       await stopProc(p);
       rmSync(dir, { recursive: true, force: true });
