@@ -50,6 +50,19 @@ test('/metrics: calls by method and status of one listener, kernel counters; a d
   assert.match(faults[1]!, /^\/lab\.Inventory\/Get: the client sent 64 B and received 512 B, the sidecar counted 64 B and 1 B/);
 });
 
+test('calls the kernel carried count as OK beside user space\'s; then bytes are not compared', () => {
+  const client = clientMethods(history, ['get', 'delete']);
+  const get = client['/lab.Inventory/Get']!;
+  const user = { '/lab.Inventory/Get': { ...get, calls: 0, statuses: {}, requestBytes: 0, responseBytes: 0 }, '/lab.Inventory/Delete': client['/lab.Inventory/Delete']! };
+  const metrics = { '/lab.Inventory/Delete': { OK: 1, PERMISSION_DENIED: 1 } };
+  assert.deepEqual(telemetryFaults(client, user, { '/metrics': metrics }, { '/lab.Inventory/Get': 2, '/lab.Inventory/Delete': 0 }), []);
+  const faults = telemetryFaults(client, user, { '/metrics': metrics }, { '/lab.Inventory/Get': 1 });
+  assert.deepEqual(faults, [
+    '/lab.Inventory/Get: the client saw {"OK":2}, the sidecar\'s GetStats {} + the kernel\'s 1 requests',
+    '/lab.Inventory/Get: the client saw {"OK":2}, the sidecar\'s /metrics {} + the kernel\'s 1 requests',
+  ]);
+});
+
 test('the access log: calls by method and status from the daemon\'s "grpc call" lines, other lines skipped', () => {
   const log = [
     '{"level":"info","msg":"configuration loaded"}',
@@ -64,11 +77,11 @@ test('the access log: calls by method and status from the daemon\'s "grpc call" 
 });
 
 test('the daemon configuration: the denied methods, the kernel block on or off, etcd routed and counted', () => {
-  const on = sidecarConfigText({ deny: ['/lab.Inventory/Delete'], cgroup: '/sys/fs/cgroup/scl-x', object: '/o/sidecar.bpf.o', etcd: true, socket: '/tmp/s.sock' });
-  assert.match(on, /rules: \[\{ method: \/lab\.Inventory\/Delete, action: deny \}\]/);
+  const on = sidecarConfigText({ methods: ['/lab.Inventory/Get', '/lab.Inventory/Delete'], deny: ['/lab.Inventory/Delete'], cgroup: '/sys/fs/cgroup/scl-x', object: '/o/sidecar.bpf.o', etcd: true, socket: '/tmp/s.sock' });
+  assert.match(on, /rules: \[\{ method: \/lab\.Inventory\/Get, action: allow \}, \{ method: \/lab\.Inventory\/Delete, action: deny \}\]/);
   assert.match(on, /kernel: \{ enabled: true, via: direct, cgroup: '\/sys\/fs\/cgroup\/scl-x', object: '\/o\/sidecar\.bpf\.o' \}/);
   assert.match(on, /service: etcdserverpb\.KV, cluster: etcd/);
-  const off = sidecarConfigText({ deny: [], cgroup: undefined, object: '', etcd: false, socket: '/tmp/s.sock' });
+  const off = sidecarConfigText({ methods: [], deny: [], cgroup: undefined, object: '', etcd: false, socket: '/tmp/s.sock' });
   assert.match(off, /rules: \[\]/);
   assert.match(off, /kernel: \{ enabled: false \}/);
   assert.doesNotMatch(off, /etcdserverpb/);

@@ -1,8 +1,8 @@
 /**
  * The sidecar scenario's figures, from what its processes recorded: the client's calls (method,
  * times, gRPC status, bytes) give calls/s and latency per phase, per second and per method; the
- * sidecar's own per-method telemetry (GetStats, /metrics) is set beside them, and `telemetryFaults`
- * says where the two disagree. Pure functions: the scenario feeds them, a unit test checks them.
+ * sidecar's own per-method telemetry (GetStats, /metrics, the access log, the kernel's counters)
+ * is set beside them, and `telemetryFaults` says where the two disagree. Pure functions: the scenario feeds them, a unit test checks them.
  */
 import { quantile } from '../paxos/figures.js';
 import type { PhaseBound, SecondPoint } from '../paxos/figures.js';
@@ -172,28 +172,37 @@ const same = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, nu
 const show = (r: Readonly<Record<string, number>>): string => JSON.stringify(r);
 
 /**
- * Where the sidecar's telemetry disagrees with what the client saw: calls by status per method
- * (GetStats, and each of `others`: /metrics, the access log), and the payload bytes of the methods no call of which was denied
- * (a denied call's request message may or may not have been read). Empty when they agree.
+ * Where the sidecar's telemetry disagrees with what the client saw. The sidecar counts a call in
+ * one of two places: in user space (GetStats, and each of `others`: /metrics, the access log) or,
+ * when the kernel carried it on a spliced connection, in the kernel (`kernelRequests`, by method:
+ * a request the kernel judged allowed; a denied one is handed to user space, which answers it).
+ * So per method the client's calls by status must equal the user-space ones plus the kernel's as
+ * OK (the client saw every other call succeed: the scenario checks that apart). The payload
+ * bytes are compared when the kernel carried nothing (its counts include the 5-byte prefixes and
+ * the calls in flight at a hand-over are split between the two) and no call of the method was
+ * denied (a denied call's request message may or may not have been read). Empty when they agree.
  */
 export function telemetryFaults(
   client: Readonly<Record<string, MethodCount>>,
   sidecar: Readonly<Record<string, MethodCount>>,
   others: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, number>>>>>>,
+  kernelRequests: Readonly<Record<string, number>> = {},
 ): string[] {
   const faults: string[] = [];
+  const inKernel = Object.values(kernelRequests).some((n) => n > 0);
+  const plusKernel = (path: string, statuses: Readonly<Record<string, number>>): Record<string, number> => {
+    const k = kernelRequests[path] ?? 0;
+    return k === 0 ? { ...statuses } : { ...statuses, OK: (statuses.OK ?? 0) + k };
+  };
+  const also = (path: string): string => ((kernelRequests[path] ?? 0) > 0 ? ` + the kernel's ${kernelRequests[path]} requests` : '');
   for (const [path, c] of Object.entries(client)) {
     const s = sidecar[path];
-    if (s === undefined) {
-      if (c.calls > 0) faults.push(`${path}: the client made ${c.calls} calls, the sidecar lists none`);
-      continue;
-    }
-    if (!same(c.statuses, s.statuses)) faults.push(`${path}: the client saw ${show(c.statuses)}, the sidecar's GetStats ${show(s.statuses)}`);
+    if (!same(c.statuses, plusKernel(path, s?.statuses ?? {}))) faults.push(`${path}: the client saw ${show(c.statuses)}, the sidecar's GetStats ${show(s?.statuses ?? {})}${also(path)}`);
     for (const [source, calls] of Object.entries(others)) {
-      if (!same(c.statuses, calls[path] ?? {})) faults.push(`${path}: the client saw ${show(c.statuses)}, the sidecar's ${source} ${show(calls[path] ?? {})}`);
+      if (!same(c.statuses, plusKernel(path, calls[path] ?? {}))) faults.push(`${path}: the client saw ${show(c.statuses)}, the sidecar's ${source} ${show(calls[path] ?? {})}${also(path)}`);
     }
-    if ((c.statuses.PERMISSION_DENIED ?? 0) === 0 && (c.requestBytes !== s.requestBytes || c.responseBytes !== s.responseBytes)) {
-      faults.push(`${path}: the client sent ${c.requestBytes} B and received ${c.responseBytes} B, the sidecar counted ${s.requestBytes} B and ${s.responseBytes} B`);
+    if (!inKernel && (c.statuses.PERMISSION_DENIED ?? 0) === 0 && (c.requestBytes !== (s?.requestBytes ?? 0) || c.responseBytes !== (s?.responseBytes ?? 0))) {
+      faults.push(`${path}: the client sent ${c.requestBytes} B and received ${c.responseBytes} B, the sidecar counted ${s?.requestBytes ?? 0} B and ${s?.responseBytes ?? 0} B`);
     }
   }
   return faults;

@@ -1,7 +1,8 @@
 /**
  * What the sidecar scenario starts, and how: the sidecar-offload daemon's configuration (an
  * inbound listener on the server pod's address for the workload, with the policy, and one for
- * etcd: each listener's routes go to one cluster, which a spliced connection needs;
+ * etcd on the wildcard address, which keeps its calls in user space where the key counting reads
+ * them;
  * the etcd key counting into Redis, the kernel path loaded `direct` with sockops on the run's
  * cgroup), the run's cgroup v2 directory (`scl-<run>` under the cgroup2 mount: the workloads and
  * the daemon enter it before they exec, so the kernel path's sockops sees their sockets), the
@@ -39,7 +40,9 @@ export const REDIS_READS_KEY = 'netaccel:craq:heat:reads';
 export const REDIS_WRITES_KEY = 'netaccel:craq:heat:writes';
 
 export interface SidecarConfigOptions {
-  /** Method paths the policy denies (default allow). */
+  /** The workload's method paths: each gets a rule (so that the kernel path counts each under its own id) … */
+  readonly methods: readonly string[];
+  /** … deny for these, allow for the others (the default is allow). */
   readonly deny: readonly string[];
   /** The run's cgroup for the kernel path; undefined: the kernel path off. */
   readonly cgroup: string | undefined;
@@ -62,11 +65,13 @@ export function sidecarConfigText(o: SidecarConfigOptions): string {
     '        - { service: lab.Inventory, cluster: inventory }',
     '      policy:',
     '        default: allow',
-    `        rules: [${o.deny.map((m) => `{ method: ${m}, action: deny }`).join(', ')}]`,
+    `        rules: [${o.methods.map((m) => `{ method: ${m}, action: ${o.deny.includes(m) ? 'deny' : 'allow'} }`).join(', ')}]`,
     ...(o.etcd ? [
       `    - name: ${ETCD_LISTENER}`,
       '      direction: inbound',
-      `      listen: ${SIDECAR_SERVER_ADDR}:${SIDECAR_ETCD_PORT}`,
+      // the key counting reads each Range/Put message in user space, so this listener must stay
+      // there: on the wildcard address, the daemon does not splice it
+      `      listen: 0.0.0.0:${SIDECAR_ETCD_PORT}`,
       '      routes: [{ service: etcdserverpb.KV, cluster: etcd, timeout: 5s }]',
     ] : []), // prettier-ignore
     '  clusters:',

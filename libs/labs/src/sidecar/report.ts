@@ -18,7 +18,14 @@ export interface MethodReport {
   /** Calls that reached the server workload. */
   readonly server: number;
   /** The kernel path's counters of the method (netaccel_sidecar_kernel_*), when it is loaded and the method is in its policy. */
-  readonly kernel?: { readonly requests: number; readonly responses: number; readonly denied: number };
+  readonly kernel?: {
+    readonly requests: number;
+    readonly responses: number;
+    readonly denied: number;
+    /** DATA bytes the kernel carried (the 5-byte gRPC prefixes included). */
+    readonly requestBytes: number;
+    readonly responseBytes: number;
+  };
 }
 
 /** A client connection as ListConnections showed it at the end. */

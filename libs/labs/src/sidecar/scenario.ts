@@ -149,7 +149,7 @@ async function startTheServer(run: SidecarRun): Promise<void> {
 }
 
 async function spawnSidecar(run: SidecarRun, name: string, kernel: boolean): Promise<LabProcess> {
-  writeSidecarConfig(configFile(run), { deny: [], cgroup: kernel ? run.cgroup : undefined, object: run.o.install.sidecarObject, etcd: run.etcdKeys > 0, socket: socketOf(run) });
+  writeSidecarConfig(configFile(run), { methods: INVENTORY_METHODS.map(methodPath), deny: [], cgroup: kernel ? run.cgroup : undefined, object: run.o.install.sidecarObject, etcd: run.etcdKeys > 0, socket: socketOf(run) });
   const argv = inCgroup(run.cgroup, [process.execPath, run.o.install.sidecarMain, '--config', configFile(run)]);
   return run.lab.spawn(SIDECAR_SERVER_NODE, argv, { name, sysfs: 'host', ready: { tcp: `${SIDECAR_SERVER_ADDR}:${SIDECAR_INBOUND_PORT}` }, timeoutMs: 30_000 });
 }
@@ -187,7 +187,7 @@ async function startTheSidecar(run: SidecarRun): Promise<void> {
   await waitFor(() => run.api!.listRoutes(sidecarV1.ListRoutesRequest.create(), { deadlineMs: 1000 }).then(() => true, () => false), { timeoutMs: 15_000, what: 'the sidecar serving its API' });
   const status = JSON.parse((await telemetry(run, '/v1/status')) || '{}') as { kernelPath?: string };
   run.kernelPath = run.loadError !== undefined ? `not loaded: ${run.loadError}` : (status.kernelPath ?? 'unknown');
-  const etcd = run.etcdKeys > 0 ? `, etcd listener :${SIDECAR_ETCD_PORT} → 127.0.0.1:${ETCD_PORT}` : '';
+  const etcd = run.etcdKeys > 0 ? `, etcd listener 0.0.0.0:${SIDECAR_ETCD_PORT} → 127.0.0.1:${ETCD_PORT}` : '';
   run.o.progress(`${STEP_INDENT}inbound listener ${SIDECAR_SERVER_ADDR}:${SIDECAR_INBOUND_PORT} → 127.0.0.1:${WORKLOAD_PORT}${etcd}; kernel path: ${run.kernelPath}\n`);
 }
 
@@ -212,7 +212,7 @@ async function startTheClients(run: SidecarRun): Promise<void> {
 async function reloadThePolicy(run: SidecarRun): Promise<void> {
   const sidecar = run.sidecar!;
   const before = count(sidecar.output(), RELOADED);
-  writeSidecarConfig(configFile(run), { deny: [DENIED], cgroup: run.loadError === undefined && run.o.kernel !== false ? run.cgroup : undefined, object: run.o.install.sidecarObject, etcd: run.etcdKeys > 0, socket: socketOf(run) });
+  writeSidecarConfig(configFile(run), { methods: INVENTORY_METHODS.map(methodPath), deny: [DENIED], cgroup: run.loadError === undefined && run.o.kernel !== false ? run.cgroup : undefined, object: run.o.install.sidecarObject, etcd: run.etcdKeys > 0, socket: socketOf(run) });
   run.sighupAt = Date.now();
   sidecar.kill('SIGHUP');
   await waitFor(() => count(sidecar.output(), RELOADED) > before, { timeoutMs: 10_000, what: 'the sidecar reloading its configuration' });
@@ -269,7 +269,13 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
   const { methods: stats } = await run.api!.getStats(sidecarV1.GetStatsRequest.create({ listener: LISTENER }));
   const samples = parseMetrics(await telemetry(run, '/metrics'));
   const metrics = metricCalls(samples, LISTENER);
-  const kernel = { requests: kernelCounter(samples, 'requests'), responses: kernelCounter(samples, 'responses'), denied: kernelCounter(samples, 'denied') };
+  const kernel = {
+    requests: kernelCounter(samples, 'requests'),
+    responses: kernelCounter(samples, 'responses'),
+    denied: kernelCounter(samples, 'denied'),
+    requestBytes: kernelCounter(samples, 'request_bytes'),
+    responseBytes: kernelCounter(samples, 'response_bytes'),
+  };
   // requests the kernel carried (spliced connections) never reach user space: no access-log line for them
   const kernelRequests = Object.values(kernel.requests).reduce((a, b) => a + b, 0);
   // one access-log line per user-space call; pino may still be writing the last ones
@@ -302,7 +308,7 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
       metrics: metrics[path] ?? {},
       accessLog: access.calls[path] ?? {},
       server: server[m] ?? 0,
-      ...(inKernel ? { kernel: { requests: kernel.requests[path]!, responses: kernel.responses[path] ?? 0, denied: kernel.denied[path] ?? 0 } } : {}),
+      ...(inKernel ? { kernel: { requests: kernel.requests[path]!, responses: kernel.responses[path] ?? 0, denied: kernel.denied[path] ?? 0, requestBytes: kernel.requestBytes[path] ?? 0, responseBytes: kernel.responseBytes[path] ?? 0 } } : {}),
     };
   });
   const rel = (t: number): number => Math.round(t - run.t0);
@@ -318,7 +324,7 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
     startedAt: run.startedAt.toISOString(),
     quick: run.o.quick,
     clients: run.clients,
-    layout: `pods c (client workload, ${run.clients} grpc-js callers on one connection) and s (sidecar-offload's inbound listener ${SIDECAR_SERVER_ADDR}:${SIDECAR_INBOUND_PORT} → the server workload on 127.0.0.1:${WORKLOAD_PORT}${run.etcdKeys > 0 ? `; its etcd listener :${SIDECAR_ETCD_PORT} → etcd, and redis-server` : ''}) on one veth pair; workloads and daemon in cgroup ${run.cgroup}`,
+    layout: `pods c (client workload, ${run.clients} grpc-js callers on one connection) and s (sidecar-offload's inbound listener ${SIDECAR_SERVER_ADDR}:${SIDECAR_INBOUND_PORT} → the server workload on 127.0.0.1:${WORKLOAD_PORT}${run.etcdKeys > 0 ? `; its etcd listener 0.0.0.0:${SIDECAR_ETCD_PORT} → etcd (not spliced: the key counting reads the calls), and redis-server` : ''}) on one veth pair; workloads and daemon in cgroup ${run.cgroup}`,
     logDir: lab.logDir,
     files,
     steps: run.done.map((s) => ({ title: s.title, ms: s.ms })),
@@ -358,7 +364,7 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
   check((p.before.OK ?? 0) > 0 && Object.keys(p.before).length === 1, `${DENIED} succeeded before the reload: ${JSON.stringify(p.before)}`);
   check((p.after.PERMISSION_DENIED ?? 0) > 0 && Object.keys(p.after).length === 1, `${DENIED} was PERMISSION_DENIED after the reload: ${JSON.stringify(p.after)}`);
   for (const m of methods) check(m.server === (m.client.statuses.OK ?? 0), `${m.method}: the server got ${m.server} calls, the client saw ${m.client.statuses.OK ?? 0} succeed (a denied call never reaches it)`);
-  const faults = telemetryFaults(client, sidecar, kernelRequests === 0 ? { '/metrics': metrics, 'access log': access.calls } : { '/metrics': metrics });
+  const faults = telemetryFaults(client, sidecar, kernelRequests === 0 ? { '/metrics': metrics, 'access log': access.calls } : { '/metrics': metrics }, kernel.requests);
   const offloaded = run.connsAfter.filter((c) => c.offloaded).length;
   const kernelNote = offloaded === 0 ? '' : ` (${offloaded} connection(s) offloaded; the kernel's requests per method: ${JSON.stringify(kernel.requests)})`;
   check(faults.length === 0, `the sidecar's telemetry agrees with the client: ${faults.join('; ')}${kernelNote}`);

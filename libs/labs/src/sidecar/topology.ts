@@ -14,7 +14,12 @@ export const SIDECAR_CLIENT_ADDR = '10.89.0.10';
 export const SIDECAR_SERVER_ADDR = '10.89.0.20';
 /** The sidecar's inbound listener (on the server pod's address). */
 export const SIDECAR_INBOUND_PORT = 15006;
-/** The sidecar's listener in front of etcd (its own: a listener whose routes go to one cluster can be spliced in the kernel). */
+/**
+ * The sidecar's listener in front of etcd, on the server pod's every address: a listener of its
+ * own, so that the workload's listener routes to one cluster (what the daemon needs to splice its
+ * connections in the kernel), and on the wildcard address, which the daemon does not splice: the
+ * etcd key counting reads the messages in user space.
+ */
 export const SIDECAR_ETCD_PORT = 12379;
 /** The server workload (loopback of the server pod). */
 export const WORKLOAD_PORT = 50051;
