@@ -15,8 +15,9 @@
  * when what the kernel uses is unchanged: the same view, status, self, leader, n and last_op (the
  * kernel's, when ahead), and at a follower whatever the commit number (no program reads a
  * follower's; the map's lags until the next write). Under load a follower drains and commits
- * continually; writing each new commit number raced with the fast-ack's last_op and sent about
- * one Prepare in three up as a gap (measured in the 3-replica namespace test).
+ * continually; writing each new commit number raced with the fast-ack's last_op and sent
+ * Prepares up as gaps (the 3-replica namespace test: 125 gaps against 58 fast acks at one
+ * follower before, none after).
  *
  * broadcasting() answers from the bits last read or written (publish reads the map each time,
  * setOffloads writes it), so the leader's every PREPARE costs no map read.
