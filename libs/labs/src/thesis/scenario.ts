@@ -345,7 +345,12 @@ export const thesisScenario: Scenario<ThesisOptions, ThesisRun, LabReport> = {
     { title: 'check what happened and write the report', run: writeTheReport },
   ],
   result: (run) => run.report!,
-  stop: (run) => run.monitor?.stop(),
+  // Also on a failed step: the per-balancer sampler (started with the traffic, stopped with it)
+  // loops until told, and kept a failed `netaccel lab` from exiting.
+  stop: (run) => {
+    run.monitor?.stop();
+    void run.sampler?.stop();
+  },
   keep: recordKept,
   cleanup: (lab) => removePins(lab.runId),
 };
