@@ -25,8 +25,8 @@ import { dirname, join } from 'node:path';
 import { resolveIfindex } from '@netaccel/bpf';
 import { ELECTRODE_REASONS, ElectrodeObject } from '@netaccel/bpf-programs/electrode';
 import { silentLogger } from '@netaccel/errors';
-import { KvStateMachine, PaxosReplica, paxosStatusService, registerPaxosMetrics, statusSource } from '@netaccel/paxos';
-import type { ReplicaOffload } from '@netaccel/paxos';
+import { KvStateMachine, NA_ERR_PAXOS_CLOSED, PaxosReplica, paxosStatusService, registerPaxosMetrics, statusSource } from '@netaccel/paxos';
+import type { PaxosStatus, ReplicaOffload } from '@netaccel/paxos';
 import { createRpcServer } from '@netaccel/rpc';
 import type { RpcServer } from '@netaccel/rpc';
 import { buildTelemetryServer, createMetrics } from '@netaccel/telemetry';
@@ -44,6 +44,29 @@ const ifindex = resolveIfindex('eth0');
 el.offload.configure(group.map((g) => ({ ...g, ifindex })));
 el.attach('eth0', { replace: true });
 const offload: ReplicaOffload = el.offload; // the binding is libs/paxos' ReplicaOffload
+
+// the replica's status (netaccel paxos status) and metrics, beside the control file: the servers
+// start before the replica, so that their set-up (which can take a few hundred ms on a loaded
+// machine) stalls nothing the replica's timers watch; they answer UNAVAILABLE until it runs
+let read: () => PaxosStatus = () => {
+  throw NA_ERR_PAXOS_CLOSED('the replica (not started yet)');
+};
+const socket = join(dirname(control!), `paxos-r${self}.sock`);
+const httpSocket = join(dirname(control!), `paxos-r${self}-http.sock`);
+// no process metrics: their event-loop delay monitor wakes the process every 10 ms, which the
+// benchmark (CPU and wake-ups per op) would count against the replica
+const metrics = createMetrics({ app: 'paxos-replica', defaultLabels: { replica: String(self) }, processMetrics: false });
+let rpc: RpcServer | undefined;
+let http: TelemetryServer | undefined;
+try {
+  rpc = await createRpcServer({ address: socket, services: [paxosStatusService(() => read())] });
+  rmSync(httpSocket, { force: true }); // a killed predecessor's
+  http = buildTelemetryServer({ log: silentLogger, metrics, listen: { path: httpSocket }, status: () => JSON.parse(json(read())) as object });
+  await http.listen();
+} catch (err) {
+  say({ statusError: (err as Error).message });
+}
+
 const replica = await PaxosReplica.start({
   replicas: group.map(({ address, port }) => ({ address, port })),
   self,
@@ -53,25 +76,8 @@ const replica = await PaxosReplica.start({
   ...(viewChangeArg ? { viewChangeTimeoutMs: Number(viewChangeArg) } : {}),
   ...(maxBatchArg ? { maxBatch: Number(maxBatchArg) } : {}),
 });
-
-// the replica's status (netaccel paxos status) and metrics, beside the control file
-const read = statusSource({ replica, service: 'kv', offload: el.offload, reasons: ELECTRODE_REASONS });
-const socket = join(dirname(control!), `paxos-r${self}.sock`);
-const httpSocket = join(dirname(control!), `paxos-r${self}-http.sock`);
-let rpc: RpcServer | undefined;
-let http: TelemetryServer | undefined;
-try {
-  rpc = await createRpcServer({ address: socket, services: [paxosStatusService(read)] });
-  // no process metrics: their event-loop delay monitor wakes the process every 10 ms, which the
-  // benchmark (CPU and wake-ups per op) would count against the replica
-  const metrics = createMetrics({ app: 'paxos-replica', defaultLabels: { replica: String(self) }, processMetrics: false });
-  registerPaxosMetrics(metrics, read);
-  rmSync(httpSocket, { force: true }); // a killed predecessor's
-  http = buildTelemetryServer({ log: silentLogger, metrics, listen: { path: httpSocket }, status: () => JSON.parse(json(read())) as object });
-  await http.listen();
-} catch (err) {
-  say({ statusError: (err as Error).message });
-}
+read = statusSource({ replica, service: 'kv', offload: el.offload, reasons: ELECTRODE_REASONS });
+registerPaxosMetrics(metrics, read);
 
 let state = '';
 const timer = setInterval(() => {
