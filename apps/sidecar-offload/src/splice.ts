@@ -108,6 +108,7 @@ class Pipe {
   from: number | undefined;
   private pending: Buffer = EMPTY;
   private readonly injections: Buffer[] = [];
+  private waiting = false;
 
   constructor(
     private readonly src: Socket,
@@ -168,9 +169,14 @@ class Pipe {
 
   private write(b: Buffer): void {
     if (this.dst.destroyed) return;
-    if (!this.dst.write(b)) {
+    if (!this.dst.write(b) && !this.waiting) {
+      // the slow side holds the fast one back (TCP flow control reaches the sender)
+      this.waiting = true;
       this.src.pause();
-      this.dst.once('drain', () => this.src.resume());
+      this.dst.once('drain', () => {
+        this.waiting = false;
+        this.src.resume();
+      });
     }
   }
 }
