@@ -38,7 +38,7 @@ const report: SidecarReport = {
       metrics: { OK: 61, PERMISSION_DENIED: 65 },
       accessLog: { OK: 61, PERMISSION_DENIED: 65 },
       server: 61,
-      kernel: { requests: 0, responses: 0, denied: 0 },
+      kernel: { requests: 10, responses: 10, denied: 1, requestBytes: 370, responseBytes: 210, requestPayload: 320, responsePayload: 160 },
     },
   ],
   policy: { denied: '/lab.Inventory/Delete', reloadMs: 58, connectionsBefore: 1, connectionsKept: 1, before: { OK: 60 }, after: { PERMISSION_DENIED: 65 } },
@@ -60,11 +60,11 @@ test('the sidecar report: phases, per method beside the sidecar and the server, 
   assert.match(text, /^sidecar-offload: 4 grpc-js callers through the inbound sidecar/);
   assert.match(text, /every method allowed\s+0\.0-6\.0\s+600\s+100\s+12\.50 ms\s+40\.00 ms\s+OK 60\n/);
   assert.match(text, /policy reloaded: \/lab\.Inventory\/Delete denied\s+6\.0-12\.0\s+660\s+110\s+11\.00 ms\s+35\.25 ms\s+OK 1, PERMISSION_DENIED 65/);
-  assert.match(text, /\/lab\.Inventory\/Delete\s+OK 61, PERMISSION_DENIED 65\s+OK 61, PERMISSION_DENIED 65\s+OK 61, PERMISSION_DENIED 65\s+OK 61, PERMISSION_DENIED 65\s+61\s+4032 \/ 1952\s+976 \/ 976\s+9\.00 ms \/ 1\.00 ms\s+200\.00 ms \/ 71\.00 ms/);
+  assert.match(text, /\/lab\.Inventory\/Delete\s+OK 61, PERMISSION_DENIED 65\s+OK 61, PERMISSION_DENIED 65\s+OK 61, PERMISSION_DENIED 65\s+OK 61, PERMISSION_DENIED 65\s+61\s+10\s+4032 \/ 2272\s+976 \/ 1136\s+9\.00 ms \/ 1\.00 ms\s+200\.00 ms \/ 71\.00 ms/);
   assert.match(text, /access log: 889 lines \(one per call in user space\); a denied call: \{"component":"access","method":"\/lab\.Inventory\/Delete","grpcCode":"PERMISSION_DENIED"\}\n/);
   assert.match(text, /policy: \/lab\.Inventory\/Delete denied by a reload \(SIGHUP, applied in 58 ms\): before OK 60; invoked after PERMISSION_DENIED 65; the client's connections kept 1 of 1/);
   assert.match(text, /kernel path: loaded\n {2}connection 1 from 10\.89\.0\.10:50980, 1260 streams: not offloaded: not paired: the proxy terminates HTTP\/2\n/);
-  assert.match(text, / {2}kernel counters: \/lab\.Inventory\/Delete requests 0, responses 0, denied 0\n {2}requests the kernel carried: 0\n {2}HTTP\/2 frames the kernel saw: 0\n/);
+  assert.match(text, / {2}kernel counters: \/lab\.Inventory\/Delete requests 10, responses 10, denied 1, DATA 370 B \/ 210 B\n {2}requests the kernel carried: 0\n {2}HTTP\/2 frames the kernel saw: 0\n/);
   assert.match(text, /\/scl\/key-0 1\/1 = 1\/1, \/scl\/key-1 2\/1 = 2\/1/);
   assert.match(text, /chart: \/tmp\/scl\/sidecar-chart\.svg\nfigures: \/tmp\/scl\/sidecar-report\.json$/);
 });

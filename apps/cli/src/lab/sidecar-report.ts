@@ -33,7 +33,7 @@ export function sidecarReportText(r: SidecarReport): string {
       r.phases,
     ),
   );
-  out.push('', 'per method: the client, the sidecar (GetStats; latency from its histogram), the server');
+  out.push('', 'per method: the client, the sidecar (GetStats, /metrics, access log: user space; kernel: requests it carried; bytes: client / user space + kernel payload; latency from its histogram), the server');
   out.push(
     renderTable(
       [
@@ -43,8 +43,9 @@ export function sidecarReportText(r: SidecarReport): string {
         { header: '/metrics', value: (m) => statuses(m.metrics) },
         { header: 'access log', value: (m) => statuses(m.accessLog) },
         { header: 'server', value: (m) => m.server, align: 'right' },
-        { header: 'req bytes', value: (m) => `${m.client.requestBytes} / ${m.sidecar.requestBytes}`, align: 'right' },
-        { header: 'resp bytes', value: (m) => `${m.client.responseBytes} / ${m.sidecar.responseBytes}`, align: 'right' },
+        { header: 'kernel', value: (m) => m.kernel?.requests ?? '-', align: 'right' },
+        { header: 'req bytes', value: (m) => `${m.client.requestBytes} / ${m.sidecar.requestBytes + (m.kernel?.requestPayload ?? 0)}`, align: 'right' },
+        { header: 'resp bytes', value: (m) => `${m.client.responseBytes} / ${m.sidecar.responseBytes + (m.kernel?.responsePayload ?? 0)}`, align: 'right' },
         { header: 'p50 client / sidecar', value: (m) => `${ms(m.client.p50Ms)} / ${ms(m.sidecar.p50Ms)}`, align: 'right' },
         { header: 'p99 client / sidecar', value: (m) => `${ms(m.client.p99Ms)} / ${ms(m.sidecar.p99Ms)}`, align: 'right' },
       ],
@@ -59,7 +60,7 @@ export function sidecarReportText(r: SidecarReport): string {
   out.push('', `kernel path: ${o.requested ? o.kernelPath : 'not asked for'}`);
   for (const c of o.connections) out.push(`  connection ${c.id} from ${c.remote}, ${c.streams} streams: ${c.offloaded ? 'offloaded' : `not offloaded: ${c.reason}`}`);
   const kernel = r.methods.filter((m) => m.kernel !== undefined);
-  if (kernel.length > 0) out.push(`  kernel counters: ${kernel.map((m) => `${m.method} requests ${m.kernel!.requests}, responses ${m.kernel!.responses}, denied ${m.kernel!.denied}`).join('; ')}`);
+  if (kernel.length > 0) out.push(`  kernel counters: ${kernel.map((m) => `${m.method} requests ${m.kernel!.requests}, responses ${m.kernel!.responses}, denied ${m.kernel!.denied}, DATA ${m.kernel!.requestBytes} B / ${m.kernel!.responseBytes} B`).join('; ')}`);
   if (o.requested) out.push(`  requests the kernel carried: ${o.kernelRequests}${o.kernelRequests > 0 ? ' (they have no access-log line)' : ''}`);
   const frames = Object.values(o.frames).reduce((a, b) => a + b, 0);
   if (Object.keys(o.frames).length > 0) out.push(`  HTTP/2 frames the kernel saw: ${frames}${frames > 0 ? ` (${statuses(Object.fromEntries(Object.entries(o.frames).filter(([, v]) => v > 0)))})` : ''}`);

@@ -25,6 +25,9 @@ export interface MethodReport {
     /** DATA bytes the kernel carried (the 5-byte gRPC prefixes included). */
     readonly requestBytes: number;
     readonly responseBytes: number;
+    /** The same without the prefixes (one request message per call, SIZES' responses per call): the payload the client counts. */
+    readonly requestPayload: number;
+    readonly responsePayload: number;
   };
 }
 

@@ -51,7 +51,8 @@ import {
 import type { SidecarInstall } from './processes.js';
 import type { ConnectionReport, MethodReport, SidecarReport } from './report.js';
 import { ETCD_PORT, SIDECAR_CLIENT_NODE, SIDECAR_ETCD_PORT, SIDECAR_INBOUND_PORT, SIDECAR_LAB_PREFIX, SIDECAR_SERVER_ADDR, SIDECAR_SERVER_NODE, SIDECAR_TELEMETRY, WORKLOAD_PORT, sidecarTopology } from './topology.js';
-import { DENIED_METHOD, INVENTORY_METHODS, methodPath } from './workload.js';
+import { DENIED_METHOD, INVENTORY_METHODS, SIZES, methodPath } from './workload.js';
+import type { InventoryMethod } from './workload.js';
 
 export interface SidecarLabOptions extends ScenarioRunOptions {
   /** The shortened run of tests: a few seconds per phase. */
@@ -105,6 +106,8 @@ const socketOf = (run: SidecarRun): string => join(run.dir, 'sidecar.sock');
 const logsOf = (...names: string[]) => (): string[] => names;
 const DENIED = methodPath(DENIED_METHOD);
 const RELOADED = '"msg":"configuration reloaded"';
+/** The gRPC message prefix (flag, length): in the kernel's DATA byte counts, not in the payload. */
+const GRPC_PREFIX = 5;
 
 function check(ok: boolean, claim: string): void {
   if (!ok) throw NA_ERR_LAB_CHECK(claim);
@@ -301,6 +304,20 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
   const methods: MethodReport[] = INVENTORY_METHODS.map((m) => {
     const path = methodPath(m);
     const inKernel = kernel.requests[path] !== undefined;
+    const kernelOf = (p: string, method: InventoryMethod): NonNullable<MethodReport['kernel']> => {
+      const requests = kernel.requests[p] ?? 0;
+      const requestBytes = kernel.requestBytes[p] ?? 0;
+      const responseBytes = kernel.responseBytes[p] ?? 0;
+      return {
+        requests,
+        responses: kernel.responses[p] ?? 0,
+        denied: kernel.denied[p] ?? 0,
+        requestBytes,
+        responseBytes,
+        requestPayload: requestBytes - GRPC_PREFIX * requests,
+        responsePayload: responseBytes - GRPC_PREFIX * requests * SIZES[method].responses,
+      };
+    };
     return {
       method: path,
       client: client[path]!,
@@ -308,7 +325,7 @@ async function writeTheReport(run: SidecarRun): Promise<void> {
       metrics: metrics[path] ?? {},
       accessLog: access.calls[path] ?? {},
       server: server[m] ?? 0,
-      ...(inKernel ? { kernel: { requests: kernel.requests[path]!, responses: kernel.responses[path] ?? 0, denied: kernel.denied[path] ?? 0, requestBytes: kernel.requestBytes[path] ?? 0, responseBytes: kernel.responseBytes[path] ?? 0 } } : {}),
+      ...(inKernel ? { kernel: kernelOf(path, m) } : {}),
     };
   });
   const rel = (t: number): number => Math.round(t - run.t0);
