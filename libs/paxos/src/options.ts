@@ -41,7 +41,7 @@ const DEFAULTS = {
   heartbeatMs: 50, // the leader's COMMIT when it sent nothing else for this long
   viewChangeTimeoutMs: 400, // a follower that heard nothing from the leader for this long starts a view change
   retransmitMs: 60, // unacknowledged PREPAREs, GET_STATE, view change and recovery messages are re-sent after this
-  drainIntervalMs: 10, // with an offload: how often the follower drains fast-acked entries (in batches; the kernel acknowledges meanwhile)
+  drainIntervalMs: 25, // with an offload: how often the follower drains fast-acked entries (in batches; the kernel acknowledges meanwhile; = the tick, so both share a wake-up)
   maxBatch: 64, // client requests per log entry (also bounded by PAXOS_MAX_ENTRY bytes)
   maxPipeline: 128, // uncommitted log entries the leader keeps in flight
   stateChunkEntries: 64, // entries per NEW_STATE (also bounded by PAXOS_MAX_MSG bytes)
