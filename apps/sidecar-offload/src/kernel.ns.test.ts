@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { cgroup2Root } from '@netaccel/bpf';
-import { ConfigStore } from '@netaccel/config';
+import { ConfigStore, parseConfig } from '@netaccel/config';
 import { DaemonHost } from '@netaccel/daemon';
 import type { RpcClient, SidecarService } from '@netaccel/rpc';
 import { SidecarClient, createRpcClient, sidecarV1 } from '@netaccel/rpc';
@@ -84,15 +84,8 @@ describe('daemon with the kernel path loaded (direct): grpc-js calls, policy, co
   let daemon: SidecarDaemon;
   let api: RpcClient<typeof SidecarService>;
 
-  beforeAll(async () => {
-    cgroup = makeCgroup();
-    home = currentCgroup();
-    writeFileSync(join(cgroup, 'cgroup.procs'), String(process.pid));
-    echo = await startEchoServer();
-    const file = join(dir, 'sidecar-offload.yaml');
-    writeFileSync(
-      file,
-      `
+  /** The daemon's configuration, its one cluster's endpoint given. */
+  const yaml = (endpoint: string) => `
 sidecar:
   listeners:
     - name: inbound
@@ -102,12 +95,19 @@ sidecar:
       policy:
         rules: [{ method: /nsc.Echo/Slow, action: deny }, { method: /nsc.Echo/Unary, action: allow }]
   clusters:
-    - { name: echo, endpoints: ['${echo.address}'] }
+    - { name: echo, endpoints: ['${endpoint}'] }
 kernel: { enabled: true, via: direct, cgroup: '${cgroup}' }
 telemetry: { listen: '127.0.0.1:0' }
 grpc: { socket: ${socket} }
-`,
-    );
+`;
+
+  beforeAll(async () => {
+    cgroup = makeCgroup();
+    home = currentCgroup();
+    writeFileSync(join(cgroup, 'cgroup.procs'), String(process.pid));
+    echo = await startEchoServer();
+    const file = join(dir, 'sidecar-offload.yaml');
+    writeFileSync(file, yaml(echo.address));
     const store = await ConfigStore.open(sidecarConfig, { file, env: {} });
     host = new DaemonHost({ name: 'sidecar-offload', version: VERSION, store, log: createLogger({ name: 'test', level: 'info', destination: capture.stream }), env: {} });
     daemon = await host.start((h) => SidecarDaemon.start(h));
@@ -324,5 +324,23 @@ s.on('error', (e) => parentPort.postMessage({ error: String(e) }));
     // the next one too if it came before the upstream had received it (catch-up), never more
     assert.ok(sc.relayed >= H2_PREFACE.length + 9 + 6, `relayed ${sc.relayed}`);
     assert.ok(kernel.conn(sc.upstreamSide)!.kernelFrames > 0n, "the server's answer went socket to socket");
+  });
+
+  test('a connection the proxy cannot splice (upstream refused) is served by its user-space path: counted once there, the reason listed', async (t) => {
+    await daemon.proxy.reconfigure(parseConfig(sidecarConfig, { env: {}, yaml: yaml('127.0.0.1:1') }));
+    t.onTestFinished(() => daemon.proxy.reconfigure(parseConfig(sidecarConfig, { env: {}, yaml: yaml(echo.address) })));
+    const c = newClient();
+    t.onTestFinished(() => c.close());
+    const before = kernelSnapshot();
+    const statsBefore = (await api.getStats(sidecarV1.GetStatsRequest.create())).methods.find((m) => m.method === '/nsc.Echo/Unary');
+    const unavailable = (ms: typeof statsBefore) => ms?.statuses.find((x) => x.code === grpc.status.UNAVAILABLE)?.calls ?? 0n;
+    const r = await unaryCall(c, 'unary', Buffer.alloc(10));
+    assert.equal(r.code, grpc.status.UNAVAILABLE, r.details);
+    assert.equal(kernelDelta(before).get('/nsc.Echo/Unary')!.requests, 0n, 'the kernel stopped judging the declined socket');
+    const statsNow = (await api.getStats(sidecarV1.GetStatsRequest.create())).methods.find((m) => m.method === '/nsc.Echo/Unary');
+    assert.equal(unavailable(statsNow) - unavailable(statsBefore), 1n);
+    const { connections } = await api.listConnections(sidecarV1.ListConnectionsRequest.create());
+    const declined = connections.filter((x) => x.notOffloadedReason.startsWith('not spliced: kernel path: cannot splice a client connection to upstream 127.0.0.1:1'));
+    assert.equal(declined.length, 1);
   });
 });
