@@ -50,16 +50,18 @@ test('/metrics: calls by method and status of one listener, kernel counters; a d
   assert.match(faults[1]!, /^\/lab\.Inventory\/Get: the client sent 64 B and received 512 B, the sidecar counted 64 B and 1 B/);
 });
 
-test('calls the kernel carried count as OK beside user space\'s; then bytes are not compared', () => {
+test('calls the kernel carried count as OK beside user space\'s, their payload beside its bytes', () => {
   const client = clientMethods(history, ['get', 'delete']);
   const get = client['/lab.Inventory/Get']!;
   const user = { '/lab.Inventory/Get': { ...get, calls: 0, statuses: {}, requestBytes: 0, responseBytes: 0 }, '/lab.Inventory/Delete': client['/lab.Inventory/Delete']! };
   const metrics = { '/lab.Inventory/Delete': { OK: 1, PERMISSION_DENIED: 1 } };
-  assert.deepEqual(telemetryFaults(client, user, { '/metrics': metrics }, { '/lab.Inventory/Get': 2, '/lab.Inventory/Delete': 0 }), []);
-  const faults = telemetryFaults(client, user, { '/metrics': metrics }, { '/lab.Inventory/Get': 1 });
+  const k = (requests: number, requestPayload: number, responsePayload: number) => ({ requests, requestPayload, responsePayload });
+  assert.deepEqual(telemetryFaults(client, user, { '/metrics': metrics }, { '/lab.Inventory/Get': k(2, 64, 512), '/lab.Inventory/Delete': k(0, 0, 0) }), []);
+  const faults = telemetryFaults(client, user, { '/metrics': metrics }, { '/lab.Inventory/Get': k(1, 32, 256) });
   assert.deepEqual(faults, [
     '/lab.Inventory/Get: the client saw {"OK":2}, the sidecar\'s GetStats {} + the kernel\'s 1 requests',
     '/lab.Inventory/Get: the client saw {"OK":2}, the sidecar\'s /metrics {} + the kernel\'s 1 requests',
+    '/lab.Inventory/Get: the client sent 64 B and received 512 B, the sidecar counted 32 B and 256 B + the kernel\'s 1 requests',
   ]);
 });
 

@@ -174,22 +174,22 @@ const show = (r: Readonly<Record<string, number>>): string => JSON.stringify(r);
 /**
  * Where the sidecar's telemetry disagrees with what the client saw. The sidecar counts a call in
  * one of two places: in user space (GetStats, and each of `others`: /metrics, the access log) or,
- * when the kernel carried it on a spliced connection, in the kernel (`kernelRequests`, by method:
- * a request the kernel judged allowed; a denied one is handed to user space, which answers it).
- * So per method the client's calls by status must equal the user-space ones plus the kernel's as
- * OK (the client saw every other call succeed: the scenario checks that apart). The payload
- * bytes are compared when the kernel carried nothing (its counts include the 5-byte prefixes and
- * the calls in flight at a hand-over are split between the two) and no call of the method was
- * denied (a denied call's request message may or may not have been read). Empty when they agree.
+ * when the kernel carried it on a spliced connection, in the kernel (`kernel`, by method: the
+ * requests the kernel judged allowed, a denied one being handed to user space, which answers it;
+ * and the payload of the DATA bytes it carried, the 5-byte prefixes removed). So per method the
+ * client's calls by status must equal the user-space ones plus the kernel's as OK (the client
+ * saw every other call succeed: the scenario checks that apart), and the client's payload bytes
+ * the user-space ones plus the kernel's, for the methods no call of which was denied (a denied
+ * call's request message may or may not have been read). Empty when they agree.
  */
 export function telemetryFaults(
   client: Readonly<Record<string, MethodCount>>,
   sidecar: Readonly<Record<string, MethodCount>>,
   others: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, number>>>>>>,
-  kernelRequests: Readonly<Record<string, number>> = {},
+  kernel: Readonly<Record<string, { readonly requests: number; readonly requestPayload: number; readonly responsePayload: number }>> = {},
 ): string[] {
   const faults: string[] = [];
-  const inKernel = Object.values(kernelRequests).some((n) => n > 0);
+  const kernelRequests = Object.fromEntries(Object.entries(kernel).map(([p, k]) => [p, k.requests]));
   const plusKernel = (path: string, statuses: Readonly<Record<string, number>>): Record<string, number> => {
     const k = kernelRequests[path] ?? 0;
     return k === 0 ? { ...statuses } : { ...statuses, OK: (statuses.OK ?? 0) + k };
@@ -201,8 +201,10 @@ export function telemetryFaults(
     for (const [source, calls] of Object.entries(others)) {
       if (!same(c.statuses, plusKernel(path, calls[path] ?? {}))) faults.push(`${path}: the client saw ${show(c.statuses)}, the sidecar's ${source} ${show(calls[path] ?? {})}${also(path)}`);
     }
-    if (!inKernel && (c.statuses.PERMISSION_DENIED ?? 0) === 0 && (c.requestBytes !== (s?.requestBytes ?? 0) || c.responseBytes !== (s?.responseBytes ?? 0))) {
-      faults.push(`${path}: the client sent ${c.requestBytes} B and received ${c.responseBytes} B, the sidecar counted ${s?.requestBytes ?? 0} B and ${s?.responseBytes ?? 0} B`);
+    const req = (s?.requestBytes ?? 0) + (kernel[path]?.requestPayload ?? 0);
+    const resp = (s?.responseBytes ?? 0) + (kernel[path]?.responsePayload ?? 0);
+    if ((c.statuses.PERMISSION_DENIED ?? 0) === 0 && (c.requestBytes !== req || c.responseBytes !== resp)) {
+      faults.push(`${path}: the client sent ${c.requestBytes} B and received ${c.responseBytes} B, the sidecar counted ${req} B and ${resp} B${also(path)}`);
     }
   }
   return faults;

@@ -52,7 +52,8 @@ test('sidecar scenario: grpc-js calls through sidecar-offload, Delete denied aft
     const x = m[path]!;
     assert.ok(x.client.calls > 0 && x.client.statuses.OK === x.client.calls, path);
     assert.equal(x.sidecar.calls + (x.kernel?.requests ?? 0), x.client.calls, path);
-    if (r.offload.kernelRequests === 0) assert.deepEqual([x.sidecar.requestBytes, x.sidecar.responseBytes], [x.client.requestBytes, x.client.responseBytes], path);
+    const kernelPayload = [x.kernel?.requestPayload ?? 0, x.kernel?.responsePayload ?? 0];
+    assert.deepEqual([x.sidecar.requestBytes + kernelPayload[0]!, x.sidecar.responseBytes + kernelPayload[1]!], [x.client.requestBytes, x.client.responseBytes], path);
     if (x.sidecar.calls > 0) assert.ok(x.sidecar.p99Ms >= x.sidecar.p50Ms && x.sidecar.p50Ms > 0, path);
   }
   assert.equal(m['/lab.Inventory/List']!.client.responseBytes, m['/lab.Inventory/List']!.client.calls * 8 * 512);
