@@ -39,6 +39,7 @@ struct gen_cfg {
 };
 
 static volatile int draining = 1;
+static volatile int drainer_up;
 
 static int drop_commit(void *ctx, void *data, size_t size)
 {
@@ -52,6 +53,8 @@ static void *drain(void *arg)
 {
 	struct ring_buffer *rb = arg;
 
+	ring_buffer__consume(rb);
+	drainer_up = 1;
 	while (draining)
 		ring_buffer__poll(rb, 10);
 	ring_buffer__consume(rb);
@@ -116,6 +119,13 @@ int main(int argc, char **argv)
 		if (!rb || pthread_create(&drainer, NULL, drain, rb)) {
 			fprintf(stderr, "craq-gen: ring buffer %s: %s\n", argv[5], strerror(errno));
 			return 1;
+		}
+		/* the drainer runs before the first write: commits the tail cannot record are dropped,
+		 * and the dirty versions they leave make the head refuse that key's writes for the run */
+		while (!drainer_up) {
+			struct timespec ms = { 0, 1000000 };
+
+			nanosleep(&ms, NULL);
 		}
 	}
 	ifindex = (int)if_nametoindex(argv[2]);

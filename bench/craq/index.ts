@@ -121,7 +121,7 @@ export async function runCraqBench(ctx: BenchContext, log: (m: string) => void =
     progs.load();
     const macs = await Promise.all(NODES.map(async (n) => (await ifaceOf(lab, n, 'eth0')).mac));
     const clientMac = (await ifaceOf(lab, 'c', 'eth0')).mac;
-    const nodes = NODES.map(() => CraqNodeObject.load());
+    const nodes = NODES.map(() => CraqNodeObject.load(tools.node));
     objects.push(...nodes);
     const value = new Uint8Array(64).fill(0x61);
     for (const [i, n] of NODES.entries()) {
