@@ -1,21 +1,18 @@
 /**
  * What the sidecar scenario starts, and how: the sidecar-offload daemon's configuration (an
- * inbound listener on the server pod's address for the workload, with the policy, and one for
- * etcd on the wildcard address, which keeps its calls in user space where the key counting reads
- * them;
- * the etcd key counting into Redis, the kernel path loaded `direct` with sockops on the run's
- * cgroup), the run's cgroup v2 directory (`scl-<run>` under the cgroup2 mount: the workloads and
- * the daemon enter it before they exec, so the kernel path's sockops sees their sockets), the
- * workload runners' argv, etcd's and redis-server's argv, and the runners' JSON lines. The
- * daemon is the installation's (SidecarInstall): a library never imports an application.
+ * inbound listener on the server pod's address for the workload, with the policy; one for etcd
+ * on the wildcard address, which keeps its calls in user space where the key counting reads
+ * them; the etcd key counting into Redis; the kernel path loaded `direct` with sockops on the
+ * run's cgroup, cgroup.ts), the workload runners' argv, etcd's and redis-server's argv, and the
+ * runners' JSON lines. The daemon is the installation's (SidecarInstall): a library never
+ * imports an application.
  */
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cgroup2Root } from '@netaccel/bpf';
 import type { LabProcess } from '@netaccel/netlab';
 import { jsonLines } from '../paxos/processes.js';
-import { ETCD_PORT, REDIS_PORT, SIDECAR_ETCD_PORT, SIDECAR_INBOUND_PORT, SIDECAR_LAB_PREFIX, SIDECAR_SERVER_ADDR, SIDECAR_TELEMETRY, WORKLOAD_PORT } from './topology.js';
+import { ETCD_PORT, REDIS_PORT, SIDECAR_ETCD_PORT, SIDECAR_INBOUND_PORT, SIDECAR_SERVER_ADDR, SIDECAR_TELEMETRY, WORKLOAD_PORT } from './topology.js';
 
 /** What the scenario runs of an installation. */
 export interface SidecarInstall {
@@ -89,32 +86,6 @@ export function sidecarConfigText(o: SidecarConfigOptions): string {
 export function writeSidecarConfig(file: string, o: SidecarConfigOptions): void {
   writeFileSync(file, sidecarConfigText(o));
 }
-
-/** The run's cgroup v2 directory. */
-export const runCgroup = (runId: string): string => join(cgroup2Root(), `${SIDECAR_LAB_PREFIX}-${runId}`);
-
-/** Removes the empty `scl-*` cgroups earlier runs left (a busy one is left alone), then makes this run's. */
-export function makeRunCgroup(runId: string): string {
-  removeStaleCgroups();
-  const path = runCgroup(runId);
-  mkdirSync(path, { recursive: true });
-  return path;
-}
-
-export function removeStaleCgroups(): void {
-  const root = cgroup2Root();
-  for (const name of readdirSync(root)) {
-    if (!name.startsWith(`${SIDECAR_LAB_PREFIX}-`)) continue;
-    try {
-      if (readFileSync(join(root, name, 'cgroup.procs'), 'utf8').trim() === '') rmdirSync(join(root, name));
-    } catch {
-      // gone already, or busy
-    }
-  }
-}
-
-/** `argv`, run after its shell entered `cgroup` (the pid stays: the shell execs it). Spawn it with sysfs 'host'. */
-export const inCgroup = (cgroup: string, argv: readonly string[]): string[] => ['sh', '-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', join(cgroup, 'cgroup.procs'), ...argv];
 
 export function etcdArgv(dataDir: string): string[] {
   const client = `http://127.0.0.1:${ETCD_PORT}`;

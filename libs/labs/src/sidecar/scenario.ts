@@ -31,6 +31,7 @@ import type { StepTime } from '../steps/step-runner.js';
 import { sidecarChartSvg } from './chart.js';
 import { accessLogCalls, callsPerSecond, clientMethods, codeName, kernelCounter, metricCalls, parseMetrics, sidecarPhases, telemetryFaults } from './figures.js';
 import type { CallRecord, MethodCount } from './figures.js';
+import { inCgroup, makeRunCgroup, removeStaleCgroups, runCgroup } from './cgroup.js';
 import {
   LISTENER,
   REDIS_READS_KEY,
@@ -39,11 +40,7 @@ import {
   clientFinal,
   clientProgress,
   etcdArgv,
-  inCgroup,
-  makeRunCgroup,
   redisArgv,
-  removeStaleCgroups,
-  runCgroup,
   runnerArgv,
   serverCalls,
   writeSidecarConfig,
