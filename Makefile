@@ -8,7 +8,7 @@ export NX_NO_CLOUD := true
 .PHONY: help setup build lab test test-unit coverage check depcheck bench clean install uninstall fresh-check
 
 help:
-	@echo "make lab     set up this machine and run every lab scenario: the thesis (BGP/ECMP router, reflector, 3 XDP balancers, 6 backends), then Paxos with the Electrode offloads (root; ARGS=--keep runs the thesis alone and leaves it up, ARGS='--scenario paxos' one scenario)"
+	@echo "make lab     set up this machine and run every lab scenario: the thesis (BGP/ECMP router, reflector, 3 XDP balancers, 6 backends), then Paxos with the Electrode offloads, NetCRAQ (etcd, a 3-node XDP chain, the scheduler) and the gRPC sidecar (root; ARGS=--keep runs the thesis alone and leaves it up, ARGS='--scenario paxos' one scenario)"
 	@echo "make test    set up this machine and run every test: checks, unit, BPF, namespaces (root)"
 	@echo "make coverage  the unit layer with a v8 coverage report (coverage/index.html)"
 	@echo "make bench   run the benchmarks (NAME=<name> for one; ARGS=--strict fails on a missed goal); results in bench/results/"
