@@ -21,6 +21,9 @@ export function defaultSocket(daemon: DaemonName): string {
 
 /** How to start a daemon, for the message shown when it is not running. */
 export function startHint(daemon: DaemonName): string {
+  if (daemon === 'paxos-replica') {
+    return 'give --socket: a Paxos replica serves its status on the socket of craq-scheduler (membership.via: paxos) or, in the lab, on paxos-r<i>.sock in the run folder (the lab prints the command)';
+  }
   return `systemctl start ${daemon}  (or run: netaccel-${daemon} --config /etc/netaccel/${daemon}.yaml)`;
 }
 

@@ -86,3 +86,13 @@ test('another daemon\'s socket: "serves bgp-announcer, not lb-controller"', asyn
   const j = await lbServices('--socket', socket, '--json');
   assert.equal((JSON.parse(j.err) as { error: { code: string } }).error.code, 'NA_ERR_CLI_WRONG_DAEMON');
 });
+
+test('a Paxos replica has no default daemon to start: the hint says where its status is served', (t) => {
+  const dir = tempDir(t);
+  const socket = join(dir, 'paxos-replica.sock');
+  const cause = NA_ERR_RPC_UNAVAILABLE('Paxos.GetStatus', socket, 'connect ENOENT');
+  const e = explainUnavailable(cause, 'paxos-replica', socket) as Error & { code: string };
+  assert.equal(e.code, 'NA_ERR_CLI_DAEMON_DOWN');
+  assert.match(e.message, /give --socket: a Paxos replica serves its status on the socket of craq-scheduler \(membership\.via: paxos\)/);
+  assert.doesNotMatch(e.message, /systemctl/);
+});
