@@ -98,6 +98,7 @@ COPY --from=build /src/libs/netlab/dist/ libs/netlab/dist/
 COPY --from=build /src/libs/paxos/dist/ libs/paxos/dist/
 COPY --from=build /src/libs/protocol/dist/ libs/protocol/dist/
 COPY --from=build /src/libs/rpc/dist/ libs/rpc/dist/
+COPY --from=build /src/libs/telemetry/dist/ libs/telemetry/dist/
 COPY --from=build /src/apps/cli/dist/ apps/cli/dist/
 RUN ln -s /opt/netaccel/apps/cli/dist/main.js /usr/local/bin/netaccel
 ENV NODE_ENV=production
