@@ -17,6 +17,8 @@ const schema = z.strictObject({
     /** loader: through ebpf-loader's gRPC API (production); direct: libbpf in this process. */
     via: z.enum(['loader', 'direct']),
     loaderSocket: z.string().min(1),
+    /** At start, how long to wait for the loader's socket to accept a connection. */
+    loaderWait: duration({ min: 0, max: 600_000 }),
     /** xlb.bpf.o: inside the loader's allowed directory (via loader), or a local path (direct). */
     object: filePath(),
     /** Interface to attach the XDP program to; none: load only (nothing is announced). */
@@ -93,6 +95,7 @@ export const lbControllerConfig = defineConfig({
     dataPlane: {
       via: 'loader',
       loaderSocket: '/run/netaccel/ebpf-loader.sock',
+      loaderWait: '30s', // 30 s
       object: 'xlb/xlb.bpf.o',
       xdpMode: 'native',
       natSourceCount: 1,

@@ -18,6 +18,7 @@ import type { RpcServer } from '@netaccel/rpc';
 import { childLogger } from '@netaccel/telemetry';
 import type { Logger, Metrics, TelemetryServer } from '@netaccel/telemetry';
 import { FileAdoptionStore } from './adoption.js';
+import { waitForLoader } from './loader-wait.js';
 import { Announcements, announcerClient, vipPrefix } from './announcements.js';
 import type { AnnouncerLike } from './announcements.js';
 import { balancerHandlers } from './balancer-service.js';
@@ -142,7 +143,10 @@ export class Controller implements DaemonApp {
   static async start(host: DaemonHost<typeof lbControllerConfig>, deps: ControllerDeps = {}): Promise<Controller> {
     const config = host.config;
     const announcer = config.announcer.enabled && !deps.announcer ? announcerClient(config.announcer.socket) : deps.announcer;
-    announcer?.connect?.(); // connected while the data plane is opened and verified
+    // started beside the loader (and the announcer): wait for the loader's socket, then connect to
+    // the announcer while the data plane is opened and verified
+    if (!deps.dataPlane && config.dataPlane.via === 'loader') await waitForLoader(config.dataPlane.loaderSocket, config.dataPlane.loaderWait);
+    announcer?.connect?.();
     const dp = deps.dataPlane ?? (await openDataPlane(config));
     host.onClose('data plane', () => dp.close());
     const d = new Controller(host, { ...deps, ...(announcer === undefined ? {} : { announcer }) }, dp);

@@ -24,6 +24,9 @@ export const NA_ERR_LB_BAD_REQUEST = defineError('NA_ERR_LB_BAD_REQUEST', '%s', 
 /** bgp-announcer refused or could not be reached for an announcement; retried on the next change. */
 export const NA_ERR_LB_ANNOUNCE = defineError('NA_ERR_LB_ANNOUNCE', '%s %s via bgp-announcer failed: %s', 'unavailable');
 
+/** ebpf-loader's socket did not accept a connection within dataPlane.loaderWait at start. */
+export const NA_ERR_LB_LOADER_UNREACHABLE = defineError('NA_ERR_LB_LOADER_UNREACHABLE', 'ebpf-loader at %s did not answer within %d ms (%s): is it running? (dataPlane.loaderSocket, dataPlane.loaderWait)', 'unavailable');
+
 export const lbErrors: ErrorRegistry = Object.freeze({
   NA_ERR_LB_STATE_INVALID,
   NA_ERR_LB_ETCD_RECORD,
@@ -34,4 +37,5 @@ export const lbErrors: ErrorRegistry = Object.freeze({
   NA_ERR_LB_BACKEND_NOT_FOUND,
   NA_ERR_LB_BAD_REQUEST,
   NA_ERR_LB_ANNOUNCE,
+  NA_ERR_LB_LOADER_UNREACHABLE,
 });

@@ -26,8 +26,8 @@ export const balancerLogs = (lb: BalancerName, daemons: readonly string[] = ['eb
 export type DaemonStartMs = Record<'ebpf-loader' | 'bgp-announcer' | 'lb-controller', number>;
 
 /**
- * Starts a balancer's daemons, each waited for until ready: the loader and the announcer together
- * (neither needs the other), then the controller (it needs the loader). Answers each one's start → ready.
+ * Starts a balancer's daemons together, each waited for until ready (the controller waits for the
+ * loader's socket itself: dataPlane.loaderWait). Answers each one's start → ready.
  */
 export async function startBalancer(lab: Lab, lb: BalancerName, b: BalancerRun, install: ThesisInstall): Promise<DaemonStartMs> {
   const f = b.files;
@@ -38,13 +38,13 @@ export async function startBalancer(lab: Lab, lb: BalancerName, b: BalancerRun, 
     const p = await spawn();
     return [p, Date.now() - t0];
   };
-  const [[loader, loaderMs], [announcer, announcerMs]] = await Promise.all([
+  const [[loader, loaderMs], [announcer, announcerMs], [controller, controllerMs]] = await Promise.all([
     timed(() => lab.spawn(lb, [node, install.daemons['ebpf-loader'], '--config', f.loaderConfig], { name: `${lb}-ebpf-loader`, sysfs: 'host', ready: { file: f.loaderSocket } })),
     timed(() => lab.spawn(lb, [node, install.daemons['bgp-announcer'], '--config', f.announcerConfig], { name: `${lb}-bgp-announcer`, sysfs: 'host', ready: { file: f.announcerSocket } })),
+    timed(() => lab.spawn(lb, [node, install.daemons['lb-controller'], '--config', f.controllerConfig], { name: `${lb}-lb-controller`, sysfs: 'host', ready: { log: /"msg":"lb-controller running"/ } })),
   ]);
   b.loader = loader;
   b.announcer = announcer;
-  const [controller, controllerMs] = await timed(() => lab.spawn(lb, [node, install.daemons['lb-controller'], '--config', f.controllerConfig], { name: `${lb}-lb-controller`, sysfs: 'host', ready: { log: /"msg":"lb-controller running"/ } }));
   b.controller = controller;
   return { 'ebpf-loader': loaderMs, 'bgp-announcer': announcerMs, 'lb-controller': controllerMs };
 }
