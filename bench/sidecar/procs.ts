@@ -106,7 +106,6 @@ http {
   await waitPort(port, 'nginx', () => log);
   return {
     port,
-    metrics: async () => (await fetch(`http://127.0.0.1:${telemetry}/metrics`)).text(),
     stop: async () => {
       await stopProc(p);
       rmSync(dir, { recursive: true, force: true });
