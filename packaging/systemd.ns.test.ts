@@ -251,7 +251,10 @@ describe('the units under systemd', () => {
 
   test('stopping lb-controller removes its socket and leaves the others', () => {
     inside(['systemctl', 'stop', 'lb-controller.service']);
-    assert.deepEqual(inside(['ls', '/run/netaccel']).stdout.trim().split('\n'), ['bgp-announcer.sock', 'ebpf-loader.sock']);
+    // the sockets only: lb-controller's adoption record (lb-controller.adoption.json) stays there
+    // on purpose, for its next start, and goes at reboot like the pinned maps
+    const sockets = inside(['ls', '/run/netaccel']).stdout.trim().split('\n').filter((f) => f.endsWith('.sock'));
+    assert.deepEqual(sockets, ['bgp-announcer.sock', 'ebpf-loader.sock']);
     inside(['systemctl', 'start', 'lb-controller.service']);
   });
 

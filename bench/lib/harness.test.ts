@@ -18,6 +18,16 @@ test('compare computes subject/baseline and judges the goal', () => {
   assert.equal(ctx.comparisons.length, 2);
 });
 
+test('the goal is judged on the ratio as recorded, so the JSON agrees with its own met', () => {
+  const ctx = new BenchContext('demo');
+  ctx.figure('xlb', 'rps', 9496, 'req/s');
+  ctx.figure('ceiling', 'rps', 10000, 'req/s');
+  const c = ctx.compare('rps', 'xlb', 'ceiling', '>= 0.95');
+  assert.equal(c.ratio, 0.95);
+  assert.equal(c.met, parseGoal(c.goal)(c.ratio));
+  assert.equal(c.met, true);
+});
+
 test('compare refuses missing figures, unit mismatches and zero baselines', () => {
   const ctx = new BenchContext('demo');
   ctx.figure('a', 'm', 1, 'ns');
