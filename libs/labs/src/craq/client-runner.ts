@@ -44,7 +44,13 @@ const now = (): number => performance.timeOrigin + performance.now();
 const rec = new HistoryRecorder(now);
 const redis = new Redis(a.redis, { lazyConnect: false, maxRetriesPerRequest: 2 });
 const reporter = new HeatReporter(redis, { bucketMs: 1000, flushMs: 250 });
-const client = new Etcd3({ hosts: a.etcd, craq: { scheduler: a.scheduler, refreshMs: 200, readFrom: 'round-robin', timeoutMs: 100, attempts: 8, reporter } });
+// The retry budget covers a chain node's failure: a write to a key whose dirty versions are full
+// (their propagation died with the node) is answered RETRY until the scheduler has detected the
+// failure (3 missed probes) and reconfigured the chain, which took 1.4-1.9 s in the lab under CI
+// load. 12 attempts backing off 10 ms doubling to 1 s wait 5.3 s nominal, at least 2.6 s with the
+// jitter; 8 attempts to 500 ms (1.1 s nominal) ran out in one CI run.
+const RETRY = { timeoutMs: 100, attempts: 12, maxBackoffMs: 1000 } as const;
+const client = new Etcd3({ hosts: a.etcd, craq: { scheduler: a.scheduler, refreshMs: 200, readFrom: 'round-robin', ...RETRY, reporter } });
 let ok = 0;
 let unknown = 0;
 let errors = 0;
@@ -64,7 +70,7 @@ async function settle(op: Promise<unknown>, onOk: (v: unknown) => void, onUnknow
 }
 
 const served: string[] = [];
-const clients = Array.from({ length: a.clients + 1 }, () => new CraqClient({ view: client.view, etcd: client.etcd, readFrom: 'round-robin', timeoutMs: 100, attempts: 8, reporter }));
+const clients = Array.from({ length: a.clients + 1 }, () => new CraqClient({ view: client.view, etcd: client.etcd, readFrom: 'round-robin', ...RETRY, reporter }));
 const via = (c: CraqClient): string => { const b = c.lastServedBy; return b.via === 'etcd' ? 'etcd' : `chain:${b.node}`; };
 const read = (c: CraqClient, key: string): Promise<void> => {
   const p = rec.begin({ kind: 'read', key });
