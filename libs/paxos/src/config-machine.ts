@@ -11,6 +11,7 @@
 import { paxos } from '@netaccel/protocol';
 import type { PaxosClient } from './client.js';
 import { NA_ERR_PAXOS_BAD_CONFIG_OP, NA_ERR_PAXOS_OP_TOO_LARGE } from './errors.js';
+import { OpReader, lenStr } from './op-codec.js';
 import type { ApplyResult, StateMachine } from './state-machine.js';
 
 export const ConfigKind = { Read: 1, Set: 2 } as const;
@@ -30,13 +31,6 @@ export interface SetOutcome extends Versioned {
 
 const MAX_VERSION = 0xffffffff;
 
-function lenStr(s: string): Buffer[] {
-  const b = Buffer.from(s, 'utf8');
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(b.length);
-  return [len, b];
-}
-
 /** Encodes an operation; throws NA_ERR_PAXOS_OP_TOO_LARGE beyond PAXOS_MAX_OP bytes. */
 export function encodeConfigOp(op: ConfigOp): Buffer {
   const parts = [Buffer.of(op.kind === 'read' ? ConfigKind.Read : ConfigKind.Set), ...lenStr(op.key)];
@@ -53,31 +47,16 @@ export function encodeConfigOp(op: ConfigOp): Buffer {
 
 /** Decodes an operation; throws NA_ERR_PAXOS_BAD_CONFIG_OP naming the field. */
 export function decodeConfigOp(b: Buffer): ConfigOp {
-  let pos = 0;
-  const need = (n: number, field: string): void => {
-    if (b.length - pos < n) throw NA_ERR_PAXOS_BAD_CONFIG_OP(`config.${field}`, `needs ${n} bytes, ${b.length - pos} left`);
-  };
-  const readStr = (field: string): string => {
-    need(2, `${field}_len`);
-    const len = b.readUInt16BE(pos);
-    pos += 2;
-    need(len, field);
-    const s = b.toString('utf8', pos, pos + len);
-    pos += len;
-    return s;
-  };
-  need(1, 'kind');
-  const kind = b[pos++]!;
-  const key = readStr('key');
+  const r = new OpReader(b, 'config', NA_ERR_PAXOS_BAD_CONFIG_OP);
+  const kind = r.u8('kind');
+  const key = r.str('key');
   let op: ConfigOp;
   if (kind === ConfigKind.Read) op = { kind: 'read', key };
   else if (kind === ConfigKind.Set) {
-    need(4, 'expected_version');
-    const expectedVersion = b.readUInt32BE(pos);
-    pos += 4;
-    op = { kind: 'set', key, expectedVersion, value: readStr('value') };
+    const expectedVersion = r.u32('expected_version');
+    op = { kind: 'set', key, expectedVersion, value: r.str('value') };
   } else throw NA_ERR_PAXOS_BAD_CONFIG_OP('config.kind', `expected 1 (READ) or 2 (SET), got ${kind}`);
-  if (pos !== b.length) throw NA_ERR_PAXOS_BAD_CONFIG_OP('config', `${b.length - pos} bytes after the operation`);
+  r.end();
   return op;
 }
 

@@ -8,6 +8,7 @@
 import { paxos } from '@netaccel/protocol';
 import type { PaxosClient } from './client.js';
 import { NA_ERR_PAXOS_BAD_KV_OP, NA_ERR_PAXOS_OP_TOO_LARGE } from './errors.js';
+import { OpReader, lenStr } from './op-codec.js';
 import type { ApplyResult, StateMachine } from './state-machine.js';
 
 export const KvKind = { Get: 1, Put: 2, Delete: 3, Cas: 4 } as const;
@@ -19,10 +20,7 @@ export type KvOp =
   | { readonly kind: 'cas'; readonly key: string; readonly expected: string | null; readonly value: string };
 
 function str(b: Buffer[], s: string): void {
-  const bytes = Buffer.from(s, 'utf8');
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(bytes.length);
-  b.push(len, bytes);
+  b.push(...lenStr(s));
 }
 
 /** Encodes an operation; throws NA_ERR_PAXOS_OP_TOO_LARGE beyond PAXOS_MAX_OP bytes. */
@@ -42,34 +40,20 @@ export function encodeKvOp(op: KvOp): Buffer {
 
 /** Decodes an operation; throws NA_ERR_PAXOS_BAD_KV_OP naming the field. */
 export function decodeKvOp(b: Buffer): KvOp {
-  let pos = 0;
-  const need = (n: number, field: string): void => {
-    if (b.length - pos < n) throw NA_ERR_PAXOS_BAD_KV_OP(`kv.${field}`, `needs ${n} bytes, ${b.length - pos} left`);
-  };
-  const readStr = (field: string): string => {
-    need(2, `${field}_len`);
-    const len = b.readUInt16BE(pos);
-    pos += 2;
-    need(len, field);
-    const s = b.toString('utf8', pos, pos + len);
-    pos += len;
-    return s;
-  };
-  need(1, 'kind');
-  const kind = b[pos++]!;
-  const key = readStr('key');
+  const r = new OpReader(b, 'kv', NA_ERR_PAXOS_BAD_KV_OP);
+  const kind = r.u8('kind');
+  const key = r.str('key');
   let op: KvOp;
   if (kind === KvKind.Get) op = { kind: 'get', key };
-  else if (kind === KvKind.Put) op = { kind: 'put', key, value: readStr('value') };
+  else if (kind === KvKind.Put) op = { kind: 'put', key, value: r.str('value') };
   else if (kind === KvKind.Delete) op = { kind: 'delete', key };
   else if (kind === KvKind.Cas) {
-    need(1, 'has_expected');
-    const has = b[pos++]!;
+    const has = r.u8('has_expected');
     if (has > 1) throw NA_ERR_PAXOS_BAD_KV_OP('kv.has_expected', `expected 0 or 1, got ${has}`);
-    const expected = has === 1 ? readStr('expected') : null;
-    op = { kind: 'cas', key, expected, value: readStr('value') };
+    const expected = has === 1 ? r.str('expected') : null;
+    op = { kind: 'cas', key, expected, value: r.str('value') };
   } else throw NA_ERR_PAXOS_BAD_KV_OP('kv.kind', `expected 1 (GET), 2 (PUT), 3 (DELETE) or 4 (CAS), got ${kind}`);
-  if (pos !== b.length) throw NA_ERR_PAXOS_BAD_KV_OP('kv', `${b.length - pos} bytes after the operation`);
+  r.end();
   return op;
 }
 
