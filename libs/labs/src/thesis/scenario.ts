@@ -187,7 +187,9 @@ async function restartBalancer(run: ThesisRun): Promise<void> {
     const want = s.balancers.map(balancerAddr).sort();
     const back = await run.monitor!.waitFor(s.vip, (nh) => sameSet(nh, want), at, 30_000);
     run.restoreMs[s.vip] = back - at;
-    const announced = announcedAt(b.announcer!, `${s.vip}/32`);
+    // the announcer's log line can reach us after the router's route does (a restart is that fast)
+    let announced = announcedAt(b.announcer!, `${s.vip}/32`);
+    for (const end = Date.now() + 3000; announced === undefined && Date.now() < end; announced = announcedAt(b.announcer!, `${s.vip}/32`)) await sleep(50);
     if (announced !== undefined) run.announceToRouteMs[s.vip] = back - announced;
   }
   run.restart = { daemonsReadyMs: ready - at, dataPlaneMs: dataPlaneUpMs(b.controller!), daemons };
