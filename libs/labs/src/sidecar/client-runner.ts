@@ -29,8 +29,9 @@ interface Args {
 const a = JSON.parse(process.argv[2]!) as Args;
 const now = (): number => performance.timeOrigin + performance.now();
 const Client = grpc.makeGenericClientConstructor({ ...INVENTORY, ...ETCD }, 'lab');
-type Stub = Record<string, (...args: unknown[]) => unknown>;
-const client = new Client(a.target, grpc.credentials.createInsecure()) as unknown as Stub;
+// a grpc-js client made from a service definition: its methods by name
+type MethodsByName = Record<string, (...args: unknown[]) => unknown>;
+const client = new Client(a.target, grpc.credentials.createInsecure()) as unknown as MethodsByName;
 const history: CallRecord[] = [];
 const errorSamples: string[] = [];
 const counts = { calls: 0, ok: 0, denied: 0, errors: 0 };
@@ -69,11 +70,11 @@ async function loop(): Promise<void> {
   for (let i = 0; !stopped(); i++) await call(methodOfCall(i));
 }
 
-const unary = (etcd: Stub, path: 'range' | 'put', req: Buffer): Promise<void> =>
+const unary = (etcd: MethodsByName, path: 'range' | 'put', req: Buffer): Promise<void> =>
   new Promise((resolve, reject) => etcd[path]!(req, new grpc.Metadata(), deadline(), (err: grpc.ServiceError | null) => (err ? reject(new Error(`etcd ${path}: ${err.details}`)) : resolve())));
 
 async function etcdCalls(keys: number, prefix: string, target: string): Promise<Record<string, { reads: number; writes: number }>> {
-  const etcd = new Client(target, grpc.credentials.createInsecure()) as unknown as Stub;
+  const etcd = new Client(target, grpc.credentials.createInsecure()) as unknown as MethodsByName;
   const sent: Record<string, { reads: number; writes: number }> = {};
   for (let k = 0; k < keys; k++) {
     const key = `${prefix}${k}`;
