@@ -20,10 +20,10 @@ export const SIDECAR_LAYOUTS = Object.freeze({
   rule: { name: 'sidecar_rule', size: 8, members: { flags: 0, pad: 4 } },
   conn: {
     name: 'sidecar_conn',
-    size: 72,
+    size: 80,
     members: {
       flags: 0, reason: 4, stream: 8, method: 12, carry: 16, user_skip: 20, kernel_frames: 24, kernel_bytes: 32, user_frames: 40, user_bytes: 48,
-      rx_bytes: 56, user_from: 64,
+      rx_bytes: 56, user_from: 64, last_stream: 72, pad: 76,
     },
   },
   pathKey: { name: 'sidecar_path_key', size: 4 + SIDECAR_MAX_PATH, members: { len: 0, huffman: 2, pad: 3, bytes: 4 } },
@@ -179,6 +179,8 @@ export interface ConnState {
   readonly rxBytes: bigint;
   /** Handed over: offset in the bytes sent the normal way from which user space reads whole frames. */
   readonly userFrom: bigint;
+  /** Request sockets: the highest stream id of a request HEADERS the kernel judged. */
+  readonly lastStream: number;
 }
 
 export function decodeConn(buf: Uint8Array): ConnState {
@@ -196,6 +198,7 @@ export function decodeConn(buf: Uint8Array): ConnState {
     userBytes: b.readBigUInt64LE(48),
     rxBytes: b.readBigUInt64LE(56),
     userFrom: b.readBigUInt64LE(64),
+    lastStream: b.readUInt32LE(72),
   };
 }
 

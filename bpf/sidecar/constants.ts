@@ -63,6 +63,7 @@ export const SIDECAR_OBJECT = Object.freeze({
   }),
   maps: Object.freeze([
     'sock_hash', 'splice_hash', 'offload_rules', 'pairs', 'conns', 'policy', 'sidecar_cfg', 'streams', 'method_stats', 'reason_stats', 'scratch',
+    'takeback',
   ] as const),
 });
 export type SidecarMapName = (typeof SIDECAR_OBJECT.maps)[number];

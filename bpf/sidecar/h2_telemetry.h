@@ -306,6 +306,8 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const str
 		}
 		if (!(conn->flags & SIDECAR_RULE_F_REQUESTS))
 			break;
+		if (sid > conn->last_stream)
+			conn->last_stream = sid;
 		r = sidecar_request(ctx, is_msg, key, conn, off, flen, flags, sid, &method);
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (s)

@@ -89,6 +89,6 @@ describe('codecs', () => {
     c.writeBigUInt64LE(2n, 0);
     c.writeBigUInt64LE(100n, 8);
     assert.deepEqual(decodeCounter([c, c]), { frames: 4n, bytes: 200n });
-    assert.throws(() => decodeConn(Buffer.alloc(3)), /sidecar_conn: expected 72 bytes, got 3/);
+    assert.throws(() => decodeConn(Buffer.alloc(3)), /sidecar_conn: expected 80 bytes, got 3/);
   });
 });

@@ -28,6 +28,7 @@ export const SIDECAR_REASON = Object.freeze({
   TOO_MANY_FRAMES: 16,
   CATCH_UP: 17,
   SETTINGS: 18,
+  TAKEN_BACK: 19,
 } as const);
 export type SidecarReasonName = keyof typeof SIDECAR_REASON;
 
@@ -58,10 +59,11 @@ export const SIDECAR_REASONS: readonly SidecarReason[] = Object.freeze([
   { name: 'SIDECAR_REASON_TOO_MANY_FRAMES', value: 16, path: 'user', description: 'more frames in one message than SIDECAR_MAX_FRAMES' },
   { name: 'SIDECAR_REASON_CATCH_UP', value: 17, path: 'normal', description: 'a SPLICE socket not paired yet, or its peer has not received all it sent through the proxy (not sticky)' },
   { name: 'SIDECAR_REASON_SETTINGS', value: 18, path: 'kernel', description: 'a SETTINGS frame rewritten to SETTINGS_HEADER_TABLE_SIZE = 0 (SPLICE)' },
+  { name: 'SIDECAR_REASON_TAKEN_BACK', value: 19, path: 'user', description: 'the proxy took the socket back (takeback map and its trigger byte: drain, a route timeout)' },
 ]);
 
 /** Entries of reason_stats (SIDECAR_REASON_MAX). */
-export const SIDECAR_REASON_MAX = 19;
+export const SIDECAR_REASON_MAX = 20;
 
 /** The reason with `value`, or undefined (0 and out-of-range values have none). */
 export function sidecarReason(value: number): SidecarReason | undefined {

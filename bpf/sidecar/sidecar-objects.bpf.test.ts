@@ -29,6 +29,7 @@ const MAPS: Record<string, [StructLayout | number, StructLayout | number, number
   streams: [L.streamKey, L.stream, D.SIDECAR_MAX_STREAMS],
   method_stats: [4, L.methodStats, D.SIDECAR_MAX_METHODS],
   reason_stats: [4, L.counter, SIDECAR_REASON_MAX],
+  takeback: [L.sockKey, 4, D.SIDECAR_MAX_SOCKS],
 };
 
 describe('sidecar.bpf.o', () => {

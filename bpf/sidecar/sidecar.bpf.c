@@ -16,8 +16,9 @@
  *                                       space (SK_PASS, sticky)
  *
  * Frame judgement (h2_telemetry.h) and HPACK (h2_parsing.h) are shared by both hooks; msg_load.h
- * reads bytes either way. No program returns SK_DROP: what the kernel cannot decide is passed
- * whole to the socket the proxy reads (or, for a send, the normal TCP path to the proxy).
+ * reads bytes either way. No program drops a byte of the applications': what the kernel cannot
+ * decide is passed whole to the socket the proxy reads (or, for a send, the normal TCP path to
+ * the proxy); the one byte dropped is the proxy's own trigger of a take-back (sidecar_take_back).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -156,6 +157,29 @@ static __always_inline int sidecar_to_user(struct sidecar_conn *conn, const stru
 	return SK_PASS;
 }
 
+/*
+ * The proxy takes a SPLICE socket back (drain, a route timeout): it wrote the socket's key into
+ * `takeback`, then one byte into the connection towards the socket, and writes nothing more
+ * towards it until the entry is gone. That byte is the last of this buffer (earlier bytes of the
+ * proxy's may share it): it is cut off (the application never sees it) and the socket is handed
+ * to user space where its sends stand now. This runs under the socket's lock, as its sends do
+ * (softirq backlogs while a sender owns it), so its carry is exact: user space reads whole frames
+ * after the rest of the frame the kernel is in the middle of.
+ */
+static __always_inline int sidecar_take_back(struct __sk_buff *skb, const struct sidecar_sock_key *key, struct sidecar_conn *conn, __u32 len)
+{
+	bpf_map_delete_elem(&takeback, key);
+	if (!(conn->flags & SIDECAR_CONN_F_USER))
+		sidecar_hand_over(conn, NULL, SIDECAR_REASON_TAKEN_BACK, 0, 0, conn->carry);
+	sidecar_count(SIDECAR_REASON_TAKEN_BACK, 0);
+	if (len <= 1)
+		return SK_DROP; /* the trigger byte alone */
+	if (bpf_skb_change_tail(skb, len - 1, 0))
+		return SK_DROP;
+	__sync_fetch_and_add(&conn->rx_bytes, len - 1);
+	return SK_PASS;
+}
+
 SEC("sk_skb/stream_verdict")
 int sidecar_verdict(struct __sk_buff *skb)
 {
@@ -170,6 +194,8 @@ int sidecar_verdict(struct __sk_buff *skb)
 		return SK_PASS;
 	conn = bpf_map_lookup_elem(&conns, &key);
 	if (conn && (conn->flags & SIDECAR_RULE_F_MSG)) {
+		if (bpf_map_lookup_elem(&takeback, &key))
+			return sidecar_take_back(skb, &key, conn, len);
 		/* sk_msg sockets are judged when they send; what reaches them through TCP came from
 		 * the proxy (SPLICE's catch-up compares it with what the peer sent the normal way) */
 		__sync_fetch_and_add(&conn->rx_bytes, len);

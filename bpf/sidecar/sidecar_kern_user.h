@@ -58,7 +58,8 @@ enum sidecar_reason {
 	SIDECAR_REASON_TOO_MANY_FRAMES = 16, /* user: more frames in one message than SIDECAR_MAX_FRAMES */
 	SIDECAR_REASON_CATCH_UP = 17,        /* normal: a SPLICE socket not paired yet, or its peer has not received all it sent through the proxy (not sticky) */
 	SIDECAR_REASON_SETTINGS = 18,        /* kernel: a SETTINGS frame rewritten to SETTINGS_HEADER_TABLE_SIZE = 0 (SPLICE) */
-	SIDECAR_REASON_MAX = 19,             /* entries of reason_stats */
+	SIDECAR_REASON_TAKEN_BACK = 19,      /* user: the proxy took the socket back (takeback map and its trigger byte: drain, a route timeout) */
+	SIDECAR_REASON_MAX = 20,             /* entries of reason_stats */
 };
 
 /* --- flags ------------------------------------------------------------------------------------ */
@@ -118,6 +119,9 @@ struct sidecar_conn {
 	__u64 rx_bytes;      /* sk_msg sockets: bytes received through TCP (i.e. from the proxy), counted by the sk_skb verdict */
 	__u64 user_from;     /* handed over: offset in the bytes sent the normal way (user_bytes) from which
 			      * user space reads whole frames; the bytes before it it forwards as they are */
+	__u32 last_stream;   /* request sockets: the highest stream id of a request HEADERS the kernel judged
+			      * (the last stream id of a GOAWAY the proxy writes after taking the connection back) */
+	__u32 pad;           /* zero */
 };
 
 /* Key of policy: one byte form of a method path as it appears in a :path string literal. */

@@ -52,6 +52,16 @@ struct {
 	__type(value, struct sidecar_conn);
 } conns SEC(".maps");
 
+/* Sockets the proxy takes back (user space writes the socket's key, then one trigger byte into the
+ * connection towards it): the sk_skb verdict of that socket removes the entry and the byte and
+ * hands the socket over at a frame boundary of what it sends (SIDECAR_REASON_TAKEN_BACK). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SIDECAR_MAX_SOCKS);
+	__type(key, struct sidecar_sock_key);
+	__type(value, __u32);
+} takeback SEC(".maps");
+
 /* Method path forms (plain, Huffman) -> method id and action (compilePolicy in index.ts). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
