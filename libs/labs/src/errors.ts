@@ -26,10 +26,14 @@ export const NA_ERR_LAB_CHECK = defineError('NA_ERR_LAB_CHECK', 'the lab did not
 /** A veth pair for a test could not be made or removed; names the `ip` command and its error. */
 export const NA_ERR_LAB_VETH_FAILED = defineError('NA_ERR_LAB_VETH_FAILED', '%s failed: %s', 'internal');
 
+/** A lab asked for a number of balancers it cannot build (1 to 4). */
+export const NA_ERR_LAB_BALANCERS = defineError('NA_ERR_LAB_BALANCERS', 'balancers: expected a whole number from 1 to %s, got %s', 'invalid-argument');
+
 export const labsErrors = {
   NA_ERR_LAB_STEP,
   NA_ERR_LAB_BUSY,
   NA_ERR_LAB_NOT_BUILT,
   NA_ERR_LAB_CHECK,
   NA_ERR_LAB_VETH_FAILED,
+  NA_ERR_LAB_BALANCERS,
 } as const;

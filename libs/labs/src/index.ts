@@ -5,7 +5,7 @@
 // scenarios
 export { TEARDOWN_TITLE, runScenario } from './scenario.js';
 export type { Scenario, ScenarioRunOptions, ScenarioStep } from './scenario.js';
-export { KILLED, REMOVED, thesisScenario } from './thesis/scenario.js';
+export { KILLED, REMOVED, killedOf, thesisScenario } from './thesis/scenario.js';
 export type { ThesisOptions, ThesisRun } from './thesis/scenario.js';
 export { paxosScenario } from './paxos/scenario.js';
 export type { PaxosLabOptions, PaxosRun } from './paxos/scenario.js';
@@ -18,18 +18,24 @@ export type { SidecarLabOptions, SidecarRun } from './sidecar/scenario.js';
 export { ARP_HIDDEN, NO_RP_FILTER, switchPort, switchedSegment } from './topologies/segment.js';
 export type { SegmentMember, SegmentOptions } from './topologies/segment.js';
 export {
+  ALL_BALANCERS,
   AS,
   BACKENDS,
   BALANCERS,
   BALANCER_RANGE,
+  DEFAULT_BALANCERS,
   LAB_MODES,
+  MAX_BALANCERS,
   NAT_SOURCE_COUNT,
   ROUTER_ADDR,
   RR_ADDR,
   SERVICES,
   backendAddr,
   balancerAddr,
+  balancersOf,
+  isBalancerCount,
   natSourceAddr,
+  servicesFor,
   thesisTopology,
 } from './topologies/thesis.js';
 export type { BackendName, BalancerName, LabMode, ServiceDef } from './topologies/thesis.js';
@@ -56,8 +62,8 @@ export type { WrkErrors, WrkResult } from './steps/wrk.js';
 
 // the thesis scenario's parts
 export { LAB_DAEMONS, birdConfig, gobgpConfig, writeBalancerFiles, writeServices } from './thesis/configs.js';
-export type { BalancerFiles, LabDaemon, ThesisInstall } from './thesis/configs.js';
-export { KEPT_FILE, LAB_PREFIX, LAB_STATE_DIR, PIN_BASE, checkBuilt, removeEarlierLabs, removePins } from './thesis/lab-state.js';
+export type { BalancerFileOptions, BalancerFiles, LabDaemon, ThesisInstall } from './thesis/configs.js';
+export { KEPT_FILE, LAB_PREFIX, LAB_STATE_DIR, PIN_BASE, checkBuilt, pinBaseFor, removeEarlierLabs, removePins } from './thesis/lab-state.js';
 export type { KeptLab } from './thesis/lab-state.js';
 export { checkReport } from './thesis/check.js';
 export { balancerChartSvg, chartSvg, reportHtml } from './thesis/report.js';
@@ -90,4 +96,4 @@ export type { MethodCount, SidecarPhase } from './sidecar/figures.js';
 export type { ConnectionReport, MethodReport, SidecarReport } from './sidecar/report.js';
 
 // errors
-export { NA_ERR_LAB_BUSY, NA_ERR_LAB_CHECK, NA_ERR_LAB_NOT_BUILT, NA_ERR_LAB_STEP, NA_ERR_LAB_VETH_FAILED, labsErrors } from './errors.js';
+export { NA_ERR_LAB_BALANCERS, NA_ERR_LAB_BUSY, NA_ERR_LAB_CHECK, NA_ERR_LAB_NOT_BUILT, NA_ERR_LAB_STEP, NA_ERR_LAB_VETH_FAILED, labsErrors } from './errors.js';

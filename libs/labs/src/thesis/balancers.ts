@@ -86,8 +86,7 @@ export function samplePerBalancer(balancers: ReadonlyMap<BalancerName, BalancerR
       const at = Date.now();
       const packets = new Map<BalancerName, number>();
       await Promise.all(
-        BALANCERS.map(async (lb) => {
-          const b = balancers.get(lb)!;
+        [...balancers].map(async ([lb, b]) => {
           if (b.controller === undefined || b.controller.exited) return;
           try {
             packets.set(lb, (await vipPackets(b.files.controllerSocket)).get(vip) ?? 0);
@@ -109,8 +108,8 @@ export function samplePerBalancer(balancers: ReadonlyMap<BalancerName, BalancerR
 }
 
 /** Packets/s per balancer between consecutive samples; 0 where its controller could not be asked (the node was down). */
-export function balancerRates(samples: readonly RateSample[], t0: number, end: number): { label: string; points: [number, number][] }[] {
-  return BALANCERS.map((lb) => {
+export function balancerRates(samples: readonly RateSample[], t0: number, end: number, lbs: readonly BalancerName[] = BALANCERS): { label: string; points: [number, number][] }[] {
+  return lbs.map((lb) => {
     const points: [number, number][] = [];
     for (let i = 1; i < samples.length; i++) {
       const a = samples[i - 1]!;

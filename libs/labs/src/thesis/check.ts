@@ -7,8 +7,8 @@ import { NA_ERR_LAB_CHECK } from '../errors.js';
 import { sameSet } from '../steps/fib.js';
 import { BUCKET_MS, countsBetween } from '../steps/wrk.js';
 import type { WrkResult } from '../steps/wrk.js';
-import { SERVICES, balancerAddr } from '../topologies/thesis.js';
-import type { BalancerName } from '../topologies/thesis.js';
+import { DEFAULT_BALANCERS, SERVICES, balancerAddr, servicesFor } from '../topologies/thesis.js';
+import type { BalancerName, ServiceDef } from '../topologies/thesis.js';
 import type { ChartSeries, LabReport, PhaseSplit, TrafficSummary } from './report.js';
 
 /** Requests a removed backend may still answer after its removal: connections already open. */
@@ -30,11 +30,18 @@ export interface WrkRun {
 export type PhaseBound = readonly [name: string, from: number, to: number, sampleAtFrom: number, sampleAtTo: number];
 
 /** The split per balancer (XDP counters between two samples) and per backend (wrk's buckets) of each phase. */
-export function phaseSplits(bounds: readonly PhaseBound[], samples: readonly PacketSample[], results: readonly WrkRun[], downName: string, killed: BalancerName): PhaseSplit[] {
+export function phaseSplits(
+  bounds: readonly PhaseBound[],
+  samples: readonly PacketSample[],
+  results: readonly WrkRun[],
+  downName: string,
+  killed: BalancerName,
+  services: readonly ServiceDef[] = SERVICES,
+): PhaseSplit[] {
   return bounds.map(([name, from, to, si, sj]) => {
     const balancersBy: Record<string, Record<string, number | null>> = {};
     const backendsBy: Record<string, Record<string, number>> = {};
-    for (const s of SERVICES) {
+    for (const s of services) {
       const row: Record<string, number | null> = {};
       for (const lb of s.balancers) {
         const a = samples[si]!.packets.get(lb);
@@ -80,14 +87,17 @@ export function checkReport(r: LabReport): void {
   const fail = (what: string): never => {
     throw NA_ERR_LAB_CHECK(what);
   };
-  for (const s of SERVICES) {
+  const n = r.balancers ?? DEFAULT_BALANCERS;
+  const services = servicesFor(n);
+  for (const s of services) {
     const route = r.routes.find((x) => x.vip === s.vip);
     if (!sameSet(route?.nexthops ?? [], s.balancers.map(balancerAddr))) fail(`the router's route to ${s.vip} had next hops ${route?.nexthops.join(', ')}, expected ${s.balancers.map(balancerAddr).join(', ')}`);
   }
   const first = r.phases[0]!;
-  for (const s of SERVICES) {
+  const all = n === DEFAULT_BALANCERS ? 'all three' : `all ${n}`;
+  for (const s of services) {
     for (const lb of s.balancers) {
-      if (!((first.balancers[s.name]?.[lb] ?? 0) > 0)) fail(`balancer ${lb} forwarded no packet of ${s.name} while all three were up (ECMP should spread the flows)`);
+      if (!((first.balancers[s.name]?.[lb] ?? 0) > 0)) fail(`balancer ${lb} forwarded no packet of ${s.name} while ${all} were up (ECMP should spread the flows)`);
     }
     for (const b of s.backends) {
       if (!((first.backends[s.name]?.[b] ?? 0) > 0)) fail(`backend ${b} answered no request of ${s.name} while all were up`);

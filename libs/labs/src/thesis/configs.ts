@@ -9,7 +9,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { birdReflectorClientConfig, gobgpReflectorConfig } from '@netaccel/netlab';
 import { AS, BALANCER_RANGE, NAT_SOURCE_COUNT, RR_ADDR, ROUTER_ADDR, SERVICES, backendAddr, balancerAddr, natSourceAddr } from '../topologies/thesis.js';
-import type { BackendName, BalancerName, LabMode } from '../topologies/thesis.js';
+import type { BackendName, BalancerName, LabMode, ServiceDef } from '../topologies/thesis.js';
 
 /** The daemons a balancer node runs. */
 export const LAB_DAEMONS = ['ebpf-loader', 'bgp-announcer', 'lb-controller'] as const;
@@ -46,8 +46,25 @@ export interface BalancerFiles {
 
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 
+/** What a lab other than the thesis' three balancers changes in a balancer's files. */
+export interface BalancerFileOptions {
+  /** The lab's services (default SERVICES: the thesis' three balancers; servicesFor(n) for n). */
+  readonly services?: readonly ServiceDef[];
+  /** The loader holds BPF_ENABLE_STATS: each program counts its runs and their ns (the scaling run's CPU per packet). */
+  readonly runTimeStats?: boolean;
+}
+
 /** Writes the three daemons' configurations of a balancer (JSON, which is YAML). */
-export function writeBalancerFiles(runDir: string, lb: BalancerName, pinRoot: string, objectDir: string, mode: LabMode, macs: ReadonlyMap<BackendName, string>, without: readonly { service: string; backend: BackendName }[] = []): BalancerFiles {
+export function writeBalancerFiles(
+  runDir: string,
+  lb: BalancerName,
+  pinRoot: string,
+  objectDir: string,
+  mode: LabMode,
+  macs: ReadonlyMap<BackendName, string>,
+  without: readonly { service: string; backend: BackendName }[] = [],
+  o: BalancerFileOptions = {},
+): BalancerFiles {
   const dir = join(runDir, lb);
   mkdirSync(dir, { recursive: true });
   const f: BalancerFiles = {
@@ -70,7 +87,7 @@ export function writeBalancerFiles(runDir: string, lb: BalancerName, pinRoot: st
       stateDir: join(dir, 'loader-state'),
       rpc: { socket: f.loaderSocket },
       telemetry: { listen: '127.0.0.1:9465' },
-      stats: { runTime: false },
+      stats: { runTime: o.runTimeStats === true },
     }),
   );
   writeFileSync(
@@ -115,13 +132,20 @@ export function writeBalancerFiles(runDir: string, lb: BalancerName, pinRoot: st
       telemetry: { listen: '127.0.0.1:9464' },
     }),
   );
-  writeServices(f.services, lb, mode, macs, without);
+  writeServices(f.services, lb, mode, macs, without, o.services);
   return f;
 }
 
-/** The services file of a balancer: the services it carries, minus removed backends. */
-export function writeServices(file: string, lb: BalancerName, mode: LabMode, macs: ReadonlyMap<BackendName, string>, without: readonly { service: string; backend: BackendName }[]): void {
-  const services = SERVICES.filter((s) => s.balancers.includes(lb)).map((s) => ({
+/** The services file of a balancer: the services it carries (of `all`), minus removed backends. */
+export function writeServices(
+  file: string,
+  lb: BalancerName,
+  mode: LabMode,
+  macs: ReadonlyMap<BackendName, string>,
+  without: readonly { service: string; backend: BackendName }[],
+  all: readonly ServiceDef[] = SERVICES,
+): void {
+  const services = all.filter((s) => s.balancers.includes(lb)).map((s) => ({
     name: s.name,
     vip: s.vip,
     port: s.port,

@@ -19,6 +19,12 @@ export const LAB_STATE_DIR = '/run/netaccel-lab';
 export const PIN_BASE = '/sys/fs/bpf/netaccel-lab';
 export const KEPT_FILE = join(LAB_STATE_DIR, 'lab.json');
 
+/**
+ * The bpffs directory of a lab run under another prefix (a test's, the scaling scenario's): its
+ * own, so that cleaning it never touches the pins of a `netaccel lab` running beside it.
+ */
+export const pinBaseFor = (prefix: string): string => (prefix === LAB_PREFIX ? PIN_BASE : `${PIN_BASE}-${prefix}`);
+
 /** What a kept lab leaves in LAB_STATE_DIR/lab.json for `netaccel lab status|down`. */
 export interface KeptLab {
   readonly runId: string;
@@ -40,21 +46,25 @@ export function checkBuilt(install: ThesisInstall): void {
   }
 }
 
-/** Removes a lab kept by an earlier run and the pins of runs that are gone; refuses a live one. */
-export async function removeEarlierLabs(say: (text: string) => void): Promise<string[]> {
+/**
+ * Removes a lab kept by an earlier run and the pins of runs that are gone; refuses a live one.
+ * `prefix`: the labs of that prefix only (the lab's own, LAB_PREFIX, by default), and their pins.
+ */
+export async function removeEarlierLabs(say: (text: string) => void, prefix: string = LAB_PREFIX): Promise<string[]> {
   const removed: string[] = [];
-  for (const r of keptRuns({ prefix: LAB_PREFIX })) {
-    await removeRun(r.runId, { prefix: LAB_PREFIX });
+  const pinBase = pinBaseFor(prefix);
+  for (const r of keptRuns({ prefix })) {
+    await removeRun(r.runId, { prefix });
     removed.push(r.runId);
     say(`${STEP_INDENT}removed the lab kept by an earlier run (${r.runId})\n`);
   }
-  rmSync(KEPT_FILE, { force: true });
-  await cleanStale({ prefix: LAB_PREFIX });
+  if (prefix === LAB_PREFIX) rmSync(KEPT_FILE, { force: true });
+  await cleanStale({ prefix });
   // What is left is the run of another live process: refuse rather than share the CPU with it.
-  const live = readRecords(LAB_DEFAULTS.stateDir, LAB_PREFIX).flatMap((e) => (e.record === undefined ? [] : [e.record]));
+  const live = readRecords(LAB_DEFAULTS.stateDir, prefix).flatMap((e) => (e.record === undefined ? [] : [e.record]));
   if (live.length > 0) throw NA_ERR_LAB_BUSY(live[0]!.runId, String(live[0]!.pid));
-  if (existsSync(PIN_BASE)) {
-    for (const dir of readdirSync(PIN_BASE)) removePins(dir);
+  if (existsSync(pinBase)) {
+    for (const dir of readdirSync(pinBase)) removePins(dir, pinBase);
   }
   return removed;
 }
@@ -65,10 +75,10 @@ export async function removeEarlierLabs(say: (text: string) => void): Promise<st
  * that). rmdir, not a recursive removal, for PIN_BASE: the folder of another run (a kept lab) is
  * never touched, and nothing outside PIN_BASE ever is.
  */
-export function removePins(runId?: string): void {
-  if (runId !== undefined) rmSync(join(PIN_BASE, runId), { recursive: true, force: true });
+export function removePins(runId?: string, pinBase: string = PIN_BASE): void {
+  if (runId !== undefined) rmSync(join(pinBase, runId), { recursive: true, force: true });
   try {
-    rmdirSync(PIN_BASE);
+    rmdirSync(pinBase);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;

@@ -36,6 +36,8 @@ export interface LabReport {
   readonly quick: boolean;
   /** How the balancers forwarded: l2dsr or nat. */
   readonly mode: string;
+  /** How many balancers the lab had (`--balancers`; absent: the thesis' three). */
+  readonly balancers?: number;
   readonly logDir: string;
   readonly html: string;
   readonly steps: readonly { readonly title: string; readonly ms: number }[];
@@ -198,7 +200,7 @@ export function reportHtml(r: LabReport, text: string): string {
     '<style>body{font-family:sans-serif;margin:2em;max-width:960px}pre{background:#f4f4f4;padding:1em;overflow-x:auto}</style>',
     '</head><body>',
     `<h1>netaccel lab — run ${esc(r.runId)}</h1>`,
-    `<p>Started ${esc(r.startedAt)}${r.quick ? ' (shortened run)' : ''}. Router (BIRD, ECMP) and client, route reflector (gobgpd), three XDP balancers in ${r.mode === 'nat' ? 'NAT' : 'L2 DSR'} mode (ebpf-loader, bgp-announcer, lb-controller), six backends. Logs: <code>${esc(r.logDir)}</code>.</p>`,
+    `<p>Started ${esc(r.startedAt)}${r.quick ? ' (shortened run)' : ''}. Router (BIRD, ECMP) and client, route reflector (gobgpd), ${r.balancers === undefined || r.balancers === 3 ? 'three' : r.balancers} XDP balancer${r.balancers === 1 ? '' : 's'} in ${r.mode === 'nat' ? 'NAT' : 'L2 DSR'} mode (ebpf-loader, bgp-announcer, lb-controller), six backends. Logs: <code>${esc(r.logDir)}</code>.</p>`,
     '<h2>Requests per second and live balancers</h2>',
     chartSvg(r),
     '<h2>Packets per second per balancer (web)</h2>',

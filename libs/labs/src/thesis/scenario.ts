@@ -20,8 +20,8 @@ import { startBirdRouter, startReflector, waitBirdEstablished } from '../steps/r
 import { STEP_INDENT, fmtMs } from '../steps/step-runner.js';
 import type { StepTime } from '../steps/step-runner.js';
 import { parseWrkOutput, writeWrkScript, wrkArgv } from '../steps/wrk.js';
-import { BACKENDS, BALANCERS, RR_ADDR, SERVICES, backendAddr, balancerAddr, switchPort, thesisTopology } from '../topologies/thesis.js';
-import type { BackendName, BalancerName, LabMode } from '../topologies/thesis.js';
+import { BACKENDS, DEFAULT_BALANCERS, RR_ADDR, backendAddr, balancerAddr, balancersOf, servicesFor, switchPort, thesisTopology } from '../topologies/thesis.js';
+import type { BackendName, BalancerName, LabMode, ServiceDef } from '../topologies/thesis.js';
 import { completeChecksums, napiForXdpTx } from '../veth.js';
 import { announcedAt, backendsOf, balancerLogs, balancerRates, dataPlaneUpMs, samplePerBalancer, startBalancer, vipPackets } from './balancers.js';
 import type { BalancerRun, DaemonStartMs, RateSample } from './balancers.js';
@@ -29,7 +29,7 @@ import { REMOVAL_GRACE_MS, checkReport, phaseSplits, requestSeries, trafficSumma
 import type { PacketSample, PhaseBound, WrkRun } from './check.js';
 import { birdConfig, gobgpConfig, writeBalancerFiles, writeServices } from './configs.js';
 import type { ThesisInstall } from './configs.js';
-import { KEPT_FILE, LAB_PREFIX, LAB_STATE_DIR, PIN_BASE, checkBuilt, removeEarlierLabs, removePins, selftestObject } from './lab-state.js';
+import { KEPT_FILE, LAB_PREFIX, LAB_STATE_DIR, checkBuilt, pinBaseFor, removeEarlierLabs, removePins, selftestObject } from './lab-state.js';
 import type { KeptLab } from './lab-state.js';
 import { reportHtml } from './report.js';
 import type { LabReport } from './report.js';
@@ -39,6 +39,11 @@ export interface ThesisOptions extends ScenarioRunOptions {
   readonly quick: boolean;
   /** How the balancers forward (default L2 DSR). */
   readonly mode?: LabMode;
+  /**
+   * How many balancers (1 to 4, default the thesis' 3): the router's ECMP set and the
+   * reflector's clients; web on all of them, api on all but the last (servicesFor).
+   */
+  readonly balancers?: number;
   /** Where the daemons and BPF objects are. */
   readonly install: ThesisInstall;
   /** The report as text for people, in the front end's format (the HTML page shows it too). */
@@ -48,12 +53,19 @@ export interface ThesisOptions extends ScenarioRunOptions {
 /** The balancer that is killed and brought back, and the backend that is removed. */
 export const KILLED: BalancerName = 'lb2';
 export const REMOVED = { service: 'web', backend: 'b4' as BackendName };
+/** The balancer killed in a lab of `n`: KILLED, or the only one (its services are down meanwhile). */
+export const killedOf = (n: number): BalancerName => (n >= 2 ? KILLED : 'lb1');
+const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four'];
 
 /** The state of one run, carried from step to step. */
 export interface ThesisRun {
   readonly lab: Lab;
   readonly o: ThesisOptions;
   readonly mode: LabMode;
+  /** The lab's balancers, its services on them, and the one killed and brought back. */
+  readonly lbs: readonly BalancerName[];
+  readonly services: readonly ServiceDef[];
+  readonly killed: BalancerName;
   /** ms of traffic in each phase. */
   readonly hold: number;
   readonly startedAt: Date;
@@ -81,15 +93,15 @@ export interface ThesisRun {
   report?: LabReport;
 }
 
-const pinRoot = (run: ThesisRun): string => join(PIN_BASE, run.lab.runId);
-const services = (lb: BalancerName) => SERVICES.filter((s) => s.balancers.includes(lb));
+const pinRoot = (run: ThesisRun): string => join(pinBaseFor(run.lab.prefix), run.lab.runId);
+const servicesOf = (run: ThesisRun, lb: BalancerName) => run.services.filter((s) => s.balancers.includes(lb));
 
 /** Packets to each VIP of every balancer whose controller runs, stamped. */
 async function sample(run: ThesisRun): Promise<void> {
   const at = Date.now();
   const packets = new Map<BalancerName, Map<string, number> | null>();
   await Promise.all(
-    BALANCERS.map(async (lb) => {
+    run.lbs.map(async (lb) => {
       const b = run.balancers.get(lb)!;
       packets.set(lb, b.controller !== undefined && !b.controller.exited ? await vipPackets(b.files.controllerSocket) : null);
     }),
@@ -101,7 +113,7 @@ async function sample(run: ThesisRun): Promise<void> {
 
 async function checkTheBuild(run: ThesisRun): Promise<void> {
   checkBuilt(run.o.install);
-  await removeEarlierLabs(run.o.progress);
+  await removeEarlierLabs(run.o.progress, run.lab.prefix);
 }
 
 async function buildTheTopology(run: ThesisRun): Promise<void> {
@@ -111,7 +123,7 @@ async function buildTheTopology(run: ThesisRun): Promise<void> {
   // the veth quirks (veth.ts): senders towards the balancers hand them complete checksums, and
   // the switch ports facing the balancers get a program that passes everything (NAPI for XDP_TX)
   await completeChecksums(lab, ['router', ...BACKENDS]);
-  await napiForXdpTx(lab, 'sw', BALANCERS.map(switchPort), selftestObject(run.o.install));
+  await napiForXdpTx(lab, 'sw', run.lbs.map(switchPort), selftestObject(run.o.install));
   for (const b of BACKENDS) {
     const links = (await lab.links(b)) as unknown as { ifname: string; address: string }[];
     run.macs.set(b, links.find((l) => l.ifname === 'eth0')!.address);
@@ -130,46 +142,46 @@ async function startBackends(run: ThesisRun): Promise<void> {
 
 async function startBalancers(run: ThesisRun): Promise<void> {
   // the router's FIB is watched from before the first announcement
-  run.monitor = RouteMonitor.start(run.lab.ns('router'), SERVICES.map((s) => s.vip), new Map(SERVICES.map((s) => [s.vip, []])));
-  for (const lb of BALANCERS) run.balancers.set(lb, { files: writeBalancerFiles(run.lab.logDir, lb, join(pinRoot(run), lb), run.o.install.objectDir, run.mode, run.macs) });
-  await Promise.all(BALANCERS.map((lb) => startBalancer(run.lab, lb, run.balancers.get(lb)!, run.o.install)));
+  run.monitor = RouteMonitor.start(run.lab.ns('router'), run.services.map((s) => s.vip), new Map(run.services.map((s) => [s.vip, []])));
+  for (const lb of run.lbs) run.balancers.set(lb, { files: writeBalancerFiles(run.lab.logDir, lb, join(pinRoot(run), lb), run.o.install.objectDir, run.mode, run.macs, [], { services: run.services }) });
+  await Promise.all(run.lbs.map((lb) => startBalancer(run.lab, lb, run.balancers.get(lb)!, run.o.install)));
 }
 
 async function waitForRoutes(run: ThesisRun): Promise<void> {
   const mon = run.monitor!;
-  for (const s of SERVICES) {
+  for (const s of run.services) {
     const want = s.balancers.map(balancerAddr).sort();
     await mon.waitFor(s.vip, (nh) => sameSet(nh, want), 0, 30_000);
   }
   const table = (await run.lab.exec('router', ['ip', 'route', 'show', 'proto', 'bird'])).stdout.trimEnd();
   run.o.progress(`${table.split('\n').map((l) => `${STEP_INDENT}${l}`).join('\n')}\n`);
-  run.routes = SERVICES.map((s) => ({ vip: s.vip, nexthops: [...mon.nexthops(s.vip)] }));
+  run.routes = run.services.map((s) => ({ vip: s.vip, nexthops: [...mon.nexthops(s.vip)] }));
 }
 
 async function driveTraffic(run: ThesisRun): Promise<void> {
   const script = writeWrkScript(run.lab.logDir);
   await sample(run);
   run.t0 = Date.now();
-  for (const s of SERVICES) {
+  for (const s of run.services) {
     const url = `http://${s.vip}:${s.port}/`;
     const [threads, conns] = s.name === 'web' ? [2, 32] : [1, 8];
     run.wrks.push({ service: s.name, url, proc: await run.lab.spawn('router', wrkArgv(script, url, threads, conns), { name: `wrk-${s.name}` }) });
   }
-  run.sampler = samplePerBalancer(run.balancers, SERVICES[0]!.vip, run.rates);
+  run.sampler = samplePerBalancer(run.balancers, run.services[0]!.vip, run.rates);
   await sleep(run.hold);
 }
 
 async function killBalancer(run: ThesisRun): Promise<void> {
   await sample(run);
-  const b = run.balancers.get(KILLED)!;
+  const b = run.balancers.get(run.killed)!;
   run.killAt = Date.now();
   await killAll([b.controller, b.announcer, b.loader]);
-  await setLink(run.lab, KILLED, 'down');
+  await setLink(run.lab, run.killed, 'down');
 }
 
 async function waitWithoutIt(run: ThesisRun): Promise<void> {
-  for (const s of services(KILLED)) {
-    const want = s.balancers.filter((lb) => lb !== KILLED).map(balancerAddr).sort();
+  for (const s of servicesOf(run, run.killed)) {
+    const want = s.balancers.filter((lb) => lb !== run.killed).map(balancerAddr).sort();
     run.withdrawMs[s.vip] = (await run.monitor!.waitFor(s.vip, (nh) => sameSet(nh, want), run.killAt, 15_000)) - run.killAt;
   }
   run.o.progress(`${STEP_INDENT}next hop gone after ${Object.entries(run.withdrawMs).map(([v, ms]) => `${fmtMs(ms)} (${v})`).join(', ')}\n`);
@@ -177,13 +189,13 @@ async function waitWithoutIt(run: ThesisRun): Promise<void> {
 }
 
 async function restartBalancer(run: ThesisRun): Promise<void> {
-  const b = run.balancers.get(KILLED)!;
+  const b = run.balancers.get(run.killed)!;
   const at = Date.now();
   run.restartAt = at;
-  await setLink(run.lab, KILLED, 'up');
-  const daemons = await startBalancer(run.lab, KILLED, b, run.o.install);
+  await setLink(run.lab, run.killed, 'up');
+  const daemons = await startBalancer(run.lab, run.killed, b, run.o.install);
   const ready = Date.now();
-  for (const s of services(KILLED)) {
+  for (const s of servicesOf(run, run.killed)) {
     const want = s.balancers.map(balancerAddr).sort();
     const back = await run.monitor!.waitFor(s.vip, (nh) => sameSet(nh, want), at, 30_000);
     run.restoreMs[s.vip] = back - at;
@@ -203,8 +215,8 @@ async function restartBalancer(run: ThesisRun): Promise<void> {
 async function removeBackend(run: ThesisRun): Promise<void> {
   await sample(run);
   const at = Date.now();
-  for (const lb of BALANCERS) writeServices(run.balancers.get(lb)!.files.services, lb, run.mode, run.macs, [REMOVED]);
-  const svc = SERVICES.find((s) => s.name === REMOVED.service)!;
+  for (const lb of run.lbs) writeServices(run.balancers.get(lb)!.files.services, lb, run.mode, run.macs, [REMOVED], run.services);
+  const svc = run.services.find((s) => s.name === REMOVED.service)!;
   const addr = backendAddr(REMOVED.backend);
   await waitFor(
     async () => {
@@ -230,17 +242,17 @@ async function stopTraffic(run: ThesisRun): Promise<void> {
 }
 
 async function writeTheReport(run: ThesisRun): Promise<void> {
-  const { lab, samples, t0, killAt, restartAt, removedAt } = run;
+  const { lab, samples, t0, killAt, restartAt, removedAt, killed } = run;
   const endAt = samples.at(-1)!.at;
-  const down = `${KILLED} down`;
+  const down = `${killed} down`;
   const bounds: PhaseBound[] = [
-    ['3 balancers', t0, killAt, 0, 1],
+    [`${run.lbs.length} balancer${run.lbs.length === 1 ? '' : 's'}`, t0, killAt, 0, 1],
     [down, killAt, samples[2]!.at, 1, 2],
-    [`${KILLED} back`, samples[2]!.at, samples[3]!.at, 2, 3],
+    [`${killed} back`, samples[2]!.at, samples[3]!.at, 2, 3],
     // connections opened before the removal may still finish on the backend (connection table)
     [`${REMOVED.backend} out of ${REMOVED.service}`, removedAt + REMOVAL_GRACE_MS, endAt, 4, 5],
   ];
-  const web = SERVICES[0]!;
+  const web = run.services[0]!;
   const webEvents = run.monitor!.events.filter((e) => e.vip === web.vip);
   const atStart = webEvents.filter((e) => e.at <= t0).at(-1)?.nexthops.length ?? 0;
   const live: [number, number][] = [[0, atStart], ...webEvents.filter((e) => e.at > t0 && e.at <= endAt).map((e): [number, number] => [e.at - t0, e.nexthops.length])];
@@ -250,22 +262,23 @@ async function writeTheReport(run: ThesisRun): Promise<void> {
     startedAt: run.startedAt.toISOString(),
     quick: run.o.quick,
     mode: run.mode,
+    ...(run.lbs.length === DEFAULT_BALANCERS ? {} : { balancers: run.lbs.length }),
     logDir: lab.logDir,
     html,
     steps: run.done,
     routes: run.routes,
     convergence: { withdrawMs: run.withdrawMs, restoreMs: run.restoreMs, announceToRouteMs: run.announceToRouteMs, restart: run.restart, backendRemovalMs: run.backendRemovalMs },
-    killed: KILLED,
+    killed,
     removed: REMOVED,
     traffic: trafficSummaries(run.results),
-    phases: phaseSplits(bounds, samples, run.results, down, KILLED),
+    phases: phaseSplits(bounds, samples, run.results, down, killed, run.services),
     chart: {
       series: requestSeries(run.results, t0, endAt),
-      balancers: balancerRates(run.rates, t0, endAt),
+      balancers: balancerRates(run.rates, t0, endAt, run.lbs),
       live,
       events: [
-        { atMs: killAt - t0, label: `kill -9 ${KILLED}` },
-        { atMs: restartAt - t0, label: `${KILLED} restarted` },
+        { atMs: killAt - t0, label: `kill -9 ${killed}` },
+        { atMs: restartAt - t0, label: `${killed} restarted` },
         { atMs: removedAt - t0, label: `${REMOVED.backend} removed` },
       ],
       durationMs: endAt - t0,
@@ -288,7 +301,7 @@ function recordKept(run: ThesisRun, lab: Lab): void {
     report: run.report!.html,
     namespaces: Object.fromEntries(lab.nodes().map((n) => [n, lab.ns(n)])),
     sockets: Object.fromEntries(
-      BALANCERS.map((lb) => {
+      run.lbs.map((lb) => {
         const f = run.balancers.get(lb)!.files;
         return [lb, { 'ebpf-loader': f.loaderSocket, 'bgp-announcer': f.announcerSocket, 'lb-controller': f.controllerSocket }];
       }),
@@ -298,19 +311,25 @@ function recordKept(run: ThesisRun, lab: Lab): void {
   writeFileSync(KEPT_FILE, `${JSON.stringify(state, null, 2)}\n`);
 }
 
-const allDaemonLogs = (...daemons: string[]): string[] => BALANCERS.flatMap((lb) => balancerLogs(lb, daemons));
+const allDaemonLogs = (run: ThesisRun, ...daemons: string[]): string[] => run.lbs.flatMap((lb) => balancerLogs(lb, daemons));
+const countWord = (run: ThesisRun): string => NUMBER_WORDS[run.lbs.length] ?? String(run.lbs.length);
+const nextHops = (n: number): string => (n === 1 ? '1 next hop' : `${n} next hops`);
 
 export const thesisScenario: Scenario<ThesisOptions, ThesisRun, LabReport> = {
   name: 'thesis',
   summary: 'router, route reflector, three XDP balancers and six backends: traffic, kill -9 a balancer, bring it back, remove a backend',
   prefix: LAB_PREFIX,
   labOptions: { readyTimeoutMs: 30_000, killGraceMs: 2000, execTimeoutMs: 30_000 },
-  topology: (o) => thesisTopology(o.mode ?? 'l2dsr'),
-  intro: (o) => `netaccel lab: the thesis topology in network namespaces, balancers in ${(o.mode ?? 'l2dsr') === 'nat' ? 'NAT' : 'L2 DSR'} mode${o.quick ? ' (shortened run)' : ''}\n`,
+  topology: (o) => thesisTopology(o.mode ?? 'l2dsr', o.balancers ?? DEFAULT_BALANCERS),
+  intro: (o) =>
+    `netaccel lab: the thesis topology in network namespaces, ${(o.balancers ?? DEFAULT_BALANCERS) === DEFAULT_BALANCERS ? '' : `${o.balancers} `}balancers in ${(o.mode ?? 'l2dsr') === 'nat' ? 'NAT' : 'L2 DSR'} mode${o.quick ? ' (shortened run)' : ''}\n`,
   init: (lab, o, done) => ({
     lab,
     o,
     mode: o.mode ?? 'l2dsr',
+    lbs: balancersOf(o.balancers ?? DEFAULT_BALANCERS),
+    services: servicesFor(o.balancers ?? DEFAULT_BALANCERS),
+    killed: killedOf(o.balancers ?? DEFAULT_BALANCERS),
     hold: o.quick ? 2500 : 8000,
     startedAt: new Date(),
     done,
@@ -336,12 +355,16 @@ export const thesisScenario: Scenario<ThesisOptions, ThesisRun, LabReport> = {
     { title: (run) => `build the topology: ${run.lab.topology.nodes.length} namespaces on one switch`, run: buildTheTopology },
     { title: 'start the route reflector (gobgpd) and the router (BIRD 2)', run: startRouting, logs: () => ['gobgpd', 'bird'] },
     { title: 'start six HTTP backends (nginx answering its name)', run: startBackends, logs: () => BACKENDS.map((b) => `${b}-nginx`) },
-    { title: 'start three balancers, each: ebpf-loader, bgp-announcer, lb-controller', run: startBalancers, logs: () => allDaemonLogs('ebpf-loader', 'bgp-announcer', 'lb-controller') },
-    { title: 'wait for the router\'s ECMP routes (web: 3 next hops, api: 2)', run: waitForRoutes, logs: () => ['bird', 'gobgpd', ...allDaemonLogs('bgp-announcer', 'lb-controller')] },
+    { title: (run) => `start ${countWord(run)} balancer${run.lbs.length === 1 ? '' : 's'}, each: ebpf-loader, bgp-announcer, lb-controller`, run: startBalancers, logs: (run) => allDaemonLogs(run, 'ebpf-loader', 'bgp-announcer', 'lb-controller') },
+    {
+      title: (run) => (run.lbs.length === DEFAULT_BALANCERS ? 'wait for the router\'s ECMP routes (web: 3 next hops, api: 2)' : `wait for the router's routes (${run.services.map((s) => `${s.name}: ${nextHops(s.balancers.length)}`).join(', ')})`),
+      run: waitForRoutes,
+      logs: (run) => ['bird', 'gobgpd', ...allDaemonLogs(run, 'bgp-announcer', 'lb-controller')],
+    },
     { title: (run) => `drive traffic from the router with wrk for ${fmtMs(run.hold)}: web and api, a new connection per request`, run: driveTraffic, logs: () => ['wrk-web', 'wrk-api'] },
-    { title: `kill -9 ${KILLED} (its three daemons; its link goes down: the node is gone)`, run: killBalancer },
-    { title: (run) => `wait for the router to drop ${KILLED}'s next hop, then ${fmtMs(run.hold)} of traffic without it`, run: waitWithoutIt, logs: () => ['gobgpd', 'bird'] },
-    { title: `bring ${KILLED} back: link up, the same daemons and files; the loader adopts its pins`, run: restartBalancer, logs: () => balancerLogs(KILLED) },
+    { title: (run) => `kill -9 ${run.killed} (its three daemons; its link goes down: the node is gone)`, run: killBalancer },
+    { title: (run) => `wait for the router to drop ${run.killed}'s next hop, then ${fmtMs(run.hold)} of traffic without it`, run: waitWithoutIt, logs: () => ['gobgpd', 'bird'] },
+    { title: (run) => `bring ${run.killed} back: link up, the same daemons and files; the loader adopts its pins`, run: restartBalancer, logs: (run) => balancerLogs(run.killed) },
     { title: `remove backend ${REMOVED.backend} from ${REMOVED.service} (services files rewritten) and keep the traffic on`, run: removeBackend },
     { title: 'stop the traffic and collect the results', run: stopTraffic, logs: () => ['wrk-web', 'wrk-api'] },
     { title: 'check what happened and write the report', run: writeTheReport },
@@ -354,5 +377,5 @@ export const thesisScenario: Scenario<ThesisOptions, ThesisRun, LabReport> = {
     void run.sampler?.stop();
   },
   keep: recordKept,
-  cleanup: (lab) => removePins(lab.runId),
+  cleanup: (lab) => removePins(lab.runId, pinBaseFor(lab.prefix)),
 };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { validateSpec } from '@netaccel/netlab';
 import { routerStarTopology } from './router-star.js';
 import { switchedSegment } from './segment.js';
-import { BACKENDS, BALANCERS, SERVICES, balancerAddr, thesisTopology } from './thesis.js';
+import { BACKENDS, BALANCERS, BALANCER_RANGE, SERVICES, balancerAddr, balancersOf, servicesFor, thesisTopology } from './thesis.js';
 import { XLB_BENCH_PORT, xlbBenchTopology } from './xlb-bench.js';
 
 test('a switched segment: one veth per member from its eth0 to a port of the bridge', () => {
@@ -35,6 +35,25 @@ test('the thesis topology: 12 namespaces on one switch, the balancers in the ref
   for (const b of BACKENDS) assert.deepEqual(dsr.nodes[b]!.addrs?.lo, SERVICES.map((s) => `${s.vip}/32`));
   const nat = thesisTopology('nat');
   for (const b of BACKENDS) assert.deepEqual(nat.nodes[b], {});
+});
+
+test('the thesis topology with 1 to 4 balancers: the default is the thesis\' three; web on all, api on all but the last; lb4 in the reflector range', () => {
+  assert.deepEqual(servicesFor(3), SERVICES);
+  assert.deepEqual(Object.keys(thesisTopology('l2dsr', 3).nodes), Object.keys(thesisTopology('l2dsr').nodes));
+  const one = thesisTopology('l2dsr', 1);
+  const four = thesisTopology('nat', 4);
+  assert.doesNotThrow(() => validateSpec(one));
+  assert.doesNotThrow(() => validateSpec(four));
+  assert.deepEqual(Object.keys(one.nodes).filter((n) => n.startsWith('lb')), ['lb1']);
+  assert.deepEqual(Object.keys(four.nodes).filter((n) => n.startsWith('lb')), ['lb1', 'lb2', 'lb3', 'lb4']);
+  assert.deepEqual(four.nodes.lb4!.addrs?.lo, ['10.0.0.131/32', '10.0.0.132/32', '10.0.0.133/32', '10.0.0.134/32']);
+  assert.deepEqual(servicesFor(1).map((s) => s.balancers), [['lb1'], ['lb1']]);
+  assert.deepEqual(servicesFor(4).map((s) => s.balancers), [['lb1', 'lb2', 'lb3', 'lb4'], ['lb1', 'lb2', 'lb3']]);
+  // the reflector's dynamic-neighbour range (a /29 from .8) holds every balancer's address
+  const [net, bits] = BALANCER_RANGE.split('/');
+  const base = Number(net!.split('.')[3]);
+  for (const lb of balancersOf(4)) assert.ok(Number(balancerAddr(lb).split('.')[3]) - base < 2 ** (32 - Number(bits)), lb);
+  for (const n of [0, 5, 2.5]) assert.throws(() => thesisTopology('l2dsr', n), /NA_ERR_LAB_BALANCERS|expected a whole number from 1 to 4/);
 });
 
 test('the router star: three announcers on their own /24 and /64, the reflector behind the router', () => {
