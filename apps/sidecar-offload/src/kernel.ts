@@ -239,6 +239,20 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
     }
   }
 
+  takeBack(key: SockKey): boolean {
+    if (this.conn(key) === undefined) return false;
+    this.map('takeback').update(encodeSockKey(key), encodeU32(1));
+    return true;
+  }
+
+  takeBackPending(key: SockKey): boolean {
+    try {
+      return this.map('takeback').lookup(encodeSockKey(key)) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
   spliceState(clientSide: SockKey): OffloadState {
     const c = this.conn(clientSide);
     if (c === undefined) return { offloaded: false, reason: "the client's socket is not in the kernel's sockhash (closed, or its process is outside kernel.cgroup)" };

@@ -49,6 +49,13 @@ export interface SpliceKernel {
   decline(clientSide: SockKey): void;
   /** Whether the kernel carries a spliced connection (by the client's socket), or why not. */
   spliceState(clientSide: SockKey): OffloadState;
+  /**
+   * Asks the kernel to hand a socket to user space at a frame boundary of what it sends (splice.ts
+   * `takeBack`): the caller then writes one trigger byte towards the socket, and nothing more
+   * until `takeBackPending` is false. False (nothing asked) when the socket is not in the kernel.
+   */
+  takeBack(key: SockKey): boolean;
+  takeBackPending(key: SockKey): boolean;
 }
 
 export interface KernelPath {
