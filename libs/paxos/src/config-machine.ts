@@ -107,6 +107,11 @@ export class ConfigStateMachine implements StateMachine {
     return this.data.get(key);
   }
 
+  /** This replica's keys starting with `prefix` and their values (as far as it has executed the log). */
+  entries(prefix: string): [string, Versioned][] {
+    return [...this.data].filter(([k]) => k.startsWith(prefix));
+  }
+
   /** Called after every committed SET this replica executes (also while it catches up). */
   onChange(listener: ConfigListener): () => void {
     this.listeners.add(listener);

@@ -7,6 +7,13 @@
  *   const cfg = await ReplicatedConfig.start({ replicas, self: 1 });
  *   cfg.watch('chain', (now) => apply(JSON.parse(now.value)));
  *   await cfg.update('chain', (cur) => JSON.stringify(next(cur)));  // CAS, retried on conflict
+ *   if (cfg.leaseHeld()) act();  // the one member acting alone (the leader, under its lease)
+ *
+ * Lease (lease.ts): while its replica leads, a member submits a read of LEASE_KEY every
+ * leaseMs / 4 (an idle group acknowledges nothing otherwise), so the lease is renewed while a
+ * quorum answers and runs out leaseMs after the last acknowledged op when it does not: a leader
+ * cut off from the others stops acting (leaseHeld false, leaseRead goes through the group)
+ * before any other member's lease can begin.
  */
 import type { Logger } from '@netaccel/errors';
 import { PaxosClient } from './client.js';
@@ -24,7 +31,7 @@ export interface ReplicatedConfigOptions {
   readonly start?: 'fresh' | 'recover';
   readonly logger?: Logger;
   /** Timing of the replica (heartbeatMs, viewChangeTimeoutMs, retransmitMs). */
-  readonly replica?: Partial<Pick<ReplicaOptions, 'heartbeatMs' | 'viewChangeTimeoutMs' | 'retransmitMs'>>;
+  readonly replica?: Partial<Pick<ReplicaOptions, 'heartbeatMs' | 'viewChangeTimeoutMs' | 'retransmitMs' | 'leaseMs' | 'clockDrift'>>;
   /** The client's deadline per operation (ms; default 5000) and re-send interval (default 100). */
   readonly timeoutMs?: number;
   readonly retryMs?: number;
@@ -35,9 +42,14 @@ export interface ReplicatedConfigOptions {
 /** What `update` decides from the current value: the next value, or undefined to change nothing. */
 export type ConfigUpdate = (current: Versioned | null) => string | undefined;
 
+/** The key the lease renewals read (never set). */
+export const LEASE_KEY = '\u0000lease';
+
 export class ReplicatedConfig {
   readonly #client: ConfigClient;
   #closed = false;
+  #renewing = false;
+  #renewTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly replica: PaxosReplica,
@@ -45,6 +57,42 @@ export class ReplicatedConfig {
     client: ConfigClient,
   ) {
     this.#client = client;
+    const every = Math.max(5, Math.floor(replica.options.leaseMs / 4));
+    this.#renewTimer = setInterval(() => this.#renew(), every);
+    this.#renewTimer.unref();
+  }
+
+  /** While this member's replica leads: one read through the group at a time renews the lease. */
+  #renew(): void {
+    if (this.#closed || this.#renewing || !this.replica.snapshot().isLeader) return;
+    this.#renewing = true;
+    void this.#client
+      .read(LEASE_KEY)
+      .catch(() => undefined)
+      .finally(() => {
+        this.#renewing = false;
+      });
+  }
+
+  /** Whether this member may act alone now: its replica leads and holds the leader's lease. */
+  leaseHeld(): boolean {
+    if (this.#closed) return false;
+    return this.replica.lease().held;
+  }
+
+  /**
+   * A linearizable read: this member's copy when it holds the lease (no write can commit
+   * without its replica, and none of another view can before the lease runs out), else a read
+   * through the group.
+   */
+  async leaseRead(key: string): Promise<Versioned | null> {
+    if (this.leaseHeld()) return this.local(key) ?? null;
+    return this.read(key);
+  }
+
+  /** This member's copies of the keys under `prefix` (current after a linearizable read). */
+  entries(prefix: string): [string, Versioned][] {
+    return this.machine.entries(prefix);
   }
 
   static async start(o: ReplicatedConfigOptions): Promise<ReplicatedConfig> {
@@ -112,6 +160,7 @@ export class ReplicatedConfig {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#renewTimer);
     await this.#client.close();
     await this.replica.close();
   }

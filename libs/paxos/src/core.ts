@@ -5,6 +5,7 @@
  */
 import type { Logger } from '@netaccel/errors';
 import { paxos } from '@netaccel/protocol';
+import { LeaderLease } from './lease.js';
 import { ClientTable, ReplicaLog } from './log.js';
 import type { LogEntry } from './log.js';
 import { newCounters } from './metrics.js';
@@ -90,6 +91,9 @@ export class ReplicaCore {
   recoveryAt = 0;
   recoverySentAt = 0;
 
+  /** The leader's lease (lease.ts): PREPAREs' first sends and their acknowledgements. */
+  readonly lease: LeaderLease;
+
   readonly counters: PaxosCounters = newCounters();
   private published: PublishedState | undefined;
 
@@ -103,6 +107,7 @@ export class ReplicaCore {
     readonly now: () => number,
   ) {
     this.acked = new Array<bigint>(opts.n).fill(0n);
+    this.lease = new LeaderLease(opts.n, opts.f, opts.self, opts.leaseMs, opts.clockDrift);
   }
 
   get self(): number {

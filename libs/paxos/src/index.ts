@@ -20,7 +20,9 @@ export { KvClient, KvKind, KvStateMachine, decodeKvOp, encodeKvOp } from './kv.j
 export type { ConfigListener, ConfigOp, SetOutcome, Versioned } from './config-machine.js';
 export { ConfigClient, ConfigKind, ConfigStateMachine, decodeConfigOp, decodeConfigResult, encodeConfigOp } from './config-machine.js';
 export type { ConfigUpdate, ReplicatedConfigOptions } from './config-store.js';
-export { ReplicatedConfig } from './config-store.js';
+export { LEASE_KEY, ReplicatedConfig } from './config-store.js';
+export type { LeaseState } from './lease.js';
+export { LeaderLease } from './lease.js';
 
 // --- transport and fault injection -------------------------------------------------------------
 export type { DatagramHandler, Peer, Transport, UdpTransportOptions } from './transport.js';

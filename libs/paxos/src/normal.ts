@@ -76,6 +76,7 @@ export function sendPrepare(r: ReplicaCore, op: bigint, body: Buffer, to: number
   body.copy(m, paxos.PAXOS_HEADER_LEN);
   const now = r.now();
   r.sentAt.set(op, now);
+  r.lease.sent(r.view, op, now);
   if (to !== null) {
     r.transport.send(m, r.opts.replicas[to]!);
     return;
@@ -96,6 +97,7 @@ export function onPrepareOk(r: ReplicaCore, m: paxos.PrepareOkMessage): void {
     return;
   }
   const op = m.op < r.log.lastOp ? m.op : r.log.lastOp;
+  r.lease.acked(r.view, m.sender, op, r.now());
   if ((m.flags & PaxosFlag.Quorum) !== 0) {
     r.count('prepare_oks_quorum');
     r.commitTo(op);

@@ -34,6 +34,10 @@ export interface ReplicaOptions {
   readonly maxBatch?: number;
   readonly maxPipeline?: number;
   readonly stateChunkEntries?: number;
+  /** The leader's lease (lease.ts): how long a quorum's acknowledgement lets it act alone. */
+  readonly leaseMs?: number;
+  /** Bound on the difference of two replicas' clock rates (0.1: 10 %), for the lease. */
+  readonly clockDrift?: number;
 }
 
 const DEFAULTS = {
@@ -45,6 +49,8 @@ const DEFAULTS = {
   maxBatch: 64, // client requests per log entry (also bounded by PAXOS_MAX_ENTRY bytes)
   maxPipeline: 128, // uncommitted log entries the leader keeps in flight
   stateChunkEntries: 64, // entries per NEW_STATE (also bounded by PAXOS_MAX_MSG bytes)
+  leaseMs: 400, // the leader's lease after the first send of an op a quorum acknowledged
+  clockDrift: 0.1, // clock rates differ by at most 10 % (a new leader waits leaseMs x 1.1 first)
 } as const;
 
 export interface ResolvedReplicaOptions {
@@ -61,9 +67,11 @@ export interface ResolvedReplicaOptions {
   readonly maxBatch: number;
   readonly maxPipeline: number;
   readonly stateChunkEntries: number;
+  readonly leaseMs: number;
+  readonly clockDrift: number;
 }
 
-function int(opts: ReplicaOptions, name: keyof typeof DEFAULTS & keyof ReplicaOptions, min: number, max: number): number {
+function int(opts: ReplicaOptions, name: Exclude<keyof typeof DEFAULTS & keyof ReplicaOptions, 'clockDrift'>, min: number, max: number): number {
   const v = opts[name] ?? DEFAULTS[name];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw NA_ERR_PAXOS_INVALID_OPTIONS(name, `expected an integer ${min}..${max}, got ${String(v)}`);
   return v;
@@ -101,7 +109,10 @@ export function resolveReplicaOptions(opts: ReplicaOptions): ResolvedReplicaOpti
     maxBatch: int(opts, 'maxBatch', 1, 4096),
     maxPipeline: int(opts, 'maxPipeline', 1, 1 << 20),
     stateChunkEntries: int(opts, 'stateChunkEntries', 1, 4096),
+    leaseMs: int(opts, 'leaseMs', 1, 600_000),
+    clockDrift: opts.clockDrift ?? DEFAULTS.clockDrift,
   };
+  if (typeof resolved.clockDrift !== 'number' || !(resolved.clockDrift >= 0 && resolved.clockDrift <= 1)) throw NA_ERR_PAXOS_INVALID_OPTIONS('clockDrift', `expected a number 0..1, got ${String(opts.clockDrift)}`);
   if (resolved.viewChangeTimeoutMs <= resolved.heartbeatMs) {
     throw NA_ERR_PAXOS_INVALID_OPTIONS('viewChangeTimeoutMs', `expected more than heartbeatMs (${resolved.heartbeatMs}), got ${resolved.viewChangeTimeoutMs}`);
   }

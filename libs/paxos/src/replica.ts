@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { paxos } from '@netaccel/protocol';
 import { ReplicaCore } from './core.js';
 import { NA_ERR_PAXOS_CLOSED } from './errors.js';
+import type { LeaseState } from './lease.js';
 import type { PaxosCounters } from './metrics.js';
 import { appendAhead, flush, leaderTick, onCommit, onPrepare, onPrepareOk, onRequest } from './normal.js';
 import type { ReplicaStatus } from './offload.js';
@@ -219,6 +220,16 @@ export class PaxosReplica {
       executed: r.executed,
       clients: r.clients.size,
     };
+  }
+
+  /**
+   * The leader's lease now (lease.ts): held while this replica leads its view in normal status,
+   * waited out its predecessor's lease, and a quorum acknowledged a PREPARE first sent less than
+   * leaseMs ago. An idle group renews nothing: the caller keeps ops flowing (ReplicatedConfig).
+   */
+  lease(): LeaseState {
+    const r = this.core;
+    return r.lease.state(r.view, r.isLeader(), r.now());
   }
 
   /** The counters (a copy). */

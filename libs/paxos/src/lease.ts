@@ -1,0 +1,86 @@
+/**
+ * The leader's lease: how long the leader of a view may act alone (answer reads from its own
+ * state, act as the one active scheduler) without hearing of a newer view.
+ *
+ * Evidence. When follower i acknowledges op k (PREPARE_OK of this view), it was in this view, in
+ * normal status, at a moment after the leader first sent op k's PREPARE (time s_k on the leader's
+ * clock). A new view needs f + 1 replicas to leave this one; f followers + the leader that
+ * acknowledged ops first sent at or after s are f + 1 replicas too, so the two sets share one
+ * replica, which left the view after acknowledging: the next view's leader starts after s. The
+ * lease is the f-th most recent follower evidence + `leaseMs`.
+ *
+ * A new leader first waits: it holds no lease until `leaseMs × (1 + clockDrift)` after it became
+ * leader (on its own clock), so its predecessor's lease (s + leaseMs on the predecessor's clock,
+ * s before the new view began) has run out. Clock assumption: the replicas' clocks are not
+ * synchronized, but their rates differ by at most `clockDrift` (a monotonic clock's rate error
+ * is ~1e-4; the default 0.1 is far above it). Messages may be delayed or lost at will.
+ *
+ * An idle group acknowledges nothing (a heartbeat COMMIT is not answered): whoever needs the
+ * lease keeps ops flowing (ReplicatedConfig submits a read every leaseMs / 4 while it leads).
+ */
+
+/** First PREPARE send times kept per view (older ones are forgotten: their acks renew nothing). */
+const MAX_SENT = 4096;
+
+export interface LeaseState {
+  /** Whether this replica may act as the view's one leader now. */
+  readonly held: boolean;
+  /** Milliseconds of lease left (0 when not held). */
+  readonly remainingMs: number;
+}
+
+export class LeaderLease {
+  readonly #firstSent = new Map<bigint, number>();
+  /** Per replica: the latest first-send time of an op it acknowledged in #view. */
+  #evidence: number[];
+  #view = -1;
+  /** When this replica was first seen leading #view (on its clock). */
+  #since = 0;
+
+  constructor(
+    private readonly n: number,
+    private readonly f: number,
+    private readonly self: number,
+    readonly leaseMs: number,
+    readonly clockDrift: number,
+  ) {
+    this.#evidence = new Array<number>(n).fill(-Infinity);
+  }
+
+  #enter(view: number, now: number): void {
+    if (view === this.#view) return;
+    this.#view = view;
+    this.#since = now;
+    this.#firstSent.clear();
+    this.#evidence = new Array<number>(this.n).fill(-Infinity);
+  }
+
+  /** The leader sends op's PREPARE (first send or a re-send: only the first counts). */
+  sent(view: number, op: bigint, now: number): void {
+    this.#enter(view, now);
+    if (this.#firstSent.has(op)) return;
+    this.#firstSent.set(op, now);
+    if (this.#firstSent.size > MAX_SENT) this.#firstSent.delete(this.#firstSent.keys().next().value!);
+  }
+
+  /** A follower acknowledged every op up to `op` in `view`. */
+  acked(view: number, from: number, op: bigint, now: number): void {
+    this.#enter(view, now);
+    const at = this.#firstSent.get(op);
+    if (at !== undefined && at > this.#evidence[from]!) this.#evidence[from] = at;
+  }
+
+  /** The lease of `view` now, for a replica that `leads` it (normal status). */
+  state(view: number, leads: boolean, now: number): LeaseState {
+    if (!leads) return { held: false, remainingMs: 0 };
+    this.#enter(view, now);
+    if (now < this.#since + this.leaseMs * (1 + this.clockDrift)) return { held: false, remainingMs: 0 };
+    let until: number;
+    if (this.f === 0) until = Infinity;
+    else {
+      const followers = this.#evidence.filter((_, i) => i !== this.self).sort((a, b) => b - a);
+      until = followers[this.f - 1]! + this.leaseMs;
+    }
+    return until > now ? { held: true, remainingMs: until - now } : { held: false, remainingMs: 0 };
+  }
+}
