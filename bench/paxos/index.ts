@@ -141,7 +141,8 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
         const key = `${config}|${clients}`;
         if (!points.has(key)) points.set(key, []);
         if (!clientCpu.has(key)) clientCpu.set(key, []);
-        clientCpu.get(key)!.push(c.cpuUs / Math.max(1, c.acked));
+        // the generator's CPU per put it saw answered (the read-back's Node clients are not in it)
+        clientCpu.get(key)!.push(c.cpuUs / Math.max(1, c.gen?.acked ?? c.acked));
         points.get(key)!.push({
           ops: c.ops,
           seconds: c.seconds,

@@ -1,25 +1,30 @@
 /**
  * The closed-loop clients of the paxos benchmark, run in a namespace of their own
  * (bench/paxos/rig.ts). Every 10 ms it reads <control file> (JSON {seq, tag, clients, warmupMs,
- * ms}); on a new seq it runs one point: `clients` KvClients, each with one put outstanding at a
- * time (16-byte keys, 32-byte values), for warmupMs then ms; latencies and completions count
- * inside the ms window only. Clients 2k and 2k+1 share four keys (named after `tag`, so every
- * point has its own), so writes race; every put of the point (warm-up included) is recorded,
- * then each key is read back and the history is checked linearizable (@netaccel/linearizability):
- * an acknowledged write that was lost, or a read of a value never written, fails it. Prints one
- * line {seq, ops, seconds, p50Ms, p99Ms, unknown, acked (every operation answered, warm-up and
- * read-back included), lin, cpuUs}.
- * The clients share one UDP socket (SharedSocket): the generator's own cost is in every point's
- * figures and in the CPU the replicas do not get, and with a socket per client each reply was a
- * wake-up and two recvmsg (the second finding nothing); one socket reads what arrived in one go.
- * Usage: ns-clients.ts <group JSON: [{address, port}]> <control file>
+ * ms}); on a new seq it runs one point with paxos-gen (paxos-gen.c, built by tools.ts): `clients`
+ * closed-loop clients in one C process on one UDP socket, each with one put outstanding at a time
+ * (16-byte keys, 32-byte values), for warmupMs then ms; latencies and completions count inside the
+ * ms window only. Clients 2k and 2k+1 share four keys (named after `tag`, so every point has its
+ * own), so writes race; every put of the point (warm-up included) is in the generator's history;
+ * then each key is read back here (KvClients of @netaccel/paxos) and the whole history is checked
+ * linearizable (@netaccel/linearizability): an acknowledged write that was lost, or a read of a
+ * value never written, fails it. Prints one line {seq, ops, seconds, p50Ms, p99Ms, unknown,
+ * acked (every operation answered, warm-up and read-back included), lin, cpuUs (the generator's),
+ * gen (its whole report)}.
+ * Why C: the Node clients cost ~35-40 µs of CPU per put (the KvClient's encode/decode, promises,
+ * one recvmsg per datagram), CPU the replicas then did not get on this 2-CPU machine; paxos-gen
+ * reads and sends in batches (recvmmsg / sendmmsg) and costs a few µs.
+ * The same client ids (a random base + c) run every point, with request ids above the last
+ * point's (seq << 32), so the replicas' client table stays one entry per client.
+ * Usage: ns-clients.ts <group JSON: [{address, port}]> <control file> <paxos-gen>
  */
-import { readFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
-import { KvClient, PaxosClient, udpTransport } from '@netaccel/paxos';
-import type { DatagramHandler, Transport } from '@netaccel/paxos';
-import { paxos } from '@netaccel/protocol';
-import { percentile } from './options.js';
+import { KvClient, PaxosClient } from '@netaccel/paxos';
+import { monotonicMs, readGenHistory, runGen } from './gen.js';
 
 interface Command {
   seq: number;
@@ -29,106 +34,76 @@ interface Command {
   ms: number;
 }
 
-const [groupArg, control] = process.argv.slice(2);
+const [groupArg, control, genBin] = process.argv.slice(2);
 const replicas = JSON.parse(groupArg!) as { address: string; port: number }[];
-const pool: KvClient[] = [];
-const VALUE_PAD = 'v'.repeat(32);
+/** The generator's client ids: a random high half, the client's index in the low half. */
+const genBase = BigInt(randomInt(1, 0x7fffffff)) << 32n;
+/** The read-back clients' ids: another random high half. */
+const readBase = BigInt(randomInt(1, 0x7fffffff)) << 32n;
+const READERS = 16;
+const readers: KvClient[] = [];
 
-/** One socket for every client; a REPLY goes to the client whose id's low 32 bits are its index. */
-class SharedSocket {
-  private readonly handlers: DatagramHandler[] = [];
-  /** Client ids: a random high half, the index in the low half. */
-  readonly base = BigInt(Math.floor(Math.random() * 0x7fffffff) + 1) << 32n;
-
-  constructor(readonly socket: Transport) {
-    socket.onMessage((data, from) => {
-      if (data.length < paxos.PAXOS_HEADER_LEN + 8) return;
-      this.handlers[data.readUInt32BE(paxos.PAXOS_HEADER_LEN + 4)]?.(data, from);
-    });
-  }
-
-  transport(i: number): Transport {
-    return {
-      local: this.socket.local,
-      send: (d, to) => this.socket.send(d, to),
-      onMessage: (h) => void (this.handlers[i] = h),
-      close: () => Promise.resolve(),
-    };
-  }
-}
-
-const shared = new SharedSocket(await udpTransport({ address: '0.0.0.0', port: 0, bufferBytes: 1 << 20 }));
-
-async function clientsFor(n: number): Promise<KvClient[]> {
-  for (let i = pool.length; i < n; i++) pool.push(new KvClient(await PaxosClient.create({ replicas, retryMs: 500, timeoutMs: 5000, clientId: shared.base + BigInt(i), transport: shared.transport(i) })));
-  return pool.slice(0, n);
+async function readersFor(n: number): Promise<KvClient[]> {
+  for (let i = readers.length; i < Math.min(n, READERS); i++) readers.push(new KvClient(await PaxosClient.create({ replicas, retryMs: 500, timeoutMs: 5000, clientId: readBase + BigInt(i) })));
+  return readers.slice(0, Math.min(n, READERS));
 }
 
 const keyOf = (tag: string, client: number, i: number) => `${tag}/p${client >> 1}/k${i % 4}`;
 
 async function point(cmd: Command): Promise<Record<string, unknown>> {
-  const kvs = await clientsFor(cmd.clients);
-  const rec = new HistoryRecorder();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const start = t0 + cmd.warmupMs;
-  const end = start + cmd.ms;
-  const latencies: number[] = [];
-  let ops = 0;
-  let acked = 0;
-  let unknown = 0;
-  await Promise.all(kvs.map(async (kv, c) => {
-    for (let i = 0; performance.now() < end; i++) {
-      const key = keyOf(cmd.tag, c, i);
-      const value = `${c}-${i}-${VALUE_PAD}`.slice(0, 32);
-      const p = rec.begin({ kind: 'write', key, value });
-      const a = performance.now();
-      try {
-        await kv.put(key, value);
-      } catch {
-        rec.unknown(p); // timed out: it may take effect later
-        unknown++;
-        continue;
-      }
-      rec.ok(p);
-      acked++;
-      const b = performance.now();
-      if (a >= start && b <= end) {
-        ops++;
-        latencies.push(b - a);
-      }
-    }
-  }));
-  const seconds = cmd.ms / 1000;
-  const cpu = process.cpuUsage(cpu0);
+  const historyFile = join(tmpdir(), `npb-gen-${process.pid}-${cmd.seq}.history`);
+  let puts;
+  let gen;
+  try {
+    gen = await runGen(genBin!, {
+      replicas,
+      clients: cmd.clients,
+      warmupMs: cmd.warmupMs,
+      ms: cmd.ms,
+      tag: cmd.tag,
+      clientIdBase: genBase,
+      firstRequestId: (BigInt(cmd.seq) << 32n) + 1n,
+      retryMs: 500,
+      timeoutMs: 5000,
+      historyFile,
+    });
+    puts = readGenHistory(historyFile);
+  } finally {
+    rmSync(historyFile, { force: true });
+  }
   // read back every key of the point (after all its writes returned), then check the history
+  const rec = new HistoryRecorder(monotonicMs);
   const keys = new Set<string>();
   for (let c = 0; c < cmd.clients; c++) for (let i = 0; i < 4; i++) keys.add(keyOf(cmd.tag, c, i));
-  const readers = [...keys];
+  const all = [...keys];
+  const kvs = await readersFor(cmd.clients);
+  let reads = 0;
   await Promise.all(kvs.map(async (kv, c) => {
-    for (let j = c; j < readers.length; j += kvs.length) {
-      const p = rec.begin({ kind: 'read', key: readers[j]! });
+    for (let j = c; j < all.length; j += kvs.length) {
+      const p = rec.begin({ kind: 'read', key: all[j]! });
       try {
-        rec.ok(p, await kv.get(readers[j]!));
-        acked++;
+        rec.ok(p, await kv.get(all[j]!));
+        reads++;
       } catch {
         rec.unknown(p);
       }
     }
   }));
-  const check = checkHistory(rec.history(), { maxStepsPerKey: 2_000_000 });
+  const history = [...puts, ...rec.history()];
+  const check = checkHistory(history, { maxStepsPerKey: 2_000_000 });
   return {
     seq: cmd.seq,
-    ops,
-    seconds,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    unknown,
-    acked,
-    historyOps: rec.history().length,
+    ops: gen.ops,
+    seconds: gen.seconds,
+    p50Ms: gen.p50Ms,
+    p99Ms: gen.p99Ms,
+    unknown: gen.unknown,
+    acked: gen.acked + reads,
+    historyOps: history.length,
     lin: check.outcome,
     ...(check.counterexample ? { counterexample: check.counterexample.explanation } : {}),
-    cpuUs: cpu.user + cpu.system,
+    cpuUs: gen.cpuUs,
+    gen,
   };
 }
 
@@ -154,7 +129,5 @@ setInterval(() => {
 }, 10);
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 process.on('SIGTERM', () => {
-  void Promise.all(pool.map((kv) => kv.client.close()))
-    .then(() => shared.socket.close())
-    .then(() => process.exit(0));
+  void Promise.all(readers.map((kv) => kv.client.close())).then(() => process.exit(0));
 });

@@ -5,7 +5,7 @@
  * the Electrode programs to their eth0; the sw ports facing them carry a trivial XDP program (XDP_TX into a veth
  * needs one on the peer) and every eth0 runs without TX checksum offload (the programs rewrite
  * UDP checksums in software). One group (n replicas) runs at a time; the clients process
- * (ns-clients.ts) lives as long as its group. Both are driven through control files.
+ * (ns-clients.ts, which runs the C generator paxos-gen per point) lives as long as its group. Both are driven through control files.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,7 +16,9 @@ import { RUNNER_CWD, askReport, lastOffloads, runnerArgv } from '@netaccel/labs/
 import type { ReplicaReport } from '@netaccel/labs/paxos/processes';
 import { Lab, waitFor } from '@netaccel/netlab';
 import type { LabProcess, LabSpec } from '@netaccel/netlab';
+import type { GenReport } from './gen.js';
 import { softirqUsOf } from './options.js';
+import { buildPaxosGen } from './tools.js';
 
 export const MAX_REPLICAS = 7;
 const PORT = 7470;
@@ -46,7 +48,9 @@ export interface ClientReport {
   historyOps: number;
   lin: 'linearizable' | 'not-linearizable' | 'inconclusive';
   counterexample?: string;
+  /** The generator's CPU time (µs) over the point (its report: gen). */
   cpuUs: number;
+  gen?: GenReport;
   error?: string;
 }
 
@@ -71,6 +75,7 @@ export class PaxosRig {
   private pass: BpfObject | undefined;
   private readonly pin = `/sys/fs/bpf/npb-${process.pid}`;
   private macs: string[] = [];
+  private gen = '';
 
   private constructor(readonly lab: Lab) {}
 
@@ -87,6 +92,7 @@ export class PaxosRig {
 
   private async build(): Promise<void> {
     const lab = this.lab;
+    this.gen = buildPaxosGen();
     rmSync(this.pin, { recursive: true, force: true });
     mkdirSync(this.pin, { recursive: true });
     await lab.up();
@@ -122,7 +128,7 @@ export class PaxosRig {
       const failed = started.find((s) => s.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
       const peers = members.map(({ address, port }) => ({ address, port }));
-      g.clients = await this.lab.spawn('c', [process.execPath, '--import', 'tsx', join(HERE, 'ns-clients.ts'), JSON.stringify(peers), g.clientControl], {
+      g.clients = await this.lab.spawn('c', [process.execPath, '--import', 'tsx', join(HERE, 'ns-clients.ts'), JSON.stringify(peers), g.clientControl, this.gen], {
         name: `n${n}-clients`,
         cwd: ROOT,
         ready: { log: /"ready":true/ },

@@ -1,0 +1,126 @@
+/**
+ * Runs paxos-gen (paxos-gen.c, the benchmark's closed-loop load generator) for one point and
+ * reads what it left: its JSON report and its history of puts (for the linearizability check),
+ * both on CLOCK_MONOTONIC, the clock `monotonicMs` reads here (process.hrtime on Linux).
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { RegisterOp } from '@netaccel/linearizability';
+
+export interface GenPoint {
+  readonly replicas: readonly { readonly address: string; readonly port: number }[];
+  readonly clients: number;
+  readonly warmupMs: number;
+  readonly ms: number;
+  /** Names the point's keys ("<tag>/p<c/2>/k<i%4>"); no spaces. */
+  readonly tag: string;
+  /** Client c's id is base + c; the low 32 bits must be 0. */
+  readonly clientIdBase: bigint;
+  /** The first request id of every client: above every id these client ids used before. */
+  readonly firstRequestId: bigint;
+  readonly retryMs: number;
+  readonly timeoutMs: number;
+  /** Where the generator writes its history of puts ('-' or absent: none). */
+  readonly historyFile?: string;
+}
+
+/** paxos-gen's report (one JSON line). */
+export interface GenReport {
+  /** Puts sent and answered inside the window, and their latency percentiles (ms). */
+  readonly ops: number;
+  readonly seconds: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Every put answered OK, warm-up and the window's tail included. */
+  readonly acked: number;
+  /** Puts that gave up (timeout: outcome unknown). */
+  readonly unknown: number;
+  /** Puts the state machine refused (ERROR replies). */
+  readonly errors: number;
+  readonly retransmits: number;
+  readonly redirects: number;
+  /** Puts started. */
+  readonly puts: number;
+  /** The generator's CPU time (user + system) over its run, µs. */
+  readonly cpuUs: number;
+  /** Its context switches over the run. */
+  readonly wakeups: number;
+  readonly sendCalls: number;
+  readonly recvCalls: number;
+  readonly datagramsSent: number;
+  readonly runSeconds: number;
+}
+
+const FIELDS = ['ops', 'seconds', 'p50Ms', 'p99Ms', 'acked', 'unknown', 'errors', 'retransmits', 'redirects', 'puts', 'cpuUs', 'wakeups', 'sendCalls', 'recvCalls', 'datagramsSent', 'runSeconds'] as const;
+
+/** Milliseconds on CLOCK_MONOTONIC (the generator's clock). */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** The command line of one point. */
+export function genArgs(p: GenPoint): string[] {
+  if ((p.clientIdBase & 0xffffffffn) !== 0n) throw new Error(`paxos-gen: clientIdBase ${p.clientIdBase}: its low 32 bits must be 0`);
+  if (/\s/.test(p.tag) || p.tag === '') throw new Error(`paxos-gen: tag ${JSON.stringify(p.tag)}: expected a non-empty tag without spaces`);
+  return [
+    p.replicas.map((r) => `${r.address}:${r.port}`).join(','),
+    String(p.clients),
+    String(Math.round(p.warmupMs)),
+    String(Math.round(p.ms)),
+    p.tag,
+    `0x${p.clientIdBase.toString(16)}`,
+    `0x${p.firstRequestId.toString(16)}`,
+    String(p.retryMs),
+    String(p.timeoutMs),
+    p.historyFile ?? '-',
+  ];
+}
+
+/** Parses the generator's report line; throws naming what is missing. */
+export function parseGenReport(stdout: string): GenReport {
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`paxos-gen: expected a JSON report, got ${JSON.stringify(line.slice(0, 200))}`);
+  }
+  for (const f of FIELDS) if (typeof v[f] !== 'number' || !Number.isFinite(v[f])) throw new Error(`paxos-gen: report field ${f}: expected a number, got ${JSON.stringify(v[f])}`);
+  return v as unknown as GenReport;
+}
+
+/** Runs one point; resolves with the report once the generator exited. */
+export function runGen(bin: string, p: GenPoint): Promise<GenReport> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, genArgs(p), { maxBuffer: 1 << 20, timeout: p.warmupMs + p.ms + p.timeoutMs + 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`paxos-gen failed (${err.message.split('\n')[0]}): ${stderr.trim()}`));
+      else {
+        try {
+          resolve(parseGenReport(stdout));
+        } catch (e) {
+          reject(e as Error);
+        }
+      }
+    });
+  });
+}
+
+/**
+ * The puts of a history file as register writes (times in ms on CLOCK_MONOTONIC; an unknown
+ * outcome has complete null). Ids are `g<line>`.
+ */
+export function parseGenHistory(text: string): RegisterOp[] {
+  const ops: RegisterOp[] = [];
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
+    if (line === '') continue;
+    const f = line.split(' ');
+    const invoke = Number(f[0]);
+    const complete = f[1] === '-' ? null : Number(f[1]);
+    if (f.length !== 4 || !Number.isFinite(invoke) || (complete !== null && !(Number.isFinite(complete) && complete >= invoke))) {
+      throw new Error(`paxos-gen history line ${i + 1}: expected "<invoke ns> <complete ns|-> <key> <value>", got ${JSON.stringify(line)}`);
+    }
+    ops.push({ id: `g${i}`, kind: 'write', key: f[2]!, value: f[3]!, invoke: invoke / 1e6, complete: complete === null ? null : complete / 1e6 });
+  }
+  return ops;
+}
+
+export const readGenHistory = (file: string): RegisterOp[] => parseGenHistory(readFileSync(file, 'utf8'));
