@@ -3,17 +3,21 @@
  * a problem can name the line and column it came from. Syntax errors, duplicate keys, several
  * documents in one file and unresolved tags are refused with their line and column. Merge keys
  * (`<<: *peer-defaults`) are allowed; aliases are limited, so a small file cannot expand to
- * gigabytes.
+ * gigabytes. A text that is a JSON object goes a cheaper way when that gives the same data
+ * (`json-text.ts`); its positions are then worked out only when a problem is reported.
  */
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { NA_ERR_CONFIG_FILE_NOT_FOUND, NA_ERR_CONFIG_PARSE, NA_ERR_CONFIG_READ } from './errors.js';
 import type { IssueSource } from './format-issues.js';
+import { parseJsonText } from './json-text.js';
 import type { Path } from './schema-walk.js';
 
 /** At most this many alias expansions per file. */
 const MAX_ALIAS_COUNT = 100;
+
+const parseOptions = (lineCounter: LineCounter) => ({ lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, strict: true }) as const;
 
 export interface YamlSyntaxError {
   /** 1-based; absent for problems found after parsing (too many aliases, a bad merge source). */
@@ -42,8 +46,10 @@ function keyMatches(key: unknown, seg: string | number): boolean {
  * with its line and column.
  */
 export function parseYaml(text: string, file: string): YamlSource {
+  const json = parseJsonText(text);
+  if (json !== undefined) return { file, data: json.data, locate: lazyLocator(text, file) };
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, strict: true });
+  const doc = parseDocument(text, parseOptions(lineCounter));
   const problems = [...doc.errors, ...doc.warnings].map((e): YamlSyntaxError => {
     const { line, col } = lineCounter.linePos(e.pos[0]);
     return { line, column: col, code: e.code, message: e.message };
@@ -63,12 +69,29 @@ export function parseYaml(text: string, file: string): YamlSource {
   return {
     file,
     data: data ?? {},
-    locate: (path) => {
-      const offset = offsetOf(doc, path);
-      if (offset === undefined) return undefined;
-      const { line, col } = lineCounter.linePos(offset);
-      return { kind: 'file', file, line, column: col };
-    },
+    locate: (path) => position(doc, lineCounter, file, path),
+  };
+}
+
+function position(doc: Document, lineCounter: LineCounter, file: string, path: Path): IssueSource | undefined {
+  const offset = offsetOf(doc, path);
+  if (offset === undefined) return undefined;
+  const { line, col } = lineCounter.linePos(offset);
+  return { kind: 'file', file, line, column: col };
+}
+
+/**
+ * `locate` for a text read by the JSON path: the YAML document (the same text, so the same
+ * positions) is built on the first question only, i.e. when the configuration has a problem.
+ */
+function lazyLocator(text: string, file: string): YamlSource['locate'] {
+  let parsed: { doc: Document; lineCounter: LineCounter } | undefined;
+  return (path) => {
+    if (parsed === undefined) {
+      const lineCounter = new LineCounter();
+      parsed = { doc: parseDocument(text, parseOptions(lineCounter)), lineCounter };
+    }
+    return position(parsed.doc, parsed.lineCounter, file, path);
   };
 }
 
