@@ -7,7 +7,7 @@
  * |---|---|---|---|
  * | `PAXOS_BENCH_QUICK` | 0 | 1 | 1: the quick table (a smoke run, < 60 s) |
  * | `PAXOS_BENCH_SIZES` | 3,5,7 | 3,7 | replicas per group |
- * | `PAXOS_BENCH_CLIENTS` | 1,4,16,64 | 16 | closed-loop clients per point |
+ * | `PAXOS_BENCH_CLIENTS` | 1,4,16,64,256 | 16,256 | closed-loop clients per point (paxos-gen: one put outstanding each) |
  * | `PAXOS_BENCH_CONFIGS` | none,broadcast,fast-ack,quorum,all | same | offload configurations |
  * | `PAXOS_BENCH_SECONDS` | 1.5 | 1 | measurement per point |
  * | `PAXOS_BENCH_WARMUP_MS` | 300 | 200 | warm-up per point (after switching offloads) |
@@ -36,7 +36,7 @@ export interface PaxosBenchOptions {
 
 export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   sizes: [3, 5, 7],
-  clients: [1, 4, 16, 64],
+  clients: [1, 4, 16, 64, 256],
   configs: CONFIG_NAMES,
   seconds: 1.5,
   warmupMs: 300,
@@ -47,7 +47,7 @@ export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
 
 export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   sizes: [3, 7],
-  clients: [16],
+  clients: [16, 256],
   configs: CONFIG_NAMES,
   seconds: 1,
   warmupMs: 200,
