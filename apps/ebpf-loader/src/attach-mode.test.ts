@@ -17,6 +17,9 @@ test('kinds, targets and the program types that fit', () => {
   assert.deepEqual([MODES['xdp-generic'].kind, MODES['xdp-generic'].target, MODES['xdp-generic'].xdpMode], ['xdp', 'iface', 'generic']);
   assert.deepEqual([MODES['tc-egress'].programType, MODES['tc-egress'].tcDirection], ['sched_cls', 'egress']);
   assert.deepEqual([MODES['sk-msg-verdict'].target, MODES['sk-msg-verdict'].attachType], ['sockmapId', 'sk_msg_verdict']);
+  // the verdict without a stream parser: the same sk_skb programs, another kernel attach type
+  assert.deepEqual([MODES['sk-skb-verdict'].kind, MODES['sk-skb-verdict'].programType, MODES['sk-skb-verdict'].attachType], ['sockmap', 'sk_skb', 'sk_skb_verdict']);
+  assert.equal(modeOfProto(loaderV1.AttachMode.ATTACH_MODE_SK_SKB_VERDICT).name, 'sk-skb-verdict');
   assert.deepEqual([MODES.sockops.target, MODES.sockops.programType, MODES.sockops.attachType], ['cgroupPath', 'sock_ops', 'cgroup_sock_ops']);
   assert.equal(protoProgramType('xdp'), loaderV1.ProgramType.PROGRAM_TYPE_XDP);
   assert.equal(protoProgramType('lsm'), loaderV1.ProgramType.PROGRAM_TYPE_OTHER);

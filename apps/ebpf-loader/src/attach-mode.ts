@@ -40,6 +40,8 @@ export const MODES: Readonly<Record<AttachModeName, ModeSpec>> = Object.freeze({
   'tc-egress': spec({ name: 'tc-egress', proto: AttachMode.ATTACH_MODE_TC_EGRESS, kind: 'tc', target: 'iface', programType: 'sched_cls', tcDirection: 'egress' }),
   'sk-skb-stream-parser': spec({ name: 'sk-skb-stream-parser', proto: AttachMode.ATTACH_MODE_SK_SKB_STREAM_PARSER, kind: 'sockmap', target: 'sockmapId', programType: 'sk_skb', attachType: 'sk_skb_stream_parser' }),
   'sk-skb-stream-verdict': spec({ name: 'sk-skb-stream-verdict', proto: AttachMode.ATTACH_MODE_SK_SKB_STREAM_VERDICT, kind: 'sockmap', target: 'sockmapId', programType: 'sk_skb', attachType: 'sk_skb_stream_verdict' }),
+  // the verdict without a stream parser (skb by skb): a sockmap has this or the stream verdict, not both
+  'sk-skb-verdict': spec({ name: 'sk-skb-verdict', proto: AttachMode.ATTACH_MODE_SK_SKB_VERDICT, kind: 'sockmap', target: 'sockmapId', programType: 'sk_skb', attachType: 'sk_skb_verdict' }),
   'sk-msg-verdict': spec({ name: 'sk-msg-verdict', proto: AttachMode.ATTACH_MODE_SK_MSG_VERDICT, kind: 'sockmap', target: 'sockmapId', programType: 'sk_msg', attachType: 'sk_msg_verdict' }),
   sockops: spec({ name: 'sockops', proto: AttachMode.ATTACH_MODE_SOCKOPS, kind: 'cgroup', target: 'cgroupPath', programType: 'sock_ops', attachType: 'cgroup_sock_ops' }),
   'cgroup-ingress': spec({ name: 'cgroup-ingress', proto: AttachMode.ATTACH_MODE_CGROUP_INGRESS, kind: 'cgroup', target: 'cgroupPath', programType: 'cgroup_skb', attachType: 'cgroup_inet_ingress' }),

@@ -8,6 +8,8 @@
  * - TC: a clsact direct-action filter at (priority, handle 1), which outlives the process; the
  *   loader picks the lowest free priority when the request gives none.
  * - sockmap: BPF_PROG_ATTACH with the sockmap's descriptor (attached while the pinned map lives).
+ *   The sk_skb verdict comes in two modes, behind a stream parser (`sk-skb-stream-verdict`) or
+ *   skb by skb (`sk-skb-verdict`, no strparser); a map holds one of them, the other is refused.
  * - cgroup: a bpf_link with the cgroup's descriptor, pinned; several coexist on one cgroup.
  *
  * The record is journalled `pending` before the kernel is touched and `active` after; a failure
@@ -201,6 +203,9 @@ function attachTcMode(reg: Registry, ref: ProgramRef, mode: ModeSpec, req: Attac
   }
 }
 
+/** The kernel keeps one sk_skb verdict per map: the stream verdict (behind a parser) or the skb one. */
+const ONE_VERDICT: Partial<Record<ModeSpec['name'], ModeSpec['name']>> = Object.freeze({ 'sk-skb-verdict': 'sk-skb-stream-verdict', 'sk-skb-stream-verdict': 'sk-skb-verdict' });
+
 function attachSockmapMode(reg: Registry, ref: ProgramRef, mode: ModeSpec, req: AttachRequest): AttachResult {
   if (!req.sockmapId) throw NA_ERR_LOADER_BAD_ATTACH(`point.sockmapId: ${protoName(mode)} needs the id of a sockmap or sockhash`);
   const mref = reg.map(req.sockmapId);
@@ -208,6 +213,15 @@ function attachSockmapMode(reg: Registry, ref: ProgramRef, mode: ModeSpec, req: 
     throw NA_ERR_LOADER_BAD_ATTACH(`point.sockmapId: map ${mref.id} is a ${mref.record.typeName}; ${protoName(mode)} needs a sockmap or sockhash`);
   }
   const type = sockmapAttachType(mode);
+  const other = ONE_VERDICT[mode.name];
+  const otherHeld = other === undefined ? 0 : (querySockmap(mref.map, sockmapAttachType(MODES[other]))[0] ?? 0);
+  if (otherHeld !== 0) {
+    const holder = [...reg.attachments.values()].find((a) => a.mode === other && a.sockmapId === mref.id);
+    throw NA_ERR_LOADER_HOOK_TAKEN.with(
+      { details: { mapId: mref.id, mode: other, attachedProgramId: otherHeld } },
+      `the sk_skb verdict of map ${mref.id} (as ${other}; a map has one verdict, with or without a stream parser)`, describeHolder(reg, otherHeld, holder),
+    );
+  }
   const current = querySockmap(mref.map, type)[0] ?? 0;
   const holder = [...reg.attachments.values()].find((a) => a.mode === mode.name && a.sockmapId === mref.id);
   const hook = `${mode.name} of map ${mref.id}`;

@@ -39,6 +39,27 @@ export function lookup(ref: MapRef, key: Buffer): Entry {
   return e;
 }
 
+/** Keys one MapLookupBatch may ask for. */
+export const MAX_LOOKUP_BATCH = 4096;
+
+/**
+ * The entries of many keys of one map, present ones only, in the order asked (one lookup per key
+ * in this process: what the batch saves is the client's round trips). Every key's size is checked
+ * before the first lookup.
+ */
+export function lookupBatch(ref: MapRef, keys: readonly Buffer[]): Entry[] {
+  if (keys.length > MAX_LOOKUP_BATCH) throw NA_ERR_LOADER_INVALID_REQUEST(`keys: expected at most ${MAX_LOOKUP_BATCH} keys, got ${keys.length}`);
+  keys.forEach((k, i) => {
+    if (k.length !== ref.map.keySize) throw NA_ERR_LOADER_INVALID_REQUEST(`keys[${i}]: expected ${ref.map.keySize} bytes for map ${ref.id}, got ${k.length}`);
+  });
+  const out: Entry[] = [];
+  for (const key of keys) {
+    const e = entryOf(ref, key);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
 /** One value for a per-CPU map: `value` for every CPU, or `perCpuValues` one per CPU. */
 function perCpuValue(ref: MapRef, entry: { value: Buffer; perCpuValues: Buffer[] }, path: string): Buffer | Buffer[] {
   if (entry.perCpuValues.length > 0 && entry.value.length > 0) throw NA_ERR_LOADER_INVALID_REQUEST(`${path}: give value or perCpuValues for a per-CPU map, not both`);

@@ -11,7 +11,7 @@ import { modeOfProto } from './attach-mode.js';
 import type { Audit } from './audit.js';
 import { NA_ERR_LOADER_INVALID_REQUEST } from './errors.js';
 import type { Loader } from './loader.js';
-import { dump, lookup, remove, update, updateBatch, updatePacked } from './maps.js';
+import { dump, lookup, lookupBatch, remove, update, updateBatch, updatePacked } from './maps.js';
 import { RingBuffers } from './ring-buffer.js';
 import { attachPointOf, mapInfosOf, objectInfoOf, programInfosOf } from './views.js';
 
@@ -119,6 +119,11 @@ export function loaderService(loader: Loader, audit: Audit, rings: RingBuffers =
     mapLookup: async (req) => {
       const ref = reg.map(required(req.mapId, 'mapId', 'the id of a map (<object id>/<map>)'));
       return loaderV1.MapLookupResponse.create({ entry: loaderV1.MapEntry.create(lookup(ref, req.key)) });
+    },
+
+    mapLookupBatch: async (req) => {
+      const ref = reg.map(required(req.mapId, 'mapId', 'the id of a map (<object id>/<map>)'));
+      return loaderV1.MapLookupBatchResponse.create({ entries: lookupBatch(ref, req.keys).map((e) => loaderV1.MapEntry.create(e)) });
     },
 
     mapUpdate: async (req, ctx) => {

@@ -17,7 +17,7 @@ import { NA_ERR_LOADER_STATE } from './errors.js';
 /** Attach modes by the loader's name; `attach-mode.ts` maps them to the proto and the kernel. */
 export const ATTACH_MODES = [
   'xdp-native', 'xdp-generic', 'tc-ingress', 'tc-egress',
-  'sk-skb-stream-parser', 'sk-skb-stream-verdict', 'sk-msg-verdict',
+  'sk-skb-stream-parser', 'sk-skb-stream-verdict', 'sk-skb-verdict', 'sk-msg-verdict',
   'sockops', 'cgroup-ingress', 'cgroup-egress', 'cgroup-connect4', 'cgroup-connect6',
 ] as const;
 export type AttachModeName = (typeof ATTACH_MODES)[number];

@@ -27,6 +27,7 @@ export const ATTACH_MODES: Readonly<Record<string, loaderV1.AttachMode>> = Objec
   'tc-egress': AttachMode.ATTACH_MODE_TC_EGRESS,
   'sk-skb-stream-parser': AttachMode.ATTACH_MODE_SK_SKB_STREAM_PARSER,
   'sk-skb-stream-verdict': AttachMode.ATTACH_MODE_SK_SKB_STREAM_VERDICT,
+  'sk-skb-verdict': AttachMode.ATTACH_MODE_SK_SKB_VERDICT,
   'sk-msg-verdict': AttachMode.ATTACH_MODE_SK_MSG_VERDICT,
   sockops: AttachMode.ATTACH_MODE_SOCKOPS,
   'cgroup-ingress': AttachMode.ATTACH_MODE_CGROUP_INGRESS,

@@ -163,6 +163,11 @@ export enum AttachMode {
   ATTACH_MODE_CGROUP_CONNECT4 = 11,
   /** ATTACH_MODE_CGROUP_CONNECT6 - cgroup/connect6 (sock_addr) */
   ATTACH_MODE_CGROUP_CONNECT6 = 12,
+  /**
+   * ATTACH_MODE_SK_SKB_VERDICT - sk_skb verdict on a sockmap/sockhash without a stream parser (BPF_SK_SKB_VERDICT: skb by
+   * skb, no strparser); a map holds either this or the stream verdict, not both
+   */
+  ATTACH_MODE_SK_SKB_VERDICT = 13,
   UNRECOGNIZED = -1,
 }
 
@@ -207,6 +212,9 @@ export function attachModeFromJSON(object: any): AttachMode {
     case 12:
     case "ATTACH_MODE_CGROUP_CONNECT6":
       return AttachMode.ATTACH_MODE_CGROUP_CONNECT6;
+    case 13:
+    case "ATTACH_MODE_SK_SKB_VERDICT":
+      return AttachMode.ATTACH_MODE_SK_SKB_VERDICT;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -242,6 +250,8 @@ export function attachModeToJSON(object: AttachMode): string {
       return "ATTACH_MODE_CGROUP_CONNECT4";
     case AttachMode.ATTACH_MODE_CGROUP_CONNECT6:
       return "ATTACH_MODE_CGROUP_CONNECT6";
+    case AttachMode.ATTACH_MODE_SK_SKB_VERDICT:
+      return "ATTACH_MODE_SK_SKB_VERDICT";
     case AttachMode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -540,6 +550,17 @@ export interface MapLookupRequest {
 
 export interface MapLookupResponse {
   entry?: MapEntry | undefined;
+}
+
+export interface MapLookupBatchRequest {
+  mapId: string;
+  /** Each exactly MapInfo.key_size bytes; at most 4096 keys. */
+  keys: Buffer[];
+}
+
+export interface MapLookupBatchResponse {
+  /** The keys present, in the order asked, each with its value. */
+  entries: MapEntry[];
 }
 
 export interface MapUpdateRequest {
@@ -3688,6 +3709,164 @@ export const MapLookupResponse: MessageFns<MapLookupResponse> = {
   },
 };
 
+function createBaseMapLookupBatchRequest(): MapLookupBatchRequest {
+  return { mapId: "", keys: [] };
+}
+
+export const MapLookupBatchRequest: MessageFns<MapLookupBatchRequest> = {
+  encode(message: MapLookupBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mapId !== "") {
+      writer.uint32(10).string(message.mapId);
+    }
+    for (const v of message.keys) {
+      writer.uint32(18).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MapLookupBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMapLookupBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mapId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keys.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MapLookupBatchRequest {
+    return {
+      mapId: isSet(object.mapId)
+        ? globalThis.String(object.mapId)
+        : isSet(object.map_id)
+        ? globalThis.String(object.map_id)
+        : "",
+      keys: globalThis.Array.isArray(object?.keys) ? object.keys.map((e: any) => Buffer.from(bytesFromBase64(e))) : [],
+    };
+  },
+
+  toJSON(message: MapLookupBatchRequest): unknown {
+    const obj: any = {};
+    if (message.mapId !== "") {
+      obj.mapId = message.mapId;
+    }
+    if (message.keys?.length) {
+      obj.keys = message.keys.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MapLookupBatchRequest>, I>>(base?: I): MapLookupBatchRequest {
+    return MapLookupBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MapLookupBatchRequest>, I>>(object: I): MapLookupBatchRequest {
+    const message = createBaseMapLookupBatchRequest();
+    message.mapId = object.mapId ?? "";
+    message.keys = object.keys?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseMapLookupBatchResponse(): MapLookupBatchResponse {
+  return { entries: [] };
+}
+
+export const MapLookupBatchResponse: MessageFns<MapLookupBatchResponse> = {
+  encode(message: MapLookupBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      MapEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MapLookupBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMapLookupBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(MapEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MapLookupBatchResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => MapEntry.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: MapLookupBatchResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => MapEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MapLookupBatchResponse>, I>>(base?: I): MapLookupBatchResponse {
+    return MapLookupBatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MapLookupBatchResponse>, I>>(object: I): MapLookupBatchResponse {
+    const message = createBaseMapLookupBatchResponse();
+    message.entries = object.entries?.map((e) => MapEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseMapUpdateRequest(): MapUpdateRequest {
   return { mapId: "", entry: undefined, flag: 0 };
 }
@@ -5264,6 +5443,22 @@ export const LoaderService = {
     responseSerialize: (value: MapLookupResponse): Buffer => Buffer.from(MapLookupResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): MapLookupResponse => MapLookupResponse.decode(value),
   },
+  /**
+   * Reads many entries of one map in one call (one lookup per key, in the loader): a client
+   * that follows many keys asks once per batch rather than once per key. Absent keys are left
+   * out of the answer (no NOT_FOUND).
+   */
+  mapLookupBatch: {
+    path: "/netaccel.loader.v1.Loader/MapLookupBatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MapLookupBatchRequest): Buffer =>
+      Buffer.from(MapLookupBatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MapLookupBatchRequest => MapLookupBatchRequest.decode(value),
+    responseSerialize: (value: MapLookupBatchResponse): Buffer =>
+      Buffer.from(MapLookupBatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MapLookupBatchResponse => MapLookupBatchResponse.decode(value),
+  },
   /** Writes one entry (BPF_MAP_UPDATE_ELEM with the given flag). */
   mapUpdate: {
     path: "/netaccel.loader.v1.Loader/MapUpdate" as const,
@@ -5376,6 +5571,12 @@ export interface LoaderServer extends UntypedServiceImplementation {
   listMaps: handleUnaryCall<ListMapsRequest, ListMapsResponse>;
   /** Reads one entry. An absent key answers NOT_FOUND. */
   mapLookup: handleUnaryCall<MapLookupRequest, MapLookupResponse>;
+  /**
+   * Reads many entries of one map in one call (one lookup per key, in the loader): a client
+   * that follows many keys asks once per batch rather than once per key. Absent keys are left
+   * out of the answer (no NOT_FOUND).
+   */
+  mapLookupBatch: handleUnaryCall<MapLookupBatchRequest, MapLookupBatchResponse>;
   /** Writes one entry (BPF_MAP_UPDATE_ELEM with the given flag). */
   mapUpdate: handleUnaryCall<MapUpdateRequest, MapUpdateResponse>;
   /** Deletes one entry. An absent key answers NOT_FOUND. */
@@ -5539,6 +5740,26 @@ export interface LoaderClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MapLookupResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Reads many entries of one map in one call (one lookup per key, in the loader): a client
+   * that follows many keys asks once per batch rather than once per key. Absent keys are left
+   * out of the answer (no NOT_FOUND).
+   */
+  mapLookupBatch(
+    request: MapLookupBatchRequest,
+    callback: (error: ServiceError | null, response: MapLookupBatchResponse) => void,
+  ): ClientUnaryCall;
+  mapLookupBatch(
+    request: MapLookupBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MapLookupBatchResponse) => void,
+  ): ClientUnaryCall;
+  mapLookupBatch(
+    request: MapLookupBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MapLookupBatchResponse) => void,
   ): ClientUnaryCall;
   /** Writes one entry (BPF_MAP_UPDATE_ELEM with the given flag). */
   mapUpdate(
