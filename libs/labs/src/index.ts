@@ -13,6 +13,8 @@ export { craqScenario } from './craq/scenario.js';
 export type { CraqLabOptions, CraqRun } from './craq/scenario.js';
 export { sidecarScenario } from './sidecar/scenario.js';
 export type { SidecarLabOptions, SidecarRun } from './sidecar/scenario.js';
+export { SCALING_LAB_PREFIX, SCALING_LOAD, WARMUP_MS, checkScaling, scalingScenario } from './scaling/scenario.js';
+export type { ScalingOptions, ScalingRun } from './scaling/scenario.js';
 
 // topologies
 export { ARP_HIDDEN, NO_RP_FILTER, switchPort, switchedSegment } from './topologies/segment.js';
@@ -94,6 +96,14 @@ export { sidecarChartSvg } from './sidecar/chart.js';
 export type { SidecarChart } from './sidecar/chart.js';
 export type { MethodCount, SidecarPhase } from './sidecar/figures.js';
 export type { ConnectionReport, MethodReport, SidecarReport } from './sidecar/report.js';
+
+// the scaling scenario's parts
+export { COST_GOAL, SPLIT_GOAL, balancerFigures, evenness, scalingSteps, verdict } from './scaling/figures.js';
+export type { BalancerCounters, BalancerFigures, ScalingStep, StepWindow } from './scaling/figures.js';
+export { costChartSvg, shareChartSvg } from './scaling/chart.js';
+export { scalingHtml, scalingText } from './scaling/report.js';
+export type { ScalingReport } from './scaling/report.js';
+export { programRunTime, readCounters, vipCounters } from './scaling/stats.js';
 
 // errors
 export { NA_ERR_LAB_BALANCERS, NA_ERR_LAB_BUSY, NA_ERR_LAB_CHECK, NA_ERR_LAB_NOT_BUILT, NA_ERR_LAB_STEP, NA_ERR_LAB_VETH_FAILED, labsErrors } from './errors.js';
