@@ -16,6 +16,10 @@
  * schedulers hold the same chain at the same version. A join whose steps fail is undone by
  * proposing the node's removal. Only the active scheduler (`active`: the one whose replica leads
  * the group) probes on the timer: the steps need its placed keys (hold, drain, repair).
+ *
+ * Lost chain messages (no node failure) are repaired on a second timer: every
+ * `lostMessageMs / 2` the head's keys are read, and a key dirty without progress for
+ * `lostMessageMs` is repaired (lost-messages.ts: bound, lost ACK vs lost PROPAGATE).
  */
 import type { CommittedValue, CraqTransport, Endpoint, NodeDataPlane } from '@netaccel/craq';
 import type { Logger } from '@netaccel/telemetry';
@@ -24,6 +28,8 @@ import { initialChain, joinMember, removeMember } from './chain.js';
 import type { ChainState, Member, Step, Transition } from './chain.js';
 import type { ChainStore, StoredChain } from './chain-store.js';
 import { NA_ERR_CRAQD_DRAIN_TIMEOUT } from './errors.js';
+import { StaleDirtyTracker, commitEverywhere, highestHeld, repairLostMessage } from './lost-messages.js';
+import type { LostMessageStats } from './lost-messages.js';
 import type { Mutex } from './mutex.js';
 
 export type Probe = (endpoint: Endpoint, timeoutMs: number) => Promise<boolean>;
@@ -66,6 +72,15 @@ export interface ChainManagerOptions {
   readonly store?: ChainStore;
   /** Whether the timer's probe rounds run now (membership.via: paxos: only the active scheduler probes). */
   readonly active?: () => boolean;
+  /** A key dirty at the head without progress this long has lost a chain message and is repaired (default 500 ms). */
+  readonly lostMessageMs?: number;
+}
+
+/** The last reconfiguration's duration and each step's, in ms (where the time goes). */
+export interface ReconfigurationTiming {
+  readonly why: ChangeReason;
+  readonly totalMs: number;
+  readonly steps: readonly { readonly step: string; readonly ms: number }[];
 }
 
 export type ChangeReason = 'failure' | 'join' | 'initial' | 'peer';
@@ -81,9 +96,17 @@ export class ChainManager {
   #version = 0;
   #unwatch: (() => void) | undefined;
   #retry: NodeJS.Timeout | undefined;
+  #scanTimer: NodeJS.Timeout | undefined;
+  #scanning = false;
+  /** Versions resent by the last resend-dirty step (none: repair-dirty need not wait for them). */
+  #resent = 0;
+  readonly #stale: StaleDirtyTracker;
+  readonly lostMessages: LostMessageStats = { scans: 0, stale: 0, acks: 0, writes: 0, afterReconfiguration: 0, failed: 0 };
+  lastReconfiguration: ReconfigurationTiming | undefined;
 
   constructor(o: ChainManagerOptions) {
     this.#o = o;
+    this.#stale = new StaleDirtyTracker(o.lostMessageMs ?? 500);
     for (const n of o.nodes) {
       this.#nodes.set(n.name, n);
       this.liveness.set(n.name, { alive: true, missed: 0, answered: 0 });
@@ -167,11 +190,54 @@ export class ChainManager {
       if (this.#o.active?.() !== false) void this.probeOnce().catch((err: unknown) => this.#o.log.error({ err }, 'reconfiguration failed'));
     }, this.#o.probeIntervalMs);
     this.#timer.unref();
+    this.#scanTimer = setInterval(() => {
+      if (this.#o.active?.() !== false) void this.scanLostMessages();
+    }, Math.max(5, Math.floor(this.#stale.afterMs / 2)));
+    this.#scanTimer.unref();
   }
 
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#scanTimer !== undefined) clearInterval(this.#scanTimer);
     this.#timer = undefined;
+    this.#scanTimer = undefined;
+  }
+
+  /**
+   * One scan for lost chain messages: the head's keys (one dump), and a repair of every placed
+   * key dirty there without progress for `lostMessageMs` (under the mutex). Returns the keys
+   * repaired. A failure is counted and logged; the next scan tries again.
+   */
+  async scanLostMessages(): Promise<number> {
+    if (this.#scanning) return 0;
+    this.#scanning = true;
+    try {
+      const members = this.members();
+      const head = members[0];
+      if (head === undefined || members.length < 2) return 0;
+      const placed = new Set(this.#o.placedKeyIds());
+      const keys = (await head.keys()).filter((k) => placed.has(k.keyId));
+      this.lostMessages.scans++;
+      const stale = this.#stale.observe(keys, Date.now());
+      if (stale.length === 0) return 0;
+      this.lostMessages.stale += stale.length;
+      return await this.#o.mutex.run(async () => {
+        // the chain may have changed while waiting for the mutex: its own repair ran then
+        if (this.head() !== head) return 0;
+        let n = 0;
+        for (const s of stale) {
+          const r = await repairLostMessage(this.members(), s.keyId, s.clean, { log: this.#o.log, writable: this.#o.writable, ...(this.#o.onRepair ? { onRepair: this.#o.onRepair } : {}), stats: this.lostMessages });
+          if (r !== 'none') n++;
+        }
+        return n;
+      });
+    } catch (err) {
+      this.lostMessages.failed++;
+      this.#o.log.warn({ err }, 'scan for lost chain messages failed: trying again at the next scan');
+      return 0;
+    } finally {
+      this.#scanning = false;
+    }
   }
 
   /** Stops the probes and no longer follows the store's changes. */
@@ -236,6 +302,7 @@ export class ChainManager {
     }
     const tail = this.tail();
     if (tail !== tailBefore) this.#o.onTail(tail);
+    this.#stale.clear();
     this.#o.log.info({ epoch: stored.state.epoch, version: stored.version, members: stored.state.members.map((m) => m.name) }, `agreed chain: ${stored.state.lastChange}`);
     this.#o.onChange?.('peer', stored.state);
   }
@@ -253,8 +320,15 @@ export class ChainManager {
       this.#version = r.stored?.version ?? this.#version + 1;
     }
     const tailBefore = this.tail();
+    const started = performance.now();
+    const timings: { step: string; ms: number }[] = [];
+    this.#resent = 0;
     try {
-      for (const s of t.steps) await this.#step(s, t);
+      for (const s of t.steps) {
+        const at = performance.now();
+        await this.#step(s, t);
+        timings.push({ step: `${s.kind} ${'node' in s ? s.node : `${s.from}->${s.to}`}`, ms: Math.round((performance.now() - at) * 10) / 10 });
+      }
     } catch (err) {
       // a join that could not drain or copy: writes resume, the chain stays as it was
       if (why === 'join') await this.#resume().catch(() => undefined);
@@ -267,9 +341,11 @@ export class ChainManager {
       throw err;
     }
     this.#state = t.next;
+    this.#stale.clear();
     const tail = this.tail();
     if (tail !== tailBefore) this.#o.onTail(tail);
-    this.#o.log.info({ epoch: t.next.epoch, members: t.next.members.map((m) => m.name) }, t.next.lastChange);
+    this.lastReconfiguration = { why, totalMs: Math.round((performance.now() - started) * 10) / 10, steps: timings };
+    this.#o.log.info({ epoch: t.next.epoch, members: t.next.members.map((m) => m.name), ms: this.lastReconfiguration.totalMs, steps: timings }, t.next.lastChange);
     this.#o.onChange?.(why, t.next);
   }
 
@@ -279,7 +355,7 @@ export class ChainManager {
       case 'configure':
         return node(s.node).configure(s.config);
       case 'resend-dirty':
-        await node(s.node).resendDirty();
+        this.#resent += await node(s.node).resendDirty();
         return;
       case 'repair-dirty':
         await this.repairDirty(t.next.members.map((m) => node(m.name)));
@@ -316,42 +392,34 @@ export class ChainManager {
    * After a reconfiguration: every placed key still dirty at one of `members` (head first) gets,
    * with its writes held at the head, the highest version any of them holds installed as the
    * committed state on every member (tail first), handed to `onRepair` (etcd), then writes resume.
-   * A resend in flight is given up to the drain timeout (capped at 1 s) to commit first.
+   * Messages of the old epoch are dropped by every node, so nothing dirty from before it commits
+   * by itself: only when the resend-dirty step resent versions is each node given up to the drain
+   * timeout (capped at 1 s) to commit them first. One dump per member finds the dirty keys.
    */
   async repairDirty(members: readonly NodeDataPlane[]): Promise<number> {
     const head = members[0];
     if (head === undefined) return 0;
-    const dirtyIds = async (ids: readonly bigint[]): Promise<bigint[]> => {
-      const out: bigint[] = [];
-      for (const id of ids) {
-        for (const n of members) {
-          if (((await n.get(id))?.dirty ?? 0) > 0) {
-            out.push(id);
-            break;
-          }
-        }
-      }
-      return out;
+    const dirtyIds = async (among: ReadonlySet<bigint>): Promise<bigint[]> => {
+      const out = new Set<bigint>();
+      for (const n of members) for (const k of await n.keys()) if (k.dirty > 0 && among.has(k.keyId)) out.add(k.keyId);
+      return [...out];
     };
-    const held = await dirtyIds(this.#o.placedKeyIds());
+    const held = await dirtyIds(new Set(this.#o.placedKeyIds()));
     if (held.length === 0) return 0;
-    let ids = held;
     for (const id of held) await head.setWritable(id, false);
     try {
-      const deadline = Date.now() + Math.min(this.#o.drainTimeoutMs, 1000);
+      let ids = await dirtyIds(new Set(held)); // some may have committed before the hold
+      const deadline = Date.now() + (this.#resent > 0 ? Math.min(this.#o.drainTimeoutMs, 1000) : 0);
       while (ids.length > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 10));
-        ids = await dirtyIds(ids);
+        ids = await dirtyIds(new Set(ids));
       }
       for (const id of ids) {
-        let top: CommittedValue | undefined;
-        for (const n of members) {
-          const l = await n.latest(id);
-          if (l !== undefined && (top === undefined || l.version > top.version)) top = l;
-        }
+        const top = await highestHeld(members, id);
         if (top === undefined) continue;
-        for (const n of [...members].reverse()) await n.install(top, n !== head);
+        await commitEverywhere(members, top);
         this.#o.onRepair?.(top);
+        this.lostMessages.afterReconfiguration++;
         this.#o.log.warn({ keyId: String(id), version: String(top.version) }, 'dirty versions left by a reconfiguration: the highest one installed as committed on every node');
       }
       return ids.length;

@@ -102,6 +102,8 @@ export const craqSchedulerConfig = defineConfig({
       probeMultiplier: z.int().min(1).max(255),
       /** How long a drain (dirty versions at the head going to 0) may take. */
       drainTimeout: duration({ min: 10, max: 60_000 }),
+      /** A key dirty at the head without progress this long has lost a chain message: repaired (lost-messages.ts). */
+      lostMessageAfter: duration({ min: 10, max: 60_000 }),
     }),
     /** Who keeps the chain's configuration: this scheduler alone, or the chain's schedulers in a Paxos group. */
     membership,
@@ -143,7 +145,7 @@ export const craqSchedulerConfig = defineConfig({
     logLevel: 'info',
     etcd: { endpoints: ['http://127.0.0.1:2379'], metricsUrl: '', prefixes: ['/'], timeout: '2s' },
     redis: { url: '', bucket: '10s', buckets: 6, counterSets: ['netaccel:craq:heat:reads'] }, // a 60 s window
-    chain: { nodes: [], probeInterval: '100ms', probeTimeout: '50ms', probeMultiplier: 3, drainTimeout: '2s' },
+    chain: { nodes: [], probeInterval: '100ms', probeTimeout: '50ms', probeMultiplier: 3, drainTimeout: '2s', lostMessageAfter: '500ms' },
     membership: { via: 'local', paxos: { self: 0, replicas: [], key: '/netaccel/craq/chain', heartbeat: '50ms', viewChangeTimeout: '400ms', timeout: '5s' } },
     dataPlane: { via: 'loader', loaderSocket: '/run/netaccel/ebpf-loader.sock', object: 'craq.bpf.o', xdpMode: 'native' },
     placement: {

@@ -153,6 +153,7 @@ export class CraqDaemon implements DaemonApp {
       probeTimeoutMs: c.chain.probeTimeout,
       multiplier: c.chain.probeMultiplier,
       drainTimeoutMs: c.chain.drainTimeout,
+      lostMessageMs: c.chain.lostMessageAfter,
       placedKeyIds: () => this.placer.placedKeyIds(),
       writable: (id) => this.placer.writable(id),
       onRepair: (c) => this.placer.commit(c),

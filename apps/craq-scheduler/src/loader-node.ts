@@ -16,9 +16,10 @@
  *                  clients of those writes are not answered (they time out and retry) and no ACK
  *                  goes up: the predecessors' entries are repaired by the chain manager's copy.
  *   resendDirty    not possible from here (the successor accepts PROPAGATE only from its
- *                  predecessor's address): answers 0 and logs the dirty versions left; the
- *                  writes stay dirty at this node until a VERSION_REPLY or the key is reinstalled
- *                  (the chain manager's repair-dirty step does that after a reconfiguration).
+ *                  predecessor's address): answers 0 at once, without reading the map (the
+ *                  reconfiguration waits for nothing). The versions left dirty are committed by
+ *                  the chain manager's repair-dirty step that follows (it logs each key); a lost
+ *                  message without a reconfiguration is repaired by its scan (lost-messages.ts).
  *   probes         key id 0 is passed to the node's stack by XDP and nobody answers it there, so
  *                  liveness is asked of the loader instead (`alive`: the loader answers and the
  *                  program is still attached to the interface) — see loaderProbe in daemon.ts.
@@ -33,6 +34,7 @@ import { CRAQ_DESCRIPTOR, NO_PEER, decodeCommit, decodeKeyEntry, encodeConfig, e
 import type { CraqKeyEntry, CraqMapName, CraqPeer } from '@netaccel/bpf-programs/craq';
 import type { CommittedValue, Endpoint, KeyCounters, KeyState, NodeConfig, NodeDataPlane } from '@netaccel/craq';
 import { LoaderDataPlane } from '@netaccel/dataplane';
+import type { MapAccess } from '@netaccel/dataplane';
 import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
 import type { RpcClient } from '@netaccel/rpc';
 import type { Logger } from '@netaccel/telemetry';
@@ -65,23 +67,32 @@ export class LoaderNode implements NodeDataPlane {
   readonly name: string;
   readonly endpoint: Endpoint;
   readonly #o: LoaderNodeOptions;
-  readonly #dp: LoaderDataPlane<CraqMapName>;
-  readonly #rpc: RpcClient<typeof loaderV1.LoaderService>;
+  readonly #dp: MapAccess<CraqMapName>;
+  /** The commit stream's source: the loader's WatchRingBuffer (none: `onCommit` hears only commitDirty). */
+  readonly #rpc: { client: RpcClient<typeof loaderV1.LoaderService>; objectId: string } | undefined;
   readonly #listeners = new Set<(c: CommittedValue) => void>();
   #watch: AbortController | undefined;
 
-  private constructor(o: LoaderNodeOptions, dp: LoaderDataPlane<CraqMapName>) {
+  private constructor(o: LoaderNodeOptions, dp: MapAccess<CraqMapName>, objectId: string | undefined) {
     this.#o = o;
     this.name = o.name;
     this.endpoint = o.endpoint;
     this.#dp = dp;
-    this.#rpc = createRpcClient(LoaderClient, { address: o.loaderSocket, deadlineMs: 10_000 });
+    this.#rpc = objectId === undefined ? undefined : { client: createRpcClient(LoaderClient, { address: o.loaderSocket, deadlineMs: 10_000 }), objectId };
   }
 
   /** Loads craq.bpf.o through the node's loader and attaches it to the node's interface. */
   static async open(o: LoaderNodeOptions): Promise<LoaderNode> {
     const dp = await LoaderDataPlane.open(CRAQ_DESCRIPTOR, { address: o.loaderSocket, objectPath: o.objectPath, owner: `craq-scheduler/${o.name}`, iface: o.iface, xdpMode: o.xdpMode });
-    return new LoaderNode(o, dp);
+    return new LoaderNode(o, dp, dp.objectId);
+  }
+
+  /**
+   * The same node over maps reached another way (tests: an InProcessDataPlane of craq.bpf.o in
+   * this process). No commit stream: the caller reads the tail's ring buffer itself.
+   */
+  static overMaps(o: LoaderNodeOptions, maps: MapAccess<CraqMapName>): LoaderNode {
+    return new LoaderNode(o, maps, undefined);
   }
 
   #peer(e: Endpoint | undefined): CraqPeer {
@@ -162,7 +173,7 @@ export class LoaderNode implements NodeDataPlane {
 
   onCommit(listener: (c: CommittedValue) => void): () => void {
     this.#listeners.add(listener);
-    if (this.#watch === undefined) this.#startWatch();
+    if (this.#watch === undefined && this.#rpc !== undefined) this.#startWatch(this.#rpc);
     return () => {
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0) {
@@ -176,14 +187,14 @@ export class LoaderNode implements NodeDataPlane {
     for (const l of this.#listeners) l(c);
   }
 
-  #startWatch(): void {
+  #startWatch(rpc: { client: RpcClient<typeof loaderV1.LoaderService>; objectId: string }): void {
     const ac = new AbortController();
     this.#watch = ac;
-    const mapId = `${this.#dp.objectId}/craq_commits`;
+    const mapId = `${rpc.objectId}/craq_commits`;
     const run = async (): Promise<void> => {
       while (!ac.signal.aborted) {
         try {
-          for await (const r of this.#rpc.watchRingBuffer(loaderV1.WatchRingBufferRequest.create({ mapId }), { signal: ac.signal })) {
+          for await (const r of rpc.client.watchRingBuffer(loaderV1.WatchRingBufferRequest.create({ mapId }), { signal: ac.signal })) {
             const c = decodeCommit(r.data);
             this.#emit({ keyId: c.keyId, keyCheck: c.keyCheck, version: c.version, value: c.tombstone ? null : c.value });
           }
@@ -197,12 +208,9 @@ export class LoaderNode implements NodeDataPlane {
     void run();
   }
 
-  async resendDirty(): Promise<number> {
-    const dirty = (await this.keys()).filter((k) => k.dirty > 0);
-    if (dirty.length > 0) {
-      this.#o.log.warn({ node: this.name, keys: dirty.map((k) => String(k.keyId)) }, 'dirty versions are not resent through the loader: they stay dirty here until repaired');
-    }
-    return 0;
+  /** Nothing can be resent from here (see the module comment): repair-dirty commits what is left. */
+  resendDirty(): Promise<number> {
+    return Promise.resolve(0);
   }
 
   async commitDirty(): Promise<number> {
@@ -228,7 +236,7 @@ export class LoaderNode implements NodeDataPlane {
   async close(): Promise<void> {
     this.#watch?.abort();
     this.#watch = undefined;
-    this.#rpc.close();
+    this.#rpc?.client.close();
     await this.#dp.close();
   }
 }

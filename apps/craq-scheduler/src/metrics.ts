@@ -38,6 +38,11 @@ export function registerMetrics(metrics: Metrics, parts: { chain: ChainManager; 
   metrics.gauge({ name: 'craq_write_back_failed', help: 'Write-backs to etcd that failed (retried) since start', collect() { this.set(placer.writeBack.stats.failed); } });
   metrics.gauge({ name: 'craq_etcd_reads_per_second', help: "etcd's overall read rate (its Prometheus endpoint)", collect() { this.set(scheduler.etcdRates.readsPerSecond); } });
   metrics.gauge({ name: 'craq_etcd_writes_per_second', help: "etcd's overall write rate (its Prometheus endpoint)", collect() { this.set(scheduler.etcdRates.writesPerSecond); } });
+  const lost = chain.lostMessages;
+  metrics.gauge({ name: 'craq_lost_message_scans', help: "Scans of the head's keys for lost chain messages", collect() { this.set(lost.scans); } });
+  metrics.gauge({ name: 'craq_lost_message_repairs', help: 'Keys repaired after a lost chain message, by kind (ack: the tail had committed; propagate: the highest held version committed; reconfiguration: left dirty by a reconfiguration)', labelNames: ['kind'], collect() { this.set({ kind: 'ack' }, lost.acks); this.set({ kind: 'propagate' }, lost.writes); this.set({ kind: 'reconfiguration' }, lost.afterReconfiguration); } });
+  metrics.gauge({ name: 'craq_lost_message_scan_failures', help: 'Scans or repairs of lost chain messages that failed (tried again at the next scan)', collect() { this.set(lost.failed); } });
+  metrics.gauge({ name: 'craq_reconfiguration_ms', help: "The last chain reconfiguration's steps, in milliseconds (detection not included)", collect() { this.set(chain.lastReconfiguration?.totalMs ?? 0); } });
   metrics.gauge({ name: 'craq_rounds', help: 'Placement rounds run', collect() { this.set(scheduler.rounds); } });
   return {
     reconfigurations: metrics.counter({ name: 'craq_reconfigurations_total', help: 'Chain reconfigurations by reason', labelNames: ['reason'] }),

@@ -93,6 +93,9 @@ export class ReferenceNode implements NodeDataPlane {
     return this.#config;
   }
 
+  /** Tests: a lossy link into this node — messages the predicate selects are dropped unseen (a lost PROPAGATE or ACK). */
+  loseIncoming: ((m: craq.CraqMessage) => boolean) | undefined;
+
   /** Tests: a paused node drops everything it receives (a dead node that still has a socket). */
   set paused(p: boolean) {
     this.#paused = p;
@@ -195,6 +198,7 @@ export class ReferenceNode implements NodeDataPlane {
       this.drops.malformed++;
       return;
     }
+    if (this.loseIncoming?.(m) === true) return;
     const from: Endpoint = { address: rinfo.address, port: rinfo.port };
     const { CraqOp } = craq;
     switch (m.op) {
