@@ -104,9 +104,27 @@ export function onPrepareOk(r: ReplicaCore, m: paxos.PrepareOkMessage): void {
   }
   if (op > r.acked[m.sender]!) r.acked[m.sender] = op;
   // The f-th largest acknowledgement among the followers: f followers + the leader.
-  const followers = r.acked.filter((_, i) => i !== r.self).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-  const quorumOp = followers[r.opts.f - 1];
+  const quorumOp = fthLargest(r.acked, r.self, r.opts.f);
   if (quorumOp !== undefined) r.commitTo(quorumOp);
+}
+
+/** The f-th largest of `acked` leaving out index `self` (no copy, no sort: it runs per PREPARE_OK). */
+export function fthLargest(acked: readonly bigint[], self: number, f: number): bigint | undefined {
+  if (f < 1 || f > acked.length - 1) return undefined;
+  // the f-th largest is the value with fewer than f values above it and at least f at or above it
+  for (let i = 0; i < acked.length; i++) {
+    if (i === self) continue;
+    const v = acked[i]!;
+    let above = 0;
+    let atOrAbove = 0;
+    for (let j = 0; j < acked.length; j++) {
+      if (j === self) continue;
+      if (acked[j]! > v) above++;
+      if (acked[j]! >= v) atOrAbove++;
+    }
+    if (above < f && atOrAbove >= f) return v;
+  }
+  return undefined;
 }
 
 /**

@@ -143,7 +143,7 @@ export class PaxosReplica {
       r.count('messages_stale');
       return;
     }
-    if (m.type !== PaxosType.Request && (m.sender >= this.options.n || this.peers[m.sender] !== peerKey(from) || m.sender === r.self)) {
+    if (m.type !== PaxosType.Request && (m.sender >= this.options.n || !this.isPeer(m.sender, from) || m.sender === r.self)) {
       r.count('messages_forged');
       return;
     }
@@ -179,6 +179,12 @@ export class PaxosReplica {
     if (r.status === 'recovering') return;
     if (m.type === PaxosType.StartViewChange) onStartViewChange(r, m);
     else if (m.type === PaxosType.DoViewChange) onDoViewChange(r, m);
+  }
+
+  /** Whether `from` is replica i's address (as configured: no parse; else canonical, as peerKey compares). */
+  private isPeer(i: number, from: Peer): boolean {
+    const p = this.options.replicas[i]!;
+    return (p.address === from.address && p.port === from.port) || this.peers[i] === peerKey(from);
   }
 
   private fromLeader(m: paxos.PrepareMessage | paxos.CommitMessage | paxos.StartViewMessage, data: Buffer): void {
