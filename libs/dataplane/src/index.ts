@@ -6,7 +6,7 @@ export type { GlobalValues, MapAccess, MapGeometry, OpenOptions, ProgramDescript
 
 // The two carriers
 export { LoaderDataPlane, typedGlobals } from './loader.js';
-export type { LoaderOpenOptions } from './loader.js';
+export type { LoaderAttachPoint, LoaderOpenOptions } from './loader.js';
 export { InProcessDataPlane } from './in-process.js';
 
 // Errors

@@ -26,6 +26,21 @@ export interface LoaderOpenOptions extends OpenOptions {
 
 /** Bytes of keys and values per packed call: under gRPC's default 4 MiB message limit. */
 const PACKED_CALL_BYTES = 3 * 1024 * 1024;
+/** Keys per MapLookupBatch call (the loader's limit). */
+const LOOKUP_BATCH_KEYS = 4096;
+
+/** Where one of the object's programs goes (sockmap and cgroup hooks; XDP is the descriptor's `iface`). */
+export type LoaderAttachPoint<M extends string = string> =
+  | { readonly mode: 'sk-skb-stream-parser' | 'sk-skb-stream-verdict' | 'sk-skb-verdict' | 'sk-msg-verdict'; readonly map: M }
+  | { readonly mode: 'sockops'; readonly cgroup: string };
+
+const POINT_MODES: Readonly<Record<LoaderAttachPoint['mode'], loaderV1.AttachMode>> = Object.freeze({
+  'sk-skb-stream-parser': loaderV1.AttachMode.ATTACH_MODE_SK_SKB_STREAM_PARSER,
+  'sk-skb-stream-verdict': loaderV1.AttachMode.ATTACH_MODE_SK_SKB_STREAM_VERDICT,
+  'sk-skb-verdict': loaderV1.AttachMode.ATTACH_MODE_SK_SKB_VERDICT,
+  'sk-msg-verdict': loaderV1.AttachMode.ATTACH_MODE_SK_MSG_VERDICT,
+  sockops: loaderV1.AttachMode.ATTACH_MODE_SOCKOPS,
+});
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const kindOf = (err: unknown): string | undefined => (err instanceof Error ? (err as { kind?: string }).kind : undefined);
@@ -188,6 +203,77 @@ export class LoaderDataPlane<M extends string = string> implements MapAccess<M> 
     } catch (err) {
       if (kindOf(err) === 'not-found') return undefined;
       throw failed(`lookup ${map}`, err);
+    }
+  }
+
+  /**
+   * The entries of many keys in one call per 4096 (MapLookupBatch), aligned with `keys`
+   * (undefined: absent). Values of a per-CPU map are its CPUs' values, CPU 0 first.
+   */
+  async lookupMany(map: M, keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
+    return (await this.#lookupMany(map, keys)).map((e) => e?.value);
+  }
+
+  async lookupManyPerCpu(map: M, keys: readonly Buffer[]): Promise<(Buffer[] | undefined)[]> {
+    return (await this.#lookupMany(map, keys)).map((e) => e?.perCpuValues);
+  }
+
+  async #lookupMany(map: M, keys: readonly Buffer[]): Promise<(loaderV1.MapEntry | undefined)[]> {
+    const mapId = this.#info(map).id;
+    const out: (loaderV1.MapEntry | undefined)[] = [];
+    for (let at = 0; at < keys.length; at += LOOKUP_BATCH_KEYS) {
+      const part = keys.slice(at, at + LOOKUP_BATCH_KEYS);
+      let r: loaderV1.MapLookupBatchResponse;
+      try {
+        r = await this.#client.mapLookupBatch(loaderV1.MapLookupBatchRequest.create({ mapId, keys: [...part] }));
+      } catch (err) {
+        throw failed(`batch lookup ${map}`, err);
+      }
+      // present keys come back in the order asked: walk both lists once
+      let j = 0;
+      for (const k of part) {
+        const e = r.entries[j];
+        if (e !== undefined && e.key.equals(k)) {
+          out.push(e);
+          j++;
+        } else {
+          out.push(undefined);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Attaches one of the object's programs to a sockmap / sockhash of the descriptor or to a
+   * cgroup, unless it is attached there already (a restarted daemon finds it so); answers the
+   * attachment's link id.
+   */
+  async attachProgram(program: string, point: LoaderAttachPoint<M>): Promise<string> {
+    const mode = POINT_MODES[point.mode];
+    const target: loaderV1.AttachPoint['target'] = 'map' in point ? { $case: 'sockmapId', value: this.#info(point.map).id } : { $case: 'cgroupPath', value: point.cgroup };
+    const where = 'map' in point ? `map ${point.map}` : `cgroup ${point.cgroup}`;
+    try {
+      const listed = await this.#client.listPrograms(loaderV1.ListProgramsRequest.create({ objectId: this.#program.objectId }));
+      const p = listed.programs.find((x) => x.name === program);
+      if (!p) throw NA_ERR_DATAPLANE_INVALID(`program ${program}: not in the loader's object ${this.#program.objectId}`);
+      const there = p.attachPoints.find((a) => a.mode === mode && a.target?.$case === target.$case && a.target.value === target.value);
+      if (there) return there.linkId;
+      const r = await this.#client.attach(loaderV1.AttachRequest.create({ programId: p.id, point: loaderV1.AttachPoint.create({ mode, target }) }));
+      return r.point?.linkId ?? '';
+    } catch (err) {
+      if (NA_ERR_DATAPLANE_INVALID.is(err)) throw err;
+      throw failed(`attach ${program} (${point.mode}) to ${where}`, err);
+    }
+  }
+
+  /** Removes an attachment made by `attachProgram`; one that is gone already is not an error. */
+  async detach(linkId: string): Promise<void> {
+    try {
+      await this.#client.detach(loaderV1.DetachRequest.create({ linkId }));
+    } catch (err) {
+      if (kindOf(err) === 'not-found') return;
+      throw failed(`detach ${linkId}`, err);
     }
   }
 
