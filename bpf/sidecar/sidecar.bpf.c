@@ -48,6 +48,7 @@ int sidecar_sockops(struct bpf_sock_ops *skops)
 		if (skops->args[1] == BPF_TCP_CLOSE && SIDECAR_KEY_FROM(skops, &key) == 0) {
 			bpf_map_delete_elem(&conns, &key);
 			bpf_map_delete_elem(&pairs, &key);
+			bpf_map_delete_elem(&takeback, &key);
 		}
 		return 1;
 	}

@@ -9,7 +9,9 @@
 import { huffmanDecode } from '@netaccel/bpf-programs/sidecar';
 
 export const H2_PREFACE_LEN = 24;
-export const FRAME = Object.freeze({ DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const);
+export const FRAME = Object.freeze({ DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const);
+/** HTTP/2 error codes the relay writes (RFC 9113, 7). */
+export const H2_ERROR = Object.freeze({ NO_ERROR: 0, CANCEL: 8, REFUSED_STREAM: 7 } as const);
 export const FLAG = Object.freeze({ END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 } as const);
 const SETTINGS_HEADER_TABLE_SIZE = 1;
 
@@ -174,4 +176,19 @@ export function windowUpdate(n: number): Buffer {
   const p = Buffer.alloc(4);
   p.writeUInt32BE(n & 0x7fffffff);
   return frame(FRAME.WINDOW_UPDATE, 0, 0, p);
+}
+
+/** Ends one stream with an error code (REFUSED_STREAM: never processed, the client may retry it). */
+export function rstStream(stream: number, code: number): Buffer {
+  const p = Buffer.alloc(4);
+  p.writeUInt32BE(code >>> 0);
+  return frame(FRAME.RST_STREAM, 0, stream, p);
+}
+
+/** GOAWAY: no stream above `lastStream` is or will be processed; those up to it finish. */
+export function goAway(lastStream: number, code: number): Buffer {
+  const p = Buffer.alloc(8);
+  p.writeUInt32BE(lastStream & 0x7fffffff, 0);
+  p.writeUInt32BE(code >>> 0, 4);
+  return frame(FRAME.GOAWAY, 0, 0, p);
 }

@@ -4,7 +4,8 @@
  * connection that sends what is not HTTP/2 (garbage, a truncated or malformed frame) is closed by
  * the HTTP/2 layer with GOAWAY and only that connection is affected. `close()` is the graceful
  * shutdown: the listening socket closes, every connection gets GOAWAY and its calls in flight
- * finish; those still running after the drain timeout are reset.
+ * finish (a spliced connection too: taken back from the kernel at a frame boundary, then GOAWAY);
+ * those still running after the drain timeout are reset.
  */
 import http2 from 'node:http2';
 import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
@@ -326,8 +327,8 @@ export class ProxyListener {
     // a front listener's close waits for every connection it accepted, spliced or not
     const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
     for (const session of this.conns.keys()) if (!session.closed) session.close();
-    // GOAWAY cannot be written into a connection the kernel carries: spliced connections that
-    // are still open at the drain timeout are closed
+    // a spliced connection is taken back from the kernel, then gets GOAWAY (splice.ts goAway)
+    for (const c of this.spliced) void c.goAway();
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)))]);
     clearTimeout(timer);
@@ -337,5 +338,6 @@ export class ProxyListener {
       for (const c of this.spliced) c.close();
       await closed;
     }
+    await Promise.all([...this.spliced].map((c) => c.done));
   }
 }

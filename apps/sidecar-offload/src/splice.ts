@@ -34,7 +34,7 @@ import type { Logger } from '@netaccel/telemetry';
 import { errorMessage } from '@netaccel/errors';
 import { NA_ERR_SIDECARD_METHOD_DENIED, NA_ERR_SIDECARD_SPLICE_FAILED } from './errors.js';
 import { GrpcFramer, GrpcStatus, decodeGrpcMessage, encodeGrpcMessage, parseStatus } from './grpc-wire.js';
-import { FLAG, FRAME, H2_PREFACE_LEN, blockFragment, cutFrames, decodeHeaders, trailersOnly, windowUpdate, zeroTableSize } from './h2-frames.js';
+import { FLAG, FRAME, H2_ERROR, H2_PREFACE_LEN, blockFragment, cutFrames, decodeHeaders, goAway, rstStream, trailersOnly, windowUpdate, zeroTableSize } from './h2-frames.js';
 import type { Frame } from './h2-frames.js';
 import type { SpliceKernel } from './offload.js';
 import type { CompiledPolicy } from './policy.js';
@@ -61,6 +61,11 @@ export interface SpliceUpstream {
 
 const EMPTY = Buffer.alloc(0);
 const CONNECT_TRIES = 3;
+/** The byte written towards a socket the proxy takes back (the kernel cuts it off: sidecar_take_back). */
+const TRIGGER = Buffer.from([0]);
+/** ms the kernel gets to see a trigger byte (it is on loopback: microseconds), polled every TAKE_BACK_POLL_MS. */
+const TAKE_BACK_WAIT_MS = 2000;
+const TAKE_BACK_POLL_MS = 2;
 
 export function keyOf(s: Socket): SockKey {
   return { localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0 };
@@ -109,12 +114,14 @@ class Pipe {
   private pending: Buffer = EMPTY;
   private readonly injections: Buffer[] = [];
   private waiting = false;
+  /** Writes to `dst` wait here while a take-back trigger written to it is not seen by the kernel yet. */
+  private held: Buffer[] | undefined;
 
   constructor(
     private readonly src: Socket,
-    private readonly dst: Socket,
+    readonly dst: Socket,
     /** The kernel's key of the socket whose sends arrive here. */
-    private readonly sender: SockKey,
+    readonly sender: SockKey,
     private readonly kernel: SpliceKernel,
     /** The client's direction: its first byte may be the preface (passed with the message handed over). */
     private readonly preface: boolean,
@@ -162,12 +169,32 @@ class Pipe {
     this.flush();
   }
 
-  private flush(): void {
+  flush(): void {
     if (this.injections.length === 0 || !this.handedOver() || this.read < this.from!) return;
     this.write(Buffer.concat(this.injections.splice(0)));
   }
 
+  /**
+   * Writes the take-back trigger to `dst` and holds every later write until `release()`: the
+   * kernel cuts the trigger off as the LAST byte of what it receives, so nothing may follow it
+   * before the kernel saw it.
+   */
+  trigger(): void {
+    this.held ??= [];
+    if (!this.dst.destroyed) this.dst.write(TRIGGER);
+  }
+
+  release(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held !== undefined && held.length > 0) this.write(Buffer.concat(held));
+  }
+
   private write(b: Buffer): void {
+    if (this.held !== undefined) {
+      this.held.push(Buffer.from(b));
+      return;
+    }
     if (this.dst.destroyed) return;
     if (!this.dst.write(b) && !this.waiting) {
       // the slow side holds the fast one back (TCP flow control reaches the sender)
@@ -213,6 +240,11 @@ export class SplicedConnection {
   private heldRequest: Held | undefined;
   private heldResponse: Held | undefined;
   private readonly closed: Promise<void>;
+  /** The highest request stream id the relay saw. */
+  private lastStream = 0;
+  /** Set once GOAWAY is written: the last stream id it named (later streams are refused). */
+  private goneAway: number | undefined;
+  private draining: Promise<void> | undefined;
 
   private constructor(
     private readonly env: SpliceEnv,
@@ -284,6 +316,54 @@ export class SplicedConnection {
     this.upstream.destroy();
   }
 
+  /**
+   * Graceful end (drain, reload, shutdown): both sockets are taken back from the kernel at a frame
+   * boundary of what each sends (`takeBack`), then GOAWAY (NO_ERROR) goes to the client with the
+   * highest stream id it opened so far (the kernel's `last_stream` or the relay's), so the calls in
+   * flight finish through the relay and a stream opened after it is refused (REFUSED_STREAM: the
+   * client retries it elsewhere). The client closes the connection once its calls are done. A
+   * connection whose sockets the kernel no longer holds is ended as it is.
+   */
+  goAway(): Promise<void> {
+    this.draining ??= this.sendGoAway();
+    return this.draining;
+  }
+
+  private async sendGoAway(): Promise<void> {
+    const [c, u] = await Promise.all([this.takeBack(this.c2u, this.u2c), this.takeBack(this.u2c, this.c2u)]);
+    if (this.client.destroyed || this.upstream.destroyed) return;
+    if (!c || !u) {
+      this.env.log.warn({ listener: this.env.listener, remote: this.remote }, 'spliced connection not taken back from the kernel: ended without GOAWAY');
+      this.client.end();
+      return;
+    }
+    this.goneAway = Math.max(this.lastStream, this.env.kernel.conn(this.clientSide)?.lastStream ?? 0);
+    this.u2c.inject(goAway(this.goneAway, H2_ERROR.NO_ERROR));
+    this.env.log.debug({ listener: this.env.listener, remote: this.remote, lastStream: this.goneAway }, 'GOAWAY written to a spliced connection');
+  }
+
+  /**
+   * Hands the socket whose sends `pipe` reads to user space: the takeback entry, then one trigger
+   * byte through `towards` (the pipe writing to that socket), held writes released once the kernel
+   * took it. True when the pipe is handed over.
+   */
+  private async takeBack(pipe: Pipe, towards: Pipe): Promise<boolean> {
+    if (pipe.handedOver()) return true;
+    const kernel = this.env.kernel;
+    if (!kernel.takeBack(pipe.sender)) return false;
+    towards.trigger();
+    try {
+      for (let waited = 0; kernel.takeBackPending(pipe.sender) && waited < TAKE_BACK_WAIT_MS && !towards.dst.destroyed; waited += TAKE_BACK_POLL_MS) {
+        await new Promise((resolve) => setTimeout(resolve, TAKE_BACK_POLL_MS));
+      }
+    } finally {
+      towards.release();
+    }
+    const done = pipe.handedOver();
+    pipe.flush();
+    return done;
+  }
+
   private fail(why: string): void {
     this.env.log.warn({ listener: this.env.listener, remote: this.remote, upstream: this.endpoint.address }, `spliced connection closed: ${why}`);
     this.close();
@@ -332,6 +412,13 @@ export class SplicedConnection {
       return [];
     }
     const path = fields.get(':path') ?? '';
+    if (this.goneAway !== undefined && stream > this.goneAway) {
+      // opened after GOAWAY: never processed, the client may retry it on another connection
+      if (!endStream) this.denied.add(stream);
+      this.u2c.inject(rstStream(stream, H2_ERROR.REFUSED_STREAM));
+      return [];
+    }
+    this.lastStream = Math.max(this.lastStream, stream);
     this.streams += 1;
     if (decide(this.env.policy(), path).action === 'deny') {
       const message = NA_ERR_SIDECARD_METHOD_DENIED(path, this.env.listener).message;

@@ -1,0 +1,194 @@
+/**
+ * Root layer: spliced connections (splice.ts) with the kernel path loaded in this process
+ * (`kernel.via: direct`), sockops on a cgroup of this test's own (prefix `sgw-`) that this process
+ * enters, so the real @grpc/grpc-js clients and server (and node:http2 clients, whose GOAWAY event
+ * names the last stream id) meet the programs. Each test starts its own proxy:
+ *
+ * - drain: every spliced connection is taken back from the kernel at a frame boundary and gets
+ *   GOAWAY with the right last stream id; calls in flight finish OK, idle connections close, and
+ *   the drain ends when the clients closed (no drain-timeout reset);
+ * - IPv6: a listener and an upstream on ::1 are spliced and the kernel carries the calls.
+ */
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
+import { cgroup2Root } from '@netaccel/bpf';
+import { parseConfig } from '@netaccel/config';
+import { SIDECAR_REASON, decodeCounter, encodeU32 } from '@netaccel/bpf-programs/sidecar';
+import { createLogCapture, createLogger, createMetrics } from '@netaccel/telemetry';
+import type { LogCapture } from '@netaccel/telemetry';
+import { sidecarConfig } from './config.js';
+import { DirectKernelPath } from './kernel.js';
+import { SidecarProxy } from './sidecar.js';
+import type { EchoClient, EchoServer } from './testing/index.js';
+import { echoClient, startEchoServer, unaryCall } from './testing/index.js';
+
+const PREFIX = 'sgw-';
+
+function makeCgroup(): string {
+  const root = cgroup2Root();
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(PREFIX)) continue;
+    try {
+      if (readFileSync(join(root, name, 'cgroup.procs'), 'utf8').trim() === '') rmdirSync(join(root, name));
+    } catch {
+      // gone already, or busy: left alone
+    }
+  }
+  const path = join(root, `${PREFIX}${process.pid}`);
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+function currentCgroup(): string {
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+  return join(cgroup2Root(), (line ?? '0::/').slice(3));
+}
+
+export interface SpliceRig {
+  readonly proxy: SidecarProxy;
+  readonly kernel: DirectKernelPath;
+  readonly logs: LogCapture;
+  readonly port: number;
+  /** Frames of reason_stats for one reason, summed over CPUs. */
+  reason(value: number): bigint;
+}
+
+/** A proxy with the kernel path on `cgroup`, one listener `inbound` on `listen` to the cluster `echo`. */
+export async function startSpliceProxy(cgroup: string, listen: string, endpoint: string, extra = ''): Promise<SpliceRig> {
+  const config = parseConfig(sidecarConfig, {
+    env: {},
+    yaml: `
+sidecar:
+  listeners:
+    - name: inbound
+      direction: inbound
+      listen: '${listen}'
+      routes: [{ service: nsc.Echo, cluster: echo${extra} }]
+      policy: { rules: [{ method: /nsc.Echo/Unary, action: allow }, { method: /nsc.Echo/Slow, action: allow }] }
+  clusters:
+    - { name: echo, endpoints: ['${endpoint}'] }
+kernel: { enabled: true, via: direct, cgroup: '${cgroup}' }
+`,
+  });
+  const logs = createLogCapture();
+  const log = createLogger({ name: 'splice-test', level: 'debug', destination: logs.stream });
+  const metrics = createMetrics({ app: 'sidecar-offload' });
+  const kernel = DirectKernelPath.open(config.kernel, metrics, log);
+  const proxy = await SidecarProxy.start({ config, metrics, log, kernel });
+  const reasons = kernel['map']('reason_stats');
+  return { proxy, kernel, logs, port: proxy.listener('inbound')!.port, reason: (v) => decodeCounter(reasons.lookupPerCpu(encodeU32(v))!).frames };
+}
+
+/** A gRPC unary call over a node:http2 session (whose 'goaway' event names the last stream id). */
+function h2Call(session: http2.ClientHttp2Session, path: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ stream: number; status: string | undefined; reply: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+    const chunks: Buffer[] = [];
+    let status: string | undefined;
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('trailers', (t) => (status = String(t['grpc-status'])));
+    req.on('response', (h) => {
+      if (h['grpc-status'] !== undefined) status = String(h['grpc-status']);
+    });
+    req.on('error', reject);
+    req.on('close', () => resolve({ stream: req.id ?? 0, status, reply: Buffer.concat(chunks).subarray(5) }));
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(body.length, 1);
+    req.end(Buffer.concat([prefix, body]));
+  });
+}
+
+describe('spliced connections: GOAWAY on drain, IPv6', () => {
+  let cgroup = '';
+  let home = '';
+  let echo: EchoServer;
+
+  beforeAll(async () => {
+    cgroup = makeCgroup();
+    home = currentCgroup();
+    writeFileSync(join(cgroup, 'cgroup.procs'), String(process.pid));
+    echo = await startEchoServer();
+  });
+
+  afterAll(async () => {
+    try {
+      await echo?.close();
+    } finally {
+      if (home !== '') writeFileSync(join(home, 'cgroup.procs'), String(process.pid));
+      if (cgroup !== '') rmdirSync(cgroup);
+    }
+  });
+
+  test('drain: each spliced connection is taken back from the kernel and gets GOAWAY (last stream id right); calls in flight finish OK, idle ones close', async (t) => {
+    const rig = await startSpliceProxy(cgroup, '127.0.0.1:0', echo.address);
+    t.onTestFinished(() => rig.proxy.close(0));
+    const takenBefore = rig.reason(SIDECAR_REASON.TAKEN_BACK);
+    const base = `http://127.0.0.1:${rig.port}`;
+
+    // a node:http2 client: two calls carried by the kernel, then a slow one in flight at the drain
+    const session = http2.connect(base);
+    t.onTestFinished(() => session.destroy());
+    const goaways: { code: number; last: number }[] = [];
+    session.on('goaway', (code, last) => goaways.push({ code, last }));
+    const sessionClosed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    for (let i = 0; i < 2; i++) assert.equal((await h2Call(session, '/nsc.Echo/Unary', Buffer.from(`call ${i}`))).status, '0');
+    const unaryBefore = rig.kernel.methodStats(rig.kernel.methodIds.get('/nsc.Echo/Unary')!).requests;
+    assert.ok(unaryBefore >= 2n, 'the kernel carried the first calls');
+
+    // a grpc-js client: one call done (then idle), one in flight; and a grpc-js client left idle
+    const busy: EchoClient = echoClient(`127.0.0.1:${rig.port}`, { 'grpc.use_local_subchannel_pool': 1 });
+    const idle: EchoClient = echoClient(`127.0.0.1:${rig.port}`, { 'grpc.use_local_subchannel_pool': 1 });
+    t.onTestFinished(() => {
+      busy.close();
+      idle.close();
+    });
+    assert.equal((await unaryCall(busy, 'unary', Buffer.alloc(10))).code, 0);
+    assert.equal((await unaryCall(idle, 'unary', Buffer.alloc(10))).code, 0);
+    const listener = rig.proxy.listener('inbound')!;
+    assert.equal(listener.splicedConnections().length, 3);
+
+    const slowH2 = h2Call(session, '/nsc.Echo/Slow', Buffer.from('in flight, node:http2'), { 'x-delay-ms': '400' });
+    const slowGrpc = unaryCall(busy, 'slow', Buffer.from('in flight, grpc-js'), { 'x-delay-ms': '400' });
+    await new Promise((resolve) => setTimeout(resolve, 100)); // both requests reached the server through the kernel
+
+    await listener.close(20_000); // the listener's drain (the proxy's close would unload the kernel path too)
+    const [h2, js] = await Promise.all([slowH2, slowGrpc]);
+    assert.deepEqual([h2.stream, h2.status, h2.reply.toString()], [5, '0', 'in flight, node:http2'], 'the call in flight finished through the relay');
+    assert.deepEqual([js.code, js.reply?.toString()], [0, 'in flight, grpc-js']);
+    await sessionClosed;
+    assert.deepEqual(goaways[0], { code: 0, last: 5 }, 'GOAWAY NO_ERROR naming the stream in flight (the highest the client opened)');
+    // the server's own GOAWAYs (answering the client's when it closed) pass through the relay: never a higher id
+    assert.ok(goaways.every((g) => g.code === 0 && g.last <= 5), JSON.stringify(goaways));
+    assert.equal(listener.connectionCount, 0, 'every client closed its connection after GOAWAY');
+    assert.doesNotMatch(rig.logs.text(), /drain timeout/, 'no connection was reset at the drain timeout');
+    assert.equal(rig.reason(SIDECAR_REASON.TAKEN_BACK) - takenBefore, 6n, 'both sockets of the three connections taken back');
+  });
+
+  test('IPv6: a listener and an upstream on ::1 are spliced, the kernel carries and counts the calls', async (t) => {
+    const echo6 = await startEchoServer('[::1]');
+    t.onTestFinished(() => echo6.close());
+    const rig = await startSpliceProxy(cgroup, '[::1]:0', echo6.address);
+    t.onTestFinished(() => rig.proxy.close(0));
+    const c = echoClient(`[::1]:${rig.port}`, { 'grpc.use_local_subchannel_pool': 1 });
+    t.onTestFinished(() => c.close());
+    const id = rig.kernel.methodIds.get('/nsc.Echo/Unary')!;
+    const before = rig.kernel.methodStats(id);
+    for (let i = 0; i < 5; i++) {
+      const r = await unaryCall(c, 'unary', Buffer.alloc(100 + i, i));
+      assert.equal(r.code, grpc.status.OK, r.details);
+      assert.equal(r.reply!.length, 100 + i);
+    }
+    const now = rig.kernel.methodStats(id);
+    assert.deepEqual([now.requests - before.requests, now.responses - before.responses, now.status[0]! - before.status[0]!], [5n, 5n, 5n]);
+    assert.equal(now.requestBytes - before.requestBytes, BigInt([0, 1, 2, 3, 4].reduce((a, i) => a + 100 + i + 5, 0)));
+    const [sc] = rig.proxy.listener('inbound')!.splicedConnections();
+    assert.ok(sc !== undefined && sc.remote.startsWith('[::1]:'));
+    assert.deepEqual(rig.kernel.spliceState(sc.clientSide), { offloaded: true, reason: '' });
+    assert.ok(sc.relayed < 200, `the proxy relayed ${sc.relayed} bytes (preface and SETTINGS only)`);
+    assert.equal(rig.proxy.stats.methods('inbound').find((m) => m.method === '/nsc.Echo/Unary')?.calls ?? 0, 0, 'user space counted none');
+  });
+});
