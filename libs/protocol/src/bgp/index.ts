@@ -22,6 +22,8 @@ export type { UpdateDecodeResult, UpdateMessage } from './update.js';
 export { decodeUpdate, endOfRib, isEndOfRib } from './update.js';
 export type { Announcement, RouteAttributes, UpdateInput, Withdrawal } from './update-builder.js';
 export { update } from './update-builder.js';
+export type { PackedAttributes } from './update-packer.js';
+export { UpdatePacker } from './update-packer.js';
 export type { LargeCommunity, Origin, PathAttributes, UnknownAttribute } from './attributes.js';
 export { attributeName, forwardable } from './attributes.js';
 export type { Aggregator, As4Fields, AsPath, AsPathSegment, AsPathSegmentType } from './as-path.js';
