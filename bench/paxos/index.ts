@@ -9,7 +9,8 @@
  *
  * Rig (rig.ts, namespaces npb-*): each replica is its own Node process (@netaccel/labs' Paxos
  * replica runner, which the lab and bpf/electrode's namespace test run too) in its own namespace, with electrode_xdp and electrode_broadcast attached to its eth0 for the whole run;
- * the clients (ns-clients.ts) run in a namespace of their own; all on one bridge. A
+ * the clients (ns-clients.ts: paxos-gen, a C closed-loop generator, per point; Node KvClients only
+ * for the read-back) run in a namespace of their own; all on one bridge. A
  * configuration is a value of the offloads bits every replica's electrode_state holds, switched
  * at run time: `none` is the programs attached and switched off (the contract's baseline: every
  * message passes up). Per group, rounds run every (clients, configuration) point with the
@@ -24,7 +25,8 @@
  * CPUs, other tenants included) over the point / the same operations; `leader_cpu_us_per_op`,
  * `follower_cpu_us_per_op` (the mean follower's), `leader_wakeups_per_op`,
  * `follower_wakeups_per_op` (context switches: how often the process woke) say who saturates;
- * `clients_cpu_us_per_op` is the load generator's share. `n<r>-<config>-at-none-peak`
+ * `clients_cpu_us_per_op` is the load generator's share (paxos-gen's CPU time per put it saw
+ * answered), `clients_syscalls_per_op` its socket calls (sendmmsg + recvmmsg) per put. `n<r>-<config>-at-none-peak`
  * `latency_p99_ms`: the configuration's p99 at the throughput where `none` peaked, read off its
  * load-latency curve (p99 at the same load, not the same client count). Per `n<r>-<config>`:
  * `view_changes` (any > 0 means some points ran across a view change), `points_linearizable` /
@@ -108,6 +110,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
   }
   const points = new Map<string, RoundPoint[]>();
   const clientCpu = new Map<string, number[]>(); // the clients' CPU per operation answered, by point
+  const clientSys = new Map<string, number[]>(); // the generator's socket calls per put answered, by point
   const totals = new Map<ConfigName, ConfigTotals>(configs.map((c) => [c, { viewChanges: 0, linOk: 0, linBad: 0, ops: 0, entries: 0, requests: 0, retransmits: 0, kernel: { BCAST_CLONES: 0, FAST_ACKS: 0, QUORUMS: 0, ACKS_FILTERED: 0 } }]));
   for (let round = 0; round < opts.rounds; round++) {
     for (const [ci, clients] of opts.clients.entries()) {
@@ -143,6 +146,10 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
         if (!clientCpu.has(key)) clientCpu.set(key, []);
         // the generator's CPU per put it saw answered (the read-back's Node clients are not in it)
         clientCpu.get(key)!.push(c.cpuUs / Math.max(1, c.gen?.acked ?? c.acked));
+        if (c.gen) {
+          if (!clientSys.has(key)) clientSys.set(key, []);
+          clientSys.get(key)!.push((c.gen.sendCalls + c.gen.recvCalls) / Math.max(1, c.gen.acked));
+        }
         points.get(key)!.push({
           ops: c.ops,
           seconds: c.seconds,
@@ -179,6 +186,8 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
         ctx.figure(subject, 'follower_wakeups_per_op', s.roles.followerWakeups, 'count');
       }
       ctx.figure(subject, 'clients_cpu_us_per_op', Math.round(median(clientCpu.get(`${config}|${clients}`)!) * 10) / 10, 'us');
+      const sys = clientSys.get(`${config}|${clients}`);
+      if (sys) ctx.figure(subject, 'clients_syscalls_per_op', Math.round(median(sys) * 100) / 100, 'count');
       if (s.viewChanges > 0) ctx.figure(subject, 'view_changes', s.viewChanges, 'count');
       peak = Math.max(peak, s.opsPerS);
     }
