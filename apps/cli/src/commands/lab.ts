@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { LAB_DEFAULTS, keptRuns, readRecords, removeRun } from '@netaccel/netlab';
 import type { CommandGroup } from '../command.js';
 import { NA_ERR_CLI_USAGE } from '../errors.js';
-import { KEPT_FILE, LAB_MODES, LAB_PREFIX, SERVICES, removePins } from '@netaccel/labs';
+import { DEFAULT_BALANCERS, KEPT_FILE, LAB_MODES, LAB_PREFIX, MAX_BALANCERS, SERVICES, isBalancerCount, removePins } from '@netaccel/labs';
 import type { KeptLab, LabMode } from '@netaccel/labs';
 import { didYouMean, nearest } from '../args.js';
 import { socketEnvName } from '../daemons.js';
@@ -89,14 +89,17 @@ export const labGroup: CommandGroup = {
         keep: { type: 'boolean', default: false, help: 'leave the lab running afterwards and print how to explore it (remove it with `netaccel lab down`)' },
         quick: { type: 'boolean', default: false, help: 'the shortened run of `make test`: 2.5 s per phase instead of 8 s' },
         mode: { type: 'string', default: 'l2dsr', value: 'l2dsr|nat', help: 'how the balancers forward: L2 DSR, or NAT from a pool of 4 addresses each' },
-        scenario: { type: 'string', default: 'thesis', value: 'thesis|paxos|craq|sidecar|all', help: 'which scenario: the thesis (balancers), paxos (5 replicas with the Electrode offloads: offloads switched on mid-run, kill -9 of the leader), craq (NetCRAQ: etcd cluster, XDP chain, hot keys placed, a chain node killed), sidecar (sidecar-offload between a gRPC client and server: a method denied by a reloaded policy, per-method telemetry, offload state), or all in that order' },
+        balancers: { type: 'string', default: String(DEFAULT_BALANCERS), value: `1-${MAX_BALANCERS}`, help: 'how many balancers the thesis scenario runs: the router\'s ECMP set and the reflector\'s clients; web on all, api on all but the last' },
+        scenario: { type: 'string', default: 'thesis', value: 'thesis|paxos|craq|sidecar|scaling|all', help: 'which scenario: the thesis (balancers), paxos (5 replicas with the Electrode offloads: offloads switched on mid-run, kill -9 of the leader), craq (NetCRAQ: etcd cluster, XDP chain, hot keys placed, a chain node killed), sidecar (sidecar-offload between a gRPC client and server: a method denied by a reloaded policy, per-method telemetry, offload state), or all in that order; or scaling (the same load through 1, 2, 3 and 4 balancers: per balancer share of the flows and XDP CPU per request; not in all)' },
       },
       async run(ctx) {
         if (String(ctx.values.scenario) !== 'thesis') return runScenarios(ctx, String(ctx.values.scenario), requireRoot);
         const mode = String(ctx.values.mode);
         if (!(LAB_MODES as readonly string[]).includes(mode)) throw NA_ERR_CLI_USAGE(`--mode: expected one of ${LAB_MODES.join(', ')}, got ${mode}`);
+        const balancers = Number(ctx.values.balancers);
+        if (!isBalancerCount(balancers)) throw NA_ERR_CLI_USAGE(`--balancers: expected a whole number from 1 to ${MAX_BALANCERS}, got ${String(ctx.values.balancers)}`);
         requireRoot();
-        const report = await runLab({ quick: ctx.values.quick === true, keep: ctx.values.keep === true, mode: mode as LabMode, progress: ctx.progress });
+        const report = await runLab({ quick: ctx.values.quick === true, keep: ctx.values.keep === true, mode: mode as LabMode, balancers, progress: ctx.progress });
         const kept = ctx.values.keep === true ? readKept() : undefined;
         ctx.out.result(
           [

@@ -114,3 +114,27 @@ test('--mode nat: a pool of NAT source addresses per balancer on its lo, the con
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--mode: expected one of l2dsr, nat, got ipvs/);
 });
+
+test('--balancers: 1 to 4, refused otherwise before anything starts; the thesis report and its check follow the count', async () => {
+  for (const n of ['0', '5', '2.5', 'three']) {
+    const bad = await runCliCaptured(['lab', '--balancers', n], groups);
+    assert.equal(bad.code, 2, n);
+    assert.match(bad.err, new RegExp(`--balancers: expected a whole number from 1 to 4, got ${n}`));
+  }
+  const help = await runCliCaptured(['lab', 'run', '--help'], groups);
+  assert.match(help.out, /--balancers <1-4> +how many balancers the thesis scenario runs.*\(default: 3\)/);
+  // a lab of 4: its routes and splits have lb4; the check holds it to four next hops for web
+  const four = sampleReport({
+    balancers: 4,
+    routes: [
+      { vip: '10.1.1.1', nexthops: ['10.0.0.11', '10.0.0.12', '10.0.0.13', '10.0.0.14'] },
+      { vip: '10.1.2.1', nexthops: ['10.0.0.11', '10.0.0.12', '10.0.0.13'] },
+    ],
+  });
+  const phases = four.phases.map((p) => ({ ...p, balancers: { web: { lb1: 10, lb2: 10, lb3: 10, lb4: 10 }, api: { lb1: 10, lb2: 10, lb3: 10 } } }));
+  assert.doesNotThrow(() => checkReport({ ...four, phases }));
+  assert.throws(() => checkReport({ ...four, phases, routes: sampleReport().routes }), /route to 10\.1\.1\.1 had next hops 10\.0\.0\.11, 10\.0\.0\.12, 10\.0\.0\.13, expected .*10\.0\.0\.14/);
+  const silent = phases.map((p, i) => (i === 0 ? { ...p, balancers: { ...p.balancers, web: { ...p.balancers.web, lb4: 0 } } } : p));
+  assert.throws(() => checkReport({ ...four, phases: silent }), /lb4 forwarded no packet of web while all 4 were up/);
+  assert.match(reportHtml(four), /4 XDP balancers in L2 DSR mode/);
+});

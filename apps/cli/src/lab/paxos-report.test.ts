@@ -50,15 +50,16 @@ test('--scenario: thesis, paxos, or all of them in order; another name is refuse
   assert.deepEqual(scenariosOf('sidecar'), ['sidecar']);
   assert.deepEqual(scenariosOf('craq'), ['craq']);
   assert.deepEqual(scenariosOf('paxos'), ['paxos']);
-  assert.throws(() => scenariosOf('paxo'), /--scenario: expected one of thesis, paxos, craq, sidecar, all, got "paxo" \(did you mean paxos\?\)/);
+  assert.deepEqual(scenariosOf('scaling'), ['scaling']);
+  assert.throws(() => scenariosOf('paxo'), /--scenario: expected one of thesis, paxos, craq, sidecar, scaling, all, got "paxo" \(did you mean paxos\?\)/);
   const bad = await runCliCaptured(['lab', '--scenario', 'netcraq'], groups);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /--scenario: expected one of thesis, paxos, craq, sidecar, all/);
+  assert.match(bad.err, /--scenario: expected one of thesis, paxos, craq, sidecar, scaling, all/);
   const keep = await runCliCaptured(['lab', '--scenario', 'paxos', '--keep'], groups);
   assert.equal(keep.code, 2);
   assert.match(keep.err, /--keep: only the thesis scenario/);
   const help = await runCliCaptured(['lab', 'run', '--help'], groups);
-  assert.match(help.out, /--scenario <thesis\|paxos\|craq\|sidecar\|all>/);
+  assert.match(help.out, /--scenario <thesis\|paxos\|craq\|sidecar\|scaling\|all>/);
 });
 
 test('the Paxos report: phases, failover, counters per offload, the check and the files', () => {

@@ -4,14 +4,16 @@
  * BPF objects and the CLI's text report.
  */
 import { join } from 'node:path';
-import { craqScenario, paxosScenario, runScenario, sidecarScenario, thesisScenario } from '@netaccel/labs';
-import type { CraqReport, LabMode, LabReport, PaxosReport, SidecarReport } from '@netaccel/labs';
+import { craqScenario, paxosScenario, runScenario, scalingScenario, sidecarScenario, thesisScenario } from '@netaccel/labs';
+import type { CraqReport, LabMode, LabReport, PaxosReport, ScalingReport, SidecarReport } from '@netaccel/labs';
 import { craqInstall, labInstall, objectDir, sidecarInstall } from './install.js';
 import { reportText } from './report.js';
 
 /** The scenarios `netaccel lab --scenario` runs, in the order `all` runs them. */
 export const LAB_SCENARIOS = ['thesis', 'paxos', 'craq', 'sidecar'] as const;
 export type LabScenarioName = (typeof LAB_SCENARIOS)[number];
+/** Scenarios run only when named (`all` does not run them): the scaling experiment. */
+export const NAMED_ONLY_SCENARIOS = ['scaling'] as const;
 
 export interface LabRunOptions {
   /** The shortened run of `make test`: a few seconds per phase instead of eight. */
@@ -20,6 +22,8 @@ export interface LabRunOptions {
   readonly keep: boolean;
   /** How the balancers forward (default L2 DSR). */
   readonly mode?: LabMode;
+  /** How many balancers (1 to 4; default the thesis' 3). */
+  readonly balancers?: number;
   /** Progress lines for people. */
   readonly progress: (text: string) => void;
 }
@@ -42,6 +46,11 @@ export async function runPaxosLab(o: PaxosLabRunOptions): Promise<PaxosReport> {
 /** The CRAQ scenario of @netaccel/labs (libs/labs/src/craq/scenario.ts), with this installation's daemons and BPF objects. */
 export async function runCraqLab(o: PaxosLabRunOptions): Promise<CraqReport> {
   return runScenario(craqScenario, { ...o, keep: false, install: craqInstall() });
+}
+
+/** The scaling scenario of @netaccel/labs (libs/labs/src/scaling/scenario.ts): the same load through 1 to 4 balancers, with this installation's daemons. */
+export async function runScalingLab(o: PaxosLabRunOptions & { readonly mode?: LabMode }): Promise<ScalingReport> {
+  return runScenario(scalingScenario, { ...o, keep: false, install: labInstall() });
 }
 
 /** The sidecar scenario of @netaccel/labs (libs/labs/src/sidecar/scenario.ts), with this installation's sidecar-offload and BPF object. */
