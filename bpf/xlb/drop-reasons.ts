@@ -2,11 +2,12 @@
  * The drop-reason table of xlb (enum xlb_drop_reason in xlb_kern_user.h), for the controller,
  * the CLI and the metrics. `drop_stats` (per CPU, both objects) is indexed by `value`.
  * `verdict` says what the data plane did with such a packet: `pass` (left to the kernel stack,
- * which drops what is malformed) or `drop`. drop-reasons.test.ts checks this table against the
+ * which drops what is malformed), `drop`, or `tx` (answered instead of forwarded: an ICMP error
+ * sent back with XDP_TX). drop-reasons.test.ts checks this table against the
  * header, entry by entry.
  */
 
-export type XlbDropVerdict = 'pass' | 'drop';
+export type XlbDropVerdict = 'pass' | 'drop' | 'tx';
 
 /** Reason values by short name: XLB_DROP.TRUNCATED === 1. */
 export const XLB_DROP = Object.freeze({
@@ -27,6 +28,7 @@ export const XLB_DROP = Object.freeze({
   DECAP_ADJUST_ROOM: 15,
   DECAP_BAD_INNER: 16,
   DECAP_BAD_GUE: 17,
+  ICMP_TOO_BIG: 18,
 } as const);
 export type XlbDropName = keyof typeof XLB_DROP;
 
@@ -50,16 +52,17 @@ export const XLB_DROP_REASONS: readonly XlbDropReason[] = Object.freeze([
   { name: 'XLB_DROP_NAT_PORTS_EXHAUSTED', value: 9, verdict: 'drop', description: 'every NAT source port probed is taken by a live flow' },
   { name: 'XLB_DROP_NO_NAT_SOURCE', value: 10, verdict: 'drop', description: "NAT VIP but no NAT source address for the backend's family" },
   { name: 'XLB_DROP_ADJUST_HEAD', value: 11, verdict: 'drop', description: 'bpf_xdp_adjust_head refused to grow the frame' },
-  { name: 'XLB_DROP_TOO_BIG', value: 12, verdict: 'drop', description: 'the encapsulated packet would exceed encap_mtu' },
+  { name: 'XLB_DROP_TOO_BIG', value: 12, verdict: 'drop', description: 'the encapsulated packet would exceed encap_mtu (IPv4 without DF, ICMP errors)' },
   { name: 'XLB_DROP_FAMILY', value: 13, verdict: 'drop', description: 'NAT between address families (IPv4 VIP, IPv6 backend)' },
   { name: 'XLB_DROP_ICMP_NAT', value: 14, verdict: 'pass', description: 'an ICMP error quoting a NAT VIP flow (not translated)' },
   { name: 'XLB_DROP_DECAP_ADJUST_ROOM', value: 15, verdict: 'drop', description: 'decap, bpf_skb_adjust_room failed' },
   { name: 'XLB_DROP_DECAP_BAD_INNER', value: 16, verdict: 'drop', description: 'decap, the inner packet is not IPv4/IPv6 or is truncated' },
   { name: 'XLB_DROP_DECAP_BAD_GUE', value: 17, verdict: 'drop', description: 'decap, GUE control message or unknown GUE version/protocol' },
+  { name: 'XLB_DROP_ICMP_TOO_BIG', value: 18, verdict: 'tx', description: 'over encap_mtu with DF (or IPv6): ICMP frag needed / packet too big sent back' },
 ]);
 
 /** Entries of drop_stats (XLB_DROP_MAX). */
-export const XLB_DROP_MAX = 18;
+export const XLB_DROP_MAX = 19;
 
 /** The reason with `value`, or undefined (0 and out-of-range values have none). */
 export function dropReason(value: number): XlbDropReason | undefined {

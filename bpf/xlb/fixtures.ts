@@ -222,7 +222,7 @@ function icmpErrors(w: XlbWorld): XlbFixture[] {
     const f: FlowKey = { src: CLIENT.v4, dst: '10.9.9.9', sport: 41005, dport: 80, protocol: 6 };
     out.push(unchanged('ICMP fragmentation needed quoting a flow of no VIP passes', bytes(icmpError(f)), 'PASS'));
     const n = clientFlow(v('nat-v4'), 41005, 4);
-    out.push(unchanged('an ICMP error quoting a NAT VIP flow passes (not translated), counted', bytes(icmpError(n)), 'PASS', 'ICMP_NAT'));
+    out.push(unchanged('an ICMP error quoting a NAT VIP flow without entry passes (nothing to translate by), counted', bytes(icmpError(n)), 'PASS', 'ICMP_NAT'));
   }
   return out;
 }

@@ -170,6 +170,7 @@ static __always_inline int xlb_parse_ipv4(struct na_cursor *c, struct xlb_pkt *p
 	pkt->l3_hlen = hlen;
 	pkt->ip_len = tot;
 	pkt->tos = ip->tos;
+	pkt->flags = ip->frag_off & XLB_IP_DF_BE ? XLB_PKT_F_DF : 0;
 	pkt->flow.family = 4;
 	pkt->flow.src[0] = ip->saddr;
 	pkt->flow.dst[0] = ip->daddr;

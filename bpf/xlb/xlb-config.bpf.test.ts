@@ -104,10 +104,10 @@ describe('xlb.bpf.o: configuration', () => {
     expectDrop(x, bytes(synPacket(l2ToRouted, 46021)), 'NO_NEXTHOP');
   });
 
-  withObject('encap_mtu = 100: a packet that would exceed it after encapsulation is TOO_BIG', { encap_mtu: 100 }, (x) => {
+  withObject('encap_mtu = 100: an IPv4 packet without DF that would exceed it after encapsulation is TOO_BIG (with DF: xlb-icmp.bpf.test.ts)', { encap_mtu: 100 }, (x) => {
     const v = worldVip(world, 'ipip-v4');
     assert.equal(x.run(bytes(synPacket(v, 46030))).verdict, 'TX', '44 + 20 bytes fit');
-    expectDrop(x, bytes(synPacket(v, 46031, 'x'.repeat(60))), 'TOO_BIG');
+    expectDrop(x, bytes(updateLayer(synPacket(v, 46031, 'x'.repeat(60)), 'ipv4', { df: false })), 'TOO_BIG');
   });
 
   withObject('features without IPv6, NAT and ICMP errors: those packets are not balanced', { features: XLB_FEAT.ENCAP }, (x) => {

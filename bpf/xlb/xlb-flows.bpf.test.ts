@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildPacket, icmpFragNeeded, tcp, tcpSyn, TCP_FLAGS, udp } from '@netaccel/protocol';
+import { buildPacket, icmpFragNeeded, tcp, tcpSyn, TCP_FLAGS, udp, updateLayer } from '@netaccel/protocol';
 import { XLB_BACKEND_F } from './constants.js';
 import { decodeCtValue, encodeBackend, encodeFlowKey } from './codec.js';
 import type { FlowKey } from './codec.js';
@@ -255,15 +255,20 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
     }
   });
 
-  withObject('encap_mtu applies to connection-table hits too: a later packet too big is TOO_BIG', { encap_mtu: 140 }, (x) => {
+  withObject('encap_mtu applies to connection-table hits too: a later packet too big is TOO_BIG (IPv4 without DF) or answered (IPv6)', { encap_mtu: 140 }, (x) => {
     for (const name of ['ipip-v4', 'gue-v4', 'ipip-v6']) {
       const v = worldVip(world, name);
-      const f = clientFlow(v, 47100, v.key.address.includes(':') ? 6 : 4);
+      const v6 = v.key.address.includes(':');
+      const f = clientFlow(v, 47100, v6 ? 6 : 4);
       assert.equal(x.run(synOf(f)).verdict, 'TX', `${name}: the SYN fits`);
-      const before = x.drops().get(XLB_DROP.TOO_BIG)!.packets;
-      const big = Buffer.from(buildPacket(tcp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, flags: TCP_FLAGS.ACK, payload: 'x'.repeat(100), ...FROM_ROUTER })));
-      assert.equal(x.run(big).verdict, 'DROP', `${name}: too big`);
-      assert.equal(x.drops().get(XLB_DROP.TOO_BIG)!.packets, before + 1n, `${name}: counted as TOO_BIG`);
+      const reason = v6 ? XLB_DROP.ICMP_TOO_BIG : XLB_DROP.TOO_BIG;
+      const before = x.drops().get(reason)!.packets;
+      const segment = tcp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, flags: TCP_FLAGS.ACK, payload: 'x'.repeat(100), ...FROM_ROUTER });
+      const big = Buffer.from(buildPacket(v6 ? segment : updateLayer(segment, 'ipv4', { df: false })));
+      const r = x.run(big);
+      assert.equal(r.verdict, v6 ? 'TX' : 'DROP', `${name}: too big`);
+      if (v6) assert.equal(r.data[14 + 40], 2, `${name}: an ICMPv6 packet too big`);
+      assert.equal(x.drops().get(reason)!.packets, before + 1n, `${name}: counted as ${v6 ? 'ICMP_TOO_BIG' : 'TOO_BIG'}`);
     }
   });
 });

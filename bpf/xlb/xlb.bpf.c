@@ -34,8 +34,10 @@
 #include "csum_helpers.h"
 #include "pckt_parsing.h"
 #include "pckt_encap.h"
+#include "pckt_icmp.h"
 #include "xlb_conntrack.h"
 #include "xlb_nat.h"
+#include "xlb_nat_icmp.h"
 
 static __always_inline bool xlb_meta_ok(const struct xlb_vip_meta *m)
 {
@@ -94,21 +96,6 @@ __attribute__((noinline)) int xlb_schedule(struct xlb_sched *s)
 	return 0;
 }
 
-/* The MAC that frames to `be` go to: its own when on-link (always for L2 DSR), else its next hop's. */
-static __always_inline const __u8 *xlb_backend_mac(const struct xlb_backend *be, bool l2)
-{
-	struct xlb_nexthop *nh;
-	__u32 key;
-
-	if (l2 || (be->flags & XLB_BACKEND_F_ON_LINK))
-		return xlb_mac_is_zero(be->mac) ? NULL : be->mac;
-	key = be->nexthop;
-	nh = bpf_map_lookup_elem(&nexthops, &key);
-	if (!nh || !(nh->flags & XLB_NEXTHOP_F_VALID))
-		return NULL;
-	return nh->mac;
-}
-
 /* The encapsulation of a packet of `pkt`'s flow to `be` (IPIP, or GUE when `gue`). */
 static __always_inline void xlb_encap_args_fill(struct xlb_encap_args *ea, const struct xlb_pkt *pkt, const struct xlb_backend *be,
 						const __u8 *dmac, const __u8 *smac, bool gue, __u32 hash)
@@ -128,6 +115,25 @@ static __always_inline void xlb_encap_args_fill(struct xlb_encap_args *ea, const
 	ea->lco_ok = !(pkt->flags & XLB_PKT_F_UDP_NO_CSUM) && !pkt->ext_hdrs;
 	ea->pad[0] = 0;
 	ea->pad[1] = 0;
+}
+
+/*
+ * An encapsulation that failed with `err`. Too big for encap_mtu: IPv6 packets and IPv4 ones
+ * with DF are answered with an ICMP error carrying the MTU the client can use (pckt_icmp.h);
+ * IPv4 without DF cannot be fragmented here and ICMP errors get no error about themselves:
+ * those are dropped, counted as TOO_BIG. Off the fast paths: called only after a failure.
+ */
+static __always_inline int xlb_encap_failed(struct xdp_md *ctx, const struct xlb_pkt *pkt, int err, __u8 outer_family, bool gue)
+{
+	__u32 overhead;
+
+	if (err != XLB_DROP_TOO_BIG || (pkt->flags & XLB_PKT_F_ICMP_ERROR) ||
+	    (pkt->flow.family == 4 && !(pkt->flags & XLB_PKT_F_DF)))
+		return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
+	overhead = (outer_family == 6 ? XLB_IPV6_HLEN : XLB_IPV4_HLEN) + (gue ? XLB_GUE_OVERHEAD : 0);
+	if (xlb_icmp_too_big(ctx, pkt->l2_len, pkt->ip_len, pkt->flow.family, encap_mtu - overhead))
+		return xlb_count_drop(XLB_DROP_ADJUST_HEAD, pkt->pkt_len, XDP_DROP);
+	return xlb_count_drop(XLB_DROP_ICMP_TOO_BIG, pkt->pkt_len, XDP_TX);
 }
 
 /* What a fast path chose: the backend `be` (index `bi`) and the MAC `dmac` frames to it go to. */
@@ -179,7 +185,7 @@ static __always_inline int xlb_send_fast(struct xdp_md *ctx, const struct xlb_pk
 		err = xlb_encap(ctx, &sc->encap);
 	}
 	if (err)
-		return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
+		return xlb_encap_failed(ctx, pkt, err, be->family, gue);
 	xlb_count_forward(meta->vip_index, f->bi, pkt->pkt_len, f->new_flow);
 	return XDP_TX;
 }
@@ -378,7 +384,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	if (!xlb_meta_ok(meta))
 		return xlb_count_drop(XLB_DROP_BAD_CONFIG, len, XDP_DROP);
 	if ((pkt->flags & XLB_PKT_F_ICMP_ERROR) && mode == XLB_MODE_NAT)
-		return xlb_count_drop(XLB_DROP_ICMP_NAT, len, XDP_PASS);
+		return xlb_nat_icmp_forward(ctx, pkt, meta, cfg, eth_dst);
 	now = bpf_ktime_get_coarse_ns();
 	/* A pure SYN is a new flow but for retransmits: the scheduling path inserts it first. */
 	syn_first = mode != XLB_MODE_NAT && !(pkt->flags & XLB_PKT_F_ICMP_ERROR) && xlb_is_pure_syn(pkt->flow.proto, pkt->tcp_flags);
@@ -449,7 +455,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 			err = xlb_encap(ctx, ea);
 		}
 		if (err)
-			return xlb_count_drop(err, len, XDP_DROP);
+			return xlb_encap_failed(ctx, pkt, err, s->be.family, mode == XLB_MODE_GUE);
 	}
 	xlb_count_forward(meta->vip_index, s->backend_index, len, s->new_flow);
 	return XDP_TX;
@@ -529,9 +535,8 @@ int xlb_xdp(struct xdp_md *ctx)
 	__builtin_memcpy(eth_dst, eth->h_dest, 6);
 	__builtin_memcpy(eth_src, eth->h_source, 6);
 
-	if ((features & XLB_FEAT_NAT) && !(pkt.flags & XLB_PKT_F_ICMP_ERROR) &&
-	    xlb_nat_source_match(cfg, pkt.flow.family, pkt.flow.dst))
-		return xlb_nat_reply(ctx, &pkt, cfg, eth_dst);
+	if ((features & XLB_FEAT_NAT) && xlb_nat_source_match(cfg, pkt.flow.family, pkt.flow.dst))
+		return pkt.flags & XLB_PKT_F_ICMP_ERROR ? xlb_nat_icmp_reply(ctx, &pkt, cfg, eth_dst) : xlb_nat_reply(ctx, &pkt, cfg, eth_dst);
 	meta = xlb_vip_lookup(&pkt.flow);
 	if (!meta)
 		return XDP_PASS;

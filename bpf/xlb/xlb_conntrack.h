@@ -91,6 +91,21 @@ static __always_inline struct xlb_backend *xlb_backend_get(__u32 index)
 	return be;
 }
 
+/* The MAC that frames to `be` go to: its own when on-link (always for L2 DSR), else its next hop's. */
+static __always_inline const __u8 *xlb_backend_mac(const struct xlb_backend *be, bool l2)
+{
+	struct xlb_nexthop *nh;
+	__u32 key;
+
+	if (l2 || (be->flags & XLB_BACKEND_F_ON_LINK))
+		return xlb_mac_is_zero(be->mac) ? NULL : be->mac;
+	key = be->nexthop;
+	nh = bpf_map_lookup_elem(&nexthops, &key);
+	if (!nh || !(nh->flags & XLB_NEXTHOP_F_VALID))
+		return NULL;
+	return nh->mac;
+}
+
 /*
  * Backend from the VIP's active Maglev table. `avoid_draining`: skip draining backends by
  * probing the next positions. Returns 0 (s->be, s->backend_index set) or a drop reason.

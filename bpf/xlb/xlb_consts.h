@@ -145,13 +145,28 @@
 /* GUE outer UDP source ports: XLB_GUE_SPORT_BASE | (flow hash & XLB_GUE_SPORT_MASK). */
 #define XLB_GUE_SPORT_BASE 0xC000
 #define XLB_GUE_SPORT_MASK 0x3FFF
-/* TTL / hop limit of outer headers. */
+/* TTL / hop limit of outer headers (and of the ICMP errors xlb sends). */
 #define XLB_ENCAP_TTL 64
+
+/* --- ICMP errors xlb sends (pckt_icmp.h) ------------------------------------------------------ */
+
+/*
+ * Most bytes of the client's packet an ICMP fragmentation needed / ICMPv6 packet too big
+ * quotes: the ICMP datagram stays within 576 bytes (RFC 1812 §4.3.2.3) and the ICMPv6 one
+ * within the IPv6 minimum MTU, 1280 (RFC 4443 §2.4). Shorter packets are quoted whole.
+ */
+#ifndef XLB_ICMP4_QUOTE_MAX
+#define XLB_ICMP4_QUOTE_MAX 548
+#endif
+#ifndef XLB_ICMP6_QUOTE_MAX
+#define XLB_ICMP6_QUOTE_MAX 1232
+#endif
 
 /* --- protocol constants vmlinux.h lacks (netaccel_consts.h has the rest) ---------------------- */
 
 #define XLB_ETH_P_IPV6_BE bpf_htons(0x86DD)
 #define XLB_IP_MF_BE bpf_htons(0x2000)
+#define XLB_IP_DF_BE bpf_htons(0x4000)
 #define XLB_IP_OFFSET_BE bpf_htons(0x1FFF)
 #define XLB_IPV6_FRAG_OFFSET_BE bpf_htons(0xFFF8)
 #define XLB_IPV6_FRAG_MF_BE bpf_htons(0x0001)
@@ -171,6 +186,7 @@
 /* ICMP errors that quote the packet that caused them (RFC 792, RFC 4443). */
 #define XLB_ICMP_DEST_UNREACH 3
 #define XLB_ICMP_TIME_EXCEEDED 11
+#define XLB_ICMP_FRAG_NEEDED 4 /* code of XLB_ICMP_DEST_UNREACH (RFC 1191) */
 #define XLB_ICMPV6_DEST_UNREACH 1
 #define XLB_ICMPV6_PKT_TOOBIG 2
 #define XLB_ICMPV6_TIME_EXCEED 3

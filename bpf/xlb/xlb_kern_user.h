@@ -37,7 +37,8 @@ enum xlb_ct_state {
  * reason. The comment of each entry starts with its verdict: "pass" reasons are packets the
  * balancer cannot tell to be its own (the kernel stack judges them, and drops the malformed
  * ones itself), "drop" reasons are packets to a VIP (or tunnels to this host) that cannot be
- * forwarded correctly. Values are ABI: append, never renumber.
+ * forwarded correctly, "tx" reasons packets answered instead of forwarded (an ICMP error sent
+ * back with XDP_TX). Values are ABI: append, never renumber.
  */
 enum xlb_drop_reason {
 	XLB_DROP_NONE = 0,                /* unused: no reason */
@@ -52,13 +53,14 @@ enum xlb_drop_reason {
 	XLB_DROP_NAT_PORTS_EXHAUSTED = 9, /* drop: every NAT source port probed is taken by a live flow */
 	XLB_DROP_NO_NAT_SOURCE = 10,      /* drop: NAT VIP but no NAT source address for the backend's family */
 	XLB_DROP_ADJUST_HEAD = 11,        /* drop: bpf_xdp_adjust_head refused to grow the frame */
-	XLB_DROP_TOO_BIG = 12,            /* drop: the encapsulated packet would exceed encap_mtu */
+	XLB_DROP_TOO_BIG = 12,            /* drop: the encapsulated packet would exceed encap_mtu (IPv4 without DF, ICMP errors) */
 	XLB_DROP_FAMILY = 13,             /* drop: NAT between address families (IPv4 VIP, IPv6 backend) */
 	XLB_DROP_ICMP_NAT = 14,           /* pass: an ICMP error quoting a NAT VIP flow (not translated) */
 	XLB_DROP_DECAP_ADJUST_ROOM = 15,  /* drop: decap, bpf_skb_adjust_room failed */
 	XLB_DROP_DECAP_BAD_INNER = 16,    /* drop: decap, the inner packet is not IPv4/IPv6 or is truncated */
 	XLB_DROP_DECAP_BAD_GUE = 17,      /* drop: decap, GUE control message or unknown GUE version/protocol */
-	XLB_DROP_MAX = 18,                /* entries of drop_stats */
+	XLB_DROP_ICMP_TOO_BIG = 18,       /* tx: over encap_mtu with DF (or IPv6): ICMP frag needed / packet too big sent back */
+	XLB_DROP_MAX = 19,                /* entries of drop_stats */
 };
 
 /* Counters of the decapsulator (`decap_stats`, key = enum xlb_decap_stat). */

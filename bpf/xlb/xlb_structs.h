@@ -20,6 +20,7 @@
 #define XLB_PKT_F_ICMP_ERROR 0x1 /* an ICMP(v6) error; flow is the quoted packet, reversed */
 #define XLB_PKT_F_FRAGMENT 0x2   /* an IP fragment; flow ports are 0 unless it is the first */
 #define XLB_PKT_F_UDP_NO_CSUM 0x4 /* UDP over IPv4 without checksum */
+#define XLB_PKT_F_DF 0x8          /* IPv4 with Don't Fragment: too big for encap_mtu, the client hears it */
 
 /* Results of xlb_parse besides a drop reason (> 0: the packet passes, the reason is counted). */
 #define XLB_PARSE_OK 0
