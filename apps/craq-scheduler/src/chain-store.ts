@@ -72,6 +72,9 @@ export interface PaxosChainStoreOptions {
   readonly key: string;
   readonly heartbeatMs: number;
   readonly viewChangeTimeoutMs: number;
+  /** The leader's lease and the clock-rate bound it assumes (see @netaccel/paxos lease.ts). */
+  readonly leaseMs?: number;
+  readonly clockDrift?: number;
   /** Deadline of one proposal or read through the group. */
   readonly timeoutMs: number;
   readonly log: Logger;
@@ -99,7 +102,13 @@ export class PaxosChainStore implements ChainStore {
       replicas: o.replicas,
       self: o.self,
       logger: o.log,
-      replica: { heartbeatMs: o.heartbeatMs, viewChangeTimeoutMs: o.viewChangeTimeoutMs, retransmitMs: Math.max(10, Math.floor(o.heartbeatMs * 1.5)) },
+      replica: {
+        heartbeatMs: o.heartbeatMs,
+        viewChangeTimeoutMs: o.viewChangeTimeoutMs,
+        retransmitMs: Math.max(10, Math.floor(o.heartbeatMs * 1.5)),
+        ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
+        ...(o.clockDrift !== undefined ? { clockDrift: o.clockDrift } : {}),
+      },
       timeoutMs: o.timeoutMs,
       retryMs: Math.max(20, o.heartbeatMs * 2),
       ...(o.transport !== undefined ? { transport: o.transport } : {}),
@@ -142,14 +151,12 @@ export class PaxosChainStore implements ChainStore {
     });
   }
 
-  /** True while this scheduler's replica leads the group in normal status (the active scheduler). */
+  /**
+   * True while this scheduler's replica leads the group and holds the leader's lease (the one
+   * scheduler that may act: a leader cut off from a quorum stops when its lease runs out).
+   */
   leads(): boolean {
-    try {
-      const s = this.status();
-      return s.isLeader && s.status === 'normal';
-    } catch {
-      return false; // closed
-    }
+    return this.config.leaseHeld();
   }
 
   /** The Paxos service (netaccel paxos status) of this scheduler's replica. */

@@ -56,6 +56,13 @@ const membership = z
       viewChangeTimeout: duration({ min: 20, max: 60_000 }),
       /** Deadline of one proposal or read through the group. */
       timeout: duration({ min: 50, max: 60_000 }),
+      /**
+       * The leader's lease: the active scheduler (the group's leader) stops acting this long after
+       * a quorum last acknowledged it; a new one waits `lease × (1 + clockDrift)` before it acts.
+       */
+      lease: duration({ min: 10, max: 60_000 }),
+      /** Bound on the difference of two schedulers' clock rates (0.1: 10 %). */
+      clockDrift: z.number().min(0).max(1),
     }),
   })
   .superRefine((m, ctx) => {
@@ -63,6 +70,7 @@ const membership = z
     const n = m.paxos.replicas.length;
     if (n === 0 || n % 2 === 0) ctx.addIssue({ code: 'custom', path: ['paxos', 'replicas'], message: `expected an odd number of replicas (2f + 1), got ${n}`, input: m.paxos.replicas });
     else if (m.paxos.self >= n) ctx.addIssue({ code: 'custom', path: ['paxos', 'self'], message: `expected an index of replicas, 0..${n - 1}, got ${m.paxos.self}`, input: m.paxos.self });
+    if (m.paxos.lease <= 2 * m.paxos.heartbeat) ctx.addIssue({ code: 'custom', path: ['paxos', 'lease'], message: `expected more than twice the heartbeat (${m.paxos.heartbeat} ms), got ${m.paxos.lease} ms`, input: m.paxos.lease });
     if (m.paxos.viewChangeTimeout <= 2 * m.paxos.heartbeat) ctx.addIssue({ code: 'custom', path: ['paxos', 'viewChangeTimeout'], message: `expected more than twice the heartbeat (${m.paxos.heartbeat} ms), got ${m.paxos.viewChangeTimeout} ms`, input: m.paxos.viewChangeTimeout });
   });
 
@@ -146,7 +154,7 @@ export const craqSchedulerConfig = defineConfig({
     etcd: { endpoints: ['http://127.0.0.1:2379'], metricsUrl: '', prefixes: ['/'], timeout: '2s' },
     redis: { url: '', bucket: '10s', buckets: 6, counterSets: ['netaccel:craq:heat:reads'] }, // a 60 s window
     chain: { nodes: [], probeInterval: '100ms', probeTimeout: '50ms', probeMultiplier: 3, drainTimeout: '2s', lostMessageAfter: '500ms' },
-    membership: { via: 'local', paxos: { self: 0, replicas: [], key: '/netaccel/craq/chain', heartbeat: '50ms', viewChangeTimeout: '400ms', timeout: '5s' } },
+    membership: { via: 'local', paxos: { self: 0, replicas: [], key: '/netaccel/craq/chain', heartbeat: '50ms', viewChangeTimeout: '400ms', timeout: '5s', lease: '500ms', clockDrift: 0.1 } },
     dataPlane: { via: 'loader', loaderSocket: '/run/netaccel/ebpf-loader.sock', object: 'craq.bpf.o', xdpMode: 'native' },
     placement: {
       budget: '1MiB', // bytes

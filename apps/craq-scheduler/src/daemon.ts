@@ -12,7 +12,10 @@
  * The chain's configuration: `membership.via: local` decides it here alone; `membership.via:
  * paxos` agrees on it with the other schedulers of the chain in a Paxos group (chain-store.ts),
  * whose replica this daemon runs and serves beside Craq (netaccel.paxos.v1.Paxos: `netaccel paxos
- * status --socket <grpc.socket>`; paxos_* metrics).
+ * status --socket <grpc.socket>`; paxos_* metrics). There the placement is kept in the group
+ * too (placement-store.ts) and one scheduler acts, the lease holder (active-role.ts), which takes
+ * the placement over before it acts; with `local` the placement starts empty and stale markers
+ * are retired at start (placer.ts `adopt`).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Etcd3 } from 'etcd3';
@@ -25,6 +28,7 @@ import type { DaemonApp, DaemonHost, DaemonSpec } from '@netaccel/daemon';
 import { CraqService, rpcService } from '@netaccel/rpc';
 import type { RpcServer } from '@netaccel/rpc';
 import type { TelemetryServer } from '@netaccel/telemetry';
+import { ActiveRole } from './active-role.js';
 import { ChainManager, udpProbe } from './chain-manager.js';
 import { PaxosChainStore } from './chain-store.js';
 import type { Probe } from './chain-manager.js';
@@ -34,6 +38,7 @@ import { NA_ERR_CRAQD_CONFIG_INVALID, NA_ERR_CRAQD_DATAPLANE_UNAVAILABLE } from 
 import { registerMetrics } from './metrics.js';
 import { Mutex } from './mutex.js';
 import { Placer } from './placer.js';
+import { PaxosPlacementStore } from './placement-store.js';
 import { Scheduler } from './scheduler.js';
 import { loaderProbe, openLoaderNodes } from './loader-node.js';
 import { craqHandlers } from './service.js';
@@ -65,6 +70,8 @@ export class CraqDaemon implements DaemonApp {
   chain!: ChainManager;
   /** `membership.via: paxos`: the chain's configuration in the schedulers' Paxos group. */
   store: PaxosChainStore | undefined;
+  /** `membership.via: paxos`: whether this scheduler is the one that acts (the lease holder). */
+  role: ActiveRole | undefined;
   placer!: Placer;
   scheduler!: Scheduler;
   etcd!: Etcd3;
@@ -90,7 +97,7 @@ export class CraqDaemon implements DaemonApp {
    * one of them takes over at the next view).
    */
   get active(): boolean {
-    return this.store === undefined || this.store.leads();
+    return this.store === undefined || this.role?.active === true;
   }
 
   get telemetryServer(): TelemetryServer | undefined {
@@ -139,7 +146,7 @@ export class CraqDaemon implements DaemonApp {
     const m: { metrics?: ReturnType<typeof registerMetrics> } = {}; // registered once the parts exist
     if (c.membership.via === 'paxos') {
       const p = c.membership.paxos;
-      const store = await PaxosChainStore.start({ self: p.self, replicas: p.replicas, key: p.key, heartbeatMs: p.heartbeat, viewChangeTimeoutMs: p.viewChangeTimeout, timeoutMs: p.timeout, log: host.logger('membership') });
+      const store = await PaxosChainStore.start({ self: p.self, replicas: p.replicas, key: p.key, heartbeatMs: p.heartbeat, viewChangeTimeoutMs: p.viewChangeTimeout, timeoutMs: p.timeout, leaseMs: p.lease, clockDrift: p.clockDrift, log: host.logger('membership') });
       this.store = store;
       host.onClose('paxos replica', () => store.close());
       store.registerMetrics(host.metrics);
@@ -176,11 +183,22 @@ export class CraqDaemon implements DaemonApp {
       limits: () => this.#config.placement,
       flushIntervalMs: c.writeBack.flushInterval,
       maxPending: c.writeBack.maxPending,
+      ...(this.store !== undefined ? { store: new PaxosPlacementStore(this.store.config, c.membership.paxos.key, host.logger('placement')) } : {}),
     });
     this.scheduler = new Scheduler({ config: c, etcd: this.etcd, redis: this.redis, chain: this.chain, placer: this.placer, log: host.logger('scheduler'), onSourceError: (source) => m.metrics?.sourceErrors.inc({ source }), active: () => this.active });
     m.metrics = registerMetrics(host.metrics, { chain: this.chain, placer: this.placer, scheduler: this.scheduler, budget: c.placement.budget, active: () => this.active });
 
     await this.chain.init();
+    if (this.store !== undefined) {
+      const store = this.store;
+      const role = new ActiveRole({ leaseHeld: () => store.leads(), takeOver: () => this.placer.adopt(), standDown: () => this.placer.standDown(), checkMs: Math.max(10, Math.floor(c.membership.paxos.lease / 4)), log: host.logger('membership') });
+      this.role = role;
+      role.start(); // always: the role follows the lease whether the other timers run or not
+      host.onClose('active role', () => role.stop());
+    } else {
+      // the placement starts empty: markers left by an earlier run are retired (etcd down: logged, the daemon starts)
+      await this.placer.adopt().catch((err: unknown) => host.logger('placer').warn({ err }, 'stale placement markers could not be retired'));
+    }
     host.onClose('placer', async () => {
       this.#unsubscribe?.();
       await this.placer.close();

@@ -17,6 +17,7 @@ export const NA_ERR_CRAQD_DRAIN_TIMEOUT = defineError('NA_ERR_CRAQD_DRAIN_TIMEOU
 export const NA_ERR_CRAQD_ETCD_FAILED = defineError('NA_ERR_CRAQD_ETCD_FAILED', 'etcd %s of %s failed: %s', 'unavailable');
 export const NA_ERR_CRAQD_CHAIN_EMPTY = defineError('NA_ERR_CRAQD_CHAIN_EMPTY', 'no live chain node: %s', 'unavailable');
 export const NA_ERR_CRAQD_MEMBERSHIP_INVALID = defineError('NA_ERR_CRAQD_MEMBERSHIP_INVALID', 'the chain configuration stored under %s: %s', 'internal');
+export const NA_ERR_CRAQD_NOT_ACTIVE = defineError('NA_ERR_CRAQD_NOT_ACTIVE', 'key %s: this scheduler is not the active one any more (its lease ran out): the step goes no further', 'unavailable');
 
 // Heat sources
 export const NA_ERR_CRAQD_HEAT_SOURCE = defineError('NA_ERR_CRAQD_HEAT_SOURCE', 'heat source %s: %s', 'unavailable');
@@ -37,6 +38,7 @@ export const craqdErrors = {
   NA_ERR_CRAQD_ETCD_FAILED,
   NA_ERR_CRAQD_CHAIN_EMPTY,
   NA_ERR_CRAQD_MEMBERSHIP_INVALID,
+  NA_ERR_CRAQD_NOT_ACTIVE,
   NA_ERR_CRAQD_HEAT_SOURCE,
   NA_ERR_CRAQD_INVALID_KEY,
   NA_ERR_CRAQD_INVALID_REQUEST,

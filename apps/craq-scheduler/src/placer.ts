@@ -22,16 +22,30 @@
  * for them while the watch delivers).
  *
  * The placement epoch is bumped at every place and evict; clients refresh their view from it.
+ *
+ * With a `store` (placement-store.ts, `membership.via: paxos`) every key's state is recorded in
+ * the schedulers' Paxos group — `placing` before its marker and load, `placed` once installed and
+ * watched, `evicting` before its writes are held, `out` once it left — and the scheduler taking
+ * over as the active one adopts them (`adopt`): a placed key (or a placing one the head already
+ * holds) is taken as it is, its tail's committed value written to etcd when etcd differs (what
+ * the previous scheduler had not written back) and watched from there; a key caught placing
+ * before the head had it, or evicting, is retired (its tail's value to etcd when the head had it,
+ * removed from the nodes, marker deleted, recorded out); a marker whose key is not in the
+ * adopted placement is retired the same way (also at a `membership.via: local` start, where the
+ * placement starts empty). A scheduler that lost its lease stands down (`standDown`): watches
+ * cancelled, pending write-backs dropped (the next active one writes the tail's values), no
+ * step of a placement or eviction in flight is taken further once it notices.
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { CommittedValue, NodeDataPlane } from '@netaccel/craq';
-import { placedMarkerKey } from '@netaccel/craq';
+import { PLACED_MARKER_PREFIX, placedMarkerKey } from '@netaccel/craq';
 import { craq } from '@netaccel/protocol';
 import { errorMessage } from '@netaccel/errors';
 import type { Logger } from '@netaccel/telemetry';
 import type { ChainManager } from './chain-manager.js';
-import { NA_ERR_CRAQD_CHAIN_EMPTY, NA_ERR_CRAQD_ETCD_FAILED, NA_ERR_CRAQD_OVER_BUDGET, NA_ERR_CRAQD_VALUE_TOO_LARGE } from './errors.js';
+import { NA_ERR_CRAQD_CHAIN_EMPTY, NA_ERR_CRAQD_ETCD_FAILED, NA_ERR_CRAQD_NOT_ACTIVE, NA_ERR_CRAQD_OVER_BUDGET, NA_ERR_CRAQD_VALUE_TOO_LARGE } from './errors.js';
 import type { Mutex } from './mutex.js';
+import type { PlacementRecord, PlacementStore } from './placement-store.js';
 import { WriteBack } from './write-back.js';
 
 export interface PlacedEntry {
@@ -66,6 +80,15 @@ export interface PlacerOptions {
   readonly maxPending: number;
   readonly now?: () => number;
   readonly onChange?: () => void;
+  /** membership.via: paxos: the placement recorded in the schedulers' group. */
+  readonly store?: PlacementStore;
+}
+
+/** What `adopt` found: keys taken as placed, keys (and stale markers) retired. */
+export interface Adoption {
+  readonly adopted: string[];
+  readonly retired: string[];
+  readonly epoch: bigint;
 }
 
 export class Placer {
@@ -76,6 +99,8 @@ export class Placer {
   /** Starts at the start time in µs, so that it only grows across restarts (clients keep the newest view). */
   #epoch: bigint;
   #pressure = false;
+  /** Bumped at every adopt and standDown: a step of an older term goes no further. */
+  #term = 0;
 
   constructor(o: PlacerOptions) {
     this.#o = o;
@@ -135,6 +160,11 @@ export class Placer {
       }
       const members = this.#o.chain.members();
       if (members.length === 0) throw NA_ERR_CRAQD_CHAIN_EMPTY(`cannot place ${key}`);
+      const term = this.#term;
+      const { keyId, keyCheck } = craq.craqKey(key);
+      // recorded before the marker exists, so a scheduler taking over knows the marker is ours
+      await this.#record(key, { state: 'placing', keyId, keyCheck, epoch: this.#epoch });
+      this.#current(term, key);
       // one transaction: the placement marker put and the value read at the same revision R; from
       // then on a libs/craq client's etcd path refuses the key (it goes to the chain)
       const marker = placedMarkerKey(key);
@@ -144,7 +174,10 @@ export class Placer {
         const ops = () => [etcd.put(marker).value(String(this.#epoch + 1n)), etcd.get(key)] as const;
         return etcd.if(marker, 'Create', '==', 0).then(...ops()).else(...ops()).commit();
       });
-      const unmark = (): Promise<unknown> => etcd.delete().key(marker).exec().catch(() => undefined);
+      const unmark = async (): Promise<void> => {
+        await etcd.delete().key(marker).exec().catch(() => undefined);
+        await this.#record(key, { state: 'out', keyId, keyCheck, epoch: this.#epoch }).catch(() => undefined);
+      };
       const kv = res.responses[1]?.response_range.kvs[0];
       const value = kv === undefined ? null : kv.value;
       const size = this.sizeOf(key, value?.length ?? 0);
@@ -158,7 +191,7 @@ export class Placer {
         throw NA_ERR_CRAQD_OVER_BUDGET(key, size, budget - this.usedBytes(), maxKeys);
       }
       const revision = BigInt(res.header.revision);
-      const { keyId, keyCheck } = craq.craqKey(key);
+      this.#current(term, key); // stood down meanwhile: the next active scheduler retires the marker
       const e: PlacedEntry = {
         key, keyId, keyCheck, size, placedAt: (this.#o.now ?? Date.now)(), pinned, state: 'placing',
         version: revision, writtenVersion: revision, etcdRevision: revision, own: new Set(), watcher: undefined, externalWrites: 0,
@@ -185,6 +218,9 @@ export class Placer {
       e.watcher.on('delete', (kv) => void this.#external(e, kv, null));
       e.state = 'placed';
       if (this.#pressure) await members[0]!.setWritable(keyId, false);
+      // a failure leaves the record at `placing`: the head holds the key, so the next active
+      // scheduler adopts it as placed all the same
+      await this.#record(key, { state: 'placed', keyId, keyCheck, epoch: this.#epoch + 1n }).catch((err: unknown) => this.#o.log.warn({ err, key }, 'the placement could not be recorded in the group'));
       this.#bump();
       this.#o.log.info({ key, keyId: String(keyId), revision: String(revision), size: e.size }, 'key placed');
       return e;
@@ -197,8 +233,11 @@ export class Placer {
       const e = this.entries.get(key);
       if (e === undefined) return false;
       const head = this.#o.chain.head();
+      const term = this.#term;
+      await this.#record(key, { state: 'evicting', keyId: e.keyId, keyCheck: e.keyCheck, epoch: this.#epoch });
       e.state = 'evicting';
       try {
+        this.#current(term, key);
         if (head !== undefined) {
           await head.setWritable(e.keyId, false);
           await this.#o.chain.drain(head, [e.keyId]);
@@ -212,7 +251,7 @@ export class Placer {
         }
       } catch (err) {
         e.state = 'placed';
-        if (head !== undefined) await head.setWritable(e.keyId, this.writable(e.keyId)).catch(() => undefined);
+        if (head !== undefined && term === this.#term) await head.setWritable(e.keyId, this.writable(e.keyId)).catch(() => undefined);
         throw err;
       }
       for (const n of this.#o.chain.members()) await n.remove(e.keyId);
@@ -223,6 +262,8 @@ export class Placer {
       this.writeBack.drop(e.keyId);
       this.entries.delete(key);
       this.#byId.delete(e.keyId);
+      // a failure leaves `evicting`: the next active scheduler finishes the eviction
+      await this.#record(key, { state: 'out', keyId: e.keyId, keyCheck: e.keyCheck, epoch: this.#epoch + 1n }).catch((err: unknown) => this.#o.log.warn({ err, key }, 'the eviction could not be recorded in the group'));
       this.#bump();
       this.#o.log.info({ key, version: String(e.version), revision: String(e.etcdRevision) }, 'key evicted');
       return true;
@@ -241,6 +282,7 @@ export class Placer {
         await e.watcher?.cancel().catch(() => undefined);
         this.writeBack.drop(e.keyId);
         await this.#o.etcd.delete().key(placedMarkerKey(e.key)).exec().catch(() => undefined);
+        await this.#record(e.key, { state: 'out', keyId: e.keyId, keyCheck: e.keyCheck, epoch: this.#epoch + 1n }).catch(() => undefined);
       }
       this.entries.clear();
       this.#byId.clear();
@@ -257,6 +299,132 @@ export class Placer {
     this.writeBack.stop();
     await this.writeBack.flush();
     await Promise.all([...this.entries.values()].map((e) => e.watcher?.cancel().catch(() => undefined)));
+  }
+
+  /**
+   * Takes over the placement (the scheduler became the active one; `membership.via: local` at
+   * start): what the group recorded is adopted or retired (see the header), markers of keys not
+   * in it retired, and the epoch moved past every one clients may have seen.
+   */
+  adopt(): Promise<Adoption> {
+    return this.#o.mutex.run(async () => {
+      this.#forget();
+      const term = this.#term;
+      const records = this.#o.store === undefined ? new Map<string, PlacementRecord>() : await this.#o.store.load();
+      const head = this.#o.chain.head();
+      const adopted: string[] = [];
+      const retired: string[] = [];
+      let floor = this.#epoch;
+      for (const [key, r] of records) {
+        if (r.epoch > floor) floor = r.epoch;
+        if (r.state === 'out') continue;
+        this.#current(term, key);
+        const held = head !== undefined && (await head.get(r.keyId)) !== undefined;
+        if (held && (r.state === 'placed' || r.state === 'placing')) {
+          await this.#adoptKey(key, r);
+          adopted.push(key);
+        } else {
+          // placing before the head had it: no write was taken, etcd has the value; evicting: finish it
+          await this.#retire(key, r.keyId, r.keyCheck, held, `recorded ${r.state}`);
+          retired.push(key);
+        }
+      }
+      const markers = await this.#etcd('list markers', PLACED_MARKER_PREFIX, () => this.#o.etcd.getAll().prefix(PLACED_MARKER_PREFIX).keys());
+      for (const marker of markers) {
+        const key = marker.slice(PLACED_MARKER_PREFIX.length);
+        if (this.entries.has(key) || retired.includes(key)) continue;
+        this.#current(term, key);
+        const { keyId, keyCheck } = craq.craqKey(key);
+        await this.#retire(key, keyId, keyCheck, true, 'stale marker');
+        retired.push(key);
+      }
+      this.#epoch = this.#o.store === undefined ? floor : await this.#o.store.takeEpoch(floor);
+      this.#o.onChange?.();
+      this.#o.log.info({ adopted: adopted.length, retired: retired.length, epoch: String(this.#epoch) }, 'placement adopted');
+      return { adopted, retired, epoch: this.#epoch };
+    });
+  }
+
+  /**
+   * This scheduler is no longer the active one (its lease ran out): it forgets the placement at
+   * once, without the mutex (a step in flight goes no further), and writes nothing back any more.
+   */
+  standDown(): void {
+    const n = this.entries.size;
+    this.#forget();
+    this.#o.log.warn({ keys: n }, 'not the active scheduler any more: the placement is left to the next one');
+  }
+
+  #forget(): void {
+    this.#term++;
+    for (const e of this.entries.values()) {
+      void e.watcher?.cancel().catch(() => undefined);
+      this.writeBack.drop(e.keyId);
+    }
+    this.entries.clear();
+    this.#byId.clear();
+  }
+
+  /** Throws NA_ERR_CRAQD_NOT_ACTIVE when the scheduler stood down (or took over again) since `term`. */
+  #current(term: number, key: string): void {
+    if (term !== this.#term) throw NA_ERR_CRAQD_NOT_ACTIVE(key);
+  }
+
+  async #record(key: string, r: PlacementRecord): Promise<void> {
+    await this.#o.store?.record(key, r);
+  }
+
+  /** A key the previous active scheduler placed: its tail's committed value is what etcd must have. */
+  async #adoptKey(key: string, r: PlacementRecord): Promise<void> {
+    const members = this.#o.chain.members();
+    const head = members[0]!;
+    const tail = members[members.length - 1]!;
+    const last = await tail.get(r.keyId);
+    const value = last?.value ?? null;
+    const got = await this.#etcd('read', key, () => this.#o.etcd.get(key).exec());
+    const have = got.kvs[0]?.value ?? null;
+    const e: PlacedEntry = {
+      key, keyId: r.keyId, keyCheck: r.keyCheck, size: this.sizeOf(key, value?.length ?? 0), placedAt: (this.#o.now ?? Date.now)(), pinned: false, state: 'placed',
+      version: last?.version ?? 0n, writtenVersion: last?.version ?? 0n, etcdRevision: BigInt(got.header.revision), own: new Set(), watcher: undefined, externalWrites: 0,
+    };
+    this.entries.set(key, e);
+    this.#byId.set(r.keyId, e);
+    if (last !== undefined && !sameValue(value, have)) {
+      // committed in the chain, not written back by the previous scheduler
+      const rev = await this.#writeToEtcd(last);
+      this.#written(last, rev);
+      this.#o.log.warn({ key, version: String(last.version) }, 'adopted key: its committed value was not in etcd yet: written');
+    }
+    e.watcher = await this.#etcd('watch', key, () => this.#o.etcd.watch().key(key).startRevision(String(e.etcdRevision + 1n)).create());
+    e.watcher.on('put', (kv) => void this.#external(e, kv, kv.value));
+    e.watcher.on('delete', (kv) => void this.#external(e, kv, null));
+    await head.setWritable(r.keyId, this.writable(r.keyId));
+    if (r.state !== 'placed') await this.#record(key, { ...r, state: 'placed' });
+  }
+
+  /**
+   * A key that leaves the chain without an entry (a takeover's leftovers): when `salvage`, writes
+   * held and drained at the head and the tail's committed value written to etcd if etcd differs;
+   * then removed from every member, its marker deleted, recorded out.
+   */
+  async #retire(key: string, keyId: bigint, keyCheck: number, salvage: boolean, why: string): Promise<void> {
+    const members = this.#o.chain.members();
+    const head = members[0];
+    const tail = members[members.length - 1];
+    if (salvage && head !== undefined && tail !== undefined && (await head.get(keyId)) !== undefined) {
+      await head.setWritable(keyId, false);
+      await this.#o.chain.drain(head, [keyId]);
+      const last = await tail.get(keyId);
+      const got = await this.#etcd('read', key, () => this.#o.etcd.get(key).buffer());
+      if (last !== undefined && !sameValue(last.value, got)) {
+        const v = last.value;
+        await this.#etcd('write', key, (): Promise<unknown> => (v === null ? this.#o.etcd.delete().key(key).exec() : this.#o.etcd.put(key).value(Buffer.from(v)).exec()));
+      }
+    }
+    for (const n of members) if ((await n.get(keyId)) !== undefined) await n.remove(keyId);
+    await this.#etcd('unmark', key, () => this.#o.etcd.delete().key(placedMarkerKey(key)).exec());
+    await this.#record(key, { state: 'out', keyId, keyCheck, epoch: this.#epoch });
+    this.#o.log.warn({ key, why }, 'key retired at takeover: left the chain, marker deleted');
   }
 
   #bump(): void {
@@ -335,3 +503,8 @@ export class Placer {
 }
 
 export type { NodeDataPlane };
+
+function sameValue(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
