@@ -255,7 +255,7 @@ export async function bulk(ctx: BenchContext): Promise<void> {
     const emptyText = `${JSON.stringify(empty)}\n`;
     const fullText = `${JSON.stringify(full)}\n`;
     writeFileSync(files.file, emptyText);
-    const announcer = await startAnnouncer(lab, 'lb1', files.file, 'lb1-bulk');
+    const announcer = await startAnnouncer(lab, 'lb1', files.file, 'lb1-bulk', { bundled: true }); // as installed: the bundle
     checkComm(announcer.pid, 'node');
 
     const mrt = join(lab.logDir, `bulk-${n}.mrt`);

@@ -4,5 +4,5 @@
 // are @netaccel/labs' (imported from there).
 // Not an API for other apps: they talk to the announcer over gRPC.
 export { bgpAnnouncerConfig } from '../config.js';
-export type { AnnouncerOptions, PeerYaml } from './lab.js';
-export { MAIN, ROOT, announcerClient, announcerConfig, startAnnouncer } from './lab.js';
+export type { AnnouncerOptions, PeerYaml, StartOptions } from './lab.js';
+export { BUNDLED_MAIN, MAIN, ROOT, announcerClient, announcerConfig, checkBundle, startAnnouncer } from './lab.js';

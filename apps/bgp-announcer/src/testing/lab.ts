@@ -5,7 +5,7 @@
  * @netaccel/labs' (routerStarTopology, waitNextHops, nodeFailure, …). Configurations are written
  * to the lab's log folder, so they sit beside the processes' logs when a test fails.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LbName } from '@netaccel/labs';
@@ -57,9 +57,41 @@ export function announcerConfig(lab: Lab, lb: LbName, o: AnnouncerOptions): { fi
   return { file, socket, config };
 }
 
+/** The daemon as installed: the launcher of the bundle (`npm run build -w @netaccel/app-bgp-announcer`). */
+export const BUNDLED_MAIN = join(ROOT, 'apps', 'bgp-announcer', 'dist', 'main.js');
+
+/** Newest modification time (ms) of the files under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Refuses a bundle older than the app's sources: a benchmark would measure old code. */
+export function checkBundle(): void {
+  const bundle = join(ROOT, 'apps', 'bgp-announcer', 'dist', 'main.cjs');
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build -w @netaccel/app-bgp-announcer`);
+  if (statSync(bundle).mtimeMs < newestMtime(join(ROOT, 'apps', 'bgp-announcer', 'src'))) {
+    throw new Error(`${bundle} is older than apps/bgp-announcer/src: run npm run build -w @netaccel/app-bgp-announcer`);
+  }
+}
+
+export interface StartOptions {
+  /**
+   * Run the bundle as installed (dist/main.js, the systemd unit's command) instead of the
+   * sources through tsx: what benchmarks measure (memory, start time). Default false: tests run
+   * the sources, no build needed.
+   */
+  readonly bundled?: boolean;
+}
+
 /** Starts the daemon in `lb` (a real node process) and waits until it runs. */
-export async function startAnnouncer(lab: Lab, lb: LbName, file: string, name: string = lb): Promise<LabProcess> {
-  return lab.spawn(lb, [process.execPath, '--import', 'tsx', MAIN, '--config', file], {
+export async function startAnnouncer(lab: Lab, lb: LbName, file: string, name: string = lb, opts: StartOptions = {}): Promise<LabProcess> {
+  if (opts.bundled === true) checkBundle();
+  const argv = opts.bundled === true ? [process.execPath, BUNDLED_MAIN, '--config', file] : [process.execPath, '--import', 'tsx', MAIN, '--config', file];
+  return lab.spawn(lb, argv, {
     name,
     cwd: ROOT,
     ready: { log: /"msg":"bgp-announcer running"/ },
