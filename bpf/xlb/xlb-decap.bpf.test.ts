@@ -1,8 +1,8 @@
 /**
  * BPF layer: the backends' TC decapsulator (xlb_decap.bpf.o) through BPF_PROG_TEST_RUN with
  * __sk_buff data: IPIP and GUE tunnels to a local address become the inner packet (every
- * family combination, GUE version 0 with and without extension fields, version 1); anything
- * else passes untouched; broken tunnels to us are dropped with their reason counted.
+ * family combination, GUE version 0 with and without extension fields, version 1, behind VLAN
+ * tags); anything else passes untouched; broken tunnels to us are dropped with their reason counted.
  */
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
@@ -24,6 +24,12 @@ const inner6 = tcpSyn({ src: '2001:db8:c::10', dst: '2001:db8::2', sport: 40000,
 
 function bytes(p: Packet): Buffer {
   return Buffer.from(buildPacket(p));
+}
+
+/** `p` with VLAN tags after its Ethernet header, outermost first (802.1ad for the outer of two). */
+function tagged(p: Packet, vids: number[]): Packet {
+  const tags = vids.map((vid, i) => (i === 0 && vids.length > 1 ? { type: 'vlan' as const, vid, tpid: 0x88a8 } : { type: 'vlan' as const, vid }));
+  return { ...p, layers: [p.layers[0]!, ...tags, ...p.layers.slice(1)] };
 }
 
 function outer(family: 4 | 6): { src: string; dst: string } {
@@ -63,9 +69,19 @@ function cases(): Case[] {
     out.push({ name: 'GUE v0 with 2 words of extension fields', input: withFields, output: inner4, retval: TC_ACT.OK, stat: 'gue' });
   }
   {
+    // Tags in the frame are popped, the tunnel opened, the tags pushed back: the outermost
+    // into skb metadata (which BPF_PROG_TEST_RUN's output does not show; xlb-decap-vlan.ns.test.ts
+    // shows the stack delivering to the right VLAN device), the others into the frame.
     const g = gueEncap(inner4, { ...outer(4), sport: 49157, udpChecksum: false });
-    const vlan = { ...g, layers: [g.layers[0]!, { type: 'vlan' as const, vid: 10 }, ...g.layers.slice(1)] };
-    out.push({ name: 'a VLAN-tagged frame passes untouched (tags are offloaded before TC)', input: vlan, retval: TC_ACT.OK });
+    out.push({ name: 'GUE behind an 802.1Q tag in the frame is opened; the tag goes to skb metadata', input: tagged(g, [10]), output: inner4, retval: TC_ACT.OK, stat: 'gue' });
+    const i = ipipEncap(inner4, OUTER_SRC.v4, LOCAL.v4);
+    out.push({ name: 'IPIP behind 802.1ad + 802.1Q tags is opened; the inner tag stays in the frame', input: tagged(i, [100, 200]), output: tagged(inner4, [200]), retval: TC_ACT.OK, stat: 'ipip' });
+    const x = ipipEncap(inner6, OUTER_SRC.v6, LOCAL.v6);
+    out.push({ name: 'IPv6 in IPv6 behind QinQ tags', input: tagged(x, [100, 200]), output: tagged(inner6, [200]), retval: TC_ACT.OK, stat: 'ipip' });
+    const y = gueEncap(inner6, { ...outer(4), sport: 49159, udpChecksum: false });
+    out.push({ name: 'IPv6 in IPv4 GUE behind QinQ tags: the frame\'s last EtherType becomes IPv6', input: tagged(y, [100, 201]), output: tagged(inner6, [201]), retval: TC_ACT.OK, stat: 'gue' });
+    out.push({ name: 'a tunnel behind 3 tags (over NETACCEL_MAX_VLAN_DEPTH) passes untouched', input: tagged(i, [1, 2, 3]), retval: TC_ACT.OK });
+    out.push({ name: 'a tagged tunnel to an address that is not local passes untouched', input: tagged(ipipEncap(inner4, OUTER_SRC.v4, '10.2.0.99'), [10]), retval: TC_ACT.OK });
   }
   out.push({ name: 'IPIP to an address that is not local passes untouched', input: ipipEncap(inner4, OUTER_SRC.v4, '10.2.0.99'), retval: TC_ACT.OK });
   out.push({ name: 'UDP to a local address on another port passes untouched', input: udp({ src: OUTER_SRC.v4, dst: LOCAL.v4, sport: 5000, dport: 6081, payload: 'x', ...ETH }), retval: TC_ACT.OK });

@@ -9,9 +9,18 @@
  * removed with bpf_skb_adjust_room (BPF_ADJ_ROOM_MAC, with BPF_F_ADJ_ROOM_DECAP_L3_* when the
  * inner family differs), and the inner packet (to the VIP on the backend's loopback) goes up
  * the stack (TC_ACT_OK). Everything else passes untouched: other traffic, outer fragments,
- * IPv6 outer headers with extension headers, VLAN-tagged frames (tags are normally offloaded to
- * skb metadata before TC), outer UDP checksums are not checked (RFC 6936 zero checksums are
- * what xlb sends when it cannot compute one).
+ * IPv6 outer headers with extension headers; outer UDP checksums are not checked (RFC 6936
+ * zero checksums are what xlb sends when it cannot compute one).
+ *
+ * VLAN tags (802.1Q, 802.1ad; up to NETACCEL_MAX_VLAN_DEPTH in the frame, plus the one the
+ * stack keeps in skb metadata). The receive path moves the outer tag to skb metadata before TC
+ * ingress, so a single-tagged tunnel arrives untagged in the frame and is opened as any other;
+ * QinQ leaves its inner tag in the frame (and BPF_PROG_TEST_RUN leaves every tag there).
+ * bpf_skb_adjust_room refuses a frame whose skb->protocol is a VLAN EtherType, so a tunnel
+ * behind tags in the frame has all its tags popped (bpf_skb_vlan_pop), is opened, and gets
+ * them pushed back in the same order (bpf_skb_vlan_push): the outermost ends in skb metadata,
+ * the others in the frame, which the stack reads as the same tags (the VLAN device the frame
+ * belongs to gets it).
  *
  * Load-time global: gue_port (__u16, host order, default 6080).
  * Counters: decap_stats (per CPU, enum xlb_decap_stat), drop_stats (per CPU, enum
@@ -67,6 +76,91 @@ static __always_inline int drop(__u32 reason, __u32 bytes)
 {
 	count(&drop_stats, reason, bytes);
 	return TC_ACT_SHOT;
+}
+
+/* VLAN tags of a frame: the one in skb metadata (outermost), then those in the frame, outermost first. */
+struct decap_tags {
+	__be16 proto[NETACCEL_MAX_VLAN_DEPTH];
+	__u16 tci[NETACCEL_MAX_VLAN_DEPTH];
+	__u32 in_frame; /* tags in the frame (after the Ethernet addresses) */
+	__be16 hw_proto;
+	__u16 hw_tci;
+	__u8 hw;        /* a tag in skb metadata */
+};
+
+/*
+ * Reads the tags (skb metadata, then the frame's) into *t; returns the EtherType after the
+ * frame's tags, or 0 when there are more than NETACCEL_MAX_VLAN_DEPTH or one is cut short.
+ */
+static __always_inline __be16 read_tags(struct __sk_buff *skb, struct ethhdr *eth, void *end, struct decap_tags *t)
+{
+	struct vlan_hdr *vlan;
+	__be16 type = eth->h_proto;
+	int i;
+
+	if (skb->vlan_present) {
+		t->hw_proto = (__be16)skb->vlan_proto;
+		t->hw_tci = (__u16)skb->vlan_tci;
+		t->hw = 1;
+	}
+#pragma unroll
+	for (i = 0; i < NETACCEL_MAX_VLAN_DEPTH; i++) {
+		if (type != NA_ETH_P_8021Q_BE && type != NA_ETH_P_8021AD_BE)
+			return type;
+		vlan = (void *)(eth + 1) + i * sizeof(*vlan);
+		if ((void *)(vlan + 1) > end)
+			return 0;
+		t->proto[i] = type;
+		t->tci[i] = bpf_ntohs(vlan->h_vlan_TCI);
+		t->in_frame = i + 1;
+		type = vlan->h_vlan_encapsulated_proto;
+	}
+	return type == NA_ETH_P_8021Q_BE || type == NA_ETH_P_8021AD_BE ? 0 : type;
+}
+
+/*
+ * Removes `outer_len` bytes after the L2 header of a frame whose tags are `t`, and sets the
+ * last EtherType to the inner family's when it differs from the outer one. Returns 0 or -1.
+ */
+static __always_inline int remove_outer(struct __sk_buff *skb, const struct decap_tags *t, __u32 outer_len, __u8 inner_family,
+					__u8 outer_family)
+{
+	__u64 flags = 0;
+	__be16 proto;
+	int i;
+
+	/* bpf_skb_adjust_room works on IP frames only: tags in the frame go (and come back below) */
+	if (t->in_frame) {
+		/* each pop drops the metadata tag (if any), then moves the frame's outermost there */
+		for (i = 0; i < NETACCEL_MAX_VLAN_DEPTH + 1; i++) {
+			if (i >= (int)(t->in_frame + t->hw))
+				break;
+			if (bpf_skb_vlan_pop(skb))
+				return -1;
+		}
+	}
+	if (inner_family != outer_family)
+		flags = inner_family == 4 ? BPF_F_ADJ_ROOM_DECAP_L3_IPV4 : BPF_F_ADJ_ROOM_DECAP_L3_IPV6;
+	if (bpf_skb_adjust_room(skb, -(__s32)outer_len, BPF_ADJ_ROOM_MAC, flags))
+		return -1;
+	if (inner_family != outer_family) {
+		proto = inner_family == 4 ? NA_ETH_P_IP_BE : XLB_ETH_P_IPV6_BE;
+		if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto), 0))
+			return -1;
+	}
+	if (t->in_frame) {
+		/* innermost first: each push moves the metadata tag (if any) into the frame */
+#pragma unroll
+		for (i = NETACCEL_MAX_VLAN_DEPTH - 1; i >= 0; i--) {
+			if (i >= (int)t->in_frame)
+				continue;
+			if (bpf_skb_vlan_push(skb, t->proto[i], t->tci[i]))
+				return -1;
+		}
+		if (t->hw && bpf_skb_vlan_push(skb, t->hw_proto, t->hw_tci))
+			return -1;
+	}
+	return 0;
 }
 
 /* What to remove: the outer headers' length, the inner family, the kind of tunnel. */
@@ -153,25 +247,33 @@ int xlb_decap(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
 	struct decap_plan p = {};
+	struct decap_tags t = {};
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
-	__be16 proto;
-	__u64 flags = 0;
-	__u32 len = skb->len, off;
+	__be16 type;
+	__u32 len = skb->len, off, l2;
+	void *l3;
 
 	if ((void *)(eth + 1) > end)
 		return TC_ACT_OK;
-	if (eth->h_proto == NA_ETH_P_IP_BE) {
-		ip = (void *)(eth + 1);
+	type = eth->h_proto;
+	if (type == NA_ETH_P_8021Q_BE || type == NA_ETH_P_8021AD_BE)
+		type = read_tags(skb, eth, end, &t);
+	l2 = sizeof(*eth) + t.in_frame * sizeof(struct vlan_hdr);
+	if (l2 > sizeof(*eth) + NETACCEL_MAX_VLAN_DEPTH * sizeof(struct vlan_hdr))
+		return TC_ACT_OK;
+	l3 = data + l2;
+	if (type == NA_ETH_P_IP_BE) {
+		ip = l3;
 		if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl < 5)
 			return TC_ACT_OK;
 		if ((ip->frag_off & NA_IP_MF_OFFSET_BE) || !is_local(&ip->daddr, 4))
 			return TC_ACT_OK;
 		p.outer_family = 4;
 		plan_l4(&p, (void *)ip + ip->ihl * 4, end, ip->protocol, ip->ihl * 4);
-	} else if (eth->h_proto == XLB_ETH_P_IPV6_BE) {
-		ip6 = (void *)(eth + 1);
+	} else if (type == XLB_ETH_P_IPV6_BE) {
+		ip6 = l3;
 		if ((void *)(ip6 + 1) > end || ip6->version != 6 || !is_local((__be32 *)&ip6->daddr, 6))
 			return TC_ACT_OK;
 		p.outer_family = 6;
@@ -184,18 +286,11 @@ int xlb_decap(struct __sk_buff *skb)
 	if (!p.inner_family)
 		return TC_ACT_OK;
 
-	off = sizeof(*eth) + p.outer_len;
+	off = l2 + p.outer_len;
 	if (off > 256 || !inner_ok(data, end, off & 0x1ff, p.inner_family))
 		return drop(XLB_DROP_DECAP_BAD_INNER, len);
-	if (p.inner_family != p.outer_family)
-		flags = p.inner_family == 4 ? BPF_F_ADJ_ROOM_DECAP_L3_IPV4 : BPF_F_ADJ_ROOM_DECAP_L3_IPV6;
-	if (bpf_skb_adjust_room(skb, -(__s32)p.outer_len, BPF_ADJ_ROOM_MAC, flags))
+	if (remove_outer(skb, &t, p.outer_len, p.inner_family, p.outer_family))
 		return drop(XLB_DROP_DECAP_ADJUST_ROOM, len);
-	if (p.inner_family != p.outer_family) {
-		proto = p.inner_family == 4 ? NA_ETH_P_IP_BE : XLB_ETH_P_IPV6_BE;
-		if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto), 0))
-			return drop(XLB_DROP_DECAP_ADJUST_ROOM, len);
-	}
 	count(&decap_stats, p.stat, len);
 	return TC_ACT_OK;
 }
