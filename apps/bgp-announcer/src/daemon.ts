@@ -125,7 +125,7 @@ export class Announcer implements DaemonApp {
       status: () => ({
         routerId: this.config.bgp.routerId,
         localAs: this.config.bgp.localAs,
-        routes: this.speaker.routes().length,
+        routes: this.speaker.routeCount,
         peers: [...this.speaker.peers.values()].map((e) => {
           const m = peerMessage(e, this.clock);
           return { address: m.address, asn: m.asn, state: e.peer.state, bfd: e.bfdState ?? null, uptimeSeconds: m.uptimeSeconds, prefixesSent: m.prefixesSent, prefixesReceived: m.prefixesReceived, lastError: m.lastError };

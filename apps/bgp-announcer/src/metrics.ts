@@ -53,7 +53,7 @@ export function registerMetrics(metrics: Metrics, speaker: Speaker): void {
     name: 'bgp_routes_announced',
     help: 'Routes this node announces (local RIB)',
     collect() {
-      this.set(speaker.routes().length);
+      this.set(speaker.routeCount);
     },
   });
   metrics.gauge({

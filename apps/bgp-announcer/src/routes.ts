@@ -32,6 +32,9 @@ export interface RouteInput {
 
 export const DEFAULT_LOCAL_PREF = 100;
 
+/** The communities of most routes: one frozen empty list shared by all (100,000 routes: ~6 MiB less). */
+const NONE: readonly never[] = Object.freeze([]);
+
 function bad(path: string, what: string): Error {
   return NA_ERR_BGPD_INVALID_ROUTE(`${path}: ${what}`);
 }
@@ -76,14 +79,18 @@ export function parseRoute(input: RouteInput, source: LocalRoute['source'], path
     if (v !== p.family) throw bad(`${path}.nextHop`, `expected an IPv${p.family} next hop for ${formatPrefix(p)}, got ${input.nextHop}`);
     nextHop = canonicalIp(input.nextHop);
   }
+  const prefix = formatPrefix(p);
+  const communities = input.communities ?? [];
+  const largeCommunities = input.largeCommunities ?? [];
   return Object.freeze({
-    prefix: formatPrefix(p),
+    // the text given when it is canonical already: one string shared with the configuration
+    prefix: input.prefix === prefix ? input.prefix : prefix,
     family,
     nextHop,
     med: input.med === undefined ? undefined : u32(input.med, `${path}.med`),
     localPref: input.localPref === undefined ? undefined : u32(input.localPref, `${path}.localPref`),
-    communities: Object.freeze((input.communities ?? []).map((c, i) => community(c, `${path}.communities[${i}]`))),
-    largeCommunities: Object.freeze((input.largeCommunities ?? []).map((c, i) => largeCommunity(c, `${path}.largeCommunities[${i}]`))),
+    communities: communities.length === 0 ? NONE : Object.freeze(communities.map((c, i) => community(c, `${path}.communities[${i}]`))),
+    largeCommunities: largeCommunities.length === 0 ? NONE : Object.freeze(largeCommunities.map((c, i) => largeCommunity(c, `${path}.largeCommunities[${i}]`))),
     source,
   });
 }

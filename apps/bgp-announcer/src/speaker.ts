@@ -77,6 +77,11 @@ export class Speaker extends EventEmitter<SpeakerEventMap> {
     return [...this.rib.values()];
   }
 
+  /** How many routes this node announces (without copying them as `routes()` does). */
+  get routeCount(): number {
+    return this.rib.size;
+  }
+
   addPeer(settings: PeerSettings): PeerEntry {
     const entry: PeerEntry = { peer: undefined as unknown as Peer, ribOut: undefined, ribIn: new Map(), bfdState: undefined };
     const peer = new Peer(settings, {
