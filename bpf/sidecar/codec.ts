@@ -252,6 +252,27 @@ export function decodeCounter(values: readonly Uint8Array[]): Counter {
   return { frames, bytes };
 }
 
+// --- requests in flight (streams) ------------------------------------------------------------------
+
+/** Key of `streams`: a request socket (as seen from itself) and a stream id. */
+export function encodeStreamKey(conn: SockKey, stream: number): Buffer {
+  const b = Buffer.alloc(L.streamKey.size);
+  encodeSockKey(conn).copy(b, L.streamKey.members.conn);
+  b.writeUInt32LE(uint('stream', stream, 0x7fffffff), L.streamKey.members.stream);
+  return b;
+}
+
+/** A request in flight the kernel tracks: when its HEADERS was judged (bpf_ktime_get_ns) and its method id. */
+export interface StreamState {
+  readonly startNs: bigint;
+  readonly method: number;
+}
+
+export function decodeStream(buf: Uint8Array): StreamState {
+  const b = check(buf, L.stream);
+  return { startNs: b.readBigUInt64LE(0), method: b.readUInt32LE(8) };
+}
+
 export function encodeU32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(uint('u32', n, 0xffffffff), 0);

@@ -124,7 +124,7 @@ static __always_inline __u32 sidecar_load_block(void *ctx, int is_msg, struct si
 
 /* A request's HEADERS: the policy decision and the stream opened for telemetry. */
 static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct sidecar_sock_key *key, struct sidecar_conn *conn,
-					     __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out)
+					     __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out, __u32 dry)
 {
 	struct sidecar_method_stats *ms;
 	struct sidecar_policy_value *pv;
@@ -172,10 +172,12 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct
 	*method_out = method;
 	ms = sidecar_method(method);
 	if (action == SIDECAR_ACTION_DENY) {
-		if (ms)
+		if (ms) /* the decision, counted once: the connection is handed over at this frame */
 			ms->denied++;
 		return SIDECAR_REASON_DENIED;
 	}
+	if (dry)
+		return 0;
 	if (ms)
 		ms->requests++;
 	sidecar_stream_key(&sk, key, sid);
@@ -250,7 +252,7 @@ static __always_inline void sidecar_settings_scan(void *ctx, __u32 off, __u32 fl
  * the reason that hands the connection to user space; the stream id and method id are left in
  * scratch (result_stream, result_method).
  */
-static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const struct sidecar_sock_key *key, __u32 len, __u32 off)
+static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const struct sidecar_sock_key *key, __u32 len, __u32 off, __u32 dry)
 {
 	const struct sidecar_sock_key *req;
 	struct sidecar_sock_key *peer;
@@ -301,14 +303,15 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const str
 		if (off + H2_FRAME_HEADER_LEN + flen > len)
 			return -SIDECAR_REASON_NO_PATH; /* only when the parser gave up waiting */
 		if (response) {
-			sidecar_response(ctx, is_msg, &sk, off, flen, flags);
+			if (!dry)
+				sidecar_response(ctx, is_msg, &sk, off, flen, flags);
 			break;
 		}
 		if (!(conn->flags & SIDECAR_RULE_F_REQUESTS))
 			break;
 		if (sid > conn->last_stream)
 			conn->last_stream = sid;
-		r = sidecar_request(ctx, is_msg, key, conn, off, flen, flags, sid, &method);
+		r = sidecar_request(ctx, is_msg, key, conn, off, flen, flags, sid, &method, dry);
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (s)
 			s->result_method = method;
@@ -316,10 +319,12 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const str
 			return -(int)r;
 		break;
 	case H2_FRAME_DATA:
-		sidecar_data(&sk, flen, flags, response);
+		if (!dry)
+			sidecar_data(&sk, flen, flags, response);
 		break;
 	case H2_FRAME_RST_STREAM:
-		sidecar_reset(&sk);
+		if (!dry)
+			sidecar_reset(&sk);
 		break;
 	default:
 		break;
@@ -334,17 +339,17 @@ __noinline int sidecar_frame_at(struct __sk_buff *skb, __u32 off)
 
 	if (!skb || SIDECAR_KEY_FROM(skb, &key))
 		return -SIDECAR_REASON_BAD_FRAME;
-	return sidecar_frame_common(skb, 0, &key, skb->len, off);
+	return sidecar_frame_common(skb, 0, &key, skb->len, off, 0);
 }
 
-/* sidecar_frame_common for an sk_msg send (global: verified once). */
-__noinline int sidecar_msg_frame_at(struct sk_msg_md *msg, __u32 off)
+/* sidecar_frame_common for an sk_msg send (global: verified once); `dry`: judged, nothing counted. */
+__noinline int sidecar_msg_frame_at(struct sk_msg_md *msg, __u32 off, __u32 dry)
 {
 	struct sidecar_sock_key key;
 
 	if (!msg || SIDECAR_KEY_FROM(msg, &key))
 		return -SIDECAR_REASON_BAD_FRAME;
-	return sidecar_frame_common(msg, 1, &key, msg->size, off);
+	return sidecar_frame_common(msg, 1, &key, msg->size, off, dry);
 }
 
 #endif /* H2_TELEMETRY_H */

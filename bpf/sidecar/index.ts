@@ -4,7 +4,7 @@
 // the maps with (through ebpf-loader) and reads the counters with. Names re-exported one by one.
 
 // --- map structs: codecs and layouts (sidecar_kern_user.h) ---------------------------------------
-export type { ConnState, Counter, MethodStats, PolicyValue, SockKey, StructLayout } from './codec.js';
+export type { ConnState, Counter, MethodStats, PolicyValue, SockKey, StreamState, StructLayout } from './codec.js';
 export {
   SIDECAR_LAYOUTS,
   decodeConn,
@@ -14,11 +14,13 @@ export {
   decodePolicyValue,
   decodeRule,
   decodeSockKey,
+  decodeStream,
   encodeConfig,
   encodePathKey,
   encodePolicyValue,
   encodeRule,
   encodeSockKey,
+  encodeStreamKey,
   encodeU32,
   reverseSockKey,
 } from './codec.js';

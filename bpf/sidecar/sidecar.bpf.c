@@ -294,6 +294,28 @@ __noinline int sidecar_msg_need(struct sk_msg_md *msg, __u32 carry, __u32 flags)
 	return off < len ? -1 : 0;
 }
 
+/*
+ * The frames of a send from `off`, judged (`dry`: nothing counted) or judged and counted: the
+ * offset reached (below msg->size: more frames than SIDECAR_MAX_FRAMES), or minus the reason of
+ * the frame that hands the connection over (its stream and method in scratch). Global: verified once.
+ */
+__noinline int sidecar_msg_walk(struct sk_msg_md *msg, __u32 off, __u32 dry)
+{
+	__u32 size, i;
+	int r;
+
+	if (!msg)
+		return -SIDECAR_REASON_BAD_FRAME;
+	size = msg->size;
+	for (i = 0; i < SIDECAR_MAX_FRAMES && off < size; i++) {
+		r = sidecar_msg_frame_at(msg, off, dry);
+		if (r <= 0)
+			return r < 0 ? r : -SIDECAR_REASON_BAD_FRAME;
+		off += (__u32)r;
+	}
+	return (int)off;
+}
+
 /* The send goes the normal way (to the proxy) and the connection, both sockets, with it. */
 static __always_inline int sidecar_msg_to_user(struct sidecar_conn *conn, const struct sidecar_sock_key *peer, __u32 reason,
 					       __u32 sid, __u32 method, __u32 size, __u32 skip)
@@ -315,7 +337,7 @@ static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct si
 	struct sidecar_sock_key peer = {}, *p;
 	struct sidecar_conn *pc;
 	struct sidecar_scratch *s;
-	__u32 zero = 0, size = msg->size, carry = conn->carry, off, i, splice = conn->flags & SIDECAR_RULE_F_SPLICE;
+	__u32 zero = 0, size = msg->size, carry = conn->carry, off, splice = conn->flags & SIDECAR_RULE_F_SPLICE;
 	__u8 pre[H2_PREFACE_LEN];
 	int r, need, j, paired;
 
@@ -348,17 +370,20 @@ static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct si
 	if (!s)
 		return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_BAD_FRAME, 0, 0, size, carry);
 	s->set_kind = SIDECAR_SET_NONE;
-	for (i = 0; i < SIDECAR_MAX_FRAMES && off < size; i++) {
-		r = sidecar_msg_frame_at(msg, off);
-		if (r <= 0) {
-			s = bpf_map_lookup_elem(&scratch, &zero);
-			return sidecar_msg_to_user(conn, paired ? &peer : NULL, r < 0 ? (__u32)-r : SIDECAR_REASON_BAD_FRAME,
-						   s ? s->result_stream : 0, s ? s->result_method : 0, size, carry);
-		}
-		off += (__u32)r;
+	/* Judged first, counted after: a send handed over at one of its frames goes to the proxy
+	 * whole (from its first frame), and the proxy counts the calls it carries; a call the kernel
+	 * counted before that frame in the same send would be counted twice. */
+	r = sidecar_msg_walk(msg, off, 1);
+	if (r < 0) {
+		s = bpf_map_lookup_elem(&scratch, &zero);
+		return sidecar_msg_to_user(conn, paired ? &peer : NULL, (__u32)-r, s ? s->result_stream : 0, s ? s->result_method : 0, size, carry);
 	}
-	if (off < size)
+	if ((__u32)r < size)
 		return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, size, carry);
+	r = sidecar_msg_walk(msg, off, 0);
+	if (r < 0) /* judged above: not reached */
+		return sidecar_msg_to_user(conn, paired ? &peer : NULL, (__u32)-r, 0, 0, size, carry);
+	off = (__u32)r;
 	if (splice) {
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (s && s->set_kind != SIDECAR_SET_NONE) {

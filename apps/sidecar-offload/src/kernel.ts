@@ -46,8 +46,10 @@ import {
   decodeConn,
   decodeCounter,
   decodeMethodStats,
+  decodeStream,
   encodeRule,
   encodeSockKey,
+  encodeStreamKey,
   encodeU32,
   sidecarReason,
 } from '@netaccel/bpf-programs/sidecar';
@@ -111,6 +113,8 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
   private attachedCgroup: string | undefined;
   /** offload_rules wanted by each listener: key (hex) → flags. */
   private readonly rules = new Map<string, Map<string, number>>();
+  /** Calls the kernel opened that the proxy adopted after a hand-over (counted by the proxy), by method id. */
+  private readonly adopted = new Map<number, bigint>();
 
   private constructor(
     private readonly obj: BpfObject,
@@ -162,11 +166,14 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
     for (const [listener, reason] of merged.refused) this.log.warn({ component: 'kernel', listener }, reason);
   }
 
-  /** Summed over CPUs: the counters of one method id (0 = every path not in the policy). */
+  /** Summed over CPUs: the counters of one method id (0 = every path not in the policy); requests without the calls the proxy adopted. */
   methodStats(id: number): MethodStats {
     const v = this.map('method_stats').lookupPerCpu(encodeU32(id));
     if (!v) throw new RangeError(`method_stats[${id}]: no such entry`);
-    return decodeMethodStats(v);
+    const s = decodeMethodStats(v);
+    // calls the proxy adopted after a hand-over are its to count (adoptStream)
+    const adopted = this.adopted.get(id) ?? 0n;
+    return adopted === 0n ? s : { ...s, requests: s.requests - adopted };
   }
 
   /** Method id by path of the policy in the kernel now. */
@@ -239,6 +246,24 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
     }
   }
 
+  adoptStream(clientSide: SockKey, stream: number): { path: string; ageMs: number } | undefined {
+    const streams = this.map('streams');
+    const key = encodeStreamKey(clientSide, stream);
+    let raw: Buffer | undefined;
+    try {
+      raw = streams.lookup(key);
+      if (raw !== undefined) streams.delete(key);
+    } catch {
+      return undefined; // finished (or evicted) meanwhile
+    }
+    if (raw === undefined) return undefined;
+    const st = decodeStream(raw);
+    this.adopted.set(st.method, (this.adopted.get(st.method) ?? 0n) + 1n);
+    const path = [...this.methodIds].find(([, id]) => id === st.method)?.[0] ?? 'other';
+    const ageMs = Number(process.hrtime.bigint() - st.startNs) / 1e6; // CLOCK_MONOTONIC, as bpf_ktime_get_ns
+    return { path, ageMs: Math.max(0, ageMs) };
+  }
+
   takeBack(key: SockKey): boolean {
     if (this.conn(key) === undefined) return false;
     this.map('takeback').update(encodeSockKey(key), encodeU32(1));
@@ -294,7 +319,7 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
           for (const [method, s] of methods()) this.set({ method }, Number(pick(s)));
         },
       });
-    counter('sidecar_kernel_requests', 'Requests the kernel path carried, by method (counted by the kernel)', (s) => s.requests);
+    counter('sidecar_kernel_requests', 'Requests the kernel path carried, by method (counted by the kernel; calls the proxy adopted after a hand-over are counted by the proxy)', (s) => s.requests);
     counter('sidecar_kernel_denied', 'Requests the kernel judged denied and handed to user space, by method', (s) => s.denied);
     counter('sidecar_kernel_responses', 'Responses (END_STREAM) the kernel path carried, by method', (s) => s.responses);
     counter('sidecar_kernel_request_bytes', 'Request DATA bytes the kernel path carried, by method', (s) => s.requestBytes);

@@ -56,6 +56,13 @@ export interface SpliceKernel {
    */
   takeBack(key: SockKey): boolean;
   takeBackPending(key: SockKey): boolean;
+  /**
+   * A call the kernel opened on a connection handed over since (its responses now go through the
+   * proxy): removed from the kernel's requests in flight and from its request count, so the proxy
+   * counts it once; its path ('other' when not in the policy) and ms since its HEADERS. Undefined
+   * when the kernel has no such call. Optional: without it such a call is counted by neither side.
+   */
+  adoptStream?(clientSide: SockKey, stream: number): { path: string; ageMs: number } | undefined;
 }
 
 export interface KernelPath {

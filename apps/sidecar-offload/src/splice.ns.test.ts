@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import { createConnection } from 'node:net';
 import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
@@ -18,6 +19,7 @@ import * as grpc from '@grpc/grpc-js';
 import { cgroup2Root } from '@netaccel/bpf';
 import { parseConfig } from '@netaccel/config';
 import { SIDECAR_REASON, decodeCounter, encodeU32 } from '@netaccel/bpf-programs/sidecar';
+import { H2_FLAG, H2_FRAME, H2_PREFACE, HPACK_STATIC, dataFrame, decodeBlock, grpcMessage, headerBlock, headersFrame, hpackIndexed, hpackLiteral, readFrames, settingsFrame } from '@netaccel/bpf-programs/sidecar/testing';
 import { createLogCapture, createLogger, createMetrics } from '@netaccel/telemetry';
 import type { LogCapture } from '@netaccel/telemetry';
 import { sidecarConfig } from './config.js';
@@ -68,7 +70,7 @@ sidecar:
       direction: inbound
       listen: '${listen}'
       routes: [{ service: nsc.Echo, cluster: echo${extra} }]
-      policy: { rules: [{ method: /nsc.Echo/Unary, action: allow }, { method: /nsc.Echo/Slow, action: allow }] }
+      policy: { rules: [{ method: /nsc.Echo/Unary, action: allow }, { method: /nsc.Echo/Slow, action: allow }, { method: /nsc.Echo/Bidi, action: deny }] }
   clusters:
     - { name: echo, endpoints: ['${endpoint}'] }
 kernel: { enabled: true, via: direct, cgroup: '${cgroup}' }
@@ -99,6 +101,47 @@ function h2Call(session: http2.ClientHttp2Session, path: string, body: Buffer, h
     const prefix = Buffer.alloc(5);
     prefix.writeUInt32BE(body.length, 1);
     req.end(Buffer.concat([prefix, body]));
+  });
+}
+
+/** A request header block (no indexing, as the kernel's SETTINGS make every encoder do). */
+function requestBlock(path: string): Buffer {
+  return Buffer.concat([
+    hpackIndexed(HPACK_STATIC.METHOD_POST),
+    hpackIndexed(HPACK_STATIC.SCHEME_HTTP),
+    hpackLiteral({ name: ':path', nameIndex: HPACK_STATIC.PATH_ROOT, value: path, kind: 'without', huffman: false }),
+    hpackLiteral({ name: ':authority', nameIndex: HPACK_STATIC.AUTHORITY, value: 'echo', kind: 'without', huffman: false }),
+    hpackLiteral({ name: 'content-type', nameIndex: HPACK_STATIC.CONTENT_TYPE, value: 'application/grpc', kind: 'without', huffman: false }),
+    hpackLiteral({ name: 'te', value: 'trailers', kind: 'without', huffman: false }),
+  ]);
+}
+
+/**
+ * A raw HTTP/2 client: preface and SETTINGS, then (once the server's SETTINGS arrived, i.e. the
+ * kernel carries the connection) `burst` in ONE write; resolves with the frames read until every
+ * stream of `streams` ended.
+ */
+function rawBurst(port: number, burst: Buffer, streams: readonly number[]): Promise<ReturnType<typeof readFrames>['frames']> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection({ host: '127.0.0.1', port, noDelay: true });
+    let buf = Buffer.alloc(0);
+    let sent = false;
+    const open = new Set(streams);
+    s.once('connect', () => s.write(Buffer.concat([H2_PREFACE, settingsFrame([])])));
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const { frames } = readFrames(buf);
+      if (!sent && frames.some((f) => f.type === H2_FRAME.SETTINGS && (f.flags & H2_FLAG.ACK) === 0)) {
+        sent = true;
+        s.write(Buffer.concat([settingsFrame([], true), burst]));
+      }
+      for (const f of frames) if ((f.type === H2_FRAME.HEADERS || f.type === H2_FRAME.DATA) && (f.flags & H2_FLAG.END_STREAM) !== 0) open.delete(f.stream);
+      if (sent && open.size === 0) {
+        s.destroy();
+        resolve(frames);
+      }
+    });
+    s.on('error', reject);
   });
 }
 
@@ -166,6 +209,11 @@ describe('spliced connections: GOAWAY on drain, IPv6', () => {
     assert.equal(listener.connectionCount, 0, 'every client closed its connection after GOAWAY');
     assert.doesNotMatch(rig.logs.text(), /drain timeout/, 'no connection was reset at the drain timeout');
     assert.equal(rig.reason(SIDECAR_REASON.TAKEN_BACK) - takenBefore, 6n, 'both sockets of the three connections taken back');
+    // the two calls in flight were the kernel's; the relay adopted them and counted them, once
+    const slow = rig.kernel.methodStats(rig.kernel.methodIds.get('/nsc.Echo/Slow')!);
+    assert.deepEqual([slow.requests, slow.responses], [0n, 0n]);
+    const user = rig.proxy.stats.methods('inbound').find((m) => m.method === '/nsc.Echo/Slow')!;
+    assert.deepEqual([user.calls, user.statuses.get(0)], [2, 2]);
   });
 
   test('IPv6: a listener and an upstream on ::1 are spliced, the kernel carries and counts the calls', async (t) => {
@@ -190,5 +238,64 @@ describe('spliced connections: GOAWAY on drain, IPv6', () => {
     assert.deepEqual(rig.kernel.spliceState(sc.clientSide), { offloaded: true, reason: '' });
     assert.ok(sc.relayed < 200, `the proxy relayed ${sc.relayed} bytes (preface and SETTINGS only)`);
     assert.equal(rig.proxy.stats.methods('inbound').find((m) => m.method === '/nsc.Echo/Unary')?.calls ?? 0, 0, 'user space counted none');
+  });
+
+  test('one write holding an allowed call before the denied one that hands it over: each call counted once (by the proxy), equal to what the client saw', async (t) => {
+    const rig = await startSpliceProxy(cgroup, '127.0.0.1:0', echo.address);
+    t.onTestFinished(() => rig.proxy.close(0));
+    const request = grpcMessage(Buffer.from('counted once'));
+    const burst = Buffer.concat([
+      headersFrame(1, requestBlock('/nsc.Echo/Unary')),
+      dataFrame(1, request, true),
+      headersFrame(3, requestBlock('/nsc.Echo/Bidi')),
+      dataFrame(3, grpcMessage(Buffer.from('denied')), true),
+    ]);
+    const frames = await rawBurst(rig.port, burst, [1, 3]);
+    const status = (sid: number) => decodeBlock(headerBlock(frames.find((f) => f.type === H2_FRAME.HEADERS && f.stream === sid && (f.flags & H2_FLAG.END_STREAM) !== 0)!)).get('grpc-status');
+    const reply = Buffer.concat(frames.filter((f) => f.type === H2_FRAME.DATA && f.stream === 1).map((f) => f.payload));
+    assert.deepEqual([status(1), reply.subarray(5).toString(), status(3)], ['0', 'counted once', String(grpc.status.PERMISSION_DENIED)], 'what the client saw');
+
+    const id = (m: string) => rig.kernel.methodIds.get(m)!;
+    const unary = rig.kernel.methodStats(id('/nsc.Echo/Unary'));
+    assert.deepEqual([unary.requests, unary.responses, unary.requestBytes], [0n, 0n, 0n], 'the kernel counted nothing of the write it handed over');
+    assert.equal(rig.kernel.methodStats(id('/nsc.Echo/Bidi')).denied, 1n, 'its decision is counted (denied)');
+    const user = new Map(rig.proxy.stats.methods('inbound').map((m) => [m.method, m]));
+    const u = user.get('/nsc.Echo/Unary')!;
+    assert.deepEqual([u.calls, u.statuses.get(0), u.requestBytes, u.responseBytes, u.requestMessages, u.responseMessages], [1, 1, 12, 12, 1, 1], 'the proxy counted the allowed call once');
+    const b = user.get('/nsc.Echo/Bidi')!;
+    assert.deepEqual([b.calls, b.statuses.get(grpc.status.PERMISSION_DENIED)], [1, 1]);
+    assert.equal(echo.calls.get('/nsc.Echo/Bidi') ?? 0, 0, 'the denied call never reached the server');
+  });
+
+  test('a call the kernel carries, in flight when a denied call hands the connection over: finished and counted once, by the proxy', async (t) => {
+    const rig = await startSpliceProxy(cgroup, '127.0.0.1:0', echo.address);
+    t.onTestFinished(() => rig.proxy.close(0));
+    const c = echoClient(`127.0.0.1:${rig.port}`, { 'grpc.use_local_subchannel_pool': 1 });
+    t.onTestFinished(() => c.close());
+    for (let i = 0; i < 2; i++) assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, 0);
+    const slow = unaryCall(c, 'slow', Buffer.from('adopted'), { 'x-delay-ms': '300' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const denied = await new Promise<number>((resolve) => {
+      const s = c.bidi();
+      s.on('error', (err: grpc.ServiceError) => resolve(err.code));
+      s.on('data', () => {});
+      s.end(Buffer.from('x'));
+    });
+    assert.equal(denied, grpc.status.PERMISSION_DENIED);
+    const r = await slow;
+    assert.deepEqual([r.code, r.reply?.toString()], [0, 'adopted']);
+
+    const id = (m: string) => rig.kernel.methodIds.get(m)!;
+    const k = (m: string) => {
+      const s = rig.kernel.methodStats(id(m));
+      return [s.requests, s.responses];
+    };
+    assert.deepEqual([k('/nsc.Echo/Unary'), k('/nsc.Echo/Slow')], [[2n, 2n], [0n, 0n]], 'the kernel counts the calls it finished');
+    const user = new Map(rig.proxy.stats.methods('inbound').map((m) => [m.method, m]));
+    assert.equal(user.get('/nsc.Echo/Unary'), undefined);
+    const s = user.get('/nsc.Echo/Slow')!;
+    assert.deepEqual([s.calls, s.statuses.get(0), s.responseBytes, s.responseMessages], [1, 1, 7, 1], 'the proxy finished the adopted call: its status and response');
+    assert.ok(s.latencySumMs >= 250, `its duration counts from its HEADERS in the kernel (${s.latencySumMs} ms)`);
+    assert.deepEqual([user.get('/nsc.Echo/Bidi')?.calls, user.get('/nsc.Echo/Bidi')?.statuses.get(grpc.status.PERMISSION_DENIED)], [1, 1]);
   });
 });

@@ -384,12 +384,12 @@ export class SplicedConnection {
           if (f.flags & FLAG.END_STREAM) this.denied.delete(f.stream);
           return [];
         }
-        this.calls.get(f.stream)?.request.push(dataPayload(f));
+        if (this.adopt(f.stream)) this.calls.get(f.stream)!.request.push(dataPayload(f));
         return [f.raw];
       }
       case FRAME.RST_STREAM:
         if (this.denied.delete(f.stream)) return [];
-        if (this.calls.has(f.stream)) this.finish(f.stream, GrpcStatus.CANCELLED, 'client reset the stream');
+        if (this.adopt(f.stream)) this.finish(f.stream, GrpcStatus.CANCELLED, 'client reset the stream');
         return [f.raw];
       default:
         return [f.raw];
@@ -441,11 +441,12 @@ export class SplicedConnection {
         zeroTableSize(f);
         break;
       case FRAME.DATA:
-        this.calls.get(f.stream)?.response.push(dataPayload(f));
-        if (f.flags & FLAG.END_STREAM && this.calls.has(f.stream)) this.finish(f.stream, GrpcStatus.INTERNAL, 'upstream ended the stream without a status');
+        if (!this.adopt(f.stream)) break;
+        this.calls.get(f.stream)!.response.push(dataPayload(f));
+        if (f.flags & FLAG.END_STREAM) this.finish(f.stream, GrpcStatus.INTERNAL, 'upstream ended the stream without a status');
         break;
       case FRAME.RST_STREAM:
-        if (this.calls.has(f.stream)) this.finish(f.stream, GrpcStatus.UNAVAILABLE, 'upstream reset the stream');
+        if (this.adopt(f.stream)) this.finish(f.stream, GrpcStatus.UNAVAILABLE, 'upstream reset the stream');
         break;
       default:
         break;
@@ -459,7 +460,7 @@ export class SplicedConnection {
     this.heldResponse = held.done ? undefined : held.held;
     if (!held.done) return [];
     const { stream, endStream, frames } = held.held;
-    if (endStream && this.calls.has(stream)) {
+    if (endStream && this.adopt(stream)) {
       try {
         const fields = decodeHeaders(Buffer.concat(frames.map(blockFragment)));
         this.finish(stream, parseStatus(fields.get('grpc-status')), decodeGrpcMessage(fields.get('grpc-message') ?? ''));
@@ -469,6 +470,22 @@ export class SplicedConnection {
       }
     }
     return frames.map((x) => x.raw);
+  }
+
+  /**
+   * Whether the relay carries `stream` as a call: one it opened, or one the kernel opened before
+   * the hand-over and still had in flight, adopted now (the kernel forgets it, the relay finishes
+   * and counts it: once). An adopted call's bytes and messages are those the relay saw.
+   */
+  private adopt(stream: number): boolean {
+    if (this.calls.has(stream)) return true;
+    if (stream === 0 || this.denied.has(stream)) return false;
+    const a = this.env.kernel.adoptStream?.(this.clientSide, stream);
+    if (a === undefined) return false;
+    this.active += 1;
+    this.lastStream = Math.max(this.lastStream, stream);
+    this.calls.set(stream, { path: a.path, start: performance.now() - a.ageMs, requestId: undefined, request: new GrpcFramer(), response: new GrpcFramer() });
+    return true;
   }
 
   /** Adds a HEADERS / CONTINUATION frame to the block being collected. */
