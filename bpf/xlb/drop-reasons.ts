@@ -54,7 +54,7 @@ export const XLB_DROP_REASONS: readonly XlbDropReason[] = Object.freeze([
   { name: 'XLB_DROP_ADJUST_HEAD', value: 11, verdict: 'drop', description: 'bpf_xdp_adjust_head refused to grow the frame' },
   { name: 'XLB_DROP_TOO_BIG', value: 12, verdict: 'drop', description: 'the encapsulated packet would exceed encap_mtu (IPv4 without DF, ICMP errors)' },
   { name: 'XLB_DROP_FAMILY', value: 13, verdict: 'drop', description: 'NAT between address families (IPv4 VIP, IPv6 backend)' },
-  { name: 'XLB_DROP_ICMP_NAT', value: 14, verdict: 'pass', description: 'an ICMP error quoting a NAT VIP flow (not translated)' },
+  { name: 'XLB_DROP_ICMP_NAT', value: 14, verdict: 'pass', description: 'an ICMP error quoting a NAT VIP flow without a usable entry (not translated)' },
   { name: 'XLB_DROP_DECAP_ADJUST_ROOM', value: 15, verdict: 'drop', description: 'decap, bpf_skb_adjust_room failed' },
   { name: 'XLB_DROP_DECAP_BAD_INNER', value: 16, verdict: 'drop', description: 'decap, the inner packet is not IPv4/IPv6 or is truncated' },
   { name: 'XLB_DROP_DECAP_BAD_GUE', value: 17, verdict: 'drop', description: 'decap, GUE control message or unknown GUE version/protocol' },

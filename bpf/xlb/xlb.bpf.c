@@ -8,7 +8,8 @@
  *      the error reaches the backend of the flow it is about). Not IP, other protocols: XDP_PASS
  *      untouched. Malformed or truncated: XDP_PASS, counted by reason in drop_stats.
  *   2. NAT replies: a TCP/UDP packet to the NAT source address with a nat_rev entry is
- *      translated back (xlb_nat.h) and sent with XDP_TX; without an entry it passes.
+ *      translated back (xlb_nat.h) and sent with XDP_TX; without an entry it passes. ICMP errors
+ *      quoting a NAT flow, to the NAT source or to the VIP, are translated (xlb_nat_icmp.h).
  *   3. VIP lookup in `vips` by (address, port, protocol), then (address, 0, protocol) for
  *      port-wildcard VIPs. No VIP: XDP_PASS untouched. A fragment to a VIP: XDP_DROP.
  *   4. backend selection (xlb_conntrack.h): the connection table, else the VIP's active Maglev
@@ -19,8 +20,10 @@
  *        GUE     outer IP + UDP(sport from the flow hash, dport gue_port) + GUE header
  *        NAT     destination := backend, source := NAT address and allocated port (xlb_nat.h)
  *      Encapsulated and NAT frames go to the backend's MAC when it is on-link, else to its
- *      next hop's (`nexthops`). The local MAC is config.local_mac, or the received frame's
- *      destination MAC when that is zero.
+ *      next hop's (`nexthops`). A packet too big for encap_mtu once encapsulated is answered
+ *      with ICMP fragmentation needed / packet too big (DF or IPv6, pckt_icmp.h) or dropped.
+ *      The local MAC is config.local_mac, or the received frame's destination MAC when that
+ *      is zero.
  * Maps and load-time globals: xlb_maps.h. Shared structs and the drop reasons: xlb_kern_user.h.
  */
 #include "vmlinux.h"

@@ -55,7 +55,7 @@ enum xlb_drop_reason {
 	XLB_DROP_ADJUST_HEAD = 11,        /* drop: bpf_xdp_adjust_head refused to grow the frame */
 	XLB_DROP_TOO_BIG = 12,            /* drop: the encapsulated packet would exceed encap_mtu (IPv4 without DF, ICMP errors) */
 	XLB_DROP_FAMILY = 13,             /* drop: NAT between address families (IPv4 VIP, IPv6 backend) */
-	XLB_DROP_ICMP_NAT = 14,           /* pass: an ICMP error quoting a NAT VIP flow (not translated) */
+	XLB_DROP_ICMP_NAT = 14,           /* pass: an ICMP error quoting a NAT VIP flow without a usable entry (not translated) */
 	XLB_DROP_DECAP_ADJUST_ROOM = 15,  /* drop: decap, bpf_skb_adjust_room failed */
 	XLB_DROP_DECAP_BAD_INNER = 16,    /* drop: decap, the inner packet is not IPv4/IPv6 or is truncated */
 	XLB_DROP_DECAP_BAD_GUE = 17,      /* drop: decap, GUE control message or unknown GUE version/protocol */

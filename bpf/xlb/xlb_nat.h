@@ -39,7 +39,7 @@
  * probes low while the table is below ~70 % of R per backend; size R and XLB_NAT_SIZE for the
  * flows per backend.
  *
- * ICMP errors quoting a NAT flow are not translated: they pass (XLB_DROP_ICMP_NAT).
+ * ICMP errors quoting a NAT flow are translated in both directions: xlb_nat_icmp.h.
  */
 #ifndef XLB_NAT_H
 #define XLB_NAT_H
