@@ -85,10 +85,10 @@ export function shareChartSvg(steps: readonly ScalingStep[]): string {
 }
 
 /** Each balancer's XDP run time per request per step, against one balancer's and the goal. */
-export function costChartSvg(steps: readonly ScalingStep[]): string {
+export function costChartSvg(steps: readonly ScalingStep[], id = 'scaling-cost-chart'): string {
   const base = steps.find((s) => s.balancers === 1) ?? steps[0];
   return barChart({
-    id: 'scaling-cost-chart',
+    id,
     title: 'XDP CPU time per request, per balancer, as balancers are added (BPF_ENABLE_STATS run time / new flows)',
     yLabel: 'XDP ns per request',
     groups: steps.map((s) => ({ label: groupLabel(s), bars: s.perBalancer.map((b) => ({ label: b.balancer, value: b.nsPerRequest })) })),

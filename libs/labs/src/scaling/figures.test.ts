@@ -51,7 +51,7 @@ test('steps: the cost ratio is against the one-balancer step wherever it ran; th
   const v = verdict(flat);
   assert.match(v, /1000 ns with 1 balancer, at most 1\.05× that with up to 4 \(goal <= 1\.1×\): flat\./);
   assert.match(v, /busiest \/ quietest balancer at most 1\.07 \(goal <= 1\.25\): even\./);
-  assert.match(v, /So capacity is linear in the balancers: each carries about 1,000,000 requests per CPU-second/);
+  assert.match(v, /So capacity is linear in the balancers: one carries about 1,000,000 requests per CPU-second of its XDP program when it is busy/);
   assert.match(v, /1: 900 req\/s, 2: 880 req\/s, 4: 870 req\/s/);
 
   const worse = scalingSteps([window(2, [200, 100], 1000), window(1, [300], 800)]);
@@ -60,6 +60,17 @@ test('steps: the cost ratio is against the one-balancer step wherever it ran; th
   assert.match(w, /NOT flat/);
   assert.match(w, /at most 2\.00 \(goal <= 1\.25\): NOT even/);
   assert.match(w, /does not show linear capacity/);
+});
+
+test('with a paced series the cost is judged on it, and the same-load rise is explained, not hidden', () => {
+  const same = scalingSteps([window(1, [400], 700, 2400), window(4, [100, 105, 98, 102], 1100, 1900)]);
+  const paced = scalingSteps([window(1, [100], 1000), window(4, [100, 104, 99, 101], 1040)]);
+  const v = verdict(same, paced);
+  assert.match(v, /the same total load: 700 ns with 1 balancer, at most 1\.57× that with up to 4\./);
+  assert.match(v, /runs 1\/N as often.*paced to about the same rate per balancer .*: 1000 ns with 1 balancer, at most 1\.04× that with up to 4 \(goal <= 1\.1×\): flat;/);
+  assert.match(v, /flat; the total served, by balancers: 1: 1000, 4: 1000 req\/s\./);
+  assert.match(v, /capacity is linear in the balancers: one carries about 1,428,571 requests per CPU-second/);
+  assert.match(verdict(same, scalingSteps([window(1, [100], 1000), window(4, [100, 104, 99, 101], 1300)])), /at most 1\.30× that with up to 4 \(goal <= 1\.1×\): NOT flat;.*does not show linear capacity/);
 });
 
 test('text and page: a row per step and per balancer, both charts with a bar per balancer per step and their reference lines', () => {

@@ -130,22 +130,40 @@ export function scalingSteps(windows: readonly StepWindow[]): ScalingStep[] {
 export const COST_GOAL = 1.1;
 export const SPLIT_GOAL = 1.25;
 
-/** The plain-words conclusion of a run, as the report and the CLI print it. */
-export function verdict(steps: readonly ScalingStep[]): string {
+/** The one-balancer step's cost and the worst ratio to it over a series. */
+function costOf(steps: readonly ScalingStep[]): { base: ScalingStep; worst: number; most: number } | undefined {
   const base = steps.find((s) => s.balancers === 1) ?? steps[0];
-  const last = steps.at(-1);
-  if (base === undefined || last === undefined) return 'no step ran';
-  const worstCost = Math.max(...steps.map((s) => s.costRatio));
-  const worstSplit = Math.max(...steps.filter((s) => s.balancers > 1).map((s) => s.maxMin), 1);
-  const flat = worstCost <= COST_GOAL;
+  if (base === undefined) return undefined;
+  return { base, worst: Math.max(...steps.map((s) => s.costRatio)), most: Math.max(...steps.map((s) => s.balancers)) };
+}
+
+/**
+ * The plain-words conclusion of a run, as the report and the CLI print it. The cost is judged on
+ * the paced series when there is one (every balancer at about the same rate, as N machines under
+ * N times the load are), else on the same-load series.
+ */
+export function verdict(steps: readonly ScalingStep[], paced?: readonly ScalingStep[]): string {
+  const same = costOf(steps);
+  if (same === undefined) return 'no step ran';
+  const judged = paced !== undefined && paced.length > 0 ? costOf(paced)! : same;
+  const worstSplit = Math.max(...[...steps, ...(paced ?? [])].filter((s) => s.balancers > 1).map((s) => s.maxMin), 1);
+  const flat = judged.worst <= COST_GOAL;
   const even = worstSplit <= SPLIT_GOAL;
-  const perCpu = Math.round(base.requestsPerCpuSecond);
-  return [
-    `Per-balancer XDP cost per request: ${base.nsPerRequest.toFixed(0)} ns with 1 balancer, at most ${worstCost.toFixed(2)}× that with up to ${last.balancers} (goal <= ${COST_GOAL}×): ${flat ? 'flat' : 'NOT flat'}.`,
-    `Split of the flows: busiest / quietest balancer at most ${worstSplit.toFixed(2)} (goal <= ${SPLIT_GOAL}): ${even ? 'even' : 'NOT even'}.`,
+  // a balancer's capacity: at the busiest it ran here (one balancer taking the whole load)
+  const perCpu = Math.round(same.base.requestsPerCpuSecond);
+  const costLine = (c: NonNullable<ReturnType<typeof costOf>>): string => `${c.base.nsPerRequest.toFixed(0)} ns with 1 balancer, at most ${c.worst.toFixed(2)}× that with up to ${c.most}`;
+  const out = [`Per-balancer XDP cost per request, the same total load: ${costLine(same)}${judged === same ? ` (goal <= ${COST_GOAL}×): ${flat ? 'flat' : 'NOT flat'}` : ''}.`];
+  if (judged !== same) {
+    out.push(
+      `With the same total load each of N balancers runs 1/N as often, and a program run rarely pays for cold caches on every packet; paced to about the same rate per balancer (as N machines under N times the load): ${costLine(judged)} (goal <= ${COST_GOAL}×): ${flat ? 'flat' : 'NOT flat'}; the total served, by balancers: ${paced!.map((s) => `${s.balancers}: ${Math.round(s.wrk.rps)}`).join(', ')} req/s.`,
+    );
+  }
+  out.push(`Split of the flows: busiest / quietest balancer at most ${worstSplit.toFixed(2)} (goal <= ${SPLIT_GOAL}): ${even ? 'even' : 'NOT even'}.`);
+  out.push(
     flat && even
-      ? `So capacity is linear in the balancers: each carries about ${perCpu.toLocaleString('en-US')} requests per CPU-second of its XDP program, and N balancers on N CPUs carry N times that.`
+      ? `So capacity is linear in the balancers: one carries about ${perCpu.toLocaleString('en-US')} requests per CPU-second of its XDP program when it is busy, and N balancers on N CPUs carry N times that.`
       : 'So this run does not show linear capacity: the cost or the split above moved as balancers were added.',
-    `The total here cannot grow: ${last.balancers} balancers, wrk and nginx share this machine's CPUs (${steps.map((s) => `${s.balancers}: ${Math.round(s.wrk.rps)} req/s`).join(', ')}).`,
-  ].join(' ');
+  );
+  out.push(`The total here cannot grow: ${same.most} balancers, wrk and nginx share this machine's CPUs (${steps.map((s) => `${s.balancers}: ${Math.round(s.wrk.rps)} req/s`).join(', ')}).`);
+  return out.join(' ');
 }

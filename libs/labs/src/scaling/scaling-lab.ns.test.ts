@@ -1,5 +1,6 @@
 /**
- * The scaling scenario, shortened to two steps (`--quick`, 1 then 4 balancers, 2 s each) under the
+ * The scaling scenario, shortened to two steps per series (`--quick`, 1 then 4 balancers, 2 s each;
+ * the same total load, then paced per balancer) under the
  * test's own prefix `lsc` (and its bpffs folder): the real daemons (apps/*\/dist), BIRD, gobgpd,
  * nginx and wrk. With one balancer the router's route has one next hop and it serves everything;
  * with four, the route has four and every balancer serves; the loaders count run time, so each
@@ -38,7 +39,7 @@ test('scaling scenario: 1 then 4 balancers in the router\'s ECMP route, each ser
   assert.deepEqual(ours(), [], 'no lsc namespace left');
   assert.equal(existsSync(join(pinBaseFor(PREFIX), r.runId)), false, 'the run\'s pins are removed');
   assert.deepEqual(r.steps.map((s) => s.balancers), [1, 4]);
-  for (const s of r.steps) {
+  for (const s of [...r.steps, ...r.paced!]) {
     assert.deepEqual([...s.nexthops].sort(), balancersOf(s.balancers).map(balancerAddr).sort(), `${s.balancers}: the router's ECMP set`);
     assert.deepEqual(s.perBalancer.map((b) => b.balancer), balancersOf(s.balancers));
     for (const b of s.perBalancer) {
@@ -50,10 +51,12 @@ test('scaling scenario: 1 then 4 balancers in the router\'s ECMP route, each ser
   }
   assert.equal(r.steps[0]!.costRatio, 1);
   assert.ok(r.steps[1]!.costRatio > 0 && Number.isFinite(r.steps[1]!.maxMin));
-  assert.match(r.verdict, /Per-balancer XDP cost per request: \d+ ns with 1 balancer/);
+  assert.match(r.verdict, /Per-balancer XDP cost per request, the same total load: \d+ ns with 1 balancer/);
+  assert.deepEqual(r.paced?.map((s) => s.balancers), [1, 4], 'the paced series ran too');
+  assert.match(r.verdict, /paced to about the same rate per balancer .*: \d+ ns with 1 balancer, at most [\d.]+× that with up to 4/);
   const html = readFileSync(r.html, 'utf8');
-  for (const id of ['scaling-share-chart', 'scaling-cost-chart']) assert.match(html, new RegExp(`<svg id="${id}"`));
-  assert.equal((html.match(/class="bar"/g) ?? []).length, 2 * 5, 'a bar per balancer per step, in each chart');
-  const json = JSON.parse(readFileSync(join(r.logDir, 'scaling-report.json'), 'utf8')) as { steps: unknown[] };
-  assert.equal(json.steps.length, 2);
+  for (const id of ['scaling-share-chart', 'scaling-cost-chart', 'scaling-paced-cost-chart']) assert.match(html, new RegExp(`<svg id="${id}"`));
+  assert.equal((html.match(/class="bar"/g) ?? []).length, 3 * 5, 'a bar per balancer per step, in each chart');
+  const json = JSON.parse(readFileSync(join(r.logDir, 'scaling-report.json'), 'utf8')) as { steps: unknown[]; paced: unknown[] };
+  assert.deepEqual([json.steps.length, json.paced.length], [2, 2]);
 }, 240_000);

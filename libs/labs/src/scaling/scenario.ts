@@ -11,7 +11,7 @@
  * says whether the cost stays flat and the split even, in plain words. The lab checks that every
  * balancer of the ECMP set served in every step.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '@netaccel/netlab';
 import type { Lab, LabProcess } from '@netaccel/netlab';
@@ -44,6 +44,17 @@ export const SCALING_LAB_PREFIX = 'nxscale';
 export const SCALING_LOAD = { threads: 2, connections: 32 } as const;
 /** Traffic before the first reading of a step (connections opened, caches warm). */
 export const WARMUP_MS = 500;
+/**
+ * The paced series: connections per balancer in the ECMP set, each waiting this long between
+ * requests (wrk's `delay()`), so that every balancer sees about the same rate whatever N is. A
+ * program's cost per packet depends on how often it runs (a rarely run one finds its code and
+ * maps out of the CPU's caches), and with the same total load each of N balancers runs 1/N as
+ * often: this series compares balancers at the same rate, as N machines under N times the load are.
+ */
+export const PACED_LOAD = { connectionsPerBalancer: 4, delayMs: 10 } as const;
+
+/** Which load a series of steps runs: the same total, or the same per balancer (paced). */
+export type ScalingSeries = 'same' | 'paced';
 
 export interface ScalingOptions extends ScenarioRunOptions {
   /** The shortened run: 2 s per step instead of 8. */
@@ -52,6 +63,10 @@ export interface ScalingOptions extends ScenarioRunOptions {
   readonly install: ThesisInstall;
   /** The balancer counts, in order (default 1, 2, 3, 4). */
   readonly counts?: readonly number[];
+  /** wrk's threads and connections in every step (default SCALING_LOAD). */
+  readonly load?: { readonly threads: number; readonly connections: number };
+  /** Run the paced series after the same-load one (default true; PACED_LOAD). */
+  readonly paced?: boolean;
 }
 
 export interface ScalingRun {
@@ -67,14 +82,18 @@ export interface ScalingRun {
   readonly balancers: Map<BalancerName, BalancerRun>;
   readonly macs: Map<BackendName, string>;
   readonly windows: StepWindow[];
+  readonly pacedWindows: StepWindow[];
   monitor?: RouteMonitor;
   wrk?: LabProcess;
   script?: string;
+  pacedScript?: string;
   report?: ScalingReport;
 }
 
 /** web on the first n balancers: the scaling run's one service. */
 const webOn = (n: number): ServiceDef => servicesFor(n)[0]!;
+const wrkName = (i: number, n: number, series: ScalingSeries): string => `wrk-${series}-${i + 1}-n${n}`;
+const seriesOf = (run: ScalingRun): ScalingSeries[] => (run.o.paced === false ? ['same'] : ['same', 'paced']);
 const serviceId = (s: ServiceDef): string => `${s.vip}:${s.port}/tcp`;
 const pinRoot = (run: ScalingRun): string => join(pinBaseFor(run.lab.prefix), run.lab.runId);
 
@@ -124,6 +143,9 @@ async function startBalancers(run: ScalingRun): Promise<void> {
   await Promise.all(run.lbs.map((lb) => startBalancer(run.lab, lb, run.balancers.get(lb)!, run.o.install)));
   await run.monitor.waitFor(web.vip, (nh) => sameSet(nh, web.balancers.map(balancerAddr)), 0, 30_000);
   run.script = writeWrkScript(run.lab.logDir);
+  // the same script with wrk's per-request delay: the paced series
+  run.pacedScript = join(run.lab.logDir, 'wrk-lab-paced.lua');
+  writeFileSync(run.pacedScript, `${readFileSync(run.script, 'utf8')}\nfunction delay()\n  return ${PACED_LOAD.delayMs}\nend\n`);
 }
 
 /** Counters of every balancer carrying `web`, read together. */
@@ -136,15 +158,18 @@ async function readAll(run: ScalingRun, web: ServiceDef): Promise<Map<string, Ba
 }
 
 /** One step: web on the first n balancers, the route waited for, the load run and measured. */
-async function scaleTo(run: ScalingRun, n: number): Promise<void> {
+async function scaleTo(run: ScalingRun, n: number, i: number, series: ScalingSeries): Promise<void> {
   const web = webOn(n);
   const at = Date.now();
   for (const lb of run.lbs) writeServices(run.balancers.get(lb)!.files.services, lb, run.mode, run.macs, [], [web]);
   const want = web.balancers.map(balancerAddr).sort();
-  const routed = await run.monitor!.waitFor(web.vip, (nh) => sameSet(nh, want), at, 30_000);
+  // the same set as the step before: nothing changes, nothing to wait for
+  const routed = sameSet(run.monitor!.nexthops(web.vip), want) ? at : await run.monitor!.waitFor(web.vip, (nh) => sameSet(nh, want), at, 30_000);
   run.o.progress(`${STEP_INDENT}the router's route to ${web.vip} has ${want.length} next hop${want.length === 1 ? '' : 's'} after ${fmtMs(routed - at)}\n`);
   const url = `http://${web.vip}:${web.port}/`;
-  const wrk = await run.lab.spawn('router', wrkArgv(run.script!, url, SCALING_LOAD.threads, SCALING_LOAD.connections), { name: `wrk-n${n}` });
+  const load = run.o.load ?? SCALING_LOAD;
+  const argv = series === 'same' ? wrkArgv(run.script!, url, load.threads, load.connections) : wrkArgv(run.pacedScript!, url, Math.min(2, n), PACED_LOAD.connectionsPerBalancer * n);
+  const wrk = await run.lab.spawn('router', argv, { name: wrkName(i, n, series) });
   run.wrk = wrk;
   await sleep(WARMUP_MS);
   const t0 = Date.now();
@@ -157,7 +182,7 @@ async function scaleTo(run: ScalingRun, n: number): Promise<void> {
   run.wrk = undefined;
   const r = parseWrkOutput(wrk.output());
   const e = r.errors;
-  run.windows.push({
+  (series === 'same' ? run.windows : run.pacedWindows).push({
     balancers: n,
     windowMs,
     nexthops: [...run.monitor!.nexthops(web.vip)],
@@ -170,9 +195,11 @@ async function scaleTo(run: ScalingRun, n: number): Promise<void> {
 }
 
 async function scaleThrough(run: ScalingRun): Promise<void> {
-  for (const n of run.counts) {
-    run.o.progress(`${STEP_INDENT}${n} balancer${n === 1 ? '' : 's'}: ${balancersOf(n).join(', ')}\n`);
-    await scaleTo(run, n);
+  for (const series of seriesOf(run)) {
+    for (const [i, n] of run.counts.entries()) {
+      run.o.progress(`${STEP_INDENT}${n} balancer${n === 1 ? '' : 's'}, ${series === 'same' ? 'the same total load' : `paced: ${PACED_LOAD.connectionsPerBalancer} connections per balancer, ${PACED_LOAD.delayMs} ms between requests`}: ${balancersOf(n).join(', ')}\n`);
+      await scaleTo(run, n, i, series);
+    }
   }
 }
 
@@ -190,8 +217,9 @@ export function checkScaling(windows: readonly StepWindow[]): void {
 }
 
 async function writeTheReport(run: ScalingRun): Promise<void> {
-  checkScaling(run.windows);
+  checkScaling([...run.windows, ...run.pacedWindows]);
   const steps = scalingSteps(run.windows);
+  const paced = run.pacedWindows.length > 0 ? scalingSteps(run.pacedWindows) : undefined;
   const html = join(run.lab.logDir, 'scaling.html');
   const r: ScalingReport = {
     runId: run.lab.runId,
@@ -200,9 +228,10 @@ async function writeTheReport(run: ScalingRun): Promise<void> {
     mode: run.mode,
     logDir: run.lab.logDir,
     html,
-    load: { url: `http://${webOn(1).vip}:${webOn(1).port}/`, ...SCALING_LOAD, holdMs: run.hold, warmupMs: WARMUP_MS },
+    load: { url: `http://${webOn(1).vip}:${webOn(1).port}/`, ...(run.o.load ?? SCALING_LOAD), holdMs: run.hold, warmupMs: WARMUP_MS },
     steps,
-    verdict: verdict(steps),
+    ...(paced === undefined ? {} : { paced, pacedLoad: PACED_LOAD }),
+    verdict: verdict(steps, paced),
     stepTimes: run.done,
   };
   writeFileSync(html, scalingHtml(r));
@@ -231,6 +260,7 @@ export const scalingScenario: Scenario<ScalingOptions, ScalingRun, ScalingReport
     balancers: new Map(),
     macs: new Map(),
     windows: [],
+    pacedWindows: [],
   }),
   steps: [
     { title: 'check the build and remove what an earlier scaling lab left', run: checkTheBuild },
@@ -243,9 +273,9 @@ export const scalingScenario: Scenario<ScalingOptions, ScalingRun, ScalingReport
       logs: (run) => ['bird', 'gobgpd', ...daemonLogs(run, 'ebpf-loader', 'bgp-announcer', 'lb-controller')],
     },
     {
-      title: (run) => `the same load through ${run.counts.join(', then ')} balancers: web from the first N, wrk for ${fmtMs(run.hold + WARMUP_MS)} each, measured after ${WARMUP_MS} ms`,
+      title: (run) => `the same load through ${run.counts.join(', then ')} balancers${run.o.paced === false ? '' : ', then a load paced per balancer'}: web from the first N, wrk for ${fmtMs(run.hold + WARMUP_MS)} each, measured after ${WARMUP_MS} ms`,
       run: scaleThrough,
-      logs: (run) => ['bird', 'gobgpd', ...run.counts.map((n) => `wrk-n${n}`), ...daemonLogs(run, 'lb-controller', 'bgp-announcer')],
+      logs: (run) => ['bird', 'gobgpd', ...seriesOf(run).flatMap((series) => run.counts.map((n, i) => wrkName(i, n, series))), ...daemonLogs(run, 'lb-controller', 'bgp-announcer')],
     },
     { title: 'check every balancer served and write the report', run: writeTheReport },
   ],
