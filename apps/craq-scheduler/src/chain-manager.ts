@@ -215,8 +215,7 @@ export class ChainManager {
       const members = this.members();
       const head = members[0];
       if (head === undefined || members.length < 2) return 0;
-      const placed = new Set(this.#o.placedKeyIds());
-      const keys = (await head.keys()).filter((k) => placed.has(k.keyId));
+      const keys = await head.getMany(this.#o.placedKeyIds());
       this.lostMessages.scans++;
       const stale = this.#stale.observe(keys, Date.now());
       if (stale.length === 0) return 0;
@@ -394,37 +393,42 @@ export class ChainManager {
    * committed state on every member (tail first), handed to `onRepair` (etcd), then writes resume.
    * Messages of the old epoch are dropped by every node, so nothing dirty from before it commits
    * by itself: only when the resend-dirty step resent versions is each node given up to the drain
-   * timeout (capped at 1 s) to commit them first. One dump per member finds the dirty keys.
+   * timeout (capped at 1 s) to commit them first. One batch lookup per member finds the dirty keys.
    */
   async repairDirty(members: readonly NodeDataPlane[]): Promise<number> {
     const head = members[0];
     if (head === undefined) return 0;
-    const dirtyIds = async (among: ReadonlySet<bigint>): Promise<bigint[]> => {
-      const out = new Set<bigint>();
-      for (const n of members) for (const k of await n.keys()) if (k.dirty > 0 && among.has(k.keyId)) out.add(k.keyId);
-      return [...out];
+    const dirtyIds = async (among: readonly bigint[]): Promise<bigint[]> => {
+      const states = await Promise.all(members.map((n) => n.getMany(among)));
+      return [...new Set(states.flat().filter((k) => k.dirty > 0).map((k) => k.keyId))];
     };
-    const held = await dirtyIds(new Set(this.#o.placedKeyIds()));
+    const held = await dirtyIds(this.#o.placedKeyIds());
     if (held.length === 0) return 0;
-    for (const id of held) await head.setWritable(id, false);
+    await Promise.all(held.map((id) => head.setWritable(id, false)));
+    // keys are repaired in parallel (each one's steps in order); the head's install ends the key's hold
+    const open = new Set(held);
     try {
-      let ids = await dirtyIds(new Set(held)); // some may have committed before the hold
+      let ids = held;
       const deadline = Date.now() + (this.#resent > 0 ? Math.min(this.#o.drainTimeoutMs, 1000) : 0);
       while (ids.length > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 10));
-        ids = await dirtyIds(new Set(ids));
+        ids = await dirtyIds(ids);
       }
-      for (const id of ids) {
+      // a key that committed meanwhile is repaired to its committed version (the same value again):
+      // writes are held, so the highest version held is the newest there is
+      const done = await Promise.all(ids.map(async (id) => {
         const top = await highestHeld(members, id);
-        if (top === undefined) continue;
-        await commitEverywhere(members, top);
+        if (top === undefined) return false;
+        await commitEverywhere(members, top, this.#o.writable(id));
+        open.delete(id);
         this.#o.onRepair?.(top);
         this.lostMessages.afterReconfiguration++;
         this.#o.log.warn({ keyId: String(id), version: String(top.version) }, 'dirty versions left by a reconfiguration: the highest one installed as committed on every node');
-      }
-      return ids.length;
+        return true;
+      }));
+      return done.filter(Boolean).length;
     } finally {
-      for (const id of held) await head.setWritable(id, this.#o.writable(id)).catch(() => undefined);
+      await Promise.all([...open].map((id) => head.setWritable(id, this.#o.writable(id)).catch(() => undefined)));
     }
   }
 

@@ -35,7 +35,7 @@ import type { CraqKeyEntry, CraqMapName, CraqPeer } from '@netaccel/bpf-programs
 import type { CommittedValue, Endpoint, KeyCounters, KeyState, NodeConfig, NodeDataPlane } from '@netaccel/craq';
 import { LoaderDataPlane } from '@netaccel/dataplane';
 import type { MapAccess } from '@netaccel/dataplane';
-import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
+import { LoaderClient, createRpcClient, isRpcError, loaderV1, statusName } from '@netaccel/rpc';
 import type { RpcClient } from '@netaccel/rpc';
 import type { Logger } from '@netaccel/telemetry';
 import type { Probe } from './chain-manager.js';
@@ -72,6 +72,8 @@ export class LoaderNode implements NodeDataPlane {
   readonly #rpc: { client: RpcClient<typeof loaderV1.LoaderService>; objectId: string } | undefined;
   readonly #listeners = new Set<(c: CommittedValue) => void>();
   #watch: AbortController | undefined;
+  /** The loader has no MapLookupBatch (an older one): lookups one by one, in parallel. */
+  #noBatch = false;
 
   private constructor(o: LoaderNodeOptions, dp: MapAccess<CraqMapName>, objectId: string | undefined) {
     this.#o = o;
@@ -143,6 +145,30 @@ export class LoaderNode implements NodeDataPlane {
   async get(keyId: bigint): Promise<KeyState | undefined> {
     const e = await this.#entry(keyId);
     return e === undefined ? undefined : stateOf(keyId, e);
+  }
+
+  /**
+   * One MapLookupBatch per 4096 keys through the loader (a dump streams one message per entry,
+   * and the reconfiguration waited for two of them); a loader without it: lookups in parallel.
+   */
+  async getMany(keyIds: readonly bigint[]): Promise<KeyState[]> {
+    const rpc = this.#rpc;
+    if (rpc !== undefined && !this.#noBatch) {
+      try {
+        const out: KeyState[] = [];
+        for (let at = 0; at < keyIds.length; at += 4096) {
+          const keys = keyIds.slice(at, at + 4096).map(encodeKeyId);
+          const r = await rpc.client.mapLookupBatch(loaderV1.MapLookupBatchRequest.create({ mapId: `${rpc.objectId}/craq_keys`, keys }));
+          for (const e of r.entries) out.push(stateOf(e.key.readBigUInt64LE(0), decodeKeyEntry(e.value)));
+        }
+        return out;
+      } catch (err) {
+        if (!isRpcError(err) || statusName(err.grpcCode) !== 'UNIMPLEMENTED') throw err;
+        this.#noBatch = true;
+        this.#o.log.info({ node: this.name }, 'the loader has no MapLookupBatch: key states read one lookup each');
+      }
+    }
+    return (await Promise.all(keyIds.map((id) => this.get(id)))).flatMap((s) => (s === undefined ? [] : [s]));
   }
 
   /** The highest version held (the newest slot from lastVersion down that still holds its version). */

@@ -69,19 +69,21 @@ export class StaleDirtyTracker {
   }
 }
 
-/** The highest version any of `members` holds of a key, clean or dirty, with its value. */
+/** The highest version any of `members` holds of a key, clean or dirty, with its value (asked in parallel). */
 export async function highestHeld(members: readonly NodeDataPlane[], keyId: bigint): Promise<CommittedValue | undefined> {
   let top: CommittedValue | undefined;
-  for (const n of members) {
-    const l = await n.latest(keyId);
+  for (const l of await Promise.all(members.map((n) => n.latest(keyId)))) {
     if (l !== undefined && (top === undefined || l.version > top.version)) top = l;
   }
   return top;
 }
 
-/** Installs `top` as the committed state on every member, tail first; the head (first) keeps the key's writes held. */
-export async function commitEverywhere(members: readonly NodeDataPlane[], top: CommittedValue): Promise<void> {
-  for (const n of [...members].reverse()) await n.install(top, n !== members[0]);
+/**
+ * Installs `top` as the committed state on every member, tail first (a node never holds a
+ * version clean before the nodes after it); the head (first), last, with `headWritable`.
+ */
+export async function commitEverywhere(members: readonly NodeDataPlane[], top: CommittedValue, headWritable = false): Promise<void> {
+  for (const n of [...members].reverse()) await n.install(top, n === members[0] ? headWritable : true);
 }
 
 export interface RepairDeps {

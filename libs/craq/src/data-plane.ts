@@ -61,6 +61,8 @@ export interface NodeDataPlane {
   /** Lets the head take writes of a key, or answer RETRY. */
   setWritable(keyId: bigint, writable: boolean): Promise<void>;
   get(keyId: bigint): Promise<KeyState | undefined>;
+  /** The states of those of `keyIds` the node holds, in one round trip where the node allows (scans, reconfiguration). */
+  getMany(keyIds: readonly bigint[]): Promise<KeyState[]>;
   /** The highest version the node holds of a key, clean or dirty, with its value (reconfiguration repair). */
   latest(keyId: bigint): Promise<CommittedValue | undefined>;
   keys(): Promise<KeyState[]>;

@@ -136,6 +136,13 @@ export class ReferenceNode implements NodeDataPlane {
     return Promise.resolve(e === undefined ? undefined : stateOf(keyId, e));
   }
 
+  getMany(keyIds: readonly bigint[]): Promise<KeyState[]> {
+    return Promise.resolve(keyIds.flatMap((id) => {
+      const e = this.#keys.get(id);
+      return e === undefined ? [] : [stateOf(id, e)];
+    }));
+  }
+
   latest(keyId: bigint): Promise<CommittedValue | undefined> {
     const e = this.#keys.get(keyId);
     if (e === undefined) return Promise.resolve(undefined);
