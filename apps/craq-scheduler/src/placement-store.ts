@@ -4,7 +4,7 @@
  * one adopts them (placer.ts `adopt`) instead of starting empty.
  *
  * One record per key, beside the chain's configuration in the same ReplicatedConfig:
- *   `<membership.paxos.key>/placement/<key>` → {"s":state,"id":"<key id>","c":key check,"e":"<epoch>"}
+ *   `<membership.paxos.key>/placement/<key>` → {"s":state,"id":"<key id>","c":key check,"e":"<epoch>","p":1 when pinned}
  * with state `placing` (recorded before the etcd marker is created and the value loaded), `placed`
  * (installed on every member and watched), `evicting` (recorded before writes are held) and `out`
  * (left the chain: the record stays, a later placement reuses it). `e` is the placement epoch the
@@ -27,6 +27,8 @@ export interface PlacementRecord {
   readonly keyCheck: number;
   /** The placement epoch this change made. */
   readonly epoch: bigint;
+  /** Pinned (Craq Pin): a takeover keeps the pin. */
+  readonly pinned?: boolean;
 }
 
 /** Where the placement is agreed (absent with `membership.via: local`: this scheduler alone). */
@@ -43,7 +45,7 @@ const STATES: readonly PlacementState[] = ['placing', 'placed', 'evicting', 'out
 const DIGITS = /^\d{1,20}$/;
 
 export function encodeRecord(r: PlacementRecord): string {
-  return JSON.stringify({ s: r.state, id: String(r.keyId), c: r.keyCheck, e: String(r.epoch) });
+  return JSON.stringify({ s: r.state, id: String(r.keyId), c: r.keyCheck, e: String(r.epoch), ...(r.pinned === true ? { p: 1 } : {}) });
 }
 
 /** Decodes a stored record; NA_ERR_CRAQD_MEMBERSHIP_INVALID names the field. */
@@ -55,13 +57,14 @@ export function decodeRecord(at: string, value: string): PlacementRecord {
   } catch {
     throw bad('not JSON');
   }
-  const o = v as { s?: unknown; id?: unknown; c?: unknown; e?: unknown };
+  const o = v as { s?: unknown; id?: unknown; c?: unknown; e?: unknown; p?: unknown };
   if (typeof o !== 'object' || o === null) throw bad('not an object');
   if (!STATES.includes(o.s as PlacementState)) throw bad(`s: expected one of ${STATES.join(', ')}, got ${JSON.stringify(o.s)}`);
   if (typeof o.id !== 'string' || !DIGITS.test(o.id) || BigInt(o.id) >= 1n << 64n) throw bad(`id: expected a 64-bit key id as decimal text, got ${JSON.stringify(o.id)}`);
   if (typeof o.c !== 'number' || !Number.isInteger(o.c) || o.c < 0 || o.c > 0xffffffff) throw bad(`c: expected a 32-bit key check, got ${JSON.stringify(o.c)}`);
   if (typeof o.e !== 'string' || !DIGITS.test(o.e)) throw bad(`e: expected an epoch as decimal text, got ${JSON.stringify(o.e)}`);
-  return { state: o.s as PlacementState, keyId: BigInt(o.id), keyCheck: o.c, epoch: BigInt(o.e) };
+  if (o.p !== undefined && o.p !== 1) throw bad(`p: expected 1 (pinned) or nothing, got ${JSON.stringify(o.p)}`);
+  return { state: o.s as PlacementState, keyId: BigInt(o.id), keyCheck: o.c, epoch: BigInt(o.e), ...(o.p === 1 ? { pinned: true } : {}) };
 }
 
 /** The placement in a ReplicatedConfig (the chain store's), under `<base>/placement/`. */

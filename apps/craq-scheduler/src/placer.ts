@@ -155,7 +155,10 @@ export class Placer {
     return this.#o.mutex.run(async () => {
       const have = this.entries.get(key);
       if (have !== undefined) {
-        if (pinned) have.pinned = true;
+        if (pinned && !have.pinned) {
+          have.pinned = true;
+          await this.#record(key, { state: 'placed', keyId: have.keyId, keyCheck: have.keyCheck, epoch: this.#epoch, pinned }).catch((err: unknown) => this.#o.log.warn({ err, key }, 'the pin could not be recorded in the group'));
+        }
         return have;
       }
       const members = this.#o.chain.members();
@@ -163,7 +166,7 @@ export class Placer {
       const term = this.#term;
       const { keyId, keyCheck } = craq.craqKey(key);
       // recorded before the marker exists, so a scheduler taking over knows the marker is ours
-      await this.#record(key, { state: 'placing', keyId, keyCheck, epoch: this.#epoch });
+      await this.#record(key, { state: 'placing', keyId, keyCheck, epoch: this.#epoch, pinned });
       this.#current(term, key);
       // one transaction: the placement marker put and the value read at the same revision R; from
       // then on a libs/craq client's etcd path refuses the key (it goes to the chain)
@@ -220,7 +223,7 @@ export class Placer {
       if (this.#pressure) await members[0]!.setWritable(keyId, false);
       // a failure leaves the record at `placing`: the head holds the key, so the next active
       // scheduler adopts it as placed all the same
-      await this.#record(key, { state: 'placed', keyId, keyCheck, epoch: this.#epoch + 1n }).catch((err: unknown) => this.#o.log.warn({ err, key }, 'the placement could not be recorded in the group'));
+      await this.#record(key, { state: 'placed', keyId, keyCheck, epoch: this.#epoch + 1n, pinned }).catch((err: unknown) => this.#o.log.warn({ err, key }, 'the placement could not be recorded in the group'));
       this.#bump();
       this.#o.log.info({ key, keyId: String(keyId), revision: String(revision), size: e.size }, 'key placed');
       return e;
@@ -384,7 +387,7 @@ export class Placer {
     const got = await this.#etcd('read', key, () => this.#o.etcd.get(key).exec());
     const have = got.kvs[0]?.value ?? null;
     const e: PlacedEntry = {
-      key, keyId: r.keyId, keyCheck: r.keyCheck, size: this.sizeOf(key, value?.length ?? 0), placedAt: (this.#o.now ?? Date.now)(), pinned: false, state: 'placed',
+      key, keyId: r.keyId, keyCheck: r.keyCheck, size: this.sizeOf(key, value?.length ?? 0), placedAt: (this.#o.now ?? Date.now)(), pinned: r.pinned === true, state: 'placed',
       version: last?.version ?? 0n, writtenVersion: last?.version ?? 0n, etcdRevision: BigInt(got.header.revision), own: new Set(), watcher: undefined, externalWrites: 0,
     };
     this.entries.set(key, e);
