@@ -128,6 +128,12 @@ describe('xlb.bpf.o: ICMP too big for encap_mtu', () => {
     assert.equal(x.run(bytes(segment(clientFlow(l2, 48005, 4), 1000))).verdict, 'TX', 'L2 DSR does not encapsulate');
   });
 
+  withObject('encap_mtu = 100 leaves IPIP over IPv6 less than 68 bytes: no error can report it, dropped as TOO_BIG', { encap_mtu: 100 }, (x) => {
+    const f = clientFlow(worldVip(world, 'ipip-v6'), 48007, 6);
+    expectUnchanged(x, bytes(segment(f, 100)), 'DROP', '100 - 40 < 68', 'TOO_BIG');
+    assert.equal(count(x, 'ICMP_TOO_BIG'), 0n);
+  });
+
   withObject('encap_mtu = 0 (default): no limit, no error', {}, (x) => {
     const f = clientFlow(worldVip(world, 'ipip-v6'), 48006, 6);
     const r = x.run(bytes(segment(f, 1400)));

@@ -124,7 +124,9 @@ static __always_inline void xlb_encap_args_fill(struct xlb_encap_args *ea, const
  * An encapsulation that failed with `err`. Too big for encap_mtu: IPv6 packets and IPv4 ones
  * with DF are answered with an ICMP error carrying the MTU the client can use (pckt_icmp.h);
  * IPv4 without DF cannot be fragmented here and ICMP errors get no error about themselves:
- * those are dropped, counted as TOO_BIG. Off the fast paths: called only after a failure.
+ * those are dropped, counted as TOO_BIG, as is everything when encap_mtu leaves less than the
+ * IPv4 minimum MTU (68, RFC 791) after the overhead. Off the fast paths: called only after a
+ * failure.
  */
 static __always_inline int xlb_encap_failed(struct xdp_md *ctx, const struct xlb_pkt *pkt, int err, __u8 outer_family, bool gue)
 {
@@ -134,6 +136,8 @@ static __always_inline int xlb_encap_failed(struct xdp_md *ctx, const struct xlb
 	    (pkt->flow.family == 4 && !(pkt->flags & XLB_PKT_F_DF)))
 		return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
 	overhead = (outer_family == 6 ? XLB_IPV6_HLEN : XLB_IPV4_HLEN) + (gue ? XLB_GUE_OVERHEAD : 0);
+	if (encap_mtu < overhead + XLB_IPV4_MIN_MTU)
+		return xlb_count_drop(err, pkt->pkt_len, XDP_DROP);
 	if (xlb_icmp_too_big(ctx, pkt->l2_len, pkt->ip_len, pkt->flow.family, encap_mtu - overhead))
 		return xlb_count_drop(XLB_DROP_ADJUST_HEAD, pkt->pkt_len, XDP_DROP);
 	return xlb_count_drop(XLB_DROP_ICMP_TOO_BIG, pkt->pkt_len, XDP_TX);

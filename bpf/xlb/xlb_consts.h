@@ -161,6 +161,8 @@
 #ifndef XLB_ICMP6_QUOTE_MAX
 #define XLB_ICMP6_QUOTE_MAX 1232
 #endif
+/* The smallest MTU an ICMP error may report (RFC 791): below it, too-big packets are dropped. */
+#define XLB_IPV4_MIN_MTU 68
 
 /* --- protocol constants vmlinux.h lacks (netaccel_consts.h has the rest) ---------------------- */
 
