@@ -56,6 +56,7 @@ test('membership: local by default; via paxos needs an odd group, self in it, a 
   assert.equal(parseConfig(craqSchedulerConfig, { env: {}, yaml: GOOD }).membership.via, 'local');
   const good = parseConfig(craqSchedulerConfig, { env: {}, yaml: `${GOOD}membership: { via: paxos, paxos: { self: 2, replicas: [{ address: 192.0.2.1, port: 7490 }, { address: 192.0.2.2, port: 7490 }, { address: 192.0.2.3, port: 7490 }] } }\n` });
   assert.deepEqual([good.membership.paxos.self, good.membership.paxos.key, good.membership.paxos.heartbeat, good.membership.paxos.viewChangeTimeout], [2, '/netaccel/craq/chain', 50, 400]);
+  assert.deepEqual([good.membership.paxos.lease, good.membership.paxos.clockDrift], [500, 0.1], 'the lease and its clock-rate bound');
   const refused = (yaml: string, path: RegExp): void => {
     assert.throws(() => parseConfig(craqSchedulerConfig, { env: {}, yaml: `${GOOD}${yaml}\n` }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'NA_ERR_CONFIG_INVALID');
@@ -66,5 +67,7 @@ test('membership: local by default; via paxos needs an odd group, self in it, a 
   refused('membership: { via: paxos, paxos: { replicas: [{ address: 192.0.2.1, port: 7490 }, { address: 192.0.2.2, port: 7490 }] } }', /membership\.paxos\.replicas: expected an odd number of replicas \(2f \+ 1\), got 2/);
   refused('membership: { via: paxos, paxos: { self: 1, replicas: [{ address: 192.0.2.1, port: 7490 }] } }', /membership\.paxos\.self: expected an index of replicas, 0\.\.0, got 1/);
   refused('membership: { via: paxos, paxos: { replicas: [{ address: 192.0.2.1, port: 7490 }], heartbeat: 300ms } }', /membership\.paxos\.viewChangeTimeout: expected more than twice the heartbeat/);
+  refused('membership: { via: paxos, paxos: { replicas: [{ address: 192.0.2.1, port: 7490 }], heartbeat: 100ms, viewChangeTimeout: 1s, lease: 150ms } }', /membership\.paxos\.lease: expected more than twice the heartbeat \(100 ms\), got 150 ms/);
+  refused('membership: { via: paxos, paxos: { replicas: [{ address: 192.0.2.1, port: 7490 }], clockDrift: 1.5 } }', /membership\.paxos\.clockDrift/);
   refused('membership: { via: zookeeper }', /membership\.via/);
 });
