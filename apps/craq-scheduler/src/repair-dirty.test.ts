@@ -68,3 +68,32 @@ test('nothing dirty: the repair changes nothing', async (t) => {
   assert.deepEqual(repaired, []);
   assert.equal((await nodes[0]!.get(keyId))?.version, 4n);
 });
+
+test('a predecessor that resends its dirty versions: repair-dirty waits for them to commit through the chain, and repairs nothing', async (t) => {
+  const nodes: ReferenceNode[] = [];
+  const transport = new CraqTransport();
+  t.onTestFinished(async () => {
+    await transport.close();
+    for (const n of nodes) await n.close();
+  });
+  for (const name of ['r1', 'r2', 'r3']) nodes.push(await ReferenceNode.start({ name }));
+  const [r1, r2, r3] = nodes as [ReferenceNode, ReferenceNode, ReferenceNode];
+  const key = '/ncr/resent';
+  const { keyId, keyCheck } = craq.craqKey(key);
+  const repaired: CommittedValue[] = [];
+  const committed: CommittedValue[] = [];
+  const cm = new ChainManager({
+    nodes, mutex: new Mutex(), log, probe: () => Promise.resolve(true), probeIntervalMs: 1000, probeTimeoutMs: 100, multiplier: 3, drainTimeoutMs: 2000,
+    placedKeyIds: () => [keyId], writable: () => true, onTail: (tail) => void tail?.onCommit((c) => committed.push(c)), onRepair: (c) => repaired.push(c),
+  });
+  await cm.init();
+  for (const n of [r3, r2, r1]) await n.install({ keyId, keyCheck, version: 1n, value: Buffer.from('v1') }, true);
+
+  r2.paused = true;
+  assert.equal(await transport.request(r1.endpoint, craq.craqWriteRequest({ key, reqId: transport.nextRequestId(), value: Buffer.from('v2') }), 100), undefined);
+  await cm.fail('r2');
+  assert.deepEqual(repaired, [], 'the resent version committed through the chain: nothing for the repair');
+  assert.deepEqual(committed.map((c) => [c.version, Buffer.from(c.value ?? []).toString()]), [[2n, 'v2']], 'committed by the tail');
+  for (const n of [r1, r3]) assert.deepEqual([n.name, (await n.get(keyId))?.version, (await n.get(keyId))?.dirty], [n.name, 2n, 0]);
+  assert.equal(cm.lostMessages.afterReconfiguration, 0);
+});
