@@ -62,14 +62,31 @@ test('steps: the cost ratio is against the one-balancer step wherever it ran; th
   assert.match(w, /does not show linear capacity/);
 });
 
+test('rounds: windows of the same count are one step, their deltas summed (not the last round\'s alone)', () => {
+  const steps = scalingSteps([window(1, [400], 1000, 900), window(2, [200, 200], 1100, 800), window(2, [100, 140], 1300, 600), window(1, [200], 1400, 500)]);
+  assert.deepEqual(steps.map((s) => [s.balancers, s.flows, s.windowMs, s.wrk.requests]), [
+    [1, 600, 4000, 600],
+    [2, 640, 4000, 640],
+  ]);
+  assert.deepEqual(steps[1]!.perBalancer.map((b) => [b.balancer, b.flows, b.packets, b.xdpNs]), [
+    ['lb1', 300, 1800, 200 * 1100 + 100 * 1300],
+    ['lb2', 340, 2040, 200 * 1100 + 140 * 1300],
+  ]);
+  assert.equal(steps[0]!.nsPerRequest, (400 * 1000 + 200 * 1400) / 600);
+  assert.equal(steps[0]!.wrk.rps, 700);
+  assert.equal(steps[1]!.maxMin, 340 / 300);
+});
+
 test('with a paced series the cost is judged on it, and the same-load rise is explained, not hidden', () => {
   const same = scalingSteps([window(1, [400], 700, 2400), window(4, [100, 105, 98, 102], 1100, 1900)]);
   const paced = scalingSteps([window(1, [100], 1000), window(4, [100, 104, 99, 101], 1040)]);
   const v = verdict(same, paced);
   assert.match(v, /the same total load: 700 ns with 1 balancer, at most 1\.57× that with up to 4\./);
-  assert.match(v, /runs 1\/N as often.*paced to about the same rate per balancer .*: 1000 ns with 1 balancer, at most 1\.04× that with up to 4 \(goal <= 1\.1×\): flat;/);
+  assert.match(v, /runs 1\/N as often.*Paced to about the same rate per balancer .*: 1000 ns with 1 balancer, at most 1\.04× that with up to 4 \(goal <= 1\.1×\): flat;/);
   assert.match(v, /flat; the total served, by balancers: 1: 1000, 4: 1000 req\/s\./);
   assert.match(v, /capacity is linear in the balancers: one carries about 1,428,571 requests per CPU-second/);
+  // the same-load rise explained only when there is one
+  assert.doesNotMatch(verdict(paced, paced), /1\/N as often/);
   assert.match(verdict(same, scalingSteps([window(1, [100], 1000), window(4, [100, 104, 99, 101], 1300)])), /at most 1\.30× that with up to 4 \(goal <= 1\.1×\): NOT flat;.*does not show linear capacity/);
 });
 

@@ -75,7 +75,7 @@ const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 /** Per-balancer figures of one window (the balancers in `after`'s order that carried the VIP). */
 export function balancerFigures(w: StepWindow): BalancerFigures[] {
   const rows = [...w.after].map(([lb, b]) => {
-    const a = w.before.get(lb) ?? { packets: 0, newFlows: 0, runCount: 0, runTimeNs: 0 };
+    const a = w.before.get(lb) ?? ZERO;
     return { lb, flows: b.newFlows - a.newFlows, packets: b.packets - a.packets, runs: b.runCount - a.runCount, ns: b.runTimeNs - a.runTimeNs };
   });
   const total = rows.reduce((s, r) => s + r.flows, 0);
@@ -101,8 +101,49 @@ export function evenness(values: readonly number[]): { maxMin: number; cv: numbe
   return { maxMin: min === 0 ? Number.POSITIVE_INFINITY : Math.max(...values) / min, cv: ratio(sd, mean) };
 }
 
-/** Every step's figures; the cost ratio against the step with one balancer (else the first). */
-export function scalingSteps(windows: readonly StepWindow[]): ScalingStep[] {
+const ZERO: BalancerCounters = { packets: 0, newFlows: 0, runCount: 0, runTimeNs: 0 };
+
+/**
+ * The windows of the same balancer count as one (several rounds, e.g. 1 2 3 4 4 3 2 1 so that a
+ * drift of the machine's load falls on every count alike): each balancer's deltas summed, the
+ * windows' lengths and wrk's requests summed, wrk's rate weighted by the window. In the order of
+ * each count's first window.
+ */
+export function mergeWindows(windows: readonly StepWindow[]): StepWindow[] {
+  const byCount = new Map<number, StepWindow[]>();
+  for (const w of windows) byCount.set(w.balancers, [...(byCount.get(w.balancers) ?? []), w]);
+  return [...byCount.values()].map((ws) => {
+    if (ws.length === 1) return ws[0]!;
+    const after = new Map<string, BalancerCounters>();
+    for (const w of ws) {
+      for (const [lb, b] of w.after) {
+        const a = w.before.get(lb) ?? ZERO;
+        const sum = after.get(lb) ?? ZERO;
+        after.set(lb, { packets: sum.packets + b.packets - a.packets, newFlows: sum.newFlows + b.newFlows - a.newFlows, runCount: sum.runCount + b.runCount - a.runCount, runTimeNs: sum.runTimeNs + b.runTimeNs - a.runTimeNs });
+      }
+    }
+    const windowMs = ws.reduce((x, w) => x + w.windowMs, 0);
+    return {
+      balancers: ws[0]!.balancers,
+      windowMs,
+      nexthops: ws[0]!.nexthops,
+      before: new Map(),
+      after,
+      wrk: {
+        requests: ws.reduce((x, w) => x + w.wrk.requests, 0),
+        rps: ws.reduce((x, w) => x + w.wrk.rps * w.windowMs, 0) / Math.max(1, windowMs),
+        errors: ws.reduce((x, w) => x + w.wrk.errors, 0),
+      },
+    };
+  });
+}
+
+/**
+ * Every step's figures (windows of the same count merged: mergeWindows); the cost ratio against
+ * the step with one balancer (else the first).
+ */
+export function scalingSteps(all: readonly StepWindow[]): ScalingStep[] {
+  const windows = mergeWindows(all);
   const steps = windows.map((w) => {
     const per = balancerFigures(w);
     const flows = per.reduce((s, r) => s + r.flows, 0);
@@ -154,8 +195,9 @@ export function verdict(steps: readonly ScalingStep[], paced?: readonly ScalingS
   const costLine = (c: NonNullable<ReturnType<typeof costOf>>): string => `${c.base.nsPerRequest.toFixed(0)} ns with 1 balancer, at most ${c.worst.toFixed(2)}× that with up to ${c.most}`;
   const out = [`Per-balancer XDP cost per request, the same total load: ${costLine(same)}${judged === same ? ` (goal <= ${COST_GOAL}×): ${flat ? 'flat' : 'NOT flat'}` : ''}.`];
   if (judged !== same) {
+    if (same.worst > COST_GOAL) out.push('Under the same total load each of N balancers runs 1/N as often, and a program run rarely finds its code and maps out of the caches on every packet.');
     out.push(
-      `With the same total load each of N balancers runs 1/N as often, and a program run rarely pays for cold caches on every packet; paced to about the same rate per balancer (as N machines under N times the load): ${costLine(judged)} (goal <= ${COST_GOAL}×): ${flat ? 'flat' : 'NOT flat'}; the total served, by balancers: ${paced!.map((s) => `${s.balancers}: ${Math.round(s.wrk.rps)}`).join(', ')} req/s.`,
+      `Paced to about the same rate per balancer (as N machines under N times the load): ${costLine(judged)} (goal <= ${COST_GOAL}×): ${flat ? 'flat' : 'NOT flat'}; the total served, by balancers: ${paced!.map((s) => `${s.balancers}: ${Math.round(s.wrk.rps)}`).join(', ')} req/s.`,
     );
   }
   out.push(`Split of the flows: busiest / quietest balancer at most ${worstSplit.toFixed(2)} (goal <= ${SPLIT_GOAL}): ${even ? 'even' : 'NOT even'}.`);

@@ -53,7 +53,7 @@ test('scaling scenario: 1 then 4 balancers in the router\'s ECMP route, each ser
   assert.ok(r.steps[1]!.costRatio > 0 && Number.isFinite(r.steps[1]!.maxMin));
   assert.match(r.verdict, /Per-balancer XDP cost per request, the same total load: \d+ ns with 1 balancer/);
   assert.deepEqual(r.paced?.map((s) => s.balancers), [1, 4], 'the paced series ran too');
-  assert.match(r.verdict, /paced to about the same rate per balancer .*: \d+ ns with 1 balancer, at most [\d.]+× that with up to 4/);
+  assert.match(r.verdict, /Paced to about the same rate per balancer .*: \d+ ns with 1 balancer, at most [\d.]+× that with up to 4/);
   const html = readFileSync(r.html, 'utf8');
   for (const id of ['scaling-share-chart', 'scaling-cost-chart', 'scaling-paced-cost-chart']) assert.match(html, new RegExp(`<svg id="${id}"`));
   assert.equal((html.match(/class="bar"/g) ?? []).length, 3 * 5, 'a bar per balancer per step, in each chart');

@@ -67,6 +67,11 @@ export interface ScalingOptions extends ScenarioRunOptions {
   readonly load?: { readonly threads: number; readonly connections: number };
   /** Run the paced series after the same-load one (default true; PACED_LOAD). */
   readonly paced?: boolean;
+  /**
+   * Rounds of the counts (default 1); every other round in reverse (1 2 3 4 4 3 2 1: a drift of
+   * the machine's load falls on every count alike); the windows of a count are summed.
+   */
+  readonly rounds?: number;
 }
 
 export interface ScalingRun {
@@ -74,6 +79,8 @@ export interface ScalingRun {
   readonly o: ScalingOptions;
   readonly mode: LabMode;
   readonly counts: readonly number[];
+  /** The counts in the order they run (rounds). */
+  readonly order: readonly number[];
   /** Every balancer the lab has (the largest count). */
   readonly lbs: readonly BalancerName[];
   readonly hold: number;
@@ -196,7 +203,7 @@ async function scaleTo(run: ScalingRun, n: number, i: number, series: ScalingSer
 
 async function scaleThrough(run: ScalingRun): Promise<void> {
   for (const series of seriesOf(run)) {
-    for (const [i, n] of run.counts.entries()) {
+    for (const [i, n] of run.order.entries()) {
       run.o.progress(`${STEP_INDENT}${n} balancer${n === 1 ? '' : 's'}, ${series === 'same' ? 'the same total load' : `paced: ${PACED_LOAD.connectionsPerBalancer} connections per balancer, ${PACED_LOAD.delayMs} ms between requests`}: ${balancersOf(n).join(', ')}\n`);
       await scaleTo(run, n, i, series);
     }
@@ -253,6 +260,7 @@ export const scalingScenario: Scenario<ScalingOptions, ScalingRun, ScalingReport
     o,
     mode: o.mode ?? 'l2dsr',
     counts: countsOf(o),
+    order: Array.from({ length: Math.max(1, o.rounds ?? 1) }, (_, r) => (r % 2 === 0 ? countsOf(o) : countsOf(o).reverse())).flat(),
     lbs: balancersOf(Math.max(...countsOf(o))),
     hold: o.quick ? 2000 : 8000,
     startedAt: new Date(),
@@ -273,9 +281,9 @@ export const scalingScenario: Scenario<ScalingOptions, ScalingRun, ScalingReport
       logs: (run) => ['bird', 'gobgpd', ...daemonLogs(run, 'ebpf-loader', 'bgp-announcer', 'lb-controller')],
     },
     {
-      title: (run) => `the same load through ${run.counts.join(', then ')} balancers${run.o.paced === false ? '' : ', then a load paced per balancer'}: web from the first N, wrk for ${fmtMs(run.hold + WARMUP_MS)} each, measured after ${WARMUP_MS} ms`,
+      title: (run) => `the same load through ${run.order.join(', then ')} balancers${run.o.paced === false ? '' : ', then a load paced per balancer'}: web from the first N, wrk for ${fmtMs(run.hold + WARMUP_MS)} each, measured after ${WARMUP_MS} ms`,
       run: scaleThrough,
-      logs: (run) => ['bird', 'gobgpd', ...seriesOf(run).flatMap((series) => run.counts.map((n, i) => wrkName(i, n, series))), ...daemonLogs(run, 'lb-controller', 'bgp-announcer')],
+      logs: (run) => ['bird', 'gobgpd', ...seriesOf(run).flatMap((series) => run.order.map((n, i) => wrkName(i, n, series))), ...daemonLogs(run, 'lb-controller', 'bgp-announcer')],
     },
     { title: 'check every balancer served and write the report', run: writeTheReport },
   ],
