@@ -23,29 +23,24 @@
  *
  * The placement epoch is bumped at every place and evict; clients refresh their view from it.
  *
- * With a `store` (placement-store.ts, `membership.via: paxos`) every key's state is recorded in
- * the schedulers' Paxos group — `placing` before its marker and load, `placed` once installed and
- * watched, `evicting` before its writes are held, `out` once it left — and the scheduler taking
- * over as the active one adopts them (`adopt`): a placed key (or a placing one the head already
- * holds) is taken as it is, its tail's committed value written to etcd when etcd differs (what
- * the previous scheduler had not written back) and watched from there; a key caught placing
- * before the head had it, or evicting, is retired (its tail's value to etcd when the head had it,
- * removed from the nodes, marker deleted, recorded out); a marker whose key is not in the
- * adopted placement is retired the same way (also at a `membership.via: local` start, where the
- * placement starts empty). A scheduler that lost its lease stands down (`standDown`): watches
- * cancelled, pending write-backs dropped (the next active one writes the tail's values), no
- * step of a placement or eviction in flight is taken further once it notices.
+ * With a `store` (placement-store.ts, `membership.via: paxos`) each key's state is recorded in
+ * the schedulers' group (placing / placed / evicting / out); the scheduler taking over adopts it
+ * (`adopt`: placed keys taken with the tail's unwritten value written to etcd, leftovers and
+ * stale markers retired by placement-takeover.ts, the epoch moved on) and one whose lease ran out
+ * stands down (`standDown`: watches cancelled, write-backs dropped, steps in flight stop).
+ * README.md "Several schedulers" has the whole story.
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { CommittedValue, NodeDataPlane } from '@netaccel/craq';
-import { PLACED_MARKER_PREFIX, placedMarkerKey } from '@netaccel/craq';
+import { placedMarkerKey } from '@netaccel/craq';
 import { craq } from '@netaccel/protocol';
-import { errorMessage } from '@netaccel/errors';
 import type { Logger } from '@netaccel/telemetry';
 import type { ChainManager } from './chain-manager.js';
 import { NA_ERR_CRAQD_CHAIN_EMPTY, NA_ERR_CRAQD_ETCD_FAILED, NA_ERR_CRAQD_NOT_ACTIVE, NA_ERR_CRAQD_OVER_BUDGET, NA_ERR_CRAQD_VALUE_TOO_LARGE } from './errors.js';
 import type { Mutex } from './mutex.js';
 import type { PlacementRecord, PlacementStore } from './placement-store.js';
+import { etcdStep, markedKeys, retireKey, sameValue } from './placement-takeover.js';
+import type { RetireDeps } from './placement-takeover.js';
 import { WriteBack } from './write-back.js';
 
 export interface PlacedEntry {
@@ -328,17 +323,15 @@ export class Placer {
           adopted.push(key);
         } else {
           // placing before the head had it: no write was taken, etcd has the value; evicting: finish it
-          await this.#retire(key, r.keyId, r.keyCheck, held, `recorded ${r.state}`);
+          await retireKey(this.#retireDeps(), key, r.keyId, r.keyCheck, held, `recorded ${r.state}`);
           retired.push(key);
         }
       }
-      const markers = await this.#etcd('list markers', PLACED_MARKER_PREFIX, () => this.#o.etcd.getAll().prefix(PLACED_MARKER_PREFIX).keys());
-      for (const marker of markers) {
-        const key = marker.slice(PLACED_MARKER_PREFIX.length);
+      for (const key of await markedKeys(this.#o.etcd)) {
         if (this.entries.has(key) || retired.includes(key)) continue;
         this.#current(term, key);
         const { keyId, keyCheck } = craq.craqKey(key);
-        await this.#retire(key, keyId, keyCheck, true, 'stale marker');
+        await retireKey(this.#retireDeps(), key, keyId, keyCheck, true, 'stale marker');
         retired.push(key);
       }
       this.#epoch = this.#o.store === undefined ? floor : await this.#o.store.takeEpoch(floor);
@@ -405,29 +398,8 @@ export class Placer {
     if (r.state !== 'placed') await this.#record(key, { ...r, state: 'placed' });
   }
 
-  /**
-   * A key that leaves the chain without an entry (a takeover's leftovers): when `salvage`, writes
-   * held and drained at the head and the tail's committed value written to etcd if etcd differs;
-   * then removed from every member, its marker deleted, recorded out.
-   */
-  async #retire(key: string, keyId: bigint, keyCheck: number, salvage: boolean, why: string): Promise<void> {
-    const members = this.#o.chain.members();
-    const head = members[0];
-    const tail = members[members.length - 1];
-    if (salvage && head !== undefined && tail !== undefined && (await head.get(keyId)) !== undefined) {
-      await head.setWritable(keyId, false);
-      await this.#o.chain.drain(head, [keyId]);
-      const last = await tail.get(keyId);
-      const got = await this.#etcd('read', key, () => this.#o.etcd.get(key).buffer());
-      if (last !== undefined && !sameValue(last.value, got)) {
-        const v = last.value;
-        await this.#etcd('write', key, (): Promise<unknown> => (v === null ? this.#o.etcd.delete().key(key).exec() : this.#o.etcd.put(key).value(Buffer.from(v)).exec()));
-      }
-    }
-    for (const n of members) if ((await n.get(keyId)) !== undefined) await n.remove(keyId);
-    await this.#etcd('unmark', key, () => this.#o.etcd.delete().key(placedMarkerKey(key)).exec());
-    await this.#record(key, { state: 'out', keyId, keyCheck, epoch: this.#epoch });
-    this.#o.log.warn({ key, why }, 'key retired at takeover: left the chain, marker deleted');
+  #retireDeps(): RetireDeps {
+    return { etcd: this.#o.etcd, chain: this.#o.chain, log: this.#o.log, record: (key, r) => this.#record(key, { ...r, epoch: this.#epoch }) };
   }
 
   #bump(): void {
@@ -496,18 +468,9 @@ export class Placer {
       .catch((err: unknown) => this.#o.log.error({ err, key: e.key }, 'installing an etcd write in the chain failed'));
   }
 
-  async #etcd<T>(what: string, key: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw NA_ERR_CRAQD_ETCD_FAILED.with({ cause: err }, what, key, errorMessage(err));
-    }
+  #etcd<T>(what: string, key: string, fn: () => Promise<T>): Promise<T> {
+    return etcdStep(what, key, fn);
   }
 }
 
 export type { NodeDataPlane };
-
-function sameValue(a: Uint8Array | null, b: Uint8Array | null): boolean {
-  if (a === null || b === null) return a === b;
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-}
