@@ -157,9 +157,10 @@ test('scheduler processes: the partitioned active one stops before another acts,
       `etcd: { endpoints: ['${etcd.clientUrl}'], metricsUrl: '', prefixes: ['/pxl/'] }`,
       "redis: { url: '' }",
       'chain:',
-      '  probeInterval: 100ms',
-      '  probeTimeout: 50ms',
-      '  probeMultiplier: 3',
+      // the nodes live in this (busy) process: a detector that tolerates a stall of about 1 s
+      '  probeInterval: 200ms',
+      '  probeTimeout: 150ms',
+      '  probeMultiplier: 5',
       '  nodes:',
       ...nodes.map((n) => `    - { name: ${n.name}, address: ${n.endpoint.address}, port: ${n.endpoint.port} }`),
       `membership: { via: paxos, paxos: { self: ${i}, replicas: [${replicas}], key: /pxl/chain, heartbeat: 20ms, viewChangeTimeout: 500ms, timeout: 2s, lease: 600ms, clockDrift: 0.1 } }`,
@@ -220,7 +221,6 @@ test('scheduler processes: the partitioned active one stops before another acts,
   heal();
 
   // kill -9 the new active scheduler: one of the other two takes over
-  const killedAt = Date.now();
   b.child.kill('SIGKILL');
   await until(`a third takeover after kill -9\n${why()}`, () => b.exitedAt !== undefined && actives().length === 1, 20_000);
   const c = actives()[0]!;
@@ -232,7 +232,6 @@ test('scheduler processes: the partitioned active one stops before another acts,
   await until('a2 written back after the kill', async () => (await real.get('/pxl/a').string()) === 'a2');
   assert.notEqual(await real.get(placedMarkerKey('/pxl/a')).string(), null, 'the marker stays while the key is placed');
   for (const n of nodes) assert.equal((await n.keys()).length, 2, `${n.name} holds each key once`);
-  assert.ok(killedAt > 0);
 
   // the runners' own reports: no two active periods overlap
   const now = Date.now();
