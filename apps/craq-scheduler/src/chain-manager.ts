@@ -28,7 +28,7 @@ import { initialChain, joinMember, removeMember } from './chain.js';
 import type { ChainState, Member, Step, Transition } from './chain.js';
 import type { ChainStore, StoredChain } from './chain-store.js';
 import { NA_ERR_CRAQD_DRAIN_TIMEOUT } from './errors.js';
-import { StaleDirtyTracker, commitEverywhere, highestHeld, repairLostMessage } from './lost-messages.js';
+import { StaleDirtyTracker, repairAfterReconfiguration, repairLostMessage } from './lost-messages.js';
 import type { LostMessageStats } from './lost-messages.js';
 import type { Mutex } from './mutex.js';
 
@@ -388,48 +388,18 @@ export class ChainManager {
   }
 
   /**
-   * After a reconfiguration: every placed key still dirty at one of `members` (head first) gets,
-   * with its writes held at the head, the highest version any of them holds installed as the
-   * committed state on every member (tail first), handed to `onRepair` (etcd), then writes resume.
-   * Messages of the old epoch are dropped by every node, so nothing dirty from before it commits
-   * by itself: only when the resend-dirty step resent versions is each node given up to the drain
-   * timeout (capped at 1 s) to commit them first. One batch lookup per member finds the dirty keys.
+   * After a reconfiguration: every placed key still dirty at one of `members` (head first) is
+   * committed at the highest version held (lost-messages.ts `repairAfterReconfiguration`).
    */
-  async repairDirty(members: readonly NodeDataPlane[]): Promise<number> {
-    const head = members[0];
-    if (head === undefined) return 0;
-    const dirtyIds = async (among: readonly bigint[]): Promise<bigint[]> => {
-      const states = await Promise.all(members.map((n) => n.getMany(among)));
-      return [...new Set(states.flat().filter((k) => k.dirty > 0).map((k) => k.keyId))];
-    };
-    const held = await dirtyIds(this.#o.placedKeyIds());
-    if (held.length === 0) return 0;
-    await Promise.all(held.map((id) => head.setWritable(id, false)));
-    // keys are repaired in parallel (each one's steps in order); the head's install ends the key's hold
-    const open = new Set(held);
-    try {
-      let ids = held;
-      const deadline = Date.now() + (this.#resent > 0 ? Math.min(this.#o.drainTimeoutMs, 1000) : 0);
-      while (ids.length > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 10));
-        ids = await dirtyIds(ids);
-      }
-      // a key that committed meanwhile is repaired to its committed version (the same value again):
-      // writes are held, so the highest version held is the newest there is
-      const done = await Promise.all(ids.map(async (id) => {
-        const top = await highestHeld(members, id);
-        if (top === undefined) return false;
-        await commitEverywhere(members, top, this.#o.writable(id));
-        open.delete(id);
-        this.#o.onRepair?.(top);
-        this.lostMessages.afterReconfiguration++;
-        this.#o.log.warn({ keyId: String(id), version: String(top.version) }, 'dirty versions left by a reconfiguration: the highest one installed as committed on every node');
-        return true;
-      }));
-      return done.filter(Boolean).length;
-    } finally {
-      await Promise.all([...open].map((id) => head.setWritable(id, this.#o.writable(id)).catch(() => undefined)));
-    }
+  repairDirty(members: readonly NodeDataPlane[]): Promise<number> {
+    return repairAfterReconfiguration(members, {
+      log: this.#o.log,
+      writable: this.#o.writable,
+      ...(this.#o.onRepair ? { onRepair: this.#o.onRepair } : {}),
+      stats: this.lostMessages,
+      placedKeyIds: this.#o.placedKeyIds(),
+      waitMs: this.#resent > 0 ? Math.min(this.#o.drainTimeoutMs, 1000) : 0,
+    });
   }
 
   /** Waits until `node` holds no dirty version of these keys (writes held before). */

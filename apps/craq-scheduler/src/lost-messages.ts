@@ -1,5 +1,6 @@
 /**
- * Lost chain messages repaired in bounded time, without a node failure (issue 14). bpf/craq does
+ * Lost chain messages repaired in bounded time, without a node failure (issue 14), and the
+ * dirty versions a reconfiguration leaves (`repairAfterReconfiguration`). bpf/craq does
  * not retransmit: a lost PROPAGATE leaves a version dirty at every node before the loss, a lost
  * ACK leaves it dirty at every node before the loss although the tail committed it. Either way
  * the head holds it dirty (it is the first to store a version and the last to clean it), and
@@ -125,5 +126,50 @@ export async function repairLostMessage(members: readonly NodeDataPlane[], keyId
     return 'write';
   } finally {
     await head.setWritable(keyId, d.writable(keyId)).catch(() => undefined);
+  }
+}
+
+/**
+ * After a reconfiguration: every placed key still dirty at one of `members` (head first) gets,
+ * with its writes held at the head, the highest version any of them holds installed as the
+ * committed state on every member (tail first), handed to `onRepair` (etcd); the head's install
+ * ends the hold. Messages of the old epoch are dropped by every node, so nothing dirty from
+ * before it commits by itself: only when versions were resent (`waitMs` > 0) are they given that
+ * long to commit first. One batch lookup per member finds the dirty keys; keys are repaired in
+ * parallel (each one's steps in order). Returns how many keys were repaired.
+ */
+export async function repairAfterReconfiguration(members: readonly NodeDataPlane[], d: RepairDeps & { readonly placedKeyIds: readonly bigint[]; readonly waitMs: number }): Promise<number> {
+  const head = members[0];
+  if (head === undefined) return 0;
+  const dirtyIds = async (among: readonly bigint[]): Promise<bigint[]> => {
+    const states = await Promise.all(members.map((n) => n.getMany(among)));
+    return [...new Set(states.flat().filter((k) => k.dirty > 0).map((k) => k.keyId))];
+  };
+  const held = await dirtyIds(d.placedKeyIds);
+  if (held.length === 0) return 0;
+  await Promise.all(held.map((id) => head.setWritable(id, false)));
+  const open = new Set(held);
+  try {
+    let ids = held;
+    const deadline = Date.now() + d.waitMs;
+    while (ids.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      ids = await dirtyIds(ids);
+    }
+    // a key that committed meanwhile is repaired to its committed version (the same value again):
+    // writes are held, so the highest version held is the newest there is
+    const done = await Promise.all(ids.map(async (id) => {
+      const top = await highestHeld(members, id);
+      if (top === undefined) return false;
+      await commitEverywhere(members, top, d.writable(id));
+      open.delete(id);
+      d.onRepair?.(top);
+      d.stats.afterReconfiguration++;
+      d.log.warn({ keyId: String(id), version: String(top.version) }, 'dirty versions left by a reconfiguration: the highest one installed as committed on every node');
+      return true;
+    }));
+    return done.filter(Boolean).length;
+  } finally {
+    await Promise.all([...open].map((id) => head.setWritable(id, d.writable(id)).catch(() => undefined)));
   }
 }
