@@ -4,7 +4,6 @@
  * offload sit where the kernel would.
  */
 import dgram from 'node:dgram';
-import dns from 'node:dns';
 import { canonicalIp, ipFamily } from '@netaccel/protocol';
 import { NA_ERR_PAXOS_INVALID_OPTIONS } from './errors.js';
 
@@ -37,31 +36,11 @@ export interface UdpTransportOptions {
   readonly bufferBytes?: number;
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
-/**
- * dgram resolves the address of every send (dns.lookup: an IP check and a process.nextTick even
- * for a literal, so each datagram costs a deferred callback); peers are IP literals, so those are
- * answered at once (the send happens inline) and anything else goes to dns.lookup.
- */
-function literalLookup(family: 4 | 6): (address: string, options: number | dns.LookupOptions, cb: LookupCallback) => void {
-  const literal = new Map<string, boolean>();
-  return (address, options, cb) => {
-    let ok = literal.get(address);
-    if (ok === undefined) {
-      ok = ipFamily(address) === family;
-      if (literal.size < 1024) literal.set(address, ok);
-    }
-    if (ok) cb(null, address, family);
-    else dns.lookup(address, { ...(typeof options === 'number' ? { family: options } : options), all: false }, cb);
-  };
-}
-
 /** A UDP socket bound to `address:port`. */
 export async function udpTransport(opts: UdpTransportOptions): Promise<Transport> {
   const family = ipFamily(opts.address);
   if (family === undefined) throw NA_ERR_PAXOS_INVALID_OPTIONS('address', `expected an IPv4 or IPv6 address, got ${JSON.stringify(opts.address)}`);
-  const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', reuseAddr: false, lookup: literalLookup(family) });
+  const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', reuseAddr: false });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(opts.port, opts.address, () => {
@@ -82,6 +61,12 @@ export async function udpTransport(opts: UdpTransportOptions): Promise<Transport
   return {
     local: { address: bound.address, port: bound.port },
     send(data, to) {
+      // dgram resolves the address first (dns.lookup, a process.nextTick even for an IP
+      // literal), so the datagram leaves after the current step. The replica relies on that: a
+      // leader publishes its last op to the offload (at the end of the step) before its PREPARE
+      // leaves, or the kernel's quorum wait passes every PREPARE_OK up as ACK_FUTURE. Sending
+      // inline (a literal lookup answered at once) did exactly that: bench/paxos, all three
+      // offloads, 0 quorums and 0 filtered acks per op instead of 0.07 and 0.34.
       if (!closed) socket.send(data, to.port, to.address);
     },
     onMessage(h) {
