@@ -30,7 +30,7 @@ export const SIDECAR_LAYOUTS = Object.freeze({
   policyValue: { name: 'sidecar_policy_value', size: 8, members: { method: 0, action: 4 } },
   config: { name: 'sidecar_config', size: 8, members: { default_action: 0, pad: 4 } },
   streamKey: { name: 'sidecar_stream_key', size: 48, members: { conn: 0, stream: 40, pad: 44 } },
-  stream: { name: 'sidecar_stream', size: 16, members: { start_ns: 0, method: 8, pad: 12 } },
+  stream: { name: 'sidecar_stream', size: 16, members: { start_ns: 0, method: 8, flags: 12 } },
   methodStats: {
     name: 'sidecar_method_stats',
     size: STATS_LATENCY + 8 * SIDECAR_LATENCY_BUCKETS,
@@ -179,7 +179,7 @@ export interface ConnState {
   readonly rxBytes: bigint;
   /** Handed over: offset in the bytes sent the normal way from which user space reads whole frames. */
   readonly userFrom: bigint;
-  /** Request sockets: the highest stream id of a request HEADERS the kernel judged. */
+  /** Request sockets: the highest stream id of a request the kernel counted (in `streams`). */
   readonly lastStream: number;
 }
 
@@ -266,11 +266,13 @@ export function encodeStreamKey(conn: SockKey, stream: number): Buffer {
 export interface StreamState {
   readonly startNs: bigint;
   readonly method: number;
+  /** The response's HEADERS (not trailers-only) went to the client (SIDECAR_STREAM_F_RESPONDED). */
+  readonly responded: boolean;
 }
 
 export function decodeStream(buf: Uint8Array): StreamState {
   const b = check(buf, L.stream);
-  return { startNs: b.readBigUInt64LE(0), method: b.readUInt32LE(8) };
+  return { startNs: b.readBigUInt64LE(0), method: b.readUInt32LE(8), responded: (b.readUInt32LE(12) & 1) !== 0 };
 }
 
 export function encodeU32(n: number): Buffer {

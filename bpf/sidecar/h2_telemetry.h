@@ -187,14 +187,20 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct
 	return 0;
 }
 
-/* A response's HEADERS: with END_STREAM (trailers, trailers-only) the stream ends with its status. */
+/* A response's HEADERS: with END_STREAM (trailers, trailers-only) the stream ends with its status; without, the stream is marked responded. */
 static __always_inline void sidecar_response(void *ctx, int is_msg, const struct sidecar_stream_key *sk, __u32 foff, __u32 flen, __u32 flags)
 {
+	struct sidecar_stream *st;
 	struct sidecar_scratch *s;
 	__u32 zero = 0, off = 0, total = 0, n = 0, status = SIDECAR_STATUS_UNKNOWN;
 
-	if (!(flags & H2_FLAG_END_STREAM))
+	if (!(flags & H2_FLAG_END_STREAM)) {
+		/* the response's headers: a deadline the proxy applies later ends it with trailers */
+		st = bpf_map_lookup_elem(&streams, sk);
+		if (st)
+			st->flags |= SIDECAR_STREAM_F_RESPONDED;
 		return;
+	}
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (s && (flags & H2_FLAG_END_HEADERS) && sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n) == 0) {
 		s->clean = 1; /* responses are telemetry only: indexing cannot mislead a lookup by name */
@@ -309,14 +315,15 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const str
 		}
 		if (!(conn->flags & SIDECAR_RULE_F_REQUESTS))
 			break;
-		if (sid > conn->last_stream)
-			conn->last_stream = sid;
 		r = sidecar_request(ctx, is_msg, key, conn, off, flen, flags, sid, &method, dry);
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (s)
 			s->result_method = method;
 		if (r)
 			return -(int)r;
+		/* once the stream is in `streams`: the proxy reads both (deadlines, GOAWAY) */
+		if (!dry && sid > conn->last_stream)
+			conn->last_stream = sid;
 		break;
 	case H2_FRAME_DATA:
 		if (!dry)

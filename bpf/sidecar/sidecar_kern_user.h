@@ -119,7 +119,7 @@ struct sidecar_conn {
 	__u64 rx_bytes;      /* sk_msg sockets: bytes received through TCP (i.e. from the proxy), counted by the sk_skb verdict */
 	__u64 user_from;     /* handed over: offset in the bytes sent the normal way (user_bytes) from which
 			      * user space reads whole frames; the bytes before it it forwards as they are */
-	__u32 last_stream;   /* request sockets: the highest stream id of a request HEADERS the kernel judged
+	__u32 last_stream;   /* request sockets: the highest stream id of a request the kernel counted (in `streams`)
 			      * (the last stream id of a GOAWAY the proxy writes after taking the connection back) */
 	__u32 pad;           /* zero */
 };
@@ -155,8 +155,11 @@ struct sidecar_stream_key {
 struct sidecar_stream {
 	__u64 start_ns; /* bpf_ktime_get_ns at the request's HEADERS */
 	__u32 method;
-	__u32 pad;
+	__u32 flags;    /* SIDECAR_STREAM_F_* */
 };
+
+/* sidecar_stream.flags */
+#define SIDECAR_STREAM_F_RESPONDED 0x1 /* the response's HEADERS (not trailers-only) went to the client */
 
 /* Value of method_stats (per CPU, key = method id). */
 struct sidecar_method_stats {

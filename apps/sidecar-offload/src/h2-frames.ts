@@ -171,6 +171,12 @@ export function trailersOnly(stream: number, status: number, message: string): B
   return frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, stream, block);
 }
 
+/** The trailers of a call whose response HEADERS went out already, ended by the relay; `message` percent-encoded already. */
+export function trailers(stream: number, status: number, message: string): Buffer {
+  const block = Buffer.concat([literal('grpc-status', String(status)), literal('grpc-message', message)]);
+  return frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, stream, block);
+}
+
 /** Gives back `n` bytes of the connection's flow-control window (DATA the relay did not forward). */
 export function windowUpdate(n: number): Buffer {
   const p = Buffer.alloc(4);

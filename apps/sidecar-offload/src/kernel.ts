@@ -53,10 +53,10 @@ import {
   encodeU32,
   sidecarReason,
 } from '@netaccel/bpf-programs/sidecar';
-import type { ConnState, CompiledPolicy as KernelCompiledPolicy, MethodStats, SockKey } from '@netaccel/bpf-programs/sidecar';
+import type { ConnState, CompiledPolicy as KernelCompiledPolicy, MethodStats, SockKey, StreamState } from '@netaccel/bpf-programs/sidecar';
 import type { KernelConfig } from './config.js';
 import { NA_ERR_SIDECARD_KERNEL_LOAD } from './errors.js';
-import type { ConnectionKey, HostPort, KernelPath, OffloadState, SpliceKernel } from './offload.js';
+import type { ConnectionKey, HostPort, InFlightCall, KernelPath, OffloadState, SpliceKernel } from './offload.js';
 import { kernelPolicyOf } from './offload.js';
 import type { Action, CompiledPolicy } from './policy.js';
 
@@ -246,7 +246,7 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
     }
   }
 
-  adoptStream(clientSide: SockKey, stream: number): { path: string; ageMs: number } | undefined {
+  adoptStream(clientSide: SockKey, stream: number): InFlightCall | undefined {
     const streams = this.map('streams');
     const key = encodeStreamKey(clientSide, stream);
     let raw: Buffer | undefined;
@@ -259,9 +259,23 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
     if (raw === undefined) return undefined;
     const st = decodeStream(raw);
     this.adopted.set(st.method, (this.adopted.get(st.method) ?? 0n) + 1n);
+    return this.inFlight(st);
+  }
+
+  peekStream(clientSide: SockKey, stream: number): InFlightCall | undefined {
+    let raw: Buffer | undefined;
+    try {
+      raw = this.map('streams').lookup(encodeStreamKey(clientSide, stream));
+    } catch {
+      raw = undefined;
+    }
+    return raw === undefined ? undefined : this.inFlight(decodeStream(raw));
+  }
+
+  private inFlight(st: StreamState): InFlightCall {
     const path = [...this.methodIds].find(([, id]) => id === st.method)?.[0] ?? 'other';
     const ageMs = Number(process.hrtime.bigint() - st.startNs) / 1e6; // CLOCK_MONOTONIC, as bpf_ktime_get_ns
-    return { path, ageMs: Math.max(0, ageMs) };
+    return { path, ageMs: Math.max(0, ageMs), responded: st.responded };
   }
 
   takeBack(key: SockKey): boolean {

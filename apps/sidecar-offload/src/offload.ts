@@ -32,6 +32,13 @@ export interface HostPort {
 }
 
 /** What the proxy's spliced connections (splice.ts) need of the kernel path. */
+/** A call in flight in the kernel: its path ('other' when not in the policy), ms since its HEADERS, whether its response HEADERS went out. */
+export interface InFlightCall {
+  readonly path: string;
+  readonly ageMs: number;
+  readonly responded?: boolean;
+}
+
 export interface SpliceKernel {
   /**
    * Puts the sockets of a listener's clients and of its upstream endpoints in the sockhash from
@@ -62,7 +69,9 @@ export interface SpliceKernel {
    * counts it once; its path ('other' when not in the policy) and ms since its HEADERS. Undefined
    * when the kernel has no such call. Optional: without it such a call is counted by neither side.
    */
-  adoptStream?(clientSide: SockKey, stream: number): { path: string; ageMs: number } | undefined;
+  adoptStream?(clientSide: SockKey, stream: number): InFlightCall | undefined;
+  /** The same call left in the kernel (for its deadline). */
+  peekStream?(clientSide: SockKey, stream: number): InFlightCall | undefined;
 }
 
 export interface KernelPath {

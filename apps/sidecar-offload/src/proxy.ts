@@ -219,6 +219,7 @@ export class ProxyListener {
       listener: this.name,
       direction: this.settings.direction,
       policy: () => this.policy,
+      routes: () => this.routes,
       stats: this.shared.stats,
       kernel,
       log: this.log,

@@ -59,8 +59,8 @@ export interface SpliceRig {
   reason(value: number): bigint;
 }
 
-/** A proxy with the kernel path on `cgroup`, one listener `inbound` on `listen` to the cluster `echo`. */
-export async function startSpliceProxy(cgroup: string, listen: string, endpoint: string, extra = ''): Promise<SpliceRig> {
+/** A proxy with the kernel path on `cgroup`, one listener `inbound` on `listen` to the cluster `echo` (`routes`: YAML). */
+export async function startSpliceProxy(cgroup: string, listen: string, endpoint: string, routes = '[{ service: nsc.Echo, cluster: echo }]'): Promise<SpliceRig> {
   const config = parseConfig(sidecarConfig, {
     env: {},
     yaml: `
@@ -69,7 +69,7 @@ sidecar:
     - name: inbound
       direction: inbound
       listen: '${listen}'
-      routes: [{ service: nsc.Echo, cluster: echo${extra} }]
+      routes: ${routes}
       policy: { rules: [{ method: /nsc.Echo/Unary, action: allow }, { method: /nsc.Echo/Slow, action: allow }, { method: /nsc.Echo/Bidi, action: deny }] }
   clusters:
     - { name: echo, endpoints: ['${endpoint}'] }
@@ -297,5 +297,32 @@ describe('spliced connections: GOAWAY on drain, IPv6', () => {
     assert.deepEqual([s.calls, s.statuses.get(0), s.responseBytes, s.responseMessages], [1, 1, 7, 1], 'the proxy finished the adopted call: its status and response');
     assert.ok(s.latencySumMs >= 250, `its duration counts from its HEADERS in the kernel (${s.latencySumMs} ms)`);
     assert.deepEqual([user.get('/nsc.Echo/Bidi')?.calls, user.get('/nsc.Echo/Bidi')?.statuses.get(grpc.status.PERMISSION_DENIED)], [1, 1]);
+  });
+
+  test("route timeouts: a kernel call past its route's timeout ends DEADLINE_EXCEEDED (taken over, adopted), as does a relayed one; counted as the user path counts them", async (t) => {
+    const rig = await startSpliceProxy(cgroup, '127.0.0.1:0', echo.address, '[{ method: /nsc.Echo/Slow, cluster: echo, timeout: 300ms }, { service: nsc.Echo, cluster: echo }]');
+    t.onTestFinished(() => rig.proxy.close(0));
+    const c = echoClient(`127.0.0.1:${rig.port}`, { 'grpc.use_local_subchannel_pool': 1 });
+    t.onTestFinished(() => c.close());
+    assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, 0);
+    assert.equal((await unaryCall(c, 'slow', Buffer.from('in time'), { 'x-delay-ms': '20' })).code, 0, 'within the timeout: carried by the kernel');
+    const sc = rig.proxy.listener('inbound')!.splicedConnections()[0]!;
+    assert.equal(rig.kernel.spliceState(sc.clientSide).offloaded, true);
+
+    const late = await unaryCall(c, 'slow', Buffer.from('late'), { 'x-delay-ms': '3000' });
+    assert.equal(late.code, grpc.status.DEADLINE_EXCEEDED, late.details);
+    assert.match(late.details, /exceeded its deadline of 300 ms at the sidecar/);
+    assert.match(rig.kernel.spliceState(sc.clientSide).reason, /TAKEN_BACK/, 'the proxy took the connection over');
+    // the connection goes on in the relay: a call in time, and one past the timeout again
+    assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, 0);
+    const late2 = await unaryCall(c, 'slow', Buffer.from('late again'), { 'x-delay-ms': '3000' });
+    assert.equal(late2.code, grpc.status.DEADLINE_EXCEEDED, late2.details);
+
+    const slow = rig.kernel.methodStats(rig.kernel.methodIds.get('/nsc.Echo/Slow')!);
+    assert.deepEqual([slow.requests, slow.responses], [1n, 1n], 'the kernel counted the call in time, only');
+    const user = new Map(rig.proxy.stats.methods('inbound').map((m) => [m.method, m]));
+    const s = user.get('/nsc.Echo/Slow')!;
+    assert.deepEqual([s.calls, s.statuses.get(grpc.status.DEADLINE_EXCEEDED)], [2, 2], 'both late calls counted once, DEADLINE_EXCEEDED');
+    assert.equal(user.get('/nsc.Echo/Unary')?.calls, 1, 'the call after the take-over: the relay counted it');
   });
 });

@@ -32,13 +32,13 @@ import { SIDECAR_CONN_F, SIDECAR_REASON, reverseSockKey } from '@netaccel/bpf-pr
 import type { SockKey } from '@netaccel/bpf-programs/sidecar';
 import type { Logger } from '@netaccel/telemetry';
 import { errorMessage } from '@netaccel/errors';
-import { NA_ERR_SIDECARD_METHOD_DENIED, NA_ERR_SIDECARD_SPLICE_FAILED } from './errors.js';
-import { GrpcFramer, GrpcStatus, decodeGrpcMessage, encodeGrpcMessage, parseStatus } from './grpc-wire.js';
-import { FLAG, FRAME, H2_ERROR, H2_PREFACE_LEN, blockFragment, cutFrames, decodeHeaders, goAway, rstStream, trailersOnly, windowUpdate, zeroTableSize } from './h2-frames.js';
+import { NA_ERR_SIDECARD_DEADLINE, NA_ERR_SIDECARD_METHOD_DENIED, NA_ERR_SIDECARD_SPLICE_FAILED } from './errors.js';
+import { GrpcFramer, GrpcStatus, decodeGrpcMessage, encodeGrpcMessage, parseGrpcTimeout, parseStatus } from './grpc-wire.js';
+import { FLAG, FRAME, H2_ERROR, H2_PREFACE_LEN, blockFragment, cutFrames, decodeHeaders, goAway, rstStream, trailers, trailersOnly, windowUpdate, zeroTableSize } from './h2-frames.js';
 import type { Frame } from './h2-frames.js';
 import type { SpliceKernel } from './offload.js';
-import type { CompiledPolicy } from './policy.js';
-import { decide } from './policy.js';
+import type { CompiledPolicy, CompiledRoute } from './policy.js';
+import { decide, matchRoute } from './policy.js';
 import type { CallStats } from './stats.js';
 
 export interface SpliceEnv {
@@ -46,6 +46,8 @@ export interface SpliceEnv {
   readonly direction: string;
   /** The listener's policy now (the relay decides calls after a hand-over with it). */
   readonly policy: () => CompiledPolicy;
+  /** The listener's routes now: their timeouts are the calls' deadlines (`expire`). */
+  readonly routes: () => readonly CompiledRoute[];
   readonly stats: CallStats;
   readonly kernel: SpliceKernel;
   readonly log: Logger;
@@ -214,6 +216,9 @@ interface Call {
   readonly requestId: string | undefined;
   readonly request: GrpcFramer;
   readonly response: GrpcFramer;
+  /** Its response HEADERS went to the client (a status the relay writes then is trailers). */
+  responded: boolean;
+  deadline?: NodeJS.Timeout;
 }
 
 /** A header block being collected (HEADERS without END_HEADERS, then CONTINUATION). */
@@ -245,6 +250,13 @@ export class SplicedConnection {
   /** Set once GOAWAY is written: the last stream id it named (later streams are refused). */
   private goneAway: number | undefined;
   private draining: Promise<void> | undefined;
+  private takingOver: Promise<boolean> | undefined;
+  /** Streams ended by their deadline: what the upstream still sends on them is dropped. */
+  private readonly cancelled = new Set<number>();
+  /** While the kernel carries the connection: the kernel's calls watched for their deadline. */
+  private watch: NodeJS.Timeout | undefined;
+  private readonly watching = new Set<number>();
+  private scannedTo = 0;
 
   private constructor(
     private readonly env: SpliceEnv,
@@ -270,8 +282,10 @@ export class SplicedConnection {
       if (!client.destroyed) client.end();
     });
     this.closed = Promise.all([gone(client), gone(upstream)]).then(() => {
+      clearInterval(this.watch);
       for (const sid of [...this.calls.keys()]) this.finish(sid, GrpcStatus.UNAVAILABLE, 'connection closed');
     });
+    this.watchKernel();
     client.resume();
   }
 
@@ -330,9 +344,9 @@ export class SplicedConnection {
   }
 
   private async sendGoAway(): Promise<void> {
-    const [c, u] = await Promise.all([this.takeBack(this.c2u, this.u2c), this.takeBack(this.u2c, this.c2u)]);
+    const taken = await this.takeOver();
     if (this.client.destroyed || this.upstream.destroyed) return;
-    if (!c || !u) {
+    if (!taken) {
       this.env.log.warn({ listener: this.env.listener, remote: this.remote }, 'spliced connection not taken back from the kernel: ended without GOAWAY');
       this.client.end();
       return;
@@ -340,6 +354,90 @@ export class SplicedConnection {
     this.goneAway = Math.max(this.lastStream, this.env.kernel.conn(this.clientSide)?.lastStream ?? 0);
     this.u2c.inject(goAway(this.goneAway, H2_ERROR.NO_ERROR));
     this.env.log.debug({ listener: this.env.listener, remote: this.remote, lastStream: this.goneAway }, 'GOAWAY written to a spliced connection');
+  }
+
+  /**
+   * Both sockets taken back from the kernel (at most once), then the kernel's calls in flight
+   * adopted (their deadlines armed): the relay carries the rest of the connection.
+   */
+  private takeOver(): Promise<boolean> {
+    this.takingOver ??= Promise.all([this.takeBack(this.c2u, this.u2c), this.takeBack(this.u2c, this.c2u)]).then(([c, u]) => {
+      if (c && u) this.adoptAll();
+      return c && u;
+    });
+    return this.takingOver;
+  }
+
+  // --- deadlines (the routes' timeouts, as the user path applies them) ------------------------
+
+  /**
+   * The kernel does not time calls out: while it carries the connection, its calls in flight
+   * (`streams`, up to the client socket's `last_stream`) are looked at every quarter of the
+   * shortest route timeout (5 ms..1 s); one older than its route's timeout makes the proxy take
+   * the connection over (`takeOver`), adopt the calls and end that one DEADLINE_EXCEEDED.
+   * The kernel does not read grpc-timeout: a kernel call is held to its route's `timeout` (a
+   * shorter grpc-timeout is the client's and the server's to apply); a path not in the kernel's
+   * policy to the longest timeout of the listener's routes.
+   */
+  private watchKernel(): void {
+    const routes = this.env.routes();
+    if (routes.length === 0 || this.env.kernel.peekStream === undefined) return;
+    const every = Math.min(1000, Math.max(5, Math.floor(Math.min(...routes.map((r) => r.timeoutMs)) / 4)));
+    this.watch = setInterval(() => this.checkKernel(), every);
+    this.watch.unref();
+  }
+
+  private checkKernel(): void {
+    const k = this.env.kernel;
+    const c = k.conn(this.clientSide);
+    if (c === undefined || (c.flags & SIDECAR_CONN_F.USER) !== 0 || this.takingOver !== undefined) {
+      clearInterval(this.watch);
+      // handed over for another reason (a denied call): the relay adopts the kernel's calls now
+      if (c !== undefined && this.takingOver === undefined && this.c2u.handedOver() && this.u2c.handedOver()) this.adoptAll();
+      return;
+    }
+    for (let id = this.scannedTo + 1; id <= c.lastStream; id++) if (id % 2 === 1) this.watching.add(id);
+    this.scannedTo = Math.max(this.scannedTo, c.lastStream);
+    for (const id of this.watching) {
+      const s = k.peekStream!(this.clientSide, id);
+      if (s === undefined) this.watching.delete(id);
+      else if (s.ageMs >= this.timeoutOf(s.path)) {
+        void this.takeOver();
+        return;
+      }
+    }
+  }
+
+  /** The kernel's calls still in flight become the relay's. */
+  private adoptAll(): void {
+    const last = this.env.kernel.conn(this.clientSide)?.lastStream ?? this.scannedTo;
+    for (let id = this.scannedTo + 1; id <= last; id++) if (id % 2 === 1) this.watching.add(id);
+    this.scannedTo = Math.max(this.scannedTo, last);
+    for (const id of this.watching) this.adopt(id);
+    this.watching.clear();
+  }
+
+  /** ms a kernel call on `path` may take: its route's timeout (the longest route's for a path the kernel does not name). */
+  private timeoutOf(path: string): number {
+    const routes = this.env.routes();
+    const r = path === 'other' ? undefined : matchRoute(routes, path);
+    return r?.timeoutMs ?? Math.max(...routes.map((x) => x.timeoutMs));
+  }
+
+  private arm(stream: number, c: Call, deadlineMs: number, remainingMs: number): void {
+    c.deadline = setTimeout(() => this.expire(stream, deadlineMs), Math.max(0, remainingMs));
+  }
+
+  /** A call past its deadline: the upstream's stream cancelled, the client answered DEADLINE_EXCEEDED, counted as such. */
+  private expire(stream: number, deadlineMs: number): void {
+    const c = this.calls.get(stream);
+    if (c === undefined || this.client.destroyed) return;
+    const message = NA_ERR_SIDECARD_DEADLINE(c.path, deadlineMs).message;
+    this.cancelled.add(stream);
+    this.denied.add(stream); // the client's DATA still coming is dropped, its window given back
+    this.c2u.inject(rstStream(stream, H2_ERROR.CANCEL));
+    this.u2c.inject((c.responded ? trailers : trailersOnly)(stream, GrpcStatus.DEADLINE_EXCEEDED, encodeGrpcMessage(message)));
+    this.finish(stream, GrpcStatus.DEADLINE_EXCEEDED, message);
   }
 
   /**
@@ -428,7 +526,13 @@ export class SplicedConnection {
       return [];
     }
     this.active += 1;
-    this.calls.set(stream, { path, start: performance.now(), requestId: fields.get('x-request-id'), request: new GrpcFramer(), response: new GrpcFramer() });
+    const call: Call = { path, start: performance.now(), requestId: fields.get('x-request-id'), request: new GrpcFramer(), response: new GrpcFramer(), responded: false };
+    this.calls.set(stream, call);
+    const route = matchRoute(this.env.routes(), path);
+    if (route !== undefined) {
+      const deadlineMs = Math.min(parseGrpcTimeout(fields.get('grpc-timeout')) ?? route.timeoutMs, route.maxTimeoutMs);
+      this.arm(stream, call, deadlineMs, deadlineMs);
+    }
     return raws;
   }
 
@@ -436,6 +540,12 @@ export class SplicedConnection {
 
   private fromUpstream(f: Frame): Buffer[] {
     if (this.heldResponse !== undefined || f.type === FRAME.HEADERS) return this.responseHeaders(f);
+    if (this.cancelled.has(f.stream)) {
+      // a stream the relay ended (deadline) and reset towards the upstream: nothing more of it reaches the client
+      if (f.type === FRAME.DATA && f.raw.length > 9) this.c2u.inject(windowUpdate(f.raw.length - 9));
+      if (f.type === FRAME.RST_STREAM || (f.type === FRAME.DATA && f.flags & FLAG.END_STREAM)) this.cancelled.delete(f.stream);
+      return [];
+    }
     switch (f.type) {
       case FRAME.SETTINGS:
         zeroTableSize(f);
@@ -460,6 +570,11 @@ export class SplicedConnection {
     this.heldResponse = held.done ? undefined : held.held;
     if (!held.done) return [];
     const { stream, endStream, frames } = held.held;
+    if (this.cancelled.has(stream)) {
+      if (endStream) this.cancelled.delete(stream);
+      return [];
+    }
+    if (!endStream && this.adopt(stream)) this.calls.get(stream)!.responded = true;
     if (endStream && this.adopt(stream)) {
       try {
         const fields = decodeHeaders(Buffer.concat(frames.map(blockFragment)));
@@ -484,7 +599,10 @@ export class SplicedConnection {
     if (a === undefined) return false;
     this.active += 1;
     this.lastStream = Math.max(this.lastStream, stream);
-    this.calls.set(stream, { path: a.path, start: performance.now() - a.ageMs, requestId: undefined, request: new GrpcFramer(), response: new GrpcFramer() });
+    const call: Call = { path: a.path, start: performance.now() - a.ageMs, requestId: undefined, request: new GrpcFramer(), response: new GrpcFramer(), responded: a.responded ?? false };
+    this.calls.set(stream, call);
+    const timeout = this.timeoutOf(a.path);
+    this.arm(stream, call, timeout, timeout - a.ageMs);
     return true;
   }
 
@@ -506,6 +624,7 @@ export class SplicedConnection {
     const c = this.calls.get(stream);
     if (c === undefined) return;
     this.calls.delete(stream);
+    clearTimeout(c.deadline);
     this.active -= 1;
     if (this.active === 0) this.idleSince = performance.now();
     this.record(c.path, c.start, c.requestId, c.request, c.response, status, message);
