@@ -243,7 +243,8 @@ export class CraqDaemon implements DaemonApp {
     if (this.store === undefined) return { via, version: this.chain.version, active: true };
     try {
       const p = this.store.status();
-      return { via, version: this.chain.version, active: this.active, paxos: { self: p.self, view: p.view, status: p.status, leader: p.leader, commit: String(p.commit) } };
+      const role = { lease: this.store.leads(), takeovers: this.role?.takeovers ?? 0, standDowns: this.role?.standDowns ?? 0 };
+      return { via, version: this.chain.version, active: this.active, ...role, paxos: { self: p.self, view: p.view, status: p.status, leader: p.leader, commit: String(p.commit) } };
     } catch {
       return { via, version: this.chain.version, active: false, paxos: 'closed' };
     }

@@ -101,6 +101,8 @@ test('a scheduler taking over adopts the placement: no key lost or placed twice,
   assert.notEqual(await real.get(placedMarkerKey('/pxl/k1')).string(), null, 'the markers stay: the keys are still placed');
   assert.notEqual(await real.get(placedMarkerKey('/pxl/k2')).string(), null);
   assert.ok(B.placer.epoch > epochA, `the epoch only grows (${epochA} -> ${B.placer.epoch})`);
+  const status = JSON.parse((await B.telemetryServer!.app.inject({ url: '/v1/status' })).body) as { membership: { active: boolean; lease: boolean; takeovers: number } };
+  assert.deepEqual([status.membership.active, status.membership.lease, status.membership.takeovers], [true, true, 1]);
   for (const n of nodes) assert.equal((await n.keys()).length, 2, `${n.name} holds the two keys once`);
 
   // the new active scheduler goes on: a write through the chain, written back; a place and an eviction
