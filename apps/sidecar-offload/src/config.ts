@@ -107,21 +107,18 @@ export const sidecarConfig = defineConfig({
       /** The kernel fast path (bpf/sidecar): loaded at start, sockops on `cgroup`, sk_msg on the sockhash. */
       kernel: z.strictObject({
         enabled: z.boolean(),
-        /** `loader`: through ebpf-loader (not wired yet, refused); `direct`: loaded in this process with libs/bpf. */
+        /** `loader`: loaded, attached and read through ebpf-loader (`loaderSocket`); `direct`: loaded in this process with libs/bpf. */
         via: z.enum(['loader', 'direct']),
         /** cgroup v2 directory of the offloaded workloads (sockops runs for their sockets only). */
         cgroup: z.string().startsWith('/', 'expected an absolute cgroup v2 directory'),
         loaderSocket: unixSocketPath(),
-        /** sidecar.bpf.o; empty: the one built in @netaccel/bpf-programs. */
+        /** sidecar.bpf.o; empty: the one built in @netaccel/bpf-programs (direct), `sidecar/sidecar.bpf.o` of the loader's object directory (loader). */
         object: z.string(),
       }),
       telemetry: z.strictObject({ listen: listenAddress() }),
       grpc: z.strictObject({ socket: unixSocketPath() }),
     })
     .superRefine((c, ctx) => {
-      if (c.kernel.enabled && c.kernel.via === 'loader') {
-        ctx.addIssue({ code: 'custom', path: ['kernel', 'via'], message: 'expected direct: loading the kernel path through ebpf-loader is not implemented yet', input: c.kernel.via });
-      }
       const clusters = new Set(c.sidecar.clusters.map((k) => k.name));
       c.sidecar.listeners.forEach((l, i) =>
         l.routes.forEach((r, j) => {

@@ -15,6 +15,7 @@ import { childLogger } from '@netaccel/telemetry';
 import { sidecarConfig } from './config.js';
 import type { HeatStore } from './etcd-heat.js';
 import { DirectKernelPath } from './kernel.js';
+import { LoaderKernelPath } from './kernel-loader.js';
 import type { KernelPath } from './offload.js';
 import { sidecarHandlers } from './service.js';
 import { SidecarProxy } from './sidecar.js';
@@ -50,7 +51,9 @@ export class SidecarDaemon implements DaemonApp {
 
   static async start(host: DaemonHost<typeof sidecarConfig>, opts: SidecarDaemonOptions = {}): Promise<SidecarDaemon> {
     const k = host.config.kernel;
-    const kernel = opts.kernel ?? (k.enabled ? DirectKernelPath.open(k, host.metrics, childLogger(host.log, 'kernel')) : undefined);
+    const klog = childLogger(host.log, 'kernel');
+    // through ebpf-loader (it owns every BPF object of the host), or in this process
+    const kernel = opts.kernel ?? (!k.enabled ? undefined : k.via === 'loader' ? await LoaderKernelPath.open(k, host.metrics, klog) : DirectKernelPath.open(k, host.metrics, klog));
     // the proxy owns the kernel path from here: it closes it on shutdown and when its start fails
     const proxy = await SidecarProxy.start({ config: host.config, metrics: host.metrics, log: host.log, ...opts, ...(kernel === undefined ? {} : { kernel }) });
     host.onClose('proxy', () => proxy.close());

@@ -11,13 +11,12 @@ sidecar:
   clusters: []
 `;
 
-test('kernel config: defaults off; via loader is refused with the field path; direct is taken', () => {
+test('kernel config: defaults off; via loader and direct are taken; a relative cgroup is refused with the field path', () => {
   const d = parseConfig(sidecarConfig, { env: {}, yaml: base });
   assert.deepEqual(d.kernel, { enabled: false, via: 'direct', cgroup: '/sys/fs/cgroup', loaderSocket: '/run/netaccel/ebpf-loader.sock', object: '' });
-  assert.throws(
-    () => parseConfig(sidecarConfig, { env: {}, yaml: `${base}kernel: { enabled: true, via: loader }\n` }),
-    (e: Error) => /kernel\.via: expected direct: loading the kernel path through ebpf-loader is not implemented yet/.test(e.message),
-  );
+  const loader = parseConfig(sidecarConfig, { env: {}, yaml: `${base}kernel: { enabled: true, via: loader, loaderSocket: /run/x/loader.sock }\n` });
+  assert.deepEqual([loader.kernel.enabled, loader.kernel.via, loader.kernel.loaderSocket, loader.kernel.object], [true, 'loader', '/run/x/loader.sock', '']);
+  assert.throws(() => parseConfig(sidecarConfig, { env: {}, yaml: `${base}kernel: { enabled: true, via: bpffs }\n` }), (e: Error) => /kernel\.via/.test(e.message));
   assert.throws(() => parseConfig(sidecarConfig, { env: {}, yaml: `${base}kernel: { cgroup: relative }\n` }), (e: Error) => /kernel\.cgroup/.test(e.message));
   const direct = parseConfig(sidecarConfig, { env: {}, yaml: `${base}kernel: { enabled: true, cgroup: /sys/fs/cgroup/x }\n` });
   assert.deepEqual([direct.kernel.enabled, direct.kernel.via, direct.kernel.cgroup], [true, 'direct', '/sys/fs/cgroup/x']);

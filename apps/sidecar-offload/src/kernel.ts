@@ -64,16 +64,24 @@ import type { Action, CompiledPolicy } from './policy.js';
 export const NOT_PAIRED = 'not spliced: the proxy terminates HTTP/2 for this connection';
 
 /** Rule flags of a listener's clients' sockets and of its upstreams' accepted sockets (SPLICE mode). */
-const CLIENT_RULE = SIDECAR_RULE_F.MSG | SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.REQUESTS | SIDECAR_RULE_F.SPLICE;
-const UPSTREAM_RULE = SIDECAR_RULE_F.MSG | SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.RESPONSES | SIDECAR_RULE_F.SPLICE;
+export const CLIENT_RULE = SIDECAR_RULE_F.MSG | SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.REQUESTS | SIDECAR_RULE_F.SPLICE;
+export const UPSTREAM_RULE = SIDECAR_RULE_F.MSG | SIDECAR_RULE_F.H2 | SIDECAR_RULE_F.RESPONSES | SIDECAR_RULE_F.SPLICE;
 
-function anyAddress(host: string): string {
+export function anyAddress(host: string): string {
   return host.includes(':') ? '::' : '0.0.0.0';
 }
 
 /** Why the kernel does not (or no longer) carry a connection, from its conns entry. */
 export function handOverReason(c: ConnState): string {
   return `handed to user space at stream ${c.stream}: ${sidecarReason(c.reason)?.name.replace('SIDECAR_REASON_', '') ?? `reason ${c.reason}`} (${sidecarReason(c.reason)?.description ?? '?'})`;
+}
+
+/** Whether the kernel carries a spliced connection, from its client socket's conns entry (undefined: none). */
+export function spliceStateOf(c: ConnState | undefined): OffloadState {
+  if (c === undefined) return { offloaded: false, reason: "the client's socket is not in the kernel's sockhash (closed, or its process is outside kernel.cgroup)" };
+  if ((c.flags & SIDECAR_CONN_F.USER) !== 0) return { offloaded: false, reason: handOverReason(c) };
+  if (c.kernelFrames === 0n && c.userFrames > 0n && c.rxBytes === 0n) return { offloaded: false, reason: 'catching up: the upstream has not received the first bytes yet (or its socket is outside kernel.cgroup)' };
+  return { offloaded: true, reason: '' };
 }
 
 /** sidecar.bpf.o inside the installed @netaccel/bpf-programs. */
@@ -293,11 +301,7 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
   }
 
   spliceState(clientSide: SockKey): OffloadState {
-    const c = this.conn(clientSide);
-    if (c === undefined) return { offloaded: false, reason: "the client's socket is not in the kernel's sockhash (closed, or its process is outside kernel.cgroup)" };
-    if ((c.flags & SIDECAR_CONN_F.USER) !== 0) return { offloaded: false, reason: handOverReason(c) };
-    if (c.kernelFrames === 0n && c.userFrames > 0n && c.rxBytes === 0n) return { offloaded: false, reason: 'catching up: the upstream has not received the first bytes yet (or its socket is outside kernel.cgroup)' };
-    return { offloaded: true, reason: '' };
+    return spliceStateOf(this.conn(clientSide));
   }
 
   state(conn: ConnectionKey): OffloadState {

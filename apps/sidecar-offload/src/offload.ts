@@ -31,7 +31,12 @@ export interface HostPort {
   readonly port: number;
 }
 
-/** What the proxy's spliced connections (splice.ts) need of the kernel path. */
+/**
+ * What the proxy's spliced connections (splice.ts) need of the kernel path. Writes answer at once
+ * in process (`via: direct`) or once the loader did them (`via: loader`: a Promise); reads are
+ * synchronous, of the maps themselves in process, of a mirror read in batches through the loader
+ * (then `fresh` is there to read a socket again).
+ */
 /** A call in flight in the kernel: its path ('other' when not in the policy), ms since its HEADERS, whether its response HEADERS went out. */
 export interface InFlightCall {
   readonly path: string;
@@ -44,16 +49,21 @@ export interface SpliceKernel {
    * Puts the sockets of a listener's clients and of its upstream endpoints in the sockhash from
    * their next connection on (`offload_rules`, SPLICE mode); an empty `upstreams` removes them.
    */
-  offload(listener: string, listen: HostPort, upstreams: readonly HostPort[]): void;
+  offload(listener: string, listen: HostPort, upstreams: readonly HostPort[]): void | Promise<void>;
   /** The listener's policy is not in the kernel, and why (undefined: it is). */
   refusal(listener: string): string | undefined;
   /** Pairs the client's socket with the upstream's accepted one (both as seen from themselves). */
-  pair(clientSide: SockKey, upstreamSide: SockKey): void;
-  unpair(clientSide: SockKey, upstreamSide: SockKey): void;
+  pair(clientSide: SockKey, upstreamSide: SockKey): void | Promise<void>;
+  unpair(clientSide: SockKey, upstreamSide: SockKey): void | Promise<void>;
   /** The kernel's state of a socket of the sockhash (undefined: not in it, or closed). */
   conn(key: SockKey): ConnState | undefined;
+  /**
+   * Present when `conn` answers from a mirror (through the loader): resolves once the socket's
+   * state was read again after the call (reads of one turn of the event loop are one batch).
+   */
+  readonly fresh?: (key: SockKey) => Promise<void>;
   /** The kernel stops judging a client socket the proxy terminates itself (marked handed over, NOT_PAIRED). */
-  decline(clientSide: SockKey): void;
+  decline(clientSide: SockKey): void | Promise<void>;
   /** Whether the kernel carries a spliced connection (by the client's socket), or why not. */
   spliceState(clientSide: SockKey): OffloadState;
   /**
@@ -83,6 +93,8 @@ export interface KernelPath {
   state(conn: ConnectionKey): OffloadState;
   /** Present when the proxy may splice connections in the kernel. */
   readonly splice?: SpliceKernel;
+  /** Present when `state` and `splice.spliceState` answer from a mirror: reads it again (one batch). */
+  readonly refresh?: () => Promise<void>;
   close(): Promise<void>;
 }
 

@@ -91,8 +91,10 @@ export function sidecarHandlers(proxy: SidecarProxy): ServiceHandlers<typeof Sid
           ),
       });
     },
-    listConnections: (req) =>
-      sidecarV1.ListConnectionsResponse.create({
+    listConnections: async (req) => {
+      // through the loader, the kernel's connection states are read again first (one batch)
+      await proxy.kernel.refresh?.();
+      return sidecarV1.ListConnectionsResponse.create({
         connections: selected(proxy, req.listener).flatMap((name) =>
           proxy.listener(name)!.connections().map((c) =>
             sidecarV1.Connection.create({
@@ -106,6 +108,7 @@ export function sidecarHandlers(proxy: SidecarProxy): ServiceHandlers<typeof Sid
             }),
           ),
         ),
-      }),
+      });
+    },
   };
 }

@@ -107,7 +107,7 @@ export class SidecarProxy {
       this.listeners.push(listener);
     }
     await this.kernel.applyPolicies(this.listeners.map((l) => l.currentPolicy));
-    this.applySplice();
+    await this.applySplice();
     this.heat?.start();
   }
 
@@ -133,11 +133,12 @@ export class SidecarProxy {
   }
 
   /** Offload rules and splicing per listener, after the kernel took the policies. */
-  private applySplice(): void {
+  private async applySplice(): Promise<void> {
     const k = this.kernel.splice;
     for (const l of this.listeners) {
       const t = this.spliceTarget(l);
-      if (k !== undefined) k.offload(l.name, { host: l.settings.host, port: l.port }, 'cluster' in t ? t.cluster.members.map((e) => ({ host: e.host, port: e.port })) : []);
+      // through the loader, the rules are in the kernel before new connections are spliced
+      if (k !== undefined) await k.offload(l.name, { host: l.settings.host, port: l.port }, 'cluster' in t ? t.cluster.members.map((e) => ({ host: e.host, port: e.port })) : []);
       if ('reason' in t && k !== undefined) this.log.info({ component: 'kernel', listener: l.name }, `connections not spliced: ${t.reason}`);
       l.setSplice(t);
     }
@@ -175,7 +176,7 @@ export class SidecarProxy {
       }
     }
     await this.kernel.applyPolicies(this.listeners.map((l) => l.currentPolicy));
-    this.applySplice();
+    await this.applySplice();
     this.config = next;
     this.log.info({ component: 'config', listeners: next.sidecar.listeners.length, clusters: next.sidecar.clusters.length }, 'configuration applied');
   }

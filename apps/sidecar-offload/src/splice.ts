@@ -118,6 +118,9 @@ class Pipe {
   private waiting = false;
   /** Writes to `dst` wait here while a take-back trigger written to it is not seen by the kernel yet. */
   private held: Buffer[] | undefined;
+  /** Through the loader (`kernel.fresh`): chunks waiting for a read of the sender's state asked after they arrived. */
+  private queued: Buffer[] = [];
+  private reading = false;
 
   constructor(
     private readonly src: Socket,
@@ -129,7 +132,48 @@ class Pipe {
     private readonly preface: boolean,
     private readonly onFrame: (f: Frame) => Buffer[],
   ) {
-    src.on('data', (d: Buffer) => this.data(d));
+    src.on('data', (d: Buffer) => this.arrive(d));
+  }
+
+  /**
+   * In process, `data` looks the state up as each chunk arrives. Through the loader the state is
+   * a mirror (`kernel.fresh`): until the hand-over point is known, chunks wait for a read asked
+   * after they arrived (one batch for every connection of this turn), then go through `data`.
+   */
+  private arrive(d: Buffer): void {
+    if (this.kernel.fresh === undefined || (this.from !== undefined && this.queued.length === 0)) return this.data(d);
+    this.queued.push(d);
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.reading || this.queued.length === 0) return;
+    if (this.from !== undefined) {
+      for (const d of this.queued.splice(0)) this.data(d);
+      return;
+    }
+    const n = this.queued.length;
+    this.readAgain(() => {
+      for (const d of this.queued.splice(0, n)) this.data(d);
+    });
+  }
+
+  /** Reads the sender's state again through the loader, then `then`; a failed read ends the connection (its state is unknown). */
+  private readAgain(then: () => void): void {
+    this.reading = true;
+    this.kernel.fresh!(this.sender).then(
+      () => {
+        this.reading = false;
+        then();
+        this.drain();
+      },
+      (err: unknown) => {
+        this.reading = false;
+        this.queued = [];
+        this.src.destroy(err instanceof Error ? err : new Error(String(err)));
+        this.dst.destroy();
+      },
+    );
   }
 
   /** Learns from the kernel whether (and from where) this direction is handed over. */
@@ -172,6 +216,12 @@ class Pipe {
   }
 
   flush(): void {
+    // through the loader, whether the direction is handed over is read once more before waiting for bytes
+    if (this.injections.length > 0 && !this.handedOver() && this.kernel.fresh !== undefined && !this.reading) return this.readAgain(() => this.flushKnown());
+    this.flushKnown();
+  }
+
+  private flushKnown(): void {
     if (this.injections.length === 0 || !this.handedOver() || this.read < this.from!) return;
     this.write(Buffer.concat(this.injections.splice(0)));
   }
@@ -275,15 +325,26 @@ export class SplicedConnection {
     client.on('error', (err) => env.log.debug({ listener: env.listener, remote: this.remote, err }, 'spliced client socket error'));
     upstream.on('error', (err) => env.log.debug({ listener: env.listener, upstream: endpoint.address, err }, 'spliced upstream socket error'));
     const gone = (s: Socket) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve())));
+    // the first side to close: the calls in flight (the kernel's adopted) end with it, counted once
+    let ended: [number, string] | undefined;
+    const first = (status: number, why: string): void => {
+      if (ended !== undefined) return;
+      ended = [status, why];
+      clearInterval(this.watch);
+      this.adoptAll();
+    };
     client.once('close', () => {
+      first(GrpcStatus.CANCELLED, 'the client closed the connection');
       if (!upstream.destroyed) upstream.end();
     });
     upstream.once('close', () => {
+      first(GrpcStatus.UNAVAILABLE, 'the upstream closed the connection');
       if (!client.destroyed) client.end();
     });
     this.closed = Promise.all([gone(client), gone(upstream)]).then(() => {
       clearInterval(this.watch);
-      for (const sid of [...this.calls.keys()]) this.finish(sid, GrpcStatus.UNAVAILABLE, 'connection closed');
+      const [status, why] = ended ?? [GrpcStatus.UNAVAILABLE, 'connection closed'];
+      for (const sid of [...this.calls.keys()]) this.finish(sid, status, why);
     });
     this.watchKernel();
     client.resume();
@@ -303,12 +364,12 @@ export class SplicedConnection {
       try {
         const localPort = await freePort(localAddress);
         upstreamSide = { localAddress: endpoint.host, localPort: endpoint.port, remoteAddress: localAddress, remotePort: localPort };
-        env.kernel.pair(clientSide, upstreamSide);
+        await env.kernel.pair(clientSide, upstreamSide);
         const upstream = await connect(endpoint.host, endpoint.port, localAddress, localPort, env.connectTimeout);
         return new SplicedConnection(env, client, upstream, endpoint, { clientSide, upstreamSide });
       } catch (err) {
         last = err;
-        if (upstreamSide !== undefined) env.kernel.unpair(clientSide, upstreamSide);
+        if (upstreamSide !== undefined) await env.kernel.unpair(clientSide, upstreamSide);
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
       }
     }

@@ -34,6 +34,8 @@ export type LoaderAttachPoint<M extends string = string> =
   | { readonly mode: 'sk-skb-stream-parser' | 'sk-skb-stream-verdict' | 'sk-skb-verdict' | 'sk-msg-verdict'; readonly map: M }
   | { readonly mode: 'sockops'; readonly cgroup: string };
 
+const UPDATE_FLAGS = Object.freeze({ any: loaderV1.MapUpdateFlag.MAP_UPDATE_FLAG_ANY, exist: loaderV1.MapUpdateFlag.MAP_UPDATE_FLAG_EXIST, noexist: loaderV1.MapUpdateFlag.MAP_UPDATE_FLAG_NOEXIST });
+
 const POINT_MODES: Readonly<Record<LoaderAttachPoint['mode'], loaderV1.AttachMode>> = Object.freeze({
   'sk-skb-stream-parser': loaderV1.AttachMode.ATTACH_MODE_SK_SKB_STREAM_PARSER,
   'sk-skb-stream-verdict': loaderV1.AttachMode.ATTACH_MODE_SK_SKB_STREAM_VERDICT,
@@ -141,10 +143,11 @@ export class LoaderDataPlane<M extends string = string> implements MapAccess<M> 
     return { keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, perCpu: m.perCpu };
   }
 
-  async update(map: M, key: Buffer, value: Buffer): Promise<void> {
+  /** `flag` `exist` writes only over an entry that is there (BPF_EXIST), `noexist` only a new one. */
+  async update(map: M, key: Buffer, value: Buffer, flag: 'any' | 'exist' | 'noexist' = 'any'): Promise<void> {
     const mapId = this.#info(map).id;
     try {
-      await this.#client.mapUpdate(loaderV1.MapUpdateRequest.create({ mapId, entry: { key, value, perCpuValues: [] }, flag: loaderV1.MapUpdateFlag.MAP_UPDATE_FLAG_ANY }));
+      await this.#client.mapUpdate(loaderV1.MapUpdateRequest.create({ mapId, entry: { key, value, perCpuValues: [] }, flag: UPDATE_FLAGS[flag] }));
     } catch (err) {
       throw failed(`update ${map}`, err);
     }
