@@ -91,7 +91,8 @@ export class ChainManager {
   readonly liveness = new Map<string, Liveness>();
   #state: ChainState = { epoch: 0, members: [], removed: [], lastChange: 'not started' };
   #timer: NodeJS.Timeout | undefined;
-  #probing = false;
+  /** Nodes whose probe is out (and acted on). */
+  readonly #probing = new Set<string>();
   /** The store's version of #state (0: nothing stored yet, or no store). */
   #version = 0;
   #unwatch: (() => void) | undefined;
@@ -247,46 +248,52 @@ export class ChainManager {
     clearTimeout(this.#retry);
   }
 
-  /** One round of probes; failures and returns are acted on. */
+  /**
+   * One round of probes; failures and returns are acted on. Each node is probed and acted on on
+   * its own: a node whose probe of an earlier round is still out is skipped, so a slow answer
+   * from a live node (a loaded loader) does not hold back the count of a dead node's misses.
+   */
   async probeOnce(): Promise<void> {
-    if (this.#probing) return;
     if (this.#o.store !== undefined && this.#version === 0) return; // no agreed chain yet
-    this.#probing = true;
-    try {
-      const names = [...this.#nodes.keys()];
-      const results = await Promise.all(names.map((n) => this.#o.probe(this.#nodes.get(n)!.endpoint, this.#o.probeTimeoutMs).catch(() => false)));
-      for (let i = 0; i < names.length; i++) {
-        const name = names[i]!;
-        const l = this.liveness.get(name)!;
-        const member = this.#state.members.some((m) => m.name === name);
-        if (results[i]) {
-          l.missed = 0;
-          l.answered++;
-          if (!member && l.answered === 1 && this.#state.removed.some((m) => m.name === name)) {
-            // a node out of the chain that answers again holds values it no longer gets updates
-            // for: it forgets them at once (clients with an old view get NOT_PLACED, not old data)
-            const node = this.#nodes.get(name)!;
-            await this.#o.mutex.run(async () => {
-              for (const k of await node.keys()) await node.remove(k.keyId);
-            }).catch((err: unknown) => this.#o.log.warn({ err, node: name }, 'could not clear a returning node'));
-          }
-          if (!member && l.answered >= this.#o.multiplier) {
-            l.alive = true;
-            this.#o.log.info({ node: name }, 'chain node answers again: joining at the tail');
-            await this.join(name).catch((err: unknown) => this.#o.log.error({ err, node: name }, 'join failed'));
-          }
-        } else {
-          l.answered = 0;
-          l.missed++;
-          if (member && l.missed >= this.#o.multiplier) {
-            l.alive = false;
-            this.#o.log.warn({ node: name, missed: l.missed }, 'chain node missed its probes: taking it out of the chain');
-            await this.fail(name, `failed (${l.missed} probes missed)`);
-          }
-        }
+    const names = [...this.#nodes.keys()].filter((n) => !this.#probing.has(n));
+    for (const n of names) this.#probing.add(n);
+    await Promise.all(names.map(async (name) => {
+      try {
+        const ok = await this.#o.probe(this.#nodes.get(name)!.endpoint, this.#o.probeTimeoutMs).catch(() => false);
+        await this.#heard(name, ok);
+      } finally {
+        this.#probing.delete(name);
       }
-    } finally {
-      this.#probing = false;
+    }));
+  }
+
+  async #heard(name: string, ok: boolean): Promise<void> {
+    const l = this.liveness.get(name)!;
+    const member = this.#state.members.some((m) => m.name === name);
+    if (ok) {
+      l.missed = 0;
+      l.answered++;
+      if (!member && l.answered === 1 && this.#state.removed.some((m) => m.name === name)) {
+        // a node out of the chain that answers again holds values it no longer gets updates
+        // for: it forgets them at once (clients with an old view get NOT_PLACED, not old data)
+        const node = this.#nodes.get(name)!;
+        await this.#o.mutex.run(async () => {
+          for (const k of await node.keys()) await node.remove(k.keyId);
+        }).catch((err: unknown) => this.#o.log.warn({ err, node: name }, 'could not clear a returning node'));
+      }
+      if (!member && l.answered >= this.#o.multiplier) {
+        l.alive = true;
+        this.#o.log.info({ node: name }, 'chain node answers again: joining at the tail');
+        await this.join(name).catch((err: unknown) => this.#o.log.error({ err, node: name }, 'join failed'));
+      }
+      return;
+    }
+    l.answered = 0;
+    l.missed++;
+    if (member && l.missed >= this.#o.multiplier) {
+      l.alive = false;
+      this.#o.log.warn({ node: name, missed: l.missed }, 'chain node missed its probes: taking it out of the chain');
+      await this.fail(name, `failed (${l.missed} probes missed)`);
     }
   }
 
