@@ -162,7 +162,11 @@ export class ReplicaCore {
   /** Appends the next entry; the leader tracks its requests as in flight. */
   append(view: number, body: Buffer, requests?: readonly ClientRequest[]): LogEntry {
     const e = this.log.append(view, body, requests);
-    if (this.isLeader()) for (const r of e.requests) this.inFlight.set(r.clientId, r.requestId);
+    if (this.isLeader()) {
+      for (const r of e.requests) this.inFlight.set(r.clientId, r.requestId);
+      // a new op of this view: no replica can hold it before now (the lease's evidence, lease.ts)
+      this.lease.sent(this.view, e.op, this.now());
+    }
     this.acked[this.self] = this.log.lastOp;
     return e;
   }

@@ -3,8 +3,9 @@
  * state, act as the one active scheduler) without hearing of a newer view.
  *
  * Evidence. When follower i acknowledges op k (PREPARE_OK of this view), it was in this view, in
- * normal status, at a moment after the leader first sent op k's PREPARE (time s_k on the leader's
- * clock). A new view needs f + 1 replicas to leave this one; f followers + the leader that
+ * normal status, at a moment after the leader appended op k (time s_k on the leader's clock: only
+ * ops the leader created in this view count — an op merged from an earlier view may have been
+ * acknowledged before this leader sent it again, so its acks prove nothing). A new view needs f + 1 replicas to leave this one; f followers + the leader that
  * acknowledged ops first sent at or after s are f + 1 replicas too, so the two sets share one
  * replica, which left the view after acknowledging: the next view's leader starts after s. The
  * lease is the f-th most recent follower evidence + `leaseMs`.
@@ -55,7 +56,7 @@ export class LeaderLease {
     this.#evidence = new Array<number>(this.n).fill(-Infinity);
   }
 
-  /** The leader sends op's PREPARE (first send or a re-send: only the first counts). */
+  /** The leader created op in this view (appended it; before its first PREPARE). A repeat is ignored. */
   sent(view: number, op: bigint, now: number): void {
     this.#enter(view, now);
     if (this.#firstSent.has(op)) return;

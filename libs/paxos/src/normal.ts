@@ -76,7 +76,6 @@ export function sendPrepare(r: ReplicaCore, op: bigint, body: Buffer, to: number
   body.copy(m, paxos.PAXOS_HEADER_LEN);
   const now = r.now();
   r.sentAt.set(op, now);
-  r.lease.sent(r.view, op, now);
   if (to !== null) {
     r.transport.send(m, r.opts.replicas[to]!);
     return;
