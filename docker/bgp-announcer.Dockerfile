@@ -125,7 +125,7 @@ USER netaccel:netaccel
 # 179/tcp BGP, 3784/udp BFD (single hop, RFC 5881), 9179/tcp telemetry.listen's default
 # (127.0.0.1:9179): /healthz, /readyz, /metrics, /v1/status
 EXPOSE 179/tcp 3784/udp 9179/tcp
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=10s --start-period=30s --retries=3 \
   CMD ["node", "/opt/netaccel/healthcheck.mjs", "http://127.0.0.1:9179/healthz"]
 ENTRYPOINT ["node", "/opt/netaccel/apps/bgp-announcer/dist/main.js"]
 CMD ["--config", "/etc/netaccel/bgp-announcer.yaml"]

@@ -17,17 +17,21 @@
  * Teardown (down -v, pins, the engine it started, the host's state) runs even when a test fails,
  * and what a crashed earlier run left (the project, the pins, its dockerd) is removed first.
  *
+ * Steps 1-4 run twice with the same compose.yaml: with Compose v1 (Debian 12's docker-compose
+ * 1.29) and with Compose v2 (the `docker compose` plugin; Debian 13's build of it when the CLI has
+ * none: docker/compose-v2/fetch.sh). Then, when this file started the engine, it stops it and the
+ * host must be as it was.
+ *
  * The engine is the one on the default socket, or a dockerd this file starts (docker/engine.ts:
- * no iptables, no ip_forward, no docker0). Compose is `docker compose` (v2) where the plugin is
- * installed, else `docker-compose` (v1, Debian 12's 1.29).
+ * no iptables, no ip_forward, no docker0).
  */
-import { test, beforeAll, afterAll, onTestFinished } from 'vitest';
+import { test, beforeAll, afterAll, describe, onTestFinished } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Engine, HostState, Run } from './engine.js';
-import { composeV2, ensureEngine, hostDiff, hostState, must, restoreHost, run, stopEngine } from './engine.js';
+import type { Compose, Engine, HostState, Run } from './engine.js';
+import { composeV1, composeV2, ensureEngine, hostDiff, hostState, must, restoreHost, run, stopEngine } from './engine.js';
 
 const DOCKER = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(DOCKER, '..');
@@ -46,7 +50,6 @@ const PIN_ROOTS = BALANCERS.map((lb) => `/sys/fs/bpf/netaccel-lab-${lb}`);
 const REQUESTS = 120;
 const MINUTE = 60_000;
 
-const V2 = composeV2();
 const ENV = {
   ...process.env,
   // the local stand-ins for Docker Hub's bases (docker/local-base/build.sh); builds in the host's network
@@ -55,9 +58,12 @@ const ENV = {
   NETACCEL_DEBIAN_IMAGE: 'netaccel-local/debian:bookworm-slim',
   NETACCEL_BUILD_NETWORK: 'host',
 };
-/** `docker compose -f docker/compose.yaml …` (v2) or `docker-compose -f docker/compose.yaml …` (v1), from the repository root. */
-const compose = (args: readonly string[], timeoutMs = 2 * MINUTE): Promise<Run> =>
-  V2 ? run('docker', ['compose', '-f', FILE, ...args], { env: ENV, cwd: ROOT, timeoutMs }) : run('docker-compose', ['-f', FILE, ...args], { env: ENV, cwd: ROOT, timeoutMs });
+/** The Compose of the steps being run: v1 first, then v2 (set by each describe's beforeAll). */
+let impl: Compose = composeV1();
+/** `docker-compose -f docker/compose.yaml …` (v1) or `docker compose -f docker/compose.yaml …` (v2), from the repository root. */
+const composeWith = (c: Compose, args: readonly string[], timeoutMs = 2 * MINUTE): Promise<Run> =>
+  run(c.cmd, [...c.pre, '-f', FILE, ...args], { env: { ...ENV, ...c.env }, cwd: ROOT, timeoutMs });
+const compose = (args: readonly string[], timeoutMs?: number): Promise<Run> => composeWith(impl, args, timeoutMs);
 const composeOk = async (args: readonly string[], timeoutMs?: number): Promise<string> => {
   const r = await compose(args, timeoutMs);
   assert.equal(r.code, 0, `compose ${args.join(' ')}: exit ${r.code}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
@@ -87,6 +93,20 @@ const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     console.log(`compose lab: ${what}: ${secs(Date.now() - t0)}`);
   }
 };
+
+/** The last log lines and health-check outputs of the project's containers that are not running and healthy. */
+async function unhealthyLogs(): Promise<string> {
+  const out = await must('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}} {{.Status}}']);
+  const bad = out.split('\n').filter((l) => l !== '' && !l.includes('(healthy)'));
+  const parts: string[] = [];
+  for (const line of bad) {
+    const name = line.split(' ')[0]!;
+    const logs = await run('docker', ['logs', '--tail', '25', name]);
+    const health = await run('docker', ['inspect', '--format', '{{if .State.Health}}{{range .State.Health.Log}}{{.ExitCode}} {{.Output}}|{{end}}{{end}}', name]);
+    parts.push(`--- ${line}\n${(logs.stdout + logs.stderr).slice(-2500)}\nhealth checks: ${health.stdout.trim().slice(-800)}`);
+  }
+  return parts.join('\n');
+}
 
 /** Waits until the services' containers run and are healthy; fails with their last log lines. */
 async function waitHealthy(services: readonly string[], timeoutMs: number): Promise<number> {
@@ -139,7 +159,7 @@ const show = (m: Map<string, number>) => [...m].sort().map(([k, v]) => `${k} ${v
 
 /** Packets each of a balancer's VIPs counted in its XDP program (netaccel lb stats, in the controller's container). */
 async function xdpPackets(lb: string): Promise<Map<string, number>> {
-  const out = await exec(`${lb}-controller`, ['netaccel', 'lb', 'stats', '--json']);
+  const out = await exec(`${lb}-controller`, ['netaccel', 'lb', 'stats', '--json', '--timeout', '30000']);
   const r = JSON.parse(out) as { vips: { serviceId: string; counters?: { packets?: string } }[] };
   return new Map(r.vips.map((v) => [v.serviceId.split(':')[0]!, Number(v.counters?.packets ?? 0)]));
 }
@@ -189,8 +209,8 @@ async function leftovers(): Promise<string[]> {
   return out;
 }
 /** down -v, then the loaders' pins (they outlive the containers by design: a restarted loader adopts them). */
-async function teardownLab(): Promise<void> {
-  await compose(['--profile', 'tools', 'down', '-v', '--remove-orphans', '--timeout', '5'], 3 * MINUTE);
+async function teardownLab(c: Compose = impl): Promise<void> {
+  await composeWith(c, ['--profile', 'tools', 'down', '-v', '--remove-orphans', '--timeout', '5'], 3 * MINUTE);
   for (const p of PIN_ROOTS) rmSync(p, { recursive: true, force: true });
 }
 
@@ -198,11 +218,15 @@ let engine: Engine | undefined;
 let host: HostState | undefined;
 let labNetwork: string | undefined; // the lab's network id: its bridge is br-<first 12>
 let engineStopped = false;
+/** Compose v1 and v2 (v2 resolved in beforeAll: it may have to be fetched). */
+const impls: Compose[] = [composeV1()];
 
-/** afterAll: the lab, the engine this file started, the host; each step whatever the others did. */
+/** afterAll: the lab (by each Compose that may have left it), the engine this file started, the host; each step whatever the others did. */
 async function teardownAll(): Promise<string[]> {
   if (engine === undefined) return [];
-  if (!engineStopped) await teardownLab().catch((err: unknown) => console.error(`compose lab: teardown: ${String(err)}`));
+  if (!engineStopped) {
+    for (const c of impls) await teardownLab(c).catch((err: unknown) => console.error(`compose lab: teardown (Compose ${c.name}): ${String(err)}`));
+  }
   if (!engineStopped && engine.pid !== undefined) await stopEngine(engine);
   engineStopped = true;
   return host !== undefined && engine.pid !== undefined ? restoreHost(host) : [];
@@ -210,30 +234,19 @@ async function teardownAll(): Promise<string[]> {
 
 beforeAll(async () => {
   assert.equal(process.getuid?.(), 0, 'the compose lab needs root (dockerd, bpffs): run the ns layer as root');
-  const t0 = Date.now();
   host = await hostState();
   engine = await timed('engine', () => ensureEngine((s) => console.log(`compose lab: ${s}`)));
-  console.log(`compose lab: Docker ${engine.version}, ${V2 ? (await must('docker', ['compose', 'version'])).trim() : (await must('docker-compose', ['version', '--short'])).trim().replace(/^/, 'docker-compose ')}`);
-  // what a crashed earlier run left
+  impls.push(await timed('Compose v2 (docker/compose-v2/fetch.sh when the CLI has no plugin)', () => composeV2(join(DOCKER, 'compose-v2', 'fetch.sh'))));
+  const versions: string[] = [];
+  for (const c of impls) versions.push(`Compose ${c.name}: ${(await must(c.cmd, [...c.pre, 'version'], { env: { ...process.env, ...c.env } })).trim().split('\n')[0]}`);
+  console.log(`compose lab: Docker ${engine.version}; ${versions.join('; ')}`);
+  // what a crashed earlier run left, by either Compose
   await timed('clean an earlier run', async () => {
-    await teardownLab();
+    for (const c of impls) await teardownLab(c);
     assert.deepEqual(await leftovers(), [], 'an earlier run\'s lab could not be removed');
   });
   await timed('base images (docker/local-base/build.sh)', () => must(join(DOCKER, 'local-base', 'build.sh'), [], { timeoutMs: 15 * MINUTE }));
-  // One service per image (lb2-*, lb3-* and b2-b6 name the same images), so each is built once.
-  // First the loader, whose build makes the stages the four app images share, beside the three
-  // lab images (apt-get: network-bound); then the other app images, from those stages. Compose v1
-  // builds one at a time unless told --parallel; v2 builds in parallel by itself.
-  const parallel = V2 ? [] : ['--parallel'];
-  await timed('compose build', async () => {
-    await composeOk(['build', ...parallel, 'lb1-loader', 'router', 'reflector', 'b1'], 30 * MINUTE);
-    await composeOk(['--profile', 'tools', 'build', ...parallel, 'lb1-announcer', 'lb1-controller', 'cli'], 30 * MINUTE);
-  });
-  await timed('compose up -d', () => composeOk(['up', '-d'], 5 * MINUTE));
-  names = await containers();
-  labNetwork = (await must('docker', ['network', 'inspect', '--format', '{{.Id}}', `${PROJECT}_lab`])).trim();
-  console.log(`compose lab: set up in ${secs(Date.now() - t0)}`);
-}, 40 * MINUTE);
+}, 25 * MINUTE);
 
 afterAll(async () => {
   const done = await teardownAll();
@@ -241,76 +254,116 @@ afterAll(async () => {
   console.log(`compose lab: timings: ${times.map(([w, ms]) => `${w} ${secs(ms)}`).join(', ')}`);
 }, 10 * MINUTE);
 
-test('every container of the lab is up and healthy, in the project of docker/.env', async () => {
-  const out = await must('docker', ['ps', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Label "com.docker.compose.service"}} {{.Status}}']);
-  const status = new Map(out.split('\n').filter((l) => l !== '').map((l) => [l.split(' ')[0]!, l.slice(l.indexOf(' ') + 1)]));
-  const expected = ['router', 'reflector', ...BALANCERS.flatMap((lb) => DAEMONS.map((d) => `${lb}-${d}`)), 'b1', 'b2', 'b3', 'b4', 'b5', 'b6'].sort();
-  assert.deepEqual([...status.keys()].sort(), expected, out);
-  // up -d returns once the dependencies' conditions hold; the last ones may still be starting
+/** Builds and ups the lab with Compose `name` (the same compose.yaml each time). */
+async function labUp(name: Compose['name']): Promise<void> {
+  const c = impls.find((i) => i.name === name);
+  assert.ok(c !== undefined, `Compose ${name} is not available`);
+  impl = c;
   const t0 = Date.now();
-  for (;;) {
-    const cur = await must('docker', ['ps', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Label "com.docker.compose.service"}} {{.Status}}']);
-    const unhealthy = cur.split('\n').filter((l) => l !== '' && !l.includes('(healthy)'));
-    if (unhealthy.length === 0) break;
-    assert.ok(Date.now() - t0 < 2 * MINUTE, `not healthy after 2 min: ${unhealthy.join('; ')}`);
-    await sleep(1000);
-  }
-});
-
-test('the router has an ECMP route per VIP over the balancers that announce it', async () => {
-  const ms = await waitRoutes({ [VIPS.web.vip]: hopsFor(VIPS.web.balancers), [VIPS.api.vip]: hopsFor(VIPS.api.balancers) }, 2 * MINUTE);
-  console.log(`compose lab: ECMP routes complete ${secs(ms)} after the containers were healthy`);
-  const bird = await exec('router', ['birdc', '-s', '/run/bird/bird.ctl', 'show', 'protocols']);
-  assert.match(bird, /reflector\s+BGP\s+\S+\s+up\s+\S+\s+Established/, bird);
-  // XDP in generic mode on each balancer's eth0, attached by the loader
-  for (const lb of BALANCERS) {
-    const link = await exec(`${lb}-loader`, ['ip', '-d', 'link', 'show', 'dev', 'eth0']);
-    assert.match(link, /xdpgeneric/, `${lb}: eth0 has no generic XDP program:\n${link}`);
-    const progs = await exec(`${lb}-loader`, ['netaccel', 'bpf', 'programs', '--json']);
-    assert.match(progs, /xlb/, `${lb}: the loader lists no xlb program: ${progs}`);
-  }
-});
-
-test('traffic through both VIPs: every request answered, every backend serves, every balancer forwards', async () => {
-  await traffic('all up', BALANCERS);
-  // the CLI image (profile tools) reads lb1's counters over lb1's sockets too
-  const cli = await composeOk(['--profile', 'tools', 'run', '--rm', '-T', 'cli', 'lb', 'stats', '--json']);
-  const vips = (JSON.parse(cli) as { vips: { serviceId: string; counters?: { packets?: string } }[] }).vips;
-  assert.deepEqual(vips.map((v) => v.serviceId.split(':')[0]).sort(), [VIPS.web.vip, VIPS.api.vip]);
-  assert.ok(vips.every((v) => Number(v.counters?.packets ?? 0) > 0), cli);
-});
-
-test('lb2 killed: its next hop leaves the routes and the VIPs still answer; started again: it is back and forwards', async () => {
-  const lb2 = DAEMONS.map((d) => `lb2-${d}`);
-  // whatever happens below, lb2 is running again for the tests after this one
-  onTestFinished(async () => {
-    await compose(['up', '-d', ...lb2], 3 * MINUTE);
-    names = await containers();
+  // One service per image (lb2-*, lb3-* and b2-b6 name the same images), so each is built once.
+  // First the loader, whose build makes the stages the four app images share, beside the three
+  // lab images (apt-get: network-bound); then the other app images, from those stages. The
+  // second Compose finds every layer in the engine's cache.
+  await timed(`Compose ${name}: build`, async () => {
+    await composeOk(['build', ...c.buildArgs, 'lb1-loader', 'router', 'reflector', 'b1'], 30 * MINUTE);
+    await composeOk(['--profile', 'tools', 'build', ...c.buildArgs, 'lb1-announcer', 'lb1-controller', 'cli'], 30 * MINUTE);
   });
-  const t0 = Date.now();
-  await composeOk(['kill', ...[...lb2].reverse()]);
-  const gone = await waitRoutes({ [VIPS.web.vip]: hopsFor(['lb1', 'lb3']), [VIPS.api.vip]: hopsFor(['lb1']) }, 30_000);
-  console.log(`compose lab: lb2 killed: its next hop left the router's routes ${secs(Date.now() - t0)} after the kill (${secs(gone)} after compose kill returned)`);
-  await traffic('lb2 down', ['lb1', 'lb3']);
-  const t1 = Date.now();
-  await composeOk(['up', '-d', ...lb2], 3 * MINUTE);
-  names = await containers(); // Compose may have made new containers
-  const back = await waitRoutes({ [VIPS.web.vip]: hopsFor(VIPS.web.balancers), [VIPS.api.vip]: hopsFor(VIPS.api.balancers) }, 2 * MINUTE);
-  console.log(`compose lab: lb2 started again: back in the routes ${secs(Date.now() - t1)} after compose up (${secs(back)} after it returned)`);
-  await waitHealthy(lb2, 2 * MINUTE);
-  await traffic('lb2 back', BALANCERS);
-});
+  // a lab left by the other Compose (a failed run of its steps) would hold the addresses and names
+  for (const other of impls) await teardownLab(other);
+  await timed(`Compose ${name}: up -d`, async () => {
+    const r = await compose(['up', '-d'], 5 * MINUTE);
+    if (r.code !== 0) assert.fail(`compose up -d: exit ${r.code}\n${r.stderr.slice(-2000)}\n${await unhealthyLogs()}`);
+  });
+  names = await containers();
+  labNetwork = (await must('docker', ['network', 'inspect', '--format', '{{.Id}}', `${PROJECT}_lab`])).trim();
+  console.log(`compose lab: Compose ${name}: set up in ${secs(Date.now() - t0)}`);
+}
 
-test('down -v leaves no container, network, volume, pin, interface or iptables change behind', async () => {
-  await timed('compose down -v', teardownLab);
-  assert.deepEqual(await leftovers(), []);
-  const bridge = `br-${labNetwork?.slice(0, 12)}`;
-  const links = await must('ip', ['-br', 'link', 'show']);
-  assert.ok(labNetwork !== undefined && !links.split('\n').some((l) => l.startsWith(`${bridge} `)), `the lab's bridge ${bridge} is still there:\n${links}`);
-  if (engine?.pid !== undefined) {
-    // the engine is ours: stop it, and the host must be exactly as it was
-    await timed('stop dockerd', () => stopEngine(engine!));
-    engineStopped = true;
-    assert.deepEqual(hostDiff(host!, await hostState()), [], 'the host differs from before the engine started');
+function labSteps(): void {
+  test('every container of the lab is up and healthy, in the project of docker/.env', async () => {
+    const out = await must('docker', ['ps', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Label "com.docker.compose.service"}} {{.Status}}']);
+    const status = new Map(out.split('\n').filter((l) => l !== '').map((l) => [l.split(' ')[0]!, l.slice(l.indexOf(' ') + 1)]));
+    const expected = ['router', 'reflector', ...BALANCERS.flatMap((lb) => DAEMONS.map((d) => `${lb}-${d}`)), 'b1', 'b2', 'b3', 'b4', 'b5', 'b6'].sort();
+    assert.deepEqual([...status.keys()].sort(), expected, out);
+    // up -d returns once the dependencies' conditions hold; the last ones may still be starting
+    const t0 = Date.now();
+    for (;;) {
+      const cur = await must('docker', ['ps', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Label "com.docker.compose.service"}} {{.Status}}']);
+      const unhealthy = cur.split('\n').filter((l) => l !== '' && !l.includes('(healthy)'));
+      if (unhealthy.length === 0) break;
+      assert.ok(Date.now() - t0 < 2 * MINUTE, `not healthy after 2 min: ${unhealthy.join('; ')}`);
+      await sleep(1000);
+    }
+  });
+
+  test('the router has an ECMP route per VIP over the balancers that announce it', async () => {
+    const ms = await waitRoutes({ [VIPS.web.vip]: hopsFor(VIPS.web.balancers), [VIPS.api.vip]: hopsFor(VIPS.api.balancers) }, 2 * MINUTE);
+    console.log(`compose lab: ECMP routes complete ${secs(ms)} after the containers were healthy`);
+    const bird = await exec('router', ['birdc', '-s', '/run/bird/bird.ctl', 'show', 'protocols']);
+    assert.match(bird, /reflector\s+BGP\s+\S+\s+up\s+\S+\s+Established/, bird);
+    // XDP in generic mode on each balancer's eth0, attached by the loader
+    for (const lb of BALANCERS) {
+      const link = await exec(`${lb}-loader`, ['ip', '-d', 'link', 'show', 'dev', 'eth0']);
+      assert.match(link, /xdpgeneric/, `${lb}: eth0 has no generic XDP program:\n${link}`);
+      const progs = await exec(`${lb}-loader`, ['netaccel', 'bpf', 'programs', '--json', '--timeout', '30000']);
+      assert.match(progs, /xlb/, `${lb}: the loader lists no xlb program: ${progs}`);
+    }
+  });
+
+  test('traffic through both VIPs: every request answered, every backend serves, every balancer forwards', async () => {
+    await traffic('all up', BALANCERS);
+    // the CLI image (profile tools) reads lb1's counters over lb1's sockets too
+    const cli = await composeOk(['--profile', 'tools', 'run', '--rm', '-T', 'cli', 'lb', 'stats', '--json', '--timeout', '30000']);
+    const vips = (JSON.parse(cli) as { vips: { serviceId: string; counters?: { packets?: string } }[] }).vips;
+    assert.deepEqual(vips.map((v) => v.serviceId.split(':')[0]).sort(), [VIPS.web.vip, VIPS.api.vip]);
+    assert.ok(vips.every((v) => Number(v.counters?.packets ?? 0) > 0), cli);
+  });
+
+  test('lb2 killed: its next hop leaves the routes and the VIPs still answer; started again: it is back and forwards', async () => {
+    const lb2 = DAEMONS.map((d) => `lb2-${d}`);
+    // whatever happens below, lb2 is running again for the tests after this one
+    onTestFinished(async () => {
+      await compose(['up', '-d', ...lb2], 3 * MINUTE);
+      names = await containers();
+    });
+    const t0 = Date.now();
+    await composeOk(['kill', ...[...lb2].reverse()]);
+    const gone = await waitRoutes({ [VIPS.web.vip]: hopsFor(['lb1', 'lb3']), [VIPS.api.vip]: hopsFor(['lb1']) }, 30_000);
+    console.log(`compose lab: lb2 killed: its next hop left the router's routes ${secs(Date.now() - t0)} after the kill (${secs(gone)} after compose kill returned)`);
+    await traffic('lb2 down', ['lb1', 'lb3']);
+    const t1 = Date.now();
+    await composeOk(['up', '-d', ...lb2], 3 * MINUTE);
+    names = await containers(); // Compose may have made new containers
+    const back = await waitRoutes({ [VIPS.web.vip]: hopsFor(VIPS.web.balancers), [VIPS.api.vip]: hopsFor(VIPS.api.balancers) }, 2 * MINUTE);
+    console.log(`compose lab: lb2 started again: back in the routes ${secs(Date.now() - t1)} after compose up (${secs(back)} after it returned)`);
+    await waitHealthy(lb2, 2 * MINUTE);
+    await traffic('lb2 back', BALANCERS);
+  });
+
+  test('down -v leaves no container, network, volume, pin or bridge behind', async () => {
+    await timed(`Compose ${impl.name}: down -v`, () => teardownLab());
+    assert.deepEqual(await leftovers(), []);
+    const bridge = `br-${labNetwork?.slice(0, 12)}`;
+    const links = await must('ip', ['-br', 'link', 'show']);
+    assert.ok(labNetwork !== undefined && !links.split('\n').some((l) => l.startsWith(`${bridge} `)), `the lab's bridge ${bridge} is still there:\n${links}`);
+  });
+}
+
+for (const name of ['v1', 'v2'] as const) {
+  describe(`Compose ${name}`, () => {
+    beforeAll(() => labUp(name), 40 * MINUTE);
+    labSteps();
+  });
+}
+
+test('the engine this file started is stopped and the host is as it was: interfaces, iptables, sysctls', async () => {
+  assert.ok(engine !== undefined, 'no engine was found or started');
+  if (engine.pid === undefined) {
+    // an engine that was already running stays; what the lab left is checked above
+    console.log('compose lab: the engine was running before this file: left running');
+    return;
   }
+  await timed('stop dockerd', () => stopEngine(engine!));
+  engineStopped = true;
+  assert.deepEqual(hostDiff(host!, await hostState()), [], 'the host differs from before the engine started');
 });

@@ -147,7 +147,7 @@ ENV NODE_ENV=production
 USER root:netaccel
 # telemetry.listen's default (127.0.0.1:9465): /healthz, /readyz, /metrics, /v1/status
 EXPOSE 9465/tcp
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=10s --start-period=30s --retries=3 \
   CMD ["node", "/opt/netaccel/healthcheck.mjs", "http://127.0.0.1:9465/healthz"]
 ENTRYPOINT ["node", "/opt/netaccel/apps/ebpf-loader/dist/main.js"]
 CMD ["--config", "/etc/netaccel/ebpf-loader.yaml"]

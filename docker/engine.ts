@@ -16,7 +16,7 @@
  * - A dockerd left running by a crashed earlier run is known by its pid file and adopted, so
  *   that this run stops it.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -251,7 +251,33 @@ export async function restoreHost(before: HostState): Promise<string[]> {
   return done;
 }
 
-/** True when `docker compose` (v2) answers, else false: then `docker-compose` (v1) is used. */
-export function composeV2(): boolean {
-  return spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0;
+/** One implementation of Compose, and how to call it. */
+export interface Compose {
+  /** `v1` (docker-compose, Python) or `v2` (the `docker compose` CLI plugin, Go). */
+  readonly name: 'v1' | 'v2';
+  readonly cmd: string;
+  /** arguments before Compose's own (`compose` for the plugin) */
+  readonly pre: readonly string[];
+  /** added to the environment of every call */
+  readonly env: NodeJS.ProcessEnv;
+  /** extra `build` arguments: v1 builds one image at a time unless told, v2 in parallel by itself */
+  readonly buildArgs: readonly string[];
+}
+
+/** Compose v1: Debian 12's docker-compose 1.29. */
+export const composeV1 = (): Compose => ({ name: 'v1', cmd: 'docker-compose', pre: [], env: {}, buildArgs: ['--parallel'] });
+
+/**
+ * Compose v2: the `docker compose` plugin when the Docker CLI has one, else the plugin from
+ * Debian 13's archive in a folder of its own (docker/compose-v2/fetch.sh, used through
+ * DOCKER_CONFIG: Debian 12 packages no Compose v2 and its package would replace v1). Builds use
+ * the classic builder, as v1 does: BuildKit would fetch the `# syntax=docker/dockerfile:1`
+ * frontend from Docker Hub, which this machine cannot reach.
+ */
+export async function composeV2(fetchScript: string): Promise<Compose> {
+  const env: NodeJS.ProcessEnv = { DOCKER_BUILDKIT: '0' };
+  if ((await run('docker', ['compose', 'version'], { timeoutMs: 20_000 })).code !== 0) {
+    env['DOCKER_CONFIG'] = (await must(fetchScript, [], { timeoutMs: 10 * 60_000 })).trim().split('\n').pop()!;
+  }
+  return { name: 'v2', cmd: 'docker', pre: ['compose'], env, buildArgs: [] };
 }

@@ -118,7 +118,7 @@ ENV NODE_ENV=production
 USER netaccel:netaccel
 # telemetry.listen's default (127.0.0.1:9464): /healthz, /readyz, /metrics, /v1/status
 EXPOSE 9464/tcp
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=10s --start-period=30s --retries=3 \
   CMD ["node", "/opt/netaccel/healthcheck.mjs", "http://127.0.0.1:9464/healthz"]
 ENTRYPOINT ["node", "/opt/netaccel/apps/lb-controller/dist/main.js"]
 CMD ["--config", "/etc/netaccel/lb-controller.yaml"]

@@ -116,7 +116,7 @@ USER netaccel:netaccel
 # 15001/tcp and 15006/tcp the example's listeners; telemetry.listen's default (127.0.0.1:9190):
 # /healthz, /readyz, /metrics, /v1/status
 EXPOSE 15001/tcp 15006/tcp 9190/tcp
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=10s --start-period=30s --retries=3 \
   CMD ["node", "/opt/netaccel/healthcheck.mjs", "http://127.0.0.1:9190/healthz"]
 ENTRYPOINT ["node", "/opt/netaccel/apps/sidecar-offload/dist/main.js"]
 CMD ["--config", "/etc/netaccel/sidecar-offload.yaml"]

@@ -31,6 +31,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #   docker.io docker-compose mmdebstrap        the compose lab for real (docker/compose-lab.ns.test.ts): Docker
 #                                              Engine 20.10 and Compose v1 1.29; mmdebstrap builds the base
 #                                              images from Debian's archive (no Docker Hub here)
+#   gpgv xz-utils                              Compose v2 for the same test: docker/compose-v2/fetch.sh checks
+#                                              Debian 13's signed index and unpacks its docker-compose plugin
 PACKAGES=(
   clang llvm libbpf-dev libbpf1 bpftool libxdp1 xdp-tools
   iproute2 iptables nftables ethtool tcpdump
@@ -41,7 +43,7 @@ PACKAGES=(
   gcc libc6-dev gcc-multilib
   chromium fonts-dejavu-core
   systemd
-  docker.io docker-compose mmdebstrap
+  docker.io docker-compose mmdebstrap gpgv xz-utils
 )
 missing=()
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2 == "installed" { print $1 }')
