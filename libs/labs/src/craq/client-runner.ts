@@ -47,7 +47,7 @@ const reporter = new HeatReporter(redis, { bucketMs: 1000, flushMs: 250 });
 // The retry budget covers a chain node's failure: a write to a key whose dirty versions are full
 // (their propagation died with the node) is answered RETRY until the scheduler has detected the
 // failure (3 missed probes) and reconfigured the chain, which took 1.4-1.9 s in the lab under CI
-// load (about 1.0-1.25 s since repair-dirty stopped waiting for resends the loader cannot make;
+// load (0.7-1.25 s since repair-dirty stopped waiting for resends the loader cannot make;
 // a lost chain message without a failure is repaired within 1.5 x chain.lostMessageAfter). 12 attempts backing off 10 ms doubling to 1 s wait 5.3 s nominal, at least 2.6 s with the
 // jitter; 8 attempts to 500 ms (1.1 s nominal) ran out in one CI run.
 const RETRY = { timeoutMs: 100, attempts: 12, maxBackoffMs: 1000 } as const;
