@@ -28,8 +28,8 @@
  * VmHWM (peak RSS) of the announcer process and of the injecting gobgpd, from /proc; the gobgp
  * CLI's own peak (`/usr/bin/time %M`) is recorded beside it. The announcer runs as installed
  * (dist/main.js, the bundle; build it first). Before anything is announced, VmRSS of both
- * senders right after the sessions came up (bulk_start_rss) and 30 s after the announcer started
- * (bulk_idle_rss: V8 returns the start-up heap after ~15..20 s of quiet). Rounds alternate ours / baseline;
+ * senders right after the sessions came up (bulk_start_rss) and once the announcer's has settled
+ * (bulk_idle_rss: V8 returns the start-up heap after ~15..25 s of quiet; see IDLE_AFTER_MS). Rounds alternate ours / baseline;
  * between rounds everything is withdrawn and both receivers are back at 0.
  *
  * BGP_BULK_PREFIXES (default 100,000; fewer for a quick run) and BGP_BULK_ROUNDS (default 1:
@@ -58,8 +58,16 @@ const BASELINE = 'gobgpd (gobgp mrt inject)';
 /** Issue 12: the announcer idle at <= 60 MiB (a stated goal, not a measurement). */
 const IDLE_GOAL = 'goal (issue 12, stated)';
 const IDLE_GOAL_MIB = 60;
-/** Idle RSS is read this long after the announcer started (V8's memory reducer has run by then). */
-const IDLE_AFTER_MS = 30_000;
+/**
+ * Idle RSS is read once the announcer's has settled: no earlier than IDLE_AFTER_MS after its
+ * start (V8's memory reducer gives the start-up heap back after ~15..25 s of quiet), then once
+ * it moved by at most IDLE_STABLE_MIB over IDLE_STABLE_MS of samples, at the latest IDLE_MAX_MS
+ * after the start.
+ */
+const IDLE_AFTER_MS = 20_000;
+const IDLE_STABLE_MS = 10_000;
+const IDLE_STABLE_MIB = 0.5;
+const IDLE_MAX_MS = 60_000;
 
 function envInt(name: string, dflt: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -214,6 +222,19 @@ function memory(pid: number): { peak: number; rss: number } {
   return { peak: kb('VmHWM') / 1024, rss: kb('VmRSS') / 1024 };
 }
 
+/** Waits until the RSS of `pid` has settled (see IDLE_AFTER_MS). */
+async function settled(pid: number, startedAt: number): Promise<void> {
+  await sleep(Math.max(0, startedAt + IDLE_AFTER_MS - performance.now()));
+  const window: number[] = [];
+  const samples = IDLE_STABLE_MS / 1000 + 1;
+  while (performance.now() - startedAt < IDLE_MAX_MS) {
+    window.push(memory(pid).rss);
+    if (window.length > samples) window.shift();
+    if (window.length === samples && Math.max(...window) - Math.min(...window) <= IDLE_STABLE_MIB) return;
+    await sleep(1000);
+  }
+}
+
 /** The process the lab started, not a wrapper: `ip netns exec` execs the command in place. */
 function checkComm(pid: number, want: string): void {
   const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -276,7 +297,7 @@ export async function bulk(ctx: BenchContext): Promise<void> {
     // process has been quiet for a while (its memory reducer, ~15..20 s here)
     ctx.figure(OURS, 'bulk_start_rss', memory(announcer.pid).rss, 'MiB');
     ctx.figure(BASELINE, 'bulk_start_rss', memory(injector.pid).rss, 'MiB');
-    await sleep(Math.max(0, startedAt + IDLE_AFTER_MS - performance.now()));
+    await settled(announcer.pid, startedAt);
     ctx.figure(OURS, 'bulk_idle_rss', memory(announcer.pid).rss, 'MiB');
     ctx.figure(BASELINE, 'bulk_idle_rss', memory(injector.pid).rss, 'MiB');
     ctx.figure(IDLE_GOAL, 'bulk_idle_rss', IDLE_GOAL_MIB, 'MiB');
