@@ -254,7 +254,16 @@ grpc: { socket: ${socket} }
     const denied = await unaryCall(c, 'slow', Buffer.from('x'));
     assert.equal(denied.code, grpc.status.PERMISSION_DENIED);
     assert.match(denied.details, /denied by the policy/);
+    const kernel = kernelOf();
+    const relayed = () => daemon.proxy.listener('inbound')!.splicedConnections().reduce((n, s) => n + s.relayed, 0);
+    const reads = () => (kernel instanceof LoaderKernelPath ? kernel.mirror.conns.batches : 0);
+    const [relayedBefore, readsBefore] = [relayed(), reads()];
     const seen = await workload(c); // on the same connection, now relayed frame by frame
+    if (kernel instanceof LoaderKernelPath) {
+      // the hand-over point is known once: relaying half a megabyte after it reads nothing more from the loader
+      assert.ok(relayed() - relayedBefore > 500_000, `relayed ${relayed() - relayedBefore} bytes`);
+      assert.ok(reads() - readsBefore <= 2, `${reads() - readsBefore} reads of conns through the loader while relaying`);
+    }
 
     const d = await kernelDelta(before);
     assert.equal(d.get('/nsc.Echo/Slow')!.denied, 1n, 'the kernel judged the denied call');
