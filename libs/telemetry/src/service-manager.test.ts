@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
 import koffi from 'koffi';
 import { createLogCapture } from './log-capture.js';
@@ -63,6 +65,32 @@ describe('service manager notification (sd_notify)', () => {
     assert.equal(sm.socket, undefined);
     assert.equal(sm.notify({ READY: '1' }), false);
     assert.equal(serviceManager({ NOTIFY_SOCKET: '' }).notify({ READY: '1' }), false);
+  });
+
+  it('loads koffi (a native addon) only to send a message, never without $NOTIFY_SOCKET', () => {
+    // a fresh process (this file loads koffi itself): is the addon mapped after import + notify?
+    const path = join(dir, 'lazy');
+    const r = receiver(path);
+    try {
+      const module = fileURLToPath(new URL('./service-manager.ts', import.meta.url));
+      const script = `
+        import { readFileSync } from 'node:fs';
+        const { serviceManager } = await import(${JSON.stringify(module)});
+        const mapped = () => readFileSync('/proc/self/maps', 'utf8').includes('koffi');
+        const before = mapped();
+        const sent = serviceManager({ NOTIFY_SOCKET: process.env.SOCKET }).notify({ READY: '1' });
+        process.stdout.write(JSON.stringify({ before, sent, after: mapped() }));`;
+      const run = (socket: string): unknown => {
+        const p = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, SOCKET: socket }, encoding: 'utf8', timeout: 30_000 });
+        assert.equal(p.status, 0, p.stderr);
+        return JSON.parse(p.stdout);
+      };
+      assert.deepEqual(run(''), { before: false, sent: false, after: false });
+      assert.deepEqual(run(path), { before: false, sent: true, after: true });
+      assert.equal(r.read(), 'READY=1');
+    } finally {
+      r.close();
+    }
   });
 
   it('fails with the errno when nobody listens, and on a malformed socket or field', () => {
