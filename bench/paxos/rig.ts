@@ -21,6 +21,14 @@ import { softirqUsOf } from './options.js';
 import { buildPaxosGen } from './tools.js';
 
 export const MAX_REPLICAS = 7;
+/**
+ * V8 flags of the replica processes (every configuration): a 64 MiB young generation. A replica
+ * allocates per request (decoded message, ids, client-table entries, reply) and V8's default
+ * 16 MiB semi-space made it scavenge so often that garbage collection was a third of the leader's
+ * samples (perf); measured at 7 replicas, 256 clients, two A/B pairs at load 11-15: replica CPU
+ * per op none 148/145 -> 124/113 µs, all 92.7/72.9 -> 62.8/50.5 µs.
+ */
+export const REPLICA_NODE_FLAGS = '--max-semi-space-size=64';
 const PORT = 7470;
 const ADDR = Array.from({ length: MAX_REPLICAS }, (_, i) => `10.81.0.${i + 1}`);
 const CLIENT_ADDR = '10.81.0.100';
@@ -123,6 +131,7 @@ export class PaxosRig {
           sysfs: 'host',
           ready: { log: /"ready":true/ },
           timeoutMs: 90_000,
+          env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${REPLICA_NODE_FLAGS}`.trim() },
         })));
       for (const s of started) if (s.status === 'fulfilled') replicas.push(s.value);
       const failed = started.find((s) => s.status === 'rejected');
