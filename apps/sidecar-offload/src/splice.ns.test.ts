@@ -7,7 +7,12 @@
  * - drain: every spliced connection is taken back from the kernel at a frame boundary and gets
  *   GOAWAY with the right last stream id; calls in flight finish OK, idle connections close, and
  *   the drain ends when the clients closed (no drain-timeout reset);
- * - IPv6: a listener and an upstream on ::1 are spliced and the kernel carries the calls.
+ * - IPv6: a listener and an upstream on ::1 are spliced and the kernel carries the calls;
+ * - each call counted once across a hand-over (one write with an allowed and a denied call, a
+ *   kernel call in flight adopted by the relay), route timeouts on kernel and relayed calls;
+ * - the proof list in both paths (kernel splice, user-space proxy): a server that closes its
+ *   connection mid-stream, a slow reader holding the server back, garbage and truncated frames
+ *   (that connection closed, a call on another one unaffected).
  */
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
@@ -26,7 +31,7 @@ import { sidecarConfig } from './config.js';
 import { DirectKernelPath } from './kernel.js';
 import { SidecarProxy } from './sidecar.js';
 import type { EchoClient, EchoServer } from './testing/index.js';
-import { echoClient, startEchoServer, unaryCall } from './testing/index.js';
+import { echoClient, startEchoServer, startTestSidecar, streamMessage, streamRequest, unaryCall } from './testing/index.js';
 
 const PREFIX = 'sgw-';
 
@@ -326,3 +331,212 @@ describe('spliced connections: GOAWAY on drain, IPv6', () => {
     assert.equal(user.get('/nsc.Echo/Unary')?.calls, 1, 'the call after the take-over: the relay counted it');
   });
 });
+
+/** gRPC message framing (5-byte prefix). */
+function frame(m: Buffer): Buffer {
+  const p = Buffer.alloc(5);
+  p.writeUInt32BE(m.length, 1);
+  return Buffer.concat([p, m]);
+}
+
+/** A node:http2 upstream whose every stream is `handler`'s (holds its writes back when the peer does not read). */
+async function rawUpstream(handler: (s: http2.ServerHttp2Stream) => void): Promise<{ address: string; close: () => Promise<void> }> {
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
+  server.on('stream', (stream) => {
+    stream.on('error', () => {});
+    handler(stream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Both paths: the kernel splice (this test's cgroup) and the user-space proxy. */
+type Path = 'kernel' | 'user';
+
+describe('the proof list in both paths: server closing mid-stream, slow reader, garbage and truncated frames', () => {
+  let cgroup = '';
+  let home = '';
+  let echo: EchoServer;
+
+  beforeAll(async () => {
+    cgroup = join(cgroup2Root(), `${PREFIX}proofs-${process.pid}`);
+    mkdirSync(cgroup, { recursive: true });
+    home = currentCgroup();
+    writeFileSync(join(cgroup, 'cgroup.procs'), String(process.pid));
+    echo = await startEchoServer();
+  });
+
+  afterAll(async () => {
+    try {
+      await echo?.close();
+    } finally {
+      if (home !== '') writeFileSync(join(home, 'cgroup.procs'), String(process.pid));
+      if (cgroup !== '') rmdirSync(cgroup);
+    }
+  });
+
+  /** A proxy of the path to `endpoint`; its stats, and whether the kernel carried the connection. */
+  async function proxyOf(path: Path, endpoint: string) {
+    if (path === 'kernel') {
+      const rig = await startSpliceProxy(cgroup, '127.0.0.1:0', endpoint);
+      return { proxy: rig.proxy, port: rig.port, kernel: rig.kernel as DirectKernelPath | undefined, close: () => rig.proxy.close(0) };
+    }
+    const sc = await startTestSidecar(`
+sidecar:
+  listeners:
+    - { name: inbound, direction: inbound, listen: 127.0.0.1:0, routes: [{ service: nsc.Echo, cluster: echo }] }
+  clusters:
+    - { name: echo, endpoints: ['${endpoint}'] }
+`);
+    return { proxy: sc.proxy, port: sc.proxy.listener('inbound')!.port, kernel: undefined as DirectKernelPath | undefined, close: () => sc.close(0) };
+  }
+
+  for (const path of ['kernel', 'user'] as const) {
+    test(`${path} path: a server that closes its connection mid-stream: the client gets the messages sent, then UNAVAILABLE; counted once; the next connection works`, async (t) => {
+      const up = await rawUpstream((stream) => {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+        stream.write(frame(streamMessage(0, 100)));
+        stream.write(frame(streamMessage(1, 100)), () => setTimeout(() => stream.session?.destroy(), 50));
+      });
+      t.onTestFinished(() => up.close());
+      const p = await proxyOf(path, up.address);
+      t.onTestFinished(() => p.close());
+      const c = echoClient(`127.0.0.1:${p.port}`, { 'grpc.use_local_subchannel_pool': 1 });
+      t.onTestFinished(() => c.close());
+      const got = await new Promise<{ code: number; messages: number }>((resolve) => {
+        let messages = 0;
+        const s = c.serverStream(streamRequest(5, 100));
+        s.on('data', () => (messages += 1));
+        s.on('error', (err: grpc.ServiceError) => resolve({ code: err.code, messages }));
+        s.on('end', () => resolve({ code: 0, messages }));
+      });
+      assert.deepEqual(got, { code: grpc.status.UNAVAILABLE, messages: 2 });
+      await until(() => p.proxy.stats.methods('inbound').some((m) => m.method === '/nsc.Echo/ServerStream' || m.method === 'other'));
+      const user = p.proxy.stats.methods('inbound');
+      assert.equal(user.reduce((n, m) => n + m.calls, 0), 1, 'one call recorded');
+      assert.equal(user.reduce((n, m) => n + (m.statuses.get(grpc.status.UNAVAILABLE) ?? 0), 0), 1, 'UNAVAILABLE');
+      if (p.kernel !== undefined) {
+        const other = p.kernel.methodStats(0);
+        assert.deepEqual([other.requests, other.responses], [0n, 0n], 'the kernel opened it, the proxy adopted and ended it: counted once');
+      }
+    });
+
+    test(`${path} path: a slow reader holds the server back (HTTP/2 flow control end to end); every byte arrives in order once it reads`, async (t) => {
+      const count = 200;
+      const size = 32 * 1024;
+      let written = 0;
+      const up = await rawUpstream((stream) => {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.on('data', () => {});
+        const pump = (): void => {
+          while (written < count) {
+            written += 1;
+            if (!stream.write(frame(streamMessage(written - 1, size)))) {
+              stream.once('drain', pump);
+              return;
+            }
+          }
+          stream.end();
+        };
+        pump();
+      });
+      t.onTestFinished(() => up.close());
+      const p = await proxyOf(path, up.address);
+      t.onTestFinished(() => p.close());
+      const session = http2.connect(`http://127.0.0.1:${p.port}`);
+      t.onTestFinished(() => session.destroy());
+      const req = session.request({ ':method': 'POST', ':path': '/nsc.Echo/ServerStream', 'content-type': 'application/grpc', te: 'trailers' });
+      req.end(frame(Buffer.alloc(0)));
+      req.pause();
+      await until(() => written > 0);
+      let last = -1;
+      for (let stable = 0; stable < 10; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        stable = written === last ? stable + 1 : 0;
+        last = written;
+      }
+      assert.ok(last < count, `the server was held back (wrote ${last} of ${count})`);
+      const chunks: Buffer[] = [];
+      const status = new Promise<string>((resolve) => req.on('trailers', (h) => resolve(String(h['grpc-status']))));
+      const ended = new Promise((resolve) => req.on('end', resolve));
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.resume();
+      assert.equal(await status, '0');
+      await ended;
+      const body = Buffer.concat(chunks);
+      assert.equal(body.length, count * (size + 5));
+      for (let i = 0; i < count; i += 37) assert.ok(body.subarray(i * (size + 5) + 5, (i + 1) * (size + 5)).equals(streamMessage(i, size)), `message ${i}`);
+      if (p.kernel !== undefined) {
+        assert.equal(p.kernel.methodStats(0).responseBytes, BigInt(count * (size + 5)), 'the kernel carried the response');
+        const [sc] = p.proxy.listener('inbound')!.splicedConnections();
+        assert.deepEqual(p.kernel.spliceState(sc!.clientSide), { offloaded: true, reason: '' });
+      }
+    });
+
+    test(`${path} path: garbage, a truncated frame, broken HPACK: that connection is closed or refused, calls on another are unaffected`, async (t) => {
+      const p = await proxyOf(path, echo.address);
+      t.onTestFinished(() => p.close());
+      const c = echoClient(`127.0.0.1:${p.port}`, { 'grpc.use_local_subchannel_pool': 1 });
+      t.onTestFinished(() => c.close());
+      const ping = async (i: number) => {
+        const r = await unaryCall(c, 'unary', Buffer.from(`ping ${i}`));
+        assert.deepEqual([r.code, r.reply?.toString()], [0, `ping ${i}`]);
+      };
+      await ping(0);
+      const preface = H2_PREFACE;
+      const cases: [string, Buffer, boolean][] = [
+        ['HTTP/1.1 garbage', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), false],
+        ['random bytes', Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff)), false],
+        ['truncated SETTINGS frame, then FIN', Buffer.concat([preface, Buffer.from([0, 0, 12, 4, 0, 0, 0, 0, 0, 0, 3])]), true],
+        ['HEADERS with an invalid HPACK index', Buffer.concat([preface, settingsFrame([]), Buffer.from([0, 0, 1, 1, 5, 0, 0, 0, 1, 0xff])]), false],
+      ];
+      for (const [name, bytes, end] of cases) {
+        // closed, or refused with GOAWAY (Node's HTTP/2 answers a protocol error so and waits for the peer to close)
+        await new Promise<void>((resolve, reject) => {
+          const s = createConnection({ host: '127.0.0.1', port: p.port });
+          let got = Buffer.alloc(0);
+          s.on('data', (d: Buffer) => {
+            got = Buffer.concat([got, d]);
+            const { frames } = readFrames(got.subarray(got.subarray(0, 3).toString() === 'PRI' ? H2_PREFACE.length : 0));
+            if (frames.some((f) => f.type === 7)) {
+              s.destroy();
+              resolve();
+            }
+          });
+          s.on('error', () => {});
+          s.once('connect', () => (end ? s.end(bytes) : s.write(bytes)));
+          s.once('close', () => resolve());
+          setTimeout(() => {
+            s.destroy();
+            reject(new Error(`${name}: the connection was neither closed nor refused with GOAWAY`));
+          }, 8000).unref();
+        });
+        await ping(1);
+      }
+      if (p.kernel !== undefined) {
+        const mine = p.proxy.listener('inbound')!.splicedConnections();
+        assert.equal(mine.length, 1, "only the calls' connection is left");
+        assert.deepEqual(p.kernel.spliceState(mine[0]!.clientSide), { offloaded: true, reason: '' }, 'and the kernel still carries it');
+      }
+    });
+  }
+});
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), 'condition not reached in 5 s');
+}
