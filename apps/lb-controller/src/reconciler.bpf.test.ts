@@ -15,6 +15,7 @@ import { XlbDataPlane } from './data-plane.js';
 import { parseState } from './desired-state.js';
 import { NA_ERR_LB_CAPACITY, NA_ERR_LB_STATE_INVALID } from './errors.js';
 import { Reconciler, backendKey } from './reconciler.js';
+import type { ApplyReport } from './reconciler.js';
 
 const LB_MAC = '02:00:00:00:01:00';
 const ROUTER_MAC = '02:00:00:00:00:fe';
@@ -271,6 +272,48 @@ test('a restarted controller adopts the VIPs it finds and switches them atomical
     assert.deepEqual(keys, ['10.0.0.1']);
     // the first controller's backend records are invalid now; only the second's are valid
     assert.equal((await w.dp.validBackends()).length, 5);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a change back to the previous backends takes the previous table without a build: nothing written, the same table', async () => {
+  const w = world();
+  try {
+    const reports: ApplyReport[] = [];
+    const rec = new Reconciler({ dataPlane: w.dp, config: { localMac: LB_MAC }, quiesceMs: 0, onApplied: (r) => reports.push(r) });
+    await rec.init();
+    const all = Array.from({ length: 20 }, (_, i) => i + 1);
+    const apply = async (backends: number[]) => {
+      rec.setDesired(parseState(stateText(backends), 'test'));
+      await rec.settled();
+      return reports.at(-1)!;
+    };
+    await apply(all);
+    const first = kernelActiveTable(w.maps, 65537)!;
+    // an operator drain and its undoing (backend 5 keeps its index): the undrain takes the first table again
+    const key5 = backendKey([...rec.services.keys()][0]!, { address: '10.1.0.5', port: 0 });
+    rec.setDrain(key5, true);
+    await rec.settled();
+    assert.equal(reports.at(-1)!.tablesReused, 0);
+    assert.ok(![...new Set(kernelActiveTable(w.maps, 65537))].some((i) => backendOf(w.maps, i) === '10.1.0.5'), 'the drained backend has no entry');
+    rec.setDrain(key5, undefined);
+    await rec.settled();
+    assert.deepEqual([reports.at(-1)!.tablesBuilt, reports.at(-1)!.tablesReused, reports.at(-1)!.entriesWritten], [1, 1, 0]);
+    assert.deepEqual(kernelActiveTable(w.maps, 65537), first);
+    // a backend added, then removed: the removal takes the first table again (the spare slot holds it)
+    const added = await apply([...all, 21]);
+    assert.deepEqual([added.tablesBuilt, added.tablesReused], [1, 0]);
+    assert.ok(added.entriesWritten > 0);
+    const back = await apply(all);
+    assert.deepEqual([back.tablesBuilt, back.tablesReused, back.entriesWritten], [1, 1, 0]);
+    assert.deepEqual(kernelActiveTable(w.maps, 65537), first);
+    // backend 21 again: it comes back at another index, so its table is built (the previous one
+    // names the old index, whose record is invalid now)
+    const again = await apply([...all, 21]);
+    assert.deepEqual([again.tablesBuilt, again.tablesReused], [1, 0]);
+    const names = new Set([...new Set(kernelActiveTable(w.maps, 65537))].map((i) => backendOf(w.maps, i)));
+    assert.deepEqual([...names].sort(), [...all, 21].map((i) => `10.1.0.${i}`).sort(), 'every entry names a record of the wanted backends');
   } finally {
     await w.close();
   }

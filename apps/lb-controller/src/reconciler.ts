@@ -76,8 +76,15 @@ export interface AppliedService {
   spec: ServiceSpec;
   readonly vipIndex: number;
   readonly backends: Map<string, AppliedBackend>;
-  /** Identity of the last table built (eligible backends and weights). */
+  /** Identity of the last table built (eligible backends, weights and their data-plane indexes). */
   tableKey: string;
+  /** The table of `tableKey` (undefined: none built yet, or adopted). */
+  table?: Uint32Array | undefined;
+  /**
+   * The table before the current one: a change back to it (a backend that flaps, a removal
+   * undone) takes it as it is, without a Maglev build (the spare slot holds it: nothing written).
+   */
+  previous?: { readonly key: string; readonly table: Uint32Array } | undefined;
   metaKey: string;
   /** Adopted VIP: the digest the record vouches for in its live slot, until its first table is built. */
   adoptedDigest?: string | undefined;
@@ -87,7 +94,10 @@ export interface ApplyReport {
   readonly durationMs: number;
   /** Time from the oldest change this pass applied to its end. */
   readonly latencyMs: number;
+  /** Tables switched in (built, or reused as they were: see tablesReused). */
   readonly tablesBuilt: number;
+  /** Of tablesBuilt, the VIPs' previous tables taken again without a build. */
+  readonly tablesReused: number;
   readonly entriesWritten: number;
   readonly services: number;
 }
@@ -337,6 +347,7 @@ export class Reconciler {
     const losing: { index: number; record: Backend | undefined }[] = [];
     const gaining: { index: number; backend: Backend }[] = [];
     let tablesBuilt = 0;
+    let tablesReused = 0;
     let entriesWritten = 0;
     const resets: Promise<void>[] = [];
     const dpRecords = new Map<string, Backend>();
@@ -414,21 +425,31 @@ export class Reconciler {
     await Promise.all(resets); // stats rows of new indexes are zero before anything names them
     const records = dp.writeBackends(gaining);
     const prepared: Promise<PreparedSwitch>[] = [];
-    const built: { svc: AppliedService; tableKey: string; metaKey: string }[] = [];
+    const built: { svc: AppliedService; tableKey: string; metaKey: string; table: Uint32Array }[] = [];
     for (const svc of this.services.values()) {
       if (!wanted.has(svc.spec.id)) continue;
       const spec = svc.spec;
       const eligible = [...svc.backends.values()].filter(isEligible);
       for (const b of svc.backends.values()) b.inTable = false;
-      const tableKey = `${spec.tableSize}|${eligible.map((b) => `${b.key}*${b.effectiveWeight}`).sort().join(',')}`;
+      // the indexes too: a backend removed and added again may come back at another index
+      const tableKey = `${spec.tableSize}|${eligible.map((b) => `${b.key}*${b.effectiveWeight}@${b.index}`).sort().join(',')}`;
       const flags = spec.flags.hashSourceOnly ? XLB_VIP_F.HASH_SRC_ONLY : 0;
       const metaKey = `${flags}|${spec.mode}|${spec.tableSize}`;
       for (const b of eligible) b.inTable = b.effectiveWeight > 0;
       if (tableKey === svc.tableKey && metaKey === svc.metaKey) continue;
-      const byName = new Map(eligible.map((b) => [b.key, b] as const));
-      const t = buildMaglevTable(eligible.map((b) => ({ name: b.key.slice(b.key.indexOf('|') + 1), weight: b.effectiveWeight })), spec.tableSize);
-      const indexOf = (mb: { name: string }): number => byName.get(`${spec.id}|${mb.name}`)!.index;
-      const table = mapTable(t, indexOf, NO_BACKEND_INDEX);
+      let table: Uint32Array;
+      // the same backends at the same indexes make the same table: the previous one (or the
+      // current one, when only the meta changed) is taken as it is
+      const known = svc.adoptedDigest !== undefined ? undefined : svc.previous?.key === tableKey ? svc.previous.table : svc.tableKey === tableKey ? svc.table : undefined;
+      if (known !== undefined) {
+        table = known;
+        tablesReused++;
+      } else {
+        const byName = new Map(eligible.map((b) => [b.key, b] as const));
+        const t = buildMaglevTable(eligible.map((b) => ({ name: b.key.slice(b.key.indexOf('|') + 1), weight: b.effectiveWeight })), spec.tableSize);
+        const indexOf = (mb: { name: string }): number => byName.get(`${spec.id}|${mb.name}`)!.index;
+        table = mapTable(t, indexOf, NO_BACKEND_INDEX);
+      }
       if (svc.adoptedDigest !== undefined) {
         // adopted: the live slot keeps its table when it is the one wanted (nothing written), else the spare slot gets it (the repair)
         if (tableDigest(table) === svc.adoptedDigest) this.#switcher.known(svc.vipIndex, table);
@@ -436,7 +457,7 @@ export class Reconciler {
       }
       tablesBuilt++;
       prepared.push(this.#switcher.prepare(vipKeyOf(spec), { vipIndex: svc.vipIndex, flags, tableSize: spec.tableSize, mode: spec.mode }, table, metaKey !== svc.metaKey));
-      built.push({ svc, tableKey, metaKey });
+      built.push({ svc, tableKey, metaKey, table });
     }
     const ready = await Promise.allSettled(prepared);
     await records;
@@ -445,6 +466,8 @@ export class Reconciler {
     for (const f of flips) entriesWritten += f.written;
     // only now is the table current (a failed pass leaves the keys, so the next pass retries)
     for (const b of built) {
+      if (b.svc.table !== undefined && b.svc.tableKey !== b.tableKey) b.svc.previous = { key: b.svc.tableKey, table: b.svc.table };
+      b.svc.table = b.table;
       b.svc.tableKey = b.tableKey;
       b.svc.metaKey = b.metaKey;
     }
@@ -471,7 +494,7 @@ export class Reconciler {
     for (const i of stale) this.#backendPool.give(i);
     this.tablesBuilt += tablesBuilt;
     const end = performance.now();
-    const report: ApplyReport = { durationMs: end - t0, latencyMs: end - since, tablesBuilt, entriesWritten, services: this.services.size };
+    const report: ApplyReport = { durationMs: end - t0, latencyMs: end - since, tablesBuilt, tablesReused, entriesWritten, services: this.services.size };
     this.#opts.log?.debug({ ...report }, 'desired state applied');
     this.#opts.onApplied?.(report);
   }

@@ -105,7 +105,9 @@ export class TableSwitcher {
     const before = s.slots[target];
     s.slots[target] = undefined; // unknown while being written (a failed write leaves it so)
     let written = 0;
-    if (before && before.length === table.length) {
+    if (before === table) {
+      // the slot holds this very table (a VIP's previous table taken again): nothing to write
+    } else if (before && before.length === table.length) {
       const positions = diffTables(before, table);
       const values = Uint32Array.from(positions, (p) => table[p]!);
       await this.#dp.writeTableSlot(meta.vipIndex, target, values, positions);
