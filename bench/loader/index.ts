@@ -5,7 +5,10 @@
  *   once per update (what a script or a controller without a loader would do);
  * - batch map updates: MapUpdateBatch (one BPF_MAP_UPDATE_BATCH) vs `bpftool batch file` with one
  *   `map update` line per entry (one bpftool process for the whole batch);
- * - test-run overhead: TestRun calls (repeat 1) vs `bpftool prog run pinned …` per run.
+ * - test-run overhead: TestRun calls (repeat 1) vs `bpftool prog run pinned …` per run;
+ * - where a single update's time goes: the same loader answering a call that does no kernel work
+ *   and writes no audit line (ListObjects of an owner that has none) — the gRPC round trip, the
+ *   floor of every call — next to MapUpdate's latency.
  *
  * The loader runs as a real process (node + tsx, as in the tests) on a Unix socket; the maps and
  * programs are the pinned ones of loader-fixture.bpf.o and the selftest, so both sides touch the
@@ -31,6 +34,7 @@ const BATCH = 10_000; // entries per batch
 const BATCHES = 3; // batches per round
 const TESTRUN_GRPC = 3000;
 const TESTRUN_BPFTOOL = 150;
+const ROUND_TRIPS = 3000;
 
 function key(i: number): Buffer {
   return u32(i);
@@ -112,6 +116,14 @@ async function testRunGrpc(c: Loader, programId: string, packet: Buffer): Promis
   return ((performance.now() - t0) * 1000) / TESTRUN_GRPC;
 }
 
+/** µs per call of a request that touches no map and writes no audit line. */
+async function roundTripGrpc(c: Loader): Promise<number> {
+  const req = loaderV1.ListObjectsRequest.create({ owner: 'cpl-nobody' });
+  const t0 = performance.now();
+  for (let i = 0; i < ROUND_TRIPS; i++) await c.listObjects(req);
+  return ((performance.now() - t0) * 1000) / ROUND_TRIPS;
+}
+
 function testRunBpftool(pin: string, dataFile: string): number {
   const t0 = performance.now();
   for (let i = 0; i < TESTRUN_BPFTOOL; i++) execFileSync('bpftool', ['prog', 'run', 'pinned', pin, 'data_in', dataFile, 'repeat', '1'], { stdio: 'ignore' });
@@ -146,8 +158,9 @@ const benchmark: Benchmark = {
       batchBpftool(mapPin, batchFile, 99);
       await testRunGrpc(c, prog.id, packet);
       testRunBpftool(prog.pinPath, dataFile);
+      await roundTripGrpc(c);
 
-      const s = { grpc: [] as number[], bpftool: [] as number[], grpcBatch: [] as number[], bpftoolBatch: [] as number[], runGrpc: [] as number[], runBpftool: [] as number[] };
+      const s = { grpc: [] as number[], bpftool: [] as number[], grpcBatch: [] as number[], bpftoolBatch: [] as number[], runGrpc: [] as number[], runBpftool: [] as number[], roundTrip: [] as number[] };
       for (let round = 0; round < ROUNDS; round++) {
         s.grpc.push(await singleGrpc(c, mapId, round));
         s.bpftool.push(singleBpftool(mapPin, round));
@@ -155,6 +168,7 @@ const benchmark: Benchmark = {
         s.bpftoolBatch.push(batchBpftool(mapPin, batchFile, round));
         s.runGrpc.push(await testRunGrpc(c, prog.id, packet));
         s.runBpftool.push(testRunBpftool(prog.pinPath, dataFile));
+        s.roundTrip.push(await roundTripGrpc(c));
       }
       const m = (x: number[]) => stats(x).median;
       ctx.figure('loader-grpc-single', 'map_updates_per_s', m(s.grpc), 'updates/s');
@@ -162,6 +176,9 @@ const benchmark: Benchmark = {
       ctx.figure('loader-grpc-batch', 'batch_map_updates_per_s', m(s.grpcBatch), 'updates/s');
       ctx.figure('bpftool-batch-file', 'batch_map_updates_per_s', m(s.bpftoolBatch), 'updates/s');
       ctx.figure('loader-grpc-testrun', 'test_run_latency_us', m(s.runGrpc), 'µs');
+      // the floor: a call without kernel work or audit line, against a MapUpdate's latency
+      ctx.figure('loader-grpc-round-trip', 'call_latency_us', m(s.roundTrip), 'µs');
+      ctx.figure('loader-grpc-single', 'call_latency_us', 1e6 / m(s.grpc), 'µs');
       ctx.figure('bpftool-prog-run', 'test_run_latency_us', m(s.runBpftool), 'µs');
       const stats0 = await c.programStats(loaderV1.ProgramStatsRequest.create({ programId: prog.id }));
       ctx.figure('selftest-xdp-in-kernel', 'run_time_ns_per_run', Number(stats0.stats[0]!.runTimeNs) / Math.max(1, Number(stats0.stats[0]!.runCount)), 'ns');
