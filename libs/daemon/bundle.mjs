@@ -43,14 +43,18 @@ import { Script } from 'node:vm';
 const dir = dirname(fileURLToPath(import.meta.url));
 const file = join(dir, 'main.cjs');
 const cacheFile = join(dir, 'main.cjs.cache');
-let cachedData;
-try {
-  cachedData = readFileSync(cacheFile);
-} catch {
-  cachedData = undefined;
+// in a function: the file's text and the cache's bytes are garbage once compiled (V8 keeps its
+// own copy of the source), not held for the process's life by module-scope constants
+function compile() {
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  return new Script('(function (exports, require, module, __filename, __dirname) {' + readFileSync(file, 'utf8') + '\\n})', { filename: file, cachedData });
 }
-const source = readFileSync(file, 'utf8');
-const script = new Script('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: file, cachedData });
+const script = compile();
 if (process.env.NETACCEL_WRITE_CODE_CACHE === '1') process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
 const mod = { exports: {}, id: file, filename: file, loaded: false, children: [] };
 script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dir);
