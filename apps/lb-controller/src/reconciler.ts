@@ -420,9 +420,10 @@ export class Reconciler {
       }
     }
 
-    // phase 2: new records and the spare slots' tables are written concurrently (nothing reads
-    // a spare slot), then each VIP flips once both are in place
-    await Promise.all(resets); // stats rows of new indexes are zero before anything names them
+    // phase 2: stats resets, new records and the spare slots' tables are written concurrently
+    // (nothing names a new index or reads a spare slot yet), then each VIP flips once all are in
+    // place: the stats rows of new indexes are zero before a table or a VIP names them
+    const zeroed = Promise.allSettled(resets);
     const records = dp.writeBackends(gaining);
     const prepared: Promise<PreparedSwitch>[] = [];
     const built: { svc: AppliedService; tableKey: string; metaKey: string; table: Uint32Array }[] = [];
@@ -461,6 +462,7 @@ export class Reconciler {
     }
     const ready = await Promise.allSettled(prepared);
     await records;
+    for (const r of await zeroed) if (r.status === 'rejected') throw r.reason;
     for (const r of ready) if (r.status === 'rejected') throw r.reason;
     const flips = await Promise.all(ready.map((r) => this.#switcher.commit((r as PromiseFulfilledResult<PreparedSwitch>).value)));
     for (const f of flips) entriesWritten += f.written;
