@@ -67,6 +67,7 @@ export function fixtureLoader(probe: Probe): ServiceHandlers<typeof LoaderServic
     mapUpdate: unimplemented('MapUpdate'),
     mapDelete: unimplemented('MapDelete'),
     mapUpdateBatch: unimplemented('MapUpdateBatch'),
+    mapLookupBatch: unimplemented('MapLookupBatch'),
     testRun: unimplemented('TestRun'),
     programStats: unimplemented('ProgramStats'),
     watchRingBuffer: unimplemented('WatchRingBuffer'),
