@@ -64,8 +64,9 @@ test('service definitions carry the contract: paths, streaming flags', () => {
   assert.equal(LoaderService.mapUpdateBatch.responseStream, false);
   assert.deepEqual(Object.keys(LoaderService), [
     'loadObject', 'unloadObject', 'listObjects', 'listPrograms', 'attach', 'detach', 'listMaps', 'mapLookup',
-    'mapUpdate', 'mapDelete', 'mapDump', 'mapUpdateBatch', 'testRun', 'programStats', 'watchRingBuffer',
+    'mapLookupBatch', 'mapUpdate', 'mapDelete', 'mapDump', 'mapUpdateBatch', 'testRun', 'programStats', 'watchRingBuffer',
   ]);
+  assert.equal(LoaderService.mapLookupBatch.responseStream, false);
   assert.equal(LoaderService.watchRingBuffer.responseStream, true);
   assert.deepEqual(Object.keys(AnnouncerService), ['announce', 'withdraw', 'listPeers', 'listRoutes', 'watchPeers']);
   assert.equal(AnnouncerService.watchPeers.responseStream, true);
