@@ -25,6 +25,12 @@ export const PAXOS_MAX_ENTRY = PAXOS_MAX_BODY - 2 - PAXOS_STATE_ENTRY_OVERHEAD;
 export const PAXOS_REQUEST_OVERHEAD = 18;
 /** Largest client operation: it fits alone in an entry (1352 - 2 - 18 = 1332). */
 export const PAXOS_MAX_OP = PAXOS_MAX_ENTRY - 2 - PAXOS_REQUEST_OVERHEAD;
+/** Bytes of a CHECKPOINT body around its chunk: total_len u32, checksum u32, offset u32, len u16. */
+export const PAXOS_CHECKPOINT_CHUNK_OVERHEAD = 14;
+/** Largest chunk of a checkpoint in one CHECKPOINT (1400 - 32 - 14 = 1354). */
+export const PAXOS_MAX_CHUNK = PAXOS_MAX_BODY - PAXOS_CHECKPOINT_CHUNK_OVERHEAD;
+/** Largest checkpoint (total_len) a receiver accepts: 64 MiB. */
+export const PAXOS_MAX_CHECKPOINT = 64 << 20;
 /** `sender` of a client's message. */
 export const PAXOS_CLIENT_SENDER = 0xff;
 /** Replica indices are 0..30 (the leader's quorum bitset is 32 bits wide). */
@@ -56,6 +62,8 @@ export const PaxosType = {
   NewState: 10,
   Recovery: 11,
   RecoveryResponse: 12,
+  Checkpoint: 13,
+  GetCheckpoint: 14,
 } as const;
 export type PaxosType = (typeof PaxosType)[keyof typeof PaxosType];
 
@@ -72,6 +80,8 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
   10: 'NEW_STATE',
   11: 'RECOVERY',
   12: 'RECOVERY_RESPONSE',
+  13: 'CHECKPOINT',
+  14: 'GET_CHECKPOINT',
 };
 
 export function paxosTypeName(type: number): string {

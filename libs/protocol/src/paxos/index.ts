@@ -2,9 +2,11 @@
 // re-exports these names as the namespace `paxos`.
 
 export type {
+  CheckpointMessage,
   ClientRequest,
   CommitMessage,
   DoViewChangeMessage,
+  GetCheckpointMessage,
   GetStateMessage,
   NewStateMessage,
   PaxosHeader,
@@ -24,13 +26,17 @@ export { decodePaxos, encodePaxos } from './message.js';
 export type { HeaderFields } from './header.js';
 export { decodePaxosHeader, writePaxosHeader } from './header.js';
 export { decodeEntry, encodeEntry, entrySize, requestSize, stateBodySize } from './entry.js';
+export { checkpointChecksum } from './checkpoint.js';
 export {
+  PAXOS_CHECKPOINT_CHUNK_OVERHEAD,
   PAXOS_CLIENT_SENDER,
   PAXOS_DEFAULT_PORT,
   PAXOS_HDR,
   PAXOS_HEADER_LEN,
   PAXOS_MAGIC,
   PAXOS_MAX_BODY,
+  PAXOS_MAX_CHECKPOINT,
+  PAXOS_MAX_CHUNK,
   PAXOS_MAX_ENTRY,
   PAXOS_MAX_MSG,
   PAXOS_MAX_OP,

@@ -119,7 +119,7 @@ test('header checks: each bad field is refused with its code and the field named
     ['magic', withByte(p, 0, 0), 'NA_ERR_PAXOSWIRE_BAD_MAGIC', /header\.magic/],
     ['version 2', withByte(p, PAXOS_HDR.version, 2), 'NA_ERR_PAXOSWIRE_BAD_VERSION', /got 2/],
     ['type 0', withByte(p, PAXOS_HDR.type, 0), 'NA_ERR_PAXOSWIRE_BAD_TYPE', /header\.type: 0/],
-    ['type 13', withByte(p, PAXOS_HDR.type, 13), 'NA_ERR_PAXOSWIRE_BAD_TYPE', /13/],
+    ['type 15', withByte(p, PAXOS_HDR.type, 15), 'NA_ERR_PAXOSWIRE_BAD_TYPE', /15/],
     ['body_len', Buffer.concat([p, Buffer.of(0)]), 'NA_ERR_PAXOSWIRE_BAD_LENGTH', /header\.body_len: 22 but the datagram carries 23/],
     ['sender 31', withByte(p, PAXOS_HDR.sender, 31), 'NA_ERR_PAXOSWIRE_BAD_SENDER', /31 on a PREPARE/],
     ['client sender on a PREPARE', withByte(p, PAXOS_HDR.sender, 255), 'NA_ERR_PAXOSWIRE_BAD_SENDER', /255/],

@@ -3,7 +3,8 @@
  * folder). Decoding is strict: exact body lengths, header fields that the type does not use must
  * be 0, op and commit numbers consistent; every failure is a typed NA_ERR_PAXOSWIRE_* error.
  */
-import { PAXOS_CLIENT_SENDER, PAXOS_HEADER_LEN, PAXOS_MAX_MSG, PAXOS_MAX_OP, PAXOS_MAX_REPLICAS, PaxosFlag, PaxosType, ReplyStatus, paxosTypeName } from './constants.js';
+import { PAXOS_CHECKPOINT_CHUNK_OVERHEAD, PAXOS_CLIENT_SENDER, PAXOS_HEADER_LEN, PAXOS_MAX_MSG, PAXOS_MAX_OP, PAXOS_MAX_REPLICAS, PaxosFlag, PaxosType, ReplyStatus, paxosTypeName } from './constants.js';
+import { checkChunk, readChunk, writeChunk } from './checkpoint.js';
 import { checkStateEntry, decodeEntry, encodeEntry, readRequest, readStateEntries, stateBodySize, writeStateEntries } from './entry.js';
 import { NA_ERR_PAXOSWIRE_BAD_FIELD, NA_ERR_PAXOSWIRE_BAD_LENGTH, NA_ERR_PAXOSWIRE_INVALID_MESSAGE, NA_ERR_PAXOSWIRE_TOO_LARGE, NA_ERR_PAXOSWIRE_TRUNCATED } from './errors.js';
 import { asBuffer, decodePaxosHeader, isU32, isU64, writePaxosHeader } from './header.js';
@@ -104,6 +105,14 @@ export function encodePaxos(m: PaxosMessage): Buffer {
       need(isU64(m.nonce), 'nonce', 'expected a u64 bigint');
       need(m.commit <= m.op, 'commit', `expected at most op ${m.op}`);
       return frame({ type: m.type, sender: m.sender, view: m.view, op: m.op, commit: m.commit }, 8, (out, at) => out.writeBigUInt64BE(m.nonce, at));
+    case PaxosType.Checkpoint:
+      need(m.op >= 1n, 'op', 'expected >= 1');
+      checkChunk(m);
+      return frame({ type: m.type, sender: m.sender, view: m.view, op: m.op }, PAXOS_CHECKPOINT_CHUNK_OVERHEAD + m.data.length, (out, at) => writeChunk(out, at, m));
+    case PaxosType.GetCheckpoint:
+      need(m.op >= 1n, 'op', 'expected >= 1');
+      need(isU32(m.offset), 'offset', 'expected a u32');
+      return frame({ type: m.type, sender: m.sender, view: m.view, op: m.op }, 4, (out, at) => out.writeUInt32BE(m.offset, at));
     default:
       throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE('type', `${(m as { type: unknown }).type} is not a message type`);
   }
@@ -214,5 +223,15 @@ export function decodePaxos(bytes: Uint8Array): PaxosMessage {
       commitAtMostOp(h);
       bodyLength(h, 8);
       return { type: h.type, sender, view, op: h.op, commit: h.commit, nonce: body.readBigUInt64BE(0) };
+    case PaxosType.Checkpoint: {
+      opAtLeastOne(h);
+      zero(h, 'commit');
+      return { type: h.type, sender, view, op: h.op, ...readChunk(body) };
+    }
+    case PaxosType.GetCheckpoint:
+      opAtLeastOne(h);
+      zero(h, 'commit');
+      bodyLength(h, 4);
+      return { type: h.type, sender, view, op: h.op, offset: body.readUInt32BE(0) };
   }
 }

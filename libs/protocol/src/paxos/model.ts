@@ -139,6 +139,33 @@ export interface RecoveryResponseMessage {
   readonly nonce: bigint;
 }
 
+/**
+ * One chunk of a replica's checkpoint (state transfer below its first retained log entry): the
+ * checkpoint of op `op` is `total` bytes with CRC-32 `checksum`; this chunk is bytes
+ * [offset, offset + data.length). Every chunk of one checkpoint carries the same op, total and
+ * checksum; the receiver checks both once it holds every byte.
+ */
+export interface CheckpointMessage {
+  readonly type: typeof PaxosType.Checkpoint;
+  readonly sender: number;
+  readonly view: number;
+  /** The op number the checkpoint covers (every op up to it executed). */
+  readonly op: bigint;
+  readonly total: number;
+  readonly checksum: number;
+  readonly offset: number;
+  readonly data: Buffer;
+}
+
+/** Asks for the chunks of the checkpoint of `op` from byte `offset` (a window of them answers). */
+export interface GetCheckpointMessage {
+  readonly type: typeof PaxosType.GetCheckpoint;
+  readonly sender: number;
+  readonly view: number;
+  readonly op: bigint;
+  readonly offset: number;
+}
+
 export type PaxosMessage =
   | RequestMessage
   | ReplyMessage
@@ -151,6 +178,8 @@ export type PaxosMessage =
   | GetStateMessage
   | NewStateMessage
   | RecoveryMessage
-  | RecoveryResponseMessage;
+  | RecoveryResponseMessage
+  | CheckpointMessage
+  | GetCheckpointMessage;
 
 export type PaxosMessageOf<T extends PaxosType> = Extract<PaxosMessage, { type: T }>;

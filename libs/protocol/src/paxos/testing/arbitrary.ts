@@ -1,6 +1,6 @@
 /** fast-check arbitraries of every Paxos/VR message, for the codec's property tests. */
 import fc from 'fast-check';
-import { PAXOS_MAX_ENTRY, PAXOS_MAX_MSG, PAXOS_MAX_OP, PaxosFlag, PaxosType, ReplyStatus } from '../constants.js';
+import { PAXOS_MAX_CHUNK, PAXOS_MAX_ENTRY, PAXOS_MAX_MSG, PAXOS_MAX_OP, PaxosFlag, PaxosType, ReplyStatus } from '../constants.js';
 import { encodeEntry, entrySize, stateBodySize } from '../entry.js';
 import type { ClientRequest, PaxosMessage, StateEntry } from '../model.js';
 
@@ -57,4 +57,8 @@ export const paxosMessage: fc.Arbitrary<PaxosMessage> = fc.oneof(
   fc.record({ type: fc.constant(PaxosType.NewState), sender: replica, view: u32, st: stateEntries }).map(({ st, ...m }) => ({ ...m, ...st })),
   fc.record({ type: fc.constant(PaxosType.Recovery), sender: replica, nonce: u64 }),
   fc.record({ type: fc.constant(PaxosType.RecoveryResponse), sender: replica, view: u32, oc: opAndCommit, nonce: u64 }).map(({ oc, ...m }) => ({ ...m, ...oc })),
+  fc
+    .record({ type: fc.constant(PaxosType.Checkpoint), sender: replica, view: u32, op: u64.filter((o) => o > 0n), checksum: u32, data: fc.uint8Array({ minLength: 1, maxLength: PAXOS_MAX_CHUNK }), offset: fc.integer({ min: 0, max: 1 << 20 }), extra: fc.integer({ min: 0, max: 1 << 20 }) })
+    .map(({ data, extra, ...m }) => ({ ...m, data: Buffer.from(data), total: m.offset + data.length + extra })),
+  fc.record({ type: fc.constant(PaxosType.GetCheckpoint), sender: replica, view: u32, op: u64.filter((o) => o > 0n), offset: u32 }),
 ) as fc.Arbitrary<PaxosMessage>;
