@@ -23,48 +23,23 @@
  *
  * Frames the relay writes to the client (a status, WINDOW_UPDATE) go in only at a frame boundary
  * of the upstream→client stream: after that direction too was handed over and every byte before
- * its `user_from` was forwarded.
+ * its `user_from` was forwarded. The pipes are splice-pipe.ts, the frame relay splice-relay.ts.
  */
 import { createConnection, createServer } from 'node:net';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { SIDECAR_CONN_F, SIDECAR_REASON, reverseSockKey } from '@netaccel/bpf-programs/sidecar';
+import { SIDECAR_CONN_F, reverseSockKey } from '@netaccel/bpf-programs/sidecar';
 import type { SockKey } from '@netaccel/bpf-programs/sidecar';
-import type { Logger } from '@netaccel/telemetry';
 import { errorMessage } from '@netaccel/errors';
-import { NA_ERR_SIDECARD_DEADLINE, NA_ERR_SIDECARD_METHOD_DENIED, NA_ERR_SIDECARD_SPLICE_FAILED } from './errors.js';
-import { GrpcFramer, GrpcStatus, decodeGrpcMessage, encodeGrpcMessage, parseGrpcTimeout, parseStatus } from './grpc-wire.js';
-import { FLAG, FRAME, H2_ERROR, H2_PREFACE_LEN, blockFragment, cutFrames, decodeHeaders, goAway, rstStream, trailers, trailersOnly, windowUpdate, zeroTableSize } from './h2-frames.js';
-import type { Frame } from './h2-frames.js';
-import type { SpliceKernel } from './offload.js';
-import type { CompiledPolicy, CompiledRoute } from './policy.js';
-import { decide, matchRoute } from './policy.js';
-import type { CallStats } from './stats.js';
+import { NA_ERR_SIDECARD_SPLICE_FAILED } from './errors.js';
+import { GrpcStatus } from './grpc-wire.js';
+import { H2_ERROR, goAway } from './h2-frames.js';
+import { Pipe } from './splice-pipe.js';
+import { SpliceRelay } from './splice-relay.js';
+import type { SpliceEnv, SpliceUpstream } from './splice-relay.js';
 
-export interface SpliceEnv {
-  readonly listener: string;
-  readonly direction: string;
-  /** The listener's policy now (the relay decides calls after a hand-over with it). */
-  readonly policy: () => CompiledPolicy;
-  /** The listener's routes now: their timeouts are the calls' deadlines (`expire`). */
-  readonly routes: () => readonly CompiledRoute[];
-  readonly stats: CallStats;
-  readonly kernel: SpliceKernel;
-  readonly log: Logger;
-  /** ms to connect to the upstream endpoint. */
-  readonly connectTimeout: number;
-}
+export type { SpliceEnv, SpliceUpstream } from './splice-relay.js';
 
-export interface SpliceUpstream {
-  readonly host: string;
-  readonly port: number;
-  readonly address: string;
-}
-
-const EMPTY = Buffer.alloc(0);
 const CONNECT_TRIES = 3;
-/** The byte written towards a socket the proxy takes back (the kernel cuts it off: sidecar_take_back). */
-const TRIGGER = Buffer.from([0]);
 /** ms the kernel gets to see a trigger byte (it is on loopback: microseconds), polled every TAKE_BACK_POLL_MS. */
 const TAKE_BACK_WAIT_MS = 2000;
 const TAKE_BACK_POLL_MS = 2;
@@ -98,226 +73,27 @@ function connect(host: string, port: number, localAddress: string, localPort: nu
   });
 }
 
-/** DATA payload without padding. */
-function dataPayload(f: Frame): Buffer {
-  const p = f.raw.subarray(9);
-  if (!(f.flags & FLAG.PADDED)) return p;
-  const pad = p[0] ?? 0;
-  return p.subarray(1, Math.max(1, p.length - pad));
-}
-
-/**
- * One direction: bytes read from `src` (the proxy's socket facing the sender), written to `dst`.
- * Raw until the hand-over point is known and reached, frames after it.
- */
-class Pipe {
-  read = 0;
-  from: number | undefined;
-  private pending: Buffer = EMPTY;
-  private readonly injections: Buffer[] = [];
-  private waiting = false;
-  /** Writes to `dst` wait here while a take-back trigger written to it is not seen by the kernel yet. */
-  private held: Buffer[] | undefined;
-  /** Through the loader (`kernel.fresh`): chunks waiting for a read of the sender's state asked after they arrived. */
-  private queued: Buffer[] = [];
-  private reading = false;
-
-  constructor(
-    private readonly src: Socket,
-    readonly dst: Socket,
-    /** The kernel's key of the socket whose sends arrive here. */
-    readonly sender: SockKey,
-    private readonly kernel: SpliceKernel,
-    /** The client's direction: its first byte may be the preface (passed with the message handed over). */
-    private readonly preface: boolean,
-    private readonly onFrame: (f: Frame) => Buffer[],
-  ) {
-    src.on('data', (d: Buffer) => this.arrive(d));
-  }
-
-  /**
-   * In process, `data` looks the state up as each chunk arrives. Through the loader the state is
-   * a mirror (`kernel.fresh`): until the hand-over point is known, chunks wait for a read asked
-   * after they arrived (one batch for every connection of this turn), then go through `data`.
-   */
-  private arrive(d: Buffer): void {
-    if (this.kernel.fresh === undefined || (this.from !== undefined && this.queued.length === 0)) return this.data(d);
-    this.queued.push(d);
-    this.drain();
-  }
-
-  private drain(): void {
-    if (this.reading || this.queued.length === 0) return;
-    if (this.from !== undefined) {
-      for (const d of this.queued.splice(0)) this.data(d);
-      return;
-    }
-    const n = this.queued.length;
-    this.readAgain(() => {
-      for (const d of this.queued.splice(0, n)) this.data(d);
-    });
-  }
-
-  /** Reads the sender's state again through the loader, then `then`; a failed read ends the connection (its state is unknown). */
-  private readAgain(then: () => void): void {
-    this.reading = true;
-    this.kernel.fresh!(this.sender).then(
-      () => {
-        this.reading = false;
-        then();
-        this.drain();
-      },
-      (err: unknown) => {
-        this.reading = false;
-        this.queued = [];
-        this.src.destroy(err instanceof Error ? err : new Error(String(err)));
-        this.dst.destroy();
-      },
-    );
-  }
-
-  /** Learns from the kernel whether (and from where) this direction is handed over. */
-  handedOver(): boolean {
-    if (this.from === undefined) {
-      const c = this.kernel.conn(this.sender);
-      if (c !== undefined && (c.flags & SIDECAR_CONN_F.USER) !== 0) {
-        // not HTTP/2 from the start: nothing to read frames in, the bytes go on as they are
-        this.from = c.reason === SIDECAR_REASON.BAD_PREFACE ? Infinity : Number(c.userFrom);
-      }
-    }
-    return this.from !== undefined;
-  }
-
-  private data(d: Buffer): void {
-    // Bytes the kernel passed after handing the socket over exist only once it marked it: a
-    // lookup after they arrived sees the mark.
-    this.handedOver();
-    // the preface is not a frame: when the kernel handed the first send over, it is passed as it is
-    if (this.preface && this.from === 0 && this.read === 0 && d.subarray(0, 4).toString('latin1') === 'PRI ') this.from = H2_PREFACE_LEN;
-    const start = this.read;
-    this.read += d.length;
-    const rawEnd = Math.min(d.length, Math.max(0, (this.from ?? Infinity) - start));
-    if (rawEnd > 0) this.write(d.subarray(0, rawEnd));
-    if (rawEnd < d.length) {
-      const rest = d.subarray(rawEnd);
-      const { frames, rest: left } = cutFrames(this.pending.length === 0 ? rest : Buffer.concat([this.pending, rest]));
-      this.pending = Buffer.from(left);
-      const out: Buffer[] = [];
-      for (const f of frames) out.push(...this.onFrame(f));
-      if (out.length > 0) this.write(out.length === 1 ? out[0]! : Buffer.concat(out));
-    }
-    this.flush();
-  }
-
-  /** A frame of the relay's own, written at the next frame boundary of this direction. */
-  inject(b: Buffer): void {
-    this.injections.push(b);
-    this.flush();
-  }
-
-  flush(): void {
-    // through the loader, whether the direction is handed over is read once more before waiting for bytes
-    if (this.injections.length > 0 && !this.handedOver() && this.kernel.fresh !== undefined && !this.reading) return this.readAgain(() => this.flushKnown());
-    this.flushKnown();
-  }
-
-  private flushKnown(): void {
-    if (this.injections.length === 0 || !this.handedOver() || this.read < this.from!) return;
-    this.write(Buffer.concat(this.injections.splice(0)));
-  }
-
-  /**
-   * Writes the take-back trigger to `dst` and holds every later write until `release()`: the
-   * kernel cuts the trigger off as the LAST byte of what it receives, so nothing may follow it
-   * before the kernel saw it.
-   */
-  trigger(): void {
-    this.held ??= [];
-    if (!this.dst.destroyed) this.dst.write(TRIGGER);
-  }
-
-  release(): void {
-    const held = this.held;
-    this.held = undefined;
-    if (held !== undefined && held.length > 0) this.write(Buffer.concat(held));
-  }
-
-  private write(b: Buffer): void {
-    if (this.held !== undefined) {
-      this.held.push(Buffer.from(b));
-      return;
-    }
-    if (this.dst.destroyed) return;
-    if (!this.dst.write(b) && !this.waiting) {
-      // the slow side holds the fast one back (TCP flow control reaches the sender)
-      this.waiting = true;
-      this.src.pause();
-      this.dst.once('drain', () => {
-        this.waiting = false;
-        this.src.resume();
-      });
-    }
-  }
-}
-
-interface Call {
-  readonly path: string;
-  readonly start: number;
-  readonly requestId: string | undefined;
-  readonly request: GrpcFramer;
-  readonly response: GrpcFramer;
-  /** Its response HEADERS went to the client (a status the relay writes then is trailers). */
-  responded: boolean;
-  deadline?: NodeJS.Timeout;
-}
-
-/** A header block being collected (HEADERS without END_HEADERS, then CONTINUATION). */
-interface Held {
-  readonly stream: number;
-  readonly endStream: boolean;
-  readonly frames: Frame[];
-}
-
 let nextSpliceId = 1;
-
-export class SplicedConnection {
+export class SplicedConnection extends SpliceRelay {
   readonly id = nextSpliceId++;
-  readonly remote: string;
-  readonly clientSide: SockKey;
   readonly upstreamSide: SockKey;
-  active = 0;
-  streams = 0;
-  idleSince = performance.now();
-  private readonly c2u: Pipe;
-  private readonly u2c: Pipe;
-  private readonly calls = new Map<number, Call>();
-  private readonly denied = new Set<number>();
-  private heldRequest: Held | undefined;
-  private heldResponse: Held | undefined;
+  protected readonly c2u: Pipe;
+  protected readonly u2c: Pipe;
   private readonly closed: Promise<void>;
-  /** The highest request stream id the relay saw. */
-  private lastStream = 0;
-  /** Set once GOAWAY is written: the last stream id it named (later streams are refused). */
-  private goneAway: number | undefined;
   private draining: Promise<void> | undefined;
   private takingOver: Promise<boolean> | undefined;
-  /** Streams ended by their deadline: what the upstream still sends on them is dropped. */
-  private readonly cancelled = new Set<number>();
   /** While the kernel carries the connection: the kernel's calls watched for their deadline. */
   private watch: NodeJS.Timeout | undefined;
-  private readonly watching = new Set<number>();
-  private scannedTo = 0;
 
   private constructor(
-    private readonly env: SpliceEnv,
+    env: SpliceEnv,
     readonly client: Socket,
     readonly upstream: Socket,
-    readonly endpoint: SpliceUpstream,
+    endpoint: SpliceUpstream,
     sides: { clientSide: SockKey; upstreamSide: SockKey },
   ) {
-    this.clientSide = sides.clientSide;
+    super(env, endpoint, sides.clientSide, client.remoteFamily === 'IPv6' ? `[${client.remoteAddress}]:${client.remotePort}` : `${client.remoteAddress}:${client.remotePort}`);
     this.upstreamSide = sides.upstreamSide;
-    this.remote = client.remoteFamily === 'IPv6' ? `[${client.remoteAddress}]:${client.remotePort}` : `${client.remoteAddress}:${client.remotePort}`;
     this.c2u = new Pipe(client, upstream, this.clientSide, env.kernel, true, (f) => this.fromClient(f));
     this.u2c = new Pipe(upstream, client, this.upstreamSide, env.kernel, false, (f) => this.fromUpstream(f));
     client.on('end', () => upstream.end());
@@ -469,38 +245,6 @@ export class SplicedConnection {
     }
   }
 
-  /** The kernel's calls still in flight become the relay's. */
-  private adoptAll(): void {
-    const last = this.env.kernel.conn(this.clientSide)?.lastStream ?? this.scannedTo;
-    for (let id = this.scannedTo + 1; id <= last; id++) if (id % 2 === 1) this.watching.add(id);
-    this.scannedTo = Math.max(this.scannedTo, last);
-    for (const id of this.watching) this.adopt(id);
-    this.watching.clear();
-  }
-
-  /** ms a kernel call on `path` may take: its route's timeout (the longest route's for a path the kernel does not name). */
-  private timeoutOf(path: string): number {
-    const routes = this.env.routes();
-    const r = path === 'other' ? undefined : matchRoute(routes, path);
-    return r?.timeoutMs ?? Math.max(...routes.map((x) => x.timeoutMs));
-  }
-
-  private arm(stream: number, c: Call, deadlineMs: number, remainingMs: number): void {
-    c.deadline = setTimeout(() => this.expire(stream, deadlineMs), Math.max(0, remainingMs));
-  }
-
-  /** A call past its deadline: the upstream's stream cancelled, the client answered DEADLINE_EXCEEDED, counted as such. */
-  private expire(stream: number, deadlineMs: number): void {
-    const c = this.calls.get(stream);
-    if (c === undefined || this.client.destroyed) return;
-    const message = NA_ERR_SIDECARD_DEADLINE(c.path, deadlineMs).message;
-    this.cancelled.add(stream);
-    this.denied.add(stream); // the client's DATA still coming is dropped, its window given back
-    this.c2u.inject(rstStream(stream, H2_ERROR.CANCEL));
-    this.u2c.inject((c.responded ? trailers : trailersOnly)(stream, GrpcStatus.DEADLINE_EXCEEDED, encodeGrpcMessage(message)));
-    this.finish(stream, GrpcStatus.DEADLINE_EXCEEDED, message);
-  }
-
   /**
    * Hands the socket whose sends `pipe` reads to user space: the takeback entry, then one trigger
    * byte through `towards` (the pipe writing to that socket), held writes released once the kernel
@@ -523,189 +267,8 @@ export class SplicedConnection {
     return done;
   }
 
-  private fail(why: string): void {
+  protected fail(why: string): void {
     this.env.log.warn({ listener: this.env.listener, remote: this.remote, upstream: this.endpoint.address }, `spliced connection closed: ${why}`);
     this.close();
-  }
-
-  // --- client -> upstream (frames after the hand-over) ---------------------------------------
-
-  private fromClient(f: Frame): Buffer[] {
-    if (this.heldRequest !== undefined || f.type === FRAME.HEADERS) return this.requestHeaders(f);
-    switch (f.type) {
-      case FRAME.SETTINGS:
-        zeroTableSize(f);
-        return [f.raw];
-      case FRAME.DATA: {
-        if (this.denied.has(f.stream)) {
-          // never forwarded: give the window back, or the connection's flow control runs dry
-          if (f.raw.length > 9) this.u2c.inject(windowUpdate(f.raw.length - 9));
-          if (f.flags & FLAG.END_STREAM) this.denied.delete(f.stream);
-          return [];
-        }
-        if (this.adopt(f.stream)) this.calls.get(f.stream)!.request.push(dataPayload(f));
-        return [f.raw];
-      }
-      case FRAME.RST_STREAM:
-        if (this.denied.delete(f.stream)) return [];
-        if (this.adopt(f.stream)) this.finish(f.stream, GrpcStatus.CANCELLED, 'client reset the stream');
-        return [f.raw];
-      default:
-        return [f.raw];
-    }
-  }
-
-  private requestHeaders(f: Frame): Buffer[] {
-    const held = this.collect(this.heldRequest, f);
-    if (held === 'error') return [];
-    this.heldRequest = held.done ? undefined : held.held;
-    if (!held.done) return [];
-    const { stream, endStream, frames } = held.held;
-    const raws = frames.map((x) => x.raw);
-    if (this.calls.has(stream) || this.denied.has(stream)) return this.denied.has(stream) ? [] : raws; // trailers of a call
-    let fields: Map<string, string>;
-    try {
-      fields = decodeHeaders(Buffer.concat(frames.map(blockFragment)));
-    } catch (err) {
-      this.fail(`request header block not readable: ${errorMessage(err)}`);
-      return [];
-    }
-    const path = fields.get(':path') ?? '';
-    if (this.goneAway !== undefined && stream > this.goneAway) {
-      // opened after GOAWAY: never processed, the client may retry it on another connection
-      if (!endStream) this.denied.add(stream);
-      this.u2c.inject(rstStream(stream, H2_ERROR.REFUSED_STREAM));
-      return [];
-    }
-    this.lastStream = Math.max(this.lastStream, stream);
-    this.streams += 1;
-    if (decide(this.env.policy(), path).action === 'deny') {
-      const message = NA_ERR_SIDECARD_METHOD_DENIED(path, this.env.listener).message;
-      if (!endStream) this.denied.add(stream);
-      this.u2c.inject(trailersOnly(stream, GrpcStatus.PERMISSION_DENIED, encodeGrpcMessage(message)));
-      this.record(path, performance.now(), fields.get('x-request-id'), new GrpcFramer(), new GrpcFramer(), GrpcStatus.PERMISSION_DENIED, message);
-      return [];
-    }
-    this.active += 1;
-    const call: Call = { path, start: performance.now(), requestId: fields.get('x-request-id'), request: new GrpcFramer(), response: new GrpcFramer(), responded: false };
-    this.calls.set(stream, call);
-    const route = matchRoute(this.env.routes(), path);
-    if (route !== undefined) {
-      const deadlineMs = Math.min(parseGrpcTimeout(fields.get('grpc-timeout')) ?? route.timeoutMs, route.maxTimeoutMs);
-      this.arm(stream, call, deadlineMs, deadlineMs);
-    }
-    return raws;
-  }
-
-  // --- upstream -> client (frames after the hand-over) ---------------------------------------
-
-  private fromUpstream(f: Frame): Buffer[] {
-    if (this.heldResponse !== undefined || f.type === FRAME.HEADERS) return this.responseHeaders(f);
-    if (this.cancelled.has(f.stream)) {
-      // a stream the relay ended (deadline) and reset towards the upstream: nothing more of it reaches the client
-      if (f.type === FRAME.DATA && f.raw.length > 9) this.c2u.inject(windowUpdate(f.raw.length - 9));
-      if (f.type === FRAME.RST_STREAM || (f.type === FRAME.DATA && f.flags & FLAG.END_STREAM)) this.cancelled.delete(f.stream);
-      return [];
-    }
-    switch (f.type) {
-      case FRAME.SETTINGS:
-        zeroTableSize(f);
-        break;
-      case FRAME.DATA:
-        if (!this.adopt(f.stream)) break;
-        this.calls.get(f.stream)!.response.push(dataPayload(f));
-        if (f.flags & FLAG.END_STREAM) this.finish(f.stream, GrpcStatus.INTERNAL, 'upstream ended the stream without a status');
-        break;
-      case FRAME.RST_STREAM:
-        if (this.adopt(f.stream)) this.finish(f.stream, GrpcStatus.UNAVAILABLE, 'upstream reset the stream');
-        break;
-      default:
-        break;
-    }
-    return [f.raw];
-  }
-
-  private responseHeaders(f: Frame): Buffer[] {
-    const held = this.collect(this.heldResponse, f);
-    if (held === 'error') return [];
-    this.heldResponse = held.done ? undefined : held.held;
-    if (!held.done) return [];
-    const { stream, endStream, frames } = held.held;
-    if (this.cancelled.has(stream)) {
-      if (endStream) this.cancelled.delete(stream);
-      return [];
-    }
-    if (!endStream && this.adopt(stream)) this.calls.get(stream)!.responded = true;
-    if (endStream && this.adopt(stream)) {
-      try {
-        const fields = decodeHeaders(Buffer.concat(frames.map(blockFragment)));
-        this.finish(stream, parseStatus(fields.get('grpc-status')), decodeGrpcMessage(fields.get('grpc-message') ?? ''));
-      } catch (err) {
-        this.fail(`response header block not readable: ${errorMessage(err)}`);
-        return [];
-      }
-    }
-    return frames.map((x) => x.raw);
-  }
-
-  /**
-   * Whether the relay carries `stream` as a call: one it opened, or one the kernel opened before
-   * the hand-over and still had in flight, adopted now (the kernel forgets it, the relay finishes
-   * and counts it: once). An adopted call's bytes and messages are those the relay saw.
-   */
-  private adopt(stream: number): boolean {
-    if (this.calls.has(stream)) return true;
-    if (stream === 0 || this.denied.has(stream)) return false;
-    const a = this.env.kernel.adoptStream?.(this.clientSide, stream);
-    if (a === undefined) return false;
-    this.active += 1;
-    this.lastStream = Math.max(this.lastStream, stream);
-    const call: Call = { path: a.path, start: performance.now() - a.ageMs, requestId: undefined, request: new GrpcFramer(), response: new GrpcFramer(), responded: a.responded ?? false };
-    this.calls.set(stream, call);
-    const timeout = this.timeoutOf(a.path);
-    this.arm(stream, call, timeout, timeout - a.ageMs);
-    return true;
-  }
-
-  /** Adds a HEADERS / CONTINUATION frame to the block being collected. */
-  private collect(held: Held | undefined, f: Frame): { held: Held; done: boolean } | 'error' {
-    if (held === undefined) {
-      if (f.type !== FRAME.HEADERS) return { held: { stream: f.stream, endStream: false, frames: [f] }, done: true };
-      held = { stream: f.stream, endStream: (f.flags & FLAG.END_STREAM) !== 0, frames: [f] };
-    } else if (f.type !== FRAME.CONTINUATION || f.stream !== held.stream) {
-      this.fail('a header block interrupted by another frame');
-      return 'error';
-    } else {
-      held.frames.push(f);
-    }
-    return { held, done: (f.flags & FLAG.END_HEADERS) !== 0 };
-  }
-
-  private finish(stream: number, status: number, message: string): void {
-    const c = this.calls.get(stream);
-    if (c === undefined) return;
-    this.calls.delete(stream);
-    clearTimeout(c.deadline);
-    this.active -= 1;
-    if (this.active === 0) this.idleSince = performance.now();
-    this.record(c.path, c.start, c.requestId, c.request, c.response, status, message);
-  }
-
-  private record(path: string, start: number, requestId: string | undefined, request: GrpcFramer, response: GrpcFramer, status: number, message: string): void {
-    this.env.stats.record({
-      listener: this.env.listener,
-      direction: this.env.direction,
-      method: path,
-      remote: this.remote,
-      upstream: this.endpoint.address,
-      grpcStatus: status,
-      grpcMessage: message,
-      durationMs: performance.now() - start,
-      requestBytes: request.bytes,
-      responseBytes: response.bytes,
-      requestMessages: request.messages,
-      responseMessages: response.messages,
-      requestId,
-    });
   }
 }
