@@ -30,6 +30,7 @@ struct gen_cfg {
 	__u32 len[GEN_FRAMES];
 	__u32 n; /* frames in use, 1..GEN_FRAMES */
 	__u32 wkeys; /* WRITE frames cycle their key id over key_id .. key_id + wkeys - 1 (0, 1: not) */
+	__u64 req_base; /* WRITE frames get request id req_base + sequence number (at-most-once heads) */
 };
 
 struct counter {
@@ -102,15 +103,20 @@ int craq_gen(struct xdp_md *ctx)
 	__builtin_memcpy(data, cfg->frame[i], GEN_MAX);
 	/*
 	 * a WRITE (op at 14+20+8+3) of IPv4 template: the key id (at 14+20+8+16, big endian) moves
-	 * over wkeys placed keys, so that writes do not pile up CRAQ_MAX_DIRTY deep on one key; the
-	 * templates carry UDP checksum 0 (none) for it
+	 * over wkeys placed keys, so that writes do not pile up CRAQ_MAX_DIRTY deep on one key, and
+	 * the request id is new; the templates carry UDP checksum 0 (none) for it
 	 */
-	if (cfg->wkeys > 1 && ((__u8 *)data)[45] == 0x02) {
+	if (((__u8 *)data)[45] == 0x02) {
 		__u64 id;
 
-		__builtin_memcpy(&id, data + 58, 8);
-		id = bpf_cpu_to_be64(bpf_be64_to_cpu(id) + gen_seq % cfg->wkeys);
-		__builtin_memcpy(data + 58, &id, 8);
+		if (cfg->wkeys > 1) {
+			__builtin_memcpy(&id, data + 58, 8);
+			id = bpf_cpu_to_be64(bpf_be64_to_cpu(id) + gen_seq % cfg->wkeys);
+			__builtin_memcpy(data + 58, &id, 8);
+		}
+		/* request id (at 14+20+8+8): every WRITE is a new request, not a retry of the last */
+		id = bpf_cpu_to_be64(cfg->req_base + gen_seq);
+		__builtin_memcpy(data + 50, &id, 8);
 	}
 	/* templates are GEN_MAX bytes (padded); the frame is the request's length */
 	if (bpf_xdp_adjust_tail(ctx, (int)len - GEN_MAX))

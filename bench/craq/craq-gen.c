@@ -9,7 +9,8 @@
  *   craq-gen <craq-bench-progs.bpf.o> <ifname> <seconds> <wkeys> <ring pin|-> <frame hex> [...]
  *
  * Up to 4 frames, sent in turn (a mix of reads and writes); WRITE frames cycle their key id over
- * <wkeys> consecutive ids. <ring pin>: a pinned craq_commits ring buffer (the tail's) that a
+ * <wkeys> consecutive ids and get a new request id each (a head that executes a request at most
+ * once would answer a repeated id from its record). <ring pin>: a pinned craq_commits ring buffer (the tail's) that a
  * thread drains while the generator runs (the scheduler's job in production; a full ring makes
  * the tail drop commits), or - for none.
  *
@@ -36,6 +37,7 @@ struct gen_cfg {
 	uint32_t len[GEN_FRAMES];
 	uint32_t n;
 	uint32_t wkeys;
+	uint64_t req_base;
 };
 
 static volatile int draining = 1;
@@ -105,6 +107,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cfg.wkeys = (uint32_t)atoi(argv[4]);
+	{
+		struct timespec rt;
+
+		/* request ids of this run's writes: the start time in ns + sequence; fewer than one frame
+		 * per ns is sent, so no id repeats one of an earlier run */
+		clock_gettime(CLOCK_REALTIME, &rt);
+		cfg.req_base = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+	}
 	for (i = 6; i < (size_t)argc; i++) {
 		if (unhex(argv[i], cfg.frame[cfg.n], &cfg.len[cfg.n])) {
 			fprintf(stderr, "craq-gen: frame %zu: expected 42..%d bytes of hex\n", i - 5, GEN_MAX);

@@ -3,7 +3,7 @@
  * topology, its etcd / redis argv, loader files and scheduler configuration): a real etcd cluster
  * of three members (e1..e3), the chain n1 → n2 → n3 of bpf/craq in native XDP, each node
  * programmed by its own ebpf-loader, redis-server and the real craq-scheduler (apps/craq-scheduler,
- * built) on `s`, the client on `c`, all in namespaces (prefix cqb) on one bridge.
+ * built) on `s`, the client on `c`, all in namespaces (prefix cqp) on one bridge.
  *
  * Placement: keys nobody read before become hot one after another (ns-e2e-client.ts `placement`:
  * readers through @netaccel/craq's Etcd3, whose reads answered by etcd are counted in Redis);
@@ -33,7 +33,7 @@ import { stats } from '../lib/harness.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REPO = resolve(HERE, '..', '..');
-const PREFIX = 'cqb';
+const PREFIX = 'cqp';
 /** The heat pipeline's periods in the lab's configuration (processes.ts, ns-e2e-client.ts). */
 const FLUSH_MS = 250;
 const INTERVAL_MS = 500;
@@ -75,8 +75,8 @@ interface PlacementOut {
 export async function runCraqE2e(ctx: BenchContext, o: E2eOptions, log: (m: string) => void): Promise<void> {
   await cleanStale({ prefix: PREFIX });
   const lab = new Lab(craqTopology(), { prefix: PREFIX });
-  const dir = mkdtempSync('/tmp/cqb-');
-  const shm = `/dev/shm/cqb-${process.pid}`;
+  const dir = mkdtempSync('/tmp/cqp-');
+  const shm = `/dev/shm/cqp-${process.pid}`;
   const pinRoots: string[] = [];
   const objects: { close(): void }[] = [];
   try {

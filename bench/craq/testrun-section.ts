@@ -5,14 +5,16 @@
  * request frame each time and tail-calls the node's craq_node; craq_tr alone (empty slot) is
  * measured too and subtracted. The cases run in turn, round after round, and each figure is the
  * least of its `rounds` averages over `repeat` runs: a test run can be preempted or lose its vCPU
- * (2 CPUs shared by many), which only adds time. The frames are the real ones: a client READ at the node, and for
- * NetChain the head's output (the READ forwarded with its trailer) into the middle, the middle's
- * into the tail.
+ * (2 CPUs shared by many), which only adds time. The frames are the real ones: a client READ at
+ * the node, and for NetChain the head's output (the READ forwarded with its trailer) into the next
+ * node, and so on to the tail. Chains of four (the poster's setup: queries 3 hops from the tail)
+ * and of three; subjects name the chain and the distance from the tail (`chain4-d3` = the head of
+ * four).
  *
- * Figures: `node_ns_per_read` per role and mode, and per subject the node-program time a read
+ * Figures: `ns_per_op` per node, role and mode, and per subject the node-program time a read
  * entering there costs the chain (NetCRAQ: the node's answer; NetChain: the forwards on the way
  * plus the tail's answer), as `chain_reads_per_core_s` = 1e9 / that; the switch hop's and the
- * sink's program costs for the rig's own share. Goals as in the rate section (head >= 4).
+ * sink's program costs for the rig's own share. Goals: readGoal (head >= 4).
  */
 import { BpfObject } from '@netaccel/bpf';
 import { craq } from '@netaccel/protocol';
@@ -24,24 +26,29 @@ import { stats } from '../lib/harness.js';
 
 const GEN_MAX = 128;
 const PORT = craq.CRAQ_DEFAULT_PORT;
-const ROLE = ['head', 'middle', 'tail'] as const;
 const KEY = craq.craqKey('/registry/leases/kube-node-lease/bench');
-const PEERS: CraqPeer[] = [1, 2, 3].map((i) => ({ ip4: `10.79.0.${i}`, ip6: '::', mac: `02:79:00:00:00:0${i}`, port: PORT }));
+const PEERS: CraqPeer[] = [1, 2, 3, 4].map((i) => ({ ip4: `10.79.0.${i}`, ip6: '::', mac: `02:79:00:00:00:0${i}`, port: PORT }));
 const CLIENT = { mac: '02:79:00:00:00:64', ip: '10.79.0.100', port: 40000 };
+/** Chain lengths measured: four (the poster's: queries 3 hops from the tail) and three. */
+const LENGTHS = [4, 3] as const;
 
-function config(i: number, netchain: boolean): CraqConfig {
-  return { enabled: true, netchain, head: i === 0, tail: i === 2, epoch: 1, port: PORT, self: PEERS[i]!, pred: i > 0 ? PEERS[i - 1]! : NO_PEER, succ: i < 2 ? PEERS[i + 1]! : NO_PEER, tail_: PEERS[2]! };
+function config(i: number, length: number, netchain: boolean): CraqConfig {
+  const last = length - 1;
+  return { enabled: true, netchain, head: i === 0, tail: i === last, epoch: 1, port: PORT, self: PEERS[i]!, pred: i > 0 ? PEERS[i - 1]! : NO_PEER, succ: i < last ? PEERS[i + 1]! : NO_PEER, tail_: PEERS[last]! };
 }
 
 /** gen_config's value (struct gen_cfg): the frame in slot 0. */
 function genConfig(frame: Uint8Array): Buffer {
   if (frame.length > GEN_MAX) throw new Error(`testrun: a ${frame.length}-byte frame does not fit gen_config (${GEN_MAX})`);
-  const b = Buffer.alloc(4 * GEN_MAX + 4 * 4 + 4 + 4); // frame[4][128], len[4], n, wkeys
+  const b = Buffer.alloc(4 * GEN_MAX + 4 * 4 + 4 + 4 + 8); // frame[4][128], len[4], n, wkeys, req_base
   b.set(frame, 0);
   b.writeUInt32LE(frame.length, 4 * GEN_MAX);
   b.writeUInt32LE(1, 4 * GEN_MAX + 16);
   return b;
 }
+
+/** Subject of node i in a chain of `length`: its distance from the tail. */
+export const distanceName = (length: number, i: number): string => `chain${length}-d${length - 1 - i}`;
 
 export async function runCraqTestRun(ctx: BenchContext, progsPath: string, opts: { repeat: number; rounds: number }, log: (m: string) => void): Promise<void> {
   const objects: { close(): void }[] = [];
@@ -49,7 +56,7 @@ export async function runCraqTestRun(ctx: BenchContext, progsPath: string, opts:
     const progs = BpfObject.openFile(progsPath);
     objects.push(progs);
     progs.load();
-    const nodes = ROLE.map(() => CraqNodeObject.load());
+    const nodes = PEERS.map(() => CraqNodeObject.load());
     objects.push(...nodes);
     const value = new Uint8Array(64).fill(0x61);
     const tr = progs.program('craq_tr');
@@ -64,16 +71,19 @@ export async function runCraqTestRun(ctx: BenchContext, progsPath: string, opts:
       readonly node?: { readonly o: CraqNodeObject; readonly cfg: CraqConfig; readonly expect: 'READ_CLEAN' | 'READ_FORWARD' };
     }
     const cases: Case[] = [{ name: 'rig-tr-wrapper', frame: read(0) }];
-    for (const [i, o] of nodes.entries()) cases.push({ name: `netcraq-${ROLE[i]}`, frame: read(i), node: { o, cfg: config(i, false), expect: 'READ_CLEAN' } });
-    // NetChain: each node's input is its predecessor's output
-    let frame = read(0);
-    for (const [i, o] of nodes.entries()) {
-      cases.push({ name: `netchain-${ROLE[i]}-${i === 2 ? 'answer' : 'forward'}`, frame, node: { o, cfg: config(i, true), expect: i === 2 ? 'READ_CLEAN' : 'READ_FORWARD' } });
-      o.setConfig(config(i, true));
-      if (i < 2) frame = o.run(frame).data;
+    for (const length of LENGTHS) {
+      for (let i = 0; i < length; i++) cases.push({ name: `netcraq-${distanceName(length, i)}`, frame: read(i), node: { o: nodes[i]!, cfg: config(i, length, false), expect: 'READ_CLEAN' } });
+      // NetChain: each node's input is its predecessor's output
+      let frame = read(0);
+      for (let i = 0; i < length; i++) {
+        const tail = i === length - 1;
+        cases.push({ name: `netchain-${distanceName(length, i)}-${tail ? 'answer' : 'forward'}`, frame, node: { o: nodes[i]!, cfg: config(i, length, true), expect: tail ? 'READ_CLEAN' : 'READ_FORWARD' } });
+        nodes[i]!.setConfig(config(i, length, true));
+        if (!tail) frame = nodes[i]!.run(frame).data;
+      }
+      // a client READ straight at the NetChain tail (a read 0 hops from it)
+      cases.push({ name: `netchain-${distanceName(length, length - 1)}-client`, frame: read(length - 1), node: { o: nodes[length - 1]!, cfg: config(length - 1, length, true), expect: 'READ_CLEAN' } });
     }
-    // a client READ straight at the NetChain tail (a read 0 hops from it)
-    cases.push({ name: 'netchain-tail-client', frame: read(2), node: { o: nodes[2]!, cfg: config(2, true), expect: 'READ_CLEAN' } });
     const arm = (c: Case): void => {
       template.update(encodeU32(0), genConfig(c.frame));
       if (c.node) {
@@ -114,20 +124,35 @@ export async function runCraqTestRun(ctx: BenchContext, progsPath: string, opts:
       ctx.figure(`testrun-${s}`, 'ns_per_op', Math.round(v * 10) / 10, 'ns');
     }
     const g = (s: string): number => ns.get(s)!;
-    const chainNs: Record<string, [number, number]> = {
-      head: [g('netcraq-head'), g('netchain-head-forward') + g('netchain-middle-forward') + g('netchain-tail-answer')],
-      middle: [g('netcraq-middle'), g('netchain-middle-forward') + g('netchain-tail-answer')],
-      tail: [g('netcraq-tail'), g('netchain-tail-client')],
-    };
-    for (const role of ROLE) {
-      const [a, b] = chainNs[role]!;
-      ctx.figure(`testrun-netcraq-${role}`, 'chain_reads_per_core_s', Math.round(1e9 / a), 'reads/s');
-      ctx.figure(`testrun-netchain-${role}`, 'chain_reads_per_core_s', Math.round(1e9 / b), 'reads/s');
+    for (const length of LENGTHS) {
+      for (let i = 0; i < length; i++) {
+        const d = distanceName(length, i);
+        // NetChain: the forwards from node i to the tail, and the tail's answer (its own client's at d0)
+        let chain = i === length - 1 ? g(`netchain-${d}-client`) : g(`netchain-${distanceName(length, length - 1)}-answer`);
+        for (let j = i; j < length - 1; j++) chain += g(`netchain-${distanceName(length, j)}-forward`);
+        ctx.figure(`testrun-netcraq-${d}`, 'chain_reads_per_core_s', Math.round(1e9 / g(`netcraq-${d}`)), 'reads/s');
+        ctx.figure(`testrun-netchain-${d}`, 'chain_reads_per_core_s', Math.round(1e9 / chain), 'reads/s');
+      }
     }
-    for (const role of ROLE) {
-      ctx.compare('chain_reads_per_core_s', `testrun-netcraq-${role}`, `testrun-netchain-${role}`, role === 'head' ? '>= 4' : role === 'middle' ? '>= 1.5' : '>= 0.9');
+    for (const length of LENGTHS) {
+      for (let i = 0; i < length; i++) {
+        const d = distanceName(length, i);
+        ctx.compare('chain_reads_per_core_s', `testrun-netcraq-${d}`, `testrun-netchain-${d}`, readGoal(length, i));
+      }
     }
   } finally {
     for (const o of objects.reverse()) o.close();
   }
+}
+
+/**
+ * NetCRAQ / NetChain clean-read goal at node i of a chain of `length`: the issue's >= 4 at the
+ * head (the poster's 4.08x, queries 3 hops from the tail; the issue also asks it of a chain of
+ * three), and for the others what their hop counts allow with a margin (d2 >= 2, d1 >= 1.5),
+ * the tail no worse than NetChain's (>= 0.9).
+ */
+export function readGoal(length: number, i: number): string {
+  const d = length - 1 - i;
+  if (i === 0) return '>= 4';
+  return d === 2 ? '>= 2' : d === 1 ? '>= 1.5' : '>= 0.9';
 }
