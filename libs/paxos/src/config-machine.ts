@@ -92,14 +92,54 @@ export class ConfigStateMachine implements StateMachine {
     if (op.expectedVersion !== (cur?.version ?? 0)) return { ok: true, result: encodeResult(false, cur) };
     const now: Versioned = { version: op.expectedVersion + 1, value: op.value };
     this.data.set(op.key, now);
+    this.notify(op.key, now);
+    return { ok: true, result: encodeResult(true, now) };
+  }
+
+  private notify(key: string, now: Versioned): void {
     for (const l of this.listeners) {
       try {
-        l(op.key, now);
+        l(key, now);
       } catch {
         // a listener's failure is its own: the state machine stays deterministic
       }
     }
-    return { ok: true, result: encodeResult(true, now) };
+  }
+
+  /** The store as bytes (a checkpoint): count u32, then key (u16 length + UTF-8), version u32, value, by key. */
+  snapshot(): Buffer {
+    const rows = [...this.data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const parts: Buffer[] = [Buffer.alloc(4)];
+    parts[0]!.writeUInt32BE(rows.length);
+    for (const [k, v] of rows) {
+      const version = Buffer.alloc(4);
+      version.writeUInt32BE(v.version);
+      parts.push(...lenStr(k), version, ...lenStr(v.value));
+    }
+    return Buffer.concat(parts);
+  }
+
+  /**
+   * Replaces the store with a snapshot() (a checkpoint installed while catching up); throws
+   * NA_ERR_PAXOS_BAD_CONFIG_OP (and keeps the store) on malformed bytes. Listeners hear each key
+   * whose version changed, once, with its value now (the changes in between are in the
+   * checkpoint, not replayed).
+   */
+  restore(bytes: Buffer): void {
+    const r = new OpReader(bytes, 'config_snapshot', NA_ERR_PAXOS_BAD_CONFIG_OP);
+    const count = r.u32('count');
+    const next = new Map<string, Versioned>();
+    for (let i = 0; i < count; i++) {
+      const key = r.str(`entries[${i}].key`);
+      const version = r.u32(`entries[${i}].version`);
+      if (version === 0) throw NA_ERR_PAXOS_BAD_CONFIG_OP(`config_snapshot.entries[${i}].version`, 'a stored value has version >= 1');
+      next.set(key, { version, value: r.str(`entries[${i}].value`) });
+    }
+    r.end();
+    const changed = [...next].filter(([k, v]) => this.data.get(k)?.version !== v.version).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.data.clear();
+    for (const [k, v] of next) this.data.set(k, v);
+    for (const [k, v] of changed) this.notify(k, v);
   }
 
   /** This replica's copy of `key` (as far as it has executed the log; not linearizable). */

@@ -30,8 +30,8 @@ export interface ReplicatedConfigOptions {
   /** `recover` after a restart without state (the others hold the configuration). */
   readonly start?: 'fresh' | 'recover';
   readonly logger?: Logger;
-  /** Timing of the replica (heartbeatMs, viewChangeTimeoutMs, retransmitMs). */
-  readonly replica?: Partial<Pick<ReplicaOptions, 'heartbeatMs' | 'viewChangeTimeoutMs' | 'retransmitMs' | 'leaseMs' | 'clockDrift'>>;
+  /** Timing of the replica (heartbeatMs, viewChangeTimeoutMs, retransmitMs, lease) and its checkpoints (checkpointEvery, logRetain). */
+  readonly replica?: Partial<Pick<ReplicaOptions, 'heartbeatMs' | 'viewChangeTimeoutMs' | 'retransmitMs' | 'leaseMs' | 'clockDrift' | 'checkpointEvery' | 'logRetain'>>;
   /** The client's deadline per operation (ms; default 5000) and re-send interval (default 100). */
   readonly timeoutMs?: number;
   readonly retryMs?: number;

@@ -12,6 +12,8 @@ import { newCounters } from './metrics.js';
 import type { CountHook, PaxosCounterName, PaxosCounters } from './metrics.js';
 import type { PublishedState, ReplicaOffload, ReplicaStatus } from './offload.js';
 import type { ResolvedReplicaOptions } from './options.js';
+import { encodeCheckpoint } from './snapshot.js';
+import type { Checkpoint, CheckpointAssembly, CheckpointImage } from './snapshot.js';
 import type { StateMachine } from './state-machine.js';
 import type { Peer, Transport } from './transport.js';
 
@@ -33,9 +35,16 @@ export interface Fetch {
   target: bigint;
   /** The commit number to adopt when done. */
   commit: bigint;
-  /** sync and view-change: entries after `base` collected aside. */
-  readonly base: bigint;
+  /**
+   * sync and view-change: entries after `base` collected aside (the commit number, or the op of
+   * a checkpoint received for them).
+   */
+  base: bigint;
   readonly buffer: Array<{ view: number; body: Buffer }>;
+  /** sync and view-change: a checkpoint received (the entries needed were below the responder's log), installed at completion. */
+  checkpoint: { readonly image: CheckpointImage; readonly cp: Checkpoint } | null;
+  /** A checkpoint being received in chunks (GET_CHECKPOINT asks for the rest). */
+  assembly: CheckpointAssembly | null;
   askedAt: number;
   /** Whether an answer came (catch-up and sync raise `target` to the first answer's op only). */
   answered: boolean;
@@ -56,6 +65,10 @@ export class ReplicaCore {
   commit = 0n;
   executed = 0n;
   readonly clients = new ClientTable();
+  /** The newest checkpoint (taken here every checkpointEvery executed ops, or installed). */
+  checkpoint: Checkpoint | null = null;
+  /** The executed op at which the next checkpoint is taken. */
+  private nextCheckpoint: bigint;
 
   // --- leader ----------------------------------------------------------------------------------
   /** Highest op each replica acknowledged in this view. */
@@ -107,6 +120,7 @@ export class ReplicaCore {
     readonly now: () => number,
   ) {
     this.acked = new Array<bigint>(opts.n).fill(0n);
+    this.nextCheckpoint = BigInt(opts.checkpointEvery);
     this.lease = new LeaderLease(opts.n, opts.f, opts.self, opts.leaseMs, opts.clockDrift);
   }
 
@@ -188,7 +202,43 @@ export class ReplicaCore {
       const e = this.log.get(this.executed + 1n)!;
       for (const r of e.requests) this.executeRequest(r);
       this.executed++;
+      if (this.executed >= this.nextCheckpoint) this.takeCheckpoint();
     }
+  }
+
+  // --- checkpoints (log.ts, snapshot.ts) ----------------------------------------------------------
+
+  private scheduleCheckpoint(): void {
+    const every = BigInt(this.opts.checkpointEvery);
+    this.nextCheckpoint = (this.executed / every + 1n) * every;
+  }
+
+  /** Checkpoints the state at the executed op and drops the log up to it minus logRetain. */
+  private takeCheckpoint(): void {
+    this.checkpoint = encodeCheckpoint(this.executed, this.clients, this.sm.snapshot());
+    this.count('checkpoints_taken');
+    this.scheduleCheckpoint();
+    const dropped = this.log.dropThrough(this.executed - BigInt(this.opts.logRetain));
+    if (dropped > 0) this.count('log_entries_truncated', dropped);
+  }
+
+  /**
+   * Installs a checkpoint received from another replica (committed state up to its op, above
+   * everything this replica executed): the state machine and client table are replaced, the
+   * log continues after its op. Throws (changing nothing) when the state machine refuses the bytes.
+   */
+  installCheckpoint(image: CheckpointImage, cp: Checkpoint): void {
+    this.sm.restore(image.machine);
+    this.clients.replace(image.clients);
+    this.log.reset(image.op);
+    this.checkpoint = cp;
+    for (const op of this.sentAt.keys()) if (op <= image.op) this.sentAt.delete(op);
+    this.executed = image.op;
+    if (image.op > this.commit) this.commit = image.op;
+    this.acked[this.self] = this.log.lastOp;
+    this.scheduleCheckpoint();
+    this.count('checkpoints_installed');
+    this.logger.info({ op: image.op, bytes: cp.bytes.length }, 'paxos checkpoint installed');
   }
 
   private executeRequest(r: ClientRequest): void {

@@ -13,6 +13,7 @@ export const NA_ERR_PAXOS_REJECTED = defineError('NA_ERR_PAXOS_REJECTED', 'reque
 export const NA_ERR_PAXOS_CLOSED = defineError('NA_ERR_PAXOS_CLOSED', '%s is closed', 'unavailable');
 export const NA_ERR_PAXOS_BAD_KV_OP = defineError('NA_ERR_PAXOS_BAD_KV_OP', '%s: %s', 'invalid-argument');
 export const NA_ERR_PAXOS_BAD_CONFIG_OP = defineError('NA_ERR_PAXOS_BAD_CONFIG_OP', '%s: %s', 'invalid-argument');
+export const NA_ERR_PAXOS_BAD_CHECKPOINT = defineError('NA_ERR_PAXOS_BAD_CHECKPOINT', '%s: %s', 'invalid-argument');
 export const NA_ERR_PAXOS_CONFIG_CONFLICT = defineError('NA_ERR_PAXOS_CONFIG_CONFLICT', 'config %s: still changed by others after %d attempts; the last version seen is %d', 'aborted');
 
 export const paxosErrors = {
@@ -24,4 +25,5 @@ export const paxosErrors = {
   NA_ERR_PAXOS_BAD_KV_OP,
   NA_ERR_PAXOS_BAD_CONFIG_OP,
   NA_ERR_PAXOS_CONFIG_CONFLICT,
+  NA_ERR_PAXOS_BAD_CHECKPOINT,
 } as const satisfies ErrorRegistry;

@@ -6,6 +6,10 @@ export { PaxosReplica } from './replica.js';
 export type { ReplicaOptions, ResolvedReplicaOptions } from './options.js';
 export { resolveReplicaOptions } from './options.js';
 export type { ApplyResult, StateMachine } from './state-machine.js';
+export type { Checkpoint, CheckpointImage } from './snapshot.js';
+export { CHECKPOINT_WINDOW, CheckpointAssembly, decodeCheckpoint, encodeCheckpoint } from './snapshot.js';
+export type { CachedReply } from './log.js';
+export { ClientTable, ReplicaLog } from './log.js';
 
 // --- offload contract (implemented by @netaccel/bpf-programs/electrode) ----------------------
 export type { DrainedEntry, PublishedState, ReplicaOffload, ReplicaStatus } from './offload.js';
@@ -43,6 +47,7 @@ export { registerPaxosMetrics } from './status-metrics.js';
 
 // --- errors ------------------------------------------------------------------------------------
 export {
+  NA_ERR_PAXOS_BAD_CHECKPOINT,
   NA_ERR_PAXOS_BAD_CONFIG_OP,
   NA_ERR_PAXOS_BAD_KV_OP,
   NA_ERR_PAXOS_CLOSED,

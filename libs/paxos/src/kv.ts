@@ -86,6 +86,28 @@ export class KvStateMachine implements StateMachine {
     }
   }
 
+  /** The store as bytes (a checkpoint): count u32, then key and value (u16 length + UTF-8 each) by key. */
+  snapshot(): Buffer {
+    const rows = this.entries();
+    const count = Buffer.alloc(4);
+    count.writeUInt32BE(rows.length);
+    return Buffer.concat([count, ...rows.flatMap(([k, v]) => [...lenStr(k), ...lenStr(v)])]);
+  }
+
+  /** Replaces the store with a snapshot(); throws NA_ERR_PAXOS_BAD_KV_OP (and keeps the store) on malformed bytes. */
+  restore(bytes: Buffer): void {
+    const r = new OpReader(bytes, 'kv_snapshot', NA_ERR_PAXOS_BAD_KV_OP);
+    const count = r.u32('count');
+    const next = new Map<string, string>();
+    for (let i = 0; i < count; i++) {
+      const key = r.str(`entries[${i}].key`);
+      next.set(key, r.str(`entries[${i}].value`));
+    }
+    r.end();
+    this.data.clear();
+    for (const [k, v] of next) this.data.set(k, v);
+  }
+
   /** The value of `key` in this replica's copy (for tests and status pages, not linearizable). */
   peek(key: string): string | undefined {
     return this.data.get(key);

@@ -1,7 +1,11 @@
 /**
- * The replica's log and client table, in memory. The log keeps every entry from op 1 (no
- * checkpoints yet: a restarted replica rebuilds its state machine by replaying the whole log it
- * fetches), each tagged with the view whose leader proposed it.
+ * The replica's log and client table, in memory. Op numbers are absolute: the log holds the
+ * entries firstOp..lastOp, each tagged with the view whose leader proposed it. Every
+ * `checkpointEvery` executed ops the replica checkpoints (snapshot.ts: its state machine and
+ * this client table at op N) and drops the entries up to N - `logRetain` (a follower that lags
+ * by fewer still catches up by entries); one that needs older ones gets the checkpoint, then
+ * the entries after it (recovery.ts). So the log holds at most about logRetain +
+ * checkpointEvery + maxPipeline entries (<= 1352 bytes each), whatever the group's age.
  */
 import { paxos } from '@netaccel/protocol';
 
@@ -17,15 +21,27 @@ export interface LogEntry {
 }
 
 export class ReplicaLog {
-  private readonly entries: LogEntry[] = [];
+  private entries: LogEntry[] = [];
+  /** The op before the first entry held (0, or the last op dropped by a checkpoint). */
+  private base = 0n;
 
-  /** The op number of the last entry (0: empty). */
+  /** The op number of the first entry held (lastOp + 1 when empty). */
+  get firstOp(): bigint {
+    return this.base + 1n;
+  }
+
+  /** The op number of the last entry (base when empty: 0 for a new log). */
   get lastOp(): bigint {
-    return BigInt(this.entries.length);
+    return this.base + BigInt(this.entries.length);
+  }
+
+  /** Entries held. */
+  get length(): number {
+    return this.entries.length;
   }
 
   get(op: bigint): LogEntry | undefined {
-    return op >= 1n ? this.entries[Number(op) - 1] : undefined;
+    return op > this.base ? this.entries[Number(op - this.base) - 1] : undefined;
   }
 
   /** Appends the entry for op lastOp + 1; decodes `requests` from the body when not given. */
@@ -35,14 +51,33 @@ export class ReplicaLog {
     return entry;
   }
 
-  /** Drops every entry after `op`. */
+  /** Drops every entry after `op` (below the first entry held: every entry, and the log continues after op). */
   truncate(op: bigint): void {
-    if (op < this.lastOp) this.entries.length = Number(op);
+    if (op < this.base) this.reset(op);
+    else if (op < this.lastOp) this.entries.length = Number(op - this.base);
   }
 
-  /** Entries after `op`, at most `limit`. */
+  /** Empties the log: the next entry is op + 1 (a checkpoint of op was installed). */
+  reset(op: bigint): void {
+    this.entries = [];
+    this.base = op;
+  }
+
+  /** Drops the entries up to `op` (a checkpoint covers them); returns how many. */
+  dropThrough(op: bigint): number {
+    const to = op < this.lastOp ? op : this.lastOp;
+    if (to <= this.base) return 0;
+    const n = Number(to - this.base);
+    this.entries = this.entries.slice(n);
+    this.base = to;
+    return n;
+  }
+
+  /** Entries after `op`, at most `limit` (none when op + 1 was dropped). */
   after(op: bigint, limit: number): LogEntry[] {
-    return this.entries.slice(Number(op), Number(op) + limit);
+    if (op < this.base) return [];
+    const i = Number(op - this.base);
+    return this.entries.slice(i, i + limit);
   }
 }
 
@@ -66,5 +101,16 @@ export class ClientTable {
 
   get size(): number {
     return this.table.size;
+  }
+
+  /** Every client and its reply, by client id (a checkpoint's deterministic order). */
+  entries(): Array<[bigint, CachedReply]> {
+    return [...this.table].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** Replaces the table with a checkpoint's. */
+  replace(rows: ReadonlyArray<readonly [bigint, CachedReply]>): void {
+    this.table.clear();
+    for (const [id, c] of rows) this.table.set(id, c);
   }
 }

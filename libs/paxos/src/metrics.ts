@@ -21,6 +21,12 @@ export const PAXOS_COUNTERS = [
   'views_started', // views this replica entered in normal status
   'state_requests_sent', // GET_STATE
   'state_entries_received', // entries appended from NEW_STATE
+  'checkpoints_taken', // checkpoints of this replica's state (every checkpointEvery executed ops)
+  'checkpoints_installed', // checkpoints received from another replica and installed
+  'checkpoint_chunks_sent', // CHECKPOINT datagrams
+  'checkpoint_chunks_received', // CHECKPOINT chunks taken into the checkpoint being received
+  'checkpoint_chunks_rejected', // chunks of another total/checksum, and received checkpoints that failed their checks
+  'log_entries_truncated', // log entries dropped below a checkpoint
   'recoveries_started',
   'recoveries_completed',
   'drained_entries', // fast-acked entries drained from the offload and appended

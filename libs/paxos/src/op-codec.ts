@@ -31,6 +31,13 @@ export class OpReader {
     return this.b[this.pos++]!;
   }
 
+  u16(field: string): number {
+    this.need(2, field);
+    const v = this.b.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
   u32(field: string): number {
     this.need(4, field);
     const v = this.b.readUInt32BE(this.pos);
@@ -46,6 +53,21 @@ export class OpReader {
     const s = this.b.toString('utf8', this.pos, this.pos + len);
     this.pos += len;
     return s;
+  }
+
+  u64(field: string): bigint {
+    this.need(8, field);
+    const v = this.b.readBigUInt64BE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** `len` bytes (a view, not a copy). */
+  bytes(len: number, field: string): Buffer {
+    this.need(len, field);
+    const v = this.b.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return v;
   }
 
   /** Refuses bytes left after the operation. */

@@ -18,6 +18,9 @@ test('defaults are filled in, f derived, the result frozen', () => {
   assert.equal(o.f, 1);
   assert.equal(o.start, 'fresh');
   assert.equal(o.heartbeatMs, 50);
+  assert.equal(o.checkpointEvery, 4096);
+  assert.equal(o.logRetain, 1024);
+  assert.equal(resolveReplicaOptions({ ...base, logRetain: 0, checkpointEvery: 1 }).logRetain, 0);
   assert.ok(Object.isFrozen(o) && Object.isFrozen(o.replicas));
 });
 
@@ -32,6 +35,10 @@ test('bad options are refused with the path of the field', () => {
     [{ heartbeatMs: 100, viewChangeTimeoutMs: 100 }, /viewChangeTimeoutMs: expected more than heartbeatMs \(100\), got 100/],
     [{ start: 'warm' as 'fresh' }, /start: expected 'fresh' or 'recover'/],
     [{ stateMachine: {} as KvStateMachine }, /stateMachine: expected an object with apply/],
+    [{ stateMachine: { apply: () => ({ ok: true, result: Buffer.alloc(0) }) } as unknown as KvStateMachine }, /stateMachine: expected an object with apply\(op\), snapshot\(\) and restore\(bytes\)/],
+    [{ checkpointEvery: 0 }, /checkpointEvery: expected an integer 1\.\.16777216, got 0/],
+    [{ checkpointEvery: 1.5 }, /checkpointEvery: expected an integer/],
+    [{ logRetain: -1 }, /logRetain: expected an integer 0\.\.16777216, got -1/],
   ];
   for (const [patch, re] of cases) assert.throws(() => resolveReplicaOptions({ ...base, ...patch }), (err: unknown) => (err as { code?: string }).code === 'NA_ERR_PAXOS_INVALID_OPTIONS' && re.test((err as Error).message), re.source);
 });

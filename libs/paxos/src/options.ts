@@ -36,6 +36,10 @@ export interface ReplicaOptions {
   readonly stateChunkEntries?: number;
   /** The leader's lease (lease.ts): how long a quorum's acknowledgement lets it act alone. */
   readonly leaseMs?: number;
+  /** A checkpoint (state machine + client table) every this many executed ops (log.ts, snapshot.ts). */
+  readonly checkpointEvery?: number;
+  /** Log entries kept below a checkpoint's op, so a follower lagging by fewer catches up by entries. */
+  readonly logRetain?: number;
   /** Bound on the difference of two replicas' clock rates (0.1: 10 %), for the lease. */
   readonly clockDrift?: number;
 }
@@ -51,6 +55,8 @@ const DEFAULTS = {
   stateChunkEntries: 64, // entries per NEW_STATE (also bounded by PAXOS_MAX_MSG bytes)
   leaseMs: 400, // the leader's lease after the first send of an op a quorum acknowledged
   clockDrift: 0.1, // clock rates differ by at most 10 % (a new leader waits leaseMs x 1.1 first)
+  checkpointEvery: 4096, // executed ops between checkpoints
+  logRetain: 1024, // entries kept below a checkpoint's op
 } as const;
 
 export interface ResolvedReplicaOptions {
@@ -69,6 +75,8 @@ export interface ResolvedReplicaOptions {
   readonly stateChunkEntries: number;
   readonly leaseMs: number;
   readonly clockDrift: number;
+  readonly checkpointEvery: number;
+  readonly logRetain: number;
 }
 
 function int(opts: ReplicaOptions, name: Exclude<keyof typeof DEFAULTS & keyof ReplicaOptions, 'clockDrift'>, min: number, max: number): number {
@@ -91,7 +99,10 @@ export function resolveReplicaOptions(opts: ReplicaOptions): ResolvedReplicaOpti
     if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw NA_ERR_PAXOS_INVALID_OPTIONS(`replicas[${i}].port`, `expected 1..65535, got ${String(r.port)}`);
   });
   if (!Number.isInteger(opts.self) || opts.self < 0 || opts.self >= replicas.length) throw NA_ERR_PAXOS_INVALID_OPTIONS('self', `expected 0..${replicas.length - 1}, got ${String(opts.self)}`);
-  if (typeof opts.stateMachine?.apply !== 'function') throw NA_ERR_PAXOS_INVALID_OPTIONS('stateMachine', 'expected an object with apply(op)');
+  const sm = opts.stateMachine as Partial<StateMachine> | undefined;
+  if (typeof sm?.apply !== 'function' || typeof sm.snapshot !== 'function' || typeof sm.restore !== 'function') {
+    throw NA_ERR_PAXOS_INVALID_OPTIONS('stateMachine', 'expected an object with apply(op), snapshot() and restore(bytes)');
+  }
   const start = opts.start ?? DEFAULTS.start;
   if (start !== 'fresh' && start !== 'recover') throw NA_ERR_PAXOS_INVALID_OPTIONS('start', `expected 'fresh' or 'recover', got ${String(start)}`);
   if (opts.logger !== undefined && !isLogger(opts.logger)) throw NA_ERR_PAXOS_INVALID_OPTIONS('logger', 'expected a Logger');
@@ -110,6 +121,8 @@ export function resolveReplicaOptions(opts: ReplicaOptions): ResolvedReplicaOpti
     maxPipeline: int(opts, 'maxPipeline', 1, 1 << 20),
     stateChunkEntries: int(opts, 'stateChunkEntries', 1, 4096),
     leaseMs: int(opts, 'leaseMs', 1, 600_000),
+    checkpointEvery: int(opts, 'checkpointEvery', 1, 1 << 24),
+    logRetain: int(opts, 'logRetain', 0, 1 << 24),
     clockDrift: opts.clockDrift ?? DEFAULTS.clockDrift,
   };
   if (typeof resolved.clockDrift !== 'number' || !(resolved.clockDrift >= 0 && resolved.clockDrift <= 1)) throw NA_ERR_PAXOS_INVALID_OPTIONS('clockDrift', `expected a number 0..1, got ${String(opts.clockDrift)}`);

@@ -6,11 +6,23 @@
  * fresh nonce to all, waits for f + 1 RECOVERY_RESPONSEs with that nonce including one from the
  * leader of the highest view among them, then fetches that leader's log and becomes a normal
  * follower; it answers nothing and counts in no quorum before.
+ *
+ * Below the responder's first retained entry (its log was truncated at a checkpoint, log.ts) a
+ * GET_STATE is answered with its newest checkpoint instead: CHECKPOINT chunks, CHECKPOINT_WINDOW
+ * per answer, the rest asked for with GET_CHECKPOINT (offset: the bytes held in order; re-asked
+ * on the retransmission timer). The fetcher checks every chunk (same op, total_len, checksum)
+ * and the whole (CRC-32, layout), installs it — at once for catch-up and recovery, at the
+ * completion of the fetch for sync and view-change, which replace nothing before — and fetches
+ * the entries after its op with GET_STATE. A newer checkpoint of the responder replaces one
+ * half received, and so does a chunk of the same op with another total or checksum (what was
+ * held was damaged: the responder has one checkpoint per op).
  */
 import { randomBytes } from 'node:crypto';
 import { paxos } from '@netaccel/protocol';
 import type { ReplicaCore } from './core.js';
 import type { Fetch } from './core.js';
+import { CHECKPOINT_WINDOW, CheckpointAssembly, decodeCheckpoint } from './snapshot.js';
+import type { Checkpoint } from './snapshot.js';
 
 const { PaxosType } = paxos;
 
@@ -22,7 +34,7 @@ export function requestState(r: ReplicaCore, purpose: Fetch['purpose'], from: nu
     return;
   }
   const aside = purpose === 'sync' || purpose === 'view-change';
-  r.fetch = { purpose, from, target, commit, base: aside ? r.commit : r.log.lastOp, buffer: [], askedAt: 0, answered: false };
+  r.fetch = { purpose, from, target, commit, base: aside ? r.commit : r.log.lastOp, buffer: [], checkpoint: null, assembly: null, askedAt: 0, answered: false };
   askState(r);
 }
 
@@ -34,14 +46,44 @@ function fetchedTo(r: ReplicaCore, f: Fetch): bigint {
 function askState(r: ReplicaCore): void {
   const f = r.fetch!;
   f.askedAt = r.now();
-  r.send(f.from, { type: PaxosType.GetState, sender: r.self, view: r.view, op: fetchedTo(r, f) });
+  const a = f.assembly;
+  if (a !== null) {
+    a.windowEnd = a.have + CHECKPOINT_WINDOW * paxos.PAXOS_MAX_CHUNK;
+    r.send(f.from, { type: PaxosType.GetCheckpoint, sender: r.self, view: r.view, op: a.op, offset: a.have });
+  } else {
+    r.send(f.from, { type: PaxosType.GetState, sender: r.self, view: r.view, op: fetchedTo(r, f) });
+  }
   r.count('state_requests_sent');
+}
+
+/** Sends a window of chunks of `cp` from byte `offset`. */
+function sendCheckpoint(r: ReplicaCore, to: number, cp: Checkpoint, offset: number): void {
+  for (let k = 0; k < CHECKPOINT_WINDOW && offset < cp.bytes.length; k++) {
+    const data = cp.bytes.subarray(offset, offset + paxos.PAXOS_MAX_CHUNK);
+    r.send(to, { type: PaxosType.Checkpoint, sender: r.self, view: r.view, op: cp.op, total: cp.bytes.length, checksum: cp.checksum, offset, data });
+    r.count('checkpoint_chunks_sent');
+    offset += data.length;
+  }
+}
+
+/** A GET_CHECKPOINT of our view: the window from its offset (from 0 when our checkpoint is another). */
+export function onGetCheckpoint(r: ReplicaCore, m: paxos.GetCheckpointMessage): void {
+  const cp = r.checkpoint;
+  if (r.status === 'recovering' || m.view !== r.view || cp === null) {
+    r.count('messages_stale');
+    return;
+  }
+  sendCheckpoint(r, m.sender, cp, cp.op === m.op && m.offset < cp.bytes.length ? m.offset : 0);
 }
 
 /** Answers a GET_STATE of our view with the entries after the requester's last op. */
 export function onGetState(r: ReplicaCore, m: paxos.GetStateMessage): void {
   if (r.status === 'recovering' || m.view !== r.view) {
     r.count('messages_stale');
+    return;
+  }
+  if (m.op + 1n < r.log.firstOp && r.checkpoint !== null && r.checkpoint.op > m.op) {
+    sendCheckpoint(r, m.sender, r.checkpoint, 0); // the entries asked for are below our log
     return;
   }
   const entries: paxos.StateEntry[] = [];
@@ -85,19 +127,98 @@ export function onNewState(r: ReplicaCore, m: paxos.NewStateMessage, done: Fetch
   if ((f.purpose === 'catch-up' || f.purpose === 'sync') && !f.answered && m.op > f.target) f.target = m.op;
   if (f.purpose !== 'view-change' && m.commit > f.commit) f.commit = m.commit;
   f.answered = true;
-  const have = fetchedTo(r, f);
-  if (have < f.target) {
-    if (m.entries.length > 0) askState(r);
-    return; // else the responder has less than expected: the timer asks again
+  progress(r, f, m.entries.length > 0, done);
+}
+
+/**
+ * After an answer: asks for more (when it brought something; else the timer asks again: the
+ * responder has less than expected), or completes the fetch.
+ */
+function progress(r: ReplicaCore, f: Fetch, more: boolean, done: FetchDone): void {
+  if (fetchedTo(r, f) < f.target) {
+    if (more) askState(r);
+    return;
   }
   r.fetch = null;
-  if (aside) {
-    r.log.truncate(f.base);
+  if (f.purpose === 'sync' || f.purpose === 'view-change') {
+    if (f.checkpoint !== null) {
+      try {
+        r.installCheckpoint(f.checkpoint.image, f.checkpoint.cp);
+      } catch (err) {
+        rejected(r, err);
+        requestState(r, f.purpose, f.from, f.target, f.commit); // from the start again
+        return;
+      }
+    } else r.log.truncate(f.base);
     for (const e of f.buffer) r.append(e.view, e.body);
   }
   if (f.purpose === 'view-change') done.viewChangeFetched(r, f.commit);
   else if (f.purpose === 'recovery') finishRecovery(r, f.commit);
   else done.caughtUp(r, f.commit);
+}
+
+function rejected(r: ReplicaCore, err: unknown): void {
+  r.count('checkpoint_chunks_rejected');
+  r.logger.warn({ err }, 'paxos checkpoint received refused');
+}
+
+/**
+ * A CHECKPOINT chunk for the fetch in progress (a checkpoint above what it holds): taken into
+ * the checkpoint being received (a newer one replaces it, one of another total or checksum is
+ * refused); the next window asked for when this one is complete; the whole checked and
+ * installed (or set aside) when every byte is there, then the entries after it fetched.
+ */
+export function onCheckpoint(r: ReplicaCore, m: paxos.CheckpointMessage, done: FetchDone): void {
+  const f = r.fetch;
+  if (f === null || m.sender !== f.from || m.view !== r.view || m.op <= fetchedTo(r, f)) {
+    r.count('messages_stale');
+    return;
+  }
+  if (f.assembly !== null && m.op < f.assembly.op) {
+    r.count('messages_stale');
+    return;
+  }
+  if (f.assembly !== null && m.op === f.assembly.op && !f.assembly.matches(m)) {
+    // The responder's checkpoint of this op is one: the chunks held were not of it (damaged).
+    r.count('checkpoint_chunks_rejected');
+    f.assembly = null;
+  }
+  if (f.assembly === null || m.op > f.assembly.op) f.assembly = new CheckpointAssembly(m);
+  r.count('checkpoint_chunks_received');
+  const a = f.assembly;
+  if (!a.add(m.offset, m.data)) return;
+  if (f.purpose === 'recovery') r.recoveryAt = r.now(); // progress
+  if (!a.complete) {
+    if (a.have >= a.windowEnd) askState(r);
+    return;
+  }
+  f.assembly = null;
+  const bytes = a.bytes();
+  let image;
+  try {
+    if (paxos.checkpointChecksum(bytes) !== a.checksum) throw new Error(`checkpoint of op ${a.op}: CRC-32 differs from the chunks' ${a.checksum}`);
+    image = decodeCheckpoint(bytes);
+    if (image.op !== a.op) throw new Error(`checkpoint of op ${image.op} sent as op ${a.op}`);
+  } catch (err) {
+    rejected(r, err);
+    askState(r); // GET_STATE again: a fresh copy
+    return;
+  }
+  const cp = { op: a.op, bytes, checksum: a.checksum };
+  if (f.purpose === 'sync' || f.purpose === 'view-change') {
+    f.checkpoint = { image, cp };
+    f.base = image.op;
+    f.buffer.length = 0;
+  } else if (image.op > r.log.lastOp) {
+    try {
+      r.installCheckpoint(image, cp);
+    } catch (err) {
+      rejected(r, err);
+      askState(r);
+      return;
+    }
+  }
+  progress(r, f, true, done);
 }
 
 /** Timer: a fetch that got no answer is asked again; one of another view is abandoned. */
@@ -137,7 +258,7 @@ export function onRecoveryResponse(r: ReplicaCore, m: paxos.RecoveryResponseMess
   const fromLeader = r.recoveryResponses.get(leader);
   if (fromLeader === undefined || fromLeader.view !== view || leader === r.self) return;
   r.view = view;
-  r.log.truncate(0n);
+  r.log.reset(0n);
   requestState(r, 'recovery', leader, fromLeader.op, fromLeader.commit);
 }
 

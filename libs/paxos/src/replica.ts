@@ -15,7 +15,7 @@ import { appendAhead, flush, leaderTick, onCommit, onPrepare, onPrepareOk, onReq
 import type { ReplicaStatus } from './offload.js';
 import { resolveReplicaOptions } from './options.js';
 import type { ReplicaOptions, ResolvedReplicaOptions } from './options.js';
-import { fetchTick, onGetState, onNewState, onRecovery, onRecoveryResponse, recoveryTick, startRecovery } from './recovery.js';
+import { fetchTick, onCheckpoint, onGetCheckpoint, onGetState, onNewState, onRecovery, onRecoveryResponse, recoveryTick, startRecovery } from './recovery.js';
 import type { FetchDone } from './recovery.js';
 import type { Peer, Transport } from './transport.js';
 import { peerKey, udpTransport } from './transport.js';
@@ -183,6 +183,12 @@ export class PaxosReplica {
       case PaxosType.RecoveryResponse:
         onRecoveryResponse(r, m);
         return;
+      case PaxosType.GetCheckpoint:
+        onGetCheckpoint(r, m);
+        return;
+      case PaxosType.Checkpoint:
+        onCheckpoint(r, m, fetchDone);
+        return;
     }
     if (r.status === 'recovering') return;
     if (m.type === PaxosType.StartViewChange) onStartViewChange(r, m);
@@ -244,6 +250,15 @@ export class PaxosReplica {
   lease(): LeaseState {
     const r = this.core;
     return r.lease.state(r.view, r.isLeader(), r.now());
+  }
+
+  /**
+   * The log's extent and the newest checkpoint (log.ts): entries held firstOp..lastOp, and the op
+   * of the checkpoint below them (0: none yet).
+   */
+  logStats(): { firstOp: bigint; lastOp: bigint; entries: number; checkpointOp: bigint; checkpointBytes: number } {
+    const r = this.core;
+    return { firstOp: r.log.firstOp, lastOp: r.log.lastOp, entries: r.log.length, checkpointOp: r.checkpoint?.op ?? 0n, checkpointBytes: r.checkpoint?.bytes.length ?? 0 };
   }
 
   /** The counters (a copy). */

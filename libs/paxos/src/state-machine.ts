@@ -9,4 +9,14 @@ export interface StateMachine {
    * client receives as NA_ERR_PAXOS_REJECTED.
    */
   apply(op: Buffer): ApplyResult;
+  /**
+   * The whole state as bytes, for a checkpoint (snapshot.ts). Deterministic: two replicas that
+   * executed the same operations give the same bytes.
+   */
+  snapshot(): Buffer;
+  /**
+   * Replaces the whole state with a snapshot() of another replica (state transfer from a
+   * checkpoint). Throws on malformed bytes and then leaves the state as it was.
+   */
+  restore(snapshot: Buffer): void;
 }
