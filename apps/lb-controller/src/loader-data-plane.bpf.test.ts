@@ -17,7 +17,7 @@ import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
 import { XlbDataPlane } from './data-plane.js';
 import { parseState } from './desired-state.js';
 import { Reconciler } from './reconciler.js';
-import { TestLoader } from './testing/loader.js';
+import { TestLoader } from '@netaccel/dataplane/testing';
 import { countingMaps } from './testing/counting-maps.js';
 import { FileAdoptionStore } from './adoption.js';
 

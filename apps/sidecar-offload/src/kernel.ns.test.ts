@@ -1,7 +1,7 @@
 /**
  * Root layer: the daemon with the kernel path on, twice: `kernel.via: direct` (loaded in this
  * test's process with libs/bpf) and `kernel.via: loader` (loaded, attached and read through a real
- * ebpf-loader process, testing/loader.ts: the verdict-only attach of `splice_hash`, connection
+ * ebpf-loader process, @netaccel/dataplane/testing's TestLoader: the verdict-only attach of `splice_hash`, connection
  * state read in batches); the same tests for both. Sockops attached to a cgroup of this test's own
  * (prefix `nso-kernel-` direct, `svl-kernel-` loader) that this process enters, so the real @grpc/grpc-js client's and server's
  * sockets meet the programs. The proxy splices each client connection (splice.ts): the client's
@@ -36,7 +36,7 @@ import {
 import type { MethodStats, SockKey } from '@netaccel/bpf-programs/sidecar';
 import { DirectKernelPath } from './kernel.js';
 import { LoaderKernelPath } from './kernel-loader.js';
-import { SidecarTestLoader } from './testing/loader.js';
+import { TestLoader } from '@netaccel/dataplane/testing';
 import type { EchoClient, EchoServer } from './testing/index.js';
 import { echoClient, startEchoServer, streamRequest, unaryCall } from './testing/index.js';
 
@@ -84,7 +84,7 @@ type Kernel = DirectKernelPath | LoaderKernelPath;
 
 describe.each(['direct', 'loader'] as const)('daemon with the kernel path loaded (%s): grpc-js calls, policy, counters, connection list', (via) => {
   const dir = mkdtempSync(join(tmpdir(), `${PREFIXES[via]}test-`));
-  let loader: SidecarTestLoader | undefined;
+  let loader: TestLoader | undefined;
   const socket = join(dir, 'sidecar.sock');
   const capture = createLogCapture();
   let cgroup = '';
@@ -112,7 +112,7 @@ grpc: { socket: ${socket} }
 `;
 
   beforeAll(async () => {
-    if (via === 'loader') loader = await SidecarTestLoader.start();
+    if (via === 'loader') loader = await TestLoader.start({ prefix: 'svl-' });
     cgroup = makeCgroup(via);
     home = currentCgroup();
     writeFileSync(join(cgroup, 'cgroup.procs'), String(process.pid));
@@ -131,7 +131,7 @@ grpc: { socket: ${socket} }
       await host?.close(); // detaches sockops, closes the object (direct) or the loader's client (loader)
       await echo?.close();
     } finally {
-      await loader?.stop();
+      await loader?.stop(['sidecar-offload']);
       if (home !== '') writeFileSync(join(home, 'cgroup.procs'), String(process.pid));
       if (cgroup !== '') rmdirSync(cgroup);
       rmSync(dir, { recursive: true, force: true });

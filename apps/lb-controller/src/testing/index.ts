@@ -5,7 +5,7 @@
 // Not an API for other apps: they talk to lb-controller over gRPC.
 
 // --- fakes ------------------------------------------------------------------------------------
-export { TestLoader } from './loader.js';
+export { TestLoader } from '@netaccel/dataplane/testing';
 export { TestEtcd, freePort } from './etcd.js';
 export { FakeKube } from './fake-kube.js';
 
