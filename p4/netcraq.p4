@@ -23,6 +23,9 @@
 #define CRAQ_SLOTS 5            /* CRAQ_MAX_DIRTY + 1 */
 #endif
 #define CRAQ_MAX_DIRTY (CRAQ_SLOTS - 1)
+#ifndef CRAQ_P4_REQUESTS
+#define CRAQ_P4_REQUESTS 65536  /* at-most-once: request records, direct-mapped by a hash of (req_id, key_id) */
+#endif
 #define CRAQ_P4_WORDS 32
 #define CRAQ_PORT 7480
 #define CRAQ_MAGIC 0x4e43
@@ -153,6 +156,8 @@ struct metadata_t {
     bit<64> clean;
     bit<64> last;
     bit<64> v;
+    bit<32> req_index;        /* craq_req_* index of (req_id, key_id) */
+    bit<64> done;             /* the version this WRITE/DELETE's request already created (0: none) */
     /* this node (craq_config) */
     bit<1> head;
     bit<1> tail;
@@ -250,7 +255,13 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
     Register<bit<64>, bit<32>>(CRAQ_P4_KEYS * CRAQ_SLOTS) craq_slot_version;
     Register<bit<16>, bit<32>>(CRAQ_P4_KEYS * CRAQ_SLOTS) craq_slot_len;
     Register<bit<8>, bit<32>>(CRAQ_P4_KEYS * CRAQ_SLOTS) craq_slot_flags;
+    Register<bit<64>, bit<32>>(CRAQ_P4_KEYS * CRAQ_SLOTS) craq_slot_req_id;   /* the request that wrote the version */
     WORDS(VALUE_REG)
+    /* at-most-once (the XDP node's craq_requests LRU hash): direct-mapped, a newer request whose
+       hash collides replaces the record (the XDP node evicts the least recently used instead) */
+    Register<bit<128>, bit<32>>(CRAQ_P4_REQUESTS) craq_req_tag;       /* req_id ++ key_id */
+    Register<bit<64>, bit<32>>(CRAQ_P4_REQUESTS) craq_req_version;
+    Hash<bit<32>>(PSA_HashAlgorithm_t.CRC32) req_hash;
     /* --- counters: heat per key (the scheduler reads them), reasons, dirty-full --- */
     Counter<bit<64>, bit<32>>(CRAQ_P4_KEYS, PSA_CounterType_t.PACKETS) craq_key_reads;
     Counter<bit<64>, bit<32>>(CRAQ_P4_KEYS, PSA_CounterType_t.PACKETS) craq_key_writes;
@@ -367,8 +378,21 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
     action slot_of(bit<64> v) {
         meta.slot = meta.key_index * CRAQ_SLOTS + (bit<32>)(v % CRAQ_SLOTS);
     }
+    action request_index() {
+        meta.req_index = req_hash.get_hash(16w0, { hdr.craq.req_id, hdr.craq.key_id }, (bit<32>)CRAQ_P4_REQUESTS);
+    }
+    /* records that this packet's request created version v (req_id 0: not recorded) */
+    action remember_request(bit<64> v) {
+        request_index();
+        if (hdr.craq.req_id != 0) {
+            craq_req_tag.write(meta.req_index, hdr.craq.req_id ++ hdr.craq.key_id);
+            craq_req_version.write(meta.req_index, v);
+        }
+    }
     action store_value(bit<64> v, bit<8> flags) {
         slot_of(v);
+        craq_slot_req_id.write(meta.slot, hdr.craq.req_id);
+        remember_request(v);
         craq_slot_version.write(meta.slot, v);
         craq_slot_len.write(meta.slot, hdr.craq.value_len);
         craq_slot_flags.write(meta.slot, flags);
@@ -427,6 +451,12 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         hdr.craq.flags = tomb == 1 ? (bit<8>)(F_CLIENT | F_TOMBSTONE) : (bit<8>)F_CLIENT;
         hdr.craq.ver = meta.v;
         from_self_to(succ_mac, succ_ip4, succ_ip6, CRAQ_PORT);
+    }
+    action reply_duplicate() {             /* DUPLICATE: the request made version meta.done already */
+        to_sender();
+        if (meta.done <= meta.clean) { reply_header(ST_OK, meta.done, F_FROM_TAIL); }
+        else { reply_header(ST_RETRY, 0, 0); }
+        hdr.value.pop_front(CRAQ_P4_WORDS);
     }
     action reply_not_head() {              /* NOT_HEAD */
         to_sender();
@@ -527,7 +557,13 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
                     send_version_query();
                 }
             } else if (op == OP_WRITE || op == OP_DELETE) {
+                request_index();
+                meta.done = 0;
+                if (hdr.craq.req_id != 0 && craq_req_tag.read(meta.req_index) == hdr.craq.req_id ++ hdr.craq.key_id) {
+                    meta.done = craq_req_version.read(meta.req_index);
+                }
                 if (meta.head == 0) { reply_not_head(); }
+                else if (meta.done != 0) { reply_duplicate(); }
                 else if (meta.last - meta.clean >= CRAQ_MAX_DIRTY) { reply_retry(); }
                 else { head_assign_and_propagate(); }
                 /* a chain of one (head and tail) commits at once in the XDP node; on a switch

@@ -21,12 +21,17 @@ interface InFlight {
   readonly bytes: Uint8Array;
 }
 
-export type Action = { kind: 'issue'; client: number; op: 'read' | 'write' | 'delete'; node: number } | { kind: 'deliver'; pick: number } | { kind: 'lose'; pick: number };
+export type Action =
+  | { kind: 'issue'; client: number; op: 'read' | 'write' | 'delete'; node: number }
+  | { kind: 'retry'; client: number; node: number }
+  | { kind: 'deliver'; pick: number }
+  | { kind: 'lose'; pick: number };
 
 export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('issue' as const), client: fc.integer({ min: 0, max: CLIENTS - 1 }), op: fc.constantFrom('read' as const, 'read' as const, 'write' as const, 'delete' as const), node: fc.integer({ min: 0, max: 2 }) }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('lose' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const), client: fc.integer({ min: 0, max: CLIENTS - 1 }), node: fc.integer({ min: 0, max: 2 }) }) },
 );
 
 /** One node's handling of a frame: the verdict and the frame it sends (for XDP_TX). */
@@ -43,13 +48,16 @@ export function modelChain(netchain: boolean): NodeStep {
 }
 
 /**
- * Runs a schedule: clients issue operations (one outstanding each), in-flight frames are
- * delivered in the order the schedule picks or lost, then the rest is delivered. Returns the
- * history (refused operations removed, unanswered writes pending, unanswered reads dropped).
+ * Runs a schedule: clients issue operations (one outstanding each) and retry an outstanding
+ * write or delete (the same request id and value, to any node, as the client library does
+ * after a timeout), in-flight frames are delivered in the order the schedule picks or lost,
+ * then the rest is delivered. Returns the history (refused operations removed, unanswered
+ * writes pending, unanswered reads dropped; a retried write refused at its last attempt is
+ * pending: an earlier attempt may have been applied).
  */
 export function simulate(actions: readonly Action[], step: NodeStep): { ops: RegisterOp[]; completed: number } {
   const net: InFlight[] = [];
-  const ops: (RegisterOp & { client: number; reqId: bigint })[] = [];
+  const ops: (RegisterOp & { client: number; reqId: bigint; sent: Uint8Array; attempts: number })[] = [];
   const busy = new Map<number, number>(); // client -> index in ops
   let reqId = 1000n;
   let t = 0;
@@ -62,6 +70,17 @@ export function simulate(actions: readonly Action[], step: NodeStep): { ops: Reg
   const all = [...actions, ...Array.from({ length: 60 }, (_, i): Action => ({ kind: 'deliver', pick: i }))];
   for (const a of all) {
     t++;
+    if (a.kind === 'retry') {
+      const i = busy.get(a.client);
+      const op = i === undefined ? undefined : ops[i];
+      if (op === undefined || op.kind !== 'write') continue;
+      const payload = op.sent.subarray(l4Offset(4) + 8);
+      const from = { mac: CLIENT.mac, ip: CLIENT.ip4, port: CLIENT.port + a.client };
+      const to = { mac: NODES[a.node]!.mac, ip: NODES[a.node]!.ip4, port: NODES[a.node]!.port };
+      net.push({ to: a.node, bytes: frame(4, from, to, payload) });
+      ops[i!] = { ...op, attempts: op.attempts + 1 };
+      continue;
+    }
     if (a.kind === 'issue') {
       if (busy.has(a.client)) continue;
       const id = reqId++;
@@ -70,9 +89,10 @@ export function simulate(actions: readonly Action[], step: NodeStep): { ops: Reg
       const msg = { ...base, keyId: KEY.keyId, keyCheck: KEY.keyCheck };
       const from = { mac: CLIENT.mac, ip: CLIENT.ip4, port: CLIENT.port + a.client };
       const to = { mac: NODES[a.node]!.mac, ip: NODES[a.node]!.ip4, port: NODES[a.node]!.port };
-      net.push({ to: a.node, bytes: frame(4, from, to, craq.encodeCraq(msg)) });
+      const sent = frame(4, from, to, craq.encodeCraq(msg));
+      net.push({ to: a.node, bytes: sent });
       busy.set(a.client, ops.length);
-      ops.push({ kind: a.op === 'read' ? 'read' : 'write', value: a.op === 'write' ? value : undefined, invoke: t, client: a.client, reqId: id });
+      ops.push({ kind: a.op === 'read' ? 'read' : 'write', value: a.op === 'write' ? value : undefined, invoke: t, client: a.client, reqId: id, sent, attempts: 1 });
       continue;
     }
     if (net.length === 0) continue;
@@ -87,8 +107,8 @@ export function simulate(actions: readonly Action[], step: NodeStep): { ops: Reg
       busy.delete(client);
       const op = ops[i]!;
       if (reply.status === CraqStatus.NOT_HEAD || reply.status === CraqStatus.RETRY) {
-        ops.splice(i, 1, { ...op, response: -1 }); // no effect: removed below
-        continue;
+        if (op.attempts === 1) ops.splice(i, 1, { ...op, response: -1 }); // no effect: removed below
+        continue; // else pending: an earlier attempt may have been applied
       }
       completed++;
       const value = op.kind === 'read' ? (reply.status === CraqStatus.OK ? new TextDecoder().decode(reply.value) : undefined) : op.value;

@@ -20,10 +20,11 @@ export const CRAQ_KEY_F = Object.freeze({ HOLD: 0x1 } as const);
 export const CRAQ_LAYOUTS = Object.freeze({
   peer: { name: 'craq_peer', size: 28, members: { ip6: 0, ip4: 16, mac: 20, port: 26 } },
   config: { name: 'craq_config', size: 128, members: { flags: 0, role: 4, epoch: 8, port: 12, pad: 14, self: 16, pred: 44, succ: 72, tail: 100 } },
-  slot: { name: 'craq_slot', size: 1048, members: { version: 0, csum: 8, len: 12, flags: 14, pad: 15, value: 16 } },
-  key: { name: 'craq_key', size: 48 + 1048 * (CRAQ_DEFAULT_MAX_DIRTY + 1), members: { key_check: 0, flags: 4, clean_version: 8, last_version: 16, reads: 24, writes: 32, dirty_full: 40, slots: 48 } },
+  slot: { name: 'craq_slot', size: 1056, members: { version: 0, csum: 8, len: 12, flags: 14, pad: 15, req_id: 16, value: 24 } },
+  key: { name: 'craq_key', size: 48 + 1056 * (CRAQ_DEFAULT_MAX_DIRTY + 1), members: { key_check: 0, flags: 4, clean_version: 8, last_version: 16, reads: 24, writes: 32, dirty_full: 40, slots: 48 } },
   commit: { name: 'craq_commit', size: 1056, members: { key_id: 0, version: 8, key_check: 16, epoch: 20, value_len: 24, tombstone: 26, pad: 27, value: 32 } },
   counter: { name: 'craq_counter', size: 16, members: { packets: 0, bytes: 8 } },
+  reqKey: { name: 'craq_req_key', size: 16, members: { req_id: 0, key_id: 8 } },
   hdr: { name: 'craq_hdr', size: 40, members: { magic: 0, version: 2, op: 3, status: 4, flags: 5, value_len: 6, req_id: 8, key_id: 16, key_check: 24, epoch: 28, ver: 32 } },
   trailer: { name: 'craq_trailer', size: 28, members: { family: 0, pad: 1, port: 2, addr: 4, mac: 20, pad2: 26 } },
 } as const);
@@ -55,6 +56,8 @@ export interface CraqSlot {
   readonly version: bigint;
   readonly value: Uint8Array;
   readonly tombstone: boolean;
+  /** The request (craq_hdr.req_id) that wrote this version; absent = 0 (installed by the scheduler, or a request without an id). */
+  readonly reqId?: bigint;
 }
 
 export interface CraqKeyEntry {
@@ -78,6 +81,8 @@ export interface CraqCommit {
   readonly tombstone: boolean;
   readonly value: Uint8Array;
 }
+
+const SLOT_VALUE = CRAQ_LAYOUTS.slot.members.value;
 
 export const NO_PEER: CraqPeer = Object.freeze({ ip4: '0.0.0.0', ip6: '::', mac: '00:00:00:00:00:00', port: 0 });
 
@@ -163,7 +168,8 @@ export function encodeKeyEntry(k: CraqKeyEntry): Buffer {
     b.writeUInt32LE(slotChecksum(s.value), off + 8);
     b.writeUInt16LE(s.value.length, off + 12);
     b[off + 14] = CRAQ_SLOT.VALID | (s.tombstone ? CRAQ_SLOT.TOMBSTONE : 0);
-    b.set(s.value, off + 16);
+    b.writeBigUInt64LE(s.reqId ?? 0n, off + 16);
+    b.set(s.value, off + SLOT_VALUE);
   });
   return b;
 }
@@ -180,7 +186,8 @@ export function decodeKeyEntry(raw: Uint8Array): CraqKeyEntry {
       continue;
     }
     const len = b.readUInt16LE(off + 12);
-    slots.push({ version: b.readBigUInt64LE(off), value: Uint8Array.from(b.subarray(off + 16, off + 16 + len)), tombstone: (flags & CRAQ_SLOT.TOMBSTONE) !== 0 });
+    const reqId = b.readBigUInt64LE(off + 16);
+    slots.push({ version: b.readBigUInt64LE(off), value: Uint8Array.from(b.subarray(off + SLOT_VALUE, off + SLOT_VALUE + len)), tombstone: (flags & CRAQ_SLOT.TOMBSTONE) !== 0, ...(reqId === 0n ? {} : { reqId }) });
   }
   return {
     keyCheck: b.readUInt32LE(0),
@@ -200,6 +207,23 @@ export function placedKey(keyCheck: number, version: bigint, value: Uint8Array |
   const slots: (CraqSlot | undefined)[] = Array.from({ length: n }, () => undefined);
   if (value !== undefined) slots[Number(version % BigInt(n))] = { version, value, tombstone: opts.tombstone ?? false };
   return { keyCheck, cleanVersion: version, lastVersion: version, reads: 0n, writes: 0n, dirtyFull: 0n, hold: opts.hold ?? false, slots };
+}
+
+/** A request that created a version (craq_requests: what a repair copies to every node). */
+export interface CraqRequestRecord {
+  readonly reqId: bigint;
+  readonly version: bigint;
+}
+
+/**
+ * The requests of the versions an entry still holds in its slots (clean and dirty, those with a
+ * request id), oldest first: what the scheduler's repair copies into craq_requests of every node
+ * it installs a version on, so that whichever node is head later knows those requests.
+ */
+export function requestsHeld(k: CraqKeyEntry): CraqRequestRecord[] {
+  const out: CraqRequestRecord[] = [];
+  for (const s of k.slots) if (s !== undefined && s.reqId !== undefined && s.version <= k.lastVersion) out.push({ reqId: s.reqId, version: s.version });
+  return out.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
 }
 
 /** The craq_keys map key: the key id in host (little-endian) order. */
@@ -243,4 +267,28 @@ export function encodeU32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n);
   return b;
+}
+
+/** The craq_requests map key (struct craq_req_key, host order): a request id and a key id. */
+export function encodeRequestKey(reqId: bigint, keyId: bigint): Buffer {
+  const b = Buffer.alloc(CRAQ_LAYOUTS.reqKey.size);
+  b.writeBigUInt64LE(reqId, 0);
+  b.writeBigUInt64LE(keyId, 8);
+  return b;
+}
+
+export function decodeRequestKey(raw: Uint8Array): { reqId: bigint; keyId: bigint } {
+  const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return { reqId: b.readBigUInt64LE(0), keyId: b.readBigUInt64LE(8) };
+}
+
+/** A craq_requests value: the version the request created. */
+export function encodeVersion(version: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(version);
+  return b;
+}
+
+export function decodeVersion(raw: Uint8Array): bigint {
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).readBigUInt64LE(0);
 }

@@ -6,7 +6,9 @@
  *   READ    clean key (or at the tail): answered here (XDP_TX) with the clean version;
  *           dirty key: VERSION_QUERY to the tail, answered on its VERSION_REPLY;
  *           NetChain mode: non-tail nodes forward the READ toward the tail, only the tail answers.
- *   WRITE/DELETE  head: RETRY while the key is held (CRAQ_KEY_HOLD, set by the scheduler);
+ *   WRITE/DELETE  head: a request already applied (craq_requests: its req_id and key id) is
+ *           answered, not applied again: OK with its version once committed, else RETRY;
+ *           RETRY while the key is held (CRAQ_KEY_HOLD, set by the scheduler);
  *           version := last + 1 (at most CRAQ_MAX_DIRTY dirty, else RETRY), stored
  *           dirty, PROPAGATE to the successor; non-head: NOT_HEAD.
  *   PROPAGATE  stored dirty and forwarded; the tail commits (craq_commits record) and ACKs.
@@ -33,6 +35,7 @@ struct craq_btf_anchor {
 	struct craq_hdr hdr;
 	struct craq_trailer trailer;
 	struct craq_commit commit;
+	struct craq_req_key req_key;
 };
 const volatile struct craq_btf_anchor craq_btf = {};
 
@@ -62,8 +65,29 @@ static __always_inline void craq_raise(__u64 *field, __u64 v)
 	}
 }
 
-/* Stores version v (value at packet offset `off`, `len` bytes) in its slot. 0 or -1. */
-static __always_inline int craq_store(struct xdp_md *ctx, struct craq_key *k, __u64 v, __u32 off, __u32 len, bool tomb)
+/* Records that request `req_id` created version v of key `key_id` (craq_requests; req_id 0: not recorded). */
+static __always_inline void craq_remember(__u64 req_id, __u64 key_id, __u64 v)
+{
+	struct craq_req_key rk = { .req_id = req_id, .key_id = key_id };
+
+	if (req_id != 0)
+		bpf_map_update_elem(&craq_requests, &rk, &v, BPF_ANY);
+}
+
+/* The version request `req_id` created of key `key_id`, or 0 when it is not known here. */
+static __always_inline __u64 craq_remembered(__u64 req_id, __u64 key_id)
+{
+	struct craq_req_key rk = { .req_id = req_id, .key_id = key_id };
+	__u64 *v;
+
+	if (req_id == 0)
+		return 0;
+	v = bpf_map_lookup_elem(&craq_requests, &rk);
+	return v ? *v : 0;
+}
+
+/* Stores version v (value at packet offset `off`, `len` bytes, written by request `req_id`) in its slot. 0 or -1. */
+static __always_inline int craq_store(struct xdp_md *ctx, struct craq_key *k, __u64 v, __u32 off, __u32 len, bool tomb, __u64 req_id)
 {
 	struct craq_slot *s = craq_slot_of(k, v);
 
@@ -84,6 +108,7 @@ static __always_inline int craq_store(struct xdp_md *ctx, struct craq_key *k, __
 	s->value[len + 2] = 0;
 	s->csum = craq_value_sum(s, len);
 	s->len = len;
+	s->req_id = req_id;
 	s->version = v;
 	s->flags = CRAQ_SLOT_VALID | (tomb ? CRAQ_SLOT_TOMBSTONE : 0);
 	return 0;
@@ -256,13 +281,28 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 	case CRAQ_OP_WRITE:
 	case CRAQ_OP_DELETE: {
 		bool tomb = h->op == CRAQ_OP_DELETE;
-		__u64 last, clean;
+		__u64 last, clean, done;
 
 		craq_receiver(&src, p);
 		craq_sender(&dst, p);
 		if (!head) {
 			craq_reply_hdr(h, CRAQ_ST_NOT_HEAD, 0, 0);
 			*stat = CRAQ_S_NOT_HEAD;
+			return craq_emit(ctx, p, h, NULL, false, NULL, &src, &dst, reason);
+		}
+		/*
+		 * At most once: a request this node (or a predecessor, or a repair) already made a
+		 * version of is not applied again. Committed: answered as the tail's ACK would have been;
+		 * still dirty: RETRY (its ACK or a repair commits it).
+		 */
+		done = craq_remembered(bpf_be64_to_cpu(h->req_id), bpf_be64_to_cpu(h->key_id));
+		if (done != 0) {
+			clean = *(volatile __u64 *)&k->clean_version;
+			if (done <= clean)
+				craq_reply_hdr(h, CRAQ_ST_OK, done, CRAQ_F_FROM_TAIL);
+			else
+				craq_reply_hdr(h, CRAQ_ST_RETRY, 0, 0);
+			*stat = CRAQ_S_DUPLICATE;
 			return craq_emit(ctx, p, h, NULL, false, NULL, &src, &dst, reason);
 		}
 		if (*(volatile __u32 *)&k->flags & CRAQ_KEY_HOLD) { /* writes held by the scheduler */
@@ -291,11 +331,12 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 				*reason = CRAQ_R_RINGBUF;
 				return XDP_DROP;
 			}
-			if (craq_store(ctx, k, v, vmsg, p->value_len, tomb)) {
+			if (craq_store(ctx, k, v, vmsg, p->value_len, tomb, bpf_be64_to_cpu(h->req_id))) {
 				bpf_ringbuf_discard(rec, 0);
 				*reason = CRAQ_R_ADJUST;
 				return XDP_DROP;
 			}
+			craq_remember(bpf_be64_to_cpu(h->req_id), bpf_be64_to_cpu(h->key_id), v);
 			rec->key_id = bpf_be64_to_cpu(h->key_id);
 			rec->version = v;
 			rec->key_check = bpf_ntohl(h->key_check);
@@ -311,10 +352,11 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 			*stat = CRAQ_S_COMMIT;
 			return craq_emit(ctx, p, h, NULL, false, NULL, &src, &dst, reason);
 		}
-		if (craq_store(ctx, k, v, vmsg, p->value_len, tomb)) {
+		if (craq_store(ctx, k, v, vmsg, p->value_len, tomb, bpf_be64_to_cpu(h->req_id))) {
 			*reason = CRAQ_R_ADJUST;
 			return XDP_DROP;
 		}
+		craq_remember(bpf_be64_to_cpu(h->req_id), bpf_be64_to_cpu(h->key_id), v);
 		__sync_fetch_and_add(&k->writes, 1);
 		{
 			struct craq_trailer t;
@@ -352,12 +394,13 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 				return XDP_DROP;
 			}
 		}
-		if (craq_store(ctx, k, v, vmsg, p->value_len, tomb)) {
+		if (craq_store(ctx, k, v, vmsg, p->value_len, tomb, bpf_be64_to_cpu(h->req_id))) {
 			if (rec)
 				bpf_ringbuf_discard(rec, 0);
 			*reason = CRAQ_R_ADJUST;
 			return XDP_DROP;
 		}
+		craq_remember(bpf_be64_to_cpu(h->req_id), bpf_be64_to_cpu(h->key_id), v);
 		craq_raise(&k->last_version, v);
 		__sync_fetch_and_add(&k->writes, 1);
 		craq_self(&src, cfg, p->family);

@@ -13,6 +13,15 @@
 #define CRAQ_MAX_KEYS 4096
 #endif
 
+/*
+ * Requests remembered for at-most-once WRITE/DELETE (craq_requests LRU entries, 24 bytes each
+ * with the hash overhead ~100): a retry is recognised while its entry is among the most recently
+ * used CRAQ_MAX_REQUESTS (approximately: the kernel's LRU is per-CPU-list approximate).
+ */
+#ifndef CRAQ_MAX_REQUESTS
+#define CRAQ_MAX_REQUESTS 65536
+#endif
+
 /* Bytes of the craq_commits ring buffer (a power of 2, a multiple of the page size). */
 #ifndef CRAQ_COMMITS_BYTES
 #define CRAQ_COMMITS_BYTES (1 << 20)

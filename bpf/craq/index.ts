@@ -4,7 +4,7 @@
 // the data plane with. Names are re-exported one by one.
 
 // --- map structs (craq_kern_user.h) ----------------------------------------------------------
-export type { CraqCommit, CraqConfig, CraqCounter, CraqKeyEntry, CraqPeer, CraqSlot } from './codec.js';
+export type { CraqCommit, CraqConfig, CraqCounter, CraqKeyEntry, CraqPeer, CraqRequestRecord, CraqSlot } from './codec.js';
 export {
   CRAQ_CFG,
   CRAQ_DEFAULT_MAX_DIRTY,
@@ -17,12 +17,17 @@ export {
   decodeCommit,
   decodeConfig,
   decodeKeyEntry,
+  decodeRequestKey,
+  decodeVersion,
   encodeConfig,
   encodeKeyEntry,
   encodeKeyId,
+  encodeRequestKey,
   encodeU32,
+  encodeVersion,
   keyEntrySize,
   placedKey,
+  requestsHeld,
   slotChecksum,
   slotsOf,
   sumCounters,
@@ -43,7 +48,7 @@ export { CraqCommitReader } from './commits.js';
 export type { CraqFrame } from './frame.js';
 export { encodeFrame, l4Offset } from './frame.js';
 export type { CraqEndpoint, CraqNodeState, CraqStep, XdpVerdict } from './model.js';
-export { craqClientFrame, craqStep, parseCraqFrame } from './model.js';
+export { craqClientFrame, craqRequestKey, craqStep, parseCraqFrame } from './model.js';
 
 // --- the P4 version's P4Runtime names (p4/netcraq.p4) ----------------------------------------
 export type { P4Table } from './p4info.js';

@@ -25,6 +25,7 @@ function programChain(netchain: boolean): NodeStep {
   for (const [i, role] of (['head', 'middle', 'tail'] as const).entries()) {
     nodes[i]!.setConfig(chainConfig(role, { netchain }));
     for (const [id, k] of worldKeys()) nodes[i]!.putKey(id, k);
+    nodes[i]!.clearRequests();
   }
   const model = modelChain(netchain);
   return (i, f) => {

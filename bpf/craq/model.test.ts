@@ -9,6 +9,7 @@ import { craq } from '@netaccel/protocol';
 import { CLIENT, KEY, NODES, VALUE, chainConfig, frame, worldKeys } from './fixtures.js';
 import { l4Offset } from './frame.js';
 import { craqStep } from './model.js';
+import { ModelNode, R_ID, retryAfterRepair } from './retry-scenario.js';
 import type { CraqNodeState } from './model.js';
 import type { CraqCommit } from './codec.js';
 
@@ -90,4 +91,23 @@ test('a delete commits a tombstone: reads answer NOT_FOUND with its version', ()
   assert.equal(c.commits[0]?.tombstone, true);
   const r = c.send(1, req(1, read(5n)));
   assert.deepEqual([r?.status, r?.version], [CraqStatus.NOT_FOUND, 6n]);
+});
+
+for (const variant of ['same-head', 'new-head'] as const) {
+  test(`at most once (${variant}): a write committed by a repair and retried after two newer writes is answered OK with its version, not applied again`, () => {
+    const nodes = (['head', 'middle', 'tail'] as const).map((r) => new ModelNode(chainConfig(r), worldKeys()));
+    const o = retryAfterRepair(nodes, variant);
+    assert.equal(o.original, 6n);
+    assert.deepEqual(o.writes.map((w) => [w?.status, w?.version]), [[CraqStatus.OK, 7n], [CraqStatus.OK, 8n]]);
+    assert.deepEqual([o.retry?.op, o.retry?.status, o.retry?.version, o.retry?.reqId], [CraqOp.WRITE_REPLY, CraqStatus.OK, 6n, R_ID]);
+    assert.deepEqual(o.after, o.before, 'no new version, the value unchanged');
+    assert.equal(o.after.cleanVersion, 8n);
+    assert.equal(new TextDecoder().decode(o.after.slots[Number(8n % BigInt(o.after.slots.length))]?.value), 'b-value');
+  });
+}
+
+test('at most once: without the repair copying the requests, a new head applies the retry again (what failed CI)', () => {
+  const nodes = (['head', 'middle', 'tail'] as const).map((r) => new ModelNode(chainConfig(r), worldKeys()));
+  const o = retryAfterRepair(nodes, 'new-head', false);
+  assert.deepEqual([o.retry?.status, o.retry?.version], [CraqStatus.OK, 9n], 'R applied a second time as version 9');
 });

@@ -21,6 +21,16 @@ export type XdpVerdict = 'XDP_PASS' | 'XDP_DROP' | 'XDP_TX';
 export interface CraqNodeState {
   readonly config: CraqConfig;
   readonly keys: ReadonlyMap<bigint, CraqKeyEntry>;
+  /**
+   * craq_requests: the version each (request id, key id) created, by `craqRequestKey`. Absent:
+   * empty. The model never forgets (the program's LRU map keeps the last CRAQ_MAX_REQUESTS).
+   */
+  readonly requests?: ReadonlyMap<string, bigint>;
+}
+
+/** The model's key of a craq_requests entry. */
+export function craqRequestKey(reqId: bigint, keyId: bigint): string {
+  return `${reqId}/${keyId}`;
 }
 
 export interface CraqStep {
@@ -163,9 +173,9 @@ function slotOf(k: CraqKeyEntry, v: bigint): CraqSlot | undefined {
   return k.slots[Number(v % BigInt(k.slots.length))];
 }
 
-function withSlot(k: CraqKeyEntry, v: bigint, value: Uint8Array, tombstone: boolean): CraqKeyEntry {
+function withSlot(k: CraqKeyEntry, v: bigint, value: Uint8Array, tombstone: boolean, reqId: bigint): CraqKeyEntry {
   const slots = [...k.slots];
-  slots[Number(v % BigInt(slots.length))] = { version: v, value, tombstone };
+  slots[Number(v % BigInt(slots.length))] = { version: v, value, tombstone, ...(reqId === 0n ? {} : { reqId }) };
   return { ...k, slots };
 }
 
@@ -207,13 +217,21 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
   }
 
   const keys = new Map(state.keys);
+  let requests = state.requests;
+  const rest = { config: cfg, keys, ...(requests === undefined ? {} : { requests }) };
+  const remember = (v: bigint): void => {
+    if (m.reqId === 0n) return;
+    const r = new Map(requests ?? []);
+    r.set(craqRequestKey(m.reqId, m.keyId), v);
+    requests = r;
+  };
   const done = (k: CraqKeyEntry, stat: CraqStatName, out: Uint8Array, commits: CraqCommit[] = []): CraqStep => {
     keys.set(m.keyId, k);
-    return { verdict: 'XDP_TX', stat, frame: out, commits, state: { config: cfg, keys } };
+    return { verdict: 'XDP_TX', stat, frame: out, commits, state: { ...rest, ...(requests === undefined ? {} : { requests }) } };
   };
   const dropWith = (k: CraqKeyEntry, reason: CraqReasonName): CraqStep => {
     keys.set(m.keyId, k);
-    return { verdict: 'XDP_DROP', reason, frame, commits: [], state: { config: cfg, keys } };
+    return { verdict: 'XDP_DROP', reason, frame, commits: [], state: rest };
   };
   const reply = (op: number, status: craq.CraqStatusCode, version: bigint, flags: number, value: Uint8Array = new Uint8Array(0)): craq.CraqMessage => ({
     ...m,
@@ -254,12 +272,19 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
     case CraqOp.DELETE: {
       const tomb = m.op === CraqOp.DELETE;
       if (!head) return done(k0, 'NOT_HEAD', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.NOT_HEAD, 0n, 0), undefined)));
+      // at most once: a request already applied is answered (OK once committed, else RETRY), not applied again
+      const applied = m.reqId === 0n ? undefined : state.requests?.get(craqRequestKey(m.reqId, m.keyId));
+      if (applied !== undefined) {
+        const answer = applied <= k0.cleanVersion ? reply(m.op, CraqStatus.OK, applied, CraqFlag.FROM_TAIL) : reply(m.op, CraqStatus.RETRY, 0n, 0);
+        return done(k0, 'DUPLICATE', frameOf(fam, receiver, sender, payload(answer, undefined)));
+      }
       if (k0.hold) return done(k0, 'RETRY', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.RETRY, 0n, 0), undefined)));
       if (k0.lastVersion - k0.cleanVersion >= maxDirty) {
         return done({ ...k0, dirtyFull: k0.dirtyFull + 1n }, 'RETRY', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.RETRY, 0n, 0), undefined)));
       }
       const v = k0.lastVersion + 1n;
-      let k = withSlot({ ...k0, lastVersion: v }, v, m.value, tomb);
+      let k = withSlot({ ...k0, lastVersion: v }, v, m.value, tomb, m.reqId);
+      remember(v);
       if (tail) {
         k = { ...k, cleanVersion: max(k.cleanVersion, v), writes: k.writes + 1n };
         const commit: CraqCommit = { keyId: m.keyId, version: v, keyCheck: m.keyCheck, epoch: cfg.epoch, tombstone: tomb, value: m.value };
@@ -274,7 +299,8 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
       const tomb = (m.flags & CraqFlag.TOMBSTONE) !== 0;
       if (v <= k0.cleanVersion) return same('XDP_DROP', 'STALE');
       if (v - k0.cleanVersion > maxDirty) return dropWith({ ...k0, dirtyFull: k0.dirtyFull + 1n }, 'DIRTY_FULL');
-      let k = withSlot(k0, v, m.value, tomb);
+      let k = withSlot(k0, v, m.value, tomb, m.reqId);
+      remember(v);
       k = { ...k, lastVersion: max(k.lastVersion, v), writes: k.writes + 1n };
       if (!tail) return done(k, 'PROPAGATE', frameOf(fam, self, peerEndpoint(cfg.succ, fam), payload(m, p.trailer, p.trailerBytes)));
       k = { ...k, cleanVersion: max(k.cleanVersion, v) };

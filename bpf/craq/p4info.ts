@@ -38,6 +38,7 @@ export const NETCRAQ_P4_MODEL_ACTIONS: Readonly<Record<CraqStatName, string>> = 
   ACK: 'apply_ack_and_forward',
   WRITE_REPLY: 'head_reply_write',
   VQUERY: 'tail_version_reply',
+  DUPLICATE: 'reply_duplicate',
 });
 
 /**
@@ -77,6 +78,8 @@ export const NETCRAQ_P4_HELPER_ACTIONS: readonly string[] = Object.freeze([
   'reply_header',
   'slot_of',
   'store_value',
+  'request_index',
+  'remember_request',
   'answer_read',
 ]);
 
@@ -86,13 +89,16 @@ export function netcraqP4Actions(): string[] {
   return [...new Set([...fromTables, ...Object.values(NETCRAQ_P4_MODEL_ACTIONS), ...NETCRAQ_P4_HELPER_ACTIONS])].sort();
 }
 
-/** Registers (name -> bits of an element): the XDP node's craq_key fields, split. */
+/** Registers (name -> bits of an element): the XDP node's craq_key fields, split, and its craq_requests as a direct-mapped table. */
 export const NETCRAQ_P4_REGISTERS: Readonly<Record<string, number>> = Object.freeze({
   craq_clean_version: 64,
   craq_last_version: 64,
   craq_slot_version: 64,
   craq_slot_len: 16,
   craq_slot_flags: 8,
+  craq_slot_req_id: 64,
+  craq_req_tag: 128,
+  craq_req_version: 64,
   ...Object.fromEntries(Array.from({ length: NETCRAQ_P4_WORDS }, (_, k) => [`craq_value_w${k}`, 32])),
 });
 

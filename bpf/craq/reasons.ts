@@ -74,9 +74,10 @@ export const CRAQ_STAT = Object.freeze({
   ACK: 9,
   WRITE_REPLY: 10,
   VQUERY: 11,
+  DUPLICATE: 12,
 } as const);
 export type CraqStatName = keyof typeof CRAQ_STAT;
-export const CRAQ_STAT_MAX = 12;
+export const CRAQ_STAT_MAX = 13;
 
 export function craqReason(value: number): CraqReason | undefined {
   return CRAQ_REASONS.find((r) => r.value === value);

@@ -5,7 +5,11 @@
  *
  *   configure      craq_config[0] = encodeConfig (role bits, epoch, self/pred/succ/tail with the
  *                  MACs of chain.nodes[].mac)
- *   install        craq_keys[id] = placedKey(keyCheck, version, value), HOLD unless writable
+ *   install        craq_requests[(req, id)] = version for each of value.requests (first: a
+ *                  retry must find them once the head takes writes), then craq_keys[id] =
+ *                  placedKey(keyCheck, version, value), HOLD unless writable
+ *   latest         the highest version held, with the requests of every version held
+ *                  (requestsHeld: the slots' req_id), which a repair installs everywhere
  *   setWritable    craq_keys[id].flags HOLD, a read-modify-write of the whole entry (see below)
  *   get/keys/...   lookup/dump + decodeKeyEntry (dirty = last - clean; reads, writes)
  *   onCommit       WatchRingBuffer(craq_commits), decoded with decodeCommit, while listened to
@@ -30,7 +34,7 @@
  * (placement, reconfiguration) or idle; `setWritable(false)` on a busy key can lose the head's
  * record of one in-flight write (that write still commits at the tail and reaches etcd).
  */
-import { CRAQ_DESCRIPTOR, NO_PEER, decodeCommit, decodeKeyEntry, encodeConfig, encodeKeyEntry, encodeKeyId, placedKey } from '@netaccel/bpf-programs/craq';
+import { CRAQ_DESCRIPTOR, NO_PEER, decodeCommit, decodeKeyEntry, encodeConfig, encodeKeyEntry, encodeKeyId, encodeRequestKey, encodeVersion, placedKey, requestsHeld } from '@netaccel/bpf-programs/craq';
 import type { CraqKeyEntry, CraqMapName, CraqPeer } from '@netaccel/bpf-programs/craq';
 import type { CommittedValue, Endpoint, KeyCounters, KeyState, NodeConfig, NodeDataPlane } from '@netaccel/craq';
 import { LoaderDataPlane } from '@netaccel/dataplane';
@@ -126,6 +130,10 @@ export class LoaderNode implements NodeDataPlane {
   }
 
   async install(v: CommittedValue, writable: boolean): Promise<void> {
+    const records = (v.requests ?? []).filter((r) => r.reqId !== 0n && r.version <= v.version);
+    if (records.length > 0) {
+      await this.#dp.updateBatch('craq_requests', records.map((r) => encodeRequestKey(r.reqId, v.keyId)), records.map((r) => encodeVersion(r.version)));
+    }
     const e = v.value === null
       ? placedKey(v.keyCheck, v.version, v.version === 0n ? undefined : new Uint8Array(0), { tombstone: true, hold: !writable })
       : placedKey(v.keyCheck, v.version, v.value, { hold: !writable });
@@ -171,16 +179,17 @@ export class LoaderNode implements NodeDataPlane {
     return (await Promise.all(keyIds.map((id) => this.get(id)))).flatMap((s) => (s === undefined ? [] : [s]));
   }
 
-  /** The highest version held (the newest slot from lastVersion down that still holds its version). */
+  /** The highest version held (the newest slot from lastVersion down that still holds its version), with the requests of the versions held. */
   async latest(keyId: bigint): Promise<CommittedValue | undefined> {
     const e = await this.#entry(keyId);
     if (e === undefined) return undefined;
+    const requests = requestsHeld(e);
     for (let v = e.lastVersion; v > e.cleanVersion; v--) {
       const s = e.slots[Number(v % BigInt(e.slots.length))];
-      if (s !== undefined && s.version === v) return { keyId, keyCheck: e.keyCheck, version: v, value: s.tombstone ? null : s.value };
+      if (s !== undefined && s.version === v) return { keyId, keyCheck: e.keyCheck, version: v, value: s.tombstone ? null : s.value, requests };
     }
     const c = stateOf(keyId, e);
-    return { keyId, keyCheck: c.keyCheck, version: c.version, value: c.value };
+    return { keyId, keyCheck: c.keyCheck, version: c.version, value: c.value, requests };
   }
 
   async #dump(): Promise<[bigint, CraqKeyEntry][]> {

@@ -25,7 +25,7 @@
  * round or a reconfiguration holds the scheduler's mutex. Writes of the key are held (RETRY)
  * only during its repair.
  */
-import type { CommittedValue, KeyState, NodeDataPlane } from '@netaccel/craq';
+import type { CommittedValue, KeyState, NodeDataPlane, RequestRecord } from '@netaccel/craq';
 import type { Logger } from '@netaccel/telemetry';
 
 export interface LostMessageStats {
@@ -70,13 +70,23 @@ export class StaleDirtyTracker {
   }
 }
 
-/** The highest version any of `members` holds of a key, clean or dirty, with its value (asked in parallel). */
+/**
+ * The highest version any of `members` holds of a key, clean or dirty, with its value (asked in
+ * parallel), and the requests of every version up to it that any member holds: installed with it
+ * on every member, so that a retry of one of those writes is answered, not applied again, by
+ * whichever node is head (at-most-once, bpf/craq craq_requests).
+ */
 export async function highestHeld(members: readonly NodeDataPlane[], keyId: bigint): Promise<CommittedValue | undefined> {
   let top: CommittedValue | undefined;
+  const requests = new Map<bigint, RequestRecord>();
   for (const l of await Promise.all(members.map((n) => n.latest(keyId)))) {
-    if (l !== undefined && (top === undefined || l.version > top.version)) top = l;
+    if (l === undefined) continue;
+    if (top === undefined || l.version > top.version) top = l;
+    for (const r of l.requests ?? []) requests.set(r.reqId, r);
   }
-  return top;
+  if (top === undefined) return undefined;
+  const upTo = top.version;
+  return { ...top, requests: [...requests.values()].filter((r) => r.version <= upTo) };
 }
 
 /**

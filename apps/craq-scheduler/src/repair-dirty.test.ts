@@ -32,7 +32,8 @@ test('middle node killed with a write dirty at the head that cannot be resent: t
   // n2 dies with the write's PROPAGATE; n1 cannot resend it (as LoaderNode: PROPAGATE only from the predecessor's address)
   n2.paused = true;
   n1.resendDirty = () => Promise.resolve(0);
-  const lost = await transport.request(n1.endpoint, craq.craqWriteRequest({ key, reqId: transport.nextRequestId(), value: Buffer.from('v2') }), 100);
+  const lostReq = craq.craqWriteRequest({ key, reqId: transport.nextRequestId(), value: Buffer.from('v2') });
+  const lost = await transport.request(n1.endpoint, lostReq, 100);
   assert.equal(lost, undefined, 'the write is not answered');
   assert.equal((await n1.get(keyId))?.dirty, 1, 'dirty at the head');
 
@@ -48,6 +49,20 @@ test('middle node killed with a write dirty at the head that cannot be resent: t
   assert.deepEqual([ok?.status, ok?.version], [craq.CraqStatus.OK, 3n], 'writes of the key are taken again');
   const read = await transport.request(n3.endpoint, craq.craqReadRequest({ key, reqId: transport.nextRequestId() }), 1000);
   assert.equal(Buffer.from(read?.value ?? []).toString(), 'v3');
+
+  // the lost write's client retries (the same request id): answered with the version the repair
+  // committed, not applied again over v3 (the CI failure) — at the same head, then at a new one
+  const retry = await transport.request(n1.endpoint, lostReq, 1000);
+  assert.deepEqual([retry?.status, retry?.version], [craq.CraqStatus.OK, 2n], 'the retry is answered with its committed version');
+  assert.equal(n1.duplicates, 1);
+  await cm.fail('n1');
+  assert.deepEqual(cm.state.members.map((m) => m.name), ['n3']);
+  const atNewHead = await transport.request(n3.endpoint, lostReq, 1000);
+  assert.deepEqual([atNewHead?.status, atNewHead?.version], [craq.CraqStatus.OK, 2n], 'the new head knows the request from the repair');
+  for (const n of [n1, n3]) {
+    const s = await n.get(keyId);
+    assert.deepEqual([n.name, s?.version, Buffer.from(s?.value ?? []).toString()], [n.name, 3n, 'v3'], 'nothing applied again');
+  }
 });
 
 test('nothing dirty: the repair changes nothing', async (t) => {

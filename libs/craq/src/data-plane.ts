@@ -24,12 +24,24 @@ export interface NodeConfig {
   readonly tail: Endpoint;
 }
 
+/** A client request (its `req_id`) that created a version of a key. */
+export interface RequestRecord {
+  readonly reqId: bigint;
+  readonly version: bigint;
+}
+
 /** A committed value: `value` null is a tombstone (a committed DELETE). */
 export interface CommittedValue {
   readonly keyId: bigint;
   readonly keyCheck: number;
   readonly version: bigint;
   readonly value: Uint8Array | null;
+  /**
+   * The requests of versions up to `version` that a node holds (`latest`), for at-most-once
+   * WRITE/DELETE: `install` records them on the node before the value, so that a client's retry
+   * of a write a repair committed is answered, not applied again, by whichever node is head.
+   */
+  readonly requests?: readonly RequestRecord[];
 }
 
 export interface KeyState extends CommittedValue {
@@ -54,7 +66,7 @@ export interface NodeDataPlane {
   readonly endpoint: Endpoint;
   /** Sets the node's role, neighbours and epoch (one map write: the config map). */
   configure(config: NodeConfig): Promise<void>;
-  /** Installs a key clean at `version` (placement, state copy, an etcd write from outside). */
+  /** Installs a key clean at `version` (placement, state copy, an etcd write from outside, a repair), recording `value.requests` first. */
   install(value: CommittedValue, writable: boolean): Promise<void>;
   /** Removes a key: the node answers NOT_PLACED for it afterwards. */
   remove(keyId: bigint): Promise<void>;
@@ -63,7 +75,7 @@ export interface NodeDataPlane {
   get(keyId: bigint): Promise<KeyState | undefined>;
   /** The states of those of `keyIds` the node holds, in one round trip where the node allows (scans, reconfiguration). */
   getMany(keyIds: readonly bigint[]): Promise<KeyState[]>;
-  /** The highest version the node holds of a key, clean or dirty, with its value (reconfiguration repair). */
+  /** The highest version the node holds of a key, clean or dirty, with its value and the requests of the versions held (repairs). */
   latest(keyId: bigint): Promise<CommittedValue | undefined>;
   keys(): Promise<KeyState[]>;
   counters(): Promise<KeyCounters[]>;

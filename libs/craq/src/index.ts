@@ -23,7 +23,7 @@ export { HEAT_PREFIX, HeatReporter, heatBucketKey, readHeat } from './heat.js';
 export type { HeatReporterOptions, ReadHeatOptions } from './heat.js';
 
 // --- the data plane of one chain node (bpf/craq through the loader, or the reference node)
-export type { CommittedValue, Endpoint, KeyCounters, KeyState, NodeConfig, NodeDataPlane } from './data-plane.js';
+export type { CommittedValue, Endpoint, KeyCounters, KeyState, NodeConfig, NodeDataPlane, RequestRecord } from './data-plane.js';
 
 // --- errors
 export {

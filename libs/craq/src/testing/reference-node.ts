@@ -8,7 +8,10 @@
  * `maxDirty`; a write beyond it is answered RETRY and counted), a writable flag. READ of a clean
  * key: answered here; of a dirty key: VERSION_QUERY to the tail, answered with that version.
  * WRITE/DELETE at the head get version = latest + 1 and PROPAGATE; the tail commits, answers the
- * client and ACKs up; ACK marks the version clean and drops older ones. Chain-internal messages
+ * client and ACKs up; ACK marks the version clean and drops older ones. At most once: every
+ * node records which request created each version it stores (and what `install` brings), and
+ * the head answers a WRITE/DELETE whose request it knows instead of applying it again (OK with
+ * that version once committed, else RETRY), as bpf/craq's craq_requests. Chain-internal messages
  * of another epoch are dropped and counted; malformed datagrams are dropped and counted, never
  * answered.
  */
@@ -59,9 +62,13 @@ const NONE = new Uint8Array(0);
 export class ReferenceNode implements NodeDataPlane {
   readonly name: string;
   readonly drops: ReferenceDrops = { malformed: 0, staleEpoch: 0, dirtyFull: 0, notNeighbour: 0 };
+  /** WRITE/DELETEs answered from the request records instead of applied again. */
+  duplicates = 0;
   readonly #socket: Socket;
   readonly #maxDirty: number;
   readonly #keys = new Map<bigint, KeyEntry>();
+  /** At-most-once records: `${reqId}/${keyId}` -> the version that request created (never forgotten here). */
+  readonly #requests = new Map<string, bigint>();
   readonly #commitListeners = new Set<(c: CommittedValue) => void>();
   #config: NodeConfig | undefined;
   #endpoint: Endpoint;
@@ -107,6 +114,7 @@ export class ReferenceNode implements NodeDataPlane {
   }
 
   install(v: CommittedValue, writable: boolean): Promise<void> {
+    for (const r of v.requests ?? []) if (r.reqId !== 0n && r.version <= v.version) this.#requests.set(`${r.reqId}/${v.keyId}`, r.version);
     const e = this.#keys.get(v.keyId);
     if (e === undefined) {
       this.#keys.set(v.keyId, { keyCheck: v.keyCheck, version: v.version, value: v.value, dirty: new Map(), writable, reads: 0n, writes: 0n });
@@ -148,7 +156,9 @@ export class ReferenceNode implements NodeDataPlane {
     if (e === undefined) return Promise.resolve(undefined);
     let top: CommittedValue = { keyId, keyCheck: e.keyCheck, version: e.version, value: e.value };
     for (const [version, d] of e.dirty) if (version > top.version) top = { keyId, keyCheck: e.keyCheck, version, value: d.value };
-    return Promise.resolve(top);
+    const suffix = `/${keyId}`;
+    const requests = [...this.#requests].filter(([k, v]) => k.endsWith(suffix) && v <= top.version).map(([k, version]) => ({ reqId: BigInt(k.slice(0, -suffix.length)), version }));
+    return Promise.resolve({ ...top, requests });
   }
 
   keys(): Promise<KeyState[]> {
@@ -190,6 +200,10 @@ export class ReferenceNode implements NodeDataPlane {
 
   close(): Promise<void> {
     return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
+
+  #remember(reqId: bigint, keyId: bigint, version: bigint): void {
+    if (reqId !== 0n) this.#requests.set(`${reqId}/${keyId}`, version);
   }
 
   #send(to: Endpoint, m: craq.CraqMessageInit): void {
@@ -253,6 +267,12 @@ export class ReferenceNode implements NodeDataPlane {
     const c = this.#config;
     if (e === undefined || e.keyCheck !== m.keyCheck || c === undefined) return this.#send(from, craq.craqReply(m, craq.CraqStatus.NOT_PLACED));
     if (c.role !== 'head' && c.role !== 'single') return this.#send(from, craq.craqReply(m, craq.CraqStatus.NOT_HEAD));
+    const applied = m.reqId === 0n ? undefined : this.#requests.get(`${m.reqId}/${m.keyId}`);
+    if (applied !== undefined) {
+      this.duplicates++;
+      if (applied <= e.version) return this.#send(from, craq.craqReply(m, craq.CraqStatus.OK, { version: applied, flags: craq.CraqFlag.FROM_TAIL }));
+      return this.#send(from, craq.craqReply(m, craq.CraqStatus.RETRY));
+    }
     if (!e.writable) return this.#send(from, craq.craqReply(m, craq.CraqStatus.RETRY));
     if (e.dirty.size >= this.#maxDirty) {
       this.drops.dirtyFull++;
@@ -262,6 +282,7 @@ export class ReferenceNode implements NodeDataPlane {
     const version = latest(e) + 1n;
     const client: Client = { family: rinfo.family === 'IPv6' ? 6 : 4, address: rinfo.address, port: rinfo.port, mac: '00:00:00:00:00:00' };
     const d: Dirty = { value: m.op === craq.CraqOp.DELETE ? null : m.value, client, reqId: m.reqId };
+    this.#remember(m.reqId, m.keyId, version);
     if (c.role === 'single') return this.#commit(m.keyId, e, version, d);
     e.dirty.set(version, d);
     this.#propagate(c.next!, m.keyId, e.keyCheck, version, d);
@@ -321,6 +342,7 @@ export class ReferenceNode implements NodeDataPlane {
       }
       const d: Dirty = { value: (m.flags & craq.CraqFlag.TOMBSTONE) !== 0 ? null : m.value, client: m.client, reqId: m.reqId };
       e.writes++;
+      if (m.version > e.version) this.#remember(m.reqId, m.keyId, m.version);
       if (c.role === 'tail') {
         if (m.version <= e.version) this.#send(c.prev, { op: CraqOp.ACK, reqId: m.reqId, keyId: m.keyId, keyCheck: e.keyCheck, epoch: c.epoch, version: e.version, ...(m.client === undefined ? {} : { client: m.client }) });
         else this.#commit(m.keyId, e, m.version, d);

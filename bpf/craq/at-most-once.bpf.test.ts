@@ -1,0 +1,81 @@
+/**
+ * BPF layer: at-most-once WRITE/DELETE on three XDP nodes (one craq.bpf.o each) in lockstep with
+ * the reference model (retry-scenario.ts, the CI failure of the CRAQ lab): every frame's verdict
+ * and output, and every key entry and craq_requests record the scenario reads or writes, equal
+ * the model's; a write whose version a repair committed, retried after two newer writes, is
+ * answered OK with its original version and changes nothing — at the same head, and at a new
+ * head that knows the request only from the repair's copy.
+ */
+import { afterAll, beforeAll, test } from 'vitest';
+import assert from 'node:assert/strict';
+import { craq } from '@netaccel/protocol';
+import type { CraqConfig, CraqKeyEntry } from './codec.js';
+import { CraqNodeObject } from './craq-harness.js';
+import { KEY, chainConfig, worldKeys } from './fixtures.js';
+import { ModelNode, R_ID, retryAfterRepair } from './retry-scenario.js';
+import type { ScenarioNode } from './retry-scenario.js';
+
+let programs: CraqNodeObject[] = [];
+beforeAll(() => {
+  programs = [0, 1, 2].map(() => CraqNodeObject.load());
+});
+afterAll(() => {
+  for (const p of programs) p.close();
+});
+
+/** Node i: the program and the model side by side, every step compared. */
+class Lockstep implements ScenarioNode {
+  readonly model: ModelNode;
+  constructor(readonly i: number, readonly prog: CraqNodeObject, role: 'head' | 'middle' | 'tail') {
+    this.model = new ModelNode(chainConfig(role), worldKeys());
+    prog.setConfig(chainConfig(role));
+    for (const [id, k] of worldKeys()) prog.putKey(id, k);
+    prog.clearRequests();
+  }
+  setConfig(c: CraqConfig): void {
+    this.model.setConfig(c);
+    this.prog.setConfig(c);
+  }
+  run(f: Uint8Array): { verdict: string; frame: Uint8Array } {
+    const want = this.model.run(f);
+    const got = this.prog.run(f);
+    assert.equal(got.verdict, want.verdict, `node ${this.i} verdict`);
+    assert.equal(Buffer.from(got.data).toString('hex'), Buffer.from(want.frame).toString('hex'), `node ${this.i} output`);
+    assert.deepEqual(this.prog.requests(), new Map(this.model.state.requests ?? []), `node ${this.i} craq_requests`);
+    return want; // the same bytes (checked), as a plain Uint8Array
+  }
+  key(keyId: bigint): CraqKeyEntry | undefined {
+    const got = this.prog.key(keyId);
+    assert.deepEqual(got, this.model.key(keyId), `node ${this.i} key entry`);
+    return got;
+  }
+  putKey(keyId: bigint, e: CraqKeyEntry): void {
+    this.model.putKey(keyId, e);
+    this.prog.putKey(keyId, e);
+  }
+  putRequest(reqId: bigint, keyId: bigint, version: bigint): void {
+    this.model.putRequest(reqId, keyId, version);
+    this.prog.putRequest(reqId, keyId, version);
+  }
+}
+
+const chain = (): Lockstep[] => (['head', 'middle', 'tail'] as const).map((r, i) => new Lockstep(i, programs[i]!, r));
+
+for (const variant of ['same-head', 'new-head'] as const) {
+  test(`XDP (${variant}): R's PROPAGATE lost, a repair commits R, two writes commit, R's retry is answered OK with R's version and applies nothing`, () => {
+    const nodes = chain();
+    const o = retryAfterRepair(nodes, variant);
+    assert.equal(o.original, 6n);
+    assert.deepEqual(o.writes.map((w) => [w?.status, w?.version]), [[craq.CraqStatus.OK, 7n], [craq.CraqStatus.OK, 8n]]);
+    assert.deepEqual([o.retry?.op, o.retry?.status, o.retry?.version, o.retry?.reqId], [craq.CraqOp.WRITE_REPLY, craq.CraqStatus.OK, 6n, R_ID]);
+    assert.deepEqual(o.after, o.before, 'no new version, the value unchanged');
+    const head = variant === 'same-head' ? 0 : 1;
+    assert.equal(programs[head]!.stats().get('DUPLICATE'), 1n, 'counted as a duplicate');
+    assert.equal(programs[head]!.key(KEY.keyId)?.lastVersion, 8n);
+  });
+}
+
+test('XDP (new-head) without the repair copying requests: the new head applies the retry again, as before the fix', () => {
+  const o = retryAfterRepair(chain(), 'new-head', false);
+  assert.deepEqual([o.retry?.status, o.retry?.version], [craq.CraqStatus.OK, 9n]);
+});
