@@ -69,6 +69,8 @@ struct {
 } tr_progs SEC(".maps");
 
 __u32 gen_seq = 0;
+/* WRITEs sent: a write's key is the next of the wkeys in turn, whatever the mix */
+__u32 gen_wseq = 0;
 
 static __always_inline void count(struct xdp_md *ctx, __u32 key)
 {
@@ -111,7 +113,7 @@ int craq_gen(struct xdp_md *ctx)
 
 		if (cfg->wkeys > 1) {
 			__builtin_memcpy(&id, data + 58, 8);
-			id = bpf_cpu_to_be64(bpf_be64_to_cpu(id) + gen_seq % cfg->wkeys);
+			id = bpf_cpu_to_be64(bpf_be64_to_cpu(id) + gen_wseq++ % cfg->wkeys);
 			__builtin_memcpy(data + 58, &id, 8);
 		}
 		/* request id (at 14+20+8+8): every WRITE is a new request, not a retry of the last */

@@ -17,7 +17,10 @@
  * the tail; subjects `*-chain4-d3` (head) .. `*-chain4-d0` (tail)) and, for comparison, a chain of
  * three (`*-chain3-d2` .. `-d0`) on the same rig, in one run, cases interleaved.
  * `reads_per_s` = replies counted at the client / generator run time (`path_ns_per_read` its
- * inverse; `rig-switch-loop` the same without a chain node: generator → switch → sink).
+ * inverse; `rig-switch-loop` the same without a chain node: generator → switch → sink);
+ * `reads_per_path_cpu_s` = replies / the CPU time of the whole path (craq-gen's thread, in whose
+ * softirq every hop runs, plus the ksoftirqd threads): the rig's capacity per CPU, which other
+ * tenants' share of the 2 CPUs does not move (`path_cpu_ns_per_read` its inverse).
  * `reads_per_node_cpu_s` = replies / the time the kernel's run-time stats (bpf_enable_stats)
  * charge to the chain's craq_node programs, from one more run per case with the stats on (they
  * read the clock twice per program run, every program: the other runs have them off): the
@@ -65,18 +68,23 @@ async function runCraqReads(ctx: BenchContext, rig: CraqRig, o: { seconds: numbe
   // warm-up, and a check that both modes answer at every node
   for (const c of cases) if ((await gen(c, 0.25)).ok <= 0) throw new Error(`craq bench: no replies (${c.subject})`);
   const samples = new Map<string, number[]>();
+  const perCpu = new Map<string, number[]>();
   const withLoop = [...cases, LOOP];
   for (let round = 0; round < o.rounds; round++) {
     const order = [...withLoop.slice(round % withLoop.length), ...withLoop.slice(0, round % withLoop.length)];
     for (const c of order) {
       const r = await gen(c, o.seconds);
       samples.set(c.subject, [...(samples.get(c.subject) ?? []), (r.ok + r.other) / r.seconds]);
+      perCpu.set(c.subject, [...(perCpu.get(c.subject) ?? []), (r.ok + r.other) / r.cpuSeconds]);
     }
   }
   for (const c of withLoop) {
     const v = Math.round(stats(samples.get(c.subject)!).median);
     ctx.figure(c.subject, 'reads_per_s', v, 'reads/s');
     ctx.figure(c.subject, 'path_ns_per_read', Math.round(1e9 / v), 'ns');
+    const p = Math.round(stats(perCpu.get(c.subject)!).median);
+    ctx.figure(c.subject, 'reads_per_path_cpu_s', p, 'reads/s');
+    ctx.figure(c.subject, 'path_cpu_ns_per_read', Math.round(1e9 / p), 'ns');
   }
   // the nodes' program time: one more run of each case with the kernel's run-time stats on
   for (const c of cases) {
@@ -87,7 +95,7 @@ async function runCraqReads(ctx: BenchContext, rig: CraqRig, o: { seconds: numbe
     ctx.figure(c.subject, 'node_runs_per_read', Math.round((r.nodeRuns / reads) * 100) / 100, 'runs');
     ctx.figure(c.subject, 'switch_runs_per_read', Math.round((r.switchRuns / reads) * 100) / 100, 'runs');
   }
-  for (const metric of ['reads_per_s', 'reads_per_node_cpu_s']) {
+  for (const metric of ['reads_per_s', 'reads_per_path_cpu_s', 'reads_per_node_cpu_s']) {
     for (const length of LENGTHS) {
       for (let i = 0; i < length; i++) ctx.compare(metric, `netcraq-${distanceName(length, i)}`, `netchain-${distanceName(length, i)}`, readGoal(length, i));
     }

@@ -10,14 +10,14 @@
  * time and returns what the sink and the nodes counted: OK and other replies, the head's stats,
  * the commits the tail dropped, and, with `timed`, the nodes' and the switch's program runs and
  * time from the kernel's run-time stats (off otherwise: they read the clock twice per program run
- * of every program), and with `sampleDirty` the dirty versions the head held, sampled every 100 ms.
+ * of every program), and with `sampleDirty` the dirty versions the head held, sampled every 250 ms.
  */
 import { rmSync } from 'node:fs';
 import { BpfObject, enableRunTimeStats } from '@netaccel/bpf';
 import { Lab, cleanStale } from '@netaccel/netlab';
 import type { LabSpec } from '@netaccel/netlab';
 import { craq } from '@netaccel/protocol';
-import { NO_PEER, craqClientFrame, encodeU32, placedKey, sumCounters } from '@netaccel/bpf-programs/craq';
+import { NO_PEER, craqClientFrame, encodeKeyId, encodeU32, placedKey, sumCounters } from '@netaccel/bpf-programs/craq';
 import type { CraqConfig, CraqPeer } from '@netaccel/bpf-programs/craq';
 import { CraqNodeObject } from '@netaccel/bpf-programs/craq/testing';
 import type { CraqBenchTools } from './tools.js';
@@ -31,8 +31,12 @@ const IP = { n1: '10.79.0.1', n2: '10.79.0.2', n3: '10.79.0.3', n4: '10.79.0.4',
 export const KEY = craq.craqKey('/registry/leases/kube-node-lease/bench');
 /** The first of the keys the mixed workloads write (reads stay on KEY), unless a case writes KEY. */
 export const KEY_W = craq.craqKey('/registry/leases/kube-node-lease/bench-w');
-/** craq_gen moves each WRITE's key id over this many ids from KEY_W's. */
-export const W_KEYS = 64;
+/**
+ * craq_gen moves each WRITE's key id over this many ids from KEY_W's, in turn: a write frame the rig
+ * loses leaves its version dirty for the rest of a run (no repair runs here) and CRAQ_MAX_DIRTY of
+ * them make the head refuse that key's writes; over 256 keys a run survives ~1000 losses.
+ */
+export const W_KEYS = 256;
 const wKeyId = (j: number): bigint => (KEY_W.keyId + BigInt(j)) & 0xffffffffffffffffn;
 const EPOCH = 1;
 const VALUE = new Uint8Array(64).fill(0x61);
@@ -84,7 +88,7 @@ export interface RunSpec {
   readonly timed?: boolean;
   /** WRITE frames cycle their key id over this many keys (1: not). */
   readonly wkeys?: number;
-  /** Sample the dirty versions the head holds (KEY and the written keys) every 100 ms. */
+  /** Sample the dirty versions the head holds (KEY and the written keys) every 250 ms. */
   readonly sampleDirty?: boolean;
 }
 
@@ -93,6 +97,11 @@ export interface Run {
   readonly other: number;
   readonly frames: number;
   readonly seconds: number;
+  /**
+   * CPU time of the whole path: craq-gen's thread (generator, and every hop run in its softirq)
+   * and the ksoftirqd threads (hops the kernel deferred to them; they serve other tenants too).
+   */
+  readonly cpuSeconds: number;
   /** The head's craq_stats over the run, by name. */
   readonly headStat: (name: 'READ_CLEAN' | 'READ_QUERY' | 'WRITE' | 'RETRY' | 'WRITE_REPLY') => number;
   /** Timed runs: craq_node runs and ns summed over the chain's nodes; craq_switch runs and ns. */
@@ -104,6 +113,8 @@ export interface Run {
   readonly dirtyMean: number;
   readonly dirtyMax: number;
   readonly ringDropped: number;
+  /** Frames sent that got no reply (lost in the rig: a full veth ring). */
+  readonly unanswered: number;
 }
 
 export class CraqRig {
@@ -187,12 +198,13 @@ export class CraqRig {
     return sumCounters(this.#progs!.map('stats').lookupPerCpu(encodeU32(k)) ?? []).packets;
   }
 
+  /** Dirty versions at the head over KEY and the written keys (struct craq_key: clean at 8, last at 16). */
   #dirtyAtHead(): number {
-    const head = this.#nodes[0]!;
+    const keys = this.#nodes[0]!.map('craq_keys');
     let n = 0;
     for (const id of [KEY.keyId, ...Array.from({ length: W_KEYS }, (_, j) => wKeyId(j))]) {
-      const k = head.key(id);
-      if (k) n += Number(k.lastVersion - k.cleanVersion);
+      const k = keys.lookup(encodeKeyId(id));
+      if (k) n += Number(k.readBigUInt64LE(16) - k.readBigUInt64LE(8));
     }
     return n;
   }
@@ -211,15 +223,16 @@ export class CraqRig {
     const ok0 = this.#counter(0);
     const other0 = this.#counter(4);
     const head0 = chain[0]!.stats();
-    const lost0 = tail.reasons().get('RINGBUF') ?? 0n;
+    const reasons0 = chain.map((o) => o.reasons());
+    const lost0 = reasons0[r.length - 1]!.get('RINGBUF') ?? 0n;
     const runTime = r.timed ? enableRunTimeStats() : undefined;
     const prog0 = [...chain.map((o) => o.prog.info()), sw.info()];
     const dirty: number[] = [];
-    const sampler = r.sampleDirty ? setInterval(() => dirty.push(this.#dirtyAtHead()), 100) : undefined;
-    let out: { frames: number; seconds: number };
+    const sampler = r.sampleDirty ? setInterval(() => dirty.push(this.#dirtyAtHead()), 250) : undefined;
+    let out: { frames: number; seconds: number; cpu_seconds: number; ksoftirqd_seconds: number };
     try {
       const res = await this.lab.exec('c', [this.tools.gen, this.tools.progs, 'eth0', String(r.seconds), String(r.wkeys ?? 1), this.#rings[r.length - 1]!, ...r.hexes], { timeoutMs: (r.seconds + 30) * 1000, sysfs: 'host' });
-      out = JSON.parse(res.stdout) as { frames: number; seconds: number };
+      out = JSON.parse(res.stdout) as typeof out;
     } finally {
       if (sampler) clearInterval(sampler);
       runTime?.close();
@@ -230,8 +243,10 @@ export class CraqRig {
     const other = Number(this.#counter(4) - other0);
     const head1 = chain[0]!.stats();
     const lost = Number((tail.reasons().get('RINGBUF') ?? 0n) - lost0);
+    // what the nodes dropped or passed, by reason (a chain message lost to DIRTY_FULL or STALE, ...)
+    const dropped = chain.flatMap((o, i) => [...o.reasons()].filter(([k, v]) => v > (reasons0[i]!.get(k) ?? 0n)).map(([k, v]) => `${NODES[i]} ${k} ${v - (reasons0[i]!.get(k) ?? 0n)}`));
     const mode = r.netchain ? 'netchain' : 'netcraq';
-    this.log(`${mode} chain of ${r.length}, ${r.label}: ${ok} OK + ${other} other replies / ${out.frames} frames in ${out.seconds.toFixed(2)} s = ${(ok / out.seconds).toFixed(0)} OK/s${lost > 0 ? `, ${lost} commits dropped by the tail (ring buffer full)` : ''}`);
+    this.log(`${mode} chain of ${r.length}, ${r.label}: ${ok} OK + ${other} other replies / ${out.frames} frames in ${out.seconds.toFixed(2)} s = ${(ok / out.seconds).toFixed(0)} OK/s, ${((ok + other) / (out.cpu_seconds + out.ksoftirqd_seconds)).toFixed(0)} replies per path CPU-s (${out.cpu_seconds.toFixed(2)} + ksoftirqd ${out.ksoftirqd_seconds.toFixed(2)} s)${out.frames > ok + other ? `, ${out.frames - ok - other} unanswered` : ''}${dropped.length > 0 ? `; not answered/forwarded: ${dropped.join(', ')}` : ''}`);
     let nodeRuns = 0;
     let nodeNs = 0;
     for (let i = 0; i < chain.length; i++) {
@@ -243,6 +258,7 @@ export class CraqRig {
       other,
       frames: out.frames,
       seconds: out.seconds,
+      cpuSeconds: out.cpu_seconds + out.ksoftirqd_seconds,
       headStat: (name) => Number((head1.get(name) ?? 0n) - (head0.get(name) ?? 0n)),
       nodeRuns,
       nodeNs,
@@ -251,6 +267,7 @@ export class CraqRig {
       dirtyMean: dirty.length > 0 ? dirty.reduce((a, b) => a + b, 0) / dirty.length : 0,
       dirtyMax: dirty.length > 0 ? Math.max(...dirty) : 0,
       ringDropped: lost,
+      unanswered: Math.max(0, out.frames - ok - other),
     };
   }
 
