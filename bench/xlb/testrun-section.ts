@@ -29,7 +29,9 @@
  * Katran's per-CPU LRU and xlb's conntrack both hold `katranLru` entries (Katran's control
  * plane's default; xlb's through mapSizes.conntrack), so that neither evicts during the run.
  * `XLB_BENCH_TESTRUN_ONLY` (a regular expression) limits the paths, for development; the floor
- * and Katran always run.
+ * and Katran always run. `XLB_BENCH_XLB_BEFORE` (an earlier build's xlb.bpf.o) measures that
+ * build beside this one in the same rounds (subjects `before:xlb-…`, figure
+ * `vs_before_same_round`): A/B of a data-plane change.
  */
 import { BpfObject } from '@netaccel/bpf';
 import type { BpfProgram } from '@netaccel/bpf';
@@ -51,6 +53,9 @@ export const KATRAN_SUBJECT = { hit: 'katran-ipip-ct-hit-v4', newFlow: 'katran-i
 export const TESTRUN_MODES = ['ipip', 'l2dsr', 'gue', 'nat'] as const;
 
 const XDP = { PASS: 2, TX: 3 } as const;
+/** An earlier xlb.bpf.o to measure beside this build (A/B), for development; subjects `before:…`. */
+const BEFORE_ENV = 'XLB_BENCH_XLB_BEFORE';
+const BEFORE_PREFIX = 'before:';
 const ROUTER = { src: MAC.router, dst: MAC.lb };
 const PAYLOAD = 'katran tst'; // 10 bytes: 64-byte frames, as the anchor's
 /**
@@ -74,16 +79,23 @@ interface Case {
 const pkt = (src: string, dst: string, sport: number, flags: number, eth = ROUTER): Uint8Array =>
   buildPacket(tcp({ src, dst, sport, dport: 80, flags, payload: PAYLOAD, eth }));
 
-/** Source of the n-th new flow: 100.64.0.0/10 + n/256, port 1024 + n%256 (the anchor's generator). */
-let newFlows = 0;
-function newFlowSyn(dst: string, family: 4 | 6): Uint8Array {
-  const n = newFlows++;
+/**
+ * New flows' SYNs, numbered per path (each path of each program sees the same sources whatever
+ * else runs: an A/B build beside changes nothing). Source of the n-th: 100.64.0.0/10 + n/256, port 1024 + n%256 (the anchor's
+ * generator).
+ */
+type SynSource = (dst: string, family: 4 | 6) => Uint8Array;
+function newFlowSyns(): SynSource {
+  let n = 0;
+  return (dst, family) => newFlowSyn(n++, dst, family);
+}
+function newFlowSyn(n: number, dst: string, family: 4 | 6): Uint8Array {
   const host = 0x400000 + (n >>> 8);
   const src = family === 4 ? `100.${64 + (host >>> 16)}.${(host >>> 8) & 255}.${host & 255}` : `2001:db8:f::${(host >>> 16).toString(16)}:${(host & 0xffff).toString(16)}`;
   return pkt(src, dst, 1024 + (n & 255), TCP_FLAGS.SYN);
 }
 
-function xlbCases(xlb: XlbObject, world: XlbWorld, runs: number): Case[] {
+function xlbCases(xlb: XlbObject, world: XlbWorld, runs: number, prefix = ''): Case[] {
   const prog = xlb.prog;
   const out: Case[] = [];
   const name = { ipip: 'ipip', l2dsr: 'l2', gue: 'gue', nat: 'nat' } as const;
@@ -96,8 +108,9 @@ function xlbCases(xlb: XlbObject, world: XlbWorld, runs: number): Case[] {
       const open = xlb.run(pkt(client, vip, 30000, TCP_FLAGS.SYN));
       if (open.verdict !== 'TX') throw new Error(`testrun: xlb ${mode}-${v}: the flow's SYN gave ${open.verdict}`);
       const hit = pkt(client, vip, 30000, TCP_FLAGS.ACK);
-      out.push({ subject: `xlb-${mode}-ct-hit-${v}`, prog, verdict: XDP.TX, runs, packet: () => hit });
-      out.push({ subject: `xlb-${mode}-new-flow-${v}`, prog, verdict: XDP.TX, runs: mode === 'nat' ? Math.min(runs, NAT_NEW_FLOWS_PER_ROUND) : runs, packet: () => newFlowSyn(vip, family) });
+      const syn = newFlowSyns();
+      out.push({ subject: `${prefix}xlb-${mode}-ct-hit-${v}`, prog, verdict: XDP.TX, runs, packet: () => hit });
+      out.push({ subject: `${prefix}xlb-${mode}-new-flow-${v}`, prog, verdict: XDP.TX, runs: mode === 'nat' ? Math.min(runs, NAT_NEW_FLOWS_PER_ROUND) : runs, packet: () => syn(vip, family) });
     }
     // NAT reply: the SYN binds a NAT port (read from its output); the backend's SYN-ACK comes back
     const nat = worldVip(world, `nat-${v}`);
@@ -108,9 +121,9 @@ function xlbCases(xlb: XlbObject, world: XlbWorld, runs: number): Case[] {
     const reply = buildPacket(
       tcp({ src: be.address, dst: family === 4 ? NAT_SOURCE.v4 : NAT_SOURCE.v6, sport: be.port, dport: natPort, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, payload: PAYLOAD, eth: { src: MAC.backend(nat.table[0]!), dst: MAC.lb } }),
     );
-    out.push({ subject: `xlb-nat-reply-${v}`, prog, verdict: XDP.TX, runs, packet: () => reply });
+    out.push({ subject: `${prefix}xlb-nat-reply-${v}`, prog, verdict: XDP.TX, runs, packet: () => reply });
     const other = pkt(client, family === 4 ? '10.9.9.9' : '2001:db8:9::9', 30002, TCP_FLAGS.ACK);
-    out.push({ subject: `xlb-pass-${v}`, prog, verdict: XDP.PASS, runs, packet: () => other });
+    out.push({ subject: `${prefix}xlb-pass-${v}`, prog, verdict: XDP.PASS, runs, packet: () => other });
   }
   return out;
 }
@@ -118,11 +131,12 @@ function xlbCases(xlb: XlbObject, world: XlbWorld, runs: number): Case[] {
 function katranCases(k: KatranRig, runs: number): Case[] {
   const vip = '10.1.1.1';
   const hit = pkt('192.168.10.10', vip, 31337, TCP_FLAGS.ACK);
+  const syn = newFlowSyns();
   const open = k.prog.testRun({ data: hit });
   if (open.retval !== XDP.TX || open.data.length !== hit.length + 20) throw new Error(`katran: the first ACK gave verdict ${open.retval}, ${open.data.length} bytes (expected TX, IPIP)`);
   return [
     { subject: KATRAN_SUBJECT.hit, prog: k.prog, verdict: XDP.TX, runs, packet: () => hit },
-    { subject: KATRAN_SUBJECT.newFlow, prog: k.prog, verdict: XDP.TX, runs, packet: () => newFlowSyn(vip, 4), before: () => k.resetConnRate() },
+    { subject: KATRAN_SUBJECT.newFlow, prog: k.prog, verdict: XDP.TX, runs, packet: () => syn(vip, 4), before: () => k.resetConnRate() },
   ];
 }
 
@@ -150,6 +164,7 @@ export async function testRunSection(ctx: BenchContext, opts: XlbBenchOptions, t
   const progs = BpfObject.openFile(tools.progs);
   const anchor = findKatran();
   let xlb: XlbObject | undefined;
+  let before: XlbObject | undefined;
   let katran: KatranRig | undefined;
   try {
     progs.load();
@@ -172,6 +187,14 @@ export async function testRunSection(ctx: BenchContext, opts: XlbBenchOptions, t
     ctx.figure(anchor.dir ? `katran-anchor (${anchor.commit.slice(0, 7)}, ${anchor.dir})` : `katran-anchor (absent: ${anchor.anchors}/katran; NETACCEL_ANCHORS)`, 'measured', anchor.dir ? 1 : 0, 'bool');
     const only = process.env.XLB_BENCH_TESTRUN_ONLY ? new RegExp(process.env.XLB_BENCH_TESTRUN_ONLY) : undefined;
     cases.push(...xlbCases(xlb, world, runs).filter((c) => !only || only.test(c.subject)));
+    const beforePath = process.env[BEFORE_ENV];
+    if (beforePath) {
+      // A/B in the same run: an earlier build of xlb.bpf.o, same world, same rounds
+      before = XlbObject.loadFile(beforePath, 'xlb_xdp', {}, { conntrack: opts.katranLru });
+      before.install(worldEntries(world, before.maglevSize));
+      cases.push(...xlbCases(before, world, runs, BEFORE_PREFIX).filter((c) => !only || only.test(c.subject.slice(BEFORE_PREFIX.length))));
+      log(`testrun: A/B: ${BEFORE_PREFIX}* subjects are ${beforePath}`);
+    }
 
     const raw = new Map<string, number[]>(cases.map((c) => [c.subject, []]));
     const net = new Map<string, number[]>(cases.map((c) => [c.subject, []]));
@@ -201,7 +224,7 @@ export async function testRunSection(ctx: BenchContext, opts: XlbBenchOptions, t
       // figure is 1 by construction.
       for (const k of Object.values(KATRAN_SUBJECT)) ctx.figure(k, RATIO_METRIC, 1, 'x');
       for (const c of cases) {
-        const path = /^xlb-[a-z0-9]+-(ct-hit|new-flow)-v4$/.exec(c.subject)?.[1];
+        const path = /^(?:before:)?xlb-[a-z0-9]+-(ct-hit|new-flow)-v4$/.exec(c.subject)?.[1];
         if (!path) continue;
         const base = path === 'ct-hit' ? KATRAN_SUBJECT.hit : KATRAN_SUBJECT.newFlow;
         const mine = net.get(c.subject)!;
@@ -212,7 +235,18 @@ export async function testRunSection(ctx: BenchContext, opts: XlbBenchOptions, t
         ctx.compare(RATIO_METRIC, c.subject, base, GOAL_VS_KATRAN);
       }
     }
+    if (before) {
+      // A/B: this build's net over the earlier build's net of the same round, median over rounds
+      for (const c of cases) {
+        if (c.subject === FLOOR || c.subject.startsWith(BEFORE_PREFIX) || !net.has(BEFORE_PREFIX + c.subject)) continue;
+        const theirs = net.get(BEFORE_PREFIX + c.subject)!;
+        const ratios = net.get(c.subject)!.map((x, r) => Math.max(1, x) / Math.max(1, theirs[r]!));
+        ctx.figure(c.subject, 'vs_before_same_round', stats(ratios).median, 'x');
+        log(`testrun: A/B ${c.subject} / ${BEFORE_PREFIX}${c.subject}: ${stats(ratios).median.toFixed(3)}`);
+      }
+    }
   } finally {
+    before?.close();
     katran?.close();
     xlb?.close();
     progs.close();

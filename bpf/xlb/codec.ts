@@ -28,7 +28,7 @@ export const XLB_LAYOUTS = Object.freeze({
   ctValue: {
     name: 'xlb_ct_value',
     size: 24,
-    members: { last_seen_ns: 0, backend_index: 8, vip_index: 12, nat_port: 16, state: 18, nat_src_index: 19, pad32: 20 },
+    members: { last_seen_ns: 0, backend_index: 8, vip_index: 12, nat_port: 16, state: 18, nat_src_index: 19, flow_hash: 20 },
   },
   natValue: {
     name: 'xlb_nat_value',

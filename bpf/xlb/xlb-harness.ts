@@ -72,12 +72,20 @@ export class XlbObject {
    * (as the lb-controller's mapSizes does, e.g. { conntrack: 1 << 20 }).
    */
   static load(which: keyof typeof XLB_OBJECTS, globals: Readonly<Record<string, GlobalValue>> = {}, maxEntries: Readonly<Record<string, number>> = {}): XlbObject {
-    const obj = BpfObject.openFile(objectPath(which));
+    return XlbObject.loadFile(objectPath(which), XLB_OBJECTS[which].program, globals, maxEntries);
+  }
+
+  /**
+   * load() from an object file elsewhere: e.g. an earlier build of xlb.bpf.o that the benchmark
+   * measures beside this one (A/B in the same run).
+   */
+  static loadFile(path: string, program: string, globals: Readonly<Record<string, GlobalValue>> = {}, maxEntries: Readonly<Record<string, number>> = {}): XlbObject {
+    const obj = BpfObject.openFile(path);
     try {
       for (const [name, value] of Object.entries(globals)) obj.setGlobal(name, value);
       for (const [name, n] of Object.entries(maxEntries)) obj.setMaxEntries(name, n);
       obj.load();
-      return new XlbObject(obj, XLB_OBJECTS[which].program);
+      return new XlbObject(obj, program);
     } catch (err) {
       obj.close();
       throw err;

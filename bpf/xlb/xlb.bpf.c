@@ -228,15 +228,13 @@ static __always_inline int xlb_ct_hit_fast(const struct xlb_pkt *pkt, const stru
 	dmac = xlb_backend_mac(be, meta->mode == XLB_MODE_L2_DSR);
 	if (!dmac)
 		return -1;
-	if (!icmp_error) {
-		ct->last_seen_ns = now;
-		ct->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state);
-	}
+	if (!icmp_error)
+		xlb_ct_touch(ct, xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state), now);
 	f->be = be;
 	f->dmac = dmac;
 	f->bi = bi;
-	f->hash = 0;
-	f->have_hash = false;
+	f->hash = ct->flow_hash;
+	f->have_hash = f->hash != 0;
 	f->new_flow = false;
 	return 0;
 }
@@ -282,6 +280,7 @@ static __always_inline int xlb_syn_fast(const struct xlb_pkt *pkt, const struct 
 	v.backend_index = bi;
 	v.vip_index = meta->vip_index;
 	v.state = XLB_CT_TCP_SYN;
+	v.flow_hash = hash;
 	if (bpf_map_update_elem(&conntrack, &pkt->flow, &v, BPF_NOEXIST))
 		return -1;
 	f->be = be;
@@ -297,14 +296,19 @@ static __always_inline int xlb_syn_fast(const struct xlb_pkt *pkt, const struct 
  * The connection-table hit of a NAT flow, inline: no scheduling function, no memset. Handles
  * the usual case only: a usable entry whose NAT binding (its source address and port, in
  * nat_rev) is still this flow's; refreshes both and translates (xlb_nat_rewrite_inline, its
- * arguments in the scratch map). Returns -1 otherwise (no usable entry, the binding lost or
- * taken, no MAC, no NAT source, another family) before changing anything: the slow path then
- * decides, as it did for every NAT packet.
+ * arguments on the stack). The binding is looked up only when the packet changes the entry
+ * (another tick of the coarse clock, another state): within the tick of the entry's last
+ * packet, that packet (this path, or xlb_nat_bind) verified and refreshed the binding at the
+ * same `now`, so it cannot have expired or gone to another flow since (an LRU eviction of the
+ * reverse entry in that tick is found on the next tick, and rebound then). Returns -2 when the
+ * flow has no entry (the slow path then skips its own lookup), -1 otherwise (the entry not
+ * usable, the binding lost or taken, no MAC, no NAT source, another family) before changing
+ * anything: the slow path then decides, as it did for every NAT packet.
  */
 static __always_inline int xlb_nat_hit_fast(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
 					    const struct xlb_config *cfg, const __u8 *eth_dst, __u64 now)
 {
-	struct xlb_rewrite_args *ra;
+	struct xlb_rewrite_args ra;
 	struct xlb_nat_value *cur;
 	struct xlb_flow_key *key;
 	struct xlb_scratch *sc;
@@ -312,11 +316,11 @@ static __always_inline int xlb_nat_hit_fast(struct xdp_md *ctx, const struct xlb
 	struct xlb_backend *be;
 	const __u8 *dmac;
 	__u32 bi, zero = 0, index;
-	__u8 state;
+	__u8 state, next;
 
 	ct = bpf_map_lookup_elem(&conntrack, &pkt->flow);
 	if (!ct)
-		return -1;
+		return -2;
 	state = ct->state;
 	if (state == XLB_CT_EMPTY || ct->vip_index != meta->vip_index || xlb_ct_expired(ct->last_seen_ns, state, now) || !ct->nat_port)
 		return -1;
@@ -330,42 +334,43 @@ static __always_inline int xlb_nat_hit_fast(struct xdp_md *ctx, const struct xlb
 	index = ct->nat_src_index;
 	if (!dmac || index >= xlb_nat_source_count(cfg))
 		return -1;
-	sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
-	if (!sc)
-		return -1;
-	ra = &sc->rewrite;
-	key = &sc->sched.nat_key;
-	if (!xlb_nat_source(cfg, pkt->flow.family, ra->src))
+	if (!xlb_nat_source(cfg, pkt->flow.family, ra.src))
 		return -1;
 	/* the reply's flow: backend -> (NAT source index-th, NAT port) */
-	xlb_nat_source_at(key->dst, ra->src, pkt->flow.family, index);
-	xlb_addr_copy(key->src, be->addr);
-	key->sport = be->port ? be->port : pkt->flow.dport;
-	key->dport = ct->nat_port;
-	key->proto = pkt->flow.proto;
-	key->family = pkt->flow.family;
-	key->pad = 0;
-	cur = bpf_map_lookup_elem(&nat_rev, key);
-	if (!cur || cur->vip_index != meta->vip_index || cur->client_port != pkt->flow.sport || cur->vip_port != pkt->flow.dport ||
-	    !xlb_addr_eq(cur->client_addr, pkt->flow.src) || !xlb_addr_eq(cur->vip_addr, pkt->flow.dst))
-		return -1;
-	cur->last_seen_ns = now;
-	if (cur->state != XLB_CT_TCP_CLOSING)
-		cur->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, cur->state);
-	ct->last_seen_ns = now;
-	ct->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state);
-
-	xlb_addr_copy(ra->src, key->dst);
-	xlb_addr_copy(ra->dst, be->addr);
-	ra->sport = key->dport;
-	ra->dport = key->sport;
-	ra->l2_len = pkt->l2_len;
-	ra->l3_hlen = pkt->l3_hlen;
-	__builtin_memcpy(ra->dmac, dmac, 6);
-	__builtin_memcpy(ra->smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
-	ra->family = pkt->flow.family;
-	ra->proto = pkt->flow.proto;
-	if (xlb_nat_rewrite(ctx, ra))
+	xlb_nat_source_at(ra.src, ra.src, pkt->flow.family, index);
+	xlb_addr_copy(ra.dst, be->addr);
+	ra.sport = ct->nat_port;
+	ra.dport = be->port ? be->port : pkt->flow.dport;
+	next = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state);
+	if (ct->last_seen_ns != now || next != state) {
+		sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
+		if (!sc)
+			return -1;
+		key = &sc->sched.nat_key;
+		xlb_addr_copy(key->dst, ra.src);
+		xlb_addr_copy(key->src, ra.dst);
+		key->sport = ra.dport;
+		key->dport = ra.sport;
+		key->proto = pkt->flow.proto;
+		key->family = pkt->flow.family;
+		key->pad = 0;
+		cur = bpf_map_lookup_elem(&nat_rev, key);
+		if (!cur || cur->vip_index != meta->vip_index || cur->client_port != pkt->flow.sport || cur->vip_port != pkt->flow.dport ||
+		    !xlb_addr_eq(cur->client_addr, pkt->flow.src) || !xlb_addr_eq(cur->vip_addr, pkt->flow.dst))
+			return -1;
+		cur->last_seen_ns = now;
+		if (cur->state != XLB_CT_TCP_CLOSING)
+			cur->state = xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, cur->state);
+		ct->last_seen_ns = now;
+		ct->state = next;
+	}
+	ra.l2_len = pkt->l2_len;
+	ra.l3_hlen = pkt->l3_hlen;
+	__builtin_memcpy(ra.dmac, dmac, 6);
+	__builtin_memcpy(ra.smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
+	ra.family = pkt->flow.family;
+	ra.proto = pkt->flow.proto;
+	if (xlb_nat_rewrite_inline(ctx, &ra))
 		return xlb_count_drop(XLB_DROP_TRUNCATED, pkt->pkt_len, XDP_DROP);
 	xlb_count_forward(meta->vip_index, bi, pkt->pkt_len, false);
 	return XDP_TX;
@@ -392,7 +397,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 		return xlb_count_drop(XLB_DROP_BAD_CONFIG, len, XDP_DROP);
 	if ((pkt->flags & XLB_PKT_F_ICMP_ERROR) && mode == XLB_MODE_NAT)
 		return xlb_nat_icmp_forward(ctx, pkt, meta, cfg, eth_dst);
-	now = bpf_ktime_get_coarse_ns();
+	now = xlb_now();
 	/* A pure SYN is a new flow but for retransmits: the scheduling path inserts it first. */
 	syn_first = mode != XLB_MODE_NAT && !(pkt->flags & XLB_PKT_F_ICMP_ERROR) && xlb_is_pure_syn(pkt->flow.proto, pkt->tcp_flags);
 	if (mode != XLB_MODE_NAT) {
@@ -404,6 +409,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 		err = xlb_nat_hit_fast(ctx, pkt, meta, cfg, eth_dst, now);
 		if (err >= 0)
 			return err;
+		ct_absent = err == -2;
 	}
 	sc = bpf_map_lookup_elem(&xlb_scratch, &zero);
 	if (!sc)
@@ -490,7 +496,7 @@ static __always_inline int xlb_nat_reply(struct xdp_md *ctx, const struct xlb_pk
 	ra.proto = pkt->flow.proto;
 	if (xlb_nat_rewrite_inline(ctx, &ra))
 		return XDP_PASS;
-	v->last_seen_ns = bpf_ktime_get_coarse_ns();
+	v->last_seen_ns = xlb_now();
 	if (pkt->flow.proto == XLB_IPPROTO_TCP && (pkt->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST)))
 		v->state = XLB_CT_TCP_CLOSING;
 	xlb_count_reply(v->vip_index, v->backend_index, pkt->pkt_len);

@@ -81,6 +81,19 @@ static __always_inline __u8 xlb_ct_next_state(__u8 proto, __u8 tcp_flags, __u8 s
 	return XLB_CT_TCP_ESTABLISHED;
 }
 
+/*
+ * Refreshes a usable entry with a packet that leaves it in `next`: its time and state, written
+ * only when they change. Packets of one flow within one tick of the coarse clock change
+ * neither, and a store would dirty the shared entry's cache line for nothing.
+ */
+static __always_inline void xlb_ct_touch(struct xlb_ct_value *ct, __u8 next, __u64 now)
+{
+	if (ct->last_seen_ns != now)
+		ct->last_seen_ns = now;
+	if (ct->state != next)
+		ct->state = next;
+}
+
 /* A valid backend record, or NULL. */
 static __always_inline struct xlb_backend *xlb_backend_get(__u32 index)
 {
@@ -179,7 +192,7 @@ static __always_inline void xlb_ct_new_value(const struct xlb_sched *s, struct x
 	v->nat_port = s->nat_port;
 	v->nat_src_index = s->nat_src_index;
 	v->state = xlb_ct_next_state(s->flow.proto, s->tcp_flags, XLB_CT_EMPTY);
-	v->pad32 = 0;
+	v->flow_hash = s->flow_hash_set ? s->flow_hash : 0;
 }
 
 /* A SYN alone (no ACK, FIN or RST): a client beginning a TCP flow. */

@@ -151,15 +151,15 @@ struct xlb_flow_key {
 	__u16 pad;   /* zero */
 };
 
-/* Value of `conntrack` (per CPU): where the flow goes. */
+/* Value of `conntrack`: where the flow goes. */
 struct xlb_ct_value {
-	__u64 last_seen_ns;  /* bpf_ktime_get_coarse_ns() of the flow's last packet on this CPU */
+	__u64 last_seen_ns;  /* bpf_ktime_get_coarse_ns() of the flow's last packet */
 	__u32 backend_index;
 	__u32 vip_index;     /* an entry of another VIP (re-numbered VIPs) is ignored */
 	__be16 nat_port;     /* NAT: the flow's source port towards the backend; else 0 */
-	__u8 state;          /* enum xlb_ct_state; XLB_CT_EMPTY: no entry on this CPU */
+	__u8 state;          /* enum xlb_ct_state; XLB_CT_EMPTY: no entry */
 	__u8 nat_src_index;  /* NAT: which source address (0 .. nat_src_count-1) */
-	__u32 pad32;
+	__u32 flow_hash;     /* the flow's 5-tuple hash (XLB_HASH_SEED) for the encapsulation; 0: not recorded, computed again */
 };
 
 /* Value of `nat_rev` (key: the reply's flow backend -> NAT source): what to translate it to. */

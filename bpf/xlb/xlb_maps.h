@@ -132,6 +132,39 @@ struct {
 	__type(value, struct xlb_scratch);
 } xlb_scratch SEC(".maps");
 
+/* The coarse clock of this CPU cached per tick (struct xlb_clock, xlb_structs.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_clock);
+} xlb_clock SEC(".maps");
+
+/*
+ * bpf_ktime_get_coarse_ns(), read once per tick and CPU: the connection table's and NAT's
+ * timeouts need the time of every packet, and the helper (a seqcount read of the timekeeper,
+ * ~20 ns on the hit path) returns the same value until the next tick. bpf_jiffies64() is
+ * inlined by the verifier into one load, and the per-CPU array lookup into a few instructions,
+ * so a packet pays the helper only when jiffies moved since this CPU's last packet. The tick
+ * advances jiffies just before the timekeeper, so a packet racing it may keep the previous
+ * tick's time until the next one: at most one tick (1-10 ms) behind, against timeouts of
+ * seconds.
+ */
+static __always_inline __u64 xlb_now(void)
+{
+	__u32 zero = 0;
+	struct xlb_clock *c = bpf_map_lookup_elem(&xlb_clock, &zero);
+	__u64 j = bpf_jiffies64();
+
+	if (!c)
+		return bpf_ktime_get_coarse_ns();
+	if (c->jiffies != j || c->ns == 0) {
+		c->ns = bpf_ktime_get_coarse_ns();
+		c->jiffies = j;
+	}
+	return c->ns;
+}
+
 /* --- counters (per CPU) ----------------------------------------------------------------------- */
 
 /* Per VIP (key = vip_index). */

@@ -18,9 +18,10 @@
  * addresses and R ports make N × R slots; for a new flow the candidates are
  *     j_i = (h + i) mod (N × R),  i = 0 .. XLB_NAT_PROBES-1,  h = jhash(client flow, XLB_NAT_HASH_SEED) mod (N × R)
  *     address S + j_i / R,  port nat_port_min + j_i mod R,  R = nat_port_max - nat_port_min + 1
- * (deterministic: flow-hash.ts predicts them). Each candidate is looked up in nat_rev:
+ * (deterministic: flow-hash.ts predicts them). Each candidate is inserted into nat_rev first
+ * (it is usually free; the lookup follows only when the insert finds it taken):
  *   - free: inserted with BPF_NOEXIST, which is atomic, so two CPUs cannot both win it (the
- *     loser re-reads the entry and goes on);
+ *     loser reads the entry and goes on);
  *   - taken by this same client flow (its connection-table entry was evicted or the flow moved
  *     to another CPU): reused, so the flow keeps its port;
  *   - taken by a flow whose state has timed out (ct_*_timeout_ms) and, for TCP, whose last
@@ -33,9 +34,9 @@
  *     than new flows/s × 60 s evicts reserved ports early: size it for the rate;
  *   - taken by a live flow: next candidate.
  * When all candidates are live the packet is dropped (XLB_DROP_NAT_PORTS_EXHAUSTED). The
- * port is remembered in the connection-table entry; every forwarded packet refreshes the
- * reverse entry (re-inserting it if the LRU evicted it) and every reply does too, so only idle
- * flows lose their ports. Linear probing from a hashed start keeps the expected number of
+ * port is remembered in the connection-table entry; every forwarded packet of a new tick of the
+ * coarse clock (or one that changes the flow's state) refreshes the reverse entry (re-inserting
+ * it if the LRU evicted it) and every reply does too, so only idle flows lose their ports. Linear probing from a hashed start keeps the expected number of
  * probes low while the table is below ~70 % of R per backend; size R and XLB_NAT_SIZE for the
  * flows per backend.
  *
@@ -189,7 +190,11 @@ static __always_inline int xlb_nat_bind(struct xlb_sched *s)
 		if (index >= count)
 			continue;
 		xlb_nat_source_at(key->dst, first, s->flow.family, index);
-		cur = bpf_map_lookup_elem(&nat_rev, key);
+		/*
+		 * The flow's own pair is looked up first (it is usually there); a hashed candidate is
+		 * inserted first (it is usually free), and looked up only when the insert finds it taken.
+		 */
+		cur = i == 0 ? bpf_map_lookup_elem(&nat_rev, key) : NULL;
 		if (!cur) {
 			if (bpf_map_update_elem(&nat_rev, key, val, BPF_NOEXIST) == 0)
 				goto bound;

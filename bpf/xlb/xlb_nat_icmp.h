@@ -215,7 +215,7 @@ static __always_inline int xlb_nat_icmp_forward(struct xdp_md *ctx, const struct
 	__u32 zero = 0, bi;
 
 	if (!ct || ct->state == XLB_CT_EMPTY || ct->vip_index != meta->vip_index || !ct->nat_port ||
-	    xlb_ct_expired(ct->last_seen_ns, ct->state, bpf_ktime_get_coarse_ns()))
+	    xlb_ct_expired(ct->last_seen_ns, ct->state, xlb_now()))
 		return xlb_count_drop(XLB_DROP_ICMP_NAT, pkt->pkt_len, XDP_PASS);
 	bi = ct->backend_index;
 	be = xlb_backend_get(bi);

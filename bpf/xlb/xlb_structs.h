@@ -103,6 +103,16 @@ struct xlb_rewrite_args {
 };
 
 /*
+ * Value of `xlb_clock` (per CPU): bpf_ktime_get_coarse_ns() as read at `jiffies`. The coarse
+ * clock moves only when the tick moves jiffies, so while jiffies is the same the cached `ns` is
+ * what the helper would return (xlb_now, xlb_maps.h).
+ */
+struct xlb_clock {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+/*
  * Per-CPU scratch space for the structs above (value of `xlb_scratch`): the entry function and
  * a global function it calls share the 512-byte BPF stack, which these would overflow.
  */
