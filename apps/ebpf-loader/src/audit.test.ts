@@ -33,3 +33,27 @@ test('a change writes one audit line with who, what and the outcome; a failure t
   );
   assert.deepEqual([lines[1]!.outcome, lines[1]!.code, lines[1]!.programId, lines[1]!.level], ['failed', 'NA_ERR_LOADER_HOOK_TAKEN', 'o/q', 'warn']);
 });
+
+test('endOfTurn: the lines of one event-loop turn are written at its end, in order; close writes what is queued', async () => {
+  const capture = createLogCapture();
+  const audit = new Audit(createLogger({ name: 'test', destination: capture.stream, pretty: false }), { endOfTurn: true });
+  try {
+    const change = (i: number) => audit.run(ctx('carol(uid 1002)'), 'map-update', () => ({ mapId: 'o/m', key: '00', i }), () => i);
+    for (let i = 0; i < 3; i++) assert.equal(change(i), i);
+    assert.throws(() => audit.run(ctx(), 'map-delete', () => ({ mapId: 'o/m', i: 3 }), () => {
+      throw NA_ERR_LOADER_HOOK_TAKEN('interface eth0 (XDP)', 'program o/p (kernel id 1)');
+    }), (e: unknown) => NA_ERR_LOADER_HOOK_TAKEN.is(e));
+    assert.equal(capture.find({ component: 'audit' }).length, 0, 'nothing written inside the turn that made the changes');
+    await new Promise((r) => setImmediate(r));
+    const lines = capture.find({ component: 'audit' });
+    assert.deepEqual(lines.map((l) => [l.action, l.i, l.outcome]), [['map-update', 0, 'ok'], ['map-update', 1, 'ok'], ['map-update', 2, 'ok'], ['map-delete', 3, 'failed']]);
+    assert.equal(lines[3]!.code, 'NA_ERR_LOADER_HOOK_TAKEN');
+    change(4);
+    audit.close(); // the close hook: written at once, not at the end of the turn
+    assert.deepEqual(capture.find({ component: 'audit' }).map((l) => l.i), [0, 1, 2, 3, 4]);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(capture.find({ component: 'audit' }).length, 5, 'nothing written twice');
+  } finally {
+    audit.close();
+  }
+});

@@ -8,6 +8,19 @@
  * sends (the CLI sends `<user>(uid <uid>)`; a client can claim anything, so it is a statement, not
  * an authentication) and the transport's peer string. Access itself is controlled by the socket's
  * mode 0660 and group.
+ *
+ * When (issue 12, item 4): with `endOfTurn` (the daemon), a change's line is decided (who, what,
+ * outcome, read when the change is made) before its call is answered, but formatted and written
+ * (pino, synchronously, to the logger's destination: stdout) at the end of that turn of the event
+ * loop (setImmediate), i.e. just after the turn's answers went out (http2 sends them from its own
+ * native immediate, which runs first) and before the loader reads the next request. Formatting and
+ * writing then overlap the client's handling of the answer instead of delaying it: together they
+ * cost each MapUpdate ~100 µs of its ~1 ms here (the write ~65, pino's formatting ~35).
+ * What a crash can lose is bounded by that turn: a SIGKILL or power loss between an answer and
+ * the end of its turn loses the lines of the changes answered in that turn (one, for a client
+ * that waits for each answer; the calls served in one turn otherwise). An exit through a signal,
+ * an uncaught exception or `process.exit` writes them first (the 'exit' hook), and so does the
+ * daemon's close hook. Other log lines of the same turn may come before its audit lines.
  */
 import { errorMessage, isNetaccelError } from '@netaccel/errors';
 import type { CallContext } from '@netaccel/rpc';
@@ -31,11 +44,51 @@ export function whoOf(ctx: Pick<CallContext, 'metadata' | 'peer'>): Who {
   return { user, peer: ctx.peer, verified: false };
 }
 
+export interface AuditOptions {
+  /** Write each turn's lines at the end of the turn, after its answers (module comment). Default false. */
+  readonly endOfTurn?: boolean;
+}
+
+type Line = readonly ['info' | 'warn', Record<string, unknown>, string];
+
 export class Audit {
   readonly #log: Logger;
+  readonly #endOfTurn: boolean;
+  #queue: Line[] = [];
+  #scheduled = false;
+  readonly #flush = (): void => this.flush();
 
-  constructor(log: Logger) {
+  constructor(log: Logger, options: AuditOptions = {}) {
     this.#log = log.child({ component: 'audit' });
+    this.#endOfTurn = options.endOfTurn === true;
+    if (this.#endOfTurn) process.on('exit', this.#flush);
+  }
+
+  /** Writes the lines not written yet, now (close hook; the exit hook does it too). */
+  flush(): void {
+    this.#scheduled = false;
+    const lines = this.#queue;
+    if (lines.length === 0) return;
+    this.#queue = [];
+    for (const [level, obj, msg] of lines) this.#log[level](obj, msg);
+  }
+
+  /** Writes what is queued and stops the exit hook. */
+  close(): void {
+    this.flush();
+    process.off('exit', this.#flush);
+  }
+
+  #write(line: Line): void {
+    if (!this.#endOfTurn) {
+      this.#log[line[0]](line[1], line[2]);
+      return;
+    }
+    this.#queue.push(line);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#flush);
+    }
   }
 
   /**
@@ -54,13 +107,14 @@ export class Audit {
       } catch {
         // the request may name things that do not exist: the error says so
       }
-      this.#log.warn(
+      this.#write([
+        'warn',
         { who, action, ...what, outcome: 'failed', code: isNetaccelError(err) ? err.code : undefined, error: errorMessage(err) },
         `audit: ${action} failed`,
-      );
+      ]);
       throw err;
     }
-    this.#log.info({ who, action, ...fields(result), outcome: 'ok' }, `audit: ${action}`);
+    this.#write(['info', { who, action, ...fields(result), outcome: 'ok' }, `audit: ${action}`]);
     return result;
   }
 }

@@ -104,13 +104,17 @@ export async function startLoader(host: DaemonHost<typeof loaderConfig>): Promis
   const loader = Loader.open({ objectDir, pinRoot: config.pinRoot, stateDir: config.stateDir, statsRunTime: config.stats.runTime, log: host.logger('loader') });
   host.onClose('loader', () => loader.close());
   const onCall = registerLoaderMetrics(host.metrics, loader);
+  // the audit trail: its lines written at the end of each event-loop turn, after that turn's
+  // answers (audit.ts: what a crash can lose)
+  const audit = new Audit(log, { endOfTurn: true });
+  host.onClose('audit trail', () => audit.close());
   // the socket first: the clients (lb-controller restarting beside it) wait for it, not for /metrics
   const rpc = await host.serveGrpc({
     address: config.rpc.socket,
     socketGroup: config.rpc.socketGroup,
     shutdownTimeoutMs: config.rpc.shutdownTimeout,
     onCall,
-    services: [loaderService(loader, new Audit(log))],
+    services: [loaderService(loader, audit)],
   });
   const { server: telemetry, address: telemetryAddress } = await host.serveTelemetry({
     listen: config.telemetry.socket !== undefined ? { path: config.telemetry.socket } : { host: config.telemetry.listen.host, port: config.telemetry.listen.port },

@@ -48,7 +48,7 @@ export { createRpcClient } from './client.js';
 export type { CallOptions, ClientMethod, RpcClient, RpcClientControl, RpcStream, ServiceClientConstructorLike } from './client.js';
 
 // --- options, addresses, TLS, logging
-export { CLIENT_DEFAULTS, SERVER_DEFAULTS } from './options.js';
+export { CLIENT_DEFAULTS, GRPC_DEFAULTS, SERVER_DEFAULTS } from './options.js';
 export type { RpcClientOptions, RpcServerOptions } from './options.js';
 export { MAX_UNIX_PATH_BYTES, parseAddress } from './address.js';
 export type { ParseAddressOptions, RpcAddress, TcpAddress, UnixAddress } from './address.js';

@@ -22,6 +22,15 @@ export const SERVER_DEFAULTS = Object.freeze({
   allowInsecureTcp: false,
 });
 
+/**
+ * grpc-js options under every server and client (a caller's grpcOptions override them):
+ * channelz's per-call bookkeeping off — nothing here reads channelz, and it cost ~35 µs of CPU per
+ * unary call on each side over a Unix socket (issue 12, item 4: profile in bench/loader/README.md).
+ */
+export const GRPC_DEFAULTS = Object.freeze({
+  'grpc.enable_channelz': 0, // no channelz call tracking
+});
+
 export const CLIENT_DEFAULTS = Object.freeze({
   deadlineMs: 5_000, // 5 s per unary call, unless the call says otherwise
   streamDeadlineMs: 0, // none: watch streams are long-lived; MapDump-style callers pass one
@@ -54,7 +63,7 @@ export interface RpcServerOptions<D extends readonly ServiceDefinitionLike[] = r
   readonly shutdownTimeoutMs?: number;
   /** Called after every call with its status and duration. */
   readonly onCall?: OnCall;
-  /** Passed to grpc-js (message size limits, keepalive, ...). */
+  /** Passed to grpc-js (message size limits, keepalive, ...), over GRPC_DEFAULTS. */
   readonly grpcOptions?: ServerOptions;
 }
 
@@ -88,7 +97,7 @@ export interface RpcClientOptions {
   /** Called after every call with its status and duration. */
   readonly onCall?: OnCall;
   readonly log?: Logger;
-  /** Passed to grpc-js (message size limits, keepalive, ...). */
+  /** Passed to grpc-js (message size limits, keepalive, ...), over GRPC_DEFAULTS. */
   readonly grpcOptions?: ChannelOptions;
 }
 
@@ -195,7 +204,7 @@ export function compileServerOptions(input: unknown): CompiledServerOptions {
     shutdownTimeoutMs: integer(o, 'shutdownTimeoutMs', SERVER_DEFAULTS.shutdownTimeoutMs, 0, MAX_MS, 'ms'),
     staleProbeTimeoutMs: SERVER_DEFAULTS.staleProbeTimeoutMs,
     onCall: fn<OnCall>(o, 'onCall'),
-    grpcOptions: plainObject<ServerOptions>(o, 'grpcOptions'),
+    grpcOptions: Object.freeze({ ...GRPC_DEFAULTS, ...plainObject<ServerOptions>(o, 'grpcOptions') }),
   });
 }
 
@@ -213,6 +222,6 @@ export function compileClientOptions(input: unknown): CompiledClientOptions {
     streamDeadlineMs: integer(o, 'streamDeadlineMs', CLIENT_DEFAULTS.streamDeadlineMs, 0, MAX_MS, 'ms'),
     onCall: fn<OnCall>(o, 'onCall'),
     log: componentLogger(o.log as Logger | undefined, 'rpc-client'),
-    grpcOptions: plainObject<ChannelOptions>(o, 'grpcOptions'),
+    grpcOptions: Object.freeze({ ...GRPC_DEFAULTS, ...plainObject<ChannelOptions>(o, 'grpcOptions') }),
   });
 }
