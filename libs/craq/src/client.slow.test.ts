@@ -89,6 +89,29 @@ describe('CraqClient: placed keys through the chain, the rest through etcd', () 
     assert.equal(await real.get('/ncc/ghost').string(), 'again');
   });
 
+  test('a write the chain may have applied (no reply) whose key then leaves the chain: OUTCOME_UNKNOWN, not written to etcd a second time', async (t) => {
+    const { keyId } = await chain.place('/ncc/u', 'u1');
+    const c = client(() => chain.placement(), { attempts: 3, timeoutMs: 100 });
+    const middle = chain.nodes[1]!;
+    t.onTestFinished(() => {
+      middle.loseIncoming = undefined;
+      return c.close();
+    });
+    // the head applies the write; its PROPAGATE is lost and, meanwhile, the key is evicted
+    middle.loseIncoming = (m) => {
+      if (m.op !== craq.CraqOp.PROPAGATE || m.keyId !== keyId) return false;
+      for (const n of chain.nodes) void n.remove(keyId);
+      return true;
+    };
+    await assert.rejects(c.put('/ncc/u', 'once'), (e: Error & { code?: string }) => e.code === 'NA_ERR_CRAQCLIENT_OUTCOME_UNKNOWN' && /put \/ncc\/u: outcome unknown: 1 attempt/.test(e.message));
+    assert.equal(await real.get('/ncc/u').string(), null, 'not sent to etcd');
+    assert.equal(c.counters.etcdWrites, 0);
+    // a write the chain refused outright (NOT_PLACED at the first attempt) was applied nowhere: etcd takes it
+    await c.put('/ncc/u', 'twice-safe');
+    assert.equal(await real.get('/ncc/u').string(), 'twice-safe');
+    await real.delete().key('/ncc/u');
+  });
+
   test('NOT_HEAD: a view with the wrong head is refreshed and the write retried at the head', async (t) => {
     await chain.place('/ncc/h', 'h1');
     let fetched = 0;

@@ -12,6 +12,12 @@
  *
  * A read of a placed key is never answered from etcd after the chain did not answer: etcd may
  * not have the chain's last commits yet (write-behind), so that would break linearizability.
+ *
+ * A write is executed at most once: every attempt carries the same request id, which the chain's
+ * head recognises (bpf/craq craq_requests). etcd does not know chain request ids, so a write
+ * with an attempt the chain never answered (it may have been applied) is not sent to etcd when
+ * the key then leaves the chain: it fails with NA_ERR_CRAQCLIENT_OUTCOME_UNKNOWN instead of
+ * risking a second execution there.
  */
 import type { Etcd3 } from 'etcd3';
 import { craq } from '@netaccel/protocol';
@@ -21,6 +27,7 @@ import {
   NA_ERR_CRAQCLIENT_BAD_REQUEST,
   NA_ERR_CRAQCLIENT_NO_NODES,
   NA_ERR_CRAQCLIENT_OPTIONS_INVALID,
+  NA_ERR_CRAQCLIENT_OUTCOME_UNKNOWN,
   NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED,
   NA_ERR_CRAQCLIENT_TIMEOUT,
   NA_ERR_CRAQCLIENT_VALUE_TOO_LARGE,
@@ -209,6 +216,12 @@ export class CraqClient {
   async #chain(what: string, key: string, placed: PlacedKey, template: craq.CraqMessage, pick: (attempt: number) => ChainNode | undefined, byMarker = false): Promise<Outcome> {
     let lastStatus = 'no reply';
     let waited = 0;
+    // attempts of a write the chain never answered: each may have been applied
+    let unanswered = 0;
+    const notPlaced = (): Outcome => {
+      if (what !== 'get' && unanswered > 0) throw NA_ERR_CRAQCLIENT_OUTCOME_UNKNOWN(what, key, unanswered);
+      return this.#notPlaced(key);
+    };
     // one request id for every attempt: a late reply to an earlier attempt answers the operation
     const reqId = this.#transport.nextRequestId();
     for (let attempt = 0; attempt < this.#o.attempts; attempt++) {
@@ -220,7 +233,7 @@ export class CraqClient {
         await new Promise((r) => setTimeout(r, delay));
       }
       const current = this.view.lookup(key) ?? (byMarker ? placed : undefined);
-      if (current === undefined || current.keyId !== placed.keyId) return this.#notPlaced(key);
+      if (current === undefined || current.keyId !== placed.keyId) return notPlaced();
       const node = pick(attempt);
       if (node === undefined) throw NA_ERR_CRAQCLIENT_NO_NODES(key, what === 'get' ? 'live' : 'head');
       const req: craq.CraqMessage = { ...template, reqId, epoch: this.view.chain.epoch };
@@ -228,6 +241,7 @@ export class CraqClient {
       waited += this.#o.timeoutMs;
       if (reply === undefined) {
         lastStatus = 'no reply';
+        unanswered++;
         continue;
       }
       const S = craq.CraqStatus;
@@ -237,7 +251,7 @@ export class CraqClient {
           return { kind: 'done', reply, node, attempts: attempt + 1 };
         case S.NOT_PLACED:
           this.view.markNotPlaced(key);
-          return this.#notPlaced(key);
+          return notPlaced();
         case S.NOT_HEAD:
           lastStatus = 'NOT_HEAD';
           await this.view.refresh().catch((err: unknown) => this.#log.warn({ err }, 'placement refresh after NOT_HEAD failed'));
