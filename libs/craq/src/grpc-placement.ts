@@ -28,9 +28,29 @@ export function placementFromProto(p: craqV1.Placement): Placement {
   };
 }
 
+/**
+ * Reconnect backoff of the placement channel. grpc-js's default starts at 1 s and grows by 1.6
+ * per failed attempt up to 120 s: a client started while the scheduler was not serving yet (the
+ * CRAQ lab starts its clients first; the scheduler took 10 s to come up under load) kept a dead
+ * channel for the next backoff step (~10 s after five failures), its view without the keys placed
+ * meanwhile, while their placement markers sent it away from etcd: its operations gave up after
+ * `markerWaitMs` (5 s, "placed in etcd (marker) but not in the placement view") — the lab's
+ * client errors. Bounded here to about a few refresh intervals, so a view is at most ~1 s behind
+ * a scheduler that (re)starts. A caller's grpcOptions override these.
+ */
+export const PLACEMENT_CHANNEL_OPTIONS = Object.freeze({
+  'grpc.initial_reconnect_backoff_ms': 100, // ms
+  'grpc.max_reconnect_backoff_ms': 1000, // ms
+});
+
+/** The client options of the placement channel: the caller's, over PLACEMENT_CHANNEL_OPTIONS. */
+export function placementClientOptions(options: RpcClientOptions): RpcClientOptions {
+  return { ...options, grpcOptions: { ...PLACEMENT_CHANNEL_OPTIONS, ...options.grpcOptions } };
+}
+
 /** A PlacementSource over the scheduler's socket (`unix:///run/netaccel/craq-scheduler.sock`). */
 export function grpcPlacementSource(options: RpcClientOptions): PlacementSource {
-  const client = createRpcClient(CraqClient, options);
+  const client = createRpcClient(CraqClient, placementClientOptions(options));
   return {
     fetch: async (signal) => placementFromProto(await client.getPlacement(craqV1.GetPlacementRequest.create(), signal === undefined ? {} : { signal })),
     close: () => client.close(),
