@@ -30,7 +30,7 @@ struct gen_cfg {
 	__u32 len[GEN_FRAMES];
 	__u32 n; /* frames in use, 1..GEN_FRAMES */
 	__u32 wkeys; /* WRITE frames cycle their key id over key_id .. key_id + wkeys - 1 (0, 1: not) */
-	__u64 req_base; /* WRITE frames get request id req_base + sequence number (at-most-once heads) */
+	__u64 req_base; /* WRITE frames get request id req_base + sequence number (at-most-once heads); 0: id 0 */
 };
 
 struct counter {
@@ -116,8 +116,9 @@ int craq_gen(struct xdp_md *ctx)
 			id = bpf_cpu_to_be64(bpf_be64_to_cpu(id) + gen_wseq++ % cfg->wkeys);
 			__builtin_memcpy(data + 58, &id, 8);
 		}
-		/* request id (at 14+20+8+8): every WRITE is a new request, not a retry of the last */
-		id = bpf_cpu_to_be64(cfg->req_base + gen_seq);
+		/* request id (at 14+20+8+8): every WRITE is a new request, not a retry of the last;
+		 * req_base 0: request id 0 (anonymous: a node records none, craq_requests untouched) */
+		id = cfg->req_base ? bpf_cpu_to_be64(cfg->req_base + gen_seq) : 0;
 		__builtin_memcpy(data + 50, &id, 8);
 	}
 	/* templates are GEN_MAX bytes (padded); the frame is the request's length */

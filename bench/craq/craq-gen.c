@@ -10,7 +10,8 @@
  *
  * Up to 4 frames, sent in turn (a mix of reads and writes); WRITE frames cycle their key id over
  * <wkeys> consecutive ids and get a new request id each (a head that executes a request at most
- * once would answer a repeated id from its record). <ring pin>: a pinned craq_commits ring buffer (the tail's) that a
+ * once would answer a repeated id from its record; with CRAQ_GEN_ANONYMOUS=1 in the environment,
+ * request id 0, which nodes do not record). <ring pin>: a pinned craq_commits ring buffer (the tail's) that a
  * thread drains while the generator runs (the scheduler's job in production; a full ring makes
  * the tail drop commits), or - for none.
  *
@@ -164,6 +165,9 @@ int main(int argc, char **argv)
 		 * per ns is sent, so no id repeats one of an earlier run */
 		clock_gettime(CLOCK_REALTIME, &rt);
 		cfg.req_base = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+		/* CRAQ_GEN_ANONYMOUS=1: writes carry request id 0, which no node records (craq_requests) */
+		if (getenv("CRAQ_GEN_ANONYMOUS") && strcmp(getenv("CRAQ_GEN_ANONYMOUS"), "1") == 0)
+			cfg.req_base = 0;
 	}
 	for (i = 6; i < (size_t)argc; i++) {
 		if (unhex(argv[i], cfg.frame[cfg.n], &cfg.len[cfg.n])) {

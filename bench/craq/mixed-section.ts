@@ -23,7 +23,9 @@
  * (w W_nc + (1 - w) R_nc) / (w W_cr + (1 - w) R_cr) (`model-*` `ratio_rig_model`). The same with
  * the nodes' program time per operation (kernel run-time stats, one more run per case) is the
  * ratio a free rig would allow (`ratio_program_model`); `node_runs_per_op` / `switch_runs_per_op`
- * count the program runs an operation costs.
+ * count the program runs an operation costs. `-w100-req-id-0`: writes with request id 0, which no
+ * node records in craq_requests (bpf/craq's at-most-once record): `request_record_*_per_write` is
+ * what recording a request adds to a write.
  */
 import type { BenchContext } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
@@ -37,6 +39,8 @@ const WHERE = `chain${LENGTH}-d${LENGTH - 1}`;
 interface MixCase {
   readonly w: number;
   readonly sameKey: boolean;
+  /** Writes with request id 0 (not recorded in craq_requests): the at-most-once record's cost. */
+  readonly anonymous?: boolean;
   readonly netchain: boolean;
   readonly subject: string;
   readonly hexes: string[];
@@ -49,7 +53,8 @@ function mixFrames(quarters: number, write: string, read: string): string[] {
   return [...Array<string>(quarters).fill(write), ...Array<string>(4 - quarters).fill(read)];
 }
 
-export const mixName = (netchain: boolean, w: number, sameKey: boolean): string => `${netchain ? 'netchain' : 'netcraq'}-${WHERE}-w${w}${sameKey ? '-same-key' : ''}`;
+export const mixName = (netchain: boolean, w: number, sameKey: boolean, anonymous = false): string =>
+  `${netchain ? 'netchain' : 'netcraq'}-${WHERE}-w${w}${sameKey ? '-same-key' : ''}${anonymous ? '-req-id-0' : ''}`;
 
 export async function runCraqMixed(ctx: BenchContext, rig: CraqRig, o: { seconds: number; rounds: number }, log: (m: string) => void): Promise<void> {
   const cases: MixCase[] = [];
@@ -58,10 +63,11 @@ export async function runCraqMixed(ctx: BenchContext, rig: CraqRig, o: { seconds
       const w = quarters * 25;
       cases.push({ w, sameKey: false, netchain, subject: mixName(netchain, w, false), hexes: mixFrames(quarters, rig.writeHex(HEAD), rig.readHex(HEAD)) });
       if (quarters > 0 && quarters < 4) cases.push({ w, sameKey: true, netchain, subject: mixName(netchain, w, true), hexes: mixFrames(quarters, rig.writeHex(HEAD, KEY), rig.readHex(HEAD)) });
+      if (quarters === 4) cases.push({ w, sameKey: false, anonymous: true, netchain, subject: mixName(netchain, w, false, true), hexes: mixFrames(quarters, rig.writeHex(HEAD), rig.readHex(HEAD)) });
     }
   }
   const run = (c: MixCase, timed: boolean): Promise<Run> =>
-    rig.generate({ length: LENGTH, netchain: c.netchain, hexes: c.hexes, label: `head, w${c.w}${c.sameKey ? ' same key' : ''}${timed ? ' (run-time stats on)' : ''}`, seconds: o.seconds, timed, wkeys: c.sameKey ? 1 : W_KEYS, sampleDirty: !timed });
+    rig.generate({ length: LENGTH, netchain: c.netchain, hexes: c.hexes, label: `head, w${c.w}${c.sameKey ? ' same key' : ''}${c.anonymous ? ' request id 0' : ''}${timed ? ' (run-time stats on)' : ''}`, seconds: o.seconds, timed, wkeys: c.sameKey ? 1 : W_KEYS, anonymous: c.anonymous, sampleDirty: !timed });
   const samples = new Map<string, Run[]>();
   for (let round = 0; round < o.rounds; round++) {
     const order = [...cases.slice(round % cases.length), ...cases.slice(0, round % cases.length)];
@@ -107,6 +113,9 @@ export async function runCraqMixed(ctx: BenchContext, rig: CraqRig, o: { seconds
   const nodeNs = (nc: boolean, w: number): number => fig(mixName(nc, w, false), 'node_ns_per_op');
   for (const nc of [false, true]) {
     const mode = nc ? 'netchain' : 'netcraq';
+    // what recording the request (craq_requests, at-most-once) adds to a write's path
+    ctx.figure(`${mode}-${WHERE}-write`, 'request_record_cpu_ns_per_write', Math.round(pathNs(nc, 100) - fig(mixName(nc, 100, false, true), 'path_cpu_ns_per_op')), 'ns');
+    ctx.figure(`${mode}-${WHERE}-write`, 'request_record_node_ns_per_write', Math.round(nodeNs(nc, 100) - fig(mixName(nc, 100, false, true), 'node_ns_per_op')), 'ns');
     ctx.figure(`${mode}-${WHERE}-read`, 'path_cpu_ns_per_op', Math.round(pathNs(nc, 0)), 'ns');
     ctx.figure(`${mode}-${WHERE}-write`, 'path_cpu_ns_per_op', Math.round(pathNs(nc, 100)), 'ns');
     ctx.figure(`${mode}-${WHERE}-read`, 'node_ns_per_op', nodeNs(nc, 0), 'ns');
@@ -120,6 +129,9 @@ export async function runCraqMixed(ctx: BenchContext, rig: CraqRig, o: { seconds
     const measured = fig(mixName(false, w, false), 'ok_ops_per_path_cpu_s') / fig(mixName(true, w, false), 'ok_ops_per_path_cpu_s');
     ctx.figure(`model-${WHERE}-w${w}`, 'ratio_rig_model', Math.round(rigModel * 1000) / 1000, 'x');
     ctx.figure(`model-${WHERE}-w${w}`, 'ratio_program_model', Math.round(progModel * 1000) / 1000, 'x');
+    // the same with writes that record no request (request id 0)
+    const anon = (f: (nc: boolean, w: number) => number, nc: boolean): number => s * fig(mixName(nc, 100, false, true), f === pathNs ? 'path_cpu_ns_per_op' : 'node_ns_per_op') + (1 - s) * f(nc, 0);
+    ctx.figure(`model-${WHERE}-w${w}`, 'ratio_rig_model_req_id_0', Math.round((anon(pathNs, true) / anon(pathNs, false)) * 1000) / 1000, 'x');
     log(`w${w}: measured ${measured.toFixed(3)}x OK ops per path CPU-s; the rig's path costs allow ${rigModel.toFixed(3)}x, the nodes' program costs ${progModel.toFixed(3)}x`);
   }
 }
