@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfObject } from '@netaccel/bpf';
 import { ELECTRODE_BPF_DIR } from '@netaccel/bpf-programs/electrode';
-import { RUNNER_CWD, askReport, lastOffloads, runnerArgv } from '@netaccel/labs/paxos/processes';
+import { REPLICA_NODE_FLAGS, RUNNER_CWD, askReport, lastOffloads, runnerArgv } from '@netaccel/labs/paxos/processes';
 import type { ReplicaReport } from '@netaccel/labs/paxos/processes';
 import { Lab, waitFor } from '@netaccel/netlab';
 import type { LabProcess, LabSpec } from '@netaccel/netlab';
@@ -21,14 +21,8 @@ import { softirqUsOf } from './options.js';
 import { buildPaxosGen } from './tools.js';
 
 export const MAX_REPLICAS = 7;
-/**
- * V8 flags of the replica processes (every configuration): a 64 MiB young generation. A replica
- * allocates per request (decoded message, ids, client-table entries, reply) and V8's default
- * 16 MiB semi-space made it scavenge so often that garbage collection was a third of the leader's
- * samples (perf); measured at 7 replicas, 256 clients, two A/B pairs at load 11-15: replica CPU
- * per op none 148/145 -> 124/113 µs, all 92.7/72.9 -> 62.8/50.5 µs.
- */
-export const REPLICA_NODE_FLAGS = '--max-semi-space-size=64';
+/** The replicas' V8 flags (a 64 MiB young generation): one definition, the lab's, which runnerArgv applies. */
+export { REPLICA_NODE_FLAGS };
 const PORT = 7470;
 const ADDR = Array.from({ length: MAX_REPLICAS }, (_, i) => `10.81.0.${i + 1}`);
 const CLIENT_ADDR = '10.81.0.100';
@@ -130,8 +124,7 @@ export class PaxosRig {
           cwd: RUNNER_CWD,
           sysfs: 'host',
           ready: { log: /"ready":true/ },
-          timeoutMs: 90_000,
-          env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${REPLICA_NODE_FLAGS}`.trim() },
+          timeoutMs: 90_000, // runnerArgv gives a replica REPLICA_NODE_FLAGS (@netaccel/labs/paxos/processes)
         })));
       for (const s of started) if (s.status === 'fulfilled') replicas.push(s.value);
       const failed = started.find((s) => s.status === 'rejected');
