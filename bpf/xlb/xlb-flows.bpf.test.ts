@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildPacket, icmpFragNeeded, tcp, tcpSyn, TCP_FLAGS, udp, updateLayer } from '@netaccel/protocol';
 import { XLB_BACKEND_F } from './constants.js';
-import { decodeCtValue, encodeBackend, encodeFlowKey } from './codec.js';
+import { XLB_LAYOUTS, decodeCtValue, encodeBackend, encodeFlowKey } from './codec.js';
 import type { FlowKey } from './codec.js';
 import { XLB_DROP } from './drop-reasons.js';
 import { expect } from './fixtures.js';
-import { maglevPosition } from './flow-hash.js';
+import { flowHash, maglevPosition } from './flow-hash.js';
 import { MAC, TEST_TABLE_SIZE, clientFlow, vipEntries, worldBackend, worldEntries, worldVip, xlbWorld } from './test-world.js';
 import type { TestVip } from './test-world.js';
 import { XlbObject, pinThreadToCpu } from './xlb-harness.js';
@@ -252,6 +252,16 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
       assert.equal(r2.verdict, 'TX', `${name} ${vlan ?? ''}: hit`);
       assert.deepEqual(r2.data, want(later), `${name} ${vlan ?? ''}: hit output`);
       assert.equal(x.stats('vip_stats', v.meta.vipIndex).newFlows, newFlows, `${name} ${vlan ?? ''}: the later packet was a hit`);
+      // the entry keeps the flow hash the encapsulation uses; an entry without one (0: written
+      // by user space or an older build) is forwarded the same, the hash computed again
+      const key = encodeFlowKey(f);
+      const entry = Buffer.from(x.map('conntrack').lookup(key)!);
+      assert.equal(entry.readUInt32LE(XLB_LAYOUTS.ctValue.members.flow_hash), flowHash(f), `${name} ${vlan ?? ''}: flow_hash`);
+      entry.writeUInt32LE(0, XLB_LAYOUTS.ctValue.members.flow_hash);
+      x.map('conntrack').update(key, entry);
+      const r3 = x.run(Buffer.from(buildPacket(later)));
+      assert.equal(r3.verdict, 'TX', `${name} ${vlan ?? ''}: hit without a flow hash`);
+      assert.deepEqual(r3.data, want(later), `${name} ${vlan ?? ''}: hit output without a flow hash`);
     }
   });
 

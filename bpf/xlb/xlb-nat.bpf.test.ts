@@ -128,6 +128,27 @@ describe('xlb.bpf.o: NAT', () => {
     assert.deepEqual([v.client, v.clientPort, v.vip, v.vipPort, v.clientMac, v.state], [f.src, f.sport, f.dst, f.dport, MAC.router, 'tcp-closing']);
   });
 
+  // Within one tick of the coarse clock a flow's packets skip the reverse entry (its last packet
+  // verified and refreshed it); a packet of a later tick looks it up again.
+  withObject('a flow whose reverse entry is lost gets it back (same port) from its next packet a tick later, and its replies are translated again', {}, async (x) => {
+    const f = clientFlow(natV4, 45020, 4);
+    const port = natPortOf(x, f) as number;
+    const be = worldBackend(world, 0);
+    const key = encodeFlowKey({ src: be.address, dst: NAT_SOURCE.v4, sport: be.port, dport: port, protocol: 6 });
+    assert.equal(x.map('nat_rev').delete(key), true, 'the reverse entry was there');
+    assert.equal(x.run(reply(f, 0, port, TCP_FLAGS.ACK)).verdict, 'PASS', 'without it a reply is not translated');
+    await sleep(50); // several ticks at any HZ (100..1000)
+    const ack = bytes(tcp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, flags: TCP_FLAGS.ACK, ...FROM_ROUTER }));
+    const r = x.run(ack);
+    assert.equal(r.verdict, 'TX');
+    assert.equal(findLayer(parsePacket(r.data), 'tcp')?.sport, port, 'the flow keeps its port');
+    const v = decodeNatValue(x.map('nat_rev').lookup(key)!, 4);
+    assert.deepEqual([v.client, v.clientPort, v.vip, v.vipPort, v.state], [f.src, f.sport, f.dst, f.dport, 'tcp-established']);
+    const back = x.run(reply(f, 0, port, TCP_FLAGS.ACK));
+    assert.equal(back.verdict, 'TX', 'the reply is translated again');
+    assertPacketsEqual(back.data, translated(f, TCP_FLAGS.ACK), { message: 'translated reply' });
+  });
+
   withObject('what is not a reply passes: unknown port, another backend, another protocol', {}, (x) => {
     const f = clientFlow(natV4, 45020, 4);
     const port = natPortOf(x, f) as number;

@@ -132,37 +132,35 @@ struct {
 	__type(value, struct xlb_scratch);
 } xlb_scratch SEC(".maps");
 
-/* The coarse clock of this CPU cached per tick (struct xlb_clock, xlb_structs.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xlb_clock);
-} xlb_clock SEC(".maps");
+/*
+ * The coarse clock cached per tick (struct xlb_clock, xlb_structs.h): a global in .bss, read by
+ * direct address (no map lookup), shared by the CPUs and written by the first packet of each
+ * tick.
+ */
+struct xlb_clock xlb_clock_cache;
 
 /*
- * bpf_ktime_get_coarse_ns(), read once per tick and CPU: the connection table's and NAT's
- * timeouts need the time of every packet, and the helper (a seqcount read of the timekeeper,
- * ~20 ns on the hit path) returns the same value until the next tick. bpf_jiffies64() is
- * inlined by the verifier into one load, and the per-CPU array lookup into a few instructions,
- * so a packet pays the helper only when jiffies moved since this CPU's last packet. The tick
- * advances jiffies just before the timekeeper, so a packet racing it may keep the previous
- * tick's time until the next one: at most one tick (1-10 ms) behind, against timeouts of
- * seconds.
+ * bpf_ktime_get_coarse_ns(), read once per tick: the connection table's and NAT's timeouts need
+ * the time of every packet, and the helper (a seqcount read of the timekeeper, two cold cache
+ * lines on the hit path) returns the same value until the next tick. bpf_jiffies64() is inlined
+ * by the verifier into one load, so a packet pays the helper only when jiffies moved since the
+ * cache was written. The time is written before jiffies; a reader that sees the new jiffies
+ * with the old time (another CPU between the two stores, or the tick moving jiffies just before
+ * the timekeeper) keeps the previous tick's time until the next tick: at most one tick (1-10
+ * ms) behind, against timeouts of seconds.
  */
 static __always_inline __u64 xlb_now(void)
 {
-	__u32 zero = 0;
-	struct xlb_clock *c = bpf_map_lookup_elem(&xlb_clock, &zero);
 	__u64 j = bpf_jiffies64();
+	__u64 ns;
 
-	if (!c)
-		return bpf_ktime_get_coarse_ns();
-	if (c->jiffies != j || c->ns == 0) {
-		c->ns = bpf_ktime_get_coarse_ns();
-		c->jiffies = j;
-	}
-	return c->ns;
+	if (xlb_clock_cache.jiffies == j && xlb_clock_cache.ns)
+		return xlb_clock_cache.ns;
+	ns = bpf_ktime_get_coarse_ns();
+	xlb_clock_cache.ns = ns;
+	barrier();
+	xlb_clock_cache.jiffies = j;
+	return ns;
 }
 
 /* --- counters (per CPU) ----------------------------------------------------------------------- */

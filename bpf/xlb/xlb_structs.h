@@ -103,7 +103,7 @@ struct xlb_rewrite_args {
 };
 
 /*
- * Value of `xlb_clock` (per CPU): bpf_ktime_get_coarse_ns() as read at `jiffies`. The coarse
+ * The global xlb_clock_cache (xlb_maps.h): bpf_ktime_get_coarse_ns() as read at `jiffies`. The coarse
  * clock moves only when the tick moves jiffies, so while jiffies is the same the cached `ns` is
  * what the helper would return (xlb_now, xlb_maps.h).
  */
