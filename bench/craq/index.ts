@@ -113,6 +113,7 @@ export async function runCraqRate(ctx: BenchContext, log: (m: string) => void = 
     await runCraqReads(ctx, rig, { seconds, rounds: n('CRAQ_BENCH_ROUNDS', 3) });
     await runCraqMixed(ctx, rig, { seconds, rounds: n('CRAQ_BENCH_MIXED_ROUNDS', 2) }, log);
     log(`clean reads answered per node over the run: ${rig.readsAnswered().join(', ')}`);
+    ctx.figure('rig', 'runs_with_run_time_stats_held_elsewhere', rig.statsHeldElsewhere, 'runs');
   } finally {
     await rig.down();
   }

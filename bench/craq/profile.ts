@@ -6,7 +6,8 @@
  *
  *   node --import tsx bench/craq/profile.ts <netcraq|netchain> <3|4> <node 0..L-1> <write %: 0,25,50,75,100> [seconds=8] [perf.data]
  *
- * Writes go to other keys than the read one (as figure 3's `-wNN`). Needs root, perf, clang, gcc.
+ * Writes go to other keys than the read one (as figure 3's `-wNN`). PROFILE_TIMED=1: run-time stats
+ * on (program time per operation). Needs root, perf, clang, gcc.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,6 +25,8 @@ if ((mode !== 'netcraq' && mode !== 'netchain') || (length !== 3 && length !== 4
 }
 const seconds = Number(secondsArg ?? 8);
 const out = outArg ?? `/tmp/cqp-perf-${process.pid}.data`;
+/** PROFILE_TIMED=1: the kernel's run-time stats on (nodeNsPerOp; they add two clock reads per program run to the profile). */
+const timed = process.env.PROFILE_TIMED === '1';
 
 const rig = new CraqRig(buildCraqTools(), (m) => console.error(`profile: ${m}`));
 try {
@@ -34,11 +37,11 @@ try {
   await rig.generate({ length, netchain: mode === 'netchain', hexes, label: 'warm-up', seconds: 0.5, wkeys: W_KEYS });
   const perf = spawn('perf', ['record', '-a', '-g', '-q', '-o', out], { stdio: ['ignore', 'inherit', 'inherit'] });
   await new Promise((r) => setTimeout(r, 500));
-  const run = await rig.generate({ length, netchain: mode === 'netchain', hexes, label: `w${w} at n${node + 1} (perf)`, seconds, wkeys: W_KEYS, timed: true });
+  const run = await rig.generate({ length, netchain: mode === 'netchain', hexes, label: `w${w} at n${node + 1} (perf)`, seconds, wkeys: W_KEYS, timed });
   perf.kill('SIGINT');
   await once(perf, 'exit');
   const ops = run.ok + run.other;
-  console.log(JSON.stringify({ mode, length, node, w, opsPerS: Math.round(ops / run.seconds), pathNsPerOp: Math.round((run.seconds * 1e9) / ops), pathCpuNsPerOp: Math.round((run.cpuSeconds * 1e9) / ops), nodeNsPerOp: Math.round(run.nodeNs / ops), nodeRunsPerOp: run.nodeRuns / ops, switchRunsPerOp: run.switchRuns / ops, perfData: out }));
+  console.log(JSON.stringify({ mode, length, node, w, opsPerS: Math.round(ops / run.seconds), pathNsPerOp: Math.round((run.seconds * 1e9) / ops), pathCpuNsPerOp: Math.round((run.cpuSeconds * 1e9) / ops), ...(timed ? { nodeNsPerOp: Math.round(run.nodeNs / ops), nodeRunsPerOp: run.nodeRuns / ops, switchRunsPerOp: run.switchRuns / ops } : {}), perfData: out }));
   // the path runs in craq-gen's thread and in ksoftirqd (the other tenants' samples left out)
   const report = execFileSync('perf', ['report', '-i', out, '--no-children', '--comm', 'craq-gen,ksoftirqd/0,ksoftirqd/1', '--percentage', 'relative', '--sort', 'sym', '--percent-limit', '0.5', '--stdio', '-g', 'none'], { encoding: 'utf8', maxBuffer: 64 << 20 });
   console.log(report.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).join('\n'));

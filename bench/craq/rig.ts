@@ -128,6 +128,8 @@ export class CraqRig {
   #macs: string[] = [];
   #clientMac = '';
   #rings: string[] = [];
+  /** Untimed runs during which the kernel's run-time stats were on all the same (another process held them). */
+  statsHeldElsewhere = 0;
 
   constructor(
     private readonly tools: CraqBenchTools,
@@ -254,6 +256,12 @@ export class CraqRig {
     for (let i = 0; i < chain.length; i++) {
       nodeRuns += delta(i, 'runCount');
       nodeNs += delta(i, 'runTimeNs');
+    }
+    // bpf_enable_stats is system-wide: while any process holds it, every program run reads the
+    // clock twice (a paravirtual clock here), which the rate runs otherwise avoid
+    if (!r.timed && nodeRuns > 0) {
+      this.statsHeldElsewhere++;
+      this.log(`run-time stats were on during this run (held by another process): ${nodeRuns} node runs counted`);
     }
     return {
       ok,
