@@ -130,12 +130,28 @@ const bench: Benchmark = {
   async run(ctx: BenchContext): Promise<void> {
     execFileSync('sh', ['-c', 'command -v clang && command -v gcc && command -v etcd && command -v redis-server'], { stdio: 'ignore' });
     const sections = (process.env.CRAQ_BENCH_SECTIONS ?? 'testrun,rate,e2e').split(',');
-    if (sections.includes('testrun')) await runCraqTestRun(ctx, buildCraqTools().progs, { repeat: 10_000, rounds: 40 }, (m) => console.error(`bench: craq: ${m}`));
-    if (sections.includes('rate')) await runCraqRate(ctx);
-    if (sections.includes('e2e')) {
-      const n = (name: string, d: number): number => Number(process.env[name] ?? d);
-      await runCraqE2e(ctx, { seconds: n('CRAQ_BENCH_E2E_SECONDS', 2), rounds: n('CRAQ_BENCH_E2E_ROUNDS', 2), concurrency: n('CRAQ_BENCH_E2E_CONCURRENCY', 16), hotKeys: 4, pinKeys: 2 }, (m) => console.error(`bench: craq: ${m}`));
+    const log = (m: string): void => console.error(`bench: craq: ${m}`);
+    const n = (name: string, d: number): number => Number(process.env[name] ?? d);
+    const run: Record<string, () => Promise<void>> = {
+      testrun: () => runCraqTestRun(ctx, buildCraqTools().progs, { repeat: 10_000, rounds: 40 }, log),
+      rate: () => runCraqRate(ctx, log),
+      e2e: () => runCraqE2e(ctx, { seconds: n('CRAQ_BENCH_E2E_SECONDS', 2), rounds: n('CRAQ_BENCH_E2E_ROUNDS', 2), concurrency: n('CRAQ_BENCH_E2E_CONCURRENCY', 16), hotKeys: 4, pinKeys: 2 }, log),
+    };
+    // a section that fails is logged and recorded (`section-<name>` failed = 1) and the others
+    // still run and are written; the run fails only when every section did
+    const failed: string[] = [];
+    for (const name of sections) {
+      const f = run[name];
+      if (!f) throw new Error(`CRAQ_BENCH_SECTIONS: unknown section ${JSON.stringify(name)} (testrun, rate, e2e)`);
+      try {
+        await f();
+      } catch (err) {
+        failed.push(name);
+        log(`section ${name} FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        ctx.figure(`section-${name}`, 'failed', 1, 'bool');
+      }
     }
+    if (failed.length === sections.length) throw new Error(`craq bench: every section failed (${failed.join(', ')})`);
   },
 };
 
