@@ -8,7 +8,11 @@
  * - test-run overhead: TestRun calls (repeat 1) vs `bpftool prog run pinned …` per run;
  * - where a single update's time goes: the same loader answering a call that does no kernel work
  *   and writes no audit line (ListObjects of an owner that has none) — the gRPC round trip, the
- *   floor of every call — next to MapUpdate's latency.
+ *   floor of every call — next to MapUpdate's latency; and for the three kinds of calls the CPU
+ *   time per call of each side (the loader process: /proc/<pid>/stat, all its threads; this
+ *   process: process.cpuUsage()). A call's latency is the client's CPU + the loader's CPU + the
+ *   time either waited for a CPU (the machine is shared): the CPU figures move less with other
+ *   tenants' load than the latencies do.
  *
  * The loader runs as a real process (node + tsx, as in the tests) on a Unix socket; the maps and
  * programs are the pinned ones of loader-fixture.bpf.o and the selftest, so both sides touch the
@@ -52,6 +56,24 @@ function hexBytes(b: Buffer): string[] {
 
 function perSecond(n: number, ms: number): number {
   return (n * 1000) / ms;
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** utime + stime of a process, all threads, µs. */
+function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+}
+
+/** Runs `n` calls through `measure`; answers its figure and the CPU µs per call of the loader and of this process. */
+async function withCpu(daemonPid: number, n: number, measure: () => Promise<number>): Promise<{ value: number; serverUs: number; clientUs: number }> {
+  const s0 = processCpuUs(daemonPid);
+  const c0 = process.cpuUsage();
+  const value = await measure();
+  const c = process.cpuUsage(c0);
+  return { value, serverUs: (processCpuUs(daemonPid) - s0) / n, clientUs: (c.user + c.system) / n };
 }
 
 /** Starts the loader with its log in a file (a pipe read by this process would slow both sides). */
@@ -161,14 +183,22 @@ const benchmark: Benchmark = {
       await roundTripGrpc(c);
 
       const s = { grpc: [] as number[], bpftool: [] as number[], grpcBatch: [] as number[], bpftoolBatch: [] as number[], runGrpc: [] as number[], runBpftool: [] as number[], roundTrip: [] as number[] };
+      const cpu = { single: [] as { serverUs: number; clientUs: number }[], testrun: [] as { serverUs: number; clientUs: number }[], roundTrip: [] as { serverUs: number; clientUs: number }[] };
+      const pid = daemon.pid!;
       for (let round = 0; round < ROUNDS; round++) {
-        s.grpc.push(await singleGrpc(c, mapId, round));
+        const single = await withCpu(pid, SINGLE_GRPC, () => singleGrpc(c!, mapId, round));
+        s.grpc.push(single.value);
+        cpu.single.push(single);
         s.bpftool.push(singleBpftool(mapPin, round));
         s.grpcBatch.push(await batchGrpc(c, mapId, round));
         s.bpftoolBatch.push(batchBpftool(mapPin, batchFile, round));
-        s.runGrpc.push(await testRunGrpc(c, prog.id, packet));
+        const run = await withCpu(pid, TESTRUN_GRPC, () => testRunGrpc(c!, prog.id, packet));
+        s.runGrpc.push(run.value);
+        cpu.testrun.push(run);
         s.runBpftool.push(testRunBpftool(prog.pinPath, dataFile));
-        s.roundTrip.push(await roundTripGrpc(c));
+        const trip = await withCpu(pid, ROUND_TRIPS, () => roundTripGrpc(c!));
+        s.roundTrip.push(trip.value);
+        cpu.roundTrip.push(trip);
       }
       const m = (x: number[]) => stats(x).median;
       ctx.figure('loader-grpc-single', 'map_updates_per_s', m(s.grpc), 'updates/s');
@@ -180,6 +210,11 @@ const benchmark: Benchmark = {
       ctx.figure('loader-grpc-round-trip', 'call_latency_us', m(s.roundTrip), 'µs');
       ctx.figure('loader-grpc-single', 'call_latency_us', 1e6 / m(s.grpc), 'µs');
       ctx.figure('bpftool-prog-run', 'test_run_latency_us', m(s.runBpftool), 'µs');
+      // CPU per call of each side (where a call's latency goes, besides waiting for a CPU)
+      for (const [subject, list] of [['loader-grpc-single', cpu.single], ['loader-grpc-testrun', cpu.testrun], ['loader-grpc-round-trip', cpu.roundTrip]] as const) {
+        ctx.figure(subject, 'loader_cpu_us_per_call', Math.round(m(list.map((x) => x.serverUs))), 'µs');
+        ctx.figure(subject, 'client_cpu_us_per_call', Math.round(m(list.map((x) => x.clientUs))), 'µs');
+      }
       const stats0 = await c.programStats(loaderV1.ProgramStatsRequest.create({ programId: prog.id }));
       ctx.figure('selftest-xdp-in-kernel', 'run_time_ns_per_run', Number(stats0.stats[0]!.runTimeNs) / Math.max(1, Number(stats0.stats[0]!.runCount)), 'ns');
 
