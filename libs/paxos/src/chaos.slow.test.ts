@@ -1,7 +1,8 @@
 // Seeded chaos on a group of 5 over real UDP: loss, duplication, reordering and delay all along,
 // and a sequence of failures — replicas stopped and restarted empty (at most two down at once,
 // the leader often among them), a replica cut off and healed — while clients keep writing. The
-// history must stay linearizable and every replica must end with the same store.
+// history must stay linearizable and every replica must end with the same store. Once without
+// offloads, once with the fake offloads, once with them and checkpoints every 16 ops.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
@@ -13,8 +14,17 @@ import { runKvClient } from './testing/workload.js';
 const KEYS = ['x', 'y', 'z'];
 const SEED = Number(process.env.PAXOS_CHAOS_SEED ?? 31);
 
-for (const [name, offloads, seed] of [['without offloads', undefined, SEED], ['with the three offloads (fake)', FAKE_OFFLOAD.all, SEED + 1000]] as const) test(`chaos ${name}: 6 failures on a group of 5 under faults, the history linearizable (seed ${seed})`, async (t) => {
-  const c = await TestCluster.start({ n: 5, seed, faults: { drop: 0.03, duplicate: 0.03, reorder: 0.05, delayMs: [0, 1] }, ...(offloads === undefined ? {} : { offloads }) });
+// The third run checkpoints every 16 ops and keeps 4 entries below: restarted and cut-off
+// replicas come back through checkpoints (state transfer, recovery, view changes).
+const CHECKPOINTS = { checkpointEvery: 16, logRetain: 4 } as const;
+const RUNS = [
+  ['without offloads', undefined, SEED, undefined],
+  ['with the three offloads (fake)', FAKE_OFFLOAD.all, SEED + 1000, undefined],
+  ['with the three offloads (fake) and a checkpoint every 16 ops', FAKE_OFFLOAD.all, SEED + 2000, CHECKPOINTS],
+] as const;
+
+for (const [name, offloads, seed, replica] of RUNS) test(`chaos ${name}: 6 failures on a group of 5 under faults, the history linearizable (seed ${seed})`, async (t) => {
+  const c = await TestCluster.start({ n: 5, seed, faults: { drop: 0.03, duplicate: 0.03, reorder: 0.05, delayMs: [0, 1] }, ...(offloads === undefined ? {} : { offloads }), ...(replica === undefined ? {} : { replica }) });
   t.onTestFinished(() => c.close());
   const rand = seededRandom(seed);
   const rec = new HistoryRecorder();
@@ -66,4 +76,9 @@ for (const [name, offloads, seed] of [['without offloads', undefined, SEED], ['w
   const stores = c.members.map((m) => JSON.stringify(m!.kv.entries()));
   assert.equal(new Set(stores).size, 1, stores.join('\n'));
   assert.ok(results.reduce((s, r) => s + r.ok, 0) > 100, JSON.stringify(results.map((r) => [r.ok, r.unknown])));
+  if (replica !== undefined) {
+    const counters = c.members.map((m) => m!.replica.counters());
+    assert.ok(counters.every((k) => k.checkpoints_taken > 0), 'every replica checkpointed');
+    assert.ok(counters.some((k) => k.checkpoints_installed > 0), 'a replica came back through a checkpoint');
+  }
 });
