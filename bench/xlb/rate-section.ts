@@ -30,12 +30,19 @@
  *   transmit into the next veth). `packets_per_cpu_s` = packets the balancer forwarded / its
  *   thread's CPU time (schedstat): the balancer's capacity per core, which other tenants of the
  *   machine do not change the way they change wall-clock rates.
+ * - account (rate-account.ts): a third run, inline again, with BPF_ENABLE_STATS on: the chain's
+ *   CPU per packet (the generator thread's schedstat, ksoftirqd's), each group of programs' run
+ *   time, every CPU's time by state (/proc/stat); then per round, against xdp-bounce of the same
+ *   round, the rig's cost, the balancer's part of the chain and `packets_per_balancer_cpu_s`;
+ *   `packets_per_chain_cpu_s` is the wall clock of a chain that had a CPU to itself (its ratio
+ *   to DNAT is the one the rig allows: (rig + DNAT) / (rig + xlb)), `chain_cpus` the share of a
+ *   CPU it did have and `other_work_cpus` what the rest of the machine used meanwhile.
  * Modes run in turn inside each round (order rotated per round) after a warm-up; figures are
  * medians over rounds.
  */
 import { cpus } from 'node:os';
-import { BpfObject } from '@netaccel/bpf';
-import type { BpfMap } from '@netaccel/bpf';
+import { BpfObject, enableRunTimeStats } from '@netaccel/bpf';
+import type { BpfMap, BpfProgram } from '@netaccel/bpf';
 import { buildPacket, toHex, udp } from '@netaccel/protocol';
 import { decodeStats } from '@netaccel/bpf-programs/xlb';
 import { XlbObject } from '@netaccel/bpf-programs/xlb/testing';
@@ -45,7 +52,9 @@ import { installDnat, removeDnat } from './dnat.js';
 import type { XlbBenchOptions } from './options.js';
 import type { BenchTools } from './tools.js';
 import { XLB_BENCH_BACKENDS as BACKEND_NODES, XLB_BENCH_NET as NET, XLB_BENCH_PORT as SW_PORT, XLB_BENCH_VIP as VIP } from '@netaccel/labs';
-import { Pins, attachXdpPinned, ifaceOf, newLab, pinTask, taskCpuNs, threadedNapi } from './rig.js';
+import { balancerAccount, chainAccount } from './rate-account.js';
+import type { AccountRun, BalancerAccount, ChainAccount } from './rate-account.js';
+import { Pins, attachXdpPinned, cpuDelta, cpuTimes, ifaceOf, newLab, pinTask, softirqThreadsNs, taskCpuNs, threadedNapi } from './rig.js';
 import { FLOOD_PORT, XDP_MODES, programXlb, vipIndex } from './xlb-setup.js';
 import type { XdpMode } from './xlb-setup.js';
 
@@ -85,7 +94,20 @@ interface Sample {
   perCpuPps: number;
   /** threaded: share of the run the balancer's thread was on a CPU */
   lbBusy: number;
+  /** account: inline with BPF run-time stats */
+  account: AccountRun;
 }
+
+/** What xlb-gen prints. */
+interface GenResult {
+  frames: number;
+  seconds: number;
+  cpu_ns: number;
+  prog_run_ns: number;
+  prog_runs: number;
+}
+
+const runNs = (progs: readonly BpfProgram[]): number => progs.reduce((s, p) => s + Number(p.info().runTimeNs), 0);
 
 export async function rateSection(ctx: BenchContext, opts: XlbBenchOptions, tools: BenchTools, log: (msg: string) => void): Promise<void> {
   const lab = newLab('rate');
@@ -164,12 +186,37 @@ export async function rateSection(ctx: BenchContext, opts: XlbBenchOptions, tool
       return Number(decodeStats(xlb.map('vip_stats').lookupPerCpu(u32(vipIndex(m, 'udp'))) ?? []).packets);
     };
 
-    const flood = async (m: RateMode, seconds: number, pinCpu?: number): Promise<{ frames: number; seconds: number }> => {
+    const flood = async (m: RateMode, seconds: number, pinCpu?: number): Promise<GenResult> => {
       const pin = pinCpu === undefined ? [] : ['taskset', '-c', String(pinCpu)];
       const argv = [...pin, tools.gen, tools.progs, 'eth0', frame(destination(m)), String(seconds), String(opts.flows), String(SPORT_BASE)];
       const r = await lab.exec('client', argv, { timeoutMs: seconds * 1000 + 30_000 });
       await sleep(50); // frames still in rings
-      return JSON.parse(r.stdout.trim()) as { frames: number; seconds: number };
+      return JSON.parse(r.stdout.trim()) as GenResult;
+    };
+
+    const balancerProg = (m: RateMode): BpfProgram => (m === 'dnat' ? sw.program('xdp_empty') : m === 'bounce' ? bounce.program('xdp_bounce') : xlb.prog);
+    /** The inline chain again, with BPF run-time stats on only for this run (rate-account.ts). */
+    const account = async (m: RateMode, seconds: number): Promise<AccountRun> => {
+      const progs = { switch: [sw.program('xdp_switch')], balancer: [balancerProg(m)], sinks: sinks.map((x) => x.program('xdp_sink')) };
+      const handle = enableRunTimeStats();
+      try {
+        const p0 = { switch: runNs(progs.switch), balancer: runNs(progs.balancer), sinks: runNs(progs.sinks) };
+        const softirqd0 = softirqThreadsNs();
+        const cpu0 = cpuTimes();
+        const g = await flood(m, seconds);
+        const machine = cpuDelta(cpu0, cpuTimes());
+        return {
+          cpus: cpus().length,
+          packets: g.frames,
+          seconds: g.seconds,
+          generatorCpuNs: g.cpu_ns,
+          softirqdNs: softirqThreadsNs() - softirqd0,
+          progNs: { generator: g.prog_run_ns, switch: runNs(progs.switch) - p0.switch, balancer: runNs(progs.balancer) - p0.balancer, sinks: runNs(progs.sinks) - p0.sinks },
+          machine,
+        };
+      } finally {
+        handle.close();
+      }
     };
 
     const once = async (m: RateMode, seconds: number): Promise<Sample> => {
@@ -181,6 +228,7 @@ export async function rateSection(ctx: BenchContext, opts: XlbBenchOptions, tool
         const g = await flood(m, seconds);
         const perBackend = sinks.map((x, i) => (sumPackets(x.map('stats'), 0) - before[i]!) / g.seconds);
         const balancerPps = ((await balancerCount(m)) - lb0) / g.seconds;
+        const acc = await account(m, seconds);
         const pid = await setThreaded(true);
         try {
           const lb1 = await balancerCount(m);
@@ -189,7 +237,7 @@ export async function rateSection(ctx: BenchContext, opts: XlbBenchOptions, tool
           const lbCpuS = (taskCpuNs(pid) - cpu1) / 1e9;
           const forwarded = (await balancerCount(m)) - lb1;
           if (forwarded <= 0 || lbCpuS <= 0) throw new Error(`rate: ${RATE_SUBJECT[m]}: the balancer forwarded ${forwarded} packets in ${lbCpuS} CPU-s`);
-          return { backendPps: perBackend.reduce((a, b) => a + b, 0), perBackend, balancerPps, sentPps: g.frames / g.seconds, perCpuPps: forwarded / lbCpuS, lbBusy: lbCpuS / t.seconds };
+          return { backendPps: perBackend.reduce((a, b) => a + b, 0), perBackend, balancerPps, sentPps: g.frames / g.seconds, perCpuPps: forwarded / lbCpuS, lbBusy: lbCpuS / t.seconds, account: acc };
         } finally {
           await setThreaded(false);
         }
@@ -202,15 +250,24 @@ export async function rateSection(ctx: BenchContext, opts: XlbBenchOptions, tool
     // warm-up (not in quick mode): every path once, short
     if (!opts.quick) for (const m of modes) await once(m, Math.min(0.3, opts.floodSeconds));
     const samples = new Map<RateMode, Sample[]>(modes.map((m) => [m, []]));
+    const chains = new Map<RateMode, ChainAccount[]>(modes.map((m) => [m, []]));
+    const balancers = new Map<RateMode, BalancerAccount[]>(modes.map((m) => [m, []]));
     for (let round = 0; round < opts.rounds; round++) {
       for (const m of modes.map((_, i) => modes[(i + round) % modes.length]!)) {
         const x = await once(m, opts.floodSeconds);
         samples.get(m)!.push(x);
+        const c = chainAccount(x.account);
+        chains.get(m)!.push(c);
         log(
           `rate: round ${round + 1} ${RATE_SUBJECT[m]}: inline ${mpps(x.backendPps)} Mpps at the backends (${x.perBackend.map(mpps).join(' + ')}), ` +
-            `${mpps(x.balancerPps)} at the balancer, offered ${mpps(x.sentPps)}; threaded ${mpps(x.perCpuPps)} Mpps per balancer CPU-s (thread busy ${(x.lbBusy * 100).toFixed(0)}%)`,
+            `${mpps(x.balancerPps)} at the balancer, offered ${mpps(x.sentPps)}; threaded ${mpps(x.perCpuPps)} Mpps per balancer CPU-s (thread busy ${(x.lbBusy * 100).toFixed(0)}%); ` +
+            `account: chain ${c.chainNs.toFixed(0)} ns/pkt (programs: gen ${c.generatorProgNs.toFixed(0)}, switch ${c.switchProgNs.toFixed(0)}, balancer ${c.balancerProgNs.toFixed(0)}, ` +
+            `sinks ${c.sinksProgNs.toFixed(0)}; kernel ${c.kernelNs.toFixed(0)}) on ${c.chainCpus.toFixed(2)} CPU, other work ${c.otherCpus.toFixed(2)} CPU`,
         );
       }
+      // the balancer's part of each chain, against this round's rig (xdp-bounce)
+      const bounce = chains.get('bounce')!.at(-1)!;
+      for (const m of modes) balancers.get(m)!.push(balancerAccount(chains.get(m)!.at(-1)!, bounce));
     }
     for (const m of modes) {
       const list = samples.get(m)!;
@@ -219,7 +276,33 @@ export async function rateSection(ctx: BenchContext, opts: XlbBenchOptions, tool
       ctx.figure(RATE_SUBJECT[m], 'balancer_packets_per_s', med((x) => x.balancerPps), 'pkt/s');
       ctx.figure(RATE_SUBJECT[m], 'packets_per_cpu_s', med((x) => x.perCpuPps), 'pkt/cpu-s');
     }
-    for (const metric of ['packets_per_cpu_s', 'packets_per_s']) {
+    // the CPU account (rate-account.ts): medians over rounds
+    const medOf = <T>(list: T[], f: (x: T) => number) => stats(list.map(f)).median;
+    const round1 = (v: number, digits = 0) => Number(v.toFixed(digits));
+    for (const m of modes) {
+      const c = chains.get(m)!;
+      const b = balancers.get(m)!;
+      const s0 = RATE_SUBJECT[m];
+      ctx.figure(s0, 'chain_ns_per_packet', round1(medOf(c, (x) => x.chainNs)), 'ns');
+      // the wall clock of a chain that had one CPU to itself (1e9 / chain_ns_per_packet)
+      ctx.figure(s0, 'packets_per_chain_cpu_s', Math.round(medOf(c, (x) => 1e9 / x.chainNs)), 'pkt/cpu-s');
+      ctx.figure(s0, 'generator_prog_ns_per_packet', round1(medOf(c, (x) => x.generatorProgNs)), 'ns');
+      ctx.figure(s0, 'switch_prog_ns_per_packet', round1(medOf(c, (x) => x.switchProgNs)), 'ns');
+      ctx.figure(s0, 'balancer_prog_ns_per_packet', round1(medOf(c, (x) => x.balancerProgNs)), 'ns');
+      ctx.figure(s0, 'sinks_prog_ns_per_packet', round1(medOf(c, (x) => x.sinksProgNs)), 'ns');
+      ctx.figure(s0, 'kernel_ns_per_packet', round1(medOf(c, (x) => x.kernelNs)), 'ns');
+      ctx.figure(s0, 'chain_cpus', round1(medOf(c, (x) => x.chainCpus), 3), 'CPUs');
+      ctx.figure(s0, 'other_work_cpus', round1(medOf(c, (x) => x.otherCpus), 3), 'CPUs');
+      ctx.figure(s0, 'machine_softirq_share', round1(medOf(c, (x) => x.machineSoftirq), 3), 'fraction');
+      if (m === 'bounce') {
+        ctx.figure('rig', 'rig_ns_per_packet', round1(medOf(b, (x) => x.rigNs)), 'ns');
+        continue;
+      }
+      ctx.figure(s0, 'balancer_ns_per_packet', round1(medOf(b, (x) => x.balancerNs)), 'ns');
+      ctx.figure(s0, 'balancer_share_of_chain', round1(medOf(b, (x) => x.balancerShare), 3), 'fraction');
+      ctx.figure(s0, 'packets_per_balancer_cpu_s', Math.round(medOf(b, (x) => x.packetsPerBalancerCpuS)), 'pkt/cpu-s');
+    }
+    for (const metric of ['packets_per_cpu_s', 'packets_per_balancer_cpu_s', 'packets_per_chain_cpu_s', 'packets_per_s']) {
       for (const m of XDP_MODES) ctx.compare(metric, RATE_SUBJECT[m], RATE_SUBJECT.dnat, '>= 3');
     }
   } finally {

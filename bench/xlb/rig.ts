@@ -3,7 +3,8 @@
  * xlbBenchTopology: client, balancer and two backends on one switch), programs loaded in this
  * process with @netaccel/bpf, pinned under a private bpffs folder and attached inside the
  * namespaces with `ip link … xdpdrv pinned` / `tc filter … object-pinned` (nsenter --net keeps the
- * host's bpffs visible), threaded NAPI, and the CPU time of tasks. The balancer's XDP_TX lands
+ * host's bpffs visible), threaded NAPI, and the CPU time of tasks, of ksoftirqd and of the
+ * machine's CPUs (/proc/stat). The balancer's XDP_TX lands
  * only where the peer has NAPI, so sw:p1 always runs an XDP program (xdp_empty, or xdp_switch in
  * the packet-rate section): the veth quirks of @netaccel/labs (veth.ts).
  */
@@ -74,17 +75,7 @@ export async function attachTcIngressPinned(lab: Lab, node: string, ifname: stri
 
 /** Kernel threads of threaded NAPI instances (`napi/<dev>-<id>`), by pid. */
 export function napiThreads(): Map<number, string> {
-  const out = new Map<number, string>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const comm = readFileSync(`/proc/${d}/comm`, 'utf8').trim();
-      if (comm.startsWith('napi/')) out.set(Number(d), comm);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+  return kernelThreads('napi/');
 }
 
 /**
@@ -141,4 +132,56 @@ export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: '
 export function childrenCpuS(statLine: string): number {
   const f = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
   return (Number(f[13]) + Number(f[14])) / CLK_TCK;
+}
+
+/** Time of all CPUs together by state since boot, in s (/proc/stat's `cpu` line). */
+export interface CpuTimes {
+  readonly user: number;
+  readonly system: number;
+  readonly softirq: number;
+  readonly irq: number;
+  readonly idle: number;
+  readonly steal: number;
+}
+
+const CPU_FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
+
+/** The summed `cpu` line of /proc/stat (user includes nice, idle includes iowait). */
+export function cpuTimes(stat: string = readFileSync('/proc/stat', 'utf8')): CpuTimes {
+  const line = stat.split('\n').find((l) => l.startsWith('cpu '));
+  if (line === undefined) throw new Error('/proc/stat: no cpu line');
+  const v = Object.fromEntries(CPU_FIELDS.map((k, i) => [k, Number(line.trim().split(/\s+/)[i + 1] ?? 0) / CLK_TCK])) as Record<(typeof CPU_FIELDS)[number], number>;
+  return { user: v.user + v.nice, system: v.system, softirq: v.softirq, irq: v.irq, idle: v.idle + v.iowait, steal: v.steal };
+}
+
+/** b - a, field by field. */
+export function cpuDelta(a: CpuTimes, b: CpuTimes): CpuTimes {
+  return { user: b.user - a.user, system: b.system - a.system, softirq: b.softirq - a.softirq, irq: b.irq - a.irq, idle: b.idle - a.idle, steal: b.steal - a.steal };
+}
+
+/** CPU time of the ksoftirqd threads together, ns: softirq work deferred out of the task that raised it. */
+export function softirqThreadsNs(): number {
+  let total = 0;
+  for (const [pid] of kernelThreads('ksoftirqd/')) {
+    try {
+      total += taskCpuNs(pid);
+    } catch {
+      // cannot go away, but do not fail a measurement for it
+    }
+  }
+  return total;
+}
+
+function kernelThreads(prefix: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const comm = readFileSync(`/proc/${d}/comm`, 'utf8').trim();
+      if (comm.startsWith(prefix)) out.set(Number(d), comm);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
