@@ -5,7 +5,7 @@
  * version R on every member (tail first, head last, so a write taken by the head finds the key
  * everywhere after it), and watched from R + 1. A write that reaches etcd from elsewhere (a client
  * whose placement view is old, a tool) arrives on the watch and is installed in the chain as a
- * new committed version: writes are held at the head (RETRY), the head drained, the value
+ * new committed version (external-writes.ts): writes are held at the head (RETRY), the head drained, the value
  * installed at the tail's version + 1 everywhere, writes resumed. Our own write-backs are told
  * apart by their revisions (the watch waits for a write-back in flight before it decides).
  *
@@ -30,61 +30,17 @@
  * stands down (`standDown`: watches cancelled, write-backs dropped, steps in flight stop).
  * README.md "Several schedulers" has the whole story.
  */
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { IKeyValue } from 'etcd3';
 import type { CommittedValue, NodeDataPlane } from '@netaccel/craq';
 import { placedMarkerKey } from '@netaccel/craq';
 import { craq } from '@netaccel/protocol';
-import type { Logger } from '@netaccel/telemetry';
-import type { ChainManager } from './chain-manager.js';
 import { NA_ERR_CRAQD_CHAIN_EMPTY, NA_ERR_CRAQD_ETCD_FAILED, NA_ERR_CRAQD_NOT_ACTIVE, NA_ERR_CRAQD_OVER_BUDGET, NA_ERR_CRAQD_VALUE_TOO_LARGE } from './errors.js';
-import type { Mutex } from './mutex.js';
-import type { PlacementRecord, PlacementStore } from './placement-store.js';
+import { onWatchEvent } from './external-writes.js';
+import type { Adoption, PlacedEntry, PlacerOptions } from './placed-entry.js';
+import type { PlacementRecord } from './placement-store.js';
 import { etcdStep, markedKeys, retireKey, sameValue } from './placement-takeover.js';
 import type { RetireDeps } from './placement-takeover.js';
 import { WriteBack } from './write-back.js';
-
-export interface PlacedEntry {
-  readonly key: string;
-  readonly keyId: bigint;
-  readonly keyCheck: number;
-  size: number;
-  readonly placedAt: number;
-  pinned: boolean;
-  state: 'placing' | 'placed' | 'evicting';
-  /** The last committed version the scheduler knows (placement, commits, external writes). */
-  version: bigint;
-  /** The highest chain version etcd has. */
-  writtenVersion: bigint;
-  /** The etcd revision of the load or of the last write-back. */
-  etcdRevision: bigint;
-  /** Revisions of our own write-backs not yet seen on the watch. */
-  readonly own: Set<string>;
-  watcher: Watcher | undefined;
-  externalWrites: number;
-}
-
-export interface PlacerOptions {
-  readonly etcd: Etcd3;
-  readonly chain: ChainManager;
-  readonly mutex: Mutex;
-  readonly log: Logger;
-  readonly perKeyOverhead: number;
-  /** The budget and key limit now (they follow reloads). */
-  readonly limits: () => { readonly budget: number; readonly maxKeys: number };
-  readonly flushIntervalMs: number;
-  readonly maxPending: number;
-  readonly now?: () => number;
-  readonly onChange?: () => void;
-  /** membership.via: paxos: the placement recorded in the schedulers' group. */
-  readonly store?: PlacementStore;
-}
-
-/** What `adopt` found: keys taken as placed, keys (and stale markers) retired. */
-export interface Adoption {
-  readonly adopted: string[];
-  readonly retired: string[];
-  readonly epoch: bigint;
-}
 
 export class Placer {
   readonly entries = new Map<string, PlacedEntry>();
@@ -433,39 +389,18 @@ export class Placer {
     if (revision > e.etcdRevision) e.etcdRevision = revision;
   }
 
-  /** A watch event: ours (a write-back) or a write from outside the chain. */
-  async #external(e: PlacedEntry, kv: IKeyValue, value: Buffer | null): Promise<void> {
-    await this.writeBack.settled(e.keyId);
-    if (e.own.delete(kv.mod_revision)) return;
-    if (value !== null && value.length > craq.CRAQ_MAX_VALUE) {
-      this.#o.log.warn({ key: e.key, size: value.length }, 'a value over the chain limit was written to etcd: evicting the key');
-      await this.evict(e.key).catch((err: unknown) => this.#o.log.error({ err, key: e.key }, 'eviction failed'));
-      return;
-    }
-    await this.#o.mutex
-      .run(async () => {
-        if (this.entries.get(e.key) !== e || e.state !== 'placed') return;
-        const members = this.#o.chain.members();
-        const head = members[0];
-        const tail = members[members.length - 1];
-        if (head === undefined || tail === undefined) return;
-        await head.setWritable(e.keyId, false);
-        try {
-          await this.#o.chain.drain(head, [e.keyId]);
-          const now = await tail.get(e.keyId);
-          const version = (now?.version ?? e.version) + 1n;
-          for (const n of [...members].reverse()) await n.install({ keyId: e.keyId, keyCheck: e.keyCheck, version, value }, n !== head);
-          e.version = version;
-          e.writtenVersion = version;
-          e.etcdRevision = BigInt(kv.mod_revision);
-          e.size = this.sizeOf(e.key, value?.length ?? 0);
-          e.externalWrites++;
-          this.#o.log.info({ key: e.key, revision: kv.mod_revision, version: String(version) }, 'etcd write from outside the chain installed');
-        } finally {
-          await head.setWritable(e.keyId, this.writable(e.keyId));
-        }
-      })
-      .catch((err: unknown) => this.#o.log.error({ err, key: e.key }, 'installing an etcd write in the chain failed'));
+  /** A watch event of a placed key: ours (a write-back) or a write from outside the chain (external-writes.ts). */
+  #external(e: PlacedEntry, kv: IKeyValue, value: Buffer | null): Promise<void> {
+    return onWatchEvent({
+      chain: this.#o.chain,
+      mutex: this.#o.mutex,
+      log: this.#o.log,
+      writeBack: this.writeBack,
+      current: (x) => this.entries.get(x.key) === x && x.state === 'placed',
+      evict: (key) => this.evict(key),
+      writable: (id) => this.writable(id),
+      sizeOf: (key, len) => this.sizeOf(key, len),
+    }, e, kv, value);
   }
 
   #etcd<T>(what: string, key: string, fn: () => Promise<T>): Promise<T> {
@@ -473,4 +408,4 @@ export class Placer {
   }
 }
 
-export type { NodeDataPlane };
+export type { Adoption, NodeDataPlane, PlacedEntry, PlacerOptions };
