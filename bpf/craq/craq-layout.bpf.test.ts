@@ -35,6 +35,7 @@ test('map key/value sizes and entries match the codecs and the tables', () => {
   };
   assert.deepEqual(m('craq_config'), { k: 4, v: CRAQ_LAYOUTS.config.size, n: 1 });
   assert.deepEqual({ ...m('craq_keys'), n: 0 }, { k: 8, v: keyEntrySize(), n: 0 });
+  assert.deepEqual(m('craq_requests'), { k: CRAQ_LAYOUTS.reqKey.size, v: 8, n: 65536 }, 'CRAQ_MAX_REQUESTS of the default build (README: the window)');
   assert.deepEqual(m('craq_reasons'), { k: 4, v: CRAQ_LAYOUTS.counter.size, n: CRAQ_REASON_MAX });
   assert.deepEqual(m('craq_stats'), { k: 4, v: CRAQ_LAYOUTS.counter.size, n: CRAQ_STAT_MAX });
 });
