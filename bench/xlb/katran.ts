@@ -23,7 +23,7 @@
  *                     change the lookup's cost)
  *   ctl_array[0]      the default router's MAC (where IPIP frames go)
  * Katran's flood guard (more than MAX_CONN_RATE new flows per second per CPU stops LRU inserts)
- * is reset before every batch of new flows, outside the timed calls: resetConnRate().
+ * is reset before every block of new flows, outside the timed calls: resetConnRate().
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

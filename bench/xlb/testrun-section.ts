@@ -9,7 +9,10 @@
  *   from the second repetition on (Katran then passes it at ~40 ns).
  * - per path and round: `singleRuns` calls; the figure of the round is the median of the kernel's
  *   per-call durations (ktime around one run: the timer, bh disabling and the cold caches after
- *   the syscall are in it).
+ *   the syscall are in it). Within a round the paths take turns in blocks of BLOCK (100) calls,
+ *   so that every path meets the same load of the machine's other tenants: with each path's
+ *   calls in one batch of seconds, a busy second fell on one path only (per-round ratios
+ *   spread 0.3-2.0 at load average 22).
  * - the floor is xdp_empty (returns XDP_PASS) measured the same way in the same round;
  *   `ns_per_packet` = median over rounds of (path's median - floor's median) of each round, i.e.
  *   the program net of the harness. `test_run_ns` is the raw median (median over rounds).
@@ -70,9 +73,9 @@ interface Case {
   readonly prog: BpfProgram;
   readonly verdict: number;
   readonly runs: number;
-  /** The packet of the i-th call of a batch. */
+  /** The packet of the i-th call of a round. */
   packet(i: number): Uint8Array;
-  /** Before each batch, outside the timed calls. */
+  /** Before each block of calls, outside the timed calls. */
   before?(): void;
 }
 
@@ -140,23 +143,39 @@ function katranCases(k: KatranRig, runs: number): Case[] {
   ];
 }
 
-/** One batch: the median of the kernel's per-call durations. Throws on a wrong verdict. */
-function batch(c: Case): number {
-  const packets = Array.from({ length: c.runs }, (_, i) => c.packet(i));
-  c.before?.();
-  const ns: number[] = new Array<number>(c.runs);
-  let bad = 0;
-  let last = 0;
-  for (let i = 0; i < c.runs; i++) {
-    const r = c.prog.testRun({ data: packets[i]! });
-    ns[i] = r.durationNs;
-    if (r.retval !== c.verdict) {
-      bad++;
-      last = r.retval;
+/** Calls of one path in a row before the next path's turn (see the header: blocks interleave). */
+export const BLOCK = 100;
+
+/**
+ * One round: every case's `runs` calls in blocks of BLOCK, the cases taking turns block by block
+ * in `order`, so that the load of the machine falls on all of them alike within the round. Returns
+ * each case's median of the kernel's per-call durations. Throws on a wrong verdict.
+ */
+function runRound(order: readonly Case[]): Map<string, number> {
+  const state = order.map((c) => ({ c, packets: Array.from({ length: c.runs }, (_, i) => c.packet(i)), ns: [] as number[], next: 0, bad: 0, last: 0 }));
+  for (let left = state.length; left > 0; ) {
+    left = 0;
+    for (const s of state) {
+      if (s.next >= s.c.runs) continue;
+      s.c.before?.();
+      const end = Math.min(s.c.runs, s.next + BLOCK);
+      for (; s.next < end; s.next++) {
+        const r = s.c.prog.testRun({ data: s.packets[s.next]! });
+        s.ns.push(r.durationNs);
+        if (r.retval !== s.c.verdict) {
+          s.bad++;
+          s.last = r.retval;
+        }
+      }
+      if (s.next < s.c.runs) left++;
     }
   }
-  if (bad > 0) throw new Error(`testrun: ${c.subject}: ${bad} of ${c.runs} calls gave verdict ${last}, expected ${c.verdict}`);
-  return stats(ns).median;
+  const out = new Map<string, number>();
+  for (const s of state) {
+    if (s.bad > 0) throw new Error(`testrun: ${s.c.subject}: ${s.bad} of ${s.c.runs} calls gave verdict ${s.last}, expected ${s.c.verdict}`);
+    out.set(s.c.subject, stats(s.ns).median);
+  }
+  return out;
 }
 
 export async function testRunSection(ctx: BenchContext, opts: XlbBenchOptions, tools: BenchTools, log: (msg: string) => void): Promise<void> {
@@ -200,7 +219,7 @@ export async function testRunSection(ctx: BenchContext, opts: XlbBenchOptions, t
     const net = new Map<string, number[]>(cases.map((c) => [c.subject, []]));
     for (let round = 0; round < opts.testRunRounds; round++) {
       const order = cases.map((_, i) => cases[(i + round) % cases.length]!);
-      const medians = new Map(order.map((c) => [c.subject, batch(c)]));
+      const medians = runRound(order);
       const floor = medians.get(FLOOR)!;
       for (const [subject, m] of medians) {
         raw.get(subject)!.push(m);
