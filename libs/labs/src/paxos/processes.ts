@@ -60,6 +60,8 @@ export interface ReplicaReport {
   readonly report: number;
   readonly final: boolean;
   readonly snapshot: { view: number; status: string; leader: number; executed: string; commit: string; lastOp: string };
+  /** The replica's log extent and newest checkpoint (libs/paxos logStats; op numbers as strings). */
+  readonly log?: { firstOp: string; lastOp: string; entries: number; checkpointOp: string; checkpointBytes: number };
   /** libs/paxos' counters of the replica. */
   readonly counters: Record<string, number>;
   /** User + system CPU time of the process so far (µs). */

@@ -7,7 +7,7 @@
  *   {"ready":true}                       once it runs
  *   {"offloads":bits,"at":ms}            the offloads switched (read from <control file> every 20 ms)
  *   {"state":{view,status,leader},"at":ms}  view, status or leader changed (polled every 20 ms)
- *   {"report":n,"at":ms,"snapshot":…,"counters":…,"cpuUs":…,"wakeups":…,"kernel":{"stats":…,"reasons":…}}
+ *   {"report":n,"at":ms,"snapshot":…,"log":{firstOp,lastOp,entries,checkpointOp,checkpointBytes},"counters":…,"cpuUs":…,"wakeups":…,"kernel":{"stats":…,"reasons":…}}
  *                                        on SIGUSR1 (and on SIGTERM, final); cpuUs = user + system
  *                                        CPU time so far, wakeups = context switches so far
  * Times are epoch milliseconds (the scenario and the clients use the same clock). The same runner
@@ -105,7 +105,7 @@ let reports = 0;
 const report = (final: boolean): void => {
   const k = el.offload.counters();
   const u = process.resourceUsage();
-  say({ report: ++reports, final, snapshot: replica.snapshot(), counters: replica.counters(), cpuUs: u.userCPUTime + u.systemCPUTime, wakeups: u.voluntaryContextSwitches + u.involuntaryContextSwitches, kernel: { stats: k.stats, reasons: Object.fromEntries(k.reasons) } });
+  say({ report: ++reports, final, snapshot: replica.snapshot(), log: replica.logStats(), counters: replica.counters(), cpuUs: u.userCPUTime + u.systemCPUTime, wakeups: u.voluntaryContextSwitches + u.involuntaryContextSwitches, kernel: { stats: k.stats, reasons: Object.fromEntries(k.reasons) } });
 };
 process.on('SIGUSR1', () => report(false));
 process.on('SIGTERM', () => {
