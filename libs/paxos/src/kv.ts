@@ -89,9 +89,17 @@ export class KvStateMachine implements StateMachine {
   /** The store as bytes (a checkpoint): count u32, then key and value (u16 length + UTF-8 each) by key. */
   snapshot(): Buffer {
     const rows = this.entries();
-    const count = Buffer.alloc(4);
-    count.writeUInt32BE(rows.length);
-    return Buffer.concat([count, ...rows.flatMap(([k, v]) => [...lenStr(k), ...lenStr(v)])]);
+    let size = 4;
+    for (const [k, v] of rows) size += 4 + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8');
+    const out = Buffer.allocUnsafe(size);
+    let at = out.writeUInt32BE(rows.length, 0);
+    for (const [k, v] of rows) {
+      for (const s of [k, v]) {
+        const len = out.write(s, at + 2, 'utf8');
+        at = out.writeUInt16BE(len, at) + len;
+      }
+    }
+    return out;
   }
 
   /** Replaces the store with a snapshot(); throws NA_ERR_PAXOS_BAD_KV_OP (and keeps the store) on malformed bytes. */
