@@ -9,11 +9,10 @@
 import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { craq } from '@netaccel/protocol';
-import type { CraqConfig, CraqKeyEntry } from './codec.js';
 import { CraqNodeObject } from './craq-harness.js';
-import { KEY, chainConfig, worldKeys } from './fixtures.js';
-import { ModelNode, R_ID, retryAfterRepair } from './retry-scenario.js';
-import type { ScenarioNode } from './retry-scenario.js';
+import { KEY } from './fixtures.js';
+import { LockstepNode } from './lockstep.js';
+import { R_ID, retryAfterRepair } from './retry-scenario.js';
 
 let programs: CraqNodeObject[] = [];
 beforeAll(() => {
@@ -23,43 +22,7 @@ afterAll(() => {
   for (const p of programs) p.close();
 });
 
-/** Node i: the program and the model side by side, every step compared. */
-class Lockstep implements ScenarioNode {
-  readonly model: ModelNode;
-  constructor(readonly i: number, readonly prog: CraqNodeObject, role: 'head' | 'middle' | 'tail') {
-    this.model = new ModelNode(chainConfig(role), worldKeys());
-    prog.setConfig(chainConfig(role));
-    for (const [id, k] of worldKeys()) prog.putKey(id, k);
-    prog.clearRequests();
-  }
-  setConfig(c: CraqConfig): void {
-    this.model.setConfig(c);
-    this.prog.setConfig(c);
-  }
-  run(f: Uint8Array): { verdict: string; frame: Uint8Array } {
-    const want = this.model.run(f);
-    const got = this.prog.run(f);
-    assert.equal(got.verdict, want.verdict, `node ${this.i} verdict`);
-    assert.equal(Buffer.from(got.data).toString('hex'), Buffer.from(want.frame).toString('hex'), `node ${this.i} output`);
-    assert.deepEqual(this.prog.requests(), new Map(this.model.state.requests ?? []), `node ${this.i} craq_requests`);
-    return want; // the same bytes (checked), as a plain Uint8Array
-  }
-  key(keyId: bigint): CraqKeyEntry | undefined {
-    const got = this.prog.key(keyId);
-    assert.deepEqual(got, this.model.key(keyId), `node ${this.i} key entry`);
-    return got;
-  }
-  putKey(keyId: bigint, e: CraqKeyEntry): void {
-    this.model.putKey(keyId, e);
-    this.prog.putKey(keyId, e);
-  }
-  putRequest(reqId: bigint, keyId: bigint, version: bigint): void {
-    this.model.putRequest(reqId, keyId, version);
-    this.prog.putRequest(reqId, keyId, version);
-  }
-}
-
-const chain = (): Lockstep[] => (['head', 'middle', 'tail'] as const).map((r, i) => new Lockstep(i, programs[i]!, r));
+const chain = (): LockstepNode[] => (['head', 'middle', 'tail'] as const).map((r, i) => new LockstepNode(i, programs[i]!, r));
 
 for (const variant of ['same-head', 'new-head'] as const) {
   test(`XDP (${variant}): R's PROPAGATE lost, a repair commits R, two writes commit, R's retry is answered OK with R's version and applies nothing`, () => {

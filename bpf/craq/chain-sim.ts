@@ -8,8 +8,8 @@ import { craq, formatIPv4 } from '@netaccel/protocol';
 import { CLIENT, KEY, NODES, VALUE, chainConfig, frame, worldKeys } from './fixtures.js';
 import { l4Offset } from './frame.js';
 import type { RegisterOp } from './linearizability.js';
-import { craqStep } from './model.js';
-import type { CraqNodeState } from './model.js';
+import { ModelNode, repair } from './retry-scenario.js';
+import type { ScenarioNode } from './retry-scenario.js';
 
 const { CraqOp, CraqStatus } = craq;
 
@@ -24,6 +24,7 @@ interface InFlight {
 export type Action =
   | { kind: 'issue'; client: number; op: 'read' | 'write' | 'delete'; node: number }
   | { kind: 'retry'; client: number; node: number }
+  | { kind: 'repair' }
   | { kind: 'deliver'; pick: number }
   | { kind: 'lose'; pick: number };
 
@@ -32,19 +33,24 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('lose' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const), client: fc.integer({ min: 0, max: CLIENTS - 1 }), node: fc.integer({ min: 0, max: 2 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('repair' as const) }) },
 );
 
-/** One node's handling of a frame: the verdict and the frame it sends (for XDP_TX). */
-export type NodeStep = (node: number, frame: Uint8Array) => { readonly verdict: string; readonly frame: Uint8Array };
+/**
+ * One node's handling of a frame: the verdict and the frame it sends (for XDP_TX); `repair`, the
+ * scheduler's repair of the key (retry-scenario.ts `repair`: the highest version held committed
+ * on every node with the requests held), at any point of a schedule.
+ */
+export type NodeStep = ((node: number, frame: Uint8Array) => { readonly verdict: string; readonly frame: Uint8Array }) & { readonly repair?: () => void };
+
+/** A chain of ScenarioNodes (the model, or the program in lockstep with it) as a NodeStep with repairs. */
+export function scenarioChain(nodes: readonly ScenarioNode[]): NodeStep {
+  return Object.assign((i: number, f: Uint8Array) => nodes[i]!.run(f), { repair: () => void repair(nodes, [0, 1, 2]) });
+}
 
 /** The model chain as a NodeStep. */
 export function modelChain(netchain: boolean): NodeStep {
-  const nodes: CraqNodeState[] = (['head', 'middle', 'tail'] as const).map((role) => ({ config: chainConfig(role, { netchain }), keys: worldKeys() }));
-  return (i, f) => {
-    const step = craqStep(nodes[i]!, f);
-    nodes[i] = step.state;
-    return step;
-  };
+  return scenarioChain((['head', 'middle', 'tail'] as const).map((role) => new ModelNode(chainConfig(role, { netchain }), worldKeys())));
 }
 
 /**
@@ -70,6 +76,10 @@ export function simulate(actions: readonly Action[], step: NodeStep): { ops: Reg
   const all = [...actions, ...Array.from({ length: 60 }, (_, i): Action => ({ kind: 'deliver', pick: i }))];
   for (const a of all) {
     t++;
+    if (a.kind === 'repair') {
+      step.repair?.();
+      continue;
+    }
     if (a.kind === 'retry') {
       const i = busy.get(a.client);
       const op = i === undefined ? undefined : ops[i];
