@@ -88,6 +88,8 @@ export interface RunSpec {
   readonly timed?: boolean;
   /** WRITE frames cycle their key id over this many keys (1: not). */
   readonly wkeys?: number;
+  /** craq-gen's frames per live-frame batch (craq-gen.c GEN_BATCH: 16). */
+  readonly batch?: number;
   /** Writes carry request id 0: no node records them in craq_requests (the at-most-once record's cost). */
   readonly anonymous?: boolean;
   /** Sample the dirty versions the head holds (KEY and the written keys) every 250 ms. */
@@ -235,7 +237,7 @@ export class CraqRig {
     const sampler = r.sampleDirty ? setInterval(() => dirty.push(this.#dirtyAtHead()), 250) : undefined;
     let out: { frames: number; seconds: number; cpu_seconds: number; ksoftirqd_seconds: number };
     try {
-      const res = await this.lab.exec('c', [this.tools.gen, this.tools.progs, 'eth0', String(r.seconds), String(r.wkeys ?? 1), this.#rings[r.length - 1]!, ...r.hexes], { timeoutMs: (r.seconds + 30) * 1000, sysfs: 'host', ...(r.anonymous ? { env: { CRAQ_GEN_ANONYMOUS: '1' } } : {}) });
+      const res = await this.lab.exec('c', [this.tools.gen, this.tools.progs, 'eth0', String(r.seconds), String(r.wkeys ?? 1), this.#rings[r.length - 1]!, ...r.hexes], { timeoutMs: (r.seconds + 30) * 1000, sysfs: 'host', env: { CRAQ_GEN_BATCH: String(r.batch ?? 16), ...(r.anonymous ? { CRAQ_GEN_ANONYMOUS: '1' } : {}) } });
       out = JSON.parse(res.stdout) as typeof out;
     } finally {
       if (sampler) clearInterval(sampler);
