@@ -95,9 +95,18 @@ export function registerLoaderMetrics(metrics: Metrics, loader: Loader): OnCall 
     },
   });
 
+  // the label sets' children, made once: prom-client then skips hashing the labels on every call
+  // (~10 µs of a call's ~300 µs of loader CPU here)
+  const children = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
   return (info) => {
     if (info.side !== 'server') return;
-    requests.inc({ method: info.method, code: info.codeName });
-    latency.observe({ method: info.method }, info.durationMs / 1000);
+    const key = `${info.method} ${info.codeName}`;
+    let c = children.get(key);
+    if (c === undefined) {
+      c = { count: requests.labels({ method: info.method, code: info.codeName }), time: latency.labels({ method: info.method }) };
+      children.set(key, c);
+    }
+    c.count.inc();
+    c.time.observe(info.durationMs / 1000);
   };
 }
