@@ -39,7 +39,7 @@
 import { BpfObject } from '@netaccel/bpf';
 import type { BpfProgram } from '@netaccel/bpf';
 import { TCP_FLAGS, buildPacket, tcp } from '@netaccel/protocol';
-import { CLIENT, MAC, NAT_SOURCE, pinThreadToCpu, worldBackend, worldEntries, worldVip, XlbObject, xlbWorld } from '@netaccel/bpf-programs/xlb/testing';
+import { CLIENT, MAC, NAT_SOURCE, objectPath, pinThreadToCpu, worldBackend, worldEntries, worldVip, XlbObject, xlbWorld } from '@netaccel/bpf-programs/xlb/testing';
 import type { XlbWorld } from '@netaccel/bpf-programs/xlb/testing';
 import type { BenchContext } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
@@ -143,6 +143,17 @@ function katranCases(k: KatranRig, runs: number): Case[] {
   ];
 }
 
+/** `entries` for each connection table the object has (`conntrack`, and `conntrack_v4` since IPv4 flows have their own). */
+function flowTableSizes(object: string, entries: number): Record<string, number> {
+  const obj = BpfObject.openFile(object);
+  try {
+    const names = new Set(obj.maps().map((m) => m.name));
+    return Object.fromEntries(['conntrack', 'conntrack_v4'].filter((n) => names.has(n)).map((n) => [n, entries]));
+  } finally {
+    obj.close();
+  }
+}
+
 /** Calls of one path in a row before the next path's turn (see the header: blocks interleave). */
 export const BLOCK = 100;
 
@@ -190,7 +201,7 @@ export async function testRunSection(ctx: BenchContext, opts: XlbBenchOptions, t
     const empty = progs.program('xdp_empty');
     // the same flow-table size as Katran's LRU of this CPU (the lb-controller's mapSizes.conntrack):
     // neither balancer's new flows evict in the run
-    xlb = XlbObject.load('balancer', {}, { conntrack: opts.katranLru });
+    xlb = XlbObject.load('balancer', {}, flowTableSizes(objectPath('balancer'), opts.katranLru));
     const world = xlbWorld();
     xlb.install(worldEntries(world, xlb.maglevSize));
     const runs = opts.singleRuns;
@@ -209,7 +220,7 @@ export async function testRunSection(ctx: BenchContext, opts: XlbBenchOptions, t
     const beforePath = process.env[BEFORE_ENV];
     if (beforePath) {
       // A/B in the same run: an earlier build of xlb.bpf.o, same world, same rounds
-      before = XlbObject.loadFile(beforePath, 'xlb_xdp', {}, { conntrack: opts.katranLru });
+      before = XlbObject.loadFile(beforePath, 'xlb_xdp', {}, flowTableSizes(beforePath, opts.katranLru));
       before.install(worldEntries(world, before.maglevSize));
       cases.push(...xlbCases(before, world, runs, BEFORE_PREFIX).filter((c) => !only || only.test(c.subject.slice(BEFORE_PREFIX.length))));
       log(`testrun: A/B: ${BEFORE_PREFIX}* subjects are ${beforePath}`);

@@ -33,6 +33,7 @@ const BALANCER_MAPS: Record<string, MapSpec> = {
   nexthops: [4, L.nexthop],
   xlb_config: [4, L.config, 1],
   conntrack: [L.flowKey, L.ctValue],
+  conntrack_v4: [L.flowKey4, L.ctValue],
   nat_rev: [L.flowKey, L.natValue],
   vip_stats: [4, L.stats],
   backend_stats: [4, L.stats],
@@ -87,7 +88,7 @@ describe('xlb BTF and maps against the TypeScript codecs', () => {
     const meta = { vipIndex: 3, flags: 0, tableSize: 65537, activeSlot: 1, mode: 'l2-dsr' } as const;
     assert.deepEqual(registry.codecFor(btf, types.value!).decode(encodeVipMeta(meta)), decodeVipMeta(encodeVipMeta(meta)));
     assert.deepEqual(decodeVipMeta(encodeVipMeta(meta)), meta);
-    for (const name of ['backends', 'nexthops', 'conntrack']) {
+    for (const name of ['backends', 'nexthops', 'conntrack', 'conntrack_v4']) {
       const t = mapBtfTypes(btf, name);
       assert.ok(XLB_STRUCT_CODECS[codecName(btf, t.value!)], `${name}: its value struct has a registered codec`);
       registry.codecFor(btf, t.value!); // throws NA_ERR_BPF_BTF when the sizes differ

@@ -25,6 +25,7 @@ export const XLB_LAYOUTS = Object.freeze({
   nexthop: { name: 'xlb_nexthop', size: 8, members: { mac: 0, flags: 6 } },
   config: { name: 'xlb_config', size: 28, members: { local_mac: 0, nat_src_count: 6, nat_src_v4: 8, nat_src_v6: 12 } },
   flowKey: { name: 'xlb_flow_key', size: 40, members: { src: 0, dst: 16, sport: 32, dport: 34, proto: 36, family: 37, pad: 38 } },
+  flowKey4: { name: 'xlb_flow_key4', size: 16, members: { src: 0, dst: 4, sport: 8, dport: 10, proto: 12, pad: 13 } },
   ctValue: {
     name: 'xlb_ct_value',
     size: 24,
@@ -315,8 +316,37 @@ export function decodeFlowKey(buf: Uint8Array): FlowKey {
   };
 }
 
+/** An IPv4 flow as `conntrack_v4` keys it (xlb_flow_key4): 16 bytes, no family. */
+export function encodeFlowKey4(f: FlowKey): Buffer {
+  const b = Buffer.alloc(L.flowKey4.size);
+  if (parseIp(f.src, 'flowKey4.src').length !== 4) throw new RangeError(`flowKey4.src: expected an IPv4 address, got ${JSON.stringify(f.src)}`);
+  if (parseIp(f.dst, 'flowKey4.dst').length !== 4) throw new RangeError(`flowKey4.dst: expected an IPv4 address, got ${JSON.stringify(f.dst)}`);
+  writeAddr(b, L.flowKey4.members.src, f.src, 'flowKey4.src');
+  writeAddr(b, L.flowKey4.members.dst, f.dst, 'flowKey4.dst');
+  b.writeUInt16BE(uint('flowKey4.sport', f.sport, 0xffff), L.flowKey4.members.sport);
+  b.writeUInt16BE(uint('flowKey4.dport', f.dport, 0xffff), L.flowKey4.members.dport);
+  b[L.flowKey4.members.proto] = uint('flowKey4.protocol', f.protocol, 0xff);
+  return b;
+}
+
+export function decodeFlowKey4(buf: Uint8Array): FlowKey {
+  const b = check(buf, L.flowKey4);
+  return {
+    src: readAddr(b, L.flowKey4.members.src, 4, 'xlb_flow_key4'),
+    dst: readAddr(b, L.flowKey4.members.dst, 4, 'xlb_flow_key4'),
+    sport: b.readUInt16BE(L.flowKey4.members.sport),
+    dport: b.readUInt16BE(L.flowKey4.members.dport),
+    protocol: b[L.flowKey4.members.proto]!,
+  };
+}
+
+/** The connection-table map of a flow and its key there: `conntrack_v4` for IPv4, `conntrack` for IPv6. */
+export function conntrackKey(f: FlowKey): { map: 'conntrack' | 'conntrack_v4'; key: Buffer } {
+  return parseIp(f.src, 'flowKey.src').length === 4 ? { map: 'conntrack_v4', key: encodeFlowKey4(f) } : { map: 'conntrack', key: encodeFlowKey(f) };
+}
+
 export interface CtValue {
-  /** bpf_ktime_get_coarse_ns() of the flow's last packet on this CPU. */
+  /** bpf_ktime_get_coarse_ns() of the flow's last packet. */
   lastSeenNs: bigint;
   backendIndex: number;
   vipIndex: number;

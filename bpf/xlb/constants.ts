@@ -71,7 +71,7 @@ export const XLB_OBJECTS = Object.freeze({
 });
 
 /** The maps of xlb.bpf.o that lb-controller reads and writes. */
-export type XlbMapName = 'vips' | 'maglev_tables' | 'backends' | 'nexthops' | 'xlb_config' | 'vip_stats' | 'backend_stats' | 'drop_stats' | 'conntrack';
+export type XlbMapName = 'vips' | 'maglev_tables' | 'backends' | 'nexthops' | 'xlb_config' | 'vip_stats' | 'backend_stats' | 'drop_stats' | 'conntrack' | 'conntrack_v4';
 
 /**
  * xlb.bpf.o as `@netaccel/dataplane` opens it (a ProgramDescriptor): the program attached to the
@@ -80,5 +80,5 @@ export type XlbMapName = 'vips' | 'maglev_tables' | 'backends' | 'nexthops' | 'x
 export const XLB_BALANCER: { readonly name: 'xlb'; readonly program: string; readonly maps: readonly XlbMapName[] } = Object.freeze({
   name: 'xlb',
   program: XLB_OBJECTS.balancer.program,
-  maps: Object.freeze(['vips', 'maglev_tables', 'backends', 'nexthops', 'xlb_config', 'vip_stats', 'backend_stats', 'drop_stats', 'conntrack'] as const),
+  maps: Object.freeze(['vips', 'maglev_tables', 'backends', 'nexthops', 'xlb_config', 'vip_stats', 'backend_stats', 'drop_stats', 'conntrack', 'conntrack_v4'] as const),
 });

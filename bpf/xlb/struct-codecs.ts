@@ -8,8 +8,8 @@
 import type { CodecRegistry, StructCodec } from '@netaccel/bpf';
 import {
   XLB_LAYOUTS,
-  decodeBackend, decodeConfig, decodeCtValue, decodeDecapKey, decodeFlowKey, decodeNexthop, decodeVipKey, decodeVipMeta,
-  encodeBackend, encodeConfig, encodeCtValue, encodeDecapKey, encodeFlowKey, encodeNexthop, encodeVipKey, encodeVipMeta,
+  decodeBackend, decodeConfig, decodeCtValue, decodeDecapKey, decodeFlowKey, decodeFlowKey4, decodeNexthop, decodeVipKey, decodeVipMeta,
+  encodeBackend, encodeConfig, encodeCtValue, encodeDecapKey, encodeFlowKey, encodeFlowKey4, encodeNexthop, encodeVipKey, encodeVipMeta,
 } from './codec.js';
 
 const L = XLB_LAYOUTS;
@@ -27,6 +27,7 @@ export const XLB_STRUCT_CODECS: Readonly<Record<string, StructCodec<unknown>>> =
   [L.nexthop.name]: codec(L.nexthop.size, decodeNexthop, encodeNexthop),
   [L.config.name]: codec(L.config.size, decodeConfig, encodeConfig),
   [L.flowKey.name]: codec(L.flowKey.size, decodeFlowKey, encodeFlowKey),
+  [L.flowKey4.name]: codec(L.flowKey4.size, decodeFlowKey4, encodeFlowKey4),
   [L.ctValue.name]: codec(L.ctValue.size, decodeCtValue, encodeCtValue),
   [L.decapKey.name]: codec(L.decapKey.size, decodeDecapKey, encodeDecapKey),
 });

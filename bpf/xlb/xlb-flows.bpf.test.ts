@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildPacket, icmpFragNeeded, tcp, tcpSyn, TCP_FLAGS, udp, updateLayer } from '@netaccel/protocol';
 import { XLB_BACKEND_F } from './constants.js';
-import { XLB_LAYOUTS, decodeCtValue, encodeBackend, encodeFlowKey } from './codec.js';
+import { XLB_LAYOUTS, decodeCtValue, encodeBackend } from './codec.js';
 import type { FlowKey } from './codec.js';
 import { XLB_DROP } from './drop-reasons.js';
 import { expect } from './fixtures.js';
@@ -117,7 +117,7 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
     const [b] = flowsTo(v, 0, 1, 25000);
     assert.ok(b);
     assert.equal(sentTo(x, synOf(b)), 1, 'a new flow follows the new table');
-    const raw = x.map('conntrack').lookup(encodeFlowKey(a));
+    const raw = x.ctLookup(a);
     assert.ok(raw, 'the flow has an entry');
     const ct = decodeCtValue(raw);
     assert.equal(ct.backendIndex, 0);
@@ -142,7 +142,7 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
     const quotedFresh = tcp({ src: fresh!.dst, dst: fresh!.src, sport: fresh!.dport, dport: fresh!.sport, flags: TCP_FLAGS.ACK });
     const err2 = Buffer.from(buildPacket(icmpFragNeeded(quotedFresh, { from: '198.51.100.1', mtu: 1400, ...FROM_ROUTER })));
     assert.equal(sentTo(x, err2), 0, 'an error about an unknown flow goes where the table says');
-    assert.equal(x.map('conntrack').lookup(encodeFlowKey(fresh!)), undefined, 'ICMP errors create no entry');
+    assert.equal(x.ctLookup(fresh!), undefined, 'ICMP errors create no entry');
   });
 
   withObject('a draining backend gets no new flows but keeps its existing ones', {}, (x) => {
@@ -176,7 +176,7 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
     flip(x, v, allOf(1));
     assert.equal(sentTo(x, segment(a!, TCP_FLAGS.FIN | TCP_FLAGS.ACK)), 0, 'the FIN goes to the flow backend');
     assert.equal(sentTo(x, segment(b!, TCP_FLAGS.RST)), 0, 'so does the RST');
-    const state = (f: FlowKey) => decodeCtValue(x.map('conntrack').lookup(encodeFlowKey(f))!).state;
+    const state = (f: FlowKey) => decodeCtValue(x.ctLookup(f)!).state;
     assert.equal(state(a!), 'tcp-closing');
     assert.equal(state(b!), 'tcp-closing');
     assert.equal(sentTo(x, segment(a!, TCP_FLAGS.ACK)), 0, 'the last ACK too');
@@ -215,7 +215,7 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
     flip(x, v, allOf(1));
     assert.equal(sentTo(x, synOf(a!)), 0, 'the retransmitted SYN');
     assert.equal(x.stats('vip_stats', v.meta.vipIndex).newFlows, newFlows, 'no new flow');
-    const ct = decodeCtValue(x.map('conntrack').lookup(encodeFlowKey(a!))!);
+    const ct = decodeCtValue(x.ctLookup(a!)!);
     assert.equal(ct.backendIndex, 0);
     const [b] = flowsTo(v, 0, 1, 25000);
     assert.equal(sentTo(x, synOf(b!)), 1, 'a new flow takes the new table');
@@ -254,11 +254,10 @@ describe('xlb.bpf.o: connection table and Maglev tables', () => {
       assert.equal(x.stats('vip_stats', v.meta.vipIndex).newFlows, newFlows, `${name} ${vlan ?? ''}: the later packet was a hit`);
       // the entry keeps the flow hash the encapsulation uses; an entry without one (0: written
       // by user space or an older build) is forwarded the same, the hash computed again
-      const key = encodeFlowKey(f);
-      const entry = Buffer.from(x.map('conntrack').lookup(key)!);
+      const entry = Buffer.from(x.ctLookup(f)!);
       assert.equal(entry.readUInt32LE(XLB_LAYOUTS.ctValue.members.flow_hash), flowHash(f), `${name} ${vlan ?? ''}: flow_hash`);
       entry.writeUInt32LE(0, XLB_LAYOUTS.ctValue.members.flow_hash);
-      x.map('conntrack').update(key, entry);
+      x.ctUpdate(f, entry);
       const r3 = x.run(Buffer.from(buildPacket(later)));
       assert.equal(r3.verdict, 'TX', `${name} ${vlan ?? ''}: hit without a flow hash`);
       assert.deepEqual(r3.data, want(later), `${name} ${vlan ?? ''}: hit output without a flow hash`);

@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { BpfObject } from '@netaccel/bpf';
 import type { BpfMap, BpfProgram, GlobalValue } from '@netaccel/bpf';
 import { XLB_OBJECTS } from './constants.js';
-import { decodeCounter, decodeStats, encodeU32 } from './codec.js';
-import type { Counter, Stats } from './codec.js';
+import { conntrackKey, decodeCounter, decodeStats, encodeU32 } from './codec.js';
+import type { Counter, FlowKey, Stats } from './codec.js';
 import { XLB_DROP_MAX } from './drop-reasons.js';
 import { XDP_VERDICT } from './fixtures.js';
 import type { XdpVerdictName } from './fixtures.js';
@@ -99,6 +99,23 @@ export class XlbObject {
   /** Entries per Maglev table slot (XLB_MAGLEV_SIZE of this build). */
   get maglevSize(): number {
     return this.map('maglev_tables').maxEntries / (2 * this.map('vip_stats').maxEntries);
+  }
+
+  /** A flow's connection-table entry (raw xlb_ct_value) from conntrack_v4 (IPv4) or conntrack (IPv6). */
+  ctLookup(f: FlowKey): Buffer | undefined {
+    const { map, key } = conntrackKey(f);
+    return this.map(map).lookup(key);
+  }
+
+  ctUpdate(f: FlowKey, value: Uint8Array): void {
+    const { map, key } = conntrackKey(f);
+    this.map(map).update(key, value);
+  }
+
+  /** Deletes a flow's connection-table entry; false when it had none. */
+  ctDelete(f: FlowKey): boolean {
+    const { map, key } = conntrackKey(f);
+    return this.map(map).delete(key);
   }
 
   install(entries: readonly MapEntrySpec[]): void {

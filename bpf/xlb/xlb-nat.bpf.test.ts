@@ -177,7 +177,7 @@ describe('xlb.bpf.o: NAT', () => {
     // The first flow, having lost its connection-table entry (as on another CPU), finds its own port.
     const first = flows[0]!;
     const firstPort = natPortCandidates(first, 50000, 50002)[0]!;
-    assert.equal(x.map('conntrack').delete(encodeFlowKey(first)), true);
+    assert.equal(x.ctDelete(first), true);
     const ack = bytes(tcp({ src: first.src, dst: first.dst, sport: first.sport, dport: first.dport, flags: TCP_FLAGS.ACK, ...FROM_ROUTER }));
     assert.equal(findLayer(parsePacket(x.run(ack).data), 'tcp')?.sport, firstPort);
     // A different backend has its own port space.
@@ -237,7 +237,7 @@ describe('xlb.bpf.o: NAT', () => {
       taken.add(`${want.source}:${want.port}`);
       const r = x.run(reply(f, 0, want.port, TCP_FLAGS.SYN | TCP_FLAGS.ACK, want.source === 0 ? NAT_SOURCE.v4 : second));
       assertPacketsEqual(r.data, translated(f, TCP_FLAGS.SYN | TCP_FLAGS.ACK), { message: `reply to flow ${f.sport}` });
-      const ct = decodeCtValue(x.map('conntrack').lookup(encodeFlowKey(f))!);
+      const ct = decodeCtValue(x.ctLookup(f)!);
       assert.equal(ct.natSrcIndex ?? 0, want.source);
       // A later packet keeps its address and port.
       const ack = bytes(tcp({ src: f.src, dst: f.dst, sport: f.sport, dport: f.dport, flags: TCP_FLAGS.ACK, ...FROM_ROUTER }));

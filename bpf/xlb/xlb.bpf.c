@@ -78,7 +78,7 @@ __attribute__((noinline)) int xlb_schedule(struct xlb_sched *s)
 		return XLB_DROP_BAD_CONFIG;
 	if (s->syn_first && xlb_ct_syn_insert(s))
 		return 0;
-	ct = s->ct_absent ? NULL : bpf_map_lookup_elem(&conntrack, &s->flow);
+	ct = s->ct_absent ? NULL : xlb_ct_lookup(&s->flow);
 	hit = xlb_ct_usable(s, ct);
 	if (!hit) {
 		s->nat_port = 0;
@@ -213,7 +213,7 @@ static __always_inline int xlb_ct_hit_fast(const struct xlb_pkt *pkt, const stru
 	__u32 bi;
 	__u8 state;
 
-	ct = bpf_map_lookup_elem(&conntrack, &pkt->flow);
+	ct = xlb_ct_lookup(&pkt->flow);
 	if (!ct)
 		return -2;
 	state = ct->state;
@@ -281,7 +281,7 @@ static __always_inline int xlb_syn_fast(const struct xlb_pkt *pkt, const struct 
 	v.vip_index = meta->vip_index;
 	v.state = XLB_CT_TCP_SYN;
 	v.flow_hash = hash;
-	if (bpf_map_update_elem(&conntrack, &pkt->flow, &v, BPF_NOEXIST))
+	if (xlb_ct_update(&pkt->flow, &v, BPF_NOEXIST))
 		return -1;
 	f->be = be;
 	f->dmac = dmac;
@@ -318,7 +318,7 @@ static __always_inline int xlb_nat_hit_fast(struct xdp_md *ctx, const struct xlb
 	__u32 bi, zero = 0, index;
 	__u8 state, next;
 
-	ct = bpf_map_lookup_elem(&conntrack, &pkt->flow);
+	ct = xlb_ct_lookup(&pkt->flow);
 	if (!ct)
 		return -2;
 	state = ct->state;

@@ -94,6 +94,53 @@ static __always_inline void xlb_ct_touch(struct xlb_ct_value *ct, __u8 next, __u
 		ct->state = next;
 }
 
+/* The compact key of an IPv4 flow (conntrack_v4). */
+static __always_inline void xlb_flow_key4(struct xlb_flow_key4 *k, const struct xlb_flow_key *f)
+{
+	k->src = f->src[0];
+	k->dst = f->dst[0];
+	k->sport = f->sport;
+	k->dport = f->dport;
+	k->proto = f->proto;
+	k->pad[0] = 0;
+	k->pad[1] = 0;
+	k->pad[2] = 0;
+}
+
+/*
+ * The connection-table entry of a flow: conntrack_v4 for IPv4, conntrack for IPv6. The
+ * barrier_var keeps clang from merging the two calls into one with either map: the verifier
+ * inlines a lookup (no helper call) only where a call site always names the same map.
+ */
+static __always_inline struct xlb_ct_value *xlb_ct_lookup(const struct xlb_flow_key *f)
+{
+	struct xlb_flow_key4 k;
+	struct xlb_ct_value *ct;
+
+	if (f->family == 4) {
+		xlb_flow_key4(&k, f);
+		ct = bpf_map_lookup_elem(&conntrack_v4, &k);
+		barrier_var(ct);
+		return ct;
+	}
+	return bpf_map_lookup_elem(&conntrack, f);
+}
+
+/* Inserts or replaces (`flags`: BPF_NOEXIST, BPF_ANY) the entry of a flow; 0 or an errno. */
+static __always_inline long xlb_ct_update(const struct xlb_flow_key *f, const struct xlb_ct_value *v, __u64 flags)
+{
+	struct xlb_flow_key4 k;
+	long err;
+
+	if (f->family == 4) {
+		xlb_flow_key4(&k, f);
+		err = bpf_map_update_elem(&conntrack_v4, &k, v, flags);
+		barrier_var(err);
+		return err;
+	}
+	return bpf_map_update_elem(&conntrack, f, v, flags);
+}
+
 /* A valid backend record, or NULL. */
 static __always_inline struct xlb_backend *xlb_backend_get(__u32 index)
 {
@@ -216,7 +263,7 @@ static __always_inline bool xlb_ct_syn_insert(struct xlb_sched *s)
 	if (xlb_table_pick(s, true))
 		return false;
 	xlb_ct_new_value(s, &v);
-	if (bpf_map_update_elem(&conntrack, &s->flow, &v, BPF_NOEXIST))
+	if (xlb_ct_update(&s->flow, &v, BPF_NOEXIST))
 		return false;
 	s->new_flow = 1;
 	return true;
@@ -248,7 +295,7 @@ static __always_inline void xlb_ct_commit(struct xlb_sched *s, struct xlb_ct_val
 		*ct = v;
 		return;
 	}
-	bpf_map_update_elem(&conntrack, &s->flow, &v, BPF_ANY);
+	xlb_ct_update(&s->flow, &v, BPF_ANY);
 }
 
 #endif /* XLB_CONNTRACK_H */

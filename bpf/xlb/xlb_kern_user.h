@@ -151,7 +151,20 @@ struct xlb_flow_key {
 	__u16 pad;   /* zero */
 };
 
-/* Value of `conntrack`: where the flow goes. */
+/*
+ * Key of `conntrack_v4`: an IPv4 client flow in 16 bytes (the map's hash and key compare cost
+ * follow the key's size; IPv6 flows keep xlb_flow_key in `conntrack`).
+ */
+struct xlb_flow_key4 {
+	__be32 src;
+	__be32 dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3]; /* zero */
+};
+
+/* Value of `conntrack` and `conntrack_v4`: where the flow goes. */
 struct xlb_ct_value {
 	__u64 last_seen_ns;  /* bpf_ktime_get_coarse_ns() of the flow's last packet */
 	__u32 backend_index;

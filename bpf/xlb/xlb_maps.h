@@ -116,6 +116,14 @@ struct {
 	__type(value, struct xlb_ct_value);
 } conntrack SEC(".maps");
 
+/* The same for IPv4 flows, keyed in 16 bytes (xlb_ct_lookup, xlb_conntrack.h, picks the map). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_CT_SIZE);
+	__type(key, struct xlb_flow_key4);
+	__type(value, struct xlb_ct_value);
+} conntrack_v4 SEC(".maps");
+
 /* NAT reverse entries: backend reply flow -> client and VIP; shared, replies come on any CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

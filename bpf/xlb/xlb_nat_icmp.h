@@ -207,7 +207,7 @@ static __always_inline int xlb_nat_icmp_reply(struct xdp_md *ctx, const struct x
 static __always_inline int xlb_nat_icmp_forward(struct xdp_md *ctx, const struct xlb_pkt *pkt, const struct xlb_vip_meta *meta,
 						const struct xlb_config *cfg, const __u8 *eth_dst)
 {
-	struct xlb_ct_value *ct = bpf_map_lookup_elem(&conntrack, &pkt->flow);
+	struct xlb_ct_value *ct = xlb_ct_lookup(&pkt->flow);
 	struct xlb_rewrite_args *a;
 	struct xlb_backend *be;
 	struct xlb_scratch *sc;

@@ -39,7 +39,8 @@ const schema = z.strictObject({
     /** Load-time globals of xlb.bpf.o (gue_port, ct_tcp_timeout_ms, …). */
     globals: z.record(z.string(), z.int().min(0)),
     /**
-     * Map sizes (max_entries) by map name, over the object's: `conntrack` (flows), `nat_rev` (NAT
+     * Map sizes (max_entries) by map name, over the object's: `conntrack` (flows, each of its two
+     * tables: IPv4 flows' conntrack_v4 and IPv6 flows' conntrack), `nat_rev` (NAT
      * flows: ≥ new NAT flows/s × 60 s + live ones). Set when the object is loaded.
      */
     mapSizes: z.partialRecord(z.enum(['conntrack', 'nat_rev']), z.int().min(1).max(0x7fffffff)),

@@ -62,7 +62,9 @@ const TICK_MS = 1000; // announcements and attachment re-checked every second
 async function openDataPlane(config: LbControllerConfig): Promise<DataPlane> {
   const dpc = config.dataPlane;
   const globals = { ...dpc.globals };
-  const opts = { xdpMode: dpc.xdpMode, globals, mapSizes: dpc.mapSizes, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) };
+  // `conntrack` sizes both connection tables: IPv6 flows' (conntrack) and IPv4 flows' (conntrack_v4)
+  const mapSizes = dpc.mapSizes.conntrack === undefined ? dpc.mapSizes : { ...dpc.mapSizes, conntrack_v4: dpc.mapSizes.conntrack };
+  const opts = { xdpMode: dpc.xdpMode, globals, mapSizes, ...(dpc.interface === undefined ? {} : { iface: dpc.interface }) };
   const maps: MapAccess<XlbMapName> = dpc.via === 'loader'
     ? await LoaderDataPlane.open(XLB_BALANCER, { address: dpc.loaderSocket, objectPath: dpc.object, owner: 'lb-controller', ...opts })
     : InProcessDataPlane.open(XLB_BALANCER, resolve(dpc.object), opts);

@@ -164,12 +164,14 @@ export class XlbDataPlane implements DataPlane {
 
   async activeFlows(nowNs: bigint): Promise<FlowCounts> {
     const out: FlowCounts = new Map();
-    for await (const { value } of this.#maps.dump('conntrack')) {
-      const ct = decodeCtValue(value);
-      const timeout = this.#timeoutsNs[ct.state];
-      if (timeout === undefined) continue; // closing
-      if (nowNs > ct.lastSeenNs && nowNs - ct.lastSeenNs > timeout) continue;
-      out.set(ct.backendIndex, (out.get(ct.backendIndex) ?? 0) + 1);
+    for (const table of ['conntrack_v4', 'conntrack'] as const) {
+      for await (const { value } of this.#maps.dump(table)) {
+        const ct = decodeCtValue(value);
+        const timeout = this.#timeoutsNs[ct.state];
+        if (timeout === undefined) continue; // closing
+        if (nowNs > ct.lastSeenNs && nowNs - ct.lastSeenNs > timeout) continue;
+        out.set(ct.backendIndex, (out.get(ct.backendIndex) ?? 0) + 1);
+      }
     }
     return out;
   }
