@@ -41,6 +41,7 @@
 #define OP_REPLY_BIT 0x80
 #define ST_OK 0
 #define ST_NOT_FOUND 1
+#define ST_NOT_PLACED 2
 #define ST_NOT_HEAD 3
 #define ST_RETRY 4
 #define F_FROM_TAIL 0x01
@@ -452,6 +453,11 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         hdr.craq.ver = meta.v;
         from_self_to(succ_mac, succ_ip4, succ_ip6, CRAQ_PORT);
     }
+    action reply_not_placed() {            /* NOT_PLACED: a client's request of a key not here */
+        to_sender();
+        reply_header(ST_NOT_PLACED, 0, 0);
+        hdr.value.pop_front(CRAQ_P4_WORDS);
+    }
     action reply_duplicate() {             /* DUPLICATE: the request made version meta.done already */
         to_sender();
         if (meta.done <= meta.clean) { reply_header(ST_OK, meta.done, F_FROM_TAIL); }
@@ -531,7 +537,8 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         } else if ((op >= OP_PROPAGATE) != hdr.trailer.isValid() && !(op == OP_READ && hdr.trailer.isValid())) {
             drop_reason(R_BAD_HEADER);
         } else if (craq_keys.apply().hit == false) {
-            pass_to_cpu(R_NOT_PLACED);
+            if (op <= OP_DELETE && !hdr.trailer.isValid()) { reply_not_placed(); }
+            else { pass_to_cpu(R_NOT_PLACED); }
         } else if (hdr.trailer.isValid() && hdr.craq.epoch != meta.epoch) {
             drop_reason(R_WRONG_EPOCH);
         } else {

@@ -6,6 +6,7 @@
  *   READ    clean key (or at the tail): answered here (XDP_TX) with the clean version;
  *           dirty key: VERSION_QUERY to the tail, answered on its VERSION_REPLY;
  *           NetChain mode: non-tail nodes forward the READ toward the tail, only the tail answers.
+ *   any client request of a key not in craq_keys: answered NOT_PLACED (the client uses etcd).
  *   WRITE/DELETE  head: a request already applied (craq_requests: its req_id and key id) is
  *           answered, not applied again: OK with its version once committed, else RETRY;
  *           RETRY while the key is held (CRAQ_KEY_HOLD, set by the scheduler);
@@ -505,6 +506,18 @@ int craq_node(struct xdp_md *ctx)
 	key_id = bpf_be64_to_cpu(p.h.key_id);
 	k = bpf_map_lookup_elem(&craq_keys, &key_id);
 	if (!k) {
+		if (p.h.op <= CRAQ_OP_DELETE && !p.has_trailer) {
+			/* a client's READ/WRITE/DELETE of a key not here: NOT_PLACED, so the client goes to etcd
+			   at once (nothing else on the node would answer it) knowing nothing was applied */
+			struct craq_endpoint src, dst;
+
+			craq_receiver(&src, &p);
+			craq_sender(&dst, &p);
+			craq_reply_hdr(&p.h, CRAQ_ST_NOT_PLACED, 0, 0);
+			stat = CRAQ_S_NOT_PLACED;
+			verdict = craq_emit(ctx, &p, &p.h, NULL, false, NULL, &src, &dst, &reason);
+			goto out;
+		}
 		reason = CRAQ_R_NOT_PLACED;
 		verdict = XDP_PASS;
 		goto out;

@@ -176,12 +176,14 @@ test('a chain of three XDP nodes serves reads at every node, writes through the 
           [K.keyId, 3n, true, '', EPOCH],
         ]);
 
-        // not answered: an unknown key (passed to the stack) and a forged ACK (dropped)
+        // an unknown key is answered NOT_PLACED by the program; a forged ACK is dropped unanswered
         const unknown = { ...read(), keyId: craq.craqKeyId('/nope'), keyCheck: craq.craqKeyCheck('/nope') };
+        const [np] = await ask(lab, IP.n1, [unknown]);
+        assert.deepEqual([np?.msg?.op, np?.msg?.status, np?.from], [CraqOp.READ_REPLY, CraqStatus.NOT_PLACED, IP.n1]);
+        assert.equal(n1.stats().get('NOT_PLACED'), 1n);
         const forged: craq.CraqMessage = { op: CraqOp.ACK, status: 0, flags: CraqFlag.CLIENT, reqId: reqId++, keyId: K.keyId, keyCheck: K.keyCheck, epoch: EPOCH, version: 3n, value: new Uint8Array(0), client: { family: 4, address: IP.c, port: 9, mac: '02:00:00:00:00:01' } };
-        const silent = await ask(lab, IP.n1, [unknown, forged], 400);
-        assert.deepEqual(silent, [{}, {}]);
-        assert.equal(n1.reasons().get('NOT_PLACED'), 1n);
+        const silent = await ask(lab, IP.n1, [forged], 400);
+        assert.deepEqual(silent, [{}]);
         assert.equal(n1.reasons().get('FORGED'), 1n);
 
         // IPv6: a write through the head and reads at every node (chain messages in IPv6)

@@ -177,7 +177,7 @@ struct craq_counter {
 enum craq_reason {
 	CRAQ_R_NONE = 0,          /* unused */
 	CRAQ_R_DISABLED = 1,      /* pass: the node is not enabled (craq_config.flags) */
-	CRAQ_R_NOT_PLACED = 2,    /* pass: key id not in craq_keys (the node agent answers NOT_PLACED) */
+	CRAQ_R_NOT_PLACED = 2,    /* pass: a chain message of a key id not in craq_keys (client requests are answered NOT_PLACED) */
 	CRAQ_R_KEY_CHECK = 3,     /* pass: key id placed with another key_check (a collision) */
 	CRAQ_R_REPLY = 4,         /* pass: a reply op to this host (a client here) */
 	CRAQ_R_IP = 5,            /* pass: IPv4 options or fragment, IPv6 extension headers */
@@ -212,7 +212,8 @@ enum craq_stat {
 	CRAQ_S_WRITE_REPLY = 10,  /* WRITE/DELETE_REPLY sent to the client by the head */
 	CRAQ_S_VQUERY = 11,       /* VERSION_QUERY answered at the tail */
 	CRAQ_S_DUPLICATE = 12,    /* WRITE/DELETE already applied (craq_requests): OK with its version if committed, else RETRY */
-	CRAQ_S_MAX = 13,
+	CRAQ_S_NOT_PLACED = 13,   /* READ/WRITE/DELETE of a key id not in craq_keys: answered NOT_PLACED */
+	CRAQ_S_MAX = 14,
 };
 
 #endif /* CRAQ_KERN_USER_H */

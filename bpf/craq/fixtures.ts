@@ -153,7 +153,9 @@ export function craqFixtures(): CraqFixture[] {
     add(`tail: VERSION_QUERY answered with the committed version${v6}`, 'tail', state('tail'), between(fam, 0, 2, chainMsg(CraqOp.VERSION_QUERY, fam)), { verdict: TX, stat: 'VQUERY', op: CraqOp.VERSION_REPLY, to: 'sender' });
   }
   // head
-  add('head: READ of an unknown key is passed (NOT_PLACED)', 'head', state('head'), fromClient(4, 0, enc(msg(CraqOp.READ, { ...KEY_UNKNOWN }))), { verdict: 'XDP_PASS', reason: 'NOT_PLACED' });
+  add('head: READ of an unknown key is answered NOT_PLACED', 'head', state('head'), fromClient(4, 0, enc(msg(CraqOp.READ, { ...KEY_UNKNOWN }))), { verdict: TX, stat: 'NOT_PLACED', op: CraqOp.READ_REPLY, status: CraqStatus.NOT_PLACED, to: 'sender' });
+  add('head: WRITE of an unknown key is answered NOT_PLACED, nothing stored (IPv6)', 'head', state('head'), fromClient(6, 0, enc(msg(CraqOp.WRITE, { ...KEY_UNKNOWN, value: VALUE2 }))), { verdict: TX, stat: 'NOT_PLACED', op: CraqOp.WRITE_REPLY, status: CraqStatus.NOT_PLACED, to: 'sender' });
+  add('middle: PROPAGATE of an unknown key is passed (NOT_PLACED)', 'middle', state('middle'), between(4, 0, 1, chainMsg(CraqOp.PROPAGATE, 4, { ...KEY_UNKNOWN, version: 6n, value: VALUE2 })), { verdict: 'XDP_PASS', reason: 'NOT_PLACED' });
   add('head: READ with another key_check is passed (collision)', 'head', state('head'), fromClient(4, 0, enc(msg(CraqOp.READ, { keyCheck: (KEY.keyCheck ^ 1) >>> 0 }))), { verdict: 'XDP_PASS', reason: 'KEY_CHECK' });
   add('head: READ of a placed key without value: NOT_FOUND', 'head', state('head'), fromClient(4, 0, enc(msg(CraqOp.READ, { ...KEY_EMPTY }))), { verdict: TX, stat: 'READ_CLEAN', op: CraqOp.READ_REPLY, status: CraqStatus.NOT_FOUND });
   add('head: READ of a tombstone: NOT_FOUND with its version', 'head', state('head'), fromClient(4, 0, enc(msg(CraqOp.READ, { ...KEY_TOMB }))), { verdict: TX, stat: 'READ_CLEAN', op: CraqOp.READ_REPLY, status: CraqStatus.NOT_FOUND });

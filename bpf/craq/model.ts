@@ -190,7 +190,13 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
   const p = r.parsed;
   if (!cfg.enabled) return same('XDP_PASS', 'DISABLED');
   const k0 = state.keys.get(p.msg.keyId);
-  if (!k0) return same('XDP_PASS', 'NOT_PLACED');
+  if (!k0) {
+    // a client's request of a key not here is answered NOT_PLACED (the client uses etcd); a chain message is passed
+    if (p.msg.op > CraqOp.DELETE || p.trailer) return same('XDP_PASS', 'NOT_PLACED');
+    const np: craq.CraqMessage = { ...p.msg, op: (p.msg.op | 0x80) as craq.CraqOpCode, status: CraqStatus.NOT_PLACED, flags: 0, version: 0n, value: new Uint8Array(0) };
+    const out = frameOf(p.family, { mac: p.l2.dst, ip: p.dst, port: p.dport }, { mac: p.l2.src, ip: p.src, port: p.sport }, payload(np, undefined));
+    return { verdict: 'XDP_TX', stat: 'NOT_PLACED', frame: out, commits: [], state };
+  }
   if (k0.keyCheck !== p.msg.keyCheck) return same('XDP_PASS', 'KEY_CHECK');
 
   const head = cfg.head;

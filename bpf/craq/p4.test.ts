@@ -81,7 +81,7 @@ test('craq_t and craq_trailer_t have the codec layout, field by field', () => {
 
 test('op, status, flag and reason constants are the wire and C values', () => {
   for (const [name, v] of Object.entries(craq.CraqOp)) if (v < 0x80) assert.equal(defines.get(`OP_${name}`), v, name);
-  for (const s of ['OK', 'NOT_FOUND', 'NOT_HEAD', 'RETRY'] as const) assert.equal(defines.get(`ST_${s}`), craq.CraqStatus[s], s);
+  for (const s of ['OK', 'NOT_FOUND', 'NOT_PLACED', 'NOT_HEAD', 'RETRY'] as const) assert.equal(defines.get(`ST_${s}`), craq.CraqStatus[s], s);
   for (const [name, v] of Object.entries(craq.CraqFlag)) assert.equal(defines.get(`F_${name}`), v, name);
   for (const [name, how] of Object.entries(NETCRAQ_P4_REASONS)) {
     if (how !== 'drop_reason' && how !== 'pass_to_cpu') continue;

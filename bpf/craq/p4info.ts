@@ -39,6 +39,7 @@ export const NETCRAQ_P4_MODEL_ACTIONS: Readonly<Record<CraqStatName, string>> = 
   WRITE_REPLY: 'head_reply_write',
   VQUERY: 'tail_version_reply',
   DUPLICATE: 'reply_duplicate',
+  NOT_PLACED: 'reply_not_placed',
 });
 
 /**

@@ -41,7 +41,7 @@ export interface CraqReason {
 /** Every reason but CRAQ_R_NONE, in value order. */
 export const CRAQ_REASONS: readonly CraqReason[] = Object.freeze([
   { name: 'CRAQ_R_DISABLED', value: 1, verdict: 'pass', description: 'the node is not enabled (craq_config.flags)' },
-  { name: 'CRAQ_R_NOT_PLACED', value: 2, verdict: 'pass', description: 'key id not in craq_keys (the node agent answers NOT_PLACED)' },
+  { name: 'CRAQ_R_NOT_PLACED', value: 2, verdict: 'pass', description: 'a chain message of a key id not in craq_keys (client requests are answered NOT_PLACED)' },
   { name: 'CRAQ_R_KEY_CHECK', value: 3, verdict: 'pass', description: 'key id placed with another key_check (a collision)' },
   { name: 'CRAQ_R_REPLY', value: 4, verdict: 'pass', description: 'a reply op to this host (a client here)' },
   { name: 'CRAQ_R_IP', value: 5, verdict: 'pass', description: 'IPv4 options or fragment, IPv6 extension headers' },
@@ -75,9 +75,10 @@ export const CRAQ_STAT = Object.freeze({
   WRITE_REPLY: 10,
   VQUERY: 11,
   DUPLICATE: 12,
+  NOT_PLACED: 13,
 } as const);
 export type CraqStatName = keyof typeof CRAQ_STAT;
-export const CRAQ_STAT_MAX = 13;
+export const CRAQ_STAT_MAX = 14;
 
 export function craqReason(value: number): CraqReason | undefined {
   return CRAQ_REASONS.find((r) => r.value === value);

@@ -24,9 +24,9 @@
  *                  reconfiguration waits for nothing). The versions left dirty are committed by
  *                  the chain manager's repair-dirty step that follows (it logs each key); a lost
  *                  message without a reconfiguration is repaired by its scan (lost-messages.ts).
- *   probes         key id 0 is passed to the node's stack by XDP and nobody answers it there, so
- *                  liveness is asked of the loader instead (`alive`: the loader answers and the
- *                  program is still attached to the interface) — see loaderProbe in daemon.ts.
+ *   probes         liveness is asked of the loader (`alive`: the loader answers and the program
+ *                  is still attached to the interface) — see loaderProbe in daemon.ts. (The XDP
+ *                  program answers a READ of key id 0 NOT_PLACED itself, with no process here.)
  *
  * Races: the program changes an entry's versions with compare-and-swap; a whole-entry update
  * from here overwrites what a concurrent write did between the read and the update. `install`
