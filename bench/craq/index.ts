@@ -7,8 +7,8 @@
  *            @netaccel/craq vs etcd3 on a real etcd cluster (e2e-section.ts; the lab's chain of three)
  *
  *   node --import tsx bench/run.ts craq        (= make bench NAME=craq; root)
- *   CRAQ_BENCH_SECONDS=2 CRAQ_BENCH_ROUNDS=3   duration of one measurement, rounds (medians)
- *   CRAQ_BENCH_MIXED_ROUNDS=2                   rounds of the mixed workloads (16 cases)
+ *   CRAQ_BENCH_SECONDS=2 CRAQ_BENCH_ROUNDS=5   duration of one measurement, rounds (medians)
+ *   CRAQ_BENCH_MIXED_ROUNDS=3                   rounds of the mixed workloads (18 cases)
  *   CRAQ_BENCH_E2E_SECONDS=2 CRAQ_BENCH_E2E_ROUNDS=2 CRAQ_BENCH_E2E_CONCURRENCY=16 CRAQ_BENCH_E2E_NICE=-5
  *
  * Figure 2 (rate section): maximum clean-read rate at each node vs its distance from the tail,
@@ -115,8 +115,8 @@ export async function runCraqRate(ctx: BenchContext, log: (m: string) => void = 
   const rig = new CraqRig(buildCraqTools(), log);
   try {
     await rig.up();
-    await runCraqReads(ctx, rig, { seconds, rounds: n('CRAQ_BENCH_ROUNDS', 3) });
-    await runCraqMixed(ctx, rig, { seconds, rounds: n('CRAQ_BENCH_MIXED_ROUNDS', 2) }, log);
+    await runCraqReads(ctx, rig, { seconds, rounds: n('CRAQ_BENCH_ROUNDS', 5) });
+    await runCraqMixed(ctx, rig, { seconds, rounds: n('CRAQ_BENCH_MIXED_ROUNDS', 3) }, log);
     log(`clean reads answered per node over the run: ${rig.readsAnswered().join(', ')}`);
     ctx.figure('rig', 'runs_with_run_time_stats_held_elsewhere', rig.statsHeldElsewhere, 'runs');
   } finally {
