@@ -199,10 +199,36 @@ function watchCall(grpcCall: GrpcCall, active: ActiveCall, site: CallSite): () =
   };
 }
 
-function contextOf(grpcCall: GrpcCall, site: CallSite, signal: AbortSignal, log: Logger): CallContext {
+/**
+ * A handler's context. `signal` is read through the call's AbortController when a handler asks
+ * for it: Node makes an AbortSignal on first access (~12 µs of a ~300 µs call here), and most
+ * unary handlers never look at it.
+ */
+class HandlerContext implements CallContext {
+  readonly #controller: AbortController;
+
+  constructor(
+    readonly service: string,
+    readonly method: string,
+    readonly metadata: Metadata,
+    readonly peer: string,
+    readonly deadline: Date | undefined,
+    readonly log: Logger,
+    controller: AbortController,
+  ) {
+    this.#controller = controller;
+    Object.freeze(this);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+}
+
+function contextOf(grpcCall: GrpcCall, site: CallSite, controller: AbortController, log: Logger): CallContext {
   const d = grpcCall.getDeadline();
   const deadline = d instanceof Date ? d : Number.isFinite(d) ? new Date(d) : undefined;
-  return Object.freeze({ ...site, metadata: grpcCall.metadata, peer: grpcCall.getPeer(), deadline, signal, log });
+  return new HandlerContext(site.service, site.method, grpcCall.metadata, grpcCall.getPeer(), deadline, log, controller);
 }
 
 /** Status of a call that ended because the client went away: nothing is sent. */
@@ -226,7 +252,7 @@ function wrapUnary(handler: UnaryHandler<unknown, unknown>, site: CallSite, env:
       env.tracker.finish(active);
       reportCall(env.onCall, env.log, { ...site, side: 'server', type: 'unary', code, codeName: statusName(code), errorCode, durationMs: performance.now() - t0 });
     };
-    const ctx = contextOf(call, site, active.controller.signal, log);
+    const ctx = contextOf(call, site, active.controller, log);
     new Promise<unknown>((resolve) => resolve(handler(call.request, ctx))).then(
       (response) => {
         if (active.cause === 'client' || active.cause === 'deadline') return done(goneCode(active));
@@ -283,7 +309,6 @@ function wrapServerStream(handler: ServerStreamHandler<unknown, unknown>, site: 
   return (call: ServerWritableStream<unknown, unknown>): void => {
     const t0 = performance.now();
     const active = env.tracker.start('server-stream');
-    const signal = active.controller.signal;
     const stop = active.stop.signal;
     const unwatch = watchCall(call, active, site);
     const done = (code: Status, errorCode?: string): void => {
@@ -291,7 +316,7 @@ function wrapServerStream(handler: ServerStreamHandler<unknown, unknown>, site: 
       env.tracker.finish(active);
       reportCall(env.onCall, env.log, { ...site, side: 'server', type: 'server-stream', code, codeName: statusName(code), errorCode, durationMs: performance.now() - t0 });
     };
-    const ctx = contextOf(call, site, signal, log);
+    const ctx = contextOf(call, site, active.controller, log);
     let it: AsyncIterator<unknown> | Iterator<unknown> | undefined;
     let finished = false;
 
