@@ -24,7 +24,8 @@ const install = {
   selftestObject: join(REPO, 'bpf/build/selftest/selftest.bpf.o'),
 };
 const ours = (): string[] => listNetns().filter((n) => n.startsWith(`${CRAQ_LAB_PREFIX}-`));
-const pins = (): string[] => readdirSync('/sys/fs/bpf').filter((n) => n.startsWith(`${CRAQ_LAB_PREFIX}-`));
+/** This run's pin roots (ncl-<run>-<node>): a bench on the same rig may hold pins of its own run meanwhile. */
+const pins = (runId: string): string[] => readdirSync('/sys/fs/bpf').filter((n) => n.startsWith(`${CRAQ_LAB_PREFIX}-${runId}-`));
 
 test('craq scenario: hot keys placed from Redis heat, reads served by the chain, n2 killed and the chain n1 → n3, no client error, linearizable', async (t) => {
   await cleanStale({ prefix: CRAQ_LAB_PREFIX });
@@ -33,7 +34,7 @@ test('craq scenario: hot keys placed from Redis heat, reads served by the chain,
   const r: CraqReport = await runScenario(craqScenario, { quick: true, keep: false, install, progress: (s) => void said.push(s) });
 
   assert.deepEqual(ours(), [], 'no ncl namespace left');
-  assert.deepEqual(pins(), [], 'nothing pinned');
+  assert.deepEqual(pins(r.runId), [], 'nothing pinned');
   assert.deepEqual(r.reads.map((p) => p.name), ['etcd only (nothing placed)', 'scheduler placing the hot keys', 'hot keys in the chain', 'n2 killed, until the chain is reconfigured', 'chain n1 → n3']);
   const [etcdOnly, , placed, , after] = r.servedBy;
   assert.equal(etcdOnly!.chainReads, 0, 'nothing read from the chain before placement');

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabProcess } from '@netaccel/netlab';
 import { jsonLines } from '../paxos/processes.js';
-import { CHAIN_NODES, CRAQ_KEY_PREFIX, CRAQ_LAB_PORT, ETCD_NODES, REDIS_PORT, craqAddr, etcdClientUrl, etcdPeerUrl } from './topology.js';
+import { CHAIN_NODES, CRAQ_KEY_PREFIX, CRAQ_LAB_PORT, CRAQ_LAB_PREFIX, ETCD_NODES, REDIS_PORT, craqAddr, etcdClientUrl, etcdPeerUrl } from './topology.js';
 
 /** What the scenario runs of an installation. */
 export interface CraqInstall {
@@ -52,13 +52,17 @@ export interface LoaderFiles {
   readonly pinRoot: string;
 }
 
-/** A loader's folder and configuration for chain node `node`. */
-export function writeLoaderFiles(dir: string, runId: string, node: string, craqObject: string): LoaderFiles {
+/**
+ * A loader's folder and configuration for chain node `node`; its pin root is
+ * `/sys/fs/bpf/<pinPrefix>-<runId>-<node>` (a bench on this rig passes its own lab prefix, so
+ * that the CRAQ lab's checks and clean-up never meet its pins).
+ */
+export function writeLoaderFiles(dir: string, runId: string, node: string, craqObject: string, pinPrefix: string = CRAQ_LAB_PREFIX): LoaderFiles {
   const home = join(dir, `loader-${node}`);
   const objects = join(home, 'objects');
   mkdirSync(objects, { recursive: true });
   copyFileSync(craqObject, join(objects, 'craq.bpf.o'));
-  const f: LoaderFiles = { config: join(home, 'loader.yaml'), socket: join(home, 'loader.sock'), pinRoot: `/sys/fs/bpf/ncl-${runId}-${node}` };
+  const f: LoaderFiles = { config: join(home, 'loader.yaml'), socket: join(home, 'loader.sock'), pinRoot: `/sys/fs/bpf/${pinPrefix}-${runId}-${node}` };
   writeFileSync(f.config, [
     'logLevel: info',
     `objectDir: ${objects}`,
