@@ -255,8 +255,8 @@ static __always_inline int xlb_encap_v4_inline(struct xdp_md *ctx, __u32 hash, _
 	udp = (void *)(o4 + 1);
 	if ((void *)(udp + 1) + XLB_GUE_HDR_LEN > end)
 		return XLB_DROP_ADJUST_HEAD;
-	__builtin_memcpy(eth->h_dest, dmac, 6);
-	__builtin_memcpy(eth->h_source, smac, 6);
+	xlb_mac_copy(eth->h_dest, dmac);
+	xlb_mac_copy(eth->h_source, smac);
 	eth->h_proto = NA_ETH_P_IP_BE;
 	*(__u8 *)o4 = 0x45; /* version 4, 5 words */
 	o4->tos = tos;

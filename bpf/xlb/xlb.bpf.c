@@ -174,8 +174,8 @@ static __always_inline int xlb_send_fast(struct xdp_md *ctx, const struct xlb_pk
 		eth = (void *)(long)ctx->data;
 		if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
 			return XDP_PASS;
-		__builtin_memcpy(eth->h_source, smac, 6);
-		__builtin_memcpy(eth->h_dest, f->dmac, 6);
+		xlb_mac_copy(eth->h_source, smac);
+		xlb_mac_copy(eth->h_dest, f->dmac);
 		xlb_count_forward(meta->vip_index, f->bi, pkt->pkt_len, f->new_flow);
 		return XDP_TX;
 	}
@@ -366,8 +366,8 @@ static __always_inline int xlb_nat_hit_fast(struct xdp_md *ctx, const struct xlb
 	}
 	ra.l2_len = pkt->l2_len;
 	ra.l3_hlen = pkt->l3_hlen;
-	__builtin_memcpy(ra.dmac, dmac, 6);
-	__builtin_memcpy(ra.smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
+	xlb_mac_copy(ra.dmac, dmac);
+	xlb_mac_copy(ra.smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac);
 	ra.family = pkt->flow.family;
 	ra.proto = pkt->flow.proto;
 	if (xlb_nat_rewrite_inline(ctx, &ra))
@@ -490,8 +490,8 @@ static __always_inline int xlb_nat_reply(struct xdp_md *ctx, const struct xlb_pk
 	ra.dport = v->client_port;
 	ra.l2_len = pkt->l2_len;
 	ra.l3_hlen = pkt->l3_hlen;
-	__builtin_memcpy(ra.dmac, v->client_mac, 6);
-	__builtin_memcpy(ra.smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac, 6);
+	xlb_mac_copy(ra.dmac, v->client_mac);
+	xlb_mac_copy(ra.smac, xlb_mac_is_zero(cfg->local_mac) ? eth_dst : cfg->local_mac);
 	ra.family = pkt->flow.family;
 	ra.proto = pkt->flow.proto;
 	if (xlb_nat_rewrite_inline(ctx, &ra))
@@ -527,7 +527,7 @@ int xlb_xdp(struct xdp_md *ctx)
 	struct xlb_pkt pkt = {};
 	struct xlb_vip_meta *meta;
 	struct xlb_config *cfg;
-	__u8 eth_dst[6], eth_src[6];
+	__u8 eth_dst[6] __attribute__((aligned(2))), eth_src[6] __attribute__((aligned(2)));
 	struct ethhdr *eth;
 	__u32 zero = 0;
 	int r;
@@ -545,8 +545,8 @@ int xlb_xdp(struct xdp_md *ctx)
 	eth = (void *)(long)ctx->data;
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
 		return XDP_PASS;
-	__builtin_memcpy(eth_dst, eth->h_dest, 6);
-	__builtin_memcpy(eth_src, eth->h_source, 6);
+	xlb_mac_copy(eth_dst, eth->h_dest);
+	xlb_mac_copy(eth_src, eth->h_source);
 
 	if ((features & XLB_FEAT_NAT) && xlb_nat_source_match(cfg, pkt.flow.family, pkt.flow.dst))
 		return pkt.flags & XLB_PKT_F_ICMP_ERROR ? xlb_nat_icmp_reply(ctx, &pkt, cfg, eth_dst) : xlb_nat_reply(ctx, &pkt, cfg, eth_dst);

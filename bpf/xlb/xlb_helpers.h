@@ -112,9 +112,26 @@ static __always_inline void xlb_addr_copy(__be32 *dst, const __be32 *src)
 	dst[3] = src[3];
 }
 
+/*
+ * MACs as three 16-bit words: every MAC of xlb sits at an even offset (Ethernet headers, map
+ * values, the stack copies of xlb_xdp, aligned(2)), so these are three loads and stores where a
+ * 6-byte memcpy of u8 arrays is six of each.
+ */
 static __always_inline bool xlb_mac_is_zero(const __u8 *mac)
 {
-	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0;
+	const __u16 *w = (const __u16 *)mac;
+
+	return (w[0] | w[1] | w[2]) == 0;
+}
+
+static __always_inline void xlb_mac_copy(__u8 *dst, const __u8 *src)
+{
+	__u16 *d = (__u16 *)dst;
+	const __u16 *s = (const __u16 *)src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+	d[2] = s[2];
 }
 
 #endif /* XLB_HELPERS_H */

@@ -291,8 +291,8 @@ static __always_inline int xlb_nat_rewrite_inline(struct xdp_md *ctx, const stru
 		else if (*check)
 			*check = xlb_udp_csum_mangle(xlb_csum_nat(*check, os, a->src, od, a->dst, 1, oports, nports));
 	}
-	__builtin_memcpy(eth->h_source, a->smac, 6);
-	__builtin_memcpy(eth->h_dest, a->dmac, 6);
+	xlb_mac_copy(eth->h_source, a->smac);
+	xlb_mac_copy(eth->h_dest, a->dmac);
 	return 0;
 }
 
