@@ -22,8 +22,16 @@
  * balancer's switch port) carries xdp_empty throughout: XDP_TX frames land on a veth end only
  * when it has NAPI; every subject pays for it alike. Transmit checksum offload is off on every
  * node (see below), also for every subject.
+ *
+ * The account (issue 12, item 3): on 2 CPUs that wrk and the nginx processes keep busy, the wall
+ * clock of a subject against the ceiling follows its CPU per request, so per subject and load the
+ * section also records `cpu_us_per_request_<load>` (1e6 / requests per CPU-second),
+ * `extra_cpu_us_per_request_<load>` (that minus the ceiling's of the same round) and
+ * `bpf_us_per_request_<load>`: xlb's and xlb_decap's own run time per request (BPF_ENABLE_STATS,
+ * held through the section: ~2 clock reads per program run, paid by every subject on the
+ * backends' TC hook, where xlb_decap runs for all of them).
  */
-import { BpfObject } from '@netaccel/bpf';
+import { BpfObject, enableRunTimeStats } from '@netaccel/bpf';
 import type { Lab, LabProcess } from '@netaccel/netlab';
 import { XlbObject } from '@netaccel/bpf-programs/xlb/testing';
 import type { BenchContext } from '../lib/harness.js';
@@ -59,6 +67,8 @@ interface Sample {
   /** requests per second of CPU time taken by wrk and all nginx processes (packet processing
    *  in the kernel runs in the softirq of the sending process, so it is in there too) */
   perCpu: number;
+  /** xlb's and xlb_decap's run time per request, µs (BPF_ENABLE_STATS) */
+  bpfUs: number;
 }
 /**
  * One goal against the ceiling for every subject: the project's goal, at least 0.95 of plain routing
@@ -114,6 +124,9 @@ export async function e2eSection(ctx: BenchContext, opts: XlbBenchOptions, tools
     for (const [i, n] of BACKEND_NODES.entries()) nginx.push(await startNginx(lab, n, `nginx-${n}`, (dir) => backendConf(dir, n), `${NET.backends[i]}:${HTTP_PORT}`));
     nginx.push(await startNginx(lab, 'lb', 'nginx-stream', (dir) => streamProxyConf(dir, `${VIP.nginx}:${HTTP_PORT}`, NET.backends.map((b) => `${b}:${HTTP_PORT}`)), `${VIP.nginx}:${HTTP_PORT}`));
     const nginxCpuNs = () => nginx.reduce((sum, p) => sum + treeCpuNs(p.pid), 0);
+    const bpfRunNs = () => Number(xlb.prog.info().runTimeNs) + Number(decap.prog.info().runTimeNs);
+    const runTimeStats = enableRunTimeStats();
+    objects.push(runTimeStats);
 
     let xlbOn = false;
     const setXlb = async (on: boolean) => {
@@ -128,15 +141,17 @@ export async function e2eSection(ctx: BenchContext, opts: XlbBenchOptions, tools
       const close = load === 'close' ? ['-H', 'Connection: close'] : [];
       const args = ['-t', String(opts.wrkThreads), '-c', String(opts.wrkConnections), '-d', `${seconds}s`, '--timeout', '2s', ...close, `http://${target(m)}:${HTTP_PORT}/`];
       const nginx0 = nginxCpuNs();
+      const bpf0 = bpfRunNs();
       // the shell reports its reaped child's (wrk's) CPU time: cutime + cstime of its own stat
       const out = (await lab.exec('client', ['sh', '-c', 'wrk "$@" && cat /proc/$$/stat', 'sh', ...args], { timeoutMs: seconds * 1000 + 30_000 })).stdout.trimEnd();
       const nginxS = (nginxCpuNs() - nginx0) / 1e9;
+      const bpfNs = bpfRunNs() - bpf0;
       const cut = out.lastIndexOf('\n');
       const r = parseWrk(out.slice(0, cut));
       const problem = wrkProblem(r);
       if (problem) throw new Error(`e2e: ${E2E_SUBJECT[m]} (${load}): ${problem}`);
       const cpuS = childrenCpuS(out.slice(cut + 1)) + nginxS;
-      return { rps: r.requestsPerS, perCpu: r.requests / cpuS };
+      return { rps: r.requestsPerS, perCpu: r.requests / cpuS, bpfUs: bpfNs / 1e3 / r.requests };
     };
 
     /** Runs both loads against one mode, its configuration in place only meanwhile. */
@@ -165,8 +180,8 @@ export async function e2eSection(ctx: BenchContext, opts: XlbBenchOptions, tools
         const r = await runMode(m, opts.wrkSeconds);
         samples.get(m)!.push(r);
         log(
-          `e2e: round ${round + 1} ${E2E_SUBJECT[m]}: keep-alive ${r.keepalive.rps.toFixed(0)} req/s (${r.keepalive.perCpu.toFixed(0)} per CPU-s), ` +
-            `connection per request ${r.close.rps.toFixed(0)} req/s (${r.close.perCpu.toFixed(0)} per CPU-s)`,
+          `e2e: round ${round + 1} ${E2E_SUBJECT[m]}: keep-alive ${r.keepalive.rps.toFixed(0)} req/s (${r.keepalive.perCpu.toFixed(0)} per CPU-s, BPF ${r.keepalive.bpfUs.toFixed(2)} µs/req), ` +
+            `connection per request ${r.close.rps.toFixed(0)} req/s (${r.close.perCpu.toFixed(0)} per CPU-s, BPF ${r.close.bpfUs.toFixed(2)} µs/req)`,
         );
       }
     }
@@ -178,6 +193,14 @@ export async function e2eSection(ctx: BenchContext, opts: XlbBenchOptions, tools
       const med = (m: E2eMode, f: (x: Sample) => number) => Math.round(stats(samples.get(m)!.map((r) => f(r[load]))).median);
       for (const m of E2E_MODES) ctx.figure(E2E_SUBJECT[m], LOADS[load], med(m, (x) => x.rps), 'req/s');
       for (const m of E2E_MODES) ctx.figure(E2E_SUBJECT[m], CPU_LOADS[load], med(m, (x) => x.perCpu), 'req/cpu-s');
+      // the account: CPU per request, what it adds to the ceiling's (same round), and the BPF part of it
+      const medOf = (m: E2eMode, f: (x: Sample, round: number) => number, digits: number) => Number(stats(samples.get(m)!.map((r, i) => f(r[load], i))).median.toFixed(digits));
+      const ceilingUs = (round: number) => 1e6 / samples.get('ceiling')![round]![load].perCpu;
+      for (const m of E2E_MODES) {
+        ctx.figure(E2E_SUBJECT[m], `cpu_us_per_request_${load}`, medOf(m, (x) => 1e6 / x.perCpu, 2), 'µs');
+        ctx.figure(E2E_SUBJECT[m], `bpf_us_per_request_${load}`, medOf(m, (x) => x.bpfUs, 3), 'µs');
+        if (m !== 'ceiling') ctx.figure(E2E_SUBJECT[m], `extra_cpu_us_per_request_${load}`, medOf(m, (x, i) => 1e6 / x.perCpu - ceilingUs(i), 2), 'µs');
+      }
     }
     for (const metric of [...Object.values(LOADS), ...Object.values(CPU_LOADS)]) {
       for (const m of E2E_MODES) if (m !== 'ceiling') ctx.compare(metric, E2E_SUBJECT[m], E2E_SUBJECT.ceiling, GOAL);
