@@ -244,16 +244,16 @@ static __always_inline int xlb_encap_v4_inline(struct xdp_md *ctx, __u32 hash, _
 	struct iphdr *o4;
 	void *data, *end;
 
-	if (encap_mtu && ip_len + overhead > encap_mtu)
+	if (xlb_unlikely(encap_mtu && ip_len + overhead > encap_mtu))
 		return XLB_DROP_TOO_BIG;
-	if (bpf_xdp_adjust_head(ctx, -(int)overhead))
+	if (xlb_unlikely(bpf_xdp_adjust_head(ctx, -(int)overhead)))
 		return XLB_DROP_ADJUST_HEAD;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	eth = data;
 	o4 = (void *)(eth + 1);
 	udp = (void *)(o4 + 1);
-	if ((void *)(udp + 1) + XLB_GUE_HDR_LEN > end)
+	if (xlb_unlikely((void *)(udp + 1) + XLB_GUE_HDR_LEN > end))
 		return XLB_DROP_ADJUST_HEAD;
 	xlb_mac_copy(eth->h_dest, dmac);
 	xlb_mac_copy(eth->h_source, smac);

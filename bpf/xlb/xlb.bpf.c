@@ -180,7 +180,7 @@ static __always_inline int xlb_send_fast(struct xdp_md *ctx, const struct xlb_pk
 		return XDP_TX;
 	}
 	hash = f->have_hash ? f->hash : xlb_flow_hash(&pkt->flow, XLB_HASH_SEED);
-	if (pkt->l2_len == sizeof(struct ethhdr) && pkt->flow.family == 4 && be->family == 4) {
+	if (xlb_likely(pkt->l2_len == sizeof(struct ethhdr) && pkt->flow.family == 4 && be->family == 4)) {
 		/* IPv4 in IPv4 without VLAN tags: inline, no call */
 		err = xlb_encap_v4_inline(ctx, hash, pkt->ip_len, pkt->tos, be->addr[0], f->dmac, smac, gue);
 	} else {
@@ -191,7 +191,7 @@ static __always_inline int xlb_send_fast(struct xdp_md *ctx, const struct xlb_pk
 		xlb_encap_args_fill(&sc->encap, pkt, be, f->dmac, smac, gue, hash);
 		err = xlb_encap(ctx, &sc->encap);
 	}
-	if (err)
+	if (xlb_unlikely(err))
 		return xlb_encap_failed(ctx, pkt, err, be->family, gue);
 	xlb_count_forward(meta->vip_index, f->bi, pkt->pkt_len, f->new_flow);
 	return XDP_TX;
@@ -214,19 +214,19 @@ static __always_inline int xlb_ct_hit_fast(const struct xlb_pkt *pkt, const stru
 	__u8 state;
 
 	ct = xlb_ct_lookup(&pkt->flow);
-	if (!ct)
+	if (xlb_unlikely(!ct))
 		return -2;
 	state = ct->state;
-	if (state == XLB_CT_EMPTY || ct->vip_index != meta->vip_index || xlb_ct_expired(ct->last_seen_ns, state, now))
+	if (xlb_unlikely(state == XLB_CT_EMPTY || ct->vip_index != meta->vip_index || xlb_ct_expired(ct->last_seen_ns, state, now)))
 		return -1;
-	if (state == XLB_CT_TCP_CLOSING && !icmp_error && xlb_is_syn(pkt->flow.proto, pkt->tcp_flags))
+	if (xlb_unlikely(state == XLB_CT_TCP_CLOSING && !icmp_error && xlb_is_syn(pkt->flow.proto, pkt->tcp_flags)))
 		return -1;
 	bi = ct->backend_index;
 	be = xlb_backend_get(bi);
-	if (!be)
+	if (xlb_unlikely(!be))
 		return -1;
 	dmac = xlb_backend_mac(be, meta->mode == XLB_MODE_L2_DSR);
-	if (!dmac)
+	if (xlb_unlikely(!dmac))
 		return -1;
 	if (!icmp_error)
 		xlb_ct_touch(ct, xlb_ct_next_state(pkt->flow.proto, pkt->tcp_flags, state), now);
@@ -393,21 +393,21 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, const struct xlb_pkt 
 	__u64 now;
 	int err;
 
-	if (!xlb_meta_ok(meta))
+	if (xlb_unlikely(!xlb_meta_ok(meta)))
 		return xlb_count_drop(XLB_DROP_BAD_CONFIG, len, XDP_DROP);
-	if ((pkt->flags & XLB_PKT_F_ICMP_ERROR) && mode == XLB_MODE_NAT)
+	if (xlb_unlikely((pkt->flags & XLB_PKT_F_ICMP_ERROR) && mode == XLB_MODE_NAT))
 		return xlb_nat_icmp_forward(ctx, pkt, meta, cfg, eth_dst);
 	now = xlb_now();
 	/* A pure SYN is a new flow but for retransmits: the scheduling path inserts it first. */
 	syn_first = mode != XLB_MODE_NAT && !(pkt->flags & XLB_PKT_F_ICMP_ERROR) && xlb_is_pure_syn(pkt->flow.proto, pkt->tcp_flags);
 	if (mode != XLB_MODE_NAT) {
 		err = syn_first ? xlb_syn_fast(pkt, meta, now, &fast) : xlb_ct_hit_fast(pkt, meta, now, &fast);
-		if (err == 0)
+		if (xlb_likely(err == 0))
 			return xlb_send_fast(ctx, pkt, meta, cfg, eth_dst, &fast);
 		ct_absent = err == -2;
 	} else {
 		err = xlb_nat_hit_fast(ctx, pkt, meta, cfg, eth_dst, now);
-		if (err >= 0)
+		if (xlb_likely(err >= 0))
 			return err;
 		ct_absent = err == -2;
 	}
@@ -533,17 +533,18 @@ int xlb_xdp(struct xdp_md *ctx)
 	int r;
 
 	r = xlb_parse(ctx, &pkt, features & XLB_FEAT_IPV6, features & XLB_FEAT_ICMP_ERRORS);
-	if (r == XLB_PARSE_NOT_MINE)
-		return XDP_PASS;
-	if (r == XLB_PARSE_FRAGMENT)
-		return xlb_vip_lookup(&pkt.flow) ? xlb_count_drop(XLB_DROP_FRAGMENT, pkt.pkt_len, XDP_DROP) : XDP_PASS;
-	if (r > 0)
+	if (xlb_unlikely(r != XLB_PARSE_OK)) {
+		if (r == XLB_PARSE_NOT_MINE)
+			return XDP_PASS;
+		if (r == XLB_PARSE_FRAGMENT)
+			return xlb_vip_lookup(&pkt.flow) ? xlb_count_drop(XLB_DROP_FRAGMENT, pkt.pkt_len, XDP_DROP) : XDP_PASS;
 		return xlb_count_drop(r, pkt.pkt_len, XDP_PASS);
+	}
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
-	if (!cfg)
+	if (xlb_unlikely(!cfg))
 		return XDP_PASS;
 	eth = (void *)(long)ctx->data;
-	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+	if (xlb_unlikely((void *)(eth + 1) > (void *)(long)ctx->data_end))
 		return XDP_PASS;
 	xlb_mac_copy(eth_dst, eth->h_dest);
 	xlb_mac_copy(eth_src, eth->h_source);

@@ -18,6 +18,10 @@
 #include "xlb_consts.h"
 #include "xlb_kern_user.h"
 
+/* Branch hints: clang lays the likely side out as the fall-through, so the hot paths stay together. */
+#define xlb_likely(x) __builtin_expect(!!(x), 1)
+#define xlb_unlikely(x) __builtin_expect(!!(x), 0)
+
 #define XLB_JHASH_INITVAL 0xdeadbeefU
 
 static __always_inline __u32 xlb_rol32(__u32 word, unsigned int shift)
