@@ -23,8 +23,8 @@ import type { CraqConfig, CraqPeer } from '@netaccel/bpf-programs/craq';
 import { CraqNodeObject } from '@netaccel/bpf-programs/craq/testing';
 import type { BenchContext } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
+import { GEN_MAX, encodeGenConfig } from './gen-config.js';
 
-const GEN_MAX = 128;
 const PORT = craq.CRAQ_DEFAULT_PORT;
 const KEY = craq.craqKey('/registry/leases/kube-node-lease/bench');
 const PEERS: CraqPeer[] = [1, 2, 3, 4].map((i) => ({ ip4: `10.79.0.${i}`, ip6: '::', mac: `02:79:00:00:00:0${i}`, port: PORT }));
@@ -35,16 +35,6 @@ const LENGTHS = [4, 3] as const;
 function config(i: number, length: number, netchain: boolean): CraqConfig {
   const last = length - 1;
   return { enabled: true, netchain, head: i === 0, tail: i === last, epoch: 1, port: PORT, self: PEERS[i]!, pred: i > 0 ? PEERS[i - 1]! : NO_PEER, succ: i < last ? PEERS[i + 1]! : NO_PEER, tail_: PEERS[last]! };
-}
-
-/** gen_config's value (struct gen_cfg): the frame in slot 0. */
-function genConfig(frame: Uint8Array): Buffer {
-  if (frame.length > GEN_MAX) throw new Error(`testrun: a ${frame.length}-byte frame does not fit gen_config (${GEN_MAX})`);
-  const b = Buffer.alloc(4 * GEN_MAX + 4 * 4 + 4 + 4 + 8); // frame[4][128], len[4], n, wkeys, req_base
-  b.set(frame, 0);
-  b.writeUInt32LE(frame.length, 4 * GEN_MAX);
-  b.writeUInt32LE(1, 4 * GEN_MAX + 16);
-  return b;
 }
 
 /** Subject of node i in a chain of `length`: its distance from the tail. */
@@ -85,7 +75,7 @@ export async function runCraqTestRun(ctx: BenchContext, progsPath: string, opts:
       cases.push({ name: `netchain-${distanceName(length, length - 1)}-client`, frame: read(length - 1), node: { o: nodes[length - 1]!, cfg: config(length - 1, length, true), expect: 'READ_CLEAN' } });
     }
     const arm = (c: Case): void => {
-      template.update(encodeU32(0), genConfig(c.frame));
+      template.update(encodeU32(0), encodeGenConfig({ frames: [c.frame] }));
       if (c.node) {
         c.node.o.setConfig(c.node.cfg);
         slot.update(encodeU32(0), encodeU32(c.node.o.prog.fd));
