@@ -12,6 +12,7 @@ import {
   decodeCtValue,
   decodeDecapKey,
   decodeFlowKey,
+  decodeFlowKey4,
   decodeNatValue,
   decodeNexthop,
   decodeStats,
@@ -23,7 +24,9 @@ import {
   encodeCtValue,
   encodeDecapKey,
   encodeFlowKey,
+  encodeFlowKey4,
   encodeNatValue,
+  conntrackKey,
   encodeNexthop,
   encodeU32,
   encodeVipKey,
@@ -93,6 +96,19 @@ describe('codec', () => {
       vipPort: 80, clientMac: '02:00:00:00:00:fe', state: 'tcp-closing',
     };
     assert.deepEqual(decodeNatValue(encodeNatValue(nat), 6), nat);
+  });
+
+  test('IPv4 flow key of conntrack_v4 (16 bytes); conntrackKey picks the table by family', () => {
+    const f: FlowKey = { src: '192.0.2.10', dst: '10.0.0.1', sport: 40000, dport: 80, protocol: 17 };
+    const b = encodeFlowKey4(f);
+    assert.equal(b.toString('hex'), 'c000020a' + '0a000001' + '9c40' + '0050' + '11' + '000000');
+    assert.deepEqual(decodeFlowKey4(b), f);
+    assert.deepEqual(conntrackKey(f), { map: 'conntrack_v4', key: b });
+    const f6: FlowKey = { src: '2001:db8::10', dst: '2001:db8::1', sport: 1, dport: 443, protocol: 6 };
+    assert.deepEqual(conntrackKey(f6), { map: 'conntrack', key: encodeFlowKey(f6) });
+    assert.throws(() => encodeFlowKey4(f6), /flowKey4\.src: expected an IPv4 address/);
+    assert.throws(() => encodeFlowKey4({ ...f, dst: '::1' }), /flowKey4\.dst: expected an IPv4 address/);
+    assert.throws(() => decodeFlowKey4(Buffer.alloc(40)), /xlb_flow_key4: expected 16 bytes, got 40/);
   });
 
   test('counters: one value or the sum of per-CPU slots', () => {
