@@ -5,6 +5,7 @@
  */
 import { formatIp, parseIp } from '@netaccel/protocol';
 import { SIDECAR_LATENCY_BUCKETS, SIDECAR_MAX_PATH, SIDECAR_RULE_F, SIDECAR_STATUS_SLOTS } from './constants.js';
+import { huffmanDecode } from './huffman.js';
 
 export interface StructLayout {
   readonly name: string;
@@ -30,7 +31,7 @@ export const SIDECAR_LAYOUTS = Object.freeze({
   policyValue: { name: 'sidecar_policy_value', size: 8, members: { method: 0, action: 4 } },
   config: { name: 'sidecar_config', size: 8, members: { default_action: 0, pad: 4 } },
   streamKey: { name: 'sidecar_stream_key', size: 48, members: { conn: 0, stream: 40, pad: 44 } },
-  stream: { name: 'sidecar_stream', size: 16, members: { start_ns: 0, method: 8, flags: 12 } },
+  stream: { name: 'sidecar_stream', size: 32, members: { start_ns: 0, method: 8, flags: 12, timeout: 16, timeout_len: 28 } },
   methodStats: {
     name: 'sidecar_method_stats',
     size: STATS_LATENCY + 8 * SIDECAR_LATENCY_BUCKETS,
@@ -268,11 +269,30 @@ export interface StreamState {
   readonly method: number;
   /** The response's HEADERS (not trailers-only) went to the client (SIDECAR_STREAM_F_RESPONDED). */
   readonly responded: boolean;
+  /**
+   * The request's grpc-timeout value ("250m", "10S") as the kernel found it (SIDECAR_STREAM_F_TIMEOUT;
+   * Huffman-decoded here when SIDECAR_STREAM_F_TIMEOUT_HUFF), or undefined without one (or one the
+   * kernel did not reach: README "grpc-timeout").
+   */
+  readonly timeout: string | undefined;
 }
 
 export function decodeStream(buf: Uint8Array): StreamState {
   const b = check(buf, L.stream);
-  return { startNs: b.readBigUInt64LE(0), method: b.readUInt32LE(8), responded: (b.readUInt32LE(12) & 1) !== 0 };
+  const flags = b.readUInt32LE(12);
+  return { startNs: b.readBigUInt64LE(0), method: b.readUInt32LE(8), responded: (flags & 1) !== 0, timeout: (flags & 2) !== 0 ? timeoutText(b, (flags & 4) !== 0) : undefined };
+}
+
+/** grpc-timeout's value bytes of a streams entry as text (undefined: not decodable). */
+function timeoutText(b: Buffer, huffman: boolean): string | undefined {
+  const len = b.readUInt32LE(28);
+  if (len > 12) return undefined;
+  const raw = b.subarray(16, 16 + len);
+  try {
+    return (huffman ? huffmanDecode(raw) : raw).toString('latin1');
+  } catch {
+    return undefined; // a malformed Huffman string: as if absent (the user path's rule too)
+  }
 }
 
 export function encodeU32(n: number): Buffer {

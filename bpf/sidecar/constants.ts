@@ -50,6 +50,7 @@ export const SIDECAR_BUILD_DEFAULTS = Object.freeze({
   SIDECAR_MAX_FRAME_LEN: 16384,
   SIDECAR_MAX_FRAMES: 256,
   SIDECAR_MAX_FIELDS: 16,
+  SIDECAR_MAX_TIMEOUT_FIELDS: 6,
 } as const);
 
 /** The object (path under bpf/), its programs by attach type and its maps. */

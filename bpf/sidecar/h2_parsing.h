@@ -20,11 +20,15 @@
 #define H2_NAME_PATH_HUFF_LEN 4     /* b9 58 d3 3f */
 #define H2_NAME_STATUS_LEN 11       /* "grpc-status" */
 #define H2_NAME_STATUS_HUFF_LEN 8   /* 9a ca c8 b2 12 34 da 8f */
+#define H2_NAME_TIMEOUT_LEN 12      /* "grpc-timeout" */
+#define H2_NAME_TIMEOUT_HUFF_LEN 9  /* 9a ca c8 b2 4d 49 4f 6a 7f */
 
 static const __u8 h2_name_path[H2_NAME_PATH_LEN] = { ':', 'p', 'a', 't', 'h' };
 static const __u8 h2_name_path_huff[H2_NAME_PATH_HUFF_LEN] = { 0xb9, 0x58, 0xd3, 0x3f };
 static const __u8 h2_name_status[H2_NAME_STATUS_LEN] = { 'g', 'r', 'p', 'c', '-', 's', 't', 'a', 't', 'u', 's' };
 static const __u8 h2_name_status_huff[H2_NAME_STATUS_HUFF_LEN] = { 0x9a, 0xca, 0xc8, 0xb2, 0x12, 0x34, 0xda, 0x8f };
+static const __u8 h2_name_timeout[H2_NAME_TIMEOUT_LEN] = { 'g', 'r', 'p', 'c', '-', 't', 'i', 'm', 'e', 'o', 'u', 't' };
+static const __u8 h2_name_timeout_huff[H2_NAME_TIMEOUT_HUFF_LEN] = { 0x9a, 0xca, 0xc8, 0xb2, 0x4d, 0x49, 0x4f, 0x6a, 0x7f };
 
 static __always_inline __u8 h2_byte(const struct sidecar_scratch *s, __u32 pos)
 {
@@ -97,13 +101,23 @@ static __always_inline int h2_name_is(const struct sidecar_scratch *s, __u32 pos
 	return 0;
 }
 
+/* Whether a literal name (as for h2_name_is) is grpc-timeout. */
+static __always_inline int h2_name_is_timeout(const struct sidecar_scratch *s, __u32 pos, __u32 len, __u32 huff)
+{
+	if (!huff && len == H2_NAME_TIMEOUT_LEN)
+		return h2_equal(s, pos, h2_name_timeout, H2_NAME_TIMEOUT_LEN);
+	if (huff && len == H2_NAME_TIMEOUT_HUFF_LEN)
+		return h2_equal(s, pos, h2_name_timeout_huff, H2_NAME_TIMEOUT_HUFF_LEN);
+	return 0;
+}
+
 /*
  * Walks at most SIDECAR_MAX_FIELDS fields of the block in s->block (`n` bytes loaded, `total`
  * bytes in the block) looking for `want`. 0 when found (s->found_*), else the enum
  * sidecar_reason that makes the block undecidable. s->clean is the connection's HPACK_CLEAN
  * on entry and is set when the block starts with a size update to 0.
  */
-__noinline int sidecar_hpack_scan(struct sidecar_scratch *s, __u32 n, __u32 total, __u32 want)
+static __always_inline int h2_scan(struct sidecar_scratch *s, __u32 n, __u32 total, __u32 want)
 {
 	__u32 pos = 0;
 	int i;
@@ -184,6 +198,101 @@ __noinline int sidecar_hpack_scan(struct sidecar_scratch *s, __u32 n, __u32 tota
 		pos += len;
 	}
 	return SIDECAR_REASON_NO_PATH;
+}
+
+/* :path (SIDECAR_WANT_PATH) or grpc-status (SIDECAR_WANT_STATUS), as h2_scan. */
+__noinline int sidecar_hpack_scan(struct sidecar_scratch *s, __u32 n, __u32 total, __u32 want)
+{
+	return h2_scan(s, n, total, want);
+}
+
+/* An HPACK integer of at most one continuation byte (values below 2^prefix - 1 + 128) at *pos;
+ * -1 otherwise (the lean walk below gives up there). */
+static __always_inline int h2_int1(const struct sidecar_scratch *s, __u32 *pos, __u32 n, __u32 prefix, __u32 *out)
+{
+	__u32 p = *pos, mask = (1U << prefix) - 1, v, b;
+
+	if (p >= n)
+		return -1;
+	v = h2_byte(s, p) & mask;
+	p++;
+	if (v == mask) {
+		if (p >= n)
+			return -1;
+		b = h2_byte(s, p);
+		p++;
+		if (b & 0x80)
+			return -1;
+		v += b;
+	}
+	*pos = p;
+	*out = v;
+	return 0;
+}
+
+/*
+ * grpc-timeout in the block, walked from `from` (the end of :path's value: encoders put the
+ * pseudo-header fields first) over at most SIDECAR_MAX_TIMEOUT_FIELDS fields. A lean walk, not
+ * h2_scan: a second full walk is more than the sk_msg program's verifier budget holds. Fields
+ * are skipped by their representation (indexed, size update, literal of any kind: the request's
+ * block was already judged by h2_scan), integers of at most one continuation byte. 0 when found
+ * (s->found_pos/len/huff), 1 when not (absent, or past what this walk reads: the call keeps its
+ * route's timeout).
+ */
+__noinline int sidecar_hpack_scan_timeout(struct sidecar_scratch *s, __u32 n, __u32 from)
+{
+	__u32 pos = from, idx, len, huff, wanted;
+	int i;
+
+	if (!s)
+		return 1;
+	if (n > SIDECAR_MAX_HBLOCK)
+		n = SIDECAR_MAX_HBLOCK;
+	for (i = 0; i < SIDECAR_MAX_TIMEOUT_FIELDS; i++) {
+		__u8 b;
+
+		if (pos >= n)
+			return 1;
+		/* a no-op (pos < n <= SIDECAR_MAX_HBLOCK) that gives every path the same bounds at
+		 * the top of the loop, so the verifier prunes them instead of following each */
+		pos &= SIDECAR_HBLOCK_MASK;
+		b = h2_byte(s, pos);
+		if (b & 0x80) { /* indexed field */
+			if (h2_int1(s, &pos, n, 7, &idx))
+				return 1;
+			continue;
+		}
+		if ((b & 0xe0) == 0x20) { /* dynamic table size update */
+			if (h2_int1(s, &pos, n, 5, &idx))
+				return 1;
+			continue;
+		}
+		if (h2_int1(s, &pos, n, (b & 0xc0) == 0x40 ? 6 : 4, &idx))
+			return 1;
+		wanted = 0;
+		if (idx == 0) { /* literal name: grpc-timeout has no static entry */
+			if (pos >= n)
+				return 1;
+			huff = h2_byte(s, pos) >> 7;
+			if (h2_int1(s, &pos, n, 7, &len) || pos + len > n)
+				return 1;
+			wanted = h2_name_is_timeout(s, pos, len, huff);
+			pos += len;
+		}
+		if (pos >= n)
+			return 1;
+		huff = h2_byte(s, pos) >> 7;
+		if (h2_int1(s, &pos, n, 7, &len))
+			return 1;
+		if (wanted) {
+			s->found_pos = pos;
+			s->found_len = len;
+			s->found_huff = huff;
+			return 0;
+		}
+		pos += len;
+	}
+	return 1;
 }
 
 /* One symbol of a Huffman-coded grpc-status digit string: '0'..'2' are 00000..00010 (5 bits),

@@ -133,6 +133,7 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct
 	struct sidecar_stream st = {};
 	struct sidecar_scratch *s;
 	__u32 zero = 0, off = 0, total = 0, n = 0, r, plen, method = 0, action = SIDECAR_ACTION_ALLOW;
+	__u32 from, i;
 
 	if (!(flags & H2_FLAG_END_HEADERS))
 		return SIDECAR_REASON_CONTINUATION;
@@ -152,6 +153,7 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct
 	if (cfg && cfg->default_action == SIDECAR_ACTION_DENY)
 		action = SIDECAR_ACTION_DENY;
 	plen = s->found_len;
+	from = s->found_pos + plen; /* after :path's value (an indexed :path: found_pos 0, walked from the start) */
 	if (!s->found_index && plen > 0) {
 		if (plen > SIDECAR_MAX_PATH)
 			return SIDECAR_REASON_PATH_TOO_LONG;
@@ -183,6 +185,20 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct
 	sidecar_stream_key(&sk, key, sid);
 	st.start_ns = bpf_ktime_get_ns();
 	st.method = method;
+	/* the call's own deadline, for the proxy's deadline watch: grpc-timeout's value as on the
+	 * wire (user space decodes it; one it cannot read leaves the route's timeout, as its own
+	 * path does) */
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s && sidecar_hpack_scan_timeout(s, n, from) == 0 && s->found_len <= SIDECAR_TIMEOUT_BYTES &&
+	    s->found_pos + s->found_len <= n) {
+		for (i = 0; i < SIDECAR_TIMEOUT_BYTES; i++) {
+			if (i >= s->found_len)
+				break;
+			st.timeout[i] = h2_byte(s, s->found_pos + i);
+		}
+		st.timeout_len = s->found_len;
+		st.flags = SIDECAR_STREAM_F_TIMEOUT | (s->found_huff ? SIDECAR_STREAM_F_TIMEOUT_HUFF : 0);
+	}
 	bpf_map_update_elem(&streams, &sk, &st, BPF_ANY);
 	return 0;
 }

@@ -30,6 +30,9 @@
 #ifndef SIDECAR_MAX_SETTINGS
 #define SIDECAR_MAX_SETTINGS 8
 #endif
+#ifndef SIDECAR_MAX_TIMEOUT_FIELDS
+#define SIDECAR_MAX_TIMEOUT_FIELDS 6 /* header fields after :path walked for grpc-timeout (8 is over the sk_msg verifier budget) */
+#endif
 #ifndef SIDECAR_MAX_FIELDS
 #define SIDECAR_MAX_FIELDS 16 /* header fields walked per block */
 #endif
@@ -68,5 +71,6 @@ _Static_assert((SIDECAR_MAX_HBLOCK & SIDECAR_HBLOCK_MASK) == 0, "SIDECAR_MAX_HBL
 /* What sidecar_hpack_scan looks for. */
 #define SIDECAR_WANT_PATH 1
 #define SIDECAR_WANT_STATUS 2
+#define SIDECAR_WANT_TIMEOUT 3
 
 #endif /* SIDECAR_CONSTS_H */

@@ -20,6 +20,9 @@
 #define SIDECAR_STATUS_SLOTS 18
 /* Latency histogram: bucket 0 < 1 us, bucket b in [2^(b-1), 2^b) us, the last one open. */
 #define SIDECAR_LATENCY_BUCKETS 24
+/* Longest grpc-timeout value kept in `streams` (on the wire: at most 8 digits and a unit, 9
+ * bytes plain, 7 Huffman-coded). Part of the ABI. */
+#define SIDECAR_TIMEOUT_BYTES 12
 
 /* --- enums ------------------------------------------------------------------------------------ */
 
@@ -153,13 +156,18 @@ struct sidecar_stream_key {
 
 /* Value of streams: a request in flight. */
 struct sidecar_stream {
-	__u64 start_ns; /* bpf_ktime_get_ns at the request's HEADERS */
+	__u64 start_ns;   /* bpf_ktime_get_ns at the request's HEADERS */
 	__u32 method;
-	__u32 flags;    /* SIDECAR_STREAM_F_* */
+	__u32 flags;      /* SIDECAR_STREAM_F_* */
+	__u8 timeout[SIDECAR_TIMEOUT_BYTES]; /* the request's grpc-timeout value as on the wire (SIDECAR_STREAM_F_TIMEOUT):
+					      * plain or Huffman-coded (SIDECAR_STREAM_F_TIMEOUT_HUFF), decoded by user space */
+	__u32 timeout_len; /* bytes used in `timeout` */
 };
 
 /* sidecar_stream.flags */
 #define SIDECAR_STREAM_F_RESPONDED 0x1 /* the response's HEADERS (not trailers-only) went to the client */
+#define SIDECAR_STREAM_F_TIMEOUT 0x2      /* the request carried grpc-timeout: its value is in `timeout` */
+#define SIDECAR_STREAM_F_TIMEOUT_HUFF 0x4 /* that value is Huffman-coded */
 
 /* Value of method_stats (per CPU, key = method id). */
 struct sidecar_method_stats {
