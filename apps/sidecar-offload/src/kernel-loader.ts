@@ -33,12 +33,14 @@ import {
   encodeSockKey,
   encodeU32,
 } from '@netaccel/bpf-programs/sidecar';
-import type { ConnState, CompiledPolicy as KernelCompiledPolicy, MethodStats, SidecarMapName, SockKey } from '@netaccel/bpf-programs/sidecar';
+import type { ConnState, CompiledPolicy as KernelCompiledPolicy, MethodStats, SidecarMapName, SockKey, StreamState } from '@netaccel/bpf-programs/sidecar';
 import type { KernelConfig } from './config.js';
 import { ConnMirror } from './conn-mirror.js';
+import { StreamMirror } from './stream-mirror.js';
 import { NA_ERR_SIDECARD_KERNEL_LOAD } from './errors.js';
+import { parseGrpcTimeout } from './grpc-wire.js';
 import { CLIENT_RULE, NOT_PAIRED, UPSTREAM_RULE, anyAddress, handOverReason, mergeKernelPolicies, spliceStateOf } from './kernel.js';
-import type { ConnectionKey, HostPort, KernelPath, OffloadState, SpliceKernel } from './offload.js';
+import type { ConnectionKey, HostPort, InFlightCall, KernelPath, OffloadState, SpliceKernel } from './offload.js';
 import type { CompiledPolicy } from './policy.js';
 
 /** The object as the loader finds it in its object directory (bpf/build, or /usr/lib/netaccel/bpf). */
@@ -55,6 +57,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class LoaderKernelPath implements KernelPath, SpliceKernel {
   readonly loaded = true;
   readonly mirror: ConnMirror;
+  readonly streams: StreamMirror;
   private compiled: KernelCompiledPolicy | undefined;
   private refused = new Map<string, string>();
   private sockopsLink: string | undefined;
@@ -62,12 +65,24 @@ export class LoaderKernelPath implements KernelPath, SpliceKernel {
   private readonly rules = new Map<string, Map<string, number>>();
   /** Take-backs under way, by socket key (hex). */
   private readonly takingBack = new Map<string, Promise<void>>();
+  /** Calls the kernel opened that the proxy adopted after a hand-over (counted by the proxy), by method id. */
+  private readonly adopted = new Map<number, bigint>();
 
   private constructor(
     readonly dataPlane: LoaderDataPlane<SidecarMapName>,
     private readonly log: Logger,
   ) {
     this.mirror = new ConnMirror((keys) => dataPlane.lookupMany('conns', keys), (keys) => dataPlane.lookupMany('takeback', keys));
+    this.streams = new StreamMirror(
+      (keys) => dataPlane.lookupMany('streams', keys),
+      async (key) => {
+        try {
+          await dataPlane.delete('streams', key); // gone already (evicted) is not an error
+        } catch (err) {
+          log.warn({ component: 'kernel', err: errorMessage(err) }, 'adopted call not deleted from streams through ebpf-loader');
+        }
+      },
+    );
   }
 
   /** Loads and attaches through the loader; throws NA_ERR_SIDECARD_KERNEL_LOAD when it cannot (sockops, attached last, is not left attached). */
@@ -120,7 +135,10 @@ export class LoaderKernelPath implements KernelPath, SpliceKernel {
     const values = await this.dataPlane.lookupManyPerCpu('method_stats', ids.map((id) => encodeU32(id)));
     return values.map((v, i) => {
       if (v === undefined) throw new RangeError(`method_stats[${ids[i]}]: no such entry`);
-      return decodeMethodStats(v);
+      const st = decodeMethodStats(v);
+      // calls the proxy adopted after a hand-over are its to count (adoptStream)
+      const adopted = this.adopted.get(ids[i]!) ?? 0n;
+      return adopted === 0n ? st : { ...st, requests: st.requests - adopted };
     });
   }
 
@@ -214,24 +232,39 @@ export class LoaderKernelPath implements KernelPath, SpliceKernel {
    * socket or follows it; the entry is written, then read in batches until the kernel consumed it
    * (`takeBackPending` answers true meanwhile), then the socket's state is read again.
    */
-  takeBack(key: SockKey): boolean {
+  takeBack(key: SockKey): boolean | Promise<boolean> {
     const hex = encodeSockKey(key).toString('hex');
+    if (this.takingBack.has(hex)) return true;
+    return this.startTakeBack(key, hex);
+  }
+
+  private async startTakeBack(key: SockKey, hex: string): Promise<boolean> {
+    // the mirror may not hold the socket (never read, or read long ago): read it first
+    if (this.mirror.conn(key) === undefined) await this.mirror.fresh(key);
     if (this.mirror.conn(key) === undefined) return false;
-    if (!this.takingBack.has(hex)) {
-      const run = this.runTakeBack(key).finally(() => this.takingBack.delete(hex));
-      this.takingBack.set(hex, run);
-    }
-    return true;
+    if (this.takingBack.has(hex)) return true;
+    // the trigger byte may go only once the entry is in the kernel: a byte that finds none reaches the workload
+    let written!: (ok: boolean) => void;
+    const ready = new Promise<boolean>((resolve) => (written = resolve));
+    const run = this.runTakeBack(key, written).finally(() => this.takingBack.delete(hex));
+    this.takingBack.set(hex, run);
+    return ready;
   }
 
   takeBackPending(key: SockKey): boolean {
     return this.takingBack.has(encodeSockKey(key).toString('hex'));
   }
 
-  private async runTakeBack(key: SockKey): Promise<void> {
+  private async runTakeBack(key: SockKey, written: (ok: boolean) => void): Promise<void> {
     const k = encodeSockKey(key);
     try {
-      await this.dataPlane.update('takeback', k, encodeU32(1));
+      try {
+        await this.dataPlane.update('takeback', k, encodeU32(1));
+      } catch (err) {
+        written(false);
+        throw err;
+      }
+      written(true);
       for (const end = Date.now() + TAKE_BACK_MS; Date.now() < end; await sleep(1)) {
         await this.mirror.takeback.ask(k);
         if (!this.mirror.takeback.last.has(k.toString('hex'))) break;
@@ -242,12 +275,27 @@ export class LoaderKernelPath implements KernelPath, SpliceKernel {
     }
   }
 
-  /**
-   * A call in flight at a hand-over stays the kernel's through the loader (no synchronous read of
-   * `streams`): counted by the kernel as it opened it, never adopted by the relay.
-   */
-  adoptStream(): { path: string; ageMs: number } | undefined {
-    return undefined;
+  /** Reads again the kernel's entries of these calls of a connection (batched with every read of this turn). */
+  readonly freshStreams = (clientSide: SockKey, ids: readonly number[]): Promise<void> => this.streams.fresh(clientSide, ids);
+
+  /** A call in flight at a hand-over, as last read (`freshStreams`): adopted, its entry deleted through the loader. */
+  adoptStream(clientSide: SockKey, stream: number): InFlightCall | undefined {
+    const st = this.streams.take(clientSide, stream);
+    if (st === undefined) return undefined;
+    this.adopted.set(st.method, (this.adopted.get(st.method) ?? 0n) + 1n);
+    return this.inFlight(st);
+  }
+
+  /** The same call left in the kernel, as last read. */
+  peekStream(clientSide: SockKey, stream: number): InFlightCall | undefined {
+    const st = this.streams.peek(clientSide, stream);
+    return st === undefined ? undefined : this.inFlight(st);
+  }
+
+  private inFlight(st: StreamState): InFlightCall {
+    const path = [...this.methodIds].find(([, id]) => id === st.method)?.[0] ?? 'other';
+    const ageMs = Number(process.hrtime.bigint() - st.startNs) / 1e6; // CLOCK_MONOTONIC, as bpf_ktime_get_ns (one host)
+    return { path, ageMs: Math.max(0, ageMs), responded: st.responded, timeoutMs: parseGrpcTimeout(st.timeout) };
   }
 
   spliceState(clientSide: SockKey): OffloadState {
@@ -288,7 +336,7 @@ export class LoaderKernelPath implements KernelPath, SpliceKernel {
           for (const [method, s] of all) this.set({ method }, Number(pick(s)));
         },
       });
-    counter('sidecar_kernel_requests', 'Requests the kernel path carried, by method (counted by the kernel)', (s) => s.requests);
+    counter('sidecar_kernel_requests', 'Requests the kernel path carried, by method (counted by the kernel; calls the proxy adopted after a hand-over are counted by the proxy)', (s) => s.requests);
     counter('sidecar_kernel_denied', 'Requests the kernel judged denied and handed to user space, by method', (s) => s.denied);
     counter('sidecar_kernel_responses', 'Responses (END_STREAM) the kernel path carried, by method', (s) => s.responses);
     counter('sidecar_kernel_request_bytes', 'Request DATA bytes the kernel path carried, by method', (s) => s.requestBytes);

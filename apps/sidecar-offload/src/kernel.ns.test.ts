@@ -38,7 +38,8 @@ import { DirectKernelPath } from './kernel.js';
 import { LoaderKernelPath } from './kernel-loader.js';
 import { TestLoader } from '@netaccel/dataplane/testing';
 import type { EchoClient, EchoServer } from './testing/index.js';
-import { echoClient, startEchoServer, streamRequest, unaryCall } from './testing/index.js';
+import { ownClient, startEchoServer, streamRequest, unaryCall } from './testing/index.js';
+import type { TestCleanup } from './testing/index.js';
 
 const PREFIXES = { direct: 'nso-kernel-', loader: 'svl-kernel-' } as const;
 type Via = keyof typeof PREFIXES;
@@ -138,10 +139,8 @@ grpc: { socket: ${socket} }
     }
   });
 
-  /** A client with its own connection (grpc-js shares subchannels between equal channels otherwise). */
-  function newClient(): EchoClient {
-    return echoClient(`127.0.0.1:${daemon.proxy.listener('inbound')!.port}`, { 'grpc.use_local_subchannel_pool': 1 });
-  }
+  /** A client with its own connection to the daemon's listener, closed when the test finishes. */
+  const newClient = (t: TestCleanup): EchoClient => ownClient(t, `127.0.0.1:${daemon.proxy.listener('inbound')!.port}`);
 
   const kernelOf = () => daemon.proxy.kernel as Kernel;
 
@@ -210,8 +209,7 @@ grpc: { socket: ${socket} }
     const kernel = daemon.proxy.kernel;
     assert.ok(kernel instanceof (via === 'direct' ? DirectKernelPath : LoaderKernelPath) && kernel.loaded);
     assert.deepEqual([...kernel.methodIds.keys()].sort(), ['/nsc.Echo/Slow', '/nsc.Echo/Unary'], 'the policy is in the kernel');
-    const c = newClient();
-    t.onTestFinished(() => c.close());
+    const c = newClient(t);
     const before = await kernelSnapshot();
     const callsBefore = new Map(echo.calls);
     const seen = await workload(c);
@@ -246,8 +244,7 @@ grpc: { socket: ${socket} }
   });
 
   test('a denied method hands the connection to the proxy: PERMISSION_DENIED, and every later call on it succeeds in user space', async (t) => {
-    const c = newClient();
-    t.onTestFinished(() => c.close());
+    const c = newClient(t);
     assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, 0); // carried by the kernel
     const before = await kernelSnapshot();
     const statsBefore = (await api.getStats(sidecarV1.GetStatsRequest.create())).methods;
@@ -366,8 +363,7 @@ s.on('error', (e) => parentPort.postMessage({ error: String(e) }));
   test('a connection the proxy cannot splice (upstream refused) is served by its user-space path: counted once there, the reason listed', async (t) => {
     await daemon.proxy.reconfigure(parseConfig(sidecarConfig, { env: {}, yaml: yaml('127.0.0.1:1') }));
     t.onTestFinished(() => daemon.proxy.reconfigure(parseConfig(sidecarConfig, { env: {}, yaml: yaml(echo.address) })));
-    const c = newClient();
-    t.onTestFinished(() => c.close());
+    const c = newClient(t);
     const before = await kernelSnapshot();
     const statsBefore = (await api.getStats(sidecarV1.GetStatsRequest.create())).methods.find((m) => m.method === '/nsc.Echo/Unary');
     const unavailable = (ms: typeof statsBefore) => ms?.statuses.find((x) => x.code === grpc.status.UNAVAILABLE)?.calls ?? 0n;

@@ -56,6 +56,7 @@ import {
 import type { ConnState, CompiledPolicy as KernelCompiledPolicy, MethodStats, SockKey, StreamState } from '@netaccel/bpf-programs/sidecar';
 import type { KernelConfig } from './config.js';
 import { NA_ERR_SIDECARD_KERNEL_LOAD } from './errors.js';
+import { parseGrpcTimeout } from './grpc-wire.js';
 import type { ConnectionKey, HostPort, InFlightCall, KernelPath, OffloadState, SpliceKernel } from './offload.js';
 import { kernelPolicyOf } from './offload.js';
 import type { Action, CompiledPolicy } from './policy.js';
@@ -283,7 +284,7 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
   private inFlight(st: StreamState): InFlightCall {
     const path = [...this.methodIds].find(([, id]) => id === st.method)?.[0] ?? 'other';
     const ageMs = Number(process.hrtime.bigint() - st.startNs) / 1e6; // CLOCK_MONOTONIC, as bpf_ktime_get_ns
-    return { path, ageMs: Math.max(0, ageMs), responded: st.responded };
+    return { path, ageMs: Math.max(0, ageMs), responded: st.responded, timeoutMs: parseGrpcTimeout(st.timeout) };
   }
 
   takeBack(key: SockKey): boolean {

@@ -37,11 +37,15 @@ export interface HostPort {
  * synchronous, of the maps themselves in process, of a mirror read in batches through the loader
  * (then `fresh` is there to read a socket again).
  */
-/** A call in flight in the kernel: its path ('other' when not in the policy), ms since its HEADERS, whether its response HEADERS went out. */
+/**
+ * A call in flight in the kernel: its path ('other' when not in the policy), ms since its HEADERS,
+ * whether its response HEADERS went out, and its grpc-timeout (ms) when it carried one.
+ */
 export interface InFlightCall {
   readonly path: string;
   readonly ageMs: number;
   readonly responded?: boolean;
+  readonly timeoutMs?: number | undefined;
 }
 
 export interface SpliceKernel {
@@ -70,8 +74,10 @@ export interface SpliceKernel {
    * Asks the kernel to hand a socket to user space at a frame boundary of what it sends (splice.ts
    * `takeBack`): the caller then writes one trigger byte towards the socket, and nothing more
    * until `takeBackPending` is false. False (nothing asked) when the socket is not in the kernel.
+   * Through the loader a Promise, resolved once the entry is in the kernel (the trigger byte must
+   * not go before: one that finds no entry reaches the workload).
    */
-  takeBack(key: SockKey): boolean;
+  takeBack(key: SockKey): boolean | Promise<boolean>;
   takeBackPending(key: SockKey): boolean;
   /**
    * A call the kernel opened on a connection handed over since (its responses now go through the
@@ -82,6 +88,12 @@ export interface SpliceKernel {
   adoptStream?(clientSide: SockKey, stream: number): InFlightCall | undefined;
   /** The same call left in the kernel (for its deadline). */
   peekStream?(clientSide: SockKey, stream: number): InFlightCall | undefined;
+  /**
+   * Present when `adoptStream` / `peekStream` answer from a mirror (through the loader): resolves
+   * once these calls of the connection were read again after the call (reads of one turn of the
+   * event loop are one batch).
+   */
+  readonly freshStreams?: (clientSide: SockKey, ids: readonly number[]) => Promise<void>;
 }
 
 export interface KernelPath {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import type { EchoClient, EchoServer, TestSidecar } from './testing/index.js';
-import { echoClient, startEchoServer, startTestSidecar, streamMessage, streamRequest, unaryCall } from './testing/index.js';
+import { echoClient, grpcFrame as frame, serverStreamOutcome, startEchoServer, startRawUpstream as rawUpstream, startTestSidecar, streamMessage, streamRequest, unaryCall } from './testing/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -15,40 +15,6 @@ async function until(f: () => boolean, ms = 10_000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not reached');
     await sleep(20);
   }
-}
-
-/** A gRPC message: 5-byte prefix + payload. */
-function frame(payload: Buffer): Buffer {
-  const p = Buffer.alloc(5);
-  p.writeUInt32BE(payload.length, 1);
-  return Buffer.concat([p, payload]);
-}
-
-/** A raw HTTP/2 upstream whose behaviour each test sets: what grpc-js servers never do on purpose. */
-async function rawUpstream(onStream: (stream: http2.ServerHttp2Stream, session: http2.ServerHttp2Session) => void) {
-  const server = http2.createServer();
-  let sessions = 0;
-  const open = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s) => {
-    sessions += 1;
-    open.add(s);
-    s.on('close', () => open.delete(s));
-  });
-  server.on('stream', (stream) => {
-    stream.on('error', () => {});
-    onStream(stream, stream.session as http2.ServerHttp2Session);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    address: `127.0.0.1:${port}`,
-    sessions: () => sessions,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        for (const s of open) s.destroy(); // a peer that half-closed after GOAWAY keeps its session otherwise
-      }),
-  };
 }
 
 function sidecarYaml(endpoints: string[], balancing = 'round-robin', idleTimeout = '5m'): string {
@@ -200,21 +166,14 @@ describe('upstream failures: reset and closed mid-stream, GOAWAY, dead endpoints
       await sidecar.close();
       await up.close();
     });
-    const run = () =>
-      new Promise<{ got: number; code: number; details: string }>((resolve) => {
-        let got = 0;
-        const call = client.serverStream(streamRequest(1, 1));
-        call.on('data', () => (got += 1));
-        call.on('error', (e: grpc.ServiceError) => resolve({ got, code: e.code, details: e.details }));
-        call.on('end', () => resolve({ got, code: 0, details: '' }));
-      });
+    const run = () => serverStreamOutcome(client, streamRequest(1, 1));
     const reset = await run();
-    assert.deepEqual([reset.got, reset.code], [3, grpc.status.UNAVAILABLE]);
+    assert.deepEqual([reset.messages, reset.code], [3, grpc.status.UNAVAILABLE]);
     assert.match(reset.details, /closed call \/nsc\.Echo\/ServerStream before its status/);
     const closed = await run();
-    assert.deepEqual([closed.got, closed.code], [3, grpc.status.UNAVAILABLE], 'connection closed mid-stream');
+    assert.deepEqual([closed.messages, closed.code], [3, grpc.status.UNAVAILABLE], 'connection closed mid-stream');
     const fine = await run();
-    assert.deepEqual([fine.got, fine.code], [3, 0]);
+    assert.deepEqual([fine.messages, fine.code], [3, 0]);
     assert.equal(up.sessions(), 2, 'a new upstream connection after the closed one');
     const statuses = (sidecar.logs.find({ msg: 'grpc call' }) as unknown as { grpcStatus: number; responseMessages: number }[]).map((a) => [a.grpcStatus, a.responseMessages]);
     assert.deepEqual(statuses, [[14, 3], [14, 3], [0, 3]], 'the access log says what the client saw');

@@ -31,6 +31,9 @@ export class Pipe {
   /** Through the loader (`kernel.fresh`): chunks waiting for a read of the sender's state asked after they arrived. */
   private queued: Buffer[] = [];
   private reading = false;
+  private settled = false;
+  /** While set, arriving chunks wait (a take-over's read of the kernel's calls). */
+  private gate: Promise<void> | undefined;
 
   constructor(
     private readonly src: Socket,
@@ -41,6 +44,12 @@ export class Pipe {
     /** The client's direction: its first byte may be the preface (passed with the message handed over). */
     private readonly preface: boolean,
     private readonly onFrame: (f: Frame) => Buffer[],
+    /**
+     * Through the loader: awaited once, when a read first finds the direction handed over, before
+     * any frame after the hand-over point goes to `onFrame` (the connection reads the kernel's
+     * calls in flight then, so that the relay can adopt them).
+     */
+    private readonly settle?: () => Promise<void>,
   ) {
     src.on('data', (d: Buffer) => this.arrive(d));
   }
@@ -51,14 +60,24 @@ export class Pipe {
    * after they arrived (one batch for every connection of this turn), then go through `data`.
    */
   private arrive(d: Buffer): void {
-    if (this.kernel.fresh === undefined || (this.from !== undefined && this.queued.length === 0)) return this.data(d);
+    if (this.gate === undefined && (this.kernel.fresh === undefined || (this.from !== undefined && this.queued.length === 0 && !this.reading))) return this.data(d);
     this.queued.push(d);
     this.drain();
   }
 
+  /** Chunks arriving until `until` settles wait for it (in order, before any later one). */
+  hold(until: Promise<void>): void {
+    this.gate = until;
+    const open = () => {
+      if (this.gate === until) this.gate = undefined;
+      this.drain();
+    };
+    until.then(open, open);
+  }
+
   private drain(): void {
-    if (this.reading || this.queued.length === 0) return;
-    if (this.from !== undefined) {
+    if (this.reading || this.gate !== undefined || this.queued.length === 0) return;
+    if (this.from !== undefined || this.kernel.fresh === undefined) {
       for (const d of this.queued.splice(0)) this.data(d);
       return;
     }
@@ -71,19 +90,25 @@ export class Pipe {
   /** Reads the sender's state again through the loader, then `then`; a failed read ends the connection (its state is unknown). */
   private readAgain(then: () => void): void {
     this.reading = true;
-    this.kernel.fresh!(this.sender).then(
-      () => {
-        this.reading = false;
-        then();
-        this.drain();
-      },
-      (err: unknown) => {
-        this.reading = false;
-        this.queued = [];
-        this.src.destroy(err instanceof Error ? err : new Error(String(err)));
-        this.dst.destroy();
-      },
-    );
+    this.kernel.fresh!(this.sender)
+      .then(() => {
+        if (this.settle === undefined || this.settled || !this.handedOver()) return undefined;
+        this.settled = true;
+        return this.settle();
+      })
+      .then(
+        () => {
+          this.reading = false;
+          then();
+          this.drain();
+        },
+        (err: unknown) => {
+          this.reading = false;
+          this.queued = [];
+          this.src.destroy(err instanceof Error ? err : new Error(String(err)));
+          this.dst.destroy();
+        },
+      );
   }
 
   /** Learns from the kernel whether (and from where) this direction is handed over. */

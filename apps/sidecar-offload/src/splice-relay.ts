@@ -17,7 +17,7 @@ import { NA_ERR_SIDECARD_DEADLINE, NA_ERR_SIDECARD_METHOD_DENIED } from './error
 import { GrpcFramer, GrpcStatus, decodeGrpcMessage, encodeGrpcMessage, parseGrpcTimeout, parseStatus } from './grpc-wire.js';
 import { FLAG, FRAME, H2_ERROR, blockFragment, decodeHeaders, rstStream, trailers, trailersOnly, windowUpdate, zeroTableSize } from './h2-frames.js';
 import type { Frame } from './h2-frames.js';
-import type { SpliceKernel } from './offload.js';
+import type { InFlightCall, SpliceKernel } from './offload.js';
 import type { CompiledPolicy, CompiledRoute } from './policy.js';
 import { decide, matchRoute } from './policy.js';
 import type { Pipe } from './splice-pipe.js';
@@ -101,20 +101,30 @@ export abstract class SpliceRelay {
   /** Ends the connection (a frame the relay cannot read). */
   protected abstract fail(why: string): void;
 
-  /** The kernel's calls still in flight become the relay's. */
-  protected adoptAll(): void {
-    const last = this.env.kernel.conn(this.clientSide)?.lastStream ?? this.scannedTo;
+  /** The request streams the kernel may have opened, up to `last` (odd ids), are watched. */
+  protected scan(last: number): void {
     for (let id = this.scannedTo + 1; id <= last; id++) if (id % 2 === 1) this.watching.add(id);
     this.scannedTo = Math.max(this.scannedTo, last);
+  }
+
+  /** The kernel's calls still in flight become the relay's. */
+  protected adoptAll(): void {
+    this.scan(this.env.kernel.conn(this.clientSide)?.lastStream ?? this.scannedTo);
     for (const id of this.watching) this.adopt(id);
     this.watching.clear();
   }
 
-  /** ms a kernel call on `path` may take: its route's timeout (the longest route's for a path the kernel does not name). */
-  protected timeoutOf(path: string): number {
+  /**
+   * ms a kernel call may take, as call.ts gives a call: its grpc-timeout (read by the kernel)
+   * capped by its route's `maxTimeout`, or the route's `timeout`; a path the kernel does not name
+   * gets the longest timeout and cap of the listener's routes.
+   */
+  protected deadlineOf(call: InFlightCall): number {
     const routes = this.env.routes();
-    const r = path === 'other' ? undefined : matchRoute(routes, path);
-    return r?.timeoutMs ?? Math.max(...routes.map((x) => x.timeoutMs));
+    const r = call.path === 'other' ? undefined : matchRoute(routes, call.path);
+    const timeout = r?.timeoutMs ?? Math.max(...routes.map((x) => x.timeoutMs));
+    const max = r?.maxTimeoutMs ?? Math.max(...routes.map((x) => x.maxTimeoutMs));
+    return Math.min(call.timeoutMs ?? timeout, max);
   }
 
   private arm(stream: number, c: Call, deadlineMs: number, remainingMs: number): void {
@@ -267,8 +277,8 @@ export abstract class SpliceRelay {
     this.lastStream = Math.max(this.lastStream, stream);
     const call: Call = { path: a.path, start: performance.now() - a.ageMs, requestId: undefined, request: new GrpcFramer(), response: new GrpcFramer(), responded: a.responded ?? false };
     this.calls.set(stream, call);
-    const timeout = this.timeoutOf(a.path);
-    this.arm(stream, call, timeout, timeout - a.ageMs);
+    const deadline = this.deadlineOf(a);
+    this.arm(stream, call, deadline, deadline - a.ageMs);
     return true;
   }
 

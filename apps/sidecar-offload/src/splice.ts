@@ -24,6 +24,11 @@
  * Frames the relay writes to the client (a status, WINDOW_UPDATE) go in only at a frame boundary
  * of the upstream→client stream: after that direction too was handed over and every byte before
  * its `user_from` was forwarded. The pipes are splice-pipe.ts, the frame relay splice-relay.ts.
+ *
+ * The kernel's calls in flight (`streams`) are read synchronously in process; through the loader
+ * from a mirror (stream-mirror.ts) read in batches before they are needed: at each look of the
+ * deadline watch, before the relay reads the first frame after a hand-over (the pipes hold their
+ * frames until then) and when the connection closes.
  */
 import { createConnection, createServer } from 'node:net';
 import type { Socket } from 'node:net';
@@ -84,6 +89,15 @@ export class SplicedConnection extends SpliceRelay {
   private takingOver: Promise<boolean> | undefined;
   /** While the kernel carries the connection: the kernel's calls watched for their deadline. */
   private watch: NodeJS.Timeout | undefined;
+  /** ms between looks, and the one look set at a deadline before the next. */
+  private every = 1000;
+  private soon: NodeJS.Timeout | undefined;
+  /** Through the loader: a watch tick's reads under way. */
+  private checking = false;
+  /** Through the loader: the read of the kernel's calls in flight made once the connection is handed over. */
+  private settling: Promise<void> | undefined;
+  /** The calls in flight at the first close, adopted (through the loader after a read). */
+  private adopting: Promise<void> = Promise.resolve();
 
   private constructor(
     env: SpliceEnv,
@@ -94,8 +108,9 @@ export class SplicedConnection extends SpliceRelay {
   ) {
     super(env, endpoint, sides.clientSide, client.remoteFamily === 'IPv6' ? `[${client.remoteAddress}]:${client.remotePort}` : `${client.remoteAddress}:${client.remotePort}`);
     this.upstreamSide = sides.upstreamSide;
-    this.c2u = new Pipe(client, upstream, this.clientSide, env.kernel, true, (f) => this.fromClient(f));
-    this.u2c = new Pipe(upstream, client, this.upstreamSide, env.kernel, false, (f) => this.fromUpstream(f));
+    const settle = env.kernel.freshStreams === undefined ? undefined : () => this.settleStreams();
+    this.c2u = new Pipe(client, upstream, this.clientSide, env.kernel, true, (f) => this.fromClient(f), settle);
+    this.u2c = new Pipe(upstream, client, this.upstreamSide, env.kernel, false, (f) => this.fromUpstream(f), settle);
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
     client.on('error', (err) => env.log.debug({ listener: env.listener, remote: this.remote, err }, 'spliced client socket error'));
@@ -106,8 +121,14 @@ export class SplicedConnection extends SpliceRelay {
     const first = (status: number, why: string): void => {
       if (ended !== undefined) return;
       ended = [status, why];
-      clearInterval(this.watch);
-      this.adoptAll();
+      this.stopWatch();
+      const read = this.syncKernel();
+      if (read === undefined) this.adoptAll();
+      else {
+        this.adopting = read
+          .catch((err: unknown) => this.env.log.warn({ listener: this.env.listener, remote: this.remote, err: errorMessage(err) }, "kernel's calls in flight not read at the close"))
+          .then(() => this.adoptAll());
+      }
     };
     client.once('close', () => {
       first(GrpcStatus.CANCELLED, 'the client closed the connection');
@@ -117,8 +138,9 @@ export class SplicedConnection extends SpliceRelay {
       first(GrpcStatus.UNAVAILABLE, 'the upstream closed the connection');
       if (!client.destroyed) client.end();
     });
-    this.closed = Promise.all([gone(client), gone(upstream)]).then(() => {
-      clearInterval(this.watch);
+    this.closed = Promise.all([gone(client), gone(upstream)]).then(async () => {
+      this.stopWatch();
+      await this.adopting;
       const [status, why] = ended ?? [GrpcStatus.UNAVAILABLE, 'connection closed'];
       for (const sid of [...this.calls.keys()]) this.finish(sid, status, why);
     });
@@ -198,50 +220,129 @@ export class SplicedConnection extends SpliceRelay {
    * adopted (their deadlines armed): the relay carries the rest of the connection.
    */
   private takeOver(): Promise<boolean> {
-    this.takingOver ??= Promise.all([this.takeBack(this.c2u, this.u2c), this.takeBack(this.u2c, this.c2u)]).then(([c, u]) => {
-      if (c && u) this.adoptAll();
-      return c && u;
-    });
+    this.takingOver ??= this.takeBoth();
     return this.takingOver;
   }
 
-  // --- deadlines (the routes' timeouts, as the user path applies them) ------------------------
+  private async takeBoth(): Promise<boolean> {
+    // through the loader, the frames after the hand-over wait for the read of the kernel's calls (adopted from it)
+    let release = (): void => {};
+    if (this.env.kernel.freshStreams !== undefined) {
+      const held = new Promise<void>((resolve) => (release = resolve));
+      this.c2u.hold(held);
+      this.u2c.hold(held);
+    }
+    try {
+      const [c, u] = await Promise.all([this.takeBack(this.c2u, this.u2c), this.takeBack(this.u2c, this.c2u)]);
+      if (c && u) {
+        await this.settleStreams();
+        this.adoptAll();
+      }
+      return c && u;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Through the loader: the client socket's state read again (its last stream id), then the
+   * kernel's calls up to it that are not known finished, so that `peekStream` / `adoptStream`
+   * answer with values read after this call (each one batch with the other reads of the turn).
+   * Undefined in process, where those reads are synchronous.
+   */
+  private syncKernel(): Promise<void> | undefined {
+    const k = this.env.kernel;
+    if (k.freshStreams === undefined || k.fresh === undefined) return undefined;
+    return (async () => {
+      const before = k.conn(this.clientSide);
+      await k.fresh!(this.clientSide);
+      // a closed socket's entry is gone: its last known state names the calls
+      this.scan((k.conn(this.clientSide) ?? before)?.lastStream ?? 0);
+      await k.freshStreams!(this.clientSide, [...this.watching]);
+    })();
+  }
+
+  /** Through the loader, once per hand-over: the kernel's calls read before the relay reads a frame (a failed read is logged: those calls stay the kernel's). */
+  private settleStreams(): Promise<void> {
+    this.settling ??= (this.syncKernel() ?? Promise.resolve()).catch((err: unknown) => {
+      this.env.log.warn({ listener: this.env.listener, remote: this.remote, err: errorMessage(err) }, "kernel's calls in flight not read at a hand-over");
+    });
+    return this.settling;
+  }
+
+  // --- deadlines (as the user path applies them) ----------------------------------------------
 
   /**
    * The kernel does not time calls out: while it carries the connection, its calls in flight
    * (`streams`, up to the client socket's `last_stream`) are looked at every quarter of the
-   * shortest route timeout (5 ms..1 s); one older than its route's timeout makes the proxy take
-   * the connection over (`takeOver`), adopt the calls and end that one DEADLINE_EXCEEDED.
-   * The kernel does not read grpc-timeout: a kernel call is held to its route's `timeout` (a
-   * shorter grpc-timeout is the client's and the server's to apply); a path not in the kernel's
-   * policy to the longest timeout of the listener's routes.
+   * shortest route timeout (5 ms..1 s), and once more at the deadline of a call seen that ends
+   * before the next look; one past its deadline makes the proxy take the connection over
+   * (`takeOver`), adopt the calls and end that one DEADLINE_EXCEEDED. A call's deadline is the
+   * user path's (`deadlineOf`): its grpc-timeout, which the kernel reads into `streams`, capped by
+   * its route's `maxTimeout`, or its route's `timeout`. Through the loader each look is one batch
+   * of reads for every connection of that turn (conns, then the watched calls).
    */
   private watchKernel(): void {
     const routes = this.env.routes();
     if (routes.length === 0 || this.env.kernel.peekStream === undefined) return;
-    const every = Math.min(1000, Math.max(5, Math.floor(Math.min(...routes.map((r) => r.timeoutMs)) / 4)));
-    this.watch = setInterval(() => this.checkKernel(), every);
+    this.every = Math.min(1000, Math.max(5, Math.floor(Math.min(...routes.map((r) => r.timeoutMs)) / 4)));
+    this.watch = setInterval(() => this.checkKernel(), this.every);
     this.watch.unref();
   }
 
+  private stopWatch(): void {
+    clearInterval(this.watch);
+    clearTimeout(this.soon);
+  }
+
   private checkKernel(): void {
+    const read = this.syncKernel();
+    if (read === undefined) return this.checkKnown();
+    if (this.checking) return;
+    this.checking = true;
+    read.then(
+      () => {
+        this.checking = false;
+        this.checkKnown();
+      },
+      (err: unknown) => {
+        this.checking = false;
+        this.env.log.debug({ listener: this.env.listener, remote: this.remote, err: errorMessage(err) }, 'kernel calls not read for their deadlines');
+      },
+    );
+  }
+
+  private checkKnown(): void {
     const k = this.env.kernel;
     const c = k.conn(this.clientSide);
     if (c === undefined || (c.flags & SIDECAR_CONN_F.USER) !== 0 || this.takingOver !== undefined) {
-      clearInterval(this.watch);
+      this.stopWatch();
       // handed over for another reason (a denied call): the relay adopts the kernel's calls now
       if (c !== undefined && this.takingOver === undefined && this.c2u.handedOver() && this.u2c.handedOver()) this.adoptAll();
       return;
     }
-    for (let id = this.scannedTo + 1; id <= c.lastStream; id++) if (id % 2 === 1) this.watching.add(id);
-    this.scannedTo = Math.max(this.scannedTo, c.lastStream);
+    this.scan(c.lastStream);
+    let soonest = Infinity;
     for (const id of this.watching) {
       const s = k.peekStream!(this.clientSide, id);
-      if (s === undefined) this.watching.delete(id);
-      else if (s.ageMs >= this.timeoutOf(s.path)) {
+      if (s === undefined) {
+        this.watching.delete(id);
+        continue;
+      }
+      const left = this.deadlineOf(s) - s.ageMs;
+      if (left <= 0) {
         void this.takeOver();
         return;
       }
+      soonest = Math.min(soonest, left);
+    }
+    // a deadline before the next look: looked at then
+    if (soonest < this.every && this.soon === undefined) {
+      this.soon = setTimeout(() => {
+        this.soon = undefined;
+        this.checkKernel();
+      }, Math.ceil(soonest));
+      this.soon.unref();
     }
   }
 
@@ -253,7 +354,7 @@ export class SplicedConnection extends SpliceRelay {
   private async takeBack(pipe: Pipe, towards: Pipe): Promise<boolean> {
     if (pipe.handedOver()) return true;
     const kernel = this.env.kernel;
-    if (!kernel.takeBack(pipe.sender)) return false;
+    if (!(await kernel.takeBack(pipe.sender))) return false;
     towards.trigger();
     try {
       for (let waited = 0; kernel.takeBackPending(pipe.sender) && waited < TAKE_BACK_WAIT_MS && !towards.dst.destroyed; waited += TAKE_BACK_POLL_MS) {

@@ -9,5 +9,7 @@ export { startTestSidecar } from './sidecar.js';
 export type { TestSidecar } from './sidecar.js';
 export { EchoDefinition, echoClient, startEchoServer, streamMessage, streamRequest, unaryCall } from './echo.js';
 export type { EchoClient, EchoServer } from './echo.js';
+export { grpcFrame, ownClient, serverStreamOutcome, startRawUpstream } from './grpc-peers.js';
+export type { RawUpstream, TestCleanup } from './grpc-peers.js';
 export { freePort, startEtcd, startRedis } from './daemons.js';
 export type { TestProcess } from './daemons.js';

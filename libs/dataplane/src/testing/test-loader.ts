@@ -95,19 +95,26 @@ export class TestLoader {
     }
   }
 
+  /** Unloads the objects of `owners` (forced: detaches them): the next load starts from fresh maps. */
+  async unload(owners: readonly string[]): Promise<void> {
+    const c = createRpcClient(LoaderClient, { address: this.socket, deadlineMs: 10_000 });
+    try {
+      for (const owner of owners) {
+        const objs = await c.listObjects(loaderV1.ListObjectsRequest.create({ owner }));
+        for (const o of objs.objects) await c.unloadObject(loaderV1.UnloadObjectRequest.create({ objectId: o.id, force: true }));
+      }
+    } finally {
+      c.close();
+    }
+  }
+
   /** Unloads the objects of `owners` (forced: detaches them), stops the daemon, removes pins and files. */
   async stop(owners: readonly string[] = []): Promise<void> {
     if (owners.length > 0 && this.#proc && this.#proc.exitCode === null && existsSync(this.socket)) {
-      const c = createRpcClient(LoaderClient, { address: this.socket, deadlineMs: 10_000 });
       try {
-        for (const owner of owners) {
-          const objs = await c.listObjects(loaderV1.ListObjectsRequest.create({ owner }));
-          for (const o of objs.objects) await c.unloadObject(loaderV1.UnloadObjectRequest.create({ objectId: o.id, force: true }));
-        }
+        await this.unload(owners);
       } catch {
         // the pins are removed below anyway
-      } finally {
-        c.close();
       }
     }
     const p = this.#proc;
