@@ -258,8 +258,10 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
     Register<bit<8>, bit<32>>(CRAQ_P4_KEYS * CRAQ_SLOTS) craq_slot_flags;
     Register<bit<64>, bit<32>>(CRAQ_P4_KEYS * CRAQ_SLOTS) craq_slot_req_id;   /* the request that wrote the version */
     WORDS(VALUE_REG)
-    /* at-most-once (the XDP node's craq_requests LRU hash): direct-mapped, a newer request whose
-       hash collides replaces the record (the XDP node evicts the least recently used instead) */
+    /* at-most-once (the XDP node keeps a ring of its last CRAQ_REQ_RING requests per key,
+       craq_key.reqs, which its head scans): a pipeline stage cannot scan a ring, so here a table
+       direct-mapped by a hash of (req_id, key_id), a newer request whose hash collides replacing
+       the record */
     Register<bit<128>, bit<32>>(CRAQ_P4_REQUESTS) craq_req_tag;       /* req_id ++ key_id */
     Register<bit<64>, bit<32>>(CRAQ_P4_REQUESTS) craq_req_version;
     Hash<bit<32>>(PSA_HashAlgorithm_t.CRC32) req_hash;

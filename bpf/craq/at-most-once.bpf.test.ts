@@ -1,7 +1,7 @@
 /**
  * BPF layer: at-most-once WRITE/DELETE on three XDP nodes (one craq.bpf.o each) in lockstep with
  * the reference model (retry-scenario.ts, the CI failure of the CRAQ lab): every frame's verdict
- * and output, and every key entry and craq_requests record the scenario reads or writes, equal
+ * and output, and every key entry (with its request ring) the scenario reads or writes, equal
  * the model's; a write whose version a repair committed, retried after two newer writes, is
  * answered OK with its original version and changes nothing — at the same head, and at a new
  * head that knows the request only from the repair's copy.
@@ -10,9 +10,10 @@ import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { craq } from '@netaccel/protocol';
 import { CraqNodeObject } from './craq-harness.js';
+import { CRAQ_REQ_RING } from './codec.js';
 import { KEY } from './fixtures.js';
 import { LockstepNode } from './lockstep.js';
-import { R_ID, retryAfterRepair } from './retry-scenario.js';
+import { R_ID, deliver, retryAfterRepair, writeFrame } from './retry-scenario.js';
 
 let programs: CraqNodeObject[] = [];
 beforeAll(() => {
@@ -41,4 +42,25 @@ for (const variant of ['same-head', 'new-head'] as const) {
 test('XDP (new-head) without the repair copying requests: the new head applies the retry again, as before the fix', () => {
   const o = retryAfterRepair(chain(), 'new-head', false);
   assert.deepEqual([o.retry?.status, o.retry?.version], [craq.CraqStatus.OK, 9n]);
+});
+
+test(`XDP (a chain of one): the window is the key's last ${CRAQ_REQ_RING} versions — a retry is answered until ${CRAQ_REQ_RING} newer writes of its key, then applied as new`, () => {
+  const node = new LockstepNode(0, programs[0]!, 'single');
+  const drain = programs[0]!.commitReader();
+  try {
+    const write = (reqId: bigint): craq.CraqMessage | undefined => deliver([node], 0, writeFrame(0, reqId, 'v'));
+    const first = write(R_ID);
+    assert.equal(first?.version, 6n);
+    for (let i = 1n; i < BigInt(CRAQ_REQ_RING); i++) {
+      assert.equal(write(R_ID + i)?.version, 6n + i);
+      drain.drain();
+    }
+    const retry = write(R_ID);
+    assert.deepEqual([retry?.status, retry?.version], [craq.CraqStatus.OK, 6n], `recognised after ${CRAQ_REQ_RING - 1} newer writes`);
+    assert.equal(write(R_ID + BigInt(CRAQ_REQ_RING))?.version, 6n + BigInt(CRAQ_REQ_RING), 'its record replaced');
+    assert.equal(write(R_ID)?.version, 7n + BigInt(CRAQ_REQ_RING), 'beyond the window: applied again');
+    node.key(KEY.keyId);
+  } finally {
+    drain.close();
+  }
 });

@@ -1,6 +1,6 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { NO_PEER, decodeCommit, decodeConfig, decodeKeyEntry, encodeConfig, encodeKeyEntry, keyEntrySize, placedKey, slotChecksum } from './codec.js';
+import { CRAQ_LAYOUTS, CRAQ_REQ_RING, NO_PEER, decodeCommit, decodeConfig, decodeKeyEntry, encodeConfig, encodeKeyEntry, keyEntrySize, placedKey, requestsHeld, ringOf, slotChecksum, withRequests } from './codec.js';
 import { chainConfig } from './fixtures.js';
 
 test('config round-trips for every role and mode', () => {
@@ -44,4 +44,17 @@ test('a commit record decodes', () => {
   b[32] = 0xaa;
   b[33] = 0xbb;
   assert.deepEqual(decodeCommit(b), { keyId: 77n, version: 5n, keyCheck: 9, epoch: 3, tombstone: true, value: Uint8Array.of(0xaa, 0xbb) });
+});
+
+test('a key entry keeps its request ring: one record per version % CRAQ_REQ_RING, the newer version wins, request id 0 not recorded', () => {
+  const k = withRequests(placedKey(0xdeadbeef, 12n, Uint8Array.of(1)), [{ reqId: 7n, version: 3n }, { reqId: 0n, version: 4n }, { reqId: 8n, version: 12n }]);
+  assert.deepEqual(k.requests, [{ reqId: 7n, version: 3n }, { reqId: 8n, version: 12n }]);
+  const b = encodeKeyEntry(k);
+  assert.equal(b.length, keyEntrySize());
+  assert.equal(b.readBigUInt64LE(CRAQ_LAYOUTS.key.members.reqs + 16 * 12), 8n, 'reqs[12 % 64].req_id');
+  assert.deepEqual(decodeKeyEntry(b), k);
+  const later = withRequests(k, [{ reqId: 9n, version: 3n + BigInt(CRAQ_REQ_RING) }]);
+  assert.deepEqual(later.requests, [{ reqId: 8n, version: 12n }, { reqId: 9n, version: 67n }], 'version 67 replaces version 3 (the same index)');
+  assert.equal(ringOf([{ reqId: 9n, version: 67n }], [{ reqId: 7n, version: 3n }]).length, 1, 'an older version does not replace a newer one');
+  assert.deepEqual(requestsHeld({ ...k, slots: k.slots.map((s) => (s === undefined ? s : { ...s, reqId: 5n })) }), [{ reqId: 7n, version: 3n }, { reqId: 5n, version: 12n }], 'the ring and the slots, the slot last for version 12');
 });

@@ -9,6 +9,8 @@ import { formatIPv4, formatIPv6, formatMac, parseIPv4, parseIPv6, parseMac } fro
 export const CRAQ_MAX_VALUE = 1024;
 /** CRAQ_MAX_DIRTY of the default build; a build with another value has a larger craq_key. */
 export const CRAQ_DEFAULT_MAX_DIRTY = 4;
+/** CRAQ_REQ_RING (craq_consts.h): request records per key, craq_key.reqs. The codecs assume the default. */
+export const CRAQ_REQ_RING = 64;
 
 export const CRAQ_ROLE = Object.freeze({ HEAD: 0x1, TAIL: 0x2 } as const);
 export const CRAQ_CFG = Object.freeze({ ENABLED: 0x1, NETCHAIN: 0x2 } as const);
@@ -21,10 +23,10 @@ export const CRAQ_LAYOUTS = Object.freeze({
   peer: { name: 'craq_peer', size: 28, members: { ip6: 0, ip4: 16, mac: 20, port: 26 } },
   config: { name: 'craq_config', size: 128, members: { flags: 0, role: 4, epoch: 8, port: 12, pad: 14, self: 16, pred: 44, succ: 72, tail: 100 } },
   slot: { name: 'craq_slot', size: 1056, members: { version: 0, csum: 8, len: 12, flags: 14, pad: 15, req_id: 16, value: 24 } },
-  key: { name: 'craq_key', size: 48 + 1056 * (CRAQ_DEFAULT_MAX_DIRTY + 1), members: { key_check: 0, flags: 4, clean_version: 8, last_version: 16, reads: 24, writes: 32, dirty_full: 40, slots: 48 } },
+  key: { name: 'craq_key', size: 48 + 1056 * (CRAQ_DEFAULT_MAX_DIRTY + 1) + 16 * CRAQ_REQ_RING, members: { key_check: 0, flags: 4, clean_version: 8, last_version: 16, reads: 24, writes: 32, dirty_full: 40, slots: 48, reqs: 48 + 1056 * (CRAQ_DEFAULT_MAX_DIRTY + 1) } },
   commit: { name: 'craq_commit', size: 1056, members: { key_id: 0, version: 8, key_check: 16, epoch: 20, value_len: 24, tombstone: 26, pad: 27, value: 32 } },
   counter: { name: 'craq_counter', size: 16, members: { packets: 0, bytes: 8 } },
-  reqKey: { name: 'craq_req_key', size: 16, members: { req_id: 0, key_id: 8 } },
+  reqRec: { name: 'craq_req_rec', size: 16, members: { req_id: 0, version: 8 } },
   hdr: { name: 'craq_hdr', size: 40, members: { magic: 0, version: 2, op: 3, status: 4, flags: 5, value_len: 6, req_id: 8, key_id: 16, key_check: 24, epoch: 28, ver: 32 } },
   trailer: { name: 'craq_trailer', size: 28, members: { family: 0, pad: 1, port: 2, addr: 4, mac: 20, pad2: 26 } },
 } as const);
@@ -71,6 +73,11 @@ export interface CraqKeyEntry {
   readonly hold: boolean;
   /** slots[v % slots.length] holds version v; undefined = empty. */
   readonly slots: readonly (CraqSlot | undefined)[];
+  /**
+   * craq_key.reqs: the requests that created the key's last CRAQ_REQ_RING versions (at most
+   * once), oldest first; absent when none. A read-modify-write of the entry keeps them.
+   */
+  readonly requests?: readonly CraqRequestRecord[];
 }
 
 export interface CraqCommit {
@@ -139,19 +146,48 @@ export function slotChecksum(value: Uint8Array): number {
   return sum;
 }
 
+const REQS_BYTES = CRAQ_LAYOUTS.reqRec.size * CRAQ_REQ_RING;
+
 /** Key entry size for a build with `maxDirty` (CRAQ_MAX_DIRTY). */
 export function keyEntrySize(maxDirty = CRAQ_DEFAULT_MAX_DIRTY): number {
-  return 48 + CRAQ_LAYOUTS.slot.size * (maxDirty + 1);
+  return 48 + CRAQ_LAYOUTS.slot.size * (maxDirty + 1) + REQS_BYTES;
 }
 
 /** Slots (CRAQ_MAX_DIRTY + 1) of a key entry of `bytes` bytes. */
 export function slotsOf(bytes: number): number {
-  return (bytes - 48) / CRAQ_LAYOUTS.slot.size;
+  return (bytes - 48 - REQS_BYTES) / CRAQ_LAYOUTS.slot.size;
+}
+
+function compareVersions(a: CraqRequestRecord, b: CraqRequestRecord): number {
+  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+}
+
+/**
+ * The ring a key entry holds after recording `records` over `old` as the program would (each in
+ * reqs[version % CRAQ_REQ_RING], a newer version replacing an older one there; request id 0 not
+ * recorded), oldest first.
+ */
+export function ringOf(old: readonly CraqRequestRecord[], records: readonly CraqRequestRecord[]): CraqRequestRecord[] {
+  const ring = new Map<number, CraqRequestRecord>();
+  for (const r of [...old, ...records]) {
+    if (r.reqId === 0n) continue;
+    const i = Number(r.version % BigInt(CRAQ_REQ_RING));
+    const at = ring.get(i);
+    if (at === undefined || at.version <= r.version) ring.set(i, r);
+  }
+  return [...ring.values()].sort(compareVersions);
+}
+
+/** `k` with `records` added to its request ring (ringOf). */
+export function withRequests(k: CraqKeyEntry, records: readonly CraqRequestRecord[]): CraqKeyEntry {
+  const { requests: old, ...rest } = k;
+  const ring = ringOf(old ?? [], records);
+  return ring.length === 0 ? rest : { ...rest, requests: ring };
 }
 
 export function encodeKeyEntry(k: CraqKeyEntry): Buffer {
   const n = k.slots.length;
-  const b = Buffer.alloc(48 + CRAQ_LAYOUTS.slot.size * n);
+  const b = Buffer.alloc(48 + CRAQ_LAYOUTS.slot.size * n + REQS_BYTES);
   b.writeUInt32LE(k.keyCheck >>> 0, 0);
   b.writeUInt32LE(k.hold ? CRAQ_KEY_F.HOLD : 0, 4);
   b.writeBigUInt64LE(k.cleanVersion, 8);
@@ -171,6 +207,12 @@ export function encodeKeyEntry(k: CraqKeyEntry): Buffer {
     b.writeBigUInt64LE(s.reqId ?? 0n, off + 16);
     b.set(s.value, off + SLOT_VALUE);
   });
+  const reqs = 48 + CRAQ_LAYOUTS.slot.size * n;
+  for (const r of ringOf([], k.requests ?? [])) {
+    const off = reqs + CRAQ_LAYOUTS.reqRec.size * Number(r.version % BigInt(CRAQ_REQ_RING));
+    b.writeBigUInt64LE(r.reqId, off);
+    b.writeBigUInt64LE(r.version, off + 8);
+  }
   return b;
 }
 
@@ -189,6 +231,12 @@ export function decodeKeyEntry(raw: Uint8Array): CraqKeyEntry {
     const reqId = b.readBigUInt64LE(off + 16);
     slots.push({ version: b.readBigUInt64LE(off), value: Uint8Array.from(b.subarray(off + SLOT_VALUE, off + SLOT_VALUE + len)), tombstone: (flags & CRAQ_SLOT.TOMBSTONE) !== 0, ...(reqId === 0n ? {} : { reqId }) });
   }
+  const requests: CraqRequestRecord[] = [];
+  for (let i = 0, off = 48 + CRAQ_LAYOUTS.slot.size * n; i < CRAQ_REQ_RING; i++, off += CRAQ_LAYOUTS.reqRec.size) {
+    const reqId = b.readBigUInt64LE(off);
+    if (reqId !== 0n) requests.push({ reqId, version: b.readBigUInt64LE(off + 8) });
+  }
+  requests.sort(compareVersions);
   return {
     keyCheck: b.readUInt32LE(0),
     cleanVersion: b.readBigUInt64LE(8),
@@ -198,6 +246,7 @@ export function decodeKeyEntry(raw: Uint8Array): CraqKeyEntry {
     dirtyFull: b.readBigUInt64LE(40),
     hold: (b.readUInt32LE(4) & CRAQ_KEY_F.HOLD) !== 0,
     slots,
+    ...(requests.length === 0 ? {} : { requests }),
   };
 }
 
@@ -209,21 +258,21 @@ export function placedKey(keyCheck: number, version: bigint, value: Uint8Array |
   return { keyCheck, cleanVersion: version, lastVersion: version, reads: 0n, writes: 0n, dirtyFull: 0n, hold: opts.hold ?? false, slots };
 }
 
-/** A request that created a version (craq_requests: what a repair copies to every node). */
+/** A request that created a version (craq_key.reqs: what a repair copies to every node). */
 export interface CraqRequestRecord {
   readonly reqId: bigint;
   readonly version: bigint;
 }
 
 /**
- * The requests of the versions an entry still holds in its slots (clean and dirty, those with a
- * request id), oldest first: what the scheduler's repair copies into craq_requests of every node
+ * The requests an entry knows (its request ring and the slots' request ids, those with an id, up
+ * to lastVersion), oldest first: what the scheduler's repair copies into the entry of every node
  * it installs a version on, so that whichever node is head later knows those requests.
  */
 export function requestsHeld(k: CraqKeyEntry): CraqRequestRecord[] {
-  const out: CraqRequestRecord[] = [];
-  for (const s of k.slots) if (s !== undefined && s.reqId !== undefined && s.version <= k.lastVersion) out.push({ reqId: s.reqId, version: s.version });
-  return out.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  const slots: CraqRequestRecord[] = [];
+  for (const s of k.slots) if (s !== undefined && s.reqId !== undefined) slots.push({ reqId: s.reqId, version: s.version });
+  return ringOf(k.requests ?? [], slots).filter((r) => r.version <= k.lastVersion);
 }
 
 /** The craq_keys map key: the key id in host (little-endian) order. */
@@ -267,28 +316,4 @@ export function encodeU32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n);
   return b;
-}
-
-/** The craq_requests map key (struct craq_req_key, host order): a request id and a key id. */
-export function encodeRequestKey(reqId: bigint, keyId: bigint): Buffer {
-  const b = Buffer.alloc(CRAQ_LAYOUTS.reqKey.size);
-  b.writeBigUInt64LE(reqId, 0);
-  b.writeBigUInt64LE(keyId, 8);
-  return b;
-}
-
-export function decodeRequestKey(raw: Uint8Array): { reqId: bigint; keyId: bigint } {
-  const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  return { reqId: b.readBigUInt64LE(0), keyId: b.readBigUInt64LE(8) };
-}
-
-/** A craq_requests value: the version the request created. */
-export function encodeVersion(version: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(version);
-  return b;
-}
-
-export function decodeVersion(raw: Uint8Array): bigint {
-  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).readBigUInt64LE(0);
 }

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfObject, XDP_ACTION } from '@netaccel/bpf';
 import type { BpfMap, BpfProgram } from '@netaccel/bpf';
-import { CRAQ_LAYOUTS, decodeKeyEntry, decodeRequestKey, decodeVersion, encodeConfig, encodeKeyEntry, encodeKeyId, encodeRequestKey, encodeU32, encodeVersion, sumCounters } from './codec.js';
+import { decodeKeyEntry, encodeConfig, encodeKeyEntry, encodeKeyId, encodeU32, slotsOf, sumCounters, withRequests } from './codec.js';
 import type { CraqConfig, CraqKeyEntry } from './codec.js';
 import { CraqCommitReader } from './commits.js';
 import { CRAQ_REASONS, CRAQ_REASON_MAX, CRAQ_STAT, CRAQ_STAT_MAX } from './reasons.js';
@@ -64,7 +64,7 @@ export class CraqNodeObject {
 
   /** Slots per key of this build (CRAQ_MAX_DIRTY + 1), from the map's value size. */
   get slots(): number {
-    return (this.map('craq_keys').valueSize - 48) / CRAQ_LAYOUTS.slot.size;
+    return slotsOf(this.map('craq_keys').valueSize);
   }
 
   setConfig(c: CraqConfig): void {
@@ -84,25 +84,11 @@ export class CraqNodeObject {
     return v ? decodeKeyEntry(v) : undefined;
   }
 
-  /** craq_requests: records that request `reqId` created `version` of key `keyId`. */
+  /** Records in key `keyId`'s request ring (craq_key.reqs) that request `reqId` created `version` (the key must be placed). */
   putRequest(reqId: bigint, keyId: bigint, version: bigint): void {
-    this.map('craq_requests').update(encodeRequestKey(reqId, keyId), encodeVersion(version));
-  }
-
-  /** Every craq_requests entry, by the model's key (craqRequestKey). */
-  requests(): Map<string, bigint> {
-    const out = new Map<string, bigint>();
-    for (const [key, value] of this.map('craq_requests').entries()) {
-      const k = decodeRequestKey(key);
-      out.set(`${k.reqId}/${k.keyId}`, decodeVersion(value));
-    }
-    return out;
-  }
-
-  /** Empties craq_requests. */
-  clearRequests(): void {
-    const m = this.map('craq_requests');
-    for (const k of [...m.keys()]) m.delete(k);
+    const e = this.key(keyId);
+    if (e === undefined) throw new Error(`putRequest: key ${keyId} is not placed`);
+    this.putKey(keyId, withRequests(e, [{ reqId, version }]));
   }
 
   run(frame: Uint8Array, repeat = 1): CraqRun {

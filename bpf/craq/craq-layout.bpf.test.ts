@@ -7,7 +7,7 @@ import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { BpfObject, Btf, checkStructLayout } from '@netaccel/bpf';
 import { craq } from '@netaccel/protocol';
-import { CRAQ_LAYOUTS, keyEntrySize } from './codec.js';
+import { CRAQ_LAYOUTS, CRAQ_REQ_RING, keyEntrySize } from './codec.js';
 import { CRAQ_OBJECT_PATH } from './craq-harness.js';
 import { craqHeaderText } from './header-text.js';
 import { CRAQ_REASON_MAX, CRAQ_STAT_MAX } from './reasons.js';
@@ -35,7 +35,7 @@ test('map key/value sizes and entries match the codecs and the tables', () => {
   };
   assert.deepEqual(m('craq_config'), { k: 4, v: CRAQ_LAYOUTS.config.size, n: 1 });
   assert.deepEqual({ ...m('craq_keys'), n: 0 }, { k: 8, v: keyEntrySize(), n: 0 });
-  assert.deepEqual(m('craq_requests'), { k: CRAQ_LAYOUTS.reqKey.size, v: 8, n: 65536 }, 'CRAQ_MAX_REQUESTS of the default build (README: the window)');
+  assert.equal(CRAQ_LAYOUTS.key.members.reqs + CRAQ_LAYOUTS.reqRec.size * CRAQ_REQ_RING, m('craq_keys').v, 'craq_key.reqs ends the entry: CRAQ_REQ_RING of the default build (README: the window)');
   assert.deepEqual(m('craq_reasons'), { k: 4, v: CRAQ_LAYOUTS.counter.size, n: CRAQ_REASON_MAX });
   assert.deepEqual(m('craq_stats'), { k: 4, v: CRAQ_LAYOUTS.counter.size, n: CRAQ_STAT_MAX });
 });

@@ -7,7 +7,7 @@
  *           dirty key: VERSION_QUERY to the tail, answered on its VERSION_REPLY;
  *           NetChain mode: non-tail nodes forward the READ toward the tail, only the tail answers.
  *   any client request of a key not in craq_keys: answered NOT_PLACED (the client uses etcd).
- *   WRITE/DELETE  head: a request already applied (craq_requests: its req_id and key id) is
+ *   WRITE/DELETE  head: a request already applied (its req_id in the key's craq_key.reqs) is
  *           answered, not applied again: OK with its version once committed, else RETRY;
  *           RETRY while the key is held (CRAQ_KEY_HOLD, set by the scheduler);
  *           version := last + 1 (at most CRAQ_MAX_DIRTY dirty, else RETRY), stored
@@ -36,7 +36,7 @@ struct craq_btf_anchor {
 	struct craq_hdr hdr;
 	struct craq_trailer trailer;
 	struct craq_commit commit;
-	struct craq_req_key req_key;
+	struct craq_req_rec req_rec;
 };
 const volatile struct craq_btf_anchor craq_btf = {};
 
@@ -66,25 +66,35 @@ static __always_inline void craq_raise(__u64 *field, __u64 v)
 	}
 }
 
-/* Records that request `req_id` created version v of key `key_id` (craq_requests; req_id 0: not recorded). */
-static __always_inline void craq_remember(__u64 req_id, __u64 key_id, __u64 v)
+/*
+ * Records that request `req_id` created version v of key k, in the key's own ring (req_id 0: not
+ * recorded). No map update: the entry is already in hand and the slot of v % CRAQ_REQ_RING is
+ * the record of version v - CRAQ_REQ_RING, which it replaces. The version is written before the
+ * request id, so a head that matches the id reads this version (or a later one's: see README).
+ */
+static __always_inline void craq_remember(struct craq_key *k, __u64 req_id, __u64 v)
 {
-	struct craq_req_key rk = { .req_id = req_id, .key_id = key_id };
+	__u32 i = v % CRAQ_REQ_RING;
 
-	if (req_id != 0)
-		bpf_map_update_elem(&craq_requests, &rk, &v, BPF_ANY);
+	asm volatile("" : "+r"(i)); /* keep the bound check: the verifier does not bound a modulo */
+	if (req_id == 0 || i >= CRAQ_REQ_RING)
+		return;
+	*(volatile __u64 *)&k->reqs[i].version = v;
+	*(volatile __u64 *)&k->reqs[i].req_id = req_id;
 }
 
-/* The version request `req_id` created of key `key_id`, or 0 when it is not known here. */
-static __always_inline __u64 craq_remembered(__u64 req_id, __u64 key_id)
+/* The version request `req_id` created of key k, or 0 when it is not among the key's last CRAQ_REQ_RING. */
+static __always_inline __u64 craq_remembered(struct craq_key *k, __u64 req_id)
 {
-	struct craq_req_key rk = { .req_id = req_id, .key_id = key_id };
-	__u64 *v;
+	__u32 i;
 
 	if (req_id == 0)
 		return 0;
-	v = bpf_map_lookup_elem(&craq_requests, &rk);
-	return v ? *v : 0;
+	for (i = 0; i < CRAQ_REQ_RING; i++) {
+		if (*(volatile __u64 *)&k->reqs[i].req_id == req_id)
+			return *(volatile __u64 *)&k->reqs[i].version;
+	}
+	return 0;
 }
 
 /* Stores version v (value at packet offset `off`, `len` bytes, written by request `req_id`) in its slot. 0 or -1. */
@@ -296,7 +306,7 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 		 * version of is not applied again. Committed: answered as the tail's ACK would have been;
 		 * still dirty: RETRY (its ACK or a repair commits it).
 		 */
-		done = craq_remembered(bpf_be64_to_cpu(h->req_id), bpf_be64_to_cpu(h->key_id));
+		done = craq_remembered(k, bpf_be64_to_cpu(h->req_id));
 		if (done != 0) {
 			clean = *(volatile __u64 *)&k->clean_version;
 			if (done <= clean)
@@ -337,7 +347,7 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 				*reason = CRAQ_R_ADJUST;
 				return XDP_DROP;
 			}
-			craq_remember(bpf_be64_to_cpu(h->req_id), bpf_be64_to_cpu(h->key_id), v);
+			craq_remember(k, bpf_be64_to_cpu(h->req_id), v);
 			rec->key_id = bpf_be64_to_cpu(h->key_id);
 			rec->version = v;
 			rec->key_check = bpf_ntohl(h->key_check);
@@ -357,7 +367,7 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 			*reason = CRAQ_R_ADJUST;
 			return XDP_DROP;
 		}
-		craq_remember(bpf_be64_to_cpu(h->req_id), bpf_be64_to_cpu(h->key_id), v);
+		craq_remember(k, bpf_be64_to_cpu(h->req_id), v);
 		__sync_fetch_and_add(&k->writes, 1);
 		{
 			struct craq_trailer t;
@@ -401,7 +411,7 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 			*reason = CRAQ_R_ADJUST;
 			return XDP_DROP;
 		}
-		craq_remember(bpf_be64_to_cpu(h->req_id), bpf_be64_to_cpu(h->key_id), v);
+		craq_remember(k, bpf_be64_to_cpu(h->req_id), v);
 		craq_raise(&k->last_version, v);
 		__sync_fetch_and_add(&k->writes, 1);
 		craq_self(&src, cfg, p->family);

@@ -64,11 +64,6 @@ describe('NetCRAQ node: XDP program vs reference model', () => {
       for (const id of ALL_KEYS) node.deleteKey(id);
       node.setConfig(fx.state.config);
       for (const [id, k] of fx.state.keys) node.putKey(id, k);
-      node.clearRequests();
-      for (const [rk, v] of fx.state.requests ?? []) {
-        const [req, key] = rk.split('/').map(BigInt) as [bigint, bigint];
-        node.putRequest(req, key, v);
-      }
       commits.drain();
       const reasons0 = node.reasons();
       const stats0 = node.stats();
@@ -88,7 +83,6 @@ describe('NetCRAQ node: XDP program vs reference model', () => {
       assert.deepEqual(stats, fx.expect.stat ? new Map([[fx.expect.stat, 1n]]) : new Map(), 'craq_stats');
 
       for (const id of ALL_KEYS) assert.deepEqual(node.key(id), model.state.keys.get(id), `key ${id} after`);
-      assert.deepEqual(node.requests(), new Map(model.state.requests ?? []), 'craq_requests after');
       const got = commits.drain();
       assert.deepEqual(got, model.commits, 'commits');
       assert.equal(got.length, fx.expect.commits ?? 0);

@@ -14,12 +14,11 @@
 #endif
 
 /*
- * Requests remembered for at-most-once WRITE/DELETE (craq_requests LRU entries, 24 bytes each
- * with the hash overhead ~100): a retry is recognised while its entry is among the most recently
- * used CRAQ_MAX_REQUESTS (approximately: the kernel's LRU is per-CPU-list approximate).
+ * At-most-once window: the requests of a key's last CRAQ_REQ_RING versions are recognised
+ * (craq_key.reqs, 16 bytes each; README). The TypeScript codecs assume the default.
  */
-#ifndef CRAQ_MAX_REQUESTS
-#define CRAQ_MAX_REQUESTS 65536
+#ifndef CRAQ_REQ_RING
+#define CRAQ_REQ_RING 64
 #endif
 
 /* Bytes of the craq_commits ring buffer (a power of 2, a multiple of the page size). */

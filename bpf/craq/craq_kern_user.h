@@ -111,6 +111,19 @@ struct craq_config {
 };
 
 /*
+ * At-most-once record (host order): request `req_id` (craq_hdr.req_id) created `version` of the
+ * key whose entry holds it. A key's last CRAQ_REQ_RING versions each have one, in
+ * craq_key.reqs[version % CRAQ_REQ_RING]: written by every node that stores a version (the head
+ * on WRITE/DELETE, the others on PROPAGATE, the scheduler when a repair installs versions), read
+ * by the head: a WRITE/DELETE whose req_id one of them names is not applied again
+ * (CRAQ_S_DUPLICATE). req_id 0 is never recorded nor matched.
+ */
+struct craq_req_rec {
+	__u64 req_id;
+	__u64 version;
+};
+
+/*
  * One version of a key's value. `csum` is the 32-bit one's-complement partial sum of value[0..
  * round_up(len, 4)) (zero padded), so replies get their UDP checksum without reading the value.
  */
@@ -120,7 +133,7 @@ struct craq_slot {
 	__u16 len;
 	__u8 flags;
 	__u8 pad;
-	__u64 req_id; /* the request (craq_hdr.req_id) that wrote this version: the repair copies it to craq_requests */
+	__u64 req_id; /* the request (craq_hdr.req_id) that wrote this version (also in craq_key.reqs) */
 	__u8 value[CRAQ_MAX_VALUE + 4];
 };
 
@@ -138,18 +151,7 @@ struct craq_key {
 	__u64 writes;     /* WRITE/DELETE accepted at the head, PROPAGATE stored elsewhere */
 	__u64 dirty_full; /* writes refused because CRAQ_MAX_DIRTY versions were unacknowledged */
 	struct craq_slot slots[CRAQ_MAX_DIRTY + 1];
-};
-
-/*
- * Key of the `craq_requests` LRU hash (host order): a WRITE/DELETE's request id and key id. Its
- * value is the version (__u64) that request created. Written by every node that stores a
- * version (the head on WRITE/DELETE, the others on PROPAGATE, the scheduler when a repair
- * installs versions), read by the head: a WRITE/DELETE whose (req_id, key_id) is known is not
- * applied again (at-most-once; CRAQ_S_DUPLICATE). req_id 0 is never recorded nor matched.
- */
-struct craq_req_key {
-	__u64 req_id;
-	__u64 key_id;
+	struct craq_req_rec reqs[CRAQ_REQ_RING]; /* at-most-once: reqs[v % CRAQ_REQ_RING] = the request that created version v */
 };
 
 /* Record of the `craq_commits` ring buffer: one per commit at the tail (write-through to etcd). */
@@ -211,7 +213,7 @@ enum craq_stat {
 	CRAQ_S_ACK = 9,           /* ACK applied */
 	CRAQ_S_WRITE_REPLY = 10,  /* WRITE/DELETE_REPLY sent to the client by the head */
 	CRAQ_S_VQUERY = 11,       /* VERSION_QUERY answered at the tail */
-	CRAQ_S_DUPLICATE = 12,    /* WRITE/DELETE already applied (craq_requests): OK with its version if committed, else RETRY */
+	CRAQ_S_DUPLICATE = 12,    /* WRITE/DELETE already applied (craq_key.reqs): OK with its version if committed, else RETRY */
 	CRAQ_S_NOT_PLACED = 13,   /* READ/WRITE/DELETE of a key id not in craq_keys: answered NOT_PLACED */
 	CRAQ_S_MAX = 14,
 };

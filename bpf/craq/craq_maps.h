@@ -19,14 +19,6 @@ struct {
 	__type(value, struct craq_key);
 } craq_keys SEC(".maps");
 
-/* At-most-once: (request id, key id) -> the version that request created (struct craq_req_key). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CRAQ_MAX_REQUESTS);
-	__type(key, struct craq_req_key);
-	__type(value, __u64);
-} craq_requests SEC(".maps");
-
 /* Packets not answered, by enum craq_reason. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

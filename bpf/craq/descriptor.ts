@@ -7,10 +7,10 @@
 export const CRAQ_OBJECT = Object.freeze({ path: 'build/craq/craq.bpf.o', program: 'craq_node' } as const);
 
 /** The maps of craq.bpf.o the scheduler uses. */
-export type CraqMapName = 'craq_config' | 'craq_keys' | 'craq_requests' | 'craq_reasons' | 'craq_stats' | 'craq_commits';
+export type CraqMapName = 'craq_config' | 'craq_keys' | 'craq_reasons' | 'craq_stats' | 'craq_commits';
 
 export const CRAQ_DESCRIPTOR: { readonly name: 'craq'; readonly program: string; readonly maps: readonly CraqMapName[] } = Object.freeze({
   name: 'craq',
   program: CRAQ_OBJECT.program,
-  maps: Object.freeze(['craq_config', 'craq_keys', 'craq_requests', 'craq_reasons', 'craq_stats', 'craq_commits'] as const),
+  maps: Object.freeze(['craq_config', 'craq_keys', 'craq_reasons', 'craq_stats', 'craq_commits'] as const),
 });

@@ -5,10 +5,9 @@
  * and the two are compared byte for byte; `expect` is the behaviour both must show.
  */
 import { craq } from '@netaccel/protocol';
-import { NO_PEER, placedKey } from './codec.js';
+import { NO_PEER, placedKey, withRequests } from './codec.js';
 import type { CraqConfig, CraqKeyEntry, CraqPeer } from './codec.js';
 import { encodeFrame } from './frame.js';
-import { craqRequestKey } from './model.js';
 import type { CraqNodeState, XdpVerdict } from './model.js';
 import type { CraqReasonName, CraqStatName } from './reasons.js';
 
@@ -113,13 +112,15 @@ export interface CraqFixture {
   readonly expect: CraqExpect;
 }
 
-function state(role: Role, keys = worldKeys(), opts: Parameters<typeof chainConfig>[1] = {}, requests?: ReadonlyMap<string, bigint>): CraqNodeState {
-  return { config: chainConfig(role, opts), keys, ...(requests === undefined ? {} : { requests }) };
+function state(role: Role, keys = worldKeys(), opts: Parameters<typeof chainConfig>[1] = {}): CraqNodeState {
+  return { config: chainConfig(role, opts), keys };
 }
 
-/** craq_requests holding request `reqId` (default 42, the fixtures' req_id) of KEY at `version`. */
-function applied(version: bigint, reqId = 42n, keyId = KEY.keyId): ReadonlyMap<string, bigint> {
-  return new Map([[craqRequestKey(reqId, keyId), version]]);
+/** `keys` with request `reqId` (default 42, the fixtures' req_id) recorded as having created `version` of key `keyId` (KEY). */
+function applied(version: bigint, reqId = 42n, keyId = KEY.keyId, keys = worldKeys()): Map<bigint, CraqKeyEntry> {
+  const out = new Map(keys);
+  out.set(keyId, withRequests(out.get(keyId)!, [{ reqId, version }]));
+  return out;
 }
 
 function fromClient(family: 4 | 6, node: number, payload: Uint8Array): Uint8Array {
@@ -176,15 +177,15 @@ export function craqFixtures(): CraqFixture[] {
   add('head: VERSION_REPLY not from the tail is dropped', 'head', state('head', worldKeys(8n)), between(4, 1, 0, chainMsg(CraqOp.VERSION_REPLY, 4, { version: 6n })), { verdict: 'XDP_DROP', reason: 'FORGED' });
   add('head: VERSION_QUERY at a non-tail is dropped', 'head', state('head'), between(4, 1, 0, chainMsg(CraqOp.VERSION_QUERY, 4)), { verdict: 'XDP_DROP', reason: 'NOT_TAIL' });
   add('head: PROPAGATE at the head is forged', 'head', state('head'), between(4, 2, 0, chainMsg(CraqOp.PROPAGATE, 4, { version: 6n, value: VALUE })), { verdict: 'XDP_DROP', reason: 'FORGED' });
-  // at most once (craq_requests)
-  add('head: WRITE retried after its version committed: OK with that version, nothing applied', 'head', state('head', worldKeys(), {}, applied(4n)), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, to: 'sender' });
-  add('head: WRITE retried while its version is dirty: RETRY, nothing applied', 'head', state('head', worldKeys(7n), {}, applied(6n)), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.RETRY, to: 'sender' });
-  add('head: DELETE retried after its tombstone committed: DELETE_REPLY OK (IPv6)', 'head', state('head', worldKeys(), {}, applied(5n)), fromClient(6, 0, enc(msg(CraqOp.DELETE))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.DELETE_REPLY, status: CraqStatus.OK, to: 'sender' });
-  add('head: a committed retry of a held key is answered OK (the hold refuses only new writes)', 'head', state('head', held(), {}, applied(5n)), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, to: 'sender' });
-  add('head: the same request id on another key is a new write, and is recorded', 'head', state('head', worldKeys(), {}, applied(5n, 42n, KEY_TOMB.keyId)), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'WRITE', op: CraqOp.PROPAGATE, to: 'succ' });
+  // at most once (the key's request ring, craq_key.reqs)
+  add('head: WRITE retried after its version committed: OK with that version, nothing applied', 'head', state('head', applied(4n, 42n, KEY.keyId, worldKeys())), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, to: 'sender' });
+  add('head: WRITE retried while its version is dirty: RETRY, nothing applied', 'head', state('head', applied(6n, 42n, KEY.keyId, worldKeys(7n))), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.RETRY, to: 'sender' });
+  add('head: DELETE retried after its tombstone committed: DELETE_REPLY OK (IPv6)', 'head', state('head', applied(5n, 42n, KEY.keyId, worldKeys())), fromClient(6, 0, enc(msg(CraqOp.DELETE))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.DELETE_REPLY, status: CraqStatus.OK, to: 'sender' });
+  add('head: a committed retry of a held key is answered OK (the hold refuses only new writes)', 'head', state('head', applied(5n, 42n, KEY.keyId, held())), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, to: 'sender' });
+  add('head: the same request id on another key is a new write, and is recorded', 'head', state('head', applied(5n, 42n, KEY_TOMB.keyId, worldKeys())), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'WRITE', op: CraqOp.PROPAGATE, to: 'succ' });
   add('head: request id 0 is never deduplicated nor recorded', 'head', state('head'), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2, reqId: 0n }))), { verdict: TX, stat: 'WRITE', op: CraqOp.PROPAGATE, to: 'succ' });
-  add('middle: PROPAGATE records its request (a retry at this node as head is recognised)', 'middle', state('middle', worldKeys(), {}, applied(3n, 7n)), between(4, 0, 1, chainMsg(CraqOp.PROPAGATE, 4, { version: 6n, value: VALUE2 })), { verdict: TX, stat: 'PROPAGATE', op: CraqOp.PROPAGATE, to: 'succ' });
-  add('single node: a WRITE retried after its commit: OK, no second commit', 'single', state('single', worldKeys(), {}, applied(5n)), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, commits: 0, to: 'sender' });
+  add('middle: PROPAGATE records its request (a retry at this node as head is recognised)', 'middle', state('middle', applied(3n, 7n, KEY.keyId, worldKeys())), between(4, 0, 1, chainMsg(CraqOp.PROPAGATE, 4, { version: 6n, value: VALUE2 })), { verdict: TX, stat: 'PROPAGATE', op: CraqOp.PROPAGATE, to: 'succ' });
+  add('single node: a WRITE retried after its commit: OK, no second commit', 'single', state('single', applied(5n, 42n, KEY.keyId, worldKeys())), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, commits: 0, to: 'sender' });
   // middle
   add('middle: WRITE is answered NOT_HEAD', 'middle', state('middle'), fromClient(4, 1, enc(msg(CraqOp.WRITE, { value: VALUE }))), { verdict: TX, stat: 'NOT_HEAD', op: CraqOp.WRITE_REPLY, status: CraqStatus.NOT_HEAD, to: 'sender' });
   add('middle: READ of a clean key is answered here', 'middle', state('middle'), fromClient(4, 1, enc(msg(CraqOp.READ))), { verdict: TX, stat: 'READ_CLEAN', op: CraqOp.READ_REPLY, status: CraqStatus.OK });

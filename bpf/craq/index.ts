@@ -8,6 +8,7 @@ export type { CraqCommit, CraqConfig, CraqCounter, CraqKeyEntry, CraqPeer, CraqR
 export {
   CRAQ_CFG,
   CRAQ_DEFAULT_MAX_DIRTY,
+  CRAQ_REQ_RING,
   CRAQ_LAYOUTS,
   CRAQ_MAX_VALUE,
   CRAQ_ROLE,
@@ -17,17 +18,15 @@ export {
   decodeCommit,
   decodeConfig,
   decodeKeyEntry,
-  decodeRequestKey,
-  decodeVersion,
   encodeConfig,
   encodeKeyEntry,
   encodeKeyId,
-  encodeRequestKey,
   encodeU32,
-  encodeVersion,
   keyEntrySize,
   placedKey,
+  withRequests,
   requestsHeld,
+  ringOf,
   slotChecksum,
   slotsOf,
   sumCounters,
@@ -48,7 +47,7 @@ export { CraqCommitReader } from './commits.js';
 export type { CraqFrame } from './frame.js';
 export { encodeFrame, l4Offset } from './frame.js';
 export type { CraqEndpoint, CraqNodeState, CraqStep, XdpVerdict } from './model.js';
-export { craqClientFrame, craqRequestKey, craqStep, parseCraqFrame } from './model.js';
+export { craqClientFrame, craqRemembered, craqStep, parseCraqFrame } from './model.js';
 
 // --- the P4 version's P4Runtime names (p4/netcraq.p4) ----------------------------------------
 export type { P4Table } from './p4info.js';

@@ -15,12 +15,11 @@ import type { ScenarioNode } from './retry-scenario.js';
 export class LockstepNode implements ScenarioNode {
   readonly model: ModelNode;
 
-  /** Node `i` with `role`: the program's config, keys (worldKeys) and craq_requests reset. */
+  /** Node `i` with `role`: the program's config and keys (worldKeys, no request records). */
   constructor(readonly i: number, readonly prog: CraqNodeObject, role: Role, opts: { netchain?: boolean; checkRequests?: boolean } = {}) {
     this.model = new ModelNode(chainConfig(role, opts), worldKeys());
     prog.setConfig(chainConfig(role, opts));
     for (const [id, k] of worldKeys()) prog.putKey(id, k);
-    prog.clearRequests();
     this.#checkRequests = opts.checkRequests ?? true;
   }
 
@@ -31,13 +30,15 @@ export class LockstepNode implements ScenarioNode {
     this.prog.setConfig(c);
   }
 
-  /** The frame through both; with checkRequests, craq_requests compared after each frame too. */
+  /** The frame through both; with checkRequests, every key's request ring (craq_key.reqs) compared after each frame too. */
   run(f: Uint8Array): { verdict: string; frame: Uint8Array } {
     const want = this.model.run(f);
     const got = this.prog.run(f);
     assert.equal(got.verdict, want.verdict, `node ${this.i} verdict`);
     assert.equal(Buffer.from(got.data).toString('hex'), Buffer.from(want.frame).toString('hex'), `node ${this.i} output`);
-    if (this.#checkRequests) assert.deepEqual(this.prog.requests(), new Map(this.model.state.requests ?? []), `node ${this.i} craq_requests`);
+    if (this.#checkRequests) {
+      for (const id of this.model.state.keys.keys()) assert.deepEqual(this.prog.key(id)?.requests, this.model.key(id)?.requests, `node ${this.i} key ${id} requests`);
+    }
     return want; // the same bytes (checked), as a plain Uint8Array
   }
 

@@ -7,7 +7,7 @@
  */
 import { craq, formatIPv4, formatIPv6, formatMac } from '@netaccel/protocol';
 import type { CraqCommit, CraqConfig, CraqKeyEntry, CraqPeer, CraqSlot } from './codec.js';
-import { CRAQ_MAX_VALUE } from './codec.js';
+import { CRAQ_MAX_VALUE, CRAQ_REQ_RING, withRequests } from './codec.js';
 import { encodeFrame, l4Offset } from './frame.js';
 import type { CraqFrame } from './frame.js';
 import type { CraqReasonName, CraqStatName } from './reasons.js';
@@ -20,17 +20,19 @@ export type XdpVerdict = 'XDP_PASS' | 'XDP_DROP' | 'XDP_TX';
 
 export interface CraqNodeState {
   readonly config: CraqConfig;
+  /** Placed keys, each with its request ring (CraqKeyEntry.requests: at most once). */
   readonly keys: ReadonlyMap<bigint, CraqKeyEntry>;
-  /**
-   * craq_requests: the version each (request id, key id) created, by `craqRequestKey`. Absent:
-   * empty. The model never forgets (the program's LRU map keeps the last CRAQ_MAX_REQUESTS).
-   */
-  readonly requests?: ReadonlyMap<string, bigint>;
 }
 
-/** The model's key of a craq_requests entry. */
-export function craqRequestKey(reqId: bigint, keyId: bigint): string {
-  return `${reqId}/${keyId}`;
+/**
+ * The version request `reqId` created of key `k` as the program finds it: the first of the key's
+ * request ring (craq_key.reqs, by index) naming it; undefined for request id 0 or none.
+ */
+export function craqRemembered(k: CraqKeyEntry, reqId: bigint): bigint | undefined {
+  if (reqId === 0n) return undefined;
+  const ring = BigInt(CRAQ_REQ_RING);
+  const hits = (k.requests ?? []).filter((r) => r.reqId === reqId).sort((a, b) => Number((a.version % ring) - (b.version % ring)));
+  return hits[0]?.version;
 }
 
 export interface CraqStep {
@@ -223,17 +225,12 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
   }
 
   const keys = new Map(state.keys);
-  let requests = state.requests;
-  const rest = { config: cfg, keys, ...(requests === undefined ? {} : { requests }) };
-  const remember = (v: bigint): void => {
-    if (m.reqId === 0n) return;
-    const r = new Map(requests ?? []);
-    r.set(craqRequestKey(m.reqId, m.keyId), v);
-    requests = r;
-  };
+  const rest = { config: cfg, keys };
+  /** k with the record that this message's request created version v (request id 0: none). */
+  const remember = (k: CraqKeyEntry, v: bigint): CraqKeyEntry => (m.reqId === 0n ? k : withRequests(k, [{ reqId: m.reqId, version: v }]));
   const done = (k: CraqKeyEntry, stat: CraqStatName, out: Uint8Array, commits: CraqCommit[] = []): CraqStep => {
     keys.set(m.keyId, k);
-    return { verdict: 'XDP_TX', stat, frame: out, commits, state: { ...rest, ...(requests === undefined ? {} : { requests }) } };
+    return { verdict: 'XDP_TX', stat, frame: out, commits, state: rest };
   };
   const dropWith = (k: CraqKeyEntry, reason: CraqReasonName): CraqStep => {
     keys.set(m.keyId, k);
@@ -279,7 +276,7 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
       const tomb = m.op === CraqOp.DELETE;
       if (!head) return done(k0, 'NOT_HEAD', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.NOT_HEAD, 0n, 0), undefined)));
       // at most once: a request already applied is answered (OK once committed, else RETRY), not applied again
-      const applied = m.reqId === 0n ? undefined : state.requests?.get(craqRequestKey(m.reqId, m.keyId));
+      const applied = craqRemembered(k0, m.reqId);
       if (applied !== undefined) {
         const answer = applied <= k0.cleanVersion ? reply(m.op, CraqStatus.OK, applied, CraqFlag.FROM_TAIL) : reply(m.op, CraqStatus.RETRY, 0n, 0);
         return done(k0, 'DUPLICATE', frameOf(fam, receiver, sender, payload(answer, undefined)));
@@ -289,8 +286,7 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
         return done({ ...k0, dirtyFull: k0.dirtyFull + 1n }, 'RETRY', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.RETRY, 0n, 0), undefined)));
       }
       const v = k0.lastVersion + 1n;
-      let k = withSlot({ ...k0, lastVersion: v }, v, m.value, tomb, m.reqId);
-      remember(v);
+      let k = remember(withSlot({ ...k0, lastVersion: v }, v, m.value, tomb, m.reqId), v);
       if (tail) {
         k = { ...k, cleanVersion: max(k.cleanVersion, v), writes: k.writes + 1n };
         const commit: CraqCommit = { keyId: m.keyId, version: v, keyCheck: m.keyCheck, epoch: cfg.epoch, tombstone: tomb, value: m.value };
@@ -305,8 +301,7 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
       const tomb = (m.flags & CraqFlag.TOMBSTONE) !== 0;
       if (v <= k0.cleanVersion) return same('XDP_DROP', 'STALE');
       if (v - k0.cleanVersion > maxDirty) return dropWith({ ...k0, dirtyFull: k0.dirtyFull + 1n }, 'DIRTY_FULL');
-      let k = withSlot(k0, v, m.value, tomb, m.reqId);
-      remember(v);
+      let k = remember(withSlot(k0, v, m.value, tomb, m.reqId), v);
       k = { ...k, lastVersion: max(k.lastVersion, v), writes: k.writes + 1n };
       if (!tail) return done(k, 'PROPAGATE', frameOf(fam, self, peerEndpoint(cfg.succ, fam), payload(m, p.trailer, p.trailerBytes)));
       k = { ...k, cleanVersion: max(k.cleanVersion, v) };

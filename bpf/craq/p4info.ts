@@ -90,7 +90,7 @@ export function netcraqP4Actions(): string[] {
   return [...new Set([...fromTables, ...Object.values(NETCRAQ_P4_MODEL_ACTIONS), ...NETCRAQ_P4_HELPER_ACTIONS])].sort();
 }
 
-/** Registers (name -> bits of an element): the XDP node's craq_key fields, split, and its craq_requests as a direct-mapped table. */
+/** Registers (name -> bits of an element): the XDP node's craq_key fields, split, and its request records (craq_key.reqs) as a direct-mapped table. */
 export const NETCRAQ_P4_REGISTERS: Readonly<Record<string, number>> = Object.freeze({
   craq_clean_version: 64,
   craq_last_version: 64,

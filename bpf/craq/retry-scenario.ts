@@ -5,15 +5,15 @@
  * request id. Run on the reference model (model.test.ts) and on three XDP nodes in lockstep with
  * it (at-most-once.bpf.test.ts). The repair here does to the maps what the scheduler's repair
  * does through NodeDataPlane.install (apps/craq-scheduler loader-node.ts): the highest version
- * held installed clean on every member, tail first, with the requests of the versions held
- * (`requestsHeld`) written to craq_requests.
+ * held installed clean on every member, tail first, with the requests every member knows
+ * (`requestsHeld`) added to each member's request ring (craq_key.reqs), which the install keeps.
  */
 import { craq } from '@netaccel/protocol';
-import { NO_PEER, placedKey, requestsHeld } from './codec.js';
+import { NO_PEER, placedKey, requestsHeld, withRequests } from './codec.js';
 import type { CraqConfig, CraqKeyEntry, CraqRequestRecord } from './codec.js';
 import { CLIENT, EPOCH, KEY, NODES, PORT, frame } from './fixtures.js';
 import { l4Offset } from './frame.js';
-import { craqRequestKey, craqStep } from './model.js';
+import { craqStep } from './model.js';
 import type { CraqNodeState } from './model.js';
 
 /** One chain node as the scenario drives it (the model, the program, or both in lockstep). */
@@ -52,7 +52,9 @@ export class ModelNode implements ScenarioNode {
   }
 
   putRequest(reqId: bigint, keyId: bigint, version: bigint): void {
-    this.state = { ...this.state, requests: new Map(this.state.requests ?? []).set(craqRequestKey(reqId, keyId), version) };
+    const k = this.state.keys.get(keyId);
+    if (k === undefined) throw new Error(`putRequest: key ${keyId} is not placed`);
+    this.putKey(keyId, withRequests(k, [{ reqId, version }]));
   }
 }
 
@@ -103,8 +105,8 @@ export function deliver(nodes: readonly ScenarioNode[], at: number, f: Uint8Arra
 
 /**
  * The scheduler's repair of KEY over `members` (head first): the highest version any holds is
- * installed clean on every member, tail first, and, unless `copyRequests` is false, the
- * requests of every version held by any member up to it are recorded on every member.
+ * installed clean on every member, tail first, keeping each member's own request records, and,
+ * unless `copyRequests` is false, the requests any member knows up to it are added on every member.
  */
 export function repair(nodes: readonly ScenarioNode[], members: readonly number[], copyRequests = true): bigint {
   let top: { version: bigint; entry: CraqKeyEntry } | undefined;
@@ -123,9 +125,11 @@ export function repair(nodes: readonly ScenarioNode[], members: readonly number[
   if (top === undefined) throw new Error('no member holds the key');
   const s = top.entry.slots[Number(top.version % BigInt(top.entry.slots.length))]!;
   const installed = placedKey(KEY.keyCheck, top.version, s.value, { tombstone: s.tombstone });
+  const upTo = top.version;
   for (const m of [...members].reverse()) {
-    nodes[m]!.putKey(KEY.keyId, installed);
-    if (copyRequests) for (const r of records) if (r.version <= top.version) nodes[m]!.putRequest(r.reqId, KEY.keyId, r.version);
+    // as NodeDataPlane.install: the member's own request ring is kept, the copied records added
+    const own = nodes[m]!.key(KEY.keyId)?.requests ?? [];
+    nodes[m]!.putKey(KEY.keyId, withRequests({ ...installed, requests: own.filter((r) => r.version <= upTo) }, copyRequests ? records.filter((r) => r.version <= upTo) : []));
   }
   return top.version;
 }

@@ -5,11 +5,12 @@
  *
  *   configure      craq_config[0] = encodeConfig (role bits, epoch, self/pred/succ/tail with the
  *                  MACs of chain.nodes[].mac)
- *   install        craq_requests[(req, id)] = version for each of value.requests (first: a
- *                  retry must find them once the head takes writes), then craq_keys[id] =
- *                  placedKey(keyCheck, version, value), HOLD unless writable
- *   latest         the highest version held, with the requests of every version held
- *                  (requestsHeld: the slots' req_id), which a repair installs everywhere
+ *   install        craq_keys[id] = placedKey(keyCheck, version, value), HOLD unless writable,
+ *                  its request ring (craq_key.reqs, at most once) the entry's own records up to
+ *                  the version plus value.requests (one write: a retry finds them as soon as
+ *                  the head takes writes)
+ *   latest         the highest version held, with the requests the entry knows (requestsHeld:
+ *                  its request ring and the slots' req_id), which a repair installs everywhere
  *   setWritable    craq_keys[id].flags HOLD, a read-modify-write of the whole entry (see below)
  *   get/keys/...   lookup/dump + decodeKeyEntry (dirty = last - clean; reads, writes)
  *   onCommit       WatchRingBuffer(craq_commits), decoded with decodeCommit, while listened to
@@ -34,7 +35,7 @@
  * (placement, reconfiguration) or idle; `setWritable(false)` on a busy key can lose the head's
  * record of one in-flight write (that write still commits at the tail and reaches etcd).
  */
-import { CRAQ_DESCRIPTOR, NO_PEER, decodeCommit, decodeKeyEntry, encodeConfig, encodeKeyEntry, encodeKeyId, encodeRequestKey, encodeVersion, placedKey, requestsHeld } from '@netaccel/bpf-programs/craq';
+import { CRAQ_DESCRIPTOR, NO_PEER, decodeCommit, decodeKeyEntry, encodeConfig, encodeKeyEntry, encodeKeyId, placedKey, requestsHeld, withRequests } from '@netaccel/bpf-programs/craq';
 import type { CraqKeyEntry, CraqMapName, CraqPeer } from '@netaccel/bpf-programs/craq';
 import type { CommittedValue, Endpoint, KeyCounters, KeyState, NodeConfig, NodeDataPlane } from '@netaccel/craq';
 import { LoaderDataPlane } from '@netaccel/dataplane';
@@ -131,13 +132,13 @@ export class LoaderNode implements NodeDataPlane {
 
   async install(v: CommittedValue, writable: boolean): Promise<void> {
     const records = (v.requests ?? []).filter((r) => r.reqId !== 0n && r.version <= v.version);
-    if (records.length > 0) {
-      await this.#dp.updateBatch('craq_requests', records.map((r) => encodeRequestKey(r.reqId, v.keyId)), records.map((r) => encodeVersion(r.version)));
-    }
+    // at most once: the entry's request ring keeps the node's own records up to the version, plus value.requests
+    const old = await this.#entry(v.keyId);
+    const own = old !== undefined && old.keyCheck === v.keyCheck ? (old.requests ?? []).filter((r) => r.version <= v.version) : [];
     const e = v.value === null
       ? placedKey(v.keyCheck, v.version, v.version === 0n ? undefined : new Uint8Array(0), { tombstone: true, hold: !writable })
       : placedKey(v.keyCheck, v.version, v.value, { hold: !writable });
-    await this.#dp.update('craq_keys', encodeKeyId(v.keyId), encodeKeyEntry(e));
+    await this.#dp.update('craq_keys', encodeKeyId(v.keyId), encodeKeyEntry(withRequests({ ...e, requests: own }, records)));
   }
 
   async remove(keyId: bigint): Promise<void> {

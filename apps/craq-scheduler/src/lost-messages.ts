@@ -74,7 +74,7 @@ export class StaleDirtyTracker {
  * The highest version any of `members` holds of a key, clean or dirty, with its value (asked in
  * parallel), and the requests of every version up to it that any member holds: installed with it
  * on every member, so that a retry of one of those writes is answered, not applied again, by
- * whichever node is head (at-most-once, bpf/craq craq_requests).
+ * whichever node is head (at-most-once, bpf/craq craq_key.reqs).
  */
 export async function highestHeld(members: readonly NodeDataPlane[], keyId: bigint): Promise<CommittedValue | undefined> {
   let top: CommittedValue | undefined;
