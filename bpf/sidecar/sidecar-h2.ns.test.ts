@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F, compilePolicy, reverseSockKey } from './index.js';
+import { SIDECAR_CONN_F, SIDECAR_REASON, SIDECAR_RULE_F, compilePolicy, decodeStream, encodeStreamKey, reverseSockKey } from './index.js';
 import type { CompiledPolicy, MethodStats } from './index.js';
 import {
   FrameRelay, H2_FRAME, H2_PREFACE, HPACK_STATIC, SidecarObject, TestCgroup, dataFrame, frame, grpcMessage, headersFrame, hpackIndexed,
@@ -201,6 +201,46 @@ for (const mode of ['skb', 'msg'] as const) describe(`HTTP/2 frames between pair
       assert.equal(delta(sidecar.methodStats(id(OTHER)), before[1]!).requests, 1n);
       assert.equal(delta(sidecar.methodStats(0), before[2]!).requests, 2n);
       assert.equal(sidecar.conn(judged(conn))!.flags & SIDECAR_CONN_F.HPACK_CLEAN, SIDECAR_CONN_F.HPACK_CLEAN);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('grpc-timeout after :path, in every literal representation (plain and Huffman, each kind), kept in streams as on the wire; absent or beyond the walk: none', async () => {
+    const { client, conn, sunk: got } = await open();
+    try {
+      const frames: Buffer[] = [H2_PREFACE, settingsFrame()];
+      const want = new Map<number, string | undefined>();
+      let stream = 1;
+      // requests without END_STREAM stay in `streams`; the first block says "table size 0"
+      const add = (extra: Buffer[], timeout: string | undefined) => {
+        const block = Buffer.concat([requestBlock(pathField(ALLOWED, { kind: 'without', huffman: true }), stream === 1 ? hpackSizeUpdate(0) : undefined), ...extra]);
+        frames.push(headersFrame(stream, block, { endStream: false }));
+        want.set(stream, timeout);
+        stream += 2;
+      };
+      const values = ['250m', '1S', '99999999u', '5H', '30n'];
+      for (const kind of ['without', 'never', 'incremental'] as const) {
+        for (const huffman of [false, true]) {
+          for (const value of values) add([hpackLiteral({ name: 'grpc-timeout', value, kind, huffman })], value);
+        }
+      }
+      const te = hpackLiteral({ name: 'te', value: 'trailers', kind: 'without', huffman: true });
+      const ua = hpackLiteral({ name: 'user-agent', nameIndex: 58, value: 'grpc-node-js/1.14', kind: 'without', huffman: false }); // an index with a continuation byte
+      add([te, ua, hpackLiteral({ name: 'grpc-timeout', value: '8S', kind: 'without', huffman: true })], '8S'); // 4th field after :path
+      add([], undefined); // none
+      // 7th field after :path (content-type, then 5 more): beyond SIDECAR_MAX_TIMEOUT_FIELDS, not seen
+      add([te, te, te, te, te, hpackLiteral({ name: 'grpc-timeout', value: '9S', kind: 'without', huffman: false })], undefined);
+      const bytes = Buffer.concat(frames);
+      client.write(bytes);
+      await until('all bytes upstream', () => got().length === bytes.length);
+      assert.deepEqual(conn.read, { fromClient: 0, fromUpstream: 0 }, 'every request carried by the kernel');
+      const streams = sidecar.map('streams');
+      for (const [sid, timeout] of want) {
+        const raw = streams.lookup(encodeStreamKey(judged(conn), sid));
+        assert.ok(raw !== undefined, `stream ${sid} in flight`);
+        assert.equal(decodeStream(raw).timeout, timeout, `stream ${sid}`);
+      }
     } finally {
       client.destroy();
     }
