@@ -8,7 +8,7 @@
 #define CRAQ_MAX_DIRTY 4
 #endif
 
-/* Keys a node holds (craq_keys entries; each ~5.3 KB with the default CRAQ_MAX_DIRTY). */
+/* Keys a node holds (craq_keys entries; each ~6.3 KB with the default CRAQ_MAX_DIRTY and CRAQ_REQ_RING). */
 #ifndef CRAQ_MAX_KEYS
 #define CRAQ_MAX_KEYS 4096
 #endif
