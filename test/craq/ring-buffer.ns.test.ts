@@ -16,7 +16,7 @@ import { loaderV1 } from '@netaccel/rpc';
 import { CRAQ_OBJECT, decodeCommit, encodeConfig, encodeKeyEntry, encodeKeyId } from '@netaccel/bpf-programs/craq';
 import type { CraqCommit } from '@netaccel/bpf-programs/craq';
 import { CLIENT, KEY, NODES, PORT, VALUE2, chainConfig, frame, worldKeys } from '@netaccel/bpf-programs/craq/testing';
-import { AS_TEST, REPO, connect, load, logLines, makeHome, removeHome, startLoader } from '@netaccel/app-ebpf-loader/testing';
+import { AS_TEST, REPO, connect, load, logLines, logLinesWhen, makeHome, removeHome, startLoader } from '@netaccel/app-ebpf-loader/testing';
 import type { Loader } from '@netaccel/app-ebpf-loader/testing';
 
 const XDP_TX = 3;
@@ -105,7 +105,8 @@ test('WatchRingBuffer streams craq_commits through a real loader to every watche
           collect(c, mapId('craq_keys'), 1),
           (e: Error & { code?: string }) => /not a ring buffer/.test(e.message) && e.code === 'NA_ERR_LOADER_INVALID_REQUEST',
         );
-        const audit = logLines(loader).filter((l) => l.action === 'watch-ring-buffer');
+        // the refusal's audit line follows its answer (written at the end of the loader's turn)
+        const audit = (await logLinesWhen(loader, (ls) => ls.some((l) => l.action === 'watch-ring-buffer' && l.outcome === 'failed'), 'the refused watch\'s audit line')).filter((l) => l.action === 'watch-ring-buffer');
         assert.equal(audit.filter((l) => l.outcome === 'ok').length, 3);
         assert.equal(audit.filter((l) => l.outcome === 'failed').length, 1);
         assert.ok(audit.every((l) => (l.who as { user?: string }).user === 'loader-test(uid 0)' && typeof l.objectSha256 === 'string'));

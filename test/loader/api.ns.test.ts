@@ -21,7 +21,7 @@ import { loaderV1 } from '@netaccel/rpc';
 import { PROM_CLIENT_LINT_EXCEPTIONS, lintExposition, parseExposition } from '@netaccel/telemetry';
 import { XDP_VERDICT, selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import {
-  AS_TEST, burstScript, connect, ifacePoint, lastJson, load, logLines, makeHome, metricValue, pinTree, removeHome, sinkScript,
+  AS_TEST, burstScript, connect, ifacePoint, lastJson, load, logLines, logLinesWhen, makeHome, metricValue, pinTree, removeHome, sinkScript,
   startLoader, telemetryGet, u16, u32,
 } from '@netaccel/app-ebpf-loader/testing';
 import type { Loader, LoaderHome } from '@netaccel/app-ebpf-loader/testing';
@@ -193,7 +193,8 @@ describe('the Loader API on a real loader', () => {
     const r = await batch({ count: n, keys, values });
     assert.equal(r.updated, n);
     for (const i of [0, 1, 400, n - 1]) assert.equal(await lookupPort(40000 + i), i * 3, `entry ${i}`);
-    const lines = logLines(loader).filter((l) => l.component === 'audit' && l.action === 'map-update-batch' && l.packed === true);
+    const packed = (l: Record<string, unknown>): boolean => l.component === 'audit' && l.action === 'map-update-batch' && l.packed === true && l.entries === n;
+    const lines = (await logLinesWhen(loader, (ls) => ls.some(packed), 'the packed batch\'s audit line')).filter((l) => l.component === 'audit' && l.action === 'map-update-batch' && l.packed === true);
     assert.equal(lines.at(-1)?.entries, n, 'the audit line counts the packed entries');
     for (let i = 0; i < n; i++) await c.mapDelete(loaderV1.MapDeleteRequest.create({ mapId: mapId('blocked_ports'), key: u16(40000 + i) }), { metadata: AS_TEST });
   });

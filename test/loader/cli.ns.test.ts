@@ -17,7 +17,7 @@ import { groups, runCliCaptured } from '@netaccel/app-cli/testing';
 import { selftestFixtures } from '@netaccel/bpf-programs/selftest/testing';
 import { encodeBackend, encodeVipKey } from '@netaccel/bpf-programs/xlb';
 import { objectPath } from '@netaccel/bpf-programs/xlb/testing';
-import { burstScript, logLines, makeHome, removeHome, startLoader } from '@netaccel/app-ebpf-loader/testing';
+import { burstScript, logLinesWhen, makeHome, removeHome, startLoader } from '@netaccel/app-ebpf-loader/testing';
 import type { LoaderHome } from '@netaccel/app-ebpf-loader/testing';
 
 const lab = createLab({
@@ -160,7 +160,7 @@ describe('netaccel bpf against a real loader', () => {
     assert.deepEqual(u.detachedLinkIds, []);
     assert.equal((await cli('bpf', 'unload', selftest)).code, 0);
     assert.deepEqual(await json<{ programs: unknown[] }>('bpf', 'programs'), { programs: [] });
-    const audit = logLines(loader).filter((l) => l.component === 'audit');
+    const audit = (await logLinesWhen(loader, (ls) => ls.filter((l) => l.component === 'audit' && l.action === 'unload-object' && l.outcome === 'ok').length >= 3, 'the audit lines of the three unloads')).filter((l) => l.component === 'audit');
     const me = `${userInfo().username}(uid ${process.getuid!()})`;
     assert.ok(audit.length >= 8);
     assert.ok(audit.every((l) => (l.who as { user: string }).user === me), `every audit line names ${me}`);

@@ -161,6 +161,21 @@ export function logLines(proc: LabProcess): Record<string, unknown>[] {
 }
 
 /**
+ * The JSON log lines of a process's current run once `ready(lines)` holds (polled every 20 ms, at
+ * most `ms`). The loader writes an audit line after the answer it records (audit.ts: at the end of
+ * that event-loop turn), so a test that reads the trail right after a call waits for it here.
+ */
+export async function logLinesWhen(proc: LabProcess, ready: (lines: Record<string, unknown>[]) => boolean, what: string, ms = 5000): Promise<Record<string, unknown>[]> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const lines = logLines(proc);
+    if (ready(lines)) return lines;
+    if (Date.now() > until) throw new Error(`log of ${proc.name}: ${what} not seen within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
  * A UDP sink: counts distinct sequence numbers arriving on `passPort` and datagrams on `dropPort`;
  * on SIGTERM prints `{"pass":…,"drop":…}` and exits.
  */

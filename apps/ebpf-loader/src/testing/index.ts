@@ -18,6 +18,7 @@ export {
   lastJson,
   load,
   logLines,
+  logLinesWhen,
   makeHome,
   metricValue,
   perCpuPackets,
