@@ -117,7 +117,7 @@ int craq_gen(struct xdp_md *ctx)
 			__builtin_memcpy(data + 58, &id, 8);
 		}
 		/* request id (at 14+20+8+8): every WRITE is a new request, not a retry of the last;
-		 * req_base 0: request id 0 (anonymous: a node records none, craq_requests untouched) */
+		 * req_base 0: request id 0 (anonymous: a node records none, craq_key.reqs untouched) */
 		id = cfg->req_base ? bpf_cpu_to_be64(cfg->req_base + gen_seq) : 0;
 		__builtin_memcpy(data + 50, &id, 8);
 	}

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 		 * per ns is sent, so no id repeats one of an earlier run */
 		clock_gettime(CLOCK_REALTIME, &rt);
 		cfg.req_base = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
-		/* CRAQ_GEN_ANONYMOUS=1: writes carry request id 0, which no node records (craq_requests) */
+		/* CRAQ_GEN_ANONYMOUS=1: writes carry request id 0, which no node records (craq_key.reqs) */
 		if (getenv("CRAQ_GEN_ANONYMOUS") && strcmp(getenv("CRAQ_GEN_ANONYMOUS"), "1") == 0)
 			cfg.req_base = 0;
 	}

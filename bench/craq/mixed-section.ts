@@ -24,7 +24,7 @@
  * the nodes' program time per operation (kernel run-time stats, one more run per case) is the
  * ratio a free rig would allow (`ratio_program_model`); `node_runs_per_op` / `switch_runs_per_op`
  * count the program runs an operation costs. `-w100-req-id-0`: writes with request id 0, which no
- * node records in craq_requests (bpf/craq's at-most-once record): `request_record_*_per_write` is
+ * node records in its key's request ring, craq_key.reqs (bpf/craq's at-most-once record): `request_record_*_per_write` is
  * what recording a request adds to a write.
  */
 import type { BenchContext } from '../lib/harness.js';
@@ -39,7 +39,7 @@ const WHERE = `chain${LENGTH}-d${LENGTH - 1}`;
 interface MixCase {
   readonly w: number;
   readonly sameKey: boolean;
-  /** Writes with request id 0 (not recorded in craq_requests): the at-most-once record's cost. */
+  /** Writes with request id 0 (not recorded in craq_key.reqs): the at-most-once record's cost. */
   readonly anonymous?: boolean;
   readonly netchain: boolean;
   readonly subject: string;
@@ -113,7 +113,7 @@ export async function runCraqMixed(ctx: BenchContext, rig: CraqRig, o: { seconds
   const nodeNs = (nc: boolean, w: number): number => fig(mixName(nc, w, false), 'node_ns_per_op');
   for (const nc of [false, true]) {
     const mode = nc ? 'netchain' : 'netcraq';
-    // what recording the request (craq_requests, at-most-once) adds to a write's path
+    // what recording the request (craq_key.reqs, at-most-once) adds to a write's path
     ctx.figure(`${mode}-${WHERE}-write`, 'request_record_cpu_ns_per_write', Math.round(pathNs(nc, 100) - fig(mixName(nc, 100, false, true), 'path_cpu_ns_per_op')), 'ns');
     ctx.figure(`${mode}-${WHERE}-write`, 'request_record_node_ns_per_write', Math.round(nodeNs(nc, 100) - fig(mixName(nc, 100, false, true), 'node_ns_per_op')), 'ns');
     ctx.figure(`${mode}-${WHERE}-read`, 'path_cpu_ns_per_op', Math.round(pathNs(nc, 0)), 'ns');

@@ -90,7 +90,7 @@ export interface RunSpec {
   readonly wkeys?: number;
   /** craq-gen's frames per live-frame batch (craq-gen.c GEN_BATCH: 16). */
   readonly batch?: number;
-  /** Writes carry request id 0: no node records them in craq_requests (the at-most-once record's cost). */
+  /** Writes carry request id 0: no node records them in craq_key.reqs (the at-most-once record's cost). */
   readonly anonymous?: boolean;
   /** Sample the dirty versions the head holds (KEY and the written keys) every 250 ms. */
   readonly sampleDirty?: boolean;

@@ -14,7 +14,7 @@
  * not have the chain's last commits yet (write-behind), so that would break linearizability.
  *
  * A write is executed at most once: every attempt carries the same request id, which the chain's
- * head recognises (bpf/craq craq_requests). etcd does not know chain request ids, so a write
+ * head recognises (bpf/craq: the request ids of a key's last versions, craq_key.reqs). etcd does not know chain request ids, so a write
  * with an attempt the chain never answered (it may have been applied) is not sent to etcd when
  * the key then leaves the chain: it fails with NA_ERR_CRAQCLIENT_OUTCOME_UNKNOWN instead of
  * risking a second execution there.

@@ -11,7 +11,7 @@
  * client and ACKs up; ACK marks the version clean and drops older ones. At most once: every
  * node records which request created each version it stores (and what `install` brings), and
  * the head answers a WRITE/DELETE whose request it knows instead of applying it again (OK with
- * that version once committed, else RETRY), as bpf/craq's craq_requests. Chain-internal messages
+ * that version once committed, else RETRY), as bpf/craq's per-key record of request ids (craq_key.reqs). Chain-internal messages
  * of another epoch are dropped and counted; malformed datagrams are dropped and counted, never
  * answered.
  */
