@@ -144,6 +144,10 @@ export class SplicedConnection extends SpliceRelay {
       const [status, why] = ended ?? [GrpcStatus.UNAVAILABLE, 'connection closed'];
       for (const sid of [...this.calls.keys()]) this.finish(sid, status, why);
     });
+    // a side that ended or closed while the pair was being written (through the loader a round
+    // trip) emits no more 'end' or 'close': what its handlers would have done is done now
+    if (client.readableEnded || client.destroyed) upstream.end();
+    if (client.destroyed) first(GrpcStatus.CANCELLED, 'the client closed the connection');
     this.watchKernel();
     client.resume();
   }
