@@ -11,43 +11,27 @@
  * The key's history is linearizable. Prefix cqd; everything is removed even when an assertion fails.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { test } from 'vitest';
-import { CRAQ_DESCRIPTOR } from '@netaccel/bpf-programs/craq';
-import type { CraqMapName, CraqPeer } from '@netaccel/bpf-programs/craq';
-import { CRAQ_OBJECT_PATH, CRAQ_PROGRAM, isLinearizable } from '@netaccel/bpf-programs/craq/testing';
+import { isLinearizable } from '@netaccel/bpf-programs/craq/testing';
 import type { RegisterOp } from '@netaccel/bpf-programs/craq/testing';
-import { InProcessDataPlane } from '@netaccel/dataplane';
 import { withLab } from '@netaccel/netlab';
-import type { Lab, LabSpec } from '@netaccel/netlab';
+import type { Lab } from '@netaccel/netlab';
 import { craq } from '@netaccel/protocol';
 import { createLogger } from '@netaccel/telemetry';
 import { ChainManager } from './chain-manager.js';
-import { LoaderNode } from './loader-node.js';
+import type { LoaderNode } from './loader-node.js';
 import { Mutex } from './mutex.js';
+import { closeXdpChain, openXdpChain, removeStalePins, until, xdpChainAddresses, xdpChainSpec } from './testing/xdp-chain.js';
+import type { XdpChain } from './testing/xdp-chain.js';
 
 const PORT = craq.CRAQ_DEFAULT_PORT;
-const NODES = ['n1', 'n2', 'n3'] as const;
-const IP = { n1: '10.98.0.1', n2: '10.98.0.2', n3: '10.98.0.3', c: '10.98.0.100' } as const;
-const SELFTEST = join(dirname(CRAQ_OBJECT_PATH), '..', 'selftest', 'selftest.bpf.o');
+const IP = xdpChainAddresses('10.98.0');
 const KEY = '/cqd/once/key';
 const K = craq.craqKey(KEY);
 const W_ID = 0x00c0ffee_00000001n;
 const log = createLogger({ name: 'test', level: 'silent', destination: { write: () => true } });
 
-const spec: LabSpec = {
-  name: 'once',
-  nodes: { sw: {}, n1: {}, n2: {}, n3: {}, c: {} },
-  links: [
-    { a: 'sw:p1', b: 'n1:eth0', bAddr: `${IP.n1}/24` },
-    { a: 'sw:p2', b: 'n2:eth0', bAddr: `${IP.n2}/24` },
-    { a: 'sw:p3', b: 'n3:eth0', bAddr: `${IP.n3}/24` },
-    { a: 'sw:p4', b: 'c:eth0', bAddr: `${IP.c}/24` },
-  ],
-  bridges: [{ node: 'sw', name: 'br0', ports: ['p1', 'p2', 'p3', 'p4'] }],
-};
-
+const spec = xdpChainSpec('once', IP);
 /** Sends one request (hex, its req_id kept) from namespace c and prints the reply (hex) or nothing after timeoutMs. */
 const CLIENT = `
 const dgram = require('node:dgram');
@@ -82,53 +66,13 @@ const text = (v: Uint8Array | null | undefined): string => new TextDecoder().dec
 const writeMsg = (reqId: bigint, v: string): craq.CraqMessage => craq.craqWriteRequest({ key: KEY, reqId, value: enc(v) });
 const readMsg = (reqId: bigint): craq.CraqMessage => craq.craqReadRequest({ key: KEY, reqId });
 
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** Pins of earlier runs whose process is gone (cqd-<pid>-<node> under /sys/fs/bpf). */
-function removeStalePins(): void {
-  for (const name of readdirSync('/sys/fs/bpf')) {
-    const pid = /^cqd-(\d+)-/.exec(name)?.[1];
-    if (pid === undefined) continue;
-    try {
-      process.kill(Number(pid), 0);
-    } catch {
-      rmSync(`/sys/fs/bpf/${name}`, { force: true });
-    }
-  }
-}
-
 test('a write whose PROPAGATE was lost, committed by the repair and overwritten twice, is answered OK with its version on retry (same head, then a new head) and never applied again; the history is linearizable', { timeout: 120_000 }, async () => {
-  removeStalePins();
-  const planes: InProcessDataPlane<CraqMapName>[] = [];
-  const pins: string[] = [];
+  removeStalePins('cqd');
+  const chain: XdpChain = { nodes: [], planes: [], pins: [] };
   let cm: ChainManager | undefined;
   try {
     await withLab(spec, async (lab) => {
-      const peers = new Map<string, CraqPeer>();
-      for (const n of NODES) {
-        const eth0 = (await lab.links(n)).find((l) => l.ifname === 'eth0');
-        assert.ok(eth0?.address, `${n}: eth0 has a MAC`);
-        peers.set(`${IP[n]}:${PORT}`, { ip4: IP[n], ip6: '::', mac: eth0.address, port: PORT });
-      }
-      const nodes: LoaderNode[] = [];
-      for (const [i, n] of NODES.entries()) {
-        const dp = InProcessDataPlane.open(CRAQ_DESCRIPTOR, CRAQ_OBJECT_PATH);
-        planes.push(dp);
-        const pin = `/sys/fs/bpf/cqd-${process.pid}-${n}`;
-        rmSync(pin, { force: true });
-        dp.object.program(CRAQ_PROGRAM).pin(pin);
-        pins.push(pin);
-        await lab.exec(n, ['ip', '-force', 'link', 'set', 'dev', 'eth0', 'xdpdrv', 'pinned', pin], { sysfs: 'host' });
-        // XDP_TX frames reach the bridge only when the veth peer has NAPI (an XDP program of its own)
-        await lab.exec('sw', ['ip', 'link', 'set', 'dev', `p${i + 1}`, 'xdpdrv', 'obj', SELFTEST, 'sec', 'xdp']);
-        nodes.push(LoaderNode.overMaps({ name: n, endpoint: { address: IP[n], port: PORT }, loaderSocket: '', iface: 'eth0', objectPath: CRAQ_OBJECT_PATH, xdpMode: 'native', peers, log }, dp));
-      }
+      const { nodes } = await openXdpChain(lab, { prefix: 'cqd', ip: IP, log }, chain);
       const [n1, n2, n3] = nodes as [LoaderNode, LoaderNode, LoaderNode];
       cm = new ChainManager({
         nodes, mutex: new Mutex(), log, probe: () => Promise.resolve(true), probeIntervalMs: 1000, probeTimeoutMs: 100, multiplier: 3, drainTimeoutMs: 1000,
@@ -181,7 +125,6 @@ test('a write whose PROPAGATE was lost, committed by the repair and overwritten 
     }, { prefix: 'cqd' });
   } finally {
     cm?.close();
-    for (const p of planes) await p.close();
-    for (const pin of pins) rmSync(pin, { force: true });
+    await closeXdpChain(chain);
   }
 });

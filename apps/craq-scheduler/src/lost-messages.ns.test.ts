@@ -11,44 +11,29 @@
  * Prefix crt; the lab and the pins are removed even when an assertion fails.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { test } from 'vitest';
-import { CRAQ_DESCRIPTOR, CraqCommitReader } from '@netaccel/bpf-programs/craq';
-import type { CraqMapName, CraqPeer } from '@netaccel/bpf-programs/craq';
-import { CRAQ_OBJECT_PATH, CRAQ_PROGRAM, isLinearizable } from '@netaccel/bpf-programs/craq/testing';
+import { CraqCommitReader } from '@netaccel/bpf-programs/craq';
+import { isLinearizable } from '@netaccel/bpf-programs/craq/testing';
 import type { RegisterOp } from '@netaccel/bpf-programs/craq/testing';
 import type { CommittedValue } from '@netaccel/craq';
-import { InProcessDataPlane } from '@netaccel/dataplane';
 import { withLab } from '@netaccel/netlab';
-import type { Lab, LabSpec } from '@netaccel/netlab';
+import type { Lab } from '@netaccel/netlab';
 import { craq } from '@netaccel/protocol';
 import { createLogger } from '@netaccel/telemetry';
 import { ChainManager } from './chain-manager.js';
-import { LoaderNode } from './loader-node.js';
+import type { LoaderNode } from './loader-node.js';
 import { Mutex } from './mutex.js';
+import { closeXdpChain, openXdpChain, removeStalePins, until, xdpChainAddresses, xdpChainSpec } from './testing/xdp-chain.js';
+import type { XdpChain } from './testing/xdp-chain.js';
 
 const PORT = craq.CRAQ_DEFAULT_PORT;
-const NODES = ['n1', 'n2', 'n3'] as const;
-const IP = { n1: '10.93.0.1', n2: '10.93.0.2', n3: '10.93.0.3', c: '10.93.0.100' } as const;
-const SELFTEST = join(dirname(CRAQ_OBJECT_PATH), '..', 'selftest', 'selftest.bpf.o');
+const IP = xdpChainAddresses('10.93.0');
 const KEY = '/crt/lost/key';
 const K = craq.craqKey(KEY);
 const AFTER_MS = 1000; // chain.lostMessageAfter in this test (the lost writes are sent well within it)
 const log = createLogger({ name: 'test', level: 'silent', destination: { write: () => true } });
 
-const spec: LabSpec = {
-  name: 'lost',
-  nodes: { sw: {}, n1: {}, n2: {}, n3: {}, c: {} },
-  links: [
-    { a: 'sw:p1', b: 'n1:eth0', bAddr: `${IP.n1}/24` },
-    { a: 'sw:p2', b: 'n2:eth0', bAddr: `${IP.n2}/24` },
-    { a: 'sw:p3', b: 'n3:eth0', bAddr: `${IP.n3}/24` },
-    { a: 'sw:p4', b: 'c:eth0', bAddr: `${IP.c}/24` },
-  ],
-  bridges: [{ node: 'sw', name: 'br0', ports: ['p1', 'p2', 'p3', 'p4'] }],
-};
-
+const spec = xdpChainSpec('lost', IP);
 /**
  * Runs the ops in order from the client namespace: each sent with a fresh req_id and answered or
  * timed out; `untilOk` resends (every 100 ms) until OK or `attempts` run out. Prints every
@@ -134,54 +119,14 @@ async function heal(lab: Lab): Promise<number> {
   return Number(m?.[1] ?? -1);
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** Pins of earlier runs whose process is gone (crt-<pid>-<node> under /sys/fs/bpf). */
-function removeStalePins(): void {
-  for (const name of readdirSync('/sys/fs/bpf')) {
-    const pid = /^crt-(\d+)-/.exec(name)?.[1];
-    if (pid === undefined) continue;
-    try {
-      process.kill(Number(pid), 0);
-    } catch {
-      rmSync(`/sys/fs/bpf/${name}`, { force: true });
-    }
-  }
-}
-
 test('lost PROPAGATEs and lost ACKs on real links: writes succeed again after the bound, nothing committed is lost, the history is linearizable', { timeout: 120_000 }, async () => {
-  removeStalePins();
-  const planes: InProcessDataPlane<CraqMapName>[] = [];
-  const pins: string[] = [];
+  removeStalePins('crt');
+  const chain: XdpChain = { nodes: [], planes: [], pins: [] };
   let cm: ChainManager | undefined;
   let commits: CraqCommitReader | undefined;
   try {
     await withLab(spec, async (lab) => {
-      const peers = new Map<string, CraqPeer>();
-      for (const n of NODES) {
-        const eth0 = (await lab.links(n)).find((l) => l.ifname === 'eth0');
-        assert.ok(eth0?.address, `${n}: eth0 has a MAC`);
-        peers.set(`${IP[n]}:${PORT}`, { ip4: IP[n], ip6: '::', mac: eth0.address, port: PORT });
-      }
-      const nodes: LoaderNode[] = [];
-      for (const [i, n] of NODES.entries()) {
-        const dp = InProcessDataPlane.open(CRAQ_DESCRIPTOR, CRAQ_OBJECT_PATH);
-        planes.push(dp);
-        const pin = `/sys/fs/bpf/crt-${process.pid}-${n}`;
-        rmSync(pin, { force: true });
-        dp.object.program(CRAQ_PROGRAM).pin(pin);
-        pins.push(pin);
-        await lab.exec(n, ['ip', '-force', 'link', 'set', 'dev', 'eth0', 'xdpdrv', 'pinned', pin], { sysfs: 'host' });
-        // XDP_TX frames reach the bridge only when the veth peer has NAPI (an XDP program of its own)
-        await lab.exec('sw', ['ip', 'link', 'set', 'dev', `p${i + 1}`, 'xdpdrv', 'obj', SELFTEST, 'sec', 'xdp']);
-        nodes.push(LoaderNode.overMaps({ name: n, endpoint: { address: IP[n], port: PORT }, loaderSocket: '', iface: 'eth0', objectPath: CRAQ_OBJECT_PATH, xdpMode: 'native', peers, log }, dp));
-      }
+      const { nodes, planes } = await openXdpChain(lab, { prefix: 'crt', ip: IP, log }, chain);
       const [n1, n2, n3] = nodes as [LoaderNode, LoaderNode, LoaderNode];
       commits = new CraqCommitReader(planes[2]!.object.map('craq_commits').fd);
       const repaired: CommittedValue[] = [];
@@ -250,7 +195,6 @@ test('lost PROPAGATEs and lost ACKs on real links: writes succeed again after th
   } finally {
     cm?.close();
     commits?.close();
-    for (const p of planes) await p.close();
-    for (const pin of pins) rmSync(pin, { force: true });
+    await closeXdpChain(chain);
   }
 });
