@@ -6,10 +6,11 @@
 // others' checkpoint when the leader stops: the view change hands it the checkpoint.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
+import { HistoryRecorder } from '@netaccel/linearizability';
 import { paxos } from '@netaccel/protocol';
 import { ReplicatedConfig } from './config-store.js';
 import { TEST_TIMING, TestCluster } from './testing/cluster.js';
+import { checkClusterEnd } from './testing/end-check.js';
 import { runKvClient } from './testing/workload.js';
 import { udpTransport } from './transport.js';
 
@@ -23,21 +24,6 @@ async function until(what: string, pred: () => boolean, ms = 10_000): Promise<vo
     if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await sleep(5);
   }
-}
-
-/** Final reads, convergence, the history linearizable, identical stores, no step threw. */
-async function finish(c: TestCluster, rec: HistoryRecorder): Promise<void> {
-  const reader = await c.client({ timeoutMs: 8000 });
-  for (const key of KEYS) {
-    const p = rec.begin({ kind: 'read', key });
-    rec.ok(p, await reader.get(key));
-  }
-  await c.waitFor('the group to converge', () => c.converged(), 10_000);
-  const result = checkHistory(rec.history());
-  assert.equal(result.outcome, 'linearizable', result.counterexample?.explanation);
-  assert.deepEqual(c.failures, [], 'no replica step threw');
-  const stores = c.members.filter((m) => m !== null).map((m) => JSON.stringify(m.kv.entries()));
-  assert.equal(new Set(stores).size, 1, 'every replica holds the same store');
 }
 
 test('an idle configuration group with leases truncates its log again and again: the log stays bounded; a member restarted empty recovers from a checkpoint', async (t) => {
@@ -100,7 +86,7 @@ test('a replica killed while the others truncate past it recovers from a multi-c
   stop = true;
   const results = await run;
   assert.ok(results.every((r) => r.ok > 10), JSON.stringify(results.map((r) => [r.ok, r.unknown])));
-  await finish(c, rec);
+  await checkClusterEnd(c, rec, KEYS);
   const r2 = c.member(2).replica.counters();
   assert.equal(r2.recoveries_completed, 1);
   assert.ok(r2.checkpoints_installed >= 1 && r2.checkpoint_chunks_received >= 23, JSON.stringify(r2));
@@ -129,7 +115,7 @@ test('view change: the next leader lags behind the others\' checkpoint when the 
   await c.waitFor('progress in the new view', () => c.member(leader).replica.snapshot().commit >= lagging.lastOp + 80n, 10_000);
   stop = true;
   await run;
-  await finish(c, rec);
+  await checkClusterEnd(c, rec, KEYS);
   assert.equal(leader, 1, 'view 1 completed: its leader was the lagging replica');
   assert.ok(c.member(1).replica.counters().checkpoints_installed >= 1);
   assert.ok(c.member(1).replica.logStats().firstOp > lagging.lastOp + 1n);

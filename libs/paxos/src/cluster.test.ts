@@ -3,10 +3,11 @@
 // history checked for linearizability (including final reads: no acknowledged write lost).
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
+import { HistoryRecorder } from '@netaccel/linearizability';
 import { paxos } from '@netaccel/protocol';
 import { TestCluster } from './testing/cluster.js';
 import type { ClusterOptions } from './testing/cluster.js';
+import { checkClusterEnd } from './testing/end-check.js';
 import { runKvClient } from './testing/workload.js';
 
 const KEYS = ['k0', 'k1', 'k2', 'k3'];
@@ -17,29 +18,13 @@ async function cluster(t: { onTestFinished(fn: () => unknown): void }, opts: Clu
   return c;
 }
 
-/** Reads every key once more (recorded), waits for the group to converge, checks the history. */
-async function finish(c: TestCluster, rec: HistoryRecorder): Promise<void> {
-  const reader = await c.client({ timeoutMs: 8000 });
-  for (const key of KEYS) {
-    const p = rec.begin({ kind: 'read', key });
-    rec.ok(p, await reader.get(key));
-  }
-  await c.waitFor('the group to converge', () => c.converged(), 10_000);
-  const result = checkHistory(rec.history());
-  assert.equal(result.outcome, 'linearizable', result.counterexample?.explanation);
-  assert.deepEqual(c.failures, [], 'no replica step threw');
-  // Every running replica holds the same store.
-  const stores = c.members.filter((m) => m !== null).map((m) => JSON.stringify(m.kv.entries()));
-  assert.equal(new Set(stores).size, 1, stores.join('\n'));
-}
-
 test('3 replicas, 4 concurrent clients: every operation completes and the history is linearizable', async (t) => {
   const c = await cluster(t, { n: 3, seed: 1 });
   const rec = new HistoryRecorder();
   const clients = await Promise.all([0, 1, 2, 3].map(() => c.client()));
   const results = await Promise.all(clients.map((kv, i) => runKvClient(kv, `c${i}`, rec, { keys: KEYS, ops: 60, seed: 100 + i })));
   assert.deepEqual(results.map((r) => r.ok), [60, 60, 60, 60]);
-  await finish(c, rec);
+  await checkClusterEnd(c, rec, KEYS);
   const leader = c.member(0).replica.counters();
   assert.equal(leader.requests_executed, 4 * 60 + KEYS.length);
   assert.ok(leader.ops_committed < leader.requests_executed, 'concurrent requests were batched into fewer entries');
@@ -66,7 +51,7 @@ test('5 replicas under loss, duplication, reordering and delay; leader stopped, 
   phase = 3;
   const results = await run;
   assert.ok(results.every((r) => r.ok > 10), JSON.stringify(results.map((r) => [r.ok, r.unknown])));
-  await finish(c, rec);
+  await checkClusterEnd(c, rec, KEYS);
   assert.equal(c.member(0).replica.counters().recoveries_completed, 1);
   assert.ok(c.member(newLeader).replica.counters().views_started >= 1);
   const faults = c.members.map((m) => m!.faults.stats);
@@ -93,7 +78,7 @@ test('the next leader lags (its PREPAREs and state transfers lost) when the lead
   await c.waitFor('progress in the new view', () => c.member(leader).replica.snapshot().commit >= lagging + 40n);
   stop = true;
   await run;
-  await finish(c, rec);
+  await checkClusterEnd(c, rec, KEYS);
   if (leader === 1) assert.ok(c.member(1).replica.counters().state_entries_received > 0, 'the new leader fetched the longer log');
 });
 
@@ -107,7 +92,7 @@ test('a follower cut off from the group lags, then catches up by state transfer'
   await runKvClient(kv, 'c0', rec, { keys: KEYS, ops: 40, seed: 5 });
   assert.equal(c.member(2).replica.snapshot().lastOp, 0n);
   for (const m of c.members) for (const p of c.peers) m!.faults.unblock(p);
-  await finish(c, rec);
+  await checkClusterEnd(c, rec, KEYS);
   assert.ok(c.member(2).replica.counters().state_entries_received > 0);
 });
 
@@ -116,6 +101,6 @@ test('IPv6 on ::1: a group of 3 with a client', async (t) => {
   const rec = new HistoryRecorder();
   const clients = await Promise.all([0, 1].map(() => c.client()));
   await Promise.all(clients.map((kv, i) => runKvClient(kv, `c${i}`, rec, { keys: KEYS, ops: 30, seed: 300 + i })));
-  await finish(c, rec);
+  await checkClusterEnd(c, rec, KEYS);
   assert.equal(c.peers[0]!.address, '::1');
 });

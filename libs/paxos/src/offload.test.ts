@@ -3,26 +3,13 @@
 // replica and its real UDP socket; offloads switched mid-run; the leader stopped.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
+import { HistoryRecorder } from '@netaccel/linearizability';
 import { TestCluster } from './testing/cluster.js';
 import { FAKE_OFFLOAD } from './testing/fake-offload.js';
+import { checkClusterEnd } from './testing/end-check.js';
 import { runKvClient } from './testing/workload.js';
 
 const KEYS = ['a', 'b', 'c'];
-
-async function check(c: TestCluster, rec: HistoryRecorder): Promise<void> {
-  const reader = await c.client({ timeoutMs: 8000 });
-  for (const key of KEYS) {
-    const p = rec.begin({ kind: 'read', key });
-    rec.ok(p, await reader.get(key));
-  }
-  await c.waitFor('the group to converge', () => c.converged(), 10_000);
-  const result = checkHistory(rec.history());
-  assert.equal(result.outcome, 'linearizable', result.counterexample?.explanation);
-  assert.deepEqual(c.failures, [], 'no replica step threw');
-  const stores = c.members.filter((m) => m !== null).map((m) => JSON.stringify(m.kv.entries()));
-  assert.equal(new Set(stores).size, 1);
-}
 
 test('all three offloads on, switched off and on mid-run, with loss and reordering, then the leader stopped', async (t) => {
   const c = await TestCluster.start({ n: 3, seed: 21, offloads: FAKE_OFFLOAD.all, faults: { drop: 0.02, reorder: 0.05 } });
@@ -51,7 +38,7 @@ test('all three offloads on, switched off and on mid-run, with loss and reorderi
   await c.waitFor('progress in the new view with the offloads', () => commitOf(1) >= at + 30n);
   stop = true;
   await run;
-  await check(c, rec);
+  await checkClusterEnd(c, rec, KEYS);
   assert.ok(before.clones > 0 && before.quorumPassed > 0 && before.quorumDropped >= 0, JSON.stringify(before));
   assert.ok(c.member(2).offload!.stats.fastAcks > 0);
   assert.ok(followerCounters.drained_entries > 0, JSON.stringify(followerCounters));
@@ -64,7 +51,7 @@ test('a small ring fills: the fast-ack falls back to user space and nothing is l
   const rec = new HistoryRecorder();
   const clients = await Promise.all([0, 1, 2, 3, 4, 5].map(() => c.client()));
   await Promise.all(clients.map((kv, i) => runKvClient(kv, `c${i}`, rec, { keys: KEYS, ops: 40, seed: 600 + i })));
-  await check(c, rec);
+  await checkClusterEnd(c, rec, KEYS);
   const stats = [1, 2].map((i) => c.member(i).offload!.stats);
   assert.ok(stats.some((s) => s.ringFull > 0), JSON.stringify(stats));
   assert.ok(stats.some((s) => s.fastAcks > 0), JSON.stringify(stats));
