@@ -41,6 +41,25 @@ interface World {
   close(): Promise<void>;
 }
 
+/**
+ * `m` with its writes replaced (to observe or delay them); its reads go to `m` itself (an
+ * InProcessDataPlane keeps its methods on the prototype, which a spread would not copy).
+ */
+function withWrites(m: MapAccess<XlbMapName>, writes: Pick<MapAccess<XlbMapName>, 'update' | 'updateBatch' | 'updatePacked' | 'delete'>): MapAccess<XlbMapName> {
+  return {
+    ...m,
+    describe: m.describe,
+    geometry: (n) => m.geometry(n),
+    dump: (n) => m.dump(n),
+    dumpPerCpu: (n) => m.dumpPerCpu(n),
+    lookupPerCpu: (n, k) => m.lookupPerCpu(n, k),
+    lookup: (n, k) => m.lookup(n, k),
+    attached: () => m.attached(),
+    close: () => m.close(),
+    ...writes,
+  };
+}
+
 function world(inner?: (m: MapAccess<XlbMapName>) => MapAccess<XlbMapName>): World {
   const maps = InProcessDataPlane.open(XLB_BALANCER, objectPath('balancer'));
   const dp = new XlbDataPlane(inner ? inner(maps) : maps);
@@ -80,16 +99,7 @@ test('atomic switch: after every map write the active table is a complete old or
   const SIZE = 1009;
   let check: (() => void) | undefined;
   let ops: string[] = [];
-  const w = world((m) => ({
-    ...m,
-    describe: m.describe,
-    geometry: (n: XlbMapName) => m.geometry(n),
-    dump: (n: XlbMapName) => m.dump(n),
-    dumpPerCpu: (n: XlbMapName) => m.dumpPerCpu(n),
-    lookupPerCpu: (n: XlbMapName, k: Buffer) => m.lookupPerCpu(n, k),
-    lookup: (n: XlbMapName, k: Buffer) => m.lookup(n, k),
-    attached: () => m.attached(),
-    close: () => m.close(),
+  const w = world((m) => withWrites(m, {
     async update(n, k, v) {
       await m.update(n, k, v);
       ops.push(n);
@@ -321,16 +331,7 @@ test('a change back to the previous backends takes the previous table without a 
 
 test('a controller taking over a used data plane zeroes the stats rows of the indexes it gives out before the flip names them', async () => {
   let ops: string[] = [];
-  const w = world((m) => ({
-    ...m,
-    describe: m.describe,
-    geometry: (n: XlbMapName) => m.geometry(n),
-    dump: (n: XlbMapName) => m.dump(n),
-    dumpPerCpu: (n: XlbMapName) => m.dumpPerCpu(n),
-    lookupPerCpu: (n: XlbMapName, k: Buffer) => m.lookupPerCpu(n, k),
-    lookup: (n: XlbMapName, k: Buffer) => m.lookup(n, k),
-    attached: () => m.attached(),
-    close: () => m.close(),
+  const w = world((m) => withWrites(m, {
     async update(n, k, v) {
       // stats resets answer late (a slow loader): the flip must still wait for them
       if (n === 'backend_stats' || n === 'vip_stats') await new Promise((r) => setTimeout(r, 20));
