@@ -4,9 +4,9 @@
  * sockets are too) must be in the cgroup the daemon's sockops is attached to. Earlier runs'
  * empty `nso-bench-*` cgroups are removed; `leave()` moves this process back and removes it.
  */
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroup2Root } from '@netaccel/bpf';
+import { cgroup2Root, removeStaleCgroups } from '@netaccel/bpf';
 
 const PREFIX = 'nso-bench-';
 
@@ -17,14 +17,7 @@ export interface BenchCgroup {
 
 export function enterCgroup(): BenchCgroup {
   const root = cgroup2Root();
-  for (const name of readdirSync(root)) {
-    if (!name.startsWith(PREFIX)) continue;
-    try {
-      if (readFileSync(join(root, name, 'cgroup.procs'), 'utf8').trim() === '') rmdirSync(join(root, name));
-    } catch {
-      // busy or gone: left alone
-    }
-  }
+  removeStaleCgroups(PREFIX, root);
   const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
   const home = join(root, (line ?? '0::/').slice(3));
   const path = join(root, `${PREFIX}${process.pid}`);

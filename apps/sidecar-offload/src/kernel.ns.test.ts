@@ -14,12 +14,12 @@
  * connection list says which connection is offloaded and why not.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { cgroup2Root } from '@netaccel/bpf';
+import { cgroup2Root, removeStaleCgroups } from '@netaccel/bpf';
 import { ConfigStore, parseConfig } from '@netaccel/config';
 import { DaemonHost } from '@netaccel/daemon';
 import type { RpcClient, SidecarService } from '@netaccel/rpc';
@@ -48,14 +48,7 @@ type Via = keyof typeof PREFIXES;
 function makeCgroup(via: Via): string {
   const PREFIX = PREFIXES[via];
   const root = cgroup2Root();
-  for (const name of readdirSync(root)) {
-    if (!name.startsWith(PREFIX)) continue;
-    try {
-      if (readFileSync(join(root, name, 'cgroup.procs'), 'utf8').trim() === '') rmdirSync(join(root, name));
-    } catch {
-      // gone already, or busy: left alone
-    }
-  }
+  removeStaleCgroups(PREFIX, root);
   const path = join(root, `${PREFIX}${process.pid}`);
   mkdirSync(path, { recursive: true });
   return path;

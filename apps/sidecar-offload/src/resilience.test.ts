@@ -4,7 +4,9 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import type { EchoClient, EchoServer, TestSidecar } from './testing/index.js';
-import { echoClient, grpcFrame as frame, serverStreamOutcome, startEchoServer, startRawUpstream as rawUpstream, startTestSidecar, streamMessage, streamRequest, unaryCall } from './testing/index.js';
+import {
+  echoClient, grpcFrame as frame, pumpMessages, serverStreamOutcome, startEchoServer, startPumpingUpstream, startRawUpstream as rawUpstream, startTestSidecar, streamMessage, streamRequest, unaryCall, writtenWhenHeld,
+} from './testing/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,23 +40,7 @@ describe('flow control: a slow reader', () => {
   test('the server is held back by the client that does not read; the sidecar holds about a window; everything arrives once it reads', async (t) => {
     const count = 400;
     const size = 64 * 1024; // 25 MiB in all
-    let written = 0;
-    const up = await rawUpstream((stream) => {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      stream.on('data', () => {});
-      const pump = (): void => {
-        while (written < count) {
-          written += 1;
-          if (!stream.write(frame(streamMessage(written - 1, size)))) {
-            stream.once('drain', pump);
-            return;
-          }
-        }
-        stream.end();
-      };
-      pump();
-    });
+    const up = await startPumpingUpstream(count, size);
     const sidecar = await startTestSidecar(sidecarYaml([up.address]));
     const session = http2.connect(`http://${sidecar.address()}`);
     t.onTestFinished(async () => {
@@ -65,14 +51,7 @@ describe('flow control: a slow reader', () => {
     const req = session.request({ ':method': 'POST', ':path': '/nsc.Echo/ServerStream', 'content-type': 'application/grpc', te: 'trailers' });
     req.end(frame(Buffer.alloc(0)));
     req.pause();
-    await until(() => written > 0);
-    let last = -1;
-    let stable = 0;
-    while (stable < 10) {
-      await sleep(50);
-      stable = written === last ? stable + 1 : 0;
-      last = written;
-    }
+    const last = await writtenWhenHeld(up.written);
     assert.ok(last < count, `the server was held back (wrote ${last} of ${count})`);
     // the sidecar's upstream stream window (1 MiB by default) plus the client's 64 KiB and stream buffers
     assert.ok(last * size <= 2 * 1024 * 1024, `about a window in flight, got ${((last * size) / 1048576).toFixed(2)} MiB`);
@@ -114,26 +93,9 @@ describe('flow control: a slow upstream reader', () => {
     const req = session.request({ ':method': 'POST', ':path': '/nsc.Echo/ClientStream', 'content-type': 'application/grpc', te: 'trailers' });
     req.on('data', () => {});
     const status = new Promise<string>((resolve) => req.on('trailers', (h) => resolve(String(h['grpc-status']))));
-    let written = 0;
-    const pump = (): void => {
-      while (written < count) {
-        written += 1;
-        if (!req.write(frame(streamMessage(written - 1, size)))) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      req.end();
-    };
-    pump();
+    const pump = pumpMessages(req, count, size);
     await until(() => upstreamStream !== undefined);
-    let last = -1;
-    let stable = 0;
-    while (stable < 10) {
-      await sleep(50);
-      stable = written === last ? stable + 1 : 0;
-      last = written;
-    }
+    const last = await writtenWhenHeld(pump.written);
     assert.ok(last < count, `the client was held back (wrote ${last} of ${count})`);
     assert.ok(last * size <= 3 * 1024 * 1024, `about a window in flight, got ${((last * size) / 1048576).toFixed(2)} MiB`);
     upstreamStream!.on('data', (c: Buffer) => received.push(c));

@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { H2_PREFACE, readFrames, settingsFrame } from '@netaccel/bpf-programs/sidecar/testing';
 import type { EchoServer } from './testing/index.js';
-import { grpcFrame as frame, ownClient, serverStreamOutcome, startEchoServer, startRawUpstream as rawUpstream, startTestSidecar, streamMessage, streamRequest, unaryCall } from './testing/index.js';
+import {
+  grpcFrame as frame, ownClient, serverStreamOutcome, startEchoServer, startPumpingUpstream, startRawUpstream as rawUpstream, startTestSidecar, streamMessage, streamRequest, unaryCall, writtenWhenHeld,
+} from './testing/index.js';
 import type { SpliceRig, Via } from './testing/splice-rig.js';
 import { carrierFor, startSpliceProxy } from './testing/splice-rig.js';
 
@@ -80,23 +82,7 @@ sidecar:
     test(`${label}: a slow reader holds the server back (HTTP/2 flow control end to end); every byte arrives in order once it reads`, async (t) => {
       const count = 200;
       const size = 32 * 1024;
-      let written = 0;
-      const up = await rawUpstream((stream) => {
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-        stream.on('data', () => {});
-        const pump = (): void => {
-          while (written < count) {
-            written += 1;
-            if (!stream.write(frame(streamMessage(written - 1, size)))) {
-              stream.once('drain', pump);
-              return;
-            }
-          }
-          stream.end();
-        };
-        pump();
-      });
+      const up = await startPumpingUpstream(count, size);
       t.onTestFinished(() => up.close());
       const p = await proxyOf(path, up.address);
       t.onTestFinished(() => p.close());
@@ -105,13 +91,7 @@ sidecar:
       const req = session.request({ ':method': 'POST', ':path': '/nsc.Echo/ServerStream', 'content-type': 'application/grpc', te: 'trailers' });
       req.end(frame(Buffer.alloc(0)));
       req.pause();
-      await until(() => written > 0);
-      let last = -1;
-      for (let stable = 0; stable < 10; ) {
-        await new Promise((r) => setTimeout(r, 50));
-        stable = written === last ? stable + 1 : 0;
-        last = written;
-      }
+      const last = await writtenWhenHeld(up.written);
       assert.ok(last < count, `the server was held back (wrote ${last} of ${count})`);
       const chunks: Buffer[] = [];
       const status = new Promise<string>((resolve) => req.on('trailers', (h) => resolve(String(h['grpc-status']))));

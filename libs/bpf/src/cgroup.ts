@@ -4,8 +4,8 @@
  * cgroup path resolved and checked against it, its id (the cgroup directory's inode number, which
  * is what bpf_link_info and bpftool report) and a descriptor of its directory for the syscalls.
  */
-import { closeSync, constants, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { closeSync, constants, openSync, readFileSync, readdirSync, realpathSync, rmdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { NA_ERR_BPF_INVALID, NA_ERR_BPF_NOT_FOUND } from './errors.js';
 
 /** Mount points of cgroup2 file systems, from /proc/self/mounts (or `mounts` text), in order. */
@@ -23,6 +23,27 @@ export function cgroup2Root(mounts?: string): string {
   const first = cgroup2Mounts(mounts)[0];
   if (first === undefined) throw NA_ERR_BPF_NOT_FOUND('a cgroup2 (unified hierarchy) mount in /proc/self/mounts');
   return first;
+}
+
+/**
+ * Removes the empty cgroups whose names start with `prefix` directly under `root` (the first
+ * cgroup2 mount by default): what earlier runs of a test or benchmark left behind. A cgroup that
+ * still has processes, or is gone or busy meanwhile, is left alone. Returns the names removed.
+ */
+export function removeStaleCgroups(prefix: string, root: string = cgroup2Root()): string[] {
+  if (prefix === '' || prefix.includes('/')) throw NA_ERR_BPF_INVALID(`cgroup: expected a non-empty name prefix without '/', got ${JSON.stringify(prefix)}`);
+  const removed: string[] = [];
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(prefix)) continue;
+    try {
+      if (readFileSync(join(root, name, 'cgroup.procs'), 'utf8').trim() !== '') continue;
+      rmdirSync(join(root, name));
+      removed.push(name);
+    } catch {
+      // gone already, busy, or not a cgroup: left alone
+    }
+  }
+  return removed;
 }
 
 /**

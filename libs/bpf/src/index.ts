@@ -33,7 +33,7 @@ export {
   ATTACH_FLAGS, ATTACH_TYPE, CGROUP_ATTACH_TYPES, LINK_TYPES, SOCKMAP_ATTACH_TYPES, attachTypeName, attachTypeNumber, checkProgramFits,
 } from './attach-type.js';
 export type { AttachTypeName, CgroupAttachType, SockmapAttachType } from './attach-type.js';
-export { cgroup2Mounts, cgroup2Root, cgroupId, resolveCgroupPath, withCgroupFd } from './cgroup.js';
+export { cgroup2Mounts, cgroup2Root, cgroupId, removeStaleCgroups, resolveCgroupPath, withCgroupFd } from './cgroup.js';
 
 // Typed views of keys and values
 export { CodecRegistry, btfCodec, codecName, decodeBtf, encodeBtf, mapBtfTypes, structCodecs } from './btf-codec.js';

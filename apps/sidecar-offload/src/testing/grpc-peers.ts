@@ -3,13 +3,15 @@
  * connection of its own (closed when the test finishes), the outcome of a server-streaming call
  * as the client saw it, a raw node:http2 upstream whose every stream a test's handler answers
  * (for what a grpc-js server never does: a reset, a connection closed mid-stream, GOAWAY, a
- * server that holds its writes back), and gRPC's 5-byte message framing.
+ * server that holds its writes back), a writer paced by flow control (the slow-reader tests:
+ * how far it got before the reader held it back), and gRPC's 5-byte message framing.
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
+import type { Writable } from 'node:stream';
 import type { EchoClient } from './echo.js';
-import { echoClient } from './echo.js';
+import { echoClient, streamMessage } from './echo.js';
 
 /** What `onTestFinished` is in a vitest test context (the helpers register their cleanup there). */
 export interface TestCleanup {
@@ -76,4 +78,60 @@ export async function startRawUpstream(
         for (const s of open) s.destroy();
       }),
   };
+}
+
+/** Messages handed to a pumped stream so far (`pumpMessages`). */
+export interface Pump {
+  written(): number;
+}
+
+/**
+ * Writes `count` gRPC-framed messages `streamMessage(i, size)` to `w` as fast as its flow control
+ * lets it (the next write only after 'drain'), then ends it.
+ */
+export function pumpMessages(w: Writable, count: number, size: number): Pump {
+  let written = 0;
+  const pump = (): void => {
+    while (written < count) {
+      written += 1;
+      if (!w.write(grpcFrame(streamMessage(written - 1, size)))) {
+        w.once('drain', pump);
+        return;
+      }
+    }
+    w.end();
+  };
+  pump();
+  return { written: () => written };
+}
+
+/**
+ * Where a flow-controlled writer stopped: waits until `written()` is above 0 (at most 10 s), then
+ * until it stays the same for 10 polls 50 ms apart, and returns it.
+ */
+export async function writtenWhenHeld(written: () => number): Promise<number> {
+  const end = Date.now() + 10_000;
+  while (written() === 0) {
+    if (Date.now() > end) throw new Error('the writer wrote nothing in 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  let last = -1;
+  for (let stable = 0; stable < 10; ) {
+    await new Promise((r) => setTimeout(r, 50));
+    stable = written() === last ? stable + 1 : 0;
+    last = written();
+  }
+  return last;
+}
+
+/** An upstream that answers every stream with `count` messages pumped by flow control, then status 0 (`written()`: over all its streams). */
+export async function startPumpingUpstream(count: number, size: number): Promise<RawUpstream & Pump> {
+  const pumps: Pump[] = [];
+  const up = await startRawUpstream((stream) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.on('data', () => {});
+    pumps.push(pumpMessages(stream, count, size));
+  });
+  return { ...up, written: () => pumps.reduce((n, p) => n + p.written(), 0) };
 }

@@ -8,9 +8,9 @@
  * from the testing entry (tests of this app only).
  */
 import type http2 from 'node:http2';
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroup2Root } from '@netaccel/bpf';
+import { cgroup2Root, removeStaleCgroups } from '@netaccel/bpf';
 import { parseConfig } from '@netaccel/config';
 import { decodeCounter, encodeU32 } from '@netaccel/bpf-programs/sidecar';
 import type { MethodStats, SockKey } from '@netaccel/bpf-programs/sidecar';
@@ -27,14 +27,7 @@ const PREFIX = 'sgw-';
 
 export function makeCgroup(name: string): string {
   const root = cgroup2Root();
-  for (const name of readdirSync(root)) {
-    if (!name.startsWith(PREFIX)) continue;
-    try {
-      if (readFileSync(join(root, name, 'cgroup.procs'), 'utf8').trim() === '') rmdirSync(join(root, name));
-    } catch {
-      // gone already, or busy: left alone
-    }
-  }
+  removeStaleCgroups(PREFIX, root);
   const path = join(root, `${PREFIX}${name}-${process.pid}`);
   mkdirSync(path, { recursive: true });
   return path;
