@@ -40,7 +40,7 @@ PACKAGES=(
   etcd-server etcd-client redis-server
   wrk nghttp2-client nginx libnginx-mod-stream
   protobuf-compiler libprotobuf-dev openssl jq make python3 procps util-linux curl
-  gcc libc6-dev gcc-multilib
+  gcc libc6-dev gcc-multilib libnghttp2-dev
   chromium fonts-dejavu-core
   systemd
   docker.io docker-compose mmdebstrap gpgv xz-utils
