@@ -9,6 +9,10 @@
  *
  * One packet in, one packet out, as in XDP: the tail ACKs up the chain and the head answers the
  * writer; a dirty read becomes a VERSION_QUERY to the tail and is answered on its VERSION_REPLY.
+ * NetChain mode (set_node netchain = 1, the baseline): reads travel to the tail; every node
+ * applies a write newer than its current version as current and forwards it, and the tail
+ * commits it and answers the writer (no ACK); a retry the head applied already is re-sent down
+ * the chain as its version and answered OK by the tail.
  * P4 v1 limits: values of at most CRAQ_P4_WORDS 32-bit words (128 B) and value_len a multiple of
  * 4 (others are sent to the CPU port, like keys not placed); CRAQ_SLOTS versions per key kept in
  * register arrays indexed key_index * CRAQ_SLOTS + version % CRAQ_SLOTS.
@@ -418,6 +422,13 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         WORDS(VALUE_LOAD)
     }
 
+    /* the value words of the version in meta.slot into the packet (value_len set from the slot) */
+    action load_value() {
+        bit<16> len = craq_slot_len.read(meta.slot);
+        hdr.craq.value_len = len;
+        WORDS(VALUE_LOAD)
+    }
+
     /* --- the actions of the reference model (bpf/craq/p4info.ts maps CRAQ_STAT names onto them) --- */
     action reply_read_clean() {            /* READ_CLEAN: a clean key, or any key at the tail */
         craq_key_reads.count(meta.key_index);
@@ -447,6 +458,7 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         bit<1> tomb = hdr.craq.op == OP_DELETE ? 1w1 : 1w0;
         meta.v = meta.last + 1;
         craq_last_version.write(meta.key_index, meta.v);
+        if (meta.netchain == 1) { craq_clean_version.write(meta.key_index, meta.v); }   /* NetChain: applied as current */
         store_value(meta.v, tomb == 1 ? (bit<8>)3 : (bit<8>)1);
         craq_key_writes.count(meta.key_index);
         add_trailer_of_sender();
@@ -477,9 +489,10 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         reply_header(ST_RETRY, 0, 0);
         hdr.value.pop_front(CRAQ_P4_WORDS);
     }
-    action store_and_propagate() {         /* PROPAGATE: stored dirty, forwarded */
+    action store_and_propagate() {         /* PROPAGATE: stored dirty (NetChain: as current), forwarded */
         store_value(hdr.craq.ver, (hdr.craq.flags & F_TOMBSTONE) != 0 ? (bit<8>)3 : (bit<8>)1);
         craq_last_version.write(meta.key_index, meta.last > hdr.craq.ver ? meta.last : hdr.craq.ver);
+        if (meta.netchain == 1) { craq_clean_version.write(meta.key_index, meta.clean > hdr.craq.ver ? meta.clean : hdr.craq.ver); }
         craq_key_writes.count(meta.key_index);
         from_self_to(succ_mac, succ_ip4, succ_ip6, CRAQ_PORT);
     }
@@ -493,6 +506,44 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
         hdr.craq.value_len = 0;
         hdr.value.pop_front(CRAQ_P4_WORDS);
         from_self_to(pred_mac, pred_ip4, pred_ip6, CRAQ_PORT);
+    }
+    action tail_commit_and_reply() {       /* COMMIT, NetChain: the tail commits, reports it, answers the writer */
+        store_value(hdr.craq.ver, (hdr.craq.flags & F_TOMBSTONE) != 0 ? (bit<8>)3 : (bit<8>)1);
+        craq_last_version.write(meta.key_index, meta.last > hdr.craq.ver ? meta.last : hdr.craq.ver);
+        craq_clean_version.write(meta.key_index, meta.clean > hdr.craq.ver ? meta.clean : hdr.craq.ver);
+        craq_key_writes.count(meta.key_index);
+        craq_commits.pack({ hdr.craq.key_id, hdr.craq.ver, hdr.craq.key_check, meta.epoch, (bit<8>)(hdr.craq.flags & F_TOMBSTONE) >> 2 });
+        to_client();
+        hdr.craq.op = (hdr.craq.flags & F_TOMBSTONE) != 0 ? (bit<8>)OP_DELETE : (bit<8>)OP_WRITE;
+        reply_header(ST_OK, hdr.craq.ver, F_FROM_TAIL);
+        hdr.value.pop_front(CRAQ_P4_WORDS);
+    }
+    action head_resend_duplicate() {       /* DUPLICATE, NetChain head: the version re-sent down the chain (RETRY when no longer kept) */
+        slot_of(meta.done);
+        bit<64> sv = craq_slot_version.read(meta.slot);
+        bit<8> sf = craq_slot_flags.read(meta.slot);
+        if (sv != meta.done || (sf & 1) == 0) {
+            to_sender();
+            reply_header(ST_RETRY, 0, 0);
+            hdr.value.pop_front(CRAQ_P4_WORDS);
+        } else {
+            add_trailer_of_sender();
+            hdr.craq.op = OP_PROPAGATE;
+            hdr.craq.flags = (sf & 2) != 0 ? (bit<8>)(F_CLIENT | F_TOMBSTONE) : (bit<8>)F_CLIENT;
+            hdr.craq.ver = meta.done;
+            load_value();
+            from_self_to(succ_mac, succ_ip4, succ_ip6, CRAQ_PORT);
+        }
+    }
+    action pass_duplicate() {              /* DUPLICATE, NetChain middle: a version it holds passed on with its value */
+        load_value();
+        from_self_to(succ_mac, succ_ip4, succ_ip6, CRAQ_PORT);
+    }
+    action tail_reply_duplicate() {        /* DUPLICATE, NetChain tail: a version it committed (or superseded) answered OK */
+        to_client();
+        hdr.craq.op = (hdr.craq.flags & F_TOMBSTONE) != 0 ? (bit<8>)OP_DELETE : (bit<8>)OP_WRITE;
+        reply_header(ST_OK, hdr.craq.ver, F_FROM_TAIL);
+        hdr.value.pop_front(CRAQ_P4_WORDS);
     }
     action apply_ack_and_forward() {       /* ACK: the version is clean, passed up */
         craq_clean_version.write(meta.key_index, meta.clean > hdr.craq.ver ? meta.clean : hdr.craq.ver);
@@ -572,14 +623,23 @@ control NetCraqIngress(inout headers_t hdr, inout metadata_t meta,
                     meta.done = craq_req_version.read(meta.req_index);
                 }
                 if (meta.head == 0) { reply_not_head(); }
+                else if (meta.done != 0 && meta.netchain == 1) { head_resend_duplicate(); }
                 else if (meta.done != 0) { reply_duplicate(); }
-                else if (meta.last - meta.clean >= CRAQ_MAX_DIRTY) { reply_retry(); }
+                else if (meta.netchain == 0 && meta.last - meta.clean >= CRAQ_MAX_DIRTY) { reply_retry(); }
                 else { head_assign_and_propagate(); }
                 /* a chain of one (head and tail) commits at once in the XDP node; on a switch
                    the chain has at least two nodes (the control plane refuses one) */
             } else if (op == OP_PROPAGATE) {
-                if (hdr.craq.ver <= meta.clean) { drop_reason(R_STALE); }
-                else if (hdr.craq.ver - meta.clean > CRAQ_MAX_DIRTY) { craq_key_dirty_full.count(meta.key_index); drop_reason(R_DIRTY_FULL); }
+                slot_of(hdr.craq.ver);
+                if (meta.netchain == 1 && hdr.craq.ver <= meta.clean) {
+                    /* applied here already (a re-sent retry) or superseded by a newer version */
+                    if (meta.tail == 1) { tail_reply_duplicate(); }
+                    else if (craq_slot_version.read(meta.slot) == hdr.craq.ver && (craq_slot_flags.read(meta.slot) & 1) != 0) { pass_duplicate(); }
+                    else { drop_reason(R_STALE); }
+                }
+                else if (hdr.craq.ver <= meta.clean) { drop_reason(R_STALE); }
+                else if (meta.netchain == 0 && hdr.craq.ver - meta.clean > CRAQ_MAX_DIRTY) { craq_key_dirty_full.count(meta.key_index); drop_reason(R_DIRTY_FULL); }
+                else if (meta.tail == 1 && meta.netchain == 1) { tail_commit_and_reply(); }
                 else if (meta.tail == 1) { tail_commit_and_ack(); }
                 else { store_and_propagate(); }
             } else if (op == OP_ACK) {

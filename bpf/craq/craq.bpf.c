@@ -14,9 +14,15 @@
  *           dirty, PROPAGATE to the successor; non-head: NOT_HEAD.
  *   PROPAGATE  stored dirty and forwarded; the tail commits (craq_commits record) and ACKs.
  *   ACK     the version becomes clean; passed up; the head answers the client (WRITE_REPLY).
+ *   NetChain mode (chain replication as NetChain does it, no ACK path): every node applies a
+ *           WRITE/PROPAGATE newer than its current version as the current value (no dirty
+ *           versions) and forwards it; the tail commits it (craq_commits record) and answers the
+ *           client (WRITE_REPLY/DELETE_REPLY). A retried request the head already applied is
+ *           re-sent down the chain as the PROPAGATE of its version (while the head keeps it):
+ *           nodes that hold it pass it on, the tail answers OK with it (README).
  *
- * XDP turns one frame into one frame, so the client of a write is answered by the head when the
- * ACK comes back (the tail cannot both ACK and answer). Wire format: craq_kern_user.h,
+ * XDP turns one frame into one frame, so in CRAQ mode the client of a write is answered by the
+ * head when the ACK comes back (the tail cannot both ACK and answer). Wire format: craq_kern_user.h,
  * libs/protocol/src/craq. The TypeScript reference model is bpf/craq/model.ts.
  *
  * Concurrency: versions are assigned with a compare-and-swap; clean/last advance by CAS; a slot
@@ -212,6 +218,7 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 	struct craq_endpoint src, dst;
 	struct craq_hdr *h = &p->h;
 	bool head = cfg->role & CRAQ_ROLE_HEAD, tail = cfg->role & CRAQ_ROLE_TAIL;
+	bool netchain = (cfg->flags & CRAQ_CFG_NETCHAIN) && !(head && tail); /* a chain of one commits at once in both modes */
 	__u64 v = bpf_be64_to_cpu(h->ver);
 	__u32 vmsg = p->l4off + 8 + CRAQ_HDR_LEN;
 
@@ -307,6 +314,31 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 		 * still dirty: RETRY (its ACK or a repair commits it).
 		 */
 		done = craq_remembered(k, bpf_be64_to_cpu(h->req_id));
+		if (done != 0 && netchain) {
+			/*
+			 * NetChain: the head never learns that a version committed, so it re-sends the
+			 * version down the chain, whose tail answers (OK: it committed it or a newer one).
+			 * Its slot reused by CRAQ_SLOTS newer versions: RETRY (nothing re-sent).
+			 */
+			struct craq_slot *s = craq_slot_of(k, done);
+			struct craq_trailer t;
+
+			*stat = CRAQ_S_DUPLICATE;
+			if (!s || s->version != done || !(s->flags & CRAQ_SLOT_VALID)) {
+				craq_reply_hdr(h, CRAQ_ST_RETRY, 0, 0);
+				return craq_emit(ctx, p, h, NULL, false, NULL, &src, &dst, reason);
+			}
+			craq_trailer_of_sender(&t, p);
+			craq_self(&src, cfg, p->family);
+			if (!craq_to_peer(&dst, &cfg->succ, p->family, reason))
+				return XDP_DROP;
+			h->op = CRAQ_OP_PROPAGATE;
+			h->flags = CRAQ_F_CLIENT | ((s->flags & CRAQ_SLOT_TOMBSTONE) ? CRAQ_F_TOMBSTONE : 0);
+			h->epoch = bpf_htonl(cfg->epoch);
+			h->value_len = bpf_htons(s->len);
+			h->ver = bpf_cpu_to_be64(done);
+			return craq_emit(ctx, p, h, s, false, &t, &src, &dst, reason);
+		}
 		if (done != 0) {
 			clean = *(volatile __u64 *)&k->clean_version;
 			if (done <= clean)
@@ -323,7 +355,7 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 		}
 		last = *(volatile __u64 *)&k->last_version;
 		clean = *(volatile __u64 *)&k->clean_version;
-		if (last - clean >= CRAQ_MAX_DIRTY) {
+		if (!netchain && last - clean >= CRAQ_MAX_DIRTY) {
 			__sync_fetch_and_add(&k->dirty_full, 1);
 			craq_reply_hdr(h, CRAQ_ST_RETRY, 0, 0);
 			*stat = CRAQ_S_RETRY;
@@ -368,6 +400,8 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 			return XDP_DROP;
 		}
 		craq_remember(k, bpf_be64_to_cpu(h->req_id), v);
+		if (netchain) /* applied as the current value: no dirty versions, no ACK to wait for */
+			craq_raise(&k->clean_version, v);
 		__sync_fetch_and_add(&k->writes, 1);
 		{
 			struct craq_trailer t;
@@ -389,11 +423,38 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 		bool tomb = (h->flags & CRAQ_F_TOMBSTONE) != 0;
 		struct craq_commit *rec = NULL;
 
+		if (netchain && v <= k->clean_version) {
+			/*
+			 * NetChain: a version this node applied already (a retry the head re-sent) or one a
+			 * newer version superseded. The tail answers it OK (a version >= v committed here,
+			 * and v was assigned before it); a node still holding v passes it on; any other
+			 * node drops it as out of order, as NetChain does.
+			 */
+			struct craq_slot *s = craq_slot_of(k, v);
+
+			craq_self(&src, cfg, p->family);
+			*stat = CRAQ_S_DUPLICATE;
+			if (tail) {
+				craq_client_of_trailer(&dst, &p->t);
+				h->op = tomb ? CRAQ_OP_DELETE : CRAQ_OP_WRITE;
+				craq_reply_hdr(h, CRAQ_ST_OK, v, CRAQ_F_FROM_TAIL);
+				return craq_emit(ctx, p, h, NULL, false, NULL, &src, &dst, reason);
+			}
+			if (!s || s->version != v || !(s->flags & CRAQ_SLOT_VALID)) {
+				*stat = CRAQ_S_MAX;
+				*reason = CRAQ_R_STALE;
+				return XDP_DROP;
+			}
+			if (!craq_to_peer(&dst, &cfg->succ, p->family, reason))
+				return XDP_DROP;
+			h->value_len = bpf_htons(s->len); /* the value as this node holds it */
+			return craq_emit(ctx, p, h, s, false, &p->t, &src, &dst, reason);
+		}
 		if (v <= k->clean_version) {
 			*reason = CRAQ_R_STALE;
 			return XDP_DROP;
 		}
-		if (v - k->clean_version > CRAQ_MAX_DIRTY) {
+		if (!netchain && v - k->clean_version > CRAQ_MAX_DIRTY) {
 			__sync_fetch_and_add(&k->dirty_full, 1);
 			*reason = CRAQ_R_DIRTY_FULL;
 			return XDP_DROP;
@@ -413,6 +474,8 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 		}
 		craq_remember(k, bpf_be64_to_cpu(h->req_id), v);
 		craq_raise(&k->last_version, v);
+		if (netchain) /* applied as the current value */
+			craq_raise(&k->clean_version, v);
 		__sync_fetch_and_add(&k->writes, 1);
 		craq_self(&src, cfg, p->family);
 		if (!rec) {
@@ -431,6 +494,13 @@ static __always_inline int craq_handle(struct xdp_md *ctx, struct craq_pkt *p, c
 			bpf_xdp_load_bytes(ctx, vmsg, rec->value, craq_copy_len(p->value_len));
 		bpf_ringbuf_submit(rec, 0);
 		craq_raise(&k->clean_version, v);
+		if (netchain) { /* NetChain: the tail answers the client; nothing goes back up the chain */
+			craq_client_of_trailer(&dst, &p->t);
+			h->op = tomb ? CRAQ_OP_DELETE : CRAQ_OP_WRITE;
+			craq_reply_hdr(h, CRAQ_ST_OK, v, CRAQ_F_FROM_TAIL);
+			*stat = CRAQ_S_COMMIT;
+			return craq_emit(ctx, p, h, NULL, false, NULL, &src, &dst, reason);
+		}
 		if (!craq_to_peer(&dst, &cfg->pred, p->family, reason))
 			return XDP_DROP;
 		h->op = CRAQ_OP_ACK;

@@ -80,7 +80,7 @@ struct craq_trailer {
 
 /* craq_config.flags */
 #define CRAQ_CFG_ENABLED 0x1  /* off: every packet is passed */
-#define CRAQ_CFG_NETCHAIN 0x2 /* chain replication (NetChain): only the tail answers reads */
+#define CRAQ_CFG_NETCHAIN 0x2 /* chain replication (NetChain): only the tail answers reads and writes, no ACKs */
 
 /* craq_slot.flags */
 #define CRAQ_SLOT_VALID 0x1
@@ -209,11 +209,11 @@ enum craq_stat {
 	CRAQ_S_NOT_HEAD = 5,      /* WRITE/DELETE at a non-head: NOT_HEAD */
 	CRAQ_S_RETRY = 6,         /* answered RETRY (dirty full, busy, version gone) */
 	CRAQ_S_PROPAGATE = 7,     /* PROPAGATE stored and forwarded */
-	CRAQ_S_COMMIT = 8,        /* version committed at the tail (a craq_commits record) */
+	CRAQ_S_COMMIT = 8,        /* version committed at the tail (a craq_commits record); NetChain: the tail answers the client */
 	CRAQ_S_ACK = 9,           /* ACK applied */
 	CRAQ_S_WRITE_REPLY = 10,  /* WRITE/DELETE_REPLY sent to the client by the head */
 	CRAQ_S_VQUERY = 11,       /* VERSION_QUERY answered at the tail */
-	CRAQ_S_DUPLICATE = 12,    /* WRITE/DELETE already applied (craq_key.reqs): OK with its version if committed, else RETRY */
+	CRAQ_S_DUPLICATE = 12,    /* WRITE/DELETE already applied (craq_key.reqs): OK with its version if committed, else RETRY; NetChain: re-sent down the chain, passed on, answered OK by the tail */
 	CRAQ_S_NOT_PLACED = 13,   /* READ/WRITE/DELETE of a key id not in craq_keys: answered NOT_PLACED */
 	CRAQ_S_MAX = 14,
 };

@@ -58,6 +58,13 @@ export function worldKeys(dirtyTo = 5n): Map<bigint, CraqKeyEntry> {
   ]);
 }
 
+/** Keys of a NetChain node that applied up to `to`: as worldKeys(to), every version current (clean = last). */
+export function netchainKeys(to: bigint): Map<bigint, CraqKeyEntry> {
+  const keys = worldKeys(to);
+  keys.set(KEY.keyId, { ...keys.get(KEY.keyId)!, cleanVersion: to });
+  return keys;
+}
+
 interface Ep {
   readonly mac: string;
   readonly ip: string;
@@ -208,6 +215,27 @@ export function craqFixtures(): CraqFixture[] {
   add('netchain middle: a forwarded READ goes on', 'middle', state('middle', worldKeys(), { netchain: true }), between(4, 0, 1, chainMsg(CraqOp.READ, 4)), { verdict: TX, stat: 'READ_FORWARD', op: CraqOp.READ, to: 'succ' });
   add('netchain tail: a forwarded READ is answered to the client', 'tail', state('tail', worldKeys(), { netchain: true }), between(4, 1, 2, chainMsg(CraqOp.READ, 4)), { verdict: TX, stat: 'READ_CLEAN', op: CraqOp.READ_REPLY, status: CraqStatus.OK, to: 'client' });
   add('netchain tail: a READ from the client is answered', 'tail', state('tail', worldKeys(), { netchain: true }), fromClient(4, 2, enc(msg(CraqOp.READ))), { verdict: TX, stat: 'READ_CLEAN', op: CraqOp.READ_REPLY });
+  // NetChain writes: applied as the current value at every node, the tail answers the client, no ACK
+  const nc = { netchain: true };
+  for (const fam of [4, 6] as const) {
+    const v6 = fam === 6 ? ' (IPv6)' : '';
+    add(`netchain head: WRITE gets version last+1, applied as current, and propagates${v6}`, 'head', state('head', worldKeys(), nc), fromClient(fam, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'WRITE', op: CraqOp.PROPAGATE, to: 'succ' });
+    add(`netchain middle: PROPAGATE applied as current and forwarded${v6}`, 'middle', state('middle', worldKeys(), nc), between(fam, 0, 1, chainMsg(CraqOp.PROPAGATE, fam, { version: 6n, value: VALUE2 })), { verdict: TX, stat: 'PROPAGATE', op: CraqOp.PROPAGATE, to: 'succ' });
+    add(`netchain tail: PROPAGATE commits, records it and answers the client${v6}`, 'tail', state('tail', worldKeys(), nc), between(fam, 1, 2, chainMsg(CraqOp.PROPAGATE, fam, { version: 6n, value: VALUE2 })), { verdict: TX, stat: 'COMMIT', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, to: 'client', commits: 1 });
+    add(`netchain head: a retried WRITE it applied is re-sent down the chain as its version${v6}`, 'head', state('head', applied(6n, 42n, KEY.keyId, netchainKeys(6n)), nc), fromClient(fam, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.PROPAGATE, to: 'succ' });
+  }
+  add('netchain head: no dirty bound (nothing waits for an ACK): WRITE propagates', 'head', state('head', worldKeys(9n), nc), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE }))), { verdict: TX, stat: 'WRITE', op: CraqOp.PROPAGATE, to: 'succ' });
+  add('netchain head: DELETE propagates a tombstone', 'head', state('head', worldKeys(), nc), fromClient(4, 0, enc(msg(CraqOp.DELETE))), { verdict: TX, stat: 'WRITE', op: CraqOp.PROPAGATE, to: 'succ' });
+  add('netchain head: WRITE of a held key: RETRY', 'head', state('head', held(), nc), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE }))), { verdict: TX, stat: 'RETRY', op: CraqOp.WRITE_REPLY, status: CraqStatus.RETRY, to: 'sender' });
+  add('netchain tail: PROPAGATE of a DELETE commits a tombstone and answers DELETE_REPLY', 'tail', state('tail', worldKeys(), nc), between(4, 1, 2, chainMsg(CraqOp.PROPAGATE, 4, { version: 6n, flags: CraqFlag.CLIENT | CraqFlag.TOMBSTONE })), { verdict: TX, stat: 'COMMIT', op: CraqOp.DELETE_REPLY, status: CraqStatus.OK, to: 'client', commits: 1 });
+  add('netchain middle: PROPAGATE several versions ahead is applied (no dirty bound)', 'middle', state('middle', worldKeys(), nc), between(4, 0, 1, chainMsg(CraqOp.PROPAGATE, 4, { version: 12n, value: VALUE2 })), { verdict: TX, stat: 'PROPAGATE', op: CraqOp.PROPAGATE, to: 'succ' });
+  add('netchain head: a retried DELETE it applied is re-sent as a tombstone', 'head', state('head', applied(3n, 42n, KEY_TOMB.keyId, worldKeys()), nc), fromClient(4, 0, enc(msg(CraqOp.DELETE, { ...KEY_TOMB }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.PROPAGATE, to: 'succ' });
+  add('netchain head: a retry whose version it no longer keeps: RETRY, nothing re-sent', 'head', state('head', applied(1n, 42n, KEY.keyId, worldKeys()), nc), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.RETRY, to: 'sender' });
+  add('netchain middle: a re-sent version it holds is passed on with its value (nothing stored)', 'middle', state('middle', worldKeys(), nc), between(4, 0, 1, chainMsg(CraqOp.PROPAGATE, 4, { version: 5n, value: VALUE })), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.PROPAGATE, to: 'succ' });
+  add('netchain middle: an older version it does not hold is dropped (out of order)', 'middle', state('middle', worldKeys(), nc), between(4, 0, 1, chainMsg(CraqOp.PROPAGATE, 4, { version: 4n, value: VALUE })), { verdict: 'XDP_DROP', reason: 'STALE' });
+  add('netchain tail: a re-sent version already committed is answered OK, no second commit', 'tail', state('tail', worldKeys(), nc), between(4, 1, 2, chainMsg(CraqOp.PROPAGATE, 4, { version: 5n, value: VALUE })), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, to: 'client', commits: 0 });
+  add('netchain tail: a version a newer one superseded is answered OK (IPv6)', 'tail', state('tail', worldKeys(), nc), between(6, 1, 2, chainMsg(CraqOp.PROPAGATE, 6, { version: 3n, value: VALUE2 })), { verdict: TX, stat: 'DUPLICATE', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, to: 'client', commits: 0 });
+  add('netchain single node: WRITE commits at once and answers (as in CRAQ mode)', 'single', state('single', worldKeys(), nc), fromClient(4, 0, enc(msg(CraqOp.WRITE, { value: VALUE2 }))), { verdict: TX, stat: 'COMMIT', op: CraqOp.WRITE_REPLY, status: CraqStatus.OK, commits: 1, to: 'sender' });
   // not ours, malformed
   add('disabled node passes everything', 'head', state('head', worldKeys(), { enabled: false }), fromClient(4, 0, enc(msg(CraqOp.READ))), { verdict: 'XDP_PASS', reason: 'DISABLED' });
   add('another UDP port is not ours (uncounted)', 'head', state('head'), frame(4, clientEp(), { ...nodeEp(0), port: 53 }, enc(msg(CraqOp.READ))), { verdict: 'XDP_PASS' });

@@ -1,7 +1,8 @@
 /**
  * Unit: the reference model as a protocol. Three model nodes wired into a chain deliver frames
  * to each other by destination address; a write is committed at the tail, acknowledged up the
- * chain and answered by the head; reads at every node see only committed versions.
+ * chain and answered by the head (NetChain mode: answered by the tail, no ACK); reads at every
+ * node see only committed versions.
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
@@ -82,6 +83,47 @@ test('NetChain: a read at the head travels to the tail, which answers the client
   assert.deepEqual(hops, ['0:READ_FORWARD', '1:READ_FORWARD', '2:READ_CLEAN']);
   assert.equal(r?.status, CraqStatus.OK);
   assert.equal(r?.flags, CraqFlag.FROM_TAIL);
+});
+
+test('NetChain: a write goes head → middle → tail, which commits it and answers the client (no ACK back up the chain)', () => {
+  const c = new Chain(true);
+  const hops: string[] = [];
+  const w = { ...craq.craqWriteRequest({ key: 'x', reqId: 9n, value: VALUE }), keyId: KEY.keyId, keyCheck: KEY.keyCheck };
+  const reply = c.send(0, req(0, w), hops);
+  assert.deepEqual(hops, ['0:WRITE', '1:PROPAGATE', '2:COMMIT']);
+  assert.deepEqual([reply?.op, reply?.status, reply?.version, reply?.reqId, reply?.flags], [CraqOp.WRITE_REPLY, CraqStatus.OK, 6n, 9n, CraqFlag.FROM_TAIL]);
+  assert.deepEqual(c.commits.map((x) => x.version), [6n]);
+  for (const n of c.nodes) assert.deepEqual([n.keys.get(KEY.keyId)?.cleanVersion, n.keys.get(KEY.keyId)?.lastVersion], [6n, 6n], 'applied as current, nothing dirty');
+  const r = c.send(0, req(0, read(1n)));
+  assert.deepEqual([r?.status, r?.version], [CraqStatus.OK, 6n]);
+});
+
+test('NetChain at most once: a retry after the tail\'s reply was lost is re-sent as its version and answered OK by the tail, not applied again', () => {
+  const c = new Chain(true);
+  const w = { ...craq.craqWriteRequest({ key: 'x', reqId: 9n, value: VALUE }), keyId: KEY.keyId, keyCheck: KEY.keyCheck };
+  c.send(0, req(0, w)); // committed as 6; say its reply was lost
+  const w2 = { ...craq.craqWriteRequest({ key: 'x', reqId: 10n, value: Uint8Array.of(7) }), keyId: KEY.keyId, keyCheck: KEY.keyCheck };
+  assert.equal(c.send(0, req(0, w2))?.version, 7n);
+  const hops: string[] = [];
+  const retry = c.send(0, req(0, w), hops);
+  assert.deepEqual(hops, ['0:DUPLICATE', '1:DUPLICATE', '2:DUPLICATE']);
+  assert.deepEqual([retry?.op, retry?.status, retry?.version, retry?.reqId], [CraqOp.WRITE_REPLY, CraqStatus.OK, 6n, 9n]);
+  assert.deepEqual(c.commits.map((x) => x.version), [6n, 7n], 'no second commit');
+  for (const n of c.nodes) assert.equal(n.keys.get(KEY.keyId)?.cleanVersion, 7n);
+});
+
+test('NetChain at most once: a retry after the PROPAGATE to the tail was lost is re-sent and commits it there once', () => {
+  const c = new Chain(true);
+  const w = { ...craq.craqWriteRequest({ key: 'x', reqId: 9n, value: VALUE }), keyId: KEY.keyId, keyCheck: KEY.keyCheck };
+  c.send(0, req(0, w), [], (hop) => hop === 2); // applied at head and middle, lost before the tail
+  assert.equal(c.nodes[2]!.keys.get(KEY.keyId)?.cleanVersion, 5n);
+  const hops: string[] = [];
+  const retry = c.send(0, req(0, w), hops);
+  assert.deepEqual(hops, ['0:DUPLICATE', '1:DUPLICATE', '2:COMMIT']);
+  assert.deepEqual([retry?.status, retry?.version], [CraqStatus.OK, 6n]);
+  assert.deepEqual(c.commits.map((x) => x.version), [6n]);
+  const r = c.send(2, req(2, read(3n)));
+  assert.deepEqual([r?.status, r?.version, Buffer.from(r?.value ?? []).toString()], [CraqStatus.OK, 6n, Buffer.from(VALUE).toString()]);
 });
 
 test('a delete commits a tombstone: reads answer NOT_FOUND with its version', () => {

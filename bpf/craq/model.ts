@@ -203,6 +203,8 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
 
   const head = cfg.head;
   const tail = cfg.tail;
+  /** Chain replication as NetChain does it (no ACK path; the tail answers writes); a chain of one commits at once in both modes. */
+  const netchain = cfg.netchain && !(head && tail);
   const fam = p.family;
   const m = p.msg;
   const maxDirty = BigInt(k0.slots.length - 1);
@@ -277,12 +279,19 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
       if (!head) return done(k0, 'NOT_HEAD', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.NOT_HEAD, 0n, 0), undefined)));
       // at most once: a request already applied is answered (OK once committed, else RETRY), not applied again
       const applied = craqRemembered(k0, m.reqId);
+      if (applied !== undefined && netchain) {
+        // NetChain: the head never learns of commits; it re-sends the version down the chain, whose tail answers
+        const s = slotOf(k0, applied);
+        if (!s || s.version !== applied) return done(k0, 'DUPLICATE', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.RETRY, 0n, 0), undefined)));
+        const resend = { ...m, op: CraqOp.PROPAGATE, flags: CraqFlag.CLIENT | (s.tombstone ? CraqFlag.TOMBSTONE : 0), epoch: cfg.epoch, version: applied, value: s.value };
+        return done(k0, 'DUPLICATE', frameOf(fam, self, peerEndpoint(cfg.succ, fam), payload(resend, senderTrailer)));
+      }
       if (applied !== undefined) {
         const answer = applied <= k0.cleanVersion ? reply(m.op, CraqStatus.OK, applied, CraqFlag.FROM_TAIL) : reply(m.op, CraqStatus.RETRY, 0n, 0);
         return done(k0, 'DUPLICATE', frameOf(fam, receiver, sender, payload(answer, undefined)));
       }
       if (k0.hold) return done(k0, 'RETRY', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.RETRY, 0n, 0), undefined)));
-      if (k0.lastVersion - k0.cleanVersion >= maxDirty) {
+      if (!netchain && k0.lastVersion - k0.cleanVersion >= maxDirty) {
         return done({ ...k0, dirtyFull: k0.dirtyFull + 1n }, 'RETRY', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.RETRY, 0n, 0), undefined)));
       }
       const v = k0.lastVersion + 1n;
@@ -292,20 +301,29 @@ export function craqStep(state: CraqNodeState, frame: Uint8Array): CraqStep {
         const commit: CraqCommit = { keyId: m.keyId, version: v, keyCheck: m.keyCheck, epoch: cfg.epoch, tombstone: tomb, value: m.value };
         return done(k, 'COMMIT', frameOf(fam, receiver, sender, payload(reply(m.op, CraqStatus.OK, v, CraqFlag.FROM_TAIL), undefined)), [commit]);
       }
-      k = { ...k, writes: k.writes + 1n };
+      k = { ...k, cleanVersion: netchain ? max(k.cleanVersion, v) : k.cleanVersion, writes: k.writes + 1n };
       const prop = { ...m, op: CraqOp.PROPAGATE, flags: CraqFlag.CLIENT | (tomb ? CraqFlag.TOMBSTONE : 0), epoch: cfg.epoch, version: v };
       return done(k, 'WRITE', frameOf(fam, self, peerEndpoint(cfg.succ, fam), payload(prop, senderTrailer)));
     }
     case CraqOp.PROPAGATE: {
       const v = m.version;
       const tomb = (m.flags & CraqFlag.TOMBSTONE) !== 0;
+      const writeOp = tomb ? CraqOp.DELETE : CraqOp.WRITE;
+      if (netchain && v <= k0.cleanVersion && p.trailer) {
+        // NetChain: applied here already (a re-sent retry) or superseded: the tail answers OK, a node holding v passes it on
+        if (tail) return done(k0, 'DUPLICATE', frameOf(fam, self, clientOf(p.trailer), payload(reply(writeOp, CraqStatus.OK, v, CraqFlag.FROM_TAIL), undefined)));
+        const s = slotOf(k0, v);
+        if (!s || s.version !== v) return same('XDP_DROP', 'STALE');
+        return done(k0, 'DUPLICATE', frameOf(fam, self, peerEndpoint(cfg.succ, fam), payload({ ...m, value: s.value }, p.trailer, p.trailerBytes)));
+      }
       if (v <= k0.cleanVersion) return same('XDP_DROP', 'STALE');
-      if (v - k0.cleanVersion > maxDirty) return dropWith({ ...k0, dirtyFull: k0.dirtyFull + 1n }, 'DIRTY_FULL');
+      if (!netchain && v - k0.cleanVersion > maxDirty) return dropWith({ ...k0, dirtyFull: k0.dirtyFull + 1n }, 'DIRTY_FULL');
       let k = remember(withSlot(k0, v, m.value, tomb, m.reqId), v);
-      k = { ...k, lastVersion: max(k.lastVersion, v), writes: k.writes + 1n };
+      k = { ...k, lastVersion: max(k.lastVersion, v), cleanVersion: netchain ? max(k.cleanVersion, v) : k.cleanVersion, writes: k.writes + 1n };
       if (!tail) return done(k, 'PROPAGATE', frameOf(fam, self, peerEndpoint(cfg.succ, fam), payload(m, p.trailer, p.trailerBytes)));
       k = { ...k, cleanVersion: max(k.cleanVersion, v) };
       const commit: CraqCommit = { keyId: m.keyId, version: v, keyCheck: m.keyCheck, epoch: cfg.epoch, tombstone: tomb, value: m.value };
+      if (netchain) return done(k, 'COMMIT', frameOf(fam, self, clientOf(p.trailer!), payload(reply(writeOp, CraqStatus.OK, v, CraqFlag.FROM_TAIL), undefined)), [commit]);
       const ack = { ...m, op: CraqOp.ACK, value: new Uint8Array(0) };
       return done(k, 'COMMIT', frameOf(fam, self, peerEndpoint(cfg.pred, fam), payload(ack, p.trailer, p.trailerBytes)), [commit]);
     }

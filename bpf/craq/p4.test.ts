@@ -17,10 +17,12 @@ import {
   NETCRAQ_P4_DIGESTS,
   NETCRAQ_P4_HEADERS,
   NETCRAQ_P4_MODEL_ACTIONS,
+  NETCRAQ_P4_NETCHAIN_ACTIONS,
   NETCRAQ_P4_REASONS,
   NETCRAQ_P4_REGISTERS,
   NETCRAQ_P4_TABLES,
   NETCRAQ_P4_WORDS,
+  netcraqP4Action,
   netcraqP4Actions,
   p4RuntimeName,
 } from './p4info.js';
@@ -90,17 +92,22 @@ test('op, status, flag and reason constants are the wire and C values', () => {
   }
 });
 
-test('every decision of the model maps onto a P4 action that the apply block takes', () => {
+test('every decision of the model maps onto a P4 action that the apply block takes (NetChain mode: its own for the tail\'s answer and retries)', () => {
   assert.deepEqual(Object.keys(NETCRAQ_P4_MODEL_ACTIONS).sort(), Object.keys(CRAQ_STAT).sort());
-  for (const action of Object.values(NETCRAQ_P4_MODEL_ACTIONS)) assert.match(apply, new RegExp(`\\b${action}\\(\\)`), action);
+  const actions = [...Object.values(NETCRAQ_P4_MODEL_ACTIONS), ...NETCRAQ_P4_NETCHAIN_ACTIONS];
+  for (const action of actions) assert.match(apply, new RegExp(`\\b${action}\\(\\)`), action);
   const seen = new Set<string>();
+  const seenActions = new Set<string>();
   for (const fx of craqFixtures()) {
     const step = craqStep(fx.state, fx.frame);
     if (step.stat) {
-      assert.ok(NETCRAQ_P4_MODEL_ACTIONS[step.stat], `${fx.name}: ${step.stat}`);
+      const action = netcraqP4Action(step.stat, fx.state.config);
+      assert.ok(actions.includes(action), `${fx.name}: ${step.stat} -> ${action}`);
       seen.add(step.stat);
+      seenActions.add(action);
     }
     if (step.reason) assert.ok(NETCRAQ_P4_REASONS[step.reason], `${fx.name}: ${step.reason}`);
   }
   assert.deepEqual([...seen].sort(), Object.keys(CRAQ_STAT).sort(), 'the fixtures reach every decision');
+  assert.deepEqual([...seenActions].sort(), [...new Set(actions)].sort(), 'the fixtures reach every action of a decision, in both modes');
 });

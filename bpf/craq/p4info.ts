@@ -42,6 +42,18 @@ export const NETCRAQ_P4_MODEL_ACTIONS: Readonly<Record<CraqStatName, string>> = 
   NOT_PLACED: 'reply_not_placed',
 });
 
+/** NetChain mode's decisions that take another action than CRAQ mode's (the tail answers writes, no ACK). */
+export const NETCRAQ_P4_NETCHAIN_ACTIONS: readonly string[] = Object.freeze(['tail_commit_and_reply', 'head_resend_duplicate', 'pass_duplicate', 'tail_reply_duplicate']);
+
+/** The P4 action of a model decision at a node (its mode and role: a chain of one commits at once in both modes). */
+export function netcraqP4Action(stat: CraqStatName, node: { readonly netchain: boolean; readonly head: boolean; readonly tail: boolean }): string {
+  if (node.netchain && !(node.head && node.tail)) {
+    if (stat === 'COMMIT') return 'tail_commit_and_reply';
+    if (stat === 'DUPLICATE') return node.head ? 'head_resend_duplicate' : node.tail ? 'tail_reply_duplicate' : 'pass_duplicate';
+  }
+  return NETCRAQ_P4_MODEL_ACTIONS[stat];
+}
+
 /**
  * How each model reason is realised: 'drop_reason' / 'pass_to_cpu' with the same reason value,
  * or `parser` (the P4 parser does not extract the CRAQ header, so the packet is not the node's),
@@ -82,12 +94,13 @@ export const NETCRAQ_P4_HELPER_ACTIONS: readonly string[] = Object.freeze([
   'request_index',
   'remember_request',
   'answer_read',
+  'load_value',
 ]);
 
 /** Every action of NetCraqIngress. */
 export function netcraqP4Actions(): string[] {
   const fromTables = Object.values(NETCRAQ_P4_TABLES).flatMap((t) => t.actions);
-  return [...new Set([...fromTables, ...Object.values(NETCRAQ_P4_MODEL_ACTIONS), ...NETCRAQ_P4_HELPER_ACTIONS])].sort();
+  return [...new Set([...fromTables, ...Object.values(NETCRAQ_P4_MODEL_ACTIONS), ...NETCRAQ_P4_NETCHAIN_ACTIONS, ...NETCRAQ_P4_HELPER_ACTIONS])].sort();
 }
 
 /** Registers (name -> bits of an element): the XDP node's craq_key fields, split, and its request records (craq_key.reqs) as a direct-mapped table. */
