@@ -266,6 +266,8 @@ export interface Native {
   bpf_obj_get_info_by_fd(fd: number, info: Uint8Array, len: [number]): number;
   bpf_enable_stats(type: number): number;
   bpf_prog_test_run_opts(fd: number, opts: TestRunOptsValue): number;
+  /** The same call on a struct bpf_test_run_opts laid out in `opts` (test-run.ts: no marshalling per run). */
+  bpf_prog_test_run_opts_raw(fd: number, opts: Uint8Array): number;
 
   bpf_xdp_attach(ifindex: number, progFd: number, flags: number, opts: { sz: number; old_prog_fd: number } | null): number;
   bpf_xdp_detach(ifindex: number, flags: number, opts: { sz: number; old_prog_fd: number } | null): number;
@@ -382,6 +384,7 @@ function bind(): Native {
     const fn = libbpf.func(sig);
     fns[fn.info.name] = fn;
   }
+  fns.bpf_prog_test_run_opts_raw = libbpf.func('bpf_prog_test_run_opts', 'int', ['int', 'void *']);
   const closeFd = libc.func('int close(int fd)');
   const ifNameToIndex = libc.func('unsigned int if_nametoindex(const char *name)');
   const ifIndexToName = libc.func('void *if_indextoname(unsigned int index, _Out_ uint8_t *name)');

@@ -75,6 +75,28 @@ describe('programs', () => {
     assert.throws(() => BpfProgram.openPinned(path), (e: unknown) => NA_ERR_BPF_NOT_FOUND.is(e));
   });
 
+  test('runs one after another answer their own packet and context (the native block is reused), a big one too', () => {
+    const prog = obj.program('selftest_xdp');
+    const pass = selftestFixtures(9)[1]!.packet;
+    const long = Buffer.concat([pass, Buffer.alloc(900, 0xab)]); // the program passes it unchanged
+    const first = prog.testRun({ data: long });
+    assert.equal(first.retval, XDP_VERDICT.PASS);
+    assert.deepEqual(first.data, long);
+    const second = prog.testRun({ data: pass });
+    assert.deepEqual(second.data, pass);
+    assert.deepEqual(first.data, long, 'an answer is a copy, not a view of the next run');
+    const big = prog.testRun({ data: pass, dataOutSize: 300_000 }); // beyond the kept block: its own
+    assert.deepEqual(big.data, pass);
+    // struct xdp_md in and out: data 0, data_end the packet's length
+    const md = Buffer.alloc(24);
+    md.writeUInt32LE(pass.length, 4);
+    const withCtx = prog.testRun({ data: pass, ctx: md });
+    assert.equal(withCtx.ctx?.length, 24);
+    assert.equal(withCtx.ctx!.readUInt32LE(4), pass.length);
+    assert.equal(prog.testRun({ data: pass }).ctx, undefined);
+    assert.equal(prog.testRun({ data: selftestFixtures(9)[0]!.packet }).retval, XDP_VERDICT.DROP);
+  });
+
   test('test-run errors: packet too short, output too small, bad options', () => {
     const prog = obj.program('selftest_xdp');
     assert.throws(() => prog.testRun({ data: Buffer.alloc(4) }), (e: unknown) => NA_ERR_BPF_TEST_RUN.is(e) && e.details.errnoName === 'EINVAL');

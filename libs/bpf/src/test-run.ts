@@ -58,6 +58,55 @@ const TEST_RUN_DEFAULTS = Object.freeze({
 
 const U32_MAX = 0xffffffff;
 const OPTS_SIZE = koffi.sizeof(BpfTestRunOpts);
+/** Where each field of struct bpf_test_run_opts is (the struct is written by hand, see `scratchFor`). */
+const AT = Object.freeze(Object.fromEntries(
+  ['sz', 'data_in', 'data_out', 'data_size_in', 'data_size_out', 'ctx_in', 'ctx_out', 'ctx_size_in', 'ctx_size_out', 'retval', 'repeat', 'duration', 'flags', 'cpu', 'batch_size']
+    .map((f) => [f, koffi.offsetof(BpfTestRunOpts, f)]),
+) as Record<keyof TestRunOptsValue, number>);
+
+/** Runs whose buffers fit in this many bytes reuse one native block; bigger ones get their own. */
+const SCRATCH_MAX = 256 * 1024;
+
+/**
+ * Native memory for the runs: the packet in, room for the packet out, the context in and out,
+ * back to back. A run through the loader's API is one call (issue 12, item 4): four allocations,
+ * four frees and koffi marshalling the struct both ways cost more than the run itself, so the
+ * block (up to SCRATCH_MAX) is kept from one run to the next and the struct is a Buffer laid out
+ * with koffi's offsets, passed as a pointer.
+ */
+interface Block {
+  readonly ptr: Ptr;
+  readonly address: bigint;
+  readonly bytes: Uint8Array;
+}
+
+let kept: Block | undefined;
+/** struct bpf_test_run_opts, written before each run. */
+const runOpts = Buffer.alloc(OPTS_SIZE);
+
+function allocBlock(size: number): Block {
+  const n = native();
+  const ptr = n.alloc(size);
+  return { ptr, address: koffi.address(ptr), bytes: n.view(ptr, size) };
+}
+
+/** A block of at least `size` bytes, and whether the caller frees it after the run. */
+function scratchFor(size: number): { block: Block; own: boolean } {
+  if (size > SCRATCH_MAX) return { block: allocBlock(size), own: true };
+  if (kept === undefined || kept.bytes.length < size) {
+    if (kept !== undefined) native().free(kept.ptr);
+    kept = undefined;
+    let cap = 4096;
+    while (cap < size) cap *= 2;
+    kept = allocBlock(cap);
+  }
+  return { block: kept, own: false };
+}
+
+/** 8-byte aligned length. */
+function aligned(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
 
 function checkSize(path: string, v: number | undefined, max: number): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > max)) {
@@ -78,59 +127,55 @@ export function testRun(fd: number, name: string, opts: TestRunOptions = {}): Te
   const ctxOutSize = opts.ctxOutSize ?? ctx?.length ?? 0;
 
   const n = native();
-  const allocated: Ptr[] = [];
-  const alloc = (size: number, init?: Uint8Array): Ptr | null => {
-    if (size === 0) return null;
-    const p = n.alloc(size);
-    allocated.push(p);
-    if (init) n.view(p, init.length).set(init);
-    return p;
-  };
+  const ctxInSize = ctx?.length ?? 0;
+  // offsets in the block: data in | data out | ctx in | ctx out
+  const dataOutAt = aligned(data.length);
+  const ctxInAt = dataOutAt + aligned(dataOutSize);
+  const ctxOutAt = ctxInAt + aligned(ctxInSize);
+  const { block, own } = scratchFor(Math.max(1, ctxOutAt + ctxOutSize));
   try {
-    const dataIn = alloc(data.length, data);
-    const dataOut = alloc(dataOutSize);
-    const ctxIn = ctx ? alloc(ctx.length, ctx) : null;
-    const ctxOut = alloc(ctxOutSize);
-    const run: TestRunOptsValue = {
-      sz: OPTS_SIZE,
-      data_in: dataIn,
-      data_out: dataOut,
-      data_size_in: data.length,
-      data_size_out: dataOutSize,
-      ctx_in: ctxIn,
-      ctx_out: ctxOut,
-      ctx_size_in: ctx?.length ?? 0,
-      ctx_size_out: ctxOutSize,
-      retval: 0,
-      repeat: opts.repeat ?? TEST_RUN_DEFAULTS.repeat,
-      duration: 0,
-      flags: opts.flags ?? TEST_RUN_DEFAULTS.flags,
-      cpu: opts.cpu ?? TEST_RUN_DEFAULTS.cpu,
-      batch_size: 0,
-    };
-    const err = n.bpf_prog_test_run_opts(fd, run);
+    const ptrAt = (offset: number, size: number): bigint => (size === 0 ? 0n : block.address + BigInt(offset));
+    if (data.length > 0) block.bytes.set(data, 0);
+    if (ctx && ctxInSize > 0) block.bytes.set(ctx, ctxInAt);
+    runOpts.fill(0);
+    runOpts.writeBigUInt64LE(BigInt(OPTS_SIZE), AT.sz);
+    runOpts.writeBigUInt64LE(ptrAt(0, data.length), AT.data_in);
+    runOpts.writeBigUInt64LE(ptrAt(dataOutAt, dataOutSize), AT.data_out);
+    runOpts.writeUInt32LE(data.length, AT.data_size_in);
+    runOpts.writeUInt32LE(dataOutSize, AT.data_size_out);
+    runOpts.writeBigUInt64LE(ptrAt(ctxInAt, ctxInSize), AT.ctx_in);
+    runOpts.writeBigUInt64LE(ptrAt(ctxOutAt, ctxOutSize), AT.ctx_out);
+    runOpts.writeUInt32LE(ctxInSize, AT.ctx_size_in);
+    runOpts.writeUInt32LE(ctxOutSize, AT.ctx_size_out);
+    runOpts.writeInt32LE(opts.repeat ?? TEST_RUN_DEFAULTS.repeat, AT.repeat);
+    runOpts.writeUInt32LE(opts.flags ?? TEST_RUN_DEFAULTS.flags, AT.flags);
+    runOpts.writeUInt32LE(opts.cpu ?? TEST_RUN_DEFAULTS.cpu, AT.cpu);
+    const err = n.bpf_prog_test_run_opts_raw(fd, runOpts);
+    const dataSizeOut = runOpts.readUInt32LE(AT.data_size_out);
     if (err < 0) {
       const errno = normalizeErrno(err);
       const details = errnoDetails('bpf_prog_test_run_opts', errno, {
         program: name,
         dataSizeIn: data.length,
-        dataSizeOut: run.data_size_out,
+        dataSizeOut,
         dataOutSize,
       });
       if (errno === ERRNO.EPERM || errno === ERRNO.EACCES) throw NA_ERR_BPF_PERM.with({ details }, `test run of ${name}`, describeErrno(errno));
       const why = errno === ERRNO.ENOSPC
-        ? `the output (${run.data_size_out} bytes) does not fit dataOutSize ${dataOutSize}`
+        ? `the output (${dataSizeOut} bytes) does not fit dataOutSize ${dataOutSize}`
         : describeErrno(errno);
       throw NA_ERR_BPF_TEST_RUN.with({ details }, name, why);
     }
     const result: { retval: number; durationNs: number; data: Buffer; ctx?: Buffer } = {
-      retval: run.retval,
-      durationNs: run.duration,
-      data: dataOut && run.data_size_out > 0 ? Buffer.from(n.view(dataOut, run.data_size_out)) : Buffer.alloc(0),
+      retval: runOpts.readUInt32LE(AT.retval),
+      durationNs: runOpts.readUInt32LE(AT.duration),
+      // copies: the block is the next run's
+      data: dataOutSize > 0 && dataSizeOut > 0 ? Buffer.from(block.bytes.subarray(dataOutAt, dataOutAt + Math.min(dataSizeOut, dataOutSize))) : Buffer.alloc(0),
     };
-    if (ctxOut && run.ctx_size_out > 0) result.ctx = Buffer.from(n.view(ctxOut, run.ctx_size_out));
+    const ctxSizeOut = runOpts.readUInt32LE(AT.ctx_size_out);
+    if (ctxOutSize > 0 && ctxSizeOut > 0) result.ctx = Buffer.from(block.bytes.subarray(ctxOutAt, ctxOutAt + Math.min(ctxSizeOut, ctxOutSize)));
     return result;
   } finally {
-    for (const p of allocated) n.free(p);
+    if (own) n.free(block.ptr);
   }
 }
