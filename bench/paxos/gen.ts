@@ -1,5 +1,6 @@
 /**
- * Runs paxos-gen (paxos-gen.c, the benchmark's closed-loop load generator) for one point and
+ * Runs paxos-gen (paxos-gen.c, the benchmark's load generator: closed loop, or paced at a rate)
+ * for one point and
  * reads what it left: its JSON report and its history of puts (for the linearizability check),
  * both on CLOCK_MONOTONIC, the clock `monotonicMs` reads here (process.hrtime on Linux).
  */
@@ -22,6 +23,12 @@ export interface GenPoint {
   readonly timeoutMs: number;
   /** Where the generator writes its history of puts ('-' or absent: none). */
   readonly historyFile?: string;
+  /**
+   * Paced (open-loop) mode: puts arrive at this rate (op/s) whatever the replicas answer, taken by
+   * idle clients (`clients` bounds the puts in flight), latency from each arrival. Absent or 0:
+   * closed loop.
+   */
+  readonly rateOpsPerS?: number;
 }
 
 /** paxos-gen's report (one JSON line). */
@@ -49,9 +56,19 @@ export interface GenReport {
   readonly recvCalls: number;
   readonly datagramsSent: number;
   readonly runSeconds: number;
+  /** The paced rate (op/s); 0: closed loop. */
+  readonly rate: number;
+  /** Puts answered OK inside the window (any start): the load carried. */
+  readonly completed: number;
+  /** Paced: the arrivals inside the window (0 closed loop). */
+  readonly offered: number;
+  /** Paced: the most arrivals waiting for an idle client at once. */
+  readonly maxBacklog: number;
+  /** Paced: arrivals no client could start within the timeout after the window (abandoned). */
+  readonly unstarted: number;
 }
 
-const FIELDS = ['ops', 'seconds', 'p50Ms', 'p99Ms', 'acked', 'unknown', 'errors', 'retransmits', 'redirects', 'puts', 'cpuUs', 'wakeups', 'sendCalls', 'recvCalls', 'datagramsSent', 'runSeconds'] as const;
+const FIELDS = ['ops', 'seconds', 'p50Ms', 'p99Ms', 'acked', 'unknown', 'errors', 'retransmits', 'redirects', 'puts', 'cpuUs', 'wakeups', 'sendCalls', 'recvCalls', 'datagramsSent', 'runSeconds', 'rate', 'completed', 'offered', 'maxBacklog', 'unstarted'] as const;
 
 /** Milliseconds on CLOCK_MONOTONIC (the generator's clock). */
 export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -60,6 +77,8 @@ export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 export function genArgs(p: GenPoint): string[] {
   if ((p.clientIdBase & 0xffffffffn) !== 0n) throw new Error(`paxos-gen: clientIdBase ${p.clientIdBase}: its low 32 bits must be 0`);
   if (/\s/.test(p.tag) || p.tag === '') throw new Error(`paxos-gen: tag ${JSON.stringify(p.tag)}: expected a non-empty tag without spaces`);
+  const rate = p.rateOpsPerS ?? 0;
+  if (!Number.isFinite(rate) || rate < 0) throw new Error(`paxos-gen: rateOpsPerS ${rate}: expected a rate >= 0 (0: closed loop)`);
   return [
     p.replicas.map((r) => `${r.address}:${r.port}`).join(','),
     String(p.clients),
@@ -71,6 +90,7 @@ export function genArgs(p: GenPoint): string[] {
     String(p.retryMs),
     String(p.timeoutMs),
     p.historyFile ?? '-',
+    ...(rate > 0 ? [String(Math.round(rate * 1000) / 1000)] : []),
   ];
 }
 

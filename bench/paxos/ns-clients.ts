@@ -1,8 +1,8 @@
 /**
  * The closed-loop clients of the paxos benchmark, run in a namespace of their own
  * (bench/paxos/rig.ts). Every 10 ms it reads <control file> (JSON {seq, tag, clients, warmupMs,
- * ms}); on a new seq it runs one point with paxos-gen (paxos-gen.c, built by tools.ts): `clients`
- * closed-loop clients in one C process on one UDP socket, each with one put outstanding at a time
+ * ms, rate?}); on a new seq it runs one point with paxos-gen (paxos-gen.c, built by tools.ts): `clients`
+ * closed-loop clients (with `rate`: clients taking puts that arrive at `rate` op/s, paced) in one C process on one UDP socket, each with one put outstanding at a time
  * (16-byte keys, 32-byte values), for warmupMs then ms; latencies and completions count inside the
  * ms window only. Clients 2k and 2k+1 share four keys (named after `tag`, so every point has its
  * own), so writes race; every put of the point (warm-up included) is in the generator's history;
@@ -32,6 +32,8 @@ interface Command {
   clients: number;
   warmupMs: number;
   ms: number;
+  /** Paced: puts arrive at this rate (op/s), latency from each arrival; absent: closed loop. */
+  rate?: number;
 }
 
 const [groupArg, control, genBin] = process.argv.slice(2);
@@ -66,6 +68,7 @@ async function point(cmd: Command): Promise<Record<string, unknown>> {
       retryMs: 500,
       timeoutMs: 5000,
       historyFile,
+      ...(cmd.rate === undefined ? {} : { rateOpsPerS: cmd.rate }),
     });
     puts = readGenHistory(historyFile);
   } finally {

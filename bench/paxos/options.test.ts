@@ -1,6 +1,6 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { CONFIG_NAMES, FULL_DEFAULTS, OFFLOAD_BITS, QUICK_DEFAULTS, benchOptions, median, p99AtLoad, percentile, roundOrder, softirqUsOf, summarize } from './options.js';
+import { CONFIG_NAMES, FULL_DEFAULTS, OFFLOAD_BITS, QUICK_DEFAULTS, benchOptions, median, pacedRates, percentile, roundOrder, softirqUsOf, summarize } from './options.js';
 
 test('the full table by default, the quick one with PAXOS_BENCH_QUICK=1, single variables override either', () => {
   const f = benchOptions({});
@@ -66,12 +66,17 @@ test('softirqUsOf sums the softirq column of the per-CPU lines of /proc/stat', (
   assert.throws(() => softirqUsOf('cpu0 1 2 3'), /no softirq column/);
 });
 
-test('p99AtLoad reads a load-latency curve at a throughput: between points, below and beyond it', () => {
-  const curve = [{ opsPerS: 3000, p99Ms: 40 }, { opsPerS: 500, p99Ms: 5 }, { opsPerS: 1500, p99Ms: 10 }];
-  assert.equal(p99AtLoad(curve, 1000), 7.5);
-  assert.equal(p99AtLoad(curve, 2250), 25);
-  assert.equal(p99AtLoad(curve, 3000), 40);
-  assert.equal(p99AtLoad(curve, 100), 5, 'below the curve: its lowest point');
-  assert.equal(p99AtLoad(curve, 3001), undefined, 'beyond the curve: never carried');
-  assert.equal(p99AtLoad([], 1), undefined);
+test('paced points: loads in percent of the peak of none, the clients and configurations; rates rounded, a bad peak refused', () => {
+  const f = benchOptions({});
+  assert.deepEqual([f.loads, f.pacedClients, f.pacedConfigs], [[50, 80, 100], 512, ['none', 'all']]);
+  assert.deepEqual(benchOptions({ PAXOS_BENCH_LOADS: '0' }).loads, []);
+  const o = benchOptions({ PAXOS_BENCH_LOADS: '25,120', PAXOS_BENCH_PACED_CLIENTS: '64', PAXOS_BENCH_CONFIGS: 'none,quorum', PAXOS_BENCH_PACED_CONFIGS: 'none,quorum,all' });
+  assert.deepEqual([o.loads, o.pacedClients, o.pacedConfigs], [[25, 120], 64, ['none', 'quorum']], 'only configurations this run measures');
+  assert.throws(() => benchOptions({ PAXOS_BENCH_LOADS: '50,300' }), /^Error: PAXOS_BENCH_LOADS: expected integers 1\.\.200/);
+  assert.throws(() => benchOptions({ PAXOS_BENCH_PACED_CLIENTS: '5000' }), /^Error: PAXOS_BENCH_PACED_CLIENTS: at most 4096/);
+  assert.throws(() => benchOptions({ PAXOS_BENCH_PACED_CONFIGS: 'all' }), /^Error: PAXOS_BENCH_PACED_CONFIGS: must include none/);
+  assert.deepEqual(pacedRates(8451, [50, 80, 100]), [{ load: 50, rate: 4226 }, { load: 80, rate: 6761 }, { load: 100, rate: 8451 }]);
+  assert.deepEqual(pacedRates(1, [10]), [{ load: 10, rate: 1 }], 'at least 1 op/s');
+  assert.throws(() => pacedRates(0, [50]), /expected a measured throughput > 0/);
+  assert.throws(() => pacedRates(Number.NaN, [50]), /expected a measured throughput > 0/);
 });

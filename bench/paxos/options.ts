@@ -14,6 +14,9 @@
  * | `PAXOS_BENCH_ROUNDS` | 3 | 1 | interleaved rounds (figures are medians over rounds) |
  * | `PAXOS_BENCH_VIEW_CHANGE_MS` | 2000 | 2000 | the replicas' view change timeout |
  * | `PAXOS_BENCH_UNBATCHED` | 7 | (none) | sizes run once more with one request per log entry (maxBatch 1), none and all only |
+ * | `PAXOS_BENCH_LOADS` | 50,80,100 | 50,100 | paced points: offered load in % of none's peak (this run's closed-loop curve); `0`: none |
+ * | `PAXOS_BENCH_PACED_CLIENTS` | 512 | 512 | clients of a paced point (they bound the puts in flight, not the load) |
+ * | `PAXOS_BENCH_PACED_CONFIGS` | none,all | none,all | configurations measured paced (none always; those in PAXOS_BENCH_CONFIGS) |
  */
 
 /** electrode_state.offloads bits (ELECTRODE_OFF in @netaccel/bpf-programs/electrode). */
@@ -32,6 +35,10 @@ export interface PaxosBenchOptions {
   readonly viewChangeMs: number;
   /** Sizes also run unbatched (maxBatch 1: one request per log entry), configurations none and all. */
   readonly unbatched: readonly number[];
+  /** Paced (open-loop) points: offered loads in percent of none's measured peak; empty: none. */
+  readonly loads: readonly number[];
+  readonly pacedClients: number;
+  readonly pacedConfigs: readonly ConfigName[];
 }
 
 export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
@@ -43,6 +50,9 @@ export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   rounds: 3,
   viewChangeMs: 2000,
   unbatched: [7],
+  loads: [50, 80, 100],
+  pacedClients: 512,
+  pacedConfigs: ['none', 'all'] as ConfigName[],
 });
 
 export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
@@ -54,6 +64,9 @@ export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   rounds: 1,
   viewChangeMs: 2000,
   unbatched: [],
+  loads: [50, 100],
+  pacedClients: 512,
+  pacedConfigs: ['none', 'all'] as ConfigName[],
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -65,6 +78,16 @@ function numberList(env: Env, name: string, min: number, max: number, fallback: 
   const out = xs.map(Number);
   if (out.some((x) => !Number.isInteger(x) || x < min || x > max)) throw new Error(`${name}: expected integers ${min}..${max} separated by commas, got ${JSON.stringify(raw)}`);
   return out;
+}
+
+function configList(env: Env, name: string, fallback: readonly ConfigName[]): readonly ConfigName[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const names = raw.split(',').map((s) => s.trim());
+  const bad = names.filter((n) => !(CONFIG_NAMES as string[]).includes(n));
+  if (bad.length > 0) throw new Error(`${name}: unknown ${bad.join(', ')}; known: ${CONFIG_NAMES.join(', ')}`);
+  if (!names.includes('none')) throw new Error(`${name}: must include none (the baseline of every ratio)`);
+  return names as ConfigName[];
 }
 
 function positive(env: Env, name: string, fallback: number, integer: boolean): number {
@@ -83,15 +106,10 @@ export function benchOptions(env: Env = process.env): PaxosBenchOptions {
   const d = quick ? QUICK_DEFAULTS : FULL_DEFAULTS;
   const sizes = numberList(env, 'PAXOS_BENCH_SIZES', 3, 15, d.sizes);
   if (sizes.some((n) => n % 2 === 0)) throw new Error(`PAXOS_BENCH_SIZES: a group has an odd number of replicas (2f+1), got ${sizes.join(',')}`);
-  let configs = d.configs;
-  const rawConfigs = env.PAXOS_BENCH_CONFIGS;
-  if (rawConfigs !== undefined && rawConfigs.trim() !== '') {
-    const names = rawConfigs.split(',').map((s) => s.trim());
-    const bad = names.filter((n) => !(CONFIG_NAMES as string[]).includes(n));
-    if (bad.length > 0) throw new Error(`PAXOS_BENCH_CONFIGS: unknown ${bad.join(', ')}; known: ${CONFIG_NAMES.join(', ')}`);
-    if (!names.includes('none')) throw new Error('PAXOS_BENCH_CONFIGS: must include none (the baseline of every ratio)');
-    configs = names as ConfigName[];
-  }
+  const configs = configList(env, 'PAXOS_BENCH_CONFIGS', d.configs);
+  const paced = configList(env, 'PAXOS_BENCH_PACED_CONFIGS', d.pacedConfigs);
+  const pacedClients = positive(env, 'PAXOS_BENCH_PACED_CLIENTS', d.pacedClients, true);
+  if (pacedClients > 4096) throw new Error(`PAXOS_BENCH_PACED_CLIENTS: at most 4096 (paxos-gen's limit), got ${pacedClients}`);
   return {
     quick,
     sizes,
@@ -102,6 +120,9 @@ export function benchOptions(env: Env = process.env): PaxosBenchOptions {
     rounds: positive(env, 'PAXOS_BENCH_ROUNDS', d.rounds, true),
     viewChangeMs: positive(env, 'PAXOS_BENCH_VIEW_CHANGE_MS', d.viewChangeMs, true),
     unbatched: env.PAXOS_BENCH_UNBATCHED?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_UNBATCHED', 3, 15, d.unbatched),
+    loads: env.PAXOS_BENCH_LOADS?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_LOADS', 1, 200, d.loads),
+    pacedClients,
+    pacedConfigs: configs.filter((c) => paced.includes(c)),
   };
 }
 
@@ -128,24 +149,14 @@ export function percentile(xs: readonly number[], q: number): number {
 }
 
 /**
- * The p99 latency a load-latency curve (closed-loop points at several client counts) has at
- * `opsPerS`: linear between the two points around it (by throughput); the lowest point's p99
- * below the curve (an upper bound: less load, no more latency), undefined above it (the curve
- * never carried that load). Compares two configurations at the same load, not the same client
- * count (at the same count the faster one carries more).
+ * The rates (op/s) of the paced points: `loads` percent of `peak` (none's peak throughput of the
+ * same group in this run, closed loop), rounded to whole op/s. Both configurations of a
+ * comparison are offered exactly these rates: p99 at the same load, measured, not read off a
+ * curve.
  */
-export function p99AtLoad(curve: readonly { readonly opsPerS: number; readonly p99Ms: number }[], opsPerS: number): number | undefined {
-  const pts = [...curve].sort((a, b) => a.opsPerS - b.opsPerS);
-  if (pts.length === 0 || opsPerS > pts.at(-1)!.opsPerS) return undefined;
-  if (opsPerS <= pts[0]!.opsPerS) return pts[0]!.p99Ms;
-  for (let i = 1; i < pts.length; i++) {
-    const lo = pts[i - 1]!;
-    const hi = pts[i]!;
-    if (opsPerS > hi.opsPerS) continue;
-    const t = hi.opsPerS === lo.opsPerS ? 1 : (opsPerS - lo.opsPerS) / (hi.opsPerS - lo.opsPerS);
-    return r3(lo.p99Ms + t * (hi.p99Ms - lo.p99Ms));
-  }
-  return undefined;
+export function pacedRates(peak: number, loads: readonly number[]): { load: number; rate: number }[] {
+  if (!Number.isFinite(peak) || peak <= 0) throw new Error(`paced rates: none's peak ${peak} op/s: expected a measured throughput > 0`);
+  return loads.map((load) => ({ load, rate: Math.max(1, Math.round((peak * load) / 100)) }));
 }
 
 /** One measured point of one round. */

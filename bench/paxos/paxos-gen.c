@@ -10,6 +10,7 @@
  *
  *   paxos-gen <replicas a.b.c.d:port,...> <clients> <warmup ms> <window ms> <tag>
  *             <client id base> <first request id> <retry ms> <timeout ms> <history file|->
+ *             [<rate op/s>]
  *
  * Client c has id <client id base> + c (the base's low 32 bits are 0: a reply is routed by the
  * low half) and request ids from <first request id> up (above every id an earlier run of the
@@ -19,6 +20,17 @@
  * the same request id to every replica; <timeout ms> gives up (outcome unknown) and the client
  * goes on with its next request. After <warmup ms> + <window ms> no request starts; the run
  * ends when every client's last request was answered or gave up.
+ *
+ * Paced (open-loop) mode, <rate op/s> > 0: puts arrive on a fixed schedule, arrival k at
+ * t0 + k / rate (warm-up included, none at or after the window's end), whatever the replicas
+ * answer; an arrival is started by an idle client, or waits in the generator (the backlog) until
+ * one is idle: <clients> bounds the puts in flight, not the load. A put's latency runs from its
+ * arrival (its intended send time), not from when a client could send it, so queueing in the
+ * backlog is counted (no coordinated omission). ops and the percentiles are of the puts that
+ * arrived inside the window and were answered (while the run drains); completed: the answers
+ * inside the window (the load carried); offered: the arrivals inside the window; maxBacklog;
+ * unstarted: arrivals no client could start within <timeout ms> after the window (abandoned).
+ * The history's invocation is the actual send (an earlier one would weaken the check).
  *
  * Prints one JSON line: ops and latency percentiles of the puts sent and answered inside the
  * window (a log-linear histogram: exact below 128 us, then 64 buckets per power of two, <= 1.6%
@@ -30,8 +42,10 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +68,7 @@
 #define HIST_SUB 64
 #define HIST_BUCKETS (HIST_SUB * 64)
 #define RECV_TIMEOUT_US 5000 /* the longest a blocked receive waits before timers are checked */
+#define GEN_MAX_RATE 1000000
 
 struct client {
 	uint64_t id;
@@ -92,6 +107,12 @@ struct gen {
 	struct mmsghdr out[GEN_BATCH];
 	struct iovec outv[GEN_BATCH];
 	uint32_t nout;
+	/* paced mode (rate > 0): arrival k at t0 + k * 1e9 / rate, for k < arrivals */
+	double rate;
+	int64_t t0;
+	uint64_t arrivals, started, offered, completed, max_backlog, unstarted;
+	uint32_t *idle; /* a stack of idle clients */
+	uint32_t nidle;
 };
 
 static int64_t now_ns(void)
@@ -201,21 +222,76 @@ static void queue(struct gen *g, struct client *cl, uint32_t replica)
 	g->nout++;
 }
 
-/* Starts client c's next put, unless the window is over. */
+/* Client c's put starts: intended is its arrival (closed loop: now), the latency's origin. */
+static void start_put(struct gen *g, uint32_t c, int64_t intended, int64_t now)
+{
+	struct client *cl = &g->clients[c];
+
+	build(g, cl, c);
+	cl->active = 1;
+	cl->started = intended;
+	cl->sent_at = now;
+	cl->hist = g->nrecs++;
+	g->recs[cl->hist] = (struct record){ .invoke = now, .complete = -1, .client = c, .i = cl->i };
+	queue(g, cl, cl->leader);
+}
+
+/* Paced mode: the intended send time of arrival k. */
+static int64_t arrival_at(const struct gen *g, uint64_t k)
+{
+	return g->t0 + (int64_t)((double)k * 1e9 / g->rate);
+}
+
+/* Paced mode: the arrivals due by now (those at or before now, all of them after the window). */
+static uint64_t arrivals_due(const struct gen *g, int64_t now)
+{
+	uint64_t k;
+
+	if (now < g->t0)
+		return 0;
+	k = (uint64_t)((double)(now - g->t0) * g->rate / 1e9) + 1;
+	while (k > 0 && arrival_at(g, k - 1) > now)
+		k--;
+	while (k < g->arrivals && arrival_at(g, k) <= now)
+		k++;
+	return k < g->arrivals ? k : g->arrivals;
+}
+
+/*
+ * Paced mode: idle clients start the due arrivals in order; the rest wait (the backlog). Past
+ * the window + timeout, arrivals not started are abandoned.
+ */
+static void release(struct gen *g, int64_t now)
+{
+	uint64_t due = arrivals_due(g, now);
+
+	while (g->started < due && g->nidle > 0 && g->nrecs < g->maxrecs) {
+		start_put(g, g->idle[--g->nidle], arrival_at(g, g->started), now);
+		g->started++;
+	}
+	if (due - g->started > g->max_backlog)
+		g->max_backlog = due - g->started;
+	if (g->started < g->arrivals && now >= g->end + g->timeout) {
+		g->unstarted += g->arrivals - g->started;
+		g->started = g->arrivals;
+	}
+}
+
+/* Client c is done with its put: closed loop, it starts the next unless the window is over;
+ * paced, it goes idle and takes a due arrival if one waits. */
 static void next(struct gen *g, uint32_t c, int64_t now)
 {
 	struct client *cl = &g->clients[c];
 
-	if (now >= g->end || g->nrecs == g->maxrecs) {
-		cl->active = 0;
+	cl->active = 0;
+	if (g->rate > 0) {
+		g->idle[g->nidle++] = c;
+		release(g, now);
 		return;
 	}
-	build(g, cl, c);
-	cl->active = 1;
-	cl->started = cl->sent_at = now;
-	cl->hist = g->nrecs++;
-	g->recs[cl->hist] = (struct record){ .invoke = now, .complete = -1, .client = c, .i = cl->i };
-	queue(g, cl, cl->leader);
+	if (now >= g->end || g->nrecs == g->maxrecs)
+		return;
+	start_put(g, c, now, now);
 }
 
 static unsigned bucket_of(uint64_t us)
@@ -298,7 +374,10 @@ static void on_reply(struct gen *g, const uint8_t *d, size_t len, int64_t now)
 	if (b[16] == 0) {
 		g->acked++;
 		g->recs[cl->hist].complete = now;
-		if (cl->started >= g->start && now <= g->end) {
+		if (now >= g->start && now <= g->end)
+			g->completed++;
+		/* closed loop: sent and answered inside the window; paced: arrived inside it */
+		if (cl->started >= g->start && (g->rate > 0 ? cl->started < g->end : now <= g->end)) {
 			g->ops++;
 			g->hist[bucket_of((uint64_t)(now - cl->started) / 1000)]++;
 		}
@@ -320,7 +399,7 @@ static void timers(struct gen *g, int64_t now)
 
 		if (!cl->active)
 			continue;
-		if (now - cl->started >= g->timeout) {
+		if (now - g->recs[cl->hist].invoke >= g->timeout) { /* from its first send */
 			g->unknown++;
 			cl->req++;
 			cl->i++;
@@ -336,6 +415,8 @@ static void timers(struct gen *g, int64_t now)
 
 static int any_active(const struct gen *g)
 {
+	if (g->rate > 0 && g->started < g->arrivals)
+		return 1;
 	for (uint32_t c = 0; c < g->nclients; c++)
 		if (g->clients[c].active)
 			return 1;
@@ -403,8 +484,8 @@ int main(int argc, char **argv)
 	uint64_t base, first;
 	int buf = 4 << 20;
 
-	if (argc != 11) {
-		fprintf(stderr, "usage: paxos-gen <replicas a.b.c.d:port,...> <clients> <warmup ms> <window ms> <tag> <client id base> <first request id> <retry ms> <timeout ms> <history file|->\n");
+	if (argc != 11 && argc != 12) {
+		fprintf(stderr, "usage: paxos-gen <replicas a.b.c.d:port,...> <clients> <warmup ms> <window ms> <tag> <client id base> <first request id> <retry ms> <timeout ms> <history file|-> [<rate op/s>]\n");
 		return 2;
 	}
 	if (parse_replicas(&g, argv[1])) {
@@ -419,10 +500,11 @@ int main(int argc, char **argv)
 	first = strtoull(argv[7], NULL, 0);
 	g.retry = strtoll(argv[8], NULL, 10) * 1000000;
 	g.timeout = strtoll(argv[9], NULL, 10) * 1000000;
+	g.rate = argc == 12 ? strtod(argv[11], NULL) : 0;
 	if (g.nclients < 1 || g.nclients > GEN_MAX_CLIENTS || warmup < 0 || window < 1 || g.retry < 1 || g.timeout < g.retry ||
-	    (uint32_t)base != 0 || first < 1 || strlen(g.tag) > GEN_KEY_MAX - 24 || strchr(g.tag, ' ')) {
-		fprintf(stderr, "paxos-gen: bad arguments (clients 1..%d, window >= 1 ms, 1 <= retry <= timeout, a base with its low 32 bits 0, first request id >= 1, a tag of <= %d bytes without spaces)\n",
-			GEN_MAX_CLIENTS, GEN_KEY_MAX - 24);
+	    (uint32_t)base != 0 || first < 1 || strlen(g.tag) > GEN_KEY_MAX - 24 || strchr(g.tag, ' ') || !(g.rate >= 0 && g.rate <= GEN_MAX_RATE)) {
+		fprintf(stderr, "paxos-gen: bad arguments (clients 1..%d, window >= 1 ms, 1 <= retry <= timeout, a base with its low 32 bits 0, first request id >= 1, a tag of <= %d bytes without spaces, a rate of 0 (closed loop) to %d op/s)\n",
+			GEN_MAX_CLIENTS, GEN_KEY_MAX - 24, GEN_MAX_RATE);
 		return 2;
 	}
 	/* room for 100,000 puts a second (far above what a group answers here); beyond it clients stop */
@@ -431,10 +513,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g.maxrecs = g.nclients + (uint32_t)((warmup + window) * 100) + 1024;
+	if (g.rate > 0) {
+		/* arrivals k with k / rate < warmup + window */
+		g.arrivals = (uint64_t)ceil((double)(warmup + window) * g.rate / 1000.0);
+		g.maxrecs = (uint32_t)g.arrivals + 1024;
+	}
+	g.idle = calloc(g.nclients, sizeof(*g.idle));
 	g.clients = calloc(g.nclients, sizeof(*g.clients));
 	g.recs = calloc(g.maxrecs, sizeof(*g.recs));
 	g.fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (!g.clients || !g.recs || g.fd < 0 || setsockopt(g.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf)) ||
+	if (!g.clients || !g.recs || !g.idle || g.fd < 0 || setsockopt(g.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf)) ||
 	    setsockopt(g.fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf)) || setsockopt(g.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
 		fprintf(stderr, "paxos-gen: setup: %s\n", strerror(errno));
 		return 1;
@@ -448,18 +536,52 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru0);
 	cpu0 = cpu_us();
 	t0 = now_ns();
+	g.t0 = t0;
 	g.start = t0 + warmup * 1000000;
 	g.end = g.start + window * 1000000;
-	for (uint32_t c = 0; c < g.nclients; c++) {
+	if (g.rate > 0) {
+		/* the arrivals inside the window: k in [ceil(warmup * rate), arrivals) */
+		g.offered = g.arrivals - (uint64_t)ceil((double)warmup * g.rate / 1000.0);
+	}
+	for (uint32_t c = g.nclients; c-- > 0;) {
 		g.clients[c].id = base + c;
 		g.clients[c].req = first;
-		next(&g, c, t0);
+		if (g.rate > 0)
+			g.idle[g.nidle++] = c; /* client 0 on top */
+		else
+			start_put(&g, c, t0, t0);
 	}
+	if (g.rate > 0)
+		release(&g, t0);
 	flush(&g);
 	next_timers = t0 + g.retry / 4;
 	while (any_active(&g)) {
-		int k = recvmmsg(g.fd, msgs, GEN_BATCH, MSG_WAITFORONE, NULL);
-		int64_t now = now_ns();
+		int k, flags = MSG_WAITFORONE;
+		int64_t now;
+
+		if (g.rate > 0) {
+			/* paced: sleep until a datagram, the next arrival a client can take, or the timers */
+			int64_t wake = next_timers, at = now_ns();
+			struct pollfd pfd = { .fd = g.fd, .events = POLLIN };
+			struct timespec ts;
+
+			if (g.started < g.arrivals && g.nidle > 0 && arrival_at(&g, g.started) < wake)
+				wake = arrival_at(&g, g.started);
+			if (g.started < g.arrivals && g.end + g.timeout < wake)
+				wake = g.end + g.timeout;
+			wake = wake > at ? wake - at : 0;
+			ts = (struct timespec){ .tv_sec = wake / 1000000000, .tv_nsec = wake % 1000000000 };
+			if (wake > 0) {
+				g.recvcalls++;
+				if (ppoll(&pfd, 1, &ts, NULL) < 0 && errno != EINTR) {
+					fprintf(stderr, "paxos-gen: ppoll: %s\n", strerror(errno));
+					return 1;
+				}
+			}
+			flags = MSG_DONTWAIT;
+		}
+		k = recvmmsg(g.fd, msgs, GEN_BATCH, flags, NULL);
+		now = now_ns();
 
 		g.recvcalls++;
 		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNREFUSED) {
@@ -468,6 +590,8 @@ int main(int argc, char **argv)
 		}
 		for (int j = 0; j < k; j++)
 			on_reply(&g, in[j], msgs[j].msg_len, now);
+		if (g.rate > 0)
+			release(&g, now);
 		if (now >= next_timers) {
 			timers(&g, now);
 			next_timers = now + g.retry / 4;
@@ -482,9 +606,10 @@ int main(int argc, char **argv)
 	}
 	printf("{\"ops\":%" PRIu64 ",\"seconds\":%.6f,\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"acked\":%" PRIu64 ",\"unknown\":%" PRIu64
 	       ",\"errors\":%" PRIu64 ",\"retransmits\":%" PRIu64 ",\"redirects\":%" PRIu64 ",\"puts\":%u,\"cpuUs\":%" PRId64
-	       ",\"wakeups\":%ld,\"sendCalls\":%" PRIu64 ",\"recvCalls\":%" PRIu64 ",\"datagramsSent\":%" PRIu64 ",\"runSeconds\":%.6f}\n",
+	       ",\"wakeups\":%ld,\"sendCalls\":%" PRIu64 ",\"recvCalls\":%" PRIu64 ",\"datagramsSent\":%" PRIu64 ",\"runSeconds\":%.6f"
+	       ",\"rate\":%.3f,\"completed\":%" PRIu64 ",\"offered\":%" PRIu64 ",\"maxBacklog\":%" PRIu64 ",\"unstarted\":%" PRIu64 "}\n",
 	       g.ops, (double)window / 1000.0, percentile_ms(&g, 0.5), percentile_ms(&g, 0.99), g.acked, g.unknown, g.errors,
 	       g.retransmits, g.redirects, g.nrecs, cpu_us() - cpu0, (ru1.ru_nvcsw + ru1.ru_nivcsw) - (ru0.ru_nvcsw + ru0.ru_nivcsw),
-	       g.sendcalls, g.recvcalls, g.sent, (double)(t1 - t0) / 1e9);
+	       g.sendcalls, g.recvcalls, g.sent, (double)(t1 - t0) / 1e9, g.rate, g.completed, g.offered, g.max_backlog, g.unstarted);
 	return 0;
 }

@@ -82,7 +82,7 @@ interface Seen {
 }
 
 /** A scripted replica on loopback: `answer` decides what to do with each REQUEST it decodes. */
-async function fakeReplica(t: { onTestFinished(fn: () => unknown): void }, index: number, answer: (m: Seen, copy: number) => 'ok' | 'drop' | number): Promise<{ sock: Socket; seen: Seen[] }> {
+async function fakeReplica(t: { onTestFinished(fn: () => unknown): void }, index: number, answer: (m: Seen, copy: number) => 'ok' | 'drop' | number, delayMs = 0): Promise<{ sock: Socket; seen: Seen[] }> {
   const sock = createSocket('udp4');
   t.onTestFinished(() => new Promise<void>((r) => sock.close(() => r())));
   const seen: Seen[] = [];
@@ -104,7 +104,9 @@ async function fakeReplica(t: { onTestFinished(fn: () => unknown): void }, index
     const reply = what === 'ok'
       ? { status: paxos.ReplyStatus.Ok, result: Buffer.alloc(0) }
       : { status: paxos.ReplyStatus.NotLeader, result: Buffer.of(what) };
-    sock.send(paxos.encodePaxos({ type: paxos.PaxosType.Reply, sender: index, view: 3, clientId: m.clientId, requestId: m.requestId, ...reply }), from.port, from.address);
+    const out = paxos.encodePaxos({ type: paxos.PaxosType.Reply, sender: index, view: 3, clientId: m.clientId, requestId: m.requestId, ...reply });
+    if (delayMs === 0) sock.send(out, from.port, from.address);
+    else setTimeout(() => sock.send(out, from.port, from.address), delayMs);
   });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   return { sock, seen };
@@ -142,11 +144,53 @@ test('scripted replicas: NOT_LEADER redirects, a dropped request is re-sent to e
   assert.ok(h.every((p) => p.complete === null));
 });
 
+test('paced against a 3-replica group: every arrival of the schedule started and answered once, the history linearizable', async (t) => {
+  const c = await TestCluster.start({ n: 3 });
+  t.onTestFinished(() => c.close());
+  const dir = scratch(t);
+  const historyFile = join(dir, 'paced.history');
+  // 400 op/s over 50 ms of warm-up + 500 ms: arrivals 0..219, 200 of them inside the window
+  const r = await runGen(gen, { replicas: c.peers, clients: 8, warmupMs: 50, ms: 500, tag: 'pxg-p', clientIdBase: BASE, firstRequestId: 1n, retryMs: 500, timeoutMs: 5000, historyFile, rateOpsPerS: 400 });
+  assert.deepEqual([r.rate, r.puts, r.offered, r.unstarted, r.unknown, r.errors], [400, 220, 200, 0, 0, 0], JSON.stringify(r));
+  assert.equal(r.acked, r.puts, 'every arrival was started and answered');
+  assert.equal(r.ops, r.offered, 'every arrival inside the window is a latency sample');
+  assert.ok(r.completed > 0 && r.completed <= r.acked && r.p50Ms > 0 && r.p50Ms <= r.p99Ms, JSON.stringify(r));
+  assert.equal(c.member(0).replica.counters().requests_executed, r.acked, 'each put executed once');
+  const puts = readGenHistory(historyFile);
+  assert.equal(puts.length, 220);
+  const rec = new HistoryRecorder(monotonicMs);
+  const reader = await c.client();
+  for (const key of [...new Set(puts.map((p) => p.key))]) {
+    const p = rec.begin({ kind: 'read', key });
+    rec.ok(p, await reader.get(key));
+  }
+  const check = checkHistory([...puts, ...rec.history()]);
+  assert.equal(check.outcome, 'linearizable', check.counterexample?.explanation);
+});
+
+test('paced: latency runs from the arrival, so a backlog behind a slow replica shows (no coordinated omission); closed loop does not see it', async (t) => {
+  // one client, a replica answering each put 20 ms late: it serves <= 50 op/s, the schedule offers 100
+  const slow = await fakeReplica(t, 0, () => 'ok', 20);
+  const replicas = [{ address: '127.0.0.1', port: slow.sock.address().port }];
+  const base = { replicas, clients: 1, warmupMs: 0, ms: 300, clientIdBase: BASE, retryMs: 2000, timeoutMs: 5000 };
+  const paced = await runGen(gen, { ...base, tag: 'pxg-co', firstRequestId: 1n, rateOpsPerS: 100 });
+  const closed = await runGen(gen, { ...base, tag: 'pxg-cl', firstRequestId: 1n << 32n });
+  assert.deepEqual([paced.offered, paced.ops, paced.puts, paced.unknown, paced.unstarted], [30, 30, 30, 0, 0], JSON.stringify(paced));
+  assert.ok(paced.maxBacklog >= 10, `the arrivals queued behind the one client: ${JSON.stringify(paced)}`);
+  // arrival k waits for the k puts before it: its latency grows with k, the closed loop's stays one service time
+  assert.ok(paced.p50Ms > closed.p99Ms, `paced p50 ${paced.p50Ms} ms vs closed-loop p99 ${closed.p99Ms} ms`);
+  assert.equal(closed.rate, 0);
+  assert.equal(closed.offered, 0);
+});
+
 test('arguments and reports: bad input is refused with a message', () => {
   const p: GenPoint = { replicas: [{ address: '127.0.0.1', port: 1 }], clients: 1, warmupMs: 0, ms: 1, tag: 'x', clientIdBase: BASE, firstRequestId: 1n, retryMs: 1, timeoutMs: 1 };
   assert.deepEqual(genArgs(p), ['127.0.0.1:1', '1', '0', '1', 'x', '0x123400000000', '0x1', '1', '1', '-']);
   assert.throws(() => genArgs({ ...p, clientIdBase: 5n }), /low 32 bits/);
   assert.throws(() => genArgs({ ...p, tag: 'a b' }), /without spaces/);
+  assert.deepEqual(genArgs({ ...p, rateOpsPerS: 1500.5 }).slice(10), ['1500.5']);
+  assert.deepEqual(genArgs({ ...p, rateOpsPerS: 0 }).length, 10, 'rate 0: closed loop, no argument');
+  assert.throws(() => genArgs({ ...p, rateOpsPerS: -1 }), /rate >= 0/);
   assert.throws(() => parseGenHistory('12 x k v\n'), /line 1/);
   assert.throws(() => parseGenHistory('12 10 k v\n'), /line 1/);
   assert.deepEqual(parseGenHistory('2000000 3000000 k v\n5000000 - k w\n').map((o) => [o.invoke, o.complete]), [[2, 3], [5, null]]);
@@ -157,4 +201,5 @@ test('the generator refuses bad arguments with a usage message', async () => {
   await assert.rejects(runGen(gen, base), /bad arguments/); // timeout below retry
   await assert.rejects(runGen(gen, { ...base, timeoutMs: 10, clients: 0 }), /bad arguments/);
   await assert.rejects(runGen(gen, { ...base, timeoutMs: 10, replicas: [{ address: 'nowhere', port: 9 }] }), /replicas/);
+  await assert.rejects(runGen(gen, { ...base, timeoutMs: 10, rateOpsPerS: 2_000_000 }), /bad arguments.*rate/);
 });

@@ -182,11 +182,11 @@ export class Group {
     return Promise.all(this.replicas.map((p) => askReport(p)));
   }
 
-  /** Runs one point of closed-loop clients and returns their report. */
-  async runPoint(tag: string, clients: number, warmupMs: number, ms: number): Promise<ClientReport> {
+  /** Runs one point (closed-loop clients, or paced at `rate` op/s when given) and returns their report. */
+  async runPoint(tag: string, clients: number, warmupMs: number, ms: number, rate?: number): Promise<ClientReport> {
     const seq = ++this.seq;
     const p = this.clients!;
-    writeControl(this.clientControl, { seq, tag, clients, warmupMs, ms });
+    writeControl(this.clientControl, { seq, tag, clients, warmupMs, ms, ...(rate === undefined ? {} : { rate }) });
     let found: ClientReport | undefined;
     await waitFor(() => (found = lines(p).find((l) => l.seq === seq) as ClientReport | undefined) !== undefined, { timeoutMs: 120_000, intervalMs: 10, what: `the clients' point ${tag}` });
     if (found!.error) throw new Error(`paxos bench: clients failed at ${tag}: ${found!.error}`);

@@ -24,7 +24,7 @@ export function buildPaxosGen(): string {
   mkdirSync(dir, { recursive: true });
   const tmp = `${gen}.${process.pid}`;
   try {
-    execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', `-I${ELECTRODE_DIR}`, '-o', tmp, GEN_SRC], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', `-I${ELECTRODE_DIR}`, '-o', tmp, GEN_SRC, '-lm'], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as { stderr?: Buffer };
     throw new Error(`gcc ${GEN_SRC} failed:\n${e.stderr?.toString() ?? String(err)}`);
