@@ -136,9 +136,11 @@ function unaryMethod(c: Caller, method: MethodDefinitionLike) {
           opts.signal?.removeEventListener('abort', onAbort);
           const failure = err === null ? undefined : toRpcError(err, site, target, deadlineMs);
           const code = failure?.grpcCode ?? Status.OK;
-          reportCall(c.o.onCall, c.o.log, {
-            ...site, side: 'client', type: 'unary', code, codeName: statusName(code), errorCode: failure?.code, durationMs: performance.now() - t0,
-          });
+          if (c.o.onCall !== undefined) {
+            reportCall(c.o.onCall, c.o.log, {
+              ...site, side: 'client', type: 'unary', code, codeName: statusName(code), errorCode: failure?.code, durationMs: performance.now() - t0,
+            });
+          }
           if (failure !== undefined) reject(failure);
           else resolve(response);
         },
