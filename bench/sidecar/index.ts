@@ -1,25 +1,34 @@
 /**
  * Sidecar benchmark: unary gRPC calls (small = 64 B and 4 KiB messages, echoed back) at
- * concurrencies 1, 8 and 32 on one connection, through three paths measured in the same run and
- * interleaved point by point: direct (client to the grpc-js echo server), NGINX `grpc_pass`
+ * concurrencies 1, 8 and 32 on one connection, through four subjects measured in the same run
+ * and interleaved point by point: direct (client to the echo upstream), NGINX `grpc_pass`
  * (Debian's nginx, one worker, upstream keepalive), sidecar-offload's user-space proxy (its
  * built daemon, one process, access log on) and, as root, the same daemon with its kernel path
- * (`kernel.via: direct`: each client connection spliced in the kernel, bpf/sidecar SPLICE mode;
- * the client and that subject's own echo upstream in a cgroup `nso-bench-<pid>`). Per point:
- * p50 / p99 latency and calls/s from a closed-loop client with per-call latency (ghz-like;
- * bench/sidecar/load.ts). Comparisons: each proxy against NGINX (p50 ratio, calls/s ratio) and
- * its overhead over direct; the kernel path's goals are the issue's (≤ 0.5x NGINX p50, ≥ 1.5x
- * its calls/s, ≤ 1.1x direct p50).
+ * (`kernel.via: direct`: each client connection spliced in the kernel, bpf/sidecar SPLICE mode).
+ *
+ * Two endpoint sets, each with every subject: `native` (the primary one: grpc-load, a C
+ * closed-loop client on libnghttp2 like ghz, against grpc-echo, a C echo server; native.ts) and
+ * `grpcjs` (the closed-loop client of load.ts on @grpc/grpc-js against the sidecar's grpc-js
+ * echo service), whose endpoints cost ~0.5 ms per call on this machine and hide the proxies' own
+ * cost. Every (set, subject) lane has the same arrangement: its own echo upstream process, its
+ * own proxy process, and as root its own cgroup holding them and the load client (cgroup.ts; the
+ * kernel path's sockops is attached to its lane's). Per point: p50 / p99 latency and calls/s.
+ * Comparisons per set: each proxy against NGINX (p50 ratio, calls/s ratio) and against direct;
+ * the kernel path's goals are the issue's (≤ 0.5x NGINX p50, ≥ 1.5x its calls/s, ≤ 1.1x direct
+ * p50). The kernel lanes' daemons must report (metrics) that the kernel carried the calls.
  *
  * Run: make bench NAME=sidecar (node --import tsx bench/run.ts sidecar). SIDECAR_BENCH_SECONDS
- * (default 3) sets the measured time per point.
+ * (default 3) sets the measured time per point; SIDECAR_BENCH_SETS (default native,grpcjs)
+ * which endpoint sets run.
  */
-import type { Benchmark } from '../lib/harness.js';
-import { closedLoop, percentile } from './load.js';
+import type { Benchmark, BenchContext } from '../lib/harness.js';
+import { benchCgroups } from './cgroup.js';
+import type { LoadSummary } from './load.js';
+import { grpcJsClosedLoop } from './load.js';
+import { buildNative, nativeClosedLoop, startNativeEcho } from './native.js';
+import type { NativeTools } from './native.js';
 import type { Proc } from './procs.js';
 import { startEcho, startNginx, startSidecar } from './procs.js';
-import { enterCgroup } from './cgroup.js';
-import type { BenchCgroup } from './cgroup.js';
 
 const SIZES = [
   { name: 'small', bytes: 64 },
@@ -27,80 +36,114 @@ const SIZES = [
 ] as const;
 const CONCURRENCY = [1, 8, 32] as const;
 const WARMUP_MS = 500;
+const SETS = ['native', 'grpcjs'] as const;
+type SetName = (typeof SETS)[number];
+const SUBJECTS = ['direct', 'nginx', 'sidecar-user', 'sidecar-kernel'] as const;
+type SubjectName = (typeof SUBJECTS)[number];
+
+interface Lane {
+  readonly set: SetName;
+  readonly subject: SubjectName;
+  /** Where the load client calls. */
+  readonly port: number;
+  /** The kernel lane's daemon. */
+  readonly daemon?: Proc;
+  /** Calls the lane's client completed (all points). */
+  calls: number;
+}
+
+function setsWanted(): SetName[] {
+  const raw = process.env.SIDECAR_BENCH_SETS ?? SETS.join(',');
+  const wanted = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const w of wanted) if (!(SETS as readonly string[]).includes(w)) throw new Error(`SIDECAR_BENCH_SETS: expected names among ${SETS.join(', ')}, got ${JSON.stringify(w)}`);
+  if (wanted.length === 0) throw new Error('SIDECAR_BENCH_SETS: expected at least one set');
+  return wanted as SetName[];
+}
+
+/** The kernel lane's daemon carried its calls: its kernel counters cover every call the client completed. */
+async function checkKernelCarried(ctx: BenchContext, lane: Lane): Promise<void> {
+  const text = await lane.daemon!.metrics!();
+  const sum = (re: RegExp): number => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+  const carried = sum(/^netaccel_sidecar_kernel_requests\{[^}]*\} (\d+)/gm);
+  const user = sum(/^netaccel_sidecar_calls_total\{[^}]*\} (\d+)/gm);
+  const name = `${lane.set}-sidecar-kernel`;
+  console.log(`  ${name}: ${carried} calls carried by the kernel (the client completed ${lane.calls} measured), ${user} by its user-space path`);
+  ctx.figure(name, 'kernel_carried_calls', carried, 'calls');
+  ctx.figure(name, 'user_path_calls', user, 'calls');
+  if (carried < lane.calls) throw new Error(`${name}: the kernel carried ${carried} calls, fewer than the ${lane.calls} the client completed (connections not spliced?)`);
+}
+
+function compareAll(ctx: BenchContext, set: SetName, point: string, kernel: boolean): void {
+  const s = (subject: SubjectName): string => `${set}-${subject}-${point}`;
+  // the user-space proxy against NGINX (the paper's baseline) and each proxy's cost over direct
+  ctx.compare('p50_latency', s('sidecar-user'), s('nginx'), '<= 1');
+  ctx.compare('calls_per_s', s('sidecar-user'), s('nginx'), '>= 1');
+  ctx.compare('p50_latency', s('nginx'), s('direct'), '<= 2');
+  ctx.compare('p50_latency', s('sidecar-user'), s('direct'), '<= 2');
+  if (!kernel) return;
+  // the issue's goals for the kernel path
+  ctx.compare('p50_latency', s('sidecar-kernel'), s('nginx'), '<= 0.5');
+  ctx.compare('calls_per_s', s('sidecar-kernel'), s('nginx'), '>= 1.5');
+  ctx.compare('p50_latency', s('sidecar-kernel'), s('direct'), '<= 1.1');
+  ctx.compare('calls_per_s', s('sidecar-kernel'), s('direct'), '>= 0.9');
+}
 
 const bench: Benchmark = {
   name: 'sidecar',
-  description: 'unary gRPC through NGINX grpc_pass, the user-space sidecar and its kernel path against direct calls (p50/p99, calls/s)',
+  description: 'unary gRPC through NGINX grpc_pass, the user-space sidecar and its kernel path against direct calls, native (C, libnghttp2) and grpc-js endpoints (p50/p99, calls/s)',
   needsRoot: false,
   async run(ctx) {
     const durationMs = Number(process.env.SIDECAR_BENCH_SECONDS ?? '3') * 1000;
+    const sets = setsWanted();
+    const tools: NativeTools | undefined = sets.includes('native') ? buildNative() : undefined;
+    const kernel = process.getuid?.() === 0;
+    if (!kernel) console.log('  not root: the kernel path is left out of this run (and no lane has a cgroup)');
+    const cgroups = benchCgroups();
     const procs: Proc[] = [];
-    let cgroup: BenchCgroup | undefined;
-    let kernelDaemon: Proc | undefined;
+    const lanes: Lane[] = [];
     try {
-      const echo = await startEcho();
-      procs.push(echo);
-      const nginx = await startNginx(echo.port);
-      procs.push(nginx);
-      const sidecar = await startSidecar(echo.port);
-      procs.push(sidecar);
-      const subjects = [
-        { name: 'direct', port: echo.port },
-        { name: 'nginx', port: nginx.port },
-        { name: 'sidecar-user', port: sidecar.port },
-      ];
-      const kernel = process.getuid?.() === 0;
-      if (kernel) {
-        // started from inside the cgroup: the kernel subject's upstream, then its daemon
-        cgroup = enterCgroup();
-        const echoK = await startEcho();
-        procs.push(echoK);
-        const sidecarK = await startSidecar(echoK.port, { cgroup: cgroup.path });
-        procs.push(sidecarK);
-        subjects.push({ name: 'sidecar-kernel', port: sidecarK.port });
-        kernelDaemon = sidecarK;
-      } else {
-        console.log('  not root: the kernel path is left out of this run');
+      for (const set of sets) {
+        for (const subject of SUBJECTS) {
+          if (subject === 'sidecar-kernel' && !kernel) continue;
+          const laneName = `${set}-${subject}`;
+          // the lane's processes are started inside its cgroup
+          const lane = await cgroups.within(laneName, async (): Promise<Lane> => {
+            const echo = set === 'native' ? await startNativeEcho(tools!) : await startEcho();
+            procs.push(echo);
+            if (subject === 'direct') return { set, subject, port: echo.port, calls: 0 };
+            const proxy =
+              subject === 'nginx'
+                ? await startNginx(echo.port)
+                : await startSidecar(echo.port, subject === 'sidecar-kernel' ? { cgroup: cgroups.path(laneName)! } : undefined);
+            procs.push(proxy);
+            return { set, subject, port: proxy.port, calls: 0, ...(subject === 'sidecar-kernel' ? { daemon: proxy } : {}) };
+          });
+          lanes.push(lane);
+        }
       }
       for (const size of SIZES) {
         for (const c of CONCURRENCY) {
           const point = `${size.name}-c${c}`;
-          for (const s of subjects) {
-            const r = await closedLoop(`127.0.0.1:${s.port}`, size.bytes, c, WARMUP_MS, durationMs);
-            if (r.errors > 0) throw new Error(`${s.name} ${point}: ${r.errors} calls failed`);
-            const subject = `${s.name}-${point}`;
-            ctx.figure(subject, 'p50_latency', percentile(r.latencies, 0.5), 'ms');
-            ctx.figure(subject, 'p99_latency', percentile(r.latencies, 0.99), 'ms');
+          for (const lane of lanes) {
+            const address = `127.0.0.1:${lane.port}`;
+            const r: LoadSummary = await cgroups.within(`${lane.set}-${lane.subject}`, () =>
+              lane.set === 'native' ? nativeClosedLoop(tools!, address, size.bytes, c, WARMUP_MS, durationMs) : grpcJsClosedLoop(address, size.bytes, c, WARMUP_MS, durationMs),
+            );
+            const subject = `${lane.set}-${lane.subject}-${point}`;
+            if (r.errors > 0) throw new Error(`${subject}: ${r.errors} calls failed${r.firstError === '' ? '' : ` (first: ${r.firstError})`}`);
+            lane.calls += r.calls;
+            ctx.figure(subject, 'p50_latency', r.p50, 'ms');
+            ctx.figure(subject, 'p99_latency', r.p99, 'ms');
             ctx.figure(subject, 'calls_per_s', r.calls / r.seconds, 'calls/s');
-            console.log(`  ${subject.padEnd(24)} p50 ${percentile(r.latencies, 0.5).toFixed(3)} ms  p99 ${percentile(r.latencies, 0.99).toFixed(3)} ms  ${(r.calls / r.seconds).toFixed(0)} calls/s`);
+            console.log(`  ${subject.padEnd(34)} p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  ${(r.calls / r.seconds).toFixed(0)} calls/s`);
           }
-          // the user-space proxy against NGINX (the paper's baseline) and its cost over direct
-          ctx.compare('p50_latency', `sidecar-user-${point}`, `nginx-${point}`, '<= 1');
-          ctx.compare('calls_per_s', `sidecar-user-${point}`, `nginx-${point}`, '>= 1');
-          ctx.compare('p50_latency', `nginx-${point}`, `direct-${point}`, '<= 2');
-          ctx.compare('p50_latency', `sidecar-user-${point}`, `direct-${point}`, '<= 2');
-          if (kernel) {
-            // the issue's goals for the kernel path
-            ctx.compare('p50_latency', `sidecar-kernel-${point}`, `nginx-${point}`, '<= 0.5');
-            ctx.compare('calls_per_s', `sidecar-kernel-${point}`, `nginx-${point}`, '>= 1.5');
-            ctx.compare('p50_latency', `sidecar-kernel-${point}`, `direct-${point}`, '<= 1.1');
-            ctx.compare('calls_per_s', `sidecar-kernel-${point}`, `direct-${point}`, '>= 0.9');
-          }
+          for (const set of sets) compareAll(ctx, set, point, kernel);
         }
       }
-      if (kernelDaemon?.metrics !== undefined) {
-        // the kernel subject was the kernel path: the calls were carried (and counted) by the kernel
-        const text = await kernelDaemon.metrics();
-        const carried = [...text.matchAll(/^netaccel_sidecar_kernel_requests\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
-        const user = [...text.matchAll(/^netaccel_sidecar_calls_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
-        console.log(`  sidecar-kernel: ${carried} calls carried by the kernel, ${user} by its user-space path`);
-        ctx.figure('sidecar-kernel', 'kernel_carried_calls', carried, 'calls');
-        ctx.figure('sidecar-kernel', 'user_path_calls', user, 'calls');
-        if (carried === 0) throw new Error('sidecar-kernel: the kernel carried no call (the connections were not spliced)');
-      }
+      for (const lane of lanes) if (lane.daemon !== undefined) await checkKernelCarried(ctx, lane);
     } finally {
       for (const p of procs.reverse()) await p.stop();
-      cgroup?.leave();
+      cgroups.remove();
     }
   },
 };

@@ -50,6 +50,23 @@ export async function closedLoop(address: string, size: number, concurrency: num
   }
 }
 
+/** One point of one subject as the benchmark records it (latencies in ms). */
+export interface LoadSummary {
+  readonly calls: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** The first failed call's reason ('' when none or not known). */
+  readonly firstError: string;
+}
+
+/** `closedLoop` summarized. */
+export async function grpcJsClosedLoop(address: string, size: number, concurrency: number, warmupMs: number, durationMs: number): Promise<LoadSummary> {
+  const r = await closedLoop(address, size, concurrency, warmupMs, durationMs);
+  return { calls: r.calls, errors: r.errors, seconds: r.seconds, p50: percentile(r.latencies, 0.5), p99: percentile(r.latencies, 0.99), firstError: '' };
+}
+
 export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;

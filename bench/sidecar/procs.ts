@@ -1,7 +1,7 @@
 /**
  * The processes of the sidecar benchmark, each on loopback with free ports and a temporary
  * folder: the echo upstream, NGINX (Debian's, `grpc_pass` to the upstream, one worker like our
- * single-threaded proxy, upstream keepalive) and sidecar-offload (its built daemon, access log
+ * single-threaded proxy, upstream keepalive, no limit of calls per connection) and sidecar-offload (its built daemon, access log
  * on as in production, output discarded).
  */
 import { spawn } from 'node:child_process';
@@ -34,7 +34,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function stopProc(p: ChildProcess): Promise<void> {
+export async function stopProc(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
   const gone = new Promise((r) => p.once('exit', r));
   p.kill('SIGTERM');
@@ -92,7 +92,9 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   http2_max_concurrent_streams 1000;
-  upstream echo { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  # not the default 1000 calls per connection (then GOAWAY): the load clients keep one connection
+  keepalive_requests 100000000;
+  upstream echo { server 127.0.0.1:${upstreamPort}; keepalive 64; keepalive_requests 100000000; }
   server {
     listen 127.0.0.1:${port} http2;
     location / { grpc_pass grpc://echo; }
