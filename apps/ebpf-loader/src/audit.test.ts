@@ -57,3 +57,20 @@ test('endOfTurn: the lines of one event-loop turn are written at its end, in ord
     audit.close();
   }
 });
+
+test('audit lines are redacted as the logger redacts every line (secret names at the top and one level down), request records left as they were', () => {
+  const capture = createLogCapture();
+  const log = createLogger({ name: 'test', destination: capture.stream, pretty: false });
+  const audit = new Audit(log);
+  const globals = { token: 'aa', drop_udp_port: 'b512', nested: { password: 'x' } };
+  const fields = { path: 'x.bpf.o', globals, mapSizes: { secret: 1, conntrack: 2 }, apiKey: 'k', cookie: undefined, req: { headers: { authorization: 'a', other: 'o' } }, objectId: 'x-1' };
+  audit.run(ctx('carol(uid 1002)'), 'load-object', () => fields, () => undefined);
+  log.child({ component: 'plain' }).info({ who: whoOf(ctx('carol(uid 1002)')), action: 'load-object', ...fields, outcome: 'ok' }, 'audit: load-object');
+  const [ours] = capture.find({ component: 'audit' });
+  const [pinos] = capture.find({ component: 'plain' });
+  const strip = (l: Record<string, unknown>) => Object.fromEntries(Object.entries(l).filter(([k]) => k !== 'component' && k !== 'time'));
+  assert.deepEqual(strip(ours!), strip(pinos!));
+  assert.deepEqual(ours!.globals, { token: '[redacted]', drop_udp_port: 'b512', nested: { password: 'x' } });
+  assert.equal(ours!.apiKey, '[redacted]');
+  assert.deepEqual(globals, { token: 'aa', drop_udp_port: 'b512', nested: { password: 'x' } }, 'the request record is unchanged');
+});
