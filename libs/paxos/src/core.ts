@@ -166,8 +166,7 @@ export class ReplicaCore {
   reply(clientId: bigint, requestId: bigint, status: number, result: Buffer, to?: Peer): void {
     const peer = to ?? this.clientAddr.get(clientId);
     if (peer === undefined) return;
-    const m = { type: PaxosType.Reply, sender: this.self, view: this.view, clientId, requestId, status, result } as paxos.ReplyMessage;
-    this.transport.send(paxos.encodePaxos(m), peer);
+    this.transport.send(paxos.encodeReply(this.self, this.view, clientId, requestId, status, result), peer);
     this.count('replies_sent');
   }
 

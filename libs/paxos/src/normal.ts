@@ -41,7 +41,7 @@ export function onRequest(r: ReplicaCore, m: paxos.RequestMessage, from: Peer): 
     return false;
   }
   r.inFlight.set(m.clientId, m.requestId);
-  r.queue.push({ clientId: m.clientId, requestId: m.requestId, payload: m.payload });
+  r.queue.push(m); // a RequestMessage is a ClientRequest (no copy per request)
   return true;
 }
 

@@ -135,7 +135,14 @@ export class PaxosReplica {
 
   /** One datagram from the socket (public for tests that deliver bytes directly). */
   receive(data: Buffer, from: Peer): void {
-    this.guard(() => this.dispatch(data, from));
+    // guard()'s work without a closure per datagram
+    if (this.closed) return;
+    try {
+      this.dispatch(data, from);
+    } catch (err) {
+      this.core.logger.error({ err }, 'paxos replica step failed');
+    }
+    this.schedulePump();
   }
 
   private dispatch(data: Buffer, from: Peer): void {

@@ -9,7 +9,7 @@ import {
   PAXOS_STATE_ENTRY_OVERHEAD,
 } from './constants.js';
 import { NA_ERR_PAXOSWIRE_BAD_FIELD, NA_ERR_PAXOSWIRE_BAD_LENGTH, NA_ERR_PAXOSWIRE_INVALID_MESSAGE, NA_ERR_PAXOSWIRE_TRUNCATED } from './errors.js';
-import { asBuffer, isU32, isU64 } from './header.js';
+import { asBuffer, isU32, isU64, readU64, writeU64 } from './header.js';
 import type { ClientRequest, StateEntry } from './model.js';
 
 /** Bytes one request takes inside an entry. */
@@ -33,8 +33,8 @@ function checkRequest(r: ClientRequest, path: string): void {
 
 /** Writes one request at `at`; returns the offset after it. */
 export function writeRequest(out: Buffer, at: number, r: ClientRequest): number {
-  out.writeBigUInt64BE(r.clientId, at);
-  out.writeBigUInt64BE(r.requestId, at + 8);
+  writeU64(out, r.clientId, at);
+  writeU64(out, r.requestId, at + 8);
   out.writeUInt16BE(r.payload.length, at + 16);
   out.set(r.payload, at + 18);
   return at + 18 + r.payload.length;
@@ -45,7 +45,7 @@ export function readRequest(buf: Buffer, at: number, end: number, path: string):
   if (end - at < PAXOS_REQUEST_OVERHEAD) throw NA_ERR_PAXOSWIRE_TRUNCATED(path, PAXOS_REQUEST_OVERHEAD, end - at);
   const len = buf.readUInt16BE(at + 16);
   if (len > end - at - PAXOS_REQUEST_OVERHEAD) throw NA_ERR_PAXOSWIRE_TRUNCATED(`${path}.op`, len, end - at - PAXOS_REQUEST_OVERHEAD);
-  const request = { clientId: buf.readBigUInt64BE(at), requestId: buf.readBigUInt64BE(at + 8), payload: buf.subarray(at + 18, at + 18 + len) };
+  const request = { clientId: readU64(buf, at), requestId: readU64(buf, at + 8), payload: buf.subarray(at + 18, at + 18 + len) };
   return { request, next: at + 18 + len };
 }
 
@@ -58,7 +58,7 @@ export function encodeEntry(requests: readonly ClientRequest[], path = 'entry'):
   requests.forEach((r, i) => checkRequest(r, `${path}.requests[${i}]`));
   const size = entrySize(requests);
   if (size > PAXOS_MAX_ENTRY) throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE(path, `${size} bytes exceed the largest entry, ${PAXOS_MAX_ENTRY}`);
-  const out = Buffer.alloc(size);
+  const out = Buffer.allocUnsafe(size); // writeEntry writes every byte
   writeEntry(out, 0, requests);
   return out;
 }
@@ -107,7 +107,7 @@ export function writeStateEntries(out: Buffer, at: number, entries: readonly Sta
   out.writeUInt16BE(entries.length, at);
   let pos = at + 2;
   for (const e of entries) {
-    out.writeBigUInt64BE(e.op, pos);
+    writeU64(out, e.op, pos);
     out.writeUInt32BE(e.view, pos + 8);
     out.writeUInt16BE(e.body.length, pos + 12);
     out.set(e.body, pos + 14);
@@ -124,7 +124,7 @@ export function readStateEntries(buf: Buffer, path: string): StateEntry[] {
   for (let i = 0; i < count; i++) {
     const p = `${path}.entries[${i}]`;
     if (buf.length - pos < PAXOS_STATE_ENTRY_OVERHEAD) throw NA_ERR_PAXOSWIRE_TRUNCATED(p, PAXOS_STATE_ENTRY_OVERHEAD, buf.length - pos);
-    const op = buf.readBigUInt64BE(pos);
+    const op = readU64(buf, pos);
     const view = buf.readUInt32BE(pos + 8);
     const len = buf.readUInt16BE(pos + 12);
     if (len > buf.length - pos - PAXOS_STATE_ENTRY_OVERHEAD) throw NA_ERR_PAXOSWIRE_TRUNCATED(`${p}.body`, len, buf.length - pos - PAXOS_STATE_ENTRY_OVERHEAD);

@@ -70,8 +70,8 @@ export function decodePaxosHeader(bytes: Uint8Array): PaxosHeader {
     flags,
     view: buf.readUInt32BE(PAXOS_HDR.view),
     bodyLen,
-    op: buf.readBigUInt64BE(PAXOS_HDR.op),
-    commit: buf.readBigUInt64BE(PAXOS_HDR.commit),
+    op: readU64(buf, PAXOS_HDR.op),
+    commit: readU64(buf, PAXOS_HDR.commit),
   };
 }
 
@@ -94,8 +94,41 @@ export function writePaxosHeader(out: Buffer, h: HeaderFields): void {
   out[PAXOS_HDR.flags] = h.flags ?? 0;
   out.writeUInt32BE(h.view >>> 0, PAXOS_HDR.view);
   out.writeUInt32BE(out.length - PAXOS_HEADER_LEN, PAXOS_HDR.bodyLen);
-  out.writeBigUInt64BE(h.op ?? 0n, PAXOS_HDR.op);
-  out.writeBigUInt64BE(h.commit ?? 0n, PAXOS_HDR.commit);
+  writeU64(out, h.op ?? 0n, PAXOS_HDR.op);
+  writeU64(out, h.commit ?? 0n, PAXOS_HDR.commit);
+}
+
+/**
+ * The high halves (`hi << 32n`) of the u64s read last, by `hi & 3`: a client's id and its request
+ * ids each keep one high half for long (a random base; a sequence), so a read of one allocates the
+ * result and its low half instead of four BigInts.
+ */
+const highHi = [-1, -1, -1, -1];
+const highBig = [0n, 0n, 0n, 0n];
+
+/**
+ * Reads a big-endian u64 at `at` (checked by the caller) with fewer BigInt allocations than
+ * Buffer.readBigUInt64BE on the per-request path: 0 is the constant 0n, a value below 2^32 one
+ * BigInt, a high half seen just before is reused.
+ */
+export function readU64(buf: Buffer, at: number): bigint {
+  const hi = buf.readUInt32BE(at);
+  const lo = buf.readUInt32BE(at + 4);
+  if (hi === 0) return lo === 0 ? 0n : BigInt(lo);
+  const k = hi & 3;
+  if (highHi[k] !== hi) {
+    highHi[k] = hi;
+    highBig[k] = BigInt(hi) << 32n;
+  }
+  return lo === 0 ? highBig[k]! : highBig[k]! | BigInt(lo);
+}
+
+/** Writes a u64 (checked by the caller) big-endian at `at`; 0 and values below 2^32 without BigInt arithmetic. */
+export function writeU64(out: Buffer, v: bigint, at: number): void {
+  if (v <= 0xffffffffn) {
+    out.writeUInt32BE(0, at);
+    out.writeUInt32BE(v === 0n ? 0 : Number(v), at + 4);
+  } else out.writeBigUInt64BE(v, at);
 }
 
 /** True when `v` is an integer in 0..2^64-1. */

@@ -22,7 +22,7 @@ export type {
   StartViewMessage,
   StateEntry,
 } from './model.js';
-export { decodePaxos, encodePaxos } from './message.js';
+export { decodePaxos, encodePaxos, encodeReply } from './message.js';
 export type { HeaderFields } from './header.js';
 export { decodePaxosHeader, writePaxosHeader } from './header.js';
 export { decodeEntry, encodeEntry, entrySize, requestSize, stateBodySize } from './entry.js';

@@ -7,7 +7,7 @@ import { PAXOS_CHECKPOINT_CHUNK_OVERHEAD, PAXOS_CLIENT_SENDER, PAXOS_HEADER_LEN,
 import { checkChunk, readChunk, writeChunk } from './checkpoint.js';
 import { checkStateEntry, decodeEntry, encodeEntry, readRequest, readStateEntries, stateBodySize, writeStateEntries } from './entry.js';
 import { NA_ERR_PAXOSWIRE_BAD_FIELD, NA_ERR_PAXOSWIRE_BAD_LENGTH, NA_ERR_PAXOSWIRE_INVALID_MESSAGE, NA_ERR_PAXOSWIRE_TOO_LARGE, NA_ERR_PAXOSWIRE_TRUNCATED } from './errors.js';
-import { asBuffer, decodePaxosHeader, isU32, isU64, writePaxosHeader } from './header.js';
+import { asBuffer, decodePaxosHeader, isU32, isU64, readU64, writePaxosHeader, writeU64 } from './header.js';
 import type { HeaderFields } from './header.js';
 import type { PaxosHeader, PaxosMessage } from './model.js';
 
@@ -16,7 +16,8 @@ import type { PaxosHeader, PaxosMessage } from './model.js';
 function frame(h: HeaderFields, bodyLen: number, body: (out: Buffer, at: number) => void): Buffer {
   const total = PAXOS_HEADER_LEN + bodyLen;
   if (total > PAXOS_MAX_MSG) throw NA_ERR_PAXOSWIRE_TOO_LARGE(paxosTypeName(h.type), total, PAXOS_MAX_MSG);
-  const out = Buffer.alloc(total);
+  // every byte is written below (header and each type's body): a pooled slice, no zeroed allocation per message
+  const out = Buffer.allocUnsafe(total);
   writePaxosHeader(out, h);
   body(out, PAXOS_HEADER_LEN);
   return out;
@@ -44,25 +45,14 @@ export function encodePaxos(m: PaxosMessage): Buffer {
       need(isU64(m.requestId), 'requestId', 'expected a u64 bigint');
       need(m.payload.length <= PAXOS_MAX_OP, 'payload', `${m.payload.length} bytes exceed the largest operation, ${PAXOS_MAX_OP}`);
       return frame({ type: m.type, sender: PAXOS_CLIENT_SENDER, view: m.view }, 18 + m.payload.length, (out, at) => {
-        out.writeBigUInt64BE(m.clientId, at);
-        out.writeBigUInt64BE(m.requestId, at + 8);
+        writeU64(out, m.clientId, at);
+        writeU64(out, m.requestId, at + 8);
         out.writeUInt16BE(m.payload.length, at + 16);
         out.set(m.payload, at + 18);
       });
     }
-    case PaxosType.Reply: {
-      need(isU64(m.clientId), 'clientId', 'expected a u64 bigint');
-      need(isU64(m.requestId), 'requestId', 'expected a u64 bigint');
-      need(m.status === ReplyStatus.Ok || m.status === ReplyStatus.NotLeader || m.status === ReplyStatus.Error, 'status', 'expected 0 (OK), 1 (NOT_LEADER) or 2 (ERROR)');
-      if (m.status === ReplyStatus.NotLeader) need(m.result.length === 1 && m.result[0]! < PAXOS_MAX_REPLICAS, 'result', 'a NOT_LEADER result is one byte, the leader index');
-      return frame({ type: m.type, sender: m.sender, view: m.view }, 19 + m.result.length, (out, at) => {
-        out.writeBigUInt64BE(m.clientId, at);
-        out.writeBigUInt64BE(m.requestId, at + 8);
-        out[at + 16] = m.status;
-        out.writeUInt16BE(m.result.length, at + 17);
-        out.set(m.result, at + 19);
-      });
-    }
+    case PaxosType.Reply:
+      return encodeReply(m.sender, m.view, m.clientId, m.requestId, m.status, m.result);
     case PaxosType.Prepare: {
       need(m.op >= 1n, 'op', 'expected >= 1');
       need(m.commit < m.op, 'commit', `expected below op ${m.op}`);
@@ -118,6 +108,30 @@ export function encodePaxos(m: PaxosMessage): Buffer {
   }
 }
 
+/**
+ * Encodes a REPLY (what encodePaxos does for one, with the same checks) without a message object
+ * or a closure: the leader sends one per request.
+ */
+export function encodeReply(sender: number, view: number, clientId: bigint, requestId: bigint, status: number, result: Uint8Array): Buffer {
+  checkReplica(sender);
+  need(isU32(view), 'view', 'expected a u32');
+  need(isU64(clientId), 'clientId', 'expected a u64 bigint');
+  need(isU64(requestId), 'requestId', 'expected a u64 bigint');
+  need(status === ReplyStatus.Ok || status === ReplyStatus.NotLeader || status === ReplyStatus.Error, 'status', 'expected 0 (OK), 1 (NOT_LEADER) or 2 (ERROR)');
+  if (status === ReplyStatus.NotLeader) need(result.length === 1 && result[0]! < PAXOS_MAX_REPLICAS, 'result', 'a NOT_LEADER result is one byte, the leader index');
+  const total = PAXOS_HEADER_LEN + 19 + result.length;
+  if (total > PAXOS_MAX_MSG) throw NA_ERR_PAXOSWIRE_TOO_LARGE(paxosTypeName(PaxosType.Reply), total, PAXOS_MAX_MSG);
+  const out = Buffer.allocUnsafe(total);
+  writePaxosHeader(out, { type: PaxosType.Reply, sender, view });
+  const at = PAXOS_HEADER_LEN;
+  writeU64(out, clientId, at);
+  writeU64(out, requestId, at + 8);
+  out[at + 16] = status;
+  out.writeUInt16BE(result.length, at + 17);
+  out.set(result, at + 19);
+  return out;
+}
+
 // --- decoding -------------------------------------------------------------------------------
 
 function zero(h: PaxosHeader, field: 'op' | 'commit' | 'view'): void {
@@ -168,7 +182,7 @@ export function decodePaxos(bytes: Uint8Array): PaxosMessage {
       if (status === ReplyStatus.NotLeader && (len !== 1 || result[0]! >= PAXOS_MAX_REPLICAS)) {
         throw NA_ERR_PAXOSWIRE_BAD_FIELD('reply.result', 'a NOT_LEADER result is one byte, the leader index 0..30');
       }
-      return { type: h.type, sender, view, clientId: body.readBigUInt64BE(0), requestId: body.readBigUInt64BE(8), status, result };
+      return { type: h.type, sender, view, clientId: readU64(body, 0), requestId: readU64(body, 8), status, result };
     }
     case PaxosType.Prepare:
       opAtLeastOne(h);
