@@ -18,7 +18,9 @@
  * ksoftirqd, rig.ts), which other tenants' share of the CPUs does not move.
  *
  * Account of each ratio (what a write costs in each mode): w100 gives the path CPU time of a
- * write (W), w0 of a read (R), both per mode; the rig runs one operation's whole path on one
+ * write (W), w0 of a read (R), both per mode (a write at the head of four runs 7 node programs and
+ * 8 switch traversals in NetCRAQ, where the tail's ACK comes back up to the head, and 4 and 5 in
+ * NetChain, whose tail answers the writer); the rig runs one operation's whole path on one
  * CPU, so a mix at write share w costs w W + (1 - w) R per operation and the ratio the rig allows is
  * (w W_nc + (1 - w) R_nc) / (w W_cr + (1 - w) R_cr) (`model-*` `ratio_rig_model`). The same with
  * the nodes' program time per operation (kernel run-time stats, one more run per case) is the
@@ -103,8 +105,9 @@ export async function runCraqMixed(ctx: BenchContext, rig: CraqRig, o: { seconds
   for (const metric of ['ok_ops_per_s', 'ok_ops_per_path_cpu_s']) {
     for (const w of [0, 25, 50, 75]) ctx.compare(metric, mixName(false, w, false), mixName(true, w, false), '>= 2');
     for (const w of [25, 50, 75]) ctx.compare(metric, mixName(false, w, true), mixName(true, w, true), '>= 2');
-    // writes only: the same work in both modes
-    ctx.compare(metric, mixName(false, 100, false), mixName(true, 100, false), '>= 0.9');
+    // writes only: CRAQ's write runs 7 node programs where chain replication's runs 4 (NetChain:
+    // the tail answers), so NetCRAQ should lose, by at most the hop count's 4/7
+    ctx.compare(metric, mixName(false, 100, false), mixName(true, 100, false), '>= 0.57');
   }
 
   // the account: the ratio the rig's path costs allow, and the one the nodes' program costs allow

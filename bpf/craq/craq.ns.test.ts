@@ -3,7 +3,8 @@
  * attached in native mode to each eth0, one bridge) and a client namespace sending real UDP
  * reads, writes and deletes to the head, the middle and the tail. Checks values and versions,
  * NOT_HEAD, a dirty read answered through the tail's version, the commits in the tail's ring
- * buffer, IPv6 as well as IPv4, NetChain reads answered by the tail, and that an unknown key and a forged ACK are not
+ * buffer, IPv6 as well as IPv4, NetChain reads and writes answered by the tail (a retried write
+ * answered with its version, committed once), and that an unknown key and a forged ACK are not
  * answered. The lab (prefix ncq) is torn down even when an assertion fails.
  */
 import { test } from 'vitest';
@@ -210,6 +211,24 @@ test('a chain of three XDP nodes serves reads at every node, writes through the 
         const [nc] = await ask(lab, IP.n1, [{ ...read() }]);
         assert.deepEqual([nc?.msg?.status, nc?.msg?.version, text(nc?.msg), nc?.msg?.flags, nc?.from], [CraqStatus.OK, 5n, big, CraqFlag.FROM_TAIL, IP.n3]);
         assert.equal(n2.stats().get('READ_FORWARD'), 1n);
+
+        // NetChain mode: a write goes head -> middle -> tail, the tail commits it and answers the
+        // client; nothing comes back up the chain; a retry of it (same request id) is re-sent by the
+        // head and answered OK by the tail with the same version, not committed again
+        const acks = [n1.stats().get('WRITE_REPLY') ?? 0n, n2.stats().get('ACK') ?? 0n];
+        const wnc = write('nc');
+        const [cw] = await ask(lab, IP.n1, [wnc]);
+        assert.deepEqual([cw?.msg?.op, cw?.msg?.status, cw?.msg?.version, cw?.msg?.flags, cw?.from], [CraqOp.WRITE_REPLY, CraqStatus.OK, 6n, CraqFlag.FROM_TAIL, IP.n3]);
+        assert.deepEqual([n1.stats().get('WRITE_REPLY') ?? 0n, n2.stats().get('ACK') ?? 0n], acks, 'no ACK, no reply from the head');
+        for (const o of objects) assert.deepEqual([o.key(K.keyId)?.cleanVersion, o.key(K.keyId)?.lastVersion], [6n, 6n], 'applied as current everywhere');
+        const [again] = await ask(lab, IP.n1, [wnc]);
+        assert.deepEqual([again?.msg?.status, again?.msg?.version, again?.from], [CraqStatus.OK, 6n, IP.n3], 'the retry answered by the tail with its version');
+        assert.equal(n1.stats().get('DUPLICATE'), 1n);
+        const [ncr] = await ask(lab, IP.n1, [read()]);
+        assert.deepEqual([ncr?.msg?.status, ncr?.msg?.version, text(ncr?.msg), ncr?.from], [CraqStatus.OK, 6n, 'nc', IP.n3]);
+        const [ncd] = await ask(lab, IP6.n1, [del()]);
+        assert.deepEqual([ncd?.msg?.op, ncd?.msg?.status, ncd?.msg?.version, ncd?.from], [CraqOp.DELETE_REPLY, CraqStatus.OK, 7n, IP6.n3]);
+        assert.deepEqual(commits.drain().map((c) => [c.version, c.tombstone, new TextDecoder().decode(c.value)]), [[6n, false, 'nc'], [7n, true, '']], 'one commit each for the write-through');
       } finally {
         commits.close();
       }
