@@ -15,7 +15,8 @@
  * kernel path's sockops is attached to its lane's). Per point: p50 / p99 latency and calls/s.
  * Comparisons per set: each proxy against NGINX (p50 ratio, calls/s ratio) and against direct;
  * the kernel path's goals are the issue's (≤ 0.5x NGINX p50, ≥ 1.5x its calls/s, ≤ 1.1x direct
- * p50). The kernel lanes' daemons must report (metrics) that the kernel carried the calls.
+ * p50). The kernel lanes' daemons must report (metrics) that the kernel carried the calls; each
+ * proxy's CPU time per call over the points (its process, with NGINX's worker).
  *
  * Run: make bench NAME=sidecar (node --import tsx bench/run.ts sidecar). SIDECAR_BENCH_SECONDS
  * (default 3) sets the measured time per point; SIDECAR_BENCH_SETS (default native,grpcjs)
@@ -28,7 +29,7 @@ import { grpcJsClosedLoop } from './load.js';
 import { buildNative, nativeClosedLoop, startNativeEcho } from './native.js';
 import type { NativeTools } from './native.js';
 import type { Proc } from './procs.js';
-import { startEcho, startNginx, startSidecar } from './procs.js';
+import { cpuSeconds, startEcho, startNginx, startSidecar } from './procs.js';
 
 const SIZES = [
   { name: 'small', bytes: 64 },
@@ -46,10 +47,14 @@ interface Lane {
   readonly subject: SubjectName;
   /** Where the load client calls. */
   readonly port: number;
-  /** The kernel lane's daemon. */
-  readonly daemon?: Proc;
-  /** Calls the lane's client completed (all points). */
+  /** The lane's proxy (none for direct). */
+  readonly proxy?: Proc;
+  /** Calls the lane's client completed and measured (all points). */
   calls: number;
+  /** Calls it completed in the warm-ups (all points). */
+  warmupCalls: number;
+  /** The proxy's CPU time (s) when the points began. */
+  cpuAtStart: number;
 }
 
 function setsWanted(): SetName[] {
@@ -60,17 +65,25 @@ function setsWanted(): SetName[] {
   return wanted as SetName[];
 }
 
+/** The proxy's CPU time per call over the points (what the proxy process itself spends on a call). */
+function proxyCpu(ctx: BenchContext, lane: Lane): void {
+  if (lane.proxy?.pid === undefined || lane.calls === 0) return;
+  const us = ((cpuSeconds(lane.proxy.pid) - lane.cpuAtStart) * 1e6) / (lane.calls + lane.warmupCalls);
+  console.log(`  ${lane.set}-${lane.subject}: its proxy process used ${us.toFixed(1)} µs CPU per call`);
+  ctx.figure(`${lane.set}-${lane.subject}`, 'proxy_cpu_per_call', us, 'us');
+}
+
 /** The kernel lane's daemon carried its calls: its kernel counters cover every call the client completed. */
 async function checkKernelCarried(ctx: BenchContext, lane: Lane): Promise<void> {
-  const text = await lane.daemon!.metrics!();
+  const text = await lane.proxy!.metrics!();
   const sum = (re: RegExp): number => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
   const carried = sum(/^netaccel_sidecar_kernel_requests\{[^}]*\} (\d+)/gm);
   const user = sum(/^netaccel_sidecar_calls_total\{[^}]*\} (\d+)/gm);
   const name = `${lane.set}-sidecar-kernel`;
-  console.log(`  ${name}: ${carried} calls carried by the kernel (the client completed ${lane.calls} measured), ${user} by its user-space path`);
+  console.log(`  ${name}: ${carried} calls carried by the kernel (the client completed ${lane.calls} measured, ${lane.warmupCalls} in warm-ups), ${user} by its user-space path`);
   ctx.figure(name, 'kernel_carried_calls', carried, 'calls');
   ctx.figure(name, 'user_path_calls', user, 'calls');
-  if (carried < lane.calls) throw new Error(`${name}: the kernel carried ${carried} calls, fewer than the ${lane.calls} the client completed (connections not spliced?)`);
+  if (carried < lane.calls + lane.warmupCalls) throw new Error(`${name}: the kernel carried ${carried} calls, fewer than the ${lane.calls + lane.warmupCalls} the client completed (connections not spliced?)`);
 }
 
 function compareAll(ctx: BenchContext, set: SetName, point: string, kernel: boolean): void {
@@ -110,17 +123,18 @@ const bench: Benchmark = {
           const lane = await cgroups.within(laneName, async (): Promise<Lane> => {
             const echo = set === 'native' ? await startNativeEcho(tools!) : await startEcho();
             procs.push(echo);
-            if (subject === 'direct') return { set, subject, port: echo.port, calls: 0 };
+            if (subject === 'direct') return { set, subject, port: echo.port, calls: 0, warmupCalls: 0, cpuAtStart: 0 };
             const proxy =
               subject === 'nginx'
                 ? await startNginx(echo.port)
                 : await startSidecar(echo.port, subject === 'sidecar-kernel' ? { cgroup: cgroups.path(laneName)! } : undefined);
             procs.push(proxy);
-            return { set, subject, port: proxy.port, calls: 0, ...(subject === 'sidecar-kernel' ? { daemon: proxy } : {}) };
+            return { set, subject, port: proxy.port, proxy, calls: 0, warmupCalls: 0, cpuAtStart: 0 };
           });
           lanes.push(lane);
         }
       }
+      for (const lane of lanes) if (lane.proxy?.pid !== undefined) lane.cpuAtStart = cpuSeconds(lane.proxy.pid);
       for (const size of SIZES) {
         for (const c of CONCURRENCY) {
           const point = `${size.name}-c${c}`;
@@ -132,6 +146,7 @@ const bench: Benchmark = {
             const subject = `${lane.set}-${lane.subject}-${point}`;
             if (r.errors > 0) throw new Error(`${subject}: ${r.errors} calls failed${r.firstError === '' ? '' : ` (first: ${r.firstError})`}`);
             lane.calls += r.calls;
+            lane.warmupCalls += r.warmupCalls;
             ctx.figure(subject, 'p50_latency', r.p50, 'ms');
             ctx.figure(subject, 'p99_latency', r.p99, 'ms');
             ctx.figure(subject, 'calls_per_s', r.calls / r.seconds, 'calls/s');
@@ -140,7 +155,8 @@ const bench: Benchmark = {
           for (const set of sets) compareAll(ctx, set, point, kernel);
         }
       }
-      for (const lane of lanes) if (lane.daemon !== undefined) await checkKernelCarried(ctx, lane);
+      for (const lane of lanes) proxyCpu(ctx, lane);
+      for (const lane of lanes) if (lane.subject === 'sidecar-kernel') await checkKernelCarried(ctx, lane);
     } finally {
       for (const p of procs.reverse()) await p.stop();
       cgroups.remove();

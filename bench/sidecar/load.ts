@@ -10,6 +10,8 @@ import { echoClient, unaryCall } from '@netaccel/app-sidecar-offload/testing';
 export interface LoadResult {
   readonly calls: number;
   readonly errors: number;
+  /** Calls of the warm-up (not measured). */
+  readonly warmupCalls: number;
   readonly seconds: number;
   /** Per-call latencies, ms, sorted. */
   readonly latencies: Float64Array;
@@ -21,9 +23,13 @@ export async function closedLoop(address: string, size: number, concurrency: num
   try {
     // connect and warm up (JIT, windows, upstream keepalive connections)
     const warmEnd = Date.now() + warmupMs;
+    let warmupCalls = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (Date.now() < warmEnd) await unaryCall(client, 'unary', msg);
+        while (Date.now() < warmEnd) {
+          await unaryCall(client, 'unary', msg);
+          warmupCalls += 1;
+        }
       }),
     );
     const samples: number[] = [];
@@ -44,7 +50,7 @@ export async function closedLoop(address: string, size: number, concurrency: num
     );
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const latencies = Float64Array.from(samples).sort();
-    return { calls: samples.length, errors, seconds, latencies };
+    return { calls: samples.length, errors, warmupCalls, seconds, latencies };
   } finally {
     client.close();
   }
@@ -54,6 +60,8 @@ export async function closedLoop(address: string, size: number, concurrency: num
 export interface LoadSummary {
   readonly calls: number;
   readonly errors: number;
+  /** Calls of the warm-up (through the subject too, not measured). */
+  readonly warmupCalls: number;
   readonly seconds: number;
   readonly p50: number;
   readonly p99: number;
@@ -64,7 +72,7 @@ export interface LoadSummary {
 /** `closedLoop` summarized. */
 export async function grpcJsClosedLoop(address: string, size: number, concurrency: number, warmupMs: number, durationMs: number): Promise<LoadSummary> {
   const r = await closedLoop(address, size, concurrency, warmupMs, durationMs);
-  return { calls: r.calls, errors: r.errors, seconds: r.seconds, p50: percentile(r.latencies, 0.5), p99: percentile(r.latencies, 0.99), firstError: '' };
+  return { calls: r.calls, errors: r.errors, warmupCalls: r.warmupCalls, seconds: r.seconds, p50: percentile(r.latencies, 0.5), p99: percentile(r.latencies, 0.99), firstError: '' };
 }
 
 export function percentile(sorted: Float64Array, q: number): number {

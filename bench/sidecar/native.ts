@@ -114,5 +114,5 @@ export function runNativeLoad(tools: NativeTools, address: string, size: number,
 /** A timed run summarized as the benchmark records it. */
 export async function nativeClosedLoop(tools: NativeTools, address: string, size: number, concurrency: number, warmupMs: number, durationMs: number): Promise<LoadSummary> {
   const r = await runNativeLoad(tools, address, size, concurrency, { warmupMs, durationMs });
-  return { calls: r.calls, errors: r.errors, seconds: r.seconds, p50: r.p50_ms, p99: r.p99_ms, firstError: r.first_error };
+  return { calls: r.calls, errors: r.errors, warmupCalls: r.warmup_calls, seconds: r.seconds, p50: r.p50_ms, p99: r.p99_ms, firstError: r.first_error };
 }

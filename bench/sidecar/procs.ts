@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,22 @@ export interface Proc {
   /** The daemon's Prometheus text (sidecar-offload only). */
   metrics?(): Promise<string>;
   stop(): Promise<void>;
+}
+
+function ownCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the fields after the command (which may hold spaces) in parentheses: state is field 3, utime 14, stime 15
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/**
+ * CPU time (user + system, s) a process and its live children (NGINX's worker) used so far, from
+ * /proc/<pid>/stat (clock ticks of 1/100 s) and /proc/<pid>/task/<pid>/children.
+ */
+export function cpuSeconds(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter((c) => c !== '');
+  return children.reduce((a, c) => a + ownCpu(Number(c)), ownCpu(pid));
 }
 
 export async function freePort(): Promise<number> {
@@ -108,6 +124,7 @@ http {
   await waitPort(port, 'nginx', () => log);
   return {
     port,
+    pid: p.pid,
     stop: async () => {
       await stopProc(p);
       rmSync(dir, { recursive: true, force: true });
@@ -150,6 +167,7 @@ ${kernel === undefined ? '' : `kernel: { enabled: true, via: direct, cgroup: '${
   }
   return {
     port,
+    pid: p.pid,
     metrics: async () => (await fetch(`http://127.0.0.1:${telemetry}/metrics`)).text(),
     stop: async () => {
       await stopProc(p);
