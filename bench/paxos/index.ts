@@ -152,7 +152,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
   for (let round = 0; round < opts.rounds; round++) {
     for (const [li, { load, rate }] of rates.entries()) {
       for (const config of roundOrder(pacedConfigs, round + li)) {
-        const m = await measurePoint(group, config, totals.get(config)!, `${label}-${config}-load${load}-r${round}`, opts.pacedClients, opts.warmupMs, opts.seconds * 1000, rate);
+        const m = await measurePoint(group, config, totals.get(config)!, `${label}-${config}-load${load}-r${round}`, opts.pacedClients, opts.warmupMs, opts.pacedSeconds * 1000, rate);
         record(points, clientCpu, clientSys, key(config, `load${load}`), m);
         const k = key(config, `load${load}`);
         backlogs.set(k, [...(backlogs.get(k) ?? []), m.report.gen!.maxBacklog]);

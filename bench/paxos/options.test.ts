@@ -68,7 +68,8 @@ test('softirqUsOf sums the softirq column of the per-CPU lines of /proc/stat', (
 
 test('paced points: loads in percent of the peak of none, the clients and configurations; rates rounded, a bad peak refused', () => {
   const f = benchOptions({});
-  assert.deepEqual([f.loads, f.pacedClients, f.pacedConfigs], [[50, 80, 100], 512, ['none', 'all']]);
+  assert.deepEqual([f.loads, f.pacedSeconds, f.pacedClients, f.pacedConfigs], [[50, 80, 100], 3, 512, ['none', 'all']]);
+  assert.equal(benchOptions({ PAXOS_BENCH_PACED_SECONDS: '0.5' }).pacedSeconds, 0.5);
   assert.deepEqual(benchOptions({ PAXOS_BENCH_LOADS: '0' }).loads, []);
   const o = benchOptions({ PAXOS_BENCH_LOADS: '25,120', PAXOS_BENCH_PACED_CLIENTS: '64', PAXOS_BENCH_CONFIGS: 'none,quorum', PAXOS_BENCH_PACED_CONFIGS: 'none,quorum,all' });
   assert.deepEqual([o.loads, o.pacedClients, o.pacedConfigs], [[25, 120], 64, ['none', 'quorum']], 'only configurations this run measures');

@@ -15,6 +15,7 @@
  * | `PAXOS_BENCH_VIEW_CHANGE_MS` | 2000 | 2000 | the replicas' view change timeout |
  * | `PAXOS_BENCH_UNBATCHED` | 7 | (none) | sizes run once more with one request per log entry (maxBatch 1), none and all only |
  * | `PAXOS_BENCH_LOADS` | 50,80,100 | 50,100 | paced points: offered load in % of none's peak (this run's closed-loop curve); `0`: none |
+ * | `PAXOS_BENCH_PACED_SECONDS` | 3 | 1 | measurement per paced point (a p99 wants more samples than a throughput) |
  * | `PAXOS_BENCH_PACED_CLIENTS` | 512 | 512 | clients of a paced point (they bound the puts in flight, not the load) |
  * | `PAXOS_BENCH_PACED_CONFIGS` | none,all | none,all | configurations measured paced (none always; those in PAXOS_BENCH_CONFIGS) |
  */
@@ -37,6 +38,7 @@ export interface PaxosBenchOptions {
   readonly unbatched: readonly number[];
   /** Paced (open-loop) points: offered loads in percent of none's measured peak; empty: none. */
   readonly loads: readonly number[];
+  readonly pacedSeconds: number;
   readonly pacedClients: number;
   readonly pacedConfigs: readonly ConfigName[];
 }
@@ -51,6 +53,7 @@ export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   viewChangeMs: 2000,
   unbatched: [7],
   loads: [50, 80, 100],
+  pacedSeconds: 3,
   pacedClients: 512,
   pacedConfigs: ['none', 'all'] as ConfigName[],
 });
@@ -65,6 +68,7 @@ export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   viewChangeMs: 2000,
   unbatched: [],
   loads: [50, 100],
+  pacedSeconds: 1,
   pacedClients: 512,
   pacedConfigs: ['none', 'all'] as ConfigName[],
 });
@@ -121,6 +125,7 @@ export function benchOptions(env: Env = process.env): PaxosBenchOptions {
     viewChangeMs: positive(env, 'PAXOS_BENCH_VIEW_CHANGE_MS', d.viewChangeMs, true),
     unbatched: env.PAXOS_BENCH_UNBATCHED?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_UNBATCHED', 3, 15, d.unbatched),
     loads: env.PAXOS_BENCH_LOADS?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_LOADS', 1, 200, d.loads),
+    pacedSeconds: positive(env, 'PAXOS_BENCH_PACED_SECONDS', d.pacedSeconds, false),
     pacedClients,
     pacedConfigs: configs.filter((c) => paced.includes(c)),
   };
