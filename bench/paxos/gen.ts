@@ -66,9 +66,15 @@ export interface GenReport {
   readonly maxBacklog: number;
   /** Paced: arrivals no client could start within the timeout after the window (abandoned). */
   readonly unstarted: number;
+  /**
+   * Paced: the generator's own lateness per start inside the window, p99 and max (ms): from when
+   * the arrival was due and a client idle to its send (its scheduling, not the replicas' backlog).
+   */
+  readonly genLateP99Ms: number;
+  readonly genLateMaxMs: number;
 }
 
-const FIELDS = ['ops', 'seconds', 'p50Ms', 'p99Ms', 'acked', 'unknown', 'errors', 'retransmits', 'redirects', 'puts', 'cpuUs', 'wakeups', 'sendCalls', 'recvCalls', 'datagramsSent', 'runSeconds', 'rate', 'completed', 'offered', 'maxBacklog', 'unstarted'] as const;
+const FIELDS = ['ops', 'seconds', 'p50Ms', 'p99Ms', 'acked', 'unknown', 'errors', 'retransmits', 'redirects', 'puts', 'cpuUs', 'wakeups', 'sendCalls', 'recvCalls', 'datagramsSent', 'runSeconds', 'rate', 'completed', 'offered', 'maxBacklog', 'unstarted', 'genLateP99Ms', 'genLateMaxMs'] as const;
 
 /** Milliseconds on CLOCK_MONOTONIC (the generator's clock). */
 export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;

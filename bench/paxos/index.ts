@@ -148,6 +148,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
   // paced: the same offered rates for every configuration, fractions of none's peak just measured
   const pacedConfigs = section.configs.filter((c) => opts.pacedConfigs.includes(c));
   const backlogs: Samples = new Map(); // the generator's largest backlog, by paced point
+  const genLate: Samples = new Map(); // the generator's own lateness (p99), by paced point
   const rates = opts.loads.length > 0 && pacedConfigs.length > 1 && (peaks.get('none') ?? 0) > 0 ? pacedRates(peaks.get('none')!, opts.loads) : [];
   for (let round = 0; round < opts.rounds; round++) {
     for (const [li, { load, rate }] of rates.entries()) {
@@ -156,6 +157,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
         record(points, clientCpu, clientSys, key(config, `load${load}`), m);
         const k = key(config, `load${load}`);
         backlogs.set(k, [...(backlogs.get(k) ?? []), m.report.gen!.maxBacklog]);
+        genLate.set(k, [...(genLate.get(k) ?? []), m.report.gen!.genLateP99Ms]);
       }
     }
   }
@@ -166,6 +168,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
       ctx.figure(subject, 'offered_ops_per_s', rate, 'op/s');
       emitPoint(ctx, subject, points.get(k)!, clientCpu.get(k)!, clientSys.get(k));
       ctx.figure(subject, 'max_backlog', median(backlogs.get(k)!), 'count');
+      ctx.figure(subject, 'gen_late_p99_ms', median(genLate.get(k)!), 'ms');
     }
   }
   for (const config of configs) {

@@ -29,7 +29,9 @@
  * backlog is counted (no coordinated omission). ops and the percentiles are of the puts that
  * arrived inside the window and were answered (while the run drains); completed: the answers
  * inside the window (the load carried); offered: the arrivals inside the window; maxBacklog;
- * unstarted: arrivals no client could start within <timeout ms> after the window (abandoned).
+ * unstarted: arrivals no client could start within <timeout ms> after the window (abandoned);
+ * genLateP99Ms / genLateMaxMs: the generator's own lateness per start inside the window (from
+ * when the arrival was due and a client idle to its send: its scheduling, not the replicas').
  * The history's invocation is the actual send (an earlier one would weaken the check).
  *
  * Prints one JSON line: ops and latency percentiles of the puts sent and answered inside the
@@ -113,6 +115,8 @@ struct gen {
 	uint64_t arrivals, started, offered, completed, max_backlog, unstarted;
 	uint32_t *idle; /* a stack of idle clients */
 	uint32_t nidle;
+	int64_t idle_since; /* since when some client is idle (the stack last went from empty to not) */
+	uint64_t late_hist[HIST_BUCKETS], nlate; /* the generator's own lateness per start (below) */
 };
 
 static int64_t now_ns(void)
@@ -236,6 +240,8 @@ static void start_put(struct gen *g, uint32_t c, int64_t intended, int64_t now)
 	queue(g, cl, cl->leader);
 }
 
+static unsigned bucket_of(uint64_t us);
+
 /* Paced mode: the intended send time of arrival k. */
 static int64_t arrival_at(const struct gen *g, uint64_t k)
 {
@@ -266,7 +272,15 @@ static void release(struct gen *g, int64_t now)
 	uint64_t due = arrivals_due(g, now);
 
 	while (g->started < due && g->nidle > 0 && g->nrecs < g->maxrecs) {
-		start_put(g, g->idle[--g->nidle], arrival_at(g, g->started), now);
+		int64_t at = arrival_at(g, g->started), ready = at > g->idle_since ? at : g->idle_since;
+
+		/* the generator's lateness: from when the arrival was due and a client idle, to its send
+		 * (its own scheduling, not the replicas' backlog); counted inside the window */
+		if (at >= g->start && at < g->end) {
+			g->late_hist[bucket_of((uint64_t)(now > ready ? now - ready : 0) / 1000)]++;
+			g->nlate++;
+		}
+		start_put(g, g->idle[--g->nidle], at, now);
 		g->started++;
 	}
 	if (due - g->started > g->max_backlog)
@@ -285,6 +299,8 @@ static void next(struct gen *g, uint32_t c, int64_t now)
 
 	cl->active = 0;
 	if (g->rate > 0) {
+		if (g->nidle == 0)
+			g->idle_since = now;
 		g->idle[g->nidle++] = c;
 		release(g, now);
 		return;
@@ -318,21 +334,26 @@ static uint64_t bucket_top(unsigned b)
 	return (((uint64_t)(b - shift * HIST_SUB) + 1) << shift) - 1;
 }
 
-static double percentile_ms(const struct gen *g, double q)
+static double hist_percentile_ms(const uint64_t *hist, uint64_t n, double q)
 {
 	uint64_t rank, seen = 0;
 
-	if (g->ops == 0)
+	if (n == 0)
 		return 0;
-	rank = (uint64_t)(q * (double)g->ops + 0.999999);
+	rank = (uint64_t)(q * (double)n + 0.999999);
 	if (rank < 1)
 		rank = 1;
 	for (unsigned b = 0; b < HIST_BUCKETS; b++) {
-		seen += g->hist[b];
+		seen += hist[b];
 		if (seen >= rank)
 			return (double)bucket_top(b) / 1000.0;
 	}
 	return 0;
+}
+
+static double percentile_ms(const struct gen *g, double q)
+{
+	return hist_percentile_ms(g->hist, g->ops, q);
 }
 
 static void on_reply(struct gen *g, const uint8_t *d, size_t len, int64_t now)
@@ -537,6 +558,7 @@ int main(int argc, char **argv)
 	cpu0 = cpu_us();
 	t0 = now_ns();
 	g.t0 = t0;
+	g.idle_since = t0;
 	g.start = t0 + warmup * 1000000;
 	g.end = g.start + window * 1000000;
 	if (g.rate > 0) {
@@ -607,9 +629,11 @@ int main(int argc, char **argv)
 	printf("{\"ops\":%" PRIu64 ",\"seconds\":%.6f,\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"acked\":%" PRIu64 ",\"unknown\":%" PRIu64
 	       ",\"errors\":%" PRIu64 ",\"retransmits\":%" PRIu64 ",\"redirects\":%" PRIu64 ",\"puts\":%u,\"cpuUs\":%" PRId64
 	       ",\"wakeups\":%ld,\"sendCalls\":%" PRIu64 ",\"recvCalls\":%" PRIu64 ",\"datagramsSent\":%" PRIu64 ",\"runSeconds\":%.6f"
-	       ",\"rate\":%.3f,\"completed\":%" PRIu64 ",\"offered\":%" PRIu64 ",\"maxBacklog\":%" PRIu64 ",\"unstarted\":%" PRIu64 "}\n",
+	       ",\"rate\":%.3f,\"completed\":%" PRIu64 ",\"offered\":%" PRIu64 ",\"maxBacklog\":%" PRIu64 ",\"unstarted\":%" PRIu64
+	       ",\"genLateP99Ms\":%.3f,\"genLateMaxMs\":%.3f}\n",
 	       g.ops, (double)window / 1000.0, percentile_ms(&g, 0.5), percentile_ms(&g, 0.99), g.acked, g.unknown, g.errors,
 	       g.retransmits, g.redirects, g.nrecs, cpu_us() - cpu0, (ru1.ru_nvcsw + ru1.ru_nivcsw) - (ru0.ru_nvcsw + ru0.ru_nivcsw),
-	       g.sendcalls, g.recvcalls, g.sent, (double)(t1 - t0) / 1e9, g.rate, g.completed, g.offered, g.max_backlog, g.unstarted);
+	       g.sendcalls, g.recvcalls, g.sent, (double)(t1 - t0) / 1e9, g.rate, g.completed, g.offered, g.max_backlog, g.unstarted,
+	       hist_percentile_ms(g.late_hist, g.nlate, 0.99), hist_percentile_ms(g.late_hist, g.nlate, 1.0));
 	return 0;
 }

@@ -177,6 +177,7 @@ test('paced: latency runs from the arrival, so a backlog behind a slow replica s
   const closed = await runGen(gen, { ...base, tag: 'pxg-cl', firstRequestId: 1n << 32n });
   assert.deepEqual([paced.offered, paced.ops, paced.puts, paced.unknown, paced.unstarted], [30, 30, 30, 0, 0], JSON.stringify(paced));
   assert.ok(paced.maxBacklog >= 10, `the arrivals queued behind the one client: ${JSON.stringify(paced)}`);
+  assert.ok(paced.genLateMaxMs < paced.p50Ms, `the queue is the replica's, not the generator's lateness: ${JSON.stringify(paced)}`);
   // arrival k waits for the k puts before it: its latency grows with k, the closed loop's stays one service time
   assert.ok(paced.p50Ms > closed.p99Ms, `paced p50 ${paced.p50Ms} ms vs closed-loop p99 ${closed.p99Ms} ms`);
   assert.equal(closed.rate, 0);
