@@ -21,6 +21,7 @@ import {
   NA_ERR_RPC_INVALID_OPTIONS,
   NA_ERR_RPC_UNAVAILABLE,
 } from './errors.js';
+import { DEFAULT_MAX_RECEIVE, H2UnaryTransport } from './h2-unary.js';
 import { reportCall } from './handlers.js';
 import type { MethodDefinitionLike, RequestOf, ResponseOf, ServiceDefinitionLike } from './handlers.js';
 import { checkDeadline, compileClientOptions } from './options.js';
@@ -109,6 +110,8 @@ function metadataOf(m: CallOptions['metadata']): Metadata {
 interface Caller {
   readonly client: Client;
   readonly o: CompiledClientOptions;
+  /** Unary calls' transport when `unaryTransport: 'http2'`. */
+  readonly h2: H2UnaryTransport | undefined;
 }
 
 function unaryMethod(c: Caller, method: MethodDefinitionLike) {
@@ -123,6 +126,30 @@ function unaryMethod(c: Caller, method: MethodDefinitionLike) {
     }
     if (opts.signal?.aborted === true) return Promise.reject(RpcError.fromLocal(NA_ERR_RPC_CANCELLED(callName(site)), { ...site, target, grpcCode: Status.CANCELLED }));
     const t0 = performance.now();
+    const finish = (err: ServiceError | null, response?: unknown): unknown => {
+      const failure = err === null ? undefined : toRpcError(err, site, target, deadlineMs);
+      const code = failure?.grpcCode ?? Status.OK;
+      if (c.o.onCall !== undefined) {
+        reportCall(c.o.onCall, c.o.log, {
+          ...site, side: 'client', type: 'unary', code, codeName: statusName(code), errorCode: failure?.code, durationMs: performance.now() - t0,
+        });
+      }
+      if (failure !== undefined) throw failure;
+      return response;
+    };
+    if (c.h2 !== undefined) {
+      let message: Buffer;
+      try {
+        message = (method.requestSerialize as (value: unknown) => Buffer)(request);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      const metadata = opts.metadata === undefined ? undefined : metadataOf(opts.metadata);
+      return c.h2.call({ path: method.path, message, metadata, deadlineMs, signal: opts.signal }).then(
+        (bytes) => finish(null, method.responseDeserialize(bytes)),
+        (err: ServiceError) => finish(err),
+      );
+    }
     return new Promise((resolve, reject) => {
       const onAbort = (): void => call.cancel();
       const call = c.client.makeUnaryRequest(
@@ -134,15 +161,11 @@ function unaryMethod(c: Caller, method: MethodDefinitionLike) {
         { deadline: Date.now() + deadlineMs },
         (err: ServiceError | null, response?: unknown) => {
           opts.signal?.removeEventListener('abort', onAbort);
-          const failure = err === null ? undefined : toRpcError(err, site, target, deadlineMs);
-          const code = failure?.grpcCode ?? Status.OK;
-          if (c.o.onCall !== undefined) {
-            reportCall(c.o.onCall, c.o.log, {
-              ...site, side: 'client', type: 'unary', code, codeName: statusName(code), errorCode: failure?.code, durationMs: performance.now() - t0,
-            });
+          try {
+            resolve(finish(err, response));
+          } catch (failure) {
+            reject(failure);
           }
-          if (failure !== undefined) reject(failure);
-          else resolve(response);
         },
       );
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -253,7 +276,11 @@ export function createRpcClient<D extends ServiceDefinitionLike>(ctor: ServiceCl
   }
   const { credentials, channelOptions } = clientCredentials(o.address, o.tls, o.allowInsecureTcp);
   const client = new ctor(o.address.target, credentials, { ...channelOptions, ...o.grpcOptions });
-  const c: Caller = { client, o };
+  const maxReceive = o.grpcOptions['grpc.max_receive_message_length'];
+  const h2 = o.unaryTransport === 'http2' && o.address.kind === 'unix'
+    ? new H2UnaryTransport(o.address.path, typeof maxReceive === 'number' && maxReceive >= 0 ? maxReceive : DEFAULT_MAX_RECEIVE)
+    : undefined;
+  const c: Caller = { client, o, h2 };
   const first = Object.values(definition)[0];
   const serviceName = first === undefined ? '' : splitPath(first.path).service;
 
@@ -266,7 +293,10 @@ export function createRpcClient<D extends ServiceDefinitionLike>(ctor: ServiceCl
   out.address = o.address;
   out.serviceName = serviceName;
   out.grpcClient = client;
-  out.close = (): void => client.close();
+  out.close = (): void => {
+    h2?.close();
+    client.close();
+  };
   out.waitForReady = (timeoutMs?: number): Promise<void> => {
     const ms = timeoutMs === undefined ? o.deadlineMs : checkDeadline(timeoutMs, 'waitForReady.timeoutMs');
     return new Promise((resolve, reject) => {

@@ -99,6 +99,11 @@ export interface RpcClientOptions {
   readonly log?: Logger;
   /** Passed to grpc-js (message size limits, keepalive, ...), over GRPC_DEFAULTS. */
   readonly grpcOptions?: ChannelOptions;
+  /**
+   * How unary calls travel: `grpc-js` (default) or `http2`, a lean transport on node:http2 for
+   * Unix socket addresses (h2-unary.ts; streams and waitForReady stay on grpc-js).
+   */
+  readonly unaryTransport?: 'grpc-js' | 'http2';
 }
 
 export interface CompiledClientOptions {
@@ -110,6 +115,7 @@ export interface CompiledClientOptions {
   readonly onCall: OnCall | undefined;
   readonly log: Logger;
   readonly grpcOptions: ChannelOptions;
+  readonly unaryTransport: 'grpc-js' | 'http2';
 }
 
 type Obj = Record<string, unknown>;
@@ -208,14 +214,19 @@ export function compileServerOptions(input: unknown): CompiledServerOptions {
   });
 }
 
-const CLIENT_KEYS = ['address', 'tls', 'allowInsecureTcp', 'deadlineMs', 'streamDeadlineMs', 'onCall', 'log', 'grpcOptions'] as const;
+const CLIENT_KEYS = ['address', 'tls', 'allowInsecureTcp', 'deadlineMs', 'streamDeadlineMs', 'onCall', 'log', 'grpcOptions', 'unaryTransport'] as const;
 
 export function compileClientOptions(input: unknown): CompiledClientOptions {
   const o = asObject(input, 'options');
   onlyKeys(o, CLIENT_KEYS, '');
   if (o.log !== undefined) asObject(o.log, 'log');
+  const address = parseAddress(o.address, { field: 'address' });
+  const unaryTransport = o.unaryTransport ?? 'grpc-js';
+  if (unaryTransport !== 'grpc-js' && unaryTransport !== 'http2') throw NA_ERR_RPC_INVALID_OPTIONS('unaryTransport', `expected "grpc-js" or "http2", got ${JSON.stringify(unaryTransport)}`);
+  if (unaryTransport === 'http2' && address.kind !== 'unix') throw NA_ERR_RPC_INVALID_OPTIONS('unaryTransport', `"http2" is for Unix socket addresses; ${address.display} is TCP`);
   return Object.freeze({
-    address: parseAddress(o.address, { field: 'address' }),
+    unaryTransport,
+    address,
     tls: o.tls as ClientTlsOptions | undefined,
     allowInsecureTcp: bool(o, 'allowInsecureTcp', CLIENT_DEFAULTS.allowInsecureTcp),
     deadlineMs: o.deadlineMs === undefined ? CLIENT_DEFAULTS.deadlineMs : checkDeadline(o.deadlineMs, 'deadlineMs'),

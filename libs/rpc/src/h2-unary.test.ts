@@ -1,0 +1,152 @@
+/**
+ * unaryTransport 'http2' (h2-unary.ts) against a real server, side by side with grpc-js's
+ * transport: the same answers and the same typed errors, deadlines, cancellation, metadata, a
+ * daemon that is not there or restarts, the receive limit, and the options it refuses.
+ */
+import { test } from 'vitest';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { LoaderClient, LoaderService, MapEntry, MapLookupRequest, MapLookupResponse } from './generated/netaccel/loader/v1/loader.js';
+import { createRpcClient } from './client.js';
+import type { RpcClient } from './client.js';
+import { createRpcServer } from './server.js';
+import type { RpcServer } from './server.js';
+import { rpcService } from './handlers.js';
+import { RpcError } from './status.js';
+import { NA_ERR_RPC_CANCELLED, NA_ERR_RPC_DEADLINE_EXCEEDED, NA_ERR_RPC_INVALID_OPTIONS, NA_ERR_RPC_UNAVAILABLE } from './errors.js';
+import { KINDS, fixtureLoader, newProbe, tempDir, until } from './test/fixtures.js';
+import type { Probe } from './test/fixtures.js';
+
+type Client = RpcClient<typeof LoaderService>;
+
+/** The fixture loader, with MapLookup of "who" answering the x-netaccel-user metadata as its value. */
+function serve(path: string, probe: Probe): Promise<RpcServer> {
+  const base = fixtureLoader(probe);
+  return createRpcServer({
+    address: path,
+    services: [rpcService(LoaderService, {
+      ...base,
+      mapLookup: (req, ctx) => (req.mapId === 'who'
+        ? MapLookupResponse.create({ entry: MapEntry.create({ key: req.key, value: Buffer.from(String(ctx.metadata.get('x-netaccel-user')[0] ?? '')) }) })
+        : base.mapLookup(req, ctx)),
+    })],
+  });
+}
+
+async function withBoth(fn: (f: { h2: Client; grpc: Client; probe: Probe; path: string }) => Promise<void>, h2Opts: { deadlineMs?: number; grpcOptions?: Record<string, number> } = {}): Promise<void> {
+  const { dir, cleanup } = await tempDir();
+  const probe = newProbe();
+  const path = join(dir, 'loader.sock');
+  const server = await serve(path, probe);
+  const h2 = createRpcClient(LoaderClient, { address: path, unaryTransport: 'http2', ...h2Opts });
+  const grpc = createRpcClient(LoaderClient, { address: path, ...h2Opts });
+  try {
+    await fn({ h2, grpc, probe, path });
+  } finally {
+    h2.close();
+    grpc.close();
+    await server.shutdown({ timeoutMs: 1000 });
+    await cleanup();
+  }
+}
+
+const lookup = (mapId: string) => MapLookupRequest.create({ mapId, key: Buffer.from([1, 2, 3]) });
+const failure = (p: Promise<unknown>): Promise<RpcError> => p.then(
+  () => assert.fail('the call succeeded'),
+  (e: unknown) => {
+    assert.ok(e instanceof RpcError, `not an RpcError: ${String(e)}`);
+    return e;
+  },
+);
+const shape = (e: RpcError) => ({ code: e.code, grpcCode: e.grpcCode, kind: e.kind, message: e.message, details: e.details, remote: e.remote, target: e.target });
+
+test('answers and every kind of error are the same as through grpc-js', async () => {
+  await withBoth(async ({ h2, grpc }) => {
+    assert.deepEqual(await h2.mapLookup(lookup('ok')), await grpc.mapLookup(lookup('ok')));
+    for (let i = 0; i < 50; i++) assert.deepEqual((await h2.mapLookup(lookup('ok'))).entry?.value, Buffer.from('value')); // one session, many streams
+    for (const id of [...KINDS.map((k) => `kind:${k}`), 'crash', 'absent']) {
+      assert.deepEqual(shape(await failure(h2.mapLookup(lookup(id)))), shape(await failure(grpc.mapLookup(lookup(id)))), id);
+    }
+  });
+});
+
+test('request metadata reaches the handler', async () => {
+  await withBoth(async ({ h2 }) => {
+    const r = await h2.mapLookup(lookup('who'), { metadata: { 'x-netaccel-user': 'ldq(uid 0)' } });
+    assert.equal(r.entry?.value.toString(), 'ldq(uid 0)');
+    assert.equal((await h2.mapLookup(lookup('who'))).entry?.value.toString(), '');
+  });
+});
+
+test('a deadline fails the call DEADLINE_EXCEEDED and aborts the handler; a signal cancels it', async () => {
+  await withBoth(async ({ h2, probe }) => {
+    const t0 = Date.now();
+    const late = await failure(h2.mapLookup(lookup('slow:3000')));
+    assert.ok(NA_ERR_RPC_DEADLINE_EXCEEDED.is(late));
+    assert.equal(late.grpcCode, status.DEADLINE_EXCEEDED);
+    assert.match(late.message, /^Loader\.MapLookup: deadline of 200 ms exceeded/);
+    assert.ok(Date.now() - t0 < 2000);
+    await until(() => probe.lookupAbortReason !== undefined, 10_000, 'the handler to see the deadline');
+    assert.equal((probe.lookupAbortReason as { code?: string }).code, 'NA_ERR_RPC_DEADLINE_EXCEEDED');
+
+    probe.lookupAbortReason = undefined;
+    const ac = new AbortController();
+    const pending = failure(h2.mapLookup(lookup('slow:3000'), { signal: ac.signal, deadlineMs: 5000 }));
+    setTimeout(() => ac.abort(), 50);
+    const cancelled = await pending;
+    assert.ok(NA_ERR_RPC_CANCELLED.is(cancelled));
+    await until(() => probe.lookupAbortReason !== undefined, 10_000, 'the handler to see the cancellation');
+    assert.equal((probe.lookupAbortReason as { code?: string }).code, 'NA_ERR_RPC_CANCELLED');
+    assert.ok((await h2.mapLookup(lookup('ok'))).entry, 'the session serves the next call');
+  }, { deadlineMs: 200 });
+});
+
+test('a response over the receive limit fails RESOURCE_EXHAUSTED, as with grpc-js', async () => {
+  await withBoth(async ({ h2, grpc }) => {
+    const a = await failure(h2.mapLookup(lookup('ok')));
+    const b = await failure(grpc.mapLookup(lookup('ok')));
+    assert.equal(a.grpcCode, status.RESOURCE_EXHAUSTED);
+    assert.equal(b.grpcCode, status.RESOURCE_EXHAUSTED);
+    assert.equal(a.code, b.code);
+  }, { grpcOptions: { 'grpc.max_receive_message_length': 8 } });
+});
+
+test('no daemon: NA_ERR_RPC_UNAVAILABLE naming the path, at once; a daemon started later is reached', async () => {
+  const { dir, cleanup } = await tempDir();
+  const path = join(dir, 'loader.sock');
+  const h2 = createRpcClient(LoaderClient, { address: path, unaryTransport: 'http2' });
+  let server: RpcServer | undefined;
+  try {
+    const t0 = Date.now();
+    const err = await failure(h2.mapLookup(lookup('ok')));
+    assert.ok(NA_ERR_RPC_UNAVAILABLE.is(err));
+    assert.equal(err.target, path);
+    assert.ok(err.message.startsWith(`Loader.MapLookup: cannot reach ${path} (is the daemon running?)`), err.message);
+    assert.ok(Date.now() - t0 < 3000);
+    server = await serve(path, newProbe());
+    assert.ok((await h2.mapLookup(lookup('ok'))).entry);
+    // the daemon stops: calls fail UNAVAILABLE; it starts again: the next call gets a new session
+    await server.shutdown({ timeoutMs: 1000 });
+    assert.ok(NA_ERR_RPC_UNAVAILABLE.is(await failure(h2.mapLookup(lookup('ok')))));
+    server = await serve(path, newProbe());
+    assert.ok((await h2.mapLookup(lookup('ok'))).entry);
+    h2.close();
+    assert.ok(NA_ERR_RPC_UNAVAILABLE.is(await failure(h2.mapLookup(lookup('ok')))), 'a closed client refuses calls');
+  } finally {
+    h2.close();
+    await server?.shutdown({ timeoutMs: 1000 });
+    await cleanup();
+  }
+});
+
+test('unaryTransport: "http2" is for Unix sockets; other values are refused', () => {
+  assert.throws(
+    () => createRpcClient(LoaderClient, { address: '127.0.0.1:1', allowInsecureTcp: true, unaryTransport: 'http2' }),
+    (e: unknown) => NA_ERR_RPC_INVALID_OPTIONS.is(e) && /^unaryTransport: "http2" is for Unix socket addresses/.test(e.message),
+  );
+  assert.throws(
+    () => createRpcClient(LoaderClient, { address: '/run/x.sock', unaryTransport: 'quic' as never }),
+    (e: unknown) => NA_ERR_RPC_INVALID_OPTIONS.is(e) && /^unaryTransport: expected "grpc-js" or "http2"/.test(e.message),
+  );
+});
