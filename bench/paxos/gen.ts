@@ -72,9 +72,11 @@ export interface GenReport {
    */
   readonly genLateP99Ms: number;
   readonly genLateMaxMs: number;
+  /** Paced: 1 when the generator ran at SCHED_FIFO priority 1 (granted to root), 0 otherwise. */
+  readonly realtime: number;
 }
 
-const FIELDS = ['ops', 'seconds', 'p50Ms', 'p99Ms', 'acked', 'unknown', 'errors', 'retransmits', 'redirects', 'puts', 'cpuUs', 'wakeups', 'sendCalls', 'recvCalls', 'datagramsSent', 'runSeconds', 'rate', 'completed', 'offered', 'maxBacklog', 'unstarted', 'genLateP99Ms', 'genLateMaxMs'] as const;
+const FIELDS = ['ops', 'seconds', 'p50Ms', 'p99Ms', 'acked', 'unknown', 'errors', 'retransmits', 'redirects', 'puts', 'cpuUs', 'wakeups', 'sendCalls', 'recvCalls', 'datagramsSent', 'runSeconds', 'rate', 'completed', 'offered', 'maxBacklog', 'unstarted', 'genLateP99Ms', 'genLateMaxMs', 'realtime'] as const;
 
 /** Milliseconds on CLOCK_MONOTONIC (the generator's clock). */
 export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;

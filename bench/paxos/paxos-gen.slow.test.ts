@@ -180,6 +180,8 @@ test('paced: latency runs from the arrival, so a backlog behind a slow replica s
   assert.ok(paced.genLateMaxMs < paced.p50Ms, `the queue is the replica's, not the generator's lateness: ${JSON.stringify(paced)}`);
   // arrival k waits for the k puts before it: its latency grows with k, the closed loop's stays one service time
   assert.ok(paced.p50Ms > closed.p99Ms, `paced p50 ${paced.p50Ms} ms vs closed-loop p99 ${closed.p99Ms} ms`);
+  assert.ok(paced.realtime === 0 || paced.realtime === 1, 'paced: SCHED_FIFO when the system grants it');
+  assert.equal(closed.realtime, 0, 'closed loop: the ordinary scheduler');
   assert.equal(closed.rate, 0);
   assert.equal(closed.offered, 0);
 });

@@ -92,7 +92,7 @@ export async function measurePoint(group: Group, config: ConfigName, t: ConfigTo
     viewChanges: vc,
     ...(sameLeader ? { roles: roleTotals(before, after, lead, ops / acked) } : {}),
   };
-  const paced = rate !== undefined ? `, offered ${Math.round(rate)} op/s, backlog <= ${c.gen!.maxBacklog}, generator late p99 ${c.gen!.genLateP99Ms} ms${c.gen!.unstarted > 0 ? `, ${c.gen!.unstarted} unstarted` : ''}` : '';
+  const paced = rate !== undefined ? `, offered ${Math.round(rate)} op/s, backlog <= ${c.gen!.maxBacklog}, generator late p99 ${c.gen!.genLateP99Ms} ms${c.gen!.realtime === 1 ? ' (realtime)' : ''}${c.gen!.unstarted > 0 ? `, ${c.gen!.unstarted} unstarted` : ''}` : '';
   log(`${tag}: ${Math.round(ops / c.seconds)} op/s, p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms${paced}, ${c.lin}`);
   return {
     point,
