@@ -41,7 +41,7 @@ export interface CraqPeer {
 
 export interface CraqConfig {
   readonly enabled: boolean;
-  /** Chain replication (NetChain): only the tail answers reads. */
+  /** Chain replication (NetChain): only the tail answers reads and writes (no ACK up the chain). */
   readonly netchain: boolean;
   readonly head: boolean;
   readonly tail: boolean;
