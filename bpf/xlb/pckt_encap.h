@@ -242,7 +242,11 @@ static __always_inline int xlb_encap_v4_inline(struct xdp_md *ctx, __u32 hash, _
 	struct ethhdr *eth;
 	struct udphdr *udp;
 	struct iphdr *o4;
+	__u16 tot_len = ip_len + overhead;
+	__u8 proto = gue ? XLB_IPPROTO_UDP : XLB_IPPROTO_IPIP;
+	__be32 saddr = xlb_encap_src_v4(hash);
 	void *data, *end;
+	__u64 sum;
 
 	if (xlb_unlikely(encap_mtu && ip_len + overhead > encap_mtu))
 		return XLB_DROP_TOO_BIG;
@@ -260,14 +264,19 @@ static __always_inline int xlb_encap_v4_inline(struct xdp_md *ctx, __u32 hash, _
 	eth->h_proto = NA_ETH_P_IP_BE;
 	*(__u8 *)o4 = 0x45; /* version 4, 5 words */
 	o4->tos = tos;
-	o4->tot_len = bpf_htons(ip_len + overhead);
+	o4->tot_len = bpf_htons(tot_len);
 	o4->id = 0;
 	o4->frag_off = 0;
 	o4->ttl = XLB_ENCAP_TTL;
-	o4->protocol = gue ? XLB_IPPROTO_UDP : XLB_IPPROTO_IPIP;
-	o4->saddr = xlb_encap_src_v4(hash);
+	o4->protocol = proto;
+	o4->saddr = saddr;
 	o4->daddr = dst;
-	xlb_ipv4_csum(o4);
+	/*
+	 * The header's checksum from the values written (16-bit words as they sit in memory, id and
+	 * fragment offset zero), not read back from the frame as xlb_ipv4_csum does.
+	 */
+	sum = (__u64)bpf_htons(0x4500 | tos) + bpf_htons(tot_len) + bpf_htons((XLB_ENCAP_TTL << 8) | proto) + saddr + dst;
+	o4->check = (__sum16)~xlb_csum_fold64(sum);
 	if (gue)
 		xlb_write_gue(udp, hash, ip_len, XLB_IPPROTO_IPIP);
 	return 0;

@@ -53,6 +53,11 @@
 #define XLB_NAT_SIZE 65536
 #endif
 
+/* map_flags of the LRU maps (conntrack_v4, conntrack, nat_rev): 0, or BPF_F_NO_COMMON_LRU (2). */
+#ifndef XLB_LRU_FLAGS
+#define XLB_LRU_FLAGS 0
+#endif
+
 /* Local addresses the decapsulator accepts tunnels for. */
 #ifndef XLB_MAX_DECAP_ADDRS
 #define XLB_MAX_DECAP_ADDRS 64

@@ -112,6 +112,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_CT_SIZE);
+	__uint(map_flags, XLB_LRU_FLAGS);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_ct_value);
 } conntrack SEC(".maps");
@@ -120,6 +121,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_CT_SIZE);
+	__uint(map_flags, XLB_LRU_FLAGS);
 	__type(key, struct xlb_flow_key4);
 	__type(value, struct xlb_ct_value);
 } conntrack_v4 SEC(".maps");
@@ -128,6 +130,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_NAT_SIZE);
+	__uint(map_flags, XLB_LRU_FLAGS);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_nat_value);
 } nat_rev SEC(".maps");
