@@ -153,7 +153,9 @@ ${kernel === undefined ? '' : `kernel: { enabled: true, via: direct, cgroup: '${
 `,
   );
   let log = '';
-  const p = spawn(process.execPath, [join(root, 'apps', 'sidecar-offload', 'dist', 'main.js'), '--config', join(dir, 'sidecar.yaml')], { cwd: root, stdio: ['ignore', kernel === undefined ? 'ignore' : 'pipe', 'pipe'] });
+  // SIDECAR_BENCH_DAEMON_NODE_ARGS: extra node options for the daemons (e.g. --cpu-prof --cpu-prof-dir=<dir> to profile them)
+  const nodeArgs = (process.env.SIDECAR_BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const p = spawn(process.execPath, [...nodeArgs, join(root, 'apps', 'sidecar-offload', 'dist', 'main.js'), '--config', join(dir, 'sidecar.yaml')], { cwd: root, stdio: ['ignore', kernel === undefined ? 'ignore' : 'pipe', 'pipe'] });
   p.stdout?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-5000)));
   p.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-5000)));
   await waitPort(port, 'sidecar-offload', () => log);

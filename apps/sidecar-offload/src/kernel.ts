@@ -38,6 +38,7 @@ import { errorMessage } from '@netaccel/errors';
 import type { Logger, Metrics } from '@netaccel/telemetry';
 import {
   SIDECAR_CONN_F,
+  SIDECAR_LAYOUTS,
   SIDECAR_OBJECT,
   SIDECAR_REASON,
   SIDECAR_REASONS,
@@ -124,6 +125,14 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
   private readonly rules = new Map<string, Map<string, number>>();
   /** Calls the kernel opened that the proxy adopted after a hand-over (counted by the proxy), by method id. */
   private readonly adopted = new Map<number, bigint>();
+  /**
+   * `streams` read in one BPF_MAP_LOOKUP_BATCH for the rest of the current synchronous run (a
+   * deadline look: the client socket's `conns`, then its calls in flight), by request socket
+   * (hex of its key) and stream id: a look costs one syscall and work for the calls in flight,
+   * not a lookup per call started since the last look (at tens of thousands of calls/s those
+   * were several µs of the daemon's CPU per call the kernel carried).
+   */
+  private streamsSeen: Map<string, Map<number, Buffer>> | undefined;
 
   private constructor(
     private readonly obj: BpfObject,
@@ -232,6 +241,7 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
   }
 
   conn(key: SockKey): ConnState | undefined {
+    this.streamsSeen = undefined; // calls up to this read's last_stream are in `streams` by now
     let raw: Buffer | undefined;
     try {
       raw = this.map('conns').lookup(encodeSockKey(key));
@@ -259,6 +269,7 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
     const streams = this.map('streams');
     const key = encodeStreamKey(clientSide, stream);
     let raw: Buffer | undefined;
+    this.streamsSeen = undefined;
     try {
       raw = streams.lookup(key);
       if (raw !== undefined) streams.delete(key);
@@ -271,13 +282,35 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
     return this.inFlight(st);
   }
 
-  peekStream(clientSide: SockKey, stream: number): InFlightCall | undefined {
-    let raw: Buffer | undefined;
-    try {
-      raw = this.map('streams').lookup(encodeStreamKey(clientSide, stream));
-    } catch {
-      raw = undefined;
+  /** `streams` as read at the first use after the last `conn()` read, in this synchronous run. */
+  private streamsNow(clientSide: SockKey): Map<number, Buffer> | undefined {
+    if (this.streamsSeen === undefined) {
+      const seen = new Map<string, Map<number, Buffer>>();
+      const { conn, stream } = SIDECAR_LAYOUTS.streamKey.members;
+      try {
+        for (const [k, v] of this.map('streams').lookupBatch()) {
+          const sock = k.toString('hex', conn, stream);
+          let m = seen.get(sock);
+          if (m === undefined) seen.set(sock, (m = new Map()));
+          m.set(k.readUInt32LE(stream), v);
+        }
+      } catch {
+        // unloaded meanwhile: no call in flight
+      }
+      this.streamsSeen = seen;
+      queueMicrotask(() => {
+        if (this.streamsSeen === seen) this.streamsSeen = undefined;
+      });
     }
+    return this.streamsSeen.get(encodeSockKey(clientSide).toString('hex'));
+  }
+
+  streamsInFlight(clientSide: SockKey): number[] {
+    return [...(this.streamsNow(clientSide)?.keys() ?? [])];
+  }
+
+  peekStream(clientSide: SockKey, stream: number): InFlightCall | undefined {
+    const raw = this.streamsNow(clientSide)?.get(stream);
     return raw === undefined ? undefined : this.inFlight(decodeStream(raw));
   }
 

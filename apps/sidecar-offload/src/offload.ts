@@ -89,6 +89,12 @@ export interface SpliceKernel {
   /** The same call left in the kernel (for its deadline). */
   peekStream?(clientSide: SockKey, stream: number): InFlightCall | undefined;
   /**
+   * The ids of the calls the kernel has in flight on the connection (read in one batch, in
+   * process): the deadline watch looks at those rather than at every id opened since its last
+   * look. Optional: without it (through the loader's mirror) every such id is looked at.
+   */
+  streamsInFlight?(clientSide: SockKey): number[];
+  /**
    * Present when `adoptStream` / `peekStream` answer from a mirror (through the loader): resolves
    * once these calls of the connection were read again after the call (reads of one turn of the
    * event loop are one batch).

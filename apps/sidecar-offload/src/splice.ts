@@ -325,7 +325,14 @@ export class SplicedConnection extends SpliceRelay {
       if (c !== undefined && this.takingOver === undefined && this.c2u.handedOver() && this.u2c.handedOver()) this.adoptAll();
       return;
     }
-    this.scan(c.lastStream);
+    const inFlight = k.streamsInFlight?.(this.clientSide);
+    if (inFlight === undefined) this.scan(c.lastStream);
+    else {
+      // the calls opened up to last_stream that are not in flight have ended: only those are watched
+      this.scannedTo = Math.max(this.scannedTo, c.lastStream);
+      this.watching.clear();
+      for (const id of inFlight) if (id <= this.scannedTo) this.watching.add(id);
+    }
     let soonest = Infinity;
     for (const id of this.watching) {
       const s = k.peekStream!(this.clientSide, id);
