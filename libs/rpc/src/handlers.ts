@@ -203,26 +203,33 @@ function deadlineOf(grpcCall: GrpcCall): number {
   return d instanceof Date ? d.getTime() : d;
 }
 
-/** A 'cancelled' this close to the deadline (ms) is the deadline's: timers may fire a little early. */
-const DEADLINE_SLACK_MS = 5;
+/**
+ * A 'cancelled' this close to the deadline (ms, at most a quarter of the call's time) is the
+ * deadline's: the client's own deadline timer resets the stream at its deadline, which reaches
+ * the server a transit time before the server's (taken when the request arrived).
+ */
+const DEADLINE_SLACK_MS = 50;
 
 /**
- * Wires the call's cancellation to an ActiveCall; answers the cleanup. The deadline needs no
- * timer of ours: grpc-js ends a call whose deadline passed (DEADLINE_EXCEEDED) and then emits
- * 'cancelled', so a 'cancelled' at or after the deadline is the deadline's (one timer less per call).
+ * Wires the call's cancellation and deadline to an ActiveCall; answers the cleanup. A unary call
+ * needs no deadline timer of ours (`timer` false): grpc-js ends a call whose deadline passed
+ * (DEADLINE_EXCEEDED) and then emits 'cancelled', so a 'cancelled' at or after the deadline is
+ * the deadline's (one timer less per call). A server stream keeps the timer: grpc-js's status
+ * waits for the stream's trailers, and the pump must stop writing at the deadline itself.
  */
-function watchCall(grpcCall: GrpcCall, active: ActiveCall, site: CallSite, at: number, t0: number): () => void {
+function watchCall(grpcCall: GrpcCall, active: ActiveCall, site: CallSite, at: number, timer: boolean): () => void {
+  const t0 = Date.now();
+  const deadlineError = (): unknown => NA_ERR_RPC_DEADLINE_EXCEEDED(callName(site), Math.max(0, Math.round(at - t0)), 'the client stopped waiting');
   const onCancelled = (): void => {
-    if (Number.isFinite(at) && Date.now() >= at - DEADLINE_SLACK_MS) {
-      const ms = Math.max(0, Math.round(at - t0));
-      active.abort('deadline', NA_ERR_RPC_DEADLINE_EXCEEDED(callName(site), ms, 'the client stopped waiting'), true);
-    } else {
-      active.abort('client', NA_ERR_RPC_CANCELLED(callName(site)), true);
-    }
+    if (Number.isFinite(at) && Date.now() >= at - Math.min(DEADLINE_SLACK_MS, (at - t0) / 4)) active.abort('deadline', deadlineError(), true);
+    else active.abort('client', NA_ERR_RPC_CANCELLED(callName(site)), true);
   };
   grpcCall.on('cancelled', onCancelled);
+  const t = timer && Number.isFinite(at) ? setTimeout(() => active.abort('deadline', deadlineError(), true), Math.max(0, at - t0)) : undefined;
+  t?.unref();
   return () => {
     grpcCall.removeListener('cancelled', onCancelled);
+    if (t !== undefined) clearTimeout(t);
   };
 }
 
@@ -271,7 +278,7 @@ function wrapUnary(handler: UnaryHandler<unknown, unknown>, site: CallSite, env:
     const t0 = performance.now();
     const active = env.tracker.start('unary');
     const at = deadlineOf(call);
-    const unwatch = watchCall(call, active, site, at, Date.now());
+    const unwatch = watchCall(call, active, site, at, false);
     const done = (code: Status, errorCode?: string): void => {
       unwatch();
       env.tracker.finish(active);
@@ -336,7 +343,7 @@ function wrapServerStream(handler: ServerStreamHandler<unknown, unknown>, site: 
     const active = env.tracker.start('server-stream');
     const stop = active.stopSignal;
     const at = deadlineOf(call);
-    const unwatch = watchCall(call, active, site, at, Date.now());
+    const unwatch = watchCall(call, active, site, at, true);
     const done = (code: Status, errorCode?: string): void => {
       unwatch();
       env.tracker.finish(active);
