@@ -139,7 +139,6 @@ static nghttp2_session_callbacks *callbacks(void)
 	nghttp2_session_callbacks *cb;
 	if (nghttp2_session_callbacks_new(&cb) != 0)
 		die("nghttp2_session_callbacks_new failed");
-	nghttp2_session_callbacks_set_send_callback(cb, h2c_send);
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
@@ -151,6 +150,7 @@ static void conn_close(size_t i)
 {
 	nghttp2_session_del(conns[i]->session);
 	close(conns[i]->fd);
+	free(conns[i]->out);
 	free(conns[i]);
 	conns[i] = conns[--nconns];
 }
@@ -209,7 +209,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		for (size_t i = 0; i < nconns; i++)
-			pfd[i + 1] = (struct pollfd){ .fd = conns[i]->fd, .events = POLLIN | (nghttp2_session_want_write(conns[i]->session) ? POLLOUT : 0) };
+			pfd[i + 1] = (struct pollfd){ .fd = conns[i]->fd, .events = POLLIN | (h2c_want_write(conns[i]) ? POLLOUT : 0) };
 		size_t n = nconns;
 		if (poll(pfd, n + 1, -1) < 0) {
 			if (errno == EINTR)

@@ -283,7 +283,6 @@ int main(int argc, char **argv)
 	nghttp2_session_callbacks *cb;
 	if (nghttp2_session_callbacks_new(&cb) != 0)
 		die("grpc-load: nghttp2_session_callbacks_new failed");
-	nghttp2_session_callbacks_set_send_callback(cb, h2c_send);
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
@@ -319,7 +318,7 @@ int main(int argc, char **argv)
 			break;
 		if (h2c_pump(&c, 0) != 0)
 			die("grpc-load: the connection to %s closed (%lu calls in flight)", opt.address, (unsigned long)run.inflight);
-		struct pollfd p = { .fd = c.fd, .events = POLLIN | (nghttp2_session_want_write(c.session) ? POLLOUT : 0) };
+		struct pollfd p = { .fd = c.fd, .events = POLLIN | (h2c_want_write(&c) ? POLLOUT : 0) };
 		int n = poll(&p, 1, 1000);
 		if (n < 0 && errno != EINTR)
 			die("grpc-load: poll: %s", strerror(errno));
@@ -330,7 +329,7 @@ int main(int argc, char **argv)
 	}
 	double seconds = (double)(now_ns() - measure_start) / 1e9;
 	nghttp2_session_terminate_session(c.session, NGHTTP2_NO_ERROR);
-	nghttp2_session_send(c.session);
+	h2c_write(&c);
 	close(c.fd);
 
 	qsort(run.lat, run.nlat, sizeof(double), cmp_double);

@@ -39,6 +39,10 @@
 #ifndef H2C_READ_BUF
 #define H2C_READ_BUF (64 * 1024)
 #endif
+/* bytes of frames gathered before they are written */
+#ifndef H2C_GATHER
+#define H2C_GATHER (64 * 1024)
+#endif
 
 __attribute__((noreturn, format(printf, 1, 2))) static inline void die(const char *fmt, ...)
 {
@@ -103,21 +107,68 @@ static inline void socket_setup(int fd)
 		die("fcntl O_NONBLOCK: %s", strerror(errno));
 }
 
-/* nghttp2 send callback: the session's user data starts with the socket (struct h2c_conn). */
+/*
+ * A connection: its socket, its session and what the session gave to send but the socket did not
+ * take yet. Frames are gathered and written together (grpc-go writes its frames through a
+ * buffered writer and flushes when it has nothing more: a unary call's HEADERS and DATA, or a
+ * response's HEADERS, DATA and trailers, go in one send), not one send per frame.
+ */
 struct h2c_conn {
 	int fd;
 	nghttp2_session *session;
+	uint8_t *out;
+	size_t out_len, out_off, out_cap;
 };
 
-static inline ssize_t h2c_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags, void *user)
+/* Writes what is buffered: 0 when all of it went, 1 when the socket is full, -1 on an error. */
+static inline int h2c_flush(struct h2c_conn *c)
 {
-	(void)s;
-	(void)flags;
-	struct h2c_conn *c = user;
-	ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? NGHTTP2_ERR_WOULDBLOCK : NGHTTP2_ERR_CALLBACK_FAILURE;
-	return n;
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 1 : -1;
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return 0;
+}
+
+/* Gathers what the session has to send (up to H2C_GATHER bytes at a time) and writes it; 0 or -1. */
+static inline int h2c_write(struct h2c_conn *c)
+{
+	for (;;) {
+		int f = h2c_flush(c);
+		if (f != 0)
+			return f < 0 ? -1 : 0;
+		while (c->out_len < H2C_GATHER) {
+			const uint8_t *data;
+			ssize_t n = nghttp2_session_mem_send(c->session, &data);
+			if (n < 0)
+				return -1;
+			if (n == 0)
+				break;
+			if (c->out_len + (size_t)n > c->out_cap) {
+				size_t cap = c->out_cap == 0 ? 2 * H2C_GATHER : c->out_cap;
+				while (cap < c->out_len + (size_t)n)
+					cap *= 2;
+				uint8_t *b = realloc(c->out, cap);
+				if (b == NULL)
+					return -1;
+				c->out = b;
+				c->out_cap = cap;
+			}
+			memcpy(c->out + c->out_len, data, (size_t)n);
+			c->out_len += (size_t)n;
+		}
+		if (c->out_len == 0)
+			return 0;
+	}
+}
+
+/* Whether the connection has bytes to write (poll for POLLOUT). */
+static inline int h2c_want_write(const struct h2c_conn *c)
+{
+	return c->out_off < c->out_len || nghttp2_session_want_write(c->session);
 }
 
 /* The SETTINGS both endpoints send first, and the connection window opened to H2C_CONN_WINDOW. */
@@ -154,9 +205,9 @@ static inline int h2c_pump(struct h2c_conn *c, int readable)
 		if (used < 0)
 			return -1;
 	}
-	if (nghttp2_session_send(c->session) != 0)
+	if (h2c_write(c) != 0)
 		return -1;
-	if (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session))
+	if (!nghttp2_session_want_read(c->session) && !h2c_want_write(c))
 		return -1;
 	return 0;
 }
