@@ -5,6 +5,7 @@
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { LoaderClient, LoaderService, MapEntry, MapLookupRequest, MapLookupResponse } from './generated/netaccel/loader/v1/loader.js';
@@ -130,6 +131,16 @@ test('no daemon: NA_ERR_RPC_UNAVAILABLE naming the path, at once; a daemon start
     // the daemon stops: calls fail UNAVAILABLE; it starts again: the next call gets a new session
     await server.shutdown({ timeoutMs: 1000 });
     assert.ok(NA_ERR_RPC_UNAVAILABLE.is(await failure(h2.mapLookup(lookup('ok')))));
+    server = await serve(path, newProbe());
+    assert.ok((await h2.mapLookup(lookup('ok'))).entry);
+    // a connection cut without a GOAWAY while a call is in flight (a daemon killed with SIGKILL):
+    // the call fails UNAVAILABLE; a daemon on the same path again is reached by the next call
+    await server.shutdown({ timeoutMs: 1000 });
+    const cutter = createServer((sock) => sock.once('data', () => sock.destroy()));
+    await new Promise<void>((r) => cutter.listen(path, r));
+    const cut = await failure(h2.mapLookup(lookup('ok')));
+    assert.ok(NA_ERR_RPC_UNAVAILABLE.is(cut), cut.message);
+    await new Promise((r) => cutter.close(r));
     server = await serve(path, newProbe());
     assert.ok((await h2.mapLookup(lookup('ok'))).entry);
     h2.close();
