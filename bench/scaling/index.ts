@@ -16,7 +16,8 @@
  * time of its programs (BPF_ENABLE_STATS through its ebpf-loader) per packet and per request.
  *
  * Figures, subject `<series>-n<N>` (series `same` or `paced`): `xdp_ns_per_request`,
- * `xdp_ns_per_packet`, `requests_per_xdp_cpu_s` (requests a balancer carries per CPU-second of
+ * `xdp_ns_per_packet` (per program run), `xdp_runs_per_request`, `xdp_runs_per_balancer_s` (how
+ * often each balancer's program runs), `requests_per_xdp_cpu_s` (requests a balancer carries per CPU-second of
  * its XDP program), `requests_per_s` (wrk, all balancers), `flow_share_max_min`, `flow_share_cv`;
  * `<series>-n<N>-<lb>`: `flow_share`, `xdp_ns_per_request`; `<series>-n<N>-busiest` and
  * `-quietest`: `flows`. Comparisons, each against the same run's one-balancer step of the same
@@ -59,6 +60,12 @@ export function recordSeries(ctx: BenchContext, series: 'same' | 'paced', steps:
     ctx.figure(subject, 'requests_per_s', Math.round(s.wrk.rps), 'req/s');
     ctx.figure(subject, 'flow_share_max_min', Math.round(s.maxMin * 1000) / 1000, 'x');
     ctx.figure(subject, 'flow_share_cv', Math.round(s.cv * 1000) / 1000, 'x');
+    // what the cost per request is made of: program runs per request (background packets would
+    // raise it as a balancer's share falls) and how often each balancer's program runs (the cost
+    // of a run follows it: README "Why the cost per request rises")
+    const runs = s.perBalancer.reduce((x, b) => x + b.xdpRuns, 0);
+    if (s.flows > 0) ctx.figure(subject, 'xdp_runs_per_request', Math.round((runs / s.flows) * 100) / 100, 'runs');
+    if (s.perBalancer.length > 0 && s.windowMs > 0) ctx.figure(subject, 'xdp_runs_per_balancer_s', Math.round(runs / s.perBalancer.length / (s.windowMs / 1000)), 'runs/s');
     for (const b of s.perBalancer) {
       ctx.figure(`${subject}-${b.balancer}`, 'flow_share', Math.round(b.share * 1000) / 1000, 'share');
       ctx.figure(`${subject}-${b.balancer}`, 'xdp_ns_per_request', Math.round(b.nsPerRequest), 'ns');
