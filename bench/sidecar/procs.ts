@@ -121,7 +121,13 @@ http {
   let log = '';
   const p = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
   p.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  await waitPort(port, 'nginx', () => log);
+  try {
+    await waitPort(port, 'nginx', () => log);
+  } catch (err) {
+    await stopProc(p);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     port,
     pid: p.pid,
@@ -158,14 +164,17 @@ ${kernel === undefined ? '' : `kernel: { enabled: true, via: direct, cgroup: '${
   const p = spawn(process.execPath, [...nodeArgs, join(root, 'apps', 'sidecar-offload', 'dist', 'main.js'), '--config', join(dir, 'sidecar.yaml')], { cwd: root, stdio: ['ignore', kernel === undefined ? 'ignore' : 'pipe', 'pipe'] });
   p.stdout?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-5000)));
   p.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-5000)));
-  await waitPort(port, 'sidecar-offload', () => log);
-  if (kernel !== undefined && !log.includes('kernel path loaded')) {
-    // the line comes with the listener's; give the daemon a moment, then insist
-    await new Promise((r) => setTimeout(r, 500));
-    if (!log.includes('kernel path loaded')) {
-      await stopProc(p);
-      throw new Error(`sidecar-offload did not load its kernel path: ${log}`);
+  try {
+    await waitPort(port, 'sidecar-offload', () => log);
+    if (kernel !== undefined && !log.includes('kernel path loaded')) {
+      // the line comes with the listener's; give the daemon a moment, then insist
+      await new Promise((r) => setTimeout(r, 500));
+      if (!log.includes('kernel path loaded')) throw new Error(`sidecar-offload did not load its kernel path: ${log}`);
     }
+  } catch (err) {
+    await stopProc(p);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
   return {
     port,
