@@ -20,7 +20,7 @@ function leaderCheckpoint(op: bigint, keys: number, size: number): { cp: Checkpo
   const kv = new KvStateMachine();
   for (let i = 0; i < keys; i++) kv.apply(encodeKvOp({ kind: 'put', key: `k${i}`, value: String(i).padStart(size, '.') }));
   const clients = new ClientTable();
-  clients.set(5n, { requestId: op, status: paxos.ReplyStatus.Ok, result: Buffer.alloc(0) });
+  clients.set(5n, { requestId: op, status: paxos.ReplyStatus.Ok, result: Buffer.alloc(0), op });
   return { cp: encodeCheckpoint(op, clients, kv.snapshot()), kv };
 }
 

@@ -79,15 +79,16 @@ test('config snapshot: restore tells the listeners every key whose version chang
   assert.equal(b.peek('chain')?.version, 2);
 });
 
-test('checkpoint image: client table and machine round-trip; malformed images are refused', () => {
+test('checkpoint image: client table (rows by op, then client id) and machine round-trip; malformed images are refused', () => {
   const clients = new ClientTable();
-  clients.set(9n, { requestId: 4n, status: paxos.ReplyStatus.Ok, result: Buffer.from('r9') });
-  clients.set(2n, { requestId: 7n, status: paxos.ReplyStatus.Error, result: Buffer.from('refused') });
+  clients.set(9n, { requestId: 4n, status: paxos.ReplyStatus.Ok, result: Buffer.from('r9'), op: 30n });
+  clients.set(2n, { requestId: 7n, status: paxos.ReplyStatus.Error, result: Buffer.from('refused'), op: 31n });
+  clients.set(1n, { requestId: 3n, status: paxos.ReplyStatus.SessionExpired, result: Buffer.alloc(0), op: 31n });
   const cp = encodeCheckpoint(4096n, clients, Buffer.from('machine'));
   assert.equal(cp.checksum, paxos.checkpointChecksum(cp.bytes));
   const img = decodeCheckpoint(cp.bytes);
   assert.equal(img.op, 4096n);
-  assert.deepEqual(img.clients.map(([id, c]) => [id, c.requestId, c.status, c.result.toString()]), [[2n, 7n, 2, 'refused'], [9n, 4n, 0, 'r9']]);
+  assert.deepEqual(img.clients.map(([id, c]) => [id, c.requestId, c.op, c.status, c.result.toString()]), [[9n, 4n, 30n, 0, 'r9'], [1n, 3n, 31n, 3, ''], [2n, 7n, 31n, 2, 'refused']]);
   assert.equal(img.machine.toString(), 'machine');
   const same = new ClientTable();
   same.replace(img.clients);
@@ -99,11 +100,15 @@ test('checkpoint image: client table and machine round-trip; malformed images ar
   };
   for (const [what, bytes, re] of [
     ['magic', edit(0, 0), /checkpoint\.magic/],
-    ['version', edit(4, 2), /checkpoint\.version: expected 1, got 2/],
+    ['version', edit(4, 1), /checkpoint\.version: expected 2, got 1/],
     ['op 0', Buffer.concat([cp.bytes.subarray(0, 5), Buffer.alloc(8), cp.bytes.subarray(13)]), /checkpoint\.op: expected >= 1/],
     ['truncated', cp.bytes.subarray(0, cp.bytes.length - 1), /checkpoint\.machine: needs 7 bytes, 6 left/],
     ['trailing', Buffer.concat([cp.bytes, Buffer.of(1)]), /1 bytes after/],
-    ['unordered clients', edit(17 + 7, 99), /clients\[1\]\.client_id: client ids must increase/],
+    // rows: 17 + (29 + 2) + (29 + 0): the third row (client 2 at op 31) starts at 77
+    ['unordered clients', edit(77 + 7, 0), /clients\[2\]: rows must be ordered by row_op, then increasing client id/],
+    ['a client twice', edit(77 + 7, 9), /clients\[2\]\.client_id: client 9 appears twice/],
+    ['a row after the checkpoint', edit(17 + 16 + 4, 1), /clients\[0\]\.row_op: expected 1\.\.4096, got/],
+    ['row op 0', edit(17 + 16 + 7, 0), /clients\[0\]\.row_op: expected 1\.\.4096, got 0/],
   ] as const) {
     assert.throws(() => decodeCheckpoint(bytes), (err: unknown) => (err as { code?: string }).code === 'NA_ERR_PAXOS_BAD_CHECKPOINT' && re.test((err as Error).message), what);
   }

@@ -3,10 +3,15 @@
  * client table's at-most-once execution relies on), sent to the leader it believes current; a
  * NOT_LEADER reply redirects it, silence makes it re-send the same request id to every replica,
  * and the deadline ends it with NA_ERR_PAXOS_TIMEOUT (outcome unknown: it may still execute).
+ * Request ids are session-checked (log.ts SESSION_FIRST, SESSION_FIRST + 1, ...): when the group
+ * evicted this client's row, a request after its first is answered SESSION_EXPIRED instead of
+ * executed; the request fails with NA_ERR_PAXOS_SESSION_EXPIRED and the client starts a new
+ * session (a new random client id, request ids from SESSION_FIRST again).
  */
 import { randomBytes } from 'node:crypto';
 import { ipFamily, paxos } from '@netaccel/protocol';
-import { NA_ERR_PAXOS_CLOSED, NA_ERR_PAXOS_INVALID_OPTIONS, NA_ERR_PAXOS_OP_TOO_LARGE, NA_ERR_PAXOS_REJECTED, NA_ERR_PAXOS_TIMEOUT } from './errors.js';
+import { NA_ERR_PAXOS_CLOSED, NA_ERR_PAXOS_INVALID_OPTIONS, NA_ERR_PAXOS_OP_TOO_LARGE, NA_ERR_PAXOS_REJECTED, NA_ERR_PAXOS_SESSION_EXPIRED, NA_ERR_PAXOS_TIMEOUT } from './errors.js';
+import { SESSION_FIRST } from './log.js';
 import type { Peer, Transport } from './transport.js';
 import { udpTransport } from './transport.js';
 
@@ -14,7 +19,7 @@ const { PaxosType, ReplyStatus } = paxos;
 
 export interface ClientOptions {
   readonly replicas: readonly Peer[];
-  /** Default: 64 random bits. */
+  /** Default: 64 random bits (a session that expired goes on under a new random id). */
   readonly clientId?: bigint;
   /** Re-send to every replica after this long without a reply (ms). */
   readonly retryMs?: number;
@@ -39,10 +44,10 @@ interface Outstanding {
 }
 
 export class PaxosClient {
-  readonly clientId: bigint;
+  private id: bigint;
   private leader = 0;
   private view = 0;
-  private nextRequestId = 1n;
+  private nextRequestId = SESSION_FIRST;
   private current: Outstanding | null = null;
   private readonly waiting: Array<() => void> = [];
   private readonly timer: NodeJS.Timeout;
@@ -55,7 +60,7 @@ export class PaxosClient {
     private readonly retryMs: number,
     private readonly timeoutMs: number,
   ) {
-    this.clientId = clientId;
+    this.id = clientId;
     transport.onMessage((data) => this.onReply(data));
     this.timer = setInterval(() => this.tick(), Math.max(1, Math.floor(retryMs / 4)));
   }
@@ -95,6 +100,11 @@ export class PaxosClient {
     }
   }
 
+  /** The client id of the current session. */
+  get clientId(): bigint {
+    return this.id;
+  }
+
   /** The replica the client believes is the leader. */
   get leaderGuess(): number {
     return this.leader;
@@ -121,7 +131,12 @@ export class PaxosClient {
     }
     this.leader = m.sender;
     if (m.status === ReplyStatus.Ok) c.resolve(Buffer.from(m.result));
-    else c.reject(NA_ERR_PAXOS_REJECTED(String(c.requestId), String(this.clientId), m.result.toString()));
+    else if (m.status === ReplyStatus.SessionExpired) {
+      const expired = this.id;
+      this.id = randomBytes(8).readBigUInt64BE(0);
+      this.nextRequestId = SESSION_FIRST;
+      c.reject(NA_ERR_PAXOS_SESSION_EXPIRED(String(c.requestId), String(expired), String(this.id)));
+    } else c.reject(NA_ERR_PAXOS_REJECTED(String(c.requestId), String(this.clientId), m.result.toString()));
   }
 
   private tick(): void {

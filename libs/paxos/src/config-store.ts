@@ -126,7 +126,9 @@ export class ReplicatedConfig {
    * Reads `key`, asks `decide` for the next value and proposes it; when another member changed it
    * first, decides again on what won. Returns the committed value after the change (or the
    * current one when `decide` changes nothing). A proposal whose reply was lost (timeout) is
-   * resolved by reading: the value is there at the next version, or it is decided again.
+   * resolved by reading: the value is there at the next version, or it is decided again. A
+   * proposal refused because the client's session expired (NA_ERR_PAXOS_SESSION_EXPIRED) is
+   * proposed again when the value did not change meanwhile.
    */
   async update(key: string, decide: ConfigUpdate, maxAttempts = 8): Promise<{ readonly changed: boolean; readonly now: Versioned | null }> {
     let cur = await this.read(key);
@@ -140,7 +142,11 @@ export class ReplicatedConfig {
       } catch (err) {
         const seen = await this.read(key);
         if (seen !== null && seen.version === expected + 1 && seen.value === next) return { changed: true, now: seen };
-        if (seen?.version === cur?.version) throw err;
+        if (seen?.version === cur?.version) {
+          // refused, not executed, and never executed later (the group's row holds its id now): propose again
+          if ((err as { code?: string }).code === 'NA_ERR_PAXOS_SESSION_EXPIRED') continue;
+          throw err;
+        }
         cur = seen;
         continue;
       }

@@ -6,8 +6,8 @@
 import type { Logger } from '@netaccel/errors';
 import { paxos } from '@netaccel/protocol';
 import { LeaderLease } from './lease.js';
-import { ClientTable, ReplicaLog } from './log.js';
-import type { LogEntry } from './log.js';
+import { ClientTable, ReplicaLog, sessionExpired } from './log.js';
+import type { CachedReply, LogEntry } from './log.js';
 import { newCounters } from './metrics.js';
 import type { CountHook, PaxosCounterName, PaxosCounters } from './metrics.js';
 import type { PublishedState, ReplicaOffload, ReplicaStatus } from './offload.js';
@@ -20,6 +20,7 @@ import type { Peer, Transport } from './transport.js';
 type PaxosMessage = paxos.PaxosMessage;
 type ClientRequest = paxos.ClientRequest;
 const { PaxosType, ReplyStatus } = paxos;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * A fetch of log entries with GET_STATE from one replica. 'catch-up' (a follower's gap) and
@@ -64,7 +65,7 @@ export class ReplicaCore {
   readonly log = new ReplicaLog();
   commit = 0n;
   executed = 0n;
-  readonly clients = new ClientTable();
+  readonly clients: ClientTable;
   /** The newest checkpoint (taken here every checkpointEvery executed ops, or installed). */
   checkpoint: Checkpoint | null = null;
   /** The executed op at which the next checkpoint is taken. */
@@ -120,6 +121,7 @@ export class ReplicaCore {
     readonly now: () => number,
   ) {
     this.acked = new Array<bigint>(opts.n).fill(0n);
+    this.clients = new ClientTable({ retainOps: opts.clientRetainOps, maxClients: opts.maxClients });
     this.nextCheckpoint = BigInt(opts.checkpointEvery);
     this.lease = new LeaderLease(opts.n, opts.f, opts.self, opts.leaseMs, opts.clockDrift);
   }
@@ -199,8 +201,10 @@ export class ReplicaCore {
   execute(): void {
     while (this.executed < this.commit) {
       const e = this.log.get(this.executed + 1n)!;
-      for (const r of e.requests) this.executeRequest(r);
+      for (const r of e.requests) this.executeRequest(r, e.op);
       this.executed++;
+      const evicted = this.clients.evict(this.executed);
+      if (evicted > 0) this.count('clients_evicted', evicted);
       if (this.executed >= this.nextCheckpoint) this.takeCheckpoint();
     }
   }
@@ -240,15 +244,23 @@ export class ReplicaCore {
     this.logger.info({ op: image.op, bytes: cp.bytes.length }, 'paxos checkpoint installed');
   }
 
-  private executeRequest(r: ClientRequest): void {
+  private executeRequest(r: ClientRequest, op: bigint): void {
     const last = this.clients.get(r.clientId);
     if (last !== undefined && r.requestId <= last.requestId) return; // executed already: at most once
-    const out = this.sm.apply(r.payload);
-    const cached = out.ok
-      ? { requestId: r.requestId, status: ReplyStatus.Ok, result: out.result }
-      : { requestId: r.requestId, status: ReplyStatus.Error, result: Buffer.from(out.error) };
+    let cached: CachedReply;
+    if (last === undefined && sessionExpired(r.requestId)) {
+      // An unknown client claiming earlier requests: its row was evicted, so this may be a retry
+      // of a request executed before. Refused, not executed; the row remembers the refusal.
+      cached = { requestId: r.requestId, status: ReplyStatus.SessionExpired, result: EMPTY, op };
+      this.count('requests_session_expired');
+    } else {
+      const out = this.sm.apply(r.payload);
+      cached = out.ok
+        ? { requestId: r.requestId, status: ReplyStatus.Ok, result: out.result, op }
+        : { requestId: r.requestId, status: ReplyStatus.Error, result: Buffer.from(out.error), op };
+      this.count('requests_executed');
+    }
     this.clients.set(r.clientId, cached);
-    this.count('requests_executed');
     if (this.inFlight.get(r.clientId) === r.requestId) this.inFlight.delete(r.clientId);
     if (this.isLeader()) this.reply(r.clientId, r.requestId, cached.status, cached.result);
   }

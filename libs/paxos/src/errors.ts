@@ -10,6 +10,11 @@ export const NA_ERR_PAXOS_INVALID_OPTIONS = defineError('NA_ERR_PAXOS_INVALID_OP
 export const NA_ERR_PAXOS_OP_TOO_LARGE = defineError('NA_ERR_PAXOS_OP_TOO_LARGE', '%s: %d bytes exceed the largest operation, %d (one message per packet)', 'invalid-argument');
 export const NA_ERR_PAXOS_TIMEOUT = defineError('NA_ERR_PAXOS_TIMEOUT', 'request %s of client %s: no reply within %d ms; it may or may not have been executed', 'deadline-exceeded');
 export const NA_ERR_PAXOS_REJECTED = defineError('NA_ERR_PAXOS_REJECTED', 'request %s of client %s: the state machine refused it: %s', 'failed-precondition');
+export const NA_ERR_PAXOS_SESSION_EXPIRED = defineError(
+  'NA_ERR_PAXOS_SESSION_EXPIRED',
+  'request %s of client %s: the group evicted the client from its client table (no request executed for clientRetainOps ops, or maxClients newer clients); not executed now, but an earlier send of it may have been (outcome unknown); the client goes on as client %s',
+  'aborted',
+);
 export const NA_ERR_PAXOS_CLOSED = defineError('NA_ERR_PAXOS_CLOSED', '%s is closed', 'unavailable');
 export const NA_ERR_PAXOS_BAD_KV_OP = defineError('NA_ERR_PAXOS_BAD_KV_OP', '%s: %s', 'invalid-argument');
 export const NA_ERR_PAXOS_BAD_CONFIG_OP = defineError('NA_ERR_PAXOS_BAD_CONFIG_OP', '%s: %s', 'invalid-argument');
@@ -21,6 +26,7 @@ export const paxosErrors = {
   NA_ERR_PAXOS_OP_TOO_LARGE,
   NA_ERR_PAXOS_TIMEOUT,
   NA_ERR_PAXOS_REJECTED,
+  NA_ERR_PAXOS_SESSION_EXPIRED,
   NA_ERR_PAXOS_CLOSED,
   NA_ERR_PAXOS_BAD_KV_OP,
   NA_ERR_PAXOS_BAD_CONFIG_OP,

@@ -95,17 +95,58 @@ export interface CachedReply {
   readonly requestId: bigint;
   readonly status: number;
   readonly result: Buffer;
+  /** The op of the log entry that executed the request (the row's age, for eviction). */
+  readonly op: bigint;
 }
 
-/** The latest executed request of each client and its reply (at-most-once execution). */
+/**
+ * Request ids with this bit set are session-checked (PaxosClient numbers its requests from
+ * SESSION_FIRST): a client the table does not know whose request id is above SESSION_FIRST
+ * claims requests executed before, so its row was evicted — the request is answered
+ * SESSION_EXPIRED, not executed. Ids without the bit (clients that number their own requests,
+ * e.g. bench/paxos' generator) are executed when their client is unknown, as before.
+ */
+export const SESSION_BIT = 1n << 63n;
+export const SESSION_FIRST = SESSION_BIT | 1n;
+
+/** Whether a request of a client the table does not know must be refused (its row was evicted). */
+export function sessionExpired(requestId: bigint): boolean {
+  return requestId > SESSION_FIRST;
+}
+
+export interface ClientTableBounds {
+  /** Rows whose op is more than this many ops below the op executed are dropped. */
+  readonly retainOps: number;
+  /** At most this many rows: beyond it the oldest (by op, then client id) are dropped. */
+  readonly maxClients: number;
+}
+
+/**
+ * The latest executed request of each client and its reply (at-most-once execution), bounded:
+ * after every executed op `evict(op)` drops the rows of clients whose last request is more than
+ * `retainOps` ops old, then the oldest rows beyond `maxClients`. Both depend only on the log
+ * (the op of each row's request), so every replica evicts the same rows at the same op, and a
+ * checkpoint carries the bounded table (with each row's op). The map's order is by op: a row
+ * set moves to the end, a checkpoint's rows come by (op, client id); ties of one op are
+ * evicted by client id, whichever order they were inserted in.
+ */
 export class ClientTable {
   private readonly table = new Map<bigint, CachedReply>();
+  private readonly retainOps: bigint;
+  private readonly maxClients: number;
+
+  constructor(bounds: ClientTableBounds = { retainOps: Number.MAX_SAFE_INTEGER, maxClients: Number.MAX_SAFE_INTEGER }) {
+    this.retainOps = BigInt(bounds.retainOps);
+    this.maxClients = bounds.maxClients;
+  }
 
   get(clientId: bigint): CachedReply | undefined {
     return this.table.get(clientId);
   }
 
+  /** Records a client's executed request (its op is the newest: the row moves to the end). */
   set(clientId: bigint, reply: CachedReply): void {
+    this.table.delete(clientId);
     this.table.set(clientId, reply);
   }
 
@@ -113,14 +154,43 @@ export class ClientTable {
     return this.table.size;
   }
 
-  /** Every client and its reply, by client id (a checkpoint's deterministic order). */
-  entries(): Array<[bigint, CachedReply]> {
-    return [...this.table].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  /** Drops the rows the bounds exclude after op `op` was executed; returns how many. */
+  evict(op: bigint): number {
+    let dropped = 0;
+    const floor = op - this.retainOps;
+    for (const [id, row] of this.table) {
+      if (row.op >= floor) break;
+      this.table.delete(id);
+      dropped++;
+    }
+    while (this.table.size > this.maxClients) {
+      // the oldest op's rows are at the front; of those, the lowest client ids go first
+      const oldest = this.table.values().next().value!.op;
+      const group: bigint[] = [];
+      for (const [id, row] of this.table) {
+        if (row.op !== oldest) break;
+        group.push(id);
+      }
+      group.sort(byId);
+      const victims = group.slice(0, this.table.size - this.maxClients);
+      for (const id of victims) this.table.delete(id);
+      dropped += victims.length;
+    }
+    return dropped;
   }
 
-  /** Replaces the table with a checkpoint's. */
+  /** Every client and its reply, by op then client id (a checkpoint's deterministic order). */
+  entries(): Array<[bigint, CachedReply]> {
+    return [...this.table].sort(([a, x], [b, y]) => (x.op !== y.op ? (x.op < y.op ? -1 : 1) : byId(a, b)));
+  }
+
+  /** Replaces the table with a checkpoint's (rows by op, then client id). */
   replace(rows: ReadonlyArray<readonly [bigint, CachedReply]>): void {
     this.table.clear();
     for (const [id, c] of rows) this.table.set(id, c);
   }
+}
+
+function byId(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

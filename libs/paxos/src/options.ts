@@ -42,6 +42,10 @@ export interface ReplicaOptions {
   readonly logRetain?: number;
   /** Bound on the difference of two replicas' clock rates (0.1: 10 %), for the lease. */
   readonly clockDrift?: number;
+  /** A client's row in the client table is dropped this many ops after its last executed request (log.ts ClientTable). */
+  readonly clientRetainOps?: number;
+  /** The client table holds at most this many clients; beyond, the oldest (by op of their last request) are dropped. */
+  readonly maxClients?: number;
 }
 
 const DEFAULTS = {
@@ -57,6 +61,8 @@ const DEFAULTS = {
   clockDrift: 0.1, // clock rates differ by at most 10 % (a new leader waits leaseMs x 1.1 first)
   checkpointEvery: 4096, // executed ops between checkpoints
   logRetain: 1024, // entries kept below a checkpoint's op
+  clientRetainOps: 1 << 20, // ops a client's row outlives its last executed request (~36 h of craq-scheduler's idle lease renewals at 8 ops/s)
+  maxClients: 4096, // rows of the client table (bench/paxos: hundreds of clients; each row keeps one reply, <= 1.3 KB)
 } as const;
 
 export interface ResolvedReplicaOptions {
@@ -77,6 +83,8 @@ export interface ResolvedReplicaOptions {
   readonly clockDrift: number;
   readonly checkpointEvery: number;
   readonly logRetain: number;
+  readonly clientRetainOps: number;
+  readonly maxClients: number;
 }
 
 function int(opts: ReplicaOptions, name: Exclude<keyof typeof DEFAULTS & keyof ReplicaOptions, 'clockDrift'>, min: number, max: number): number {
@@ -123,6 +131,8 @@ export function resolveReplicaOptions(opts: ReplicaOptions): ResolvedReplicaOpti
     leaseMs: int(opts, 'leaseMs', 1, 600_000),
     checkpointEvery: int(opts, 'checkpointEvery', 1, 1 << 24),
     logRetain: int(opts, 'logRetain', 0, 1 << 24),
+    clientRetainOps: int(opts, 'clientRetainOps', 1, 2 ** 40),
+    maxClients: int(opts, 'maxClients', 1, 1 << 24),
     clockDrift: opts.clockDrift ?? DEFAULTS.clockDrift,
   };
   if (typeof resolved.clockDrift !== 'number' || !(resolved.clockDrift >= 0 && resolved.clockDrift <= 1)) throw NA_ERR_PAXOS_INVALID_OPTIONS('clockDrift', `expected a number 0..1, got ${String(opts.clockDrift)}`);

@@ -11,6 +11,8 @@ import { ReplicaCore } from './core.js';
 import { NA_ERR_PAXOS_CLOSED } from './errors.js';
 import type { LeaseState } from './lease.js';
 import type { PaxosCounters } from './metrics.js';
+import type { CachedReply } from './log.js';
+import type { Checkpoint } from './snapshot.js';
 import { appendAhead, flush, leaderTick, onCommit, onPrepare, onPrepareOk, onRequest } from './normal.js';
 import type { ReplicaStatus } from './offload.js';
 import { resolveReplicaOptions } from './options.js';
@@ -266,6 +268,16 @@ export class PaxosReplica {
   logStats(): { firstOp: bigint; lastOp: bigint; entries: number; checkpointOp: bigint; checkpointBytes: number } {
     const r = this.core;
     return { firstOp: r.log.firstOp, lastOp: r.log.lastOp, entries: r.log.length, checkpointOp: r.checkpoint?.op ?? 0n, checkpointBytes: r.checkpoint?.bytes.length ?? 0 };
+  }
+
+  /** The client table's rows by op, then client id (log.ts ClientTable): what a checkpoint taken now would carry. */
+  clientTable(): Array<[bigint, CachedReply]> {
+    return this.core.clients.entries();
+  }
+
+  /** The newest checkpoint (snapshot.ts; decodeCheckpoint reads its bytes), or null. */
+  latestCheckpoint(): Checkpoint | null {
+    return this.core.checkpoint;
   }
 
   /** The counters (a copy). */

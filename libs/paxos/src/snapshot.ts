@@ -3,8 +3,10 @@
  * table (the latest executed request of each client and its reply, for at-most-once execution)
  * — as one deterministic byte string, and the reassembly of one received in chunks (CHECKPOINT
  * messages, libs/protocol paxos). Image layout (big-endian):
- *   magic u32 "NAPC", version u8 (1), op u64, clients u32,
- *   clients x (client_id u64, request_id u64, status u8, result_len u32, result), by client id,
+ *   magic u32 "NAPC", version u8 (2), op u64, clients u32,
+ *   clients x (client_id u64, request_id u64, row_op u64, status u8, result_len u32, result),
+ *     by row_op then client id (row_op: the op that executed the request, <= op; the client
+ *     table's eviction order, log.ts),
  *   machine_len u32, machine
  * The receiver checks total_len and the CRC-32 of the whole (every chunk of the same op, total
  * and checksum), then this layout (decodeCheckpoint throws NA_ERR_PAXOS_BAD_CHECKPOINT).
@@ -15,7 +17,7 @@ import type { CachedReply, ClientTable } from './log.js';
 import { OpReader } from './op-codec.js';
 
 const MAGIC = 0x4e415043; // "NAPC"
-const VERSION = 1;
+const VERSION = 2; // 2: each client row carries its op (the bounded client table)
 
 /** Chunks a replica sends per GET_STATE / GET_CHECKPOINT answer (~11 KB in flight per fetch). */
 export const CHECKPOINT_WINDOW = 8;
@@ -38,7 +40,7 @@ export interface CheckpointImage {
 export function encodeCheckpoint(op: bigint, clients: ClientTable, machine: Buffer): Checkpoint {
   const rows = clients.entries();
   let size = 4 + 1 + 8 + 4 + 4 + machine.length;
-  for (const [, c] of rows) size += 21 + c.result.length;
+  for (const [, c] of rows) size += 29 + c.result.length;
   const out = Buffer.allocUnsafe(size);
   let at = out.writeUInt32BE(MAGIC, 0);
   at = out.writeUInt8(VERSION, at);
@@ -47,6 +49,7 @@ export function encodeCheckpoint(op: bigint, clients: ClientTable, machine: Buff
   for (const [id, c] of rows) {
     at = out.writeBigUInt64BE(id, at);
     at = out.writeBigUInt64BE(c.requestId, at);
+    at = out.writeBigUInt64BE(c.op, at);
     at = out.writeUInt8(c.status, at);
     at = out.writeUInt32BE(c.result.length, at);
     at += c.result.copy(out, at);
@@ -67,13 +70,21 @@ export function decodeCheckpoint(bytes: Buffer): CheckpointImage {
   if (op === 0n) throw NA_ERR_PAXOS_BAD_CHECKPOINT('checkpoint.op', 'expected >= 1, got 0');
   const count = r.u32('clients');
   const clients: Array<readonly [bigint, CachedReply]> = [];
+  const seen = new Set<bigint>();
   for (let i = 0; i < count; i++) {
     const id = r.u64(`clients[${i}].client_id`);
-    if (i > 0 && id <= clients[i - 1]![0]) throw NA_ERR_PAXOS_BAD_CHECKPOINT(`checkpoint.clients[${i}].client_id`, 'client ids must increase');
     const requestId = r.u64(`clients[${i}].request_id`);
+    const rowOp = r.u64(`clients[${i}].row_op`);
+    if (rowOp === 0n || rowOp > op) throw NA_ERR_PAXOS_BAD_CHECKPOINT(`checkpoint.clients[${i}].row_op`, `expected 1..${op}, got ${rowOp}`);
+    const prev = clients[i - 1];
+    if (prev !== undefined && (rowOp < prev[1].op || (rowOp === prev[1].op && id <= prev[0]))) {
+      throw NA_ERR_PAXOS_BAD_CHECKPOINT(`checkpoint.clients[${i}]`, 'rows must be ordered by row_op, then increasing client id');
+    }
     const status = r.u8(`clients[${i}].status`);
     const result = Buffer.from(r.bytes(r.u32(`clients[${i}].result_len`), `clients[${i}].result`));
-    clients.push([id, { requestId, status, result }]);
+    if (seen.has(id)) throw NA_ERR_PAXOS_BAD_CHECKPOINT(`checkpoint.clients[${i}].client_id`, `client ${id} appears twice`);
+    seen.add(id);
+    clients.push([id, { requestId, status, result, op: rowOp }]);
   }
   const machine = Buffer.from(r.bytes(r.u32('machine_len'), 'machine'));
   r.end();

@@ -26,7 +26,7 @@ export interface ClusterOptions {
   readonly offloads?: number;
   readonly ringSize?: number;
   /** Timing and batching options of every replica. */
-  readonly replica?: Partial<Pick<ReplicaOptions, 'heartbeatMs' | 'viewChangeTimeoutMs' | 'retransmitMs' | 'drainIntervalMs' | 'maxBatch' | 'maxPipeline' | 'stateChunkEntries' | 'checkpointEvery' | 'logRetain' | 'leaseMs'>>;
+  readonly replica?: Partial<Pick<ReplicaOptions, 'heartbeatMs' | 'viewChangeTimeoutMs' | 'retransmitMs' | 'drainIntervalMs' | 'maxBatch' | 'maxPipeline' | 'stateChunkEntries' | 'checkpointEvery' | 'logRetain' | 'leaseMs' | 'clientRetainOps' | 'maxClients'>>;
 }
 
 export const TEST_TIMING = { heartbeatMs: 20, viewChangeTimeoutMs: 250, retransmitMs: 30, drainIntervalMs: 2 } as const;

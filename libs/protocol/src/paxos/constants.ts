@@ -105,5 +105,11 @@ export const ReplyStatus = {
   NotLeader: 1,
   /** The state machine refused the operation; the result is its message. */
   Error: 2,
+  /**
+   * Not executed: the client's row of the replica's client table was evicted (libs/paxos
+   * ClientTable) and the request claims earlier ones, so it may be a retry of an executed one.
+   * The result is empty.
+   */
+  SessionExpired: 3,
 } as const;
 export type ReplyStatus = (typeof ReplyStatus)[keyof typeof ReplyStatus];

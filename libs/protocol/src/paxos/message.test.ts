@@ -150,7 +150,9 @@ test('body checks per type', () => {
   assert.throws(() => decodePaxos(dvcBad), /last_normal_view: 4 is not below view 4/);
   assert.throws(() => decodePaxos(withU64(dvc, PAXOS_HDR.commit, 10n)), /header\.commit: 10 exceeds op 9/);
   const reply = encodePaxos({ type: PaxosType.Reply, sender: 0, view: 0, clientId: 1n, requestId: 1n, status: ReplyStatus.Ok, result: Buffer.from('v') });
-  assert.throws(() => decodePaxos(withByte(reply, 32 + 16, 3)), /reply\.status: expected 0 \(OK\), 1 \(NOT_LEADER\) or 2 \(ERROR\), got 3/);
+  assert.throws(() => decodePaxos(withByte(reply, 32 + 16, 4)), /reply\.status: expected 0 \(OK\), 1 \(NOT_LEADER\), 2 \(ERROR\) or 3 \(SESSION_EXPIRED\), got 4/);
+  const expired = decodePaxos(withByte(reply, 32 + 16, 3));
+  assert.equal(expired.type === PaxosType.Reply && expired.status, ReplyStatus.SessionExpired);
   assert.throws(() => decodePaxos(withByte(reply, 32 + 16, 1)), /NOT_LEADER result is one byte/);
   const ns = encodePaxos({ type: PaxosType.NewState, sender: 0, view: 1, op: 5n, commit: 2n, entries: [
     { op: 4n, view: 1, body: encodeEntry([{ clientId: 1n, requestId: 1n, payload: Buffer.alloc(0) }]) },

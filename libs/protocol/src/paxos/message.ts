@@ -117,7 +117,7 @@ export function encodeReply(sender: number, view: number, clientId: bigint, requ
   need(isU32(view), 'view', 'expected a u32');
   need(isU64(clientId), 'clientId', 'expected a u64 bigint');
   need(isU64(requestId), 'requestId', 'expected a u64 bigint');
-  need(status === ReplyStatus.Ok || status === ReplyStatus.NotLeader || status === ReplyStatus.Error, 'status', 'expected 0 (OK), 1 (NOT_LEADER) or 2 (ERROR)');
+  need(status === ReplyStatus.Ok || status === ReplyStatus.NotLeader || status === ReplyStatus.Error || status === ReplyStatus.SessionExpired, 'status', 'expected 0 (OK), 1 (NOT_LEADER), 2 (ERROR) or 3 (SESSION_EXPIRED)');
   if (status === ReplyStatus.NotLeader) need(result.length === 1 && result[0]! < PAXOS_MAX_REPLICAS, 'result', 'a NOT_LEADER result is one byte, the leader index');
   const total = PAXOS_HEADER_LEN + 19 + result.length;
   if (total > PAXOS_MAX_MSG) throw NA_ERR_PAXOSWIRE_TOO_LARGE(paxosTypeName(PaxosType.Reply), total, PAXOS_MAX_MSG);
@@ -173,8 +173,8 @@ export function decodePaxos(bytes: Uint8Array): PaxosMessage {
       zero(h, 'commit');
       if (body.length < 19) throw NA_ERR_PAXOSWIRE_TRUNCATED('reply', 19, body.length);
       const status = body[16]!;
-      if (status !== ReplyStatus.Ok && status !== ReplyStatus.NotLeader && status !== ReplyStatus.Error) {
-        throw NA_ERR_PAXOSWIRE_BAD_FIELD('reply.status', `expected 0 (OK), 1 (NOT_LEADER) or 2 (ERROR), got ${status}`);
+      if (status !== ReplyStatus.Ok && status !== ReplyStatus.NotLeader && status !== ReplyStatus.Error && status !== ReplyStatus.SessionExpired) {
+        throw NA_ERR_PAXOSWIRE_BAD_FIELD('reply.status', `expected 0 (OK), 1 (NOT_LEADER), 2 (ERROR) or 3 (SESSION_EXPIRED), got ${status}`);
       }
       const len = body.readUInt16BE(17);
       if (len !== body.length - 19) throw NA_ERR_PAXOSWIRE_BAD_LENGTH('reply.result_len', `${len} but ${body.length - 19} bytes follow`);

@@ -42,7 +42,7 @@ const stateEntries: fc.Arbitrary<{ op: bigint; commit: bigint; entries: StateEnt
 export const paxosMessage: fc.Arbitrary<PaxosMessage> = fc.oneof(
   fc.record({ type: fc.constant(PaxosType.Request), view: u32, clientId: u64, requestId: u64, payload: fc.oneof(bytes(64), bytes(PAXOS_MAX_OP)) }),
   fc.oneof(
-    fc.record({ type: fc.constant(PaxosType.Reply), sender: replica, view: u32, clientId: u64, requestId: u64, status: fc.constantFrom(ReplyStatus.Ok, ReplyStatus.Error), result: bytes(200) }),
+    fc.record({ type: fc.constant(PaxosType.Reply), sender: replica, view: u32, clientId: u64, requestId: u64, status: fc.constantFrom(ReplyStatus.Ok, ReplyStatus.Error, ReplyStatus.SessionExpired), result: bytes(200) }),
     fc.record({ type: fc.constant(PaxosType.Reply), sender: replica, view: u32, clientId: u64, requestId: u64, status: fc.constant(ReplyStatus.NotLeader), result: replica.map((i) => Buffer.of(i)) }),
   ),
   fc.record({ type: fc.constant(PaxosType.Prepare), sender: replica, view: u32, requests: entryRequests, oc: opAndCommit.filter((x) => x.op > x.commit) }).map(({ oc, ...m }) => ({ ...m, ...oc })),

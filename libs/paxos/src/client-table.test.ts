@@ -1,0 +1,100 @@
+// The bounded client table (log.ts ClientTable): eviction by age and by count decided from op
+// numbers only (the same rows on every replica, whatever order they were inserted in), and at a
+// leader: a client's row dropped at the exact op, a retry of its executed request after that
+// answered SESSION_EXPIRED and not executed again, a client numbering its own requests unaffected.
+import { test } from 'vitest';
+import assert from 'node:assert/strict';
+import { paxos } from '@netaccel/protocol';
+import { encodeKvOp } from './kv.js';
+import { ClientTable, SESSION_FIRST, sessionExpired } from './log.js';
+import type { CachedReply } from './log.js';
+import { single, turn } from './testing/steps-harness.js';
+import type { Peer } from './transport.js';
+
+const { PaxosType, ReplyStatus } = paxos;
+const row = (requestId: bigint, op: bigint): CachedReply => ({ requestId, status: ReplyStatus.Ok, result: Buffer.from(`r${requestId}`), op });
+const rows = (t: ClientTable): Array<[bigint, bigint]> => t.entries().map(([id, c]) => [id, c.op]);
+
+test('client table: rows older than retainOps ops are dropped at the op that passes them, not before', () => {
+  const t = new ClientTable({ retainOps: 3, maxClients: 100 });
+  t.set(1n, row(5n, 1n));
+  t.set(2n, row(5n, 2n));
+  assert.equal(t.evict(4n), 0, 'op 1 is 3 ops behind op 4: kept');
+  assert.equal(t.evict(5n), 1, 'op 1 is 4 ops behind op 5: dropped');
+  assert.deepEqual(rows(t), [[2n, 2n]]);
+  t.set(2n, row(6n, 5n)); // the client sent again: its row is young again
+  assert.equal(t.evict(8n), 0);
+  assert.equal(t.evict(9n), 1);
+  assert.equal(t.size, 0);
+});
+
+test('client table: beyond maxClients the oldest op goes first, its rows by client id, whatever the insertion order', () => {
+  const a = new ClientTable({ retainOps: 1000, maxClients: 2 });
+  // one entry (op 10) executed requests of clients 9, 4, 7 in that order
+  for (const id of [9n, 4n, 7n]) a.set(id, row(1n, 10n));
+  // another replica installed a checkpoint of op 10 instead: rows by (op, client id)
+  const b = new ClientTable({ retainOps: 1000, maxClients: 2 });
+  b.replace(a.entries());
+  assert.deepEqual(rows(b), [[4n, 10n], [7n, 10n], [9n, 10n]]);
+  for (const t of [a, b]) {
+    t.set(1n, row(1n, 11n));
+    assert.equal(t.evict(11n), 2);
+  }
+  assert.deepEqual(rows(a), [[9n, 10n], [1n, 11n]]);
+  assert.deepEqual(rows(b), rows(a), 'both replicas keep the same rows');
+  // a client seen again moves to the newest end; the cap then drops the oldest other row
+  a.set(9n, row(2n, 12n));
+  a.set(3n, row(1n, 12n));
+  assert.equal(a.evict(12n), 1);
+  assert.deepEqual(rows(a), [[3n, 12n], [9n, 12n]]);
+});
+
+test('session-checked request ids: only ids above a session\'s first claim earlier requests', () => {
+  assert.equal(sessionExpired(SESSION_FIRST), false);
+  assert.equal(sessionExpired(SESSION_FIRST + 1n), true);
+  assert.equal(sessionExpired(5n), false, 'a client numbering its own requests (no session bit)');
+});
+
+test('leader: a row evicted after clientRetainOps ops; a retry of its executed request is answered SESSION_EXPIRED, not executed', async (t) => {
+  const { replica, kv, transport, from, sent } = await single(0, t, { clientRetainOps: 2 });
+  const addr = (c: bigint): Peer => ({ address: '127.0.0.1', port: 9000 + Number(c) });
+  let op = 0n;
+  /** Delivers one REQUEST; when it makes a new entry, follower 2 acknowledges it. Returns the replies. */
+  const request = async (clientId: bigint, requestId: bigint, key: string, value: string): Promise<paxos.ReplyMessage[]> => {
+    transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId, requestId, payload: encodeKvOp({ kind: 'put', key, value }) }), addr(clientId));
+    await turn();
+    if (replica.snapshot().lastOp > op) {
+      op = replica.snapshot().lastOp;
+      await from(2, { type: PaxosType.PrepareOk, sender: 2, view: 0, op, flags: 0 });
+    }
+    return sent().flatMap((s) => (s.m.type === PaxosType.Reply ? [s.m] : []));
+  };
+  const A = 10n;
+  const B = 20n;
+  assert.equal((await request(A, SESSION_FIRST, 'a', '1'))[0]?.status, ReplyStatus.Ok); // op 1
+  assert.equal((await request(A, SESSION_FIRST + 1n, 'a', '2'))[0]?.status, ReplyStatus.Ok); // op 2
+  await request(B, SESSION_FIRST, 'a', '3'); // op 3
+  await request(B, SESSION_FIRST + 1n, 'b', '3'); // op 4: A's row (op 2) is 2 ops behind: kept
+  assert.deepEqual(replica.clientTable().map(([id, c]) => [id, c.op]), [[A, 2n], [B, 4n]]);
+  await request(B, SESSION_FIRST + 2n, 'b', '4'); // op 5: 3 ops behind: dropped
+  assert.deepEqual(replica.clientTable().map(([id]) => id), [B]);
+  assert.equal(replica.counters().clients_evicted, 1);
+  const executed = replica.counters().requests_executed;
+
+  // A's reply of request 2 was lost; its retry comes after the eviction.
+  const retry = await request(A, SESSION_FIRST + 1n, 'a', '2');
+  assert.deepEqual(retry.map((m) => [m.clientId, m.requestId, m.status, m.result.length]), [[A, SESSION_FIRST + 1n, ReplyStatus.SessionExpired, 0]]);
+  assert.equal(kv.peek('a'), '3', 'the retry did not execute again (it would have written a = 2 over B\'s 3)');
+  assert.equal(replica.counters().requests_executed, executed);
+  assert.equal(replica.counters().requests_session_expired, 1);
+  // The row remembers the refusal: the same retry again is answered from the table, older ones ignored.
+  const lastOp = replica.snapshot().lastOp;
+  assert.deepEqual((await request(A, SESSION_FIRST + 1n, 'a', '2')).map((m) => m.status), [ReplyStatus.SessionExpired]);
+  assert.deepEqual(await request(A, SESSION_FIRST, 'a', '1'), []);
+  assert.equal(replica.snapshot().lastOp, lastOp, 'no new entry for either');
+  assert.equal(replica.counters().requests_session_expired, 1);
+
+  // A client that numbers its own requests (no session bit), unknown with id 7: executed, as before.
+  assert.deepEqual((await request(30n, 7n, 'c', '7')).map((m) => m.status), [ReplyStatus.Ok]);
+  assert.equal(kv.peek('c'), '7');
+});
