@@ -7,7 +7,7 @@
  * object's BTF. Tables travel packed (two byte strings per call). Closing leaves the program
  * attached and the maps pinned: the data plane keeps forwarding while the daemon restarts.
  */
-import { LoaderClient, createRpcClient, loaderV1 } from '@netaccel/rpc';
+import { LoaderClient, createRpcClient, loaderV1, parseAddress } from '@netaccel/rpc';
 import type { RpcClient } from '@netaccel/rpc';
 import type { GlobalValues, MapAccess, MapGeometry, OpenOptions, ProgramDescriptor } from './access.js';
 import { checkPacked, packEntries } from './access.js';
@@ -91,7 +91,10 @@ export class LoaderDataPlane<M extends string = string> implements MapAccess<M> 
   }
 
   static async open<M extends string>(descriptor: ProgramDescriptor<M>, opts: LoaderOpenOptions): Promise<LoaderDataPlane<M>> {
-    const client = createRpcClient(LoaderClient, { address: opts.address, deadlineMs: opts.deadlineMs ?? 10_000 });
+    // the loader is local: its unary calls (every map write) take @netaccel/rpc's lean HTTP/2
+    // transport on a Unix socket (about half grpc-js's client CPU per call); streams stay on grpc-js
+    const unaryTransport = parseAddress(opts.address, { field: 'address' }).kind === 'unix' ? 'http2' : 'grpc-js';
+    const client = createRpcClient(LoaderClient, { address: opts.address, deadlineMs: opts.deadlineMs ?? 10_000, unaryTransport });
     try {
       let loaded: loaderV1.LoadObjectResponse;
       try {
