@@ -25,68 +25,35 @@ static __always_inline void sidecar_stream_key(struct sidecar_stream_key *sk, co
 	sk->stream = stream;
 }
 
-/* A stream ended by the server: status, latency, gone from `streams`. */
-static __always_inline void sidecar_finish(const struct sidecar_stream_key *sk, __u32 status)
+/* A stream ended by the server: status and latency counted if it was still in `streams` (the
+ * delete says so: an entry evicted or reset meanwhile is not counted). */
+static __always_inline void sidecar_finish(const struct sidecar_stream_key *sk, __u32 method, __u64 start_ns, __u32 status)
 {
-	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
 	struct sidecar_method_stats *ms;
 	__u64 lat, us;
 	__u32 b = 0;
 	int i;
 
-	if (!st)
+	if (bpf_map_delete_elem(&streams, sk))
 		return;
-	ms = sidecar_method(st->method);
-	if (ms) {
-		lat = bpf_ktime_get_ns() - st->start_ns;
-		us = lat / 1000;
-		for (i = 0; i < SIDECAR_LATENCY_BUCKETS - 1; i++) {
-			if (us == 0)
-				break;
-			us >>= 1;
-			b++;
-		}
-		ms->responses++;
-		ms->latency_ns_sum += lat;
-		if (status > SIDECAR_STATUS_UNKNOWN)
-			status = SIDECAR_STATUS_UNKNOWN;
-		ms->status[status]++;
-		if (b < SIDECAR_LATENCY_BUCKETS)
-			ms->latency_log2_us[b]++;
+	ms = sidecar_method(method);
+	if (!ms)
+		return;
+	lat = bpf_ktime_get_ns() - start_ns;
+	us = lat / 1000;
+	for (i = 0; i < SIDECAR_LATENCY_BUCKETS - 1; i++) {
+		if (us == 0)
+			break;
+		us >>= 1;
+		b++;
 	}
-	bpf_map_delete_elem(&streams, sk);
-}
-
-/* DATA payload counted for the stream's method; END_STREAM from the server ends it. */
-static __always_inline void sidecar_data(const struct sidecar_stream_key *sk, __u32 flen, __u32 flags, int response)
-{
-	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
-	struct sidecar_method_stats *ms;
-
-	if (!st)
-		return;
-	ms = sidecar_method(st->method);
-	if (ms) {
-		if (response)
-			ms->response_bytes += flen;
-		else
-			ms->request_bytes += flen;
-	}
-	if (response && (flags & H2_FLAG_END_STREAM))
-		sidecar_finish(sk, SIDECAR_STATUS_UNKNOWN);
-}
-
-static __always_inline void sidecar_reset(const struct sidecar_stream_key *sk)
-{
-	struct sidecar_stream *st = bpf_map_lookup_elem(&streams, sk);
-	struct sidecar_method_stats *ms;
-
-	if (!st)
-		return;
-	ms = sidecar_method(st->method);
-	if (ms)
-		ms->resets++;
-	bpf_map_delete_elem(&streams, sk);
+	ms->responses++;
+	ms->latency_ns_sum += lat;
+	if (status > SIDECAR_STATUS_UNKNOWN)
+		status = SIDECAR_STATUS_UNKNOWN;
+	ms->status[status]++;
+	if (b < SIDECAR_LATENCY_BUCKETS)
+		ms->latency_log2_us[b]++;
 }
 
 /*
@@ -122,18 +89,17 @@ static __always_inline __u32 sidecar_load_block(void *ctx, int is_msg, struct si
 	return 0;
 }
 
-/* A request's HEADERS: the policy decision and the stream opened for telemetry. */
-static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct sidecar_sock_key *key, struct sidecar_conn *conn,
-					     __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out, __u32 dry)
+/* A request's HEADERS: the policy decision; allowed, its event (method, grpc-timeout) is recorded
+ * at s->ev[s->nev] (counted once the message is judged). */
+static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out)
 {
 	struct sidecar_method_stats *ms;
 	struct sidecar_policy_value *pv;
 	struct sidecar_config *cfg;
-	struct sidecar_stream_key sk;
-	struct sidecar_stream st = {};
+	struct sidecar_event *ev;
 	struct sidecar_scratch *s;
 	__u32 zero = 0, off = 0, total = 0, n = 0, r, plen, method = 0, action = SIDECAR_ACTION_ALLOW;
-	__u32 from, i;
+	__u32 from, i, k;
 
 	if (!(flags & H2_FLAG_END_HEADERS))
 		return SIDECAR_REASON_CONTINUATION;
@@ -143,10 +109,10 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct
 	r = sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n);
 	if (r)
 		return r;
-	s->clean = (conn->flags & SIDECAR_CONN_F_HPACK_CLEAN) ? 1 : 0;
+	s->clean = s->walk_clean;
 	r = sidecar_hpack_scan(s, n, total, SIDECAR_WANT_PATH);
 	if (s->clean)
-		conn->flags |= SIDECAR_CONN_F_HPACK_CLEAN;
+		s->walk_clean = 1;
 	if (r)
 		return r;
 	cfg = bpf_map_lookup_elem(&sidecar_cfg, &zero);
@@ -172,58 +138,83 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, const struct
 		}
 	}
 	*method_out = method;
-	ms = sidecar_method(method);
 	if (action == SIDECAR_ACTION_DENY) {
+		ms = sidecar_method(method);
 		if (ms) /* the decision, counted once: the connection is handed over at this frame */
 			ms->denied++;
 		return SIDECAR_REASON_DENIED;
 	}
-	if (dry)
-		return 0;
-	if (ms)
-		ms->requests++;
-	sidecar_stream_key(&sk, key, sid);
-	st.start_ns = bpf_ktime_get_ns();
-	st.method = method;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return SIDECAR_REASON_BAD_FRAME;
+	k = s->nev;
+	if (k >= SIDECAR_MAX_FRAMES)
+		return SIDECAR_REASON_TOO_MANY_FRAMES;
+	ev = &s->ev[k];
+	ev->kind = SIDECAR_EV_REQUEST;
+	ev->sid = sid;
+	ev->flags = flags;
+	ev->flen = flen;
+	ev->value = method;
+	ev->timeout_len = 0;
+	ev->timeout_huff = 0;
 	/* the call's own deadline, for the proxy's deadline watch: grpc-timeout's value as on the
 	 * wire (user space decodes it; one it cannot read leaves the route's timeout, as its own
 	 * path does) */
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (s && sidecar_hpack_scan_timeout(s, n, from) == 0 && s->found_len <= SIDECAR_TIMEOUT_BYTES &&
+	if (sidecar_hpack_scan_timeout(s, n, from) == 0 && s->found_len <= SIDECAR_TIMEOUT_BYTES &&
 	    s->found_pos + s->found_len <= n) {
 		for (i = 0; i < SIDECAR_TIMEOUT_BYTES; i++) {
 			if (i >= s->found_len)
 				break;
-			st.timeout[i] = h2_byte(s, s->found_pos + i);
+			ev->timeout[i] = h2_byte(s, s->found_pos + i);
 		}
-		st.timeout_len = s->found_len;
-		st.flags = SIDECAR_STREAM_F_TIMEOUT | (s->found_huff ? SIDECAR_STREAM_F_TIMEOUT_HUFF : 0);
+		ev->timeout_len = s->found_len;
+		ev->timeout_huff = s->found_huff ? 1 : 0;
 	}
-	bpf_map_update_elem(&streams, &sk, &st, BPF_ANY);
+	s->nev = k + 1;
 	return 0;
 }
 
-/* A response's HEADERS: with END_STREAM (trailers, trailers-only) the stream ends with its status; without, the stream is marked responded. */
-static __always_inline void sidecar_response(void *ctx, int is_msg, const struct sidecar_stream_key *sk, __u32 foff, __u32 flen, __u32 flags)
+/* A response's HEADERS with END_STREAM (trailers, trailers-only): its grpc-status, or "unknown". */
+static __always_inline __u32 sidecar_response_status(void *ctx, int is_msg, __u32 foff, __u32 flen, __u32 flags)
 {
-	struct sidecar_stream *st;
 	struct sidecar_scratch *s;
-	__u32 zero = 0, off = 0, total = 0, n = 0, status = SIDECAR_STATUS_UNKNOWN;
+	__u32 zero = 0, off = 0, total = 0, n = 0;
 
-	if (!(flags & H2_FLAG_END_STREAM)) {
-		/* the response's headers: a deadline the proxy applies later ends it with trailers */
-		st = bpf_map_lookup_elem(&streams, sk);
-		if (st)
-			st->flags |= SIDECAR_STREAM_F_RESPONDED;
-		return;
-	}
 	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (s && (flags & H2_FLAG_END_HEADERS) && sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n) == 0) {
-		s->clean = 1; /* responses are telemetry only: indexing cannot mislead a lookup by name */
-		if (sidecar_hpack_scan(s, n, total, SIDECAR_WANT_STATUS) == 0)
-			status = h2_grpc_status(s, n);
-	}
-	sidecar_finish(sk, status);
+	if (!s || !(flags & H2_FLAG_END_HEADERS) || sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n))
+		return SIDECAR_STATUS_UNKNOWN;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return SIDECAR_STATUS_UNKNOWN;
+	s->clean = 1; /* responses are telemetry only: indexing cannot mislead a lookup by name */
+	if (sidecar_hpack_scan(s, n, total, SIDECAR_WANT_STATUS))
+		return SIDECAR_STATUS_UNKNOWN;
+	return h2_grpc_status(s, n);
+}
+
+/* Records an event other than REQUEST at s->ev[s->nev]; -1 when the message has too many. */
+static __always_inline int sidecar_record(__u32 kind, __u32 sid, __u32 flen, __u32 flags, __u32 value)
+{
+	struct sidecar_scratch *s;
+	struct sidecar_event *ev;
+	__u32 zero = 0, k;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -1;
+	k = s->nev;
+	if (k >= SIDECAR_MAX_FRAMES)
+		return -1;
+	ev = &s->ev[k];
+	ev->kind = kind;
+	ev->sid = sid;
+	ev->flen = flen;
+	ev->flags = flags;
+	ev->value = value;
+	ev->timeout_len = 0;
+	s->nev = k + 1;
+	return 0;
 }
 
 /*
@@ -269,29 +260,33 @@ static __always_inline void sidecar_settings_scan(void *ctx, __u32 off, __u32 fl
 }
 
 /*
- * One frame at `off` of the message (sk_skb or sk_msg). Returns the
- * frame's length (header + payload, possibly beyond the message: the rest is carried), or minus
- * the reason that hands the connection to user space; the stream id and method id are left in
- * scratch (result_stream, result_method).
+ * One frame at `off` of the message (sk_skb or sk_msg), judged: the socket, its pair and its
+ * flags are those the program put in the scratch before the walk (looked up once per message).
+ * Returns the frame's length (header + payload, possibly beyond the message: the rest is
+ * carried), or minus the reason that hands the connection to user space; the stream id and
+ * method id are left in scratch (result_stream, result_method). What the frame counts is
+ * recorded as an event (sidecar_record), applied once the message is judged.
  */
-static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const struct sidecar_sock_key *key, __u32 len, __u32 off, __u32 dry)
+static __always_inline int sidecar_frame_common(void *ctx, int is_msg, __u32 len, __u32 off)
 {
-	const struct sidecar_sock_key *req;
-	struct sidecar_sock_key *peer;
-	struct sidecar_stream_key sk;
-	struct sidecar_conn *conn;
 	struct sidecar_scratch *s;
-	__u32 zero = 0, flen, type, flags, sid, r, method = 0;
+	__u32 zero = 0, flen, type, flags, sid, r, method = 0, cflags, status;
 	__u8 h[H2_FRAME_HEADER_LEN];
 	int response;
 
-	conn = bpf_map_lookup_elem(&conns, key);
-	peer = bpf_map_lookup_elem(&pairs, key);
 	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!conn || !s || (!peer && !(conn->flags & SIDECAR_RULE_F_SPLICE)))
+	if (!s)
+		return -SIDECAR_REASON_BAD_FRAME;
+	cflags = s->conn_flags;
+	if (!s->has_peer && !(cflags & SIDECAR_RULE_F_SPLICE))
 		return -SIDECAR_REASON_NOT_PAIRED;
 	s->result_stream = 0;
 	s->result_method = 0;
+	response = (cflags & SIDECAR_RULE_F_RESPONSES) != 0;
+	/* streams are keyed by the request socket: this one, or the peer of a response socket (a
+	 * SPLICE request socket may send before it is paired) */
+	if (response && !s->has_peer)
+		return -SIDECAR_REASON_NOT_PAIRED;
 	if (off > len || len - off < H2_FRAME_HEADER_LEN || sidecar_load_small(ctx, is_msg, off, h, H2_FRAME_HEADER_LEN))
 		return -SIDECAR_REASON_BAD_FRAME;
 	s = bpf_map_lookup_elem(&scratch, &zero);
@@ -305,49 +300,42 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const str
 	if (flen > SIDECAR_MAX_FRAME_LEN)
 		return -SIDECAR_REASON_BAD_FRAME;
 	if (sid == 0) { /* connection-level: SETTINGS, PING, GOAWAY, WINDOW_UPDATE */
-		if (is_msg && type == H2_FRAME_SETTINGS && !(flags & H2_FLAG_ACK) && (conn->flags & SIDECAR_RULE_F_SPLICE) &&
+		if (is_msg && type == H2_FRAME_SETTINGS && !(flags & H2_FLAG_ACK) && (cflags & SIDECAR_RULE_F_SPLICE) &&
 		    off + H2_FRAME_HEADER_LEN + flen <= len)
 			sidecar_settings_scan(ctx, off, flen);
 		return H2_FRAME_HEADER_LEN + flen;
 	}
-	response = (conn->flags & SIDECAR_RULE_F_RESPONSES) != 0;
-	/* streams are keyed by the request socket: this one, or the peer of a response socket (a
-	 * SPLICE request socket may send before it is paired) */
-	req = key;
-	if (response) {
-		if (!peer)
-			return -SIDECAR_REASON_NOT_PAIRED;
-		req = peer;
-	}
-	sidecar_stream_key(&sk, req, sid);
 	switch (type) {
 	case H2_FRAME_HEADERS:
 		if (off + H2_FRAME_HEADER_LEN + flen > len)
 			return -SIDECAR_REASON_NO_PATH; /* only when the parser gave up waiting */
 		if (response) {
-			if (!dry)
-				sidecar_response(ctx, is_msg, &sk, off, flen, flags);
+			if (!(flags & H2_FLAG_END_STREAM)) {
+				if (sidecar_record(SIDECAR_EV_RESPONSE, sid, flen, flags, 0))
+					return -SIDECAR_REASON_TOO_MANY_FRAMES;
+				break;
+			}
+			status = sidecar_response_status(ctx, is_msg, off, flen, flags);
+			if (sidecar_record(SIDECAR_EV_RESPONSE_END, sid, flen, flags, status))
+				return -SIDECAR_REASON_TOO_MANY_FRAMES;
 			break;
 		}
-		if (!(conn->flags & SIDECAR_RULE_F_REQUESTS))
+		if (!(cflags & SIDECAR_RULE_F_REQUESTS))
 			break;
-		r = sidecar_request(ctx, is_msg, key, conn, off, flen, flags, sid, &method, dry);
+		r = sidecar_request(ctx, is_msg, off, flen, flags, sid, &method);
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (s)
 			s->result_method = method;
 		if (r)
 			return -(int)r;
-		/* once the stream is in `streams`: the proxy reads both (deadlines, GOAWAY) */
-		if (!dry && sid > conn->last_stream)
-			conn->last_stream = sid;
 		break;
 	case H2_FRAME_DATA:
-		if (!dry)
-			sidecar_data(&sk, flen, flags, response);
+		if (sidecar_record(SIDECAR_EV_DATA, sid, flen, flags, 0))
+			return -SIDECAR_REASON_TOO_MANY_FRAMES;
 		break;
 	case H2_FRAME_RST_STREAM:
-		if (!dry)
-			sidecar_reset(&sk);
+		if (sidecar_record(SIDECAR_EV_RESET, sid, flen, flags, 0))
+			return -SIDECAR_REASON_TOO_MANY_FRAMES;
 		break;
 	default:
 		break;
@@ -358,21 +346,197 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, const str
 /* sidecar_frame_common for the verdict's socket buffer (global: verified once). */
 __noinline int sidecar_frame_at(struct __sk_buff *skb, __u32 off)
 {
-	struct sidecar_sock_key key;
-
-	if (!skb || SIDECAR_KEY_FROM(skb, &key))
+	if (!skb)
 		return -SIDECAR_REASON_BAD_FRAME;
-	return sidecar_frame_common(skb, 0, &key, skb->len, off, 0);
+	return sidecar_frame_common(skb, 0, skb->len, off);
 }
 
-/* sidecar_frame_common for an sk_msg send (global: verified once); `dry`: judged, nothing counted. */
-__noinline int sidecar_msg_frame_at(struct sk_msg_md *msg, __u32 off, __u32 dry)
+/* sidecar_frame_common for an sk_msg send (global: verified once). */
+__noinline int sidecar_msg_frame_at(struct sk_msg_md *msg, __u32 off)
 {
-	struct sidecar_sock_key key;
-
-	if (!msg || SIDECAR_KEY_FROM(msg, &key))
+	if (!msg)
 		return -SIDECAR_REASON_BAD_FRAME;
-	return sidecar_frame_common(msg, 1, &key, msg->size, off, dry);
+	return sidecar_frame_common(msg, 1, msg->size, off);
+}
+
+/* The stream the event at `i` is about, from the cache or `streams`; 0 when it is in neither. */
+static __always_inline int sidecar_event_stream(struct sidecar_scratch *s, const struct sidecar_stream_key *sk, __u32 sid, __u32 *method,
+						__u64 *start_ns)
+{
+	struct sidecar_stream *st;
+
+	if (s->cache_sid != 0 && s->cache_sid == sid) {
+		*method = s->cache_method;
+		*start_ns = s->cache_start_ns;
+		return 1;
+	}
+	st = bpf_map_lookup_elem(&streams, sk);
+	if (!st)
+		return 0;
+	*method = st->method;
+	*start_ns = st->start_ns;
+	return 1;
+}
+
+/*
+ * Applies the event at `i` of the scratch (recorded by the walk of a message now judged): a
+ * stream opened, bytes, its end. The stream the previous event touched is cached, so the frames
+ * of one call in one message (HEADERS, DATA, trailers) cost one `streams` lookup or insert and
+ * one delete. Global: verified once.
+ */
+__noinline int sidecar_apply_event(__u32 i)
+{
+	struct sidecar_method_stats *ms;
+	struct sidecar_stream_key sk;
+	struct sidecar_stream st = {};
+	struct sidecar_stream *sp;
+	struct sidecar_scratch *s;
+	struct sidecar_event *ev;
+	__u32 zero = 0, kind, sid, flen, flags, value, method = 0, j, response;
+	__u64 start_ns = 0;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || i >= SIDECAR_MAX_FRAMES)
+		return 0;
+	ev = &s->ev[i];
+	kind = ev->kind;
+	sid = ev->sid;
+	flen = ev->flen;
+	flags = ev->flags;
+	value = ev->value;
+	response = (s->conn_flags & SIDECAR_RULE_F_RESPONSES) != 0;
+	__builtin_memset(&sk, 0, sizeof(sk));
+	sk.conn = response ? s->peer : s->key;
+	sk.stream = sid;
+	switch (kind) {
+	case SIDECAR_EV_REQUEST:
+		ms = sidecar_method(value);
+		if (ms)
+			ms->requests++;
+		st.start_ns = bpf_ktime_get_ns();
+		st.method = value;
+		if (ev->timeout_len > 0 && ev->timeout_len <= SIDECAR_TIMEOUT_BYTES) {
+			for (j = 0; j < SIDECAR_TIMEOUT_BYTES; j++)
+				st.timeout[j] = ev->timeout[j];
+			st.timeout_len = ev->timeout_len;
+			st.flags = SIDECAR_STREAM_F_TIMEOUT | (ev->timeout_huff ? SIDECAR_STREAM_F_TIMEOUT_HUFF : 0);
+		}
+		bpf_map_update_elem(&streams, &sk, &st, BPF_ANY);
+		s->cache_sid = sid;
+		s->cache_method = value;
+		s->cache_start_ns = st.start_ns;
+		if (sid > s->last_stream)
+			s->last_stream = sid;
+		return 0;
+	case SIDECAR_EV_DATA:
+		if (!sidecar_event_stream(s, &sk, sid, &method, &start_ns))
+			return 0;
+		s->cache_sid = sid;
+		s->cache_method = method;
+		s->cache_start_ns = start_ns;
+		ms = sidecar_method(method);
+		if (ms) {
+			if (response)
+				ms->response_bytes += flen;
+			else
+				ms->request_bytes += flen;
+		}
+		if (response && (flags & H2_FLAG_END_STREAM)) {
+			s->cache_sid = 0;
+			sidecar_finish(&sk, method, start_ns, SIDECAR_STATUS_UNKNOWN);
+		}
+		return 0;
+	case SIDECAR_EV_RESPONSE:
+		/* the response's headers: a deadline the proxy applies later ends it with trailers */
+		sp = bpf_map_lookup_elem(&streams, &sk);
+		if (!sp)
+			return 0;
+		sp->flags |= SIDECAR_STREAM_F_RESPONDED;
+		s->cache_sid = sid;
+		s->cache_method = sp->method;
+		s->cache_start_ns = sp->start_ns;
+		return 0;
+	case SIDECAR_EV_RESPONSE_END:
+		if (!sidecar_event_stream(s, &sk, sid, &method, &start_ns))
+			return 0;
+		s->cache_sid = 0;
+		sidecar_finish(&sk, method, start_ns, value);
+		return 0;
+	case SIDECAR_EV_RESET:
+		if (s->cache_sid == sid)
+			s->cache_sid = 0;
+		sp = bpf_map_lookup_elem(&streams, &sk);
+		if (!sp)
+			return 0;
+		method = sp->method;
+		if (bpf_map_delete_elem(&streams, &sk))
+			return 0;
+		ms = sidecar_method(method);
+		if (ms)
+			ms->resets++;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* The walk of a message is over (judged, or handed over at a frame): the HPACK_CLEAN it saw goes
+ * to the socket's conns entry. */
+static __always_inline void sidecar_walk_clean(struct sidecar_conn *conn)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s && s->walk_clean)
+		conn->flags |= SIDECAR_CONN_F_HPACK_CLEAN;
+}
+
+/* Starts the walk of a message of the socket `key` (conns entry `conn`, pair `peer` or NULL):
+ * what every frame needs, in the scratch; -1 without a scratch. */
+static __always_inline int sidecar_walk_start(const struct sidecar_sock_key *key, const struct sidecar_sock_key *peer, struct sidecar_conn *conn)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return -1;
+	s->key = *key;
+	if (peer)
+		s->peer = *peer;
+	else
+		__builtin_memset(&s->peer, 0, sizeof(s->peer));
+	s->has_peer = peer != NULL;
+	s->conn_flags = conn->flags;
+	s->walk_clean = (conn->flags & SIDECAR_CONN_F_HPACK_CLEAN) ? 1 : 0;
+	s->last_stream = conn->last_stream;
+	s->nev = 0;
+	s->cache_sid = 0;
+	s->set_kind = SIDECAR_SET_NONE;
+	return 0;
+}
+
+/* Applies the events recorded by the walk (each with a global call: verified once), then the
+ * highest request stream to conns.last_stream (after the streams are in `streams`: the proxy
+ * reads both). */
+static __always_inline void sidecar_walk_apply(struct sidecar_conn *conn)
+{
+	struct sidecar_scratch *s;
+	__u32 zero = 0, n, i;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return;
+	n = s->nev;
+	for (i = 0; i < SIDECAR_MAX_FRAMES; i++) {
+		if (i >= n)
+			break;
+		sidecar_apply_event(i);
+	}
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s && s->last_stream > conn->last_stream)
+		conn->last_stream = s->last_stream;
 }
 
 #endif /* H2_TELEMETRY_H */

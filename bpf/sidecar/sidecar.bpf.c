@@ -226,15 +226,23 @@ int sidecar_verdict(struct __sk_buff *skb)
 		conn->flags |= SIDECAR_CONN_F_PREFACE_DONE;
 		off = H2_PREFACE_LEN;
 	}
+	if (sidecar_walk_start(&key, &peer, conn))
+		return sidecar_to_user(conn, &peer, SIDECAR_REASON_BAD_FRAME, 0, 0, len, carry);
 	for (i = 0; i < SIDECAR_MAX_FRAMES && off < len; i++) {
 		r = sidecar_frame_at(skb, off);
 		if (r <= 0) {
+			/* the frames before this one are counted: they reached the peer in earlier
+			 * messages or are this message's, which the proxy relays from this frame on */
+			sidecar_walk_clean(conn);
+			sidecar_walk_apply(conn);
 			s = bpf_map_lookup_elem(&scratch, &zero);
 			return sidecar_to_user(conn, &peer, r < 0 ? (__u32)-r : SIDECAR_REASON_BAD_FRAME, s ? s->result_stream : 0,
 					       s ? s->result_method : 0, len, carry);
 		}
 		off += (__u32)r;
 	}
+	sidecar_walk_clean(conn);
+	sidecar_walk_apply(conn);
 	if (off < len)
 		return sidecar_to_user(conn, &peer, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, len, carry);
 	if (bpf_sk_redirect_hash(skb, &sock_hash, &peer, 0) != SK_PASS)
@@ -295,11 +303,12 @@ __noinline int sidecar_msg_need(struct sk_msg_md *msg, __u32 carry, __u32 flags)
 }
 
 /*
- * The frames of a send from `off`, judged (`dry`: nothing counted) or judged and counted: the
- * offset reached (below msg->size: more frames than SIDECAR_MAX_FRAMES), or minus the reason of
- * the frame that hands the connection over (its stream and method in scratch). Global: verified once.
+ * The frames of a send from `off`, judged, their telemetry recorded as events in the scratch (not
+ * applied): the offset reached (below msg->size: more frames than SIDECAR_MAX_FRAMES), or minus
+ * the reason of the frame that hands the connection over (its stream and method in scratch).
+ * Global: verified once.
  */
-__noinline int sidecar_msg_walk(struct sk_msg_md *msg, __u32 off, __u32 dry)
+__noinline int sidecar_msg_walk(struct sk_msg_md *msg, __u32 off)
 {
 	__u32 size, i;
 	int r;
@@ -308,7 +317,7 @@ __noinline int sidecar_msg_walk(struct sk_msg_md *msg, __u32 off, __u32 dry)
 		return -SIDECAR_REASON_BAD_FRAME;
 	size = msg->size;
 	for (i = 0; i < SIDECAR_MAX_FRAMES && off < size; i++) {
-		r = sidecar_msg_frame_at(msg, off, dry);
+		r = sidecar_msg_frame_at(msg, off);
 		if (r <= 0)
 			return r < 0 ? r : -SIDECAR_REASON_BAD_FRAME;
 		off += (__u32)r;
@@ -366,24 +375,23 @@ static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct si
 		conn->flags |= SIDECAR_CONN_F_PREFACE_DONE;
 		off = H2_PREFACE_LEN;
 	}
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
+	/* conns and pairs were looked up once for the send: the walk reads them from the scratch */
+	if (sidecar_walk_start(key, paired ? &peer : NULL, conn))
 		return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_BAD_FRAME, 0, 0, size, carry);
-	s->set_kind = SIDECAR_SET_NONE;
-	/* Judged first, counted after: a send handed over at one of its frames goes to the proxy
-	 * whole (from its first frame), and the proxy counts the calls it carries; a call the kernel
+	/* One walk judges the frames and records what they count; the events are applied only once
+	 * the whole send is judged: a send handed over at one of its frames goes to the proxy whole
+	 * (from its first frame), and the proxy counts the calls it carries; a call the kernel
 	 * counted before that frame in the same send would be counted twice. */
-	r = sidecar_msg_walk(msg, off, 1);
+	r = sidecar_msg_walk(msg, off);
+	sidecar_walk_clean(conn);
 	if (r < 0) {
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		return sidecar_msg_to_user(conn, paired ? &peer : NULL, (__u32)-r, s ? s->result_stream : 0, s ? s->result_method : 0, size, carry);
 	}
 	if ((__u32)r < size)
 		return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, size, carry);
-	r = sidecar_msg_walk(msg, off, 0);
-	if (r < 0) /* judged above: not reached */
-		return sidecar_msg_to_user(conn, paired ? &peer : NULL, (__u32)-r, 0, 0, size, carry);
 	off = (__u32)r;
+	sidecar_walk_apply(conn);
 	if (splice) {
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (s && s->set_kind != SIDECAR_SET_NONE) {

@@ -7,6 +7,27 @@
 #include "sidecar_kern_user.h"
 #include "sidecar_consts.h"
 
+/* What a judged frame does to the telemetry (sidecar_event.kind). */
+#define SIDECAR_EV_REQUEST 1       /* a request's HEADERS allowed: the stream opened, method in `value` */
+#define SIDECAR_EV_DATA 2          /* DATA: payload bytes for the stream's method; a response's END_STREAM ends it */
+#define SIDECAR_EV_RESPONSE 3      /* a response's HEADERS without END_STREAM: the stream marked responded */
+#define SIDECAR_EV_RESPONSE_END 4  /* a response's HEADERS with END_STREAM: grpc-status in `value`, the stream ends */
+#define SIDECAR_EV_RESET 5         /* RST_STREAM */
+
+/* One frame's telemetry, recorded by the walk that judges a message and applied once the whole
+ * message is judged (sidecar_apply_events): the frames are read once, the maps touched once per
+ * stream event. */
+struct sidecar_event {
+	__u32 sid;
+	__u32 flen;
+	__u32 value;      /* REQUEST: method id; RESPONSE_END: grpc-status */
+	__u8 kind;        /* SIDECAR_EV_* */
+	__u8 flags;       /* the frame's flags */
+	__u8 timeout_len; /* REQUEST: grpc-timeout bytes in `timeout` (0: none) */
+	__u8 timeout_huff;
+	__u8 timeout[SIDECAR_TIMEOUT_BYTES];
+};
+
 /* Per-CPU scratch of the verdict (the `scratch` map). */
 struct sidecar_scratch {
 	__u8 block[SIDECAR_MAX_HBLOCK];   /* the first bytes of a header block */
@@ -28,6 +49,21 @@ struct sidecar_scratch {
 	__u32 set_len;
 	__u32 pad;
 	__u8 tmp[32];      /* small reads of an sk_msg (frame header, preface) */
+	/* the message being walked, set once by its program before the walk (not per frame) */
+	struct sidecar_sock_key key;  /* the socket's own tuple */
+	struct sidecar_sock_key peer; /* its pair, when has_peer */
+	__u32 conn_flags;  /* its conns flags at the start of the walk */
+	__u32 has_peer;
+	__u32 walk_clean;  /* in/out: HPACK_CLEAN over the walk (the program sets the conn's flag) */
+	__u32 last_stream; /* in/out: the highest request stream id counted (conns.last_stream) */
+	__u32 nev;         /* events recorded */
+	/* the stream the last applied event touched, so that its next frame in the same message
+	 * needs no `streams` lookup (cache_sid 0: none) */
+	__u32 cache_sid;
+	__u32 cache_method;
+	__u32 pad2;
+	__u64 cache_start_ns;
+	struct sidecar_event ev[SIDECAR_MAX_FRAMES];
 };
 
 #endif /* SIDECAR_STRUCTS_H */
