@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { describe, it } from 'vitest';
 import { defineError } from '@netaccel/errors';
 import { createLogCapture, parseNdjson } from './log-capture.js';
-import { DEFAULT_REDACT_PATHS, REDACTED, childLogger, createLogger, wantsPretty } from './logger.js';
+import { DEFAULT_REDACT_PATHS, REDACTED, childLogger, createLogger, isoTime, wantsPretty } from './logger.js';
 
 const E_PEER_DOWN = defineError('NA_ERR_TESTLOG_PEER_DOWN', 'peer %s is down', 'unavailable');
 
@@ -168,5 +168,16 @@ describe('parseNdjson', () => {
     );
     capture.clear();
     assert.deepEqual(capture.records(), []);
+  });
+});
+
+describe('isoTime', () => {
+  it('writes what Date.prototype.toISOString writes, for years 0..9999 and every field width', () => {
+    const times = [
+      0, 1, 999, 1000, 59_999, Date.UTC(2026, 11, 7, 17, 40, 5, 9), Date.UTC(2026, 0, 1, 0, 0, 0, 0), Date.UTC(1999, 11, 31, 23, 59, 59, 999),
+      Date.UTC(999, 4, 6, 7, 8, 9, 10), Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(2024, 1, 29, 12, 0, 0, 100), -1, Date.UTC(1, 0, 1),
+    ];
+    for (let i = 0; i < 2000; i++) times.push(((i * 7919) % 2000) * 1.5e11 - 6.2e13 + ((i * 37) % 1000));
+    for (const t of times) assert.equal(isoTime(t), new Date(t).toISOString(), `t=${t}`);
   });
 });
