@@ -16,7 +16,7 @@ import { formatIp, verifyChecksums } from '@netaccel/protocol';
 import { encodeReplica, encodeState, encodeU32 } from './codec.js';
 import type { ElectrodeState, ReplicaConfig } from './codec.js';
 import { ELECTRODE_OFF } from './constants.js';
-import { commit, paxosFrame, prepare, testGroup, udpPayload } from './frames.js';
+import { checkpointChunk, commit, getCheckpoint, paxosFrame, prepare, testGroup, udpPayload } from './frames.js';
 import { broadcastDecision, firstFollower } from './model.js';
 import { ElectrodeObject } from './object.js';
 
@@ -120,6 +120,9 @@ describe('broadcast (leader, TC egress)', () => {
     { name: 'leader 1: the first follower is 0, the copy goes to 2', state: { self: 1, leader: 1 }, family: 4, frame: (g) => paxosFrame(g[1]!, g[0]!, p(1)), copies: [2] },
     { name: 'broadcast off: no copy', state: { offloads: ELECTRODE_OFF.FAST_ACK | ELECTRODE_OFF.QUORUM }, family: 4, frame: (g) => paxosFrame(g[0]!, g[1]!, p()), copies: [], reason: 'OFFLOAD_OFF' },
     { name: 'a COMMIT to the first follower is not broadcast', state: {}, family: 4, frame: (g) => paxosFrame(g[0]!, g[1]!, commit({ sender: 0, view: 3, commit: 40n })), copies: [], reason: 'OTHER_TYPE' },
+    { name: 'a CHECKPOINT chunk of the largest size to the first follower is not broadcast', state: {}, family: 4, frame: (g) => paxosFrame(g[0]!, g[1]!, checkpointChunk({ sender: 0, view: 3, op: 32n, offset: 1354 })), copies: [], reason: 'OTHER_TYPE' },
+    { name: 'a CHECKPOINT chunk, IPv6, 5 replicas: not broadcast', state: { n: 5 }, family: 6, replicas: 5, frame: (g) => paxosFrame(g[0]!, g[1]!, checkpointChunk({ sender: 0, view: 3, op: 32n, size: 200, total: 9000 })), copies: [], reason: 'OTHER_TYPE' },
+    { name: 'a GET_CHECKPOINT to the first follower is not broadcast', state: {}, family: 4, frame: (g) => paxosFrame(g[0]!, g[1]!, getCheckpoint({ sender: 0, view: 3, op: 32n, offset: 2708 })), copies: [], reason: 'OTHER_TYPE' },
     { name: 'a Prepare to follower 2 (a clone on its way) passes untouched', state: {}, family: 4, frame: (g) => paxosFrame(g[0]!, g[2]!, p()), copies: [] },
     { name: 'during a view change: no copy', state: { status: 'view-change' }, family: 4, frame: (g) => paxosFrame(g[0]!, g[1]!, p()), copies: [], reason: 'NOT_NORMAL' },
     { name: 'a follower does not broadcast', state: { self: 2 }, family: 4, frame: (g) => paxosFrame(g[2]!, g[1]!, p(2)), copies: [], reason: 'ROLE' },

@@ -94,7 +94,11 @@ describe('fast-ack (follower)', () => {
         let model: { verdict: string; reason?: ElectrodeReasonName };
         if (parsed.kind === 'not-mine') model = { verdict: 'PASS' };
         else if (parsed.kind === 'malformed') model = { verdict: 'PASS', reason: 'MALFORMED' };
-        else if (typeReason(parsed.msg.type)) model = { verdict: 'PASS', reason: typeReason(parsed.msg.type)! };
+        else if (typeReason(parsed.msg.type)) {
+          model = { verdict: 'PASS', reason: typeReason(parsed.msg.type)! };
+          assert.deepEqual(el.offload.state(), { ...f.state }, 'left to user space: no replica state changed');
+          for (const op of [10n, 11n, 12n, 13n]) assert.equal(decodeLogEntry(el.map('log').lookup(encodeU32(Number(op % BigInt(ring))))!).state, ELECTRODE_SLOT.FREE, 'nothing logged');
+        }
         else {
           const d = fastAckDecision(f.state, parsed.msg, () => f.ringHolds === undefined);
           model = { verdict: d.verdict === 'tx' ? 'TX' : 'PASS', ...(d.reason ? { reason: d.reason } : {}) };

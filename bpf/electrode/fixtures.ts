@@ -4,9 +4,10 @@
  * through BPF_PROG_TEST_RUN and compare the result with the expectation and with the model's
  * decision (model.ts); the quorum fixtures are sequences whose bitset state carries over.
  */
+import { paxos } from '@netaccel/protocol';
 import type { ElectrodeState } from './codec.js';
 import { ELECTRODE_MAX_BODY, ELECTRODE_OFF, PAXOS_MSG } from './constants.js';
-import { commit, paxosFrame, prepare, prepareOk, rawMessage, testGroup } from './frames.js';
+import { checkpointChunk, commit, getCheckpoint, paxosFrame, prepare, prepareOk, rawMessage, testGroup } from './frames.js';
 import type { ElectrodeReasonName } from './reasons.js';
 
 export type XdpVerdictName = 'ABORTED' | 'DROP' | 'PASS' | 'TX';
@@ -65,6 +66,19 @@ export function fastAckFixtures(ringSize: number): ElectrodeFixture[] {
     { name: 'unknown type 42', state: FOLLOWER, frame: to(rawMessage({ type: 42, sender: 0, view: 5, op: 11n })), verdict: 'PASS', reason: 'UNKNOWN_TYPE' },
     { name: 'type 0', state: FOLLOWER, frame: to(rawMessage({ type: 0, sender: 0, view: 5, op: 11n })), verdict: 'PASS', reason: 'UNKNOWN_TYPE' },
     { name: 'COMMIT is left to user space', state: FOLLOWER, frame: to(commit({ sender: 0, view: 5, commit: 10n })), verdict: 'PASS', reason: 'OTHER_TYPE' },
+    // state transfer (CHECKPOINT 13 / GET_CHECKPOINT 14): user space only, whatever the view or op
+    { name: 'CHECKPOINT chunk of the largest size is left to user space', state: FOLLOWER, frame: to(checkpointChunk({ sender: 0, view: 5, op: 4096n, offset: 1354 })), verdict: 'PASS', reason: 'OTHER_TYPE' },
+    { name: 'CHECKPOINT chunk, IPv6, from follower 2 of a newer view', state: FOLLOWER, frame: to(checkpointChunk({ sender: 2, view: 6, op: 11n, size: 100, total: 5000 }), true), verdict: 'PASS', reason: 'OTHER_TYPE' },
+    { name: 'CHECKPOINT chunk while the fast-ack is off', state: st({ offloads: ELECTRODE_OFF.BROADCAST | ELECTRODE_OFF.QUORUM }), frame: to(checkpointChunk({ sender: 0, view: 5, op: 4096n, size: 10 })), verdict: 'PASS', reason: 'OTHER_TYPE' },
+    { name: 'GET_CHECKPOINT is left to user space', state: FOLLOWER, frame: to(getCheckpoint({ sender: 0, view: 5, op: 4096n, offset: 1354 })), verdict: 'PASS', reason: 'OTHER_TYPE' },
+    { name: 'GET_CHECKPOINT of an op past the last one, during a view change', state: st({ status: 'view-change' }), frame: to(getCheckpoint({ sender: 2, view: 5, op: 11n, offset: 0 })), verdict: 'PASS', reason: 'OTHER_TYPE' },
+    {
+      name: 'CHECKPOINT whose body_len runs past the payload',
+      state: FOLLOWER,
+      frame: to(rawMessage({ type: paxos.PaxosType.Checkpoint, sender: 0, view: 5, op: 4096n, bodyLen: 1368, body: Buffer.alloc(100) })),
+      verdict: 'PASS',
+      reason: 'MALFORMED',
+    },
     { name: 'UDP to another port: not a Paxos message', state: FOLLOWER, frame: paxosFrame(l4!, { ...f4!, port: 7471 }, p(11n)), verdict: 'PASS' },
   ];
 }
@@ -103,5 +117,9 @@ export function quorumFixtures(): ElectrodeFixture[] {
     { name: 'op 18, IPv4 without UDP checksum: completes, checksum stays 0', state: LEADER, frame: ack(4, 18n, { checksum: 0 }), verdict: 'PASS' },
     { name: 'op 19 in a group of 3 (f = 1): one PrepareOK completes, IPv6', state: st({ n: 3 }), frame: ack(2, 19n, { v6: true }), verdict: 'PASS' },
     { name: 'op 19 in a group of 3: the other follower is late', state: st({ n: 3 }), frame: ack(1, 19n, { v6: true }), verdict: 'DROP', reason: 'ACK_QUORUM_DONE' },
+    // state transfer reaching the leader (it lags behind the best log after a view change, or
+    // serves its checkpoint): passed up, no bitset touched (op 17 is a slot of the sequence)
+    { name: 'CHECKPOINT chunk of op 17 at the leader: left to user space', state: LEADER, frame: paxosFrame(g[1]!, g[0]!, checkpointChunk({ sender: 1, view: 5, op: 17n, offset: 1354 })), verdict: 'PASS', reason: 'OTHER_TYPE' },
+    { name: 'GET_CHECKPOINT of op 18 at the leader, IPv6: left to user space', state: LEADER, frame: paxosFrame(g6[2]!, g6[0]!, getCheckpoint({ sender: 2, view: 5, op: 18n, offset: 0 })), verdict: 'PASS', reason: 'OTHER_TYPE' },
   ];
 }

@@ -61,6 +61,22 @@ export function commit(f: { sender: number; view: number; commit: bigint }): Buf
   return paxos.encodePaxos({ type: paxos.PaxosType.Commit, sender: f.sender, view: f.view, commit: f.commit });
 }
 
+/**
+ * A CHECKPOINT chunk from the codec (state transfer below the sender's log, libs/paxos
+ * recovery.ts): `size` bytes of a checkpoint of `total` at `offset`; the default fills the
+ * largest datagram (PAXOS_MAX_MSG).
+ */
+export function checkpointChunk(f: { sender: number; view: number; op: bigint; offset?: number; size?: number; total?: number }): Buffer {
+  const size = f.size ?? paxos.PAXOS_MAX_CHUNK;
+  const offset = f.offset ?? 0;
+  return paxos.encodePaxos({ type: paxos.PaxosType.Checkpoint, sender: f.sender, view: f.view, op: f.op, total: f.total ?? offset + size, checksum: 0x1234abcd, offset, data: Buffer.alloc(size, 0x5a) });
+}
+
+/** A GET_CHECKPOINT from the codec: the rest of op's checkpoint from `offset`. */
+export function getCheckpoint(f: { sender: number; view: number; op: bigint; offset: number }): Buffer {
+  return paxos.encodePaxos({ type: paxos.PaxosType.GetCheckpoint, sender: f.sender, view: f.view, op: f.op, offset: f.offset });
+}
+
 /** A header written by hand (any field, including ones the codec refuses), then `body`. */
 export function rawMessage(f: {
   magic?: number;

@@ -145,9 +145,11 @@ export interface QuorumDecision {
   readonly slot?: QuorumSlot;
 }
 
-/** el_quorum_check + el_quorum_count for a parsed PrepareOK; `slot` is op's slot before it. */
+/** The quorum program on a parsed message: by its type unless a PrepareOK, then el_quorum_check + el_quorum_count; `slot` is op's slot before it. */
 export function quorumDecision(st: ElectrodeState, m: FrameMessage, slot: QuorumSlot | undefined): QuorumDecision {
   const no = (verdict: 'pass' | 'drop', reason: ElectrodeReasonName): QuorumDecision => ({ verdict, reason, quorum: false, ...(slot ? { slot } : {}) });
+  // the quorum wait takes PREPARE_OKs only; any other type (a COMMIT, a CHECKPOINT) goes up by its type
+  if (m.type !== PAXOS_MSG.PREPARE_OK) return { verdict: 'pass', reason: typeReason(m.type) ?? 'OTHER_TYPE', quorum: false };
   if (!(st.offloads & ELECTRODE_OFF.QUORUM)) return no('pass', 'OFFLOAD_OFF');
   if (st.status !== 'normal') return no('pass', 'NOT_NORMAL');
   if (st.self !== st.leader) return no('pass', 'ROLE');

@@ -4,7 +4,7 @@
 
 // --- frames -----------------------------------------------------------------------------------
 export type { TestReplica } from './frames.js';
-export { TEST_PORT, TEST_SPORT, commit, paxosFrame, prepare, prepareOk, rawMessage, testGroup, udpPayload } from './frames.js';
+export { TEST_PORT, TEST_SPORT, checkpointChunk, commit, getCheckpoint, paxosFrame, prepare, prepareOk, rawMessage, testGroup, udpPayload } from './frames.js';
 
 // --- fixtures ---------------------------------------------------------------------------------
 export type { ElectrodeFixture, XdpVerdictName } from './fixtures.js';
