@@ -20,6 +20,8 @@ test('defaults are filled in, f derived, the result frozen', () => {
   assert.equal(o.heartbeatMs, 50);
   assert.equal(o.checkpointEvery, 4096);
   assert.equal(o.logRetain, 1024);
+  assert.equal(o.clientRetainOps, 1 << 20);
+  assert.equal(o.maxClients, 4096);
   assert.equal(resolveReplicaOptions({ ...base, logRetain: 0, checkpointEvery: 1 }).logRetain, 0);
   assert.ok(Object.isFrozen(o) && Object.isFrozen(o.replicas));
 });
@@ -39,6 +41,9 @@ test('bad options are refused with the path of the field', () => {
     [{ checkpointEvery: 0 }, /checkpointEvery: expected an integer 1\.\.16777216, got 0/],
     [{ checkpointEvery: 1.5 }, /checkpointEvery: expected an integer/],
     [{ logRetain: -1 }, /logRetain: expected an integer 0\.\.16777216, got -1/],
+    [{ clientRetainOps: 0 }, /clientRetainOps: expected an integer 1\.\.1099511627776, got 0/],
+    [{ maxClients: 0 }, /maxClients: expected an integer 1\.\.16777216, got 0/],
+    [{ maxClients: 2.5 }, /maxClients: expected an integer/],
   ];
   for (const [patch, re] of cases) assert.throws(() => resolveReplicaOptions({ ...base, ...patch }), (err: unknown) => (err as { code?: string }).code === 'NA_ERR_PAXOS_INVALID_OPTIONS' && re.test((err as Error).message), re.source);
 });
