@@ -19,10 +19,11 @@
 
 /*
  * Copies `n` bytes (1..SIDECAR_MAX_HBLOCK) at `off` of an sk_msg into the scratch: its `tmp`,
- * `block` or `path.bytes`. bpf_msg_pull_data makes them linear at msg->data, checked against
- * data_end as a whole, then one bpf_probe_read_kernel copies them (a byte loop cost ~7 % of the
- * kernel lane's CPU at 140k calls/s, and its 256 iterations a share of the verifier's budget).
- * Global: verified once.
+ * `block` or `path.bytes`. In a send whose bytes are one linear run (s->linear: the usual case,
+ * a send of one sk_msg element) they are read in place; otherwise bpf_msg_pull_data makes them
+ * linear at msg->data. Checked against data_end as a whole, then one bpf_probe_read_kernel copies
+ * them (a byte loop cost ~7 % of the kernel lane's CPU at 140k calls/s, and its 256 iterations a
+ * share of the verifier's budget). Global: verified once.
  */
 __noinline int sidecar_msg_copy(struct sk_msg_md *msg, __u32 off, __u32 n, __u32 where)
 {
@@ -35,9 +36,15 @@ __noinline int sidecar_msg_copy(struct sk_msg_md *msg, __u32 off, __u32 n, __u32
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return -1;
-	if (bpf_msg_pull_data(msg, off, off + n, 0))
-		return -1;
-	data = (void *)(long)msg->data;
+	if (s->linear && off <= SIDECAR_MAX_LINEAR_OFF) {
+		data = (void *)(long)msg->data;
+		data += off;
+	} else {
+		if (bpf_msg_pull_data(msg, off, off + n, 0))
+			return -1;
+		s->linear = 0;
+		data = (void *)(long)msg->data;
+	}
 	end = (void *)(long)msg->data_end;
 	if (data + n > end)
 		return -1;
@@ -100,6 +107,7 @@ __noinline int sidecar_msg_write(struct sk_msg_md *msg, __u32 off, __u32 n)
 		return -1;
 	if (bpf_msg_pull_data(msg, off, off + n, 0))
 		return -1;
+	s->linear = 0; /* msg->data now starts at `off` */
 	data = (void *)(long)msg->data;
 	end = (void *)(long)msg->data_end;
 	for (i = 0; i < 8; i++) {
@@ -143,6 +151,7 @@ __noinline int sidecar_msg_fix_settings(struct sk_msg_md *msg)
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return -1;
+	s->linear = 0; /* the send's elements changed */
 	for (i = 0; i < H2_SETTING_LEN; i++)
 		s->tmp[i] = 0;
 	s->tmp[1] = H2_SETTINGS_HEADER_TABLE_SIZE;

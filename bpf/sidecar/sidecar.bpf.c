@@ -357,6 +357,11 @@ static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct si
 	paired = p != NULL;
 	if (p)
 		peer = *p;
+	/* at the program's start msg->data is the send's first byte: when its first element holds
+	 * all of it, every read is in place (no bpf_msg_pull_data) until something pulls */
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s)
+		s->linear = (long)msg->data + size <= (long)msg->data_end;
 	need = sidecar_msg_need(msg, carry, conn->flags);
 	if (need > 0 && (__u32)need > size) {
 		bpf_msg_cork_bytes(msg, need);

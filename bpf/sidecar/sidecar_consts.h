@@ -37,6 +37,9 @@
 #define SIDECAR_MAX_FIELDS 16 /* header fields walked per block */
 #endif
 
+/* Largest offset read in place in a linear send (pointer arithmetic on packet data is bounded). */
+#define SIDECAR_MAX_LINEAR_OFF 0xffff
+
 #define SIDECAR_HBLOCK_MASK (SIDECAR_MAX_HBLOCK - 1)
 _Static_assert((SIDECAR_MAX_HBLOCK & SIDECAR_HBLOCK_MASK) == 0, "SIDECAR_MAX_HBLOCK must be a power of two");
 

@@ -57,11 +57,12 @@ struct sidecar_scratch {
 	__u32 walk_clean;  /* in/out: HPACK_CLEAN over the walk (the program sets the conn's flag) */
 	__u32 last_stream; /* in/out: the highest request stream id counted (conns.last_stream) */
 	__u32 nev;         /* events recorded */
+	__u32 linear;      /* sk_msg: the send's bytes are one linear run from msg->data (as at the program's
+			    * start), read in place without bpf_msg_pull_data; 0 once anything pulled */
 	/* the stream the last applied event touched, so that its next frame in the same message
 	 * needs no `streams` lookup (cache_sid 0: none) */
 	__u32 cache_sid;
 	__u32 cache_method;
-	__u32 pad2;
 	__u64 cache_start_ns;
 	struct sidecar_event ev[SIDECAR_MAX_FRAMES];
 };
