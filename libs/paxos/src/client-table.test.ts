@@ -98,3 +98,22 @@ test('leader: a row evicted after clientRetainOps ops; a retry of its executed r
   assert.deepEqual((await request(30n, 7n, 'c', '7')).map((m) => m.status), [ReplyStatus.Ok]);
   assert.equal(kv.peek('c'), '7');
 });
+
+test('leader: with maxClients 1, a batch of three clients keeps the highest id; reply addresses are bounded at 2 x maxClients', async (t) => {
+  const { replica, transport, from, sent } = await single(0, t, { maxClients: 1 });
+  for (const c of [3n, 1n, 2n]) {
+    transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: c, requestId: SESSION_FIRST, payload: encodeKvOp({ kind: 'put', key: `k${c}`, value: 'v' }) }), { address: '127.0.0.1', port: 9000 + Number(c) });
+  }
+  await turn();
+  assert.equal(replica.snapshot().lastOp, 1n, 'one entry');
+  await from(2, { type: PaxosType.PrepareOk, sender: 2, view: 0, op: 1n, flags: 0 });
+  // client 3's address, heard first, was dropped for client 2's: its reply has nowhere to go
+  const replies = sent().flatMap((s) => (s.m.type === PaxosType.Reply ? [s.m.clientId] : []));
+  assert.deepEqual(replies, [1n, 2n]);
+  assert.deepEqual(replica.clientTable().map(([id]) => id), [3n], 'of one op, the lowest ids are evicted first');
+  assert.equal(replica.counters().clients_evicted, 2);
+  // client 3 retries: answered from its row, to the address it sends from now
+  transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: 3n, requestId: SESSION_FIRST, payload: encodeKvOp({ kind: 'put', key: 'k3', value: 'v' }) }), { address: '127.0.0.1', port: 9003 });
+  await turn();
+  assert.deepEqual(sent().map((s) => s.m.type === PaxosType.Reply && [s.to, s.m.clientId, s.m.status]), [['client', 3n, ReplyStatus.Ok]]);
+});

@@ -80,7 +80,7 @@ export class ReplicaCore {
   queue: ClientRequest[] = [];
   /** Latest request id of each client queued or in the log and not executed yet. */
   readonly inFlight = new Map<bigint, bigint>();
-  /** Where each client was last heard from (replies go there). */
+  /** Where each client was last heard from (replies go there): the latest 2 x maxClients clients (normal.ts onRequest). */
   readonly clientAddr = new Map<bigint, Peer>();
   /** When a PREPARE, COMMIT or START_VIEW last went to every follower (the heartbeat's clock). */
   lastBroadcastAt = 0;

@@ -28,7 +28,11 @@ export function onRequest(r: ReplicaCore, m: paxos.RequestMessage, from: Peer): 
     r.reply(m.clientId, m.requestId, ReplyStatus.NotLeader, Buffer.of(r.leader), from);
     return false;
   }
+  // where each client was last heard from, the latest last: local (not replicated), bounded
+  // like the client table (a reply to an address dropped is answered again from the table on the retry)
+  r.clientAddr.delete(m.clientId);
   r.clientAddr.set(m.clientId, from);
+  if (r.clientAddr.size > 2 * r.opts.maxClients) r.clientAddr.delete(r.clientAddr.keys().next().value!);
   const done = r.clients.get(m.clientId);
   if (done !== undefined && m.requestId <= done.requestId) {
     r.count('requests_duplicate');
