@@ -80,7 +80,7 @@ export class ReplicaCore {
   queue: ClientRequest[] = [];
   /** Latest request id of each client queued or in the log and not executed yet. */
   readonly inFlight = new Map<bigint, bigint>();
-  /** Where each client was last heard from (replies go there): the latest 2 x maxClients clients (normal.ts onRequest). */
+  /** Where each client was last heard from (replies go there): dropped with its row, at most 2 x maxClients (normal.ts onRequest). */
   readonly clientAddr = new Map<bigint, Peer>();
   /** When a PREPARE, COMMIT or START_VIEW last went to every follower (the heartbeat's clock). */
   lastBroadcastAt = 0;
@@ -109,6 +109,8 @@ export class ReplicaCore {
   readonly lease: LeaderLease;
 
   readonly counters: PaxosCounters = newCounters();
+  /** A client's row was evicted: its reply address goes too. */
+  private readonly forgetClient = (clientId: bigint): void => void this.clientAddr.delete(clientId);
   private published: PublishedState | undefined;
 
   constructor(
@@ -203,7 +205,7 @@ export class ReplicaCore {
       const e = this.log.get(this.executed + 1n)!;
       for (const r of e.requests) this.executeRequest(r, e.op);
       this.executed++;
-      const evicted = this.clients.evict(this.executed);
+      const evicted = this.clients.evict(this.executed, this.forgetClient);
       if (evicted > 0) this.count('clients_evicted', evicted);
       if (this.executed >= this.nextCheckpoint) this.takeCheckpoint();
     }
@@ -260,7 +262,7 @@ export class ReplicaCore {
         : { requestId: r.requestId, status: ReplyStatus.Error, result: Buffer.from(out.error), op };
       this.count('requests_executed');
     }
-    this.clients.set(r.clientId, cached);
+    this.clients.set(r.clientId, cached, last !== undefined);
     if (this.inFlight.get(r.clientId) === r.requestId) this.inFlight.delete(r.clientId);
     if (this.isLeader()) this.reply(r.clientId, r.requestId, cached.status, cached.result);
   }

@@ -144,9 +144,9 @@ export class ClientTable {
     return this.table.get(clientId);
   }
 
-  /** Records a client's executed request (its op is the newest: the row moves to the end). */
-  set(clientId: bigint, reply: CachedReply): void {
-    this.table.delete(clientId);
+  /** Records a client's executed request (its op is the newest: the row moves to the end). `known`: the caller saw a row. */
+  set(clientId: bigint, reply: CachedReply, known = true): void {
+    if (known) this.table.delete(clientId);
     this.table.set(clientId, reply);
   }
 
@@ -154,13 +154,14 @@ export class ClientTable {
     return this.table.size;
   }
 
-  /** Drops the rows the bounds exclude after op `op` was executed; returns how many. */
-  evict(op: bigint): number {
+  /** Drops the rows the bounds exclude after op `op` was executed (each told to `onEvict`); returns how many. */
+  evict(op: bigint, onEvict?: (clientId: bigint) => void): number {
     let dropped = 0;
     const floor = op - this.retainOps;
     for (const [id, row] of this.table) {
       if (row.op >= floor) break;
       this.table.delete(id);
+      onEvict?.(id);
       dropped++;
     }
     while (this.table.size > this.maxClients) {
@@ -173,7 +174,10 @@ export class ClientTable {
       }
       group.sort(byId);
       const victims = group.slice(0, this.table.size - this.maxClients);
-      for (const id of victims) this.table.delete(id);
+      for (const id of victims) {
+        this.table.delete(id);
+        onEvict?.(id);
+      }
       dropped += victims.length;
     }
     return dropped;

@@ -28,9 +28,9 @@ export function onRequest(r: ReplicaCore, m: paxos.RequestMessage, from: Peer): 
     r.reply(m.clientId, m.requestId, ReplyStatus.NotLeader, Buffer.of(r.leader), from);
     return false;
   }
-  // where each client was last heard from, the latest last: local (not replicated), bounded
-  // like the client table (a reply to an address dropped is answered again from the table on the retry)
-  r.clientAddr.delete(m.clientId);
+  // where each client was last heard from: local (not replicated); dropped with the client's row
+  // (core.ts), and the oldest first beyond 2 x maxClients (clients heard but not executed): a
+  // reply to a dropped address is answered again from the table on the client's retry
   r.clientAddr.set(m.clientId, from);
   if (r.clientAddr.size > 2 * r.opts.maxClients) r.clientAddr.delete(r.clientAddr.keys().next().value!);
   const done = r.clients.get(m.clientId);
