@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { RegisterOp } from '@netaccel/linearizability';
+import { parseReportLine } from '../lib/report-line.js';
 
 export interface GenPoint {
   readonly replicas: readonly { readonly address: string; readonly port: number }[];
@@ -105,14 +106,7 @@ export function genArgs(p: GenPoint): string[] {
 /** Parses the generator's report line; throws naming what is missing. */
 export function parseGenReport(stdout: string): GenReport {
   const line = stdout.trim().split('\n').at(-1) ?? '';
-  let v: Record<string, unknown>;
-  try {
-    v = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`paxos-gen: expected a JSON report, got ${JSON.stringify(line.slice(0, 200))}`);
-  }
-  for (const f of FIELDS) if (typeof v[f] !== 'number' || !Number.isFinite(v[f])) throw new Error(`paxos-gen: report field ${f}: expected a number, got ${JSON.stringify(v[f])}`);
-  return v as unknown as GenReport;
+  return parseReportLine('paxos-gen', line, FIELDS) as unknown as GenReport;
 }
 
 /** Runs one point; resolves with the report once the generator exited. */

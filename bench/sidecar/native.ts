@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { LoadSummary } from './load.js';
 import type { Proc } from './procs.js';
 import { stopProc } from './procs.js';
+import { parseReportLine } from '../lib/report-line.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const NATIVE = join(here, 'native');
@@ -78,13 +79,7 @@ export interface NativeReport {
 const NUMBERS = ['calls', 'errors', 'warmup_calls', 'seconds', 'p50_ms', 'p90_ms', 'p99_ms', 'max_ms', 'mean_ms'] as const;
 
 export function parseNativeReport(line: string): NativeReport {
-  let v: Record<string, unknown>;
-  try {
-    v = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`grpc-load: expected a JSON report, got ${JSON.stringify(line.slice(0, 200))}`);
-  }
-  for (const f of NUMBERS) if (typeof v[f] !== 'number' || !Number.isFinite(v[f])) throw new Error(`grpc-load: report field ${f}: expected a number, got ${JSON.stringify(v[f])}`);
+  const v = parseReportLine('grpc-load', line, NUMBERS);
   if (typeof v.first_error !== 'string') throw new Error('grpc-load: report field first_error: expected a string');
   return v as unknown as NativeReport;
 }
