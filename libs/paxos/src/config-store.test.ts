@@ -79,3 +79,26 @@ test('three members over UDP: one proposes, all see it; concurrent updates both 
   assert.ok(live.every((m) => m.replica.snapshot().view > 0), 'a view change happened');
   assert.deepEqual(seen[members.indexOf(live[0]!)], seen[members.indexOf(live[1]!)]);
 });
+
+test('three members, a client table of 1: a member whose client was evicted reads and updates again under a new session', async (t) => {
+  const sockets = await Promise.all([0, 1, 2].map(() => udpTransport({ address: '127.0.0.1', port: 0 })));
+  const replicas = sockets.map((s) => s.local);
+  const members = await Promise.all(sockets.map((transport, self) => ReplicatedConfig.start({ replicas, self, transport, replica: { ...TEST_TIMING, maxClients: 1 }, timeoutMs: 4000, retryMs: 50 })));
+  t.onTestFinished(async () => {
+    for (const m of members) await m.close();
+  });
+  const append = (node: string) => (cur: Versioned | null) => [cur?.value, node].filter(Boolean).join(',');
+  // members 1 and 2 take turns: each one's row evicts the other's (and the leader's lease reads may evict either)
+  assert.deepEqual((await members[1]!.update('chain', append('a'))).now, { version: 1, value: 'a' });
+  assert.deepEqual((await members[2]!.update('chain', append('b'))).now, { version: 2, value: 'a,b' });
+  assert.deepEqual((await members[1]!.update('chain', append('c'))).now, { version: 3, value: 'a,b,c' });
+  assert.deepEqual((await members[2]!.update('chain', append('d'))).now, { version: 4, value: 'a,b,c,d' });
+  const expired = (): number[] => members.map((m) => m.replica.counters().requests_session_expired);
+  // the followers execute the last entries when the next PREPARE or heartbeat tells them the commit
+  for (let i = 0; i < 400 && new Set(expired()).size > 1; i++) await new Promise((r) => setTimeout(r, 10));
+  const e = expired();
+  assert.ok(e[0]! >= 2, `member 1's, then member 2's client were evicted and refused (${e.join(',')})`);
+  assert.deepEqual(e, [e[0], e[0], e[0]], 'refused on every replica alike');
+  assert.equal(members[0]!.replica.snapshot().clients, 1);
+  assert.equal((await members[1]!.read('chain'))?.value, 'a,b,c,d');
+});

@@ -30,8 +30,8 @@ export interface ReplicatedConfigOptions {
   /** `recover` after a restart without state (the others hold the configuration). */
   readonly start?: 'fresh' | 'recover';
   readonly logger?: Logger;
-  /** Timing of the replica (heartbeatMs, viewChangeTimeoutMs, retransmitMs, lease) and its checkpoints (checkpointEvery, logRetain). */
-  readonly replica?: Partial<Pick<ReplicaOptions, 'heartbeatMs' | 'viewChangeTimeoutMs' | 'retransmitMs' | 'leaseMs' | 'clockDrift' | 'checkpointEvery' | 'logRetain'>>;
+  /** Timing of the replica (heartbeatMs, viewChangeTimeoutMs, retransmitMs, lease), its checkpoints (checkpointEvery, logRetain) and client table (clientRetainOps, maxClients). */
+  readonly replica?: Partial<Pick<ReplicaOptions, 'heartbeatMs' | 'viewChangeTimeoutMs' | 'retransmitMs' | 'leaseMs' | 'clockDrift' | 'checkpointEvery' | 'logRetain' | 'clientRetainOps' | 'maxClients'>>;
   /** The client's deadline per operation (ms; default 5000) and re-send interval (default 100). */
   readonly timeoutMs?: number;
   readonly retryMs?: number;
@@ -112,9 +112,17 @@ export class ReplicatedConfig {
     return this.machine.peek(key);
   }
 
-  /** The committed value of `key` (a linearizable read through the group). */
-  read(key: string): Promise<Versioned | null> {
-    return this.#client.read(key);
+  /**
+   * The committed value of `key` (a linearizable read through the group). A read refused because
+   * the client's session expired (its row evicted: client.ts) is sent again under the new one.
+   */
+  async read(key: string): Promise<Versioned | null> {
+    try {
+      return await this.#client.read(key);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'NA_ERR_PAXOS_SESSION_EXPIRED') throw err;
+      return this.#client.read(key);
+    }
   }
 
   /** One compare-and-set: `value` when `key` is at `expectedVersion` (0: absent). */
