@@ -98,12 +98,12 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, 
 	struct sidecar_config *cfg;
 	struct sidecar_event *ev;
 	struct sidecar_scratch *s;
-	__u32 zero = 0, off = 0, total = 0, n = 0, r, plen, method = 0, action = SIDECAR_ACTION_ALLOW;
-	__u32 from, i, k;
+	__u32 zero = 0, slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB, off = 0, total = 0, n = 0, r, plen, method = 0;
+	__u32 action = SIDECAR_ACTION_ALLOW, from, i, k;
 
 	if (!(flags & H2_FLAG_END_HEADERS))
 		return SIDECAR_REASON_CONTINUATION;
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return SIDECAR_REASON_BAD_FRAME;
 	r = sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n);
@@ -126,7 +126,7 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, 
 		__builtin_memset(&s->path, 0, sizeof(s->path));
 		if (sidecar_load(ctx, is_msg, off + s->found_pos, s->path.bytes, plen, SIDECAR_COPY_PATH))
 			return SIDECAR_REASON_BAD_HPACK;
-		s = bpf_map_lookup_elem(&scratch, &zero); /* the sk_msg copy is a call: look again */
+		s = bpf_map_lookup_elem(&scratch, &slot); /* the sk_msg copy is a call: look again */
 		if (!s)
 			return SIDECAR_REASON_BAD_HPACK;
 		s->path.len = plen;
@@ -144,7 +144,7 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, 
 			ms->denied++;
 		return SIDECAR_REASON_DENIED;
 	}
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return SIDECAR_REASON_BAD_FRAME;
 	k = s->nev;
@@ -179,12 +179,12 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, 
 static __always_inline __u32 sidecar_response_status(void *ctx, int is_msg, __u32 foff, __u32 flen, __u32 flags)
 {
 	struct sidecar_scratch *s;
-	__u32 zero = 0, off = 0, total = 0, n = 0;
+	__u32 slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB, off = 0, total = 0, n = 0;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s || !(flags & H2_FLAG_END_HEADERS) || sidecar_load_block(ctx, is_msg, s, foff, flen, flags, &off, &total, &n))
 		return SIDECAR_STATUS_UNKNOWN;
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return SIDECAR_STATUS_UNKNOWN;
 	s->clean = 1; /* responses are telemetry only: indexing cannot mislead a lookup by name */
@@ -194,13 +194,13 @@ static __always_inline __u32 sidecar_response_status(void *ctx, int is_msg, __u3
 }
 
 /* Records an event other than REQUEST at s->ev[s->nev]; -1 when the message has too many. */
-static __always_inline int sidecar_record(__u32 kind, __u32 sid, __u32 flen, __u32 flags, __u32 value)
+static __always_inline int sidecar_record(int is_msg, __u32 kind, __u32 sid, __u32 flen, __u32 flags, __u32 value)
 {
 	struct sidecar_scratch *s;
 	struct sidecar_event *ev;
-	__u32 zero = 0, k;
+	__u32 slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB, k;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return -1;
 	k = s->nev;
@@ -270,11 +270,11 @@ static __always_inline void sidecar_settings_scan(void *ctx, __u32 off, __u32 fl
 static __always_inline int sidecar_frame_common(void *ctx, int is_msg, __u32 len, __u32 off)
 {
 	struct sidecar_scratch *s;
-	__u32 zero = 0, flen, type, flags, sid, r, method = 0, cflags, status;
+	__u32 slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB, flen, type, flags, sid, r, method = 0, cflags, status;
 	__u8 h[H2_FRAME_HEADER_LEN];
 	int response;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return -SIDECAR_REASON_BAD_FRAME;
 	cflags = s->conn_flags;
@@ -289,7 +289,7 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, __u32 len
 		return -SIDECAR_REASON_NOT_PAIRED;
 	if (off > len || len - off < H2_FRAME_HEADER_LEN || sidecar_load_small(ctx, is_msg, off, h, H2_FRAME_HEADER_LEN))
 		return -SIDECAR_REASON_BAD_FRAME;
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return -SIDECAR_REASON_BAD_FRAME;
 	flen = ((__u32)h[0] << 16) | ((__u32)h[1] << 8) | h[2];
@@ -311,30 +311,30 @@ static __always_inline int sidecar_frame_common(void *ctx, int is_msg, __u32 len
 			return -SIDECAR_REASON_NO_PATH; /* only when the parser gave up waiting */
 		if (response) {
 			if (!(flags & H2_FLAG_END_STREAM)) {
-				if (sidecar_record(SIDECAR_EV_RESPONSE, sid, flen, flags, 0))
+				if (sidecar_record(is_msg, SIDECAR_EV_RESPONSE, sid, flen, flags, 0))
 					return -SIDECAR_REASON_TOO_MANY_FRAMES;
 				break;
 			}
 			status = sidecar_response_status(ctx, is_msg, off, flen, flags);
-			if (sidecar_record(SIDECAR_EV_RESPONSE_END, sid, flen, flags, status))
+			if (sidecar_record(is_msg, SIDECAR_EV_RESPONSE_END, sid, flen, flags, status))
 				return -SIDECAR_REASON_TOO_MANY_FRAMES;
 			break;
 		}
 		if (!(cflags & SIDECAR_RULE_F_REQUESTS))
 			break;
 		r = sidecar_request(ctx, is_msg, off, flen, flags, sid, &method);
-		s = bpf_map_lookup_elem(&scratch, &zero);
+		s = bpf_map_lookup_elem(&scratch, &slot);
 		if (s)
 			s->result_method = method;
 		if (r)
 			return -(int)r;
 		break;
 	case H2_FRAME_DATA:
-		if (sidecar_record(SIDECAR_EV_DATA, sid, flen, flags, 0))
+		if (sidecar_record(is_msg, SIDECAR_EV_DATA, sid, flen, flags, 0))
 			return -SIDECAR_REASON_TOO_MANY_FRAMES;
 		break;
 	case H2_FRAME_RST_STREAM:
-		if (sidecar_record(SIDECAR_EV_RESET, sid, flen, flags, 0))
+		if (sidecar_record(is_msg, SIDECAR_EV_RESET, sid, flen, flags, 0))
 			return -SIDECAR_REASON_TOO_MANY_FRAMES;
 		break;
 	default:
@@ -384,7 +384,7 @@ static __always_inline int sidecar_event_stream(struct sidecar_scratch *s, const
  * of one call in one message (HEADERS, DATA, trailers) cost one `streams` lookup or insert and
  * one delete. Global: verified once.
  */
-__noinline int sidecar_apply_event(__u32 i)
+__noinline int sidecar_apply_event(__u32 i, __u32 slot)
 {
 	struct sidecar_method_stats *ms;
 	struct sidecar_stream_key sk;
@@ -392,10 +392,10 @@ __noinline int sidecar_apply_event(__u32 i)
 	struct sidecar_stream *sp;
 	struct sidecar_scratch *s;
 	struct sidecar_event *ev;
-	__u32 zero = 0, kind, sid, flen, flags, value, method = 0, j, response;
+	__u32 kind, sid, flen, flags, value, method = 0, j, response;
 	__u64 start_ns = 0;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s || i >= SIDECAR_MAX_FRAMES)
 		return 0;
 	ev = &s->ev[i];
@@ -482,24 +482,25 @@ __noinline int sidecar_apply_event(__u32 i)
 
 /* The walk of a message is over (judged, or handed over at a frame): the HPACK_CLEAN it saw goes
  * to the socket's conns entry. */
-static __always_inline void sidecar_walk_clean(struct sidecar_conn *conn)
+static __always_inline void sidecar_walk_clean(int is_msg, struct sidecar_conn *conn)
 {
 	struct sidecar_scratch *s;
-	__u32 zero = 0;
+	__u32 slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (s && s->walk_clean)
 		conn->flags |= SIDECAR_CONN_F_HPACK_CLEAN;
 }
 
 /* Starts the walk of a message of the socket `key` (conns entry `conn`, pair `peer` or NULL):
  * what every frame needs, in the scratch; -1 without a scratch. */
-static __always_inline int sidecar_walk_start(const struct sidecar_sock_key *key, const struct sidecar_sock_key *peer, struct sidecar_conn *conn)
+static __always_inline int sidecar_walk_start(int is_msg, const struct sidecar_sock_key *key, const struct sidecar_sock_key *peer,
+					      struct sidecar_conn *conn)
 {
 	struct sidecar_scratch *s;
-	__u32 zero = 0;
+	__u32 slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return -1;
 	s->key = *key;
@@ -520,21 +521,21 @@ static __always_inline int sidecar_walk_start(const struct sidecar_sock_key *key
 /* Applies the events recorded by the walk (each with a global call: verified once), then the
  * highest request stream to conns.last_stream (after the streams are in `streams`: the proxy
  * reads both). */
-static __always_inline void sidecar_walk_apply(struct sidecar_conn *conn)
+static __always_inline void sidecar_walk_apply(int is_msg, struct sidecar_conn *conn)
 {
 	struct sidecar_scratch *s;
-	__u32 zero = 0, n, i;
+	__u32 slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB, n, i;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return;
 	n = s->nev;
 	for (i = 0; i < SIDECAR_MAX_FRAMES; i++) {
 		if (i >= n)
 			break;
-		sidecar_apply_event(i);
+		sidecar_apply_event(i, slot);
 	}
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (s && s->last_stream > conn->last_stream)
 		conn->last_stream = s->last_stream;
 }

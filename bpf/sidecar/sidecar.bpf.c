@@ -187,7 +187,7 @@ int sidecar_verdict(struct __sk_buff *skb)
 	struct sidecar_sock_key key, peer, *p;
 	struct sidecar_scratch *s;
 	struct sidecar_conn *conn;
-	__u32 zero = 0, len = skb->len, off, carry, i;
+	__u32 slot = SIDECAR_SLOT_SKB, len = skb->len, off, carry, i;
 	__u8 pre[H2_PREFACE_LEN];
 	int r, j;
 
@@ -226,23 +226,23 @@ int sidecar_verdict(struct __sk_buff *skb)
 		conn->flags |= SIDECAR_CONN_F_PREFACE_DONE;
 		off = H2_PREFACE_LEN;
 	}
-	if (sidecar_walk_start(&key, &peer, conn))
+	if (sidecar_walk_start(0, &key, &peer, conn))
 		return sidecar_to_user(conn, &peer, SIDECAR_REASON_BAD_FRAME, 0, 0, len, carry);
 	for (i = 0; i < SIDECAR_MAX_FRAMES && off < len; i++) {
 		r = sidecar_frame_at(skb, off);
 		if (r <= 0) {
 			/* the frames before this one are counted: they reached the peer in earlier
 			 * messages or are this message's, which the proxy relays from this frame on */
-			sidecar_walk_clean(conn);
-			sidecar_walk_apply(conn);
-			s = bpf_map_lookup_elem(&scratch, &zero);
+			sidecar_walk_clean(0, conn);
+			sidecar_walk_apply(0, conn);
+			s = bpf_map_lookup_elem(&scratch, &slot);
 			return sidecar_to_user(conn, &peer, r < 0 ? (__u32)-r : SIDECAR_REASON_BAD_FRAME, s ? s->result_stream : 0,
 					       s ? s->result_method : 0, len, carry);
 		}
 		off += (__u32)r;
 	}
-	sidecar_walk_clean(conn);
-	sidecar_walk_apply(conn);
+	sidecar_walk_clean(0, conn);
+	sidecar_walk_apply(0, conn);
 	if (off < len)
 		return sidecar_to_user(conn, &peer, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, len, carry);
 	if (bpf_sk_redirect_hash(skb, &sock_hash, &peer, 0) != SK_PASS)
@@ -381,14 +381,14 @@ static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct si
 		off = H2_PREFACE_LEN;
 	}
 	/* conns and pairs were looked up once for the send: the walk reads them from the scratch */
-	if (sidecar_walk_start(key, paired ? &peer : NULL, conn))
+	if (sidecar_walk_start(1, key, paired ? &peer : NULL, conn))
 		return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_BAD_FRAME, 0, 0, size, carry);
 	/* One walk judges the frames and records what they count; the events are applied only once
 	 * the whole send is judged: a send handed over at one of its frames goes to the proxy whole
 	 * (from its first frame), and the proxy counts the calls it carries; a call the kernel
 	 * counted before that frame in the same send would be counted twice. */
 	r = sidecar_msg_walk(msg, off);
-	sidecar_walk_clean(conn);
+	sidecar_walk_clean(1, conn);
 	if (r < 0) {
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		return sidecar_msg_to_user(conn, paired ? &peer : NULL, (__u32)-r, s ? s->result_stream : 0, s ? s->result_method : 0, size, carry);
@@ -396,7 +396,7 @@ static __always_inline int sidecar_msg_h2(struct sk_msg_md *msg, const struct si
 	if ((__u32)r < size)
 		return sidecar_msg_to_user(conn, paired ? &peer : NULL, SIDECAR_REASON_TOO_MANY_FRAMES, 0, 0, size, carry);
 	off = (__u32)r;
-	sidecar_walk_apply(conn);
+	sidecar_walk_apply(1, conn);
 	if (splice) {
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (s && s->set_kind != SIDECAR_SET_NONE) {

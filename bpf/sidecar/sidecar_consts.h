@@ -40,6 +40,11 @@
 /* Largest offset read in place in a linear send (pointer arithmetic on packet data is bounded). */
 #define SIDECAR_MAX_LINEAR_OFF 0xffff
 
+/* Slots of the per-CPU `scratch`: sk_msg runs in the sender's process context, the sk_skb
+ * verdict in softirq, which can interrupt it on the same CPU: each has its own. */
+#define SIDECAR_SLOT_MSG 0
+#define SIDECAR_SLOT_SKB 1
+
 #define SIDECAR_HBLOCK_MASK (SIDECAR_MAX_HBLOCK - 1)
 _Static_assert((SIDECAR_MAX_HBLOCK & SIDECAR_HBLOCK_MASK) == 0, "SIDECAR_MAX_HBLOCK must be a power of two");
 

@@ -102,10 +102,11 @@ struct {
 	__type(value, struct sidecar_counter);
 } reason_stats SEC(".maps");
 
-/* Per-CPU scratch: the header block and the path key (too big for the stack). */
+/* Per-CPU scratch: the header block, the path key and a message's walk (too big for the stack);
+ * slot SIDECAR_SLOT_MSG for sk_msg, SIDECAR_SLOT_SKB for the sk_skb verdict. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct sidecar_scratch);
 } scratch SEC(".maps");
