@@ -361,6 +361,38 @@ for (const mode of ['skb', 'msg'] as const) describe(`HTTP/2 frames between pair
     }
   });
 
+  test('one message holding a stream\'s HEADERS, DATA, RST_STREAM and DATA again: opened, its bytes and the reset counted once each, nothing after the reset; another stream in it unaffected', async () => {
+    const { client, conn, sunk: got } = await open();
+    try {
+      const block = (first: boolean) => requestBlock(pathField(ALLOWED, { kind: 'without', huffman: true }), first ? hpackSizeUpdate(0) : undefined);
+      const before = sidecar.methodStats(id(ALLOWED));
+      // the telemetry of a message is recorded frame by frame and applied once it is judged, the
+      // stream of the previous frame cached: the reset must end that cache
+      const bytes = Buffer.concat([
+        H2_PREFACE,
+        settingsFrame(),
+        headersFrame(1, block(true), { endStream: false }),
+        dataFrame(1, Buffer.alloc(10, 7)),
+        frame(H2_FRAME.RST_STREAM, 0, 1, Buffer.from([0, 0, 0, 8])),
+        dataFrame(1, Buffer.alloc(7, 7)),
+        headersFrame(3, block(false), { endStream: false }),
+        dataFrame(3, Buffer.alloc(5, 7)),
+      ]);
+      client.write(bytes);
+      await until('all bytes upstream', () => got().length === bytes.length);
+      assert.deepEqual(conn.read, { fromClient: 0, fromUpstream: 0 }, 'carried by the kernel');
+      const now = sidecar.methodStats(id(ALLOWED));
+      assert.equal(now.requests - before.requests, 2n);
+      assert.equal(now.resets - before.resets, 1n);
+      assert.equal(now.requestBytes - before.requestBytes, 15n, 'stream 1 before its reset (10) and stream 3 (5)');
+      const streams = sidecar.map('streams');
+      assert.equal(streams.lookup(encodeStreamKey(judged(conn), 1)), undefined, 'the reset stream is gone');
+      assert.notEqual(streams.lookup(encodeStreamKey(judged(conn), 3)), undefined, 'the open one stays');
+    } finally {
+      client.destroy();
+    }
+  });
+
   test('a denied method: the frame goes to user space, which answers PERMISSION_DENIED; the connection carries on there', async () => {
     const { client, conn, sunk: got } = await open();
     try {
