@@ -11,38 +11,25 @@ import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { H2_PREFACE, readFrames, settingsFrame } from '@netaccel/bpf-programs/sidecar/testing';
-import type { EchoServer } from './testing/index.js';
 import {
-  grpcFrame as frame, ownClient, serverStreamOutcome, startEchoServer, startPumpingUpstream, startRawUpstream as rawUpstream, startTestSidecar, streamMessage, streamRequest, unaryCall, writtenWhenHeld,
+  grpcFrame as frame, ownClient, serverStreamOutcome, startPumpingUpstream, startRawUpstream as rawUpstream, startTestSidecar, streamMessage, streamRequest, unaryCall, writtenWhenHeld,
 } from './testing/index.js';
 import type { SpliceRig, Via } from './testing/splice-rig.js';
-import { carrierFor, startSpliceProxy } from './testing/splice-rig.js';
+import { carrierWithEcho, startSpliceProxy } from './testing/splice-rig.js';
 
 /** The kernel splice, in process or through the loader (this test's cgroup), and the user-space proxy. */
 type Path = Via | 'user';
 
 describe('the proof list in every path: server closing mid-stream, slow reader, garbage and truncated frames', () => {
   // one cgroup (this process is in one at a time) and one loader for both kernel paths
-  const carrier = carrierFor('loader', 'proofs');
-  let echo: EchoServer;
-
-  beforeAll(async () => {
-    await carrier.setUp();
-    echo = await startEchoServer();
-  });
-
-  afterAll(async () => {
-    try {
-      await echo?.close();
-    } finally {
-      await carrier.tearDown();
-    }
-  });
+  const env = carrierWithEcho('loader', 'proofs');
+  beforeAll(env.setUp);
+  afterAll(env.tearDown);
 
   /** A proxy of the path to `endpoint`; its stats, and the kernel's rig when the kernel carries the connection. */
   async function proxyOf(path: Path, endpoint: string) {
     if (path !== 'user') {
-      const rig = await startSpliceProxy({ ...carrier.get(), via: path }, '127.0.0.1:0', endpoint);
+      const rig = await startSpliceProxy({ ...env.carrier.get(), via: path }, '127.0.0.1:0', endpoint);
       return { proxy: rig.proxy, port: rig.port, rig: rig as SpliceRig | undefined, close: () => rig.close() };
     }
     const sc = await startTestSidecar(`
@@ -111,7 +98,7 @@ sidecar:
     });
 
     test(`${label}: garbage, a truncated frame, broken HPACK: that connection is closed or refused, calls on another are unaffected`, async (t) => {
-      const p = await proxyOf(path, echo.address);
+      const p = await proxyOf(path, env.echo().address);
       t.onTestFinished(() => p.close());
       const c = ownClient(t, `127.0.0.1:${p.port}`);
       const ping = async (i: number) => {

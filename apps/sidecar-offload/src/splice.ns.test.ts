@@ -24,9 +24,8 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { SIDECAR_REASON } from '@netaccel/bpf-programs/sidecar';
 import { H2_FLAG, H2_FRAME, H2_PREFACE, HPACK_STATIC, dataFrame, decodeBlock, grpcMessage, headerBlock, headersFrame, hpackIndexed, hpackLiteral, readFrames, settingsFrame } from '@netaccel/bpf-programs/sidecar/testing';
-import type { EchoServer } from './testing/index.js';
 import { grpcFrame as frame, ownClient, startEchoServer, startRawUpstream as rawUpstream, unaryCall } from './testing/index.js';
-import { carrierFor, h2Call, startSpliceProxy } from './testing/splice-rig.js';
+import { carrierWithEcho, h2Call, startSpliceProxy } from './testing/splice-rig.js';
 
 /** A request header block (no indexing, as the kernel's SETTINGS make every encoder do). */
 function requestBlock(path: string): Buffer {
@@ -70,24 +69,12 @@ function rawBurst(port: number, burst: Buffer, streams: readonly number[]): Prom
 }
 
 describe.each(['direct', 'loader'] as const)('spliced connections (%s): GOAWAY on drain, IPv6, counted once across a hand-over, route timeouts', (via) => {
-  const carrier = carrierFor(via, via);
-  let echo: EchoServer;
-
-  beforeAll(async () => {
-    await carrier.setUp();
-    echo = await startEchoServer();
-  });
-
-  afterAll(async () => {
-    try {
-      await echo?.close();
-    } finally {
-      await carrier.tearDown();
-    }
-  });
+  const env = carrierWithEcho(via, via);
+  beforeAll(env.setUp);
+  afterAll(env.tearDown);
 
   test('drain: each spliced connection is taken back from the kernel and gets GOAWAY (last stream id right); calls in flight finish OK, idle ones close', async (t) => {
-    const rig = await startSpliceProxy(carrier.get(), '127.0.0.1:0', echo.address);
+    const rig = await startSpliceProxy(env.carrier.get(), '127.0.0.1:0', env.echo().address);
     t.onTestFinished(() => rig.close());
     const takenBefore = await rig.reason(SIDECAR_REASON.TAKEN_BACK);
     const base = `http://127.0.0.1:${rig.port}`;
@@ -135,7 +122,7 @@ describe.each(['direct', 'loader'] as const)('spliced connections (%s): GOAWAY o
   test('IPv6: a listener and an upstream on ::1 are spliced, the kernel carries and counts the calls', async (t) => {
     const echo6 = await startEchoServer('[::1]');
     t.onTestFinished(() => echo6.close());
-    const rig = await startSpliceProxy(carrier.get(), '[::1]:0', echo6.address);
+    const rig = await startSpliceProxy(env.carrier.get(), '[::1]:0', echo6.address);
     t.onTestFinished(() => rig.close());
     const c = ownClient(t, `[::1]:${rig.port}`);
     const before = await rig.stats('/nsc.Echo/Unary');
@@ -157,7 +144,7 @@ describe.each(['direct', 'loader'] as const)('spliced connections (%s): GOAWAY o
   });
 
   test('one write holding an allowed call before the denied one that hands it over: each call counted once (by the proxy), equal to what the client saw', async (t) => {
-    const rig = await startSpliceProxy(carrier.get(), '127.0.0.1:0', echo.address);
+    const rig = await startSpliceProxy(env.carrier.get(), '127.0.0.1:0', env.echo().address);
     t.onTestFinished(() => rig.close());
     const request = grpcMessage(Buffer.from('counted once'));
     const burst = Buffer.concat([
@@ -179,11 +166,11 @@ describe.each(['direct', 'loader'] as const)('spliced connections (%s): GOAWAY o
     assert.deepEqual([u.calls, u.statuses.get(0), u.requestBytes, u.responseBytes, u.requestMessages, u.responseMessages], [1, 1, 12, 12, 1, 1], 'the proxy counted the allowed call once');
     const b = user.get('/nsc.Echo/Bidi')!;
     assert.deepEqual([b.calls, b.statuses.get(grpc.status.PERMISSION_DENIED)], [1, 1]);
-    assert.equal(echo.calls.get('/nsc.Echo/Bidi') ?? 0, 0, 'the denied call never reached the server');
+    assert.equal(env.echo().calls.get('/nsc.Echo/Bidi') ?? 0, 0, 'the denied call never reached the server');
   });
 
   test('a call the kernel carries, in flight when a denied call hands the connection over: finished and counted once, by the proxy', async (t) => {
-    const rig = await startSpliceProxy(carrier.get(), '127.0.0.1:0', echo.address);
+    const rig = await startSpliceProxy(env.carrier.get(), '127.0.0.1:0', env.echo().address);
     t.onTestFinished(() => rig.close());
     const c = ownClient(t, `127.0.0.1:${rig.port}`);
     for (let i = 0; i < 2; i++) assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, 0);
@@ -213,7 +200,7 @@ describe.each(['direct', 'loader'] as const)('spliced connections (%s): GOAWAY o
   });
 
   test("route timeouts: a kernel call past its route's timeout ends DEADLINE_EXCEEDED (taken over, adopted), as does a relayed one; counted as the user path counts them", async (t) => {
-    const rig = await startSpliceProxy(carrier.get(), '127.0.0.1:0', echo.address, '[{ method: /nsc.Echo/Slow, cluster: echo, timeout: 300ms }, { service: nsc.Echo, cluster: echo }]');
+    const rig = await startSpliceProxy(env.carrier.get(), '127.0.0.1:0', env.echo().address, '[{ method: /nsc.Echo/Slow, cluster: echo, timeout: 300ms }, { service: nsc.Echo, cluster: echo }]');
     t.onTestFinished(() => rig.close());
     const c = ownClient(t, `127.0.0.1:${rig.port}`);
     assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, 0);
@@ -239,7 +226,7 @@ describe.each(['direct', 'loader'] as const)('spliced connections (%s): GOAWAY o
   });
 
   test("grpc-timeout on kernel calls: a grpc-js deadline longer than the route's timeout is the call's (capped by maxTimeout), a shorter one ends it DEADLINE_EXCEEDED at the sidecar, as the user path does", async (t) => {
-    const rig = await startSpliceProxy(carrier.get(), '127.0.0.1:0', echo.address, '[{ method: /nsc.Echo/Slow, cluster: echo, timeout: 300ms, maxTimeout: 1s }, { service: nsc.Echo, cluster: echo, timeout: 5s }]');
+    const rig = await startSpliceProxy(env.carrier.get(), '127.0.0.1:0', env.echo().address, '[{ method: /nsc.Echo/Slow, cluster: echo, timeout: 300ms, maxTimeout: 1s }, { service: nsc.Echo, cluster: echo, timeout: 5s }]');
     t.onTestFinished(() => rig.close());
     const c = ownClient(t, `127.0.0.1:${rig.port}`);
     assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, 0);
@@ -276,7 +263,7 @@ describe.each(['direct', 'loader'] as const)('spliced connections (%s): GOAWAY o
       stream.on('close', () => clearTimeout(answer));
     });
     t.onTestFinished(() => up.close());
-    const rig2 = await startSpliceProxy(carrier.get(), '127.0.0.1:0', up.address, '[{ service: nsc.Echo, cluster: echo, timeout: 5s }]');
+    const rig2 = await startSpliceProxy(env.carrier.get(), '127.0.0.1:0', up.address, '[{ service: nsc.Echo, cluster: echo, timeout: 5s }]');
     t.onTestFinished(() => rig2.close());
     const session = http2.connect(`http://127.0.0.1:${rig2.port}`);
     t.onTestFinished(() => session.destroy());

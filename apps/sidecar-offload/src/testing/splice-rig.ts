@@ -22,6 +22,8 @@ import { DirectKernelPath } from '../kernel.js';
 import { LoaderKernelPath } from '../kernel-loader.js';
 import type { OffloadState } from '../offload.js';
 import { SidecarProxy } from '../sidecar.js';
+import { startEchoServer } from './echo.js';
+import type { EchoServer } from './echo.js';
 
 const PREFIX = 'sgw-';
 
@@ -126,6 +128,30 @@ export function carrierFor(via: Via, name: string): { get: () => Carrier; setUp:
         if (carrier !== undefined) rmdirSync(carrier.cgroup);
       } finally {
         await carrier?.loader?.stop(['sidecar-offload']);
+      }
+    },
+  };
+}
+
+/**
+ * A describe block's carrier (carrierFor) and a grpc-js echo upstream: `setUp` for beforeAll,
+ * `tearDown` for afterAll (the echo closed first, the carrier torn down even if that fails).
+ */
+export function carrierWithEcho(via: Via, name: string): { carrier: ReturnType<typeof carrierFor>; echo: () => EchoServer; setUp: () => Promise<void>; tearDown: () => Promise<void> } {
+  const carrier = carrierFor(via, name);
+  let echo: EchoServer | undefined;
+  return {
+    carrier,
+    echo: () => echo!,
+    setUp: async () => {
+      await carrier.setUp();
+      echo = await startEchoServer();
+    },
+    tearDown: async () => {
+      try {
+        await echo?.close();
+      } finally {
+        await carrier.tearDown();
       }
     },
   };
