@@ -6,6 +6,8 @@
 
 // --- harness ----------------------------------------------------------------------------------
 export { SIDECAR_BPF_DIR, SidecarObject, TestCgroup, sidecarObjectPath } from './sidecar-harness.js';
+export type { RedirectProbeStat, RedirectProbeStats } from './redirect-probe.js';
+export { REDIRECT_PROBE_OBJECT, REDIRECT_PROBE_STATS, RedirectProbe } from './redirect-probe.js';
 
 // --- frames and HPACK fields --------------------------------------------------------------------
 export type { FieldSpec, Frame, HeadersOptions, LiteralKind } from './h2-frames.js';
