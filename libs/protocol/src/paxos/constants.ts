@@ -97,7 +97,20 @@ export const PaxosFlag = {
   Fast: 0x01,
   /** Set by the leader's XDP quorum program on the PREPARE_OK that completes the quorum. */
   Quorum: 0x02,
+  /**
+   * On a REQUEST: a client session's registration (libs/paxos client sessions): request_id is
+   * PAXOS_REGISTER_ID and the op is empty; it is executed through the log like any request and
+   * the reply's result is the session's client id (u64). Set exactly when request_id is
+   * PAXOS_REGISTER_ID (anything else is refused by the decoder).
+   */
+  Register: 0x04,
 } as const;
+
+/**
+ * request_id of a session registration (2^63): in a log entry, a request with this id is a
+ * registration (its op must be empty), so the entry carries no flag of its own.
+ */
+export const PAXOS_REGISTER_ID = 1n << 63n;
 
 export const ReplyStatus = {
   Ok: 0,

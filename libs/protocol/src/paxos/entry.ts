@@ -5,6 +5,7 @@
 import {
   PAXOS_MAX_ENTRY,
   PAXOS_MAX_OP,
+  PAXOS_REGISTER_ID,
   PAXOS_REQUEST_OVERHEAD,
   PAXOS_STATE_ENTRY_OVERHEAD,
 } from './constants.js';
@@ -29,6 +30,7 @@ function checkRequest(r: ClientRequest, path: string): void {
   if (!isU64(r.requestId)) throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE(`${path}.requestId`, 'expected a u64 bigint');
   if (!(r.payload instanceof Uint8Array)) throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE(`${path}.payload`, 'expected bytes');
   if (r.payload.length > PAXOS_MAX_OP) throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE(`${path}.payload`, `${r.payload.length} bytes exceed the largest operation, ${PAXOS_MAX_OP}`);
+  if (r.requestId === PAXOS_REGISTER_ID && r.payload.length !== 0) throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE(`${path}.payload`, 'a registration (request id 2^63) carries no operation');
 }
 
 /** Writes one request at `at`; returns the offset after it. */
@@ -46,6 +48,7 @@ export function readRequest(buf: Buffer, at: number, end: number, path: string):
   const len = buf.readUInt16BE(at + 16);
   if (len > end - at - PAXOS_REQUEST_OVERHEAD) throw NA_ERR_PAXOSWIRE_TRUNCATED(`${path}.op`, len, end - at - PAXOS_REQUEST_OVERHEAD);
   const request = { clientId: readU64(buf, at), requestId: readU64(buf, at + 8), payload: buf.subarray(at + 18, at + 18 + len) };
+  if (len !== 0 && request.requestId === PAXOS_REGISTER_ID) throw NA_ERR_PAXOSWIRE_BAD_FIELD(`${path}.op_len`, `${len}: a registration (request id 2^63) carries no operation`);
   return { request, next: at + 18 + len };
 }
 

@@ -60,7 +60,7 @@ export function decodePaxosHeader(bytes: Uint8Array): PaxosHeader {
     throw NA_ERR_PAXOSWIRE_BAD_SENDER.with(details, `${sender} on a ${paxosTypeName(type)}, expected a replica index 0..${PAXOS_MAX_REPLICAS - 1}`);
   }
   const flags = buf[PAXOS_HDR.flags]!;
-  const allowed = type === PaxosType.PrepareOk ? PaxosFlag.Fast | PaxosFlag.Quorum : 0;
+  const allowed = type === PaxosType.PrepareOk ? PaxosFlag.Fast | PaxosFlag.Quorum : type === PaxosType.Request ? PaxosFlag.Register : 0;
   if ((flags & ~allowed) !== 0) {
     throw NA_ERR_PAXOSWIRE_BAD_FLAGS.with(details, `0x${flags.toString(16)} on a ${paxosTypeName(type)}, allowed 0x${allowed.toString(16)}`);
   }

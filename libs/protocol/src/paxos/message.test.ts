@@ -2,7 +2,7 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isNetaccelError } from '@netaccel/errors';
-import { PAXOS_HDR, PAXOS_MAX_ENTRY, PAXOS_MAX_MSG, PAXOS_MAX_OP, PaxosFlag, PaxosType, ReplyStatus } from './constants.js';
+import { PAXOS_HDR, PAXOS_MAX_ENTRY, PAXOS_MAX_MSG, PAXOS_MAX_OP, PAXOS_REGISTER_ID, PaxosFlag, PaxosType, ReplyStatus } from './constants.js';
 import { decodeEntry, encodeEntry } from './entry.js';
 import { paxosWireErrors } from './errors.js';
 import { decodePaxosHeader } from './header.js';
@@ -218,3 +218,28 @@ function normalize(v: unknown): unknown {
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]));
   return v;
 }
+
+test('a session registration: flagged REGISTER exactly on request id 2^63, with no op, in REQUESTs and entries', () => {
+  const reg = encodePaxos({ type: PaxosType.Request, view: 2, clientId: 77n, requestId: PAXOS_REGISTER_ID, payload: Buffer.alloc(0) });
+  assert.equal(reg[PAXOS_HDR.flags], PaxosFlag.Register);
+  assert.deepEqual(decodePaxos(reg), { type: PaxosType.Request, view: 2, clientId: 77n, requestId: PAXOS_REGISTER_ID, payload: Buffer.alloc(0) });
+  const plain = encodePaxos({ type: PaxosType.Request, view: 2, clientId: 77n, requestId: PAXOS_REGISTER_ID + 1n, payload: Buffer.from('x') });
+  assert.equal(plain[PAXOS_HDR.flags], 0, 'an ordinary request (session bit set or not) carries no flag');
+  // the flag without the id, the id without the flag, an unknown flag, an op on a registration
+  assert.equal(tryDecode(withByte(plain, PAXOS_HDR.flags, PaxosFlag.Register)), 'NA_ERR_PAXOSWIRE_BAD_FIELD');
+  assert.throws(() => decodePaxos(withByte(reg, PAXOS_HDR.flags, 0)), /request\.request_id: 9223372036854775808 with flags 0x0: REGISTER \(0x4\) is set exactly on request id 2\^63/);
+  assert.throws(() => decodePaxos(withByte(reg, PAXOS_HDR.flags, 0x0c)), /header\.flags: 0xc on a REQUEST, allowed 0x4/);
+  assert.equal(tryDecode(withByte(reg, PAXOS_HDR.flags, PaxosFlag.Fast)), 'NA_ERR_PAXOSWIRE_BAD_FLAGS');
+  const withOp = Buffer.concat([reg, Buffer.from('x')]);
+  withOp.writeUInt32BE(withOp.length - 32, PAXOS_HDR.bodyLen);
+  withOp.writeUInt16BE(1, 32 + 16);
+  assert.throws(() => decodePaxos(withOp), /request\.op_len: 1: a registration \(request id 2\^63\) carries no operation/);
+  assert.throws(() => encodePaxos({ type: PaxosType.Request, view: 0, clientId: 1n, requestId: PAXOS_REGISTER_ID, payload: Buffer.from('x') }), /payload: a registration/);
+  // in a log entry the id alone marks it
+  const entry = encodeEntry([{ clientId: 5n, requestId: PAXOS_REGISTER_ID, payload: Buffer.alloc(0) }, { clientId: 6n, requestId: 1n, payload: Buffer.from('ab') }]);
+  assert.deepEqual(decodeEntry(entry).map((r) => [r.clientId, r.requestId, r.payload.length]), [[5n, PAXOS_REGISTER_ID, 0], [6n, 1n, 2]]);
+  assert.throws(() => encodeEntry([{ clientId: 5n, requestId: PAXOS_REGISTER_ID, payload: Buffer.from('x') }]), /requests\[0\]\.payload: a registration/);
+  const forged = encodeEntry([{ clientId: 5n, requestId: PAXOS_REGISTER_ID - 1n, payload: Buffer.from('x') }]);
+  forged.writeBigUInt64BE(PAXOS_REGISTER_ID, 2 + 8);
+  assert.throws(() => decodeEntry(forged), /entry\.requests\[0\]\.op_len: 1: a registration/);
+});

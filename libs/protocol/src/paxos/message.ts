@@ -3,7 +3,7 @@
  * folder). Decoding is strict: exact body lengths, header fields that the type does not use must
  * be 0, op and commit numbers consistent; every failure is a typed NA_ERR_PAXOSWIRE_* error.
  */
-import { PAXOS_CHECKPOINT_CHUNK_OVERHEAD, PAXOS_CLIENT_SENDER, PAXOS_HEADER_LEN, PAXOS_MAX_MSG, PAXOS_MAX_OP, PAXOS_MAX_REPLICAS, PaxosFlag, PaxosType, ReplyStatus, paxosTypeName } from './constants.js';
+import { PAXOS_CHECKPOINT_CHUNK_OVERHEAD, PAXOS_CLIENT_SENDER, PAXOS_HEADER_LEN, PAXOS_MAX_MSG, PAXOS_MAX_OP, PAXOS_MAX_REPLICAS, PAXOS_REGISTER_ID, PaxosFlag, PaxosType, ReplyStatus, paxosTypeName } from './constants.js';
 import { checkChunk, readChunk, writeChunk } from './checkpoint.js';
 import { checkStateEntry, decodeEntry, encodeEntry, readRequest, readStateEntries, stateBodySize, writeStateEntries } from './entry.js';
 import { NA_ERR_PAXOSWIRE_BAD_FIELD, NA_ERR_PAXOSWIRE_BAD_LENGTH, NA_ERR_PAXOSWIRE_INVALID_MESSAGE, NA_ERR_PAXOSWIRE_TOO_LARGE, NA_ERR_PAXOSWIRE_TRUNCATED } from './errors.js';
@@ -44,7 +44,9 @@ export function encodePaxos(m: PaxosMessage): Buffer {
       need(isU64(m.clientId), 'clientId', 'expected a u64 bigint');
       need(isU64(m.requestId), 'requestId', 'expected a u64 bigint');
       need(m.payload.length <= PAXOS_MAX_OP, 'payload', `${m.payload.length} bytes exceed the largest operation, ${PAXOS_MAX_OP}`);
-      return frame({ type: m.type, sender: PAXOS_CLIENT_SENDER, view: m.view }, 18 + m.payload.length, (out, at) => {
+      const register = m.requestId === PAXOS_REGISTER_ID;
+      if (register) need(m.payload.length === 0, 'payload', 'a registration (request id 2^63) carries no operation');
+      return frame({ type: m.type, sender: PAXOS_CLIENT_SENDER, flags: register ? PaxosFlag.Register : 0, view: m.view }, 18 + m.payload.length, (out, at) => {
         writeU64(out, m.clientId, at);
         writeU64(out, m.requestId, at + 8);
         out.writeUInt16BE(m.payload.length, at + 16);
@@ -166,6 +168,9 @@ export function decodePaxos(bytes: Uint8Array): PaxosMessage {
       zero(h, 'commit');
       const { request, next } = readRequest(body, 0, body.length, 'request');
       if (next !== body.length) throw NA_ERR_PAXOSWIRE_BAD_LENGTH('request', `${body.length - next} bytes after the operation`);
+      if ((h.flags === PaxosFlag.Register) !== (request.requestId === PAXOS_REGISTER_ID)) {
+        throw NA_ERR_PAXOSWIRE_BAD_FIELD('request.request_id', `${request.requestId} with flags 0x${h.flags.toString(16)}: REGISTER (0x4) is set exactly on request id 2^63`);
+      }
       return { type: h.type, view, clientId: request.clientId, requestId: request.requestId, payload: request.payload };
     }
     case PaxosType.Reply: {
