@@ -21,7 +21,7 @@ import {
   NA_ERR_RPC_INVALID_OPTIONS,
   NA_ERR_RPC_UNAVAILABLE,
 } from './errors.js';
-import { DEFAULT_MAX_RECEIVE, H2UnaryTransport } from './h2-unary.js';
+import { H2UnaryTransport, limitsOf } from './h2-unary.js';
 import { reportCall } from './handlers.js';
 import type { MethodDefinitionLike, RequestOf, ResponseOf, ServiceDefinitionLike } from './handlers.js';
 import { checkDeadline, compileClientOptions } from './options.js';
@@ -276,10 +276,7 @@ export function createRpcClient<D extends ServiceDefinitionLike>(ctor: ServiceCl
   }
   const { credentials, channelOptions } = clientCredentials(o.address, o.tls, o.allowInsecureTcp);
   const client = new ctor(o.address.target, credentials, { ...channelOptions, ...o.grpcOptions });
-  const maxReceive = o.grpcOptions['grpc.max_receive_message_length'];
-  const h2 = o.unaryTransport === 'http2' && o.address.kind === 'unix'
-    ? new H2UnaryTransport(o.address.path, typeof maxReceive === 'number' && maxReceive >= 0 ? maxReceive : DEFAULT_MAX_RECEIVE)
-    : undefined;
+  const h2 = o.unaryTransport === 'http2' && o.address.kind === 'unix' ? new H2UnaryTransport(o.address.path, limitsOf(o.grpcOptions)) : undefined;
   const c: Caller = { client, o, h2 };
   const first = Object.values(definition)[0];
   const serviceName = first === undefined ? '' : splitPath(first.path).service;
@@ -297,16 +294,24 @@ export function createRpcClient<D extends ServiceDefinitionLike>(ctor: ServiceCl
     h2?.close();
     client.close();
   };
+  const notReady = (err: unknown): RpcError => {
+    const short = serviceName.slice(serviceName.lastIndexOf('.') + 1);
+    const local = NA_ERR_RPC_UNAVAILABLE.with({ cause: err, details: { target: o.address.display } }, short, o.address.display, isServiceError(err) ? err.details : errorMessage(err));
+    return RpcError.fromLocal(local, { service: serviceName, method: '', target: o.address.display, grpcCode: Status.UNAVAILABLE }, err);
+  };
+  // with the lean transport, ready is its session connected (grpc-js's channel connects at the first stream)
   out.waitForReady = (timeoutMs?: number): Promise<void> => {
-    const ms = timeoutMs === undefined ? o.deadlineMs : checkDeadline(timeoutMs, 'waitForReady.timeoutMs');
+    let ms: number;
+    try {
+      ms = timeoutMs === undefined ? o.deadlineMs : checkDeadline(timeoutMs, 'waitForReady.timeoutMs');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (h2 !== undefined) return h2.ready(ms).catch((err: unknown) => Promise.reject(notReady(err)));
     return new Promise((resolve, reject) => {
       client.waitForReady(Date.now() + ms, (err) => {
         if (err === undefined || err === null) resolve();
-        else {
-          const short = serviceName.slice(serviceName.lastIndexOf('.') + 1);
-          const local = NA_ERR_RPC_UNAVAILABLE.with({ cause: err, details: { target: o.address.display } }, short, o.address.display, errorMessage(err));
-          reject(RpcError.fromLocal(local, { service: serviceName, method: '', target: o.address.display, grpcCode: Status.UNAVAILABLE }, err));
-        }
+        else reject(notReady(err));
       });
     });
   };

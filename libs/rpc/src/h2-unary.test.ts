@@ -1,15 +1,19 @@
 /**
- * unaryTransport 'http2' (h2-unary.ts) against a real server, side by side with grpc-js's
- * transport: the same answers and the same typed errors, deadlines, cancellation, metadata, a
- * daemon that is not there or restarts, the receive limit, and the options it refuses.
+ * unaryTransport 'http2' (h2-unary.ts), the default of clients of a Unix socket, against a real
+ * server, side by side with grpc-js's transport (the `grpc-js` opt-out): the same answers and the
+ * same typed errors, deadlines, cancellation, metadata, a daemon that is not there, starts late or
+ * restarts, waitForReady, the send and receive limits, many large calls at once, and the options
+ * it refuses.
  */
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
 import { LoaderClient, LoaderService, MapEntry, MapLookupRequest, MapLookupResponse } from './generated/netaccel/loader/v1/loader.js';
 import { createRpcClient } from './client.js';
+import { DEFAULT_MAX_RECEIVE, limitsOf } from './h2-unary.js';
 import type { RpcClient } from './client.js';
 import { createRpcServer } from './server.js';
 import type { RpcServer } from './server.js';
@@ -35,13 +39,14 @@ function serve(path: string, probe: Probe): Promise<RpcServer> {
   });
 }
 
+/** A server, a client with the default transport (http2 for a socket) and one with grpc-js's. */
 async function withBoth(fn: (f: { h2: Client; grpc: Client; probe: Probe; path: string }) => Promise<void>, h2Opts: { deadlineMs?: number; grpcOptions?: Record<string, number> } = {}): Promise<void> {
   const { dir, cleanup } = await tempDir();
   const probe = newProbe();
   const path = join(dir, 'loader.sock');
   const server = await serve(path, probe);
-  const h2 = createRpcClient(LoaderClient, { address: path, unaryTransport: 'http2', ...h2Opts });
-  const grpc = createRpcClient(LoaderClient, { address: path, ...h2Opts });
+  const h2 = createRpcClient(LoaderClient, { address: path, ...h2Opts });
+  const grpc = createRpcClient(LoaderClient, { address: path, unaryTransport: 'grpc-js', ...h2Opts });
   try {
     await fn({ h2, grpc, probe, path });
   } finally {
@@ -104,14 +109,34 @@ test('a deadline fails the call DEADLINE_EXCEEDED and aborts the handler; a sign
   }, { deadlineMs: 200 });
 });
 
-test('a response over the receive limit fails RESOURCE_EXHAUSTED, as with grpc-js', async () => {
+test('a response over the receive limit, a request over the send limit: RESOURCE_EXHAUSTED, as with grpc-js', async () => {
   await withBoth(async ({ h2, grpc }) => {
     const a = await failure(h2.mapLookup(lookup('ok')));
     const b = await failure(grpc.mapLookup(lookup('ok')));
     assert.equal(a.grpcCode, status.RESOURCE_EXHAUSTED);
-    assert.equal(b.grpcCode, status.RESOURCE_EXHAUSTED);
-    assert.equal(a.code, b.code);
+    assert.deepEqual(shape(a), shape(b));
   }, { grpcOptions: { 'grpc.max_receive_message_length': 8 } });
+  await withBoth(async ({ h2, grpc, probe }) => {
+    const big = MapLookupRequest.create({ mapId: 'ok', key: Buffer.alloc(64) });
+    const a = await failure(h2.mapLookup(big));
+    const b = await failure(grpc.mapLookup(big));
+    assert.equal(a.grpcCode, status.RESOURCE_EXHAUSTED);
+    assert.deepEqual(shape(a), shape(b));
+    assert.equal(probe.finished, 0, 'not sent');
+    assert.ok((await h2.mapLookup(lookup('ok'))).entry, 'a request under the limit goes');
+  }, { grpcOptions: { 'grpc.max_send_message_length': 32 } });
+  // the limits as grpc-js reads its options: -1 none, unset its defaults (4 MiB received, no send limit)
+  assert.deepEqual(limitsOf({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': 10 }), { maxReceive: Infinity, maxSend: 10 });
+  assert.deepEqual(limitsOf({}), { maxReceive: DEFAULT_MAX_RECEIVE, maxSend: Infinity });
+});
+
+test('many large calls at once on one session are all answered, as through grpc-js (flow control both ways)', async () => {
+  await withBoth(async ({ h2, grpc }) => {
+    const key = Buffer.alloc(1 << 20, 0xab); // 1 MiB each way, 24 calls at once
+    const calls = (c: Client) => Promise.all(Array.from({ length: 24 }, () => c.mapLookup(MapLookupRequest.create({ mapId: 'ok', key }))));
+    for (const r of await calls(h2)) assert.ok(r.entry?.key.equals(key));
+    for (const r of await calls(grpc)) assert.ok(r.entry?.key.equals(key));
+  }, { deadlineMs: 60_000 });
 });
 
 test('no daemon: NA_ERR_RPC_UNAVAILABLE naming the path, at once; a daemon started later is reached', async () => {
@@ -145,6 +170,57 @@ test('no daemon: NA_ERR_RPC_UNAVAILABLE naming the path, at once; a daemon start
     assert.ok((await h2.mapLookup(lookup('ok'))).entry);
     h2.close();
     assert.ok(NA_ERR_RPC_UNAVAILABLE.is(await failure(h2.mapLookup(lookup('ok')))), 'a closed client refuses calls');
+  } finally {
+    h2.close();
+    await server?.shutdown({ timeoutMs: 1000 });
+    await cleanup();
+  }
+});
+
+test('waitForReady: a daemon started late is waited for, on the session the calls use; none: UNAVAILABLE at the timeout', async () => {
+  const { dir, cleanup } = await tempDir();
+  const path = join(dir, 'loader.sock');
+  const h2 = createRpcClient(LoaderClient, { address: path });
+  const grpc = createRpcClient(LoaderClient, { address: path, unaryTransport: 'grpc-js' });
+  let server: RpcServer | undefined;
+  try {
+    const t0 = Date.now();
+    const none = await failure(h2.waitForReady(300));
+    assert.ok(NA_ERR_RPC_UNAVAILABLE.is(none), none.message);
+    assert.ok(Date.now() - t0 >= 290, 'tried until the timeout');
+    assert.ok(none.message.startsWith(`Loader: cannot reach ${path} (is the daemon running?)`), none.message);
+    assert.match(none.message, /ENOENT/);
+    const waiting = [h2.waitForReady(20_000), grpc.waitForReady(20_000)];
+    await sleep(250);
+    server = await serve(path, newProbe());
+    await Promise.all(waiting);
+    assert.ok((await h2.mapLookup(lookup('ok'))).entry);
+    // a second waitForReady on a connected client answers at once
+    await h2.waitForReady(50);
+    h2.close();
+    assert.ok(NA_ERR_RPC_UNAVAILABLE.is(await failure(h2.waitForReady(1000))), 'a closed client is not ready');
+  } finally {
+    h2.close();
+    grpc.close();
+    await server?.shutdown({ timeoutMs: 1000 });
+    await cleanup();
+  }
+});
+
+test('a client made before its daemon, polled as the labs do: the first call after the socket listens is answered', async () => {
+  const { dir, cleanup } = await tempDir();
+  const path = join(dir, 'loader.sock');
+  const h2 = createRpcClient(LoaderClient, { address: path, deadlineMs: 1000 });
+  let server: RpcServer | undefined;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const err = await failure(h2.mapLookup(lookup('ok')));
+      assert.ok(NA_ERR_RPC_UNAVAILABLE.is(err), err.message);
+      await sleep(30);
+    }
+    server = await serve(path, newProbe());
+    // grpc-js's channel would wait out its reconnect backoff here (1 s and more), failing at once meanwhile
+    assert.ok((await h2.mapLookup(lookup('ok'))).entry);
   } finally {
     h2.close();
     await server?.shutdown({ timeoutMs: 1000 });

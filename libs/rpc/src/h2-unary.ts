@@ -1,27 +1,62 @@
 /**
- * A lean unary transport for clients of a daemon on a Unix socket (`unaryTransport: 'http2'`):
- * one `node:http2` session, each unary call one stream — the request's length-prefixed message,
- * `grpc-timeout`, the caller's metadata — and the status from the trailers (or a trailers-only
- * answer). Issue 12, item 4: grpc-js's client stack (resolving, retrying, load-balancing and
- * subchannel calls, interceptors, filters, its deadline timers) costs a trivial call over a Unix
- * socket ~400 µs of client CPU on this machine, a bare http2 call ~250 (bench/loader/README.md).
+ * The lean unary transport of clients of a daemon on a Unix socket (`unaryTransport: 'http2'`,
+ * the default for Unix socket addresses since issue 12's follow-up): one `node:http2` session,
+ * each unary call one stream — the request's length-prefixed message, `grpc-timeout`, the
+ * caller's metadata — and the status from the trailers (or a trailers-only answer). Issue 12,
+ * item 4: grpc-js's client stack (resolving, retrying, load-balancing and subchannel calls,
+ * interceptors, filters, its deadline timers) costs a trivial call over a Unix socket ~400 µs of
+ * client CPU on this machine, a bare http2 call ~250 (bench/loader/README.md).
  *
  * What it keeps of grpc-js's behaviour: failures are ServiceError-shaped (`code`, `details`,
  * `metadata` parsed from the trailers with grpc-js's Metadata), so toRpcError maps them the same
  * way; a stream the server refused before reading it (REFUSED_STREAM, a GOAWAY racing the call)
  * is sent again once on a new session, like grpc-js's transparent retry; a session that closed,
- * failed or got a GOAWAY is replaced by the next call; responses over the receive limit fail
- * RESOURCE_EXHAUSTED. What it does not do: TLS/TCP, compression (it offers none, so servers send
- * none), client or server streams (grpc-js still serves those, and waitForReady).
+ * failed or got a GOAWAY is replaced by the next call; the send and receive limits of grpc-js's
+ * channel options (`grpc.max_send_message_length`, default none; `grpc.max_receive_message_length`,
+ * default 4 MiB; -1: none) fail RESOURCE_EXHAUSTED; the session options grpc-js gives its own
+ * sessions (no session memory or header block limit); `ready()` is
+ * waitForReady: a session connected, failed connections tried again (100 ms, x1.6, at most 1 s
+ * apart) until the deadline.
+ *
+ * Without a daemon a call fails UNAVAILABLE at once, like a grpc-js call without waitForReady;
+ * unlike grpc-js, whose channel then waits out a reconnect backoff (1 s, x1.6, up to 120 s) during
+ * which calls fail at once, each call here tries to connect: a caller polling a daemon that is
+ * starting reaches it at its first call after the socket is listening. What it does not do:
+ * TLS/TCP, compression (it offers none, so servers send none), client or server streams (grpc-js
+ * still serves those, on its own connection made at the first stream).
  */
 import { connect as h2connect, constants as h2 } from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { connect as netConnect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 
 /** grpc-js's default receive limit (4 MiB), used unless the client's grpcOptions set one. */
 export const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
+
+/** waitForReady's pauses between connection attempts: the first, the factor, the longest (ms). */
+export const READY_BACKOFF = Object.freeze({ initialMs: 100, factor: 1.6, maxMs: 1000 });
+
+/** The message size limits of grpc-js's channel options; Infinity for none. */
+export interface H2Limits {
+  readonly maxReceive: number;
+  readonly maxSend: number;
+}
+
+/** A grpc-js channel option's size limit: -1 is none, undefined the default. */
+export function limitOf(v: unknown, dflt: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -1) return dflt;
+  return v === -1 ? Infinity : v;
+}
+
+/** The limits of grpc-js's channel options `grpc.max_receive_message_length` and `grpc.max_send_message_length`. */
+export function limitsOf(grpcOptions: Readonly<Record<string, unknown>>): H2Limits {
+  return {
+    maxReceive: limitOf(grpcOptions['grpc.max_receive_message_length'], DEFAULT_MAX_RECEIVE),
+    maxSend: limitOf(grpcOptions['grpc.max_send_message_length'], Infinity),
+  };
+}
 
 export interface H2UnaryCall {
   readonly path: string;
@@ -74,20 +109,68 @@ const BASE_HEADERS: OutgoingHttpHeaders = Object.freeze({
 export class H2UnaryTransport {
   readonly #socketPath: string;
   readonly #maxReceive: number;
+  readonly #maxSend: number;
   #session: ClientHttp2Session | undefined;
   #closed = false;
   /** Why the last session failed (ECONNREFUSED, ENOENT …), for the calls it failed. */
   #lastError = '';
 
-  constructor(socketPath: string, maxReceive = DEFAULT_MAX_RECEIVE) {
+  constructor(socketPath: string, limits: H2Limits = { maxReceive: DEFAULT_MAX_RECEIVE, maxSend: Infinity }) {
     this.#socketPath = socketPath;
-    this.#maxReceive = maxReceive;
+    this.#maxReceive = limits.maxReceive;
+    this.#maxSend = limits.maxSend;
   }
 
   /** Sends one request; answers the response message's bytes, or rejects with a ServiceError. */
   call(c: H2UnaryCall): Promise<Buffer> {
     if (this.#closed) return Promise.reject(serviceError(Status.UNAVAILABLE, 'the client is closed'));
+    if (c.message.length > this.#maxSend) {
+      return Promise.reject(serviceError(Status.RESOURCE_EXHAUSTED, `Attempted to send message with a size larger than ${this.#maxSend}`));
+    }
     return this.#attempt(c, true);
+  }
+
+  /**
+   * Resolves once a session is connected (the one the next calls use); a failed connection is
+   * tried again after a pause (READY_BACKOFF) until `timeoutMs` has passed, then rejects
+   * UNAVAILABLE with the last connection error.
+   */
+  async ready(timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    let pause: number = READY_BACKOFF.initialMs;
+    for (;;) {
+      if (this.#closed) throw serviceError(Status.UNAVAILABLE, 'the client is closed');
+      const why = await this.#connected(end - Date.now());
+      if (why === undefined) return;
+      const left = end - Date.now();
+      if (left <= 0 || this.#closed) throw serviceError(Status.UNAVAILABLE, `no connection established within ${timeoutMs} ms (${why})`);
+      await sleep(Math.min(pause, left));
+      pause = Math.min(READY_BACKOFF.maxMs, pause * READY_BACKOFF.factor);
+    }
+  }
+
+  /** Waits up to `ms` for the current (or a new) session to connect: undefined, or why it did not. */
+  #connected(ms: number): Promise<string | undefined> {
+    let s: ClientHttp2Session;
+    try {
+      s = this.#sessionNow();
+    } catch (err) {
+      return Promise.resolve((err as Error).message);
+    }
+    if (!s.connecting) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const done = (why: string | undefined): void => {
+        clearTimeout(timer);
+        s.off('connect', onConnect);
+        s.off('close', onClose);
+        resolve(why);
+      };
+      const onConnect = (): void => done(undefined);
+      const onClose = (): void => done(this.#lastError === '' ? 'the connection closed' : this.#lastError);
+      const timer = setTimeout(() => done('still connecting'), Math.max(0, ms));
+      s.once('connect', onConnect);
+      s.once('close', onClose);
+    });
   }
 
   /** Closes the session; calls in flight fail UNAVAILABLE. */
@@ -101,7 +184,8 @@ export class H2UnaryTransport {
     const s = this.#session;
     if (s !== undefined && !s.closed && !s.destroyed) return s;
     const path = this.#socketPath;
-    const session = h2connect('http://localhost', { createConnection: () => netConnect(path) });
+    // no session memory limit and no header block limit, as grpc-js's own sessions
+    const session = h2connect('http://localhost', { createConnection: () => netConnect(path), maxSessionMemory: Number.MAX_SAFE_INTEGER, maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER });
     const forget = (): void => {
       if (this.#session === session) this.#session = undefined;
     };
@@ -156,10 +240,15 @@ export class H2UnaryTransport {
         status(h); // a trailers-only answer
       });
       stream.on('trailers', status);
+      let declared = -1; // the response message's length, once its prefix is in
       stream.on('data', (d: Buffer) => {
+        if (outcome !== undefined) return;
         length += d.length;
-        if (length > this.#maxReceive + 5) return end(serviceError(Status.RESOURCE_EXHAUSTED, `a response larger than ${this.#maxReceive} bytes`));
         chunks.push(d);
+        if (declared < 0 && length >= 5) declared = (chunks.length === 1 ? d : Buffer.concat(chunks)).readUInt32BE(1);
+        // grpc-js's words, so the RpcError is the same through either transport
+        if (declared > this.#maxReceive) return end(serviceError(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${declared} vs ${this.#maxReceive})`));
+        if (length > this.#maxReceive + 5) return end(serviceError(Status.RESOURCE_EXHAUSTED, `a response larger than ${this.#maxReceive} bytes`));
       });
       stream.on('error', () => undefined); // the close below says what happened
       stream.on('close', () => {

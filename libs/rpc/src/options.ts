@@ -35,6 +35,9 @@ export const CLIENT_DEFAULTS = Object.freeze({
   deadlineMs: 5_000, // 5 s per unary call, unless the call says otherwise
   streamDeadlineMs: 0, // none: watch streams are long-lived; MapDump-style callers pass one
   allowInsecureTcp: false,
+  // unary calls to a daemon on a Unix socket through the lean transport (h2-unary.ts: a quarter
+  // to a half of grpc-js's client CPU per call, bench/loader/README.md); TCP (TLS) through grpc-js
+  unaryTransport: Object.freeze({ unix: 'http2', tcp: 'grpc-js' } as const),
 });
 
 /**
@@ -100,8 +103,9 @@ export interface RpcClientOptions {
   /** Passed to grpc-js (message size limits, keepalive, ...), over GRPC_DEFAULTS. */
   readonly grpcOptions?: ChannelOptions;
   /**
-   * How unary calls travel: `grpc-js` (default) or `http2`, a lean transport on node:http2 for
-   * Unix socket addresses (h2-unary.ts; streams and waitForReady stay on grpc-js).
+   * How unary calls travel: `http2`, a lean transport on node:http2 for Unix socket addresses
+   * (h2-unary.ts; the default for them), or `grpc-js` (the default for TCP, and the opt-out).
+   * Server streams always go through grpc-js; waitForReady through the unary transport.
    */
   readonly unaryTransport?: 'grpc-js' | 'http2';
 }
@@ -221,7 +225,7 @@ export function compileClientOptions(input: unknown): CompiledClientOptions {
   onlyKeys(o, CLIENT_KEYS, '');
   if (o.log !== undefined) asObject(o.log, 'log');
   const address = parseAddress(o.address, { field: 'address' });
-  const unaryTransport = o.unaryTransport ?? 'grpc-js';
+  const unaryTransport = o.unaryTransport ?? CLIENT_DEFAULTS.unaryTransport[address.kind];
   if (unaryTransport !== 'grpc-js' && unaryTransport !== 'http2') throw NA_ERR_RPC_INVALID_OPTIONS('unaryTransport', `expected "grpc-js" or "http2", got ${JSON.stringify(unaryTransport)}`);
   if (unaryTransport === 'http2' && address.kind !== 'unix') throw NA_ERR_RPC_INVALID_OPTIONS('unaryTransport', `"http2" is for Unix socket addresses; ${address.display} is TCP`);
   return Object.freeze({
