@@ -18,10 +18,19 @@
  * p50). The kernel lanes' daemons must report (metrics) that the kernel carried the calls; each
  * proxy's CPU time per call over the points (its process, with NGINX's worker).
  *
+ * As root a fifth lane, `sidecar-redirect`, has the client call the echo upstream directly with
+ * only the bare sockmap redirect in between (bpf/sidecar redirect_probe.bpf.o: sockops and an
+ * sk_msg program that redirects every send to the peer's receive queue, no parsing, no
+ * telemetry): the kernel path's extra cost over direct splits into the redirect's (redirect /
+ * direct) and ours (kernel / redirect).
+ *
  * Run: make bench NAME=sidecar (node --import tsx bench/run.ts sidecar). SIDECAR_BENCH_SECONDS
  * (default 3) sets the measured time per point; SIDECAR_BENCH_SETS (default native,grpcjs)
- * which endpoint sets run.
+ * which endpoint sets run; SIDECAR_BENCH_CPU_DMA_LATENCY (default 0 as root, or off) whether
+ * /dev/cpu_dma_latency is held at 0 µs for the run (wakeup.ts: idle CPUs poll rather than halt,
+ * which on this VM removes a ~50 µs wake-up from every call of a quiet machine).
  */
+import { RedirectProbe } from '@netaccel/bpf-programs/sidecar/testing';
 import type { Benchmark, BenchContext } from '../lib/harness.js';
 import { benchCgroups } from './cgroup.js';
 import type { LoadSummary } from './load.js';
@@ -30,6 +39,7 @@ import { buildNative, nativeClosedLoop, startNativeEcho } from './native.js';
 import type { NativeTools } from './native.js';
 import type { Proc } from './procs.js';
 import { cpuSeconds, startEcho, startNginx, startSidecar } from './procs.js';
+import { holdCpuDmaLatency, wantedCpuDmaLatency } from './wakeup.js';
 
 const SIZES = [
   { name: 'small', bytes: 64 },
@@ -39,7 +49,9 @@ const CONCURRENCY = [1, 8, 32] as const;
 const WARMUP_MS = 500;
 const SETS = ['native', 'grpcjs'] as const;
 type SetName = (typeof SETS)[number];
-const SUBJECTS = ['direct', 'nginx', 'sidecar-user', 'sidecar-kernel'] as const;
+const SUBJECTS = ['direct', 'sidecar-redirect', 'nginx', 'sidecar-user', 'sidecar-kernel'] as const;
+/** Subjects with BPF programs: root only. */
+const KERNEL_SUBJECTS: readonly SubjectName[] = ['sidecar-redirect', 'sidecar-kernel'];
 type SubjectName = (typeof SUBJECTS)[number];
 
 interface Lane {
@@ -47,8 +59,10 @@ interface Lane {
   readonly subject: SubjectName;
   /** Where the load client calls. */
   readonly port: number;
-  /** The lane's proxy (none for direct). */
+  /** The lane's proxy (none for direct and the bare redirect). */
   readonly proxy?: Proc;
+  /** The bare redirect's programs (sidecar-redirect only). */
+  readonly probe?: RedirectProbe;
   /** Calls the lane's client completed and measured (all points). */
   calls: number;
   /** Calls it completed in the warm-ups (all points). */
@@ -86,6 +100,16 @@ async function checkKernelCarried(ctx: BenchContext, lane: Lane): Promise<void> 
   if (carried < lane.calls + lane.warmupCalls) throw new Error(`${name}: the kernel carried ${carried} calls, fewer than the ${lane.calls + lane.warmupCalls} the client completed (connections not spliced?)`);
 }
 
+/** The bare redirect lane redirected its sends: counts in the JSON; fails when it redirected none. */
+function checkRedirected(ctx: BenchContext, lane: Lane): void {
+  const s = lane.probe!.stats();
+  const name = `${lane.set}-sidecar-redirect`;
+  console.log(`  ${name}: ${s.redirected.sends} sends redirected (${s.redirected.bytes} bytes), ${s.passed.sends} passed to TCP; the client completed ${lane.calls} measured calls, ${lane.warmupCalls} in warm-ups`);
+  ctx.figure(name, 'redirected_sends', Number(s.redirected.sends), 'sends');
+  ctx.figure(name, 'passed_sends', Number(s.passed.sends), 'sends');
+  if (s.redirected.sends === 0n) throw new Error(`${name}: no send was redirected (sockops not attached to the lane's cgroup?)`);
+}
+
 function compareAll(ctx: BenchContext, set: SetName, point: string, kernel: boolean): void {
   const s = (subject: SubjectName): string => `${set}-${subject}-${point}`;
   // the user-space proxy against NGINX (the paper's baseline) and each proxy's cost over direct
@@ -94,6 +118,12 @@ function compareAll(ctx: BenchContext, set: SetName, point: string, kernel: bool
   ctx.compare('p50_latency', s('nginx'), s('direct'), '<= 2');
   ctx.compare('p50_latency', s('sidecar-user'), s('direct'), '<= 2');
   if (!kernel) return;
+  // the bare sockmap redirect against direct (what sockmap costs by itself), and the kernel path
+  // against it (what our parsing and telemetry add): no goal of the issue, the split of the last
+  ctx.compare('p50_latency', s('sidecar-redirect'), s('direct'), '<= 1.1');
+  ctx.compare('calls_per_s', s('sidecar-redirect'), s('direct'), '>= 0.9');
+  ctx.compare('p50_latency', s('sidecar-kernel'), s('sidecar-redirect'), '<= 1.1');
+  ctx.compare('calls_per_s', s('sidecar-kernel'), s('sidecar-redirect'), '>= 0.9');
   // the issue's goals for the kernel path
   ctx.compare('p50_latency', s('sidecar-kernel'), s('nginx'), '<= 0.5');
   ctx.compare('calls_per_s', s('sidecar-kernel'), s('nginx'), '>= 1.5');
@@ -110,20 +140,28 @@ const bench: Benchmark = {
     const sets = setsWanted();
     const tools: NativeTools | undefined = sets.includes('native') ? buildNative() : undefined;
     const kernel = process.getuid?.() === 0;
-    if (!kernel) console.log('  not root: the kernel path is left out of this run (and no lane has a cgroup)');
+    if (!kernel) console.log('  not root: the kernel path and the bare redirect are left out of this run (and no lane has a cgroup)');
+    const wakeup = holdCpuDmaLatency(wantedCpuDmaLatency());
+    console.log(`  cpuidle ${wakeup.cpuidleDriver}/${wakeup.cpuidleGovernor}; /dev/cpu_dma_latency ${wakeup.heldUs === undefined ? 'left alone' : `held at ${wakeup.heldUs} µs for the run`}`);
+    ctx.figure('machine', 'cpu_dma_latency_held', wakeup.heldUs === undefined ? 0 : 1, 'bool');
     const cgroups = benchCgroups();
     const procs: Proc[] = [];
     const lanes: Lane[] = [];
     try {
       for (const set of sets) {
         for (const subject of SUBJECTS) {
-          if (subject === 'sidecar-kernel' && !kernel) continue;
+          if (KERNEL_SUBJECTS.includes(subject) && !kernel) continue;
           const laneName = `${set}-${subject}`;
           // the lane's processes are started inside its cgroup
           const lane = await cgroups.within(laneName, async (): Promise<Lane> => {
             const echo = set === 'native' ? await startNativeEcho(tools!) : await startEcho();
             procs.push(echo);
             if (subject === 'direct') return { set, subject, port: echo.port, calls: 0, warmupCalls: 0, cpuAtStart: 0 };
+            if (subject === 'sidecar-redirect') {
+              const probe = RedirectProbe.attach(cgroups.path(laneName)!, echo.port);
+              procs.push({ port: echo.port, stop: () => Promise.resolve(probe.close()) });
+              return { set, subject, port: echo.port, probe, calls: 0, warmupCalls: 0, cpuAtStart: 0 };
+            }
             const proxy =
               subject === 'nginx'
                 ? await startNginx(echo.port)
@@ -157,9 +195,11 @@ const bench: Benchmark = {
       }
       for (const lane of lanes) proxyCpu(ctx, lane);
       for (const lane of lanes) if (lane.subject === 'sidecar-kernel') await checkKernelCarried(ctx, lane);
+      for (const lane of lanes) if (lane.subject === 'sidecar-redirect') checkRedirected(ctx, lane);
     } finally {
       for (const p of procs.reverse()) await p.stop();
       cgroups.remove();
+      wakeup.release();
     }
   },
 };
