@@ -12,6 +12,7 @@ import { newCounters } from './metrics.js';
 import type { CountHook, PaxosCounterName, PaxosCounters } from './metrics.js';
 import type { PublishedState, ReplicaOffload, ReplicaStatus } from './offload.js';
 import type { ResolvedReplicaOptions } from './options.js';
+import { RetransmitTimeout } from './rto.js';
 import { encodeCheckpoint } from './snapshot.js';
 import type { Checkpoint, CheckpointAssembly, CheckpointImage } from './snapshot.js';
 import type { StateMachine } from './state-machine.js';
@@ -76,6 +77,10 @@ export class ReplicaCore {
   acked: bigint[];
   /** When each uncommitted op was last sent, for retransmission. */
   readonly sentAt = new Map<bigint, number>();
+  /** Uncommitted ops re-sent at least once (Karn's rule: their commit latency is no sample). */
+  readonly resent = new Set<bigint>();
+  /** The PREPAREs' retransmission timeout, adapted to the commit latency (rto.ts). */
+  readonly rto: RetransmitTimeout;
   /** Requests waiting for a log entry. */
   queue: ClientRequest[] = [];
   /** Latest request id of each client queued or in the log and not executed yet. */
@@ -126,6 +131,7 @@ export class ReplicaCore {
     this.clients = new ClientTable({ retainOps: opts.clientRetainOps, maxClients: opts.maxClients });
     this.nextCheckpoint = BigInt(opts.checkpointEvery);
     this.lease = new LeaderLease(opts.n, opts.f, opts.self, opts.leaseMs, opts.clockDrift);
+    this.rto = new RetransmitTimeout(opts.retransmitMs, opts.retransmitMaxMs);
   }
 
   get self(): number {
@@ -193,7 +199,13 @@ export class ReplicaCore {
     const to = op < this.log.lastOp ? op : this.log.lastOp;
     if (to <= this.commit) return false;
     this.count('ops_committed', Number(to - this.commit));
-    for (let o = this.commit + 1n; o <= to; o++) this.sentAt.delete(o);
+    // one commit latency per commit step: the newest op's, sent once (Karn's rule)
+    const at = this.sentAt.get(to);
+    if (at !== undefined) {
+      if (this.resent.size === 0 || !this.resent.has(to)) this.rto.sample(this.now() - at);
+      for (let o = this.commit + 1n; o <= to; o++) this.sentAt.delete(o);
+      if (this.resent.size > 0) for (const o of this.resent) if (o <= to) this.resent.delete(o);
+    }
     this.commit = to;
     this.execute();
     return true;

@@ -144,18 +144,26 @@ export function sendCommit(r: ReplicaCore): void {
 
 /**
  * Leader's timer: COMMIT after a heartbeat interval without PREPAREs (see sendCommit), and
- * PREPAREs re-sent to followers that have not acknowledged them.
+ * PREPAREs re-sent to followers that have not acknowledged them, after the retransmission
+ * timeout that the commit latency sets (rto.ts: retransmitMs on an idle group, up to
+ * retransmitMaxMs when the queues are long).
  */
 export function leaderTick(r: ReplicaCore): void {
   const now = r.now();
   if (now - r.lastBroadcastAt >= r.opts.heartbeatMs) sendCommit(r);
-  let budget = 256;
+  if (r.sentAt.size === 0) {
+    if (r.resent.size > 0) r.resent.clear(); // ops of an older view or log (view-change.ts clears sentAt)
+    return;
+  }
+  const timeout = r.rto.ms;
+  const budgetAtStart = 256;
+  let budget = budgetAtStart;
   for (const [op, at] of r.sentAt) {
     if (op <= r.commit) {
       r.sentAt.delete(op);
       continue;
     }
-    if (now - at < r.opts.retransmitMs) continue;
+    if (now - at < timeout) continue;
     const e = r.log.get(op);
     if (e === undefined) {
       r.sentAt.delete(op);
@@ -167,8 +175,10 @@ export function leaderTick(r: ReplicaCore): void {
       r.count('prepares_retransmitted');
       budget--;
     }
+    r.resent.add(op);
     r.sentAt.set(op, now);
   }
+  if (budget < budgetAtStart) r.rto.timedOut();
 }
 
 // --- follower ----------------------------------------------------------------------------------

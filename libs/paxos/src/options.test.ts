@@ -22,6 +22,8 @@ test('defaults are filled in, f derived, the result frozen', () => {
   assert.equal(o.logRetain, 1024);
   assert.equal(o.clientRetainOps, 1 << 20);
   assert.equal(o.maxClients, 4096);
+  assert.deepEqual([o.retransmitMs, o.retransmitMaxMs], [60, 1000]);
+  assert.equal(resolveReplicaOptions({ ...base, retransmitMs: 5000 }).retransmitMaxMs, 5000, 'by default at least retransmitMs');
   assert.equal(resolveReplicaOptions({ ...base, logRetain: 0, checkpointEvery: 1 }).logRetain, 0);
   assert.ok(Object.isFrozen(o) && Object.isFrozen(o.replicas));
 });
@@ -34,6 +36,7 @@ test('bad options are refused with the path of the field', () => {
     [{ replicas: [{ address: '127.0.0.1', port: 0 }] }, /replicas\[0\]\.port: expected 1\.\.65535, got 0/],
     [{ self: 3 }, /self: expected 0\.\.2, got 3/],
     [{ heartbeatMs: 0 }, /heartbeatMs: expected an integer 1\.\.60000, got 0/],
+    [{ retransmitMs: 100, retransmitMaxMs: 50 }, /retransmitMaxMs: expected at least retransmitMs \(100\), got 50/],
     [{ heartbeatMs: 100, viewChangeTimeoutMs: 100 }, /viewChangeTimeoutMs: expected more than heartbeatMs \(100\), got 100/],
     [{ start: 'warm' as 'fresh' }, /start: expected 'fresh' or 'recover'/],
     [{ stateMachine: {} as KvStateMachine }, /stateMachine: expected an object with apply/],

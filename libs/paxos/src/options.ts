@@ -30,6 +30,8 @@ export interface ReplicaOptions {
   readonly heartbeatMs?: number;
   readonly viewChangeTimeoutMs?: number;
   readonly retransmitMs?: number;
+  /** The most the leader's PREPARE retransmission timeout adapts up to (rto.ts: from retransmitMs, by the commit latency). */
+  readonly retransmitMaxMs?: number;
   readonly drainIntervalMs?: number;
   readonly maxBatch?: number;
   readonly maxPipeline?: number;
@@ -53,6 +55,7 @@ const DEFAULTS = {
   heartbeatMs: 50, // the leader's COMMIT when it sent nothing else for this long
   viewChangeTimeoutMs: 400, // a follower that heard nothing from the leader for this long starts a view change
   retransmitMs: 60, // unacknowledged PREPAREs, GET_STATE, view change and recovery messages are re-sent after this
+  retransmitMaxMs: 1000, // the PREPAREs' timeout adapts to the measured commit latency (rto.ts), retransmitMs..this
   drainIntervalMs: 25, // with an offload: how often the follower drains fast-acked entries (in batches; the kernel acknowledges meanwhile; = the tick, so both share a wake-up)
   maxBatch: 64, // client requests per log entry (also bounded by PAXOS_MAX_ENTRY bytes)
   maxPipeline: 128, // uncommitted log entries the leader keeps in flight
@@ -75,6 +78,7 @@ export interface ResolvedReplicaOptions {
   readonly heartbeatMs: number;
   readonly viewChangeTimeoutMs: number;
   readonly retransmitMs: number;
+  readonly retransmitMaxMs: number;
   readonly drainIntervalMs: number;
   readonly maxBatch: number;
   readonly maxPipeline: number;
@@ -124,6 +128,8 @@ export function resolveReplicaOptions(opts: ReplicaOptions): ResolvedReplicaOpti
     heartbeatMs: int(opts, 'heartbeatMs', 1, 60_000),
     viewChangeTimeoutMs: int(opts, 'viewChangeTimeoutMs', 2, 600_000),
     retransmitMs: int(opts, 'retransmitMs', 1, 60_000),
+    // by default at least retransmitMs (a test's slow timers raise both)
+    retransmitMaxMs: opts.retransmitMaxMs === undefined ? Math.max(DEFAULTS.retransmitMaxMs, int(opts, 'retransmitMs', 1, 60_000)) : int(opts, 'retransmitMaxMs', 1, 600_000),
     drainIntervalMs: int(opts, 'drainIntervalMs', 1, 10_000),
     maxBatch: int(opts, 'maxBatch', 1, 4096),
     maxPipeline: int(opts, 'maxPipeline', 1, 1 << 20),
@@ -136,6 +142,9 @@ export function resolveReplicaOptions(opts: ReplicaOptions): ResolvedReplicaOpti
     clockDrift: opts.clockDrift ?? DEFAULTS.clockDrift,
   };
   if (typeof resolved.clockDrift !== 'number' || !(resolved.clockDrift >= 0 && resolved.clockDrift <= 1)) throw NA_ERR_PAXOS_INVALID_OPTIONS('clockDrift', `expected a number 0..1, got ${String(opts.clockDrift)}`);
+  if (resolved.retransmitMaxMs < resolved.retransmitMs) {
+    throw NA_ERR_PAXOS_INVALID_OPTIONS('retransmitMaxMs', `expected at least retransmitMs (${resolved.retransmitMs}), got ${resolved.retransmitMaxMs}`);
+  }
   if (resolved.viewChangeTimeoutMs <= resolved.heartbeatMs) {
     throw NA_ERR_PAXOS_INVALID_OPTIONS('viewChangeTimeoutMs', `expected more than heartbeatMs (${resolved.heartbeatMs}), got ${resolved.viewChangeTimeoutMs}`);
   }

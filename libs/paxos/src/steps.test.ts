@@ -153,3 +153,17 @@ test('leader: unacknowledged PREPAREs are re-sent to the followers that did not 
   assert.ok(again.every((s) => (s.m as paxos.PrepareMessage).op === 3n));
   assert.deepEqual(new Set(again.map((s) => s.to)), new Set([1, 2]));
 });
+
+test('leader: an op left unacknowledged is re-sent with back-off (rto.ts), not every retransmitMs', async (t) => {
+  const { from, transport, sent } = await single(0, t, { retransmitMs: 20, retransmitMaxMs: 1000 });
+  transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: 1n, requestId: 1n, payload: encodeKvOp({ kind: 'get', key: 'a' }) }), CLIENT);
+  await turn();
+  sent();
+  await new Promise((r) => setTimeout(r, 400));
+  const toOne = sent().filter((s) => s.m.type === PaxosType.Prepare && s.to === 1).length;
+  // a fixed 20 ms timer re-sends ~20 times in 400 ms; the back-off at 20, 60, 140, 300 ms at most 4 (+ a late tick)
+  assert.ok(toOne >= 1 && toOne <= 6, `re-sent to replica 1 ${toOne} times in 400 ms`);
+  await from(1, { type: PaxosType.PrepareOk, sender: 1, view: 0, op: 1n, flags: 0 });
+  await from(2, { type: PaxosType.PrepareOk, sender: 2, view: 0, op: 1n, flags: 0 });
+  assert.equal(sent().filter((s) => s.to === 'client').length, 1, 'committed and answered');
+});
