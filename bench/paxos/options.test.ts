@@ -15,6 +15,16 @@ test('the full table by default, the quick one with PAXOS_BENCH_QUICK=1, single 
   assert.throws(() => benchOptions({ PAXOS_BENCH_UNBATCHED: '1' }), /^Error: PAXOS_BENCH_UNBATCHED: expected integers 3\.\.15/);
 });
 
+test("the paper's setting alone: PAXOS_BENCH_SIZES=0 keeps only the unbatched groups, whose configurations are their own", () => {
+  const p = benchOptions({ PAXOS_BENCH_SIZES: '0' });
+  assert.deepEqual([p.sizes, p.unbatched, p.unbatchedConfigs], [[], [7], ['none', 'all']]);
+  const e = benchOptions({ PAXOS_BENCH_SIZES: '0', PAXOS_BENCH_UNBATCHED_CONFIGS: 'none,broadcast,fast-ack,quorum,all', PAXOS_BENCH_CONFIGS: 'none' });
+  assert.deepEqual([e.unbatchedConfigs, e.configs, e.pacedConfigs], [['none', 'broadcast', 'fast-ack', 'quorum', 'all'], ['none'], ['none', 'all']]);
+  assert.throws(() => benchOptions({ PAXOS_BENCH_SIZES: '0', PAXOS_BENCH_UNBATCHED: '0' }), /no group to measure/);
+  assert.throws(() => benchOptions({ PAXOS_BENCH_UNBATCHED_CONFIGS: 'all' }), /^Error: PAXOS_BENCH_UNBATCHED_CONFIGS: must include none/);
+  assert.throws(() => benchOptions({ PAXOS_BENCH_UNBATCHED: '4' }), /^Error: PAXOS_BENCH_UNBATCHED: a group has an odd number/);
+});
+
 test('bad variables are refused with the variable named', () => {
   assert.throws(() => benchOptions({ PAXOS_BENCH_QUICK: 'yes' }), /^Error: PAXOS_BENCH_QUICK: expected 0 or 1/);
   assert.throws(() => benchOptions({ PAXOS_BENCH_SIZES: '3,4' }), /^Error: PAXOS_BENCH_SIZES: a group has an odd number/);
@@ -71,8 +81,10 @@ test('paced points: loads in percent of the peak of none, the clients and config
   assert.deepEqual([f.loads, f.pacedSeconds, f.pacedClients, f.pacedConfigs], [[50, 80, 100], 3, 512, ['none', 'all']]);
   assert.equal(benchOptions({ PAXOS_BENCH_PACED_SECONDS: '0.5' }).pacedSeconds, 0.5);
   assert.deepEqual(benchOptions({ PAXOS_BENCH_LOADS: '0' }).loads, []);
-  const o = benchOptions({ PAXOS_BENCH_LOADS: '25,120', PAXOS_BENCH_PACED_CLIENTS: '64', PAXOS_BENCH_CONFIGS: 'none,quorum', PAXOS_BENCH_PACED_CONFIGS: 'none,quorum,all' });
+  const o = benchOptions({ PAXOS_BENCH_LOADS: '25,120', PAXOS_BENCH_PACED_CLIENTS: '64', PAXOS_BENCH_CONFIGS: 'none,quorum', PAXOS_BENCH_PACED_CONFIGS: 'none,quorum,all', PAXOS_BENCH_UNBATCHED: '0' });
   assert.deepEqual([o.loads, o.pacedClients, o.pacedConfigs], [[25, 120], 64, ['none', 'quorum']], 'only configurations this run measures');
+  const u = benchOptions({ PAXOS_BENCH_CONFIGS: 'none,quorum', PAXOS_BENCH_PACED_CONFIGS: 'none,quorum,all' });
+  assert.deepEqual(u.pacedConfigs, ['none', 'quorum', 'all'], 'all: measured by the unbatched group');
   assert.throws(() => benchOptions({ PAXOS_BENCH_LOADS: '50,300' }), /^Error: PAXOS_BENCH_LOADS: expected integers 1\.\.200/);
   assert.throws(() => benchOptions({ PAXOS_BENCH_PACED_CLIENTS: '5000' }), /^Error: PAXOS_BENCH_PACED_CLIENTS: at most 4096/);
   assert.throws(() => benchOptions({ PAXOS_BENCH_PACED_CONFIGS: 'all' }), /^Error: PAXOS_BENCH_PACED_CONFIGS: must include none/);

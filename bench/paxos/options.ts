@@ -6,18 +6,19 @@
  * | variable | full | quick | meaning |
  * |---|---|---|---|
  * | `PAXOS_BENCH_QUICK` | 0 | 1 | 1: the quick table (a smoke run, < 60 s) |
- * | `PAXOS_BENCH_SIZES` | 3,5,7 | 3,7 | replicas per group |
+ * | `PAXOS_BENCH_SIZES` | 3,5,7 | 3,7 | replicas per group, batched (the library's default, ours); `0`: none (the paper's setting alone) |
  * | `PAXOS_BENCH_CLIENTS` | 1,4,16,64,256 | 16,256 | closed-loop clients per point (paxos-gen: one put outstanding each) |
  * | `PAXOS_BENCH_CONFIGS` | none,broadcast,fast-ack,quorum,all | same | offload configurations |
  * | `PAXOS_BENCH_SECONDS` | 1.5 | 1 | measurement per point |
  * | `PAXOS_BENCH_WARMUP_MS` | 300 | 200 | warm-up per point (after switching offloads) |
  * | `PAXOS_BENCH_ROUNDS` | 3 | 1 | interleaved rounds (figures are medians over rounds) |
  * | `PAXOS_BENCH_VIEW_CHANGE_MS` | 2000 | 2000 | the replicas' view change timeout |
- * | `PAXOS_BENCH_UNBATCHED` | 7 | (none) | sizes run once more with one request per log entry (maxBatch 1), none and all only |
+ * | `PAXOS_BENCH_UNBATCHED` | 7 | (none) | the paper's setting: sizes run once more with one request per log entry (maxBatch 1, as Electrode's bench/replica runs VR); `0`: none |
+ * | `PAXOS_BENCH_UNBATCHED_CONFIGS` | none,all | none,all | configurations of the unbatched groups (closed loop; paced: those in PAXOS_BENCH_PACED_CONFIGS) |
  * | `PAXOS_BENCH_LOADS` | 50,80,100 | 50,100 | paced points: offered load in % of none's peak (this run's closed-loop curve); `0`: none |
  * | `PAXOS_BENCH_PACED_SECONDS` | 3 | 1 | measurement per paced point (a p99 wants more samples than a throughput) |
  * | `PAXOS_BENCH_PACED_CLIENTS` | 512 | 512 | clients of a paced point (they bound the puts in flight, not the load) |
- * | `PAXOS_BENCH_PACED_CONFIGS` | none,all | none,all | configurations measured paced (none always; those in PAXOS_BENCH_CONFIGS) |
+ * | `PAXOS_BENCH_PACED_CONFIGS` | none,all | none,all | configurations measured paced (none always; those a group of the run measures), in every group |
  */
 
 /** electrode_state.offloads bits (ELECTRODE_OFF in @netaccel/bpf-programs/electrode). */
@@ -34,8 +35,10 @@ export interface PaxosBenchOptions {
   readonly warmupMs: number;
   readonly rounds: number;
   readonly viewChangeMs: number;
-  /** Sizes also run unbatched (maxBatch 1: one request per log entry), configurations none and all. */
+  /** Sizes also run unbatched (maxBatch 1: one request per log entry): the paper's setting. */
   readonly unbatched: readonly number[];
+  /** Configurations of the unbatched groups. */
+  readonly unbatchedConfigs: readonly ConfigName[];
   /** Paced (open-loop) points: offered loads in percent of none's measured peak; empty: none. */
   readonly loads: readonly number[];
   readonly pacedSeconds: number;
@@ -52,6 +55,7 @@ export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   rounds: 3,
   viewChangeMs: 2000,
   unbatched: [7],
+  unbatchedConfigs: ['none', 'all'] as ConfigName[],
   loads: [50, 80, 100],
   pacedSeconds: 3,
   pacedClients: 512,
@@ -67,6 +71,7 @@ export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   rounds: 1,
   viewChangeMs: 2000,
   unbatched: [],
+  unbatchedConfigs: ['none', 'all'] as ConfigName[],
   loads: [50, 100],
   pacedSeconds: 1,
   pacedClients: 512,
@@ -108,10 +113,16 @@ export function benchOptions(env: Env = process.env): PaxosBenchOptions {
   if (q !== '0' && q !== '1') throw new Error(`PAXOS_BENCH_QUICK: expected 0 or 1, got ${JSON.stringify(q)}`);
   const quick = q === '1';
   const d = quick ? QUICK_DEFAULTS : FULL_DEFAULTS;
-  const sizes = numberList(env, 'PAXOS_BENCH_SIZES', 3, 15, d.sizes);
+  const sizes = env.PAXOS_BENCH_SIZES?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_SIZES', 3, 15, d.sizes);
   if (sizes.some((n) => n % 2 === 0)) throw new Error(`PAXOS_BENCH_SIZES: a group has an odd number of replicas (2f+1), got ${sizes.join(',')}`);
   const configs = configList(env, 'PAXOS_BENCH_CONFIGS', d.configs);
   const paced = configList(env, 'PAXOS_BENCH_PACED_CONFIGS', d.pacedConfigs);
+  const unbatched = env.PAXOS_BENCH_UNBATCHED?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_UNBATCHED', 3, 15, d.unbatched);
+  if (unbatched.some((n) => n % 2 === 0)) throw new Error(`PAXOS_BENCH_UNBATCHED: a group has an odd number of replicas (2f+1), got ${unbatched.join(',')}`);
+  const unbatchedConfigs = configList(env, 'PAXOS_BENCH_UNBATCHED_CONFIGS', d.unbatchedConfigs);
+  if (sizes.length === 0 && unbatched.length === 0) throw new Error('PAXOS_BENCH_SIZES=0 with PAXOS_BENCH_UNBATCHED=0: no group to measure');
+  // paced: the configurations some group of this run measures
+  const measured = new Set<ConfigName>([...(sizes.length > 0 ? configs : []), ...(unbatched.length > 0 ? unbatchedConfigs : [])]);
   const pacedClients = positive(env, 'PAXOS_BENCH_PACED_CLIENTS', d.pacedClients, true);
   if (pacedClients > 4096) throw new Error(`PAXOS_BENCH_PACED_CLIENTS: at most 4096 (paxos-gen's limit), got ${pacedClients}`);
   return {
@@ -123,11 +134,12 @@ export function benchOptions(env: Env = process.env): PaxosBenchOptions {
     warmupMs: positive(env, 'PAXOS_BENCH_WARMUP_MS', d.warmupMs, true),
     rounds: positive(env, 'PAXOS_BENCH_ROUNDS', d.rounds, true),
     viewChangeMs: positive(env, 'PAXOS_BENCH_VIEW_CHANGE_MS', d.viewChangeMs, true),
-    unbatched: env.PAXOS_BENCH_UNBATCHED?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_UNBATCHED', 3, 15, d.unbatched),
+    unbatched,
+    unbatchedConfigs,
     loads: env.PAXOS_BENCH_LOADS?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_LOADS', 1, 200, d.loads),
     pacedSeconds: positive(env, 'PAXOS_BENCH_PACED_SECONDS', d.pacedSeconds, false),
     pacedClients,
-    pacedConfigs: configs.filter((c) => paced.includes(c)),
+    pacedConfigs: CONFIG_NAMES.filter((c) => paced.includes(c) && measured.has(c)),
   };
 }
 
