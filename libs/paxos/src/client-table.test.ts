@@ -1,12 +1,14 @@
 // The bounded client table (log.ts ClientTable): eviction by age and by count decided from op
-// numbers only (the same rows on every replica, whatever order they were inserted in), and at a
+// numbers only (the same rows on every replica, whatever order they were inserted in), sessions
+// registered through the log (ids from the op and place, rows carried by checkpoints), and at a
 // leader: a client's row dropped at the exact op, a retry of its executed request after that
 // answered SESSION_EXPIRED and not executed again, a client numbering its own requests unaffected.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { paxos } from '@netaccel/protocol';
 import { encodeKvOp } from './kv.js';
-import { ClientTable, SESSION_FIRST, sessionExpired } from './log.js';
+import { ClientTable, SESSION_BIT, SESSION_FIRST, SESSION_REGISTER, sessionExpired, sessionIdOf } from './log.js';
+import { decodeCheckpoint, encodeCheckpoint } from './snapshot.js';
 import type { CachedReply } from './log.js';
 import { single, turn } from './testing/steps-harness.js';
 import type { Peer } from './transport.js';
@@ -49,10 +51,38 @@ test('client table: beyond maxClients the oldest op goes first, its rows by clie
   assert.deepEqual(rows(a), [[3n, 12n], [9n, 12n]]);
 });
 
-test('session-checked request ids: only ids above a session\'s first claim earlier requests', () => {
-  assert.equal(sessionExpired(SESSION_FIRST), false);
+test('session-checked request ids: every id above the registration claims it; ids without the session bit claim nothing', () => {
+  assert.equal(SESSION_REGISTER, paxos.PAXOS_REGISTER_ID);
+  assert.equal(sessionExpired(SESSION_REGISTER), false, 'a registration is never refused');
+  assert.equal(sessionExpired(SESSION_FIRST), true, 'a session\'s first request claims its registration');
   assert.equal(sessionExpired(SESSION_FIRST + 1n), true);
   assert.equal(sessionExpired(5n), false, 'a client numbering its own requests (no session bit)');
+});
+
+test('session ids: from the op and the place in the entry, the top bit set, distinct, u64 even past 2^55 ops', () => {
+  assert.equal(sessionIdOf(1n, 0), SESSION_BIT | 0x100n);
+  assert.equal(sessionIdOf(0x1234n, 7), SESSION_BIT | 0x123407n);
+  const ids = new Set<bigint>();
+  for (let op = 1n; op <= 40n; op++) for (let i = 0; i < 75; i++) ids.add(sessionIdOf(op, i));
+  assert.equal(ids.size, 40 * 75);
+  const far = sessionIdOf((1n << 60n) + 3n, 1);
+  assert.ok(far >= SESSION_BIT && far < 1n << 64n);
+});
+
+test('registration: a row for the session (its latest request the registration) and the registering client\'s reply; a checkpoint carries both', () => {
+  const t = new ClientTable({ retainOps: 1000, maxClients: 10 });
+  const session = sessionIdOf(4n, 1);
+  const reply = t.register(session, 4n);
+  t.set(77n, reply, false);
+  assert.deepEqual([reply.requestId, reply.status, reply.result.readBigUInt64BE(0), reply.op], [SESSION_REGISTER, ReplyStatus.Ok, session, 4n]);
+  assert.deepEqual(t.get(session), { requestId: SESSION_REGISTER, status: ReplyStatus.Ok, result: Buffer.alloc(0), op: 4n });
+  t.set(session, row(SESSION_FIRST, 5n));
+  const image = decodeCheckpoint(encodeCheckpoint(5n, t, Buffer.from('machine')).bytes);
+  const restored = new ClientTable({ retainOps: 1000, maxClients: 10 });
+  restored.replace(image.clients);
+  assert.deepEqual(restored.entries(), t.entries());
+  assert.equal(restored.get(session)?.requestId, SESSION_FIRST, 'the session\'s progress survives a checkpoint');
+  assert.deepEqual(restored.get(77n)?.result, reply.result, 'and so does the registration\'s reply');
 });
 
 test('leader: a row evicted after clientRetainOps ops; a retry of its executed request is answered SESSION_EXPIRED, not executed', async (t) => {
@@ -69,16 +99,27 @@ test('leader: a row evicted after clientRetainOps ops; a retry of its executed r
     }
     return sent().flatMap((s) => (s.m.type === PaxosType.Reply ? [s.m] : []));
   };
-  const A = 10n;
-  const B = 20n;
-  assert.equal((await request(A, SESSION_FIRST, 'a', '1'))[0]?.status, ReplyStatus.Ok); // op 1
-  assert.equal((await request(A, SESSION_FIRST + 1n, 'a', '2'))[0]?.status, ReplyStatus.Ok); // op 2
-  await request(B, SESSION_FIRST, 'a', '3'); // op 3
-  await request(B, SESSION_FIRST + 1n, 'b', '3'); // op 4: A's row (op 2) is 2 ops behind: kept
-  assert.deepEqual(replica.clientTable().map(([id, c]) => [id, c.op]), [[A, 2n], [B, 4n]]);
-  await request(B, SESSION_FIRST + 2n, 'b', '4'); // op 5: 3 ops behind: dropped
-  assert.deepEqual(replica.clientTable().map(([id]) => id), [B]);
-  assert.equal(replica.counters().clients_evicted, 1);
+  /** Registers under `nonce` (a new entry); returns the session id the reply carries. */
+  const register = async (nonce: bigint): Promise<bigint> => {
+    transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: nonce, requestId: SESSION_REGISTER, payload: Buffer.alloc(0) }), addr(nonce));
+    await turn();
+    op = replica.snapshot().lastOp;
+    await from(2, { type: PaxosType.PrepareOk, sender: 2, view: 0, op, flags: 0 });
+    const [reply] = sent().flatMap((s) => (s.m.type === PaxosType.Reply ? [s.m] : []));
+    assert.equal(reply?.status, ReplyStatus.Ok);
+    return reply!.result.readBigUInt64BE(0);
+  };
+  const A = await register(1n); // op 1 (its registering client's row is 2 ops old at op 3: gone)
+  assert.equal(A, sessionIdOf(1n, 0));
+  assert.equal((await request(A, SESSION_FIRST, 'a', '1'))[0]?.status, ReplyStatus.Ok); // op 2
+  assert.equal((await request(A, SESSION_FIRST + 1n, 'a', '2'))[0]?.status, ReplyStatus.Ok); // op 3
+  const B = await register(2n); // op 4
+  await request(B, SESSION_FIRST, 'a', '3'); // op 5: A's row (op 3) is 2 ops behind: kept
+  assert.deepEqual(replica.clientTable().map(([id, c]) => [id, c.op]), [[A, 3n], [2n, 4n], [B, 5n]]);
+  await request(B, SESSION_FIRST + 1n, 'b', '4'); // op 6: 3 ops behind: dropped
+  assert.deepEqual(replica.clientTable().map(([id]) => id), [2n, B]);
+  assert.equal(replica.counters().clients_evicted, 2, 'the first registering client\'s row (op 1) and A\'s');
+  assert.equal(replica.counters().sessions_registered, 2);
   const executed = replica.counters().requests_executed;
 
   // A's reply of request 2 was lost; its retry comes after the eviction.
@@ -99,10 +140,10 @@ test('leader: a row evicted after clientRetainOps ops; a retry of its executed r
   assert.equal(kv.peek('c'), '7');
 });
 
-test('leader: with maxClients 1, a batch of three clients keeps the highest id; reply addresses are bounded at 2 x maxClients', async (t) => {
+test('leader: with maxClients 1, a batch of three clients (numbering their own requests) keeps the highest id; reply addresses are bounded at 2 x maxClients', async (t) => {
   const { replica, transport, from, sent } = await single(0, t, { maxClients: 1 });
   for (const c of [3n, 1n, 2n]) {
-    transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: c, requestId: SESSION_FIRST, payload: encodeKvOp({ kind: 'put', key: `k${c}`, value: 'v' }) }), { address: '127.0.0.1', port: 9000 + Number(c) });
+    transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: c, requestId: 1n, payload: encodeKvOp({ kind: 'put', key: `k${c}`, value: 'v' }) }), { address: '127.0.0.1', port: 9000 + Number(c) });
   }
   await turn();
   assert.equal(replica.snapshot().lastOp, 1n, 'one entry');
@@ -113,7 +154,7 @@ test('leader: with maxClients 1, a batch of three clients keeps the highest id; 
   assert.deepEqual(replica.clientTable().map(([id]) => id), [3n], 'of one op, the lowest ids are evicted first');
   assert.equal(replica.counters().clients_evicted, 2);
   // client 3 retries: answered from its row, to the address it sends from now
-  transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: 3n, requestId: SESSION_FIRST, payload: encodeKvOp({ kind: 'put', key: 'k3', value: 'v' }) }), { address: '127.0.0.1', port: 9003 });
+  transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: 3n, requestId: 1n, payload: encodeKvOp({ kind: 'put', key: 'k3', value: 'v' }) }), { address: '127.0.0.1', port: 9003 });
   await turn();
   assert.deepEqual(sent().map((s) => s.m.type === PaxosType.Reply && [s.to, s.m.clientId, s.m.status]), [['client', 3n, ReplyStatus.Ok]]);
 });

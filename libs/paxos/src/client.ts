@@ -3,15 +3,16 @@
  * client table's at-most-once execution relies on), sent to the leader it believes current; a
  * NOT_LEADER reply redirects it, silence makes it re-send the same request id to every replica,
  * and the deadline ends it with NA_ERR_PAXOS_TIMEOUT (outcome unknown: it may still execute).
- * Request ids are session-checked (log.ts SESSION_FIRST, SESSION_FIRST + 1, ...): when the group
- * evicted this client's row, a request after its first is answered SESSION_EXPIRED instead of
- * executed; the request fails with NA_ERR_PAXOS_SESSION_EXPIRED and the client starts a new
- * session (a new random client id, request ids from SESSION_FIRST again).
+ * Sessions (log.ts): before its first request the client registers — a REGISTER request under a
+ * random 63-bit id, executed through the log, whose reply carries the session's client id — and
+ * numbers its requests SESSION_FIRST, SESSION_FIRST + 1, ... under that id. When the group has
+ * no row for the session (evicted), a request is answered SESSION_EXPIRED instead of executed:
+ * it fails with NA_ERR_PAXOS_SESSION_EXPIRED and the next request registers a new session.
  */
 import { randomBytes } from 'node:crypto';
 import { ipFamily, paxos } from '@netaccel/protocol';
 import { NA_ERR_PAXOS_CLOSED, NA_ERR_PAXOS_INVALID_OPTIONS, NA_ERR_PAXOS_OP_TOO_LARGE, NA_ERR_PAXOS_REJECTED, NA_ERR_PAXOS_SESSION_EXPIRED, NA_ERR_PAXOS_TIMEOUT } from './errors.js';
-import { SESSION_FIRST } from './log.js';
+import { SESSION_BIT, SESSION_FIRST, SESSION_REGISTER } from './log.js';
 import type { Peer, Transport } from './transport.js';
 import { udpTransport } from './transport.js';
 
@@ -19,7 +20,11 @@ const { PaxosType, ReplyStatus } = paxos;
 
 export interface ClientOptions {
   readonly replicas: readonly Peer[];
-  /** Default: 64 random bits (a session that expired goes on under a new random id). */
+  /**
+   * The id the client's first registration is sent under (below 2^63: ids with the top bit are
+   * the sessions the log assigns). Default: 63 random bits; later registrations (after a
+   * SESSION_EXPIRED) use new random ones.
+   */
   readonly clientId?: bigint;
   /** Re-send to every replica after this long without a reply (ms). */
   readonly retryMs?: number;
@@ -35,6 +40,7 @@ const DEFAULTS = {
 } as const;
 
 interface Outstanding {
+  readonly clientId: bigint;
   readonly requestId: bigint;
   readonly bytes: Buffer;
   readonly resolve: (result: Buffer) => void;
@@ -43,8 +49,18 @@ interface Outstanding {
   sentAt: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** 63 random bits: an id to register under (outside the sessions' ids). */
+function registrant(): bigint {
+  return randomBytes(8).readBigUInt64BE(0) & (SESSION_BIT - 1n);
+}
+
 export class PaxosClient {
-  private id: bigint;
+  /** The registered session's client id; null before the first registration and after SESSION_EXPIRED. */
+  private session: bigint | null = null;
+  /** The id the next registration is sent under. */
+  private registrant: bigint;
   private leader = 0;
   private view = 0;
   private nextRequestId = SESSION_FIRST;
@@ -60,7 +76,7 @@ export class PaxosClient {
     private readonly retryMs: number,
     private readonly timeoutMs: number,
   ) {
-    this.id = clientId;
+    this.registrant = clientId;
     transport.onMessage((data) => this.onReply(data));
     this.timer = setInterval(() => this.tick(), Math.max(1, Math.floor(retryMs / 4)));
   }
@@ -74,8 +90,8 @@ export class PaxosClient {
       if (!Number.isInteger(v) || v < 1) throw NA_ERR_PAXOS_INVALID_OPTIONS(name, `expected a positive integer, got ${String(v)}`);
       return v;
     };
-    const clientId = opts.clientId ?? randomBytes(8).readBigUInt64BE(0);
-    if (typeof clientId !== 'bigint' || clientId < 0n || clientId >= 1n << 64n) throw NA_ERR_PAXOS_INVALID_OPTIONS('clientId', 'expected a u64 bigint');
+    const clientId = opts.clientId ?? registrant();
+    if (typeof clientId !== 'bigint' || clientId < 0n || clientId >= SESSION_BIT) throw NA_ERR_PAXOS_INVALID_OPTIONS('clientId', 'expected a bigint from 0 to 2^63 - 1 (ids from 2^63 are sessions the group assigns)');
     const transport = opts.transport ?? (await udpTransport({ address: family === 4 ? '0.0.0.0' : '::', port: 0 }));
     return new PaxosClient(opts.replicas, transport, clientId, num('retryMs'), num('timeoutMs'));
   }
@@ -86,23 +102,41 @@ export class PaxosClient {
     if (op.length > paxos.PAXOS_MAX_OP) throw NA_ERR_PAXOS_OP_TOO_LARGE('op', op.length, paxos.PAXOS_MAX_OP);
     while (this.current !== null) await new Promise<void>((resolve) => this.waiting.push(resolve));
     if (this.closed) throw NA_ERR_PAXOS_CLOSED(`client ${this.clientId}`);
-    const requestId = this.nextRequestId++;
-    const bytes = paxos.encodePaxos({ type: PaxosType.Request, view: this.view, clientId: this.clientId, requestId, payload: op });
+    // the registration and the request share the deadline (this.current stays set between them)
+    const started = performance.now();
     try {
-      return await new Promise<Buffer>((resolve, reject) => {
-        const now = performance.now();
-        this.current = { requestId, bytes, resolve, reject, started: now, sentAt: now };
-        this.transport.send(bytes, this.replicas[this.leader]!);
-      });
+      const session = this.session ?? (await this.register(started));
+      return await this.exchange(session, this.nextRequestId++, op, started);
     } finally {
       this.current = null;
       this.waiting.shift()?.();
     }
   }
 
-  /** The client id of the current session. */
+  /** Registers a new session (a REGISTER through the log); returns its client id. */
+  private async register(started: number): Promise<bigint> {
+    const result = await this.exchange(this.registrant, SESSION_REGISTER, EMPTY, started);
+    // a later registration goes under a new id: this one's row answers with this session
+    this.registrant = registrant();
+    if (result.length !== 8 || (result[0]! & 0x80) === 0) throw NA_ERR_PAXOS_REJECTED(String(SESSION_REGISTER), 'registration', `expected a session id (8 bytes, top bit set), got ${result.toString('hex')}`);
+    this.session = result.readBigUInt64BE(0);
+    this.nextRequestId = SESSION_FIRST;
+    return this.session;
+  }
+
+  /** Sends one request (retried, redirected) until its reply or the deadline. */
+  private exchange(clientId: bigint, requestId: bigint, payload: Buffer, started: number): Promise<Buffer> {
+    if (this.closed) return Promise.reject(NA_ERR_PAXOS_CLOSED(`client ${clientId}`));
+    const bytes = paxos.encodePaxos({ type: PaxosType.Request, view: this.view, clientId, requestId, payload });
+    return new Promise<Buffer>((resolve, reject) => {
+      this.current = { clientId, requestId, bytes, resolve, reject, started, sentAt: performance.now() };
+      this.transport.send(bytes, this.replicas[this.leader]!);
+    });
+  }
+
+  /** The client id of the current session (before one is registered: the id the registration goes under). */
   get clientId(): bigint {
-    return this.id;
+    return this.session ?? this.registrant;
   }
 
   /** The replica the client believes is the leader. */
@@ -118,7 +152,7 @@ export class PaxosClient {
       return;
     }
     const c = this.current;
-    if (m.type !== PaxosType.Reply || m.clientId !== this.clientId || c === null || m.requestId !== c.requestId) return;
+    if (m.type !== PaxosType.Reply || c === null || m.clientId !== c.clientId || m.requestId !== c.requestId) return;
     if (m.view > this.view) this.view = m.view;
     if (m.status === ReplyStatus.NotLeader) {
       const leader = m.result[0]!;
@@ -132,11 +166,9 @@ export class PaxosClient {
     this.leader = m.sender;
     if (m.status === ReplyStatus.Ok) c.resolve(Buffer.from(m.result));
     else if (m.status === ReplyStatus.SessionExpired) {
-      const expired = this.id;
-      this.id = randomBytes(8).readBigUInt64BE(0);
-      this.nextRequestId = SESSION_FIRST;
-      c.reject(NA_ERR_PAXOS_SESSION_EXPIRED(String(c.requestId), String(expired), String(this.id)));
-    } else c.reject(NA_ERR_PAXOS_REJECTED(String(c.requestId), String(this.clientId), m.result.toString()));
+      if (this.session === c.clientId) this.session = null;
+      c.reject(NA_ERR_PAXOS_SESSION_EXPIRED(String(c.requestId), String(c.clientId)));
+    } else c.reject(NA_ERR_PAXOS_REJECTED(String(c.requestId), String(c.clientId), m.result.toString()));
   }
 
   private tick(): void {
@@ -144,7 +176,7 @@ export class PaxosClient {
     if (c === null) return;
     const now = performance.now();
     if (now - c.started >= this.timeoutMs) {
-      c.reject(NA_ERR_PAXOS_TIMEOUT(String(c.requestId), String(this.clientId), this.timeoutMs));
+      c.reject(NA_ERR_PAXOS_TIMEOUT(String(c.requestId), String(c.clientId), this.timeoutMs));
       return;
     }
     if (now - c.sentAt >= this.retryMs) {

@@ -6,7 +6,7 @@
 import type { Logger } from '@netaccel/errors';
 import { paxos } from '@netaccel/protocol';
 import { LeaderLease } from './lease.js';
-import { ClientTable, ReplicaLog, sessionExpired } from './log.js';
+import { ClientTable, ReplicaLog, SESSION_REGISTER, sessionExpired, sessionIdOf } from './log.js';
 import type { CachedReply, LogEntry } from './log.js';
 import { newCounters } from './metrics.js';
 import type { CountHook, PaxosCounterName, PaxosCounters } from './metrics.js';
@@ -267,6 +267,10 @@ export class ReplicaCore {
       // of a request executed before. Refused, not executed; the row remembers the refusal.
       cached = { requestId: r.requestId, status: ReplyStatus.SessionExpired, result: EMPTY, op };
       this.count('requests_session_expired');
+    } else if (r.requestId === SESSION_REGISTER) {
+      // a session's registration (log.ts): a new session row, its id from the op and the place in the entry
+      cached = this.clients.register(sessionIdOf(op, this.log.get(op)!.requests.indexOf(r)), op);
+      this.count('sessions_registered');
     } else {
       const out = this.sm.apply(r.payload);
       cached = out.ok

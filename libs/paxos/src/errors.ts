@@ -12,7 +12,7 @@ export const NA_ERR_PAXOS_TIMEOUT = defineError('NA_ERR_PAXOS_TIMEOUT', 'request
 export const NA_ERR_PAXOS_REJECTED = defineError('NA_ERR_PAXOS_REJECTED', 'request %s of client %s: the state machine refused it: %s', 'failed-precondition');
 export const NA_ERR_PAXOS_SESSION_EXPIRED = defineError(
   'NA_ERR_PAXOS_SESSION_EXPIRED',
-  'request %s of client %s: the group evicted the client from its client table (no request executed for clientRetainOps ops, or maxClients newer clients); not executed now, but an earlier send of it may have been (outcome unknown); the client goes on as client %s',
+  'request %s of session %s: the group has no row for the session (evicted: no request executed for clientRetainOps ops, or maxClients newer clients); not executed now, but an earlier send of it may have been (outcome unknown); the client registers a new session for its next request',
   'aborted',
 );
 export const NA_ERR_PAXOS_CLOSED = defineError('NA_ERR_PAXOS_CLOSED', '%s is closed', 'unavailable');

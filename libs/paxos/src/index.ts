@@ -9,7 +9,7 @@ export type { ApplyResult, StateMachine } from './state-machine.js';
 export type { Checkpoint, CheckpointImage } from './snapshot.js';
 export { CHECKPOINT_WINDOW, CheckpointAssembly, decodeCheckpoint, encodeCheckpoint } from './snapshot.js';
 export type { CachedReply, ClientTableBounds } from './log.js';
-export { ClientTable, ReplicaLog, SESSION_BIT, SESSION_FIRST, sessionExpired } from './log.js';
+export { ClientTable, ReplicaLog, SESSION_BIT, SESSION_FIRST, SESSION_REGISTER, sessionExpired, sessionIdOf } from './log.js';
 
 // --- offload contract (implemented by @netaccel/bpf-programs/electrode) ----------------------
 export type { DrainedEntry, PublishedState, ReplicaOffload, ReplicaStatus } from './offload.js';

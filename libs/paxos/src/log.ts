@@ -10,6 +10,7 @@
 import { paxos } from '@netaccel/protocol';
 
 type ClientRequest = paxos.ClientRequest;
+const EMPTY = Buffer.alloc(0);
 
 export interface LogEntry {
   readonly op: bigint;
@@ -100,18 +101,35 @@ export interface CachedReply {
 }
 
 /**
- * Request ids with this bit set are session-checked (PaxosClient numbers its requests from
- * SESSION_FIRST): a client the table does not know whose request id is above SESSION_FIRST
- * claims requests executed before, so its row was evicted — the request is answered
- * SESSION_EXPIRED, not executed. Ids without the bit (clients that number their own requests,
- * e.g. bench/paxos' generator) are executed when their client is unknown, as before.
+ * Client sessions (Raft's, Ongaro's thesis §6.3): a client first registers — a REQUEST flagged
+ * REGISTER, request id SESSION_REGISTER (2^63), no op, executed through the log like any
+ * request — and the log assigns its session's client id (`sessionIdOf`: the op of the entry
+ * and the registration's place in it), which the reply carries. The session numbers its
+ * requests from SESSION_FIRST (the session bit set): every one of them claims the registration
+ * before it, so a replica that has no row for their client (never registered, or its row was
+ * evicted) refuses them SESSION_EXPIRED, never executes them — a session's first request
+ * included. A registration executed twice (its reply lost and its row evicted during the
+ * retries) only makes a second, unused session: a row, which eviction bounds. Ids without the
+ * bit (clients that number their own requests, e.g. bench/paxos' generator) are executed when
+ * their client is unknown, as before: such a client is not protected after eviction.
  */
 export const SESSION_BIT = 1n << 63n;
+/** The request id of a registration (libs/protocol PAXOS_REGISTER_ID): below every request of the session. */
+export const SESSION_REGISTER: bigint = paxos.PAXOS_REGISTER_ID;
 export const SESSION_FIRST = SESSION_BIT | 1n;
 
-/** Whether a request of a client the table does not know must be refused (its row was evicted). */
+/** Whether a request of a client the table does not know must be refused (unregistered, or its row was evicted). */
 export function sessionExpired(requestId: bigint): boolean {
-  return requestId > SESSION_FIRST;
+  return requestId > SESSION_REGISTER;
+}
+
+/**
+ * The client id of the session registered by the request at `index` of op `op`'s entry: the
+ * session bit, then op and index (an entry holds at most 75 requests: index < 256). Unique for
+ * ops below 2^55 (decades at millions of ops per second); every replica assigns the same.
+ */
+export function sessionIdOf(op: bigint, index: number): bigint {
+  return SESSION_BIT | (((op << 8n) | BigInt(index & 0xff)) & (SESSION_BIT - 1n));
 }
 
 export interface ClientTableBounds {
@@ -152,6 +170,19 @@ export class ClientTable {
 
   get size(): number {
     return this.table.size;
+  }
+
+  /**
+   * Executes a registration at op `op`: a row for the new session `sessionId` (its latest
+   * request the registration, so its requests from SESSION_FIRST are new ones). Returns the
+   * registering client's reply (request id SESSION_REGISTER, result the session id, u64) for
+   * the caller to record under that client's id.
+   */
+  register(sessionId: bigint, op: bigint): CachedReply {
+    this.set(sessionId, { requestId: SESSION_REGISTER, status: paxos.ReplyStatus.Ok, result: EMPTY, op }, this.table.has(sessionId));
+    const result = Buffer.allocUnsafe(8);
+    result.writeBigUInt64BE(sessionId, 0);
+    return { requestId: SESSION_REGISTER, status: paxos.ReplyStatus.Ok, result, op };
   }
 
   /** Drops the rows the bounds exclude after op `op` was executed (each told to `onEvict`); returns how many. */

@@ -17,7 +17,8 @@ export const PAXOS_COUNTERS = [
   'commits_sent', // COMMIT datagrams (commit notice and heartbeat)
   'ops_committed', // log entries committed
   'requests_executed', // client requests applied to the state machine
-  'requests_session_expired', // requests of a client whose row was evicted, answered SESSION_EXPIRED instead of executed
+  'requests_session_expired', // session requests of a client without a row (evicted or never registered), answered SESSION_EXPIRED instead of executed
+  'sessions_registered', // client session registrations executed (log.ts SESSION_REGISTER: a row for the new session)
   'clients_evicted', // client table rows dropped (older than clientRetainOps, or beyond maxClients)
   'view_changes_started',
   'views_started', // views this replica entered in normal status
