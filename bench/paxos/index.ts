@@ -60,19 +60,26 @@ import type { Group } from './rig.js';
 type Samples = Map<string, number[]>;
 
 /** Adds a measured point to the samples of its key (`<config>|c<clients>` or `<config>|load<pct>`). */
-function record(points: Map<string, RoundPoint[]>, clientCpu: Samples, clientSys: Samples, key: string, m: Measured): void {
-  const push = <T>(map: Map<string, T[]>, v: T) => {
-    if (!map.has(key)) map.set(key, []);
-    map.get(key)!.push(v);
+function record(points: Map<string, RoundPoint[]>, clientCpu: Samples, clientSys: Samples, key: string, m: Measured, sched: Samples): void {
+  const push = <T>(map: Map<string, T[]>, v: T, k = key) => {
+    if (!map.has(k)) map.set(k, []);
+    map.get(k)!.push(v);
   };
   push(points, m.point);
   push(clientCpu, m.clientCpuUsPerOp);
   if (m.clientSyscallsPerOp !== undefined) push(clientSys, m.clientSyscallsPerOp);
+  if (m.leaderSched) {
+    push(sched, m.leaderSched.busy, `${key}|busy`);
+    push(sched, m.leaderSched.runqWait, `${key}|wait`);
+  }
 }
 
 /** The figures of one point (medians over rounds); returns its summary. */
-function emitPoint(ctx: BenchContext, subject: string, rounds: RoundPoint[], cpu: number[], sys: number[] | undefined): ReturnType<typeof summarize> {
+function emitPoint(ctx: BenchContext, subject: string, rounds: RoundPoint[], cpu: number[], sys: number[] | undefined, sched?: { busy?: number[]; wait?: number[] }): ReturnType<typeof summarize> {
   const s = summarize(rounds);
+  // the leader's event loop: on a CPU, and runnable but waiting for one (the rest it sleeps: nothing to do)
+  if (sched?.busy) ctx.figure(subject, 'leader_busy_fraction', Math.round(median(sched.busy) * 1000) / 1000, 'ratio');
+  if (sched?.wait) ctx.figure(subject, 'leader_runq_fraction', Math.round(median(sched.wait) * 1000) / 1000, 'ratio');
   ctx.figure(subject, 'ops_per_s', s.opsPerS, 'op/s');
   ctx.figure(subject, 'latency_p50_ms', s.p50Ms, 'ms');
   ctx.figure(subject, 'latency_p99_ms', s.p99Ms, 'ms');
@@ -132,6 +139,8 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
   const points = new Map<string, RoundPoint[]>();
   const clientCpu: Samples = new Map(); // the clients' CPU per operation answered, by point
   const clientSys: Samples = new Map(); // the generator's socket calls per put answered, by point
+  const sched: Samples = new Map(); // the leader's busy and run-queue fractions, by point (`<key>|busy`, `<key>|wait`)
+  const schedOf = (k: string) => ({ busy: sched.get(`${k}|busy`), wait: sched.get(`${k}|wait`) });
   const totals = new Map<ConfigName, ConfigTotals>(configs.map((c) => [c, emptyTotals()]));
   const key = (config: ConfigName, point: string) => `${config}|${point}`;
   // closed loop: the load-latency curves
@@ -139,7 +148,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
     for (const [ci, clients] of opts.clients.entries()) {
       for (const config of roundOrder(configs, round + ci)) {
         const m = await measurePoint(group, config, totals.get(config)!, `${label}-${config}-c${clients}-r${round}`, clients, opts.warmupMs, opts.seconds * 1000);
-        record(points, clientCpu, clientSys, key(config, `c${clients}`), m);
+        record(points, clientCpu, clientSys, key(config, `c${clients}`), m, sched);
       }
     }
   }
@@ -150,7 +159,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
     let at = 0;
     for (const clients of opts.clients) {
       const k = key(config, `c${clients}`);
-      const ops = emitPoint(ctx, `${label}-${config}-c${clients}`, points.get(k)!, clientCpu.get(k)!, clientSys.get(k)).opsPerS;
+      const ops = emitPoint(ctx, `${label}-${config}-c${clients}`, points.get(k)!, clientCpu.get(k)!, clientSys.get(k), schedOf(k)).opsPerS;
       if (ops > peak) [peak, at] = [ops, clients];
     }
     peaks.set(config, peak);
@@ -166,7 +175,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
     for (const [li, { load, rate }] of rates.entries()) {
       for (const config of roundOrder(pacedConfigs, round + li)) {
         const m = await measurePoint(group, config, totals.get(config)!, `${label}-${config}-load${load}-r${round}`, opts.pacedClients, opts.warmupMs, opts.pacedSeconds * 1000, rate);
-        record(points, clientCpu, clientSys, key(config, `load${load}`), m);
+        record(points, clientCpu, clientSys, key(config, `load${load}`), m, sched);
         const k = key(config, `load${load}`);
         backlogs.set(k, [...(backlogs.get(k) ?? []), m.report.gen!.maxBacklog]);
         genLate.set(k, [...(genLate.get(k) ?? []), m.report.gen!.genLateP99Ms]);
@@ -178,7 +187,7 @@ async function runGroup(ctx: BenchContext, group: Group, opts: ReturnType<typeof
       const k = key(config, `load${load}`);
       const subject = `${label}-${config}-load${load}`;
       ctx.figure(subject, 'offered_ops_per_s', rate, 'op/s');
-      emitPoint(ctx, subject, points.get(k)!, clientCpu.get(k)!, clientSys.get(k));
+      emitPoint(ctx, subject, points.get(k)!, clientCpu.get(k)!, clientSys.get(k), schedOf(k));
       ctx.figure(subject, 'max_backlog', median(backlogs.get(k)!), 'count');
       ctx.figure(subject, 'gen_late_p99_ms', median(genLate.get(k)!), 'ms');
     }

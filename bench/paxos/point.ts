@@ -43,6 +43,8 @@ function roleTotals(before: ReplicaReport[], after: ReplicaReport[], lead: numbe
 /** A point measured: the round's figures, the generator's CPU and socket calls per put, its report. */
 export interface Measured {
   readonly point: RoundPoint;
+  /** The leader's main thread (schedstat) during the window: fraction of it on a CPU, and runnable but waiting for one. */
+  readonly leaderSched: { readonly busy: number; readonly runqWait: number } | undefined;
   readonly clientCpuUsPerOp: number;
   readonly clientSyscallsPerOp: number | undefined;
   readonly report: ClientReport;
@@ -55,7 +57,9 @@ export interface Measured {
 export async function measurePoint(group: Group, config: ConfigName, t: ConfigTotals, tag: string, clients: number, warmupMs: number, ms: number, rate?: number): Promise<Measured> {
   const before = await group.setOffloads(OFFLOAD_BITS[config]);
   const soft0 = softirqNow();
+  const sched0 = group.schedstat();
   const c = await group.runPoint(tag, clients, warmupMs, ms, rate);
+  const sched1 = group.schedstat();
   const soft1 = softirqNow();
   const after = await group.setOffloads(OFFLOAD_BITS[config]);
   const vc = sum(after, (r) => r.counters.view_changes_started ?? 0) - sum(before, (r) => r.counters.view_changes_started ?? 0);
@@ -93,9 +97,17 @@ export async function measurePoint(group: Group, config: ConfigName, t: ConfigTo
     ...(sameLeader ? { roles: roleTotals(before, after, lead, ops / acked) } : {}),
   };
   const paced = rate !== undefined ? `, offered ${Math.round(rate)} op/s, backlog <= ${c.gen!.maxBacklog}, generator late p99 ${c.gen!.genLateP99Ms} ms${c.gen!.realtime === 1 ? ' (realtime)' : ''}${c.gen!.unstarted > 0 ? `, ${c.gen!.unstarted} unstarted` : ''}` : '';
-  log(`${tag}: ${Math.round(ops / c.seconds)} op/s, p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms${paced}, ${c.lin}`);
+  const resent = c.gen !== undefined && c.gen.retransmits > 0 ? `, ${c.gen.retransmits} put(s) re-sent by the generator` : '';
+  log(`${tag}: ${Math.round(ops / c.seconds)} op/s, p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms${paced}${resent}, ${c.lin}`);
+  // the leader's event loop during the window: per op over the whole point (warm-up and read-back
+  // included, as the CPU figures) times the window's rate: the share of the window it ran, and
+  // waited runnable for a CPU (the rest it slept: nothing to do)
+  const [s0, s1] = [sched0[lead], sched1[lead]];
+  const perWindow = (ns: number) => Math.max(0, ns / acked) * (ops / c.seconds) * 1e-9;
+  const leaderSched = sameLeader && s0 && s1 && c.seconds > 0 ? { busy: perWindow(s1.runNs - s0.runNs), runqWait: perWindow(s1.waitNs - s0.waitNs) } : undefined;
   return {
     point,
+    leaderSched,
     // the generator's CPU per put it saw answered (the read-back's Node clients are not in it)
     clientCpuUsPerOp: c.cpuUs / Math.max(1, c.gen?.acked ?? c.acked),
     clientSyscallsPerOp: c.gen ? (c.gen.sendCalls + c.gen.recvCalls) / Math.max(1, c.gen.acked) : undefined,

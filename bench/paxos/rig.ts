@@ -182,6 +182,21 @@ export class Group {
     return Promise.all(this.replicas.map((p) => askReport(p)));
   }
 
+  /**
+   * Each replica's main thread (the event loop) from /proc/<pid>/schedstat: ns on a CPU and ns
+   * runnable but waiting for one, so far (undefined where it cannot be read).
+   */
+  schedstat(): Array<{ runNs: number; waitNs: number } | undefined> {
+    return this.replicas.map((p) => {
+      try {
+        const [run, wait] = readFileSync(`/proc/${p.pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+        return Number.isFinite(run) && Number.isFinite(wait) ? { runNs: run!, waitNs: wait! } : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
   /** Runs one point (closed-loop clients, or paced at `rate` op/s when given) and returns their report. */
   async runPoint(tag: string, clients: number, warmupMs: number, ms: number, rate?: number): Promise<ClientReport> {
     const seq = ++this.seq;
