@@ -5,41 +5,14 @@
  * header, entry by entry.
  */
 
-export type CraqReasonVerdict = 'pass' | 'drop';
+import { reasonTable } from '../common/reasons.js';
+import type { Reason } from '../common/reasons.js';
 
-/** Reason values by short name: CRAQ_REASON.NOT_PLACED === 2. */
-export const CRAQ_REASON = Object.freeze({
-  DISABLED: 1,
-  NOT_PLACED: 2,
-  KEY_CHECK: 3,
-  REPLY: 4,
-  IP: 5,
-  TRUNCATED: 6,
-  BAD_HEADER: 7,
-  UNKNOWN_OP: 8,
-  VALUE_TOO_LARGE: 9,
-  BAD_LENGTH: 10,
-  WRONG_EPOCH: 11,
-  FORGED: 12,
-  NOT_TAIL: 13,
-  STALE: 14,
-  DIRTY_FULL: 15,
-  ADJUST: 16,
-  RINGBUF: 17,
-  NO_ROLE: 18,
-} as const);
-export type CraqReasonName = keyof typeof CRAQ_REASON;
-export const CRAQ_REASON_MAX = 19;
+const VERDICTS = ['pass', 'drop'] as const;
+export type CraqReasonVerdict = (typeof VERDICTS)[number];
+export type CraqReason = Reason<'verdict', CraqReasonVerdict>;
 
-export interface CraqReason {
-  readonly name: string;
-  readonly value: number;
-  readonly verdict: CraqReasonVerdict;
-  readonly description: string;
-}
-
-/** Every reason but CRAQ_R_NONE, in value order. */
-export const CRAQ_REASONS: readonly CraqReason[] = Object.freeze([
+const table = reasonTable({ prefix: 'CRAQ_R_', key: 'verdict', outcomes: VERDICTS }, [
   { name: 'CRAQ_R_DISABLED', value: 1, verdict: 'pass', description: 'the node is not enabled (craq_config.flags)' },
   { name: 'CRAQ_R_NOT_PLACED', value: 2, verdict: 'pass', description: 'a chain message of a key id not in craq_keys (client requests are answered NOT_PLACED)' },
   { name: 'CRAQ_R_KEY_CHECK', value: 3, verdict: 'pass', description: 'key id placed with another key_check (a collision)' },
@@ -60,6 +33,15 @@ export const CRAQ_REASONS: readonly CraqReason[] = Object.freeze([
   { name: 'CRAQ_R_NO_ROLE', value: 18, verdict: 'drop', description: 'no successor/predecessor for a chain message (config)' },
 ]);
 
+/**
+ * CRAQ_REASON: reason values by short name (CRAQ_REASON.NOT_PLACED === 2); CRAQ_REASONS: every
+ * reason but CRAQ_R_NONE, in value order; CRAQ_REASON_MAX: entries of craq_reasons;
+ * craqReason(value), craqReasonByName(full CRAQ_R_FORGED or short FORGED): the reason, or
+ * undefined. The list is checked when the module loads.
+ */
+export const { values: CRAQ_REASON, reasons: CRAQ_REASONS, max: CRAQ_REASON_MAX, byValue: craqReason, byName: craqReasonByName } = table;
+export type CraqReasonName = keyof typeof CRAQ_REASON;
+
 /** What the node did, by short name (craq_stats index). */
 export const CRAQ_STAT = Object.freeze({
   READ_CLEAN: 0,
@@ -79,13 +61,3 @@ export const CRAQ_STAT = Object.freeze({
 } as const);
 export type CraqStatName = keyof typeof CRAQ_STAT;
 export const CRAQ_STAT_MAX = 14;
-
-export function craqReason(value: number): CraqReason | undefined {
-  return CRAQ_REASONS.find((r) => r.value === value);
-}
-
-/** By full (CRAQ_R_FORGED) or short (FORGED) name. */
-export function craqReasonByName(name: string): CraqReason | undefined {
-  const full = name.startsWith('CRAQ_R_') ? name : `CRAQ_R_${name}`;
-  return CRAQ_REASONS.find((r) => r.name === full);
-}

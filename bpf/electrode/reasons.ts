@@ -5,41 +5,14 @@
  * message) or `drop`. reasons.test.ts checks this table against the header, entry by entry.
  */
 
-export type ElectrodeVerdict = 'pass' | 'drop';
+import { reasonTable } from '../common/reasons.js';
+import type { Reason } from '../common/reasons.js';
 
-/** Reason values by short name: ELECTRODE_R.GAP === 10. */
-export const ELECTRODE_R = Object.freeze({
-  MALFORMED: 1,
-  UNKNOWN_TYPE: 2,
-  OTHER_TYPE: 3,
-  OFFLOAD_OFF: 4,
-  NOT_NORMAL: 5,
-  ROLE: 6,
-  BAD_SENDER: 7,
-  OLD_VIEW: 8,
-  NEW_VIEW: 9,
-  GAP: 10,
-  OLD_OP: 11,
-  RING_FULL: 12,
-  TOO_BIG: 13,
-  ACK_COMMITTED: 14,
-  ACK_DUPLICATE: 15,
-  ACK_QUORUM_DONE: 16,
-  ACK_FUTURE: 17,
-  ACK_WINDOW: 18,
-  NO_CONFIG: 19,
-} as const);
-export type ElectrodeReasonName = keyof typeof ELECTRODE_R;
+const VERDICTS = ['pass', 'drop'] as const;
+export type ElectrodeVerdict = (typeof VERDICTS)[number];
+export type ElectrodeReason = Reason<'verdict', ElectrodeVerdict>;
 
-export interface ElectrodeReason {
-  readonly name: string;
-  readonly value: number;
-  readonly verdict: ElectrodeVerdict;
-  readonly description: string;
-}
-
-/** Every reason but ELECTRODE_R_NONE (0, unused), in value order. */
-export const ELECTRODE_REASONS: readonly ElectrodeReason[] = Object.freeze([
+const table = reasonTable({ prefix: 'ELECTRODE_R_', key: 'verdict', outcomes: VERDICTS }, [
   { name: 'ELECTRODE_R_MALFORMED', value: 1, verdict: 'pass', description: 'truncated, bad magic/version, body_len not the payload\'s, IP fragment or IPv4 options' },
   { name: 'ELECTRODE_R_UNKNOWN_TYPE', value: 2, verdict: 'pass', description: 'type 0 or above 15' },
   { name: 'ELECTRODE_R_OTHER_TYPE', value: 3, verdict: 'pass', description: 'a type the offloads leave to user space (request, reply, commit, view change)' },
@@ -61,16 +34,12 @@ export const ELECTRODE_REASONS: readonly ElectrodeReason[] = Object.freeze([
   { name: 'ELECTRODE_R_NO_CONFIG', value: 19, verdict: 'pass', description: 'no valid el_config entry for a replica the offload needs' },
 ]);
 
-/** Entries of el_reasons (ELECTRODE_R_MAX). */
-export const ELECTRODE_R_MAX = 20;
-
-/** The reason with `value`, or undefined (0 and out-of-range values have none). */
-export function electrodeReason(value: number): ElectrodeReason | undefined {
-  return ELECTRODE_REASONS.find((r) => r.value === value);
-}
-
-/** The reason called `name` (`ELECTRODE_R_GAP` or `GAP`), or undefined. */
-export function electrodeReasonByName(name: string): ElectrodeReason | undefined {
-  const full = name.startsWith('ELECTRODE_R_') ? name : `ELECTRODE_R_${name}`;
-  return ELECTRODE_REASONS.find((x) => x.name === full);
-}
+/**
+ * ELECTRODE_R: reason values by short name (ELECTRODE_R.GAP === 10); ELECTRODE_REASONS: every
+ * reason but ELECTRODE_R_NONE (0, unused), in value order; ELECTRODE_R_MAX: entries of
+ * el_reasons; electrodeReason(value), electrodeReasonByName(`ELECTRODE_R_GAP` or `GAP`): the
+ * reason, or undefined (0 and out-of-range values have none). The list is checked when the
+ * module loads.
+ */
+export const { values: ELECTRODE_R, reasons: ELECTRODE_REASONS, max: ELECTRODE_R_MAX, byValue: electrodeReason, byName: electrodeReasonByName } = table;
+export type ElectrodeReasonName = keyof typeof ELECTRODE_R;

@@ -6,41 +6,14 @@
  * or `normal` (not offloaded). reasons.test.ts checks this table against the header.
  */
 
-export type SidecarPath = 'kernel' | 'user' | 'normal';
+import { reasonTable } from '../common/reasons.js';
+import type { Reason } from '../common/reasons.js';
 
-/** Reason values by short name: SIDECAR_REASON.DENIED === 5. */
-export const SIDECAR_REASON = Object.freeze({
-  REDIRECTED: 1,
-  NOT_PAIRED: 2,
-  PEER_GONE: 3,
-  STICKY: 4,
-  DENIED: 5,
-  HPACK_DYNAMIC: 6,
-  HPACK_TABLE_SIZE: 7,
-  CONTINUATION: 8,
-  PATH_TOO_LONG: 9,
-  NO_PATH: 10,
-  BAD_HPACK: 11,
-  BAD_PREFACE: 12,
-  BAD_FRAME: 13,
-  SOCKHASH_FULL: 14,
-  OFFLOADED: 15,
-  TOO_MANY_FRAMES: 16,
-  CATCH_UP: 17,
-  SETTINGS: 18,
-  TAKEN_BACK: 19,
-} as const);
-export type SidecarReasonName = keyof typeof SIDECAR_REASON;
+const PATHS = ['kernel', 'user', 'normal'] as const;
+export type SidecarPath = (typeof PATHS)[number];
+export type SidecarReason = Reason<'path', SidecarPath>;
 
-export interface SidecarReason {
-  readonly name: string;
-  readonly value: number;
-  readonly path: SidecarPath;
-  readonly description: string;
-}
-
-/** Every reason but SIDECAR_REASON_NONE (0, unused), in value order. */
-export const SIDECAR_REASONS: readonly SidecarReason[] = Object.freeze([
+const table = reasonTable({ prefix: 'SIDECAR_REASON_', key: 'path', outcomes: PATHS }, [
   { name: 'SIDECAR_REASON_REDIRECTED', value: 1, path: 'kernel', description: 'redirected to the peer socket' },
   { name: 'SIDECAR_REASON_NOT_PAIRED', value: 2, path: 'user', description: 'the socket has no peer in pairs' },
   { name: 'SIDECAR_REASON_PEER_GONE', value: 3, path: 'user', description: 'the peer is not in sock_hash (closed?), redirect failed' },
@@ -62,16 +35,12 @@ export const SIDECAR_REASONS: readonly SidecarReason[] = Object.freeze([
   { name: 'SIDECAR_REASON_TAKEN_BACK', value: 19, path: 'user', description: 'the proxy took the socket back (takeback map and its trigger byte: drain, a route timeout)' },
 ]);
 
-/** Entries of reason_stats (SIDECAR_REASON_MAX). */
-export const SIDECAR_REASON_MAX = 20;
-
-/** The reason with `value`, or undefined (0 and out-of-range values have none). */
-export function sidecarReason(value: number): SidecarReason | undefined {
-  return SIDECAR_REASONS.find((r) => r.value === value);
-}
-
-/** The reason called `name` (`SIDECAR_REASON_DENIED` or `DENIED`), or undefined. */
-export function sidecarReasonByName(name: string): SidecarReason | undefined {
-  const full = name.startsWith('SIDECAR_REASON_') ? name : `SIDECAR_REASON_${name}`;
-  return SIDECAR_REASONS.find((r) => r.name === full);
-}
+/**
+ * SIDECAR_REASON: reason values by short name (SIDECAR_REASON.DENIED === 5); SIDECAR_REASONS:
+ * every reason but SIDECAR_REASON_NONE (0, unused), in value order; SIDECAR_REASON_MAX: entries
+ * of reason_stats; sidecarReason(value), sidecarReasonByName(`SIDECAR_REASON_DENIED` or
+ * `DENIED`): the reason, or undefined (0 and out-of-range values have none). The list is
+ * checked when the module loads.
+ */
+export const { values: SIDECAR_REASON, reasons: SIDECAR_REASONS, max: SIDECAR_REASON_MAX, byValue: sidecarReason, byName: sidecarReasonByName } = table;
+export type SidecarReasonName = keyof typeof SIDECAR_REASON;

@@ -7,40 +7,14 @@
  * header, entry by entry.
  */
 
-export type XlbDropVerdict = 'pass' | 'drop' | 'tx';
+import { reasonTable } from '../common/reasons.js';
+import type { Reason } from '../common/reasons.js';
 
-/** Reason values by short name: XLB_DROP.TRUNCATED === 1. */
-export const XLB_DROP = Object.freeze({
-  TRUNCATED: 1,
-  BAD_IHL: 2,
-  BAD_LEN: 3,
-  EXT_CHAIN: 4,
-  FRAGMENT: 5,
-  NO_BACKEND: 6,
-  BAD_CONFIG: 7,
-  NO_NEXTHOP: 8,
-  NAT_PORTS_EXHAUSTED: 9,
-  NO_NAT_SOURCE: 10,
-  ADJUST_HEAD: 11,
-  TOO_BIG: 12,
-  FAMILY: 13,
-  ICMP_NAT: 14,
-  DECAP_ADJUST_ROOM: 15,
-  DECAP_BAD_INNER: 16,
-  DECAP_BAD_GUE: 17,
-  ICMP_TOO_BIG: 18,
-} as const);
-export type XlbDropName = keyof typeof XLB_DROP;
+const VERDICTS = ['pass', 'drop', 'tx'] as const;
+export type XlbDropVerdict = (typeof VERDICTS)[number];
+export type XlbDropReason = Reason<'verdict', XlbDropVerdict>;
 
-export interface XlbDropReason {
-  readonly name: string;
-  readonly value: number;
-  readonly verdict: XlbDropVerdict;
-  readonly description: string;
-}
-
-/** Every reason but XLB_DROP_NONE (0, unused), in value order. */
-export const XLB_DROP_REASONS: readonly XlbDropReason[] = Object.freeze([
+const table = reasonTable({ prefix: 'XLB_DROP_', key: 'verdict', outcomes: VERDICTS }, [
   { name: 'XLB_DROP_TRUNCATED', value: 1, verdict: 'pass', description: 'a header does not fit in the frame or in the IP length' },
   { name: 'XLB_DROP_BAD_IHL', value: 2, verdict: 'pass', description: "IPv4 IHL below 5 or IP version not the EtherType's" },
   { name: 'XLB_DROP_BAD_LEN', value: 3, verdict: 'pass', description: 'IP total / payload length below the header or beyond the frame' },
@@ -61,16 +35,11 @@ export const XLB_DROP_REASONS: readonly XlbDropReason[] = Object.freeze([
   { name: 'XLB_DROP_ICMP_TOO_BIG', value: 18, verdict: 'tx', description: 'over encap_mtu with DF (or IPv6): ICMP frag needed / packet too big sent back' },
 ]);
 
-/** Entries of drop_stats (XLB_DROP_MAX). */
-export const XLB_DROP_MAX = 19;
-
-/** The reason with `value`, or undefined (0 and out-of-range values have none). */
-export function dropReason(value: number): XlbDropReason | undefined {
-  return XLB_DROP_REASONS.find((r) => r.value === value);
-}
-
-/** The reason called `name` (`XLB_DROP_FRAGMENT` or `FRAGMENT`), or undefined. */
-export function dropReasonByName(name: string): XlbDropReason | undefined {
-  const full = name.startsWith('XLB_DROP_') ? name : `XLB_DROP_${name}`;
-  return XLB_DROP_REASONS.find((x) => x.name === full);
-}
+/**
+ * XLB_DROP: reason values by short name (XLB_DROP.TRUNCATED === 1); XLB_DROP_REASONS: every
+ * reason but XLB_DROP_NONE (0, unused), in value order; XLB_DROP_MAX: entries of drop_stats;
+ * dropReason(value), dropReasonByName(`XLB_DROP_FRAGMENT` or `FRAGMENT`): the reason, or
+ * undefined (0 and out-of-range values have none). The list is checked when the module loads.
+ */
+export const { values: XLB_DROP, reasons: XLB_DROP_REASONS, max: XLB_DROP_MAX, byValue: dropReason, byName: dropReasonByName } = table;
+export type XlbDropName = keyof typeof XLB_DROP;
