@@ -2,42 +2,29 @@
 // protocol's state machine from the codec, not the XDP node) on loopback and a real etcd.
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { Etcd3 as RealEtcd3 } from 'etcd3';
 import { craq } from '@netaccel/protocol';
 import { CraqClient } from './client.js';
 import type { ServedBy } from './client.js';
 import { Etcd3 } from './etcd3-shape.js';
 import { PlacementView, staticPlacementSource } from './placement.js';
 import type { Placement } from './placement.js';
-import { ReferenceChain } from './testing/reference-chain.js';
-import { TestEtcd } from './testing/processes.js';
+import { EtcdAndChain } from './testing/etcd-and-chain.js';
+import type { RigClientOptions } from './testing/etcd-and-chain.js';
 
 describe('CraqClient: placed keys through the chain, the rest through etcd', () => {
-  let etcd: TestEtcd;
-  let real: RealEtcd3;
-  let chain: ReferenceChain;
-
+  let rig: EtcdAndChain;
   beforeAll(async () => {
-    etcd = await TestEtcd.start();
-    real = new RealEtcd3({ hosts: etcd.clientUrl });
-    chain = await ReferenceChain.start(3);
+    rig = await EtcdAndChain.start(3);
   });
+  afterAll(() => rig?.close());
 
-  afterAll(async () => {
-    real?.close();
-    await chain?.close();
-    await etcd?.stop();
-  });
-
-  function client(placement: () => Placement, opts: Partial<ConstructorParameters<typeof CraqClient>[0]> = {}): CraqClient {
-    const view = new PlacementView(staticPlacementSource(placement));
-    view.apply(placement());
-    return new CraqClient({ view, etcd: real, timeoutMs: 100, attempts: 3, backoffMs: 5, ...opts });
+  function client(placement: () => Placement, opts: RigClientOptions = {}): CraqClient {
+    return rig.client(placement(), placement, { timeoutMs: 100, attempts: 3, backoffMs: 5, ...opts });
   }
 
   test('put at the head, committed by the tail, read at every node; not-placed keys in etcd', async (t) => {
-    await chain.place('/ncc/a', 'v1');
-    const c = client(() => chain.placement(), { readFrom: 'round-robin' });
+    await rig.chain.place('/ncc/a', 'v1');
+    const c = client(() => rig.chain.placement(), { readFrom: 'round-robin' });
     t.onTestFinished(() => c.close());
     await c.put('/ncc/a', 'v2');
     assert.equal(c.lastServedBy.via, 'chain');
@@ -50,12 +37,12 @@ describe('CraqClient: placed keys through the chain, the rest through etcd', () 
       if (by.via === 'chain') seen.add(by.node);
     }
     assert.deepEqual([...seen].sort(), ['n1', 'n2', 'n3'], 'round robin reads every node');
-    for (const n of chain.nodes) assert.equal((await n.get(craq.craqKeyId('/ncc/a')))?.dirty, 0, `${n.name} clean after the ACK`);
-    assert.equal(await real.get('/ncc/a').string(), null, 'the chain write is not in etcd by itself (the scheduler writes it back)');
+    for (const n of rig.chain.nodes) assert.equal((await n.get(craq.craqKeyId('/ncc/a')))?.dirty, 0, `${n.name} clean after the ACK`);
+    assert.equal(await rig.real.get('/ncc/a').string(), null, 'the chain write is not in etcd by itself (the scheduler writes it back)');
 
     await c.put('/ncc/plain', 'e1');
     assert.equal(c.lastServedBy.via, 'etcd');
-    assert.equal(await real.get('/ncc/plain').string(), 'e1');
+    assert.equal(await rig.real.get('/ncc/plain').string(), 'e1');
     assert.equal((await c.get('/ncc/plain'))?.toString(), 'e1');
     await c.delete('/ncc/plain');
     assert.equal(await c.get('/ncc/plain'), null);
@@ -63,36 +50,36 @@ describe('CraqClient: placed keys through the chain, the rest through etcd', () 
   });
 
   test('delete commits a tombstone: NOT_FOUND at every node', async (t) => {
-    await chain.place('/ncc/d', 'x');
-    const c = client(() => chain.placement(), { readFrom: 'tail' });
+    await rig.chain.place('/ncc/d', 'x');
+    const c = client(() => rig.chain.placement(), { readFrom: 'tail' });
     t.onTestFinished(() => c.close());
     await c.delete('/ncc/d');
     assert.equal(await c.get('/ncc/d'), null);
     assert.equal(c.lastServedBy.via, 'chain');
-    const head = await chain.nodes[0]!.get(craq.craqKeyId('/ncc/d'));
+    const head = await rig.chain.nodes[0]!.get(craq.craqKeyId('/ncc/d'));
     assert.equal(head?.value, null);
     assert.equal(head?.version, 2n);
   });
 
   test('NOT_PLACED: the key goes to etcd and stays there until the next refresh', async (t) => {
-    const placement = chain.placement();
+    const placement = rig.chain.placement();
     const ghost = { key: '/ncc/ghost', ...craq.craqKey('/ncc/ghost') };
     const c = client(() => ({ ...placement, keys: [...placement.keys, ghost] }));
     t.onTestFinished(() => c.close());
-    await real.put('/ncc/ghost').value('from-etcd');
+    await rig.real.put('/ncc/ghost').value('from-etcd');
     assert.equal((await c.get('/ncc/ghost'))?.toString(), 'from-etcd');
     assert.equal(c.lastServedBy.via, 'etcd');
     assert.equal(c.counters.notPlaced, 1);
     assert.equal(c.view.lookup('/ncc/ghost'), undefined, 'marked not placed');
     await c.put('/ncc/ghost', 'again');
     assert.equal(c.counters.notPlaced, 1, 'no second trip to the chain');
-    assert.equal(await real.get('/ncc/ghost').string(), 'again');
+    assert.equal(await rig.real.get('/ncc/ghost').string(), 'again');
   });
 
   test('a write the chain may have applied (no reply) whose key then leaves the chain: OUTCOME_UNKNOWN, not written to etcd a second time', async (t) => {
-    const { keyId } = await chain.place('/ncc/u', 'u1');
-    const c = client(() => chain.placement(), { attempts: 3, timeoutMs: 100 });
-    const middle = chain.nodes[1]!;
+    const { keyId } = await rig.chain.place('/ncc/u', 'u1');
+    const c = client(() => rig.chain.placement(), { attempts: 3, timeoutMs: 100 });
+    const middle = rig.chain.nodes[1]!;
     t.onTestFinished(() => {
       middle.loseIncoming = undefined;
       return c.close();
@@ -100,29 +87,26 @@ describe('CraqClient: placed keys through the chain, the rest through etcd', () 
     // the head applies the write; its PROPAGATE is lost and, meanwhile, the key is evicted
     middle.loseIncoming = (m) => {
       if (m.op !== craq.CraqOp.PROPAGATE || m.keyId !== keyId) return false;
-      for (const n of chain.nodes) void n.remove(keyId);
+      for (const n of rig.chain.nodes) void n.remove(keyId);
       return true;
     };
     await assert.rejects(c.put('/ncc/u', 'once'), (e: Error & { code?: string }) => e.code === 'NA_ERR_CRAQCLIENT_OUTCOME_UNKNOWN' && /put \/ncc\/u: outcome unknown: 1 attempt/.test(e.message));
-    assert.equal(await real.get('/ncc/u').string(), null, 'not sent to etcd');
+    assert.equal(await rig.real.get('/ncc/u').string(), null, 'not sent to etcd');
     assert.equal(c.counters.etcdWrites, 0);
     // a write the chain refused outright (NOT_PLACED at the first attempt) was applied nowhere: etcd takes it
     await c.put('/ncc/u', 'twice-safe');
-    assert.equal(await real.get('/ncc/u').string(), 'twice-safe');
-    await real.delete().key('/ncc/u');
+    assert.equal(await rig.real.get('/ncc/u').string(), 'twice-safe');
+    await rig.real.delete().key('/ncc/u');
   });
 
   test('NOT_HEAD: a view with the wrong head is refreshed and the write retried at the head', async (t) => {
-    await chain.place('/ncc/h', 'h1');
+    await rig.chain.place('/ncc/h', 'h1');
     let fetched = 0;
     const right = (): Placement => {
       fetched++;
-      return chain.placement();
+      return rig.chain.placement();
     };
-    const wrong = chain.placement([...chain.nodes].reverse());
-    const view = new PlacementView(staticPlacementSource(right));
-    view.apply(wrong);
-    const c = new CraqClient({ view, etcd: real, timeoutMs: 100, attempts: 3, backoffMs: 1 });
+    const c = rig.client(rig.chain.placement([...rig.chain.nodes].reverse()), right, { timeoutMs: 100, attempts: 3, backoffMs: 1 });
     t.onTestFinished(() => c.close());
     await c.put('/ncc/h', 'h2');
     assert.equal(fetched, 1, 'refreshed once');
@@ -130,55 +114,55 @@ describe('CraqClient: placed keys through the chain, the rest through etcd', () 
   });
 
   test('RETRY while the key is not writable, then the write goes through; exhausted retries are an error', async (t) => {
-    const { keyId } = await chain.place('/ncc/r', 'r1');
-    const c = client(() => chain.placement(), { attempts: 4, backoffMs: 20 });
+    const { keyId } = await rig.chain.place('/ncc/r', 'r1');
+    const c = client(() => rig.chain.placement(), { attempts: 4, backoffMs: 20 });
     t.onTestFinished(() => c.close());
-    await chain.nodes[0]!.setWritable(keyId, false);
+    await rig.chain.nodes[0]!.setWritable(keyId, false);
     await assert.rejects(c.put('/ncc/r', 'no'), { code: 'NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED' });
     const retriesBefore = c.counters.retries;
     const writing = c.put('/ncc/r', 'r2');
-    setTimeout(() => void chain.nodes[0]!.setWritable(keyId, true), 5);
+    setTimeout(() => void rig.chain.nodes[0]!.setWritable(keyId, true), 5);
     await writing;
     assert.ok(c.counters.retries > retriesBefore, 'it retried');
     assert.equal((await c.get('/ncc/r'))?.toString(), 'r2');
   });
 
   test('a node that does not answer: reads move to the next node; writes time out', async (t) => {
-    await chain.place('/ncc/t', 't1');
-    const c = client(() => chain.placement(), { readFrom: 'nearest', nearestNode: 'n2', attempts: 2, timeoutMs: 80 });
+    await rig.chain.place('/ncc/t', 't1');
+    const c = client(() => rig.chain.placement(), { readFrom: 'nearest', nearestNode: 'n2', attempts: 2, timeoutMs: 80 });
     t.onTestFinished(() => {
-      chain.nodes[1]!.paused = false;
-      chain.nodes[0]!.paused = false;
+      rig.chain.nodes[1]!.paused = false;
+      rig.chain.nodes[0]!.paused = false;
       return c.close();
     });
-    chain.nodes[1]!.paused = true;
+    rig.chain.nodes[1]!.paused = true;
     assert.equal((await c.get('/ncc/t'))?.toString(), 't1');
     assert.equal(c.lastServedBy.via === 'chain' && c.lastServedBy.attempts, 2, 'second attempt at another node');
-    chain.nodes[0]!.paused = true;
+    rig.chain.nodes[0]!.paused = true;
     await assert.rejects(c.put('/ncc/t', 'lost'), { code: 'NA_ERR_CRAQCLIENT_TIMEOUT' });
   });
 
   test('a dirty key: the head answers the committed version (version query to the tail) until the write commits', async (t) => {
-    const { keyId } = await chain.place('/ncc/dirty', 'old');
-    const c = client(() => chain.placement(), { readFrom: 'head', attempts: 1, timeoutMs: 100 });
+    const { keyId } = await rig.chain.place('/ncc/dirty', 'old');
+    const c = client(() => rig.chain.placement(), { readFrom: 'head', attempts: 1, timeoutMs: 100 });
     t.onTestFinished(() => {
-      chain.nodes[2]!.paused = false;
+      rig.chain.nodes[2]!.paused = false;
       return c.close();
     });
-    chain.nodes[2]!.paused = true; // the tail drops the PROPAGATE
+    rig.chain.nodes[2]!.paused = true; // the tail drops the PROPAGATE
     await assert.rejects(c.put('/ncc/dirty', 'new'), { code: 'NA_ERR_CRAQCLIENT_TIMEOUT' });
-    assert.equal((await chain.nodes[0]!.get(keyId))?.dirty, 1, 'version 2 dirty at the head');
-    chain.nodes[2]!.paused = false;
+    assert.equal((await rig.chain.nodes[0]!.get(keyId))?.dirty, 1, 'version 2 dirty at the head');
+    rig.chain.nodes[2]!.paused = false;
     assert.equal((await c.get('/ncc/dirty'))?.toString(), 'old', 'not committed: the old value');
     assert.deepEqual(c.lastServedBy, { via: 'chain', node: 'n1', version: 1n, attempts: 1 });
-    assert.equal(await chain.nodes[0]!.resendDirty(), 1);
-    for (let i = 0; i < 100 && (await chain.nodes[0]!.get(keyId))?.dirty !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await rig.chain.nodes[0]!.resendDirty(), 1);
+    for (let i = 0; i < 100 && (await rig.chain.nodes[0]!.get(keyId))?.dirty !== 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal((await c.get('/ncc/dirty'))?.toString(), 'new', 'committed after the resend');
   });
 
   test('the etcd3 shape: get().string/json/number/exists, put().value, delete().key', async (t) => {
-    await chain.place('/ncc/shape', '{"a":1}');
-    const client = new Etcd3({ hosts: etcd.clientUrl, craq: { scheduler: staticPlacementSource(() => chain.placement()), timeoutMs: 100 } });
+    await rig.chain.place('/ncc/shape', '{"a":1}');
+    const client = new Etcd3({ hosts: rig.etcd.clientUrl, craq: { scheduler: staticPlacementSource(() => rig.chain.placement()), timeoutMs: 100 } });
     t.onTestFinished(() => client.close());
     await client.view.refresh();
     assert.deepEqual(await client.get('/ncc/shape').json(), { a: 1 });
@@ -195,8 +179,8 @@ describe('CraqClient: placed keys through the chain, the rest through etcd', () 
   });
 
   test('bad options are refused with the field', () => {
-    const view = new PlacementView(staticPlacementSource(() => chain.placement()));
-    assert.throws(() => new CraqClient({ view, etcd: real, attempts: 0 }), { code: 'NA_ERR_CRAQCLIENT_OPTIONS_INVALID', message: /attempts/ });
-    assert.throws(() => new CraqClient({ view, etcd: real, readFrom: 'closest' as 'head' }), { code: 'NA_ERR_CRAQCLIENT_OPTIONS_INVALID', message: /readFrom/ });
+    const view = new PlacementView(staticPlacementSource(() => rig.chain.placement()));
+    assert.throws(() => new CraqClient({ view, etcd: rig.real, attempts: 0 }), { code: 'NA_ERR_CRAQCLIENT_OPTIONS_INVALID', message: /attempts/ });
+    assert.throws(() => new CraqClient({ view, etcd: rig.real, readFrom: 'closest' as 'head' }), { code: 'NA_ERR_CRAQCLIENT_OPTIONS_INVALID', message: /readFrom/ });
   });
 });

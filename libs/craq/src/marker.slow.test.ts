@@ -3,61 +3,46 @@
 // the CRAQ lab found: an etcd write c0-728 installed late, the chain still answering c0-685).
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { Etcd3 as RealEtcd3 } from 'etcd3';
 import { craq } from '@netaccel/protocol';
-import { CraqClient } from './client.js';
+import type { CraqClient } from './client.js';
 import { getIfUnplaced, placedMarkerKey, writeIfUnplaced } from './marker.js';
-import { PlacementView, staticPlacementSource } from './placement.js';
 import type { Placement } from './placement.js';
-import { ReferenceChain } from './testing/reference-chain.js';
-import { TestEtcd } from './testing/processes.js';
+import { EtcdAndChain } from './testing/etcd-and-chain.js';
 
 describe('placement marker', () => {
-  let etcd: TestEtcd;
-  let real: RealEtcd3;
-  let chain: ReferenceChain;
-
+  let rig: EtcdAndChain;
   beforeAll(async () => {
-    etcd = await TestEtcd.start();
-    real = new RealEtcd3({ hosts: etcd.clientUrl });
-    chain = await ReferenceChain.start(3);
+    rig = await EtcdAndChain.start(3);
   });
-
-  afterAll(async () => {
-    real?.close();
-    await chain?.close();
-    await etcd?.stop();
-  });
+  afterAll(() => rig?.close());
 
   /** A client whose view is `lagging` (the key not placed) until it refreshes, then what `now` says. */
   function laggingClient(lagging: Placement, now: () => Placement, markerWaitMs = 5000): CraqClient {
-    const view = new PlacementView(staticPlacementSource(now));
-    view.apply(lagging);
-    return new CraqClient({ view, etcd: real, timeoutMs: 200, attempts: 3, backoffMs: 1, maxBackoffMs: 20, markerWaitMs });
+    return rig.client(lagging, now, { timeoutMs: 200, attempts: 3, backoffMs: 1, maxBackoffMs: 20, markerWaitMs });
   }
 
   test('the guarded etcd path: done without a marker, refused with one', async () => {
-    const done = await writeIfUnplaced(real, '/ncl/m/a', Buffer.from('x'));
-    assert.deepEqual(done, { placed: false, result: BigInt((await real.get('/ncl/m/a').exec()).kvs[0]!.mod_revision) });
-    await real.put(placedMarkerKey('/ncl/m/a')).value('1');
-    assert.deepEqual(await writeIfUnplaced(real, '/ncl/m/a', Buffer.from('y')), { placed: true });
-    assert.deepEqual(await writeIfUnplaced(real, '/ncl/m/a', null), { placed: true });
-    assert.deepEqual(await getIfUnplaced(real, '/ncl/m/a'), { placed: true });
-    assert.equal(await real.get('/ncl/m/a').string(), 'x', 'nothing written while the marker exists');
-    await real.delete().key(placedMarkerKey('/ncl/m/a'));
-    assert.deepEqual(await getIfUnplaced(real, '/ncl/m/a'), { placed: false, result: Buffer.from('x') });
+    const done = await writeIfUnplaced(rig.real, '/ncl/m/a', Buffer.from('x'));
+    assert.deepEqual(done, { placed: false, result: BigInt((await rig.real.get('/ncl/m/a').exec()).kvs[0]!.mod_revision) });
+    await rig.real.put(placedMarkerKey('/ncl/m/a')).value('1');
+    assert.deepEqual(await writeIfUnplaced(rig.real, '/ncl/m/a', Buffer.from('y')), { placed: true });
+    assert.deepEqual(await writeIfUnplaced(rig.real, '/ncl/m/a', null), { placed: true });
+    assert.deepEqual(await getIfUnplaced(rig.real, '/ncl/m/a'), { placed: true });
+    assert.equal(await rig.real.get('/ncl/m/a').string(), 'x', 'nothing written while the marker exists');
+    await rig.real.delete().key(placedMarkerKey('/ncl/m/a'));
+    assert.deepEqual(await getIfUnplaced(rig.real, '/ncl/m/a'), { placed: false, result: Buffer.from('x') });
   });
 
   test('a lagging client writing a key being placed: refused by etcd, refreshes, writes through the chain; no stale read follows', async (t) => {
     const key = '/ncl/m/hot';
-    await real.put(key).value('c0-685');
-    const before = chain.placement(); // the client's view: the key is not placed
+    await rig.real.put(key).value('c0-685');
+    const before = rig.chain.placement(); // the client's view: the key is not placed
     // the scheduler places the key: marker + value read in one etcd txn, the chain loaded with that value
-    const marked = await real.if(placedMarkerKey(key), 'Create', '==', 0).then(real.put(placedMarkerKey(key)).value('2'), real.get(key)).commit();
+    const marked = await rig.real.if(placedMarkerKey(key), 'Create', '==', 0).then(rig.real.put(placedMarkerKey(key)).value('2'), rig.real.get(key)).commit();
     assert.equal(marked.responses[1]?.response_range.kvs[0]?.value.toString(), 'c0-685');
-    await chain.place(key, 'c0-685');
-    const writer = laggingClient(before, () => chain.placement());
-    const reader = laggingClient(before, () => chain.placement());
+    await rig.chain.place(key, 'c0-685');
+    const writer = laggingClient(before, () => rig.chain.placement());
+    const reader = laggingClient(before, () => rig.chain.placement());
     t.onTestFinished(async () => {
       await writer.close();
       await reader.close();
@@ -67,8 +52,8 @@ describe('placement marker', () => {
     await writer.put(key, 'c0-728');
     assert.equal(writer.counters.markerRetries, 1, 'etcd refused the write once');
     assert.equal(writer.lastServedBy.via, 'chain', 'then it went to the head');
-    assert.equal(await real.get(key).string(), 'c0-685', 'etcd was not written behind the chain');
-    for (const n of chain.nodes) {
+    assert.equal(await rig.real.get(key).string(), 'c0-685', 'etcd was not written behind the chain');
+    for (const n of rig.chain.nodes) {
       const s = await n.get(craq.craqKeyId(key));
       assert.equal(Buffer.from(s?.value ?? []).toString(), 'c0-728', `${n.name} has the write`);
     }
@@ -79,15 +64,15 @@ describe('placement marker', () => {
 
   test('a view that does not catch up (placement source lagging): the marker sends the client to the chain by the key\'s hashes', async (t) => {
     const key = '/ncl/m/nolist';
-    await real.put(key).value('old');
-    const stale = chain.placement();
-    await real.put(placedMarkerKey(key)).value('3');
-    await chain.place(key, 'old');
+    await rig.real.put(key).value('old');
+    const stale = rig.chain.placement();
+    await rig.real.put(placedMarkerKey(key)).value('3');
+    await rig.chain.place(key, 'old');
     const c = laggingClient(stale, () => stale);
     t.onTestFinished(() => c.close());
     await c.put(key, 'new');
     assert.equal(c.lastServedBy.via, 'chain');
-    assert.equal(await real.get(key).string(), 'old', 'not written in etcd');
+    assert.equal(await rig.real.get(key).string(), 'old', 'not written in etcd');
     assert.equal((await c.get(key))?.toString(), 'new');
     assert.equal(c.lastServedBy.via, 'chain');
     assert.equal(c.view.lookup(key), undefined, 'the view still does not list it');
@@ -95,11 +80,11 @@ describe('placement marker', () => {
 
   test('the marker never goes away: the client gives up after markerWaitMs with a clear error', async (t) => {
     const key = '/ncl/m/stuck';
-    await real.put(placedMarkerKey(key)).value('9');
-    const c = laggingClient(chain.placement(), () => chain.placement(), 100);
+    await rig.real.put(placedMarkerKey(key)).value('9');
+    const c = laggingClient(rig.chain.placement(), () => rig.chain.placement(), 100);
     t.onTestFinished(() => c.close());
     await assert.rejects(c.put(key, 'v'), { code: 'NA_ERR_CRAQCLIENT_RETRIES_EXHAUSTED' });
     assert.ok(c.counters.markerRetries >= 2, String(c.counters.markerRetries));
-    assert.equal(await real.get(key).string(), null);
+    assert.equal(await rig.real.get(key).string(), null);
   });
 });
