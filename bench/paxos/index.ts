@@ -23,7 +23,8 @@
  * over the point / operations answered over the point (warm-up and read-back included) — the
  * system time includes the softirq work the kernel ran in their context (sends on veth run the
  * receiver's path inline); `softirq_us_per_op` = the machine's softirq time (/proc/stat, all
- * CPUs, other tenants included) over the point / the same operations; `leader_cpu_us_per_op`,
+ * CPUs, other tenants included) plus the threaded NAPI kthreads' CPU time (PAXOS_BENCH_THREADED_NAPI)
+ * over the point / the same operations; `leader_cpu_us_per_op`,
  * `follower_cpu_us_per_op` (the mean follower's), `leader_wakeups_per_op`,
  * `follower_wakeups_per_op` (context switches: how often the process woke) say who saturates;
  * `clients_cpu_us_per_op` is the load generator's share (paxos-gen's CPU time per put it saw
@@ -243,7 +244,7 @@ const benchmark: Benchmark = {
     'Bound: replicas, clients and the packets\' kernel path share 2 CPUs; the offloads save kernel crossings, which is what this machine charges for',
   needsRoot: true,
   async run(ctx: BenchContext): Promise<void> {
-    const rig = await PaxosRig.up();
+    const rig = await PaxosRig.up(opts.threadedNapi);
     const results = new Map<string, GroupResult>();
     try {
       for (const section of sectionsOf(opts)) {

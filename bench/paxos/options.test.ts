@@ -27,6 +27,8 @@ test("the paper's setting alone: PAXOS_BENCH_SIZES=0 keeps only the unbatched gr
 
 test('bad variables are refused with the variable named', () => {
   assert.throws(() => benchOptions({ PAXOS_BENCH_QUICK: 'yes' }), /^Error: PAXOS_BENCH_QUICK: expected 0 or 1/);
+  assert.throws(() => benchOptions({ PAXOS_BENCH_THREADED_NAPI: 'on' }), /^Error: PAXOS_BENCH_THREADED_NAPI: expected 0 or 1/);
+  assert.deepEqual([benchOptions({}).threadedNapi, benchOptions({ PAXOS_BENCH_THREADED_NAPI: '1' }).threadedNapi], [false, true]);
   assert.throws(() => benchOptions({ PAXOS_BENCH_SIZES: '3,4' }), /^Error: PAXOS_BENCH_SIZES: a group has an odd number/);
   assert.throws(() => benchOptions({ PAXOS_BENCH_SIZES: '3,x' }), /^Error: PAXOS_BENCH_SIZES: expected integers/);
   assert.throws(() => benchOptions({ PAXOS_BENCH_CLIENTS: '0' }), /^Error: PAXOS_BENCH_CLIENTS: expected integers 1\.\.512/);

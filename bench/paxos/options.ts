@@ -18,6 +18,7 @@
  * | `PAXOS_BENCH_LOADS` | 50,80,100 | 50,100 | paced points: offered load in % of none's peak (this run's closed-loop curve); `0`: none |
  * | `PAXOS_BENCH_PACED_SECONDS` | 3 | 1 | measurement per paced point (a p99 wants more samples than a throughput) |
  * | `PAXOS_BENCH_PACED_CLIENTS` | 512 | 512 | clients of a paced point (they bound the puts in flight, not the load) |
+ * | `PAXOS_BENCH_THREADED_NAPI` | 0 | 0 | 1: an experiment, every veth's NAPI poll (the receive path and XDP) in a kthread (`napi/<dev>`) instead of the softirq of the sending CPU, which on veth is the sender's: the leader |
  * | `PAXOS_BENCH_PACED_CONFIGS` | none,all | none,all | configurations measured paced (none always; those a group of the run measures), in every group |
  */
 
@@ -44,6 +45,8 @@ export interface PaxosBenchOptions {
   readonly pacedSeconds: number;
   readonly pacedClients: number;
   readonly pacedConfigs: readonly ConfigName[];
+  /** Experiment: the veths' NAPI threaded (PAXOS_BENCH_THREADED_NAPI=1). */
+  readonly threadedNapi: boolean;
 }
 
 export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
@@ -112,6 +115,8 @@ export function benchOptions(env: Env = process.env): PaxosBenchOptions {
   const q = env.PAXOS_BENCH_QUICK ?? '0';
   if (q !== '0' && q !== '1') throw new Error(`PAXOS_BENCH_QUICK: expected 0 or 1, got ${JSON.stringify(q)}`);
   const quick = q === '1';
+  const t = env.PAXOS_BENCH_THREADED_NAPI ?? '0';
+  if (t !== '0' && t !== '1') throw new Error(`PAXOS_BENCH_THREADED_NAPI: expected 0 or 1, got ${JSON.stringify(t)}`);
   const d = quick ? QUICK_DEFAULTS : FULL_DEFAULTS;
   const sizes = env.PAXOS_BENCH_SIZES?.trim() === '0' ? [] : numberList(env, 'PAXOS_BENCH_SIZES', 3, 15, d.sizes);
   if (sizes.some((n) => n % 2 === 0)) throw new Error(`PAXOS_BENCH_SIZES: a group has an odd number of replicas (2f+1), got ${sizes.join(',')}`);
@@ -140,6 +145,7 @@ export function benchOptions(env: Env = process.env): PaxosBenchOptions {
     pacedSeconds: positive(env, 'PAXOS_BENCH_PACED_SECONDS', d.pacedSeconds, false),
     pacedClients,
     pacedConfigs: CONFIG_NAMES.filter((c) => paced.includes(c) && measured.has(c)),
+    threadedNapi: t === '1',
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { ConfigName, RoleTotals, RoundPoint } from './options.js';
 import { OFFLOAD_BITS } from './options.js';
-import { softirqNow } from './rig.js';
+import { napiCpuUsNow, softirqNow } from './rig.js';
 import type { ClientReport, Group, ReplicaReport } from './rig.js';
 
 export const KERNEL_STATS = ['BCAST_CLONES', 'FAST_ACKS', 'QUORUMS', 'ACKS_FILTERED'] as const;
@@ -56,11 +56,12 @@ export interface Measured {
  */
 export async function measurePoint(group: Group, config: ConfigName, t: ConfigTotals, tag: string, clients: number, warmupMs: number, ms: number, rate?: number): Promise<Measured> {
   const before = await group.setOffloads(OFFLOAD_BITS[config]);
-  const soft0 = softirqNow();
+  // the softirq work: the machine's softirq time plus the threaded NAPI pollers' (the same work in a kthread)
+  const soft0 = softirqNow() + napiCpuUsNow();
   const sched0 = group.schedstat();
   const c = await group.runPoint(tag, clients, warmupMs, ms, rate);
   const sched1 = group.schedstat();
-  const soft1 = softirqNow();
+  const soft1 = softirqNow() + napiCpuUsNow();
   const after = await group.setOffloads(OFFLOAD_BITS[config]);
   const vc = sum(after, (r) => r.counters.view_changes_started ?? 0) - sum(before, (r) => r.counters.view_changes_started ?? 0);
   const views = new Set(after.map((r) => `${r.snapshot.view}/${r.snapshot.status}`));

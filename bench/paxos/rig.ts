@@ -7,7 +7,7 @@
  * UDP checksums in software). One group (n replicas) runs at a time; the clients process
  * (ns-clients.ts, which runs the C generator paxos-gen per point) lives as long as its group. Both are driven through control files.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfObject } from '@netaccel/bpf';
@@ -70,6 +70,28 @@ function writeControl(path: string, v: unknown): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/**
+ * CPU time (µs) so far of the kernel's threaded NAPI pollers (`napi/<dev>-<id>` kthreads: with
+ * PAXOS_BENCH_THREADED_NAPI=1 the veths' receive path and XDP run there, outside the softirq
+ * figure and the replicas' own time); 0 when there are none.
+ */
+export function napiCpuUsNow(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('napi/')) continue;
+      const f = stat.slice(close + 2).split(' '); // from field 3 (state): utime is field 14, stime 15
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return (ticks * 1_000_000) / 100; // USER_HZ
+}
+
 /** Machine-wide softirq time so far (µs). */
 export const softirqNow = (): number => softirqUsOf(readFileSync('/proc/stat', 'utf8'));
 
@@ -79,10 +101,14 @@ export class PaxosRig {
   private macs: string[] = [];
   private gen = '';
 
-  private constructor(readonly lab: Lab) {}
+  private constructor(
+    readonly lab: Lab,
+    private readonly threadedNapi: boolean,
+  ) {}
 
-  static async up(): Promise<PaxosRig> {
-    const rig = new PaxosRig(new Lab(spec, { prefix: 'npb' }));
+  /** `threadedNapi`: the experiment of PAXOS_BENCH_THREADED_NAPI (options.ts). */
+  static async up(threadedNapi = false): Promise<PaxosRig> {
+    const rig = new PaxosRig(new Lab(spec, { prefix: 'npb' }), threadedNapi);
     try {
       await rig.build();
     } catch (err) {
@@ -104,6 +130,11 @@ export class PaxosRig {
     this.pass.load();
     this.pass.program('selftest_xdp').pin(`${this.pin}/pass`);
     for (const [i] of REPLICA_NODES.entries()) await lab.exec('sw', ['ip', 'link', 'set', 'dev', `p${i}`, 'xdpdrv', 'pinned', `${this.pin}/pass`], { sysfs: 'host' });
+    if (this.threadedNapi) {
+      // experiment: every veth's NAPI poll (XDP and the receive path) in a kthread of its own
+      // instead of the softirq of the sending CPU
+      for (const [i] of REPLICA_NODES.entries()) await lab.exec('sw', ['sh', '-c', `echo 1 > /sys/class/net/p${i}/threaded`]);
+    }
     this.macs = await Promise.all(REPLICA_NODES.map(async (r) => (await lab.links(r)).find((l) => l.ifname === 'eth0')!.address!));
   }
 
@@ -129,6 +160,8 @@ export class PaxosRig {
       for (const s of started) if (s.status === 'fulfilled') replicas.push(s.value);
       const failed = started.find((s) => s.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
+      // experiment (rig.build): the replicas' eth0 has a NAPI once their XDP program is attached
+      if (this.threadedNapi) for (let i = 0; i < n; i++) await this.lab.exec(REPLICA_NODES[i]!, ['sh', '-c', 'echo 1 > /sys/class/net/eth0/threaded']);
       const peers = members.map(({ address, port }) => ({ address, port }));
       g.clients = await this.lab.spawn('c', [process.execPath, '--import', 'tsx', join(HERE, 'ns-clients.ts'), JSON.stringify(peers), g.clientControl, this.gen], {
         name: `n${n}-clients`,
