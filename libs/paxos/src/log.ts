@@ -109,7 +109,8 @@ export interface CachedReply {
  * before it, so a replica that has no row for their client (never registered, or its row was
  * evicted) refuses them SESSION_EXPIRED, never executes them — a session's first request
  * included. A registration executed twice (its reply lost and its row evicted during the
- * retries) only makes a second, unused session: a row, which eviction bounds. Ids without the
+ * retries) only makes a second, unused session: a row, which eviction bounds (and registering
+ * under a session's id, from 2^63, is malformed on the wire: no session comes back). Ids without the
  * bit (clients that number their own requests, e.g. bench/paxos' generator) are executed when
  * their client is unknown, as before: such a client is not protected after eviction.
  */

@@ -84,6 +84,14 @@ test('leader: a first request executed, its reply lost, its session evicted by a
   const again = sessionOf(await send(1n, SESSION_REGISTER, EMPTY));
   assert.ok(again !== A && again !== B);
   assert.deepEqual((await send(A, SESSION_FIRST, x)).map((m) => m.status), [ReplyStatus.SessionExpired]);
+  // Registering under A's own id (to revive it) is malformed on the wire: counted and dropped.
+  const forged = paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId: 1n, requestId: SESSION_REGISTER, payload: EMPTY });
+  forged.writeBigUInt64BE(A, paxos.PAXOS_HEADER_LEN);
+  const malformed = replica.counters().messages_malformed;
+  transport.deliver(forged, { address: '127.0.0.1', port: 9001 });
+  await turn();
+  assert.deepEqual(transport.take(), []);
+  assert.equal(replica.counters().messages_malformed, malformed + 1);
   // A session never registered (or a client that made its id up) is refused from its first request.
   assert.deepEqual((await send(sessionIdOf(99n, 3), SESSION_FIRST, x)).map((m) => m.status), [ReplyStatus.SessionExpired]);
   // a client numbering its own requests (no session bit) is served as before

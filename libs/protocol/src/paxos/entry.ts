@@ -31,6 +31,7 @@ function checkRequest(r: ClientRequest, path: string): void {
   if (!(r.payload instanceof Uint8Array)) throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE(`${path}.payload`, 'expected bytes');
   if (r.payload.length > PAXOS_MAX_OP) throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE(`${path}.payload`, `${r.payload.length} bytes exceed the largest operation, ${PAXOS_MAX_OP}`);
   if (r.requestId === PAXOS_REGISTER_ID && r.payload.length !== 0) throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE(`${path}.payload`, 'a registration (request id 2^63) carries no operation');
+  if (r.requestId === PAXOS_REGISTER_ID && r.clientId >= PAXOS_REGISTER_ID) throw NA_ERR_PAXOSWIRE_INVALID_MESSAGE(`${path}.clientId`, 'a registration\'s client id is below 2^63');
 }
 
 /** Writes one request at `at`; returns the offset after it. */
@@ -48,7 +49,11 @@ export function readRequest(buf: Buffer, at: number, end: number, path: string):
   const len = buf.readUInt16BE(at + 16);
   if (len > end - at - PAXOS_REQUEST_OVERHEAD) throw NA_ERR_PAXOSWIRE_TRUNCATED(`${path}.op`, len, end - at - PAXOS_REQUEST_OVERHEAD);
   const request = { clientId: readU64(buf, at), requestId: readU64(buf, at + 8), payload: buf.subarray(at + 18, at + 18 + len) };
-  if (len !== 0 && request.requestId === PAXOS_REGISTER_ID) throw NA_ERR_PAXOSWIRE_BAD_FIELD(`${path}.op_len`, `${len}: a registration (request id 2^63) carries no operation`);
+  if (request.requestId === PAXOS_REGISTER_ID) {
+    if (len !== 0) throw NA_ERR_PAXOSWIRE_BAD_FIELD(`${path}.op_len`, `${len}: a registration (request id 2^63) carries no operation`);
+    // ids from 2^63 are the sessions the log assigns: registering under one could revive an evicted session
+    if (request.clientId >= PAXOS_REGISTER_ID) throw NA_ERR_PAXOSWIRE_BAD_FIELD(`${path}.client_id`, `${request.clientId}: a registration's client id is below 2^63`);
+  }
   return { request, next: at + 18 + len };
 }
 

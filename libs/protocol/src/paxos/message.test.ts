@@ -235,6 +235,11 @@ test('a session registration: flagged REGISTER exactly on request id 2^63, with 
   withOp.writeUInt16BE(1, 32 + 16);
   assert.throws(() => decodePaxos(withOp), /request\.op_len: 1: a registration \(request id 2\^63\) carries no operation/);
   assert.throws(() => encodePaxos({ type: PaxosType.Request, view: 0, clientId: 1n, requestId: PAXOS_REGISTER_ID, payload: Buffer.from('x') }), /payload: a registration/);
+  // registering under a session's id (2^63 and up) is refused: it could revive an evicted session
+  assert.throws(() => encodePaxos({ type: PaxosType.Request, view: 0, clientId: PAXOS_REGISTER_ID | 5n, requestId: PAXOS_REGISTER_ID, payload: Buffer.alloc(0) }), /clientId: a registration's client id is below 2\^63/);
+  const underSession = Buffer.from(reg);
+  underSession.writeBigUInt64BE(PAXOS_REGISTER_ID | 5n, 32);
+  assert.throws(() => decodePaxos(underSession), /request\.client_id: 9223372036854775813: a registration's client id is below 2\^63/);
   // in a log entry the id alone marks it
   const entry = encodeEntry([{ clientId: 5n, requestId: PAXOS_REGISTER_ID, payload: Buffer.alloc(0) }, { clientId: 6n, requestId: 1n, payload: Buffer.from('ab') }]);
   assert.deepEqual(decodeEntry(entry).map((r) => [r.clientId, r.requestId, r.payload.length]), [[5n, PAXOS_REGISTER_ID, 0], [6n, 1n, 2]]);

@@ -46,6 +46,7 @@ export function encodePaxos(m: PaxosMessage): Buffer {
       need(m.payload.length <= PAXOS_MAX_OP, 'payload', `${m.payload.length} bytes exceed the largest operation, ${PAXOS_MAX_OP}`);
       const register = m.requestId === PAXOS_REGISTER_ID;
       if (register) need(m.payload.length === 0, 'payload', 'a registration (request id 2^63) carries no operation');
+      if (register) need(m.clientId < PAXOS_REGISTER_ID, 'clientId', 'a registration\'s client id is below 2^63 (ids from 2^63 are sessions)');
       return frame({ type: m.type, sender: PAXOS_CLIENT_SENDER, flags: register ? PaxosFlag.Register : 0, view: m.view }, 18 + m.payload.length, (out, at) => {
         writeU64(out, m.clientId, at);
         writeU64(out, m.requestId, at + 8);

@@ -9,12 +9,13 @@ const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const replica = fc.integer({ min: 0, max: 30 });
 const bytes = (max: number): fc.Arbitrary<Buffer> => fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a));
 
-/** A registration carries no operation (an id drawn as 2^63 gets an empty one). */
-const noOpIfRegister = <T extends { requestId: bigint; payload: Buffer }>(r: T): T => (r.requestId === PAXOS_REGISTER_ID ? { ...r, payload: Buffer.alloc(0) } : r);
+/** A registration carries no operation and a client id below 2^63 (a request id drawn as 2^63 gets both). */
+const noOpIfRegister = <T extends { clientId: bigint; requestId: bigint; payload: Buffer }>(r: T): T =>
+  r.requestId === PAXOS_REGISTER_ID ? { ...r, clientId: r.clientId & (PAXOS_REGISTER_ID - 1n), payload: Buffer.alloc(0) } : r;
 
 export const clientRequest: fc.Arbitrary<ClientRequest> = fc.oneof(
   { arbitrary: fc.record({ clientId: u64, requestId: u64, payload: fc.oneof(bytes(40), bytes(PAXOS_MAX_OP)) }).map(noOpIfRegister), weight: 4 },
-  { arbitrary: fc.record({ clientId: u64, requestId: fc.constant(PAXOS_REGISTER_ID), payload: fc.constant(Buffer.alloc(0)) }), weight: 1 },
+  { arbitrary: fc.record({ clientId: u64, requestId: fc.constant(PAXOS_REGISTER_ID), payload: fc.constant(Buffer.alloc(0)) }).map(noOpIfRegister), weight: 1 },
 );
 
 /** 1..8 requests that fit in one entry. */
@@ -43,7 +44,7 @@ const stateEntries: fc.Arbitrary<{ op: bigint; commit: bigint; entries: StateEnt
 
 export const paxosMessage: fc.Arbitrary<PaxosMessage> = fc.oneof(
   fc.record({ type: fc.constant(PaxosType.Request), view: u32, clientId: u64, requestId: u64, payload: fc.oneof(bytes(64), bytes(PAXOS_MAX_OP)) }).map(noOpIfRegister),
-  fc.record({ type: fc.constant(PaxosType.Request), view: u32, clientId: u64, requestId: fc.constant(PAXOS_REGISTER_ID), payload: fc.constant(Buffer.alloc(0)) }),
+  fc.record({ type: fc.constant(PaxosType.Request), view: u32, clientId: u64, requestId: fc.constant(PAXOS_REGISTER_ID), payload: fc.constant(Buffer.alloc(0)) }).map(noOpIfRegister),
   fc.oneof(
     fc.record({ type: fc.constant(PaxosType.Reply), sender: replica, view: u32, clientId: u64, requestId: u64, status: fc.constantFrom(ReplyStatus.Ok, ReplyStatus.Error, ReplyStatus.SessionExpired), result: bytes(200) }),
     fc.record({ type: fc.constant(PaxosType.Reply), sender: replica, view: u32, clientId: u64, requestId: u64, status: fc.constant(ReplyStatus.NotLeader), result: replica.map((i) => Buffer.of(i)) }),
