@@ -11,14 +11,10 @@
  * Pass what the package exports (not the builder's object), so that what consumers use is what
  * is checked. An empty list means they agree; otherwise one line a difference.
  */
+import type { EnumEntry } from './header-text.js';
 
-/** An entry of a C enum as the header parsers (`parseEnum`) return it. */
-export interface HeaderEnumEntry {
-  readonly name: string;
-  readonly value: number;
-  /** The trailing comment's text, without the comment markers ('' when none). */
-  readonly comment: string;
-}
+/** An entry of a C enum as the header parser (`parseEnum` of header-text.ts) returns it. */
+export type HeaderEnumEntry = EnumEntry;
 
 /** The exported pieces of one reason table. */
 export interface ReasonTableExports {

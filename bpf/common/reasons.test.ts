@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
-import { parseEnum } from '../xlb/header-text.js';
+import { parseEnum } from './header-text.js';
 import { reasonHeaderProblems } from './reasons-header.js';
 import { reasonTable } from './reasons.js';
 

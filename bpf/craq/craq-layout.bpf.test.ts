@@ -9,7 +9,7 @@ import { BpfObject, Btf, checkStructLayout } from '@netaccel/bpf';
 import { craq } from '@netaccel/protocol';
 import { CRAQ_LAYOUTS, CRAQ_REQ_RING, keyEntrySize } from './codec.js';
 import { CRAQ_OBJECT_PATH } from './craq-harness.js';
-import { craqHeaderText } from './header-text.js';
+import { craqHeaderText, structNames } from './header-text.js';
 import { CRAQ_REASON_MAX, CRAQ_STAT_MAX } from './reasons.js';
 
 let obj: BpfObject;
@@ -19,7 +19,7 @@ beforeAll(() => {
 afterAll(() => obj?.close());
 
 test('every struct of craq_kern_user.h has a codec layout', () => {
-  const inHeader = [...craqHeaderText('craq_kern_user.h').matchAll(/^struct (craq_\w+) \{/gm)].map((m) => m[1]).sort();
+  const inHeader = structNames(craqHeaderText('craq_kern_user.h'), 'craq_');
   assert.deepEqual(inHeader, Object.values(CRAQ_LAYOUTS).map((l) => l.name).sort());
 });
 

@@ -1,10 +1,11 @@
-/** The text of a header in bpf/craq, for the unit tests that compare the TypeScript tables with it. */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/**
+ * The C headers of bpf/craq as text, and the parsers of bpf/common/header-text.ts, for the unit
+ * tests that compare the TypeScript tables with them. Private to the tests here.
+ */
+import { headerReader } from '../common/header-text.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
+export type { EnumEntry } from '../common/header-text.js';
+export { parseDefines, parseEnum, structNames } from '../common/header-text.js';
 
-export function craqHeaderText(file: string): string {
-  return readFileSync(join(HERE, file), 'utf8');
-}
+/** The text of a header in bpf/craq. */
+export const craqHeaderText: (file: string) => string = headerReader(import.meta.url);

@@ -2,8 +2,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { reasonHeaderProblems } from '../common/reasons-header.js';
-import { parseEnum } from '../xlb/header-text.js';
-import { craqHeaderText } from './header-text.js';
+import { craqHeaderText, parseEnum } from './header-text.js';
 import { CRAQ_REASON, CRAQ_REASONS, CRAQ_REASON_MAX, CRAQ_STAT, CRAQ_STAT_MAX, craqReason, craqReasonByName } from './reasons.js';
 
 const text = craqHeaderText('craq_kern_user.h');

@@ -15,7 +15,7 @@ import { registerProgramCodecs } from '../codecs.js';
 import { XLB_LAYOUTS, decodeVipMeta, encodeVipMeta } from './codec.js';
 import type { StructLayout } from './codec.js';
 import { XLB_DROP_MAX } from './drop-reasons.js';
-import { headerText } from './header-text.js';
+import { headerText, structNames } from './header-text.js';
 import { XLB_STRUCT_CODECS } from './struct-codecs.js';
 import { BPF_DIR, objectPath } from './xlb-harness.js';
 
@@ -61,7 +61,7 @@ describe('xlb BTF and maps against the TypeScript codecs', () => {
   });
 
   test('every struct of xlb_kern_user.h has a codec layout', () => {
-    const inHeader = [...headerText('xlb_kern_user.h').matchAll(/^struct (xlb_\w+) \{/gm)].map((m) => m[1]).sort();
+    const inHeader = structNames(headerText('xlb_kern_user.h'), 'xlb_');
     assert.deepEqual(inHeader, Object.values(L).map((l) => l.name).sort());
   });
 
