@@ -262,9 +262,10 @@ export class ReplicaCore {
     const last = this.clients.get(r.clientId);
     if (last !== undefined && r.requestId <= last.requestId) return; // executed already: at most once
     let cached: CachedReply;
-    if (last === undefined && sessionExpired(r.requestId)) {
+    if ((last === undefined || last.status === ReplyStatus.SessionExpired) && sessionExpired(r.requestId)) {
       // An unknown client claiming earlier requests: its row was evicted, so this may be a retry
-      // of a request executed before. Refused, not executed; the row remembers the refusal.
+      // of a request executed before. Refused, not executed; the row remembers the refusal, and
+      // the session stays refused (a late copy of an older request must not revive it).
       cached = { requestId: r.requestId, status: ReplyStatus.SessionExpired, result: EMPTY, op };
       this.count('requests_session_expired');
     } else if (r.requestId === SESSION_REGISTER) {

@@ -100,6 +100,35 @@ test('leader: a first request executed, its reply lost, its session evicted by a
   assert.equal(replica.counters().sessions_registered, 3);
 });
 
+test('leader: a late copy of an older request after the eviction is refused and does not revive the session for a later one', async (t) => {
+  const transport = new MemoryTransport(PEERS[0]!);
+  const machine = new CountingMachine();
+  const replica = await PaxosReplica.start({ replicas: PEERS, self: 0, stateMachine: machine, transport, ...SLOW, maxClients: 2 });
+  t.onTestFinished(() => replica.close());
+  const send = async (clientId: bigint, requestId: bigint, payload: Buffer): Promise<Array<[bigint, number]>> => {
+    const before = replica.snapshot().lastOp;
+    transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId, requestId, payload }), { address: '127.0.0.1', port: 9000 + Number(clientId & 0xffn) });
+    await turn();
+    const op = replica.snapshot().lastOp;
+    if (op > before) {
+      transport.deliver(paxos.encodePaxos({ type: PaxosType.PrepareOk, sender: 1, view: 0, op, flags: 0 }), PEERS[1]!);
+      await turn();
+    }
+    return transport.take().flatMap((s) => (s.message.type === PaxosType.Reply ? [[s.message.requestId, s.message.status] as [bigint, number]] : []));
+  };
+  await send(1n, SESSION_REGISTER, EMPTY); // op 1
+  const A = sessionIdOf(1n, 0);
+  assert.deepEqual(await send(A, SESSION_FIRST, Buffer.from('p')), [[SESSION_FIRST, ReplyStatus.Ok]]); // op 2
+  assert.deepEqual(await send(A, SESSION_FIRST + 1n, Buffer.from('q')), [[SESSION_FIRST + 1n, ReplyStatus.Ok]]); // op 3, its reply lost
+  await send(2n, SESSION_REGISTER, EMPTY); // op 4: A's row goes
+  assert.ok(!replica.clientTable().some(([id]) => id === A));
+  // a copy of p delayed past all that, then q's retry
+  assert.deepEqual(await send(A, SESSION_FIRST, Buffer.from('p')), [[SESSION_FIRST, ReplyStatus.SessionExpired]]);
+  assert.deepEqual(await send(A, SESSION_FIRST + 1n, Buffer.from('q')), [[SESSION_FIRST + 1n, ReplyStatus.SessionExpired]]);
+  assert.deepEqual([machine.counts.get('p'), machine.counts.get('q')], [1, 1], 'each applied once');
+  assert.equal(replica.counters().requests_session_expired, 2);
+});
+
 /**
  * A client's socket that loses the first reply to a session's first request, then holds every
  * send of that request (the client's retries) until `release()`.
