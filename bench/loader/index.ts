@@ -44,6 +44,7 @@ const BATCHES = 3; // batches per round
 const TESTRUN_GRPC = 3000;
 const TESTRUN_BPFTOOL = 150;
 const ROUND_TRIPS = 3000;
+const FRESH_CLIENTS = 300; // clients per round made for one call each (a CLI command, libs/labs' stats)
 
 function key(i: number): Buffer {
   return u32(i);
@@ -152,6 +153,27 @@ async function roundTripGrpc(c: Loader): Promise<number> {
   return ((performance.now() - t0) * 1000) / ROUND_TRIPS;
 }
 
+/**
+ * µs per client of a client made for one call and closed, as a CLI command or libs/labs' stats
+ * helpers do: connect, ListObjects, close. grpc-js's channels of one process share connections
+ * (its global subchannel pool, kept ~10 s after a close); a local pool makes each client connect,
+ * as each CLI process does.
+ */
+async function freshClients(socket: string, unaryTransport: 'grpc-js' | 'http2'): Promise<number> {
+  const req = loaderV1.ListObjectsRequest.create({ owner: 'cpl-nobody' });
+  const grpcOptions = unaryTransport === 'grpc-js' ? { 'grpc.use_local_subchannel_pool': 1 } : {};
+  const t0 = performance.now();
+  for (let i = 0; i < FRESH_CLIENTS; i++) {
+    const f = createRpcClient(LoaderClient, { address: socket, deadlineMs: 10_000, unaryTransport, grpcOptions });
+    try {
+      await f.listObjects(req);
+    } finally {
+      f.close();
+    }
+  }
+  return ((performance.now() - t0) * 1000) / FRESH_CLIENTS;
+}
+
 function testRunBpftool(pin: string, dataFile: string): number {
   const t0 = performance.now();
   for (let i = 0; i < TESTRUN_BPFTOOL; i++) execFileSync('bpftool', ['prog', 'run', 'pinned', pin, 'data_in', dataFile, 'repeat', '1'], { stdio: 'ignore' });
@@ -194,11 +216,14 @@ const benchmark: Benchmark = {
       await roundTripGrpc(c);
       await batchGrpc(h2, mapId, 98);
       await roundTripGrpc(h2);
+      await freshClients(home.socket, 'grpc-js');
+      await freshClients(home.socket, 'http2');
 
       const h2Single = { rate: [] as number[], cpu: [] as { serverUs: number; clientUs: number }[] };
       const h2Run = { us: [] as number[], cpu: [] as { serverUs: number; clientUs: number }[] };
       const h2Trip = { us: [] as number[], cpu: [] as { serverUs: number; clientUs: number }[] };
       const h2Batch: number[] = [];
+      const fresh = { grpc: [] as { value: number; serverUs: number; clientUs: number }[], h2: [] as { value: number; serverUs: number; clientUs: number }[] };
       const s = { grpc: [] as number[], bpftool: [] as number[], grpcBatch: [] as number[], bpftoolBatch: [] as number[], runGrpc: [] as number[], runBpftool: [] as number[], roundTrip: [] as number[] };
       const cpu = { single: [] as { serverUs: number; clientUs: number }[], testrun: [] as { serverUs: number; clientUs: number }[], roundTrip: [] as { serverUs: number; clientUs: number }[] };
       const pid = daemon.pid!;
@@ -226,6 +251,10 @@ const benchmark: Benchmark = {
         const leanTrip = await withCpu(pid, ROUND_TRIPS, () => roundTripGrpc(h2!));
         h2Trip.us.push(leanTrip.value);
         h2Trip.cpu.push(leanTrip);
+        // alternate which goes first: a closed connection's teardown falls into the next block
+        for (const t of round % 2 === 0 ? (['grpc-js', 'http2'] as const) : (['http2', 'grpc-js'] as const)) {
+          (t === 'grpc-js' ? fresh.grpc : fresh.h2).push(await withCpu(pid, FRESH_CLIENTS, () => freshClients(home.socket, t)));
+        }
       }
       const m = (x: number[]) => stats(x).median;
       ctx.figure('loader-grpc-single', 'map_updates_per_s', m(s.grpc), 'updates/s');
@@ -242,10 +271,14 @@ const benchmark: Benchmark = {
       ctx.figure('loader-http2-testrun', 'test_run_latency_us', m(h2Run.us), 'µs');
       ctx.figure('loader-http2-batch', 'batch_map_updates_per_s', m(h2Batch), 'updates/s');
       ctx.figure('loader-http2-round-trip', 'call_latency_us', m(h2Trip.us), 'µs');
+      // a client per call (connect, ListObjects, close): the CLI's and libs/labs' stats pattern
+      ctx.figure('loader-grpc-fresh-client', 'client_latency_us', m(fresh.grpc.map((x) => x.value)), 'µs');
+      ctx.figure('loader-http2-fresh-client', 'client_latency_us', m(fresh.h2.map((x) => x.value)), 'µs');
       // CPU per call of each side (where a call's latency goes, besides waiting for a CPU)
       for (const [subject, list] of [
         ['loader-grpc-single', cpu.single], ['loader-grpc-testrun', cpu.testrun], ['loader-grpc-round-trip', cpu.roundTrip],
         ['loader-http2-single', h2Single.cpu], ['loader-http2-testrun', h2Run.cpu], ['loader-http2-round-trip', h2Trip.cpu],
+        ['loader-grpc-fresh-client', fresh.grpc], ['loader-http2-fresh-client', fresh.h2],
       ] as const) {
         ctx.figure(subject, 'loader_cpu_us_per_call', Math.round(m(list.map((x) => x.serverUs))), 'µs');
         ctx.figure(subject, 'client_cpu_us_per_call', Math.round(m(list.map((x) => x.clientUs))), 'µs');
