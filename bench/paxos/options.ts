@@ -49,7 +49,7 @@ export interface PaxosBenchOptions {
   readonly threadedNapi: boolean;
 }
 
-export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
+export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick' | 'threadedNapi'> = Object.freeze({
   sizes: [3, 5, 7],
   clients: [1, 4, 16, 64, 256],
   configs: CONFIG_NAMES,
@@ -65,7 +65,7 @@ export const FULL_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
   pacedConfigs: ['none', 'all'] as ConfigName[],
 });
 
-export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick'> = Object.freeze({
+export const QUICK_DEFAULTS: Omit<PaxosBenchOptions, 'quick' | 'threadedNapi'> = Object.freeze({
   sizes: [3, 7],
   clients: [16, 256],
   configs: CONFIG_NAMES,
