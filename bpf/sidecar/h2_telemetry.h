@@ -89,6 +89,28 @@ static __always_inline __u32 sidecar_load_block(void *ctx, int is_msg, struct si
 	return 0;
 }
 
+/* Appends an event to the scratch's list (no grpc-timeout: the caller of a REQUEST fills it in);
+ * NULL when the message has SIDECAR_MAX_FRAMES already. The one place an event is written. */
+static __always_inline struct sidecar_event *sidecar_push(struct sidecar_scratch *s, __u32 kind, __u32 sid, __u32 flen, __u32 flags,
+							   __u32 value)
+{
+	struct sidecar_event *ev;
+	__u32 k = s->nev;
+
+	if (k >= SIDECAR_MAX_FRAMES)
+		return NULL;
+	ev = &s->ev[k];
+	ev->kind = kind;
+	ev->sid = sid;
+	ev->flen = flen;
+	ev->flags = flags;
+	ev->value = value;
+	ev->timeout_len = 0;
+	ev->timeout_huff = 0;
+	s->nev = k + 1;
+	return ev;
+}
+
 /* A request's HEADERS: the policy decision; allowed, its event (method, grpc-timeout) is recorded
  * at s->ev[s->nev] (counted once the message is judged). */
 static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out)
@@ -99,7 +121,7 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, 
 	struct sidecar_event *ev;
 	struct sidecar_scratch *s;
 	__u32 zero = 0, slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB, off = 0, total = 0, n = 0, r, plen, method = 0;
-	__u32 action = SIDECAR_ACTION_ALLOW, from, i, k;
+	__u32 action = SIDECAR_ACTION_ALLOW, from, i;
 
 	if (!(flags & H2_FLAG_END_HEADERS))
 		return SIDECAR_REASON_CONTINUATION;
@@ -147,17 +169,9 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, 
 	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return SIDECAR_REASON_BAD_FRAME;
-	k = s->nev;
-	if (k >= SIDECAR_MAX_FRAMES)
+	ev = sidecar_push(s, SIDECAR_EV_REQUEST, sid, flen, flags, method);
+	if (!ev)
 		return SIDECAR_REASON_TOO_MANY_FRAMES;
-	ev = &s->ev[k];
-	ev->kind = SIDECAR_EV_REQUEST;
-	ev->sid = sid;
-	ev->flags = flags;
-	ev->flen = flen;
-	ev->value = method;
-	ev->timeout_len = 0;
-	ev->timeout_huff = 0;
 	/* the call's own deadline, for the proxy's deadline watch: grpc-timeout's value as on the
 	 * wire (user space decodes it; one it cannot read leaves the route's timeout, as its own
 	 * path does) */
@@ -171,7 +185,6 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, 
 		ev->timeout_len = s->found_len;
 		ev->timeout_huff = s->found_huff ? 1 : 0;
 	}
-	s->nev = k + 1;
 	return 0;
 }
 
@@ -193,27 +206,15 @@ static __always_inline __u32 sidecar_response_status(void *ctx, int is_msg, __u3
 	return h2_grpc_status(s, n);
 }
 
-/* Records an event other than REQUEST at s->ev[s->nev]; -1 when the message has too many. */
+/* Records an event other than REQUEST (sidecar_push); -1 when the message has too many. */
 static __always_inline int sidecar_record(int is_msg, __u32 kind, __u32 sid, __u32 flen, __u32 flags, __u32 value)
 {
 	struct sidecar_scratch *s;
-	struct sidecar_event *ev;
-	__u32 slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB, k;
+	__u32 slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB;
 
 	s = bpf_map_lookup_elem(&scratch, &slot);
-	if (!s)
+	if (!s || !sidecar_push(s, kind, sid, flen, flags, value))
 		return -1;
-	k = s->nev;
-	if (k >= SIDECAR_MAX_FRAMES)
-		return -1;
-	ev = &s->ev[k];
-	ev->kind = kind;
-	ev->sid = sid;
-	ev->flen = flen;
-	ev->flags = flags;
-	ev->value = value;
-	ev->timeout_len = 0;
-	s->nev = k + 1;
 	return 0;
 }
 
