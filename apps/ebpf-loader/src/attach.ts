@@ -111,6 +111,23 @@ function swapped(reg: Registry, holder: AttachmentRecord, ref: ProgramRef): Atta
   return { record: holder, replaced: previous };
 }
 
+/**
+ * Replaces the program behind a pinned BPF link (XDP, cgroup) in place: the link is updated with
+ * the old program as `expected`, so a program swapped behind the registry's back fails the update
+ * instead of being replaced. The same program again changes nothing.
+ */
+function relinked(reg: Registry, holder: AttachmentRecord, ref: ProgramRef): AttachResult {
+  if (holder.programId === ref.id) return { record: holder, replaced: undefined };
+  const old = reg.program(holder.programId);
+  const link = BpfLink.openPinned(holder.pinPath!);
+  try {
+    link.update(ref.prog, { expected: old.prog });
+  } finally {
+    link.close();
+  }
+  return swapped(reg, holder, ref);
+}
+
 function attachXdpMode(reg: Registry, ref: ProgramRef, mode: ModeSpec, req: AttachRequest): AttachResult {
   const { ifindex, name } = resolveTarget(req.iface, mode);
   const q = queryXdp(ifindex);
@@ -126,15 +143,7 @@ function attachXdpMode(reg: Registry, ref: ProgramRef, mode: ModeSpec, req: Atta
     if (holder.mode !== mode.name) {
       throw NA_ERR_LOADER_BAD_ATTACH(`replace: ${name} has ${holder.mode} (attachment ${holder.linkId}), the request asks for ${mode.name}; detach it to change the mode`);
     }
-    if (holder.programId === ref.id) return { record: holder, replaced: undefined };
-    const old = reg.program(holder.programId);
-    const link = BpfLink.openPinned(holder.pinPath!);
-    try {
-      link.update(ref.prog, { expected: old.prog });
-    } finally {
-      link.close();
-    }
-    return swapped(reg, holder, ref);
+    return relinked(reg, holder, ref);
   }
   const record = newRecord(reg, ref, mode, { iface: { name, ifindex } });
   record.pinPath = reg.linkPin(record.linkId);
@@ -256,15 +265,7 @@ function attachCgroupMode(reg: Registry, ref: ProgramRef, mode: ModeSpec, req: A
     if (holders.length > 1) throw NA_ERR_LOADER_BAD_ATTACH(`replace: cgroup ${path} has ${holders.length} ${mode.name} attachments (${holders.map((a) => a.linkId).join(', ')}); detach the one to change`);
     const holder = holders[0];
     if (holder) {
-      if (holder.programId === ref.id) return { record: holder, replaced: undefined };
-      const old = reg.program(holder.programId);
-      const link = BpfLink.openPinned(holder.pinPath!);
-      try {
-        link.update(ref.prog, { expected: old.prog });
-      } finally {
-        link.close();
-      }
-      return swapped(reg, holder, ref);
+      return relinked(reg, holder, ref);
     }
   }
   const record = newRecord(reg, ref, mode, { cgroup: { path, id: String(cgroupId(path)) } });
