@@ -1,14 +1,13 @@
 /**
  * Builds the NetCRAQ benchmark's programs at bench time (bpf/Makefile builds only bpf/):
  * `craq-bench-progs.bpf.c` with clang (generator program, switch, sink) and `craq-gen.c` with gcc
- * against libbpf. Cached by the sources' hash in `<tmpdir>/netaccel-bench-craq-<hash>/`.
+ * against libbpf. Cached by the sources' hash in `<tmpdir>/netaccel-bench-craq-<hash>/`
+ * (bench/lib/native-build.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchBpfArgs, cachedOutputs, runBuild } from '../lib/native-build.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROGS_SRC = join(here, 'craq-bench-progs.bpf.c');
@@ -30,31 +29,12 @@ export interface CraqBenchTools {
   readonly node: string;
 }
 
-function run(cmd: string, args: readonly string[]): void {
-  try {
-    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { stderr?: Buffer };
-    throw new Error(`${cmd} ${args.join(' ')} failed:\n${e.stderr?.toString() ?? String(err)}`);
-  }
-}
-
 export function buildCraqTools(): CraqBenchTools {
-  const h = createHash('sha256').update(readFileSync(PROGS_SRC)).update(readFileSync(GEN_SRC));
-  for (const f of readdirSync(CRAQ_DIR).filter((x) => x.endsWith('.h') || x.endsWith('.bpf.c')).sort()) h.update(readFileSync(join(CRAQ_DIR, f)));
-  const hash = h.digest('hex').slice(0, 12);
-  const dir = join(tmpdir(), `netaccel-bench-craq-${hash}`);
-  const progs = join(dir, 'craq-bench-progs.bpf.o');
-  const gen = join(dir, 'craq-gen');
-  const node = join(dir, 'craq-node.bpf.o');
-  if (existsSync(progs) && existsSync(gen) && existsSync(node)) return { progs, gen, node };
-  mkdirSync(dir, { recursive: true });
-  const arch = execFileSync('gcc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
-  run('clang', ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', `-I/usr/include/${arch}`, '-Wall', '-c', PROGS_SRC, '-o', `${progs}.${process.pid}`]);
-  run('gcc', ['-O2', '-Wall', '-Wextra', '-o', `${gen}.${process.pid}`, GEN_SRC, '-lbpf', '-lpthread']);
-  run('clang', ['-target', 'bpf', '-mcpu=v3', '-O2', '-g', '-Wall', '-D__TARGET_ARCH_x86', `-DCRAQ_COMMITS_BYTES=${BENCH_COMMITS_BYTES}`, `-I${join(BPF_DIR, 'include')}`, '-isystem', join(BPF_DIR, 'build'), '-c', join(CRAQ_DIR, 'craq.bpf.c'), '-o', `${node}.${process.pid}`]);
-  renameSync(`${node}.${process.pid}`, node);
-  renameSync(`${progs}.${process.pid}`, progs);
-  renameSync(`${gen}.${process.pid}`, gen);
-  return { progs, gen, node };
+  const craqSources = readdirSync(CRAQ_DIR).filter((x) => x.endsWith('.h') || x.endsWith('.bpf.c')).sort().map((f) => join(CRAQ_DIR, f));
+  const files = { progs: 'craq-bench-progs.bpf.o', gen: 'craq-gen', node: 'craq-node.bpf.o' };
+  return cachedOutputs({ tag: 'craq', sources: [PROGS_SRC, GEN_SRC, ...craqSources], files }, (out) => {
+    runBuild('clang', benchBpfArgs(PROGS_SRC, out.progs));
+    runBuild('gcc', ['-O2', '-Wall', '-Wextra', '-o', out.gen, GEN_SRC, '-lbpf', '-lpthread']);
+    runBuild('clang', ['-target', 'bpf', '-mcpu=v3', '-O2', '-g', '-Wall', '-D__TARGET_ARCH_x86', `-DCRAQ_COMMITS_BYTES=${BENCH_COMMITS_BYTES}`, `-I${join(BPF_DIR, 'include')}`, '-isystem', join(BPF_DIR, 'build'), '-c', join(CRAQ_DIR, 'craq.bpf.c'), '-o', out.node]);
+  });
 }
