@@ -78,7 +78,8 @@ export async function measurePoint(group: Group, config: ConfigName, t: ConfigTo
     t.entries += (after[lead]!.counters.ops_committed ?? 0) - (before[lead]!.counters.ops_committed ?? 0);
     t.requests += (after[lead]!.counters.requests_executed ?? 0) - (before[lead]!.counters.requests_executed ?? 0);
   }
-  t.retransmits += sum(after, (r) => r.counters.prepares_retransmitted ?? 0) - sum(before, (r) => r.counters.prepares_retransmitted ?? 0);
+  const retransmitted = sum(after, (r) => r.counters.prepares_retransmitted ?? 0) - sum(before, (r) => r.counters.prepares_retransmitted ?? 0);
+  t.retransmits += retransmitted;
   for (const k of KERNEL_STATS) t.kernel[k] += sum(after, (r) => Number(r.kernel.stats[k] ?? 0)) - sum(before, (r) => Number(r.kernel.stats[k] ?? 0));
   if (vc > 0 || views.size > 1) log(`${tag}: ${vc} view change(s) started during the point; replicas now at ${[...views].join(', ')}`);
   if (c.unknown > 0) log(`${tag}: ${c.unknown} put(s) timed out (outcome unknown)`);
@@ -98,7 +99,9 @@ export async function measurePoint(group: Group, config: ConfigName, t: ConfigTo
     ...(sameLeader ? { roles: roleTotals(before, after, lead, ops / acked) } : {}),
   };
   const paced = rate !== undefined ? `, offered ${Math.round(rate)} op/s, backlog <= ${c.gen!.maxBacklog}, generator late p99 ${c.gen!.genLateP99Ms} ms${c.gen!.realtime === 1 ? ' (realtime)' : ''}${c.gen!.unstarted > 0 ? `, ${c.gen!.unstarted} unstarted` : ''}` : '';
-  const resent = c.gen !== undefined && c.gen.retransmits > 0 ? `, ${c.gen.retransmits} put(s) re-sent by the generator` : '';
+  const resent =
+    (c.gen !== undefined && c.gen.retransmits > 0 ? `, ${c.gen.retransmits} put(s) re-sent by the generator` : '') +
+    (retransmitted > 0 ? `, ${retransmitted} PREPARE(s) re-sent by the leader` : '');
   log(`${tag}: ${Math.round(ops / c.seconds)} op/s, p50 ${c.p50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms${paced}${resent}, ${c.lin}`);
   // the leader's event loop during the window: per op over the whole point (warm-up and read-back
   // included, as the CPU figures) times the window's rate: the share of the window it ran, and
