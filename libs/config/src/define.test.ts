@@ -4,16 +4,12 @@ import * as z from 'zod';
 import { defineConfig } from './define.js';
 import { NA_ERR_CONFIG_DEFINITION } from './errors.js';
 import { duration, holdTime, port } from './fields.js';
+import { thrown } from './fixtures/errors.js';
 
 function definitionError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(NA_ERR_CONFIG_DEFINITION.is(err), `unexpected error: ${String(err)}`);
-    assert.equal(err.kind, 'internal');
-    return err.message;
-  }
-  assert.fail('expected NA_ERR_CONFIG_DEFINITION');
+  const err = thrown(fn, NA_ERR_CONFIG_DEFINITION);
+  assert.equal(err.kind, 'internal');
+  return err.message;
 }
 
 const schema = z.strictObject({

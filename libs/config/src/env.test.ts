@@ -1,29 +1,16 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import type { NetaccelError } from '@netaccel/errors';
 import * as z from 'zod';
 import { defineConfig } from './define.js';
 import { appEnvName, envPrefix, envVariableFor, fieldEnvName, parseEnvValue } from './env.js';
 import { NA_ERR_CONFIG_ENV, NA_ERR_CONFIG_INVALID } from './errors.js';
-import type { ConfigIssue } from './format-issues.js';
 import { parseConfig } from './load.js';
 import { VALID_YAML, bgpAnnouncer } from './fixtures/bgp-announcer.js';
+import { issuesOf, thrown } from './fixtures/errors.js';
 
 const P = 'NETACCEL_BGP_ANNOUNCER_';
 
 const withEnv = (env: Record<string, string>, yaml = VALID_YAML) => parseConfig(bgpAnnouncer, { yaml, file: 'bgp.yaml', env });
-
-function thrown(fn: () => unknown, factory: { is(err: unknown): err is NetaccelError }): NetaccelError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(factory.is(err), `unexpected error: ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
-
-const issuesOf = (err: NetaccelError) => err.details.issues as ConfigIssue[];
 
 test('names: app and field names in upper snake case, levels joined by __', () => {
   assert.equal(appEnvName('bgp-announcer'), 'BGP_ANNOUNCER');

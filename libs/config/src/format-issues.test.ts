@@ -5,6 +5,7 @@ import { closestName, describeSource, formatPath, issueLine, renderValue } from 
 import { defineConfig } from './define.js';
 import { NA_ERR_CONFIG_INVALID } from './errors.js';
 import { parseConfig } from './load.js';
+import { thrown } from './fixtures/errors.js';
 
 test('formatPath writes dotted paths with indexes and quoted odd keys', () => {
   assert.equal(formatPath(['bgp', 'peers', 1, 'holdTime']), 'bgp.peers[1].holdTime');
@@ -39,13 +40,8 @@ test('issueLine adds the source', () => {
 
 /** The problem lines of parsing `yaml` against a one-off schema. */
 function problems(schema: z.ZodType, yaml: string): string[] {
-  try {
-    parseConfig(defineConfig({ app: 'fmt', schema }), { yaml, env: {} });
-  } catch (err) {
-    assert.ok(NA_ERR_CONFIG_INVALID.is(err), String(err));
-    return err.message.split('\n').map((l) => l.replace(/ \(at .*\)$/, ''));
-  }
-  assert.fail('expected problems');
+  const err = thrown(() => parseConfig(defineConfig({ app: 'fmt', schema }), { yaml, env: {} }), NA_ERR_CONFIG_INVALID);
+  return err.message.split('\n').map((l) => l.replace(/ \(at .*\)$/, ''));
 }
 
 test("plain zod schemas get 'expected …, got …' messages too", () => {

@@ -1,13 +1,12 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { parseDocument } from 'yaml';
-import type { NetaccelError } from '@netaccel/errors';
 import { NA_ERR_CONFIG_INVALID, NA_ERR_CONFIG_PARSE } from './errors.js';
-import type { ConfigIssue } from './format-issues.js';
 import { parseJsonText } from './json-text.js';
 import { parseConfig } from './load.js';
 import { parseYaml } from './yaml-source.js';
 import { bgpAnnouncer } from './fixtures/bgp-announcer.js';
+import { issuesOf, thrown } from './fixtures/errors.js';
 
 /** What the YAML reader alone makes of a text: its data, or the codes of its errors. */
 function yamlOnly(text: string): { data: unknown } | { errors: string[] } {
@@ -79,15 +78,8 @@ test('a problem in a JSON file still names its line and column', () => {
     2,
   )}\n`;
   assert.ok(parseJsonText(text) !== undefined);
-  let err: NetaccelError | undefined;
-  try {
-    parseConfig(bgpAnnouncer, { yaml: text, file: 'bgp.json', env: {} });
-  } catch (e) {
-    assert.ok(NA_ERR_CONFIG_INVALID.is(e), String(e));
-    err = e;
-  }
-  assert.ok(err !== undefined, 'expected the configuration to be refused');
-  const issue = (err.details.issues as ConfigIssue[]).find((i) => i.path === 'bgp.peers[1].holdTime');
+  const err = thrown(() => parseConfig(bgpAnnouncer, { yaml: text, file: 'bgp.json', env: {} }), NA_ERR_CONFIG_INVALID);
+  const issue = issuesOf(err).find((i) => i.path === 'bgp.peers[1].holdTime');
   const line = text.split('\n').findIndex((l) => l.includes('"holdTime": 1')) + 1;
   assert.deepEqual(issue?.source, { kind: 'file', file: 'bgp.json', line, column: 9 });
 });

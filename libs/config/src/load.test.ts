@@ -5,34 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetaccelError } from '@netaccel/errors';
 import { NA_ERR_CONFIG_FILE_NOT_FOUND, NA_ERR_CONFIG_INVALID, NA_ERR_CONFIG_PARSE, NA_ERR_CONFIG_READ } from './errors.js';
-import type { ConfigIssue } from './format-issues.js';
 import { loadConfig, parseConfig } from './load.js';
 import { VALID_YAML, bgpAnnouncer } from './fixtures/bgp-announcer.js';
-
-/** Runs `fn`, which must throw a NetaccelError made by `factory`, and returns that error. */
-function thrown(fn: () => unknown, factory: { is(err: unknown): err is NetaccelError }): NetaccelError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(factory.is(err), `unexpected error: ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
-
-async function rejected(promise: Promise<unknown>, factory: { is(err: unknown): err is NetaccelError }): Promise<NetaccelError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(factory.is(err), `unexpected error: ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
-
-function issuesOf(err: NetaccelError): ConfigIssue[] {
-  return err.details.issues as ConfigIssue[];
-}
+import { issuesOf, rejected, thrown } from './fixtures/errors.js';
 
 /** The issues as `path: message` lines, without their sources. */
 function problemLines(err: NetaccelError): string[] {
