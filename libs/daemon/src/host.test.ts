@@ -4,49 +4,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
-import koffi from 'koffi';
 import * as z from 'zod';
 import { ConfigStore, defineConfig, listenAddress, logLevel } from '@netaccel/config';
-import { createLogCapture, createLogger, notifyAddress } from '@netaccel/telemetry';
-import type { LogCapture } from '@netaccel/telemetry';
+import { createLogCapture, createLogger, notifyReceiver as receiver } from '@netaccel/telemetry';
+import type { LogCapture, NotifyReceiver } from '@netaccel/telemetry';
 import { DaemonHost } from './host.js';
 import { runDaemon } from './run.js';
 import { packageOf, packageVersion } from './version.js';
-
-/** A real AF_UNIX datagram receiver (what systemd listens on), through libc. */
-const lib = koffi.load('libc.so.6');
-const socketFn = lib.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;
-const bindFn = lib.func('int bind(int, const void *, uint32_t)') as (fd: number, a: Buffer, l: number) => number;
-const recvFn = lib.func('long recv(int, _Out_ void *, unsigned long, int)') as (fd: number, b: Buffer, l: number, f: number) => number;
-const closeFn = lib.func('int close(int)') as (fd: number) => number;
-const MSG_DONTWAIT = 0x40;
-
-interface Receiver {
-  readonly path: string;
-  /** Every datagram received so far, oldest first. */
-  drain(): string[];
-  close(): void;
-}
-
-function receiver(path: string): Receiver {
-  const fd = socketFn(1, 2, 0);
-  assert.ok(fd >= 0);
-  const { addr, length } = notifyAddress(path);
-  assert.equal(bindFn(fd, addr, length), 0, `bind ${path}: errno ${koffi.errno()}`);
-  return {
-    path,
-    drain() {
-      const out: string[] = [];
-      for (;;) {
-        const buf = Buffer.alloc(4096);
-        const n = recvFn(fd, buf, buf.length, MSG_DONTWAIT);
-        if (n < 0) return out;
-        out.push(buf.subarray(0, n).toString('utf8'));
-      }
-    },
-    close: () => void closeFn(fd),
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'netaccel-daemon-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,7 +28,7 @@ const testConfig = defineConfig({
 
 interface Fixture {
   readonly file: string;
-  readonly notify: Receiver;
+  readonly notify: NotifyReceiver;
   readonly capture: LogCapture;
   readonly host: DaemonHost<typeof testConfig>;
 }
@@ -77,7 +41,7 @@ async function fixture(yaml = 'greeting: hello\n'): Promise<Fixture> {
   const capture = createLogCapture();
   const log = createLogger({ name: 'test-daemon', level: 'debug', destination: capture.stream });
   const store = await ConfigStore.open(testConfig, { file, env: {} });
-  const host = new DaemonHost({ name: 'test-daemon', version: '1.2.3', store, log, env: { NOTIFY_SOCKET: notify.path }, signals: new EventEmitter() });
+  const host = new DaemonHost({ name: 'test-daemon', version: '1.2.3', store, log, env: { NOTIFY_SOCKET: notify.socket }, signals: new EventEmitter() });
   return { file, notify, capture, host };
 }
 
@@ -276,7 +240,7 @@ describe('runDaemon', () => {
         },
         running: () => ({ greeting }),
       },
-      { argv: ['--config', file], env: { NOTIFY_SOCKET: notify.path }, signals, exit: (code) => void (exited = code), logDestination: capture.stream },
+      { argv: ['--config', file], env: { NOTIFY_SOCKET: notify.socket }, signals, exit: (code) => void (exited = code), logDestination: capture.stream },
     );
     assert.ok(running);
     assert.deepEqual(notify.drain(), ['READY=1\nSTATUS=greeting hello']);

@@ -79,6 +79,8 @@ export const telemetryErrors = Object.freeze({
   ),
   /** A message to the service manager (`$NOTIFY_SOCKET`, sd_notify(3)) could not be sent or is malformed. */
   NA_ERR_TELEMETRY_NOTIFY_FAILED: defineError('NA_ERR_TELEMETRY_NOTIFY_FAILED', 'cannot notify the service manager (%s): %s', 'unavailable'),
+  /** A receiver of service-manager messages (notifyReceiver, for tests) could not be bound. */
+  NA_ERR_TELEMETRY_NOTIFY_LISTEN: defineError('NA_ERR_TELEMETRY_NOTIFY_LISTEN', 'cannot receive service-manager messages on %s: %s', 'unavailable'),
 } satisfies ErrorRegistry);
 
 export type TelemetryErrorCode = keyof typeof telemetryErrors;

@@ -52,3 +52,5 @@ export type { TelemetryErrorCode } from './errors.js';
 // Service manager (sd_notify)
 export { monotonicUsec, notifyAddress, notifyMessage, serviceManager } from './service-manager.js';
 export type { ServiceManager } from './service-manager.js';
+export { notifyReceiver } from './notify-receiver.js';
+export type { NotifyReceiver } from './notify-receiver.js';

@@ -5,33 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
-import koffi from 'koffi';
 import { createLogCapture } from './log-capture.js';
 import { createLogger } from './logger.js';
+import { notifyReceiver as receiver } from './notify-receiver.js';
 import { monotonicUsec, notifyAddress, notifyMessage, serviceManager } from './service-manager.js';
-
-/** A real AF_UNIX datagram receiver (what systemd listens on), through libc. */
-const lib = koffi.load('libc.so.6');
-const socket = lib.func('int socket(int, int, int)') as (d: number, t: number, p: number) => number;
-const bind = lib.func('int bind(int, const void *, uint32_t)') as (fd: number, a: Buffer, l: number) => number;
-const recv = lib.func('long recv(int, _Out_ void *, unsigned long, int)') as (fd: number, b: Buffer, l: number, f: number) => number;
-const close = lib.func('int close(int)') as (fd: number) => number;
-const MSG_DONTWAIT = 0x40;
-
-function receiver(name: string): { read(): string | undefined; close(): void } {
-  const fd = socket(1, 2, 0);
-  assert.ok(fd >= 0);
-  const { addr, length } = notifyAddress(name);
-  assert.equal(bind(fd, addr, length), 0, `bind ${name}: errno ${koffi.errno()}`);
-  return {
-    read() {
-      const buf = Buffer.alloc(4096);
-      const n = recv(fd, buf, buf.length, MSG_DONTWAIT);
-      return n < 0 ? undefined : buf.subarray(0, n).toString('utf8');
-    },
-    close: () => void close(fd),
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'netaccel-notify-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,52 +3,21 @@
  * `Type=notify` says `READY=1` once it serves, `STATUS=…` as a line for `systemctl status`,
  * `RELOADING=1` / `STOPPING=1` around a reload or a shutdown. The message is one datagram on the
  * AF_UNIX socket named by `$NOTIFY_SOCKET` (a path, or an abstract name written `@name`). Node
- * has no AF_UNIX datagram sockets, so the three libc calls go through koffi — required on the
+ * has no AF_UNIX datagram sockets, so the three libc calls go through koffi (libc.ts) — required on the
  * first message sent (so only when `$NOTIFY_SOCKET` is set): a daemon started any other way never
  * loads the native addon (~3 MiB of RSS).
  *
  *   const sm = serviceManager();
  *   sm.notify({ READY: '1', STATUS: '3 services, 2 announced' });
  */
-import type Koffi from 'koffi';
-import { createRequire } from 'node:module';
 import { telemetryErrors } from './errors.js';
+import { AF_UNIX, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, lastErrno, unixLibc } from './libc.js';
 import type { Logger } from './logger.js';
 
 const { NA_ERR_TELEMETRY_NOTIFY_FAILED } = telemetryErrors;
 
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const MSG_NOSIGNAL = 0x4000;
 /** sizeof(struct sockaddr_un.sun_path). */
 const SUN_PATH_BYTES = 108;
-
-interface Libc {
-  socket(domain: number, type: number, proto: number): number;
-  sendto(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrLen: number): number;
-  close(fd: number): number;
-}
-
-let libc: Libc | undefined;
-let ffi: typeof Koffi | undefined;
-
-/** koffi, required on first use (from node_modules, also from a bundle: it stays external). */
-function koffi(): typeof Koffi {
-  ffi ??= createRequire(import.meta.url)('koffi') as typeof Koffi;
-  return ffi;
-}
-
-function load(): Libc {
-  if (libc !== undefined) return libc;
-  const lib = koffi().load('libc.so.6');
-  libc = {
-    socket: lib.func('int socket(int, int, int)') as Libc['socket'],
-    sendto: lib.func('long sendto(int, const void *, unsigned long, int, const void *, uint32_t)') as Libc['sendto'],
-    close: lib.func('int close(int)') as Libc['close'],
-  };
-  return libc;
-}
 
 /** The `struct sockaddr_un` of a `$NOTIFY_SOCKET` value and its length; `@` names an abstract socket. */
 export function notifyAddress(socket: string): { readonly addr: Buffer; readonly length: number } {
@@ -95,12 +64,12 @@ export function serviceManager(env: NodeJS.ProcessEnv = process.env, log?: Logge
     if (socket === undefined) return false;
     const { addr, length } = notifyAddress(socket);
     const msg = Buffer.from(notifyMessage(fields), 'utf8');
-    const c = load();
+    const c = unixLibc();
     const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw NA_ERR_TELEMETRY_NOTIFY_FAILED(socket, `socket: errno ${koffi().errno()}`);
+    if (fd < 0) throw NA_ERR_TELEMETRY_NOTIFY_FAILED(socket, `socket: errno ${lastErrno()}`);
     try {
       const sent = c.sendto(fd, msg, msg.length, MSG_NOSIGNAL, addr, length);
-      if (sent < 0) throw NA_ERR_TELEMETRY_NOTIFY_FAILED(socket, `sendto: errno ${koffi().errno()}`);
+      if (sent < 0) throw NA_ERR_TELEMETRY_NOTIFY_FAILED(socket, `sendto: errno ${lastErrno()}`);
     } finally {
       c.close(fd);
     }
