@@ -26,12 +26,15 @@
  *
  * Run: make bench NAME=sidecar (node --import tsx bench/run.ts sidecar). SIDECAR_BENCH_SECONDS
  * (default 3) sets the measured time per point; SIDECAR_BENCH_SETS (default native,grpcjs)
- * which endpoint sets run; SIDECAR_BENCH_CPU_DMA_LATENCY (default 0 as root, or off) whether
+ * which endpoint sets run; SIDECAR_BENCH_BPF_STATS=1 (root) the BPF lanes' sk_msg programs' ns
+ * per run and per call (bpf-cost.ts; their verifier instructions are always recorded);
+ * SIDECAR_BENCH_CPU_DMA_LATENCY (default 0 as root, or off) whether
  * /dev/cpu_dma_latency is held at 0 µs for the run (wakeup.ts: idle CPUs poll rather than halt,
  * which on this VM removes a ~50 µs wake-up from every call of a quiet machine).
  */
 import { RedirectProbe } from '@netaccel/bpf-programs/sidecar/testing';
 import type { Benchmark, BenchContext } from '../lib/harness.js';
+import { bpfStats, laneProgram, programCost, wantedBpfStats } from './bpf-cost.js';
 import { benchCgroups } from './cgroup.js';
 import type { LoadSummary } from './load.js';
 import { grpcJsClosedLoop } from './load.js';
@@ -110,6 +113,24 @@ function checkRedirected(ctx: BenchContext, lane: Lane): void {
   if (s.redirected.sends === 0n) throw new Error(`${name}: no send was redirected (sockops not attached to the lane's cgroup?)`);
 }
 
+/** The sk_msg program of a BPF lane: verifier instructions, and its run-time cost when stats are on. */
+function bpfCost(ctx: BenchContext, lane: Lane, cgroup: string): void {
+  const name = lane.subject === 'sidecar-kernel' ? 'sidecar_msg' : 'redirect_msg';
+  const subject = `${lane.set}-${lane.subject}`;
+  const info = laneProgram(cgroup, name);
+  if (!info) {
+    console.log(`  ${subject}: ${name} not found beside the lane's sockops program: no BPF figures`);
+    return;
+  }
+  const c = programCost(info, lane.calls + lane.warmupCalls);
+  ctx.figure(subject, `${name}_verified_insns`, c.verifiedInstructions, 'insns');
+  if (c.nsPerRun === undefined || c.nsPerCall === undefined) return;
+  ctx.figure(subject, `${name}_ns_per_run`, c.nsPerRun, 'ns');
+  ctx.figure(subject, `${name}_ns_per_call`, c.nsPerCall, 'ns');
+  ctx.figure(subject, `${name}_runs_per_call`, c.runs / (lane.calls + lane.warmupCalls), 'runs');
+  console.log(`  ${subject}: ${name} ${c.verifiedInstructions} verified insns, ${c.runs} runs, ${c.nsPerRun.toFixed(0)} ns per run, ${c.nsPerCall.toFixed(0)} ns per call`);
+}
+
 function compareAll(ctx: BenchContext, set: SetName, point: string, kernel: boolean): void {
   const s = (subject: SubjectName): string => `${set}-${subject}-${point}`;
   // the user-space proxy against NGINX (the paper's baseline) and each proxy's cost over direct
@@ -144,6 +165,8 @@ const bench: Benchmark = {
     const wakeup = holdCpuDmaLatency(wantedCpuDmaLatency());
     console.log(`  cpuidle ${wakeup.cpuidleDriver}/${wakeup.cpuidleGovernor}; /dev/cpu_dma_latency ${wakeup.heldUs === undefined ? 'left alone' : `held at ${wakeup.heldUs} µs for the run`}`);
     ctx.figure('machine', 'cpu_dma_latency_held', wakeup.heldUs === undefined ? 0 : 1, 'bool');
+    const stats = bpfStats(wantedBpfStats());
+    if (stats.enabled) console.log('  BPF run-time stats on for the run (SIDECAR_BENCH_BPF_STATS=1)');
     const cgroups = benchCgroups();
     const procs: Proc[] = [];
     const lanes: Lane[] = [];
@@ -196,9 +219,11 @@ const bench: Benchmark = {
       for (const lane of lanes) proxyCpu(ctx, lane);
       for (const lane of lanes) if (lane.subject === 'sidecar-kernel') await checkKernelCarried(ctx, lane);
       for (const lane of lanes) if (lane.subject === 'sidecar-redirect') checkRedirected(ctx, lane);
+      for (const lane of lanes) if (KERNEL_SUBJECTS.includes(lane.subject)) bpfCost(ctx, lane, cgroups.path(`${lane.set}-${lane.subject}`)!);
     } finally {
       for (const p of procs.reverse()) await p.stop();
       cgroups.remove();
+      stats.close();
       wakeup.release();
     }
   },
