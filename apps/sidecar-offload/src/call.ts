@@ -17,7 +17,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders, Serve
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@netaccel/telemetry';
 import { errorMessage } from '@netaccel/errors';
-import type { Cluster, Endpoint } from './cluster.js';
+import type { Cluster, Endpoint, Picked } from './cluster.js';
 import { NA_ERR_SIDECARD_DEADLINE, NA_ERR_SIDECARD_METHOD_DENIED, NA_ERR_SIDECARD_NO_ROUTE, NA_ERR_SIDECARD_UPSTREAM_RESET } from './errors.js';
 import type { EtcdHeat } from './etcd-heat.js';
 import { heatOpOf } from './etcd-heat.js';
@@ -52,9 +52,14 @@ export interface CallConnection {
   idleSince: number;
 }
 
-function forwardable(headers: IncomingHttpHeaders, out: OutgoingHttpHeaders, skip: ReadonlySet<string> = new Set()): OutgoingHttpHeaders {
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || k.startsWith(':') || HOP_BY_HOP.has(k) || skip.has(k)) continue;
+/** Request headers the proxy sets itself rather than forwards. */
+const REQUEST_OWN = new Set(['grpc-timeout']);
+const NONE: ReadonlySet<string> = new Set();
+
+function forwardable(headers: IncomingHttpHeaders, out: OutgoingHttpHeaders, skip: ReadonlySet<string> = NONE): OutgoingHttpHeaders {
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined || k.charCodeAt(0) === 0x3a /* : */ || HOP_BY_HOP.has(k) || skip.has(k)) continue;
     out[k] = v;
   }
   return out;
@@ -115,9 +120,12 @@ export function proxyCall(env: CallEnv, conn: CallConnection, stream: ServerHttp
       finish(status, message);
       return;
     }
-    const st = { 'grpc-status': String(status), ...(message === '' ? {} : { 'grpc-message': encodeGrpcMessage(message) }) };
+    const st: OutgoingHttpHeaders = { 'grpc-status': String(status) };
+    if (message !== '') st['grpc-message'] = encodeGrpcMessage(message);
     if (!stream.headersSent) {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...st }, { endStream: true });
+      const h: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': st['grpc-status'] };
+      if (message !== '') h['grpc-message'] = st['grpc-message'];
+      stream.respond(h, { endStream: true });
       stream.resume(); // the rest of the request is not wanted: let it drain
       finish(status, message);
       return;
@@ -152,22 +160,24 @@ export function proxyCall(env: CallEnv, conn: CallConnection, stream: ServerHttp
   const deadlineMs = Math.min(asked ?? route.timeoutMs, route.maxTimeoutMs);
   deadline.timer = setTimeout(() => sendStatus(GrpcStatus.DEADLINE_EXCEEDED, NA_ERR_SIDECARD_DEADLINE(path, deadlineMs).message), deadlineMs);
   stream.pause(); // nothing is read until the upstream stream exists
-  void connect(cluster);
+  let picking: Picked | Promise<Picked>;
+  try {
+    picking = cluster.pick();
+  } catch (err) {
+    sendStatus(GrpcStatus.UNAVAILABLE, errorMessage(err));
+    return;
+  }
+  // a connected session is picked synchronously; a connection being made is waited for
+  if (picking instanceof Promise) picking.then(connect, (err: unknown) => sendStatus(GrpcStatus.UNAVAILABLE, errorMessage(err)));
+  else connect(picking);
 
-  async function connect(cluster: Cluster): Promise<void> {
-    let picked;
-    try {
-      picked = await cluster.pick();
-    } catch (err) {
-      sendStatus(GrpcStatus.UNAVAILABLE, errorMessage(err));
-      return;
-    }
+  function connect(picked: Picked): void {
     if (finished) return;
     endpoint = picked.endpoint;
     endpoint.active += 1;
     endpoint.calls += 1;
     const remaining = deadlineMs - (performance.now() - start);
-    const out = forwardable(headers, { ':method': 'POST', ':scheme': 'http', ':path': path, ':authority': first(headers[':authority']) ?? endpoint.address }, new Set(['grpc-timeout']));
+    const out = forwardable(headers, { ':method': 'POST', ':scheme': 'http', ':path': path, ':authority': first(headers[':authority']) ?? endpoint.address }, REQUEST_OWN);
     out['grpc-timeout'] = formatGrpcTimeout(Math.max(1, remaining));
     try {
       upstream = picked.session.request(out, { endStream: false });

@@ -43,6 +43,12 @@ export class Endpoint {
     return this.ejectedUntil <= now;
   }
 
+  /** The endpoint's connected session, when it has one usable now. */
+  ready(): ClientHttp2Session | undefined {
+    const s = this.session;
+    return s !== undefined && !s.closed && !s.destroyed ? s : undefined;
+  }
+
   /** The endpoint's session, connected; opens one when there is none usable. */
   session$(cfg: Pick<ClusterConfig, 'connectTimeout' | 'ejectAfter' | 'ejectFor'>, settings: ClusterSettings, log: Logger): Promise<ClientHttp2Session> {
     const s = this.session;
@@ -112,6 +118,12 @@ export class Endpoint {
   }
 }
 
+/** The endpoint a call goes to and its connected session. */
+export interface Picked {
+  readonly endpoint: Endpoint;
+  readonly session: ClientHttp2Session;
+}
+
 export class Cluster {
   private endpoints: Endpoint[] = [];
   private next = 0;
@@ -146,10 +158,19 @@ export class Cluster {
 
   /** Healthy endpoints in the order the balancing tries them for one call. */
   private order(now: number): Endpoint[] {
-    const healthy = this.endpoints.filter((e) => e.healthy(now));
-    if (healthy.length === 0) return [];
-    const start = this.next++ % healthy.length;
-    const rotated = [...healthy.slice(start), ...healthy.slice(0, start)];
+    const all = this.endpoints;
+    let healthy = 0;
+    for (const e of all) if (e.healthy(now)) healthy++;
+    if (healthy === 0) return [];
+    const start = this.next++ % healthy;
+    // the healthy ones rotated by `start`, in one array
+    const rotated = new Array<Endpoint>(healthy);
+    let h = 0;
+    for (const e of all) {
+      if (!e.healthy(now)) continue;
+      rotated[(h - start + healthy) % healthy] = e;
+      h++;
+    }
     if (this.config.balancing === 'least-requests') rotated.sort((a, b) => a.active - b.active); // stable: ties keep the rotation
     return rotated;
   }
@@ -163,11 +184,20 @@ export class Cluster {
 
   /**
    * An endpoint with a connected session for one call; connection failures move on to the next
-   * endpoint. Throws NA_ERR_SIDECARD_NO_HEALTHY_ENDPOINT or the last connection error.
+   * endpoint. Synchronous when the balancing's first choice is connected (the common case: no
+   * promise, no microtask); else a promise. Throws (or rejects with)
+   * NA_ERR_SIDECARD_NO_HEALTHY_ENDPOINT or the last connection error.
    */
-  async pick(): Promise<{ endpoint: Endpoint; session: ClientHttp2Session }> {
+  pick(): Picked | Promise<Picked> {
     const order = this.order(Date.now());
     if (order.length === 0) throw NA_ERR_SIDECARD_NO_HEALTHY_ENDPOINT(this.name, this.endpoints.length);
+    const first = order[0]!;
+    const session = first.ready();
+    if (session !== undefined) return { endpoint: first, session };
+    return this.connectInOrder(order);
+  }
+
+  private async connectInOrder(order: readonly Endpoint[]): Promise<Picked> {
     let last: unknown;
     for (const endpoint of order) {
       try {

@@ -111,6 +111,8 @@ export class ProxyListener {
   private routes: readonly CompiledRoute[];
   private bound: { host: string; port: number } | undefined;
   private readonly log: Logger;
+  /** What every call of the listener gets: made once per policy / routes, not per call. */
+  private callEnv: CallEnv;
 
   constructor(
     readonly settings: ListenerSettings,
@@ -121,6 +123,20 @@ export class ProxyListener {
     this.policy = policy;
     this.routes = routes;
     this.log = shared.log;
+    this.callEnv = this.makeCallEnv();
+  }
+
+  private makeCallEnv(): CallEnv {
+    return {
+      listener: this.settings.name,
+      direction: this.settings.direction,
+      policy: this.policy,
+      routes: this.routes,
+      clusters: this.shared.clusters,
+      stats: this.shared.stats,
+      heat: this.shared.heat,
+      log: this.log,
+    };
   }
 
   get name(): string {
@@ -175,6 +191,7 @@ export class ProxyListener {
   update(policy: CompiledPolicy, routes: readonly CompiledRoute[]): void {
     this.policy = policy;
     this.routes = routes;
+    this.callEnv = this.makeCallEnv();
   }
 
   async listen(): Promise<void> {
@@ -284,17 +301,7 @@ export class ProxyListener {
       if (!stream.destroyed) stream.respond({ ':status': 415 }, { endStream: true });
       return;
     }
-    const env: CallEnv = {
-      listener: this.name,
-      direction: this.settings.direction,
-      policy: this.policy,
-      routes: this.routes,
-      clusters: this.shared.clusters,
-      stats: this.shared.stats,
-      heat: this.shared.heat,
-      log: this.log,
-    };
-    proxyCall(env, info, stream, headers);
+    proxyCall(this.callEnv, info, stream, headers);
   }
 
   connections(): ConnectionView[] {

@@ -4,6 +4,11 @@
  * API's GetStats read the same records, and every finished call is one access-log line (pino
  * NDJSON, component `access`) with what its client saw: the status, the bytes and messages of
  * each direction, the time from its HEADERS to its status.
+ *
+ * Per call the work is a handful of field updates: each method's record holds its metric
+ * children bound once (no label objects hashed per call) and a pino child logger whose bindings
+ * (listener, direction, method) are serialised once, so an access line only adds the call's own
+ * fields. Calls beyond `maxMethods` share the `other` record and name their method per line.
  */
 import type { Logger, Metrics } from '@netaccel/telemetry';
 import { statusName } from './grpc-wire.js';
@@ -33,6 +38,17 @@ export interface CallRecord {
   readonly requestId: string | undefined;
 }
 
+/** A method's metric series, bound once (prom-client children). */
+interface BoundSeries {
+  readonly latency: { observe(v: number): void };
+  readonly requestBytes: { inc(v: number): void };
+  readonly responseBytes: { inc(v: number): void };
+  readonly requestMessages: { inc(v: number): void };
+  readonly responseMessages: { inc(v: number): void };
+  /** `sidecar_calls_total` children by gRPC status code. */
+  readonly calls: Map<number, { inc(): void }>;
+}
+
 export class MethodStats {
   calls = 0;
   readonly statuses = new Map<number, number>();
@@ -43,6 +59,12 @@ export class MethodStats {
   latencySumMs = 0;
   /** Calls per latency bucket (LATENCY_BUCKETS_S, then +Inf). */
   readonly buckets = new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0);
+  /** @internal the record's metric children and access logger (set by CallStats). */
+  series: BoundSeries | undefined;
+  /** @internal */
+  access: Logger | undefined;
+  /** @internal the direction `access` binds (a listener's, which a reload may change). */
+  accessDirection: string | undefined;
 
   constructor(
     readonly listener: string,
@@ -58,8 +80,8 @@ export class MethodStats {
     this.responseMessages += c.responseMessages;
     this.latencySumMs += c.durationMs;
     const s = c.durationMs / 1000;
-    let i = LATENCY_BUCKETS_S.findIndex((b) => s <= b);
-    if (i === -1) i = LATENCY_BUCKETS_S.length;
+    let i = 0;
+    while (i < LATENCY_BUCKETS_S.length && s > LATENCY_BUCKETS_S[i]!) i++;
     this.buckets[i]! += 1;
   }
 
@@ -99,7 +121,7 @@ export class CallStats {
     this.messages = metrics.counter({ name: 'sidecar_messages_total', help: 'gRPC messages by listener, method and direction (request, response)', labelNames: ['listener', 'method', 'direction'] });
   }
 
-  /** The method's label: itself, or `other` once the listener tracks `maxMethods` methods. */
+  /** The method's record: its own, or `other`'s once the listener tracks `maxMethods` methods. */
   private label(listener: string, method: string): MethodStats {
     let byMethod = this.table.get(listener);
     if (byMethod === undefined) this.table.set(listener, (byMethod = new Map()));
@@ -112,37 +134,56 @@ export class CallStats {
     return s;
   }
 
+  private bind(s: MethodStats): BoundSeries {
+    const labels = { listener: s.listener, method: s.method };
+    const series: BoundSeries = {
+      latency: this.latency.labels(labels),
+      requestBytes: this.bytes.labels({ ...labels, direction: 'request' }),
+      responseBytes: this.bytes.labels({ ...labels, direction: 'response' }),
+      requestMessages: this.messages.labels({ ...labels, direction: 'request' }),
+      responseMessages: this.messages.labels({ ...labels, direction: 'response' }),
+      calls: new Map(),
+    };
+    s.series = series;
+    return series;
+  }
+
   record(c: CallRecord): void {
     const s = this.label(c.listener, c.method);
     s.add(c);
-    const labels = { listener: c.listener, method: s.method };
-    this.callsTotal.inc({ ...labels, code: statusName(c.grpcStatus) });
-    this.latency.observe(labels, c.durationMs / 1000);
-    this.bytes.inc({ ...labels, direction: 'request' }, c.requestBytes);
-    this.bytes.inc({ ...labels, direction: 'response' }, c.responseBytes);
-    this.messages.inc({ ...labels, direction: 'request' }, c.requestMessages);
-    this.messages.inc({ ...labels, direction: 'response' }, c.responseMessages);
-    if (this.opts.accessLog) {
-      this.access.info(
-        {
-          listener: c.listener,
-          direction: c.direction,
-          method: c.method,
-          remote: c.remote,
-          upstream: c.upstream,
-          grpcStatus: c.grpcStatus,
-          grpcCode: statusName(c.grpcStatus),
-          ...(c.grpcMessage === '' ? {} : { grpcMessage: c.grpcMessage }),
-          durationMs: Math.round(c.durationMs * 1000) / 1000,
-          requestBytes: c.requestBytes,
-          responseBytes: c.responseBytes,
-          requestMessages: c.requestMessages,
-          responseMessages: c.responseMessages,
-          ...(c.requestId === undefined ? {} : { requestId: c.requestId }),
-        },
-        'grpc call',
-      );
+    const m = s.series ?? this.bind(s);
+    let calls = m.calls.get(c.grpcStatus);
+    if (calls === undefined) m.calls.set(c.grpcStatus, (calls = this.callsTotal.labels({ listener: s.listener, method: s.method, code: statusName(c.grpcStatus) })));
+    calls.inc();
+    m.latency.observe(c.durationMs / 1000);
+    m.requestBytes.inc(c.requestBytes);
+    m.responseBytes.inc(c.responseBytes);
+    m.requestMessages.inc(c.requestMessages);
+    m.responseMessages.inc(c.responseMessages);
+    if (this.opts.accessLog) this.log(s, c);
+  }
+
+  /** The call's access line: the record's child logger carries listener, direction and method (the `other` record's names the method per line). */
+  private log(s: MethodStats, c: CallRecord): void {
+    const own = s.method === c.method;
+    let log = s.access;
+    if (log === undefined || s.accessDirection !== c.direction) {
+      log = s.access = this.access.child(own ? { listener: c.listener, direction: c.direction, method: c.method } : { listener: c.listener, direction: c.direction });
+      s.accessDirection = c.direction;
     }
+    const line: Record<string, unknown> = own ? {} : { method: c.method };
+    line.remote = c.remote;
+    line.upstream = c.upstream;
+    line.grpcStatus = c.grpcStatus;
+    line.grpcCode = statusName(c.grpcStatus);
+    if (c.grpcMessage !== '') line.grpcMessage = c.grpcMessage;
+    line.durationMs = Math.round(c.durationMs * 1000) / 1000;
+    line.requestBytes = c.requestBytes;
+    line.responseBytes = c.responseBytes;
+    line.requestMessages = c.requestMessages;
+    line.responseMessages = c.responseMessages;
+    if (c.requestId !== undefined) line.requestId = c.requestId;
+    log.info(line, 'grpc call');
   }
 
   /** Every method's record, by listener then method; one listener's with `listener`. */
