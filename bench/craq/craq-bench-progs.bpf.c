@@ -22,6 +22,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+/* sink: 0 OK replies dropped, 1 other frames passed, 4 replies of another status dropped;
+ * switch: 2 redirected, 3 passed */
+#define BENCH_STATS_ENTRIES 5
+#include "bench_xdp.h"
+
 #define GEN_MAX 128
 #define GEN_FRAMES 4
 
@@ -33,33 +38,12 @@ struct gen_cfg {
 	__u64 req_base; /* WRITE frames get request id req_base + sequence number (at-most-once heads); 0: id 0 */
 };
 
-struct counter {
-	__u64 packets;
-	__u64 bytes;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct gen_cfg);
 } gen_config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, __u64); /* destination MAC in the low 6 bytes (frame byte order) */
-	__type(value, __u32); /* ifindex */
-} fdb SEC(".maps");
-
-/* sink: 0 OK replies dropped, 1 other frames passed, 4 replies of another status dropped;
- * switch: 2 redirected, 3 passed */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 5);
-	__type(key, __u32);
-	__type(value, struct counter);
-} stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -71,16 +55,6 @@ struct {
 __u32 gen_seq = 0;
 /* WRITEs sent: a write's key is the next of the wkeys in turn, whatever the mix */
 __u32 gen_wseq = 0;
-
-static __always_inline void count(struct xdp_md *ctx, __u32 key)
-{
-	struct counter *c = bpf_map_lookup_elem(&stats, &key);
-
-	if (c) {
-		c->packets++;
-		c->bytes += ctx->data_end - ctx->data;
-	}
-}
 
 SEC("xdp")
 int craq_gen(struct xdp_md *ctx)
@@ -130,22 +104,7 @@ int craq_gen(struct xdp_md *ctx)
 SEC("xdp")
 int craq_switch(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	__u64 mac = 0;
-	__u32 *port;
-
-	if ((void *)(eth + 1) > data_end)
-		return XDP_PASS;
-	__builtin_memcpy(&mac, eth->h_dest, ETH_ALEN);
-	port = bpf_map_lookup_elem(&fdb, &mac);
-	if (!port) {
-		count(ctx, 3);
-		return XDP_PASS;
-	}
-	count(ctx, 2);
-	return bpf_redirect(*port, 0);
+	return bench_switch(ctx, 2, 3);
 }
 
 SEC("xdp")

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchBpfArgs, cachedOutputs, runBuild } from '../lib/native-build.js';
+import { BENCH_BPF_HEADERS, benchBpfArgs, cachedOutputs, runBuild } from '../lib/native-build.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROGS_SRC = join(here, 'craq-bench-progs.bpf.c');
@@ -32,7 +32,7 @@ export interface CraqBenchTools {
 export function buildCraqTools(): CraqBenchTools {
   const craqSources = readdirSync(CRAQ_DIR).filter((x) => x.endsWith('.h') || x.endsWith('.bpf.c')).sort().map((f) => join(CRAQ_DIR, f));
   const files = { progs: 'craq-bench-progs.bpf.o', gen: 'craq-gen', node: 'craq-node.bpf.o' };
-  return cachedOutputs({ tag: 'craq', sources: [PROGS_SRC, GEN_SRC, ...craqSources], files }, (out) => {
+  return cachedOutputs({ tag: 'craq', sources: [PROGS_SRC, GEN_SRC, ...craqSources, ...BENCH_BPF_HEADERS], files }, (out) => {
     runBuild('clang', benchBpfArgs(PROGS_SRC, out.progs));
     runBuild('gcc', ['-O2', '-Wall', '-Wextra', '-o', out.gen, GEN_SRC, '-lbpf', '-lpthread']);
     runBuild('clang', ['-target', 'bpf', '-mcpu=v3', '-O2', '-g', '-Wall', '-D__TARGET_ARCH_x86', `-DCRAQ_COMMITS_BYTES=${BENCH_COMMITS_BYTES}`, `-I${join(BPF_DIR, 'include')}`, '-isystem', join(BPF_DIR, 'build'), '-c', join(CRAQ_DIR, 'craq.bpf.c'), '-o', out.node]);

@@ -9,12 +9,15 @@
  *     runBuild('clang', benchBpfArgs(PROGS_SRC, out.progs));
  *     runBuild('gcc', ['-O2', '-Wall', '-Wextra', '-o', out.gen, GEN_SRC, '-lbpf']);
  *   });
+ *
+ * (`sources` lists BENCH_BPF_HEADERS too when the program includes bench_xdp.h.)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface CachedOutputsSpec<K extends string> {
   /** Names the cache folder (`netaccel-bench-<tag>-<hash>`). */
@@ -56,13 +59,19 @@ export function runBuild(cmd: string, args: readonly string[]): void {
   }
 }
 
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The headers benchBpfArgs puts on the include path (bench_xdp.h): list them in a cache's sources. */
+export const BENCH_BPF_HEADERS: readonly string[] = [join(here, 'bench_xdp.h')];
+
 let arch: string | undefined;
 
 /**
  * clang's arguments for a bench's own BPF program: `-O2 -g`, BPF target (cpu v3), `-Wall`, the
- * system's headers of this architecture (`/usr/include/<gcc -dumpmachine>`), `src` into `out`.
+ * system's headers of this architecture (`/usr/include/<gcc -dumpmachine>`) and this folder (for
+ * `#include "bench_xdp.h"`), `src` into `out`.
  */
 export function benchBpfArgs(src: string, out: string): string[] {
   arch ??= execFileSync('gcc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
-  return ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', `-I/usr/include/${arch}`, '-Wall', '-c', src, '-o', out];
+  return ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', `-I/usr/include/${arch}`, `-I${here}`, '-Wall', '-c', src, '-o', out];
 }

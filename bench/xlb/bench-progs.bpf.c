@@ -25,6 +25,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+/* switch: 0 redirected, 1 passed; sink: 0 dropped, 1 passed; bounce: 0 sent */
+#define BENCH_STATS_ENTRIES 2
+#include "bench_xdp.h"
+
 #define GEN_HDR_LEN 42 /* Ethernet 14 + IPv4 20 + UDP 8 */
 
 struct gen_cfg {
@@ -32,26 +36,6 @@ struct gen_cfg {
 	__u16 sport_base; /* host order */
 	__u32 flows;      /* source ports cycled through (>= 1) */
 };
-
-struct counter {
-	__u64 packets;
-	__u64 bytes;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, __u64); /* destination MAC in the low 6 bytes (byte order of the frame) */
-	__type(value, __u32); /* ifindex */
-} fdb SEC(".maps");
-
-/* switch: 0 redirected, 1 passed; sink: 0 dropped, 1 passed; bounce: 0 sent */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct counter);
-} stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -74,16 +58,6 @@ struct {
 
 __u32 gen_seq = 0;
 
-static __always_inline void count(struct xdp_md *ctx, __u32 key)
-{
-	struct counter *c = bpf_map_lookup_elem(&stats, &key);
-
-	if (c) {
-		c->packets++;
-		c->bytes += ctx->data_end - ctx->data;
-	}
-}
-
 SEC("xdp")
 int xdp_empty(struct xdp_md *ctx)
 {
@@ -93,22 +67,7 @@ int xdp_empty(struct xdp_md *ctx)
 SEC("xdp")
 int xdp_switch(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	__u64 mac = 0;
-	__u32 *port;
-
-	if ((void *)(eth + 1) > data_end)
-		return XDP_PASS;
-	__builtin_memcpy(&mac, eth->h_dest, ETH_ALEN);
-	port = bpf_map_lookup_elem(&fdb, &mac);
-	if (!port) {
-		count(ctx, 1);
-		return XDP_PASS;
-	}
-	count(ctx, 0);
-	return bpf_redirect(*port, 0);
+	return bench_switch(ctx, 0, 1);
 }
 
 SEC("xdp")

@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchBpfArgs, cachedOutputs, runBuild } from '../lib/native-build.js';
+import { BENCH_BPF_HEADERS, benchBpfArgs, cachedOutputs, runBuild } from '../lib/native-build.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROGS_SRC = join(here, 'bench-progs.bpf.c');
@@ -22,7 +22,7 @@ export interface BenchTools {
 /** Compiles (or finds in the cache) the benchmark's BPF object and generator. */
 export function buildTools(): BenchTools {
   const files = { progs: 'bench-progs.bpf.o', gen: 'xlb-gen' };
-  return cachedOutputs({ tag: 'xlb', sources: [PROGS_SRC, GEN_SRC], files }, (out) => {
+  return cachedOutputs({ tag: 'xlb', sources: [PROGS_SRC, GEN_SRC, ...BENCH_BPF_HEADERS], files }, (out) => {
     runBuild('clang', benchBpfArgs(PROGS_SRC, out.progs));
     runBuild('gcc', ['-O2', '-Wall', '-Wextra', '-o', out.gen, GEN_SRC, '-lbpf']);
   });
