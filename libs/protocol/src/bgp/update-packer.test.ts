@@ -11,21 +11,12 @@ import { update } from './update-builder.js';
 import type { Announcement, RouteAttributes, Withdrawal } from './update-builder.js';
 import { UpdatePacker } from './update-packer.js';
 import type { PackedAttributes } from './update-packer.js';
+import { Rng } from './testing/mutate.js';
 
 const BOTH = ['ipv4-unicast', 'ipv6-unicast'] as const;
 const CTX = createContext({ asn4: true, families: [...BOTH] });
 const EXT = createContext({ asn4: true, families: [...BOTH], extendedMessages: true });
 const ADDPATH = createContext({ asn4: true, families: [...BOTH], addPath: { send: [...BOTH], receive: [...BOTH] } });
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ATTRS: (RouteAttributes | undefined)[] = [
   undefined,
@@ -84,7 +75,8 @@ function packed(t: { announce: Announcement[]; withdraw: Withdrawal[] }, ctx: Se
 }
 
 test('the packer makes the bytes of update() + encodeMessage, for random tables and every session kind', () => {
-  const random = seeded(7);
+  const rng = new Rng(7);
+  const random = (): number => rng.next();
   for (const [name, ctx] of [
     ['4096-octet', CTX],
     ['extended messages', EXT],
