@@ -8,13 +8,22 @@
  * Per call the work is a handful of field updates: each method's record holds its metric
  * children bound once (no label objects hashed per call) and a pino child logger whose bindings
  * (listener, direction, method) are serialised once, so an access line only adds the call's own
- * fields. Calls beyond `maxMethods` share the `other` record and name their method per line.
+ * fields, with no wildcard redaction pass over them (ACCESS_REDACT). Calls beyond `maxMethods`
+ * share the `other` record and name their method per line.
  */
+import { DEFAULT_REDACT_PATHS, REDACTED } from '@netaccel/telemetry';
 import type { Logger, Metrics } from '@netaccel/telemetry';
 import { statusName } from './grpc-wire.js';
 
 /** Latency buckets, seconds: the histogram's and GetStats' percentile estimates'. */
 export const LATENCY_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] as const;
+
+/**
+ * The redaction of access lines: the default paths that can match a flat object (an access line
+ * has no nested values, so the `*.key` paths never match one, and pino would run their wildcard
+ * redactor on every field of every line).
+ */
+const ACCESS_REDACT = { paths: DEFAULT_REDACT_PATHS.filter((p) => !p.startsWith('*.')), censor: REDACTED };
 
 /** The label of calls beyond `maxMethods` distinct methods of a listener. */
 export const OTHER_METHOD = 'other';
@@ -168,7 +177,9 @@ export class CallStats {
     const own = s.method === c.method;
     let log = s.access;
     if (log === undefined || s.accessDirection !== c.direction) {
-      log = s.access = this.access.child(own ? { listener: c.listener, direction: c.direction, method: c.method } : { listener: c.listener, direction: c.direction });
+      const bindings = own ? { listener: c.listener, direction: c.direction, method: c.method } : { listener: c.listener, direction: c.direction };
+      // pino's child takes options (its own redaction); a logger whose child does not ignores them
+      log = s.access = (this.access as Logger & { child(b: Record<string, unknown>, o: { redact: typeof ACCESS_REDACT }): Logger }).child(bindings, { redact: ACCESS_REDACT });
       s.accessDirection = c.direction;
     }
     const line: Record<string, unknown> = own ? {} : { method: c.method };
