@@ -2,13 +2,12 @@
  * The few libc calls Node does not offer for TCP sockets, through koffi: setsockopt (IP_TTL /
  * IPV6_UNICAST_HOPS for eBGP multihop, TCP_MD5SIG for RFC 2385), and socket / bind / connect /
  * poll / getsockopt to open an outgoing connection whose MD5 key is set before the SYN. Nothing
- * is loaded until first used, koffi itself included (a native addon: ~3 MiB of RSS that a
- * speaker without TCP MD5 or multihop TTL never needs).
+ * is loaded until first used, koffi itself included (telemetry's lazyLibrary; a native addon:
+ * ~3 MiB of RSS that a speaker without TCP MD5 or multihop TTL never needs).
  */
-import type Koffi from 'koffi';
-import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
 import { parseIp } from '@netaccel/protocol';
+import { lazyLibrary } from '@netaccel/telemetry';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -37,33 +36,20 @@ interface Libc {
   close(fd: number): number;
 }
 
-let libc: Libc | undefined;
-let ffi: typeof Koffi | undefined;
-
-/** koffi, required on first use (from node_modules, also from the bundle: it stays external). */
-function koffi(): typeof Koffi {
-  ffi ??= createRequire(import.meta.url)('koffi') as typeof Koffi;
-  return ffi;
-}
-
-function load(): Libc {
-  if (libc !== undefined) return libc;
-  const lib = koffi().load('libc.so.6');
-  libc = {
-    socket: lib.func('int socket(int, int, int)') as Libc['socket'],
-    setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)') as Libc['setsockopt'],
-    getsockopt: lib.func('int getsockopt(int, int, int, _Out_ void *, _Inout_ void *)') as Libc['getsockopt'],
-    bind: lib.func('int bind(int, const void *, uint32_t)') as Libc['bind'],
-    connect: lib.func('int connect(int, const void *, uint32_t)') as Libc['connect'],
-    poll: lib.func('int poll(_Inout_ void *, unsigned long, int)') as Libc['poll'],
-    close: lib.func('int close(int)') as Libc['close'],
-  };
-  return libc;
-}
+const libc = lazyLibrary<Libc>('libc.so.6', {
+  socket: 'int socket(int, int, int)',
+  setsockopt: 'int setsockopt(int, int, int, const void *, uint32_t)',
+  getsockopt: 'int getsockopt(int, int, int, _Out_ void *, _Inout_ void *)',
+  bind: 'int bind(int, const void *, uint32_t)',
+  connect: 'int connect(int, const void *, uint32_t)',
+  poll: 'int poll(_Inout_ void *, unsigned long, int)',
+  close: 'int close(int)',
+});
+const load = (): Libc => libc.fns();
 
 /** errno of the last failed call, as a Node-style error. */
 export function errnoError(call: string): Error {
-  const code = koffi().errno();
+  const code = libc.errno();
   const err = new Error(`${call}: errno ${code}`) as Error & { errno: number };
   err.errno = code;
   return err;
@@ -136,7 +122,7 @@ export function bindTo(fd: number, address: string, family: number): void {
 export function connectStart(fd: number, address: string, port: number, family: number): boolean {
   const a = sockaddr(address, port, family);
   if (load().connect(fd, a, a.length) === 0) return true;
-  const e = koffi().errno();
+  const e = libc.errno();
   if (e === EINPROGRESS) return false;
   throw errnoError('connect');
 }
@@ -147,12 +133,12 @@ export function connectResult(fd: number): number | undefined {
   pfd.writeInt32LE(fd, 0);
   pfd.writeInt16LE(POLLOUT, 4);
   const r = load().poll(pfd, 1, 0);
-  if (r < 0) return koffi().errno();
+  if (r < 0) return libc.errno();
   if (r === 0) return undefined;
   const v = Buffer.alloc(4);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(4, 0);
-  if (load().getsockopt(fd, SOL_SOCKET, SO_ERROR, v, len) !== 0) return koffi().errno();
+  if (load().getsockopt(fd, SOL_SOCKET, SO_ERROR, v, len) !== 0) return libc.errno();
   return v.readInt32LE(0);
 }
 

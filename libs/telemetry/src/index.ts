@@ -54,3 +54,7 @@ export { monotonicUsec, notifyAddress, notifyMessage, serviceManager } from './s
 export type { ServiceManager } from './service-manager.js';
 export { notifyReceiver } from './notify-receiver.js';
 export type { NotifyReceiver } from './notify-receiver.js';
+
+// Native calls (koffi, loaded on first use)
+export { lazyLibrary } from './native-library.js';
+export type { LazyLibrary } from './native-library.js';
