@@ -54,6 +54,34 @@ test('the framer finds every message wherever the chunks split them (every split
   assert.equal(f.messages, 0);
 });
 
+test('a counting-only framer (no capture, no callback) counts the same at every split, byte by byte too; a length over 2^31 is read whole', () => {
+  const msgs = [Buffer.from('a'), Buffer.alloc(0), Buffer.alloc(70_000, 3), Buffer.from('tail')];
+  const wire = Buffer.concat(msgs.map((m) => frame(m)));
+  for (const step of [1, 2, 3, 4, 5, 6, 7, 4096, wire.length]) {
+    const f = new GrpcFramer();
+    for (let off = 0; off < wire.length; off += step) f.push(wire.subarray(off, off + step));
+    assert.deepEqual([f.messages, f.bytes, f.partial], [4, 70_005, false], `chunks of ${step}`);
+  }
+  for (const split of [1, 2, 3, 4, 5]) {
+    let length = -1;
+    let compressed = false;
+    const f = new GrpcFramer(0, (m) => ((length = m.length), (compressed = m.compressed)));
+    const prefix = Buffer.from([0x01, 0x80, 0x00, 0x00, 0x02]);
+    f.push(prefix.subarray(0, split));
+    f.push(prefix.subarray(split));
+    assert.deepEqual([f.partial, f.messages, length], [true, 0, -1], `prefix split at ${split}`);
+    f.push(Buffer.alloc(10));
+    assert.equal(f.bytes, 10);
+    const g = new GrpcFramer(0, (m) => ((length = m.length), (compressed = m.compressed)));
+    g.push(Buffer.from([0x01, 0x00, 0x00, 0x00, 0x00]));
+    assert.deepEqual([length, compressed], [0, true]);
+  }
+  const big = new GrpcFramer();
+  big.push(Buffer.from([0x00, 0x80, 0x00]));
+  big.push(Buffer.from([0x00, 0x02, 0xaa]));
+  assert.deepEqual([big.bytes, big.partial, big.messages], [1, true, 0], '2^31 + 2 bytes announced: one seen, the message goes on');
+});
+
 test('the framer keeps only the first `capture` bytes of a big message', () => {
   let head: Buffer | undefined;
   const f = new GrpcFramer(16, (m) => (head = m.head));

@@ -103,8 +103,10 @@ export class GrpcFramer {
   messages = 0;
   /** Payload bytes seen (prefixes excluded), complete messages or not. */
   bytes = 0;
-  private readonly prefix = Buffer.alloc(5);
+  /** Bytes of the current 5-byte prefix seen, and what they said: the flags byte, the length so far. */
   private prefixFill = 0;
+  private flags = 0;
+  private prefixLength = 0;
   private remaining = 0;
   private length = 0;
   private inMessage = false;
@@ -126,14 +128,25 @@ export class GrpcFramer {
     let off = 0;
     while (off < chunk.length) {
       if (!this.inMessage) {
-        const n = Math.min(5 - this.prefixFill, chunk.length - off);
-        chunk.copy(this.prefix, this.prefixFill, off, off + n);
-        this.prefixFill += n;
-        off += n;
-        if (this.prefixFill < 5) return;
+        if (this.prefixFill === 0 && chunk.length - off >= 5) {
+          // the whole prefix in this chunk (the usual case)
+          this.flags = chunk[off]!;
+          this.prefixLength = chunk.readUInt32BE(off + 1);
+          off += 5;
+        } else {
+          // a prefix split across chunks: byte by byte
+          const b = chunk[off++]!;
+          if (this.prefixFill === 0) {
+            this.flags = b;
+            this.prefixLength = 0;
+          } else {
+            this.prefixLength = this.prefixLength * 256 + b;
+          }
+          if (++this.prefixFill < 5) continue;
+        }
         this.prefixFill = 0;
-        this.compressed = (this.prefix[0]! & 1) === 1;
-        this.length = this.remaining = this.prefix.readUInt32BE(1);
+        this.compressed = (this.flags & 1) === 1;
+        this.length = this.remaining = this.prefixLength;
         this.inMessage = true;
         if (this.remaining === 0) this.complete();
         continue;
@@ -154,6 +167,12 @@ export class GrpcFramer {
   private complete(): void {
     this.messages += 1;
     this.inMessage = false;
+    if (this.onMessage === undefined) {
+      // counted only: nothing to hand over
+      if (this.kept > 0) this.parts = [];
+      this.kept = 0;
+      return;
+    }
     const head = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
     this.parts = [];
     this.kept = 0;
