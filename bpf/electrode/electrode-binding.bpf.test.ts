@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BpfObject, Btf, CodecRegistry, checkStructLayout, mapBtfTypes } from '@netaccel/bpf';
+import { headerReader, structNames } from '../common/header-text.js';
 import { ELECTRODE_LAYOUTS, encodeLogEntry, encodeState, encodeU32 } from './codec.js';
 import { ELECTRODE_BUILD_DEFAULTS, ELECTRODE_OFF, ELECTRODE_SLOT, ELECTRODE_STAT_MAX } from './constants.js';
 import { XDP_VERDICT } from './fixtures.js';
@@ -29,9 +30,7 @@ describe('layouts and maps against the BTF', () => {
   afterAll(() => obj?.close());
 
   test('every struct of electrode_kern_user.h has a codec layout, and they agree with the BTF', () => {
-    const header = readFileSync(new URL('./electrode_kern_user.h', import.meta.url), 'utf8');
-    const inHeader = [...header.matchAll(/^struct (\w+) \{/gm)].map((m) => m[1]).sort();
-    assert.deepEqual(inHeader, Object.values(L).map((l) => l.name).sort());
+    assert.deepEqual(structNames(headerReader(import.meta.url)('electrode_kern_user.h')), Object.values(L).map((l) => l.name).sort());
     const btf = Btf.fromFile(electrodeObjectPath());
     // paxos_hdr is only ever a pointer into packet data, so it has no BTF; its layout is checked
     // against the wire codec's offsets (codec.test.ts) and by _Static_assert in the header

@@ -5,9 +5,8 @@
  */
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { reasonHeaderProblems } from '../common/reasons-header.js';
-import { parseDefines, parseEnum } from '../xlb/header-text.js';
+import { headerReader, parseDefines, parseEnum } from '../common/header-text.js';
 import {
   ELECTRODE_BUILD_DEFAULTS,
   ELECTRODE_OFF,
@@ -22,7 +21,7 @@ import {
 } from './constants.js';
 import { ELECTRODE_R, ELECTRODE_REASONS, ELECTRODE_R_MAX, electrodeReason, electrodeReasonByName } from './reasons.js';
 
-const text = (f: string) => readFileSync(new URL(`./${f}`, import.meta.url), 'utf8');
+const text = headerReader(import.meta.url);
 const KU = text('electrode_kern_user.h');
 const defines = new Map([...parseDefines(KU), ...parseDefines(text('electrode_consts.h'))]);
 
