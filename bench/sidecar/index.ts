@@ -28,7 +28,8 @@
  * (default 3) sets the measured time per point; SIDECAR_BENCH_SETS (default native,grpcjs)
  * which endpoint sets run; SIDECAR_BENCH_BPF_STATS=1 (root) the BPF lanes' sk_msg programs' ns
  * per run and per call (bpf-cost.ts; their verifier instructions are always recorded);
- * SIDECAR_BENCH_CPU_DMA_LATENCY (default 0 as root, or off) whether
+ * SIDECAR_BENCH_KERNEL_OBJECT another sidecar.bpf.o for the kernel lane (an experiment's variant;
+ * default the built one); SIDECAR_BENCH_CPU_DMA_LATENCY (default 0 as root, or off) whether
  * /dev/cpu_dma_latency is held at 0 µs for the run (wakeup.ts: idle CPUs poll rather than halt,
  * which on this VM removes a ~50 µs wake-up from every call of a quiet machine).
  */
@@ -188,7 +189,7 @@ const bench: Benchmark = {
             const proxy =
               subject === 'nginx'
                 ? await startNginx(echo.port)
-                : await startSidecar(echo.port, subject === 'sidecar-kernel' ? { cgroup: cgroups.path(laneName)! } : undefined);
+                : await startSidecar(echo.port, subject === 'sidecar-kernel' ? { cgroup: cgroups.path(laneName)!, object: process.env.SIDECAR_BENCH_KERNEL_OBJECT ?? '' } : undefined);
             procs.push(proxy);
             return { set, subject, port: proxy.port, proxy, calls: 0, warmupCalls: 0, cpuAtStart: 0 };
           });
@@ -217,9 +218,9 @@ const bench: Benchmark = {
         }
       }
       for (const lane of lanes) proxyCpu(ctx, lane);
+      for (const lane of lanes) if (KERNEL_SUBJECTS.includes(lane.subject)) bpfCost(ctx, lane, cgroups.path(`${lane.set}-${lane.subject}`)!);
       for (const lane of lanes) if (lane.subject === 'sidecar-kernel') await checkKernelCarried(ctx, lane);
       for (const lane of lanes) if (lane.subject === 'sidecar-redirect') checkRedirected(ctx, lane);
-      for (const lane of lanes) if (KERNEL_SUBJECTS.includes(lane.subject)) bpfCost(ctx, lane, cgroups.path(`${lane.set}-${lane.subject}`)!);
     } finally {
       for (const p of procs.reverse()) await p.stop();
       cgroups.remove();

@@ -138,8 +138,11 @@ http {
   };
 }
 
-/** `kernel`: the daemon's kernel path on (direct, sockops on that cgroup), splicing the listener's connections. */
-export async function startSidecar(upstreamPort: number, kernel?: { cgroup: string }): Promise<Proc> {
+/**
+ * `kernel`: the daemon's kernel path on (direct, sockops on that cgroup), splicing the listener's
+ * connections; `object` another sidecar.bpf.o than the built one (empty: the built one).
+ */
+export async function startSidecar(upstreamPort: number, kernel?: { cgroup: string; object?: string }): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'nsc-bench-sidecar-'));
   const port = await freePort();
   const telemetry = await freePort();
@@ -155,7 +158,7 @@ sidecar:
   accessLog: true
 telemetry: { listen: '127.0.0.1:${telemetry}' }
 grpc: { socket: ${join(dir, 'sidecar.sock')} }
-${kernel === undefined ? '' : `kernel: { enabled: true, via: direct, cgroup: '${kernel.cgroup}' }`}
+${kernel === undefined ? '' : `kernel: { enabled: true, via: direct, cgroup: '${kernel.cgroup}', object: '${kernel.object ?? ''}' }`}
 `,
   );
   let log = '';
