@@ -46,7 +46,9 @@ test("a lane's sk_msg program found from its cgroup; its runs counted while stat
   const stats = bpfStats(true);
   t.onTestFinished(() => stats.close());
   const c = createConnection(port, '127.0.0.1');
-  t.onTestFinished(() => c.destroy());
+  t.onTestFinished(() => {
+    c.destroy();
+  });
   const echoed = new Promise<Buffer>((resolve) => c.once('data', resolve));
   c.write('ping');
   assert.equal((await echoed).toString(), 'ping');
