@@ -135,6 +135,10 @@ export { formatMac, isMac, parseMac } from './packet/mac.js';
 // --- hashing ----------------------------------------------------------------------------------
 export { jhash, jhash1word, jhash2, jhash3words } from './jhash.js';
 
+// --- seeded pseudo-random numbers (mulberry32) ------------------------------------------------
+export type { Random } from './random.js';
+export { Rng, seededRandom } from './random.js';
+
 // --- test output ------------------------------------------------------------------------------
 export type { HexdumpOptions, PacketDiff, PacketDifference } from './packet/diff.js';
 export { assertPacketsEqual, describeOffset, diffPackets, hexdump } from './packet/diff.js';

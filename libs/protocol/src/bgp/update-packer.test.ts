@@ -11,7 +11,7 @@ import { update } from './update-builder.js';
 import type { Announcement, RouteAttributes, Withdrawal } from './update-builder.js';
 import { UpdatePacker } from './update-packer.js';
 import type { PackedAttributes } from './update-packer.js';
-import { Rng } from './testing/mutate.js';
+import { Rng } from '../random.js';
 
 const BOTH = ['ipv4-unicast', 'ipv6-unicast'] as const;
 const CTX = createContext({ asn4: true, families: [...BOTH] });

@@ -22,7 +22,8 @@ import { BgpFramer } from '../framer.js';
 import { decodeMessage, encodeMessage } from '../message.js';
 import type { BgpMessage, ReceivedMessage } from '../message.js';
 import { allContexts, messageArb } from './arbitraries.js';
-import { Rng, mutate, randomMessage } from './mutate.js';
+import { Rng } from '../../random.js';
+import { mutate, randomMessage } from './mutate.js';
 
 export interface FuzzOptions {
   iterations: number;

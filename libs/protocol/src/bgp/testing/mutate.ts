@@ -1,41 +1,10 @@
 /**
- * Input generation for the BGP fuzzer: a seeded PRNG, random messages (raw, and structurally
- * plausible UPDATEs and OPENs) and mutations of valid encodings. Test support only.
+ * Input generation for the BGP fuzzer, drawn from the seeded Rng (src/random.ts): random messages
+ * (raw, and structurally plausible UPDATEs and OPENs) and mutations of valid encodings. Test
+ * support only.
  */
+import type { Rng } from '../../random.js';
 import { AttrType, CapabilityCode } from '../constants.js';
-
-/** mulberry32: small, fast, seeded. */
-export class Rng {
-  private s: number;
-
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 0x9e3779b9;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-
-  bytes(n: number): Buffer {
-    const b = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) b[i] = this.int(256);
-    return b;
-  }
-}
 
 const MARKER = Buffer.alloc(16, 0xff);
 const INTERESTING = [0, 1, 2, 3, 4, 0x7f, 0x80, 0xfe, 0xff, 0x10, 0x20, 0x40, 0xc0, 32, 33, 128, 129];
