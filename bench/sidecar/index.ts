@@ -28,7 +28,8 @@
  * (default 3) sets the measured time per point; SIDECAR_BENCH_SETS (default native,grpcjs)
  * which endpoint sets run; SIDECAR_BENCH_BPF_STATS=1 (root) the BPF lanes' sk_msg programs' ns
  * per run and per call (bpf-cost.ts; their verifier instructions are always recorded);
- * SIDECAR_BENCH_KERNEL_OBJECT another sidecar.bpf.o for the kernel lane (an experiment's variant;
+ * SIDECAR_BENCH_REDIRECT_VERDICT=1 the bare redirect with a pass-through sk_skb verdict on its
+ * sockhash too (as the kernel path's SPLICE sockets have); SIDECAR_BENCH_KERNEL_OBJECT another sidecar.bpf.o for the kernel lane (an experiment's variant;
  * default the built one); SIDECAR_BENCH_CPU_DMA_LATENCY (default 0 as root, or off) whether
  * /dev/cpu_dma_latency is held at 0 µs for the run (wakeup.ts: idle CPUs poll rather than halt,
  * which on this VM removes a ~50 µs wake-up from every call of a quiet machine).
@@ -166,6 +167,11 @@ const bench: Benchmark = {
     const wakeup = holdCpuDmaLatency(wantedCpuDmaLatency());
     console.log(`  cpuidle ${wakeup.cpuidleDriver}/${wakeup.cpuidleGovernor}; /dev/cpu_dma_latency ${wakeup.heldUs === undefined ? 'left alone' : `held at ${wakeup.heldUs} µs for the run`}`);
     ctx.figure('machine', 'cpu_dma_latency_held', wakeup.heldUs === undefined ? 0 : 1, 'bool');
+    const redirectVerdict = process.env.SIDECAR_BENCH_REDIRECT_VERDICT === '1';
+    if (kernel) {
+      console.log(`  bare redirect: sk_msg${redirectVerdict ? ' and a pass-through sk_skb verdict (SIDECAR_BENCH_REDIRECT_VERDICT=1)' : ' only'}`);
+      ctx.figure('machine', 'redirect_verdict_attached', redirectVerdict ? 1 : 0, 'bool');
+    }
     const stats = bpfStats(wantedBpfStats());
     if (stats.enabled) console.log('  BPF run-time stats on for the run (SIDECAR_BENCH_BPF_STATS=1)');
     const cgroups = benchCgroups();
@@ -182,7 +188,7 @@ const bench: Benchmark = {
             procs.push(echo);
             if (subject === 'direct') return { set, subject, port: echo.port, calls: 0, warmupCalls: 0, cpuAtStart: 0 };
             if (subject === 'sidecar-redirect') {
-              const probe = RedirectProbe.attach(cgroups.path(laneName)!, echo.port);
+              const probe = RedirectProbe.attach(cgroups.path(laneName)!, echo.port, { verdict: redirectVerdict });
               procs.push({ port: echo.port, stop: () => Promise.resolve(probe.close()) });
               return { set, subject, port: echo.port, probe, calls: 0, warmupCalls: 0, cpuAtStart: 0 };
             }

@@ -2,7 +2,8 @@
  * Root layer, real sockets: redirect_probe.bpf.o, the bare sockmap redirect the sidecar bench
  * measures apart (bench/sidecar `sidecar-redirect`). An echo through a connection to the probe's
  * port goes socket to socket through the sockhash, every send counted as redirected with its
- * bytes; a connection to another port of the same cgroup never meets the programs.
+ * bytes; a connection to another port of the same cgroup never meets the programs. The same with
+ * the pass-through sk_skb verdict attached too (the reads then go through the parser-mode path).
  */
 import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
@@ -52,13 +53,13 @@ async function echoRoundTrips(port: number, chunks: Buffer[], t: { onTestFinishe
 }
 
 describe('redirect_probe.bpf.o: the bare sockmap redirect', () => {
-  test('an echo on the probe port goes through the sockhash, every send counted; another port never meets it', async (t) => {
+  test.for([false, true])('an echo on the probe port goes through the sockhash, every send counted; another port never meets it (verdict %s)', async (verdict, t) => {
     const cgroup = TestCgroup.create('nsk-sdr-probe-');
     t.onTestFinished(() => cgroup.remove());
     cgroup.enter();
     const probed = await echoServer(t);
     const other = await echoServer(t);
-    const probe = RedirectProbe.attach(cgroup.path, (probed.address() as AddressInfo).port);
+    const probe = RedirectProbe.attach(cgroup.path, (probed.address() as AddressInfo).port, { verdict });
     t.onTestFinished(() => probe.close());
 
     const chunks = [Buffer.from('hello through the sockhash'), Buffer.alloc(4096, 7), Buffer.from('last')];

@@ -14,7 +14,7 @@ import { SIDECAR_BPF_DIR } from './sidecar-harness.js';
 /** The object (path under bpf/), its programs and maps. */
 export const REDIRECT_PROBE_OBJECT = Object.freeze({
   path: 'build/sidecar/redirect_probe.bpf.o',
-  programs: Object.freeze({ sockops: 'redirect_sockops', msg: 'redirect_msg' }),
+  programs: Object.freeze({ sockops: 'redirect_sockops', msg: 'redirect_msg', verdict: 'redirect_verdict' }),
   maps: Object.freeze(['probe_hash', 'probe_stats'] as const),
 });
 
@@ -42,8 +42,12 @@ export class RedirectProbe {
     this.#cgroup = cgroup;
   }
 
-  /** Loads the object for connections with `port` (1-65535) at one end and attaches it to `cgroup` (a cgroup v2 directory). */
-  static attach(cgroup: string, port: number): RedirectProbe {
+  /**
+   * Loads the object for connections with `port` (1-65535) at one end and attaches it to `cgroup`
+   * (a cgroup v2 directory); `verdict` also attaches the pass-through sk_skb verdict to the
+   * sockhash (as the kernel path's SPLICE sockets have one).
+   */
+  static attach(cgroup: string, port: number, opts: { verdict?: boolean } = {}): RedirectProbe {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`redirect probe port: expected 1-65535, got ${port}`);
     const obj = BpfObject.openFile(join(SIDECAR_BPF_DIR, REDIRECT_PROBE_OBJECT.path));
     let attached = false;
@@ -52,6 +56,7 @@ export class RedirectProbe {
       obj.load();
       const p = REDIRECT_PROBE_OBJECT.programs;
       attachToSockmap(obj.map('probe_hash'), obj.program(p.msg), 'sk_msg_verdict');
+      if (opts.verdict === true) attachToSockmap(obj.map('probe_hash'), obj.program(p.verdict), 'sk_skb_verdict');
       attachCgroup(cgroup, obj.program(p.sockops), 'cgroup_sock_ops');
       attached = true;
       return new RedirectProbe(obj, cgroup);

@@ -7,6 +7,10 @@
  *                                        -> probe_hash, by their own 4-tuple (sidecar_keys.h)
  *   redirect_msg      (sk_msg verdict)   every send goes to the receive queue of the other end
  *                                        of its connection (bpf_msg_redirect_hash, BPF_F_INGRESS)
+ *   redirect_verdict  (sk_skb verdict)   optional: passes every skb (SK_PASS), for measuring what
+ *                                        a verdict on the sockhash costs (the kernel path's SPLICE
+ *                                        sockets have one: their reads go through
+ *                                        tcp_bpf_recvmsg_parser)
  *
  * Merbridge's arrangement between two local sockets: the same per-send kernel work as the
  * sidecar's kernel path (tcp_bpf_sendmsg, the peer's ingress queue, tcp_bpf_recvmsg) with no
@@ -89,6 +93,13 @@ int redirect_msg(struct sk_msg_md *msg)
 		return SK_PASS;
 	}
 	redirect_probe_count(REDIRECT_PROBE_PASSED, size);
+	return SK_PASS;
+}
+
+SEC("sk_skb/stream_verdict")
+int redirect_verdict(struct __sk_buff *skb)
+{
+	(void)skb;
 	return SK_PASS;
 }
 
