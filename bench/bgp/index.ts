@@ -22,6 +22,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, LabProcess } from '@netaccel/netlab';
 import { waitFor } from '@netaccel/netlab';
+import { seededRandom } from '@netaccel/protocol';
 import { announcerV1 } from '@netaccel/rpc';
 import type { Benchmark } from '../lib/harness.js';
 import { stats } from '../lib/harness.js';
@@ -85,16 +86,6 @@ async function converged(lab: Lab, dst: string, want: string[], t0: number): Pro
   }
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 100 random non-empty subsets of the announcers, each different from the one before. */
 function changes(n: number, random: () => number): LbName[][] {
   const out: LbName[][] = [];
@@ -153,7 +144,7 @@ const fib: Pick<Benchmark, 'run'> = {
       let birdSet = new Set<LbName>(LBS);
       const ours: number[] = [];
       const birds: number[] = [];
-      for (const next of changes(CHANGES, seeded(2026))) {
+      for (const next of changes(CHANGES, seededRandom(2026))) {
         const want = new Set(next);
         let t0 = performance.now();
         await Promise.all(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'vitest';
-import { bgp } from '@netaccel/protocol';
+import { bgp, seededRandom } from '@netaccel/protocol';
 import { Harness, flush } from './testing/harness.js';
-import { jitter, seededRandom } from './timers.js';
+import { jitter } from './timers.js';
 
 describe('FSM: active peer (RFC 4271 §8.2.2)', () => {
   test('Idle → Connect → OpenSent → OpenConfirm → Established, negotiated hold time and keepalive', async () => {

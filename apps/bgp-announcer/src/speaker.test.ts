@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'vitest';
-import { bgp } from '@netaccel/protocol';
+import { bgp, seededRandom } from '@netaccel/protocol';
 import type { PeerSettings } from './peer-config.js';
 import { parseRoute } from './routes.js';
 import { Speaker } from './speaker.js';
-import { seededRandom } from './timers.js';
 import { FakeClock } from './testing/fake-clock.js';
 import { LOCAL, Remote, settings } from './testing/harness.js';
 import { ScriptedDialer, flush, memoryPair } from './testing/memory-transport.js';

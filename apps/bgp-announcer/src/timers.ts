@@ -1,8 +1,12 @@
 /**
  * Time for the FSM and BFD: a `Clock` (the real one, or a fake one in tests so that every
  * transition is deterministic), one-shot `Timer`s that restart cleanly, and the jitter of
- * RFC 4271 §10 (ConnectRetryTimer and KeepaliveTimer times 0.75..1.0).
+ * RFC 4271 §10 (ConnectRetryTimer and KeepaliveTimer times 0.75..1.0), drawn from a `Random`
+ * (Math.random, or @netaccel/protocol's seededRandom in tests and benchmarks).
  */
+import type { Random } from '@netaccel/protocol';
+
+export type { Random } from '@netaccel/protocol';
 
 export interface TimerHandle {
   readonly id: number;
@@ -48,24 +52,9 @@ export function realClock(): Clock {
   };
 }
 
-/** A source of uniform numbers in [0, 1): Math.random, or a seeded one in tests. */
-export type Random = () => number;
-
 /** RFC 4271 §10: a timer value times a random factor uniformly distributed in 0.75..1.0. */
 export function jitter(ms: number, random: Random): number {
   return Math.round(ms * (0.75 + 0.25 * random()));
-}
-
-/** A seeded generator (mulberry32) for reproducible jitter in tests and benchmarks. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A named one-shot timer that can be (re)started and stopped; `running` tells whether it is armed. */

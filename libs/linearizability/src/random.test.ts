@@ -3,24 +3,13 @@
 // perturbed). Deterministic seed; replay with LIN_SEED.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
+import { seededRandom } from '@netaccel/protocol';
 import { bruteForceLinearizable } from './brute.js';
 import { checkHistory } from './check.js';
 import type { RegisterOp, RegisterValue } from './model.js';
 import { step } from './model.js';
 
 const SEED = Number(process.env.LIN_SEED ?? 20261207);
-
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A history of n operations on one or two keys whose true effect happens at a random instant in
@@ -63,7 +52,7 @@ function randomHistory(rand: () => number, n: number, perturb: number, span = 20
 }
 
 test(`3,000 random histories of up to 8 operations: the search agrees with brute force (seed ${SEED})`, () => {
-  const rand = rng(SEED);
+  const rand = seededRandom(SEED);
   let linearizable = 0;
   let not = 0;
   for (let k = 0; k < 3000; k++) {
@@ -80,7 +69,7 @@ test(`3,000 random histories of up to 8 operations: the search agrees with brute
 });
 
 test('unperturbed random histories of 200 operations on 4 keys are linearizable, quickly', () => {
-  const rand = rng(SEED + 1);
+  const rand = seededRandom(SEED + 1);
   for (let k = 0; k < 20; k++) {
     const h = randomHistory(rand, 200, 0, 300, ['k0', 'k1', 'k2', 'k3']);
     const result = checkHistory(h);

@@ -6,7 +6,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { HistoryRecorder, checkHistory } from '@netaccel/linearizability';
-import { seededRandom } from './faults.js';
+import { seededRandom } from '@netaccel/protocol';
 import { TestCluster } from './testing/cluster.js';
 import { FAKE_OFFLOAD } from './testing/fake-offload.js';
 import { runKvClient } from './testing/workload.js';

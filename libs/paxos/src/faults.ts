@@ -1,8 +1,9 @@
 /**
  * Fault injection around a transport, for tests and the lab: outgoing datagrams are dropped,
- * duplicated, reordered or delayed by a deterministic pseudo-random generator (one seed gives
- * the same decisions for the same sequence of sends), and peers can be cut off.
+ * duplicated, reordered or delayed by a seeded generator (seededRandom of @netaccel/protocol: one
+ * seed gives the same decisions for the same sequence of sends), and peers can be cut off.
  */
+import { seededRandom } from '@netaccel/protocol';
 import { NA_ERR_PAXOS_INVALID_OPTIONS } from './errors.js';
 import type { DatagramHandler, Peer, Transport } from './transport.js';
 import { peerKey } from './transport.js';
@@ -20,18 +21,6 @@ export interface FaultOptions {
   readonly delayMs?: readonly [number, number];
   /** Drops every outgoing datagram this says yes to (e.g. one message type to one peer). */
   readonly dropIf?: ((data: Buffer, to: Peer) => boolean) | null;
-}
-
-/** mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface FaultStats {

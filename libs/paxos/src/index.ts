@@ -32,7 +32,9 @@ export { LeaderLease } from './lease.js';
 export type { DatagramHandler, Peer, Transport, UdpTransportOptions } from './transport.js';
 export { peerKey, udpTransport } from './transport.js';
 export type { FaultOptions, FaultStats } from './faults.js';
-export { FaultyTransport, seededRandom } from './faults.js';
+export { FaultyTransport } from './faults.js';
+/** The seeded generator of the fault injection and workloads (its home is @netaccel/protocol). */
+export { seededRandom } from '@netaccel/protocol';
 
 // --- metrics -----------------------------------------------------------------------------------
 export type { CountHook, PaxosCounterName, PaxosCounters } from './metrics.js';

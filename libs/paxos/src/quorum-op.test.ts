@@ -2,7 +2,7 @@
 // which replaced a filter + sort per PREPARE_OK) against the sort it replaced, on random groups.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { seededRandom } from './faults.js';
+import { seededRandom } from '@netaccel/protocol';
 import { fthLargest } from './normal.js';
 
 const bySort = (acked: readonly bigint[], self: number, f: number): bigint | undefined =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'vitest';
-import { seededRandom } from '../timers.js';
+import { seededRandom } from '@netaccel/protocol';
 import { FakeClock } from '../testing/fake-clock.js';
 import type { BfdStateName } from './packet.js';
 import { decodeControl, encodeControl } from './packet.js';

@@ -2,11 +2,10 @@
  * FSM test harness: a Peer on a fake clock and scripted dialer, and a scripted remote speaker
  * (codecs from @netaccel/protocol) on the other end of an in-memory connection.
  */
-import { bgp } from '@netaccel/protocol';
+import { bgp, seededRandom } from '@netaccel/protocol';
 import type { BgpState, PeerHandlers } from '../fsm.js';
 import { Peer } from '../fsm.js';
 import type { PeerSettings } from '../peer-config.js';
-import { seededRandom } from '../timers.js';
 import { FakeClock } from './fake-clock.js';
 import type { MemoryConnection } from './memory-transport.js';
 import { ScriptedDialer, flush, memoryPair } from './memory-transport.js';

@@ -4,8 +4,8 @@
  * (unique values, so a read names the write it saw; a timeout is an unknown outcome).
  */
 import type { HistoryRecorder } from '@netaccel/linearizability';
+import { seededRandom } from '@netaccel/protocol';
 import { NA_ERR_PAXOS_CLOSED, NA_ERR_PAXOS_TIMEOUT } from '../errors.js';
-import { seededRandom } from '../faults.js';
 import type { KvClient } from '../kv.js';
 
 export interface WorkloadOptions {
