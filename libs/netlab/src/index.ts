@@ -41,6 +41,9 @@ export type { IfCounters, LinkInfo, PingOptions, PingResult, RouteInfo } from '.
 export { WAIT_DEFAULTS, sleep, waitFor } from './wait.js';
 export type { WaitForOptions } from './wait.js';
 
+// etcd and Redis on loopback, free ports (tests and benchmarks outside namespaces)
+export { TestEtcd, TestRedis, freePort } from './loopback-services.js';
+
 // naming, ownership and teardown
 export { DEFAULT_PREFIX, nsName, parseNsName } from './names.js';
 export { cleanStale, keptRuns, liveTeardowns, removeRun } from './teardown.js';
