@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { Redis } from 'ioredis';
+import { TestRedis } from '@netaccel/netlab';
 import { HeatReporter, heatBucketKey, readHeat } from './heat.js';
-import { TestRedis } from './testing/processes.js';
 
 describe('HeatReporter and readHeat (Redis sorted sets)', () => {
   let redis: TestRedis;

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
+import { TestEtcd } from '@netaccel/netlab';
 import { createLogCapture, createLogger } from '@netaccel/telemetry';
 import type { DesiredState } from '../desired-state.js';
-import { TestEtcd } from '../testing/etcd.js';
 import { EtcdSource } from './etcd-source.js';
 
 let etcd: TestEtcd;

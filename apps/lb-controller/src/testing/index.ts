@@ -6,7 +6,7 @@
 
 // --- fakes ------------------------------------------------------------------------------------
 export { TestLoader } from '@netaccel/dataplane/testing';
-export { TestEtcd, freePort } from './etcd.js';
+export { TestEtcd, freePort } from '@netaccel/netlab';
 export { FakeKube } from './fake-kube.js';
 
 // --- control-plane pieces ---------------------------------------------------------------------

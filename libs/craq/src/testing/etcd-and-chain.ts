@@ -11,11 +11,11 @@
  * `close()` stops everything, etcd even when closing the nodes fails.
  */
 import { Etcd3 } from 'etcd3';
+import { TestEtcd } from '@netaccel/netlab';
 import { CraqClient } from '../client.js';
 import type { CraqClientOptions } from '../client.js';
 import { PlacementView, staticPlacementSource } from '../placement.js';
 import type { Placement } from '../placement.js';
-import { TestEtcd } from './processes.js';
 import { ReferenceChain } from './reference-chain.js';
 
 /** CraqClient options but the view and the etcd client, which the rig provides. */
