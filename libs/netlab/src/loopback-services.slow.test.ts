@@ -4,6 +4,7 @@
  * returns a value, and stop() leaves no process listening and no folder.
  */
 import { test } from 'vitest';
+import type { TestContext } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -36,26 +37,21 @@ function redisCommand(port: number, line: string): Promise<string> {
   });
 }
 
-const refused = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
-
-test('freePort: a port on 127.0.0.1 that a server can listen on', async (t) => {
-  const port = await freePort();
-  assert.ok(port > 0 && port < 65536, String(port));
+/** Listens on 127.0.0.1:`port` (EADDRINUSE while anything else does) until the test ends. */
+async function listenOn(t: TestContext, port: number): Promise<void> {
   const server = createServer();
-  t.onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
   });
+  t.onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   assert.equal((server.address() as { port: number }).port, port);
+}
+
+test('freePort: a port on 127.0.0.1 that a server can listen on', async (t) => {
+  const port = await freePort();
+  assert.ok(port > 0 && port < 65536, String(port));
+  await listenOn(t, port);
 });
 
 test('TestEtcd: serves its client URL, keeps a key across restart(), metrics; stop() removes it all', async (t) => {
@@ -70,9 +66,10 @@ test('TestEtcd: serves its client URL, keeps a key across restart(), metrics; st
   const metrics = await (await fetch(etcd.metricsUrl)).text();
   assert.match(metrics, /^etcd_server_has_leader 1$/m);
 
+  await assert.rejects(listenOn(t, port), { code: 'EADDRINUSE' });
   await etcd.stop();
   assert.equal(existsSync(etcd.dir), false);
-  assert.equal(await refused(port), true, `nothing listens on ${port} after stop()`);
+  await listenOn(t, port); // etcd's client port is free again
 });
 
 test('TestRedis: SET and GET on its port; stop() removes it all', async (t) => {
@@ -82,7 +79,8 @@ test('TestRedis: SET and GET on its port; stop() removes it all', async (t) => {
   assert.equal(await redisCommand(redis.port, 'SET qdy:k hello'), '+OK\r\n');
   assert.equal(await redisCommand(redis.port, 'GET qdy:k'), '$5\r\nhello\r\n');
 
+  await assert.rejects(listenOn(t, redis.port), { code: 'EADDRINUSE' });
   await redis.stop();
   assert.equal(existsSync(redis.dir), false);
-  assert.equal(await refused(redis.port), true, `nothing listens on ${redis.port} after stop()`);
+  await listenOn(t, redis.port); // free again
 });
