@@ -38,23 +38,25 @@ class CountingMachine implements StateMachine {
   }
 }
 
+/** Delivers one REQUEST to the leader; follower 1 acknowledges a new entry. Returns the replies. */
+async function requestAtLeader(replica: PaxosReplica, transport: MemoryTransport, clientId: bigint, requestId: bigint, payload: Buffer): Promise<paxos.ReplyMessage[]> {
+  const before = replica.snapshot().lastOp;
+  transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId, requestId, payload }), { address: '127.0.0.1', port: 9000 + Number(clientId & 0xffn) });
+  await turn();
+  const op = replica.snapshot().lastOp;
+  if (op > before) {
+    transport.deliver(paxos.encodePaxos({ type: PaxosType.PrepareOk, sender: 1, view: 0, op, flags: 0 }), PEERS[1]!);
+    await turn();
+  }
+  return transport.take().flatMap((s) => (s.message.type === PaxosType.Reply ? [s.message] : []));
+}
+
 test('leader: a first request executed, its reply lost, its session evicted by another: the retry is refused and applied once', async (t) => {
   const transport = new MemoryTransport(PEERS[0]!);
   const machine = new CountingMachine();
   const replica = await PaxosReplica.start({ replicas: PEERS, self: 0, stateMachine: machine, transport, ...SLOW, maxClients: 2 });
   t.onTestFinished(() => replica.close());
-  /** Delivers one REQUEST; follower 1 acknowledges a new entry. Returns the replies. */
-  const send = async (clientId: bigint, requestId: bigint, payload: Buffer): Promise<paxos.ReplyMessage[]> => {
-    const before = replica.snapshot().lastOp;
-    transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId, requestId, payload }), { address: '127.0.0.1', port: 9000 + Number(clientId & 0xffn) });
-    await turn();
-    const op = replica.snapshot().lastOp;
-    if (op > before) {
-      transport.deliver(paxos.encodePaxos({ type: PaxosType.PrepareOk, sender: 1, view: 0, op, flags: 0 }), PEERS[1]!);
-      await turn();
-    }
-    return transport.take().flatMap((s) => (s.message.type === PaxosType.Reply ? [s.message] : []));
-  };
+  const send = (clientId: bigint, requestId: bigint, payload: Buffer) => requestAtLeader(replica, transport, clientId, requestId, payload);
   const sessionOf = (replies: paxos.ReplyMessage[]): bigint => {
     assert.deepEqual(replies.map((m) => [m.requestId, m.status, m.result.length]), [[SESSION_REGISTER, ReplyStatus.Ok, 8]]);
     return replies[0]!.result.readBigUInt64BE(0);
@@ -105,17 +107,8 @@ test('leader: a late copy of an older request after the eviction is refused and 
   const machine = new CountingMachine();
   const replica = await PaxosReplica.start({ replicas: PEERS, self: 0, stateMachine: machine, transport, ...SLOW, maxClients: 2 });
   t.onTestFinished(() => replica.close());
-  const send = async (clientId: bigint, requestId: bigint, payload: Buffer): Promise<Array<[bigint, number]>> => {
-    const before = replica.snapshot().lastOp;
-    transport.deliver(paxos.encodePaxos({ type: PaxosType.Request, view: 0, clientId, requestId, payload }), { address: '127.0.0.1', port: 9000 + Number(clientId & 0xffn) });
-    await turn();
-    const op = replica.snapshot().lastOp;
-    if (op > before) {
-      transport.deliver(paxos.encodePaxos({ type: PaxosType.PrepareOk, sender: 1, view: 0, op, flags: 0 }), PEERS[1]!);
-      await turn();
-    }
-    return transport.take().flatMap((s) => (s.message.type === PaxosType.Reply ? [[s.message.requestId, s.message.status] as [bigint, number]] : []));
-  };
+  const send = async (clientId: bigint, requestId: bigint, payload: Buffer): Promise<Array<[bigint, number]>> =>
+    (await requestAtLeader(replica, transport, clientId, requestId, payload)).map((m) => [m.requestId, m.status]);
   await send(1n, SESSION_REGISTER, EMPTY); // op 1
   const A = sessionIdOf(1n, 0);
   assert.deepEqual(await send(A, SESSION_FIRST, Buffer.from('p')), [[SESSION_FIRST, ReplyStatus.Ok]]); // op 2
