@@ -67,9 +67,10 @@ test('PaxosClient registers first, then sends under the session; after SESSION_E
 test('PaxosClient: an unanswered registration is re-sent under the same id; a reply without a session id is refused', async (t) => {
   const { client, sent, reply } = await setup(t, 7n);
   const call = client.invoke(Buffer.from('a'));
-  await new Promise((r) => setTimeout(r, 120));
+  // sent at 0, re-sent to the leader after 40 ms, to every replica 80 ms later (the back-off)
+  await new Promise((r) => setTimeout(r, 200));
   const sends = sent();
-  assert.ok(sends.length >= 1 + PEERS.length, `re-sent to every replica: ${sends.length}`);
+  assert.ok(sends.length >= 2 + PEERS.length, `re-sent to every replica: ${sends.length}`);
   assert.ok(sends.every(([id, requestId]) => id === 7n && requestId === SESSION_REGISTER));
   reply(7n, SESSION_REGISTER, ReplyStatus.Ok, u64(5n)); // not a session id (top bit clear)
   await assert.rejects(call, (err: unknown) => (err as { code?: string }).code === 'NA_ERR_PAXOS_REJECTED');

@@ -1,8 +1,15 @@
 /**
  * A client of a replica group: one request outstanding at a time (VR's client model, which the
  * client table's at-most-once execution relies on), sent to the leader it believes current; a
- * NOT_LEADER reply redirects it, silence makes it re-send the same request id to every replica,
- * and the deadline ends it with NA_ERR_PAXOS_TIMEOUT (outcome unknown: it may still execute).
+ * NOT_LEADER reply redirects it, silence makes it re-send the same request id (the first re-send
+ * to that leader, a lost datagram; later ones to every replica, the leader may be gone), and the
+ * deadline ends it with NA_ERR_PAXOS_TIMEOUT (outcome unknown: it may still execute).
+ * The re-send timeout adapts to the latency the client measures (rto.ts' RetransmitTimeout: RFC
+ * 6298's estimator, Karn's rule — a re-sent request gives no sample —, a doubling back-off until
+ * the next sample), within [retryMs, retryMaxMs]. retryMs stays the floor, so the client never
+ * re-sends earlier than a fixed retryMs timer did: a group that answers slower than retryMs
+ * (queued, not lost: bench/paxos' paced points where a configuration falls behind) no longer
+ * gets every request again from every client, n datagrams each, which deepened its queue.
  * Sessions (log.ts): before its first request the client registers — a REGISTER request under a
  * random 63-bit id, executed through the log, whose reply carries the session's client id — and
  * numbers its requests SESSION_FIRST, SESSION_FIRST + 1, ... under that id. When the group has
@@ -13,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { ipFamily, paxos } from '@netaccel/protocol';
 import { NA_ERR_PAXOS_CLOSED, NA_ERR_PAXOS_INVALID_OPTIONS, NA_ERR_PAXOS_OP_TOO_LARGE, NA_ERR_PAXOS_REJECTED, NA_ERR_PAXOS_SESSION_EXPIRED, NA_ERR_PAXOS_TIMEOUT } from './errors.js';
 import { SESSION_BIT, SESSION_FIRST, SESSION_REGISTER } from './log.js';
+import { RetransmitTimeout } from './rto.js';
 import type { Peer, Transport } from './transport.js';
 import { udpTransport } from './transport.js';
 
@@ -26,8 +34,10 @@ export interface ClientOptions {
    * SESSION_EXPIRED) use new random ones.
    */
   readonly clientId?: bigint;
-  /** Re-send to every replica after this long without a reply (ms). */
+  /** The least re-send timeout (ms): until a latency is measured, and the floor after (default 100). */
   readonly retryMs?: number;
+  /** The most re-send timeout (ms), back-off included (default max(2000, retryMs)). */
+  readonly retryMaxMs?: number;
   /** Give up after this long (ms). */
   readonly timeoutMs?: number;
   /** Default: a UDP socket on an ephemeral port of the replicas' family. */
@@ -35,7 +45,8 @@ export interface ClientOptions {
 }
 
 const DEFAULTS = {
-  retryMs: 100, // re-send to all replicas after 100 ms without a reply
+  retryMs: 100, // re-send after 100 ms without a reply until a latency is measured; the timeout's floor
+  retryMaxMs: 2000, // the back-off's ceiling: a lost request of a slow group still re-sent within 2 s
   timeoutMs: 5000, // a request fails (outcome unknown) after 5 s
 } as const;
 
@@ -47,6 +58,8 @@ interface Outstanding {
   readonly reject: (err: Error) => void;
   readonly started: number;
   sentAt: number;
+  /** Re-sends by the timer (0: a reply is a latency sample, Karn's rule). */
+  resends: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -68,15 +81,18 @@ export class PaxosClient {
   private readonly waiting: Array<() => void> = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private readonly rto: RetransmitTimeout;
 
   private constructor(
     private readonly replicas: readonly Peer[],
     private readonly transport: Transport,
     clientId: bigint,
-    private readonly retryMs: number,
+    retryMs: number,
+    retryMaxMs: number,
     private readonly timeoutMs: number,
   ) {
     this.registrant = clientId;
+    this.rto = new RetransmitTimeout(retryMs, retryMaxMs);
     transport.onMessage((data) => this.onReply(data));
     this.timer = setInterval(() => this.tick(), Math.max(1, Math.floor(retryMs / 4)));
   }
@@ -85,15 +101,18 @@ export class PaxosClient {
     if (!Array.isArray(opts.replicas) || opts.replicas.length === 0) throw NA_ERR_PAXOS_INVALID_OPTIONS('replicas', 'expected at least one replica');
     const family = ipFamily(opts.replicas[0]!.address);
     if (family === undefined) throw NA_ERR_PAXOS_INVALID_OPTIONS('replicas[0].address', `expected an IP address, got ${JSON.stringify(opts.replicas[0]!.address)}`);
-    const num = (name: 'retryMs' | 'timeoutMs'): number => {
-      const v = opts[name] ?? DEFAULTS[name];
+    const num = (name: 'retryMs' | 'retryMaxMs' | 'timeoutMs', dflt: number = DEFAULTS[name]): number => {
+      const v = opts[name] ?? dflt;
       if (!Number.isInteger(v) || v < 1) throw NA_ERR_PAXOS_INVALID_OPTIONS(name, `expected a positive integer, got ${String(v)}`);
       return v;
     };
     const clientId = opts.clientId ?? registrant();
     if (typeof clientId !== 'bigint' || clientId < 0n || clientId >= SESSION_BIT) throw NA_ERR_PAXOS_INVALID_OPTIONS('clientId', 'expected a bigint from 0 to 2^63 - 1 (ids from 2^63 are sessions the group assigns)');
+    const retryMs = num('retryMs');
+    const retryMaxMs = num('retryMaxMs', Math.max(DEFAULTS.retryMaxMs, retryMs));
+    if (retryMaxMs < retryMs) throw NA_ERR_PAXOS_INVALID_OPTIONS('retryMaxMs', `expected at least retryMs (${retryMs}), got ${retryMaxMs}`);
     const transport = opts.transport ?? (await udpTransport({ address: family === 4 ? '0.0.0.0' : '::', port: 0 }));
-    return new PaxosClient(opts.replicas, transport, clientId, num('retryMs'), num('timeoutMs'));
+    return new PaxosClient(opts.replicas, transport, clientId, retryMs, retryMaxMs, num('timeoutMs'));
   }
 
   /** Replicates and executes one operation; resolves with the state machine's result. */
@@ -129,7 +148,7 @@ export class PaxosClient {
     if (this.closed) return Promise.reject(NA_ERR_PAXOS_CLOSED(`client ${clientId}`));
     const bytes = paxos.encodePaxos({ type: PaxosType.Request, view: this.view, clientId, requestId, payload });
     return new Promise<Buffer>((resolve, reject) => {
-      this.current = { clientId, requestId, bytes, resolve, reject, started, sentAt: performance.now() };
+      this.current = { clientId, requestId, bytes, resolve, reject, started, sentAt: performance.now(), resends: 0 };
       this.transport.send(bytes, this.replicas[this.leader]!);
     });
   }
@@ -137,6 +156,11 @@ export class PaxosClient {
   /** The client id of the current session (before one is registered: the id the registration goes under). */
   get clientId(): bigint {
     return this.session ?? this.registrant;
+  }
+
+  /** The re-send timeout now (ms): the measured latency's, backed off after re-sends. */
+  get retryTimeoutMs(): number {
+    return this.rto.ms;
   }
 
   /** The replica the client believes is the leader. */
@@ -164,6 +188,9 @@ export class PaxosClient {
       return;
     }
     this.leader = m.sender;
+    // Karn's rule: after a re-send the reply may answer any copy, so it measures nothing. A
+    // redirect restarted sentAt: the new leader saw only that copy.
+    if (c.resends === 0) this.rto.sample(performance.now() - c.sentAt);
     if (m.status === ReplyStatus.Ok) c.resolve(Buffer.from(m.result));
     else if (m.status === ReplyStatus.SessionExpired) {
       if (this.session === c.clientId) this.session = null;
@@ -179,9 +206,12 @@ export class PaxosClient {
       c.reject(NA_ERR_PAXOS_TIMEOUT(String(c.requestId), String(c.clientId), this.timeoutMs));
       return;
     }
-    if (now - c.sentAt >= this.retryMs) {
+    if (now - c.sentAt >= this.rto.ms) {
       c.sentAt = now;
-      for (const p of this.replicas) this.transport.send(c.bytes, p);
+      c.resends++;
+      this.rto.timedOut();
+      if (c.resends === 1) this.transport.send(c.bytes, this.replicas[this.leader]!);
+      else for (const p of this.replicas) this.transport.send(c.bytes, p);
     }
   }
 
