@@ -16,9 +16,15 @@
  * low half) and request ids from <first request id> up (above every id an earlier run of the
  * same ids used). Client c's i-th put writes key "<tag>/p<c/2>/k<i%4>" (clients 2k and 2k+1
  * share their keys, so writes race) with a 32-byte value naming c and i. A request goes to the
- * leader the client believes current; NOT_LEADER redirects it; no reply for <retry ms> re-sends
- * the same request id to every replica; <timeout ms> gives up (outcome unknown) and the client
- * goes on with its next request. After <warmup ms> + <window ms> no request starts; the run
+ * leader the client believes current; NOT_LEADER redirects it; no reply within the client's
+ * re-send timeout re-sends the same request id, the first time to that leader (a lost datagram),
+ * later to every replica (the leader may be gone: VR's client); <timeout ms> gives up (outcome
+ * unknown) and the client goes on with its next request. The re-send timeout is per client and
+ * adapts to the latency the client measures, as libs/paxos' PaxosClient (rto.ts): RFC 6298's
+ * estimator (srtt + 4 x rttvar), Karn's rule (a put re-sent gives no sample), doubling back-off
+ * until the next sample, within [<retry ms>, GEN_RETRY_MAX_MS bounded by <timeout ms>]. The
+ * floor is <retry ms>, so it never re-sends earlier than the fixed timer did; a group answering
+ * slower than that (queued, not lost) is no longer sent every put again by every client. After <warmup ms> + <window ms> no request starts; the run
  * ends when every client's last request was answered or gave up.
  *
  * Paced (open-loop) mode, <rate op/s> > 0: puts arrive on a fixed schedule, arrival k at
@@ -75,6 +81,9 @@
 #define HIST_BUCKETS (HIST_SUB * 64)
 #define RECV_TIMEOUT_US 5000 /* the longest a blocked receive waits before timers are checked */
 #define GEN_MAX_RATE 1000000
+#ifndef GEN_RETRY_MAX_MS
+#define GEN_RETRY_MAX_MS 2000 /* the re-send timeout's ceiling (back-off included), as PaxosClient's default */
+#endif
 
 struct client {
 	uint64_t id;
@@ -86,6 +95,10 @@ struct client {
 	uint32_t view;    /* the highest view a reply named (the request's hint) */
 	int64_t started;  /* ns: the put's invocation */
 	int64_t sent_at;  /* ns: its last (re)transmission */
+	int64_t srtt;     /* ns: smoothed latency, -1 before the first sample */
+	int64_t rttvar;   /* ns: its mean deviation */
+	uint8_t backoff;  /* the timeout is shifted left this much (re-sends since the last sample) */
+	uint8_t resends;  /* the timer's re-sends of the outstanding put (0: its reply is a sample) */
 	uint32_t hist;    /* index of its history record */
 	uint8_t msg[GEN_MSG_MAX];
 };
@@ -103,7 +116,7 @@ struct gen {
 	struct client *clients;
 	uint32_t nclients;
 	const char *tag;
-	int64_t start, end, retry, timeout; /* ns */
+	int64_t start, end, retry, retry_max, timeout; /* ns */
 	int fd;
 	uint64_t hist[HIST_BUCKETS];
 	uint64_t ops, acked, unknown, errors, retransmits, redirects, sendcalls, recvcalls, sent;
@@ -239,12 +252,45 @@ static void start_put(struct gen *g, uint32_t c, int64_t intended, int64_t now)
 	cl->active = 1;
 	cl->started = intended;
 	cl->sent_at = now;
+	cl->resends = 0;
 	cl->hist = g->nrecs++;
 	g->recs[cl->hist] = (struct record){ .invoke = now, .complete = -1, .client = c, .i = cl->i };
 	queue(g, cl, cl->leader);
 }
 
 static unsigned bucket_of(uint64_t us);
+
+/* The client's re-send timeout now (ns): <retry> until a sample, then srtt + 4 x rttvar, times
+ * the back-off, within [retry, retry_max] (rto.ts' RetransmitTimeout). */
+static int64_t rto_estimate(const struct gen *g, const struct client *cl)
+{
+	int64_t e = cl->srtt < 0 ? g->retry : cl->srtt + 4 * cl->rttvar;
+
+	return e < g->retry ? g->retry : e > g->retry_max ? g->retry_max : e;
+}
+
+static int64_t rto_of(const struct gen *g, const struct client *cl)
+{
+	int64_t e = rto_estimate(g, cl);
+
+	return e > g->retry_max >> cl->backoff ? g->retry_max : e << cl->backoff;
+}
+
+/* A latency sample (ns from the put's only send to its reply): RFC 6298 (alpha 1/8, beta 1/4). */
+static void rto_sample(struct client *cl, int64_t ms)
+{
+	int64_t d;
+
+	cl->backoff = 0;
+	if (cl->srtt < 0) {
+		cl->srtt = ms;
+		cl->rttvar = ms / 2;
+		return;
+	}
+	d = cl->srtt > ms ? cl->srtt - ms : ms - cl->srtt;
+	cl->rttvar = (3 * cl->rttvar + d) / 4;
+	cl->srtt = (7 * cl->srtt + ms) / 8;
+}
 
 /* Paced mode: the intended send time of arrival k. */
 static int64_t arrival_at(const struct gen *g, uint64_t k)
@@ -396,6 +442,9 @@ static void on_reply(struct gen *g, const uint8_t *d, size_t len, int64_t now)
 	}
 	if (h->sender < g->n)
 		cl->leader = h->sender;
+	/* Karn's rule: after a re-send the reply may answer any copy; a redirect restarted sent_at */
+	if (cl->resends == 0)
+		rto_sample(cl, now - cl->sent_at);
 	if (b[16] == 0) {
 		g->acked++;
 		g->recs[cl->hist].complete = now;
@@ -416,7 +465,8 @@ static void on_reply(struct gen *g, const uint8_t *d, size_t len, int64_t now)
 	next(g, c, now);
 }
 
-/* Re-sends to every replica after retry ns without a reply; gives up after timeout ns. */
+/* Re-sends after the client's timeout without a reply (first to its leader, then to every
+ * replica, doubling the timeout); gives up after timeout ns. */
 static void timers(struct gen *g, int64_t now)
 {
 	for (uint32_t c = 0; c < g->nclients; c++) {
@@ -429,9 +479,15 @@ static void timers(struct gen *g, int64_t now)
 			cl->req++;
 			cl->i++;
 			next(g, c, now);
-		} else if (now - cl->sent_at >= g->retry) {
+		} else if (now - cl->sent_at >= rto_of(g, cl)) {
 			cl->sent_at = now;
 			g->retransmits++;
+			if (rto_of(g, cl) < g->retry_max)
+				cl->backoff++;
+			if (++cl->resends == 1) {
+				queue(g, cl, cl->leader);
+				continue;
+			}
 			for (uint32_t r = 0; r < g->n; r++)
 				queue(g, cl, r);
 		}
@@ -525,6 +581,11 @@ int main(int argc, char **argv)
 	first = strtoull(argv[7], NULL, 0);
 	g.retry = strtoll(argv[8], NULL, 10) * 1000000;
 	g.timeout = strtoll(argv[9], NULL, 10) * 1000000;
+	g.retry_max = (int64_t)GEN_RETRY_MAX_MS * 1000000;
+	if (g.retry_max > g.timeout)
+		g.retry_max = g.timeout;
+	if (g.retry_max < g.retry)
+		g.retry_max = g.retry;
 	g.rate = argc == 12 ? strtod(argv[11], NULL) : 0;
 	if (g.nclients < 1 || g.nclients > GEN_MAX_CLIENTS || warmup < 0 || window < 1 || g.retry < 1 || g.timeout < g.retry ||
 	    (uint32_t)base != 0 || first < 1 || strlen(g.tag) > GEN_KEY_MAX - 24 || strchr(g.tag, ' ') || !(g.rate >= 0 && g.rate <= GEN_MAX_RATE)) {
@@ -572,6 +633,7 @@ int main(int argc, char **argv)
 	for (uint32_t c = g.nclients; c-- > 0;) {
 		g.clients[c].id = base + c;
 		g.clients[c].req = first;
+		g.clients[c].srtt = -1;
 		if (g.rate > 0)
 			g.idle[g.nidle++] = c; /* client 0 on top */
 		else

@@ -112,18 +112,20 @@ async function fakeReplica(t: { onTestFinished(fn: () => unknown): void }, index
   return { sock, seen };
 }
 
-test('scripted replicas: NOT_LEADER redirects, a dropped request is re-sent to every replica with the same id, silence ends in unknown outcomes', async (t) => {
+test('scripted replicas: NOT_LEADER redirects, a dropped request is re-sent to the leader then to every replica with the same id, silence ends in unknown outcomes', async (t) => {
   const dir = scratch(t);
-  // replica 0 names 1 the leader; replica 1 answers the second copy of each request; 2 is silent
+  // replica 0 names 1 the leader; replica 1 answers the third copy of each request; 2 is silent
   const r0 = await fakeReplica(t, 0, () => 1);
-  const r1 = await fakeReplica(t, 1, (_, copy) => (copy >= 2 ? 'ok' : 'drop'));
+  const r1 = await fakeReplica(t, 1, (_, copy) => (copy >= 3 ? 'ok' : 'drop'));
   const r2 = await fakeReplica(t, 2, () => 'drop');
   const replicas = [r0, r1, r2].map((r) => ({ address: '127.0.0.1', port: r.sock.address().port }));
   const history = join(dir, 'h');
   const r = await runGen(gen, { replicas, clients: 2, warmupMs: 0, ms: 200, tag: 'pxg-s', clientIdBase: BASE, firstRequestId: 7n, retryMs: 30, timeoutMs: 1000, historyFile: history });
   assert.equal(r.redirects, 2, 'each client redirected once, then it kept replica 1');
   assert.ok(r.acked >= 2 && r.unknown === 0 && r.errors === 0, JSON.stringify(r));
-  assert.equal(r.retransmits, r.acked, 'every put needed one retransmission');
+  assert.equal(r.retransmits, 2 * r.acked, 'every put needed two retransmissions: to the leader, then to all');
+  const copiesAt = (seen: Seen[], c: bigint, req: bigint): number => seen.filter((s) => s.clientId === BASE + c && s.requestId === req).length;
+  for (const c of [0n, 1n]) assert.deepEqual([copiesAt(r0.seen, c, 7n), copiesAt(r1.seen, c, 7n), copiesAt(r2.seen, c, 7n)], [2, 3, 1], 'replica 0: the first send and the broadcast; 1: after the redirect, the re-send to it, the broadcast');
   // the ids: client c is BASE + c; its request ids 7, 8, ... one per put, the same id on every copy
   for (const c of [0n, 1n]) {
     const ids = [...new Set(r1.seen.filter((s) => s.clientId === BASE + c).map((s) => s.requestId))];
@@ -142,6 +144,19 @@ test('scripted replicas: NOT_LEADER redirects, a dropped request is re-sent to e
   const h = readGenHistory(history);
   assert.equal(h.length, 3);
   assert.ok(h.every((p) => p.complete === null));
+});
+
+test('a replica slower than <retry ms>: the first put is re-sent, then the client has measured it and re-sends nothing', async (t) => {
+  // every put answered 60 ms late (each copy); the floor is 20 ms: a fixed timer re-sent every put
+  const slow = await fakeReplica(t, 0, () => 'ok', 60);
+  const replicas = [{ address: '127.0.0.1', port: slow.sock.address().port }];
+  const r = await runGen(gen, { replicas, clients: 1, warmupMs: 0, ms: 1000, tag: 'pxg-rto', clientIdBase: BASE, firstRequestId: 1n, retryMs: 20, timeoutMs: 5000 });
+  assert.ok(r.acked >= 6 && r.unknown === 0, JSON.stringify(r));
+  // the first put: re-sent at 20 ms and (backed off) at 60 ms at most; its reply is no sample
+  // (Karn's rule), the next put's is (the timeout was backed off to 80 ms): from then on the
+  // timeout is srtt + 4 x rttvar of ~60 ms samples
+  assert.ok(r.retransmits * 3 <= r.acked, `${r.retransmits} re-sends for ${r.acked} puts: ${JSON.stringify(r)}`);
+  assert.equal(slow.seen.length, r.puts + r.retransmits, 'one datagram per re-send: one replica');
 });
 
 test('paced against a 3-replica group: every arrival of the schedule started and answered once, the history linearizable', async (t) => {
