@@ -19,12 +19,16 @@
  * leader the client believes current; NOT_LEADER redirects it; no reply within the client's
  * re-send timeout re-sends the same request id, the first time to that leader (a lost datagram),
  * later to every replica (the leader may be gone: VR's client); <timeout ms> gives up (outcome
- * unknown) and the client goes on with its next request. The re-send timeout is per client and
- * adapts to the latency the client measures, as libs/paxos' PaxosClient (rto.ts): RFC 6298's
- * estimator (srtt + 4 x rttvar), Karn's rule (a put re-sent gives no sample), doubling back-off
- * until the next sample, within [<retry ms>, GEN_RETRY_MAX_MS bounded by <timeout ms>]. The
- * floor is <retry ms>, so it never re-sends earlier than the fixed timer did; a group answering
- * slower than that (queued, not lost) is no longer sent every put again by every client. After <warmup ms> + <window ms> no request starts; the run
+ * unknown) and the client goes on with its next request. The re-send timeout adapts to the
+ * latency measured, as libs/paxos' PaxosClient (rto.ts): RFC 6298's estimator (srtt + 4 x
+ * rttvar), Karn's rule (a put re-sent gives no sample), doubling back-off until the next sample,
+ * within [<retry ms>, GEN_RETRY_MAX_MS bounded by <timeout ms>]. The estimator is the
+ * generator's, one for all its clients (they talk to one group over one path: every answered
+ * put is a sample of the same latency, so it is current even when each of 512-2048 paced
+ * clients carries a put now and then; per client, most would start each put at the floor); the
+ * back-off and Karn's rule are per client (its put's own re-sends). The floor is <retry ms>, so
+ * it never re-sends earlier than the fixed timer did; a group answering slower than that
+ * (queued, not lost) is no longer sent every put again by every client. After <warmup ms> + <window ms> no request starts; the run
  * ends when every client's last request was answered or gave up.
  *
  * Paced (open-loop) mode, <rate op/s> > 0: puts arrive on a fixed schedule, arrival k at
@@ -95,8 +99,6 @@ struct client {
 	uint32_t view;    /* the highest view a reply named (the request's hint) */
 	int64_t started;  /* ns: the put's invocation */
 	int64_t sent_at;  /* ns: its last (re)transmission */
-	int64_t srtt;     /* ns: smoothed latency, -1 before the first sample */
-	int64_t rttvar;   /* ns: its mean deviation */
 	uint8_t backoff;  /* the timeout is shifted left this much (re-sends since the last sample) */
 	uint8_t resends;  /* the timer's re-sends of the outstanding put (0: its reply is a sample) */
 	uint32_t hist;    /* index of its history record */
@@ -117,6 +119,7 @@ struct gen {
 	uint32_t nclients;
 	const char *tag;
 	int64_t start, end, retry, retry_max, timeout; /* ns */
+	int64_t srtt, rttvar; /* ns: the smoothed send-to-reply latency (-1 before a sample), its mean deviation */
 	int fd;
 	uint64_t hist[HIST_BUCKETS];
 	uint64_t ops, acked, unknown, errors, retransmits, redirects, sendcalls, recvcalls, sent;
@@ -261,35 +264,36 @@ static void start_put(struct gen *g, uint32_t c, int64_t intended, int64_t now)
 static unsigned bucket_of(uint64_t us);
 
 /* The client's re-send timeout now (ns): <retry> until a sample, then srtt + 4 x rttvar, times
- * the back-off, within [retry, retry_max] (rto.ts' RetransmitTimeout). */
-static int64_t rto_estimate(const struct gen *g, const struct client *cl)
+ * its back-off, within [retry, retry_max] (rto.ts' RetransmitTimeout). */
+static int64_t rto_estimate(const struct gen *g)
 {
-	int64_t e = cl->srtt < 0 ? g->retry : cl->srtt + 4 * cl->rttvar;
+	int64_t e = g->srtt < 0 ? g->retry : g->srtt + 4 * g->rttvar;
 
 	return e < g->retry ? g->retry : e > g->retry_max ? g->retry_max : e;
 }
 
 static int64_t rto_of(const struct gen *g, const struct client *cl)
 {
-	int64_t e = rto_estimate(g, cl);
+	int64_t e = rto_estimate(g);
 
 	return e > g->retry_max >> cl->backoff ? g->retry_max : e << cl->backoff;
 }
 
-/* A latency sample (ns from the put's only send to its reply): RFC 6298 (alpha 1/8, beta 1/4). */
-static void rto_sample(struct client *cl, int64_t ms)
+/* A latency sample (ns from client cl's put's only send to its reply): RFC 6298 (alpha 1/8,
+ * beta 1/4); it ends cl's back-off. */
+static void rto_sample(struct gen *g, struct client *cl, int64_t ns)
 {
 	int64_t d;
 
 	cl->backoff = 0;
-	if (cl->srtt < 0) {
-		cl->srtt = ms;
-		cl->rttvar = ms / 2;
+	if (g->srtt < 0) {
+		g->srtt = ns;
+		g->rttvar = ns / 2;
 		return;
 	}
-	d = cl->srtt > ms ? cl->srtt - ms : ms - cl->srtt;
-	cl->rttvar = (3 * cl->rttvar + d) / 4;
-	cl->srtt = (7 * cl->srtt + ms) / 8;
+	d = g->srtt > ns ? g->srtt - ns : ns - g->srtt;
+	g->rttvar = (3 * g->rttvar + d) / 4;
+	g->srtt = (7 * g->srtt + ns) / 8;
 }
 
 /* Paced mode: the intended send time of arrival k. */
@@ -444,7 +448,7 @@ static void on_reply(struct gen *g, const uint8_t *d, size_t len, int64_t now)
 		cl->leader = h->sender;
 	/* Karn's rule: after a re-send the reply may answer any copy; a redirect restarted sent_at */
 	if (cl->resends == 0)
-		rto_sample(cl, now - cl->sent_at);
+		rto_sample(g, cl, now - cl->sent_at);
 	if (b[16] == 0) {
 		g->acked++;
 		g->recs[cl->hist].complete = now;
@@ -581,6 +585,7 @@ int main(int argc, char **argv)
 	first = strtoull(argv[7], NULL, 0);
 	g.retry = strtoll(argv[8], NULL, 10) * 1000000;
 	g.timeout = strtoll(argv[9], NULL, 10) * 1000000;
+	g.srtt = -1;
 	g.retry_max = (int64_t)GEN_RETRY_MAX_MS * 1000000;
 	if (g.retry_max > g.timeout)
 		g.retry_max = g.timeout;
@@ -633,7 +638,6 @@ int main(int argc, char **argv)
 	for (uint32_t c = g.nclients; c-- > 0;) {
 		g.clients[c].id = base + c;
 		g.clients[c].req = first;
-		g.clients[c].srtt = -1;
 		if (g.rate > 0)
 			g.idle[g.nidle++] = c; /* client 0 on top */
 		else
