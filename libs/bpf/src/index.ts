@@ -11,6 +11,7 @@ export type { TestRunOptions, TestRunResult } from './test-run.js';
 // Maps
 export { BPF_MAP_TYPE, BpfMap, UPDATE_FLAGS, decodeMapInfo, mapInfoByFd, possibleCpus } from './map.js';
 export type { CreateMapSpec, MapEntry, MapFdSource, MapInfo, MapMeta, MapTypeName, PerCpuMapEntry, UpdateFlag } from './map.js';
+export { BPF_F_MMAPABLE, MappedArray, isMmapable } from './mmap.js';
 
 // XDP attachment
 export { XDP_FLAGS, XdpAttachment, attachXdp, detachXdp, queryXdp, resolveIface, resolveIfindex, xdpProgramId } from './link.js';

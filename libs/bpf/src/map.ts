@@ -55,6 +55,8 @@ export interface CreateMapSpec {
   keySize: number;
   valueSize: number;
   maxEntries: number;
+  /** map_flags (BPF_F_*, e.g. BPF_F_MMAPABLE of mmap.ts); default 0. */
+  flags?: number;
 }
 
 /** A map value: one Buffer, or for per-CPU maps one Buffer per possible CPU. */
@@ -84,6 +86,16 @@ export function decodeMapInfo(buf: Uint8Array): Omit<MapInfo, 'typeName'> {
     name: Buffer.from(nameBytes.subarray(0, nul < 0 ? 16 : nul)).toString('utf8'),
     btfId: v.getUint32(64, true),
   };
+}
+
+const MAP_CREATE_OPTS_SIZE = 48; // sizeof(struct bpf_map_create_opts), libbpf 1.1
+
+/** struct bpf_map_create_opts with map_flags (at 28) set and everything else zero. */
+function mapCreateOpts(flags: number): Buffer {
+  const b = Buffer.alloc(MAP_CREATE_OPTS_SIZE);
+  b.writeBigUInt64LE(BigInt(MAP_CREATE_OPTS_SIZE), 0); // sz
+  b.writeUInt32LE(flags, 28);
+  return b;
 }
 
 /** Possible CPUs (libbpf_num_possible_cpus): the number of values per key of a per-CPU map. */
@@ -154,10 +166,12 @@ export class BpfMap implements MapMeta {
     }
     const name = spec.name ?? '';
     if (name.length > 15 || !/^[A-Za-z0-9_.]*$/.test(name)) throw NA_ERR_BPF_INVALID(`name: expected up to 15 characters [A-Za-z0-9_.], got ${JSON.stringify(name)}`);
-    const fd = native().bpf_map_create(type, name === '' ? null : name, spec.keySize, spec.valueSize, spec.maxEntries, null);
+    const flags = spec.flags ?? 0;
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw NA_ERR_BPF_INVALID(`flags: expected an integer 0..4294967295, got ${flags}`);
+    const fd = native().bpf_map_create(type, name === '' ? null : name, spec.keySize, spec.valueSize, spec.maxEntries, flags === 0 ? null : mapCreateOpts(flags));
     if (fd < 0) throw syscallError(`bpf_map_create(${spec.type}${name === '' ? '' : ` ${name}`})`, fd, { spec });
     const owned = new OwnedFd(fd, `map ${name}`);
-    return new BpfMap({ name, type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: 0 }, {
+    return new BpfMap({ name, type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags }, {
       fd: () => owned.fd,
       close: () => owned.close(),
     });

@@ -250,7 +250,7 @@ export interface Native {
   bpf_map__pin(map: Ptr, path: string): number;
   bpf_map__unpin(map: Ptr, path: string): number;
 
-  bpf_map_create(type: number, name: string | null, keySize: number, valueSize: number, maxEntries: number, opts: null): number;
+  bpf_map_create(type: number, name: string | null, keySize: number, valueSize: number, maxEntries: number, opts: Uint8Array | null): number;
   bpf_map_lookup_elem(fd: number, key: Uint8Array, value: Uint8Array): number;
   bpf_map_update_elem(fd: number, key: Uint8Array, value: Uint8Array, flags: number): number;
   bpf_map_delete_elem(fd: number, key: Uint8Array): number;
@@ -300,6 +300,12 @@ export interface Native {
   free(ptr: Ptr): void;
   /** A live view of native memory (no copy): write into it before a call, read after. */
   view(ptr: Ptr, size: number): Uint8Array;
+  /** libc mmap(NULL, length, prot, flags, fd, offset): the address, or null for MAP_FAILED (see errno()). */
+  mmap(length: number, prot: number, flags: number, fd: number, offset: number): Ptr | null;
+  /** libc munmap. */
+  munmap(ptr: Ptr, length: number): number;
+  /** The page size (sysconf(_SC_PAGESIZE)). */
+  readonly pageSize: number;
 }
 
 let instance: Native | undefined;
@@ -392,6 +398,9 @@ function bind(): Native {
   const cfree = libc.func('void free(void *ptr)');
   const numCpus = libbpf.func('int libbpf_num_possible_cpus(void)');
   const setPrint = libbpf.func('void *libbpf_set_print(netaccel_libbpf_print_fn *fn)');
+  const cmmap = libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
+  const cmunmap = libc.func('int munmap(void *addr, size_t length)');
+  const sysconf = libc.func('long sysconf(int name)');
 
   // va_list reaches the callback as a pointer on x86-64 (an array type) and on arm64 (a 32-byte
   // struct passed by reference), so it can be forwarded to vasprintf as is. vasprintf rather
@@ -422,7 +431,7 @@ function bind(): Native {
   if (possibleCpus < 1) throw new Error(`libbpf_num_possible_cpus() returned ${possibleCpus}`);
 
   return Object.freeze({
-    ...(fns as unknown as Omit<Native, 'possibleCpus' | 'errno' | 'close' | 'if_nametoindex' | 'if_indextoname' | 'alloc' | 'free' | 'view'>),
+    ...(fns as unknown as Omit<Native, 'possibleCpus' | 'errno' | 'close' | 'if_nametoindex' | 'if_indextoname' | 'alloc' | 'free' | 'view' | 'mmap' | 'munmap' | 'pageSize'>),
     possibleCpus,
     errno: () => koffi.errno(),
     close: (fd: number) => closeFd(fd) as number,
@@ -436,6 +445,13 @@ function bind(): Native {
     alloc: (size: number) => koffi.alloc('uint8_t', Math.max(1, size)) as Ptr,
     free: (ptr: Ptr) => koffi.free(ptr),
     view: (ptr: Ptr, size: number) => new Uint8Array(koffi.view(ptr, size)),
+    mmap: (length: number, prot: number, flags: number, fd: number, offset: number) => {
+      const p = cmmap(null, length, prot, flags, fd, offset) as Ptr | null;
+      // MAP_FAILED is (void *)-1, whichever way the pointer comes back
+      return p === null || p === -1n || p === 0xffffffffffffffffn ? null : p;
+    },
+    munmap: (ptr: Ptr, length: number) => cmunmap(ptr, length) as number,
+    pageSize: Number(sysconf(30 /* _SC_PAGESIZE on Linux */)),
   });
 }
 
