@@ -72,13 +72,20 @@ describe('layouts and maps against the BTF', () => {
   });
 });
 
-describe('ElectrodeOffload on real maps', () => {
+describe.each([
+  { path: 'shared memory', mmap: true },
+  { path: 'map syscalls', mmap: false },
+])('ElectrodeOffload on real maps, through $path', ({ mmap }) => {
   let el: ElectrodeObject;
   const st = (over: Partial<PublishedState> = {}): PublishedState => ({ view: 2, status: 'normal', self: 1, leader: 0, n: 3, lastOp: 10n, commit: 9n, ...over });
   beforeAll(() => {
-    el = ElectrodeObject.load({ offloads: ELECTRODE_OFF.FAST_ACK });
+    el = ElectrodeObject.load({ offloads: ELECTRODE_OFF.FAST_ACK, mmap });
   });
   afterAll(() => el?.close());
+
+  test('the path in use', () => {
+    assert.deepEqual(el.offload.mapped(), { state: mmap, log: mmap });
+  });
 
   test('publish: the first writes the constructor\'s offloads, later ones keep the map\'s', () => {
     assert.equal(el.offload.state(), undefined);
@@ -92,17 +99,17 @@ describe('ElectrodeOffload on real maps', () => {
     assert.equal(el.offload.state()!.commit, 10n);
   });
 
-  test('publish writes nothing at a follower when only its commit number changed (no program reads it)', () => {
+  test('a follower\'s commit number alone: not written by the syscalls (saved), written to memory; the kernel\'s last_op stays', () => {
     const st = (over: Partial<PublishedState>): PublishedState => ({ view: 5, status: 'normal', self: 1, leader: 0, n: 3, lastOp: 10n, commit: 9n, ...over });
     el.offload.publish(st({ lastOp: 30n, commit: 20n }));
     const at = () => [el.offload.state()!.lastOp, el.offload.state()!.commit];
     assert.deepEqual(at(), [30n, 20n]);
     el.offload.publish(st({ lastOp: 30n, commit: 25n }));
-    assert.deepEqual(at(), [30n, 20n], 'no write');
+    assert.deepEqual(at(), [30n, mmap ? 25n : 20n], mmap ? 'a store, no syscall' : 'no write');
     // the kernel fast-acks 31; user space, not drained yet, publishes a new commit number
     el.map('state').update(encodeU32(0), encodeState({ ...el.offload.state()!, lastOp: 31n }));
     el.offload.publish(st({ lastOp: 30n, commit: 26n }));
-    assert.deepEqual(at(), [31n, 20n], 'the kernel\'s last_op stays, no write');
+    assert.deepEqual(at(), [31n, mmap ? 26n : 20n], 'the kernel\'s last_op stays');
     el.offload.publish(st({ lastOp: 32n, commit: 26n })); // last_op moved past the kernel's: written, with the commit
     assert.deepEqual(at(), [32n, 26n]);
   });

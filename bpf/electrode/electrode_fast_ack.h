@@ -11,6 +11,10 @@
  * Concurrency: two CPUs may see Prepares at once (retransmissions). The slot is claimed with a
  * compare-and-swap FREE -> WRITING and last_op advanced with a compare-and-swap last -> op, so
  * one CPU logs op exactly once; the slot becomes FULL (an atomic exchange) after the body.
+ * The exchange is a full barrier for the compiler and the CPU (BPF_XCHG; lock xchg on x86-64),
+ * so user space, which reads el_log and electrode_state as shared memory (BPF_F_MMAPABLE,
+ * bpf/electrode/mapped.ts), sees body, view, op, commit and len complete once it sees FULL;
+ * user space advances last_op with a compare-and-swap too, so neither side loses the other's.
  */
 #ifndef ELECTRODE_FAST_ACK_H
 #define ELECTRODE_FAST_ACK_H

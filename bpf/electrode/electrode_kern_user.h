@@ -121,6 +121,8 @@ enum electrode_slot_state {
  * fast-acked, kept until user space drains it (drain writes the slot back FREE). The state
  * word comes first so that a reader copying the value front to back sees FULL only for an
  * entry whose body was complete before (the fast-ack sets it last, with an atomic exchange).
+ * el_log is BPF_F_MMAPABLE: the replica reads the state word first (an atomic load), then the
+ * rest, and stores FREE (atomic) after its last read of the slot (bpf/electrode/mapped.ts).
  */
 struct electrode_log_entry {
 	__u32 state;  /* enum electrode_slot_state */

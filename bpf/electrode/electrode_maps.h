@@ -12,9 +12,15 @@
 #include "electrode_consts.h"
 #include "electrode_kern_user.h"
 
-/* The replica's protocol state (view, status, roles, last op, commit, offload switches). */
+/*
+ * The replica's protocol state (view, status, roles, last op, commit, offload switches).
+ * BPF_F_MMAPABLE: the replica maps it and reads and writes it as memory (offload.ts, mapped.ts);
+ * no bpf_spin_lock in it (not allowed in a mmapable map): last_op is a compare-and-swap on
+ * both sides, the other members are written by user space only.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct electrode_state);
@@ -28,9 +34,14 @@ struct {
 	__type(value, struct electrode_replica);
 } el_config SEC(".maps");
 
-/* Follower: Prepares fast-acked and not yet drained by user space (slot = op % size). */
+/*
+ * Follower: Prepares fast-acked and not yet drained by user space (slot = op % size).
+ * BPF_F_MMAPABLE: the follower drains it as memory (mapped.ts), the slot's state word orders
+ * both sides (electrode_fast_ack.h, el_log_prepare).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, ELECTRODE_RING_SIZE);
 	__type(key, __u32);
 	__type(value, struct electrode_log_entry);

@@ -42,6 +42,8 @@ export interface LoadElectrodeOptions {
   readonly objectPath?: string;
   /** ELECTRODE_OFF bits the first publish writes (default all). */
   readonly offloads?: number;
+  /** Map electrode_state and el_log into the process (ElectrodeOffloadOptions.mmap). */
+  readonly mmap?: boolean;
 }
 
 export interface AttachOptions {
@@ -67,16 +69,20 @@ export class ElectrodeObject {
   readonly #attachments: (XdpAttachment | TcAttachment)[] = [];
   #closed = false;
 
-  private constructor(object: BpfObject, offloads: number | undefined) {
+  private constructor(object: BpfObject, opts: LoadElectrodeOptions) {
     this.object = object;
-    this.offload = new ElectrodeOffload(electrodeMaps(object), { ...(offloads !== undefined ? { offloads } : {}), onClose: () => this.close() });
+    this.offload = new ElectrodeOffload(electrodeMaps(object), {
+      ...(opts.offloads !== undefined ? { offloads: opts.offloads } : {}),
+      ...(opts.mmap !== undefined ? { mmap: opts.mmap } : {}),
+      onClose: () => this.close(),
+    });
   }
 
   static load(opts: LoadElectrodeOptions = {}): ElectrodeObject {
     const obj = BpfObject.openFile(opts.objectPath ?? electrodeObjectPath());
     try {
       obj.load();
-      return new ElectrodeObject(obj, opts.offloads);
+      return new ElectrodeObject(obj, opts);
     } catch (err) {
       obj.close();
       throw err;

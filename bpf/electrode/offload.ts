@@ -28,12 +28,25 @@
  * first op the ring does not hold (that op was passed up, or is being written). A FULL slot at
  * that point tagged with an op at or below afterOp is a leftover (logged twice, see above) and
  * is freed too.
+ *
+ * Shared memory (the default): electrode_state and el_log are BPF_F_MMAPABLE arrays, mapped into
+ * this process when the binding is made (mapped.ts: MappedState, MappedRing); publish, drain,
+ * state, setOffloads and offloads then read and write memory, no syscall, with the same rules
+ * as above and one race fewer: publish advances last_op with a compare-and-swap, so a fast-ack
+ * landing between its read and its write is kept, not overwritten (the gap above cannot
+ * happen), and a follower's commit number is written as well (no program reads it, and the
+ * store does not touch last_op). Each map falls back to the syscalls above when it cannot be
+ * mapped (a map without the flag, an mmap error: `mapped()` says which path each uses), or when
+ * the option `mmap` is false (default: the environment's NETACCEL_ELECTRODE_MMAP, `0` = off, for
+ * A/B runs). close() unmaps.
  */
+import { isMmapable } from '@netaccel/bpf';
 import type { BpfMap } from '@netaccel/bpf';
 import { FREE_LOG_ENTRY, decodeCounter, decodeLogEntry, decodeState, decodeU64Sum, encodeReplica, encodeState, encodeU32 } from './codec.js';
 import type { Counter, ElectrodeState, ReplicaConfig } from './codec.js';
 import { ELECTRODE_OFF, ELECTRODE_SLOT, ELECTRODE_STAT } from './constants.js';
 import type { ElectrodeStatName, ElectrodeStatusName } from './constants.js';
+import { MappedRing, MappedState } from './mapped.js';
 import { ELECTRODE_REASONS } from './reasons.js';
 
 /** libs/paxos' ReplicaStatus. */
@@ -79,6 +92,24 @@ export interface ElectrodeOffloadOptions {
   readonly offloads?: number;
   /** Run when close() is called (e.g. detach and close the object). */
   readonly onClose?: () => void | Promise<void>;
+  /**
+   * Map electrode_state and el_log into this process when they are BPF_F_MMAPABLE (no syscall
+   * on the hot path); false: the map syscalls. Default: NETACCEL_ELECTRODE_MMAP !== '0'.
+   */
+  readonly mmap?: boolean;
+}
+
+/** Which path each shared map uses (ElectrodeOffload.mapped()). */
+export interface MappedPaths {
+  readonly state: boolean;
+  readonly log: boolean;
+  /** Why a map that was to be mapped is not (the error's message), if one is not. */
+  readonly error?: string;
+}
+
+/** The default of ElectrodeOffloadOptions.mmap: NETACCEL_ELECTRODE_MMAP, `0` = off. */
+export function mmapDefault(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NETACCEL_ELECTRODE_MMAP !== '0';
 }
 
 /** Counters of the three offloads, summed over CPUs. */
@@ -98,6 +129,9 @@ export class ElectrodeOffload implements ReplicaOffloadContract {
   #closed = false;
   /** The ELECTRODE_OFF bits as last read from or written to the map. */
   #bits: number;
+  readonly #state: MappedState | undefined;
+  readonly #ring: MappedRing | undefined;
+  readonly #mapError: string | undefined;
 
   constructor(maps: ElectrodeMaps, opts: ElectrodeOffloadOptions = {}) {
     const off = opts.offloads ?? ELECTRODE_OFF.ALL;
@@ -106,6 +140,24 @@ export class ElectrodeOffload implements ReplicaOffloadContract {
     this.#initialOffloads = off;
     this.#bits = off;
     this.#onClose = opts.onClose;
+    let error: string | undefined;
+    const tryMap = <T>(map: BpfMap, open: (m: BpfMap) => T): T | undefined => {
+      if (!(opts.mmap ?? mmapDefault()) || !isMmapable(map)) return undefined;
+      try {
+        return open(map);
+      } catch (err) {
+        error ??= err instanceof Error ? err.message : String(err);
+        return undefined;
+      }
+    };
+    this.#state = tryMap(maps.state, (m) => MappedState.open(m));
+    this.#ring = tryMap(maps.log, (m) => MappedRing.open(m));
+    this.#mapError = error;
+  }
+
+  /** Whether electrode_state and el_log are read and written as memory (else by syscalls). */
+  mapped(): MappedPaths {
+    return { state: this.#state !== undefined, log: this.#ring !== undefined, ...(this.#mapError !== undefined ? { error: this.#mapError } : {}) };
   }
 
   /** Entries of the log ring (ELECTRODE_RING_SIZE of the object's build). */
@@ -116,6 +168,7 @@ export class ElectrodeOffload implements ReplicaOffloadContract {
   /** The state as the kernel holds it now (undefined before anything was published). */
   state(): ElectrodeState | undefined {
     this.#open();
+    if (this.#state) return this.#state.read();
     const v = this.#maps.state.lookup(ZERO);
     if (!v || v.every((b) => b === 0)) return undefined;
     return decodeState(v);
@@ -125,6 +178,13 @@ export class ElectrodeOffload implements ReplicaOffloadContract {
     this.#open();
     checkPublished(s);
     const cur = this.#published ? this.state() : undefined;
+    if (this.#state) {
+      const offloads = cur ? cur.offloads : this.#initialOffloads;
+      this.#bits = offloads;
+      this.#state.publish(s, cur, cur ? undefined : offloads);
+      this.#published = true;
+      return;
+    }
     let lastOp = s.lastOp;
     if (cur && cur.view === s.view && cur.status === 'normal' && s.status === 'normal' && cur.lastOp > lastOp) lastOp = cur.lastOp;
     const offloads = cur ? cur.offloads : this.#initialOffloads;
@@ -137,6 +197,7 @@ export class ElectrodeOffload implements ReplicaOffloadContract {
   drain(afterOp: bigint): DrainedEntry[] {
     this.#open();
     if (typeof afterOp !== 'bigint' || afterOp < 0n) throw new RangeError(`afterOp: expected a bigint >= 0, got ${String(afterOp)}`);
+    if (this.#ring) return this.#ring.drain(afterOp);
     const ring = BigInt(this.ringSize);
     const out: DrainedEntry[] = [];
     const freed: (readonly [Buffer, Buffer])[] = [];
@@ -177,7 +238,8 @@ export class ElectrodeOffload implements ReplicaOffloadContract {
     if (!Number.isInteger(bits) || bits < 0 || bits > ELECTRODE_OFF.ALL) throw new RangeError(`offloads: expected ELECTRODE_OFF bits 0..7, got ${String(bits)}`);
     const cur = this.state();
     if (!cur) throw new RangeError('offloads: publish the replica state first');
-    this.#maps.state.update(ZERO, encodeState({ ...cur, offloads: bits }));
+    if (this.#state) this.#state.setOffloads(bits);
+    else this.#maps.state.update(ZERO, encodeState({ ...cur, offloads: bits }));
     this.#bits = bits;
   }
 
@@ -214,6 +276,9 @@ export class ElectrodeOffload implements ReplicaOffloadContract {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // unmapped before anything else: no method reaches the memory once closed (#open)
+    this.#state?.close();
+    this.#ring?.close();
     await this.#onClose?.();
   }
 
