@@ -37,7 +37,7 @@ test('5 replicas under loss, duplication, reordering and delay; leader stopped, 
   let phase = 0;
   // Operations each client has started (`until` is asked before each one, one at a time).
   const started = clients.map(() => 0);
-  const until = (i: number) => (): boolean => (started[i]++, phase === 3);
+  const until = (i: number) => (): boolean => ((started[i] = started[i]! + 1), phase === 3);
   const run = Promise.all(clients.map((kv, i) => runKvClient(kv, `c${i}`, rec, { keys: KEYS, ops: 1000, seed: 200 + i, until: until(i) })));
   await c.waitFor('some progress in view 0', () => c.member(0).replica.snapshot().commit >= 20n);
   await c.stop(0);
