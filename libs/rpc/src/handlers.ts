@@ -234,22 +234,33 @@ function watchCall(grpcCall: GrpcCall, active: ActiveCall, site: CallSite, at: n
 }
 
 /**
- * A handler's context. `signal` is the call's, made when a handler asks for it (ActiveCall).
+ * A handler's context. `signal` is the call's, made when a handler asks for it (ActiveCall);
+ * `metadata` and `peer` are read from the call when a handler asks for them (the lean server
+ * builds its Metadata from the headers only then).
  */
 class HandlerContext implements CallContext {
   readonly #active: ActiveCall;
+  readonly #call: GrpcCall;
 
   constructor(
     readonly service: string,
     readonly method: string,
-    readonly metadata: Metadata,
-    readonly peer: string,
+    call: GrpcCall,
     readonly deadline: Date | undefined,
     readonly log: Logger,
     active: ActiveCall,
   ) {
     this.#active = active;
+    this.#call = call;
     Object.freeze(this);
+  }
+
+  get metadata(): Metadata {
+    return this.#call.metadata;
+  }
+
+  get peer(): string {
+    return this.#call.getPeer();
   }
 
   get signal(): AbortSignal {
@@ -259,7 +270,7 @@ class HandlerContext implements CallContext {
 
 function contextOf(grpcCall: GrpcCall, site: CallSite, active: ActiveCall, at: number, log: Logger): CallContext {
   const deadline = Number.isFinite(at) ? new Date(at) : undefined;
-  return new HandlerContext(site.service, site.method, grpcCall.metadata, grpcCall.getPeer(), deadline, log, active);
+  return new HandlerContext(site.service, site.method, grpcCall, deadline, log, active);
 }
 
 /** Status of a call that ended because the client went away: nothing is sent. */

@@ -20,6 +20,8 @@ export const SERVER_DEFAULTS = Object.freeze({
   staleProbeTimeoutMs: 1_000, // 1 s to tell a live socket from a stale one
   initialHealth: 'SERVING' as HealthStatus,
   allowInsecureTcp: false,
+  // grpc-js's server unless a daemon opts in to the lean one (h2-server.ts; Unix sockets only)
+  transport: 'grpc-js' as 'grpc-js' | 'http2',
 });
 
 /**
@@ -68,6 +70,12 @@ export interface RpcServerOptions<D extends readonly ServiceDefinitionLike[] = r
   readonly onCall?: OnCall;
   /** Passed to grpc-js (message size limits, keepalive, ...), over GRPC_DEFAULTS. */
   readonly grpcOptions?: ServerOptions;
+  /**
+   * Which server answers: `grpc-js` (the default) or `http2`, the lean server on node:http2 for
+   * Unix sockets (h2-server.ts: unary and server-streaming calls through the same handler
+   * wrappers; of grpcOptions it reads the message size limits and `grpc.max_concurrent_streams`).
+   */
+  readonly transport?: 'grpc-js' | 'http2';
 }
 
 export interface CompiledServerOptions {
@@ -84,6 +92,7 @@ export interface CompiledServerOptions {
   readonly staleProbeTimeoutMs: number;
   readonly onCall: OnCall | undefined;
   readonly grpcOptions: ServerOptions;
+  readonly transport: 'grpc-js' | 'http2';
 }
 
 export interface RpcClientOptions {
@@ -174,7 +183,7 @@ export function checkDeadline(value: unknown, path: string): number {
 
 const SERVER_KEYS = [
   'address', 'services', 'tls', 'allowInsecureTcp', 'log', 'socketMode', 'socketDirMode', 'socketGroup',
-  'initialHealth', 'shutdownTimeoutMs', 'onCall', 'grpcOptions',
+  'initialHealth', 'shutdownTimeoutMs', 'onCall', 'grpcOptions', 'transport',
 ] as const;
 
 export function compileServerOptions(input: unknown): CompiledServerOptions {
@@ -201,7 +210,11 @@ export function compileServerOptions(input: unknown): CompiledServerOptions {
   const health = o.initialHealth ?? SERVER_DEFAULTS.initialHealth;
   if (health !== 'SERVING' && health !== 'NOT_SERVING') throw NA_ERR_RPC_INVALID_OPTIONS('initialHealth', `expected SERVING or NOT_SERVING, got ${JSON.stringify(health)}`);
   if (o.log !== undefined) asObject(o.log, 'log');
+  const transport = o.transport ?? SERVER_DEFAULTS.transport;
+  if (transport !== 'grpc-js' && transport !== 'http2') throw NA_ERR_RPC_INVALID_OPTIONS('transport', `expected "grpc-js" or "http2", got ${JSON.stringify(transport)}`);
+  if (transport === 'http2' && address.kind !== 'unix') throw NA_ERR_RPC_INVALID_OPTIONS('transport', `"http2" is for Unix socket addresses; ${address.display} is TCP`);
   return Object.freeze({
+    transport,
     address,
     services: Object.freeze(services),
     tls: o.tls as ServerTlsOptions | undefined,

@@ -1,7 +1,9 @@
 /**
  * createRpcServer: a grpc-js server on a Unix socket (directory created, stale socket replaced,
  * live one refused, mode 0660, optional group) or on TCP with TLS, serving the given services
- * through the handler wrapper plus the standard health service, with graceful shutdown.
+ * through the handler wrapper plus the standard health service, with graceful shutdown. On a Unix
+ * socket, `transport: 'http2'` serves the same wrapped handlers through the lean server of
+ * h2-server.ts instead of grpc-js's.
  *
  *   const server = await createRpcServer({
  *     log, address: 'unix:///run/netaccel/loader.sock',
@@ -17,6 +19,9 @@ import { withPort } from './address.js';
 import type { RpcAddress } from './address.js';
 import { NA_ERR_RPC_BIND_FAILED, NA_ERR_RPC_INVALID_OPTIONS } from './errors.js';
 import { CallTracker, serviceNameOf, wrapService } from './handlers.js';
+import { H2Server } from './h2-server.js';
+import type { H2Method } from './h2-server.js';
+import { DEFAULT_MAX_RECEIVE, limitOf } from './h2-unary.js';
 import type { AnyServiceRegistration, ServiceDefinitionLike, WrapEnv } from './handlers.js';
 import { HealthState, healthService } from './health.js';
 import type { HealthReporter } from './health.js';
@@ -50,20 +55,42 @@ export interface RpcServer {
    * Then the socket file is removed. Calling it again answers the same promise.
    */
   shutdown(opts?: ShutdownOptions): Promise<ShutdownResult>;
-  /** The grpc-js server, for what this package does not cover. */
-  readonly grpcServer: Server;
+  /** Which server answers: grpc-js's or the lean one (`transport: 'http2'`). */
+  readonly transport: 'grpc-js' | 'http2';
+  /** The grpc-js server, for what this package does not cover; undefined with `transport: 'http2'`. */
+  readonly grpcServer: Server | undefined;
 }
+
+/** What createRpcServer needs of either server. */
+interface Transport {
+  bind(target: string): Promise<number>;
+  tryShutdown(): Promise<void>;
+  forceShutdown(): void;
+}
+
 
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
-function bind(server: Server, target: string, creds: ReturnType<typeof serverCredentials>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(target, creds, (err, port) => (err === null ? resolve(port) : reject(err)));
-  });
+function grpcTransport(server: Server, creds: ReturnType<typeof serverCredentials>): Transport {
+  return {
+    bind: (target) => new Promise((resolve, reject) => {
+      server.bindAsync(target, creds, (err, port) => (err === null ? resolve(port) : reject(err)));
+    }),
+    tryShutdown: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+    forceShutdown: () => server.forceShutdown(),
+  };
 }
 
-function tryShutdown(server: Server): Promise<void> {
-  return new Promise((resolve) => server.tryShutdown(() => resolve()));
+/** The lean server (Unix sockets): the target is the socket path. */
+function h2Transport(server: H2Server, path: string): Transport {
+  return {
+    bind: async () => {
+      await server.listen(path);
+      return 0;
+    },
+    tryShutdown: () => server.tryShutdown(),
+    forceShutdown: () => server.forceShutdown(),
+  };
 }
 
 /** Binds and starts a server; see RpcServerOptions for the options and their defaults. */
@@ -82,13 +109,30 @@ export async function createRpcServer<const D extends readonly ServiceDefinition
   const health = new HealthState(names, o.initialHealth);
   const tracker = new CallTracker();
   const env: WrapEnv = { log, onCall: o.onCall, tracker };
-  const server = new Server(o.grpcOptions);
   const all: { reg: AnyServiceRegistration; field: string }[] = [
     ...o.services.map((reg, i) => ({ reg, field: `services[${i}]` })),
     { reg: healthService(health), field: 'health' },
   ];
-  for (const { reg, field } of all) {
-    server.addService(reg.definition as unknown as ServiceDefinition, wrapService(reg, field, env));
+  let grpcServer: Server | undefined;
+  let server: Transport;
+  if (o.transport === 'http2' && o.address.kind === 'unix') {
+    const methods = new Map<string, H2Method>();
+    for (const { reg, field } of all) {
+      const wrapped = wrapService(reg, field, env);
+      for (const [name, m] of Object.entries(reg.definition)) {
+        methods.set(m.path, { path: m.path, kind: m.responseStream ? 'server-stream' : 'unary', deserialize: m.requestDeserialize, serialize: m.responseSerialize, handle: wrapped[name]! });
+      }
+    }
+    const g = o.grpcOptions as Readonly<Record<string, unknown>>;
+    const limits = { maxReceive: limitOf(g['grpc.max_receive_message_length'], DEFAULT_MAX_RECEIVE), maxSend: limitOf(g['grpc.max_send_message_length'], Infinity) };
+    const streams = g['grpc.max_concurrent_streams'];
+    server = h2Transport(new H2Server(methods, limits, log, typeof streams === 'number' ? streams : undefined), o.address.path);
+  } else {
+    grpcServer = new Server(o.grpcOptions);
+    for (const { reg, field } of all) {
+      grpcServer.addService(reg.definition as unknown as ServiceDefinition, wrapService(reg, field, env));
+    }
+    server = grpcTransport(grpcServer, creds);
   }
 
   const gid = o.socketGroup === undefined ? undefined : await resolveGroup(o.socketGroup);
@@ -97,7 +141,7 @@ export async function createRpcServer<const D extends readonly ServiceDefinition
   if (address.kind === 'unix') {
     const createdDir = await prepareSocketPath(address.path, o.socketDirMode, o.staleProbeTimeoutMs, log);
     try {
-      await bind(server, address.target, creds);
+      await server.bind(address.target);
     } catch (err) {
       server.forceShutdown();
       throw NA_ERR_RPC_BIND_FAILED.with({ cause: err }, address.display, errorMessage(err));
@@ -112,14 +156,14 @@ export async function createRpcServer<const D extends readonly ServiceDefinition
   } else {
     let port: number;
     try {
-      port = await bind(server, address.target, creds);
+      port = await server.bind(address.target);
     } catch (err) {
       server.forceShutdown();
       throw NA_ERR_RPC_BIND_FAILED.with({ cause: err }, address.display, errorMessage(err));
     }
     address = withPort(address, port);
   }
-  log.info({ address: address.display, services: names, tls: o.tls !== undefined }, 'rpc server listening');
+  log.info({ address: address.display, services: names, tls: o.tls !== undefined, transport: o.transport }, 'rpc server listening');
 
   let shutdownPromise: Promise<ShutdownResult> | undefined;
   const shutdown = (opts: ShutdownOptions = {}): Promise<ShutdownResult> => {
@@ -138,7 +182,7 @@ export async function createRpcServer<const D extends readonly ServiceDefinition
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
-      const outcome = await Promise.race([tryShutdown(server), timedOut]);
+      const outcome = await Promise.race([server.tryShutdown(), timedOut]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
         forced = true;
@@ -164,6 +208,7 @@ export async function createRpcServer<const D extends readonly ServiceDefinition
     health: reporter,
     services: Object.freeze([...names]),
     shutdown,
-    grpcServer: server,
+    transport: o.transport,
+    grpcServer,
   });
 }
