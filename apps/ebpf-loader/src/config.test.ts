@@ -16,6 +16,12 @@ test('defaults: pins under /sys/fs/bpf/netaccel, the socket under /run/netaccel,
   assert.deepEqual([env.pinRoot, env.rpc.socketGroup], ['/sys/fs/bpf/x', 'netaccel']);
 });
 
+test('the gRPC server is the lean one unless rpc.transport opts out', () => {
+  assert.equal(parseConfig(loaderConfig, { yaml: '', file: 'inline', env: {} }).rpc.transport, 'http2');
+  assert.equal(parseConfig(loaderConfig, { yaml: 'rpc:\n  transport: grpc-js\n', file: 'inline', env: {} }).rpc.transport, 'grpc-js');
+  assert.throws(() => parseConfig(loaderConfig, { yaml: 'rpc:\n  transport: quic\n', file: 'f.yaml', env: {} }), (e: unknown) => NA_ERR_CONFIG_INVALID.is(e) && /^rpc\.transport: /m.test(e.message));
+});
+
 test('problems name the field', () => {
   assert.throws(() => parseConfig(loaderConfig, { yaml: 'pinRoot: relative/dir\nrpc:\n  sockett: /x\n', file: 'f.yaml', env: {} }),
     (e: unknown) => NA_ERR_CONFIG_INVALID.is(e) && /^pinRoot: expected an absolute file path/m.test(e.message) && /^rpc\.sockett: unknown field/m.test(e.message));

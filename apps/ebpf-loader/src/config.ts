@@ -28,6 +28,11 @@ export const loaderConfig = defineConfig({
       /** Group of the socket (mode 0660): its members may call the loader. */
       socketGroup: z.string().min(1).optional(),
       shutdownTimeout: duration({ min: 0, max: 600_000 }),
+      /**
+       * The gRPC server: `http2`, @netaccel/rpc's lean server on node:http2 (about half of
+       * grpc-js's server CPU per call: bench/loader/README.md), or `grpc-js`, the opt-out.
+       */
+      transport: z.enum(['http2', 'grpc-js']),
     }),
     telemetry: z.strictObject({
       listen: listenAddress(),
@@ -46,6 +51,7 @@ export const loaderConfig = defineConfig({
     rpc: {
       socket: '/run/netaccel/ebpf-loader.sock',
       shutdownTimeout: '5s', // 5 s of graceful shutdown for calls in flight
+      transport: 'http2',
     },
     telemetry: { listen: '127.0.0.1:9465' },
     stats: { runTime: true },

@@ -113,6 +113,7 @@ export async function startLoader(host: DaemonHost<typeof loaderConfig>): Promis
     address: config.rpc.socket,
     socketGroup: config.rpc.socketGroup,
     shutdownTimeoutMs: config.rpc.shutdownTimeout,
+    transport: config.rpc.transport,
     onCall,
     services: [loaderService(loader, audit)],
   });

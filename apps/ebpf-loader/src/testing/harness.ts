@@ -46,8 +46,13 @@ export function compileObjects(dir: string): void {
   execFileSync('clang', ['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', '-c', REJECT, '-o', join(dir, 'verifier-reject.bpf.o')]);
 }
 
-/** A home for one test file: `tag` keeps pin roots apart (`/sys/fs/bpf/netaccel-test-<pid>-<tag>`). */
-export function makeHome(tag: string, opts: { socketGroup?: string } = {}): LoaderHome {
+/**
+ * A home for one test file: `tag` keeps pin roots apart (`/sys/fs/bpf/netaccel-test-<pid>-<tag>`);
+ * `rpcTransport` picks the gRPC server (default: the loader's, `http2`), or the environment's
+ * NETACCEL_TEST_LOADER_RPC_TRANSPORT (the tests run again against grpc-js's server with it).
+ */
+export function makeHome(tag: string, opts: { socketGroup?: string; rpcTransport?: 'http2' | 'grpc-js' } = {}): LoaderHome {
+  const transport = opts.rpcTransport ?? process.env.NETACCEL_TEST_LOADER_RPC_TRANSPORT;
   const root = mkdtempSync(join(tmpdir(), `netaccel-loader-${tag}-`));
   const home: LoaderHome = {
     root,
@@ -68,6 +73,7 @@ export function makeHome(tag: string, opts: { socketGroup?: string } = {}): Load
     'rpc:',
     `  socket: ${home.socket}`,
     '  shutdownTimeout: 2s',
+    ...(transport !== undefined ? [`  transport: ${transport}`] : []),
     ...(opts.socketGroup ? [`  socketGroup: ${opts.socketGroup}`] : []),
     'telemetry:',
     `  socket: ${home.telemetrySocket}`,
