@@ -20,7 +20,7 @@ import { createRpcServer } from './server.js';
 import type { RpcServer } from './server.js';
 import { rpcService } from './handlers.js';
 import type { RpcCallInfo } from './handlers.js';
-import { deadlineOfTimeout } from './h2-server.js';
+import { Deadlines, deadlineOfTimeout } from './h2-server.js';
 import { RpcError } from './status.js';
 import { NA_ERR_RPC_CANCELLED, NA_ERR_RPC_DEADLINE_EXCEEDED, NA_ERR_RPC_INVALID_OPTIONS, NA_ERR_RPC_SHUTTING_DOWN } from './errors.js';
 import { KINDS, fixtureLoader, newProbe, tempDir, until } from './test/fixtures.js';
@@ -320,4 +320,27 @@ test('grpc-timeout values as grpc-js reads them; transport "http2" is for Unix s
   assert.equal(deadlineOfTimeout('5', 0), undefined);
   await assert.rejects(createRpcServer({ address: '127.0.0.1:0', allowInsecureTcp: true, services: [], transport: 'http2' }), (e: unknown) => NA_ERR_RPC_INVALID_OPTIONS.is(e) && /transport: "http2" is for Unix socket addresses/.test((e as Error).message));
   await assert.rejects(createRpcServer({ address: '/tmp/x.sock', services: [], transport: 'quic' as never }), (e: unknown) => NA_ERR_RPC_INVALID_OPTIONS.is(e) && /^transport: expected "grpc-js" or "http2"/.test((e as Error).message));
+});
+
+test('one timer for every deadline: each call expires once its deadline passed; a call that ended never does; an earlier deadline re-arms it', async () => {
+  const d = new Deadlines();
+  const expired: string[] = [];
+  const call = (name: string, inMs: number) => ({ deadline: Date.now() + inMs, expire: () => expired.push(name) });
+  const late = call('late', 10_000);
+  const mid = call('mid', 150);
+  const early = call('early', 40);
+  const ended = call('ended', 20);
+  for (const c of [late, mid, early, ended]) d.add(c);
+  d.delete(ended);
+  await until(() => expired.length === 2, 5000, 'two deadlines');
+  assert.deepEqual([...expired].sort(), ['early', 'mid']); // one scan may expire both under load
+  assert.ok(Date.now() >= mid.deadline);
+  assert.equal(d.size, 1);
+  const next = call('next', 30); // earlier than the armed timer (late's): it re-arms
+  d.add(next);
+  await until(() => expired.length === 3, 5000, 'the next deadline');
+  assert.equal(expired[2], 'next');
+  d.close();
+  d.delete(late);
+  assert.equal(d.size, 0);
 });
