@@ -48,6 +48,30 @@ test('lease steps: none before the predecessor\'s ran out, renewed by a quorum\'
   assert.throws(() => resolveReplicaOptions({ ...base, leaseMs: 0 }), /leaseMs: expected an integer 1\.\.600000, got 0/);
 });
 
+test('lease steps: first sends kept for the last 4096 ops; an ack of an op forgotten, or of an op never sent, renews nothing', () => {
+  // 5 replicas, f = 2: the lease follows the second most recent follower evidence
+  const lease = (last: bigint): LeaderLease => {
+    const l = new LeaderLease(5, 2, 0, 100, 0);
+    assert.equal(l.state(0, true, 0).held, false); // leading view 0 from time 0: no lease before 100
+    l.sent(0, 1n, 110);
+    for (let op = 2n; op <= last; op++) l.sent(0, op, op === 4097n ? 140 : 120);
+    return l;
+  };
+  const kept = lease(4096n);
+  kept.acked(0, 1, 1n, 130);
+  kept.acked(0, 2, 1n, 131);
+  assert.deepEqual(kept.state(0, true, 150), { held: true, remainingMs: 60 }, 'op 1 (first sent at 110) kept after 4095 more');
+
+  const gone = lease(4097n); // op 4097 takes op 1's place
+  gone.acked(0, 1, 2n, 130);
+  gone.acked(0, 2, 1n, 131);
+  assert.equal(gone.state(0, true, 150).held, false, 'the ack of op 1 renews nothing');
+  gone.acked(0, 3, 4097n + 4096n, 132); // never sent (its slot holds 4097)
+  assert.equal(gone.state(0, true, 150).held, false);
+  gone.acked(0, 3, 4097n, 141);
+  assert.deepEqual(gone.state(0, true, 150), { held: true, remainingMs: 70 }, 'ops 2 (120) and 4097 (140): lease to 220');
+});
+
 test('three members: the leader cut off loses its lease before another member gains one; never two at once', async (t) => {
   const sockets = await Promise.all([0, 1, 2].map(() => udpTransport({ address: '127.0.0.1', port: 0 })));
   const faulty = sockets.map((s, i) => new FaultyTransport(s, { seed: i + 1 }));

@@ -20,8 +20,15 @@
  * lease keeps ops flowing (ReplicatedConfig submits a read every leaseMs / 4 while it leads).
  */
 
-/** First PREPARE send times kept per view (older ones are forgotten: their acks renew nothing). */
-const MAX_SENT = 4096;
+/**
+ * First PREPARE send times kept per view, in a ring by op (slot op % MAX_SENT, tagged with the
+ * op): an op MAX_SENT or more below the newest is forgotten (its acks renew nothing). A ring, not
+ * a Map keyed by bigint: the leader records every op it creates, and the Map's hashing, insertion
+ * and eviction were its largest user-space item after the protocol's own (perf, bench/paxos).
+ */
+const MAX_SENT = 4096; // a power of two
+/** A slot's tag when it holds no op (2^64 - 1: no op number gets there). */
+const NO_OP = (1n << 64n) - 1n;
 
 export interface LeaseState {
   /** Whether this replica may act as the view's one leader now. */
@@ -31,7 +38,9 @@ export interface LeaseState {
 }
 
 export class LeaderLease {
-  readonly #firstSent = new Map<bigint, number>();
+  /** The op each slot holds (NO_OP: none) and its first send time. */
+  readonly #sentOp = new BigUint64Array(MAX_SENT).fill(NO_OP);
+  readonly #sentAt = new Float64Array(MAX_SENT);
   /** Per replica: the latest first-send time of an op it acknowledged in #view. */
   #evidence: number[];
   #view = -1;
@@ -52,23 +61,26 @@ export class LeaderLease {
     if (view === this.#view) return;
     this.#view = view;
     this.#since = now;
-    this.#firstSent.clear();
+    this.#sentOp.fill(NO_OP);
     this.#evidence = new Array<number>(this.n).fill(-Infinity);
   }
 
   /** The leader created op in this view (appended it; before its first PREPARE). A repeat is ignored. */
   sent(view: number, op: bigint, now: number): void {
     this.#enter(view, now);
-    if (this.#firstSent.has(op)) return;
-    this.#firstSent.set(op, now);
-    if (this.#firstSent.size > MAX_SENT) this.#firstSent.delete(this.#firstSent.keys().next().value!);
+    const slot = Number(op) & (MAX_SENT - 1); // a slot: the tag below compares the whole op
+    if (this.#sentOp[slot] === op) return;
+    this.#sentOp[slot] = op;
+    this.#sentAt[slot] = now;
   }
 
   /** A follower acknowledged every op up to `op` in `view`. */
   acked(view: number, from: number, op: bigint, now: number): void {
     this.#enter(view, now);
-    const at = this.#firstSent.get(op);
-    if (at !== undefined && at > this.#evidence[from]!) this.#evidence[from] = at;
+    const slot = Number(op) & (MAX_SENT - 1);
+    if (this.#sentOp[slot] !== op) return;
+    const at = this.#sentAt[slot]!;
+    if (at > this.#evidence[from]!) this.#evidence[from] = at;
   }
 
   /** The lease of `view` now, for a replica that `leads` it (normal status). */
