@@ -17,7 +17,12 @@
  *   lean unary transport (`unaryTransport: 'http2'`, the default of every client of a Unix
  *   socket: one node:http2 stream per call, none of grpc-js's client call stack) against the same
  *   loader (`loader-http2-*`), beside grpc-js's transport, the opt-out (`loader-grpc-*`); both
- *   against the goals.
+ *   against the goals;
+ * - the loader's server: the loader above serves with @netaccel/rpc's lean server (`rpc.transport:
+ *   http2`, its default since issue 12's follow-up, item 4); a second loader with grpc-js's server
+ *   (`rpc.transport: grpc-js`, the opt-out) answers the same MapUpdate, TestRun and ListObjects
+ *   calls through the lean client in the same rounds (`loader-grpcserver-*`), with the CPU per
+ *   call of each side.
  *
  * The loader runs as a real process (node + tsx, as in the tests) on a Unix socket; the maps and
  * programs are the pinned ones of loader-fixture.bpf.o and the selftest, so both sides touch the
@@ -189,12 +194,22 @@ const benchmark: Benchmark = {
     let daemon: ChildProcess | undefined;
     let c: Loader | undefined;
     let h2: Loader | undefined;
+    let gsHome: LoaderHome | undefined;
+    let gsDaemon: ChildProcess | undefined;
+    let gs: Loader | undefined;
     try {
       daemon = await startDaemon(home);
       // grpc-js's transport, the opt-out (`loader-grpc-*`); the clients' default for a Unix socket is h2 below
       c = createRpcClient(LoaderClient, { address: home.socket, deadlineMs: 10_000, unaryTransport: 'grpc-js' });
       const fixture = await load(c, 'loader-fixture.bpf.o');
       const selftest = await load(c, 'selftest.bpf.o', { drop_udp_port: u16(4789) });
+      // the same objects in a loader with grpc-js's server, called through the lean client
+      gsHome = makeHome('bench-gs', { rpcTransport: 'grpc-js' });
+      gsDaemon = await startDaemon(gsHome);
+      gs = connect(gsHome);
+      const gsFixture = await load(gs, 'loader-fixture.bpf.o');
+      const gsProg = (await load(gs, 'selftest.bpf.o', { drop_udp_port: u16(4789) })).programs[0]!;
+      const gsMapId = `${gsFixture.id}/bench_map`;
       const mapId = `${fixture.id}/bench_map`;
       const mapPin = fixture.maps.find((m) => m.name === 'bench_map')!.pinPath;
       const prog = selftest.programs[0]!;
@@ -218,11 +233,18 @@ const benchmark: Benchmark = {
       await roundTripGrpc(h2);
       await freshClients(home.socket, 'grpc-js');
       await freshClients(home.socket, 'http2');
+      await singleGrpc(gs, gsMapId, 97);
+      await testRunGrpc(gs, gsProg.id, packet);
+      await roundTripGrpc(gs);
 
       const h2Single = { rate: [] as number[], cpu: [] as { serverUs: number; clientUs: number }[] };
       const h2Run = { us: [] as number[], cpu: [] as { serverUs: number; clientUs: number }[] };
       const h2Trip = { us: [] as number[], cpu: [] as { serverUs: number; clientUs: number }[] };
       const h2Batch: number[] = [];
+      const gsSingle = { rate: [] as number[], cpu: [] as { serverUs: number; clientUs: number }[] };
+      const gsRun = { us: [] as number[], cpu: [] as { serverUs: number; clientUs: number }[] };
+      const gsTrip = { us: [] as number[], cpu: [] as { serverUs: number; clientUs: number }[] };
+      const gsPid = gsDaemon.pid!;
       const fresh = { grpc: [] as { value: number; serverUs: number; clientUs: number }[], h2: [] as { value: number; serverUs: number; clientUs: number }[] };
       const s = { grpc: [] as number[], bpftool: [] as number[], grpcBatch: [] as number[], bpftoolBatch: [] as number[], runGrpc: [] as number[], runBpftool: [] as number[], roundTrip: [] as number[] };
       const cpu = { single: [] as { serverUs: number; clientUs: number }[], testrun: [] as { serverUs: number; clientUs: number }[], roundTrip: [] as { serverUs: number; clientUs: number }[] };
@@ -234,6 +256,9 @@ const benchmark: Benchmark = {
         const lean = await withCpu(pid, SINGLE_GRPC, () => singleGrpc(h2!, mapId, round + ROUNDS));
         h2Single.rate.push(lean.value);
         h2Single.cpu.push(lean);
+        const gsOne = await withCpu(gsPid, SINGLE_GRPC, () => singleGrpc(gs!, gsMapId, round + 2 * ROUNDS));
+        gsSingle.rate.push(gsOne.value);
+        gsSingle.cpu.push(gsOne);
         s.bpftool.push(singleBpftool(mapPin, round));
         s.grpcBatch.push(await batchGrpc(c, mapId, round));
         h2Batch.push(await batchGrpc(h2, mapId, round + ROUNDS));
@@ -245,12 +270,18 @@ const benchmark: Benchmark = {
         const leanRun = await withCpu(pid, TESTRUN_GRPC, () => testRunGrpc(h2!, prog.id, packet));
         h2Run.us.push(leanRun.value);
         h2Run.cpu.push(leanRun);
+        const gsOneRun = await withCpu(gsPid, TESTRUN_GRPC, () => testRunGrpc(gs!, gsProg.id, packet));
+        gsRun.us.push(gsOneRun.value);
+        gsRun.cpu.push(gsOneRun);
         const trip = await withCpu(pid, ROUND_TRIPS, () => roundTripGrpc(c!));
         s.roundTrip.push(trip.value);
         cpu.roundTrip.push(trip);
         const leanTrip = await withCpu(pid, ROUND_TRIPS, () => roundTripGrpc(h2!));
         h2Trip.us.push(leanTrip.value);
         h2Trip.cpu.push(leanTrip);
+        const gsTripOne = await withCpu(gsPid, ROUND_TRIPS, () => roundTripGrpc(gs!));
+        gsTrip.us.push(gsTripOne.value);
+        gsTrip.cpu.push(gsTripOne);
         // alternate which goes first: a closed connection's teardown falls into the next block
         for (const t of round % 2 === 0 ? (['grpc-js', 'http2'] as const) : (['http2', 'grpc-js'] as const)) {
           (t === 'grpc-js' ? fresh.grpc : fresh.h2).push(await withCpu(pid, FRESH_CLIENTS, () => freshClients(home.socket, t)));
@@ -271,6 +302,10 @@ const benchmark: Benchmark = {
       ctx.figure('loader-http2-testrun', 'test_run_latency_us', m(h2Run.us), 'µs');
       ctx.figure('loader-http2-batch', 'batch_map_updates_per_s', m(h2Batch), 'updates/s');
       ctx.figure('loader-http2-round-trip', 'call_latency_us', m(h2Trip.us), 'µs');
+      // the same lean client against a loader with grpc-js's server (rpc.transport: grpc-js)
+      ctx.figure('loader-grpcserver-single', 'map_updates_per_s', m(gsSingle.rate), 'updates/s');
+      ctx.figure('loader-grpcserver-testrun', 'test_run_latency_us', m(gsRun.us), 'µs');
+      ctx.figure('loader-grpcserver-round-trip', 'call_latency_us', m(gsTrip.us), 'µs');
       // a client per call (connect, ListObjects, close): the CLI's and libs/labs' stats pattern
       ctx.figure('loader-grpc-fresh-client', 'client_latency_us', m(fresh.grpc.map((x) => x.value)), 'µs');
       ctx.figure('loader-http2-fresh-client', 'client_latency_us', m(fresh.h2.map((x) => x.value)), 'µs');
@@ -279,6 +314,7 @@ const benchmark: Benchmark = {
         ['loader-grpc-single', cpu.single], ['loader-grpc-testrun', cpu.testrun], ['loader-grpc-round-trip', cpu.roundTrip],
         ['loader-http2-single', h2Single.cpu], ['loader-http2-testrun', h2Run.cpu], ['loader-http2-round-trip', h2Trip.cpu],
         ['loader-grpc-fresh-client', fresh.grpc], ['loader-http2-fresh-client', fresh.h2],
+        ['loader-grpcserver-single', gsSingle.cpu], ['loader-grpcserver-testrun', gsRun.cpu], ['loader-grpcserver-round-trip', gsTrip.cpu],
       ] as const) {
         ctx.figure(subject, 'loader_cpu_us_per_call', Math.round(m(list.map((x) => x.serverUs))), 'µs');
         ctx.figure(subject, 'client_cpu_us_per_call', Math.round(m(list.map((x) => x.clientUs))), 'µs');
@@ -296,9 +332,19 @@ const benchmark: Benchmark = {
       ctx.compare('map_updates_per_s', 'loader-http2-single', 'bpftool-map-update', '>= 10');
       ctx.compare('batch_map_updates_per_s', 'loader-http2-batch', 'bpftool-batch-file', '>= 2');
       ctx.compare('test_run_latency_us', 'loader-http2-testrun', 'bpftool-prog-run', '<= 0.1');
+      // The same lean client, grpc-js's server (the loader's server before item 4's lean server).
+      ctx.compare('map_updates_per_s', 'loader-grpcserver-single', 'bpftool-map-update', '>= 10');
+      ctx.compare('test_run_latency_us', 'loader-grpcserver-testrun', 'bpftool-prog-run', '<= 0.1');
     } finally {
       h2?.close();
       c?.close();
+      gs?.close();
+      if (gsDaemon && gsDaemon.exitCode === null) {
+        const exited = new Promise((r) => gsDaemon!.once('exit', r));
+        gsDaemon.kill('SIGTERM');
+        await exited;
+      }
+      removeHome(gsHome);
       if (daemon && daemon.exitCode === null) {
         const exited = new Promise((r) => daemon!.once('exit', r));
         daemon.kill('SIGTERM');
