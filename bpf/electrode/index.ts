@@ -50,7 +50,9 @@ export type { BroadcastDecision, FastAckDecision, FrameMessage, ParseOutcome, Qu
 export { broadcastDecision, fastAckDecision, firstFollower, parseFrame, quorumDecision, typeReason } from './model.js';
 
 // --- the ReplicaOffload binding ---------------------------------------------------------------
-export type { DrainedEntry, ElectrodeCounters, ElectrodeMaps, ElectrodeOffloadOptions, PublishedState, ReplicaOffloadContract, ReplicaStatus } from './offload.js';
-export { ElectrodeOffload } from './offload.js';
+export type { DrainedEntry, ElectrodeCounters, ElectrodeMaps, ElectrodeOffloadOptions, MappedPaths, PublishedState, ReplicaOffloadContract, ReplicaStatus } from './offload.js';
+export { ElectrodeOffload, mmapDefault } from './offload.js';
+export { MappedRing, MappedState } from './mapped.js';
+export type { RingEntry, StateWrite } from './mapped.js';
 export type { AttachOptions, LoadElectrodeOptions } from './object.js';
 export { ELECTRODE_BPF_DIR, ELECTRODE_TC_FILTER, ElectrodeObject, electrodeMaps, electrodeObjectPath } from './object.js';
