@@ -57,6 +57,12 @@ async function side(dir: string, transport: Transport, grpcOptions: Record<strin
         if (req.mapId.startsWith('big:')) return MapLookupResponse.create({ entry: MapEntry.create({ key: req.key, value: Buffer.alloc(Number(req.mapId.slice(4)), 7) }) });
         return base.mapLookup(req, ctx);
       },
+      // "huge": `limit` entries of 64 KiB, more than the connection's window: the stream waits for 'drain'
+      mapDump: (req, ctx) => (req.mapId === 'huge'
+        ? (function* () {
+          for (let i = 0; i < req.limit; i++) yield MapEntry.create({ key: Buffer.from([i & 0xff]), value: Buffer.alloc(64 * 1024, i & 0xff) });
+        })()
+        : base.mapDump(req, ctx)),
     })],
   });
   const h2 = createRpcClient(LoaderClient, { address: path, deadlineMs, grpcOptions });
@@ -186,6 +192,17 @@ test('server streams: every item in order, a failure after items, leaving early,
     assert.deepEqual(failed.keys, [0, 1]);
     assert.ok(failed.err instanceof RpcError && failedGrpc.err instanceof RpcError);
     assert.deepEqual(shape(failed.err), shape(failedGrpc.err));
+
+    // 200 x 64 KiB read slowly at first: the lean server's writes wait for 'drain', nothing is lost
+    let got = 0;
+    let bytes = 0;
+    for await (const e of lean.h2.mapDump(MapDumpRequest.create({ mapId: 'huge', limit: 200 }))) {
+      if (got < 3) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(e.value[0], got & 0xff);
+      got++;
+      bytes += e.value.length;
+    }
+    assert.deepEqual([got, bytes], [200, 200 * 64 * 1024]);
 
     lean.probe.dumpClosed = false;
     for await (const e of lean.h2.mapDump(MapDumpRequest.create({ mapId: 'slow', limit: 0 }))) if (e.key[0] === 2) break;

@@ -293,7 +293,7 @@ function wrapUnary(handler: UnaryHandler<unknown, unknown>, site: CallSite, env:
     const done = (code: Status, errorCode?: string): void => {
       unwatch();
       env.tracker.finish(active);
-      if (env.onCall !== undefined) reportCall(env.onCall, env.log, { ...site, side: 'server', type: 'unary', code, codeName: statusName(code), errorCode, durationMs: performance.now() - t0 });
+      if (env.onCall !== undefined) reportCall(env.onCall, env.log, { service: site.service, method: site.method, side: 'server', type: 'unary', code, codeName: statusName(code), errorCode, durationMs: performance.now() - t0 });
     };
     const ctx = contextOf(call, site, active, at, log);
     new Promise<unknown>((resolve) => resolve(handler(call.request, ctx))).then(
@@ -358,7 +358,7 @@ function wrapServerStream(handler: ServerStreamHandler<unknown, unknown>, site: 
     const done = (code: Status, errorCode?: string): void => {
       unwatch();
       env.tracker.finish(active);
-      if (env.onCall !== undefined) reportCall(env.onCall, env.log, { ...site, side: 'server', type: 'server-stream', code, codeName: statusName(code), errorCode, durationMs: performance.now() - t0 });
+      if (env.onCall !== undefined) reportCall(env.onCall, env.log, { service: site.service, method: site.method, side: 'server', type: 'server-stream', code, codeName: statusName(code), errorCode, durationMs: performance.now() - t0 });
     };
     const ctx = contextOf(call, site, active, at, log);
     let it: AsyncIterator<unknown> | Iterator<unknown> | undefined;
