@@ -26,11 +26,12 @@ const balancer: ServiceHandlers<typeof BalancerDefinition> = {
   getStats: () => ({ vips: [] }),
 };
 
-async function withHealth(initialHealth: HealthStatus | undefined, fn: (server: RpcServer, health: ReturnType<typeof createRpcClient<typeof HealthClient.service>>) => Promise<void>): Promise<void> {
+async function withHealth(initialHealth: HealthStatus | undefined, fn: (server: RpcServer, health: ReturnType<typeof createRpcClient<typeof HealthClient.service>>) => Promise<void>, transport: 'grpc-js' | 'http2' = 'grpc-js'): Promise<void> {
   const { dir, cleanup } = await tempDir();
   const path = join(dir, 'd.sock');
   const server = await createRpcServer({
     address: path,
+    transport,
     ...(initialHealth === undefined ? {} : { initialHealth }),
     services: [rpcService(LoaderService, fixtureLoader(newProbe())), rpcService(BalancerService, balancer)],
   });
@@ -92,37 +93,39 @@ test('initialHealth NOT_SERVING until the daemon says otherwise; List shows ever
   });
 });
 
-test('Watch streams the current status and every change; shutdown ends it NOT_SERVING then UNAVAILABLE', async () => {
-  await withHealth(undefined, async (server, health) => {
-    const seen: S[] = [];
-    const unknownSeen: S[] = [];
-    const watching = (async () => {
-      for await (const r of health.watch(check(LOADER))) seen.push(r.status);
-    })().catch((e: unknown) => e);
-    const unknown = health.watch(check('netaccel.later.v1.Later'));
-    const unknownDone = (async () => {
-      for await (const r of unknown) unknownSeen.push(r.status);
-    })().catch((e: unknown) => e);
+for (const transport of ['grpc-js', 'http2'] as const) {
+  test(`Watch streams the current status and every change; shutdown ends it NOT_SERVING then UNAVAILABLE (${transport} server)`, async () => {
+    await withHealth(undefined, async (server, health) => {
+      const seen: S[] = [];
+      const unknownSeen: S[] = [];
+      const watching = (async () => {
+        for await (const r of health.watch(check(LOADER))) seen.push(r.status);
+      })().catch((e: unknown) => e);
+      const unknown = health.watch(check('netaccel.later.v1.Later'));
+      const unknownDone = (async () => {
+        for await (const r of unknown) unknownSeen.push(r.status);
+      })().catch((e: unknown) => e);
 
-    await until(() => seen.length === 1 && unknownSeen.length === 1, 10_000, 'the first answers');
-    assert.deepEqual(seen, [S.SERVING]);
-    assert.deepEqual(unknownSeen, [S.SERVICE_UNKNOWN]);
+      await until(() => seen.length === 1 && unknownSeen.length === 1, 10_000, 'the first answers');
+      assert.deepEqual(seen, [S.SERVING]);
+      assert.deepEqual(unknownSeen, [S.SERVICE_UNKNOWN]);
 
-    server.health.setStatus(LOADER, 'NOT_SERVING');
-    server.health.setStatus(LOADER, 'NOT_SERVING'); // no change, no message
-    server.health.setStatus(BalancerService, 'NOT_SERVING'); // another service, no message
-    server.health.setStatus(LOADER, 'SERVING');
-    await until(() => seen.length === 3, 10_000, 'the changes');
-    assert.deepEqual(seen, [S.SERVING, S.NOT_SERVING, S.SERVING]);
+      server.health.setStatus(LOADER, 'NOT_SERVING');
+      server.health.setStatus(LOADER, 'NOT_SERVING'); // no change, no message
+      server.health.setStatus(BalancerService, 'NOT_SERVING'); // another service, no message
+      server.health.setStatus(LOADER, 'SERVING');
+      await until(() => seen.length === 3, 10_000, 'the changes');
+      assert.deepEqual(seen, [S.SERVING, S.NOT_SERVING, S.SERVING]);
 
-    unknown.cancel();
-    assert.equal(await unknownDone, undefined, 'cancel() ends the iteration quietly');
+      unknown.cancel();
+      assert.equal(await unknownDone, undefined, 'cancel() ends the iteration quietly');
 
-    await server.shutdown({ timeoutMs: 2000 });
-    const err = await watching;
-    assert.deepEqual(seen, [S.SERVING, S.NOT_SERVING, S.SERVING, S.NOT_SERVING]);
-    assert.ok(err instanceof RpcError, String(err));
-    assert.equal(err.grpcCode, status.UNAVAILABLE);
-    assert.equal(err.code, NA_ERR_RPC_SHUTTING_DOWN.code);
+      await server.shutdown({ timeoutMs: 2000 });
+      const err = await watching;
+      assert.deepEqual(seen, [S.SERVING, S.NOT_SERVING, S.SERVING, S.NOT_SERVING]);
+      assert.ok(err instanceof RpcError, String(err));
+      assert.equal(err.grpcCode, status.UNAVAILABLE);
+      assert.equal(err.code, NA_ERR_RPC_SHUTTING_DOWN.code);
+    }, transport);
   });
-});
+}

@@ -198,56 +198,58 @@ test('a stale socket file is replaced, a live one is refused, a non-socket file 
   }
 });
 
-test('graceful shutdown waits for an in-flight call, then removes the socket', async () => {
-  const { dir, cleanup } = await tempDir();
-  try {
-    const path = join(dir, 'loader.sock');
-    const probe = newProbe();
-    const server = await createRpcServer({ address: path, services: [rpcService(LoaderService, fixtureLoader(probe))] });
-    const client = createRpcClient(LoaderClient, { address: path });
-    await client.waitForReady();
-    const t0 = Date.now();
-    const inFlight = client.mapLookup(lookup('slow:400'));
-    await new Promise((r) => setTimeout(r, 100));
-    const stopping = server.shutdown({ timeoutMs: 5000 });
-    assert.equal(server.shutdown(), stopping, 'shutdown twice answers the same promise');
-    const res = await inFlight;
-    assert.ok(res.entry, 'the in-flight call completed');
-    assert.deepEqual(await stopping, { forced: false });
-    assert.ok(Date.now() - t0 >= 350, 'shutdown waited for the call');
-    assert.equal(probe.lookupAbortReason, undefined, 'the unary call was not aborted');
-    assert.equal(existsSync(path), false, 'socket removed');
-    const after = await client.mapLookup(lookup('ok'), { deadlineMs: 1000 }).catch((e: unknown) => e);
-    assert.ok(after instanceof RpcError);
-    assert.equal(after.grpcCode, status.UNAVAILABLE);
-    client.close();
-  } finally {
-    await cleanup();
-  }
-});
+for (const transport of ['grpc-js', 'http2'] as const) {
+  test(`graceful shutdown waits for an in-flight call, then removes the socket (${transport} server)`, async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const path = join(dir, 'loader.sock');
+      const probe = newProbe();
+      const server = await createRpcServer({ address: path, services: [rpcService(LoaderService, fixtureLoader(probe))], transport });
+      const client = createRpcClient(LoaderClient, { address: path });
+      await client.waitForReady();
+      const t0 = Date.now();
+      const inFlight = client.mapLookup(lookup('slow:400'));
+      await new Promise((r) => setTimeout(r, 100));
+      const stopping = server.shutdown({ timeoutMs: 5000 });
+      assert.equal(server.shutdown(), stopping, 'shutdown twice answers the same promise');
+      const res = await inFlight;
+      assert.ok(res.entry, 'the in-flight call completed');
+      assert.deepEqual(await stopping, { forced: false });
+      assert.ok(Date.now() - t0 >= 350, 'shutdown waited for the call');
+      assert.equal(probe.lookupAbortReason, undefined, 'the unary call was not aborted');
+      assert.equal(existsSync(path), false, 'socket removed');
+      const after = await client.mapLookup(lookup('ok'), { deadlineMs: 1000 }).catch((e: unknown) => e);
+      assert.ok(after instanceof RpcError);
+      assert.equal(after.grpcCode, status.UNAVAILABLE);
+      client.close();
+    } finally {
+      await cleanup();
+    }
+  });
 
-test('shutdown cuts calls still running after its timeout and aborts their signal', async () => {
-  const { dir, cleanup } = await tempDir();
-  try {
-    const path = join(dir, 'loader.sock');
-    const probe = newProbe();
-    const server = await createRpcServer({ address: path, services: [rpcService(LoaderService, fixtureLoader(probe))] });
-    const client = createRpcClient(LoaderClient, { address: path });
-    const inFlight = client.mapLookup(lookup('slow:10000')).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 100));
-    const t0 = Date.now();
-    assert.deepEqual(await server.shutdown({ timeoutMs: 150 }), { forced: true });
-    assert.ok(Date.now() - t0 < 2000);
-    const err = await inFlight;
-    assert.ok(err instanceof RpcError, String(err));
-    assert.notEqual(err.grpcCode, status.OK);
-    assert.equal((probe.lookupAbortReason as { code?: string } | undefined)?.code, 'NA_ERR_RPC_SHUTTING_DOWN');
-    assert.equal(existsSync(path), false);
-    client.close();
-  } finally {
-    await cleanup();
-  }
-});
+  test(`shutdown cuts calls still running after its timeout and aborts their signal (${transport} server)`, async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const path = join(dir, 'loader.sock');
+      const probe = newProbe();
+      const server = await createRpcServer({ address: path, services: [rpcService(LoaderService, fixtureLoader(probe))], transport });
+      const client = createRpcClient(LoaderClient, { address: path });
+      const inFlight = client.mapLookup(lookup('slow:10000')).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      assert.deepEqual(await server.shutdown({ timeoutMs: 150 }), { forced: true });
+      assert.ok(Date.now() - t0 < 2000);
+      const err = await inFlight;
+      assert.ok(err instanceof RpcError, String(err));
+      assert.notEqual(err.grpcCode, status.OK);
+      assert.equal((probe.lookupAbortReason as { code?: string } | undefined)?.code, 'NA_ERR_RPC_SHUTTING_DOWN');
+      assert.equal(existsSync(path), false);
+      client.close();
+    } finally {
+      await cleanup();
+    }
+  });
+}
 
 test('socketGroup sets the group of the socket (gid or name); an unknown name is refused', async () => {
   const { dir, cleanup } = await tempDir();
