@@ -11,6 +11,7 @@
  */
 import { paxos } from '@netaccel/protocol';
 import type { ReplicaCore } from './core.js';
+import type { LogEntry } from './log.js';
 import { requestState } from './recovery.js';
 import type { Peer } from './transport.js';
 
@@ -49,12 +50,17 @@ export function onRequest(r: ReplicaCore, m: paxos.RequestMessage, from: Peer): 
   return true;
 }
 
-/** Turns queued requests into log entries while the pipeline has room. */
+/**
+ * Turns queued requests into log entries while the pipeline has room, publishes the new last op
+ * to the offload, then sends their PREPAREs: the transport sends inline, and the kernel's quorum
+ * wait passes a PREPARE_OK for an op beyond the published last op up as ACK_FUTURE.
+ */
 export function flush(r: ReplicaCore): void {
   if (!r.isLeader()) {
     r.queue = [];
     return;
   }
+  const appended: LogEntry[] = [];
   while (r.queue.length > 0 && r.log.lastOp - r.commit < BigInt(r.opts.maxPipeline)) {
     let size = 2;
     let count = 0;
@@ -65,9 +71,11 @@ export function flush(r: ReplicaCore): void {
       count++;
     }
     const batch = r.queue.splice(0, count);
-    const body = paxos.encodeEntry(batch);
-    const e = r.append(r.view, body, batch);
-    sendPrepare(r, e.op, body, null);
+    appended.push(r.append(r.view, paxos.encodeEntry(batch), batch));
+  }
+  if (appended.length > 0) r.publish();
+  for (const e of appended) {
+    sendPrepare(r, e.op, e.body, null);
     r.count('prepares_sent');
   }
   if (r.opts.f === 0) r.commitTo(r.log.lastOp);

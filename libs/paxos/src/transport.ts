@@ -4,6 +4,8 @@
  * offload sit where the kernel would.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import type { LookupOneOptions } from 'node:dns';
 import { canonicalIp, ipFamily } from '@netaccel/protocol';
 import { NA_ERR_PAXOS_INVALID_OPTIONS } from './errors.js';
 
@@ -34,13 +36,41 @@ export interface UdpTransportOptions {
   readonly port: number;
   /** Socket buffer sizes in bytes (0: the system's default). */
   readonly bufferBytes?: number;
+  /**
+   * Send an IP literal's datagram inline (default; `NETACCEL_PAXOS_INLINE_SEND=0` turns it off):
+   * the socket's lookup answers an IP literal at once instead of through `dns.lookup` and a
+   * `process.nextTick`, so `send` reaches `sendmsg` before it returns. Off: the datagram leaves
+   * after the current step, as before (for A/B).
+   */
+  readonly inlineSend?: boolean;
+}
+
+/** The default of UdpTransportOptions.inlineSend: on unless `NETACCEL_PAXOS_INLINE_SEND=0`. */
+export function inlineSendDefault(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NETACCEL_PAXOS_INLINE_SEND !== '0';
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram's `lookup` for a socket that sends to IP literals: answered at once (no `dns.lookup`, no
+ * `process.nextTick`); a name, which the replica never sends to, still goes to `dns.lookup`.
+ */
+export function literalLookup(address: string, options: number | LookupOneOptions, callback: LookupCallback): void {
+  const family = ipFamily(address);
+  if (family !== undefined) {
+    callback(null, address, family);
+    return;
+  }
+  dns.lookup(address, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 /** A UDP socket bound to `address:port`. */
 export async function udpTransport(opts: UdpTransportOptions): Promise<Transport> {
   const family = ipFamily(opts.address);
   if (family === undefined) throw NA_ERR_PAXOS_INVALID_OPTIONS('address', `expected an IPv4 or IPv6 address, got ${JSON.stringify(opts.address)}`);
-  const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', reuseAddr: false });
+  const inline = opts.inlineSend ?? inlineSendDefault();
+  const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', reuseAddr: false, ...(inline ? { lookup: literalLookup } : {}) });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(opts.port, opts.address, () => {
@@ -61,12 +91,11 @@ export async function udpTransport(opts: UdpTransportOptions): Promise<Transport
   return {
     local: { address: bound.address, port: bound.port },
     send(data, to) {
-      // dgram resolves the address first (dns.lookup, a process.nextTick even for an IP
-      // literal), so the datagram leaves after the current step. The replica relies on that: a
-      // leader publishes its last op to the offload (at the end of the step) before its PREPARE
-      // leaves, or the kernel's quorum wait passes every PREPARE_OK up as ACK_FUTURE. Sending
-      // inline (a literal lookup answered at once) did exactly that: bench/paxos, all three
-      // offloads, 0 quorums and 0 filtered acks per op instead of 0.07 and 0.34.
+      // Inline (literalLookup): the datagram is in the kernel when send returns. A leader must
+      // therefore publish its last op to the offload before a PREPARE leaves, or the kernel's
+      // quorum wait passes every PREPARE_OK up as ACK_FUTURE (0 quorums and 0 filtered acks per
+      // op in bench/paxos when an earlier round sent inline without it): normal.ts' flush
+      // publishes before it sends.
       if (!closed) socket.send(data, to.port, to.address);
     },
     onMessage(h) {
