@@ -6,7 +6,7 @@ import type { Logger } from '@netaccel/errors';
 import { ipFamily, paxos } from '@netaccel/protocol';
 import { NA_ERR_PAXOS_INVALID_OPTIONS } from './errors.js';
 import type { CountHook } from './metrics.js';
-import type { ReplicaOffload } from './offload.js';
+import type { ReplicaOffload, ReplicaStatus } from './offload.js';
 import type { StateMachine } from './state-machine.js';
 import type { Peer, Transport } from './transport.js';
 
@@ -27,6 +27,11 @@ export interface ReplicaOptions {
   readonly logger?: Logger;
   /** Called on every counter increment (the daemon's Prometheus bridge). */
   readonly onCount?: CountHook;
+  /**
+   * Called after the step in which view, status or leader changed (not for the state at start):
+   * a runner that reports them needs no timer.
+   */
+  readonly onStateChange?: (state: { view: number; status: ReplicaStatus; leader: number }) => void;
   readonly heartbeatMs?: number;
   readonly viewChangeTimeoutMs?: number;
   readonly retransmitMs?: number;

@@ -66,6 +66,9 @@ export class PaxosReplica {
   private readonly timers: NodeJS.Timeout[] = [];
   private pumpScheduled = false;
   private closed = false;
+  private readonly onStateChange: ReplicaOptions['onStateChange'];
+  /** view, status and leader as last reported to onStateChange. */
+  private reported = { view: 0, status: 'normal' as ReplicaStatus, leader: 0 };
 
   private constructor(
     readonly options: ResolvedReplicaOptions,
@@ -75,6 +78,7 @@ export class PaxosReplica {
     const log = options.logger.child({ component: 'paxos-replica', replica: options.self });
     this.core = new ReplicaCore(options, opts.stateMachine, transport, opts.offload, log, opts.onCount, () => performance.now());
     this.peers = options.replicas.map(peerKey);
+    this.onStateChange = opts.onStateChange;
     transport.onMessage((data, from) => this.receive(data, from));
   }
 
@@ -93,6 +97,7 @@ export class PaxosReplica {
     r.lastLeaderContact = r.now();
     if (o.start === 'recover') startRecovery(r);
     else r.publish(true);
+    this.reported = { view: r.view, status: r.status, leader: r.leader };
     const tickMs = Math.max(1, Math.floor(Math.min(o.heartbeatMs, o.retransmitMs) / 2));
     this.timers.push(setInterval(() => this.guard(() => this.tick()), tickMs));
     if (r.offload !== undefined) this.timers.push(setInterval(() => this.guard(() => r.drain()), o.drainIntervalMs));
@@ -129,10 +134,20 @@ export class PaxosReplica {
       try {
         if (r.queue.length > 0) flush(r);
         r.publish();
+        if (this.onStateChange !== undefined) this.reportState();
       } catch (err) {
         r.logger.error({ err }, 'paxos replica pump failed');
       }
     });
+  }
+
+  /** onStateChange, when view, status or leader differ from what it was last told. */
+  private reportState(): void {
+    const r = this.core;
+    const was = this.reported;
+    if (was.view === r.view && was.status === r.status && was.leader === r.leader) return;
+    this.reported = { view: r.view, status: r.status, leader: r.leader };
+    this.onStateChange!({ ...this.reported });
   }
 
   /** One datagram from the socket (public for tests that deliver bytes directly). */

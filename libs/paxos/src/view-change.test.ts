@@ -19,6 +19,18 @@ test('the new leader: START_VIEW_CHANGE from f others → its own DO_VIEW_CHANGE
   assert.deepEqual([s.view, s.status, s.isLeader, s.lastNormalView], [1, 'normal', true, 1]);
 });
 
+test('onStateChange: told after the step that changed view, status or leader, once each, not for PREPAREs', async (t) => {
+  const told: string[] = [];
+  const { from } = await single(1, t, { onStateChange: (s) => told.push(`${s.view}/${s.status}/${s.leader}`) });
+  await from(0, prepare(1n, 0n, [put('a', '1', 1n)]));
+  assert.deepEqual(told, [], 'the state at start and a PREPARE: nothing');
+  await from(2, { type: PaxosType.StartViewChange, sender: 2, view: 1 });
+  await from(2, { type: PaxosType.StartViewChange, sender: 2, view: 1 });
+  assert.deepEqual(told, ['1/view-change/1']);
+  await from(2, { type: PaxosType.DoViewChange, sender: 2, view: 1, op: 1n, commit: 0n, lastNormalView: 0 });
+  assert.deepEqual(told, ['1/view-change/1', '1/normal/1']);
+});
+
 test('the new leader takes the best log (last normal view, then op), fetched after its commit, and the highest commit', async (t) => {
   const { replica, kv, from, sent } = await single(1, t);
   await from(0, prepare(1n, 0n, [put('a', '1', 1n)]));

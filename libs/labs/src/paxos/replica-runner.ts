@@ -5,8 +5,10 @@
  * attached), starts a libs/paxos replica (key-value store; `recover` rejoins with the recovery
  * protocol) with the offloads as its ReplicaOffload, then prints one JSON line per event:
  *   {"ready":true}                       once it runs
- *   {"offloads":bits,"at":ms}            the offloads switched (read from <control file> every 20 ms)
- *   {"state":{view,status,leader},"at":ms}  view, status or leader changed (polled every 20 ms)
+ *   {"offloads":bits,"at":ms}            the offloads switched (<control file> watched: control-watch.ts)
+ *   {"state":{view,status,leader},"at":ms}  at start and after the step that changed view, status
+ *                                        or leader (the replica's onStateChange; no timer: an idle
+ *                                        replica wakes for nothing of the runner's)
  *   {"report":n,"at":ms,"snapshot":…,"log":{firstOp,lastOp,entries,checkpointOp,checkpointBytes},"counters":…,"cpuUs":…,"wakeups":…,"kernel":{"stats":…,"reasons":…}}
  *                                        on SIGUSR1 (and on SIGTERM, final); cpuUs = user + system
  *                                        CPU time so far, wakeups = context switches so far
@@ -20,7 +22,7 @@
  * A socket that cannot be served is reported ({"statusError":…}) and the replica runs without it.
  * Usage: replica-runner <self> <group JSON: [{address, port, mac}]> <control file> <fresh|recover> <initial offloads> [view change timeout ms] [max batch]
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveIfindex } from '@netaccel/bpf';
 import { ELECTRODE_REASONS, ElectrodeObject } from '@netaccel/bpf-programs/electrode';
@@ -31,6 +33,7 @@ import { createRpcServer } from '@netaccel/rpc';
 import type { RpcServer } from '@netaccel/rpc';
 import { buildTelemetryServer, createMetrics } from '@netaccel/telemetry';
 import type { TelemetryServer } from '@netaccel/telemetry';
+import { watchControlFile } from './control-watch.js';
 
 const [selfArg, groupArg, control, start, initialArg, viewChangeArg, maxBatchArg] = process.argv.slice(2);
 const self = Number(selfArg);
@@ -75,31 +78,23 @@ const replica = await PaxosReplica.start({
   start: start === 'recover' ? 'recover' : 'fresh',
   ...(viewChangeArg ? { viewChangeTimeoutMs: Number(viewChangeArg) } : {}),
   ...(maxBatchArg ? { maxBatch: Number(maxBatchArg) } : {}),
+  onStateChange: (state) => say({ state }),
 });
 read = statusSource({ replica, service: 'kv', offload: el.offload, reasons: ELECTRODE_REASONS });
 registerPaxosMetrics(metrics, read);
 
-let state = '';
-const timer = setInterval(() => {
-  let want = Number.NaN;
-  try {
-    want = Number(readFileSync(control!, 'utf8').trim());
-  } catch {
-    // the scenario writes the file before starting us; a partial read is retried next tick
-  }
-  if (Number.isInteger(want) && want !== offloads) {
-    el.offload.setOffloads(want);
-    offloads = want;
-    say({ offloads });
-  }
-  const s = replica.snapshot();
-  const now = `${s.view}/${s.status}/${s.leader}`;
-  if (now !== state) {
-    state = now;
-    say({ state: { view: s.view, status: s.status, leader: s.leader } });
-  }
-}, 20);
 say({ ready: true, self, offloads, status: `netaccel paxos status --socket ${socket}`, metrics: httpSocket });
+const s0 = replica.snapshot();
+say({ state: { view: s0.view, status: s0.status, leader: s0.leader } });
+// the scenario writes the file before starting us; a partial write ('' or a prefix) is followed
+// by the event of the rest
+const watcher = watchControlFile(control!, (text) => {
+  const want = text === '' ? Number.NaN : Number(text);
+  if (!Number.isInteger(want) || want === offloads) return;
+  el.offload.setOffloads(want);
+  offloads = want;
+  say({ offloads });
+});
 
 let reports = 0;
 const report = (final: boolean): void => {
@@ -109,7 +104,7 @@ const report = (final: boolean): void => {
 };
 process.on('SIGUSR1', () => report(false));
 process.on('SIGTERM', () => {
-  clearInterval(timer);
+  watcher.close();
   report(true);
   void Promise.allSettled([rpc?.shutdown({ timeoutMs: 200 }), http?.close()])
     .then(() => replica.close())
