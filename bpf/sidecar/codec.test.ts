@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
-import { SIDECAR_LAYOUTS, decodeStream } from './codec.js';
+import { SIDECAR_LAYOUTS, decodeConfig, decodeStream, encodeConfig, nextConfig } from './codec.js';
+import { compilePolicy } from './policy.js';
+import { SIDECAR_ACTION } from './constants.js';
 import { huffmanEncode } from './huffman.js';
 
 /** A streams value as the kernel writes it: method 3, flags, and grpc-timeout's bytes as on the wire. */
@@ -27,4 +29,14 @@ test('streams values: the grpc-timeout the kernel kept, plain or Huffman-coded, 
   const bad = streamValue(2, Buffer.from('1S'));
   bad.writeUInt32LE(13, 28);
   assert.equal(decodeStream(bad).timeout, undefined);
+});
+
+test('sidecar_cfg: each policy write takes the generation after the one in the map (never 0, wrapping), keeping its default action', () => {
+  const deny = compilePolicy({ methods: {}, defaultAction: 'deny' }).config;
+  assert.deepEqual(decodeConfig(deny), { defaultAction: SIDECAR_ACTION.DENY, generation: 0 }, 'compilePolicy leaves the generation to the writer');
+  assert.deepEqual(decodeConfig(nextConfig(deny, undefined)), { defaultAction: SIDECAR_ACTION.DENY, generation: 1 });
+  assert.deepEqual(decodeConfig(nextConfig(deny, encodeConfig(SIDECAR_ACTION.ALLOW, 41))), { defaultAction: SIDECAR_ACTION.DENY, generation: 42 });
+  assert.equal(decodeConfig(nextConfig(deny, encodeConfig(SIDECAR_ACTION.ALLOW, 0xffff_ffff))).generation, 1, 'wraps past 0 (0 caches nothing)');
+  assert.throws(() => encodeConfig(SIDECAR_ACTION.ALLOW, -1), /config.generation/);
+  assert.throws(() => decodeConfig(Buffer.alloc(4)), /sidecar_config: expected 8 bytes/);
 });

@@ -29,7 +29,7 @@ export const SIDECAR_LAYOUTS = Object.freeze({
   },
   pathKey: { name: 'sidecar_path_key', size: 4 + SIDECAR_MAX_PATH, members: { len: 0, huffman: 2, pad: 3, bytes: 4 } },
   policyValue: { name: 'sidecar_policy_value', size: 8, members: { method: 0, action: 4 } },
-  config: { name: 'sidecar_config', size: 8, members: { default_action: 0, pad: 4 } },
+  config: { name: 'sidecar_config', size: 8, members: { default_action: 0, generation: 4 } },
   streamKey: { name: 'sidecar_stream_key', size: 48, members: { conn: 0, stream: 40, pad: 44 } },
   stream: { name: 'sidecar_stream', size: 32, members: { start_ns: 0, method: 8, flags: 12, timeout: 16, timeout_len: 28 } },
   methodStats: {
@@ -120,10 +120,33 @@ export function decodeRule(buf: Uint8Array): number {
   return check(buf, L.rule).readUInt32LE(0);
 }
 
-export function encodeConfig(defaultAction: number): Buffer {
+export interface SidecarConfig {
+  readonly defaultAction: number;
+  /** The policy's generation (0: the programs cache no decision). */
+  readonly generation: number;
+}
+
+export function encodeConfig(defaultAction: number, generation = 0): Buffer {
   const b = Buffer.alloc(L.config.size);
   b.writeUInt32LE(uint('config.defaultAction', defaultAction, 2), 0);
+  b.writeUInt32LE(uint('config.generation', generation, 0xffff_ffff), 4);
   return b;
+}
+
+export function decodeConfig(buf: Uint8Array): SidecarConfig {
+  const b = check(buf, L.config);
+  return { defaultAction: b.readUInt32LE(0), generation: b.readUInt32LE(4) };
+}
+
+/**
+ * sidecar_cfg[0] for a policy write: `config` (compilePolicy's) with the generation after the one
+ * in the map now (`current`, undefined when unset), never 0, so that no decision the programs
+ * cached under the previous policy is used. Written after the policy entries.
+ */
+export function nextConfig(config: Uint8Array, current: Uint8Array | undefined): Buffer {
+  const prev = current === undefined ? 0 : decodeConfig(current).generation;
+  const generation = prev >= 0xffff_ffff ? 1 : prev + 1;
+  return encodeConfig(decodeConfig(config).defaultAction, generation);
 }
 
 export interface PolicyValue {

@@ -32,7 +32,6 @@ static __always_inline void sidecar_finish(const struct sidecar_stream_key *sk, 
 	struct sidecar_method_stats *ms;
 	__u64 lat, us;
 	__u32 b = 0;
-	int i;
 
 	if (bpf_map_delete_elem(&streams, sk))
 		return;
@@ -41,12 +40,34 @@ static __always_inline void sidecar_finish(const struct sidecar_stream_key *sk, 
 		return;
 	lat = bpf_ktime_get_ns() - start_ns;
 	us = lat / 1000;
-	for (i = 0; i < SIDECAR_LATENCY_BUCKETS - 1; i++) {
-		if (us == 0)
-			break;
-		us >>= 1;
-		b++;
+	/* b = the bits of us (0 for 0), capped at the open bucket: a binary search, not a shift loop */
+	if (us >> 32) {
+		us >>= 32;
+		b += 32;
 	}
+	if (us >> 16) {
+		us >>= 16;
+		b += 16;
+	}
+	if (us >> 8) {
+		us >>= 8;
+		b += 8;
+	}
+	if (us >> 4) {
+		us >>= 4;
+		b += 4;
+	}
+	if (us >> 2) {
+		us >>= 2;
+		b += 2;
+	}
+	if (us >> 1) {
+		us >>= 1;
+		b += 1;
+	}
+	b += (__u32)us;
+	if (b > SIDECAR_LATENCY_BUCKETS - 1)
+		b = SIDECAR_LATENCY_BUCKETS - 1;
 	ms->responses++;
 	ms->latency_ns_sum += lat;
 	if (status > SIDECAR_STATUS_UNKNOWN)
@@ -111,17 +132,60 @@ static __always_inline struct sidecar_event *sidecar_push(struct sidecar_scratch
 	return ev;
 }
 
+/*
+ * What the policy says about the path key in the scratch's `path` (slot `slot`): the method id in
+ * the upper 32 bits, the action in the lower (`dflt`, the default, when `policy` has no entry).
+ * The CPU's last decision when its key is the same and sidecar_cfg's generation `gen` has not
+ * changed since (user space bumps it after each policy write), else a `policy` lookup (the
+ * 132-byte key hashed), kept as the CPU's last decision. The policy is one table for the node, so
+ * the cache is per CPU, not per connection. Generation 0 (a config written without one) caches
+ * nothing. Global: verified once.
+ */
+__noinline __u64 sidecar_policy_decide(__u32 slot, __u32 gen, __u32 dflt)
+{
+	struct sidecar_policy_value *pv;
+	struct sidecar_scratch *s;
+	const __u64 *a, *b;
+	__u32 method = 0, action = dflt;
+	__u64 diff = 0;
+	int i;
+
+	s = bpf_map_lookup_elem(&scratch, &slot);
+	if (!s)
+		return action;
+	a = (const __u64 *)&s->path;
+	b = (const __u64 *)&s->pc_key;
+	if (gen != 0 && s->pc_gen == gen) {
+#pragma unroll
+		for (i = 0; i < SIDECAR_MAX_PATH / 8; i++) /* the key's first 128 of 132 bytes */
+			diff |= a[i] ^ b[i];
+		diff |= ((const __u32 *)a)[SIDECAR_MAX_PATH / 4] ^ ((const __u32 *)b)[SIDECAR_MAX_PATH / 4];
+		if (diff == 0)
+			return ((__u64)s->pc_method << 32) | s->pc_action;
+	}
+	pv = bpf_map_lookup_elem(&policy, &s->path);
+	if (pv) {
+		method = pv->method;
+		action = pv->action == SIDECAR_ACTION_DENY ? SIDECAR_ACTION_DENY : SIDECAR_ACTION_ALLOW;
+	}
+	s->pc_gen = gen;
+	s->pc_key = s->path;
+	s->pc_method = method;
+	s->pc_action = action;
+	return ((__u64)method << 32) | action;
+}
+
 /* A request's HEADERS: the policy decision; allowed, its event (method, grpc-timeout) is recorded
  * at s->ev[s->nev] (counted once the message is judged). */
 static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, __u32 flen, __u32 flags, __u32 sid, __u32 *method_out)
 {
 	struct sidecar_method_stats *ms;
-	struct sidecar_policy_value *pv;
 	struct sidecar_config *cfg;
 	struct sidecar_event *ev;
 	struct sidecar_scratch *s;
 	__u32 zero = 0, slot = is_msg ? SIDECAR_SLOT_MSG : SIDECAR_SLOT_SKB, off = 0, total = 0, n = 0, r, plen, method = 0;
-	__u32 action = SIDECAR_ACTION_ALLOW, from, i;
+	__u32 action = SIDECAR_ACTION_ALLOW, from, i, gen = 0;
+	__u64 d;
 
 	if (!(flags & H2_FLAG_END_HEADERS))
 		return SIDECAR_REASON_CONTINUATION;
@@ -138,8 +202,11 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, 
 	if (r)
 		return r;
 	cfg = bpf_map_lookup_elem(&sidecar_cfg, &zero);
-	if (cfg && cfg->default_action == SIDECAR_ACTION_DENY)
-		action = SIDECAR_ACTION_DENY;
+	if (cfg) {
+		gen = cfg->generation; /* read before the policy: a decision cached under it is never newer than the policy */
+		if (cfg->default_action == SIDECAR_ACTION_DENY)
+			action = SIDECAR_ACTION_DENY;
+	}
 	plen = s->found_len;
 	from = s->found_pos + plen; /* after :path's value (an indexed :path: found_pos 0, walked from the start) */
 	if (!s->found_index && plen > 0) {
@@ -153,11 +220,9 @@ static __always_inline __u32 sidecar_request(void *ctx, int is_msg, __u32 foff, 
 			return SIDECAR_REASON_BAD_HPACK;
 		s->path.len = plen;
 		s->path.huffman = s->found_huff ? 1 : 0;
-		pv = bpf_map_lookup_elem(&policy, &s->path);
-		if (pv) {
-			method = pv->method;
-			action = pv->action == SIDECAR_ACTION_DENY ? SIDECAR_ACTION_DENY : SIDECAR_ACTION_ALLOW;
-		}
+		d = sidecar_policy_decide(slot, gen, action);
+		method = (__u32)(d >> 32);
+		action = (__u32)d;
 	}
 	*method_out = method;
 	if (action == SIDECAR_ACTION_DENY) {

@@ -4,9 +4,10 @@
 // the maps with (through ebpf-loader) and reads the counters with. Names re-exported one by one.
 
 // --- map structs: codecs and layouts (sidecar_kern_user.h) ---------------------------------------
-export type { ConnState, Counter, MethodStats, PolicyValue, SockKey, StreamState, StructLayout } from './codec.js';
+export type { ConnState, Counter, MethodStats, PolicyValue, SidecarConfig, SockKey, StreamState, StructLayout } from './codec.js';
 export {
   SIDECAR_LAYOUTS,
+  decodeConfig,
   decodeConn,
   decodeCounter,
   decodeMethodStats,
@@ -22,6 +23,7 @@ export {
   encodeSockKey,
   encodeStreamKey,
   encodeU32,
+  nextConfig,
   reverseSockKey,
 } from './codec.js';
 

@@ -15,7 +15,7 @@ import { BpfObject, attachCgroup, attachToSockmap, cgroup2Root, detachCgroup } f
 import type { BpfMap } from '@netaccel/bpf';
 import { SIDECAR_OBJECT } from './constants.js';
 import type { SidecarMapName } from './constants.js';
-import { decodeConn, decodeCounter, decodeMethodStats, encodeRule, encodeSockKey, encodeU32 } from './codec.js';
+import { decodeConn, decodeCounter, decodeMethodStats, encodeRule, encodeSockKey, encodeU32, nextConfig } from './codec.js';
 import type { ConnState, Counter, MethodStats, SockKey } from './codec.js';
 import type { CompiledPolicy } from './policy.js';
 import { SIDECAR_REASON_MAX } from './reasons.js';
@@ -131,14 +131,15 @@ export class SidecarObject {
 
   /**
    * Replaces the policy without a moment of no policy: the new path forms are written first, then
-   * the forms no longer in it deleted, then the config.
+   * the forms no longer in it deleted, then the config with the next generation.
    */
   setPolicy(compiled: CompiledPolicy): void {
     const policy = this.map('policy');
     const keep = new Set(compiled.entries.map((e) => e.key.toString('hex')));
     for (const e of compiled.entries) policy.update(e.key, e.value);
     for (const key of [...policy.keys()]) if (!keep.has(key.toString('hex'))) policy.delete(key);
-    this.map('sidecar_cfg').update(encodeU32(0), compiled.config);
+    const cfg = this.map('sidecar_cfg');
+    cfg.update(encodeU32(0), nextConfig(compiled.config, cfg.lookup(encodeU32(0)))); // a new generation: cached decisions are stale
   }
 
   /** The conns entry of a socket, or undefined (not offloaded, or closed). */

@@ -144,7 +144,9 @@ struct sidecar_policy_value {
 /* Value of sidecar_cfg[0]. */
 struct sidecar_config {
 	__u32 default_action; /* enum sidecar_action for paths not in policy (method id 0) */
-	__u32 pad;            /* zero */
+	__u32 generation;     /* bumped by user space at each policy write (after the entries): a policy
+			       * decision the programs cached (per CPU) under another generation is not used;
+			       * 0 caches nothing */
 };
 
 /* Key of streams: a request socket and a stream id. */

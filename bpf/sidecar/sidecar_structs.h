@@ -64,6 +64,13 @@ struct sidecar_scratch {
 	__u32 cache_sid;
 	__u32 cache_method;
 	__u64 cache_start_ns;
+	/* the last policy decision of this CPU (sidecar_policy_decide): the path key looked up, under
+	 * sidecar_cfg's generation pc_gen (0: none), and what `policy` / the default said */
+	struct sidecar_path_key pc_key __attribute__((aligned(8)));
+	__u32 pc_gen;
+	__u32 pc_method;
+	__u32 pc_action;
+	__u32 pc_pad;
 	struct sidecar_event ev[SIDECAR_MAX_FRAMES];
 };
 

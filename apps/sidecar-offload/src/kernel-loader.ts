@@ -32,6 +32,7 @@ import {
   encodeRule,
   encodeSockKey,
   encodeU32,
+  nextConfig,
 } from '@netaccel/bpf-programs/sidecar';
 import type { ConnState, CompiledPolicy as KernelCompiledPolicy, MethodStats, SidecarMapName, SockKey, StreamState } from '@netaccel/bpf-programs/sidecar';
 import type { KernelConfig } from './config.js';
@@ -118,7 +119,8 @@ export class LoaderKernelPath implements KernelPath, SpliceKernel {
     // new forms first: no moment without a policy
     await this.dataPlane.updateBatch('policy', compiled.entries.map((e) => e.key), compiled.entries.map((e) => e.value));
     for (const key of await this.keys('policy')) if (!keep.has(key.toString('hex'))) await this.dataPlane.delete('policy', key);
-    await this.dataPlane.update('sidecar_cfg', encodeU32(0), compiled.config);
+    // last, a new generation: the programs' cached decisions are stale
+    await this.dataPlane.update('sidecar_cfg', encodeU32(0), nextConfig(compiled.config, await this.dataPlane.lookup('sidecar_cfg', encodeU32(0))));
     this.compiled = compiled;
     this.refused = merged.refused;
     for (const [listener, reason] of merged.refused) this.log.warn({ component: 'kernel', listener }, reason);

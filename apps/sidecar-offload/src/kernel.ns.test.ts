@@ -29,7 +29,7 @@ import { sidecarConfig } from './config.js';
 import { SidecarDaemon, VERSION } from './daemon.js';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { SIDECAR_CONN_F, SIDECAR_REASON, decodeCounter, encodeU32 } from '@netaccel/bpf-programs/sidecar';
+import { SIDECAR_CONN_F, SIDECAR_REASON, decodeConfig, decodeCounter, encodeU32 } from '@netaccel/bpf-programs/sidecar';
 import {
   H2_FLAG, H2_FRAME, H2_PREFACE, HPACK_STATIC, dataFrame, decodeBlock, grpcMessage, headerBlock, headersFrame, hpackIndexed, hpackLiteral, readFrames, settingsFrame,
 } from '@netaccel/bpf-programs/sidecar/testing';
@@ -89,7 +89,7 @@ describe.each(['direct', 'loader'] as const)('daemon with the kernel path loaded
   let api: RpcClient<typeof SidecarService>;
 
   /** The daemon's configuration, its one cluster's endpoint given. */
-  const yaml = (endpoint: string) => `
+  const yaml = (endpoint: string, unary: 'allow' | 'deny' = 'allow') => `
 sidecar:
   listeners:
     - name: inbound
@@ -97,7 +97,7 @@ sidecar:
       listen: 127.0.0.1:0
       routes: [{ service: nsc.Echo, cluster: echo }]
       policy:
-        rules: [{ method: /nsc.Echo/Slow, action: deny }, { method: /nsc.Echo/Unary, action: allow }]
+        rules: [{ method: /nsc.Echo/Slow, action: deny }, { method: /nsc.Echo/Unary, action: ${unary} }]
   clusters:
     - { name: echo, endpoints: ['${endpoint}'] }
 kernel: { enabled: true, via: ${via}, cgroup: '${cgroup}'${loader === undefined ? '' : `, loaderSocket: ${loader.socket}`} }
@@ -368,5 +368,35 @@ s.on('error', (e) => parentPort.postMessage({ error: String(e) }));
     const { connections } = await api.listConnections(sidecarV1.ListConnectionsRequest.create());
     const declined = connections.filter((x) => x.notOffloadedReason.startsWith('not spliced: kernel path: cannot splice a client connection to upstream 127.0.0.1:1'));
     assert.equal(declined.length, 1);
+  });
+
+  /** sidecar_cfg[0]'s policy generation now. */
+  async function generation(): Promise<number> {
+    const kernel = kernelOf();
+    const raw = kernel instanceof LoaderKernelPath ? await kernel['dataPlane'].lookup('sidecar_cfg', encodeU32(0)) : kernel['map']('sidecar_cfg').lookup(encodeU32(0));
+    return decodeConfig(raw!).generation;
+  }
+
+  test('a policy change mid-connection: a method the kernel allowed (its decision cached per CPU) is denied on the very next call, and allowed again on a new connection after the change back', async (t) => {
+    const c = newClient(t);
+    for (let i = 0; i < 3; i++) assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, 0, 'carried by the kernel, its decision cached');
+    const before = await kernelSnapshot();
+    const genBefore = await generation();
+    assert.ok(genBefore > 0, 'the daemon wrote a policy generation');
+    await daemon.proxy.reconfigure(parseConfig(sidecarConfig, { env: {}, yaml: yaml(echo.address, 'deny') }));
+    t.onTestFinished(() => daemon.proxy.reconfigure(parseConfig(sidecarConfig, { env: {}, yaml: yaml(echo.address) })));
+    assert.equal(await generation(), genBefore + 1, 'each policy write bumps the generation');
+    const denied = await unaryCall(c, 'unary', Buffer.alloc(10));
+    assert.equal(denied.code, grpc.status.PERMISSION_DENIED, denied.details);
+    const d = await kernelDelta(before);
+    assert.deepEqual([d.get('/nsc.Echo/Unary')!.denied, d.get('/nsc.Echo/Unary')!.requests], [1n, 0n], 'the kernel denied it: no cached allow');
+    assert.equal((await unaryCall(c, 'unary', Buffer.alloc(10))).code, grpc.status.PERMISSION_DENIED, 'and the proxy the next one');
+
+    await daemon.proxy.reconfigure(parseConfig(sidecarConfig, { env: {}, yaml: yaml(echo.address) }));
+    const again = newClient(t);
+    const mid = await kernelSnapshot();
+    for (let i = 0; i < 3; i++) assert.equal((await unaryCall(again, 'unary', Buffer.alloc(10))).code, 0);
+    const d2 = await kernelDelta(mid);
+    assert.deepEqual([d2.get('/nsc.Echo/Unary')!.requests, d2.get('/nsc.Echo/Unary')!.denied], [3n, 0n], 'allowed again: no cached deny either');
   });
 });

@@ -52,6 +52,7 @@ import {
   encodeSockKey,
   encodeStreamKey,
   encodeU32,
+  nextConfig,
   sidecarReason,
 } from '@netaccel/bpf-programs/sidecar';
 import type { ConnState, CompiledPolicy as KernelCompiledPolicy, MethodStats, SockKey, StreamState } from '@netaccel/bpf-programs/sidecar';
@@ -178,7 +179,8 @@ export class DirectKernelPath implements KernelPath, SpliceKernel {
     const keep = new Set(compiled.entries.map((e) => e.key.toString('hex')));
     for (const e of compiled.entries) policy.update(e.key, e.value); // new forms first: no moment without a policy
     for (const key of [...policy.keys()]) if (!keep.has(key.toString('hex'))) policy.delete(key);
-    this.map('sidecar_cfg').update(encodeU32(0), compiled.config);
+    const cfg = this.map('sidecar_cfg');
+    cfg.update(encodeU32(0), nextConfig(compiled.config, cfg.lookup(encodeU32(0)))); // last, a new generation: the programs' cached decisions are stale
     this.compiled = compiled;
     this.refused = merged.refused;
     for (const [listener, reason] of merged.refused) this.log.warn({ component: 'kernel', listener }, reason);
