@@ -57,6 +57,9 @@ export function decodeKvOp(b: Buffer): KvOp {
   return op;
 }
 
+/** A put's result: no bytes (shared: a zero-length buffer cannot be written). */
+const NO_RESULT = Buffer.alloc(0);
+
 /** The key-value store: a Map, changed only by committed operations in log order. */
 export class KvStateMachine implements StateMachine {
   private readonly data = new Map<string, string>();
@@ -68,18 +71,18 @@ export class KvStateMachine implements StateMachine {
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     }
-    const cur = this.data.get(op.key);
     switch (op.kind) {
-      case 'get':
+      case 'get': {
+        const cur = this.data.get(op.key);
         return { ok: true, result: cur === undefined ? Buffer.of(0) : Buffer.concat([Buffer.of(1), Buffer.from(cur, 'utf8')]) };
-      case 'put':
+      }
+      case 'put': // the common operation: no read of the old value, one shared empty result
         this.data.set(op.key, op.value);
-        return { ok: true, result: Buffer.alloc(0) };
+        return { ok: true, result: NO_RESULT };
       case 'delete':
-        this.data.delete(op.key);
-        return { ok: true, result: Buffer.of(cur === undefined ? 0 : 1) };
+        return { ok: true, result: Buffer.of(this.data.delete(op.key) ? 1 : 0) };
       case 'cas': {
-        const swapped = (cur ?? null) === op.expected;
+        const swapped = (this.data.get(op.key) ?? null) === op.expected;
         if (swapped) this.data.set(op.key, op.value);
         return { ok: true, result: Buffer.of(swapped ? 1 : 0) };
       }
