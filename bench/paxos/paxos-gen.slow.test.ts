@@ -84,7 +84,8 @@ interface Seen {
 /** A scripted replica on loopback: `answer` decides what to do with each REQUEST it decodes. */
 async function fakeReplica(t: { onTestFinished(fn: () => unknown): void }, index: number, answer: (m: Seen, copy: number) => 'ok' | 'drop' | number, delayMs = 0): Promise<{ sock: Socket; seen: Seen[] }> {
   const sock = createSocket('udp4');
-  t.onTestFinished(() => new Promise<void>((r) => sock.close(() => r())));
+  let open = true; // a reply delayed past the end of the test is not sent on the closed socket
+  t.onTestFinished(() => new Promise<void>((r) => ((open = false), sock.close(() => r()))));
   const seen: Seen[] = [];
   const copies = new Map<string, number>();
   sock.on('message', (data: Buffer, from: RemoteInfo) => {
@@ -106,7 +107,7 @@ async function fakeReplica(t: { onTestFinished(fn: () => unknown): void }, index
       : { status: paxos.ReplyStatus.NotLeader, result: Buffer.of(what) };
     const out = paxos.encodePaxos({ type: paxos.PaxosType.Reply, sender: index, view: 3, clientId: m.clientId, requestId: m.requestId, ...reply });
     if (delayMs === 0) sock.send(out, from.port, from.address);
-    else setTimeout(() => sock.send(out, from.port, from.address), delayMs);
+    else setTimeout(() => open && sock.send(out, from.port, from.address), delayMs);
   });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   return { sock, seen };
