@@ -51,6 +51,7 @@
  * clients) is most of what is left. README.md has the measured breakdown.
  */
 import { mmapDefault } from '@netaccel/bpf-programs/electrode';
+import { inlineSendDefault } from '@netaccel/paxos';
 import type { BenchContext, Benchmark } from '../lib/harness.js';
 import { OFFLOAD_BITS, benchOptions, median, pacedRates, roundOrder, summarize } from './options.js';
 import type { ConfigName, RoundPoint } from './options.js';
@@ -242,7 +243,8 @@ const benchmark: Benchmark = {
   description:
     `VR key-value groups of ${opts.sizes.join('/')} replicas in namespaces with the Electrode offloads (${opts.configs.join(', ')}), ` +
     `${opts.unbatched.length > 0 ? `and the paper's setting, unbatched (${opts.unbatchedConfigs.join(', ')}) at ${opts.unbatched.join('/')} (paper-n<r>-b1), ` : ''}${opts.clients.join('/')} closed-loop clients, ${opts.seconds} s per point, ${opts.rounds} interleaved round(s)${opts.quick ? ' (quick)' : ''}. ` +
-    `Electrode's state and ring ${mmapDefault() ? 'as shared memory (mmap)' : 'through map syscalls (NETACCEL_ELECTRODE_MMAP=0)'}. ` +
+    `Electrode's state and ring ${mmapDefault() ? 'as shared memory (mmap)' : 'through map syscalls (NETACCEL_ELECTRODE_MMAP=0)'}; ` +
+    `the replicas send ${inlineSendDefault() ? 'inline' : 'after dns.lookup and a nextTick (NETACCEL_PAXOS_INLINE_SEND=0)'}. ` +
     'Bound: replicas, clients and the packets\' kernel path share 2 CPUs; the offloads save kernel crossings, which is what this machine charges for',
   needsRoot: true,
   async run(ctx: BenchContext): Promise<void> {

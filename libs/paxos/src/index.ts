@@ -30,7 +30,7 @@ export { LeaderLease } from './lease.js';
 
 // --- transport and fault injection -------------------------------------------------------------
 export type { DatagramHandler, Peer, Transport, UdpTransportOptions } from './transport.js';
-export { peerKey, udpTransport } from './transport.js';
+export { inlineSendDefault, peerKey, udpTransport } from './transport.js';
 export type { FaultOptions, FaultStats } from './faults.js';
 export { FaultyTransport } from './faults.js';
 /** The seeded generator of the fault injection and workloads (its home is @netaccel/protocol). */
