@@ -130,13 +130,16 @@ export class SplicedConnection extends SpliceRelay {
           .then(() => this.adoptAll());
       }
     };
+    // one side closed: the other is written out, ended and destroyed without waiting for its
+    // peer's end (a relay paused towards the closed side never reads it: a client that closed
+    // right after a denied call left the upstream socket open and the listener's close waiting)
     client.once('close', () => {
       first(GrpcStatus.CANCELLED, 'the client closed the connection');
-      if (!upstream.destroyed) upstream.end();
+      if (!upstream.destroyed) upstream.destroySoon();
     });
     upstream.once('close', () => {
       first(GrpcStatus.UNAVAILABLE, 'the upstream closed the connection');
-      if (!client.destroyed) client.end();
+      if (!client.destroyed) client.destroySoon();
     });
     this.closed = Promise.all([gone(client), gone(upstream)]).then(async () => {
       this.stopWatch();
