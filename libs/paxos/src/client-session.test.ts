@@ -7,6 +7,7 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { paxos } from '@netaccel/protocol';
 import { PaxosClient } from './client.js';
+import { NA_ERR_PAXOS_BAD_REGISTRATION } from './errors.js';
 import { SESSION_BIT, SESSION_FIRST, SESSION_REGISTER, sessionIdOf } from './log.js';
 import { MemoryTransport } from './testing/memory-transport.js';
 import { PEERS, turn } from './testing/steps-harness.js';
@@ -73,6 +74,6 @@ test('PaxosClient: an unanswered registration is re-sent under the same id; a re
   assert.ok(sends.length >= 2 + PEERS.length, `re-sent to every replica: ${sends.length}`);
   assert.ok(sends.every(([id, requestId]) => id === 7n && requestId === SESSION_REGISTER));
   reply(7n, SESSION_REGISTER, ReplyStatus.Ok, u64(5n)); // not a session id (top bit clear)
-  await assert.rejects(call, (err: unknown) => (err as { code?: string }).code === 'NA_ERR_PAXOS_REJECTED');
+  await assert.rejects(call, (err: unknown) => NA_ERR_PAXOS_BAD_REGISTRATION.is(err) && err.message.includes('answered 0x0000000000000005, not a session id'));
   await assert.rejects(PaxosClient.create({ replicas: PEERS, transport: new MemoryTransport({ address: '127.0.0.1', port: 9101 }), clientId: SESSION_BIT }), /clientId: expected a bigint from 0 to 2\^63 - 1/);
 });

@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ipFamily, paxos } from '@netaccel/protocol';
-import { NA_ERR_PAXOS_CLOSED, NA_ERR_PAXOS_INVALID_OPTIONS, NA_ERR_PAXOS_OP_TOO_LARGE, NA_ERR_PAXOS_REJECTED, NA_ERR_PAXOS_SESSION_EXPIRED, NA_ERR_PAXOS_TIMEOUT } from './errors.js';
+import { NA_ERR_PAXOS_BAD_REGISTRATION, NA_ERR_PAXOS_CLOSED, NA_ERR_PAXOS_INVALID_OPTIONS, NA_ERR_PAXOS_OP_TOO_LARGE, NA_ERR_PAXOS_REJECTED, NA_ERR_PAXOS_SESSION_EXPIRED, NA_ERR_PAXOS_TIMEOUT } from './errors.js';
 import { SESSION_BIT, SESSION_FIRST, SESSION_REGISTER } from './log.js';
 import { RetransmitTimeout } from './rto.js';
 import type { Peer, Transport } from './transport.js';
@@ -137,7 +137,7 @@ export class PaxosClient {
     const result = await this.exchange(this.registrant, SESSION_REGISTER, EMPTY, started);
     // a later registration goes under a new id: this one's row answers with this session
     this.registrant = registrant();
-    if (result.length !== 8 || (result[0]! & 0x80) === 0) throw NA_ERR_PAXOS_REJECTED(String(SESSION_REGISTER), 'registration', `expected a session id (8 bytes, top bit set), got ${result.toString('hex')}`);
+    if (result.length !== 8 || (result[0]! & 0x80) === 0) throw NA_ERR_PAXOS_BAD_REGISTRATION(String(SESSION_REGISTER), result.length === 0 ? 'nothing' : `0x${result.toString('hex')}`);
     this.session = result.readBigUInt64BE(0);
     this.nextRequestId = SESSION_FIRST;
     return this.session;

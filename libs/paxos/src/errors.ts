@@ -19,6 +19,7 @@ export const NA_ERR_PAXOS_CLOSED = defineError('NA_ERR_PAXOS_CLOSED', '%s is clo
 export const NA_ERR_PAXOS_BAD_KV_OP = defineError('NA_ERR_PAXOS_BAD_KV_OP', '%s: %s', 'invalid-argument');
 export const NA_ERR_PAXOS_BAD_CONFIG_OP = defineError('NA_ERR_PAXOS_BAD_CONFIG_OP', '%s: %s', 'invalid-argument');
 export const NA_ERR_PAXOS_BAD_CHECKPOINT = defineError('NA_ERR_PAXOS_BAD_CHECKPOINT', '%s: %s', 'invalid-argument');
+export const NA_ERR_PAXOS_BAD_REGISTRATION = defineError('NA_ERR_PAXOS_BAD_REGISTRATION', 'session registration (request %s): the group answered %s, not a session id (8 bytes, top bit set); no session registered', 'internal');
 export const NA_ERR_PAXOS_CONFIG_CONFLICT = defineError('NA_ERR_PAXOS_CONFIG_CONFLICT', 'config %s: still changed by others after %d attempts; the last version seen is %d', 'aborted');
 
 export const paxosErrors = {
@@ -32,4 +33,5 @@ export const paxosErrors = {
   NA_ERR_PAXOS_BAD_CONFIG_OP,
   NA_ERR_PAXOS_CONFIG_CONFLICT,
   NA_ERR_PAXOS_BAD_CHECKPOINT,
+  NA_ERR_PAXOS_BAD_REGISTRATION,
 } as const satisfies ErrorRegistry;
