@@ -44,16 +44,8 @@ const S = ELECTRODE_LAYOUTS.state.members;
 const E = ELECTRODE_LAYOUTS.logEntry.members;
 const STATUS_NAMES = new Map<number, ElectrodeStatusName>(Object.entries(ELECTRODE_STATUS).map(([k, v]) => [v, k as ElectrodeStatusName]));
 
-/** The members publish() writes (the replica's PublishedState). */
-export interface StateWrite {
-  readonly view: number;
-  readonly status: ElectrodeStatusName;
-  readonly self: number;
-  readonly leader: number;
-  readonly n: number;
-  readonly lastOp: bigint;
-  readonly commit: bigint;
-}
+/** The members publish() writes (the replica's PublishedState): the state without the switches. */
+export type StateWrite = Omit<ElectrodeState, 'offloads'>;
 
 /** One drained ring entry (offload.ts's DrainedEntry). */
 export interface RingEntry {

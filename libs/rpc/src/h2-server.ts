@@ -25,6 +25,7 @@ import type { Http2Server, Http2Session, IncomingHttpHeaders, OutgoingHttpHeader
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import type { UntypedHandleCall } from '@grpc/grpc-js';
 import type { Logger } from '@netaccel/errors';
+import { framed } from './h2-unary.js';
 import type { H2Limits } from './h2-unary.js';
 
 /** One method the server answers. */
@@ -83,15 +84,6 @@ export function deadlineOfTimeout(value: string | undefined, now: number): numbe
     v = v * 10 + d;
   }
   return now + Math.floor(v * unit);
-}
-
-/** The body: flag byte (0: not compressed), 4-byte length, the message. */
-function framed(message: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
-  out.writeUInt32BE(message.length, 1);
-  message.copy(out, 5);
-  return out;
 }
 
 /**

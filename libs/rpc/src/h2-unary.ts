@@ -274,8 +274,9 @@ export class H2UnaryTransport {
   }
 }
 
-/** The request body: not compressed, length, message. */
-function framed(message: Buffer): Buffer {
+/** A gRPC message as HTTP/2 DATA carries it (a request's or an answer's body): flag byte 0 (not
+ * compressed), 4-byte length, the message. */
+export function framed(message: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + message.length);
   out[0] = 0;
   out.writeUInt32BE(message.length, 1);
