@@ -68,11 +68,9 @@ export class MappedState {
 
   private constructor(m: MappedArray) {
     this.#m = m;
-    const buf = m.bytes.buffer;
-    const at = m.bytes.byteOffset;
-    this.#u8 = new Uint8Array(buf, at, ELECTRODE_LAYOUTS.state.size);
-    this.#u32 = new Uint32Array(buf, at, ELECTRODE_LAYOUTS.state.size / 4);
-    this.#u64 = new BigUint64Array(buf, at, ELECTRODE_LAYOUTS.state.size / 8);
+    this.#u8 = m.bytes;
+    this.#u32 = m.u32;
+    this.#u64 = m.u64;
   }
 
   /** Maps the state map (throws when it cannot be mapped). */
@@ -159,8 +157,8 @@ export class MappedRing {
     this.size = m.maxEntries;
     this.#ring = BigInt(m.maxEntries);
     this.#bytes = m.bytes;
-    this.#u32 = new Uint32Array(m.bytes.buffer, m.bytes.byteOffset, m.bytes.length / 4);
-    this.#u64 = new BigUint64Array(m.bytes.buffer, m.bytes.byteOffset, m.bytes.length / 8);
+    this.#u32 = m.u32;
+    this.#u64 = m.u64;
     this.#w32 = m.stride / 4;
     this.#w64 = m.stride / 8;
   }

@@ -32,6 +32,9 @@ export function isMmapable(map: Pick<BpfMap, 'type' | 'flags'>): boolean {
 export class MappedArray {
   /** The whole array (maxEntries * stride bytes), live: no copy either way. */
   readonly bytes: Uint8Array;
+  /** The same bytes as 32- and 64-bit words (for Atomics; the stride keeps them aligned). */
+  readonly u32: Uint32Array;
+  readonly u64: BigUint64Array;
   /** Bytes from one element to the next (value size rounded up to 8). */
   readonly stride: number;
   readonly valueSize: number;
@@ -47,6 +50,8 @@ export class MappedArray {
     this.valueSize = map.valueSize;
     this.maxEntries = map.maxEntries;
     this.bytes = native().view(ptr, stride * map.maxEntries);
+    this.u32 = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length / 4);
+    this.u64 = new BigUint64Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length / 8);
   }
 
   /**
